@@ -1,0 +1,27 @@
+//! Weir's stream log: durable, sharded, replayable. Plain Rust types in and out; no wire formats.
+//!
+//! Layout on disk (under the data directory):
+//! - `catalog.json`: every stream's metadata, replaced atomically.
+//! - `streams/<uid>/shardId-<n>/<base offset>.seg`: a shard's append-only segment files.
+
+pub mod clock;
+mod commit;
+pub mod error;
+pub mod hashing;
+pub mod iterator;
+mod log;
+pub mod meta;
+mod records;
+pub mod segment;
+pub mod seqno;
+pub mod shard;
+mod streams;
+pub mod types;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use error::{LogError, Result};
+pub use log::{Log, LogConfig};
+pub use meta::{Encryption, StreamMode};
+pub use records::{MAX_GET_BYTES, MAX_GET_RECORDS};
+pub use streams::{MonitoringChange, ALL_METRICS, MAX_RETENTION_HOURS, MIN_RETENTION_HOURS};
+pub use types::*;

@@ -1,0 +1,251 @@
+//! The stream log: streams, their shards, and the group-commit writer, behind one handle.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use parking_lot::{Mutex, RwLock};
+
+use crate::clock::Clock;
+use crate::commit::Committer;
+use crate::error::{LogError, Result};
+use crate::meta::{Catalog, MetaStore, StreamMeta};
+use crate::shard::ShardLog;
+use crate::types::{StreamKey, StreamStatus};
+
+/// How the log behaves; defaults suit a laptop.
+#[derive(Debug, Clone)]
+pub struct LogConfig {
+    /// Root directory of the log's files.
+    pub data_dir: PathBuf,
+    /// Account id used in ARNs and messages.
+    pub account_id: String,
+    /// A segment file rolls over past this many bytes.
+    pub segment_bytes: u64,
+    /// How long a new stream stays CREATING.
+    pub create_delay_ms: i64,
+    /// How long a deleted stream stays DELETING.
+    pub delete_delay_ms: i64,
+    /// How long an updated stream stays UPDATING.
+    pub update_delay_ms: i64,
+    /// Open shards allowed per account and region (CreateStream's LimitExceededException).
+    pub shard_limit: u32,
+    /// On-demand streams allowed per account and region.
+    pub on_demand_stream_limit: u32,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            data_dir: PathBuf::from("weir-data"),
+            account_id: "000000000000".into(),
+            segment_bytes: 128 * 1024 * 1024,
+            create_delay_ms: 100,
+            delete_delay_ms: 100,
+            update_delay_ms: 100,
+            shard_limit: 500,
+            on_demand_stream_limit: 50,
+        }
+    }
+}
+
+pub(crate) struct Stream {
+    pub meta: StreamMeta,
+    pub shards: Vec<Arc<ShardLog>>,
+}
+
+pub(crate) struct State {
+    pub streams: BTreeMap<StreamKey, Stream>,
+    pub by_uid: HashMap<u64, StreamKey>,
+}
+
+/// Handle to the log; cheap to clone.
+#[derive(Clone)]
+pub struct Log {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub config: LogConfig,
+    pub clock: Arc<dyn Clock>,
+    pub state: RwLock<State>,
+    /// Serialises catalog writes so the file always holds the latest state.
+    pub meta_lock: Mutex<MetaStore>,
+    pub committer: Committer,
+}
+
+impl Log {
+    /// Opens the log under `config.data_dir`, recovering every stream and shard.
+    pub fn open(config: LogConfig, clock: Arc<dyn Clock>) -> Result<Log> {
+        let streams_dir = config.data_dir.join("streams");
+        std::fs::create_dir_all(&streams_dir)?;
+        let store = MetaStore::new(&config.data_dir);
+        let catalog = store.load()?;
+        let mut state = State {
+            streams: BTreeMap::new(),
+            by_uid: HashMap::new(),
+        };
+        for meta in catalog.streams {
+            let mut shards = Vec::with_capacity(meta.shards.len());
+            for sm in &meta.shards {
+                let dir = shard_dir(&config.data_dir, meta.uid, sm.index);
+                let (shard, truncations) = ShardLog::open(&dir, config.segment_bytes)?;
+                for t in truncations {
+                    tracing::warn!(
+                        file = %t.path.display(),
+                        valid_bytes = t.valid_len,
+                        file_bytes = t.file_len,
+                        reason = t.reason,
+                        "truncated an unacknowledged or corrupt tail of a segment"
+                    );
+                }
+                shards.push(Arc::new(shard));
+            }
+            let key = StreamKey::new(meta.region.clone(), meta.name.clone());
+            state.by_uid.insert(meta.uid, key.clone());
+            state.streams.insert(key, Stream { meta, shards });
+        }
+        let committer = Committer::start(clock.clone())?;
+        let log = Log {
+            inner: Arc::new(Inner {
+                config,
+                clock,
+                state: RwLock::new(state),
+                meta_lock: Mutex::new(store),
+                committer,
+            }),
+        };
+        log.purge_deleted()?;
+        Ok(log)
+    }
+
+    pub fn config(&self) -> &LogConfig {
+        &self.inner.config
+    }
+
+    pub(crate) fn now_ms(&self) -> i64 {
+        self.inner.clock.now_ms()
+    }
+
+    /// The ARN of a stream.
+    pub fn stream_arn(&self, key: &StreamKey) -> String {
+        format!(
+            "arn:aws:kinesis:{}:{}:stream/{}",
+            key.region, self.inner.config.account_id, key.name
+        )
+    }
+
+    pub(crate) fn not_found(&self, key: &StreamKey) -> LogError {
+        LogError::NotFound(format!(
+            "Stream {} under account {} not found.",
+            key.name, self.inner.config.account_id
+        ))
+    }
+
+    /// Status of a stream now.
+    pub(crate) fn status_of(&self, meta: &StreamMeta) -> StreamStatus {
+        let now = self.now_ms();
+        if meta.deleted_at_ms.is_some() {
+            StreamStatus::Deleting
+        } else if now < meta.active_at_ms {
+            StreamStatus::Creating
+        } else if meta.updating_until_ms.is_some_and(|t| now < t) {
+            StreamStatus::Updating
+        } else {
+            StreamStatus::Active
+        }
+    }
+
+    /// Writes the catalog as it is in `state`. Call with the meta lock held.
+    pub(crate) fn persist(&self, store: &MetaStore, state: &State) -> Result<()> {
+        let catalog = Catalog {
+            format: 1,
+            streams: state.streams.values().map(|s| s.meta.clone()).collect(),
+        };
+        store.save(&catalog)?;
+        Ok(())
+    }
+
+    /// Forgets streams whose deletion delay has passed and removes their files.
+    pub fn purge_deleted(&self) -> Result<usize> {
+        let now = self.now_ms();
+        let store = self.inner.meta_lock.lock();
+        let removed: Vec<Stream> = {
+            let mut state = self.inner.state.write();
+            let doomed: Vec<StreamKey> = state
+                .streams
+                .iter()
+                .filter(|(_, s)| s.meta.deleted_at_ms.is_some_and(|t| t <= now))
+                .map(|(k, _)| k.clone())
+                .collect();
+            if doomed.is_empty() {
+                return Ok(0);
+            }
+            let mut removed = Vec::new();
+            for k in doomed {
+                if let Some(s) = state.streams.remove(&k) {
+                    state.by_uid.remove(&s.meta.uid);
+                    removed.push(s);
+                }
+            }
+            self.persist(&store, &state)?;
+            removed
+        };
+        drop(store);
+        for s in &removed {
+            for shard in &s.shards {
+                shard.destroy()?;
+            }
+            let dir = stream_dir(&self.inner.config.data_dir, s.meta.uid);
+            if let Err(e) = std::fs::remove_dir_all(&dir) {
+                if e.kind() != std::io::ErrorKind::NotFound {
+                    return Err(e.into());
+                }
+            }
+        }
+        Ok(removed.len())
+    }
+
+    /// Deletes segments past each stream's retention period. Returns how many were deleted.
+    pub fn enforce_retention(&self) -> Result<usize> {
+        let now = self.now_ms();
+        let work: Vec<(i64, Vec<Arc<ShardLog>>)> = self
+            .inner
+            .state
+            .read()
+            .streams
+            .values()
+            .map(|s| (retention_cutoff(now, s.meta.retention_hours), s.shards.clone()))
+            .collect();
+        let mut n = 0;
+        for (cutoff, shards) in work {
+            for shard in shards {
+                n += shard.trim_before(cutoff)?;
+            }
+        }
+        Ok(n)
+    }
+
+    /// Background upkeep: purge deleted streams, enforce retention. Call periodically.
+    pub fn housekeeping(&self) {
+        if let Err(e) = self.purge_deleted() {
+            tracing::error!(error = %e, "purging deleted streams failed");
+        }
+        if let Err(e) = self.enforce_retention() {
+            tracing::error!(error = %e, "retention enforcement failed");
+        }
+    }
+}
+
+/// Records that arrived before this time are past retention.
+pub(crate) fn retention_cutoff(now_ms: i64, retention_hours: u32) -> i64 {
+    now_ms - i64::from(retention_hours) * 3_600_000
+}
+
+pub(crate) fn stream_dir(data_dir: &std::path::Path, uid: u64) -> PathBuf {
+    data_dir.join("streams").join(format!("{uid:016x}"))
+}
+
+pub(crate) fn shard_dir(data_dir: &std::path::Path, uid: u64, index: u32) -> PathBuf {
+    stream_dir(data_dir, uid).join(crate::types::shard_id(index))
+}

@@ -1,0 +1,223 @@
+//! Data plane: put records, shard iterators, get records.
+
+use std::sync::Arc;
+
+use crate::commit::AppendItem;
+use crate::error::{LogError, Result};
+use crate::hashing::partition_hash;
+use crate::iterator::{IteratorToken, ITERATOR_LIFETIME_MS};
+use crate::log::{retention_cutoff, Log};
+use crate::seqno;
+use crate::shard::{ReadLimits, ShardLog};
+use crate::types::{
+    parse_shard_id, shard_id, IteratorStart, PutEntry, PutOutcome, RecordOut, RecordsOut, StreamKey,
+    StreamStatus,
+};
+
+/// GetRecords returns at most this many records…
+pub const MAX_GET_RECORDS: usize = 10_000;
+/// …and at most this many bytes of data.
+pub const MAX_GET_BYTES: usize = 10 * 1024 * 1024;
+
+impl Log {
+    /// PutRecord / PutRecords: appends every entry durably, in order per shard, and returns
+    /// where each landed. `field` names the request field for validation messages
+    /// (`data` for PutRecord, `records.N.member.data` for PutRecords).
+    pub async fn put_records(&self, key: &StreamKey, entries: Vec<PutEntry>) -> Result<Vec<PutOutcome>> {
+        let (items, indexes) = {
+            let state = self.inner.state.read();
+            let s = state.streams.get(key).ok_or_else(|| self.not_found(key))?;
+            match self.status_of(&s.meta) {
+                StreamStatus::Active | StreamStatus::Updating => {}
+                _ => return Err(self.not_found(key)),
+            }
+            let max = s.meta.max_record_kib as usize * 1024;
+            let single = entries.len() == 1;
+            for (i, e) in entries.iter().enumerate() {
+                if e.data.len() > max {
+                    let at = if single { "data".to_string() } else { format!("records.{}.member.data", i + 1) };
+                    return Err(LogError::Validation(format!(
+                        "1 validation error detected: Value at '{at}' failed to satisfy constraint: \
+                         Member must have length less than or equal to {max}"
+                    )));
+                }
+            }
+            // Open shards sorted by starting hash key.
+            let mut open: Vec<(u128, u128, u32)> = s
+                .meta
+                .shards
+                .iter()
+                .filter(|sm| sm.closed.is_none())
+                .map(|sm| {
+                    (
+                        sm.starting_hash_key.parse().unwrap_or(0),
+                        sm.ending_hash_key.parse().unwrap_or(u128::MAX),
+                        sm.index,
+                    )
+                })
+                .collect();
+            open.sort_unstable();
+            let mut items = Vec::with_capacity(entries.len());
+            let mut indexes = Vec::with_capacity(entries.len());
+            for e in entries {
+                let h = e.explicit_hash_key.unwrap_or_else(|| partition_hash(&e.partition_key));
+                let pos = open.partition_point(|(start, _, _)| *start <= h);
+                let Some(&(_, end, index)) = pos.checked_sub(1).and_then(|p| open.get(p)) else {
+                    return Err(LogError::Internal(format!("no open shard covers hash key {h}")));
+                };
+                if h > end {
+                    return Err(LogError::Internal(format!("no open shard covers hash key {h}")));
+                }
+                let shard = s
+                    .shards
+                    .get(index as usize)
+                    .ok_or_else(|| LogError::Internal(format!("shard {index} has no log")))?;
+                items.push(AppendItem {
+                    shard: Arc::clone(shard),
+                    partition_key: e.partition_key,
+                    data: e.data,
+                });
+                indexes.push(index);
+            }
+            (items, indexes)
+        };
+        let appended = self.inner.committer.append(items).await?;
+        Ok(appended
+            .into_iter()
+            .zip(indexes)
+            .map(|(a, index)| PutOutcome {
+                shard_id: shard_id(index),
+                sequence_number: seqno::format(index, a.offset),
+            })
+            .collect())
+    }
+
+    /// GetShardIterator.
+    pub fn shard_iterator(&self, key: &StreamKey, shard: &str, start: &IteratorStart) -> Result<String> {
+        let account = &self.inner.config.account_id;
+        let (uid, log, index) = {
+            let state = self.inner.state.read();
+            let s = state.streams.get(key).ok_or_else(|| self.not_found(key))?;
+            match self.status_of(&s.meta) {
+                StreamStatus::Active | StreamStatus::Updating => {}
+                _ => return Err(self.not_found(key)),
+            }
+            let shard_missing = || {
+                LogError::NotFound(format!(
+                    "Shard {shard} in stream {} under account {account} does not exist",
+                    key.name
+                ))
+            };
+            let index = parse_shard_id(shard).ok_or_else(shard_missing)?;
+            let log = s.shards.get(index as usize).cloned().ok_or_else(shard_missing)?;
+            (s.meta.uid, log, index)
+        };
+        let seq_offset = |seq: &str| -> Result<u64> {
+            let (seq_shard, offset) = seqno::parse(seq).ok_or_else(|| {
+                LogError::InvalidArgument(format!(
+                    "StartingSequenceNumber {seq} used in GetShardIterator on shard {} in stream {} \
+                     under account {account} is invalid.",
+                    shard_id(index),
+                    key.name
+                ))
+            })?;
+            if seq_shard != index {
+                return Err(LogError::InvalidArgument(format!(
+                    "Invalid StartingSequenceNumber. It encodes {}, while it was used in a call to a \
+                     shard with {}",
+                    shard_id(seq_shard),
+                    shard_id(index)
+                )));
+            }
+            Ok(offset)
+        };
+        let (offset, min_arrival_ms) = match start {
+            IteratorStart::TrimHorizon => (log.first_offset(), i64::MIN),
+            IteratorStart::Latest => (log.next_offset(), i64::MIN),
+            IteratorStart::AtSequenceNumber(s) => (seq_offset(s)?, i64::MIN),
+            IteratorStart::AfterSequenceNumber(s) => (seq_offset(s)?.saturating_add(1), i64::MIN),
+            IteratorStart::AtTimestamp(t) => (log.offset_at_time(*t)?, *t),
+        };
+        Ok(IteratorToken {
+            stream_uid: uid,
+            shard_index: index,
+            offset,
+            issued_ms: self.now_ms(),
+            min_arrival_ms,
+        }
+        .encode())
+    }
+
+    /// GetRecords: reads from an iterator. Blocking file I/O; call it off the async runtime.
+    pub fn get_records(&self, iterator: &str, limit: Option<usize>) -> Result<RecordsOut> {
+        let token = IteratorToken::decode(iterator)
+            .ok_or_else(|| LogError::InvalidArgument("Invalid ShardIterator.".into()))?;
+        let now = self.now_ms();
+        if now - token.issued_ms > ITERATOR_LIFETIME_MS {
+            return Err(LogError::ExpiredIterator(format!(
+                "Iterator expired. The iterator was created at time {} while right now it is {} \
+                 which is further in the future than the tolerated delay of {ITERATOR_LIFETIME_MS} \
+                 milliseconds.",
+                token.issued_ms, now
+            )));
+        }
+        let (log, retention_hours, closed_end, encrypted) = {
+            let state = self.inner.state.read();
+            let gone = || LogError::NotFound("Shard iterator refers to a stream that no longer exists.".into());
+            let key = state.by_uid.get(&token.stream_uid).ok_or_else(gone)?;
+            let s = state.streams.get(key).ok_or_else(gone)?;
+            if self.status_of(&s.meta) == StreamStatus::Deleting {
+                return Err(self.not_found(key));
+            }
+            let log: Arc<ShardLog> = s
+                .shards
+                .get(token.shard_index as usize)
+                .cloned()
+                .ok_or_else(|| LogError::InvalidArgument("Invalid ShardIterator.".into()))?;
+            let closed = s
+                .meta
+                .shards
+                .get(token.shard_index as usize)
+                .and_then(|sm| sm.closed.map(|(end, _)| end));
+            (log, s.meta.retention_hours, closed, s.meta.encryption.is_some())
+        };
+        let limits = ReadLimits {
+            max_records: limit.unwrap_or(MAX_GET_RECORDS).clamp(1, MAX_GET_RECORDS),
+            max_bytes: MAX_GET_BYTES,
+            min_arrival_ms: token.min_arrival_ms.max(retention_cutoff(now, retention_hours)),
+        };
+        let out = log.read(token.offset, limits)?;
+        let tip = log.next_offset();
+        let millis_behind_latest = match out.records.last() {
+            Some(last) if out.next_offset < tip => (now - last.arrival_ms).max(0),
+            _ => 0,
+        };
+        let next_iterator = match closed_end {
+            Some(end) if out.next_offset >= end => None,
+            _ => Some(
+                IteratorToken {
+                    offset: out.next_offset,
+                    issued_ms: now,
+                    ..token
+                }
+                .encode(),
+            ),
+        };
+        let shard_index = token.shard_index;
+        Ok(RecordsOut {
+            records: out
+                .records
+                .into_iter()
+                .map(|r| RecordOut {
+                    sequence_number: seqno::format(shard_index, r.offset),
+                    arrival_ms: r.arrival_ms,
+                    partition_key: r.partition_key,
+                    data: r.data,
+                })
+                .collect(),
+            next_iterator,
+            millis_behind_latest,
+            encrypted,
+        })
+    }
+}

@@ -1,0 +1,31 @@
+//! Sequence numbers: decimal strings, strictly increasing within a shard, unique in the stream.
+//!
+//! Layout (33 digits): `4` · shard index (12 digits) · record offset in the shard (20 digits).
+//! The shard index inside the number lets GetShardIterator reject a number from another shard.
+
+/// Formats the sequence number of record `offset` in shard `shard_index`.
+pub fn format(shard_index: u32, offset: u64) -> String {
+    format!("4{shard_index:012}{offset:020}")
+}
+
+/// Splits a sequence number into (shard index, offset); `None` when Weir never issued it.
+pub fn parse(s: &str) -> Option<(u32, u64)> {
+    if s.len() != 33 || !s.starts_with('4') || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let shard = s[1..13].parse::<u64>().ok()?;
+    let offset = s[13..].parse::<u64>().ok()?;
+    Some((u32::try_from(shard).ok()?, offset))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn round_trip_and_order() {
+        let a = super::format(3, 9);
+        let b = super::format(3, 10);
+        assert!(a < b);
+        assert_eq!(super::parse(&a), Some((3, 9)));
+        assert_eq!(super::parse("123"), None);
+    }
+}

@@ -1,0 +1,289 @@
+//! A shard's log: its segment files, the durable end, reads, and retention trimming.
+
+use std::fs::{self, File};
+use std::io;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use parking_lot::RwLock;
+use tokio::sync::watch;
+
+use crate::segment::{self, Segment, StoredRecord, Truncation};
+
+/// One shard's append-only log.
+#[derive(Debug)]
+pub struct ShardLog {
+    dir: PathBuf,
+    segment_bytes: u64,
+    segments: RwLock<Vec<Arc<RwLock<Segment>>>>,
+    /// The offset one past the last durable record; readers never see beyond it.
+    durable_tx: watch::Sender<u64>,
+}
+
+/// Where the commit thread writes the next batch of a shard.
+pub struct AppendCursor {
+    segment: Arc<RwLock<Segment>>,
+    file: Arc<File>,
+    pub start_pos: u64,
+    pub next_offset: u64,
+    pub min_arrival_ms: i64,
+}
+
+/// A frame staged in a batch: its position relative to the batch start.
+#[derive(Debug, Clone, Copy)]
+pub struct StagedFrame {
+    pub rel_pos: u64,
+    pub len: u64,
+    pub offset: u64,
+    pub arrival_ms: i64,
+}
+
+/// Limits of one read.
+#[derive(Debug, Clone, Copy)]
+pub struct ReadLimits {
+    pub max_records: usize,
+    pub max_bytes: usize,
+    /// Records that arrived before this are skipped (retention, AT_TIMESTAMP).
+    pub min_arrival_ms: i64,
+}
+
+/// What a read returned.
+#[derive(Debug, Default)]
+pub struct ReadOutcome {
+    pub records: Vec<StoredRecord>,
+    /// Where the next read starts.
+    pub next_offset: u64,
+}
+
+impl ShardLog {
+    /// Opens (or creates) the shard directory and recovers its segments.
+    pub fn open(dir: &Path, segment_bytes: u64) -> io::Result<(ShardLog, Vec<Truncation>)> {
+        fs::create_dir_all(dir)?;
+        let mut bases: Vec<u64> = fs::read_dir(dir)?
+            .filter_map(|e| e.ok())
+            .filter_map(|e| e.file_name().to_str().and_then(segment::parse_file_name))
+            .collect();
+        bases.sort_unstable();
+        let mut segments = Vec::new();
+        let mut truncations = Vec::new();
+        for base in bases {
+            let path = dir.join(segment::file_name(base));
+            let (seg, trunc) = Segment::open_and_recover(&path, base)?;
+            truncations.extend(trunc);
+            segments.push(seg);
+        }
+        if segments.is_empty() {
+            segments.push(Segment::create(dir, 0)?);
+            sync_dir(dir)?;
+        }
+        let next = segments.last().map(|s| s.next_offset).unwrap_or(0);
+        let (durable_tx, _) = watch::channel(next);
+        let log = ShardLog {
+            dir: dir.to_path_buf(),
+            segment_bytes,
+            segments: RwLock::new(segments.into_iter().map(|s| Arc::new(RwLock::new(s))).collect()),
+            durable_tx,
+        };
+        Ok((log, truncations))
+    }
+
+    /// The offset the next appended record gets.
+    pub fn next_offset(&self) -> u64 {
+        *self.durable_tx.borrow()
+    }
+
+    /// Subscribe to the durable end (changes whenever records become readable).
+    pub fn watch(&self) -> watch::Receiver<u64> {
+        self.durable_tx.subscribe()
+    }
+
+    /// The first offset still stored.
+    pub fn first_offset(&self) -> u64 {
+        self.segments
+            .read()
+            .first()
+            .map(|s| s.read().base_offset)
+            .unwrap_or(0)
+    }
+
+    /// Arrival time of the newest record, if any is stored.
+    pub fn last_arrival_ms(&self) -> Option<i64> {
+        let segs = self.segments.read();
+        segs.iter().rev().find_map(|s| s.read().last_arrival_ms)
+    }
+
+    /// The first offset whose record arrived at or after `ts_ms` (the end if none did).
+    pub fn offset_at_time(&self, ts_ms: i64) -> io::Result<u64> {
+        let segs: Vec<_> = self.segments.read().clone();
+        for seg in segs {
+            let (file, path, pos, len, last, next) = {
+                let s = seg.read();
+                (s.file.clone(), s.path.clone(), s.seek_time(ts_ms), s.len, s.last_arrival_ms, s.next_offset)
+            };
+            match last {
+                Some(last) if last >= ts_ms => {
+                    let mut found = next;
+                    segment::scan(&file, &path, 0, pos, len, 1 << 20, &mut |r| {
+                        if r.arrival_ms >= ts_ms {
+                            found = r.offset;
+                            false
+                        } else {
+                            true
+                        }
+                    })?;
+                    return Ok(found);
+                }
+                _ => continue,
+            }
+        }
+        Ok(self.next_offset())
+    }
+
+    /// Reads durable records from `from` on, within `limits`.
+    pub fn read(&self, from: u64, limits: ReadLimits) -> io::Result<ReadOutcome> {
+        let segs: Vec<_> = self.segments.read().clone();
+        let mut out = ReadOutcome { records: Vec::new(), next_offset: from };
+        let mut bytes = 0usize;
+        let mut cursor = from;
+        for seg in segs {
+            let (file, path, pos, len, next, last) = {
+                let s = seg.read();
+                if s.next_offset <= cursor {
+                    continue;
+                }
+                (s.file.clone(), s.path.clone(), s.seek_offset(cursor), s.len, s.next_offset, s.last_arrival_ms)
+            };
+            // A whole segment older than the cutoff is skipped without reading it.
+            if last.is_some_and(|l| l < limits.min_arrival_ms) {
+                cursor = next;
+                out.next_offset = next;
+                continue;
+            }
+            let mut full = false;
+            segment::scan(&file, &path, cursor, pos, len, limits.max_bytes.min(8 << 20), &mut |r| {
+                if out.records.len() >= limits.max_records
+                    || (bytes + r.data.len() > limits.max_bytes && !out.records.is_empty())
+                {
+                    full = true;
+                    return false;
+                }
+                cursor = r.offset + 1;
+                if r.arrival_ms >= limits.min_arrival_ms {
+                    bytes += r.data.len();
+                    out.records.push(r);
+                }
+                true
+            })?;
+            out.next_offset = cursor.max(out.next_offset);
+            if full {
+                return Ok(out);
+            }
+            cursor = cursor.max(next);
+            out.next_offset = cursor;
+        }
+        Ok(out)
+    }
+
+    /// Prepares the next append (rolls to a new segment when the active one is full).
+    /// Called only by the commit thread.
+    pub fn begin_append(&self) -> io::Result<AppendCursor> {
+        let active = {
+            let segs = self.segments.read();
+            segs.last().cloned()
+        };
+        let active = match active {
+            Some(a) if a.read().len < self.segment_bytes => a,
+            prev => {
+                let (base, last) = match &prev {
+                    Some(p) => {
+                        let p = p.read();
+                        (p.next_offset, p.last_arrival_ms)
+                    }
+                    None => (self.next_offset(), None),
+                };
+                let seg = Segment::create(&self.dir, base)?;
+                sync_dir(&self.dir)?;
+                let mut seg = seg;
+                // Carry the arrival floor so arrival times stay monotonic across segments.
+                seg.last_arrival_ms = last;
+                let seg = Arc::new(RwLock::new(seg));
+                self.segments.write().push(seg.clone());
+                seg
+            }
+        };
+        let s = active.read();
+        Ok(AppendCursor {
+            segment: active.clone(),
+            file: s.file.clone(),
+            start_pos: s.len,
+            next_offset: s.next_offset,
+            min_arrival_ms: s.last_arrival_ms.unwrap_or(i64::MIN),
+        })
+    }
+
+    /// Writes a staged batch at the cursor and makes it durable (write + fdatasync).
+    pub fn write_durably(cursor: &AppendCursor, buf: &[u8]) -> io::Result<()> {
+        let res = cursor
+            .file
+            .write_all_at(buf, cursor.start_pos)
+            .and_then(|()| cursor.file.sync_data());
+        if res.is_err() {
+            // Leave no partial frame behind; recovery would cut it anyway.
+            let _ = cursor.file.set_len(cursor.start_pos);
+        }
+        res
+    }
+
+    /// Makes a durable batch visible to readers.
+    pub fn publish(&self, cursor: &AppendCursor, frames: &[StagedFrame]) {
+        let mut seg = cursor.segment.write();
+        for f in frames {
+            seg.note_appended(cursor.start_pos + f.rel_pos, f.len, f.offset, f.arrival_ms);
+        }
+        let next = seg.next_offset;
+        drop(seg);
+        self.durable_tx.send_replace(next);
+    }
+
+    /// Deletes sealed segments whose newest record arrived before `cutoff_ms`.
+    /// The active segment always stays, so offsets never restart.
+    pub fn trim_before(&self, cutoff_ms: i64) -> io::Result<usize> {
+        let mut doomed = Vec::new();
+        {
+            let mut segs = self.segments.write();
+            while segs.len() > 1 {
+                let path = {
+                    let first = segs[0].read();
+                    if first.last_arrival_ms.is_some_and(|l| l >= cutoff_ms) {
+                        break;
+                    }
+                    first.path.clone()
+                };
+                segs.remove(0);
+                doomed.push(path);
+            }
+        }
+        for p in &doomed {
+            fs::remove_file(p)?;
+        }
+        if !doomed.is_empty() {
+            sync_dir(&self.dir)?;
+        }
+        Ok(doomed.len())
+    }
+
+    /// Removes the shard's files entirely (stream deletion).
+    pub fn destroy(&self) -> io::Result<()> {
+        self.segments.write().clear();
+        match fs::remove_dir_all(&self.dir) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// fsyncs a directory so that a created or removed entry is durable.
+pub fn sync_dir(dir: &Path) -> io::Result<()> {
+    File::open(dir)?.sync_all()
+}

@@ -1,0 +1,431 @@
+//! Control plane: create, delete, describe, list, retention, tags, encryption, monitoring.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use rand::Rng;
+
+use crate::error::{LogError, Result};
+use crate::hashing::even_ranges;
+use crate::log::{retention_cutoff, shard_dir, Log, Stream};
+use crate::meta::{Encryption, ShardMeta, StreamMeta, StreamMode};
+use crate::seqno;
+use crate::shard::ShardLog;
+use crate::types::{
+    shard_id, CreateStream, Limits, ShardFilter, ShardInfo, StreamInfo, StreamKey, StreamStatus,
+};
+
+/// Shards an on-demand stream starts with.
+pub const ON_DEMAND_INITIAL_SHARDS: u32 = 4;
+/// Retention bounds in hours.
+pub const MIN_RETENTION_HOURS: u32 = 24;
+pub const MAX_RETENTION_HOURS: u32 = 8760;
+/// Tags one stream may carry.
+pub const MAX_TAGS: usize = 50;
+/// Every shard-level metric, in AWS's order.
+pub const ALL_METRICS: [&str; 7] = [
+    "IncomingBytes",
+    "IncomingRecords",
+    "OutgoingBytes",
+    "OutgoingRecords",
+    "WriteProvisionedThroughputExceeded",
+    "ReadProvisionedThroughputExceeded",
+    "IteratorAgeMilliseconds",
+];
+
+/// Result of enabling or disabling enhanced monitoring.
+#[derive(Debug, Clone)]
+pub struct MonitoringChange {
+    pub current: Vec<String>,
+    pub desired: Vec<String>,
+}
+
+impl Log {
+    /// CreateStream.
+    pub fn create_stream(&self, req: CreateStream) -> Result<()> {
+        let cfg = &self.inner.config;
+        let shard_count = match (req.mode, req.shard_count) {
+            (StreamMode::OnDemand, _) => ON_DEMAND_INITIAL_SHARDS,
+            (StreamMode::Provisioned, Some(n)) => n,
+            (StreamMode::Provisioned, None) => {
+                return Err(LogError::InvalidArgument(
+                    "ShardCount is required for streams in PROVISIONED mode.".into(),
+                ))
+            }
+        };
+        let store = self.inner.meta_lock.lock();
+        let mut state = self.inner.state.write();
+        if state.streams.contains_key(&req.key) {
+            return Err(LogError::InUse(format!(
+                "Stream {} under account {} already exists.",
+                req.key.name, cfg.account_id
+            )));
+        }
+        let open: u32 = open_shards_in(&state.streams, &req.key.region);
+        if open + shard_count > cfg.shard_limit {
+            return Err(LogError::LimitExceeded(format!(
+                "This request would exceed the shard limit for the account {} in {}. \
+                 Current shard count for the account: {}. Limit: {}. Number of additional \
+                 shards that would have resulted from this request: {}. Refer to the AWS \
+                 Service Limits page (https://docs.aws.amazon.com/general/latest/gr/aws_service_limits.html) \
+                 for current limits and how to request higher limits.",
+                cfg.account_id, req.key.region, open, cfg.shard_limit, shard_count
+            )));
+        }
+        if req.mode == StreamMode::OnDemand {
+            let on_demand = state
+                .streams
+                .iter()
+                .filter(|(k, s)| k.region == req.key.region && s.meta.mode == StreamMode::OnDemand)
+                .count() as u32;
+            if on_demand >= cfg.on_demand_stream_limit {
+                return Err(LogError::LimitExceeded(format!(
+                    "This request would exceed the on-demand stream limit for the account {} in {}. Limit: {}.",
+                    cfg.account_id, req.key.region, cfg.on_demand_stream_limit
+                )));
+            }
+        }
+        let now = self.now_ms();
+        let mut uid: u64 = rand::thread_rng().gen();
+        while state.by_uid.contains_key(&uid) {
+            uid = rand::thread_rng().gen();
+        }
+        let shards_meta: Vec<ShardMeta> = even_ranges(shard_count)
+            .into_iter()
+            .enumerate()
+            .map(|(i, (start, end))| ShardMeta {
+                index: i as u32,
+                starting_hash_key: start.to_string(),
+                ending_hash_key: end.to_string(),
+                parent: None,
+                adjacent_parent: None,
+                created_ms: now,
+                closed: None,
+            })
+            .collect();
+        let mut shards = Vec::with_capacity(shards_meta.len());
+        for sm in &shards_meta {
+            let (shard, _) = ShardLog::open(&shard_dir(&cfg.data_dir, uid, sm.index), cfg.segment_bytes)?;
+            shards.push(Arc::new(shard));
+        }
+        let meta = StreamMeta {
+            uid,
+            region: req.key.region.clone(),
+            name: req.key.name.clone(),
+            created_ms: now,
+            active_at_ms: now + cfg.create_delay_ms,
+            updating_until_ms: None,
+            deleted_at_ms: None,
+            retention_hours: MIN_RETENTION_HOURS,
+            mode: req.mode,
+            max_record_kib: req.max_record_kib.unwrap_or(1024),
+            shards: shards_meta,
+            tags: req.tags,
+            encryption: None,
+            shard_level_metrics: Vec::new(),
+        };
+        state.by_uid.insert(uid, req.key.clone());
+        state.streams.insert(req.key.clone(), Stream { meta, shards });
+        if let Err(e) = self.persist(&store, &state) {
+            state.streams.remove(&req.key);
+            state.by_uid.remove(&uid);
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    /// DeleteStream: the stream turns DELETING and disappears after the delete delay.
+    pub fn delete_stream(&self, key: &StreamKey) -> Result<()> {
+        let delay = self.inner.config.delete_delay_ms;
+        let now = self.now_ms();
+        self.update_stream(key, |meta| {
+            if meta.deleted_at_ms.is_none() {
+                meta.deleted_at_ms = Some(now + delay);
+            }
+            Ok(())
+        })?;
+        if delay <= 0 {
+            self.purge_deleted()?;
+        }
+        Ok(())
+    }
+
+    /// DescribeStream / DescribeStreamSummary.
+    pub fn describe_stream(&self, key: &StreamKey) -> Result<StreamInfo> {
+        let state = self.inner.state.read();
+        let s = state.streams.get(key).ok_or_else(|| self.not_found(key))?;
+        Ok(self.info_of(key, s))
+    }
+
+    fn info_of(&self, key: &StreamKey, s: &Stream) -> StreamInfo {
+        let m = &s.meta;
+        StreamInfo {
+            name: m.name.clone(),
+            arn: self.stream_arn(key),
+            status: self.status_of(m),
+            mode: m.mode,
+            created_ms: m.created_ms,
+            retention_hours: m.retention_hours,
+            shards: m.shards.iter().map(shard_info).collect(),
+            encryption: m.encryption.clone(),
+            shard_level_metrics: m.shard_level_metrics.clone(),
+            max_record_kib: m.max_record_kib,
+            consumer_count: 0,
+        }
+    }
+
+    /// ListStreams: every stream of a region, in name order.
+    pub fn list_streams(&self, region: &str) -> Vec<StreamInfo> {
+        let state = self.inner.state.read();
+        state
+            .streams
+            .iter()
+            .filter(|(k, _)| k.region == region)
+            .map(|(k, s)| self.info_of(k, s))
+            .collect()
+    }
+
+    /// ListShards with an optional filter, in shard order.
+    pub fn list_shards(&self, key: &StreamKey, filter: Option<&ShardFilter>) -> Result<Vec<ShardInfo>> {
+        let now = self.now_ms();
+        let state = self.inner.state.read();
+        let s = state.streams.get(key).ok_or_else(|| self.not_found(key))?;
+        let trim_horizon = retention_cutoff(now, s.meta.retention_hours);
+        let shards = s.meta.shards.iter().map(shard_info);
+        let open_at = |sh: &ShardInfo, t: i64| sh.created_ms <= t && sh.closed_ms.is_none_or(|c| c > t);
+        let keep = |sh: &ShardInfo| -> bool {
+            match filter {
+                None => true,
+                Some(ShardFilter::AfterShardId(id)) => {
+                    crate::types::parse_shard_id(id).is_none_or(|after| sh.index > after)
+                }
+                Some(ShardFilter::AtLatest) => sh.is_open(),
+                Some(ShardFilter::AtTrimHorizon) => open_at(sh, trim_horizon.max(s.meta.created_ms)),
+                Some(ShardFilter::FromTrimHorizon) => sh.closed_ms.is_none_or(|c| c > trim_horizon),
+                Some(ShardFilter::AtTimestamp(t)) => open_at(sh, (*t).max(s.meta.created_ms)),
+                Some(ShardFilter::FromTimestamp(t)) => sh.closed_ms.is_none_or(|c| c > *t),
+            }
+        };
+        Ok(shards.filter(|sh| keep(sh)).collect())
+    }
+
+    /// IncreaseStreamRetentionPeriod.
+    pub fn increase_retention(&self, key: &StreamKey, hours: u32) -> Result<()> {
+        check_retention_bounds(hours)?;
+        self.update_active_stream(key, |meta| {
+            if hours < meta.retention_hours {
+                return Err(LogError::InvalidArgument(format!(
+                    "Requested retention period ({hours} hours) for stream {} can not be shorter than \
+                     existing retention period ({} hours). Use DecreaseRetentionPeriod API.",
+                    meta.name, meta.retention_hours
+                )));
+            }
+            meta.retention_hours = hours;
+            Ok(())
+        })
+    }
+
+    /// DecreaseStreamRetentionPeriod.
+    pub fn decrease_retention(&self, key: &StreamKey, hours: u32) -> Result<()> {
+        check_retention_bounds(hours)?;
+        self.update_active_stream(key, |meta| {
+            if hours > meta.retention_hours {
+                return Err(LogError::InvalidArgument(format!(
+                    "Requested retention period ({hours} hours) for stream {} can not be longer than \
+                     existing retention period ({} hours). Use IncreaseRetentionPeriod API.",
+                    meta.name, meta.retention_hours
+                )));
+            }
+            meta.retention_hours = hours;
+            Ok(())
+        })
+    }
+
+    /// AddTagsToStream / TagResource.
+    pub fn add_tags(&self, key: &StreamKey, tags: BTreeMap<String, String>) -> Result<()> {
+        self.update_stream(key, |meta| {
+            let mut merged = meta.tags.clone();
+            merged.extend(tags);
+            if merged.len() > MAX_TAGS {
+                return Err(LogError::LimitExceeded(format!(
+                    "Failed to add tags to stream {} under account {} because a given stream cannot \
+                     have more than {MAX_TAGS} tags associated with it.",
+                    meta.name, self.inner.config.account_id
+                )));
+            }
+            meta.tags = merged;
+            Ok(())
+        })
+    }
+
+    /// RemoveTagsFromStream / UntagResource.
+    pub fn remove_tags(&self, key: &StreamKey, keys: &[String]) -> Result<()> {
+        self.update_stream(key, |meta| {
+            for k in keys {
+                meta.tags.remove(k);
+            }
+            Ok(())
+        })
+    }
+
+    /// The stream's tags in key order.
+    pub fn tags(&self, key: &StreamKey) -> Result<BTreeMap<String, String>> {
+        let state = self.inner.state.read();
+        let s = state.streams.get(key).ok_or_else(|| self.not_found(key))?;
+        Ok(s.meta.tags.clone())
+    }
+
+    /// StartStreamEncryption / StopStreamEncryption (`None` stops). The stream is UPDATING for
+    /// the update delay.
+    pub fn set_encryption(&self, key: &StreamKey, encryption: Option<Encryption>) -> Result<()> {
+        let until = self.now_ms() + self.inner.config.update_delay_ms;
+        self.update_active_stream(key, |meta| {
+            meta.encryption = encryption;
+            meta.updating_until_ms = Some(until);
+            Ok(())
+        })
+    }
+
+    /// EnableEnhancedMonitoring (`enable`) or DisableEnhancedMonitoring.
+    pub fn change_monitoring(&self, key: &StreamKey, metrics: &[String], enable: bool) -> Result<MonitoringChange> {
+        let expand = |names: &[String]| -> Vec<String> {
+            if names.iter().any(|n| n == "ALL") {
+                ALL_METRICS.iter().map(|s| s.to_string()).collect()
+            } else {
+                names.to_vec()
+            }
+        };
+        let asked = expand(metrics);
+        let mut change = MonitoringChange {
+            current: Vec::new(),
+            desired: Vec::new(),
+        };
+        self.update_active_stream(key, |meta| {
+            change.current = meta.shard_level_metrics.clone();
+            let mut next: Vec<String> = if enable {
+                let mut v = meta.shard_level_metrics.clone();
+                v.extend(asked.iter().cloned());
+                v
+            } else {
+                meta.shard_level_metrics
+                    .iter()
+                    .filter(|m| !asked.contains(m))
+                    .cloned()
+                    .collect()
+            };
+            next.sort_by_key(|m| ALL_METRICS.iter().position(|a| a == m));
+            next.dedup();
+            meta.shard_level_metrics = next.clone();
+            change.desired = next;
+            Ok(())
+        })?;
+        Ok(change)
+    }
+
+    /// DescribeLimits for a region.
+    pub fn limits(&self, region: &str) -> Limits {
+        let state = self.inner.state.read();
+        Limits {
+            shard_limit: self.inner.config.shard_limit,
+            open_shard_count: open_shards_in(&state.streams, region),
+            on_demand_stream_count: state
+                .streams
+                .iter()
+                .filter(|(k, s)| k.region == region && s.meta.mode == StreamMode::OnDemand)
+                .count() as u32,
+            on_demand_stream_count_limit: self.inner.config.on_demand_stream_limit,
+        }
+    }
+
+    /// Applies `f` to a stream's metadata (not one being deleted) and persists it.
+    fn update_stream<F>(&self, key: &StreamKey, f: F) -> Result<()>
+    where
+        F: FnOnce(&mut StreamMeta) -> Result<()>,
+    {
+        self.update_inner(key, false, f)
+    }
+
+    /// Like `update_stream`, but the stream must be ACTIVE (ResourceInUseException otherwise).
+    fn update_active_stream<F>(&self, key: &StreamKey, f: F) -> Result<()>
+    where
+        F: FnOnce(&mut StreamMeta) -> Result<()>,
+    {
+        self.update_inner(key, true, f)
+    }
+
+    fn update_inner<F>(&self, key: &StreamKey, need_active: bool, f: F) -> Result<()>
+    where
+        F: FnOnce(&mut StreamMeta) -> Result<()>,
+    {
+        let store = self.inner.meta_lock.lock();
+        let mut state = self.inner.state.write();
+        let status = {
+            let s = state.streams.get(key).ok_or_else(|| self.not_found(key))?;
+            self.status_of(&s.meta)
+        };
+        let in_use = |status: StreamStatus| {
+            LogError::InUse(format!(
+                "Stream {} under account {} not ACTIVE, instead in state {}",
+                key.name,
+                self.inner.config.account_id,
+                status.as_str()
+            ))
+        };
+        if status == StreamStatus::Deleting || (need_active && status != StreamStatus::Active) {
+            return Err(in_use(status));
+        }
+        let Some(s) = state.streams.get_mut(key) else {
+            return Err(self.not_found(key));
+        };
+        let before = s.meta.clone();
+        f(&mut s.meta)?;
+        if let Err(e) = self.persist(&store, &state) {
+            if let Some(s) = state.streams.get_mut(key) {
+                s.meta = before;
+            }
+            return Err(e);
+        }
+        Ok(())
+    }
+}
+
+fn check_retention_bounds(hours: u32) -> Result<()> {
+    if hours < MIN_RETENTION_HOURS {
+        return Err(LogError::InvalidArgument(format!(
+            "Minimum allowed retention period is {MIN_RETENTION_HOURS} hours. Requested retention \
+             period ({hours} hours) is too short."
+        )));
+    }
+    if hours > MAX_RETENTION_HOURS {
+        return Err(LogError::InvalidArgument(format!(
+            "Maximum allowed retention period is {MAX_RETENTION_HOURS} hours. Requested retention \
+             period ({hours} hours) is too long."
+        )));
+    }
+    Ok(())
+}
+
+fn open_shards_in(streams: &BTreeMap<StreamKey, Stream>, region: &str) -> u32 {
+    streams
+        .iter()
+        .filter(|(k, _)| k.region == region)
+        .map(|(_, s)| s.meta.shards.iter().filter(|sh| sh.closed.is_none()).count() as u32)
+        .sum()
+}
+
+pub(crate) fn shard_info(sm: &ShardMeta) -> ShardInfo {
+    ShardInfo {
+        shard_id: shard_id(sm.index),
+        index: sm.index,
+        starting_hash_key: sm.starting_hash_key.parse().unwrap_or(0),
+        ending_hash_key: sm.ending_hash_key.parse().unwrap_or(u128::MAX),
+        parent_shard_id: sm.parent.map(shard_id),
+        adjacent_parent_shard_id: sm.adjacent_parent.map(shard_id),
+        starting_sequence_number: seqno::format(sm.index, 0),
+        ending_sequence_number: sm
+            .closed
+            .map(|(end, _)| seqno::format(sm.index, end.saturating_sub(1))),
+        created_ms: sm.created_ms,
+        closed_ms: sm.closed.map(|(_, t)| t),
+    }
+}
