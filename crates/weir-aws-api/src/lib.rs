@@ -1,0 +1,19 @@
+//! Weir's AWS front door: one HTTP port (HTTP/1.1 and h2c) that routes `X-Amz-Target` requests
+//! to per-service handlers, decoding AWS JSON 1.1 or CBOR and encoding the answer the same way.
+//!
+//! Only this crate knows wire formats; engines are called with Rust types.
+
+pub mod error;
+pub mod input;
+pub mod kinesis;
+mod server;
+pub mod value;
+
+pub use error::ApiError;
+pub use server::{serve, ApiConfig};
+
+/// What a handler may use: the engines and the caller's region.
+pub struct Ctx {
+    pub log: weir_log::Log,
+    pub region: String,
+}

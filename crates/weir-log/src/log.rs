@@ -123,7 +123,8 @@ impl Log {
         &self.inner.config
     }
 
-    pub(crate) fn now_ms(&self) -> i64 {
+    /// The log's clock, in epoch milliseconds.
+    pub fn now_ms(&self) -> i64 {
         self.inner.clock.now_ms()
     }
 

@@ -1,1 +1,89 @@
-fn main() {}
+//! `weir`: the AWS data-engineering stack as one binary.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+use weir::config::Config;
+
+#[derive(Parser)]
+#[command(name = "weir", version, about = "The AWS data-engineering stack as one binary")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server with every service.
+    Serve {
+        /// Data directory (default ./weir-data).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// Address for the AWS APIs (default 127.0.0.1:4566).
+        #[arg(long)]
+        listen: Option<String>,
+        /// A TOML configuration file.
+        #[arg(long, env = "WEIR_CONFIG")]
+        config: Option<PathBuf>,
+    },
+    /// Load generators that measure any compatible endpoint.
+    Bench {
+        #[command(subcommand)]
+        target: weir::bench::BenchTarget,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_env("WEIR_LOG").unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    match cli.command {
+        Command::Serve {
+            data_dir,
+            listen,
+            config,
+        } => runtime.block_on(serve(data_dir, listen, config)),
+        Command::Bench { target } => runtime.block_on(weir::bench::run(target)),
+    }
+}
+
+async fn serve(data_dir: Option<PathBuf>, listen: Option<String>, file: Option<PathBuf>) -> anyhow::Result<()> {
+    let mut config = Config::load(file.as_deref(), std::env::vars())?;
+    if let Some(d) = data_dir {
+        config.data_dir = d;
+    }
+    if let Some(l) = listen {
+        config.listen = l;
+    }
+    let server = weir::server::Server::start(&config).await?;
+    wait_for_signal().await;
+    tracing::info!("shutting down");
+    server.shutdown().await?;
+    tracing::info!("stopped cleanly");
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = ctrl_c.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}

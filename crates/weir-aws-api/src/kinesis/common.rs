@@ -1,0 +1,195 @@
+//! Pieces every Kinesis action shares: member rules, stream addressing, output shapes.
+
+use weir_log::{ShardInfo, StreamKey, StreamMode};
+
+use crate::error::ApiError;
+use crate::input::{is_decimal, is_name, Input, StrRule};
+use crate::value::Value;
+use crate::Ctx;
+
+pub const STREAM_NAME: StrRule = StrRule::len(1, 128).pattern("[a-zA-Z0-9_.-]+", is_name);
+pub const STREAM_ARN: StrRule =
+    StrRule::len(1, 2048).pattern("arn:aws.*:kinesis:.*:\\d{12}:stream/\\S+", is_stream_arn);
+pub const RESOURCE_ARN: StrRule =
+    StrRule::len(1, 2048).pattern("arn:aws.*:kinesis:.*:\\d{12}:.*stream/\\S+", is_resource_arn);
+pub const STREAM_ID: StrRule = StrRule::len(1, 24);
+pub const SHARD_ID: StrRule = StrRule::len(1, 128).pattern("[a-zA-Z0-9_.-]+", is_name);
+pub const HASH_KEY: StrRule = StrRule::any().pattern("0|([1-9]\\d{0,38})", is_hash_key);
+pub const SEQUENCE_NUMBER: StrRule = StrRule::any().pattern("0|([1-9]\\d{0,128})", is_sequence_number);
+pub const TAG_KEY: StrRule = StrRule::len(1, 128);
+pub const METRICS: &[&str] = &[
+    "IncomingBytes",
+    "IncomingRecords",
+    "OutgoingBytes",
+    "OutgoingRecords",
+    "WriteProvisionedThroughputExceeded",
+    "ReadProvisionedThroughputExceeded",
+    "IteratorAgeMilliseconds",
+    "ALL",
+];
+
+fn is_hash_key(s: &str) -> bool {
+    is_decimal(s, 39)
+}
+
+fn is_sequence_number(s: &str) -> bool {
+    is_decimal(s, 129)
+}
+
+/// The parts of `arn:<partition>:kinesis:<region>:<account>:<resource>`.
+struct Arn<'a> {
+    region: &'a str,
+    account: &'a str,
+    resource: &'a str,
+}
+
+fn parse_arn(s: &str) -> Option<Arn<'_>> {
+    let mut parts = s.splitn(6, ':');
+    let (arn, partition, service) = (parts.next()?, parts.next()?, parts.next()?);
+    let (region, account, resource) = (parts.next()?, parts.next()?, parts.next()?);
+    if arn != "arn" || !partition.starts_with("aws") || service != "kinesis" {
+        return None;
+    }
+    if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(Arn {
+        region,
+        account,
+        resource,
+    })
+}
+
+fn is_stream_arn(s: &str) -> bool {
+    parse_arn(s).is_some_and(|a| {
+        a.resource
+            .strip_prefix("stream/")
+            .is_some_and(|n| !n.is_empty() && !n.chars().any(char::is_whitespace))
+    })
+}
+
+fn is_resource_arn(s: &str) -> bool {
+    parse_arn(s).is_some_and(|a| a.resource.contains("stream/") && !a.resource.chars().any(char::is_whitespace))
+}
+
+/// How a request names its stream: by name, by ARN, or both.
+pub struct StreamRef {
+    name: Option<String>,
+    arn: Option<String>,
+}
+
+/// Reads StreamName / StreamARN / StreamId (the id is accepted and not used).
+pub fn read_stream_ref(input: &mut Input) -> Result<StreamRef, ApiError> {
+    let name = input.string("StreamName", false, STREAM_NAME)?;
+    let arn = input.string("StreamARN", false, STREAM_ARN)?;
+    input.string("StreamId", false, STREAM_ID)?;
+    Ok(StreamRef { name, arn })
+}
+
+impl StreamRef {
+    /// The stream these name, in the caller's region unless an ARN says otherwise.
+    pub fn resolve(self, ctx: &Ctx) -> Result<StreamKey, ApiError> {
+        match (self.name, self.arn) {
+            (None, None) => Err(ApiError::invalid_argument(
+                "Either StreamName or StreamARN must be provided.",
+            )),
+            (Some(name), None) => Ok(StreamKey::new(ctx.region.clone(), name)),
+            (name, Some(arn)) => {
+                let key = stream_key_from_arn(ctx, &arn)?;
+                if name.is_some_and(|n| n != key.name) {
+                    return Err(ApiError::invalid_argument(
+                        "StreamARN and StreamName refer to different streams.",
+                    ));
+                }
+                Ok(key)
+            }
+        }
+    }
+}
+
+/// The stream an ARN names (only stream ARNs of this account resolve).
+pub fn stream_key_from_arn(ctx: &Ctx, arn: &str) -> Result<StreamKey, ApiError> {
+    let parsed = parse_arn(arn).ok_or_else(|| ApiError::invalid_argument(format!("Invalid ARN: {arn}")))?;
+    let name = parsed
+        .resource
+        .strip_prefix("stream/")
+        .filter(|n| !n.contains('/'))
+        .ok_or_else(|| ApiError::not_found(format!("Resource {arn} not found.")))?;
+    if parsed.account != ctx.log.config().account_id {
+        return Err(ApiError::not_found(format!(
+            "Stream {name} under account {} not found.",
+            parsed.account
+        )));
+    }
+    Ok(StreamKey::new(parsed.region, name))
+}
+
+/// A shard in DescribeStream / ListShards form.
+pub fn shard_value(s: &ShardInfo) -> Value {
+    Value::map([
+        ("ShardId", Value::str(s.shard_id.clone())),
+        ("ParentShardId", Value::opt_str(s.parent_shard_id.clone())),
+        ("AdjacentParentShardId", Value::opt_str(s.adjacent_parent_shard_id.clone())),
+        (
+            "HashKeyRange",
+            Value::map([
+                ("StartingHashKey", Value::str(s.starting_hash_key.to_string())),
+                ("EndingHashKey", Value::str(s.ending_hash_key.to_string())),
+            ]),
+        ),
+        (
+            "SequenceNumberRange",
+            Value::map([
+                ("StartingSequenceNumber", Value::str(s.starting_sequence_number.clone())),
+                ("EndingSequenceNumber", Value::opt_str(s.ending_sequence_number.clone())),
+            ]),
+        ),
+    ])
+}
+
+pub fn stream_mode_value(mode: StreamMode) -> Value {
+    let name = match mode {
+        StreamMode::Provisioned => "PROVISIONED",
+        StreamMode::OnDemand => "ON_DEMAND",
+    };
+    Value::map([("StreamMode", Value::str(name))])
+}
+
+pub fn enhanced_monitoring_value(metrics: &[String]) -> Value {
+    Value::List(vec![Value::map([(
+        "ShardLevelMetrics",
+        Value::List(metrics.iter().map(|m| Value::str(m.clone())).collect()),
+    )])])
+}
+
+/// A tag list in `[{Key, Value}]` form.
+pub fn tag_list(tags: impl IntoIterator<Item = (String, String)>) -> Value {
+    Value::List(
+        tags.into_iter()
+            .map(|(k, v)| Value::map([("Key", Value::Str(k)), ("Value", Value::Str(v))]))
+            .collect(),
+    )
+}
+
+/// Reads a list of tag keys (1..=50).
+pub fn read_tag_keys(input: &mut Input, name: &str) -> Result<Option<Vec<String>>, ApiError> {
+    input.list(name, true, 1, 50, |inp, i, v| inp.element_string(name, i, v, TAG_KEY))
+}
+
+/// Reads a ShardLevelMetrics list (1..=7 of the metric names).
+pub fn read_metrics(input: &mut Input) -> Result<Option<Vec<String>>, ApiError> {
+    input.list("ShardLevelMetrics", true, 1, 7, |inp, i, v| {
+        inp.element_string("ShardLevelMetrics", i, v, StrRule::one_of(METRICS))
+    })
+}
+
+/// The EnhancedMonitoringOutput shape.
+pub fn monitoring_value(ctx: &Ctx, key: &StreamKey, change: weir_log::MonitoringChange) -> Value {
+    let list = |v: Vec<String>| Value::List(v.into_iter().map(Value::Str).collect());
+    Value::map([
+        ("StreamName", Value::str(key.name.clone())),
+        ("CurrentShardLevelMetrics", list(change.current)),
+        ("DesiredShardLevelMetrics", list(change.desired)),
+        ("StreamARN", Value::str(ctx.log.stream_arn(key))),
+    ])
+}

@@ -1,0 +1,16 @@
+//! DeleteStream.
+
+use super::common::read_stream_ref;
+use crate::error::ApiError;
+use crate::input::Input;
+use crate::value::Value;
+use crate::Ctx;
+
+pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
+    let stream = read_stream_ref(&mut input)?;
+    // Weir has no stream consumers yet, so there is nothing for EnforceConsumerDeletion to force.
+    input.boolean("EnforceConsumerDeletion")?;
+    input.finish()?;
+    ctx.log.delete_stream(&stream.resolve(ctx)?)?;
+    Ok(Value::Map(Vec::new()))
+}

@@ -1,0 +1,67 @@
+//! The Kinesis Data Streams front door (`Kinesis_20131202.<Action>`): one file per action.
+
+mod add_tags_to_stream;
+mod create_stream;
+mod decrease_stream_retention_period;
+mod delete_stream;
+mod describe_limits;
+mod describe_stream;
+mod describe_stream_summary;
+mod disable_enhanced_monitoring;
+mod enable_enhanced_monitoring;
+mod get_records;
+mod get_shard_iterator;
+mod increase_stream_retention_period;
+mod list_shards;
+mod list_streams;
+mod list_tags_for_resource;
+mod list_tags_for_stream;
+mod put_record;
+mod put_records;
+mod remove_tags_from_stream;
+mod start_stream_encryption;
+mod stop_stream_encryption;
+mod tag_resource;
+mod untag_resource;
+
+pub(crate) mod common;
+
+use crate::error::ApiError;
+use crate::input::Input;
+use crate::value::Value;
+use crate::Ctx;
+
+/// The X-Amz-Target prefix of this service.
+pub const TARGET_PREFIX: &str = "Kinesis_20131202";
+
+/// Runs one action.
+pub async fn dispatch(ctx: &Ctx, action: &str, input: Input) -> Result<Value, ApiError> {
+    match action {
+        "AddTagsToStream" => add_tags_to_stream::handle(ctx, input).await,
+        "CreateStream" => create_stream::handle(ctx, input).await,
+        "DecreaseStreamRetentionPeriod" => decrease_stream_retention_period::handle(ctx, input).await,
+        "DeleteStream" => delete_stream::handle(ctx, input).await,
+        "DescribeLimits" => describe_limits::handle(ctx, input).await,
+        "DescribeStream" => describe_stream::handle(ctx, input).await,
+        "DescribeStreamSummary" => describe_stream_summary::handle(ctx, input).await,
+        "DisableEnhancedMonitoring" => disable_enhanced_monitoring::handle(ctx, input).await,
+        "EnableEnhancedMonitoring" => enable_enhanced_monitoring::handle(ctx, input).await,
+        "GetRecords" => get_records::handle(ctx, input).await,
+        "GetShardIterator" => get_shard_iterator::handle(ctx, input).await,
+        "IncreaseStreamRetentionPeriod" => increase_stream_retention_period::handle(ctx, input).await,
+        "ListShards" => list_shards::handle(ctx, input).await,
+        "ListStreams" => list_streams::handle(ctx, input).await,
+        "ListTagsForResource" => list_tags_for_resource::handle(ctx, input).await,
+        "ListTagsForStream" => list_tags_for_stream::handle(ctx, input).await,
+        "PutRecord" => put_record::handle(ctx, input).await,
+        "PutRecords" => put_records::handle(ctx, input).await,
+        "RemoveTagsFromStream" => remove_tags_from_stream::handle(ctx, input).await,
+        "StartStreamEncryption" => start_stream_encryption::handle(ctx, input).await,
+        "StopStreamEncryption" => stop_stream_encryption::handle(ctx, input).await,
+        "TagResource" => tag_resource::handle(ctx, input).await,
+        "UntagResource" => untag_resource::handle(ctx, input).await,
+        other => Err(ApiError::unknown_operation(format!(
+            "The operation {other} is not supported by Kinesis in Weir."
+        ))),
+    }
+}

@@ -1,0 +1,193 @@
+//! The HTTP server: connection handling, routing by `X-Amz-Target`, body limits, encoding.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::header::{HeaderValue, CONTENT_TYPE};
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use tokio::net::TcpListener;
+
+use crate::error::ApiError;
+use crate::input::Input;
+use crate::value::{self, Protocol, Value};
+use crate::{kinesis, Ctx};
+
+/// Front-door settings.
+#[derive(Debug, Clone)]
+pub struct ApiConfig {
+    /// Region assumed when a request carries no SigV4 credential scope.
+    pub default_region: String,
+    /// Largest request body accepted (413 beyond).
+    pub max_body_bytes: usize,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        ApiConfig {
+            default_region: "us-east-1".into(),
+            // 10 MiB of records as base64 plus JSON framing.
+            max_body_bytes: 16 * 1024 * 1024,
+        }
+    }
+}
+
+struct Shared {
+    log: weir_log::Log,
+    config: ApiConfig,
+}
+
+/// Serves AWS APIs on `listener` until `shutdown` resolves, then drains open connections.
+pub async fn serve(
+    listener: TcpListener,
+    log: weir_log::Log,
+    config: ApiConfig,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    let shared = Arc::new(Shared { log, config });
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let builder = auto::Builder::new(TokioExecutor::new());
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (stream, _) = match accepted {
+                    Ok(a) => a,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "accept failed");
+                        continue;
+                    }
+                };
+                let _ = stream.set_nodelay(true);
+                let shared = shared.clone();
+                let service = hyper::service::service_fn(move |req| {
+                    let shared = shared.clone();
+                    async move { Ok::<_, Infallible>(route(&shared, req).await) }
+                });
+                let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+                let conn = graceful.watch(conn.into_owned());
+                tokio::spawn(async move {
+                    if let Err(e) = conn.await {
+                        tracing::debug!(error = %e, "connection closed with an error");
+                    }
+                });
+            }
+            () = &mut shutdown => break,
+        }
+    }
+    drop(listener);
+    graceful.shutdown().await;
+    Ok(())
+}
+
+async fn route(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>> {
+    if req.method() == Method::GET && req.uri().path() == "/healthz" {
+        return plain(StatusCode::OK, "ok\n");
+    }
+    let protocol = match req.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()) {
+        Some(ct) if ct.contains("cbor") => Protocol::Cbor,
+        _ => Protocol::Json,
+    };
+    let target = req
+        .headers()
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let Some(target) = target else {
+        if req.method() == Method::POST {
+            return error_response(protocol, &ApiError::unknown_operation("The request has no X-Amz-Target header."));
+        }
+        return plain(StatusCode::NOT_FOUND, "not found\n");
+    };
+    if req.method() != Method::POST {
+        return error_response(protocol, &ApiError::unknown_operation("AWS JSON requests must use POST."));
+    }
+    let region = region_of(&req).unwrap_or_else(|| shared.config.default_region.clone());
+    let limit = shared.config.max_body_bytes;
+    let body = match Limited::new(req.into_body(), limit).collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(e) => {
+            if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
+                let err = ApiError::new(
+                    "ValidationException",
+                    413,
+                    format!("The request body exceeds the limit of {limit} bytes."),
+                );
+                return error_response(protocol, &err);
+            }
+            return error_response(protocol, &ApiError::serialization(format!("Could not read the request body: {e}")));
+        }
+    };
+    let result = handle(shared, protocol, &target, region, &body).await;
+    match result {
+        Ok(v) => respond(protocol, StatusCode::OK, value::encode(protocol, &v)),
+        Err(e) => {
+            tracing::debug!(target = %target, code = e.code, message = %e.message, "request failed");
+            error_response(protocol, &e)
+        }
+    }
+}
+
+async fn handle(shared: &Shared, protocol: Protocol, target: &str, region: String, body: &[u8]) -> Result<Value, ApiError> {
+    let Some((service, action)) = target.split_once('.') else {
+        return Err(ApiError::unknown_operation(format!("Unknown operation {target}.")));
+    };
+    let doc = value::decode(protocol, body).map_err(|e| ApiError::serialization(e.0))?;
+    let input = Input::new(doc, protocol)?;
+    let ctx = Ctx {
+        log: shared.log.clone(),
+        region,
+    };
+    match service {
+        kinesis::TARGET_PREFIX => kinesis::dispatch(&ctx, action, input).await,
+        _ => Err(ApiError::unknown_operation(format!("Unknown operation {target}."))),
+    }
+}
+
+/// The region of the SigV4 credential scope: `Credential=AKID/date/REGION/service/aws4_request`.
+fn region_of<B>(req: &Request<B>) -> Option<String> {
+    let auth = req.headers().get("authorization")?.to_str().ok()?;
+    let cred = auth.split("Credential=").nth(1)?;
+    let scope = cred.split([',', ' ']).next()?;
+    let region = scope.split('/').nth(2)?;
+    (!region.is_empty()).then(|| region.to_string())
+}
+
+fn error_response(protocol: Protocol, e: &ApiError) -> Response<Full<Bytes>> {
+    let body = Value::map([("__type", Value::str(e.code)), ("message", Value::str(e.message.clone()))]);
+    let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
+    let mut resp = respond(protocol, status, value::encode(protocol, &body));
+    if let Ok(v) = HeaderValue::from_str(e.code) {
+        resp.headers_mut().insert("x-amzn-errortype", v);
+    }
+    resp
+}
+
+fn respond(protocol: Protocol, status: StatusCode, body: Vec<u8>) -> Response<Full<Bytes>> {
+    let mut resp = Response::new(Full::new(Bytes::from(body)));
+    *resp.status_mut() = status;
+    let h = resp.headers_mut();
+    h.insert(CONTENT_TYPE, HeaderValue::from_static(protocol.content_type()));
+    if let Ok(id) = HeaderValue::from_str(&request_id()) {
+        h.insert("x-amzn-requestid", id);
+    }
+    resp
+}
+
+fn plain(status: StatusCode, text: &'static str) -> Response<Full<Bytes>> {
+    let mut resp = Response::new(Full::new(Bytes::from_static(text.as_bytes())));
+    *resp.status_mut() = status;
+    resp.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+    resp
+}
+
+fn request_id() -> String {
+    let n: u128 = rand::random();
+    let h = format!("{n:032x}");
+    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+}

@@ -1,0 +1,289 @@
+//! The document model shared by AWS JSON 1.1 and CBOR bodies, with a codec for each.
+//!
+//! JSON carries blobs as base64 strings and timestamps as epoch seconds; CBOR carries blobs as
+//! byte strings and timestamps as tag 1 over integer epoch milliseconds (the Java SDK's form).
+
+use base64::Engine as _;
+
+/// A decoded request or response document.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Int(i128),
+    Float(f64),
+    Str(String),
+    Bytes(Vec<u8>),
+    /// Epoch milliseconds.
+    Timestamp(i64),
+    List(Vec<Value>),
+    Map(Vec<(String, Value)>),
+}
+
+/// Which body encoding a request used; the response uses the same.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    Json,
+    Cbor,
+}
+
+impl Protocol {
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Protocol::Json => "application/x-amz-json-1.1",
+            Protocol::Cbor => "application/x-amz-cbor-1.1",
+        }
+    }
+}
+
+/// A body that is not a well-formed document.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct DecodeError(pub String);
+
+impl Value {
+    pub fn str(s: impl Into<String>) -> Value {
+        Value::Str(s.into())
+    }
+
+    /// A map from (key, value) pairs, dropping `Null`s (absent members are omitted on the wire).
+    pub fn map<I: IntoIterator<Item = (&'static str, Value)>>(items: I) -> Value {
+        Value::Map(
+            items
+                .into_iter()
+                .filter(|(_, v)| *v != Value::Null)
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
+        )
+    }
+
+    pub fn opt_str(s: Option<impl Into<String>>) -> Value {
+        s.map(|s| Value::Str(s.into())).unwrap_or(Value::Null)
+    }
+
+    /// Short type name for error messages.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Value::Null => "null",
+            Value::Bool(_) => "boolean",
+            Value::Int(_) | Value::Float(_) => "number",
+            Value::Str(_) => "string",
+            Value::Bytes(_) => "byte string",
+            Value::Timestamp(_) => "timestamp",
+            Value::List(_) => "list",
+            Value::Map(_) => "structure",
+        }
+    }
+}
+
+/// Decodes a request body; an empty body is an empty structure.
+pub fn decode(protocol: Protocol, body: &[u8]) -> Result<Value, DecodeError> {
+    if body.iter().all(|b| b.is_ascii_whitespace()) {
+        return Ok(Value::Map(Vec::new()));
+    }
+    match protocol {
+        Protocol::Json => {
+            let v: serde_json::Value = serde_json::from_slice(body)
+                .map_err(|e| DecodeError(format!("Malformed JSON request body: {e}")))?;
+            Ok(from_json(v))
+        }
+        Protocol::Cbor => {
+            let v: ciborium::Value = ciborium::from_reader(body)
+                .map_err(|e| DecodeError(format!("Malformed CBOR request body: {e}")))?;
+            from_cbor(v, 0)
+        }
+    }
+}
+
+/// Encodes a response document.
+pub fn encode(protocol: Protocol, v: &Value) -> Vec<u8> {
+    match protocol {
+        Protocol::Json => {
+            let mut out = Vec::with_capacity(256);
+            write_json(&mut out, v);
+            out
+        }
+        Protocol::Cbor => {
+            let mut out = Vec::with_capacity(256);
+            // Writing into a Vec cannot fail.
+            let _ = ciborium::into_writer(&to_cbor(v), &mut out);
+            out
+        }
+    }
+}
+
+fn from_json(v: serde_json::Value) -> Value {
+    match v {
+        serde_json::Value::Null => Value::Null,
+        serde_json::Value::Bool(b) => Value::Bool(b),
+        serde_json::Value::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                Value::Int(i as i128)
+            } else if let Some(u) = n.as_u64() {
+                Value::Int(u as i128)
+            } else {
+                Value::Float(n.as_f64().unwrap_or(f64::NAN))
+            }
+        }
+        serde_json::Value::String(s) => Value::Str(s),
+        serde_json::Value::Array(a) => Value::List(a.into_iter().map(from_json).collect()),
+        serde_json::Value::Object(o) => Value::Map(o.into_iter().map(|(k, v)| (k, from_json(v))).collect()),
+    }
+}
+
+const MAX_DEPTH: usize = 64;
+
+fn from_cbor(v: ciborium::Value, depth: usize) -> Result<Value, DecodeError> {
+    if depth > MAX_DEPTH {
+        return Err(DecodeError("CBOR request body nests too deeply".into()));
+    }
+    Ok(match v {
+        ciborium::Value::Null => Value::Null,
+        ciborium::Value::Bool(b) => Value::Bool(b),
+        ciborium::Value::Integer(i) => Value::Int(i128::from(i)),
+        ciborium::Value::Float(f) => Value::Float(f),
+        ciborium::Value::Text(s) => Value::Str(s),
+        ciborium::Value::Bytes(b) => Value::Bytes(b),
+        ciborium::Value::Array(a) => Value::List(
+            a.into_iter()
+                .map(|v| from_cbor(v, depth + 1))
+                .collect::<Result<_, _>>()?,
+        ),
+        ciborium::Value::Map(m) => {
+            let mut out = Vec::with_capacity(m.len());
+            for (k, v) in m {
+                let ciborium::Value::Text(k) = k else {
+                    return Err(DecodeError("CBOR map keys must be text strings".into()));
+                };
+                out.push((k, from_cbor(v, depth + 1)?));
+            }
+            Value::Map(out)
+        }
+        ciborium::Value::Tag(1, inner) => match *inner {
+            ciborium::Value::Integer(i) => {
+                let ms = i64::try_from(i128::from(i))
+                    .map_err(|_| DecodeError("CBOR timestamp out of range".into()))?;
+                Value::Timestamp(ms)
+            }
+            ciborium::Value::Float(f) if f.is_finite() => Value::Timestamp((f * 1000.0).round() as i64),
+            _ => return Err(DecodeError("CBOR tag 1 must wrap a number".into())),
+        },
+        ciborium::Value::Tag(_, inner) => from_cbor(*inner, depth + 1)?,
+        _ => return Err(DecodeError("unsupported CBOR item".into())),
+    })
+}
+
+fn to_cbor(v: &Value) -> ciborium::Value {
+    match v {
+        Value::Null => ciborium::Value::Null,
+        Value::Bool(b) => ciborium::Value::Bool(*b),
+        Value::Int(i) => match i64::try_from(*i) {
+            Ok(i) => ciborium::Value::Integer(i.into()),
+            Err(_) => ciborium::Value::Float(*i as f64),
+        },
+        Value::Float(f) => ciborium::Value::Float(*f),
+        Value::Str(s) => ciborium::Value::Text(s.clone()),
+        Value::Bytes(b) => ciborium::Value::Bytes(b.clone()),
+        Value::Timestamp(ms) => ciborium::Value::Tag(1, Box::new(ciborium::Value::Integer((*ms).into()))),
+        Value::List(l) => ciborium::Value::Array(l.iter().map(to_cbor).collect()),
+        Value::Map(m) => ciborium::Value::Map(
+            m.iter()
+                .map(|(k, v)| (ciborium::Value::Text(k.clone()), to_cbor(v)))
+                .collect(),
+        ),
+    }
+}
+
+fn write_json(out: &mut Vec<u8>, v: &Value) {
+    match v {
+        Value::Null => out.extend_from_slice(b"null"),
+        Value::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
+        Value::Int(i) => out.extend_from_slice(i.to_string().as_bytes()),
+        Value::Float(f) => write_float(out, *f),
+        Value::Str(s) => write_json_str(out, s),
+        Value::Bytes(b) => {
+            out.push(b'"');
+            let start = out.len();
+            out.resize(start + base64::encoded_len(b.len(), true).unwrap_or(0), 0);
+            let n = base64::engine::general_purpose::STANDARD
+                .encode_slice(b, &mut out[start..])
+                .unwrap_or(0);
+            out.truncate(start + n);
+            out.push(b'"');
+        }
+        Value::Timestamp(ms) => write_float(out, *ms as f64 / 1000.0),
+        Value::List(l) => {
+            out.push(b'[');
+            for (i, item) in l.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_json(out, item);
+            }
+            out.push(b']');
+        }
+        Value::Map(m) => {
+            out.push(b'{');
+            for (i, (k, item)) in m.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_json_str(out, k);
+                out.push(b':');
+                write_json(out, item);
+            }
+            out.push(b'}');
+        }
+    }
+}
+
+fn write_float(out: &mut Vec<u8>, f: f64) {
+    if f.is_finite() {
+        if f.fract() == 0.0 && f.abs() < 1e15 {
+            out.extend_from_slice(format!("{}", f as i64).as_bytes());
+        } else {
+            out.extend_from_slice(format!("{f}").as_bytes());
+        }
+    } else {
+        out.extend_from_slice(b"null");
+    }
+}
+
+fn write_json_str(out: &mut Vec<u8>, s: &str) {
+    // serde_json escapes exactly as JSON requires; writing to a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *out, s);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_round_trip_shapes() {
+        let v = Value::map([
+            ("A", Value::str("x\"y")),
+            ("B", Value::Bytes(b"hello".to_vec())),
+            ("C", Value::Timestamp(1_500)),
+            ("D", Value::List(vec![Value::Int(1), Value::Bool(true)])),
+            ("E", Value::Null),
+        ]);
+        let s = String::from_utf8(encode(Protocol::Json, &v)).expect("utf8");
+        assert_eq!(s, r#"{"A":"x\"y","B":"aGVsbG8=","C":1.5,"D":[1,true]}"#);
+    }
+
+    #[test]
+    fn cbor_timestamps_and_blobs() {
+        let v = Value::map([("T", Value::Timestamp(1_700_000_000_123)), ("B", Value::Bytes(vec![0, 255]))]);
+        let bytes = encode(Protocol::Cbor, &v);
+        assert_eq!(decode(Protocol::Cbor, &bytes).expect("decode"), v);
+    }
+
+    #[test]
+    fn malformed_bodies_are_errors() {
+        assert!(decode(Protocol::Json, b"{\"a\":").is_err());
+        assert!(decode(Protocol::Json, b"\xff\xfe").is_err());
+        assert!(decode(Protocol::Cbor, &[0xbf, 0x61]).is_err());
+        assert!(decode(Protocol::Cbor, &[0xff]).is_err());
+        assert_eq!(decode(Protocol::Json, b"").expect("empty"), Value::Map(vec![]));
+    }
+}

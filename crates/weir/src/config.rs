@@ -1,0 +1,174 @@
+//! Configuration: embedded defaults, then a TOML file, then `WEIR_…` environment variables,
+//! then command-line flags. Field doc comments are the reference.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use serde::{Deserialize, Serialize};
+
+/// Everything `weir serve` can be told.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Where Weir keeps its data (`WEIR_DATA_DIR`).
+    pub data_dir: PathBuf,
+    /// Address of the AWS API port (`WEIR_LISTEN`).
+    pub listen: String,
+    /// Account id used in ARNs (`WEIR_ACCOUNT_ID`).
+    pub account_id: String,
+    /// Region assumed when a request is not signed (`WEIR_DEFAULT_REGION`).
+    pub default_region: String,
+    /// How often retention and deleted-stream clean-up run, in milliseconds.
+    pub housekeeping_interval_ms: u64,
+    /// Kinesis Data Streams settings (`WEIR_KINESIS__<FIELD>`).
+    pub kinesis: KinesisConfig,
+}
+
+/// Kinesis Data Streams settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct KinesisConfig {
+    /// Open shards allowed per region (DescribeLimits' ShardLimit).
+    pub shard_limit: u32,
+    /// On-demand streams allowed per region.
+    pub on_demand_stream_limit: u32,
+    /// Milliseconds a new stream stays CREATING.
+    pub create_delay_ms: i64,
+    /// Milliseconds a deleted stream stays DELETING.
+    pub delete_delay_ms: i64,
+    /// Milliseconds an updated stream stays UPDATING.
+    pub update_delay_ms: i64,
+    /// Segment files roll over past this many bytes.
+    pub segment_bytes: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            data_dir: PathBuf::from("weir-data"),
+            listen: "127.0.0.1:4566".into(),
+            account_id: "000000000000".into(),
+            default_region: "us-east-1".into(),
+            housekeeping_interval_ms: 30_000,
+            kinesis: KinesisConfig::default(),
+        }
+    }
+}
+
+impl Default for KinesisConfig {
+    fn default() -> Self {
+        let log = weir_log::LogConfig::default();
+        KinesisConfig {
+            shard_limit: log.shard_limit,
+            on_demand_stream_limit: log.on_demand_stream_limit,
+            create_delay_ms: log.create_delay_ms,
+            delete_delay_ms: log.delete_delay_ms,
+            update_delay_ms: log.update_delay_ms,
+            segment_bytes: log.segment_bytes,
+        }
+    }
+}
+
+impl Config {
+    /// Defaults, overlaid with `file` (if any) and then the `WEIR_…` variables in `env`.
+    pub fn load(file: Option<&Path>, env: impl IntoIterator<Item = (String, String)>) -> anyhow::Result<Config> {
+        let mut doc = toml::Value::try_from(Config::default()).context("encoding the default config")?;
+        if let Some(path) = file {
+            let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+            let file_doc: toml::Value = toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+            merge(&mut doc, file_doc);
+        }
+        for (k, v) in env {
+            let Some(rest) = k.strip_prefix("WEIR_") else { continue };
+            if rest == "CONFIG" || rest == "LOG" {
+                continue;
+            }
+            let path: Vec<String> = rest.split("__").map(|p| p.to_ascii_lowercase()).collect();
+            set_path(&mut doc, &path, parse_scalar(&v));
+        }
+        let cfg: Config = doc.try_into().context("invalid configuration")?;
+        Ok(cfg)
+    }
+
+    /// The log engine's settings.
+    pub fn log_config(&self) -> weir_log::LogConfig {
+        weir_log::LogConfig {
+            data_dir: self.data_dir.clone(),
+            account_id: self.account_id.clone(),
+            segment_bytes: self.kinesis.segment_bytes,
+            create_delay_ms: self.kinesis.create_delay_ms,
+            delete_delay_ms: self.kinesis.delete_delay_ms,
+            update_delay_ms: self.kinesis.update_delay_ms,
+            shard_limit: self.kinesis.shard_limit,
+            on_demand_stream_limit: self.kinesis.on_demand_stream_limit,
+        }
+    }
+}
+
+fn merge(base: &mut toml::Value, over: toml::Value) {
+    match (base, over) {
+        (toml::Value::Table(b), toml::Value::Table(o)) => {
+            for (k, v) in o {
+                match b.get_mut(&k) {
+                    Some(existing) => merge(existing, v),
+                    None => {
+                        b.insert(k, v);
+                    }
+                }
+            }
+        }
+        (b, o) => *b = o,
+    }
+}
+
+fn set_path(doc: &mut toml::Value, path: &[String], value: toml::Value) {
+    let Some((last, parents)) = path.split_last() else { return };
+    let mut cur = doc;
+    for p in parents {
+        let toml::Value::Table(t) = cur else { return };
+        cur = t.entry(p.clone()).or_insert_with(|| toml::Value::Table(Default::default()));
+    }
+    if let toml::Value::Table(t) = cur {
+        t.insert(last.clone(), value);
+    }
+}
+
+fn parse_scalar(s: &str) -> toml::Value {
+    if let Ok(i) = s.parse::<i64>() {
+        toml::Value::Integer(i)
+    } else if let Ok(b) = s.parse::<bool>() {
+        toml::Value::Boolean(b)
+    } else {
+        toml::Value::String(s.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layers_apply_in_order() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let file = dir.path().join("weir.toml");
+        std::fs::write(&file, "listen = \"127.0.0.1:9999\"\n[kinesis]\nshard_limit = 7\n").expect("write");
+        let env = vec![
+            ("WEIR_KINESIS__SHARD_LIMIT".to_string(), "9".to_string()),
+            ("WEIR_DATA_DIR".to_string(), "/tmp/x".to_string()),
+            ("HOME".to_string(), "/root".to_string()),
+        ];
+        let cfg = Config::load(Some(&file), env).expect("load");
+        assert_eq!(cfg.listen, "127.0.0.1:9999");
+        assert_eq!(cfg.kinesis.shard_limit, 9);
+        assert_eq!(cfg.data_dir, PathBuf::from("/tmp/x"));
+        assert_eq!(cfg.kinesis.create_delay_ms, 100);
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let file = dir.path().join("weir.toml");
+        std::fs::write(&file, "lisen = \"x\"\n").expect("write");
+        assert!(Config::load(Some(&file), Vec::new()).is_err());
+    }
+}

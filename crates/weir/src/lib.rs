@@ -1,0 +1,5 @@
+//! The `weir` binary's library half: configuration, server start-up, the load generator.
+
+pub mod bench;
+pub mod config;
+pub mod server;

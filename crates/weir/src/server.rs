@@ -1,0 +1,94 @@
+//! Starting and stopping the whole server (used by `weir serve` and by tests in-process).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::config::Config;
+
+/// A running server; `shutdown` stops it cleanly.
+pub struct Server {
+    pub addr: SocketAddr,
+    pub log: weir_log::Log,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<std::io::Result<()>>>,
+    housekeeping: JoinHandle<()>,
+}
+
+impl Server {
+    /// Opens the data directory, binds the listener and starts serving.
+    pub async fn start(config: &Config) -> anyhow::Result<Server> {
+        Self::start_with_clock(config, Arc::new(weir_log::SystemClock)).await
+    }
+
+    /// Like `start`, with a clock of the caller's (tests move time with it).
+    pub async fn start_with_clock(config: &Config, clock: Arc<dyn weir_log::Clock>) -> anyhow::Result<Server> {
+        let started = Instant::now();
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
+        let log_config = config.log_config();
+        let log = tokio::task::spawn_blocking(move || weir_log::Log::open(log_config, clock))
+            .await
+            .context("opening the log")??;
+        let listener = tokio::net::TcpListener::bind(&config.listen)
+            .await
+            .with_context(|| format!("binding {}", config.listen))?;
+        let addr = listener.local_addr()?;
+        let api = weir_aws_api::ApiConfig {
+            default_region: config.default_region.clone(),
+            ..weir_aws_api::ApiConfig::default()
+        };
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(weir_aws_api::serve(listener, log.clone(), api, async {
+            let _ = stopped.await;
+        }));
+        let housekeeping = {
+            let log = log.clone();
+            let every = Duration::from_millis(config.housekeeping_interval_ms.max(10));
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(every);
+                tick.tick().await;
+                loop {
+                    tick.tick().await;
+                    let log = log.clone();
+                    let _ = tokio::task::spawn_blocking(move || log.housekeeping()).await;
+                }
+            })
+        };
+        tracing::info!(
+            addr = %addr,
+            data_dir = %config.data_dir.display(),
+            ready_ms = started.elapsed().as_millis() as u64,
+            "weir listening on http://{addr} (Kinesis), data in {}",
+            config.data_dir.display()
+        );
+        Ok(Server {
+            addr,
+            log,
+            stop: Some(stop),
+            task: Some(task),
+            housekeeping,
+        })
+    }
+
+    /// The endpoint URL clients use.
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting, finishes open requests, and returns.
+    pub async fn shutdown(mut self) -> anyhow::Result<()> {
+        self.housekeeping.abort();
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await??;
+        }
+        Ok(())
+    }
+}
