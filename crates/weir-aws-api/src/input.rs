@@ -8,13 +8,16 @@ use base64::Engine as _;
 use crate::error::ApiError;
 use crate::value::{Protocol, Value};
 
+/// A pattern's text (for messages) and the function that checks it.
+pub type Pattern = (&'static str, fn(&str) -> bool);
+
 /// Constraints of a string member, as the service model declares them.
 #[derive(Clone, Copy)]
 pub struct StrRule {
     pub min: usize,
     pub max: Option<usize>,
     /// The pattern's text (for the message) and a checker for it.
-    pub pattern: Option<(&'static str, fn(&str) -> bool)>,
+    pub pattern: Option<Pattern>,
     pub enum_values: Option<&'static [&'static str]>,
 }
 
@@ -88,7 +91,9 @@ impl Input {
 
     /// Whether a non-null member is present.
     pub fn has(&self, name: &str) -> bool {
-        self.members.iter().any(|(k, v)| k == name && *v != Value::Null)
+        self.members
+            .iter()
+            .any(|(k, v)| k == name && *v != Value::Null)
     }
 
     fn take(&mut self, name: &str) -> Option<Value> {
@@ -122,8 +127,10 @@ impl Input {
             None => "null ".to_string(),
         };
         let at = self.at(name);
-        self.violations
-            .push(format!("Value {value}at '{at}' failed to satisfy constraint: {}", constraint.as_ref()));
+        self.violations.push(format!(
+            "Value {value}at '{at}' failed to satisfy constraint: {}",
+            constraint.as_ref()
+        ));
     }
 
     /// Notes that a required member is absent.
@@ -132,7 +139,12 @@ impl Input {
     }
 
     /// A string member.
-    pub fn string(&mut self, name: &str, required: bool, rule: StrRule) -> Result<Option<String>, ApiError> {
+    pub fn string(
+        &mut self,
+        name: &str,
+        required: bool,
+        rule: StrRule,
+    ) -> Result<Option<String>, ApiError> {
         let s = match self.take(name) {
             None => {
                 if required {
@@ -145,28 +157,56 @@ impl Input {
         };
         let n = s.chars().count();
         if n < rule.min {
-            self.violate(Some(&s), name, format!("Member must have length greater than or equal to {}", rule.min));
+            self.violate(
+                Some(&s),
+                name,
+                format!(
+                    "Member must have length greater than or equal to {}",
+                    rule.min
+                ),
+            );
         }
         if let Some(max) = rule.max {
             if n > max {
-                self.violate(Some(&s), name, format!("Member must have length less than or equal to {max}"));
+                self.violate(
+                    Some(&s),
+                    name,
+                    format!("Member must have length less than or equal to {max}"),
+                );
             }
         }
         if let Some((text, check)) = rule.pattern {
             if !check(&s) {
-                self.violate(Some(&s), name, format!("Member must satisfy regular expression pattern: {text}"));
+                self.violate(
+                    Some(&s),
+                    name,
+                    format!("Member must satisfy regular expression pattern: {text}"),
+                );
             }
         }
         if let Some(values) = rule.enum_values {
             if !values.contains(&s.as_str()) {
-                self.violate(Some(&s), name, format!("Member must satisfy enum value set: [{}]", values.join(", ")));
+                self.violate(
+                    Some(&s),
+                    name,
+                    format!(
+                        "Member must satisfy enum value set: [{}]",
+                        values.join(", ")
+                    ),
+                );
             }
         }
         Ok(Some(s))
     }
 
     /// An integer member with inclusive bounds.
-    pub fn int(&mut self, name: &str, required: bool, min: Option<i64>, max: Option<i64>) -> Result<Option<i64>, ApiError> {
+    pub fn int(
+        &mut self,
+        name: &str,
+        required: bool,
+        min: Option<i64>,
+        max: Option<i64>,
+    ) -> Result<Option<i64>, ApiError> {
         let v = match self.take(name) {
             None => {
                 if required {
@@ -183,12 +223,20 @@ impl Input {
         let text = v.to_string();
         if let Some(min) = min {
             if v < min {
-                self.violate(Some(&text), name, format!("Member must have value greater than or equal to {min}"));
+                self.violate(
+                    Some(&text),
+                    name,
+                    format!("Member must have value greater than or equal to {min}"),
+                );
             }
         }
         if let Some(max) = max {
             if v > max {
-                self.violate(Some(&text), name, format!("Member must have value less than or equal to {max}"));
+                self.violate(
+                    Some(&text),
+                    name,
+                    format!("Member must have value less than or equal to {max}"),
+                );
             }
         }
         Ok(Some(v))
@@ -209,13 +257,20 @@ impl Input {
             None => Ok(None),
             Some(Value::Timestamp(ms)) => Ok(Some(ms)),
             Some(Value::Int(secs)) => Ok(Some((secs as i64).saturating_mul(1000))),
-            Some(Value::Float(secs)) if secs.is_finite() => Ok(Some((secs * 1000.0).round() as i64)),
+            Some(Value::Float(secs)) if secs.is_finite() => {
+                Ok(Some((secs * 1000.0).round() as i64))
+            }
             Some(other) => Err(self.wrong_type(name, "timestamp", &other)),
         }
     }
 
     /// A blob member with a maximum length (checked against the decoded bytes).
-    pub fn blob(&mut self, name: &str, required: bool, max: usize) -> Result<Option<Vec<u8>>, ApiError> {
+    pub fn blob(
+        &mut self,
+        name: &str,
+        required: bool,
+        max: usize,
+    ) -> Result<Option<Vec<u8>>, ApiError> {
         let bytes = match (self.take(name), self.protocol) {
             (None, _) => {
                 if required {
@@ -225,7 +280,9 @@ impl Input {
             }
             (Some(Value::Str(s)), Protocol::Json) => base64::engine::general_purpose::STANDARD
                 .decode(s.as_bytes())
-                .map_err(|_| ApiError::serialization(format!("Member '{name}' is not valid base64")))?,
+                .map_err(|_| {
+                    ApiError::serialization(format!("Member '{name}' is not valid base64"))
+                })?,
             (Some(Value::Bytes(b)), _) => b,
             (Some(other), _) => return Err(self.wrong_type(name, "blob", &other)),
         };
@@ -357,7 +414,13 @@ impl Input {
     }
 
     /// A string read from a list element.
-    pub fn element_string(&mut self, list_name: &str, index: usize, v: Value, rule: StrRule) -> Result<Option<String>, ApiError> {
+    pub fn element_string(
+        &mut self,
+        list_name: &str,
+        index: usize,
+        v: Value,
+        rule: StrRule,
+    ) -> Result<Option<String>, ApiError> {
         let name = format!("{list_name}.{}.member", index + 1);
         self.members.push((name.clone(), v));
         self.string(&name, false, rule)
@@ -378,13 +441,18 @@ impl Input {
 
 /// Checks against `[a-zA-Z0-9_.-]+`.
 pub fn is_name(s: &str) -> bool {
-    !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
 }
 
 /// Checks against `0|([1-9]\d{0,max_more})`.
 pub fn is_decimal(s: &str, max_digits: usize) -> bool {
     let b = s.as_bytes();
-    !b.is_empty() && b.len() <= max_digits && b.iter().all(u8::is_ascii_digit) && (b[0] != b'0' || b.len() == 1)
+    !b.is_empty()
+        && b.len() <= max_digits
+        && b.iter().all(u8::is_ascii_digit)
+        && (b[0] != b'0' || b.len() == 1)
 }
 
 #[cfg(test)]
@@ -393,24 +461,44 @@ mod tests {
 
     #[test]
     fn violations_are_listed_together() {
-        let doc = Value::map([("StreamName", Value::str("bad name!")), ("Limit", Value::Int(0))]);
+        let doc = Value::map([
+            ("StreamName", Value::str("bad name!")),
+            ("Limit", Value::Int(0)),
+        ]);
         let mut input = Input::new(doc, Protocol::Json).expect("input");
         input
-            .string("StreamName", true, StrRule::len(1, 128).pattern("[a-zA-Z0-9_.-]+", is_name))
+            .string(
+                "StreamName",
+                true,
+                StrRule::len(1, 128).pattern("[a-zA-Z0-9_.-]+", is_name),
+            )
             .expect("typed");
-        input.int("Limit", false, Some(1), Some(10_000)).expect("typed");
-        input.string("ShardId", true, StrRule::any()).expect("typed");
+        input
+            .int("Limit", false, Some(1), Some(10_000))
+            .expect("typed");
+        input
+            .string("ShardId", true, StrRule::any())
+            .expect("typed");
         let err = input.finish().expect_err("invalid");
         assert_eq!(err.code, "ValidationException");
-        assert!(err.message.starts_with("3 validation errors detected: Value 'bad name!' at 'streamName'"), "{}", err.message);
-        assert!(err.message.contains("Value null at 'shardId' failed to satisfy constraint: Member must not be null"));
+        assert!(
+            err.message
+                .starts_with("3 validation errors detected: Value 'bad name!' at 'streamName'"),
+            "{}",
+            err.message
+        );
+        assert!(err.message.contains(
+            "Value null at 'shardId' failed to satisfy constraint: Member must not be null"
+        ));
     }
 
     #[test]
     fn wrong_types_are_serialization_errors() {
         let doc = Value::map([("StreamName", Value::Int(5))]);
         let mut input = Input::new(doc, Protocol::Json).expect("input");
-        let err = input.string("StreamName", true, StrRule::any()).expect_err("type");
+        let err = input
+            .string("StreamName", true, StrRule::any())
+            .expect_err("type");
         assert_eq!(err.code, "SerializationException");
     }
 }

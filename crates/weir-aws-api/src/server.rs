@@ -89,7 +89,11 @@ async fn route(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>>
     if req.method() == Method::GET && req.uri().path() == "/healthz" {
         return plain(StatusCode::OK, "ok\n");
     }
-    let protocol = match req.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()) {
+    let protocol = match req
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    {
         Some(ct) if ct.contains("cbor") => Protocol::Cbor,
         _ => Protocol::Json,
     };
@@ -100,19 +104,27 @@ async fn route(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>>
         .map(str::to_string);
     let Some(target) = target else {
         if req.method() == Method::POST {
-            return error_response(protocol, &ApiError::unknown_operation("The request has no X-Amz-Target header."));
+            return error_response(
+                protocol,
+                &ApiError::unknown_operation("The request has no X-Amz-Target header."),
+            );
         }
         return plain(StatusCode::NOT_FOUND, "not found\n");
     };
     if req.method() != Method::POST {
-        return error_response(protocol, &ApiError::unknown_operation("AWS JSON requests must use POST."));
+        return error_response(
+            protocol,
+            &ApiError::unknown_operation("AWS JSON requests must use POST."),
+        );
     }
     let region = region_of(&req).unwrap_or_else(|| shared.config.default_region.clone());
     let limit = shared.config.max_body_bytes;
     let body = match Limited::new(req.into_body(), limit).collect().await {
         Ok(b) => b.to_bytes(),
         Err(e) => {
-            if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some()
+            {
                 let err = ApiError::new(
                     "ValidationException",
                     413,
@@ -120,7 +132,10 @@ async fn route(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>>
                 );
                 return error_response(protocol, &err);
             }
-            return error_response(protocol, &ApiError::serialization(format!("Could not read the request body: {e}")));
+            return error_response(
+                protocol,
+                &ApiError::serialization(format!("Could not read the request body: {e}")),
+            );
         }
     };
     let result = handle(shared, protocol, &target, region, &body).await;
@@ -133,9 +148,17 @@ async fn route(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>>
     }
 }
 
-async fn handle(shared: &Shared, protocol: Protocol, target: &str, region: String, body: &[u8]) -> Result<Value, ApiError> {
+async fn handle(
+    shared: &Shared,
+    protocol: Protocol,
+    target: &str,
+    region: String,
+    body: &[u8],
+) -> Result<Value, ApiError> {
     let Some((service, action)) = target.split_once('.') else {
-        return Err(ApiError::unknown_operation(format!("Unknown operation {target}.")));
+        return Err(ApiError::unknown_operation(format!(
+            "Unknown operation {target}."
+        )));
     };
     let doc = value::decode(protocol, body).map_err(|e| ApiError::serialization(e.0))?;
     let input = Input::new(doc, protocol)?;
@@ -145,7 +168,9 @@ async fn handle(shared: &Shared, protocol: Protocol, target: &str, region: Strin
     };
     match service {
         kinesis::TARGET_PREFIX => kinesis::dispatch(&ctx, action, input).await,
-        _ => Err(ApiError::unknown_operation(format!("Unknown operation {target}."))),
+        _ => Err(ApiError::unknown_operation(format!(
+            "Unknown operation {target}."
+        ))),
     }
 }
 
@@ -159,7 +184,10 @@ fn region_of<B>(req: &Request<B>) -> Option<String> {
 }
 
 fn error_response(protocol: Protocol, e: &ApiError) -> Response<Full<Bytes>> {
-    let body = Value::map([("__type", Value::str(e.code)), ("message", Value::str(e.message.clone()))]);
+    let body = Value::map([
+        ("__type", Value::str(e.code)),
+        ("message", Value::str(e.message.clone())),
+    ]);
     let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
     let mut resp = respond(protocol, status, value::encode(protocol, &body));
     if let Ok(v) = HeaderValue::from_str(e.code) {
@@ -172,7 +200,10 @@ fn respond(protocol: Protocol, status: StatusCode, body: Vec<u8>) -> Response<Fu
     let mut resp = Response::new(Full::new(Bytes::from(body)));
     *resp.status_mut() = status;
     let h = resp.headers_mut();
-    h.insert(CONTENT_TYPE, HeaderValue::from_static(protocol.content_type()));
+    h.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static(protocol.content_type()),
+    );
     if let Ok(id) = HeaderValue::from_str(&request_id()) {
         h.insert("x-amzn-requestid", id);
     }
@@ -182,12 +213,20 @@ fn respond(protocol: Protocol, status: StatusCode, body: Vec<u8>) -> Response<Fu
 fn plain(status: StatusCode, text: &'static str) -> Response<Full<Bytes>> {
     let mut resp = Response::new(Full::new(Bytes::from_static(text.as_bytes())));
     *resp.status_mut() = status;
-    resp.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+    resp.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("text/plain"));
     resp
 }
 
 fn request_id() -> String {
     let n: u128 = rand::random();
     let h = format!("{n:032x}");
-    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
 }

@@ -127,7 +127,9 @@ fn from_json(v: serde_json::Value) -> Value {
         }
         serde_json::Value::String(s) => Value::Str(s),
         serde_json::Value::Array(a) => Value::List(a.into_iter().map(from_json).collect()),
-        serde_json::Value::Object(o) => Value::Map(o.into_iter().map(|(k, v)| (k, from_json(v))).collect()),
+        serde_json::Value::Object(o) => {
+            Value::Map(o.into_iter().map(|(k, v)| (k, from_json(v))).collect())
+        }
     }
 }
 
@@ -165,7 +167,9 @@ fn from_cbor(v: ciborium::Value, depth: usize) -> Result<Value, DecodeError> {
                     .map_err(|_| DecodeError("CBOR timestamp out of range".into()))?;
                 Value::Timestamp(ms)
             }
-            ciborium::Value::Float(f) if f.is_finite() => Value::Timestamp((f * 1000.0).round() as i64),
+            ciborium::Value::Float(f) if f.is_finite() => {
+                Value::Timestamp((f * 1000.0).round() as i64)
+            }
             _ => return Err(DecodeError("CBOR tag 1 must wrap a number".into())),
         },
         ciborium::Value::Tag(_, inner) => from_cbor(*inner, depth + 1)?,
@@ -184,7 +188,9 @@ fn to_cbor(v: &Value) -> ciborium::Value {
         Value::Float(f) => ciborium::Value::Float(*f),
         Value::Str(s) => ciborium::Value::Text(s.clone()),
         Value::Bytes(b) => ciborium::Value::Bytes(b.clone()),
-        Value::Timestamp(ms) => ciborium::Value::Tag(1, Box::new(ciborium::Value::Integer((*ms).into()))),
+        Value::Timestamp(ms) => {
+            ciborium::Value::Tag(1, Box::new(ciborium::Value::Integer((*ms).into())))
+        }
         Value::List(l) => ciborium::Value::Array(l.iter().map(to_cbor).collect()),
         Value::Map(m) => ciborium::Value::Map(
             m.iter()
@@ -273,7 +279,10 @@ mod tests {
 
     #[test]
     fn cbor_timestamps_and_blobs() {
-        let v = Value::map([("T", Value::Timestamp(1_700_000_000_123)), ("B", Value::Bytes(vec![0, 255]))]);
+        let v = Value::map([
+            ("T", Value::Timestamp(1_700_000_000_123)),
+            ("B", Value::Bytes(vec![0, 255])),
+        ]);
         let bytes = encode(Protocol::Cbor, &v);
         assert_eq!(decode(Protocol::Cbor, &bytes).expect("decode"), v);
     }
@@ -284,6 +293,9 @@ mod tests {
         assert!(decode(Protocol::Json, b"\xff\xfe").is_err());
         assert!(decode(Protocol::Cbor, &[0xbf, 0x61]).is_err());
         assert!(decode(Protocol::Cbor, &[0xff]).is_err());
-        assert_eq!(decode(Protocol::Json, b"").expect("empty"), Value::Map(vec![]));
+        assert_eq!(
+            decode(Protocol::Json, b"").expect("empty"),
+            Value::Map(vec![])
+        );
     }
 }

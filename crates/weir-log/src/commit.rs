@@ -75,7 +75,8 @@ impl Committer {
                 return Err(io::Error::other("commit thread stopped"));
             }
         }
-        rx.await.map_err(|_| io::Error::other("commit thread stopped"))?
+        rx.await
+            .map_err(|_| io::Error::other("commit thread stopped"))?
     }
 }
 
@@ -145,7 +146,13 @@ fn commit_batch(batch: Vec<Request>, now_ms: i64) {
                 let offset = cursor.next_offset + sb.frames.len() as u64;
                 let arrival_ms = now_ms.max(cursor.min_arrival_ms);
                 let rel_pos = sb.buf.len() as u64;
-                encode_frame(&mut sb.buf, offset, arrival_ms, &item.partition_key, &item.data);
+                encode_frame(
+                    &mut sb.buf,
+                    offset,
+                    arrival_ms,
+                    &item.partition_key,
+                    &item.data,
+                );
                 sb.frames.push(StagedFrame {
                     rel_pos,
                     len: sb.buf.len() as u64 - rel_pos,

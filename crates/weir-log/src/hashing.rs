@@ -25,7 +25,11 @@ pub fn even_ranges(n: u32) -> Vec<(u128, u128)> {
     (0..n)
         .map(|i| {
             let start = step * i;
-            let end = if i == n - 1 { u128::MAX } else { step * (i + 1) - 1 };
+            let end = if i == n - 1 {
+                u128::MAX
+            } else {
+                step * (i + 1) - 1
+            };
             (start, end)
         })
         .collect()
@@ -46,10 +50,7 @@ mod tests {
     #[test]
     fn md5_is_big_endian() {
         // MD5("a") = 0cc175b9c0f1b6a831c399e269772661
-        assert_eq!(
-            partition_hash("a"),
-            0x0cc175b9c0f1b6a831c399e269772661u128
-        );
+        assert_eq!(partition_hash("a"), 0x0cc175b9c0f1b6a831c399e269772661u128);
     }
 
     #[test]
@@ -79,7 +80,10 @@ mod tests {
             parse_hash_key("340282366920938463463374607431768211455"),
             Some(u128::MAX)
         );
-        assert_eq!(parse_hash_key("340282366920938463463374607431768211456"), None);
+        assert_eq!(
+            parse_hash_key("340282366920938463463374607431768211456"),
+            None
+        );
         assert_eq!(parse_hash_key("-1"), None);
         assert_eq!(parse_hash_key("1a"), None);
         assert_eq!(parse_hash_key(""), None);

@@ -70,7 +70,9 @@ mod tests {
         };
         let s = t.encode();
         assert_eq!(IteratorToken::decode(&s), Some(t));
-        let mut bytes = base64::engine::general_purpose::STANDARD.decode(&s).expect("b64");
+        let mut bytes = base64::engine::general_purpose::STANDARD
+            .decode(&s)
+            .expect("b64");
         bytes[12] ^= 1;
         let tampered = base64::engine::general_purpose::STANDARD.encode(bytes);
         assert_eq!(IteratorToken::decode(&tampered), None);

@@ -216,7 +216,12 @@ impl Log {
             .read()
             .streams
             .values()
-            .map(|s| (retention_cutoff(now, s.meta.retention_hours), s.shards.clone()))
+            .map(|s| {
+                (
+                    retention_cutoff(now, s.meta.retention_hours),
+                    s.shards.clone(),
+                )
+            })
             .collect();
         let mut n = 0;
         for (cutoff, shards) in work {

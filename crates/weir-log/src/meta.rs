@@ -98,7 +98,10 @@ impl MetaStore {
             Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
                 io::Error::new(
                     io::ErrorKind::InvalidData,
-                    format!("{} is not a valid catalog: {e}", self.dir.join(FILE).display()),
+                    format!(
+                        "{} is not a valid catalog: {e}",
+                        self.dir.join(FILE).display()
+                    ),
                 )
             }),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Catalog {

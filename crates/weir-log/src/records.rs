@@ -10,8 +10,8 @@ use crate::log::{retention_cutoff, Log};
 use crate::seqno;
 use crate::shard::{ReadLimits, ShardLog};
 use crate::types::{
-    parse_shard_id, shard_id, IteratorStart, PutEntry, PutOutcome, RecordOut, RecordsOut, StreamKey,
-    StreamStatus,
+    parse_shard_id, shard_id, IteratorStart, PutEntry, PutOutcome, RecordOut, RecordsOut,
+    StreamKey, StreamStatus,
 };
 
 /// GetRecords returns at most this many records…
@@ -23,7 +23,11 @@ impl Log {
     /// PutRecord / PutRecords: appends every entry durably, in order per shard, and returns
     /// where each landed. `field` names the request field for validation messages
     /// (`data` for PutRecord, `records.N.member.data` for PutRecords).
-    pub async fn put_records(&self, key: &StreamKey, entries: Vec<PutEntry>) -> Result<Vec<PutOutcome>> {
+    pub async fn put_records(
+        &self,
+        key: &StreamKey,
+        entries: Vec<PutEntry>,
+    ) -> Result<Vec<PutOutcome>> {
         let (items, indexes) = {
             let state = self.inner.state.read();
             let s = state.streams.get(key).ok_or_else(|| self.not_found(key))?;
@@ -35,7 +39,11 @@ impl Log {
             let single = entries.len() == 1;
             for (i, e) in entries.iter().enumerate() {
                 if e.data.len() > max {
-                    let at = if single { "data".to_string() } else { format!("records.{}.member.data", i + 1) };
+                    let at = if single {
+                        "data".to_string()
+                    } else {
+                        format!("records.{}.member.data", i + 1)
+                    };
                     return Err(LogError::Validation(format!(
                         "1 validation error detected: Value at '{at}' failed to satisfy constraint: \
                          Member must have length less than or equal to {max}"
@@ -60,13 +68,19 @@ impl Log {
             let mut items = Vec::with_capacity(entries.len());
             let mut indexes = Vec::with_capacity(entries.len());
             for e in entries {
-                let h = e.explicit_hash_key.unwrap_or_else(|| partition_hash(&e.partition_key));
+                let h = e
+                    .explicit_hash_key
+                    .unwrap_or_else(|| partition_hash(&e.partition_key));
                 let pos = open.partition_point(|(start, _, _)| *start <= h);
                 let Some(&(_, end, index)) = pos.checked_sub(1).and_then(|p| open.get(p)) else {
-                    return Err(LogError::Internal(format!("no open shard covers hash key {h}")));
+                    return Err(LogError::Internal(format!(
+                        "no open shard covers hash key {h}"
+                    )));
                 };
                 if h > end {
-                    return Err(LogError::Internal(format!("no open shard covers hash key {h}")));
+                    return Err(LogError::Internal(format!(
+                        "no open shard covers hash key {h}"
+                    )));
                 }
                 let shard = s
                     .shards
@@ -93,7 +107,12 @@ impl Log {
     }
 
     /// GetShardIterator.
-    pub fn shard_iterator(&self, key: &StreamKey, shard: &str, start: &IteratorStart) -> Result<String> {
+    pub fn shard_iterator(
+        &self,
+        key: &StreamKey,
+        shard: &str,
+        start: &IteratorStart,
+    ) -> Result<String> {
         let account = &self.inner.config.account_id;
         let (uid, log, index) = {
             let state = self.inner.state.read();
@@ -109,7 +128,11 @@ impl Log {
                 ))
             };
             let index = parse_shard_id(shard).ok_or_else(shard_missing)?;
-            let log = s.shards.get(index as usize).cloned().ok_or_else(shard_missing)?;
+            let log = s
+                .shards
+                .get(index as usize)
+                .cloned()
+                .ok_or_else(shard_missing)?;
             (s.meta.uid, log, index)
         };
         let seq_offset = |seq: &str| -> Result<u64> {
@@ -163,7 +186,11 @@ impl Log {
         }
         let (log, retention_hours, closed_end, encrypted) = {
             let state = self.inner.state.read();
-            let gone = || LogError::NotFound("Shard iterator refers to a stream that no longer exists.".into());
+            let gone = || {
+                LogError::NotFound(
+                    "Shard iterator refers to a stream that no longer exists.".into(),
+                )
+            };
             let key = state.by_uid.get(&token.stream_uid).ok_or_else(gone)?;
             let s = state.streams.get(key).ok_or_else(gone)?;
             if self.status_of(&s.meta) == StreamStatus::Deleting {
@@ -179,12 +206,19 @@ impl Log {
                 .shards
                 .get(token.shard_index as usize)
                 .and_then(|sm| sm.closed.map(|(end, _)| end));
-            (log, s.meta.retention_hours, closed, s.meta.encryption.is_some())
+            (
+                log,
+                s.meta.retention_hours,
+                closed,
+                s.meta.encryption.is_some(),
+            )
         };
         let limits = ReadLimits {
             max_records: limit.unwrap_or(MAX_GET_RECORDS).clamp(1, MAX_GET_RECORDS),
             max_bytes: MAX_GET_BYTES,
-            min_arrival_ms: token.min_arrival_ms.max(retention_cutoff(now, retention_hours)),
+            min_arrival_ms: token
+                .min_arrival_ms
+                .max(retention_cutoff(now, retention_hours)),
         };
         let out = log.read(token.offset, limits)?;
         let tip = log.next_offset();

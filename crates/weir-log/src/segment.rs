@@ -164,7 +164,10 @@ impl Segment {
 
     /// Opens an existing segment, checks every frame, and truncates a torn or corrupt tail.
     /// Records must carry consecutive offsets from `base_offset`.
-    pub fn open_and_recover(path: &Path, base_offset: u64) -> io::Result<(Segment, Option<Truncation>)> {
+    pub fn open_and_recover(
+        path: &Path,
+        base_offset: u64,
+    ) -> io::Result<(Segment, Option<Truncation>)> {
         let file = OpenOptions::new().read(true).write(true).open(path)?;
         let file_len = file.metadata()?.len();
         let mut seg = Segment::empty(path.to_path_buf(), file, base_offset);
@@ -226,7 +229,11 @@ impl Segment {
             Some(last) => pos >= last + INDEX_EVERY_BYTES,
         };
         if due {
-            self.index.push(IndexEntry { offset, pos, arrival_ms });
+            self.index.push(IndexEntry {
+                offset,
+                pos,
+                arrival_ms,
+            });
             self.last_indexed_pos = Some(pos);
         }
         self.len = pos + frame_len;
@@ -238,16 +245,23 @@ impl Segment {
     /// Byte position to start scanning from to find `offset`.
     pub fn seek_offset(&self, offset: u64) -> u64 {
         let i = self.index.partition_point(|e| e.offset <= offset);
-        if i == 0 { 0 } else { self.index[i - 1].pos }
+        if i == 0 {
+            0
+        } else {
+            self.index[i - 1].pos
+        }
     }
 
     /// The first offset whose arrival time is at or after `ts_ms` is at or after the returned
     /// position's record.
     pub fn seek_time(&self, ts_ms: i64) -> u64 {
         let i = self.index.partition_point(|e| e.arrival_ms < ts_ms);
-        if i == 0 { 0 } else { self.index[i - 1].pos }
+        if i == 0 {
+            0
+        } else {
+            self.index[i - 1].pos
+        }
     }
-
 }
 
 /// Reads records with offset >= `from` from `file` starting at byte `pos`, calling `take` for
@@ -318,7 +332,13 @@ mod tests {
     fn write_records(dir: &Path, n: u64) -> PathBuf {
         let mut buf = Vec::new();
         for i in 0..n {
-            encode_frame(&mut buf, i, 1000 + i as i64, &format!("pk{i}"), &vec![i as u8; 100]);
+            encode_frame(
+                &mut buf,
+                i,
+                1000 + i as i64,
+                &format!("pk{i}"),
+                &[i as u8; 100],
+            );
         }
         let path = dir.join(file_name(0));
         std::fs::write(&path, &buf).expect("write");

@@ -82,7 +82,12 @@ impl ShardLog {
         let log = ShardLog {
             dir: dir.to_path_buf(),
             segment_bytes,
-            segments: RwLock::new(segments.into_iter().map(|s| Arc::new(RwLock::new(s))).collect()),
+            segments: RwLock::new(
+                segments
+                    .into_iter()
+                    .map(|s| Arc::new(RwLock::new(s)))
+                    .collect(),
+            ),
             durable_tx,
         };
         Ok((log, truncations))
@@ -119,7 +124,14 @@ impl ShardLog {
         for seg in segs {
             let (file, path, pos, len, last, next) = {
                 let s = seg.read();
-                (s.file.clone(), s.path.clone(), s.seek_time(ts_ms), s.len, s.last_arrival_ms, s.next_offset)
+                (
+                    s.file.clone(),
+                    s.path.clone(),
+                    s.seek_time(ts_ms),
+                    s.len,
+                    s.last_arrival_ms,
+                    s.next_offset,
+                )
             };
             match last {
                 Some(last) if last >= ts_ms => {
@@ -143,7 +155,10 @@ impl ShardLog {
     /// Reads durable records from `from` on, within `limits`.
     pub fn read(&self, from: u64, limits: ReadLimits) -> io::Result<ReadOutcome> {
         let segs: Vec<_> = self.segments.read().clone();
-        let mut out = ReadOutcome { records: Vec::new(), next_offset: from };
+        let mut out = ReadOutcome {
+            records: Vec::new(),
+            next_offset: from,
+        };
         let mut bytes = 0usize;
         let mut cursor = from;
         for seg in segs {
@@ -152,7 +167,14 @@ impl ShardLog {
                 if s.next_offset <= cursor {
                     continue;
                 }
-                (s.file.clone(), s.path.clone(), s.seek_offset(cursor), s.len, s.next_offset, s.last_arrival_ms)
+                (
+                    s.file.clone(),
+                    s.path.clone(),
+                    s.seek_offset(cursor),
+                    s.len,
+                    s.next_offset,
+                    s.last_arrival_ms,
+                )
             };
             // A whole segment older than the cutoff is skipped without reading it.
             if last.is_some_and(|l| l < limits.min_arrival_ms) {
@@ -161,20 +183,28 @@ impl ShardLog {
                 continue;
             }
             let mut full = false;
-            segment::scan(&file, &path, cursor, pos, len, limits.max_bytes.min(8 << 20), &mut |r| {
-                if out.records.len() >= limits.max_records
-                    || (bytes + r.data.len() > limits.max_bytes && !out.records.is_empty())
-                {
-                    full = true;
-                    return false;
-                }
-                cursor = r.offset + 1;
-                if r.arrival_ms >= limits.min_arrival_ms {
-                    bytes += r.data.len();
-                    out.records.push(r);
-                }
-                true
-            })?;
+            segment::scan(
+                &file,
+                &path,
+                cursor,
+                pos,
+                len,
+                limits.max_bytes.min(8 << 20),
+                &mut |r| {
+                    if out.records.len() >= limits.max_records
+                        || (bytes + r.data.len() > limits.max_bytes && !out.records.is_empty())
+                    {
+                        full = true;
+                        return false;
+                    }
+                    cursor = r.offset + 1;
+                    if r.arrival_ms >= limits.min_arrival_ms {
+                        bytes += r.data.len();
+                        out.records.push(r);
+                    }
+                    true
+                },
+            )?;
             out.next_offset = cursor.max(out.next_offset);
             if full {
                 return Ok(out);

@@ -105,7 +105,8 @@ impl Log {
             .collect();
         let mut shards = Vec::with_capacity(shards_meta.len());
         for sm in &shards_meta {
-            let (shard, _) = ShardLog::open(&shard_dir(&cfg.data_dir, uid, sm.index), cfg.segment_bytes)?;
+            let (shard, _) =
+                ShardLog::open(&shard_dir(&cfg.data_dir, uid, sm.index), cfg.segment_bytes)?;
             shards.push(Arc::new(shard));
         }
         let meta = StreamMeta {
@@ -125,7 +126,9 @@ impl Log {
             shard_level_metrics: Vec::new(),
         };
         state.by_uid.insert(uid, req.key.clone());
-        state.streams.insert(req.key.clone(), Stream { meta, shards });
+        state
+            .streams
+            .insert(req.key.clone(), Stream { meta, shards });
         if let Err(e) = self.persist(&store, &state) {
             state.streams.remove(&req.key);
             state.by_uid.remove(&uid);
@@ -186,13 +189,18 @@ impl Log {
     }
 
     /// ListShards with an optional filter, in shard order.
-    pub fn list_shards(&self, key: &StreamKey, filter: Option<&ShardFilter>) -> Result<Vec<ShardInfo>> {
+    pub fn list_shards(
+        &self,
+        key: &StreamKey,
+        filter: Option<&ShardFilter>,
+    ) -> Result<Vec<ShardInfo>> {
         let now = self.now_ms();
         let state = self.inner.state.read();
         let s = state.streams.get(key).ok_or_else(|| self.not_found(key))?;
         let trim_horizon = retention_cutoff(now, s.meta.retention_hours);
         let shards = s.meta.shards.iter().map(shard_info);
-        let open_at = |sh: &ShardInfo, t: i64| sh.created_ms <= t && sh.closed_ms.is_none_or(|c| c > t);
+        let open_at =
+            |sh: &ShardInfo, t: i64| sh.created_ms <= t && sh.closed_ms.is_none_or(|c| c > t);
         let keep = |sh: &ShardInfo| -> bool {
             match filter {
                 None => true,
@@ -200,7 +208,9 @@ impl Log {
                     crate::types::parse_shard_id(id).is_none_or(|after| sh.index > after)
                 }
                 Some(ShardFilter::AtLatest) => sh.is_open(),
-                Some(ShardFilter::AtTrimHorizon) => open_at(sh, trim_horizon.max(s.meta.created_ms)),
+                Some(ShardFilter::AtTrimHorizon) => {
+                    open_at(sh, trim_horizon.max(s.meta.created_ms))
+                }
                 Some(ShardFilter::FromTrimHorizon) => sh.closed_ms.is_none_or(|c| c > trim_horizon),
                 Some(ShardFilter::AtTimestamp(t)) => open_at(sh, (*t).max(s.meta.created_ms)),
                 Some(ShardFilter::FromTimestamp(t)) => sh.closed_ms.is_none_or(|c| c > *t),
@@ -287,7 +297,12 @@ impl Log {
     }
 
     /// EnableEnhancedMonitoring (`enable`) or DisableEnhancedMonitoring.
-    pub fn change_monitoring(&self, key: &StreamKey, metrics: &[String], enable: bool) -> Result<MonitoringChange> {
+    pub fn change_monitoring(
+        &self,
+        key: &StreamKey,
+        metrics: &[String],
+        enable: bool,
+    ) -> Result<MonitoringChange> {
         let expand = |names: &[String]| -> Vec<String> {
             if names.iter().any(|n| n == "ALL") {
                 ALL_METRICS.iter().map(|s| s.to_string()).collect()
@@ -409,7 +424,13 @@ fn open_shards_in(streams: &BTreeMap<StreamKey, Stream>, region: &str) -> u32 {
     streams
         .iter()
         .filter(|(k, _)| k.region == region)
-        .map(|(_, s)| s.meta.shards.iter().filter(|sh| sh.closed.is_none()).count() as u32)
+        .map(|(_, s)| {
+            s.meta
+                .shards
+                .iter()
+                .filter(|sh| sh.closed.is_none())
+                .count() as u32
+        })
         .sum()
 }
 

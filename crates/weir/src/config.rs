@@ -71,15 +71,23 @@ impl Default for KinesisConfig {
 
 impl Config {
     /// Defaults, overlaid with `file` (if any) and then the `WEIR_…` variables in `env`.
-    pub fn load(file: Option<&Path>, env: impl IntoIterator<Item = (String, String)>) -> anyhow::Result<Config> {
-        let mut doc = toml::Value::try_from(Config::default()).context("encoding the default config")?;
+    pub fn load(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> anyhow::Result<Config> {
+        let mut doc =
+            toml::Value::try_from(Config::default()).context("encoding the default config")?;
         if let Some(path) = file {
-            let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-            let file_doc: toml::Value = toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            let file_doc: toml::Value =
+                toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
             merge(&mut doc, file_doc);
         }
         for (k, v) in env {
-            let Some(rest) = k.strip_prefix("WEIR_") else { continue };
+            let Some(rest) = k.strip_prefix("WEIR_") else {
+                continue;
+            };
             if rest == "CONFIG" || rest == "LOG" {
                 continue;
             }
@@ -122,11 +130,15 @@ fn merge(base: &mut toml::Value, over: toml::Value) {
 }
 
 fn set_path(doc: &mut toml::Value, path: &[String], value: toml::Value) {
-    let Some((last, parents)) = path.split_last() else { return };
+    let Some((last, parents)) = path.split_last() else {
+        return;
+    };
     let mut cur = doc;
     for p in parents {
         let toml::Value::Table(t) = cur else { return };
-        cur = t.entry(p.clone()).or_insert_with(|| toml::Value::Table(Default::default()));
+        cur = t
+            .entry(p.clone())
+            .or_insert_with(|| toml::Value::Table(Default::default()));
     }
     if let toml::Value::Table(t) = cur {
         t.insert(last.clone(), value);
@@ -151,7 +163,11 @@ mod tests {
     fn layers_apply_in_order() {
         let dir = tempfile::tempdir().expect("tmp");
         let file = dir.path().join("weir.toml");
-        std::fs::write(&file, "listen = \"127.0.0.1:9999\"\n[kinesis]\nshard_limit = 7\n").expect("write");
+        std::fs::write(
+            &file,
+            "listen = \"127.0.0.1:9999\"\n[kinesis]\nshard_limit = 7\n",
+        )
+        .expect("write");
         let env = vec![
             ("WEIR_KINESIS__SHARD_LIMIT".to_string(), "9".to_string()),
             ("WEIR_DATA_DIR".to_string(), "/tmp/x".to_string()),

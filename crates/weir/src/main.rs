@@ -8,7 +8,11 @@ use tracing_subscriber::EnvFilter;
 use weir::config::Config;
 
 #[derive(Parser)]
-#[command(name = "weir", version, about = "The AWS data-engineering stack as one binary")]
+#[command(
+    name = "weir",
+    version,
+    about = "The AWS data-engineering stack as one binary"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -37,11 +41,15 @@ enum Command {
 
 fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_env("WEIR_LOG").unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_env_filter(
+            EnvFilter::try_from_env("WEIR_LOG").unwrap_or_else(|_| EnvFilter::new("info")),
+        )
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     match cli.command {
         Command::Serve {
             data_dir,
@@ -52,7 +60,11 @@ fn main() -> anyhow::Result<()> {
     }
 }
 
-async fn serve(data_dir: Option<PathBuf>, listen: Option<String>, file: Option<PathBuf>) -> anyhow::Result<()> {
+async fn serve(
+    data_dir: Option<PathBuf>,
+    listen: Option<String>,
+    file: Option<PathBuf>,
+) -> anyhow::Result<()> {
     let mut config = Config::load(file.as_deref(), std::env::vars())?;
     if let Some(d) = data_dir {
         config.data_dir = d;
@@ -72,13 +84,14 @@ async fn wait_for_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => {
-                let _ = ctrl_c.await;
-                return;
-            }
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
         tokio::select! {
             _ = ctrl_c => {}
             _ = term.recv() => {}

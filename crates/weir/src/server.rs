@@ -26,7 +26,10 @@ impl Server {
     }
 
     /// Like `start`, with a clock of the caller's (tests move time with it).
-    pub async fn start_with_clock(config: &Config, clock: Arc<dyn weir_log::Clock>) -> anyhow::Result<Server> {
+    pub async fn start_with_clock(
+        config: &Config,
+        clock: Arc<dyn weir_log::Clock>,
+    ) -> anyhow::Result<Server> {
         let started = Instant::now();
         std::fs::create_dir_all(&config.data_dir)
             .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;

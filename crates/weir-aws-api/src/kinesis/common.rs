@@ -10,12 +10,15 @@ use crate::Ctx;
 pub const STREAM_NAME: StrRule = StrRule::len(1, 128).pattern("[a-zA-Z0-9_.-]+", is_name);
 pub const STREAM_ARN: StrRule =
     StrRule::len(1, 2048).pattern("arn:aws.*:kinesis:.*:\\d{12}:stream/\\S+", is_stream_arn);
-pub const RESOURCE_ARN: StrRule =
-    StrRule::len(1, 2048).pattern("arn:aws.*:kinesis:.*:\\d{12}:.*stream/\\S+", is_resource_arn);
+pub const RESOURCE_ARN: StrRule = StrRule::len(1, 2048).pattern(
+    "arn:aws.*:kinesis:.*:\\d{12}:.*stream/\\S+",
+    is_resource_arn,
+);
 pub const STREAM_ID: StrRule = StrRule::len(1, 24);
 pub const SHARD_ID: StrRule = StrRule::len(1, 128).pattern("[a-zA-Z0-9_.-]+", is_name);
 pub const HASH_KEY: StrRule = StrRule::any().pattern("0|([1-9]\\d{0,38})", is_hash_key);
-pub const SEQUENCE_NUMBER: StrRule = StrRule::any().pattern("0|([1-9]\\d{0,128})", is_sequence_number);
+pub const SEQUENCE_NUMBER: StrRule =
+    StrRule::any().pattern("0|([1-9]\\d{0,128})", is_sequence_number);
 pub const TAG_KEY: StrRule = StrRule::len(1, 128);
 pub const METRICS: &[&str] = &[
     "IncomingBytes",
@@ -69,7 +72,9 @@ fn is_stream_arn(s: &str) -> bool {
 }
 
 fn is_resource_arn(s: &str) -> bool {
-    parse_arn(s).is_some_and(|a| a.resource.contains("stream/") && !a.resource.chars().any(char::is_whitespace))
+    parse_arn(s).is_some_and(|a| {
+        a.resource.contains("stream/") && !a.resource.chars().any(char::is_whitespace)
+    })
 }
 
 /// How a request names its stream: by name, by ARN, or both.
@@ -109,7 +114,8 @@ impl StreamRef {
 
 /// The stream an ARN names (only stream ARNs of this account resolve).
 pub fn stream_key_from_arn(ctx: &Ctx, arn: &str) -> Result<StreamKey, ApiError> {
-    let parsed = parse_arn(arn).ok_or_else(|| ApiError::invalid_argument(format!("Invalid ARN: {arn}")))?;
+    let parsed =
+        parse_arn(arn).ok_or_else(|| ApiError::invalid_argument(format!("Invalid ARN: {arn}")))?;
     let name = parsed
         .resource
         .strip_prefix("stream/")
@@ -129,19 +135,31 @@ pub fn shard_value(s: &ShardInfo) -> Value {
     Value::map([
         ("ShardId", Value::str(s.shard_id.clone())),
         ("ParentShardId", Value::opt_str(s.parent_shard_id.clone())),
-        ("AdjacentParentShardId", Value::opt_str(s.adjacent_parent_shard_id.clone())),
+        (
+            "AdjacentParentShardId",
+            Value::opt_str(s.adjacent_parent_shard_id.clone()),
+        ),
         (
             "HashKeyRange",
             Value::map([
-                ("StartingHashKey", Value::str(s.starting_hash_key.to_string())),
+                (
+                    "StartingHashKey",
+                    Value::str(s.starting_hash_key.to_string()),
+                ),
                 ("EndingHashKey", Value::str(s.ending_hash_key.to_string())),
             ]),
         ),
         (
             "SequenceNumberRange",
             Value::map([
-                ("StartingSequenceNumber", Value::str(s.starting_sequence_number.clone())),
-                ("EndingSequenceNumber", Value::opt_str(s.ending_sequence_number.clone())),
+                (
+                    "StartingSequenceNumber",
+                    Value::str(s.starting_sequence_number.clone()),
+                ),
+                (
+                    "EndingSequenceNumber",
+                    Value::opt_str(s.ending_sequence_number.clone()),
+                ),
             ]),
         ),
     ])
@@ -173,7 +191,9 @@ pub fn tag_list(tags: impl IntoIterator<Item = (String, String)>) -> Value {
 
 /// Reads a list of tag keys (1..=50).
 pub fn read_tag_keys(input: &mut Input, name: &str) -> Result<Option<Vec<String>>, ApiError> {
-    input.list(name, true, 1, 50, |inp, i, v| inp.element_string(name, i, v, TAG_KEY))
+    input.list(name, true, 1, 50, |inp, i, v| {
+        inp.element_string(name, i, v, TAG_KEY)
+    })
 }
 
 /// Reads a ShardLevelMetrics list (1..=7 of the metric names).

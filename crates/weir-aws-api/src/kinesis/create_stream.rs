@@ -12,14 +12,20 @@ pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
     let name = input.string("StreamName", true, STREAM_NAME)?;
     let shard_count = input.int("ShardCount", false, Some(1), Some(100_000))?;
     let mode = input.structure("StreamModeDetails", |s| {
-        s.string("StreamMode", true, StrRule::one_of(&["PROVISIONED", "ON_DEMAND"]))
+        s.string(
+            "StreamMode",
+            true,
+            StrRule::one_of(&["PROVISIONED", "ON_DEMAND"]),
+        )
     })?;
     let tags = input.string_map("Tags", false, 1, 200)?;
     input.int("WarmThroughputMiBps", false, Some(0), None)?;
     let max_record_kib = input.int("MaxRecordSizeInKiB", false, Some(1024), Some(10_240))?;
     input.finish()?;
     let Some(name) = name else {
-        return Err(ApiError::internal("StreamName passed validation but is absent"));
+        return Err(ApiError::internal(
+            "StreamName passed validation but is absent",
+        ));
     };
     let mode = match mode.flatten().as_deref() {
         Some("ON_DEMAND") => StreamMode::OnDemand,

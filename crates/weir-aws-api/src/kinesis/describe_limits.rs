@@ -11,7 +11,13 @@ pub async fn handle(ctx: &Ctx, input: Input) -> Result<Value, ApiError> {
     Ok(Value::map([
         ("ShardLimit", Value::Int(l.shard_limit.into())),
         ("OpenShardCount", Value::Int(l.open_shard_count.into())),
-        ("OnDemandStreamCount", Value::Int(l.on_demand_stream_count.into())),
-        ("OnDemandStreamCountLimit", Value::Int(l.on_demand_stream_count_limit.into())),
+        (
+            "OnDemandStreamCount",
+            Value::Int(l.on_demand_stream_count.into()),
+        ),
+        (
+            "OnDemandStreamCountLimit",
+            Value::Int(l.on_demand_stream_count_limit.into()),
+        ),
     ]))
 }

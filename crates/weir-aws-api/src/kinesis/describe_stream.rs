@@ -2,7 +2,9 @@
 
 use weir_log::parse_shard_id;
 
-use super::common::{enhanced_monitoring_value, read_stream_ref, shard_value, stream_mode_value, SHARD_ID};
+use super::common::{
+    enhanced_monitoring_value, read_stream_ref, shard_value, stream_mode_value, SHARD_ID,
+};
 use crate::error::ApiError;
 use crate::input::Input;
 use crate::value::Value;
@@ -13,7 +15,9 @@ const DEFAULT_LIMIT: i64 = 100;
 
 pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
     let stream = read_stream_ref(&mut input)?;
-    let limit = input.int("Limit", false, Some(1), Some(10_000))?.unwrap_or(DEFAULT_LIMIT) as usize;
+    let limit = input
+        .int("Limit", false, Some(1), Some(10_000))?
+        .unwrap_or(DEFAULT_LIMIT) as usize;
     let start = input.string("ExclusiveStartShardId", false, SHARD_ID)?;
     input.finish()?;
     let info = ctx.log.describe_stream(&stream.resolve(ctx)?)?;
@@ -36,11 +40,20 @@ pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
             ("StreamARN", Value::str(info.arn.clone())),
             ("StreamStatus", Value::str(info.status.as_str())),
             ("StreamModeDetails", stream_mode_value(info.mode)),
-            ("Shards", Value::List(shards.into_iter().map(shard_value).collect())),
+            (
+                "Shards",
+                Value::List(shards.into_iter().map(shard_value).collect()),
+            ),
             ("HasMoreShards", Value::Bool(has_more)),
-            ("RetentionPeriodHours", Value::Int(info.retention_hours.into())),
+            (
+                "RetentionPeriodHours",
+                Value::Int(info.retention_hours.into()),
+            ),
             ("StreamCreationTimestamp", Value::Timestamp(info.created_ms)),
-            ("EnhancedMonitoring", enhanced_monitoring_value(&info.shard_level_metrics)),
+            (
+                "EnhancedMonitoring",
+                enhanced_monitoring_value(&info.shard_level_metrics),
+            ),
             ("EncryptionType", Value::Str(kind)),
             ("KeyId", Value::opt_str(key)),
         ]),

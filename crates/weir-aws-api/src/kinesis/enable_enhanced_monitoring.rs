@@ -11,6 +11,8 @@ pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
     let metrics = read_metrics(&mut input)?;
     input.finish()?;
     let key = stream.resolve(ctx)?;
-    let change = ctx.log.change_monitoring(&key, &metrics.unwrap_or_default(), true)?;
+    let change = ctx
+        .log
+        .change_monitoring(&key, &metrics.unwrap_or_default(), true)?;
     Ok(super::common::monitoring_value(ctx, &key, change))
 }

@@ -13,20 +13,30 @@ pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
     input.string("StreamId", false, STREAM_ID)?;
     input.finish()?;
     let Some(iterator) = iterator else {
-        return Err(ApiError::internal("required members passed validation but are absent"));
+        return Err(ApiError::internal(
+            "required members passed validation but are absent",
+        ));
     };
     let log = ctx.log.clone();
-    let out = tokio::task::spawn_blocking(move || log.get_records(&iterator, limit.map(|l| l as usize)))
-        .await
-        .map_err(|e| ApiError::internal(format!("read task failed: {e}")))??;
-    let encryption = if out.encrypted { Value::str("KMS") } else { Value::Null };
+    let out =
+        tokio::task::spawn_blocking(move || log.get_records(&iterator, limit.map(|l| l as usize)))
+            .await
+            .map_err(|e| ApiError::internal(format!("read task failed: {e}")))??;
+    let encryption = if out.encrypted {
+        Value::str("KMS")
+    } else {
+        Value::Null
+    };
     let records = out
         .records
         .into_iter()
         .map(|r| {
             Value::map([
                 ("SequenceNumber", Value::Str(r.sequence_number)),
-                ("ApproximateArrivalTimestamp", Value::Timestamp(r.arrival_ms)),
+                (
+                    "ApproximateArrivalTimestamp",
+                    Value::Timestamp(r.arrival_ms),
+                ),
                 ("Data", Value::Bytes(r.data.to_vec())),
                 ("PartitionKey", Value::Str(r.partition_key)),
                 ("EncryptionType", encryption.clone()),
@@ -36,6 +46,9 @@ pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
     Ok(Value::map([
         ("Records", Value::List(records)),
         ("NextShardIterator", Value::opt_str(out.next_iterator)),
-        ("MillisBehindLatest", Value::Int(out.millis_behind_latest.into())),
+        (
+            "MillisBehindLatest",
+            Value::Int(out.millis_behind_latest.into()),
+        ),
     ]))
 }

@@ -8,7 +8,13 @@ use crate::input::{Input, StrRule};
 use crate::value::Value;
 use crate::Ctx;
 
-const TYPES: &[&str] = &["AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER", "TRIM_HORIZON", "LATEST", "AT_TIMESTAMP"];
+const TYPES: &[&str] = &[
+    "AT_SEQUENCE_NUMBER",
+    "AFTER_SEQUENCE_NUMBER",
+    "TRIM_HORIZON",
+    "LATEST",
+    "AT_TIMESTAMP",
+];
 
 pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
     let stream = read_stream_ref(&mut input)?;
@@ -18,7 +24,9 @@ pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
     let ts = input.timestamp("Timestamp")?;
     input.finish()?;
     let (Some(shard), Some(kind)) = (shard, kind) else {
-        return Err(ApiError::internal("required members passed validation but are absent"));
+        return Err(ApiError::internal(
+            "required members passed validation but are absent",
+        ));
     };
     let wrong_combination = || {
         ApiError::invalid_argument(format!(
@@ -41,6 +49,8 @@ pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
         })?),
         _ => return Err(wrong_combination()),
     };
-    let iterator = ctx.log.shard_iterator(&stream.resolve(ctx)?, &shard, &start)?;
+    let iterator = ctx
+        .log
+        .shard_iterator(&stream.resolve(ctx)?, &shard, &start)?;
     Ok(Value::map([("ShardIterator", Value::Str(iterator))]))
 }

@@ -34,7 +34,9 @@ pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
     let stream = read_stream_ref(&mut input)?;
     let token = input.string("NextToken", false, StrRule::len(1, 1_048_576))?;
     let start = input.string("ExclusiveStartShardId", false, SHARD_ID)?;
-    let max = input.int("MaxResults", false, Some(1), Some(10_000))?.unwrap_or(DEFAULT_MAX_RESULTS) as usize;
+    let max = input
+        .int("MaxResults", false, Some(1), Some(10_000))?
+        .unwrap_or(DEFAULT_MAX_RESULTS) as usize;
     let _created = input.timestamp("StreamCreationTimestamp")?;
     let filter = input.structure("ShardFilter", |f| {
         let kind = f.string("Type", true, StrRule::one_of(FILTER_TYPES))?;
@@ -74,7 +76,10 @@ pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
         _ => Value::Null,
     };
     Ok(Value::map([
-        ("Shards", Value::List(page.into_iter().map(shard_value).collect())),
+        (
+            "Shards",
+            Value::List(page.into_iter().map(shard_value).collect()),
+        ),
         ("NextToken", next),
     ]))
 }
@@ -84,17 +89,25 @@ fn input_has_stream(input: &mut Input) -> bool {
     input.has("StreamName")
 }
 
-fn to_filter(kind: Option<&str>, shard: Option<String>, ts: Option<i64>) -> Result<ShardFilter, ApiError> {
+fn to_filter(
+    kind: Option<&str>,
+    shard: Option<String>,
+    ts: Option<i64>,
+) -> Result<ShardFilter, ApiError> {
     Ok(match kind {
         Some("AFTER_SHARD_ID") => ShardFilter::AfterShardId(shard.ok_or_else(|| {
-            ApiError::invalid_argument("ShardId must be specified for the AFTER_SHARD_ID ShardFilter type.")
+            ApiError::invalid_argument(
+                "ShardId must be specified for the AFTER_SHARD_ID ShardFilter type.",
+            )
         })?),
         Some("AT_TRIM_HORIZON") => ShardFilter::AtTrimHorizon,
         Some("FROM_TRIM_HORIZON") => ShardFilter::FromTrimHorizon,
         Some("AT_LATEST") => ShardFilter::AtLatest,
         Some(t @ ("AT_TIMESTAMP" | "FROM_TIMESTAMP")) => {
             let ts = ts.ok_or_else(|| {
-                ApiError::invalid_argument(format!("Timestamp must be specified for the {t} ShardFilter type."))
+                ApiError::invalid_argument(format!(
+                    "Timestamp must be specified for the {t} ShardFilter type."
+                ))
             })?;
             if t == "AT_TIMESTAMP" {
                 ShardFilter::AtTimestamp(ts)

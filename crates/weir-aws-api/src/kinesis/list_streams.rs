@@ -12,7 +12,9 @@ use crate::Ctx;
 const DEFAULT_LIMIT: i64 = 100;
 
 pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
-    let limit = input.int("Limit", false, Some(1), Some(10_000))?.unwrap_or(DEFAULT_LIMIT) as usize;
+    let limit = input
+        .int("Limit", false, Some(1), Some(10_000))?
+        .unwrap_or(DEFAULT_LIMIT) as usize;
     let start = input.string("ExclusiveStartStreamName", false, STREAM_NAME)?;
     let token = input.string("NextToken", false, StrRule::len(1, 1_048_576))?;
     input.finish()?;
@@ -32,7 +34,10 @@ pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
         _ => Value::Null,
     };
     Ok(Value::map([
-        ("StreamNames", Value::List(page.iter().map(|s| Value::str(s.name.clone())).collect())),
+        (
+            "StreamNames",
+            Value::List(page.iter().map(|s| Value::str(s.name.clone())).collect()),
+        ),
         ("HasMoreStreams", Value::Bool(has_more)),
         ("NextToken", next),
         (

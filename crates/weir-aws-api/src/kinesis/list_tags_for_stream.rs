@@ -12,7 +12,9 @@ const DEFAULT_LIMIT: i64 = 50;
 pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
     let stream = read_stream_ref(&mut input)?;
     let start = input.string("ExclusiveStartTagKey", false, TAG_KEY)?;
-    let limit = input.int("Limit", false, Some(1), Some(50))?.unwrap_or(DEFAULT_LIMIT) as usize;
+    let limit = input
+        .int("Limit", false, Some(1), Some(50))?
+        .unwrap_or(DEFAULT_LIMIT) as usize;
     input.finish()?;
     let tags = ctx.log.tags(&stream.resolve(ctx)?)?;
     let mut page: Vec<(String, String)> = tags
@@ -21,5 +23,8 @@ pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
         .collect();
     let more = page.len() > limit;
     page.truncate(limit);
-    Ok(Value::map([("Tags", tag_list(page)), ("HasMoreTags", Value::Bool(more))]))
+    Ok(Value::map([
+        ("Tags", tag_list(page)),
+        ("HasMoreTags", Value::Bool(more)),
+    ]))
 }

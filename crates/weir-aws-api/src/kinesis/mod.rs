@@ -39,7 +39,9 @@ pub async fn dispatch(ctx: &Ctx, action: &str, input: Input) -> Result<Value, Ap
     match action {
         "AddTagsToStream" => add_tags_to_stream::handle(ctx, input).await,
         "CreateStream" => create_stream::handle(ctx, input).await,
-        "DecreaseStreamRetentionPeriod" => decrease_stream_retention_period::handle(ctx, input).await,
+        "DecreaseStreamRetentionPeriod" => {
+            decrease_stream_retention_period::handle(ctx, input).await
+        }
         "DeleteStream" => delete_stream::handle(ctx, input).await,
         "DescribeLimits" => describe_limits::handle(ctx, input).await,
         "DescribeStream" => describe_stream::handle(ctx, input).await,
@@ -48,7 +50,9 @@ pub async fn dispatch(ctx: &Ctx, action: &str, input: Input) -> Result<Value, Ap
         "EnableEnhancedMonitoring" => enable_enhanced_monitoring::handle(ctx, input).await,
         "GetRecords" => get_records::handle(ctx, input).await,
         "GetShardIterator" => get_shard_iterator::handle(ctx, input).await,
-        "IncreaseStreamRetentionPeriod" => increase_stream_retention_period::handle(ctx, input).await,
+        "IncreaseStreamRetentionPeriod" => {
+            increase_stream_retention_period::handle(ctx, input).await
+        }
         "ListShards" => list_shards::handle(ctx, input).await,
         "ListStreams" => list_streams::handle(ctx, input).await,
         "ListTagsForResource" => list_tags_for_resource::handle(ctx, input).await,

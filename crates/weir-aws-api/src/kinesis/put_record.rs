@@ -21,7 +21,9 @@ pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
     input.string("SequenceNumberForOrdering", false, SEQUENCE_NUMBER)?;
     input.finish()?;
     let (Some(data), Some(partition_key)) = (data, partition_key) else {
-        return Err(ApiError::internal("required members passed validation but are absent"));
+        return Err(ApiError::internal(
+            "required members passed validation but are absent",
+        ));
     };
     let key = stream.resolve(ctx)?;
     let entry = PutEntry {
@@ -29,15 +31,28 @@ pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
         explicit_hash_key: explicit_hash_key(explicit.as_deref())?,
         data: Bytes::from(data),
     };
-    let encrypted = ctx.log.describe_stream(&key).map(|i| i.encryption.is_some()).unwrap_or(false);
+    let encrypted = ctx
+        .log
+        .describe_stream(&key)
+        .map(|i| i.encryption.is_some())
+        .unwrap_or(false);
     let mut out = ctx.log.put_records(&key, vec![entry]).await?;
     let Some(o) = out.pop() else {
-        return Err(ApiError::internal("the log returned no result for the record"));
+        return Err(ApiError::internal(
+            "the log returned no result for the record",
+        ));
     };
     Ok(Value::map([
         ("ShardId", Value::Str(o.shard_id)),
         ("SequenceNumber", Value::Str(o.sequence_number)),
-        ("EncryptionType", if encrypted { Value::str("KMS") } else { Value::Null }),
+        (
+            "EncryptionType",
+            if encrypted {
+                Value::str("KMS")
+            } else {
+                Value::Null
+            },
+        ),
     ]))
 }
 

@@ -29,7 +29,9 @@ pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
     let mut total = 0usize;
     for (data, explicit, pk) in raw {
         let (Some(data), Some(partition_key)) = (data, pk) else {
-            return Err(ApiError::internal("required members passed validation but are absent"));
+            return Err(ApiError::internal(
+                "required members passed validation but are absent",
+            ));
         };
         total += data.len() + partition_key.len();
         entries.push(PutEntry {
@@ -45,7 +47,11 @@ pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
         )));
     }
     let key = stream.resolve(ctx)?;
-    let encrypted = ctx.log.describe_stream(&key).map(|i| i.encryption.is_some()).unwrap_or(false);
+    let encrypted = ctx
+        .log
+        .describe_stream(&key)
+        .map(|i| i.encryption.is_some())
+        .unwrap_or(false);
     let out = ctx.log.put_records(&key, entries).await?;
     Ok(Value::map([
         ("FailedRecordCount", Value::Int(0)),
@@ -62,6 +68,13 @@ pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
                     .collect(),
             ),
         ),
-        ("EncryptionType", if encrypted { Value::str("KMS") } else { Value::Null }),
+        (
+            "EncryptionType",
+            if encrypted {
+                Value::str("KMS")
+            } else {
+                Value::Null
+            },
+        ),
     ]))
 }

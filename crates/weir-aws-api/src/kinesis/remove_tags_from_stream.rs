@@ -10,6 +10,7 @@ pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
     let stream = read_stream_ref(&mut input)?;
     let keys = read_tag_keys(&mut input, "TagKeys")?;
     input.finish()?;
-    ctx.log.remove_tags(&stream.resolve(ctx)?, &keys.unwrap_or_default())?;
+    ctx.log
+        .remove_tags(&stream.resolve(ctx)?, &keys.unwrap_or_default())?;
     Ok(Value::Map(Vec::new()))
 }

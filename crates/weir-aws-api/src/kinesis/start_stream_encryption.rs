@@ -22,6 +22,7 @@ pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
         kind: "KMS".into(),
         key_id: key_id.unwrap_or_default(),
     };
-    ctx.log.set_encryption(&stream.resolve(ctx)?, Some(encryption))?;
+    ctx.log
+        .set_encryption(&stream.resolve(ctx)?, Some(encryption))?;
     Ok(Value::Map(Vec::new()))
 }

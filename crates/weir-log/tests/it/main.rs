@@ -59,7 +59,11 @@ fn read_all(log: &Log, name: &str, shard: &str) -> Vec<(String, Vec<u8>)> {
         if r.records.is_empty() {
             break;
         }
-        out.extend(r.records.into_iter().map(|r| (r.sequence_number, r.data.to_vec())));
+        out.extend(
+            r.records
+                .into_iter()
+                .map(|r| (r.sequence_number, r.data.to_vec())),
+        );
         it = r.next_iterator.expect("open shard has a next iterator");
     }
     out
@@ -78,12 +82,23 @@ async fn status_moves_from_creating_to_active() {
         max_record_kib: None,
     })
     .expect("create");
-    assert_eq!(log.describe_stream(&key("s")).expect("d").status, StreamStatus::Creating);
-    let err = log.put_records(&key("s"), vec![entry("a", b"x")]).await.expect_err("creating");
+    assert_eq!(
+        log.describe_stream(&key("s")).expect("d").status,
+        StreamStatus::Creating
+    );
+    let err = log
+        .put_records(&key("s"), vec![entry("a", b"x")])
+        .await
+        .expect_err("creating");
     assert!(matches!(err, LogError::NotFound(_)));
     clock.advance_ms(500);
-    assert_eq!(log.describe_stream(&key("s")).expect("d").status, StreamStatus::Active);
-    log.put_records(&key("s"), vec![entry("a", b"x")]).await.expect("put");
+    assert_eq!(
+        log.describe_stream(&key("s")).expect("d").status,
+        StreamStatus::Active
+    );
+    log.put_records(&key("s"), vec![entry("a", b"x")])
+        .await
+        .expect("put");
 }
 
 #[tokio::test]
@@ -96,9 +111,17 @@ async fn records_survive_reopen_across_segments() {
         create(&log, &clock, "s", 2);
         for batch in 0..40 {
             let entries: Vec<_> = (0..25)
-                .map(|i| entry(&format!("k{i}"), format!("{batch}-{i}-{}", "x".repeat(300)).as_bytes()))
+                .map(|i| {
+                    entry(
+                        &format!("k{i}"),
+                        format!("{batch}-{i}-{}", "x".repeat(300)).as_bytes(),
+                    )
+                })
                 .collect();
-            let out = log.put_records(&key("s"), entries.clone()).await.expect("put");
+            let out = log
+                .put_records(&key("s"), entries.clone())
+                .await
+                .expect("put");
             for (e, o) in entries.iter().zip(out) {
                 expected.push((o.shard_id, o.sequence_number, e.data.to_vec()));
             }
@@ -115,7 +138,10 @@ async fn records_survive_reopen_across_segments() {
         assert_eq!(read_all(&log, "s", shard), want);
     }
     assert!(
-        std::fs::read_dir(dir.path().join("streams")).expect("dir").count() == 1,
+        std::fs::read_dir(dir.path().join("streams"))
+            .expect("dir")
+            .count()
+            == 1,
         "one stream directory"
     );
 }
@@ -129,7 +155,10 @@ async fn iterator_types_position_correctly() {
     let mut seqs = Vec::new();
     for i in 0..10 {
         clock.advance_ms(10);
-        let o = log.put_records(&key("s"), vec![entry("k", &[i])]).await.expect("put");
+        let o = log
+            .put_records(&key("s"), vec![entry("k", &[i])])
+            .await
+            .expect("put");
         seqs.push(o[0].sequence_number.clone());
     }
     let shard = "shardId-000000000000";
@@ -138,26 +167,53 @@ async fn iterator_types_position_correctly() {
         let r = log.get_records(&it, None).expect("get");
         r.records.iter().map(|r| r.data[0]).collect()
     };
-    assert_eq!(first(IteratorStart::AtSequenceNumber(seqs[3].clone())), vec![3, 4, 5, 6, 7, 8, 9]);
-    assert_eq!(first(IteratorStart::AfterSequenceNumber(seqs[3].clone())), vec![4, 5, 6, 7, 8, 9]);
+    assert_eq!(
+        first(IteratorStart::AtSequenceNumber(seqs[3].clone())),
+        vec![3, 4, 5, 6, 7, 8, 9]
+    );
+    assert_eq!(
+        first(IteratorStart::AfterSequenceNumber(seqs[3].clone())),
+        vec![4, 5, 6, 7, 8, 9]
+    );
     assert_eq!(first(IteratorStart::Latest), Vec::<u8>::new());
-    assert_eq!(first(IteratorStart::AtTimestamp(T0 + 1000 + 75)), vec![7, 8, 9]);
-    assert_eq!(first(IteratorStart::AtTimestamp(T0 + 10_000_000)), Vec::<u8>::new());
+    assert_eq!(
+        first(IteratorStart::AtTimestamp(T0 + 1000 + 75)),
+        vec![7, 8, 9]
+    );
+    assert_eq!(
+        first(IteratorStart::AtTimestamp(T0 + 10_000_000)),
+        Vec::<u8>::new()
+    );
     assert_eq!(first(IteratorStart::TrimHorizon).len(), 10);
 
     // Iterators expire after five minutes.
-    let it = log.shard_iterator(&key("s"), shard, &IteratorStart::TrimHorizon).expect("it");
+    let it = log
+        .shard_iterator(&key("s"), shard, &IteratorStart::TrimHorizon)
+        .expect("it");
     clock.advance_ms(300_001);
-    assert!(matches!(log.get_records(&it, None), Err(LogError::ExpiredIterator(_))));
+    assert!(matches!(
+        log.get_records(&it, None),
+        Err(LogError::ExpiredIterator(_))
+    ));
     // A sequence number of another shard is refused.
     create(&log, &clock, "t", 2);
     let o = log
-        .put_records(&key("t"), vec![PutEntry { explicit_hash_key: Some(u128::MAX), ..entry("k", b"z") }])
+        .put_records(
+            &key("t"),
+            vec![PutEntry {
+                explicit_hash_key: Some(u128::MAX),
+                ..entry("k", b"z")
+            }],
+        )
         .await
         .expect("put");
     assert_eq!(o[0].shard_id, "shardId-000000000001");
     let err = log
-        .shard_iterator(&key("t"), shard, &IteratorStart::AtSequenceNumber(o[0].sequence_number.clone()))
+        .shard_iterator(
+            &key("t"),
+            shard,
+            &IteratorStart::AtSequenceNumber(o[0].sequence_number.clone()),
+        )
         .expect_err("other shard");
     assert!(matches!(err, LogError::InvalidArgument(_)), "{err}");
 }
@@ -169,11 +225,15 @@ async fn retention_hides_then_deletes_old_segments() {
     let log = open(dir.path(), &clock);
     create(&log, &clock, "s", 1);
     for _ in 0..50 {
-        log.put_records(&key("s"), vec![entry("k", &[7u8; 4000])]).await.expect("put");
+        log.put_records(&key("s"), vec![entry("k", &[7u8; 4000])])
+            .await
+            .expect("put");
     }
     clock.advance_ms(23 * 3_600_000);
     for _ in 0..5 {
-        log.put_records(&key("s"), vec![entry("k", &[8u8; 4000])]).await.expect("put");
+        log.put_records(&key("s"), vec![entry("k", &[8u8; 4000])])
+            .await
+            .expect("put");
     }
     assert_eq!(read_all(&log, "s", "shardId-000000000000").len(), 55);
     clock.advance_ms(2 * 3_600_000);
@@ -186,7 +246,10 @@ async fn retention_hides_then_deletes_old_segments() {
     // Offsets continue after a reopen even though early segments are gone.
     drop(log);
     let log = open(dir.path(), &clock);
-    let o = log.put_records(&key("s"), vec![entry("k", b"n")]).await.expect("put");
+    let o = log
+        .put_records(&key("s"), vec![entry("k", b"n")])
+        .await
+        .expect("put");
     assert_eq!(weir_log::seqno::parse(&o[0].sequence_number), Some((0, 55)));
 }
 
@@ -199,22 +262,44 @@ async fn control_plane_persists() {
         create(&log, &clock, "a", 3);
         create(&log, &clock, "b", 1);
         log.increase_retention(&key("a"), 48).expect("retention");
-        log.add_tags(&key("a"), BTreeMap::from([("env".into(), "test".into())])).expect("tags");
-        assert!(matches!(log.decrease_retention(&key("a"), 72), Err(LogError::InvalidArgument(_))));
-        assert!(matches!(log.increase_retention(&key("a"), 9000), Err(LogError::InvalidArgument(_))));
+        log.add_tags(&key("a"), BTreeMap::from([("env".into(), "test".into())]))
+            .expect("tags");
+        assert!(matches!(
+            log.decrease_retention(&key("a"), 72),
+            Err(LogError::InvalidArgument(_))
+        ));
+        assert!(matches!(
+            log.increase_retention(&key("a"), 9000),
+            Err(LogError::InvalidArgument(_))
+        ));
         log.delete_stream(&key("b")).expect("delete");
-        assert_eq!(log.describe_stream(&key("b")).expect("d").status, StreamStatus::Deleting);
+        assert_eq!(
+            log.describe_stream(&key("b")).expect("d").status,
+            StreamStatus::Deleting
+        );
     }
     clock.advance_ms(1000);
     let log = open(dir.path(), &clock);
     let a = log.describe_stream(&key("a")).expect("a");
     assert_eq!(a.retention_hours, 48);
     assert_eq!(a.shards.len(), 3);
-    assert_eq!(log.tags(&key("a")).expect("tags").get("env").map(String::as_str), Some("test"));
-    assert!(matches!(log.describe_stream(&key("b")), Err(LogError::NotFound(_))));
+    assert_eq!(
+        log.tags(&key("a"))
+            .expect("tags")
+            .get("env")
+            .map(String::as_str),
+        Some("test")
+    );
+    assert!(matches!(
+        log.describe_stream(&key("b")),
+        Err(LogError::NotFound(_))
+    ));
     assert_eq!(log.limits("us-east-1").open_shard_count, 3);
     let after = log
-        .list_shards(&key("a"), Some(&ShardFilter::AfterShardId("shardId-000000000000".into())))
+        .list_shards(
+            &key("a"),
+            Some(&ShardFilter::AfterShardId("shardId-000000000000".into())),
+        )
         .expect("ls");
     assert_eq!(after.len(), 2);
 }
@@ -223,7 +308,14 @@ async fn control_plane_persists() {
 async fn shard_limit_is_enforced() {
     let dir = tempfile::tempdir().expect("tmp");
     let clock = ManualClock::new(T0);
-    let log = Log::open(LogConfig { shard_limit: 4, ..config(dir.path()) }, clock.clone()).expect("open");
+    let log = Log::open(
+        LogConfig {
+            shard_limit: 4,
+            ..config(dir.path())
+        },
+        clock.clone(),
+    )
+    .expect("open");
     create(&log, &clock, "a", 3);
     let err = log
         .create_stream(CreateStream {

@@ -22,7 +22,6 @@ pub struct AwsError {
     pub message: String,
 }
 
-
 impl std::fmt::Display for AwsError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{} ({}): {}", self.code, self.status, self.message)
@@ -40,7 +39,9 @@ impl JsonClient {
             .build(connector);
         Ok(JsonClient {
             http,
-            endpoint: endpoint.parse().with_context(|| format!("endpoint {endpoint}"))?,
+            endpoint: endpoint
+                .parse()
+                .with_context(|| format!("endpoint {endpoint}"))?,
             target_prefix,
         })
     }
@@ -59,17 +60,32 @@ impl JsonClient {
             .body(Full::new(Bytes::from(body)))?;
         let resp = self.http.request(req).await.context("sending request")?;
         let status = resp.status().as_u16();
-        let bytes = resp.into_body().collect().await.context("reading response")?.to_bytes();
+        let bytes = resp
+            .into_body()
+            .collect()
+            .await
+            .context("reading response")?
+            .to_bytes();
         let v: serde_json::Value = if bytes.is_empty() {
             serde_json::Value::Null
         } else {
-            serde_json::from_slice(&bytes).map_err(|e| anyhow!("bad JSON from {action} ({status}): {e}"))?
+            serde_json::from_slice(&bytes)
+                .map_err(|e| anyhow!("bad JSON from {action} ({status}): {e}"))?
         };
         if status != 200 {
             let code = v["__type"].as_str().unwrap_or("Unknown");
             let code = code.rsplit('#').next().unwrap_or(code).to_string();
-            let message = v["message"].as_str().or(v["Message"].as_str()).unwrap_or("").to_string();
-            return Err(AwsError { status, code, message }.into());
+            let message = v["message"]
+                .as_str()
+                .or(v["Message"].as_str())
+                .unwrap_or("")
+                .to_string();
+            return Err(AwsError {
+                status,
+                code,
+                message,
+            }
+            .into());
         }
         Ok(v)
     }

@@ -9,12 +9,11 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context as _};
 use base64::Engine as _;
 use clap::Args;
-use std::sync::Mutex;
 use serde_json::json;
+use std::sync::Mutex;
 
 use super::client::{AwsError, JsonClient};
 use super::percentile;
-
 
 /// Options of `weir bench kinesis`.
 #[derive(Args, Debug, Clone)]
@@ -61,7 +60,12 @@ pub async fn run(opts: KinesisBench) -> anyhow::Result<()> {
     let deadline = Instant::now() + Duration::from_secs(opts.timeout_secs);
     let name = format!("weir-bench-{:08x}", rand::random::<u32>());
     client
-        .call("CreateStream", json!({"StreamName": name, "ShardCount": opts.shards}).to_string().into_bytes())
+        .call(
+            "CreateStream",
+            json!({"StreamName": name, "ShardCount": opts.shards})
+                .to_string()
+                .into_bytes(),
+        )
         .await?;
     wait_active(&client, &name, deadline).await?;
     let shard_ids = list_shards(&client, &name).await?;
@@ -90,7 +94,12 @@ pub async fn run(opts: KinesisBench) -> anyhow::Result<()> {
     let started = Instant::now();
     let mut producers = Vec::new();
     for p in 0..opts.producers {
-        producers.push(tokio::spawn(produce(client.clone(), name.clone(), p as u32, opts.clone())));
+        producers.push(tokio::spawn(produce(
+            client.clone(),
+            name.clone(),
+            p as u32,
+            opts.clone(),
+        )));
     }
     let mut latencies = Vec::new();
     for p in producers {
@@ -102,9 +111,17 @@ pub async fn run(opts: KinesisBench) -> anyhow::Result<()> {
     }
     let end_to_end = started.elapsed();
     latencies.sort_unstable();
-    let seen = seen.lock().map_err(|_| anyhow::anyhow!("poisoned"))?;
-    let missing: u64 = seen.per_producer.values().map(|v| v.iter().filter(|s| !**s).count() as u64).sum::<u64>()
-        + (opts.producers as u64 - seen.per_producer.len() as u64) * (opts.batches * opts.batch_size) as u64;
+    let (missing, duplicates, out_of_order) = {
+        let seen = seen.lock().map_err(|_| anyhow::anyhow!("poisoned"))?;
+        let missing: u64 = seen
+            .per_producer
+            .values()
+            .map(|v| v.iter().filter(|s| !**s).count() as u64)
+            .sum::<u64>()
+            + (opts.producers as u64 - seen.per_producer.len() as u64)
+                * (opts.batches * opts.batch_size) as u64;
+        (missing, seen.duplicates, seen.out_of_order)
+    };
     println!(
         "ingest      {:>10.0} records/s  {:>8.1} MB/s  PutRecords p50 {:.2} ms  p99 {:.2} ms  ({} calls)",
         total as f64 / ingest.as_secs_f64(),
@@ -117,13 +134,12 @@ pub async fn run(opts: KinesisBench) -> anyhow::Result<()> {
         "tail read   all {} records consumed {:.2} s after the first put; missing {missing}, duplicates {}, out of order {}",
         consumed.load(Ordering::Relaxed),
         end_to_end.as_secs_f64(),
-        seen.duplicates,
-        seen.out_of_order
+        duplicates,
+        out_of_order
     );
-    if missing > 0 || seen.duplicates > 0 || seen.out_of_order > 0 {
+    if missing > 0 || duplicates > 0 || out_of_order > 0 {
         bail!("verification failed");
     }
-    drop(seen);
 
     // Phase 2: replay everything from TRIM_HORIZON, one consumer per shard.
     let replayed = Arc::new(AtomicU64::new(0));
@@ -158,7 +174,9 @@ pub async fn run(opts: KinesisBench) -> anyhow::Result<()> {
         let records: Vec<_> = (0..opts.latency_batch)
             .map(|j| json!({"Data": payload, "PartitionKey": format!("lat-{i}-{j}")}))
             .collect();
-        let body = json!({"StreamName": name, "Records": records}).to_string().into_bytes();
+        let body = json!({"StreamName": name, "Records": records})
+            .to_string()
+            .into_bytes();
         let t = Instant::now();
         client.call("PutRecords", body).await?;
         lat.push(t.elapsed().as_micros() as u64);
@@ -173,7 +191,10 @@ pub async fn run(opts: KinesisBench) -> anyhow::Result<()> {
         lat.last().copied().unwrap_or(0) as f64 / 1000.0
     );
     client
-        .call("DeleteStream", json!({"StreamName": name}).to_string().into_bytes())
+        .call(
+            "DeleteStream",
+            json!({"StreamName": name}).to_string().into_bytes(),
+        )
         .await?;
     Ok(())
 }
@@ -181,7 +202,10 @@ pub async fn run(opts: KinesisBench) -> anyhow::Result<()> {
 async fn wait_active(client: &JsonClient, name: &str, deadline: Instant) -> anyhow::Result<()> {
     loop {
         let v = client
-            .call("DescribeStream", json!({"StreamName": name}).to_string().into_bytes())
+            .call(
+                "DescribeStream",
+                json!({"StreamName": name}).to_string().into_bytes(),
+            )
             .await?;
         if v["StreamDescription"]["StreamStatus"] == "ACTIVE" {
             return Ok(());
@@ -195,7 +219,10 @@ async fn wait_active(client: &JsonClient, name: &str, deadline: Instant) -> anyh
 
 async fn list_shards(client: &JsonClient, name: &str) -> anyhow::Result<Vec<String>> {
     let v = client
-        .call("DescribeStream", json!({"StreamName": name}).to_string().into_bytes())
+        .call(
+            "DescribeStream",
+            json!({"StreamName": name}).to_string().into_bytes(),
+        )
         .await?;
     let shards = v["StreamDescription"]["Shards"]
         .as_array()
@@ -215,7 +242,12 @@ fn payload(producer: u32, seq: u64, size: usize) -> Vec<u8> {
     v
 }
 
-async fn produce(client: JsonClient, name: String, producer: u32, opts: KinesisBench) -> anyhow::Result<Vec<u64>> {
+async fn produce(
+    client: JsonClient,
+    name: String,
+    producer: u32,
+    opts: KinesisBench,
+) -> anyhow::Result<Vec<u64>> {
     let mut latencies = Vec::with_capacity(opts.batches);
     let b64 = base64::engine::general_purpose::STANDARD;
     for batch in 0..opts.batches {
@@ -228,12 +260,17 @@ async fn produce(client: JsonClient, name: String, producer: u32, opts: KinesisB
                 })
             })
             .collect();
-        let body = json!({"StreamName": name, "Records": records}).to_string().into_bytes();
+        let body = json!({"StreamName": name, "Records": records})
+            .to_string()
+            .into_bytes();
         let t = Instant::now();
         let v = loop {
             match client.call("PutRecords", body.clone()).await {
                 Ok(v) => break v,
-                Err(e) if e.downcast_ref::<AwsError>().is_some_and(|a| a.code.contains("Throughput")) => {
+                Err(e)
+                    if e.downcast_ref::<AwsError>()
+                        .is_some_and(|a| a.code.contains("Throughput")) =>
+                {
                     tokio::time::sleep(Duration::from_millis(5)).await;
                 }
                 Err(e) => return Err(e),
@@ -264,7 +301,10 @@ async fn consume(
                 .into_bytes(),
         )
         .await?;
-    let mut iterator = v["ShardIterator"].as_str().context("no iterator")?.to_string();
+    let mut iterator = v["ShardIterator"]
+        .as_str()
+        .context("no iterator")?
+        .to_string();
     let b64 = base64::engine::general_purpose::STANDARD;
     let mut last_seq: HashMap<u32, u64> = HashMap::new();
     while counter.load(Ordering::Relaxed) < total {
@@ -272,11 +312,19 @@ async fn consume(
             bail!("timed out reading {shard}");
         }
         let v = match client
-            .call("GetRecords", json!({"ShardIterator": iterator, "Limit": 10000}).to_string().into_bytes())
+            .call(
+                "GetRecords",
+                json!({"ShardIterator": iterator, "Limit": 10000})
+                    .to_string()
+                    .into_bytes(),
+            )
             .await
         {
             Ok(v) => v,
-            Err(e) if e.downcast_ref::<AwsError>().is_some_and(|a| a.code.contains("Throughput")) => {
+            Err(e)
+                if e.downcast_ref::<AwsError>()
+                    .is_some_and(|a| a.code.contains("Throughput")) =>
+            {
                 tokio::time::sleep(Duration::from_millis(200)).await;
                 continue;
             }
@@ -287,7 +335,9 @@ async fn consume(
             let mut guard = seen.lock().map_err(|_| anyhow::anyhow!("poisoned"))?;
             let seen = &mut *guard;
             for r in &records {
-                let data = b64.decode(r["Data"].as_str().unwrap_or("")).context("record data")?;
+                let data = b64
+                    .decode(r["Data"].as_str().unwrap_or(""))
+                    .context("record data")?;
                 if data.len() < 12 {
                     continue;
                 }
