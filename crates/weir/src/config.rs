@@ -88,10 +88,12 @@ impl Config {
             let Some(rest) = k.strip_prefix("WEIR_") else {
                 continue;
             };
-            if rest == "CONFIG" || rest == "LOG" {
+            let path: Vec<String> = rest.split("__").map(|p| p.to_ascii_lowercase()).collect();
+            // Variables that name no setting (WEIR_LOG, WEIR_BIN of scripts, …) are not ours.
+            let known = doc.as_table().is_some_and(|t| t.contains_key(&path[0]));
+            if !known {
                 continue;
             }
-            let path: Vec<String> = rest.split("__").map(|p| p.to_ascii_lowercase()).collect();
             set_path(&mut doc, &path, parse_scalar(&v));
         }
         let cfg: Config = doc.try_into().context("invalid configuration")?;
@@ -172,6 +174,7 @@ mod tests {
             ("WEIR_KINESIS__SHARD_LIMIT".to_string(), "9".to_string()),
             ("WEIR_DATA_DIR".to_string(), "/tmp/x".to_string()),
             ("HOME".to_string(), "/root".to_string()),
+            ("WEIR_BIN".to_string(), "target/debug/weir".to_string()),
         ];
         let cfg = Config::load(Some(&file), env).expect("load");
         assert_eq!(cfg.listen, "127.0.0.1:9999");

@@ -1,0 +1,51 @@
+"""Starts a real `weir serve` on a free loopback port for the Python smoke tests."""
+
+import os
+import re
+import subprocess
+import tempfile
+import threading
+
+import pytest
+
+ADDR = re.compile(r"listening on http://(\S+)")
+
+
+@pytest.fixture(scope="session")
+def endpoint():
+    binary = os.environ.get("WEIR_BIN", "target/debug/weir")
+    data = tempfile.mkdtemp(prefix="weir-smoke-")
+    env = dict(os.environ, NO_COLOR="1", WEIR_KINESIS__CREATE_DELAY_MS="0", WEIR_KINESIS__DELETE_DELAY_MS="0")
+    proc = subprocess.Popen(
+        [binary, "serve", "--listen", "127.0.0.1:0", "--data-dir", data],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        env=env,
+        text=True,
+    )
+    found = {}
+    ready = threading.Event()
+
+    def drain():
+        for line in proc.stderr:
+            m = ADDR.search(line)
+            if m and not ready.is_set():
+                found["addr"] = m.group(1)
+                ready.set()
+        ready.set()
+
+    threading.Thread(target=drain, daemon=True).start()
+    assert ready.wait(30) and "addr" in found, "weir did not start"
+    yield "http://" + found["addr"]
+    proc.terminate()
+    assert proc.wait(30) == 0, "weir did not shut down cleanly"
+
+
+@pytest.fixture(scope="session")
+def aws_env():
+    return dict(
+        os.environ,
+        AWS_ACCESS_KEY_ID="AKIDSMOKE",
+        AWS_SECRET_ACCESS_KEY="secret",
+        AWS_DEFAULT_REGION="us-east-1",
+    )

@@ -1,0 +1,96 @@
+"""A short Kinesis scenario with boto3 and with the `aws` CLI against a real Weir server."""
+
+import base64
+import json
+import subprocess
+
+import boto3
+import botocore.exceptions
+import pytest
+
+
+@pytest.fixture
+def kinesis(endpoint):
+    return boto3.client(
+        "kinesis",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="AKIDSMOKE",
+        aws_secret_access_key="secret",
+    )
+
+
+def test_boto3_scenario(kinesis):
+    kinesis.create_stream(StreamName="boto", ShardCount=2)
+    kinesis.get_waiter("stream_exists").wait(StreamName="boto", WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+    put = kinesis.put_record(StreamName="boto", Data=b"\x00hello", PartitionKey="a")
+    assert put["ShardId"].startswith("shardId-")
+    batch = kinesis.put_records(
+        StreamName="boto",
+        Records=[{"Data": f"r{i}".encode(), "PartitionKey": f"k{i}"} for i in range(50)],
+    )
+    assert batch["FailedRecordCount"] == 0 and len(batch["Records"]) == 50
+
+    shards = kinesis.list_shards(StreamName="boto")["Shards"]
+    assert [s["ShardId"] for s in shards] == ["shardId-000000000000", "shardId-000000000001"]
+    got = []
+    for shard in shards:
+        it = kinesis.get_shard_iterator(StreamName="boto", ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON")[
+            "ShardIterator"
+        ]
+        out = kinesis.get_records(ShardIterator=it)
+        assert out["MillisBehindLatest"] == 0
+        got += [r["Data"] for r in out["Records"]]
+    assert sorted(got) == sorted([b"\x00hello"] + [f"r{i}".encode() for i in range(50)])
+
+    summary = kinesis.describe_stream_summary(StreamName="boto")["StreamDescriptionSummary"]
+    assert summary["OpenShardCount"] == 2 and summary["StreamStatus"] == "ACTIVE"
+    assert "boto" in kinesis.list_streams()["StreamNames"]
+
+    with pytest.raises(kinesis.exceptions.ResourceNotFoundException):
+        kinesis.describe_stream(StreamName="missing")
+    with pytest.raises(kinesis.exceptions.ResourceInUseException):
+        kinesis.create_stream(StreamName="boto", ShardCount=1)
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        kinesis.get_records(ShardIterator="bm90LWFuLWl0ZXJhdG9y")
+    assert e.value.response["Error"]["Code"] == "InvalidArgumentException"
+    kinesis.delete_stream(StreamName="boto")
+
+
+def aws(endpoint, env, *args):
+    out = subprocess.run(
+        ["aws", "--endpoint-url", endpoint, "--output", "json", "kinesis", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout) if out.stdout.strip() else None
+
+
+def test_aws_cli_scenario(endpoint, aws_env):
+    aws(endpoint, aws_env, "create-stream", "--stream-name", "cli", "--shard-count", "1")
+    aws(endpoint, aws_env, "wait", "stream-exists", "--stream-name", "cli")
+    # CLI v1 base64-encodes blob arguments itself.
+    put = aws(endpoint, aws_env, "put-record", "--stream-name", "cli", "--partition-key", "p", "--data", "from-cli")
+    it = aws(
+        endpoint,
+        aws_env,
+        "get-shard-iterator",
+        "--stream-name",
+        "cli",
+        "--shard-id",
+        put["ShardId"],
+        "--shard-iterator-type",
+        "AT_SEQUENCE_NUMBER",
+        "--starting-sequence-number",
+        put["SequenceNumber"],
+    )["ShardIterator"]
+    records = aws(endpoint, aws_env, "get-records", "--shard-iterator", it)["Records"]
+    assert base64.b64decode(records[0]["Data"]) == b"from-cli"
+    assert "cli" in aws(endpoint, aws_env, "list-streams")["StreamNames"]
+    aws(endpoint, aws_env, "add-tags-to-stream", "--stream-name", "cli", "--tags", "env=smoke")
+    tags = aws(endpoint, aws_env, "list-tags-for-stream", "--stream-name", "cli")["Tags"]
+    assert tags == [{"Key": "env", "Value": "smoke"}]
+    aws(endpoint, aws_env, "delete-stream", "--stream-name", "cli")
