@@ -3,10 +3,10 @@
 
 use std::collections::BTreeMap;
 
-use base64::Engine as _;
+use bytes::Bytes;
 
 use crate::error::ApiError;
-use crate::value::{Protocol, Value};
+use crate::value::{Key, Protocol, Value};
 
 /// A pattern's text (for messages) and the function that checks it.
 pub type Pattern = (&'static str, fn(&str) -> bool);
@@ -56,7 +56,7 @@ impl StrRule {
 
 /// A structure being read; collects constraint violations until `finish`.
 pub struct Input {
-    members: Vec<(String, Value)>,
+    members: Vec<(Key, Value)>,
     protocol: Protocol,
     /// Prefix for member paths in messages (e.g. `records.1.member.`).
     path: String,
@@ -80,7 +80,7 @@ impl Input {
         }
     }
 
-    fn nested(&self, members: Vec<(String, Value)>, path: String) -> Input {
+    fn nested(&self, members: Vec<(Key, Value)>, path: String) -> Input {
         Input {
             members,
             protocol: self.protocol,
@@ -270,7 +270,7 @@ impl Input {
         name: &str,
         required: bool,
         max: usize,
-    ) -> Result<Option<Vec<u8>>, ApiError> {
+    ) -> Result<Option<Bytes>, ApiError> {
         let bytes = match (self.take(name), self.protocol) {
             (None, _) => {
                 if required {
@@ -278,8 +278,9 @@ impl Input {
                 }
                 return Ok(None);
             }
-            (Some(Value::Str(s)), Protocol::Json) => base64::engine::general_purpose::STANDARD
-                .decode(s.as_bytes())
+            (Some(Value::Str(s)), Protocol::Json) => base64_simd::STANDARD
+                .decode_to_vec(s.as_bytes())
+                .map(Bytes::from)
                 .map_err(|_| {
                     ApiError::serialization(format!("Member '{name}' is not valid base64"))
                 })?,
@@ -405,7 +406,7 @@ impl Input {
         for (k, v) in members {
             match v {
                 Value::Str(s) => {
-                    out.insert(k, s);
+                    out.insert(k.into_owned(), s);
                 }
                 other => return Err(self.wrong_type(name, "map of strings", &other)),
             }
@@ -422,7 +423,7 @@ impl Input {
         rule: StrRule,
     ) -> Result<Option<String>, ApiError> {
         let name = format!("{list_name}.{}.member", index + 1);
-        self.members.push((name.clone(), v));
+        self.members.push((Key::Owned(name.clone()), v));
         self.string(&name, false, rule)
     }
 

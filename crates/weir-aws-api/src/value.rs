@@ -3,7 +3,11 @@
 //! JSON carries blobs as base64 strings and timestamps as epoch seconds; CBOR carries blobs as
 //! byte strings and timestamps as tag 1 over integer epoch milliseconds (the Java SDK's form).
 
-use base64::Engine as _;
+use bytes::Bytes;
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+
+/// A member name: static in responses, owned in decoded requests.
+pub type Key = std::borrow::Cow<'static, str>;
 
 /// A decoded request or response document.
 #[derive(Debug, Clone, PartialEq)]
@@ -13,11 +17,11 @@ pub enum Value {
     Int(i128),
     Float(f64),
     Str(String),
-    Bytes(Vec<u8>),
+    Bytes(Bytes),
     /// Epoch milliseconds.
     Timestamp(i64),
     List(Vec<Value>),
-    Map(Vec<(String, Value)>),
+    Map(Vec<(Key, Value)>),
 }
 
 /// Which body encoding a request used; the response uses the same.
@@ -52,7 +56,7 @@ impl Value {
             items
                 .into_iter()
                 .filter(|(_, v)| *v != Value::Null)
-                .map(|(k, v)| (k.to_string(), v))
+                .map(|(k, v)| (Key::Borrowed(k), v))
                 .collect(),
         )
     }
@@ -83,9 +87,9 @@ pub fn decode(protocol: Protocol, body: &[u8]) -> Result<Value, DecodeError> {
     }
     match protocol {
         Protocol::Json => {
-            let v: serde_json::Value = serde_json::from_slice(body)
+            let v: Value = serde_json::from_slice(body)
                 .map_err(|e| DecodeError(format!("Malformed JSON request body: {e}")))?;
-            Ok(from_json(v))
+            Ok(v)
         }
         Protocol::Cbor => {
             let v: ciborium::Value = ciborium::from_reader(body)
@@ -99,7 +103,7 @@ pub fn decode(protocol: Protocol, body: &[u8]) -> Result<Value, DecodeError> {
 pub fn encode(protocol: Protocol, v: &Value) -> Vec<u8> {
     match protocol {
         Protocol::Json => {
-            let mut out = Vec::with_capacity(256);
+            let mut out = Vec::with_capacity(json_size_hint(v));
             write_json(&mut out, v);
             out
         }
@@ -112,24 +116,55 @@ pub fn encode(protocol: Protocol, v: &Value) -> Vec<u8> {
     }
 }
 
-fn from_json(v: serde_json::Value) -> Value {
-    match v {
-        serde_json::Value::Null => Value::Null,
-        serde_json::Value::Bool(b) => Value::Bool(b),
-        serde_json::Value::Number(n) => {
-            if let Some(i) = n.as_i64() {
-                Value::Int(i as i128)
-            } else if let Some(u) = n.as_u64() {
-                Value::Int(u as i128)
-            } else {
-                Value::Float(n.as_f64().unwrap_or(f64::NAN))
-            }
+/// JSON documents deserialize straight into `Value` (no intermediate tree).
+impl<'de> Deserialize<'de> for Value {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(ValueVisitor)
+    }
+}
+
+struct ValueVisitor;
+
+impl<'de> Visitor<'de> for ValueVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_bool<E: de::Error>(self, b: bool) -> Result<Value, E> {
+        Ok(Value::Bool(b))
+    }
+    fn visit_i64<E: de::Error>(self, i: i64) -> Result<Value, E> {
+        Ok(Value::Int(i.into()))
+    }
+    fn visit_u64<E: de::Error>(self, u: u64) -> Result<Value, E> {
+        Ok(Value::Int(u.into()))
+    }
+    fn visit_f64<E: de::Error>(self, f: f64) -> Result<Value, E> {
+        Ok(Value::Float(f))
+    }
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<Value, E> {
+        Ok(Value::Str(s.to_owned()))
+    }
+    fn visit_string<E: de::Error>(self, s: String) -> Result<Value, E> {
+        Ok(Value::Str(s))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1024));
+        while let Some(v) = seq.next_element::<Value>()? {
+            out.push(v);
         }
-        serde_json::Value::String(s) => Value::Str(s),
-        serde_json::Value::Array(a) => Value::List(a.into_iter().map(from_json).collect()),
-        serde_json::Value::Object(o) => {
-            Value::Map(o.into_iter().map(|(k, v)| (k, from_json(v))).collect())
+        Ok(Value::List(out))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut out = Vec::new();
+        while let Some((k, v)) = map.next_entry::<String, Value>()? {
+            out.push((Key::Owned(k), v));
         }
+        Ok(Value::Map(out))
     }
 }
 
@@ -145,7 +180,7 @@ fn from_cbor(v: ciborium::Value, depth: usize) -> Result<Value, DecodeError> {
         ciborium::Value::Integer(i) => Value::Int(i128::from(i)),
         ciborium::Value::Float(f) => Value::Float(f),
         ciborium::Value::Text(s) => Value::Str(s),
-        ciborium::Value::Bytes(b) => Value::Bytes(b),
+        ciborium::Value::Bytes(b) => Value::Bytes(Bytes::from(b)),
         ciborium::Value::Array(a) => Value::List(
             a.into_iter()
                 .map(|v| from_cbor(v, depth + 1))
@@ -157,7 +192,7 @@ fn from_cbor(v: ciborium::Value, depth: usize) -> Result<Value, DecodeError> {
                 let ciborium::Value::Text(k) = k else {
                     return Err(DecodeError("CBOR map keys must be text strings".into()));
                 };
-                out.push((k, from_cbor(v, depth + 1)?));
+                out.push((Key::Owned(k), from_cbor(v, depth + 1)?));
             }
             Value::Map(out)
         }
@@ -187,14 +222,14 @@ fn to_cbor(v: &Value) -> ciborium::Value {
         },
         Value::Float(f) => ciborium::Value::Float(*f),
         Value::Str(s) => ciborium::Value::Text(s.clone()),
-        Value::Bytes(b) => ciborium::Value::Bytes(b.clone()),
+        Value::Bytes(b) => ciborium::Value::Bytes(b.to_vec()),
         Value::Timestamp(ms) => {
             ciborium::Value::Tag(1, Box::new(ciborium::Value::Integer((*ms).into())))
         }
         Value::List(l) => ciborium::Value::Array(l.iter().map(to_cbor).collect()),
         Value::Map(m) => ciborium::Value::Map(
             m.iter()
-                .map(|(k, v)| (ciborium::Value::Text(k.clone()), to_cbor(v)))
+                .map(|(k, v)| (ciborium::Value::Text(k.to_string()), to_cbor(v)))
                 .collect(),
         ),
     }
@@ -210,14 +245,13 @@ fn write_json(out: &mut Vec<u8>, v: &Value) {
         Value::Bytes(b) => {
             out.push(b'"');
             let start = out.len();
-            out.resize(start + base64::encoded_len(b.len(), true).unwrap_or(0), 0);
-            let n = base64::engine::general_purpose::STANDARD
-                .encode_slice(b, &mut out[start..])
-                .unwrap_or(0);
-            out.truncate(start + n);
+            let n = base64_simd::STANDARD.encoded_length(b.len());
+            out.resize(start + n, 0);
+            let _ =
+                base64_simd::STANDARD.encode(b, base64_simd::Out::from_slice(&mut out[start..]));
             out.push(b'"');
         }
-        Value::Timestamp(ms) => write_float(out, *ms as f64 / 1000.0),
+        Value::Timestamp(ms) => write_millis_as_seconds(out, *ms),
         Value::List(l) => {
             out.push(b'[');
             for (i, item) in l.iter().enumerate() {
@@ -243,6 +277,22 @@ fn write_json(out: &mut Vec<u8>, v: &Value) {
     }
 }
 
+/// Roughly the JSON size of `v`, so the output buffer is allocated once.
+fn json_size_hint(v: &Value) -> usize {
+    match v {
+        Value::Str(s) => s.len() + 2,
+        Value::Bytes(b) => b.len().div_ceil(3) * 4 + 2,
+        Value::List(l) => l.iter().map(json_size_hint).sum::<usize>() + l.len() + 2,
+        Value::Map(m) => {
+            m.iter()
+                .map(|(k, v)| k.len() + 4 + json_size_hint(v))
+                .sum::<usize>()
+                + 2
+        }
+        _ => 24,
+    }
+}
+
 fn write_float(out: &mut Vec<u8>, f: f64) {
     if f.is_finite() {
         if f.fract() == 0.0 && f.abs() < 1e15 {
@@ -255,7 +305,24 @@ fn write_float(out: &mut Vec<u8>, f: f64) {
     }
 }
 
+/// Epoch milliseconds as decimal seconds (`1700000000.123`), without float formatting.
+fn write_millis_as_seconds(out: &mut Vec<u8>, ms: i64) {
+    use std::io::Write;
+    let (secs, frac) = (ms.div_euclid(1000), ms.rem_euclid(1000));
+    let _ = if frac == 0 {
+        write!(out, "{secs}")
+    } else {
+        write!(out, "{secs}.{frac:03}")
+    };
+}
+
 fn write_json_str(out: &mut Vec<u8>, s: &str) {
+    if !s.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+        return;
+    }
     // serde_json escapes exactly as JSON requires; writing to a Vec cannot fail.
     let _ = serde_json::to_writer(&mut *out, s);
 }
@@ -268,20 +335,20 @@ mod tests {
     fn json_round_trip_shapes() {
         let v = Value::map([
             ("A", Value::str("x\"y")),
-            ("B", Value::Bytes(b"hello".to_vec())),
+            ("B", Value::Bytes(Bytes::from_static(b"hello"))),
             ("C", Value::Timestamp(1_500)),
             ("D", Value::List(vec![Value::Int(1), Value::Bool(true)])),
             ("E", Value::Null),
         ]);
         let s = String::from_utf8(encode(Protocol::Json, &v)).expect("utf8");
-        assert_eq!(s, r#"{"A":"x\"y","B":"aGVsbG8=","C":1.5,"D":[1,true]}"#);
+        assert_eq!(s, r#"{"A":"x\"y","B":"aGVsbG8=","C":1.500,"D":[1,true]}"#);
     }
 
     #[test]
     fn cbor_timestamps_and_blobs() {
         let v = Value::map([
             ("T", Value::Timestamp(1_700_000_000_123)),
-            ("B", Value::Bytes(vec![0, 255])),
+            ("B", Value::Bytes(Bytes::from_static(&[0, 255]))),
         ]);
         let bytes = encode(Protocol::Cbor, &v);
         assert_eq!(decode(Protocol::Cbor, &bytes).expect("decode"), v);

@@ -5,7 +5,17 @@
 
 /// Formats the sequence number of record `offset` in shard `shard_index`.
 pub fn format(shard_index: u32, offset: u64) -> String {
-    format!("4{shard_index:012}{offset:020}")
+    let mut digits = [b'0'; 33];
+    digits[0] = b'4';
+    let mut put = |mut n: u64, end: usize, width: usize| {
+        for i in 0..width {
+            digits[end - i] = b'0' + (n % 10) as u8;
+            n /= 10;
+        }
+    };
+    put(u64::from(shard_index), 12, 12);
+    put(offset, 32, 20);
+    digits.iter().map(|&b| char::from(b)).collect()
 }
 
 /// Splits a sequence number into (shard index, offset); `None` when Weir never issued it.
@@ -26,6 +36,11 @@ mod tests {
         let b = super::format(3, 10);
         assert!(a < b);
         assert_eq!(super::parse(&a), Some((3, 9)));
+        assert_eq!(a, format!("4{:012}{:020}", 3, 9));
+        assert_eq!(
+            super::format(u32::MAX, u64::MAX),
+            format!("4{:012}{:020}", u32::MAX, u64::MAX)
+        );
         assert_eq!(super::parse("123"), None);
     }
 }

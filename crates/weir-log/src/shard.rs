@@ -11,6 +11,9 @@ use tokio::sync::watch;
 
 use crate::segment::{self, Segment, StoredRecord, Truncation};
 
+/// Bytes read from a segment file at a time; records of one read share these buffers.
+const READ_CHUNK: usize = 1024 * 1024;
+
 /// One shard's append-only log.
 #[derive(Debug)]
 pub struct ShardLog {
@@ -189,7 +192,7 @@ impl ShardLog {
                 cursor,
                 pos,
                 len,
-                limits.max_bytes.min(8 << 20),
+                limits.max_bytes.min(READ_CHUNK),
                 &mut |r| {
                     if out.records.len() >= limits.max_records
                         || (bytes + r.data.len() > limits.max_bytes && !out.records.is_empty())

@@ -37,7 +37,7 @@ pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
                     "ApproximateArrivalTimestamp",
                     Value::Timestamp(r.arrival_ms),
                 ),
-                ("Data", Value::Bytes(r.data.to_vec())),
+                ("Data", Value::Bytes(r.data)),
                 ("PartitionKey", Value::Str(r.partition_key)),
                 ("EncryptionType", encryption.clone()),
             ])

@@ -1,6 +1,5 @@
 //! PutRecord.
 
-use bytes::Bytes;
 use weir_log::{hashing::parse_hash_key, PutEntry};
 
 use super::common::{read_stream_ref, HASH_KEY, SEQUENCE_NUMBER};
@@ -29,7 +28,7 @@ pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
     let entry = PutEntry {
         partition_key,
         explicit_hash_key: explicit_hash_key(explicit.as_deref())?,
-        data: Bytes::from(data),
+        data,
     };
     let encrypted = ctx
         .log

@@ -1,6 +1,5 @@
 //! PutRecords: up to 500 entries, per-entry results.
 
-use bytes::Bytes;
 use weir_log::PutEntry;
 
 use super::common::{read_stream_ref, HASH_KEY};
@@ -37,7 +36,7 @@ pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
         entries.push(PutEntry {
             partition_key,
             explicit_hash_key: explicit_hash_key(explicit.as_deref())?,
-            data: Bytes::from(data),
+            data,
         });
     }
     if total > MAX_REQUEST_BYTES {

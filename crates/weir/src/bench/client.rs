@@ -48,6 +48,15 @@ impl JsonClient {
 
     /// Calls `action` with a JSON body; an AWS error comes back as `AwsError`.
     pub async fn call(&self, action: &str, body: Vec<u8>) -> anyhow::Result<serde_json::Value> {
+        let bytes = self.call_raw(action, body).await?;
+        if bytes.is_empty() {
+            return Ok(serde_json::Value::Null);
+        }
+        serde_json::from_slice(&bytes).map_err(|e| anyhow!("bad JSON from {action}: {e}"))
+    }
+
+    /// Calls `action` and returns the raw body of a successful answer.
+    pub async fn call_raw(&self, action: &str, body: Vec<u8>) -> anyhow::Result<Bytes> {
         let req = hyper::Request::post(self.endpoint.clone())
             .header("content-type", "application/x-amz-json-1.1")
             .header("x-amz-target", format!("{}.{action}", self.target_prefix))
@@ -66,13 +75,8 @@ impl JsonClient {
             .await
             .context("reading response")?
             .to_bytes();
-        let v: serde_json::Value = if bytes.is_empty() {
-            serde_json::Value::Null
-        } else {
-            serde_json::from_slice(&bytes)
-                .map_err(|e| anyhow!("bad JSON from {action} ({status}): {e}"))?
-        };
         if status != 200 {
+            let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
             let code = v["__type"].as_str().unwrap_or("Unknown");
             let code = code.rsplit('#').next().unwrap_or(code).to_string();
             let message = v["message"]
@@ -87,6 +91,6 @@ impl JsonClient {
             }
             .into());
         }
-        Ok(v)
+        Ok(bytes)
     }
 }

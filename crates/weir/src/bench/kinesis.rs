@@ -7,7 +7,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
-use base64::Engine as _;
 use clap::Args;
 use serde_json::json;
 use std::sync::Mutex;
@@ -169,7 +168,7 @@ pub async fn run(opts: KinesisBench) -> anyhow::Result<()> {
 
     // Phase 3: one producer at a moderate rate, sequential calls.
     let mut lat = Vec::with_capacity(opts.latency_calls);
-    let payload = base64::engine::general_purpose::STANDARD.encode(vec![b'x'; opts.record_size]);
+    let payload = base64_simd::STANDARD.encode_to_string(vec![b'x'; opts.record_size]);
     for i in 0..opts.latency_calls {
         let records: Vec<_> = (0..opts.latency_batch)
             .map(|j| json!({"Data": payload, "PartitionKey": format!("lat-{i}-{j}")}))
@@ -242,6 +241,54 @@ fn payload(producer: u32, seq: u64, size: usize) -> Vec<u8> {
     v
 }
 
+/// A PutRecords body written by hand: the generator must not be the bottleneck it measures.
+fn put_records_body(
+    stream: &str,
+    producer: u32,
+    first_seq: u64,
+    count: usize,
+    size: usize,
+) -> Vec<u8> {
+    let per = base64_simd::STANDARD.encoded_length(size.max(12)) + 48;
+    let mut body = String::with_capacity(64 + count * per);
+    body.push_str("{\"StreamName\":\"");
+    body.push_str(stream);
+    body.push_str("\",\"Records\":[");
+    for i in 0..count {
+        let seq = first_seq + i as u64;
+        if i > 0 {
+            body.push(',');
+        }
+        body.push_str("{\"Data\":\"");
+        body.push_str(&base64_simd::STANDARD.encode_to_string(payload(producer, seq, size)));
+        body.push_str("\",\"PartitionKey\":\"p");
+        body.push_str(&format!("{producer}-{}", seq % 97));
+        body.push_str("\"}");
+    }
+    body.push_str("]}");
+    body.into_bytes()
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct PutRecordsOut {
+    #[serde(default)]
+    failed_record_count: u64,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct GetRecordsOut {
+    records: Vec<RecordOut>,
+    next_shard_iterator: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct RecordOut {
+    data: String,
+}
+
 async fn produce(
     client: JsonClient,
     name: String,
@@ -249,23 +296,12 @@ async fn produce(
     opts: KinesisBench,
 ) -> anyhow::Result<Vec<u64>> {
     let mut latencies = Vec::with_capacity(opts.batches);
-    let b64 = base64::engine::general_purpose::STANDARD;
     for batch in 0..opts.batches {
-        let records: Vec<_> = (0..opts.batch_size)
-            .map(|i| {
-                let seq = (batch * opts.batch_size + i) as u64;
-                json!({
-                    "Data": b64.encode(payload(producer, seq, opts.record_size)),
-                    "PartitionKey": format!("p{producer}-{}", seq % 97),
-                })
-            })
-            .collect();
-        let body = json!({"StreamName": name, "Records": records})
-            .to_string()
-            .into_bytes();
+        let first = (batch * opts.batch_size) as u64;
+        let body = put_records_body(&name, producer, first, opts.batch_size, opts.record_size);
         let t = Instant::now();
-        let v = loop {
-            match client.call("PutRecords", body.clone()).await {
+        let raw = loop {
+            match client.call_raw("PutRecords", body.clone()).await {
                 Ok(v) => break v,
                 Err(e)
                     if e.downcast_ref::<AwsError>()
@@ -277,7 +313,8 @@ async fn produce(
             }
         };
         latencies.push(t.elapsed().as_micros() as u64);
-        if v["FailedRecordCount"].as_u64().unwrap_or(0) > 0 {
+        let out: PutRecordsOut = serde_json::from_slice(&raw).context("PutRecords answer")?;
+        if out.failed_record_count > 0 {
             bail!("PutRecords reported failed records; this load generator does not retry them");
         }
     }
@@ -305,21 +342,13 @@ async fn consume(
         .as_str()
         .context("no iterator")?
         .to_string();
-    let b64 = base64::engine::general_purpose::STANDARD;
     let mut last_seq: HashMap<u32, u64> = HashMap::new();
     while counter.load(Ordering::Relaxed) < total {
         if Instant::now() > deadline {
             bail!("timed out reading {shard}");
         }
-        let v = match client
-            .call(
-                "GetRecords",
-                json!({"ShardIterator": iterator, "Limit": 10000})
-                    .to_string()
-                    .into_bytes(),
-            )
-            .await
-        {
+        let body = format!("{{\"ShardIterator\":\"{iterator}\",\"Limit\":10000}}").into_bytes();
+        let raw = match client.call_raw("GetRecords", body).await {
             Ok(v) => v,
             Err(e)
                 if e.downcast_ref::<AwsError>()
@@ -330,13 +359,14 @@ async fn consume(
             }
             Err(e) => return Err(e),
         };
-        let records = v["Records"].as_array().cloned().unwrap_or_default();
+        let out: GetRecordsOut = serde_json::from_slice(&raw).context("GetRecords answer")?;
+        let n = out.records.len();
         if let Some(seen) = &seen {
             let mut guard = seen.lock().map_err(|_| anyhow::anyhow!("poisoned"))?;
             let seen = &mut *guard;
-            for r in &records {
-                let data = b64
-                    .decode(r["Data"].as_str().unwrap_or(""))
+            for r in &out.records {
+                let data = base64_simd::STANDARD
+                    .decode_to_vec(r.data.as_bytes())
                     .context("record data")?;
                 if data.len() < 12 {
                     continue;
@@ -357,12 +387,12 @@ async fn consume(
                 slots[seq as usize] = true;
             }
         }
-        counter.fetch_add(records.len() as u64, Ordering::Relaxed);
-        match v["NextShardIterator"].as_str() {
-            Some(next) => iterator = next.to_string(),
+        counter.fetch_add(n as u64, Ordering::Relaxed);
+        match out.next_shard_iterator {
+            Some(next) => iterator = next,
             None => break,
         }
-        if records.is_empty() {
+        if n == 0 {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
     }
