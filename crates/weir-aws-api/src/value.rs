@@ -366,3 +366,67 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod garbage {
+    //! Decoders meet arbitrary bytes: they may refuse, never panic. (The cargo-fuzz target in
+    //! `fuzz/` explores the same property with coverage guidance.)
+    use super::*;
+
+    /// A small deterministic generator, so the test is the same on every run.
+    fn xorshift(state: &mut u64) -> u64 {
+        *state ^= *state << 13;
+        *state ^= *state >> 7;
+        *state ^= *state << 17;
+        *state
+    }
+
+    #[test]
+    fn random_and_mutated_bodies_never_panic() {
+        let seeds: Vec<Vec<u8>> = vec![
+            br#"{"StreamName":"s","Records":[{"Data":"AAE=","PartitionKey":"k"}]}"#.to_vec(),
+            encode(
+                Protocol::Cbor,
+                &Value::map([
+                    ("StreamName", Value::str("s")),
+                    ("Timestamp", Value::Timestamp(5)),
+                    ("Data", Value::Bytes(Bytes::from_static(b"xyz"))),
+                ]),
+            ),
+        ];
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        for round in 0..20_000 {
+            let seed = &seeds[round % seeds.len()];
+            let mut body = seed.clone();
+            let edits = 1 + (xorshift(&mut state) % 4) as usize;
+            for _ in 0..edits {
+                let r = xorshift(&mut state);
+                match r % 3 {
+                    0 if !body.is_empty() => {
+                        let i = (r >> 8) as usize % body.len();
+                        body[i] = (r >> 32) as u8;
+                    }
+                    1 if !body.is_empty() => {
+                        let i = (r >> 8) as usize % body.len();
+                        body.truncate(i);
+                    }
+                    _ => body.push((r >> 16) as u8),
+                }
+            }
+            for protocol in [Protocol::Json, Protocol::Cbor] {
+                if let Ok(v) = decode(protocol, &body) {
+                    let _ = encode(protocol, &v);
+                    let _ = crate::input::Input::new(v, protocol);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_not_a_stack_overflow() {
+        let json = "[".repeat(100_000);
+        assert!(decode(Protocol::Json, json.as_bytes()).is_err());
+        let cbor = vec![0x81u8; 100_000];
+        assert!(decode(Protocol::Cbor, &cbor).is_err());
+    }
+}

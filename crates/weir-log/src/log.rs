@@ -105,6 +105,7 @@ impl Log {
             state.by_uid.insert(meta.uid, key.clone());
             state.streams.insert(key, Stream { meta, shards });
         }
+        remove_orphans(&streams_dir, &state)?;
         let committer = Committer::start(clock.clone())?;
         let log = Log {
             inner: Arc::new(Inner {
@@ -232,8 +233,28 @@ impl Log {
         Ok(n)
     }
 
-    /// Background upkeep: purge deleted streams, enforce retention. Call periodically.
+    /// Saves every active segment's index (see `ShardLog::checkpoint`).
+    pub fn checkpoint(&self) -> Result<()> {
+        let shards: Vec<Arc<ShardLog>> = self
+            .inner
+            .state
+            .read()
+            .streams
+            .values()
+            .flat_map(|s| s.shards.iter().cloned())
+            .collect();
+        for shard in shards {
+            shard.checkpoint()?;
+        }
+        Ok(())
+    }
+
+    /// Background upkeep: purge deleted streams, enforce retention, checkpoint. Call
+    /// periodically, and once at shutdown.
     pub fn housekeeping(&self) {
+        if let Err(e) = self.checkpoint() {
+            tracing::error!(error = %e, "checkpointing segment indexes failed");
+        }
         if let Err(e) = self.purge_deleted() {
             tracing::error!(error = %e, "purging deleted streams failed");
         }
@@ -241,6 +262,24 @@ impl Log {
             tracing::error!(error = %e, "retention enforcement failed");
         }
     }
+}
+
+/// Removes stream directories the catalog does not know: left by a crash between creating a
+/// stream's files and recording it, or between forgetting a stream and removing its files.
+fn remove_orphans(streams_dir: &std::path::Path, state: &State) -> Result<()> {
+    for entry in std::fs::read_dir(streams_dir)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        let known = name
+            .to_str()
+            .and_then(|n| u64::from_str_radix(n, 16).ok())
+            .is_some_and(|uid| state.by_uid.contains_key(&uid));
+        if !known {
+            tracing::warn!(dir = %entry.path().display(), "removing files of a stream the catalog does not know");
+            std::fs::remove_dir_all(entry.path())?;
+        }
+    }
+    Ok(())
 }
 
 /// Records that arrived before this time are past retention.

@@ -122,9 +122,26 @@ pub fn file_name(base_offset: u64) -> String {
     format!("{base_offset:020}.seg")
 }
 
+/// The index file saved beside a sealed segment.
+pub fn index_path(segment_path: &Path) -> PathBuf {
+    segment_path.with_extension("idx")
+}
+
+const INDEX_MAGIC: &[u8; 4] = b"WIDX";
+const INDEX_VERSION: u32 = 1;
+
 /// Parses a segment file name back into its base offset.
 pub fn parse_file_name(name: &str) -> Option<u64> {
     name.strip_suffix(".seg")?.parse().ok()
+}
+
+/// An opened segment and what recovery did to it.
+#[derive(Debug)]
+pub struct Recovered {
+    pub segment: Segment,
+    pub truncation: Option<Truncation>,
+    /// Bytes that had to be checked frame by frame (those past a saved index).
+    pub scanned: u64,
 }
 
 /// What recovery found wrong in a segment and cut off.
@@ -164,14 +181,27 @@ impl Segment {
 
     /// Opens an existing segment, checks every frame, and truncates a torn or corrupt tail.
     /// Records must carry consecutive offsets from `base_offset`.
-    pub fn open_and_recover(
-        path: &Path,
-        base_offset: u64,
-    ) -> io::Result<(Segment, Option<Truncation>)> {
+    ///
+    /// A saved index (see `write_index`) vouches for the prefix it covers; only bytes past it are
+    /// scanned. `Recovered::scanned` tells how many bytes had to be checked.
+    pub fn open_and_recover(path: &Path, base_offset: u64) -> io::Result<Recovered> {
         let file = OpenOptions::new().read(true).write(true).open(path)?;
         let file_len = file.metadata()?.len();
+        let summary = std::fs::read(index_path(path))
+            .ok()
+            .and_then(|b| parse_index(&b, base_offset))
+            .filter(|s| s.len <= file_len);
         let mut seg = Segment::empty(path.to_path_buf(), file, base_offset);
-        let mut pos = 0u64;
+        if let Some(sum) = summary {
+            seg.len = sum.len;
+            seg.next_offset = sum.next_offset;
+            seg.first_arrival_ms = sum.first_arrival_ms;
+            seg.last_arrival_ms = sum.last_arrival_ms;
+            seg.last_indexed_pos = sum.index.last().map(|e| e.pos);
+            seg.index = sum.index;
+        }
+        let mut pos = seg.len;
+        let scan_start = pos;
         let mut problem = None;
         const CHUNK: u64 = 8 * 1024 * 1024;
         'scan: while pos < file_len {
@@ -219,7 +249,40 @@ impl Segment {
             }
             None => None,
         };
-        Ok((seg, truncation))
+        Ok(Recovered {
+            scanned: file_len - scan_start,
+            segment: seg,
+            truncation,
+        })
+    }
+
+    /// Saves the segment's summary and sparse index beside it, vouching for its first `len`
+    /// bytes, so that a restart need not scan them: written when a segment is sealed and, for the
+    /// active segment, at checkpoints. Written to a temporary name, synced, then renamed.
+    pub fn write_index(&self) -> io::Result<()> {
+        let (path, bytes) = self.index_snapshot();
+        write_index_file(&path, &bytes)
+    }
+
+    /// The index file's path and contents as of now (cheap; taken under a lock, written after).
+    pub fn index_snapshot(&self) -> (PathBuf, Vec<u8>) {
+        let mut b = Vec::with_capacity(64 + self.index.len() * 24);
+        b.extend_from_slice(INDEX_MAGIC);
+        b.extend_from_slice(&INDEX_VERSION.to_le_bytes());
+        b.extend_from_slice(&self.base_offset.to_le_bytes());
+        b.extend_from_slice(&self.len.to_le_bytes());
+        b.extend_from_slice(&self.next_offset.to_le_bytes());
+        b.extend_from_slice(&self.first_arrival_ms.unwrap_or(i64::MIN).to_le_bytes());
+        b.extend_from_slice(&self.last_arrival_ms.unwrap_or(i64::MIN).to_le_bytes());
+        b.extend_from_slice(&(self.index.len() as u64).to_le_bytes());
+        for e in &self.index {
+            b.extend_from_slice(&e.offset.to_le_bytes());
+            b.extend_from_slice(&e.pos.to_le_bytes());
+            b.extend_from_slice(&e.arrival_ms.to_le_bytes());
+        }
+        let crc = crc32c::crc32c(&b);
+        b.extend_from_slice(&crc.to_le_bytes());
+        (index_path(&self.path), b)
     }
 
     /// Records that a frame of `frame_len` bytes at `pos` is now durable.
@@ -311,6 +374,69 @@ pub fn scan(
     Ok(())
 }
 
+/// Writes an index file atomically: temporary name, fdatasync, rename.
+pub fn write_index_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let tmp = path.with_extension("idx.tmp");
+    std::fs::write(&tmp, bytes)?;
+    File::open(&tmp)?.sync_data()?;
+    std::fs::rename(&tmp, path)
+}
+
+/// Decodes an index file; `None` unless it is whole and belongs to `base_offset`.
+fn parse_index(b: &[u8], base_offset: u64) -> Option<Summary> {
+    let body_len = b.len().checked_sub(4)?;
+    let crc = u32::from_le_bytes(b[body_len..].try_into().ok()?);
+    if crc32c::crc32c(&b[..body_len]) != crc || b.get(0..4)? != INDEX_MAGIC {
+        return None;
+    }
+    let u64_at = |i: usize| {
+        b.get(i..i + 8)
+            .and_then(|s| s.try_into().ok())
+            .map(u64::from_le_bytes)
+    };
+    let i64_at = |i: usize| {
+        b.get(i..i + 8)
+            .and_then(|s| s.try_into().ok())
+            .map(i64::from_le_bytes)
+    };
+    if u32::from_le_bytes(b.get(4..8)?.try_into().ok()?) != INDEX_VERSION
+        || u64_at(8)? != base_offset
+    {
+        return None;
+    }
+    let opt = |v: i64| (v != i64::MIN).then_some(v);
+    let count = usize::try_from(u64_at(48)?).ok()?;
+    if 56 + count.checked_mul(24)? != body_len {
+        return None;
+    }
+    let index = (0..count)
+        .map(|i| {
+            let at = 56 + i * 24;
+            Some(IndexEntry {
+                offset: u64_at(at)?,
+                pos: u64_at(at + 8)?,
+                arrival_ms: i64_at(at + 16)?,
+            })
+        })
+        .collect::<Option<Vec<_>>>()?;
+    Some(Summary {
+        len: u64_at(16)?,
+        next_offset: u64_at(24)?,
+        first_arrival_ms: opt(i64_at(32)?),
+        last_arrival_ms: opt(i64_at(40)?),
+        index,
+    })
+}
+
+/// What an index file says of its segment.
+struct Summary {
+    len: u64,
+    next_offset: u64,
+    first_arrival_ms: Option<i64>,
+    last_arrival_ms: Option<i64>,
+    index: Vec<IndexEntry>,
+}
+
 fn corrupt(path: &Path, pos: u64) -> io::Error {
     io::Error::new(
         io::ErrorKind::InvalidData,
@@ -359,7 +485,8 @@ mod tests {
     fn clean_segment_recovers_whole() {
         let dir = tempfile::tempdir().expect("tmp");
         let path = write_records(dir.path(), 50);
-        let (seg, trunc) = Segment::open_and_recover(&path, 0).expect("open");
+        let r = Segment::open_and_recover(&path, 0).expect("open");
+        let (seg, trunc) = (r.segment, r.truncation);
         assert!(trunc.is_none());
         assert_eq!(seg.next_offset, 50);
         let recs = read_all(&seg);
@@ -379,7 +506,8 @@ mod tests {
         let mut f = OpenOptions::new().append(true).open(&path).expect("open");
         f.write_all(&extra[..extra.len() / 2]).expect("write");
         drop(f);
-        let (seg, trunc) = Segment::open_and_recover(&path, 0).expect("open");
+        let r = Segment::open_and_recover(&path, 0).expect("open");
+        let (seg, trunc) = (r.segment, r.truncation);
         let trunc = trunc.expect("truncation reported");
         assert_eq!(trunc.valid_len, full);
         assert_eq!(seg.next_offset, 10);
@@ -394,10 +522,48 @@ mod tests {
         let frame = FRAME_HEADER + BODY_FIXED + 3 + 100;
         bytes[frame * 6 + 40] ^= 0xff; // inside record 6's data
         std::fs::write(&path, &bytes).expect("write");
-        let (seg, trunc) = Segment::open_and_recover(&path, 0).expect("open");
+        let r = Segment::open_and_recover(&path, 0).expect("open");
+        let (seg, trunc) = (r.segment, r.truncation);
         assert_eq!(trunc.expect("reported").reason, "checksum mismatch");
         assert_eq!(seg.next_offset, 6);
         assert_eq!(read_all(&seg).len(), 6);
+    }
+
+    #[test]
+    fn saved_index_spares_the_scan_of_its_prefix() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = write_records(dir.path(), 2000);
+        let scanned = Segment::open_and_recover(&path, 0).expect("open");
+        assert_eq!(scanned.scanned, scanned.segment.len);
+        scanned.segment.write_index().expect("write index");
+        let indexed = Segment::open_and_recover(&path, 0).expect("open");
+        assert_eq!(indexed.scanned, 0);
+        assert_eq!(indexed.segment.next_offset, scanned.segment.next_offset);
+        assert_eq!(
+            indexed.segment.last_arrival_ms,
+            scanned.segment.last_arrival_ms
+        );
+        assert_eq!(indexed.segment.index.len(), scanned.segment.index.len());
+        assert_eq!(read_all(&indexed.segment).len(), 2000);
+        // Records appended after the checkpoint are scanned, and a torn tail still cut.
+        let mut more = Vec::new();
+        encode_frame(&mut more, 2000, 9, "k", b"after");
+        let whole = more.len();
+        encode_frame(&mut more, 2001, 9, "k", b"torn");
+        let mut f = OpenOptions::new().append(true).open(&path).expect("open");
+        f.write_all(&more[..whole + 5]).expect("write");
+        let r = Segment::open_and_recover(&path, 0).expect("open");
+        assert_eq!(r.scanned, whole as u64 + 5);
+        assert_eq!(r.segment.next_offset, 2001);
+        assert!(r.truncation.is_some());
+        // A damaged index is ignored and the whole segment scanned.
+        let idx = index_path(&path);
+        let mut b = std::fs::read(&idx).expect("read");
+        b[20] ^= 1;
+        std::fs::write(&idx, b).expect("write");
+        let r = Segment::open_and_recover(&path, 0).expect("open");
+        assert_eq!(r.scanned, r.segment.len);
+        assert_eq!(r.segment.next_offset, 2001);
     }
 
     #[test]
@@ -405,8 +571,8 @@ mod tests {
         let dir = tempfile::tempdir().expect("tmp");
         let path = dir.path().join(file_name(0));
         std::fs::write(&path, [0xffu8; 64]).expect("write");
-        let (seg, trunc) = Segment::open_and_recover(&path, 0).expect("open");
-        assert!(trunc.is_some());
-        assert_eq!(seg.len, 0);
+        let r = Segment::open_and_recover(&path, 0).expect("open");
+        assert!(r.truncation.is_some());
+        assert_eq!(r.segment.len, 0);
     }
 }

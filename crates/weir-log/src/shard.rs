@@ -70,11 +70,16 @@ impl ShardLog {
         bases.sort_unstable();
         let mut segments = Vec::new();
         let mut truncations = Vec::new();
-        for base in bases {
+        let last = bases.len().saturating_sub(1);
+        for (i, base) in bases.into_iter().enumerate() {
             let path = dir.join(segment::file_name(base));
-            let (seg, trunc) = Segment::open_and_recover(&path, base)?;
-            truncations.extend(trunc);
-            segments.push(seg);
+            let r = Segment::open_and_recover(&path, base)?;
+            truncations.extend(r.truncation);
+            // A sealed segment that had to be scanned gets its index now.
+            if i < last && r.scanned > 0 {
+                r.segment.write_index()?;
+            }
+            segments.push(r.segment);
         }
         if segments.is_empty() {
             segments.push(Segment::create(dir, 0)?);
@@ -231,6 +236,8 @@ impl ShardLog {
                 let (base, last) = match &prev {
                     Some(p) => {
                         let p = p.read();
+                        // Sealing: save its index so restarts need not scan it.
+                        p.write_index()?;
                         (p.next_offset, p.last_arrival_ms)
                     }
                     None => (self.next_offset(), None),
@@ -279,6 +286,15 @@ impl ShardLog {
         self.durable_tx.send_replace(next);
     }
 
+    /// Saves the active segment's index up to its durable end, so that a restart scans only
+    /// what was written after this point.
+    pub fn checkpoint(&self) -> io::Result<()> {
+        let active = self.segments.read().last().cloned();
+        let Some(seg) = active else { return Ok(()) };
+        let (path, bytes) = seg.read().index_snapshot();
+        segment::write_index_file(&path, &bytes)
+    }
+
     /// Deletes sealed segments whose newest record arrived before `cutoff_ms`.
     /// The active segment always stays, so offsets never restart.
     pub fn trim_before(&self, cutoff_ms: i64) -> io::Result<usize> {
@@ -294,16 +310,20 @@ impl ShardLog {
                     first.path.clone()
                 };
                 segs.remove(0);
+                doomed.push(segment::index_path(&path));
                 doomed.push(path);
             }
         }
         for p in &doomed {
-            fs::remove_file(p)?;
+            match fs::remove_file(p) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+                _ => {}
+            }
         }
         if !doomed.is_empty() {
             sync_dir(&self.dir)?;
         }
-        Ok(doomed.len())
+        Ok(doomed.len() / 2)
     }
 
     /// Removes the shard's files entirely (stream deletion).

@@ -92,6 +92,9 @@ impl Server {
         if let Some(task) = self.task.take() {
             task.await??;
         }
+        // A checkpoint lets the next start skip scanning what is already on disk.
+        let log = self.log.clone();
+        tokio::task::spawn_blocking(move || log.checkpoint()).await??;
         Ok(())
     }
 }

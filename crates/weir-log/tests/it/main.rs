@@ -328,3 +328,42 @@ async fn shard_limit_is_enforced() {
         .expect_err("over limit");
     assert!(matches!(err, LogError::LimitExceeded(_)));
 }
+
+#[tokio::test]
+async fn orphaned_stream_files_are_removed_at_open() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let clock = ManualClock::new(T0);
+    {
+        let log = open(dir.path(), &clock);
+        create(&log, &clock, "s", 1);
+    }
+    let orphan = dir.path().join("streams").join("00000000deadbeef");
+    std::fs::create_dir_all(orphan.join("shardId-000000000000")).expect("mkdir");
+    let log = open(dir.path(), &clock);
+    assert!(!orphan.exists());
+    assert!(log.describe_stream(&key("s")).is_ok());
+}
+
+#[tokio::test]
+async fn checkpoints_survive_more_writes_and_reopen() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let clock = ManualClock::new(T0);
+    {
+        let log = open(dir.path(), &clock);
+        create(&log, &clock, "s", 1);
+        for i in 0..300u32 {
+            log.put_records(&key("s"), vec![entry("k", &i.to_be_bytes())])
+                .await
+                .expect("put");
+            if i % 50 == 0 {
+                log.checkpoint().expect("checkpoint");
+            }
+        }
+    }
+    let log = open(dir.path(), &clock);
+    let all = read_all(&log, "s", "shardId-000000000000");
+    assert_eq!(all.len(), 300);
+    for (i, (_, d)) in all.iter().enumerate() {
+        assert_eq!(d.as_slice(), (i as u32).to_be_bytes());
+    }
+}

@@ -41,6 +41,9 @@ pub struct KinesisBench {
     /// Records per call in the latency phase.
     #[arg(long, default_value_t = 100)]
     pub latency_batch: usize,
+    /// Leave the benchmark stream in place (for start-up measurements on a full data dir).
+    #[arg(long)]
+    pub keep: bool,
     /// Give up after this many seconds.
     #[arg(long, default_value_t = 600)]
     pub timeout_secs: u64,
@@ -189,12 +192,10 @@ pub async fn run(opts: KinesisBench) -> anyhow::Result<()> {
         percentile(&lat, 0.99) as f64 / 1000.0,
         lat.last().copied().unwrap_or(0) as f64 / 1000.0
     );
-    client
-        .call(
-            "DeleteStream",
-            json!({"StreamName": name}).to_string().into_bytes(),
-        )
-        .await?;
+    if !opts.keep {
+        let body = json!({"StreamName": name}).to_string().into_bytes();
+        client.call("DeleteStream", body).await?;
+    }
     Ok(())
 }
 
