@@ -144,6 +144,20 @@ impl Log {
         ))
     }
 
+    /// Whether a deleted stream's DELETING time is over (it is then gone for every caller,
+    /// even before housekeeping removes its files).
+    pub(crate) fn is_gone(&self, meta: &StreamMeta) -> bool {
+        meta.deleted_at_ms.is_some_and(|t| t <= self.now_ms())
+    }
+
+    /// The stream named `key`, unless it does not exist or is gone.
+    pub(crate) fn lookup<'a>(&self, state: &'a State, key: &StreamKey) -> Result<&'a Stream> {
+        match state.streams.get(key) {
+            Some(s) if !self.is_gone(&s.meta) => Ok(s),
+            _ => Err(self.not_found(key)),
+        }
+    }
+
     /// Status of a stream now.
     pub(crate) fn status_of(&self, meta: &StreamMeta) -> StreamStatus {
         let now = self.now_ms();

@@ -30,7 +30,7 @@ impl Log {
     ) -> Result<Vec<PutOutcome>> {
         let (items, indexes) = {
             let state = self.inner.state.read();
-            let s = state.streams.get(key).ok_or_else(|| self.not_found(key))?;
+            let s = self.lookup(&state, key)?;
             match self.status_of(&s.meta) {
                 StreamStatus::Active | StreamStatus::Updating => {}
                 _ => return Err(self.not_found(key)),
@@ -116,7 +116,7 @@ impl Log {
         let account = &self.inner.config.account_id;
         let (uid, log, index) = {
             let state = self.inner.state.read();
-            let s = state.streams.get(key).ok_or_else(|| self.not_found(key))?;
+            let s = self.lookup(&state, key)?;
             match self.status_of(&s.meta) {
                 StreamStatus::Active | StreamStatus::Updating => {}
                 _ => return Err(self.not_found(key)),

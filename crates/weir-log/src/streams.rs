@@ -43,6 +43,8 @@ pub struct MonitoringChange {
 impl Log {
     /// CreateStream.
     pub fn create_stream(&self, req: CreateStream) -> Result<()> {
+        // A deleted stream whose DELETING time is over frees its name now.
+        self.purge_deleted()?;
         let cfg = &self.inner.config;
         let shard_count = match (req.mode, req.shard_count) {
             (StreamMode::OnDemand, _) => ON_DEMAND_INITIAL_SHARDS,
@@ -156,7 +158,7 @@ impl Log {
     /// DescribeStream / DescribeStreamSummary.
     pub fn describe_stream(&self, key: &StreamKey) -> Result<StreamInfo> {
         let state = self.inner.state.read();
-        let s = state.streams.get(key).ok_or_else(|| self.not_found(key))?;
+        let s = self.lookup(&state, key)?;
         Ok(self.info_of(key, s))
     }
 
@@ -183,7 +185,7 @@ impl Log {
         state
             .streams
             .iter()
-            .filter(|(k, _)| k.region == region)
+            .filter(|(k, s)| k.region == region && !self.is_gone(&s.meta))
             .map(|(k, s)| self.info_of(k, s))
             .collect()
     }
@@ -196,7 +198,7 @@ impl Log {
     ) -> Result<Vec<ShardInfo>> {
         let now = self.now_ms();
         let state = self.inner.state.read();
-        let s = state.streams.get(key).ok_or_else(|| self.not_found(key))?;
+        let s = self.lookup(&state, key)?;
         let trim_horizon = retention_cutoff(now, s.meta.retention_hours);
         let shards = s.meta.shards.iter().map(shard_info);
         let open_at =
@@ -281,7 +283,7 @@ impl Log {
     /// The stream's tags in key order.
     pub fn tags(&self, key: &StreamKey) -> Result<BTreeMap<String, String>> {
         let state = self.inner.state.read();
-        let s = state.streams.get(key).ok_or_else(|| self.not_found(key))?;
+        let s = self.lookup(&state, key)?;
         Ok(s.meta.tags.clone())
     }
 
@@ -375,7 +377,7 @@ impl Log {
         let store = self.inner.meta_lock.lock();
         let mut state = self.inner.state.write();
         let status = {
-            let s = state.streams.get(key).ok_or_else(|| self.not_found(key))?;
+            let s = self.lookup(&state, key)?;
             self.status_of(&s.meta)
         };
         let in_use = |status: StreamStatus| {

@@ -1,4 +1,5 @@
 //! The log engine driven through its public API: streams, records, restart, retention.
+#![allow(clippy::expect_used, clippy::unwrap_used)] // tests may panic on failure
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -366,4 +367,36 @@ async fn checkpoints_survive_more_writes_and_reopen() {
     for (i, (_, d)) in all.iter().enumerate() {
         assert_eq!(d.as_slice(), (i as u32).to_be_bytes());
     }
+}
+
+#[tokio::test]
+async fn a_deleted_name_is_free_once_deleting_ends() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let clock = ManualClock::new(T0);
+    let log = open(dir.path(), &clock);
+    create(&log, &clock, "s", 1);
+    log.put_records(&key("s"), vec![entry("k", b"old")])
+        .await
+        .expect("put");
+    log.delete_stream(&key("s")).expect("delete");
+    let again = CreateStream {
+        key: key("s"),
+        shard_count: Some(1),
+        mode: StreamMode::Provisioned,
+        tags: BTreeMap::new(),
+        max_record_kib: None,
+    };
+    assert!(matches!(
+        log.create_stream(again.clone()),
+        Err(LogError::InUse(_))
+    ));
+    clock.advance_ms(600);
+    assert!(matches!(
+        log.describe_stream(&key("s")),
+        Err(LogError::NotFound(_))
+    ));
+    assert!(log.list_streams("us-east-1").is_empty());
+    log.create_stream(again).expect("name reused");
+    clock.advance_ms(1000);
+    assert!(read_all(&log, "s", "shardId-000000000000").is_empty());
 }

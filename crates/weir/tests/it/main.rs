@@ -1,4 +1,5 @@
 //! Weir's integration tests: a real server on a loopback port, driven by real clients.
+#![allow(clippy::expect_used, clippy::unwrap_used)] // tests may panic on failure
 
 mod crash;
 mod harness;
