@@ -23,5 +23,7 @@ pub use error::{LogError, Result};
 pub use log::{Log, LogConfig};
 pub use meta::{Encryption, StreamMode};
 pub use records::{MAX_GET_BYTES, MAX_GET_RECORDS};
-pub use streams::{MonitoringChange, ALL_METRICS, MAX_RETENTION_HOURS, MIN_RETENTION_HOURS};
+pub use streams::{
+    MonitoringChange, ALL_METRICS, MAX_RETENTION_HOURS, METRIC_NAMES, MIN_RETENTION_HOURS,
+};
 pub use types::*;

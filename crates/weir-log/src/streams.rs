@@ -22,8 +22,8 @@ pub const MIN_RETENTION_HOURS: u32 = 24;
 pub const MAX_RETENTION_HOURS: u32 = 8760;
 /// Tags one stream may carry.
 pub const MAX_TAGS: usize = 50;
-/// Every shard-level metric, in AWS's order.
-pub const ALL_METRICS: [&str; 7] = [
+/// Every shard-level metric name a request may give, in AWS's order; `ALL` stands for the rest.
+pub const METRIC_NAMES: [&str; 8] = [
     "IncomingBytes",
     "IncomingRecords",
     "OutgoingBytes",
@@ -31,7 +31,10 @@ pub const ALL_METRICS: [&str; 7] = [
     "WriteProvisionedThroughputExceeded",
     "ReadProvisionedThroughputExceeded",
     "IteratorAgeMilliseconds",
+    "ALL",
 ];
+/// Every shard-level metric (what `ALL` enables).
+pub const ALL_METRICS: &[&str] = METRIC_NAMES.split_at(7).0;
 
 /// Result of enabling or disabling enhanced monitoring.
 #[derive(Debug, Clone)]

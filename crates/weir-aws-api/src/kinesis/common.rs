@@ -20,16 +20,6 @@ pub const HASH_KEY: StrRule = StrRule::any().pattern("0|([1-9]\\d{0,38})", is_ha
 pub const SEQUENCE_NUMBER: StrRule =
     StrRule::any().pattern("0|([1-9]\\d{0,128})", is_sequence_number);
 pub const TAG_KEY: StrRule = StrRule::len(1, 128);
-pub const METRICS: &[&str] = &[
-    "IncomingBytes",
-    "IncomingRecords",
-    "OutgoingBytes",
-    "OutgoingRecords",
-    "WriteProvisionedThroughputExceeded",
-    "ReadProvisionedThroughputExceeded",
-    "IteratorAgeMilliseconds",
-    "ALL",
-];
 
 fn is_hash_key(s: &str) -> bool {
     is_decimal(s, 39)
@@ -199,12 +189,41 @@ pub fn read_tag_keys(input: &mut Input, name: &str) -> Result<Option<Vec<String>
 /// Reads a ShardLevelMetrics list (1..=7 of the metric names).
 pub fn read_metrics(input: &mut Input) -> Result<Option<Vec<String>>, ApiError> {
     input.list("ShardLevelMetrics", true, 1, 7, |inp, i, v| {
-        inp.element_string("ShardLevelMetrics", i, v, StrRule::one_of(METRICS))
+        inp.element_string(
+            "ShardLevelMetrics",
+            i,
+            v,
+            StrRule::one_of(&weir_log::METRIC_NAMES),
+        )
     })
 }
 
+/// EnableEnhancedMonitoring (`enable`) and DisableEnhancedMonitoring share their shapes.
+pub async fn change_monitoring(
+    ctx: &Ctx,
+    mut input: Input,
+    enable: bool,
+) -> Result<Value, ApiError> {
+    let stream = read_stream_ref(&mut input)?;
+    let metrics = read_metrics(&mut input)?;
+    input.finish()?;
+    let key = stream.resolve(ctx)?;
+    let change = ctx
+        .log
+        .change_monitoring(&key, &metrics.unwrap_or_default(), enable)?;
+    Ok(monitoring_value(ctx, &key, change))
+}
+
+/// EncryptionType and KeyId as DescribeStream and DescribeStreamSummary report them.
+pub fn encryption_values(info: &weir_log::StreamInfo) -> (Value, Value) {
+    match &info.encryption {
+        Some(e) => (Value::str(e.kind.clone()), Value::str(e.key_id.clone())),
+        None => (Value::str("NONE"), Value::Null),
+    }
+}
+
 /// The EnhancedMonitoringOutput shape.
-pub fn monitoring_value(ctx: &Ctx, key: &StreamKey, change: weir_log::MonitoringChange) -> Value {
+fn monitoring_value(ctx: &Ctx, key: &StreamKey, change: weir_log::MonitoringChange) -> Value {
     let list = |v: Vec<String>| Value::List(v.into_iter().map(Value::Str).collect());
     Value::map([
         ("StreamName", Value::str(key.name.clone())),

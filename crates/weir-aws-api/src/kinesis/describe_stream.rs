@@ -3,7 +3,8 @@
 use weir_log::parse_shard_id;
 
 use super::common::{
-    enhanced_monitoring_value, read_stream_ref, shard_value, stream_mode_value, SHARD_ID,
+    encryption_values, enhanced_monitoring_value, read_stream_ref, shard_value, stream_mode_value,
+    SHARD_ID,
 };
 use crate::error::ApiError;
 use crate::input::Input;
@@ -29,10 +30,7 @@ pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
         .collect();
     let has_more = shards.len() > limit;
     shards.truncate(limit);
-    let (kind, key) = match &info.encryption {
-        Some(e) => (e.kind.clone(), Some(e.key_id.clone())),
-        None => ("NONE".to_string(), None),
-    };
+    let (kind, key) = encryption_values(&info);
     Ok(Value::map([(
         "StreamDescription",
         Value::map([
@@ -54,8 +52,8 @@ pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
                 "EnhancedMonitoring",
                 enhanced_monitoring_value(&info.shard_level_metrics),
             ),
-            ("EncryptionType", Value::Str(kind)),
-            ("KeyId", Value::opt_str(key)),
+            ("EncryptionType", kind),
+            ("KeyId", key),
         ]),
     )]))
 }

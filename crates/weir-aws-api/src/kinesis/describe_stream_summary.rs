@@ -1,6 +1,8 @@
 //! DescribeStreamSummary.
 
-use super::common::{enhanced_monitoring_value, read_stream_ref, stream_mode_value};
+use super::common::{
+    encryption_values, enhanced_monitoring_value, read_stream_ref, stream_mode_value,
+};
 use crate::error::ApiError;
 use crate::input::Input;
 use crate::value::Value;
@@ -10,10 +12,7 @@ pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
     let stream = read_stream_ref(&mut input)?;
     input.finish()?;
     let info = ctx.log.describe_stream(&stream.resolve(ctx)?)?;
-    let (kind, key) = match &info.encryption {
-        Some(e) => (e.kind.clone(), Some(e.key_id.clone())),
-        None => ("NONE".to_string(), None),
-    };
+    let (kind, key) = encryption_values(&info);
     Ok(Value::map([(
         "StreamDescriptionSummary",
         Value::map([
@@ -30,8 +29,8 @@ pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
                 "EnhancedMonitoring",
                 enhanced_monitoring_value(&info.shard_level_metrics),
             ),
-            ("EncryptionType", Value::Str(kind)),
-            ("KeyId", Value::opt_str(key)),
+            ("EncryptionType", kind),
+            ("KeyId", key),
             (
                 "OpenShardCount",
                 Value::Int(info.open_shard_count() as i128),

@@ -136,16 +136,13 @@ pub async fn read_shard(
     stream: &str,
     shard: &str,
 ) -> Vec<aws_sdk_kinesis::types::Record> {
-    let mut it = client
-        .get_shard_iterator()
-        .stream_name(stream)
-        .shard_id(shard)
-        .shard_iterator_type(aws_sdk_kinesis::types::ShardIteratorType::TrimHorizon)
-        .send()
-        .await
-        .expect("iterator")
-        .shard_iterator
-        .expect("iterator string");
+    let mut it = iterator(
+        client,
+        stream,
+        shard,
+        aws_sdk_kinesis::types::ShardIteratorType::TrimHorizon,
+    )
+    .await;
     let mut out = Vec::new();
     loop {
         let r = client
@@ -162,4 +159,23 @@ pub async fn read_shard(
         }
     }
     out
+}
+
+/// A shard iterator of the given type.
+pub async fn iterator(
+    client: &aws_sdk_kinesis::Client,
+    stream: &str,
+    shard: &str,
+    kind: aws_sdk_kinesis::types::ShardIteratorType,
+) -> String {
+    client
+        .get_shard_iterator()
+        .stream_name(stream)
+        .shard_id(shard)
+        .shard_iterator_type(kind)
+        .send()
+        .await
+        .expect("get shard iterator")
+        .shard_iterator
+        .expect("an iterator")
 }

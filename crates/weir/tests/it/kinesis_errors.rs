@@ -3,7 +3,7 @@
 use aws_sdk_kinesis::primitives::Blob;
 use aws_sdk_kinesis::types::{PutRecordsRequestEntry, ShardIteratorType};
 
-use crate::harness::{code, create_active, read_shard, TestServer};
+use crate::harness::{code, create_active, iterator, read_shard, TestServer};
 
 #[tokio::test]
 async fn bad_records_are_refused_and_store_nothing() {
@@ -212,16 +212,13 @@ async fn bad_iterators_are_refused() {
     assert_eq!(code(&err), "InvalidArgumentException");
 
     // An iterator of a deleted stream no longer reads.
-    let it = k
-        .get_shard_iterator()
-        .stream_name("s")
-        .shard_id("shardId-000000000000")
-        .shard_iterator_type(ShardIteratorType::TrimHorizon)
-        .send()
-        .await
-        .expect("it")
-        .shard_iterator
-        .expect("it");
+    let it = iterator(
+        &k,
+        "s",
+        "shardId-000000000000",
+        ShardIteratorType::TrimHorizon,
+    )
+    .await;
     k.delete_stream()
         .stream_name("s")
         .send()

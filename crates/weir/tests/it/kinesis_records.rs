@@ -4,7 +4,7 @@ use aws_sdk_kinesis::primitives::Blob;
 use aws_sdk_kinesis::types::{PutRecordsRequestEntry, ShardIteratorType};
 use md5::{Digest, Md5};
 
-use crate::harness::{code, create_active, read_shard, TestServer};
+use crate::harness::{code, create_active, iterator, read_shard, TestServer};
 
 fn hash(pk: &str) -> u128 {
     u128::from_be_bytes(Md5::digest(pk.as_bytes()).into())
@@ -186,16 +186,7 @@ async fn every_iterator_type() {
         .is_empty());
 
     // LATEST sees what is written after it; Limit caps a read; MillisBehindLatest is 0 at the tip.
-    let it = k
-        .get_shard_iterator()
-        .stream_name("s")
-        .shard_id(shard)
-        .shard_iterator_type(ShardIteratorType::Latest)
-        .send()
-        .await
-        .expect("it")
-        .shard_iterator
-        .expect("it");
+    let it = iterator(&k, "s", shard, ShardIteratorType::Latest).await;
     for i in 10..13u8 {
         k.put_record()
             .stream_name("s")
@@ -245,16 +236,13 @@ async fn iterators_expire_after_five_minutes() {
     let t = TestServer::start_with_clock(clock.clone()).await;
     let k = t.kinesis();
     create_active(&k, "s", 1).await;
-    let it = k
-        .get_shard_iterator()
-        .stream_name("s")
-        .shard_id("shardId-000000000000")
-        .shard_iterator_type(ShardIteratorType::TrimHorizon)
-        .send()
-        .await
-        .expect("it")
-        .shard_iterator
-        .expect("it");
+    let it = iterator(
+        &k,
+        "s",
+        "shardId-000000000000",
+        ShardIteratorType::TrimHorizon,
+    )
+    .await;
     clock.advance_ms(299_000);
     let r = k
         .get_records()
@@ -293,16 +281,13 @@ async fn large_records_and_get_records_byte_cap() {
             .await
             .expect("put 1 MiB");
     }
-    let it = k
-        .get_shard_iterator()
-        .stream_name("s")
-        .shard_id("shardId-000000000000")
-        .shard_iterator_type(ShardIteratorType::TrimHorizon)
-        .send()
-        .await
-        .expect("it")
-        .shard_iterator
-        .expect("it");
+    let it = iterator(
+        &k,
+        "s",
+        "shardId-000000000000",
+        ShardIteratorType::TrimHorizon,
+    )
+    .await;
     let r = k
         .get_records()
         .shard_iterator(&it)
