@@ -7,10 +7,10 @@ use rand::Rng;
 
 use crate::error::{LogError, Result};
 use crate::hashing::even_ranges;
-use crate::log::{retention_cutoff, shard_dir, Log, Stream};
+use crate::log::{retention_cutoff, shard_dir, stream_dir, Log, Stream};
 use crate::meta::{Encryption, ShardMeta, StreamMeta, StreamMode};
 use crate::seqno;
-use crate::shard::ShardLog;
+use crate::shard::{sync_dir, ShardLog};
 use crate::types::{
     shard_id, CreateStream, Limits, ShardFilter, ShardInfo, StreamInfo, StreamKey, StreamStatus,
 };
@@ -113,6 +113,12 @@ impl Log {
             let (shard, _) =
                 ShardLog::open(&shard_dir(&cfg.data_dir, uid, sm.index), cfg.segment_bytes)?;
             shards.push(Arc::new(shard));
+        }
+        // The new directories' entries must be durable before the catalog names them.
+        let dir = stream_dir(&cfg.data_dir, uid);
+        sync_dir(&dir)?;
+        if let Some(parent) = dir.parent() {
+            sync_dir(parent)?;
         }
         let meta = StreamMeta {
             uid,
