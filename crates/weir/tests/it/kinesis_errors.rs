@@ -18,55 +18,41 @@ async fn bad_records_are_refused_and_store_nothing() {
         .await
         .expect("put");
 
-    let err = k
-        .put_record()
-        .stream_name("s")
-        .partition_key("big")
-        .data(Blob::new(vec![0u8; 1024 * 1024 + 1]))
-        .send()
-        .await
-        .expect_err("over 1 MiB");
-    assert_eq!(code(&err), "ValidationException");
-
-    let err = k
-        .put_record()
-        .stream_name("s")
-        .partition_key("")
-        .data(Blob::new("x"))
-        .send()
-        .await
-        .expect_err("empty key");
-    assert_eq!(code(&err), "ValidationException");
-    let err = k
-        .put_record()
-        .stream_name("s")
-        .partition_key("k".repeat(257))
-        .data(Blob::new("x"))
-        .send()
-        .await
-        .expect_err("long key");
-    assert_eq!(code(&err), "ValidationException");
-
-    let err = k
-        .put_record()
-        .stream_name("s")
-        .partition_key("k")
-        .explicit_hash_key("340282366920938463463374607431768211456")
-        .data(Blob::new("x"))
-        .send()
-        .await
-        .expect_err("hash key out of range");
-    assert_eq!(code(&err), "InvalidArgumentException");
-    let err = k
-        .put_record()
-        .stream_name("s")
-        .partition_key("k")
-        .explicit_hash_key("12abc")
-        .data(Blob::new("x"))
-        .send()
-        .await
-        .expect_err("hash key not decimal");
-    assert_eq!(code(&err), "ValidationException");
+    // (partition key, explicit hash key, data length, expected error code)
+    let cases = [
+        (
+            "big".to_string(),
+            None,
+            1024 * 1024 + 1,
+            "ValidationException",
+        ),
+        (String::new(), None, 1, "ValidationException"),
+        ("k".repeat(257), None, 1, "ValidationException"),
+        (
+            "k".to_string(),
+            Some("340282366920938463463374607431768211456"),
+            1,
+            "InvalidArgumentException",
+        ),
+        ("k".to_string(), Some("12abc"), 1, "ValidationException"),
+    ];
+    for (pk, hash_key, len, want) in cases {
+        let err = k
+            .put_record()
+            .stream_name("s")
+            .partition_key(&pk)
+            .set_explicit_hash_key(hash_key.map(str::to_string))
+            .data(Blob::new(vec![7u8; len]))
+            .send()
+            .await
+            .expect_err("refused");
+        assert_eq!(
+            code(&err),
+            want,
+            "key of {} chars, hash key {hash_key:?}, {len} bytes",
+            pk.len()
+        );
+    }
 
     let many: Vec<_> = (0..501)
         .map(|i| {
