@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::io;
-use std::sync::mpsc::{self, Receiver, SyncSender, TryRecvError};
+use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
@@ -27,14 +27,29 @@ pub struct Appended {
     pub offset: u64,
 }
 
-struct Request {
+/// What the commit thread is asked to do, in order.
+enum Request {
+    /// Append records durably.
+    Append(Append),
+    /// A fence: answer with the shard's next offset once every append queued before this is
+    /// done. Resharding closes a shard at that offset.
+    Fence {
+        shard: Arc<ShardLog>,
+        reply: Sender<u64>,
+    },
+}
+
+struct Append {
     items: Vec<AppendItem>,
     reply: oneshot::Sender<io::Result<Vec<Appended>>>,
 }
 
+/// The answer to a submitted append.
+pub type AppendReply = oneshot::Receiver<io::Result<Vec<Appended>>>;
+
 /// Handle to the commit thread. Dropping it lets the thread finish pending work and exit.
 pub struct Committer {
-    tx: Option<SyncSender<Request>>,
+    tx: Option<Sender<Request>>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -43,7 +58,9 @@ const MAX_BATCH_BYTES: usize = 64 * 1024 * 1024;
 
 impl Committer {
     pub fn start(clock: Arc<dyn Clock>) -> io::Result<Committer> {
-        let (tx, rx) = mpsc::sync_channel::<Request>(4096);
+        // Unbounded: every request has a caller waiting for its answer, so the queue is bounded by
+        // the requests in flight; sending never blocks, so callers may hold the state lock.
+        let (tx, rx) = mpsc::channel::<Request>();
         let thread = std::thread::Builder::new()
             .name("weir-commit".into())
             .spawn(move || run(rx, clock))?;
@@ -53,30 +70,30 @@ impl Committer {
         })
     }
 
-    /// Appends `items` durably; resolves once they are fsynced (or failed).
-    pub async fn append(&self, items: Vec<AppendItem>) -> io::Result<Vec<Appended>> {
+    /// Queues `items` for appending; the reply resolves once they are fsynced (or failed).
+    /// Never blocks, so it may be called with the stream state locked: order in this queue is
+    /// the order of appends.
+    pub fn submit(&self, items: Vec<AppendItem>) -> io::Result<AppendReply> {
         let (reply, rx) = oneshot::channel();
-        let tx = self
-            .tx
+        self.send(Request::Append(Append { items, reply }))?;
+        Ok(rx)
+    }
+
+    /// Waits (blocking) until every append queued so far is done and returns `shard`'s next
+    /// offset then.
+    pub fn fence(&self, shard: Arc<ShardLog>) -> io::Result<u64> {
+        let (reply, rx) = mpsc::channel();
+        self.send(Request::Fence { shard, reply })?;
+        rx.recv()
+            .map_err(|_| io::Error::other("commit thread stopped"))
+    }
+
+    fn send(&self, req: Request) -> io::Result<()> {
+        self.tx
             .as_ref()
             .ok_or_else(|| io::Error::other("log is shutting down"))?
-            .clone();
-        // The channel is bounded; a full queue means back-pressure, so wait off the runtime.
-        let req = Request { items, reply };
-        match tx.try_send(req) {
-            Ok(()) => {}
-            Err(mpsc::TrySendError::Full(req)) => {
-                tokio::task::spawn_blocking(move || tx.send(req))
-                    .await
-                    .map_err(|e| io::Error::other(e.to_string()))?
-                    .map_err(|_| io::Error::other("commit thread stopped"))?;
-            }
-            Err(mpsc::TrySendError::Disconnected(_)) => {
-                return Err(io::Error::other("commit thread stopped"));
-            }
-        }
-        rx.await
-            .map_err(|_| io::Error::other("commit thread stopped"))?
+            .send(req)
+            .map_err(|_| io::Error::other("commit thread stopped"))
     }
 }
 
@@ -98,23 +115,40 @@ struct ShardBatch {
 }
 
 fn run(rx: Receiver<Request>, clock: Arc<dyn Clock>) {
-    while let Ok(first) = rx.recv() {
+    let mut next = rx.recv().ok();
+    while let Some(req) = next.take() {
+        let first = match req {
+            Request::Fence { shard, reply } => {
+                let _ = reply.send(shard.next_offset());
+                next = rx.recv().ok();
+                continue;
+            }
+            Request::Append(a) => a,
+        };
+        let mut bytes: usize = first.items.iter().map(|i| i.data.len()).sum();
         let mut batch = vec![first];
-        let mut bytes: usize = batch[0].items.iter().map(|i| i.data.len()).sum();
         while bytes < MAX_BATCH_BYTES {
             match rx.try_recv() {
-                Ok(req) => {
-                    bytes += req.items.iter().map(|i| i.data.len()).sum::<usize>();
-                    batch.push(req);
+                Ok(Request::Append(a)) => {
+                    bytes += a.items.iter().map(|i| i.data.len()).sum::<usize>();
+                    batch.push(a);
+                }
+                // A fence waits for this batch; it is handled right after it.
+                Ok(fence) => {
+                    next = Some(fence);
+                    break;
                 }
                 Err(TryRecvError::Empty) | Err(TryRecvError::Disconnected) => break,
             }
         }
         commit_batch(batch, clock.now_ms());
+        if next.is_none() {
+            next = rx.recv().ok();
+        }
     }
 }
 
-fn commit_batch(batch: Vec<Request>, now_ms: i64) {
+fn commit_batch(batch: Vec<Append>, now_ms: i64) {
     let mut shards: Vec<ShardBatch> = Vec::new();
     let mut slot_of: HashMap<*const ShardLog, usize> = HashMap::new();
     // For each request, for each item: (shard slot, index of the frame in that slot).

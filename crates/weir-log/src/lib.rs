@@ -12,6 +12,7 @@ pub mod iterator;
 mod log;
 pub mod meta;
 mod records;
+mod reshard;
 pub mod segment;
 pub mod seqno;
 pub mod shard;
@@ -23,6 +24,7 @@ pub use error::{LogError, Result};
 pub use log::{Log, LogConfig};
 pub use meta::{Encryption, StreamMode};
 pub use records::{MAX_GET_BYTES, MAX_GET_RECORDS};
+pub use reshard::{ShardCountChange, MAX_SCALINGS_PER_DAY, MAX_SHARDS_PER_STREAM};
 pub use streams::{
     MonitoringChange, ALL_METRICS, MAX_RETENTION_HOURS, METRIC_NAMES, MIN_RETENTION_HOURS,
 };

@@ -67,6 +67,9 @@ pub struct StreamMeta {
     pub encryption: Option<Encryption>,
     #[serde(default)]
     pub shard_level_metrics: Vec<String>,
+    /// When UpdateShardCount last ran (for its calls-per-24-hours limit).
+    #[serde(default)]
+    pub scaling_history_ms: Vec<i64>,
 }
 
 /// Everything the catalog file holds.

@@ -28,7 +28,7 @@ impl Log {
         key: &StreamKey,
         entries: Vec<PutEntry>,
     ) -> Result<Vec<PutOutcome>> {
-        let (items, indexes) = {
+        let (reply, indexes) = {
             let state = self.inner.state.read();
             let s = self.lookup(&state, key)?;
             match self.status_of(&s.meta) {
@@ -93,9 +93,12 @@ impl Log {
                 });
                 indexes.push(index);
             }
-            (items, indexes)
+            // Queued while the state is locked, so a reshard's fence comes after these records.
+            (self.inner.committer.submit(items)?, indexes)
         };
-        let appended = self.inner.committer.append(items).await?;
+        let appended = reply
+            .await
+            .map_err(|_| LogError::Internal("commit thread stopped".into()))??;
         Ok(appended
             .into_iter()
             .zip(indexes)
@@ -184,7 +187,7 @@ impl Log {
                 token.issued_ms, now
             )));
         }
-        let (log, retention_hours, closed_end, encrypted) = {
+        let (log, retention_hours, closed_end, encrypted, children) = {
             let state = self.inner.state.read();
             let gone = || {
                 LogError::NotFound(
@@ -206,12 +209,12 @@ impl Log {
                 .shards
                 .get(token.shard_index as usize)
                 .and_then(|sm| sm.closed.map(|(end, _)| end));
-            (
-                log,
-                s.meta.retention_hours,
-                closed,
-                s.meta.encryption.is_some(),
-            )
+            let children = match closed {
+                Some(_) => crate::reshard::children_of(&s.meta.shards, token.shard_index),
+                None => Vec::new(),
+            };
+            let encrypted = s.meta.encryption.is_some();
+            (log, s.meta.retention_hours, closed, encrypted, children)
         };
         let limits = ReadLimits {
             max_records: limit.unwrap_or(MAX_GET_RECORDS).clamp(1, MAX_GET_RECORDS),
@@ -226,9 +229,10 @@ impl Log {
             Some(last) if out.next_offset < tip => (now - last.arrival_ms).max(0),
             _ => 0,
         };
-        let next_iterator = match closed_end {
-            Some(end) if out.next_offset >= end => None,
-            _ => Some(
+        let at_end = closed_end.is_some_and(|end| out.next_offset >= end);
+        let next_iterator = match at_end {
+            true => None,
+            false => Some(
                 IteratorToken {
                     offset: out.next_offset,
                     issued_ms: now,
@@ -250,6 +254,7 @@ impl Log {
                 })
                 .collect(),
             next_iterator,
+            child_shards: if at_end { children } else { Vec::new() },
             millis_behind_latest,
             encrypted,
         })

@@ -135,6 +135,7 @@ impl Log {
             tags: req.tags,
             encryption: None,
             shard_level_metrics: Vec::new(),
+            scaling_history_ms: Vec::new(),
         };
         state.by_uid.insert(uid, req.key.clone());
         state

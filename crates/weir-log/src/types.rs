@@ -129,12 +129,23 @@ pub struct RecordOut {
     pub data: Bytes,
 }
 
+/// A child of a closed shard, as GetRecords reports it at the parent's end.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChildShard {
+    pub shard_id: String,
+    pub parent_shards: Vec<String>,
+    pub starting_hash_key: u128,
+    pub ending_hash_key: u128,
+}
+
 /// What GetRecords returns.
 #[derive(Debug, Clone)]
 pub struct RecordsOut {
     pub records: Vec<RecordOut>,
     /// `None` once a closed shard has been read to its end.
     pub next_iterator: Option<String>,
+    /// Set (with `next_iterator` None) when a closed shard has been read to its end.
+    pub child_shards: Vec<ChildShard>,
     pub millis_behind_latest: i64,
     pub encrypted: bool,
 }

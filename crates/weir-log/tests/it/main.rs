@@ -400,3 +400,167 @@ async fn a_deleted_name_is_free_once_deleting_ends() {
     clock.advance_ms(1000);
     assert!(read_all(&log, "s", "shardId-000000000000").is_empty());
 }
+
+/// Reads a whole stream the way a lineage-aware consumer does: a shard only after its parents
+/// are finished. Returns the records per partition key, in read order.
+fn read_following_lineage(log: &Log, name: &str) -> BTreeMap<String, Vec<Vec<u8>>> {
+    let shards = log.list_shards(&key(name), None).expect("shards");
+    let mut done: Vec<String> = Vec::new();
+    let mut per_key: BTreeMap<String, Vec<Vec<u8>>> = BTreeMap::new();
+    while done.len() < shards.len() {
+        let ready = shards
+            .iter()
+            .find(|s| {
+                !done.contains(&s.shard_id)
+                    && s.parent_shard_id
+                        .iter()
+                        .chain(&s.adjacent_parent_shard_id)
+                        .all(|p| done.contains(p))
+            })
+            .expect("some shard is ready");
+        let mut it = log
+            .shard_iterator(&key(name), &ready.shard_id, &IteratorStart::TrimHorizon)
+            .expect("iterator");
+        loop {
+            let r = log.get_records(&it, None).expect("get");
+            for rec in &r.records {
+                per_key
+                    .entry(rec.partition_key.clone())
+                    .or_default()
+                    .push(rec.data.to_vec());
+            }
+            match r.next_iterator {
+                Some(next) if !r.records.is_empty() => it = next,
+                Some(_) => break,
+                None => {
+                    assert!(!ready.is_open(), "only closed shards end");
+                    break;
+                }
+            }
+        }
+        done.push(ready.shard_id.clone());
+    }
+    per_key
+}
+
+#[tokio::test]
+async fn split_merge_and_rescale_keep_order_per_key() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let clock = ManualClock::new(T0);
+    let log = open(dir.path(), &clock);
+    create(&log, &clock, "r", 2);
+    let mut sent: BTreeMap<String, Vec<Vec<u8>>> = BTreeMap::new();
+    let mut counter = 0u32;
+    let mut put_some = |log: Log| {
+        let batch: Vec<PutEntry> = (0..40)
+            .map(|i| {
+                counter += 1;
+                entry(&format!("key-{}", i % 9), &counter.to_be_bytes())
+            })
+            .collect();
+        for e in &batch {
+            sent.entry(e.partition_key.clone())
+                .or_default()
+                .push(e.data.to_vec());
+        }
+        async move { log.put_records(&key("r"), batch).await.expect("put") }
+    };
+    put_some(log.clone()).await;
+    let half = 1u128 << 127;
+    log.split_shard(&key("r"), "shardId-000000000000", half / 2)
+        .expect("split");
+    assert_eq!(
+        log.describe_stream(&key("r")).expect("d").status,
+        StreamStatus::Updating
+    );
+    assert!(matches!(
+        log.split_shard(&key("r"), "shardId-000000000001", half + 7),
+        Err(LogError::InUse(_))
+    ));
+    clock.advance_ms(1000);
+    put_some(log.clone()).await;
+    // The parent is closed with an ending sequence number; children name it.
+    let d = log.describe_stream(&key("r")).expect("d");
+    assert_eq!(d.shards.len(), 4);
+    assert!(d.shards[0].ending_sequence_number.is_some());
+    assert_eq!(
+        d.shards[2].parent_shard_id.as_deref(),
+        Some("shardId-000000000000")
+    );
+    assert_eq!(d.open_shard_count(), 3);
+    assert!(matches!(
+        log.split_shard(&key("r"), "shardId-000000000000", 5),
+        Err(LogError::InUse(_))
+    ));
+    assert!(matches!(
+        log.split_shard(&key("r"), "shardId-000000000001", half),
+        Err(LogError::InvalidArgument(_))
+    ));
+    assert!(matches!(
+        log.merge_shards(&key("r"), "shardId-000000000002", "shardId-000000000001"),
+        Err(LogError::InvalidArgument(_))
+    ));
+    log.merge_shards(&key("r"), "shardId-000000000002", "shardId-000000000003")
+        .expect("merge");
+    clock.advance_ms(1000);
+    put_some(log.clone()).await;
+    let change = log.update_shard_count(&key("r"), 4).expect("scale up");
+    assert_eq!((change.current, change.target), (2, 4));
+    clock.advance_ms(1000);
+    put_some(log.clone()).await;
+    assert!(matches!(
+        log.update_shard_count(&key("r"), 9),
+        Err(LogError::LimitExceeded(_))
+    ));
+    log.update_shard_count(&key("r"), 3).expect("scale down");
+    clock.advance_ms(1000);
+    put_some(log.clone()).await;
+    assert_eq!(
+        log.describe_stream(&key("r"))
+            .expect("d")
+            .open_shard_count(),
+        3
+    );
+
+    // GetRecords at a closed shard's end: no next iterator, and its children.
+    let it = log
+        .shard_iterator(&key("r"), "shardId-000000000000", &IteratorStart::Latest)
+        .expect("it");
+    let end = log.get_records(&it, None).expect("get");
+    assert!(end.next_iterator.is_none());
+    let children: Vec<_> = end
+        .child_shards
+        .iter()
+        .map(|c| c.shard_id.as_str())
+        .collect();
+    assert_eq!(children, ["shardId-000000000002", "shardId-000000000003"]);
+
+    assert_eq!(read_following_lineage(&log, "r"), sent);
+    // Lineage survives a restart.
+    drop(log);
+    let log = open(dir.path(), &clock);
+    assert_eq!(read_following_lineage(&log, "r"), sent);
+    let latest = log
+        .list_shards(&key("r"), Some(&ShardFilter::AtLatest))
+        .expect("latest");
+    assert_eq!(latest.len(), 3);
+}
+
+#[tokio::test]
+async fn update_shard_count_is_rate_limited() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let clock = ManualClock::new(T0);
+    let log = open(dir.path(), &clock);
+    create(&log, &clock, "r", 1);
+    for i in 0..10 {
+        let target = if i % 2 == 0 { 2 } else { 1 };
+        log.update_shard_count(&key("r"), target).expect("scale");
+        clock.advance_ms(1000);
+    }
+    assert!(matches!(
+        log.update_shard_count(&key("r"), 2),
+        Err(LogError::LimitExceeded(_))
+    ));
+    clock.advance_ms(24 * 3_600_000);
+    log.update_shard_count(&key("r"), 2).expect("a day later");
+}

@@ -1,0 +1,426 @@
+//! Resharding: SplitShard, MergeShards, UpdateShardCount.
+//!
+//! A reshard closes parent shards and opens children in one catalog change. The cut is exact:
+//! the change holds the stream state locked (so no new append can be routed), then fences each
+//! parent through the commit queue (so every append routed before is durable), and closes the
+//! parent at its next offset. Nothing is copied, so writes pause only for the fences.
+
+use std::sync::Arc;
+
+use crate::error::{LogError, Result};
+use crate::hashing::even_ranges;
+use crate::log::{shard_dir, stream_dir, Log, Stream};
+use crate::meta::ShardMeta;
+use crate::shard::{sync_dir, ShardLog};
+use crate::types::{parse_shard_id, shard_id, StreamKey, StreamStatus};
+
+/// UpdateShardCount calls allowed per stream in a rolling 24 hours.
+pub const MAX_SCALINGS_PER_DAY: usize = 10;
+/// Most shards one stream may have open.
+pub const MAX_SHARDS_PER_STREAM: u32 = 10_000;
+const DAY_MS: i64 = 24 * 3_600_000;
+
+/// One step of a reshard plan.
+#[derive(Debug, Clone, Copy)]
+enum Step {
+    /// Close the shard, open [start, at-1] and [at, end].
+    Split { shard: u32, at: u128 },
+    /// Close both, open their union (`a` is the parent, `b` the adjacent parent).
+    Merge { a: u32, b: u32 },
+}
+
+/// What UpdateShardCount reports.
+#[derive(Debug, Clone, Copy)]
+pub struct ShardCountChange {
+    pub current: u32,
+    pub target: u32,
+}
+
+fn range(sm: &ShardMeta) -> (u128, u128) {
+    (
+        sm.starting_hash_key.parse().unwrap_or(0),
+        sm.ending_hash_key.parse().unwrap_or(u128::MAX),
+    )
+}
+
+impl Log {
+    /// SplitShard.
+    pub fn split_shard(
+        &self,
+        key: &StreamKey,
+        shard: &str,
+        new_starting_hash_key: u128,
+    ) -> Result<()> {
+        self.reshard(key, false, |log, stream| {
+            let sm = log.open_shard(key, stream, shard)?;
+            let (start, end) = range(sm);
+            let ok = new_starting_hash_key > start.saturating_add(1) && new_starting_hash_key < end;
+            if !ok {
+                return Err(LogError::InvalidArgument(format!(
+                    "NewStartingHashKey {new_starting_hash_key} used in SplitShard() on shard {shard} in \
+                     stream {} under account {} is not both greater than one plus the shard's \
+                     StartingHashKey {start} and less than the shard's EndingHashKey {end}.",
+                    key.name,
+                    log.config().account_id
+                )));
+            }
+            Ok(vec![Step::Split {
+                shard: sm.index,
+                at: new_starting_hash_key,
+            }])
+        })
+    }
+
+    /// MergeShards.
+    pub fn merge_shards(&self, key: &StreamKey, shard: &str, adjacent: &str) -> Result<()> {
+        self.reshard(key, false, |log, stream| {
+            let a = log.open_shard(key, stream, shard)?;
+            let b = log.open_shard(key, stream, adjacent)?;
+            let (ra, rb) = (range(a), range(b));
+            let adjacent_pair = ra.1.checked_add(1) == Some(rb.0) || rb.1.checked_add(1) == Some(ra.0);
+            if !adjacent_pair {
+                return Err(LogError::InvalidArgument(format!(
+                    "Shards {shard} and {adjacent} in stream {} under account {} are not an adjacent \
+                     pair of shards eligible for merging",
+                    key.name,
+                    log.config().account_id
+                )));
+            }
+            Ok(vec![Step::Merge { a: a.index, b: b.index }])
+        })
+    }
+
+    /// UpdateShardCount with UNIFORM_SCALING: splits and merges until the open shards are exactly
+    /// `target` even ranges.
+    pub fn update_shard_count(&self, key: &StreamKey, target: u32) -> Result<ShardCountChange> {
+        let now = self.now_ms();
+        let mut current = 0;
+        self.reshard(key, true, |log, stream| {
+            let open: Vec<&ShardMeta> = stream
+                .meta
+                .shards
+                .iter()
+                .filter(|s| s.closed.is_none())
+                .collect();
+            current = open.len() as u32;
+            let limit = |msg: String| Err(LogError::LimitExceeded(msg));
+            if target > current.saturating_mul(2) {
+                return limit(format!(
+                    "UpdateShardCount cannot scale up over double the current open shard count. \
+                     Current open shard count: {current}, target shard count: {target}."
+                ));
+            }
+            if target < current.div_ceil(2) {
+                return limit(format!(
+                    "UpdateShardCount cannot scale down below half the current open shard count. \
+                     Current open shard count: {current}, target shard count: {target}."
+                ));
+            }
+            if target > MAX_SHARDS_PER_STREAM {
+                return limit(format!(
+                    "UpdateShardCount cannot scale a stream above {MAX_SHARDS_PER_STREAM} shards."
+                ));
+            }
+            let recent = stream
+                .meta
+                .scaling_history_ms
+                .iter()
+                .filter(|t| now - **t < DAY_MS)
+                .count();
+            if recent >= MAX_SCALINGS_PER_DAY {
+                return limit(format!(
+                    "Stream {} under account {} has already been scaled {recent} times in the last \
+                     24 hours; UpdateShardCount allows {MAX_SCALINGS_PER_DAY}.",
+                    key.name,
+                    log.config().account_id
+                ));
+            }
+            let _ = log;
+            Ok(uniform_plan(&stream.meta.shards, target))
+        })?;
+        Ok(ShardCountChange { current, target })
+    }
+
+    /// The open shard named `shard`, or AWS's error for a missing or closed one.
+    fn open_shard<'a>(
+        &self,
+        key: &StreamKey,
+        stream: &'a Stream,
+        shard: &str,
+    ) -> Result<&'a ShardMeta> {
+        let account = &self.config().account_id;
+        let sm = parse_shard_id(shard)
+            .and_then(|i| stream.meta.shards.get(i as usize))
+            .ok_or_else(|| {
+                LogError::NotFound(format!(
+                    "Could not find shard {shard} in stream {} under account {account}.",
+                    key.name
+                ))
+            })?;
+        if sm.closed.is_some() {
+            return Err(LogError::InUse(format!(
+                "Shard {shard} in stream {} under account {account} has already been merged or split, \
+                 and thus is not eligible for merging or splitting.",
+                key.name
+            )));
+        }
+        Ok(sm)
+    }
+
+    /// Plans with `plan`, then fences, closes and opens shards and persists the catalog.
+    fn reshard<F>(&self, key: &StreamKey, scaling: bool, plan: F) -> Result<()>
+    where
+        F: FnOnce(&Log, &Stream) -> Result<Vec<Step>>,
+    {
+        let cfg = self.config().clone();
+        let now = self.now_ms();
+        let store = self.inner.meta_lock.lock();
+        let mut state = self.inner.state.write();
+        let stream = self.lookup(&state, key)?;
+        let status = self.status_of(&stream.meta);
+        if status != StreamStatus::Active {
+            return Err(LogError::InUse(format!(
+                "Stream {} under account {} not ACTIVE, instead in state {}",
+                key.name,
+                cfg.account_id,
+                status.as_str()
+            )));
+        }
+        let steps = plan(self, stream)?;
+        let mut shards = stream.meta.shards.clone();
+        let mut logs = stream.shards.clone();
+        let before_open = shards.iter().filter(|s| s.closed.is_none()).count() as u32;
+        for step in &steps {
+            apply(&mut shards, *step, now);
+        }
+        let after_open = shards.iter().filter(|s| s.closed.is_none()).count() as u32;
+        let others: u32 = state
+            .streams
+            .iter()
+            .filter(|(k, _)| k.region == key.region && *k != key)
+            .map(|(_, s)| {
+                s.meta
+                    .shards
+                    .iter()
+                    .filter(|sh| sh.closed.is_none())
+                    .count() as u32
+            })
+            .sum();
+        if after_open > before_open && others + after_open > cfg.shard_limit {
+            return Err(LogError::LimitExceeded(format!(
+                "This request would exceed the shard limit for the account {} in {}. Current shard \
+                 count for the account: {}. Limit: {}. Number of additional shards that would have \
+                 resulted from this request: {}.",
+                cfg.account_id,
+                key.region,
+                others + before_open,
+                cfg.shard_limit,
+                after_open - before_open
+            )));
+        }
+        // Fence every shard this closes: its end is the offset after every routed append.
+        let uid = stream.meta.uid;
+        for (i, sm) in shards.iter_mut().enumerate() {
+            let was_open = stream
+                .meta
+                .shards
+                .get(i)
+                .is_some_and(|old| old.closed.is_none());
+            if let (true, Some(closed)) = (was_open, sm.closed.as_mut()) {
+                let log: Arc<ShardLog> = logs
+                    .get(i)
+                    .cloned()
+                    .ok_or_else(|| LogError::Internal(format!("shard {i} has no log")))?;
+                closed.0 = self.inner.committer.fence(log)?;
+            }
+        }
+        // Open a log for every new shard (children that this plan also closes stay empty).
+        for sm in shards.iter().skip(logs.len()) {
+            let (log, _) =
+                ShardLog::open(&shard_dir(&cfg.data_dir, uid, sm.index), cfg.segment_bytes)?;
+            logs.push(Arc::new(log));
+        }
+        sync_dir(&stream_dir(&cfg.data_dir, uid))?;
+        let stream = state
+            .streams
+            .get_mut(key)
+            .ok_or_else(|| LogError::Internal("stream vanished during reshard".into()))?;
+        let before = stream.meta.clone();
+        stream.meta.shards = shards;
+        stream.meta.updating_until_ms = Some(now + cfg.update_delay_ms);
+        if scaling {
+            stream.meta.scaling_history_ms.retain(|t| now - *t < DAY_MS);
+            stream.meta.scaling_history_ms.push(now);
+        }
+        let old_logs = std::mem::replace(&mut stream.shards, logs);
+        if let Err(e) = self.persist(&store, &state) {
+            if let Some(s) = state.streams.get_mut(key) {
+                s.meta = before;
+                s.shards = old_logs;
+            }
+            return Err(e);
+        }
+        Ok(())
+    }
+}
+
+/// Applies one step to the shard list: parents closed (end offset filled in by the fence),
+/// children appended with the next indexes.
+fn apply(shards: &mut Vec<ShardMeta>, step: Step, now: i64) {
+    let child =
+        |index: usize, start: u128, end: u128, parent: u32, adjacent: Option<u32>| ShardMeta {
+            index: index as u32,
+            starting_hash_key: start.to_string(),
+            ending_hash_key: end.to_string(),
+            parent: Some(parent),
+            adjacent_parent: adjacent,
+            created_ms: now,
+            closed: None,
+        };
+    match step {
+        Step::Split { shard, at } => {
+            let Some(sm) = shards.get_mut(shard as usize) else {
+                return;
+            };
+            let (start, end) = range(sm);
+            sm.closed = Some((0, now));
+            let n = shards.len();
+            shards.push(child(n, start, at - 1, shard, None));
+            shards.push(child(n + 1, at, end, shard, None));
+        }
+        Step::Merge { a, b } => {
+            let (Some(sa), Some(sb)) = (shards.get(a as usize), shards.get(b as usize)) else {
+                return;
+            };
+            let (ra, rb) = (range(sa), range(sb));
+            let (start, end) = (ra.0.min(rb.0), ra.1.max(rb.1));
+            for i in [a, b] {
+                if let Some(sm) = shards.get_mut(i as usize) {
+                    sm.closed = Some((0, now));
+                }
+            }
+            let n = shards.len();
+            shards.push(child(n, start, end, a, Some(b)));
+        }
+    }
+}
+
+/// Splits at every target boundary inside an open shard, then merges neighbours that lie in the
+/// same target range until each target range is one shard.
+fn uniform_plan(shards: &[ShardMeta], target: u32) -> Vec<Step> {
+    let mut sim = shards.to_vec();
+    let mut steps = Vec::new();
+    let targets = even_ranges(target);
+    for &(boundary, _) in targets.iter().skip(1) {
+        let hit = sim
+            .iter()
+            .find(|s| s.closed.is_none() && range(s).0 < boundary && boundary <= range(s).1)
+            .map(|s| s.index);
+        if let Some(shard) = hit {
+            let step = Step::Split {
+                shard,
+                at: boundary,
+            };
+            apply(&mut sim, step, 0);
+            steps.push(step);
+        }
+    }
+    for &(start, end) in &targets {
+        loop {
+            let mut inside: Vec<(u128, u32)> = sim
+                .iter()
+                .filter(|s| s.closed.is_none() && range(s).0 >= start && range(s).1 <= end)
+                .map(|s| (range(s).0, s.index))
+                .collect();
+            if inside.len() < 2 {
+                break;
+            }
+            inside.sort_unstable();
+            let step = Step::Merge {
+                a: inside[0].1,
+                b: inside[1].1,
+            };
+            apply(&mut sim, step, 0);
+            steps.push(step);
+        }
+    }
+    steps
+}
+
+/// The children of shard `index` (for GetRecords' ChildShards at a closed shard's end).
+pub(crate) fn children_of(shards: &[ShardMeta], index: u32) -> Vec<crate::types::ChildShard> {
+    shards
+        .iter()
+        .filter(|s| s.parent == Some(index) || s.adjacent_parent == Some(index))
+        .map(|s| {
+            let (start, end) = range(s);
+            crate::types::ChildShard {
+                shard_id: shard_id(s.index),
+                parent_shards: s
+                    .parent
+                    .into_iter()
+                    .chain(s.adjacent_parent)
+                    .map(shard_id)
+                    .collect(),
+                starting_hash_key: start,
+                ending_hash_key: end,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fresh(n: u32) -> Vec<ShardMeta> {
+        even_ranges(n)
+            .into_iter()
+            .enumerate()
+            .map(|(i, (s, e))| ShardMeta {
+                index: i as u32,
+                starting_hash_key: s.to_string(),
+                ending_hash_key: e.to_string(),
+                parent: None,
+                adjacent_parent: None,
+                created_ms: 0,
+                closed: None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn uniform_plans_end_at_even_ranges() {
+        for (from, to) in [
+            (1, 2),
+            (2, 1),
+            (3, 5),
+            (5, 3),
+            (4, 8),
+            (8, 4),
+            (3, 2),
+            (7, 13),
+            (6, 6),
+        ] {
+            let mut sim = fresh(from);
+            for step in uniform_plan(&sim.clone(), to) {
+                apply(&mut sim, step, 1);
+            }
+            let mut open: Vec<(u128, u128)> = sim
+                .iter()
+                .filter(|s| s.closed.is_none())
+                .map(range)
+                .collect();
+            open.sort_unstable();
+            assert_eq!(open, even_ranges(to), "{from} -> {to}");
+            // Every child names at most two parents, and every closed shard has children.
+            for s in sim.iter().filter(|s| s.closed.is_some()) {
+                assert!(
+                    !children_of(&sim, s.index).is_empty(),
+                    "{from} -> {to}: orphaned {}",
+                    s.index
+                );
+            }
+        }
+    }
+}
