@@ -308,6 +308,22 @@ impl Log {
         })
     }
 
+    /// UpdateStreamMode. The stream is UPDATING for the update delay.
+    pub fn update_stream_mode(&self, key: &StreamKey, mode: StreamMode) -> Result<()> {
+        let until = self.now_ms() + self.inner.config.update_delay_ms;
+        self.update_active_stream(key, |meta| {
+            if meta.mode == mode {
+                return Err(LogError::InvalidArgument(format!(
+                    "Stream {} is already in the requested capacity mode.",
+                    meta.name
+                )));
+            }
+            meta.mode = mode;
+            meta.updating_until_ms = Some(until);
+            Ok(())
+        })
+    }
+
     /// EnableEnhancedMonitoring (`enable`) or DisableEnhancedMonitoring.
     pub fn change_monitoring(
         &self,

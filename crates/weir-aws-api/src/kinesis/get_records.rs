@@ -50,5 +50,36 @@ pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
             "MillisBehindLatest",
             Value::Int(out.millis_behind_latest.into()),
         ),
+        ("ChildShards", child_shards(out.child_shards)),
     ]))
+}
+
+fn child_shards(children: Vec<weir_log::ChildShard>) -> Value {
+    if children.is_empty() {
+        return Value::Null;
+    }
+    Value::List(
+        children
+            .into_iter()
+            .map(|c| {
+                Value::map([
+                    ("ShardId", Value::Str(c.shard_id)),
+                    (
+                        "ParentShards",
+                        Value::List(c.parent_shards.into_iter().map(Value::Str).collect()),
+                    ),
+                    (
+                        "HashKeyRange",
+                        Value::map([
+                            (
+                                "StartingHashKey",
+                                Value::str(c.starting_hash_key.to_string()),
+                            ),
+                            ("EndingHashKey", Value::str(c.ending_hash_key.to_string())),
+                        ]),
+                    ),
+                ])
+            })
+            .collect(),
+    )
 }

@@ -16,13 +16,17 @@ mod list_shards;
 mod list_streams;
 mod list_tags_for_resource;
 mod list_tags_for_stream;
+mod merge_shards;
 mod put_record;
 mod put_records;
 mod remove_tags_from_stream;
+mod split_shard;
 mod start_stream_encryption;
 mod stop_stream_encryption;
 mod tag_resource;
 mod untag_resource;
+mod update_shard_count;
+mod update_stream_mode;
 
 pub(crate) mod common;
 
@@ -57,13 +61,17 @@ pub async fn dispatch(ctx: &Ctx, action: &str, input: Input) -> Result<Value, Ap
         "ListStreams" => list_streams::handle(ctx, input).await,
         "ListTagsForResource" => list_tags_for_resource::handle(ctx, input).await,
         "ListTagsForStream" => list_tags_for_stream::handle(ctx, input).await,
+        "MergeShards" => merge_shards::handle(ctx, input).await,
         "PutRecord" => put_record::handle(ctx, input).await,
         "PutRecords" => put_records::handle(ctx, input).await,
         "RemoveTagsFromStream" => remove_tags_from_stream::handle(ctx, input).await,
+        "SplitShard" => split_shard::handle(ctx, input).await,
         "StartStreamEncryption" => start_stream_encryption::handle(ctx, input).await,
         "StopStreamEncryption" => stop_stream_encryption::handle(ctx, input).await,
         "TagResource" => tag_resource::handle(ctx, input).await,
         "UntagResource" => untag_resource::handle(ctx, input).await,
+        "UpdateShardCount" => update_shard_count::handle(ctx, input).await,
+        "UpdateStreamMode" => update_stream_mode::handle(ctx, input).await,
         other => Err(ApiError::unknown_operation(format!(
             "The operation {other} is not supported by Kinesis in Weir."
         ))),

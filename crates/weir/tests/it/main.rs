@@ -6,5 +6,6 @@ mod harness;
 mod kinesis_control;
 mod kinesis_errors;
 mod kinesis_records;
+mod kinesis_reshard;
 mod restart;
 mod wire;
