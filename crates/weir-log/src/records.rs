@@ -104,7 +104,7 @@ impl Log {
             .zip(indexes)
             .map(|(a, index)| PutOutcome {
                 shard_id: shard_id(index),
-                sequence_number: seqno::format(index, a.offset),
+                sequence_number: seqno::of_record(index, a.offset),
             })
             .collect())
     }
@@ -138,8 +138,8 @@ impl Log {
                 .ok_or_else(shard_missing)?;
             (s.meta.uid, log, index)
         };
-        let seq_offset = |seq: &str| -> Result<u64> {
-            let (seq_shard, offset) = seqno::parse(seq).ok_or_else(|| {
+        let seq_position = |seq: &str| -> Result<u64> {
+            let (seq_shard, position) = seqno::parse(seq).ok_or_else(|| {
                 LogError::InvalidArgument(format!(
                     "StartingSequenceNumber {seq} used in GetShardIterator on shard {} in stream {} \
                      under account {account} is invalid.",
@@ -155,13 +155,14 @@ impl Log {
                     shard_id(index)
                 )));
             }
-            Ok(offset)
+            Ok(position)
         };
+        // Position p sits after p records: AT it reads offset p-1, AFTER it reads offset p.
         let (offset, min_arrival_ms) = match start {
             IteratorStart::TrimHorizon => (log.first_offset(), i64::MIN),
             IteratorStart::Latest => (log.next_offset(), i64::MIN),
-            IteratorStart::AtSequenceNumber(s) => (seq_offset(s)?, i64::MIN),
-            IteratorStart::AfterSequenceNumber(s) => (seq_offset(s)?.saturating_add(1), i64::MIN),
+            IteratorStart::AtSequenceNumber(s) => (seq_position(s)?.saturating_sub(1), i64::MIN),
+            IteratorStart::AfterSequenceNumber(s) => (seq_position(s)?, i64::MIN),
             IteratorStart::AtTimestamp(t) => (log.offset_at_time(*t)?, *t),
         };
         Ok(IteratorToken {
@@ -247,7 +248,7 @@ impl Log {
                 .records
                 .into_iter()
                 .map(|r| RecordOut {
-                    sequence_number: seqno::format(shard_index, r.offset),
+                    sequence_number: seqno::of_record(shard_index, r.offset),
                     arrival_ms: r.arrival_ms,
                     partition_key: r.partition_key,
                     data: r.data,

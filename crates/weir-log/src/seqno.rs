@@ -1,10 +1,18 @@
 //! Sequence numbers: decimal strings, strictly increasing within a shard, unique in the stream.
 //!
-//! Layout (33 digits): `4` · shard index (12 digits) · record offset in the shard (20 digits).
-//! The shard index inside the number lets GetShardIterator reject a number from another shard.
+//! Layout (33 digits): `4` · shard index (12 digits) · position (20 digits). Position `p` is the
+//! point just after `p` records of the shard: record offset `o` has position `o + 1`, and a
+//! shard's StartingSequenceNumber has position 0, below every record. So "after position p"
+//! always means "from offset p" (ContinuationSequenceNumber, AFTER_SEQUENCE_NUMBER), and the
+//! shard index inside the number lets GetShardIterator reject a number from another shard.
 
-/// Formats the sequence number of record `offset` in shard `shard_index`.
-pub fn format(shard_index: u32, offset: u64) -> String {
+/// The sequence number of the record at `offset`.
+pub fn of_record(shard_index: u32, offset: u64) -> String {
+    format(shard_index, offset + 1)
+}
+
+/// Formats position `position` of shard `shard_index`.
+pub fn format(shard_index: u32, position: u64) -> String {
     let mut digits = [b'0'; 33];
     digits[0] = b'4';
     let mut put = |mut n: u64, end: usize, width: usize| {
@@ -14,11 +22,11 @@ pub fn format(shard_index: u32, offset: u64) -> String {
         }
     };
     put(u64::from(shard_index), 12, 12);
-    put(offset, 32, 20);
+    put(position, 32, 20);
     digits.iter().map(|&b| char::from(b)).collect()
 }
 
-/// Splits a sequence number into (shard index, offset); `None` when Weir never issued it.
+/// Splits a sequence number into (shard index, position); `None` when Weir never issued it.
 pub fn parse(s: &str) -> Option<(u32, u64)> {
     if s.len() != 33 || !s.starts_with('4') || !s.bytes().all(|b| b.is_ascii_digit()) {
         return None;

@@ -473,7 +473,7 @@ pub(crate) fn shard_info(sm: &ShardMeta) -> ShardInfo {
         starting_sequence_number: seqno::format(sm.index, 0),
         ending_sequence_number: sm
             .closed
-            .map(|(end, _)| seqno::format(sm.index, end.saturating_sub(1))),
+            .map(|(end, _)| seqno::format(sm.index, end)),
         created_ms: sm.created_ms,
         closed_ms: sm.closed.map(|(_, t)| t),
     }

@@ -251,7 +251,7 @@ async fn retention_hides_then_deletes_old_segments() {
         .put_records(&key("s"), vec![entry("k", b"n")])
         .await
         .expect("put");
-    assert_eq!(weir_log::seqno::parse(&o[0].sequence_number), Some((0, 55)));
+    assert_eq!(weir_log::seqno::parse(&o[0].sequence_number), Some((0, 56)));
 }
 
 #[tokio::test]
