@@ -94,3 +94,26 @@ def test_aws_cli_scenario(endpoint, aws_env):
     tags = aws(endpoint, aws_env, "list-tags-for-stream", "--stream-name", "cli")["Tags"]
     assert tags == [{"Key": "env", "Value": "smoke"}]
     aws(endpoint, aws_env, "delete-stream", "--stream-name", "cli")
+
+
+def test_boto3_enhanced_fan_out(kinesis):
+    kinesis.create_stream(StreamName="fan", ShardCount=1)
+    kinesis.get_waiter("stream_exists").wait(StreamName="fan", WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+    arn = kinesis.describe_stream_summary(StreamName="fan")["StreamDescriptionSummary"]["StreamARN"]
+    consumer = kinesis.register_stream_consumer(StreamARN=arn, ConsumerName="py")["Consumer"]
+    kinesis.put_records(StreamName="fan", Records=[{"Data": f"e{i}".encode(), "PartitionKey": "k"} for i in range(3)])
+    out = kinesis.subscribe_to_shard(
+        ConsumerARN=consumer["ConsumerARN"],
+        ShardId="shardId-000000000000",
+        StartingPosition={"Type": "TRIM_HORIZON"},
+    )
+    got = []
+    for event in out["EventStream"]:
+        got += [r["Data"] for r in event["SubscribeToShardEvent"]["Records"]]
+        if len(got) >= 3:
+            break
+    out["EventStream"].close()
+    assert got == [b"e0", b"e1", b"e2"]
+    listed = kinesis.list_stream_consumers(StreamARN=arn)["Consumers"]
+    assert [c["ConsumerName"] for c in listed] == ["py"]
+    kinesis.delete_stream(StreamName="fan", EnforceConsumerDeletion=True)

@@ -3,7 +3,10 @@
 //!
 //! Only this crate knows wire formats; engines are called with Rust types.
 
+mod body;
 pub mod error;
+pub mod eventstream;
+mod fanout;
 pub mod input;
 pub mod kinesis;
 mod server;
@@ -12,8 +15,16 @@ pub mod value;
 pub use error::ApiError;
 pub use server::{serve, ApiConfig};
 
-/// What a handler may use: the engines and the caller's region.
+/// What a handler may use: the engines, the caller's region and protocol, shared front-door state.
 pub struct Ctx {
     pub log: weir_log::Log,
     pub region: String,
+    pub protocol: value::Protocol,
+    pub fanout: std::sync::Arc<fanout::FanOut>,
+}
+
+/// What a handler answers: a document, or a stream of event-stream messages.
+pub enum Reply {
+    Doc(value::Value),
+    Events(tokio::sync::mpsc::Receiver<bytes::Bytes>),
 }

@@ -5,7 +5,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use hyper::header::{HeaderValue, CONTENT_TYPE};
 use hyper::{Method, Request, Response, StatusCode};
@@ -13,10 +13,12 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use tokio::net::TcpListener;
 
+use crate::body::Body;
 use crate::error::ApiError;
+use crate::fanout::FanOut;
 use crate::input::Input;
 use crate::value::{self, Protocol, Value};
-use crate::{kinesis, Ctx};
+use crate::{kinesis, Ctx, Reply};
 
 /// Front-door settings.
 #[derive(Debug, Clone)]
@@ -25,6 +27,8 @@ pub struct ApiConfig {
     pub default_region: String,
     /// Largest request body accepted (413 beyond).
     pub max_body_bytes: usize,
+    /// How long one SubscribeToShard call streams before the server ends it.
+    pub subscription_lifetime: std::time::Duration,
 }
 
 impl Default for ApiConfig {
@@ -33,6 +37,7 @@ impl Default for ApiConfig {
             default_region: "us-east-1".into(),
             // 10 MiB of records as base64 plus JSON framing.
             max_body_bytes: 16 * 1024 * 1024,
+            subscription_lifetime: std::time::Duration::from_secs(300),
         }
     }
 }
@@ -40,6 +45,7 @@ impl Default for ApiConfig {
 struct Shared {
     log: weir_log::Log,
     config: ApiConfig,
+    fanout: Arc<FanOut>,
 }
 
 /// Serves AWS APIs on `listener` until `shutdown` resolves, then drains open connections.
@@ -49,7 +55,15 @@ pub async fn serve(
     config: ApiConfig,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
-    let shared = Arc::new(Shared { log, config });
+    let fanout = Arc::new(FanOut::new(
+        config.subscription_lifetime,
+        std::time::Duration::from_secs(5),
+    ));
+    let shared = Arc::new(Shared {
+        log,
+        config,
+        fanout,
+    });
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let builder = auto::Builder::new(TokioExecutor::new());
     tokio::pin!(shutdown);
@@ -85,7 +99,7 @@ pub async fn serve(
     Ok(())
 }
 
-async fn route(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>> {
+async fn route(shared: &Shared, req: Request<Incoming>) -> Response<Body> {
     if req.method() == Method::GET && req.uri().path() == "/healthz" {
         return plain(StatusCode::OK, "ok\n");
     }
@@ -140,7 +154,18 @@ async fn route(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>>
     };
     let result = handle(shared, protocol, &target, region, &body).await;
     match result {
-        Ok(v) => respond(protocol, StatusCode::OK, value::encode(protocol, &v)),
+        Ok(Reply::Doc(v)) => respond(protocol, StatusCode::OK, value::encode(protocol, &v)),
+        Ok(Reply::Events(rx)) => {
+            let mut resp = Response::new(Body::Channel(rx));
+            resp.headers_mut().insert(
+                CONTENT_TYPE,
+                HeaderValue::from_static("application/vnd.amazon.eventstream"),
+            );
+            if let Ok(id) = HeaderValue::from_str(&request_id()) {
+                resp.headers_mut().insert("x-amzn-requestid", id);
+            }
+            resp
+        }
         Err(e) => {
             tracing::debug!(target = %target, code = e.code, message = %e.message, "request failed");
             error_response(protocol, &e)
@@ -154,7 +179,7 @@ async fn handle(
     target: &str,
     region: String,
     body: &[u8],
-) -> Result<Value, ApiError> {
+) -> Result<Reply, ApiError> {
     let Some((service, action)) = target.split_once('.') else {
         return Err(ApiError::unknown_operation(format!(
             "Unknown operation {target}."
@@ -165,6 +190,8 @@ async fn handle(
     let ctx = Ctx {
         log: shared.log.clone(),
         region,
+        protocol,
+        fanout: shared.fanout.clone(),
     };
     match service {
         kinesis::TARGET_PREFIX => kinesis::dispatch(&ctx, action, input).await,
@@ -183,7 +210,7 @@ fn region_of<B>(req: &Request<B>) -> Option<String> {
     (!region.is_empty()).then(|| region.to_string())
 }
 
-fn error_response(protocol: Protocol, e: &ApiError) -> Response<Full<Bytes>> {
+fn error_response(protocol: Protocol, e: &ApiError) -> Response<Body> {
     let body = Value::map([
         ("__type", Value::str(e.code)),
         ("message", Value::str(e.message.clone())),
@@ -196,8 +223,8 @@ fn error_response(protocol: Protocol, e: &ApiError) -> Response<Full<Bytes>> {
     resp
 }
 
-fn respond(protocol: Protocol, status: StatusCode, body: Vec<u8>) -> Response<Full<Bytes>> {
-    let mut resp = Response::new(Full::new(Bytes::from(body)));
+fn respond(protocol: Protocol, status: StatusCode, body: Vec<u8>) -> Response<Body> {
+    let mut resp = Response::new(Body::Full(Some(Bytes::from(body))));
     *resp.status_mut() = status;
     let h = resp.headers_mut();
     h.insert(
@@ -210,8 +237,8 @@ fn respond(protocol: Protocol, status: StatusCode, body: Vec<u8>) -> Response<Fu
     resp
 }
 
-fn plain(status: StatusCode, text: &'static str) -> Response<Full<Bytes>> {
-    let mut resp = Response::new(Full::new(Bytes::from_static(text.as_bytes())));
+fn plain(status: StatusCode, text: &'static str) -> Response<Body> {
+    let mut resp = Response::new(Body::Full(Some(Bytes::from_static(text.as_bytes()))));
     *resp.status_mut() = status;
     resp.headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static("text/plain"));

@@ -6,6 +6,7 @@
 
 pub mod clock;
 mod commit;
+mod consumers;
 pub mod error;
 pub mod hashing;
 pub mod iterator;
@@ -20,6 +21,7 @@ mod streams;
 pub mod types;
 
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use consumers::{consumer_name_of, ConsumerInfo, MAX_CONSUMERS_PER_STREAM};
 pub use error::{LogError, Result};
 pub use log::{Log, LogConfig};
 pub use meta::{Encryption, StreamMode};

@@ -42,6 +42,18 @@ pub struct ShardMeta {
     pub closed: Option<(u64, i64)>,
 }
 
+/// An enhanced fan-out consumer of a stream.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ConsumerMeta {
+    pub name: String,
+    pub created_ms: i64,
+    /// CREATING until this time, then ACTIVE.
+    pub active_at_ms: i64,
+    /// Set once deregistered: DELETING until this time, then gone.
+    #[serde(default)]
+    pub deleted_at_ms: Option<i64>,
+}
+
 /// A stream as the catalog records it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StreamMeta {
@@ -67,6 +79,9 @@ pub struct StreamMeta {
     pub encryption: Option<Encryption>,
     #[serde(default)]
     pub shard_level_metrics: Vec<String>,
+    /// Enhanced fan-out consumers.
+    #[serde(default)]
+    pub consumers: Vec<ConsumerMeta>,
     /// When UpdateShardCount last ran (for its calls-per-24-hours limit).
     #[serde(default)]
     pub scaling_history_ms: Vec<i64>,

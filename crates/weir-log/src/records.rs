@@ -175,6 +175,22 @@ impl Log {
         .encode())
     }
 
+    /// A receiver that changes whenever the iterator's shard has new durable records (for
+    /// pushing records to subscribers as soon as they are durable).
+    pub fn watch_iterator_shard(
+        &self,
+        iterator: &str,
+    ) -> Result<tokio::sync::watch::Receiver<u64>> {
+        let token = IteratorToken::decode(iterator)
+            .ok_or_else(|| LogError::InvalidArgument("Invalid ShardIterator.".into()))?;
+        let state = self.inner.state.read();
+        let gone = || LogError::NotFound("The stream no longer exists.".into());
+        let key = state.by_uid.get(&token.stream_uid).ok_or_else(gone)?;
+        let s = self.lookup(&state, key)?;
+        let log = s.shards.get(token.shard_index as usize).ok_or_else(gone)?;
+        Ok(log.watch())
+    }
+
     /// GetRecords: reads from an iterator. Blocking file I/O; call it off the async runtime.
     pub fn get_records(&self, iterator: &str, limit: Option<usize>) -> Result<RecordsOut> {
         let token = IteratorToken::decode(iterator)
@@ -256,6 +272,7 @@ impl Log {
                 .collect(),
             next_iterator,
             child_shards: if at_end { children } else { Vec::new() },
+            continuation_sequence_number: seqno::format(token.shard_index, out.next_offset),
             millis_behind_latest,
             encrypted,
         })

@@ -260,6 +260,14 @@ impl Log {
             }
             return Err(e);
         }
+        // Subscribers waiting on a parent learn at once that it has ended.
+        if let Some(s) = state.streams.get(key) {
+            for (sm, log) in s.meta.shards.iter().zip(&s.shards) {
+                if sm.closed.is_some_and(|(_, at)| at == now) {
+                    log.wake_watchers();
+                }
+            }
+        }
         Ok(())
     }
 }

@@ -106,6 +106,11 @@ impl ShardLog {
         *self.durable_tx.borrow()
     }
 
+    /// Wakes every watcher without new records (the shard was closed by a reshard).
+    pub fn wake_watchers(&self) {
+        self.durable_tx.send_modify(|_| {});
+    }
+
     /// Subscribe to the durable end (changes whenever records become readable).
     pub fn watch(&self) -> watch::Receiver<u64> {
         self.durable_tx.subscribe()

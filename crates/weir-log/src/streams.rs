@@ -136,6 +136,7 @@ impl Log {
             encryption: None,
             shard_level_metrics: Vec::new(),
             scaling_history_ms: Vec::new(),
+            consumers: Vec::new(),
         };
         state.by_uid.insert(uid, req.key.clone());
         state
@@ -150,10 +151,24 @@ impl Log {
     }
 
     /// DeleteStream: the stream turns DELETING and disappears after the delete delay.
-    pub fn delete_stream(&self, key: &StreamKey) -> Result<()> {
+    /// Refused while consumers are registered unless `enforce_consumer_deletion`.
+    pub fn delete_stream(&self, key: &StreamKey, enforce_consumer_deletion: bool) -> Result<()> {
         let delay = self.inner.config.delete_delay_ms;
         let now = self.now_ms();
+        let account = self.inner.config.account_id.clone();
         self.update_stream(key, |meta| {
+            let consumers = meta
+                .consumers
+                .iter()
+                .filter(|c| c.deleted_at_ms.is_none_or(|t| t > now))
+                .count();
+            if consumers > 0 && !enforce_consumer_deletion {
+                return Err(LogError::InUse(format!(
+                    "Stream {} under account {account} has {consumers} registered consumer(s). Set \
+                     EnforceConsumerDeletion to delete the stream with its consumers.",
+                    meta.name
+                )));
+            }
             if meta.deleted_at_ms.is_none() {
                 meta.deleted_at_ms = Some(now + delay);
             }
@@ -185,7 +200,11 @@ impl Log {
             encryption: m.encryption.clone(),
             shard_level_metrics: m.shard_level_metrics.clone(),
             max_record_kib: m.max_record_kib,
-            consumer_count: 0,
+            consumer_count: m
+                .consumers
+                .iter()
+                .filter(|c| c.deleted_at_ms.is_none_or(|t| t > self.now_ms()))
+                .count() as u32,
         }
     }
 
@@ -396,6 +415,14 @@ impl Log {
         self.update_inner(key, true, f)
     }
 
+    /// Like `update_stream`, with the log at hand (consumer changes need its clock and names).
+    pub(crate) fn update_consumers<F>(&self, key: &StreamKey, f: F) -> Result<()>
+    where
+        F: FnOnce(&Log, &mut StreamMeta) -> Result<()>,
+    {
+        self.update_inner(key, false, |meta| f(self, meta))
+    }
+
     fn update_inner<F>(&self, key: &StreamKey, need_active: bool, f: F) -> Result<()>
     where
         F: FnOnce(&mut StreamMeta) -> Result<()>,
@@ -471,9 +498,7 @@ pub(crate) fn shard_info(sm: &ShardMeta) -> ShardInfo {
         parent_shard_id: sm.parent.map(shard_id),
         adjacent_parent_shard_id: sm.adjacent_parent.map(shard_id),
         starting_sequence_number: seqno::format(sm.index, 0),
-        ending_sequence_number: sm
-            .closed
-            .map(|(end, _)| seqno::format(sm.index, end)),
+        ending_sequence_number: sm.closed.map(|(end, _)| seqno::format(sm.index, end)),
         created_ms: sm.created_ms,
         closed_ms: sm.closed.map(|(_, t)| t),
     }

@@ -146,6 +146,8 @@ pub struct RecordsOut {
     pub next_iterator: Option<String>,
     /// Set (with `next_iterator` None) when a closed shard has been read to its end.
     pub child_shards: Vec<ChildShard>,
+    /// Where reading continues, as a sequence number to use with AFTER_SEQUENCE_NUMBER.
+    pub continuation_sequence_number: String,
     pub millis_behind_latest: i64,
     pub encrypted: bool,
 }

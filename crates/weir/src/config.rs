@@ -40,6 +40,8 @@ pub struct KinesisConfig {
     pub update_delay_ms: i64,
     /// Segment files roll over past this many bytes.
     pub segment_bytes: u64,
+    /// How long one SubscribeToShard call streams before Weir ends it (AWS: 5 minutes).
+    pub subscription_lifetime_ms: u64,
 }
 
 impl Default for Config {
@@ -65,6 +67,7 @@ impl Default for KinesisConfig {
             delete_delay_ms: log.delete_delay_ms,
             update_delay_ms: log.update_delay_ms,
             segment_bytes: log.segment_bytes,
+            subscription_lifetime_ms: 300_000,
         }
     }
 }

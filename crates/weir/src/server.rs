@@ -43,6 +43,7 @@ impl Server {
         let addr = listener.local_addr()?;
         let api = weir_aws_api::ApiConfig {
             default_region: config.default_region.clone(),
+            subscription_lifetime: Duration::from_millis(config.kinesis.subscription_lifetime_ms),
             ..weir_aws_api::ApiConfig::default()
         };
         let (stop, stopped) = oneshot::channel::<()>();

@@ -15,6 +15,11 @@ pub const RESOURCE_ARN: StrRule = StrRule::len(1, 2048).pattern(
     is_resource_arn,
 );
 pub const STREAM_ID: StrRule = StrRule::len(1, 24);
+pub const CONSUMER_NAME: StrRule = StrRule::len(1, 128).pattern("[a-zA-Z0-9_.-]+", is_name);
+pub const CONSUMER_ARN: StrRule = StrRule::len(1, 2048).pattern(
+    "^(arn):aws.*:kinesis:.*:\\d{12}:.*stream\\/[a-zA-Z0-9_.-]+\\/consumer\\/[a-zA-Z0-9_.-]+:[0-9]+",
+    is_consumer_arn,
+);
 pub const SHARD_ID: StrRule = StrRule::len(1, 128).pattern("[a-zA-Z0-9_.-]+", is_name);
 pub const HASH_KEY: StrRule = StrRule::any().pattern("0|([1-9]\\d{0,38})", is_hash_key);
 pub const SEQUENCE_NUMBER: StrRule =
@@ -58,6 +63,22 @@ fn is_stream_arn(s: &str) -> bool {
         a.resource
             .strip_prefix("stream/")
             .is_some_and(|n| !n.is_empty() && !n.chars().any(char::is_whitespace))
+    })
+}
+
+fn is_consumer_arn(s: &str) -> bool {
+    parse_arn(s).is_some_and(|a| {
+        a.resource.strip_prefix("stream/").is_some_and(|rest| {
+            rest.split_once("/consumer/")
+                .is_some_and(|(stream, consumer)| {
+                    is_name(stream)
+                        && consumer.rsplit_once(':').is_some_and(|(n, secs)| {
+                            is_name(n)
+                                && !secs.is_empty()
+                                && secs.bytes().all(|b| b.is_ascii_digit())
+                        })
+                })
+        })
     })
 }
 
@@ -119,6 +140,152 @@ pub fn stream_key_from_arn(ctx: &Ctx, arn: &str) -> Result<StreamKey, ApiError> 
     }
     Ok(StreamKey::new(parsed.region, name))
 }
+
+/// The stream a consumer ARN belongs to.
+pub fn consumer_stream_key(ctx: &Ctx, arn: &str) -> Result<StreamKey, ApiError> {
+    let stream_arn = arn
+        .split_once("/consumer/")
+        .map(|(s, _)| s)
+        .ok_or_else(|| ApiError::invalid_argument(format!("Invalid consumer ARN: {arn}")))?;
+    stream_key_from_arn(ctx, stream_arn)
+}
+
+/// Reads how DescribeStreamConsumer and DeregisterStreamConsumer name a consumer: its ARN, or
+/// the stream's ARN and the consumer's name. Returns (stream, consumer name, ARN if given).
+pub fn read_consumer_ref(
+    ctx: &Ctx,
+    input: &mut Input,
+) -> Result<(StreamKey, String, Option<String>), ApiError> {
+    let stream_arn = input.string("StreamARN", false, STREAM_ARN)?;
+    let name = input.string("ConsumerName", false, CONSUMER_NAME)?;
+    let arn = input.string("ConsumerARN", false, CONSUMER_ARN)?;
+    input.string("StreamId", false, STREAM_ID)?;
+    match (arn, stream_arn, name) {
+        (Some(arn), _, _) => {
+            let key = consumer_stream_key(ctx, &arn)?;
+            let name = weir_log::consumer_name_of(&arn)
+                .ok_or_else(|| ApiError::invalid_argument(format!("Invalid consumer ARN: {arn}")))?
+                .to_string();
+            Ok((key, name, Some(arn)))
+        }
+        (None, Some(stream_arn), Some(name)) => {
+            Ok((stream_key_from_arn(ctx, &stream_arn)?, name, None))
+        }
+        _ => Err(ApiError::invalid_argument(
+            "Either ConsumerARN, or StreamARN and ConsumerName, must be provided.",
+        )),
+    }
+}
+
+/// A consumer in Consumer / ConsumerDescription form.
+pub fn consumer_value(c: &weir_log::ConsumerInfo, with_stream: bool) -> Value {
+    Value::map([
+        ("ConsumerName", Value::str(c.name.clone())),
+        ("ConsumerARN", Value::str(c.arn.clone())),
+        ("ConsumerStatus", Value::str(c.status)),
+        ("ConsumerCreationTimestamp", Value::Timestamp(c.created_ms)),
+        (
+            "StreamARN",
+            if with_stream {
+                Value::str(c.stream_arn.clone())
+            } else {
+                Value::Null
+            },
+        ),
+    ])
+}
+
+/// A record in GetRecords / SubscribeToShardEvent form.
+pub fn record_value(r: weir_log::RecordOut, encrypted: bool) -> Value {
+    Value::map([
+        ("SequenceNumber", Value::Str(r.sequence_number)),
+        (
+            "ApproximateArrivalTimestamp",
+            Value::Timestamp(r.arrival_ms),
+        ),
+        ("Data", Value::Bytes(r.data)),
+        ("PartitionKey", Value::Str(r.partition_key)),
+        (
+            "EncryptionType",
+            if encrypted {
+                Value::str("KMS")
+            } else {
+                Value::Null
+            },
+        ),
+    ])
+}
+
+/// ChildShards as GetRecords and SubscribeToShardEvent report them (absent when empty).
+pub fn child_shards_value(children: Vec<weir_log::ChildShard>) -> Value {
+    if children.is_empty() {
+        return Value::Null;
+    }
+    Value::List(
+        children
+            .into_iter()
+            .map(|c| {
+                Value::map([
+                    ("ShardId", Value::Str(c.shard_id)),
+                    (
+                        "ParentShards",
+                        Value::List(c.parent_shards.into_iter().map(Value::Str).collect()),
+                    ),
+                    (
+                        "HashKeyRange",
+                        Value::map([
+                            (
+                                "StartingHashKey",
+                                Value::str(c.starting_hash_key.to_string()),
+                            ),
+                            ("EndingHashKey", Value::str(c.ending_hash_key.to_string())),
+                        ]),
+                    ),
+                ])
+            })
+            .collect(),
+    )
+}
+
+/// Reads a starting position (GetShardIterator's members or SubscribeToShard's
+/// StartingPosition) into where to start, with AWS's errors for missing parts.
+pub fn iterator_start(
+    kind: &str,
+    seq: Option<String>,
+    ts: Option<i64>,
+) -> Result<weir_log::IteratorStart, ApiError> {
+    use weir_log::IteratorStart;
+    let has_seq = seq.is_some();
+    Ok(match (kind, seq) {
+        ("AT_SEQUENCE_NUMBER", Some(s)) => IteratorStart::AtSequenceNumber(s),
+        ("AFTER_SEQUENCE_NUMBER", Some(s)) => IteratorStart::AfterSequenceNumber(s),
+        ("TRIM_HORIZON", None) => IteratorStart::TrimHorizon,
+        ("LATEST", None) => IteratorStart::Latest,
+        ("AT_TIMESTAMP", None) => IteratorStart::AtTimestamp(ts.ok_or_else(|| {
+            ApiError::invalid_argument(
+                "Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP. \
+                 Current request has no timestamp parameter.",
+            )
+        })?),
+        _ => {
+            return Err(ApiError::invalid_argument(format!(
+                "Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and \
+                 StartingSequenceNumber or (2) TRIM_HORIZON or LATEST and no StartingSequenceNumber. \
+                 Request specified {kind} and {}StartingSequenceNumber.",
+                if has_seq { "" } else { "no " }
+            )))
+        }
+    })
+}
+
+/// The iterator types, in the model's order.
+pub const ITERATOR_TYPES: &[&str] = &[
+    "AT_SEQUENCE_NUMBER",
+    "AFTER_SEQUENCE_NUMBER",
+    "TRIM_HORIZON",
+    "LATEST",
+    "AT_TIMESTAMP",
+];
 
 /// A shard in DescribeStream / ListShards form.
 pub fn shard_value(s: &ShardInfo) -> Value {

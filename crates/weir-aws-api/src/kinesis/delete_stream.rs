@@ -8,9 +8,8 @@ use crate::Ctx;
 
 pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
     let stream = read_stream_ref(&mut input)?;
-    // Weir has no stream consumers yet, so there is nothing for EnforceConsumerDeletion to force.
-    input.boolean("EnforceConsumerDeletion")?;
+    let enforce = input.boolean("EnforceConsumerDeletion")?.unwrap_or(false);
     input.finish()?;
-    ctx.log.delete_stream(&stream.resolve(ctx)?)?;
+    ctx.log.delete_stream(&stream.resolve(ctx)?, enforce)?;
     Ok(Value::Map(Vec::new()))
 }

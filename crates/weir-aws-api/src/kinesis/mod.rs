@@ -4,8 +4,10 @@ mod add_tags_to_stream;
 mod create_stream;
 mod decrease_stream_retention_period;
 mod delete_stream;
+mod deregister_stream_consumer;
 mod describe_limits;
 mod describe_stream;
+mod describe_stream_consumer;
 mod describe_stream_summary;
 mod disable_enhanced_monitoring;
 mod enable_enhanced_monitoring;
@@ -13,16 +15,19 @@ mod get_records;
 mod get_shard_iterator;
 mod increase_stream_retention_period;
 mod list_shards;
+mod list_stream_consumers;
 mod list_streams;
 mod list_tags_for_resource;
 mod list_tags_for_stream;
 mod merge_shards;
 mod put_record;
 mod put_records;
+mod register_stream_consumer;
 mod remove_tags_from_stream;
 mod split_shard;
 mod start_stream_encryption;
 mod stop_stream_encryption;
+mod subscribe_to_shard;
 mod tag_resource;
 mod untag_resource;
 mod update_shard_count;
@@ -32,23 +37,27 @@ pub(crate) mod common;
 
 use crate::error::ApiError;
 use crate::input::Input;
-use crate::value::Value;
-use crate::Ctx;
+use crate::{Ctx, Reply};
 
 /// The X-Amz-Target prefix of this service.
 pub const TARGET_PREFIX: &str = "Kinesis_20131202";
 
 /// Runs one action.
-pub async fn dispatch(ctx: &Ctx, action: &str, input: Input) -> Result<Value, ApiError> {
-    match action {
+pub async fn dispatch(ctx: &Ctx, action: &str, input: Input) -> Result<Reply, ApiError> {
+    if action == "SubscribeToShard" {
+        return subscribe_to_shard::handle(ctx, input).await;
+    }
+    let doc = match action {
         "AddTagsToStream" => add_tags_to_stream::handle(ctx, input).await,
         "CreateStream" => create_stream::handle(ctx, input).await,
         "DecreaseStreamRetentionPeriod" => {
             decrease_stream_retention_period::handle(ctx, input).await
         }
         "DeleteStream" => delete_stream::handle(ctx, input).await,
+        "DeregisterStreamConsumer" => deregister_stream_consumer::handle(ctx, input).await,
         "DescribeLimits" => describe_limits::handle(ctx, input).await,
         "DescribeStream" => describe_stream::handle(ctx, input).await,
+        "DescribeStreamConsumer" => describe_stream_consumer::handle(ctx, input).await,
         "DescribeStreamSummary" => describe_stream_summary::handle(ctx, input).await,
         "DisableEnhancedMonitoring" => disable_enhanced_monitoring::handle(ctx, input).await,
         "EnableEnhancedMonitoring" => enable_enhanced_monitoring::handle(ctx, input).await,
@@ -58,12 +67,14 @@ pub async fn dispatch(ctx: &Ctx, action: &str, input: Input) -> Result<Value, Ap
             increase_stream_retention_period::handle(ctx, input).await
         }
         "ListShards" => list_shards::handle(ctx, input).await,
+        "ListStreamConsumers" => list_stream_consumers::handle(ctx, input).await,
         "ListStreams" => list_streams::handle(ctx, input).await,
         "ListTagsForResource" => list_tags_for_resource::handle(ctx, input).await,
         "ListTagsForStream" => list_tags_for_stream::handle(ctx, input).await,
         "MergeShards" => merge_shards::handle(ctx, input).await,
         "PutRecord" => put_record::handle(ctx, input).await,
         "PutRecords" => put_records::handle(ctx, input).await,
+        "RegisterStreamConsumer" => register_stream_consumer::handle(ctx, input).await,
         "RemoveTagsFromStream" => remove_tags_from_stream::handle(ctx, input).await,
         "SplitShard" => split_shard::handle(ctx, input).await,
         "StartStreamEncryption" => start_stream_encryption::handle(ctx, input).await,
@@ -75,5 +86,6 @@ pub async fn dispatch(ctx: &Ctx, action: &str, input: Input) -> Result<Value, Ap
         other => Err(ApiError::unknown_operation(format!(
             "The operation {other} is not supported by Kinesis in Weir."
         ))),
-    }
+    };
+    doc.map(Reply::Doc)
 }

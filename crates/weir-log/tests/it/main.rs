@@ -273,7 +273,7 @@ async fn control_plane_persists() {
             log.increase_retention(&key("a"), 9000),
             Err(LogError::InvalidArgument(_))
         ));
-        log.delete_stream(&key("b")).expect("delete");
+        log.delete_stream(&key("b"), false).expect("delete");
         assert_eq!(
             log.describe_stream(&key("b")).expect("d").status,
             StreamStatus::Deleting
@@ -378,7 +378,7 @@ async fn a_deleted_name_is_free_once_deleting_ends() {
     log.put_records(&key("s"), vec![entry("k", b"old")])
         .await
         .expect("put");
-    log.delete_stream(&key("s")).expect("delete");
+    log.delete_stream(&key("s"), false).expect("delete");
     let again = CreateStream {
         key: key("s"),
         shard_count: Some(1),

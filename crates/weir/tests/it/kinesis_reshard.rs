@@ -86,11 +86,20 @@ async fn read_following_lineage(
 
 /// Waits (polling, with a deadline) until the writers have put more records.
 async fn wait_for_writes(sent: &Sent) {
-    let count = || sent.lock().expect("lock").values().map(Vec::len).sum::<usize>();
+    let count = || {
+        sent.lock()
+            .expect("lock")
+            .values()
+            .map(Vec::len)
+            .sum::<usize>()
+    };
     let start = count();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     while count() < start + 60 {
-        assert!(std::time::Instant::now() < deadline, "writers made no progress");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "writers made no progress"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(2)).await;
     }
 }

@@ -5,6 +5,7 @@ mod crash;
 mod harness;
 mod kinesis_control;
 mod kinesis_errors;
+mod kinesis_fanout;
 mod kinesis_records;
 mod kinesis_reshard;
 mod restart;

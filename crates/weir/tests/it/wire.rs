@@ -242,3 +242,75 @@ async fn cbor_round_trip_over_http1_and_h2c() {
     let v: ciborium::Value = ciborium::from_reader(r.body.as_slice()).expect("cbor error");
     assert_eq!(get(&v, "__type").as_text(), Some("SerializationException"));
 }
+
+#[tokio::test]
+async fn subscribe_to_shard_streams_over_h2c() {
+    use http_body_util::BodyExt as _;
+    let t = TestServer::start().await;
+    let k = t.kinesis();
+    create_active(&k, "h2", 1).await;
+    let c = k
+        .register_stream_consumer()
+        .stream_arn("arn:aws:kinesis:us-east-1:000000000000:stream/h2")
+        .consumer_name("c")
+        .send()
+        .await
+        .expect("register");
+    let arn = c.consumer().expect("c").consumer_arn().to_string();
+    let client = Client::builder(TokioExecutor::new())
+        .http2_only(true)
+        .build_http();
+    let body = serde_json::json!({
+        "ConsumerARN": arn,
+        "ShardId": "shardId-000000000000",
+        "StartingPosition": {"Type": "LATEST"}
+    });
+    let req = hyper::Request::post(t.endpoint())
+        .header("content-type", JSON)
+        .header("x-amz-target", "Kinesis_20131202.SubscribeToShard")
+        .body(Full::new(Bytes::from(body.to_string())))
+        .expect("request");
+    let resp = client.request(req).await.expect("response");
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.version(), hyper::Version::HTTP_2);
+    let mut body = resp.into_body();
+    let mut buf = Vec::new();
+    let mut events: Vec<(String, serde_json::Value)> = Vec::new();
+    let mut put_done = false;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !events
+        .iter()
+        .any(|(_, v)| v["Records"].as_array().is_some_and(|r| !r.is_empty()))
+    {
+        let frame = tokio::time::timeout_at(deadline, body.frame())
+            .await
+            .expect("in time");
+        let frame = frame.expect("stream open").expect("frame");
+        if let Ok(data) = frame.into_data() {
+            buf.extend_from_slice(&data);
+        }
+        while let Some(msg) = weir_aws_api::eventstream::decode(&buf) {
+            let kind = msg.header(":event-type").unwrap_or_default().to_string();
+            events.push((
+                kind,
+                serde_json::from_slice(&msg.payload).expect("JSON payload"),
+            ));
+            buf.drain(..msg.used);
+        }
+        if !put_done && !events.is_empty() {
+            k.put_record()
+                .stream_name("h2")
+                .partition_key("p")
+                .data(aws_smithy_types::Blob::new("pushed"))
+                .send()
+                .await
+                .expect("put");
+            put_done = true;
+        }
+    }
+    assert_eq!(events[0].0, "initial-response");
+    let last = &events[events.len() - 1];
+    assert_eq!(last.0, "SubscribeToShardEvent");
+    assert_eq!(last.1["Records"][0]["Data"], "cHVzaGVk");
+    assert!(last.1["ContinuationSequenceNumber"].is_string());
+}

@@ -1,0 +1,173 @@
+//! SubscribeToShard: records pushed to an enhanced fan-out consumer as event-stream messages.
+//!
+//! The answer is an `initial-response` event, then `SubscribeToShardEvent`s: one as soon as new
+//! records are durable (the shard's durable end is watched, no polling interval), and one at
+//! least every heartbeat even when idle. The stream ends after the subscription lifetime, or after
+//! the event that carries a closed shard's ChildShards.
+
+use bytes::Bytes;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use super::common::{
+    child_shards_value, consumer_stream_key, iterator_start, record_value, CONSUMER_ARN,
+    ITERATOR_TYPES, SEQUENCE_NUMBER, SHARD_ID, STREAM_ID,
+};
+use crate::error::ApiError;
+use crate::eventstream;
+use crate::fanout::Lease;
+use crate::input::{Input, StrRule};
+use crate::value::{self, Protocol, Value};
+use crate::{Ctx, Reply};
+
+pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Reply, ApiError> {
+    let arn = input.string("ConsumerARN", true, CONSUMER_ARN)?;
+    input.string("StreamId", false, STREAM_ID)?;
+    let shard = input.string("ShardId", true, SHARD_ID)?;
+    let position = input.structure("StartingPosition", |p| {
+        let kind = p.string("Type", true, StrRule::one_of(ITERATOR_TYPES))?;
+        let seq = p.string("SequenceNumber", false, SEQUENCE_NUMBER)?;
+        let ts = p.timestamp("Timestamp")?;
+        Ok((kind, seq, ts))
+    })?;
+    let Some(position) = position else {
+        input.finish()?;
+        return Err(ApiError::validation(
+            "1 validation error detected: Value null at 'startingPosition' failed to satisfy constraint: \
+             Member must not be null",
+        ));
+    };
+    input.finish()?;
+    let (arn, shard) = (arn.unwrap_or_default(), shard.unwrap_or_default());
+    let (kind, seq, ts) = position;
+    let key = consumer_stream_key(ctx, &arn)?;
+    let consumer = ctx.log.describe_consumer_arn(&key, &arn)?;
+    if consumer.status != "ACTIVE" {
+        return Err(ApiError::new(
+            "ResourceInUseException",
+            400,
+            format!(
+                "Consumer {arn} is not ACTIVE, instead in state {}.",
+                consumer.status
+            ),
+        ));
+    }
+    let start = iterator_start(kind.as_deref().unwrap_or(""), seq, ts)?;
+    let iterator = ctx.log.shard_iterator(&key, &shard, &start)?;
+    let lease = ctx.fanout.lease(&arn, &shard)?;
+    let (tx, rx) = mpsc::channel(4);
+    let pump = Pump {
+        log: ctx.log.clone(),
+        protocol: ctx.protocol,
+        tx,
+        _lease: lease,
+        deadline: Instant::now() + ctx.fanout.lifetime,
+        heartbeat: ctx.fanout.heartbeat,
+    };
+    tokio::spawn(pump.run(iterator));
+    Ok(Reply::Events(rx))
+}
+
+struct Pump {
+    log: weir_log::Log,
+    protocol: Protocol,
+    tx: mpsc::Sender<Bytes>,
+    _lease: Lease,
+    deadline: Instant,
+    heartbeat: std::time::Duration,
+}
+
+impl Pump {
+    async fn run(self, mut iterator: String) {
+        let ct = self.protocol.content_type();
+        let empty = value::encode(self.protocol, &Value::Map(Vec::new()));
+        if self
+            .tx
+            .send(eventstream::event("initial-response", ct, &empty))
+            .await
+            .is_err()
+        {
+            return;
+        }
+        let mut last_event = Instant::now();
+        let mut first = true;
+        loop {
+            // Subscribe before reading, so a write landing in between still wakes us.
+            let mut watch = match self.log.watch_iterator_shard(&iterator) {
+                Ok(w) => w,
+                Err(e) => return self.fail(e.into()).await,
+            };
+            let log = self.log.clone();
+            let it = iterator.clone();
+            let out = match tokio::task::spawn_blocking(move || log.get_records(&it, None)).await {
+                Ok(Ok(out)) => out,
+                Ok(Err(e)) => return self.fail(e.into()).await,
+                Err(e) => return self.fail(ApiError::internal(e.to_string())).await,
+            };
+            let has_records = !out.records.is_empty();
+            let ended = out.next_iterator.is_none();
+            if has_records || ended || first || last_event.elapsed() >= self.heartbeat {
+                let encrypted = out.encrypted;
+                let event = Value::map([
+                    (
+                        "Records",
+                        Value::List(
+                            out.records
+                                .into_iter()
+                                .map(|r| record_value(r, encrypted))
+                                .collect(),
+                        ),
+                    ),
+                    (
+                        "ContinuationSequenceNumber",
+                        Value::Str(out.continuation_sequence_number),
+                    ),
+                    (
+                        "MillisBehindLatest",
+                        Value::Int(out.millis_behind_latest.into()),
+                    ),
+                    ("ChildShards", child_shards_value(out.child_shards)),
+                ]);
+                let payload = value::encode(self.protocol, &event);
+                if self
+                    .tx
+                    .send(eventstream::event("SubscribeToShardEvent", ct, &payload))
+                    .await
+                    .is_err()
+                {
+                    return;
+                }
+                last_event = Instant::now();
+                first = false;
+            }
+            let Some(next) = out.next_iterator else {
+                return;
+            };
+            iterator = next;
+            if Instant::now() >= self.deadline {
+                return;
+            }
+            if !has_records {
+                let wake = (last_event + self.heartbeat).min(self.deadline);
+                tokio::select! {
+                    changed = watch.changed() => if changed.is_err() { return },
+                    () = tokio::time::sleep_until(wake) => {}
+                    () = self.tx.closed() => return,
+                }
+            }
+        }
+    }
+
+    async fn fail(&self, e: ApiError) {
+        let body = Value::map([("message", Value::Str(e.message))]);
+        let payload = value::encode(self.protocol, &body);
+        let _ = self
+            .tx
+            .send(eventstream::exception(
+                e.code,
+                self.protocol.content_type(),
+                &payload,
+            ))
+            .await;
+    }
+}
