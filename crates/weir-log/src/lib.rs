@@ -12,6 +12,8 @@ pub mod hashing;
 pub mod iterator;
 mod log;
 pub mod meta;
+pub mod on_demand;
+mod rate;
 mod records;
 mod reshard;
 pub mod segment;
@@ -25,6 +27,7 @@ pub use consumers::{consumer_name_of, ConsumerInfo, MAX_CONSUMERS_PER_STREAM};
 pub use error::{LogError, Result};
 pub use log::{Log, LogConfig};
 pub use meta::{Encryption, StreamMode};
+pub use on_demand::OnDemandPolicy;
 pub use records::{MAX_GET_BYTES, MAX_GET_RECORDS};
 pub use reshard::{ShardCountChange, MAX_SCALINGS_PER_DAY, MAX_SHARDS_PER_STREAM};
 pub use streams::{

@@ -32,6 +32,8 @@ pub struct LogConfig {
     pub shard_limit: u32,
     /// On-demand streams allowed per account and region.
     pub on_demand_stream_limit: u32,
+    /// How on-demand streams scale.
+    pub on_demand: crate::on_demand::OnDemandPolicy,
 }
 
 impl Default for LogConfig {
@@ -45,6 +47,7 @@ impl Default for LogConfig {
             update_delay_ms: 100,
             shard_limit: 500,
             on_demand_stream_limit: 50,
+            on_demand: crate::on_demand::OnDemandPolicy::default(),
         }
     }
 }

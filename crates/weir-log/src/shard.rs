@@ -22,6 +22,8 @@ pub struct ShardLog {
     segments: RwLock<Vec<Arc<RwLock<Segment>>>>,
     /// The offset one past the last durable record; readers never see beyond it.
     durable_tx: watch::Sender<u64>,
+    /// Recent write rate (on-demand scaling).
+    pub writes: crate::rate::WriteRate,
 }
 
 /// Where the commit thread writes the next batch of a shard.
@@ -97,6 +99,7 @@ impl ShardLog {
                     .collect(),
             ),
             durable_tx,
+            writes: crate::rate::WriteRate::default(),
         };
         Ok((log, truncations))
     }
@@ -285,6 +288,10 @@ impl ShardLog {
         let mut seg = cursor.segment.write();
         for f in frames {
             seg.note_appended(cursor.start_pos + f.rel_pos, f.len, f.offset, f.arrival_ms);
+        }
+        if let Some(last) = frames.last() {
+            let bytes: u64 = frames.iter().map(|f| f.len).sum();
+            self.writes.add(last.arrival_ms, bytes, frames.len() as u64);
         }
         let next = seg.next_offset;
         drop(seg);

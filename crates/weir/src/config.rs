@@ -42,6 +42,11 @@ pub struct KinesisConfig {
     pub segment_bytes: u64,
     /// How long one SubscribeToShard call streams before Weir ends it (AWS: 5 minutes).
     pub subscription_lifetime_ms: u64,
+    /// How often on-demand streams are checked for hot and cold shards, in milliseconds.
+    pub autoscale_interval_ms: u64,
+    /// The on-demand scaling policy (`[kinesis.on_demand]`: window_ms, split_fraction,
+    /// merge_fraction, quiet_ms, min_shards).
+    pub on_demand: weir_log::OnDemandPolicy,
 }
 
 impl Default for Config {
@@ -68,6 +73,8 @@ impl Default for KinesisConfig {
             update_delay_ms: log.update_delay_ms,
             segment_bytes: log.segment_bytes,
             subscription_lifetime_ms: 300_000,
+            autoscale_interval_ms: 1000,
+            on_demand: log.on_demand,
         }
     }
 }
@@ -114,6 +121,7 @@ impl Config {
             update_delay_ms: self.kinesis.update_delay_ms,
             shard_limit: self.kinesis.shard_limit,
             on_demand_stream_limit: self.kinesis.on_demand_stream_limit,
+            on_demand: self.kinesis.on_demand.clone(),
         }
     }
 }

@@ -16,7 +16,21 @@ pub struct Server {
     pub log: weir_log::Log,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<std::io::Result<()>>>,
-    housekeeping: JoinHandle<()>,
+    background: Vec<JoinHandle<()>>,
+}
+
+/// Runs `work` on a blocking thread every `period_ms` (at least 10 ms) until aborted.
+fn every(period_ms: u64, log: weir_log::Log, work: fn(&weir_log::Log)) -> JoinHandle<()> {
+    let period = Duration::from_millis(period_ms.max(10));
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(period);
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            let log = log.clone();
+            let _ = tokio::task::spawn_blocking(move || work(&log)).await;
+        }
+    })
 }
 
 impl Server {
@@ -50,19 +64,14 @@ impl Server {
         let task = tokio::spawn(weir_aws_api::serve(listener, log.clone(), api, async {
             let _ = stopped.await;
         }));
-        let housekeeping = {
-            let log = log.clone();
-            let every = Duration::from_millis(config.housekeeping_interval_ms.max(10));
-            tokio::spawn(async move {
-                let mut tick = tokio::time::interval(every);
-                tick.tick().await;
-                loop {
-                    tick.tick().await;
-                    let log = log.clone();
-                    let _ = tokio::task::spawn_blocking(move || log.housekeeping()).await;
-                }
-            })
-        };
+        let housekeeping = every(config.housekeeping_interval_ms, log.clone(), |log| {
+            log.housekeeping()
+        });
+        let autoscaling = every(config.kinesis.autoscale_interval_ms, log.clone(), |log| {
+            if let Err(e) = log.autoscale() {
+                tracing::error!(error = %e, "on-demand scaling failed");
+            }
+        });
         tracing::info!(
             addr = %addr,
             data_dir = %config.data_dir.display(),
@@ -75,7 +84,7 @@ impl Server {
             log,
             stop: Some(stop),
             task: Some(task),
-            housekeeping,
+            background: vec![housekeeping, autoscaling],
         })
     }
 
@@ -86,7 +95,9 @@ impl Server {
 
     /// Stops accepting, finishes open requests, and returns.
     pub async fn shutdown(mut self) -> anyhow::Result<()> {
-        self.housekeeping.abort();
+        for task in &self.background {
+            task.abort();
+        }
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }

@@ -564,3 +564,66 @@ async fn update_shard_count_is_rate_limited() {
     clock.advance_ms(24 * 3_600_000);
     log.update_shard_count(&key("r"), 2).expect("a day later");
 }
+
+#[tokio::test]
+async fn on_demand_streams_split_hot_shards_and_merge_cold_ones() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let clock = ManualClock::new(T0);
+    let log = open(dir.path(), &clock);
+    log.create_stream(CreateStream {
+        key: key("od"),
+        shard_count: None,
+        mode: StreamMode::OnDemand,
+        tags: BTreeMap::new(),
+        max_record_kib: None,
+    })
+    .expect("create");
+    clock.advance_ms(20_000);
+    assert!(
+        log.autoscale().expect("tick").is_empty(),
+        "an idle new stream does not scale"
+    );
+    // One hot partition key: 12 MiB within the 10-second window is 1.2 MiB/s on its shard.
+    let hot = entry("hot-key", &[0u8; 1024 * 1024]);
+    for _ in 0..12 {
+        log.put_records(&key("od"), vec![hot.clone()])
+            .await
+            .expect("put");
+    }
+    let actions = log.autoscale().expect("tick");
+    assert_eq!(actions.len(), 1, "{actions:?}");
+    assert!(matches!(
+        actions[0],
+        weir_log::on_demand::ScaleAction::Split { .. }
+    ));
+    clock.advance_ms(1000);
+    assert_eq!(
+        log.describe_stream(&key("od"))
+            .expect("d")
+            .open_shard_count(),
+        5
+    );
+    // Once everything has been quiet long enough, neighbours merge back down to four.
+    clock.advance_ms(3_600_000 + 20_000);
+    let mut merges = 0;
+    for _ in 0..5 {
+        merges += log.autoscale().expect("tick").len();
+        clock.advance_ms(1000);
+    }
+    assert_eq!(merges, 1);
+    assert_eq!(
+        log.describe_stream(&key("od"))
+            .expect("d")
+            .open_shard_count(),
+        4
+    );
+    // Provisioned streams are never scaled.
+    create(&log, &clock, "p", 1);
+    for _ in 0..12 {
+        log.put_records(&key("p"), vec![hot.clone()])
+            .await
+            .expect("put");
+    }
+    clock.advance_ms(10_000);
+    assert!(log.autoscale().expect("tick").is_empty());
+}
