@@ -50,6 +50,9 @@ impl From<LogError> for ApiError {
             LogError::InvalidArgument(_) => ApiError::new("InvalidArgumentException", 400, message),
             LogError::Validation(_) => ApiError::new("ValidationException", 400, message),
             LogError::ExpiredIterator(_) => ApiError::new("ExpiredIteratorException", 400, message),
+            LogError::Throughput(_) => {
+                ApiError::new("ProvisionedThroughputExceededException", 400, message)
+            }
             LogError::Storage(_) | LogError::Internal(_) => {
                 tracing::error!(error = %message, "request failed inside Weir");
                 ApiError::new("InternalFailure", 500, message)

@@ -9,6 +9,7 @@ pub mod eventstream;
 mod fanout;
 pub mod input;
 pub mod kinesis;
+mod rates;
 mod server;
 pub mod value;
 
@@ -21,6 +22,18 @@ pub struct Ctx {
     pub region: String,
     pub protocol: value::Protocol,
     pub fanout: std::sync::Arc<fanout::FanOut>,
+    /// Control-plane rate limits, when AWS limits are enforced.
+    pub rates: Option<std::sync::Arc<rates::RateLimiter>>,
+}
+
+impl Ctx {
+    /// Admits one request against a rate limit (always, when limits are off).
+    pub fn admit(&self, key: &str, per_sec: usize) -> bool {
+        match &self.rates {
+            Some(r) => r.admit(key, per_sec, self.log.now_ms()),
+            None => true,
+        }
+    }
 }
 
 /// What a handler answers: a document, or a stream of event-stream messages.

@@ -29,6 +29,8 @@ pub struct ApiConfig {
     pub max_body_bytes: usize,
     /// How long one SubscribeToShard call streams before the server ends it.
     pub subscription_lifetime: std::time::Duration,
+    /// Enforce AWS's control-plane request rates (LimitExceededException).
+    pub aws_limits: bool,
 }
 
 impl Default for ApiConfig {
@@ -38,6 +40,7 @@ impl Default for ApiConfig {
             // 10 MiB of records as base64 plus JSON framing.
             max_body_bytes: 16 * 1024 * 1024,
             subscription_lifetime: std::time::Duration::from_secs(300),
+            aws_limits: false,
         }
     }
 }
@@ -46,6 +49,7 @@ struct Shared {
     log: weir_log::Log,
     config: ApiConfig,
     fanout: Arc<FanOut>,
+    rates: Option<Arc<crate::rates::RateLimiter>>,
 }
 
 /// Serves AWS APIs on `listener` until `shutdown` resolves, then drains open connections.
@@ -59,10 +63,14 @@ pub async fn serve(
         config.subscription_lifetime,
         std::time::Duration::from_secs(5),
     ));
+    let rates = config
+        .aws_limits
+        .then(|| Arc::new(crate::rates::RateLimiter::default()));
     let shared = Arc::new(Shared {
         log,
         config,
         fanout,
+        rates,
     });
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let builder = auto::Builder::new(TokioExecutor::new());
@@ -192,6 +200,7 @@ async fn handle(
         region,
         protocol,
         fanout: shared.fanout.clone(),
+        rates: shared.rates.clone(),
     };
     match service {
         kinesis::TARGET_PREFIX => kinesis::dispatch(&ctx, action, input).await,

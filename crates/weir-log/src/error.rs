@@ -23,6 +23,9 @@ pub enum LogError {
     /// A field failed a declared constraint (length, range, pattern).
     #[error("{0}")]
     Validation(String),
+    /// A per-shard throughput limit was exceeded (only with AWS limits on).
+    #[error("{0}")]
+    Throughput(String),
     /// A shard iterator is older than its lifetime.
     #[error("{0}")]
     ExpiredIterator(String),

@@ -20,6 +20,7 @@ pub mod segment;
 pub mod seqno;
 pub mod shard;
 mod streams;
+pub mod throttle;
 pub mod types;
 
 pub use clock::{Clock, ManualClock, SystemClock};

@@ -34,6 +34,8 @@ pub struct LogConfig {
     pub on_demand_stream_limit: u32,
     /// How on-demand streams scale.
     pub on_demand: crate::on_demand::OnDemandPolicy,
+    /// Enforce AWS's per-shard throughput limits (off by default for local speed).
+    pub aws_limits: bool,
 }
 
 impl Default for LogConfig {
@@ -48,6 +50,7 @@ impl Default for LogConfig {
             shard_limit: 500,
             on_demand_stream_limit: 50,
             on_demand: crate::on_demand::OnDemandPolicy::default(),
+            aws_limits: false,
         }
     }
 }

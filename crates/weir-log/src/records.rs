@@ -20,15 +20,18 @@ pub const MAX_GET_RECORDS: usize = 10_000;
 pub const MAX_GET_BYTES: usize = 10 * 1024 * 1024;
 
 impl Log {
-    /// PutRecord / PutRecords: appends every entry durably, in order per shard, and returns
-    /// where each landed. `field` names the request field for validation messages
-    /// (`data` for PutRecord, `records.N.member.data` for PutRecords).
+    /// PutRecord / PutRecords: appends every admitted entry durably, in order per shard, and
+    /// returns per entry where it landed, or `LogError::Throughput` for an entry refused by the
+    /// shard's limit (only when AWS limits are enforced).
     pub async fn put_records(
         &self,
         key: &StreamKey,
         entries: Vec<PutEntry>,
-    ) -> Result<Vec<PutOutcome>> {
-        let (reply, indexes) = {
+    ) -> Result<Vec<Result<PutOutcome>>> {
+        let now = self.now_ms();
+        let enforce = self.inner.config.aws_limits;
+        let account = self.inner.config.account_id.clone();
+        let (reply, slots) = {
             let state = self.inner.state.read();
             let s = self.lookup(&state, key)?;
             match self.status_of(&s.meta) {
@@ -66,7 +69,8 @@ impl Log {
                 .collect();
             open.sort_unstable();
             let mut items = Vec::with_capacity(entries.len());
-            let mut indexes = Vec::with_capacity(entries.len());
+            // Per entry: the shard it went to, or the error that refused it.
+            let mut slots: Vec<Result<u32>> = Vec::with_capacity(entries.len());
             for e in entries {
                 let h = e
                     .explicit_hash_key
@@ -86,27 +90,63 @@ impl Log {
                     .shards
                     .get(index as usize)
                     .ok_or_else(|| LogError::Internal(format!("shard {index} has no log")))?;
+                if enforce
+                    && !shard
+                        .throttle
+                        .try_write(now, e.data.len() + e.partition_key.len())
+                {
+                    slots.push(Err(LogError::Throughput(format!(
+                        "Rate exceeded for shard {} in stream {} under account {account}.",
+                        shard_id(index),
+                        key.name
+                    ))));
+                    continue;
+                }
                 items.push(AppendItem {
                     shard: Arc::clone(shard),
                     partition_key: e.partition_key,
                     data: e.data,
                 });
-                indexes.push(index);
+                slots.push(Ok(index));
             }
             // Queued while the state is locked, so a reshard's fence comes after these records.
-            (self.inner.committer.submit(items)?, indexes)
+            let reply = match items.is_empty() {
+                true => None,
+                false => Some(self.inner.committer.submit(items)?),
+            };
+            (reply, slots)
         };
-        let appended = reply
-            .await
-            .map_err(|_| LogError::Internal("commit thread stopped".into()))??;
-        Ok(appended
+        let mut appended = match reply {
+            Some(r) => r
+                .await
+                .map_err(|_| LogError::Internal("commit thread stopped".into()))??
+                .into_iter(),
+            None => Vec::new().into_iter(),
+        };
+        slots
             .into_iter()
-            .zip(indexes)
-            .map(|(a, index)| PutOutcome {
-                shard_id: shard_id(index),
-                sequence_number: seqno::of_record(index, a.offset),
+            .map(|slot| match slot {
+                Ok(index) => {
+                    let a = appended
+                        .next()
+                        .ok_or_else(|| LogError::Internal("fewer appends than records".into()))?;
+                    Ok(Ok(PutOutcome {
+                        shard_id: shard_id(index),
+                        sequence_number: seqno::of_record(index, a.offset),
+                    }))
+                }
+                Err(e) => Ok(Err(e)),
             })
-            .collect())
+            .collect()
+    }
+
+    /// Like `put_records`, failing as a whole when any entry was refused (PutRecord; tests).
+    pub async fn put_all(
+        &self,
+        key: &StreamKey,
+        entries: Vec<PutEntry>,
+    ) -> Result<Vec<PutOutcome>> {
+        self.put_records(key, entries).await?.into_iter().collect()
     }
 
     /// GetShardIterator.
@@ -233,6 +273,13 @@ impl Log {
             let encrypted = s.meta.encryption.is_some();
             (log, s.meta.retention_hours, closed, encrypted, children)
         };
+        if self.inner.config.aws_limits && !log.throttle.try_read(now) {
+            return Err(LogError::Throughput(format!(
+                "Rate exceeded for shard {} in stream under account {}.",
+                shard_id(token.shard_index),
+                self.inner.config.account_id
+            )));
+        }
         let limits = ReadLimits {
             max_records: limit.unwrap_or(MAX_GET_RECORDS).clamp(1, MAX_GET_RECORDS),
             max_bytes: MAX_GET_BYTES,
@@ -241,6 +288,10 @@ impl Log {
                 .max(retention_cutoff(now, retention_hours)),
         };
         let out = log.read(token.offset, limits)?;
+        if self.inner.config.aws_limits {
+            log.throttle
+                .charge_read(now, out.records.iter().map(|r| r.data.len()).sum());
+        }
         let tip = log.next_offset();
         let millis_behind_latest = match out.records.last() {
             Some(last) if out.next_offset < tip => (now - last.arrival_ms).max(0),

@@ -24,6 +24,8 @@ pub struct ShardLog {
     durable_tx: watch::Sender<u64>,
     /// Recent write rate (on-demand scaling).
     pub writes: crate::rate::WriteRate,
+    /// AWS's per-shard limits (consulted only when enforced).
+    pub throttle: crate::throttle::ShardThrottle,
 }
 
 /// Where the commit thread writes the next batch of a shard.
@@ -100,6 +102,7 @@ impl ShardLog {
             ),
             durable_tx,
             writes: crate::rate::WriteRate::default(),
+            throttle: crate::throttle::ShardThrottle::default(),
         };
         Ok((log, truncations))
     }

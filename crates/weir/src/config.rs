@@ -18,10 +18,23 @@ pub struct Config {
     pub account_id: String,
     /// Region assumed when a request is not signed (`WEIR_DEFAULT_REGION`).
     pub default_region: String,
+    /// `"aws"` enforces AWS's throughput and API rate limits; `"none"` (default) is local speed.
+    pub limits: Limits,
     /// How often retention and deleted-stream clean-up run, in milliseconds.
     pub housekeeping_interval_ms: u64,
     /// Kinesis Data Streams settings (`WEIR_KINESIS__<FIELD>`).
     pub kinesis: KinesisConfig,
+}
+
+/// Which service limits Weir enforces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Limits {
+    /// None beyond what keeps data safe (request and record sizes, shard quota).
+    #[default]
+    None,
+    /// AWS's per-shard throughput limits and control-plane request rates.
+    Aws,
 }
 
 /// Kinesis Data Streams settings.
@@ -56,6 +69,7 @@ impl Default for Config {
             listen: "127.0.0.1:4566".into(),
             account_id: "000000000000".into(),
             default_region: "us-east-1".into(),
+            limits: Limits::None,
             housekeeping_interval_ms: 30_000,
             kinesis: KinesisConfig::default(),
         }
@@ -122,6 +136,7 @@ impl Config {
             shard_limit: self.kinesis.shard_limit,
             on_demand_stream_limit: self.kinesis.on_demand_stream_limit,
             on_demand: self.kinesis.on_demand.clone(),
+            aws_limits: self.limits == Limits::Aws,
         }
     }
 }

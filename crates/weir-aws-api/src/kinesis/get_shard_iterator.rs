@@ -19,8 +19,21 @@ pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
         ));
     };
     let start = iterator_start(&kind, seq, ts)?;
-    let iterator = ctx
-        .log
-        .shard_iterator(&stream.resolve(ctx)?, &shard, &start)?;
+    let key = stream.resolve(ctx)?;
+    // AWS: five GetShardIterator calls per second per open shard.
+    if !ctx.admit(
+        &format!("GetShardIterator/{}/{}/{shard}", key.region, key.name),
+        5,
+    ) {
+        return Err(ApiError::new(
+            "ProvisionedThroughputExceededException",
+            400,
+            format!(
+                "Rate exceeded for GetShardIterator on shard {shard} in stream {}.",
+                key.name
+            ),
+        ));
+    }
+    let iterator = ctx.log.shard_iterator(&key, &shard, &start)?;
     Ok(Value::map([("ShardIterator", Value::Str(iterator))]))
 }

@@ -44,6 +44,20 @@ pub const TARGET_PREFIX: &str = "Kinesis_20131202";
 
 /// Runs one action.
 pub async fn dispatch(ctx: &Ctx, action: &str, input: Input) -> Result<Reply, ApiError> {
+    if let Some((_, tps)) = crate::rates::KINESIS_ACCOUNT_TPS
+        .iter()
+        .find(|(a, _)| *a == action)
+    {
+        if !ctx.admit(&format!("{action}/{}", ctx.region), *tps) {
+            return Err(ApiError::new(
+                "LimitExceededException",
+                400,
+                format!(
+                    "Rate exceeded for {action}: at most {tps} requests per second per account."
+                ),
+            ));
+        }
+    }
     if action == "SubscribeToShard" {
         return subscribe_to_shard::handle(ctx, input).await;
     }

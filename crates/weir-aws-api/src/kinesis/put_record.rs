@@ -35,7 +35,7 @@ pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
         .describe_stream(&key)
         .map(|i| i.encryption.is_some())
         .unwrap_or(false);
-    let mut out = ctx.log.put_records(&key, vec![entry]).await?;
+    let mut out = ctx.log.put_all(&key, vec![entry]).await?;
     let Some(o) = out.pop() else {
         return Err(ApiError::internal(
             "the log returned no result for the record",

@@ -52,21 +52,26 @@ pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
         .map(|i| i.encryption.is_some())
         .unwrap_or(false);
     let out = ctx.log.put_records(&key, entries).await?;
+    let failed = out.iter().filter(|r| r.is_err()).count();
+    let records = out
+        .into_iter()
+        .map(|r| match r {
+            Ok(o) => Value::map([
+                ("SequenceNumber", Value::Str(o.sequence_number)),
+                ("ShardId", Value::Str(o.shard_id)),
+            ]),
+            Err(e) => {
+                let e = ApiError::from(e);
+                Value::map([
+                    ("ErrorCode", Value::str(e.code)),
+                    ("ErrorMessage", Value::Str(e.message)),
+                ])
+            }
+        })
+        .collect();
     Ok(Value::map([
-        ("FailedRecordCount", Value::Int(0)),
-        (
-            "Records",
-            Value::List(
-                out.into_iter()
-                    .map(|o| {
-                        Value::map([
-                            ("SequenceNumber", Value::Str(o.sequence_number)),
-                            ("ShardId", Value::Str(o.shard_id)),
-                        ])
-                    })
-                    .collect(),
-            ),
-        ),
+        ("FailedRecordCount", Value::Int(failed as i128)),
+        ("Records", Value::List(records)),
         (
             "EncryptionType",
             if encrypted {

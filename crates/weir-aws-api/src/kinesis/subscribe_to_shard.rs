@@ -52,6 +52,14 @@ pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Reply, ApiError> {
             ),
         ));
     }
+    // AWS: one SubscribeToShard call per second per consumer and shard.
+    if !ctx.admit(&format!("SubscribeToShard/{arn}/{shard}"), 1) {
+        return Err(ApiError::new(
+            "LimitExceededException",
+            400,
+            format!("Rate exceeded for SubscribeToShard by consumer {arn} on shard {shard}."),
+        ));
+    }
     let start = iterator_start(kind.as_deref().unwrap_or(""), seq, ts)?;
     let iterator = ctx.log.shard_iterator(&key, &shard, &start)?;
     let lease = ctx.fanout.lease(&arn, &shard)?;

@@ -88,7 +88,7 @@ async fn status_moves_from_creating_to_active() {
         StreamStatus::Creating
     );
     let err = log
-        .put_records(&key("s"), vec![entry("a", b"x")])
+        .put_all(&key("s"), vec![entry("a", b"x")])
         .await
         .expect_err("creating");
     assert!(matches!(err, LogError::NotFound(_)));
@@ -97,7 +97,7 @@ async fn status_moves_from_creating_to_active() {
         log.describe_stream(&key("s")).expect("d").status,
         StreamStatus::Active
     );
-    log.put_records(&key("s"), vec![entry("a", b"x")])
+    log.put_all(&key("s"), vec![entry("a", b"x")])
         .await
         .expect("put");
 }
@@ -119,10 +119,7 @@ async fn records_survive_reopen_across_segments() {
                     )
                 })
                 .collect();
-            let out = log
-                .put_records(&key("s"), entries.clone())
-                .await
-                .expect("put");
+            let out = log.put_all(&key("s"), entries.clone()).await.expect("put");
             for (e, o) in entries.iter().zip(out) {
                 expected.push((o.shard_id, o.sequence_number, e.data.to_vec()));
             }
@@ -157,7 +154,7 @@ async fn iterator_types_position_correctly() {
     for i in 0..10 {
         clock.advance_ms(10);
         let o = log
-            .put_records(&key("s"), vec![entry("k", &[i])])
+            .put_all(&key("s"), vec![entry("k", &[i])])
             .await
             .expect("put");
         seqs.push(o[0].sequence_number.clone());
@@ -199,7 +196,7 @@ async fn iterator_types_position_correctly() {
     // A sequence number of another shard is refused.
     create(&log, &clock, "t", 2);
     let o = log
-        .put_records(
+        .put_all(
             &key("t"),
             vec![PutEntry {
                 explicit_hash_key: Some(u128::MAX),
@@ -226,13 +223,13 @@ async fn retention_hides_then_deletes_old_segments() {
     let log = open(dir.path(), &clock);
     create(&log, &clock, "s", 1);
     for _ in 0..50 {
-        log.put_records(&key("s"), vec![entry("k", &[7u8; 4000])])
+        log.put_all(&key("s"), vec![entry("k", &[7u8; 4000])])
             .await
             .expect("put");
     }
     clock.advance_ms(23 * 3_600_000);
     for _ in 0..5 {
-        log.put_records(&key("s"), vec![entry("k", &[8u8; 4000])])
+        log.put_all(&key("s"), vec![entry("k", &[8u8; 4000])])
             .await
             .expect("put");
     }
@@ -248,7 +245,7 @@ async fn retention_hides_then_deletes_old_segments() {
     drop(log);
     let log = open(dir.path(), &clock);
     let o = log
-        .put_records(&key("s"), vec![entry("k", b"n")])
+        .put_all(&key("s"), vec![entry("k", b"n")])
         .await
         .expect("put");
     assert_eq!(weir_log::seqno::parse(&o[0].sequence_number), Some((0, 56)));
@@ -353,7 +350,7 @@ async fn checkpoints_survive_more_writes_and_reopen() {
         let log = open(dir.path(), &clock);
         create(&log, &clock, "s", 1);
         for i in 0..300u32 {
-            log.put_records(&key("s"), vec![entry("k", &i.to_be_bytes())])
+            log.put_all(&key("s"), vec![entry("k", &i.to_be_bytes())])
                 .await
                 .expect("put");
             if i % 50 == 0 {
@@ -375,7 +372,7 @@ async fn a_deleted_name_is_free_once_deleting_ends() {
     let clock = ManualClock::new(T0);
     let log = open(dir.path(), &clock);
     create(&log, &clock, "s", 1);
-    log.put_records(&key("s"), vec![entry("k", b"old")])
+    log.put_all(&key("s"), vec![entry("k", b"old")])
         .await
         .expect("put");
     log.delete_stream(&key("s"), false).expect("delete");
@@ -463,7 +460,7 @@ async fn split_merge_and_rescale_keep_order_per_key() {
                 .or_default()
                 .push(e.data.to_vec());
         }
-        async move { log.put_records(&key("r"), batch).await.expect("put") }
+        async move { log.put_all(&key("r"), batch).await.expect("put") }
     };
     put_some(log.clone()).await;
     let half = 1u128 << 127;
@@ -586,7 +583,7 @@ async fn on_demand_streams_split_hot_shards_and_merge_cold_ones() {
     // One hot partition key: 12 MiB within the 10-second window is 1.2 MiB/s on its shard.
     let hot = entry("hot-key", &[0u8; 1024 * 1024]);
     for _ in 0..12 {
-        log.put_records(&key("od"), vec![hot.clone()])
+        log.put_all(&key("od"), vec![hot.clone()])
             .await
             .expect("put");
     }
@@ -620,7 +617,7 @@ async fn on_demand_streams_split_hot_shards_and_merge_cold_ones() {
     // Provisioned streams are never scaled.
     create(&log, &clock, "p", 1);
     for _ in 0..12 {
-        log.put_records(&key("p"), vec![hot.clone()])
+        log.put_all(&key("p"), vec![hot.clone()])
             .await
             .expect("put");
     }

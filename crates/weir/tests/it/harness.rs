@@ -47,6 +47,15 @@ impl TestServer {
     pub async fn start_with_clock(clock: std::sync::Arc<weir_log::ManualClock>) -> TestServer {
         let dir = tempfile::tempdir().expect("tempdir");
         let config = test_config(dir.path());
+        Self::start_full(dir, config, clock).await
+    }
+
+    /// A server with this config and a clock the test moves.
+    pub async fn start_full(
+        dir: tempfile::TempDir,
+        config: Config,
+        clock: std::sync::Arc<weir_log::ManualClock>,
+    ) -> TestServer {
         let server = Server::start_with_clock(&config, clock)
             .await
             .expect("server starts");

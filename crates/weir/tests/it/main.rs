@@ -6,6 +6,7 @@ mod harness;
 mod kinesis_control;
 mod kinesis_errors;
 mod kinesis_fanout;
+mod kinesis_limits;
 mod kinesis_records;
 mod kinesis_reshard;
 mod restart;
