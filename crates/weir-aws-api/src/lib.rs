@@ -3,6 +3,7 @@
 //!
 //! Only this crate knows wire formats; engines are called with Rust types.
 
+pub mod auth;
 mod body;
 pub mod error;
 pub mod eventstream;

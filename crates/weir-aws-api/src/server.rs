@@ -31,6 +31,8 @@ pub struct ApiConfig {
     pub subscription_lifetime: std::time::Duration,
     /// Enforce AWS's control-plane request rates (LimitExceededException).
     pub aws_limits: bool,
+    /// With keys, every request's SigV4 signature is verified; without, any credentials pass.
+    pub keys: Option<crate::auth::Keys>,
 }
 
 impl Default for ApiConfig {
@@ -41,6 +43,7 @@ impl Default for ApiConfig {
             max_body_bytes: 16 * 1024 * 1024,
             subscription_lifetime: std::time::Duration::from_secs(300),
             aws_limits: false,
+            keys: None,
         }
     }
 }
@@ -139,9 +142,10 @@ async fn route(shared: &Shared, req: Request<Incoming>) -> Response<Body> {
             &ApiError::unknown_operation("AWS JSON requests must use POST."),
         );
     }
-    let region = region_of(&req).unwrap_or_else(|| shared.config.default_region.clone());
+    let mut region = region_of(&req).unwrap_or_else(|| shared.config.default_region.clone());
+    let (parts, body) = req.into_parts();
     let limit = shared.config.max_body_bytes;
-    let body = match Limited::new(req.into_body(), limit).collect().await {
+    let body = match Limited::new(body, limit).collect().await {
         Ok(b) => b.to_bytes(),
         Err(e) => {
             if e.downcast_ref::<http_body_util::LengthLimitError>()
@@ -160,6 +164,12 @@ async fn route(shared: &Shared, req: Request<Incoming>) -> Response<Body> {
             );
         }
     };
+    if let Some(keys) = &shared.config.keys {
+        match crate::auth::verify(keys, &parts, &body, shared.log.now_ms()) {
+            Ok(v) => region = v.region,
+            Err(e) => return error_response(protocol, &e),
+        }
+    }
     let result = handle(shared, protocol, &target, region, &body).await;
     match result {
         Ok(Reply::Doc(v)) => respond(protocol, StatusCode::OK, value::encode(protocol, &v)),

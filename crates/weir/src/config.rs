@@ -24,6 +24,54 @@ pub struct Config {
     pub housekeeping_interval_ms: u64,
     /// Kinesis Data Streams settings (`WEIR_KINESIS__<FIELD>`).
     pub kinesis: KinesisConfig,
+    /// Request authentication (off unless keys are given).
+    pub auth: AuthConfig,
+    /// TLS on the API port (off unless a certificate and key are given).
+    pub tls: TlsConfig,
+}
+
+/// Request authentication: with any key configured, every request's SigV4 signature is
+/// verified against it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthConfig {
+    /// `[[auth.keys]]` entries.
+    pub keys: Vec<AccessKey>,
+    /// One more key from the environment (`WEIR_AUTH__ACCESS_KEY_ID`)…
+    pub access_key_id: Option<String>,
+    /// …and its secret (`WEIR_AUTH__SECRET_ACCESS_KEY`).
+    pub secret_access_key: Option<String>,
+}
+
+/// An access key pair.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccessKey {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+}
+
+impl AuthConfig {
+    /// The configured keys, or `None` when authentication is off.
+    pub fn keys(&self) -> Option<weir_aws_api::auth::Keys> {
+        let mut map: std::collections::HashMap<String, String> = self
+            .keys
+            .iter()
+            .map(|k| (k.access_key_id.clone(), k.secret_access_key.clone()))
+            .collect();
+        if let (Some(id), Some(secret)) = (&self.access_key_id, &self.secret_access_key) {
+            map.insert(id.clone(), secret.clone());
+        }
+        (!map.is_empty()).then_some(weir_aws_api::auth::Keys(map))
+    }
+}
+
+/// TLS on the API port: PEM files of the certificate chain and the private key.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TlsConfig {
+    pub cert: Option<PathBuf>,
+    pub key: Option<PathBuf>,
 }
 
 /// Which service limits Weir enforces.
@@ -72,6 +120,8 @@ impl Default for Config {
             limits: Limits::None,
             housekeeping_interval_ms: 30_000,
             kinesis: KinesisConfig::default(),
+            auth: AuthConfig::default(),
+            tls: TlsConfig::default(),
         }
     }
 }

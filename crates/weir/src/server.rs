@@ -59,6 +59,7 @@ impl Server {
             default_region: config.default_region.clone(),
             subscription_lifetime: Duration::from_millis(config.kinesis.subscription_lifetime_ms),
             aws_limits: config.limits == crate::config::Limits::Aws,
+            keys: config.auth.keys(),
             ..weir_aws_api::ApiConfig::default()
         };
         let (stop, stopped) = oneshot::channel::<()>();

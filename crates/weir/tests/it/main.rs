@@ -1,6 +1,7 @@
 //! Weir's integration tests: a real server on a loopback port, driven by real clients.
 #![allow(clippy::expect_used, clippy::unwrap_used)] // tests may panic on failure
 
+mod auth;
 mod crash;
 mod harness;
 mod kinesis_control;
