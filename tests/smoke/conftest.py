@@ -8,14 +8,15 @@ import threading
 
 import pytest
 
-ADDR = re.compile(r"listening on http://(\S+)")
+ADDR = re.compile(r"listening on (https?://\S+)")
 
 
-@pytest.fixture(scope="session")
-def endpoint():
+def start_weir(extra_env=None):
+    """Starts `weir serve` on a free port; returns (process, endpoint URL)."""
     binary = os.environ.get("WEIR_BIN", "target/debug/weir")
     data = tempfile.mkdtemp(prefix="weir-smoke-")
     env = dict(os.environ, NO_COLOR="1", WEIR_KINESIS__CREATE_DELAY_MS="0", WEIR_KINESIS__DELETE_DELAY_MS="0")
+    env.update(extra_env or {})
     proc = subprocess.Popen(
         [binary, "serve", "--listen", "127.0.0.1:0", "--data-dir", data],
         stderr=subprocess.PIPE,
@@ -36,7 +37,13 @@ def endpoint():
 
     threading.Thread(target=drain, daemon=True).start()
     assert ready.wait(30) and "addr" in found, "weir did not start"
-    yield "http://" + found["addr"]
+    return proc, found["addr"]
+
+
+@pytest.fixture(scope="session")
+def endpoint():
+    proc, url = start_weir()
+    yield url
     proc.terminate()
     assert proc.wait(30) == 0, "weir did not shut down cleanly"
 

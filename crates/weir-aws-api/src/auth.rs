@@ -99,10 +99,12 @@ pub fn verify(keys: &Keys, parts: &Parts, body: &[u8], now_ms: i64) -> Result<Ve
                 signed.amz_date
             )))
         }
-        None if (now_ms - signed_at).abs() > MAX_SKEW_MS => return Err(invalid(format!(
+        None if (now_ms - signed_at).abs() > MAX_SKEW_MS => {
+            return Err(invalid(format!(
             "Signature expired: {} is now earlier or later than 15 minutes from the current time.",
             signed.amz_date
-        ))),
+        )))
+        }
         _ => {}
     }
     let scope = format!("{date}/{region}/{service}/aws4_request");

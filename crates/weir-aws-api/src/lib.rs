@@ -15,7 +15,7 @@ mod server;
 pub mod value;
 
 pub use error::ApiError;
-pub use server::{serve, ApiConfig};
+pub use server::{serve, tls_config, ApiConfig};
 
 /// What a handler may use: the engines, the caller's region and protocol, shared front-door state.
 pub struct Ctx {

@@ -33,6 +33,34 @@ pub struct ApiConfig {
     pub aws_limits: bool,
     /// With keys, every request's SigV4 signature is verified; without, any credentials pass.
     pub keys: Option<crate::auth::Keys>,
+    /// With a TLS configuration, the port speaks HTTPS (HTTP/1.1 and h2 by ALPN) instead.
+    pub tls: Option<std::sync::Arc<tokio_rustls::rustls::ServerConfig>>,
+}
+
+/// A TLS server configuration from PEM files of a certificate chain and its private key.
+pub fn tls_config(
+    cert: &std::path::Path,
+    key: &std::path::Path,
+) -> std::io::Result<Arc<tokio_rustls::rustls::ServerConfig>> {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+    let bad = |what: &str, e: &dyn std::fmt::Display| {
+        std::io::Error::new(std::io::ErrorKind::InvalidData, format!("{what}: {e}"))
+    };
+    let certs = CertificateDer::pem_file_iter(cert)
+        .map_err(|e| bad(&cert.display().to_string(), &e))?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| bad(&cert.display().to_string(), &e))?;
+    let key = PrivateKeyDer::from_pem_file(key).map_err(|e| bad(&key.display().to_string(), &e))?;
+    let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
+    let mut config = tokio_rustls::rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| bad("TLS versions", &e))?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| bad("TLS certificate", &e))?;
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(Arc::new(config))
 }
 
 impl Default for ApiConfig {
@@ -44,6 +72,7 @@ impl Default for ApiConfig {
             subscription_lifetime: std::time::Duration::from_secs(300),
             aws_limits: false,
             keys: None,
+            tls: None,
         }
     }
 }
@@ -75,6 +104,11 @@ pub async fn serve(
         fanout,
         rates,
     });
+    let tls = shared
+        .config
+        .tls
+        .clone()
+        .map(tokio_rustls::TlsAcceptor::from);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let builder = auto::Builder::new(TokioExecutor::new());
     tokio::pin!(shutdown);
@@ -94,13 +128,34 @@ pub async fn serve(
                     let shared = shared.clone();
                     async move { Ok::<_, Infallible>(route(&shared, req).await) }
                 });
-                let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
-                let conn = graceful.watch(conn.into_owned());
-                tokio::spawn(async move {
-                    if let Err(e) = conn.await {
-                        tracing::debug!(error = %e, "connection closed with an error");
+                let builder = builder.clone();
+                let watcher = graceful.watcher();
+                match tls.clone() {
+                    None => {
+                        let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+                        let conn = watcher.watch(conn.into_owned());
+                        tokio::spawn(async move {
+                            if let Err(e) = conn.await {
+                                tracing::debug!(error = %e, "connection closed with an error");
+                            }
+                        });
                     }
-                });
+                    Some(acceptor) => {
+                        tokio::spawn(async move {
+                            let stream = match acceptor.accept(stream).await {
+                                Ok(s) => s,
+                                Err(e) => {
+                                    tracing::debug!(error = %e, "TLS handshake failed");
+                                    return;
+                                }
+                            };
+                            let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+                            if let Err(e) = watcher.watch(conn.into_owned()).await {
+                                tracing::debug!(error = %e, "connection closed with an error");
+                            }
+                        });
+                    }
+                }
             }
             () = &mut shutdown => break,
         }

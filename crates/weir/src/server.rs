@@ -60,8 +60,16 @@ impl Server {
             subscription_lifetime: Duration::from_millis(config.kinesis.subscription_lifetime_ms),
             aws_limits: config.limits == crate::config::Limits::Aws,
             keys: config.auth.keys(),
+            tls: match (&config.tls.cert, &config.tls.key) {
+                (Some(cert), Some(key)) => {
+                    Some(weir_aws_api::tls_config(cert, key).context("loading TLS certificate")?)
+                }
+                (None, None) => None,
+                _ => anyhow::bail!("TLS needs both tls.cert and tls.key"),
+            },
             ..weir_aws_api::ApiConfig::default()
         };
+        let scheme = if api.tls.is_some() { "https" } else { "http" };
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(weir_aws_api::serve(listener, log.clone(), api, async {
             let _ = stopped.await;
@@ -78,7 +86,7 @@ impl Server {
             addr = %addr,
             data_dir = %config.data_dir.display(),
             ready_ms = started.elapsed().as_millis() as u64,
-            "weir listening on http://{addr} (Kinesis), data in {}",
+            "weir listening on {scheme}://{addr} (Kinesis), data in {}",
             config.data_dir.display()
         );
         Ok(Server {
