@@ -55,9 +55,40 @@ impl JsonClient {
         serde_json::from_slice(&bytes).map_err(|e| anyhow!("bad JSON from {action}: {e}"))
     }
 
-    /// Calls `action` and returns the raw body of a successful answer.
-    pub async fn call_raw(&self, action: &str, body: Vec<u8>) -> anyhow::Result<Bytes> {
-        let req = hyper::Request::post(self.endpoint.clone())
+    /// Calls `action` and returns the response with its body unread (event streams).
+    pub async fn call_streaming(
+        &self,
+        action: &str,
+        body: Vec<u8>,
+    ) -> anyhow::Result<hyper::Response<hyper::body::Incoming>> {
+        let resp = self
+            .http
+            .request(self.request(action, body)?)
+            .await
+            .context("sending request")?;
+        if resp.status() != 200 {
+            let status = resp.status().as_u16();
+            let bytes = resp
+                .into_body()
+                .collect()
+                .await
+                .context("reading response")?
+                .to_bytes();
+            let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+            let code = v["__type"].as_str().unwrap_or("Unknown").to_string();
+            let message = v["message"].as_str().unwrap_or("").to_string();
+            return Err(AwsError {
+                status,
+                code,
+                message,
+            }
+            .into());
+        }
+        Ok(resp)
+    }
+
+    fn request(&self, action: &str, body: Vec<u8>) -> anyhow::Result<hyper::Request<Full<Bytes>>> {
+        Ok(hyper::Request::post(self.endpoint.clone())
             .header("content-type", "application/x-amz-json-1.1")
             .header("x-amz-target", format!("{}.{action}", self.target_prefix))
             .header("x-amz-date", "20250101T000000Z")
@@ -66,7 +97,12 @@ impl JsonClient {
                 "AWS4-HMAC-SHA256 Credential=AKIDBENCH/20250101/us-east-1/kinesis/aws4_request, \
                  SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature=0000",
             )
-            .body(Full::new(Bytes::from(body)))?;
+            .body(Full::new(Bytes::from(body)))?)
+    }
+
+    /// Calls `action` and returns the raw body of a successful answer.
+    pub async fn call_raw(&self, action: &str, body: Vec<u8>) -> anyhow::Result<Bytes> {
+        let req = self.request(action, body)?;
         let resp = self.http.request(req).await.context("sending request")?;
         let status = resp.status().as_u16();
         let bytes = resp

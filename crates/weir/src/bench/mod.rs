@@ -2,6 +2,8 @@
 
 mod client;
 mod kinesis;
+mod latency;
+mod reshard;
 
 use clap::Subcommand;
 
@@ -12,11 +14,17 @@ pub use kinesis::KinesisBench;
 pub enum BenchTarget {
     /// Kinesis Data Streams: PutRecords ingest, concurrent GetRecords, replay, latency.
     Kinesis(KinesisBench),
+    /// Put-to-consumer latency with enhanced fan-out or GetRecords polling.
+    Latency(latency::LatencyBench),
+    /// Write stalls while a stream holding data is resharded.
+    Reshard(reshard::ReshardBench),
 }
 
 pub async fn run(target: BenchTarget) -> anyhow::Result<()> {
     match target {
         BenchTarget::Kinesis(b) => kinesis::run(b).await,
+        BenchTarget::Latency(b) => latency::run(b).await,
+        BenchTarget::Reshard(b) => reshard::run(b).await,
     }
 }
 
