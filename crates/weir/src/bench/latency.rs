@@ -35,7 +35,7 @@ pub struct LatencyBench {
     #[arg(long, default_value_t = 5)]
     pub interval_ms: u64,
     /// Polling: pause after an empty GetRecords, in milliseconds.
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 1)]
     pub poll_idle_ms: u64,
 }
 
