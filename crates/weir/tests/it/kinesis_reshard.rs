@@ -310,4 +310,36 @@ async fn reshard_errors_and_stream_mode() {
             .stream_mode(),
         &StreamMode::OnDemand
     );
+    // And back; asking for the mode it already has is refused.
+    let to = |mode: StreamMode| {
+        k.update_stream_mode()
+            .stream_arn(arn)
+            .stream_mode_details(
+                StreamModeDetails::builder()
+                    .stream_mode(mode)
+                    .build()
+                    .expect("m"),
+            )
+            .send()
+    };
+    let err = to(StreamMode::OnDemand)
+        .await
+        .expect_err("already on-demand");
+    assert_eq!(code(&err), "InvalidArgumentException");
+    to(StreamMode::Provisioned).await.expect("to provisioned");
+    wait_status(&k, "e", "ACTIVE").await;
+    let s = k
+        .describe_stream_summary()
+        .stream_name("e")
+        .send()
+        .await
+        .expect("d");
+    let mode = s
+        .stream_description_summary()
+        .expect("s")
+        .stream_mode_details()
+        .expect("m")
+        .stream_mode()
+        .clone();
+    assert_eq!(mode, StreamMode::Provisioned);
 }
