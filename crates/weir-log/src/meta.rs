@@ -42,6 +42,16 @@ pub struct ShardMeta {
     pub closed: Option<(u64, i64)>,
 }
 
+impl ShardMeta {
+    /// The shard's hash-key range, inclusive.
+    pub fn range(&self) -> (u128, u128) {
+        (
+            self.starting_hash_key.parse().unwrap_or(0),
+            self.ending_hash_key.parse().unwrap_or(u128::MAX),
+        )
+    }
+}
+
 /// An enhanced fan-out consumer of a stream.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ConsumerMeta {

@@ -103,8 +103,7 @@ impl Log {
                 }
                 let (bytes, records) = log.writes.per_second(now, policy.window_ms);
                 let load = (bytes / SHARD_BYTES_PER_SEC).max(records / SHARD_RECORDS_PER_SEC);
-                let start: u128 = sm.starting_hash_key.parse().unwrap_or(0);
-                let end: u128 = sm.ending_hash_key.parse().unwrap_or(u128::MAX);
+                let (start, end) = sm.range();
                 let quiet_since = log
                     .writes
                     .last_write_ms()

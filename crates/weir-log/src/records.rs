@@ -60,11 +60,8 @@ impl Log {
                 .iter()
                 .filter(|sm| sm.closed.is_none())
                 .map(|sm| {
-                    (
-                        sm.starting_hash_key.parse().unwrap_or(0),
-                        sm.ending_hash_key.parse().unwrap_or(u128::MAX),
-                        sm.index,
-                    )
+                    let (start, end) = sm.range();
+                    (start, end, sm.index)
                 })
                 .collect();
             open.sort_unstable();

@@ -37,10 +37,7 @@ pub struct ShardCountChange {
 }
 
 fn range(sm: &ShardMeta) -> (u128, u128) {
-    (
-        sm.starting_hash_key.parse().unwrap_or(0),
-        sm.ending_hash_key.parse().unwrap_or(u128::MAX),
-    )
+    sm.range()
 }
 
 impl Log {

@@ -493,8 +493,8 @@ pub(crate) fn shard_info(sm: &ShardMeta) -> ShardInfo {
     ShardInfo {
         shard_id: shard_id(sm.index),
         index: sm.index,
-        starting_hash_key: sm.starting_hash_key.parse().unwrap_or(0),
-        ending_hash_key: sm.ending_hash_key.parse().unwrap_or(u128::MAX),
+        starting_hash_key: sm.range().0,
+        ending_hash_key: sm.range().1,
         parent_shard_id: sm.parent.map(shard_id),
         adjacent_parent_shard_id: sm.adjacent_parent.map(shard_id),
         starting_sequence_number: seqno::format(sm.index, 0),

@@ -141,6 +141,22 @@ pub fn stream_key_from_arn(ctx: &Ctx, arn: &str) -> Result<StreamKey, ApiError> 
     Ok(StreamKey::new(parsed.region, name))
 }
 
+/// Reads StreamModeDetails: `Some(mode)` when given.
+pub fn read_stream_mode(input: &mut Input) -> Result<Option<StreamMode>, ApiError> {
+    let mode = input.structure("StreamModeDetails", |s| {
+        s.string(
+            "StreamMode",
+            true,
+            StrRule::one_of(&["PROVISIONED", "ON_DEMAND"]),
+        )
+    })?;
+    Ok(match mode.flatten().as_deref() {
+        Some("ON_DEMAND") => Some(StreamMode::OnDemand),
+        Some(_) => Some(StreamMode::Provisioned),
+        None => None,
+    })
+}
+
 /// The stream a consumer ARN belongs to.
 pub fn consumer_stream_key(ctx: &Ctx, arn: &str) -> Result<StreamKey, ApiError> {
     let stream_arn = arn

@@ -2,22 +2,16 @@
 
 use weir_log::{CreateStream, StreamMode};
 
-use super::common::STREAM_NAME;
+use super::common::{read_stream_mode, STREAM_NAME};
 use crate::error::ApiError;
-use crate::input::{Input, StrRule};
+use crate::input::Input;
 use crate::value::Value;
 use crate::Ctx;
 
 pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
     let name = input.string("StreamName", true, STREAM_NAME)?;
     let shard_count = input.int("ShardCount", false, Some(1), Some(100_000))?;
-    let mode = input.structure("StreamModeDetails", |s| {
-        s.string(
-            "StreamMode",
-            true,
-            StrRule::one_of(&["PROVISIONED", "ON_DEMAND"]),
-        )
-    })?;
+    let mode = read_stream_mode(&mut input)?.unwrap_or(StreamMode::Provisioned);
     let tags = input.string_map("Tags", false, 1, 200)?;
     input.int("WarmThroughputMiBps", false, Some(0), None)?;
     let max_record_kib = input.int("MaxRecordSizeInKiB", false, Some(1024), Some(10_240))?;
@@ -26,10 +20,6 @@ pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
         return Err(ApiError::internal(
             "StreamName passed validation but is absent",
         ));
-    };
-    let mode = match mode.flatten().as_deref() {
-        Some("ON_DEMAND") => StreamMode::OnDemand,
-        _ => StreamMode::Provisioned,
     };
     if mode == StreamMode::OnDemand && shard_count.is_some() {
         return Err(ApiError::invalid_argument(

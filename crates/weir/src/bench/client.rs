@@ -30,6 +30,25 @@ impl std::fmt::Display for AwsError {
 
 impl std::error::Error for AwsError {}
 
+impl AwsError {
+    /// Reads an AWS JSON error body (`__type` with or without a namespace, `message`).
+    fn parse(status: u16, body: &[u8]) -> AwsError {
+        let v: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+        let code = v["__type"].as_str().unwrap_or("Unknown");
+        let code = code.rsplit('#').next().unwrap_or(code).to_string();
+        let message = v["message"]
+            .as_str()
+            .or(v["Message"].as_str())
+            .unwrap_or("")
+            .to_string();
+        AwsError {
+            status,
+            code,
+            message,
+        }
+    }
+}
+
 impl JsonClient {
     pub fn new(endpoint: &str, target_prefix: &'static str) -> anyhow::Result<JsonClient> {
         let mut connector = HttpConnector::new();
@@ -112,20 +131,7 @@ impl JsonClient {
             .context("reading response")?
             .to_bytes();
         if status != 200 {
-            let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
-            let code = v["__type"].as_str().unwrap_or("Unknown");
-            let code = code.rsplit('#').next().unwrap_or(code).to_string();
-            let message = v["message"]
-                .as_str()
-                .or(v["Message"].as_str())
-                .unwrap_or("")
-                .to_string();
-            return Err(AwsError {
-                status,
-                code,
-                message,
-            }
-            .into());
+            return Err(AwsError::parse(status, &bytes).into());
         }
         Ok(bytes)
     }

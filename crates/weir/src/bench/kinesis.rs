@@ -12,7 +12,7 @@ use serde_json::json;
 use std::sync::Mutex;
 
 use super::client::{AwsError, JsonClient};
-use super::percentile;
+use super::{percentile, wait_active};
 
 /// Options of `weir bench kinesis`.
 #[derive(Args, Debug, Clone)]
@@ -69,7 +69,7 @@ pub async fn run(opts: KinesisBench) -> anyhow::Result<()> {
                 .into_bytes(),
         )
         .await?;
-    wait_active(&client, &name, deadline).await?;
+    wait_active(&client, &name).await?;
     let shard_ids = list_shards(&client, &name).await?;
     let total = (opts.producers * opts.batches * opts.batch_size) as u64;
     let bytes_total = total * opts.record_size as u64;
@@ -197,24 +197,6 @@ pub async fn run(opts: KinesisBench) -> anyhow::Result<()> {
         client.call("DeleteStream", body).await?;
     }
     Ok(())
-}
-
-async fn wait_active(client: &JsonClient, name: &str, deadline: Instant) -> anyhow::Result<()> {
-    loop {
-        let v = client
-            .call(
-                "DescribeStream",
-                json!({"StreamName": name}).to_string().into_bytes(),
-            )
-            .await?;
-        if v["StreamDescription"]["StreamStatus"] == "ACTIVE" {
-            return Ok(());
-        }
-        if Instant::now() > deadline {
-            bail!("stream {name} did not become ACTIVE");
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
 }
 
 async fn list_shards(client: &JsonClient, name: &str) -> anyhow::Result<Vec<String>> {

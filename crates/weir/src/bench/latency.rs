@@ -1,7 +1,7 @@
 //! `weir bench latency`: put-to-consumer latency, with enhanced fan-out (SubscribeToShard) and
 //! with GetRecords polling, against any Kinesis endpoint.
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Context as _};
 use clap::{Args, ValueEnum};
@@ -10,7 +10,7 @@ use serde_json::json;
 use tokio::sync::mpsc;
 
 use super::client::JsonClient;
-use super::percentile;
+use super::{percentile, wait_active};
 
 /// How the consumer reads.
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -66,25 +66,7 @@ pub async fn run(opts: LatencyBench) -> anyhow::Result<()> {
                 .into_bytes(),
         )
         .await?;
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let arn = loop {
-        let d = client
-            .call(
-                "DescribeStreamSummary",
-                json!({"StreamName": name}).to_string().into_bytes(),
-            )
-            .await?;
-        if d["StreamDescriptionSummary"]["StreamStatus"] == "ACTIVE" {
-            break d["StreamDescriptionSummary"]["StreamARN"]
-                .as_str()
-                .unwrap_or("")
-                .to_string();
-        }
-        if Instant::now() > deadline {
-            bail!("stream did not become ACTIVE");
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    let arn = wait_active(&client, &name).await?;
     let (tx, mut rx) = mpsc::unbounded_channel::<u64>();
     let (ready_tx, ready_rx) = tokio::sync::oneshot::channel::<()>();
     let reader = match opts.mode {

@@ -36,3 +36,22 @@ pub(crate) fn percentile(sorted: &[u64], p: f64) -> u64 {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[i.min(sorted.len() - 1)]
 }
+
+/// Polls DescribeStreamSummary until the stream is ACTIVE; returns its ARN.
+pub(crate) async fn wait_active(client: &client::JsonClient, name: &str) -> anyhow::Result<String> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let body = serde_json::json!({"StreamName": name})
+            .to_string()
+            .into_bytes();
+        let d = client.call("DescribeStreamSummary", body).await?;
+        let s = &d["StreamDescriptionSummary"];
+        if s["StreamStatus"] == "ACTIVE" {
+            return Ok(s["StreamARN"].as_str().unwrap_or_default().to_string());
+        }
+        if std::time::Instant::now() > deadline {
+            anyhow::bail!("stream {name} did not become ACTIVE");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}

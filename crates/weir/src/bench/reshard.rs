@@ -4,12 +4,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::bail;
 use clap::Args;
 use serde_json::json;
 
 use super::client::JsonClient;
-use super::percentile;
+use super::{percentile, wait_active};
 
 /// Options of `weir bench reshard`.
 #[derive(Args, Debug, Clone)]
@@ -122,23 +121,4 @@ pub async fn run(opts: ReshardBench) -> anyhow::Result<()> {
         )
         .await?;
     Ok(())
-}
-
-async fn wait_active(client: &JsonClient, name: &str) -> anyhow::Result<()> {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let d = client
-            .call(
-                "DescribeStreamSummary",
-                json!({"StreamName": name}).to_string().into_bytes(),
-            )
-            .await?;
-        if d["StreamDescriptionSummary"]["StreamStatus"] == "ACTIVE" {
-            return Ok(());
-        }
-        if Instant::now() > deadline {
-            bail!("stream {name} did not become ACTIVE");
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
 }
