@@ -1,0 +1,540 @@
+//! Buckets and objects on local disk.
+
+use std::collections::BTreeMap;
+use std::fs::{self, File};
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use bytes::Bytes;
+use md5::{Digest, Md5};
+use parking_lot::RwLock;
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+
+use crate::error::{ObjectError, Result};
+
+/// A bucket as listed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BucketInfo {
+    pub name: String,
+    pub region: String,
+    pub created_ms: i64,
+}
+
+/// An object's record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObjectInfo {
+    pub key: String,
+    pub size: u64,
+    /// Quoted, as S3 sends it: `"<md5 hex>"`.
+    pub etag: String,
+    pub last_modified_ms: i64,
+    pub content_type: Option<String>,
+    /// `x-amz-meta-*` without the prefix, lower-case names.
+    pub metadata: BTreeMap<String, String>,
+    /// Other stored headers returned on GET/HEAD (content-encoding, cache-control, …).
+    pub headers: BTreeMap<String, String>,
+    /// The data file (in the bucket's `o/` folder).
+    data_file: String,
+}
+
+/// What PutObject stores besides the bytes.
+#[derive(Debug, Clone, Default)]
+pub struct PutObject {
+    pub data: Bytes,
+    pub content_type: Option<String>,
+    pub metadata: BTreeMap<String, String>,
+    pub headers: BTreeMap<String, String>,
+}
+
+/// What to list.
+#[derive(Debug, Clone, Default)]
+pub struct ListRequest {
+    pub prefix: String,
+    pub delimiter: Option<String>,
+    /// List keys (and common prefixes) strictly after this one.
+    pub after: Option<String>,
+    pub max_keys: usize,
+}
+
+/// One page of a listing, in key order.
+#[derive(Debug, Clone, Default)]
+pub struct ListPage {
+    pub objects: Vec<ObjectInfo>,
+    pub common_prefixes: Vec<String>,
+    pub is_truncated: bool,
+    /// The last key or common prefix returned (where the next page starts after).
+    pub last: Option<String>,
+}
+
+struct Bucket {
+    info: BucketInfo,
+    objects: BTreeMap<String, ObjectInfo>,
+}
+
+/// The object store; cheap to share behind an `Arc`.
+pub struct ObjectStore {
+    root: PathBuf,
+    buckets: RwLock<BTreeMap<String, Bucket>>,
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+fn sync_dir(dir: &Path) -> io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+fn key_hash(key: &str) -> String {
+    Sha256::digest(key.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Writes `bytes` to `path` atomically and durably.
+fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let tmp = path.with_extension(format!("{:016x}.tmp", rand::random::<u64>()));
+    let mut f = File::create(&tmp)?;
+    f.write_all(bytes)?;
+    f.sync_data()?;
+    drop(f);
+    fs::rename(&tmp, path)?;
+    if let Some(dir) = path.parent() {
+        sync_dir(dir)?;
+    }
+    Ok(())
+}
+
+/// S3's bucket naming rules (general purpose buckets).
+pub fn valid_bucket_name(name: &str) -> bool {
+    let b = name.as_bytes();
+    let ok_chars = b
+        .iter()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'.' || *c == b'-');
+    let edges = b.first().is_some_and(|c| c.is_ascii_alphanumeric())
+        && b.last().is_some_and(|c| c.is_ascii_alphanumeric());
+    let ip_like = name.split('.').count() == 4 && name.split('.').all(|p| p.parse::<u8>().is_ok());
+    (3..=63).contains(&b.len())
+        && ok_chars
+        && edges
+        && !name.contains("..")
+        && !name.contains(".-")
+        && !name.contains("-.")
+        && !ip_like
+        && !name.starts_with("xn--")
+        && !name.ends_with("-s3alias")
+}
+
+impl ObjectStore {
+    /// Opens the store under `root`, loading every bucket and removing unreferenced data files.
+    pub fn open(root: &Path) -> Result<ObjectStore> {
+        fs::create_dir_all(root)?;
+        let mut buckets = BTreeMap::new();
+        for entry in fs::read_dir(root)? {
+            let dir = entry?.path();
+            let Ok(bytes) = fs::read(dir.join("bucket.json")) else {
+                continue;
+            };
+            let Ok(info) = serde_json::from_slice::<BucketInfo>(&bytes) else {
+                tracing::warn!(dir = %dir.display(), "skipping a bucket with an unreadable record");
+                continue;
+            };
+            let objects = load_objects(&dir.join("o"))?;
+            buckets.insert(info.name.clone(), Bucket { info, objects });
+        }
+        Ok(ObjectStore {
+            root: root.to_path_buf(),
+            buckets: RwLock::new(buckets),
+        })
+    }
+
+    fn bucket_dir(&self, bucket: &str) -> PathBuf {
+        self.root.join(bucket)
+    }
+
+    /// CreateBucket.
+    pub fn create_bucket(&self, name: &str, region: &str) -> Result<BucketInfo> {
+        if !valid_bucket_name(name) {
+            return Err(ObjectError::InvalidBucketName(name.to_string()));
+        }
+        let mut buckets = self.buckets.write();
+        if buckets.contains_key(name) {
+            return Err(ObjectError::BucketAlreadyOwnedByYou(name.to_string()));
+        }
+        let info = BucketInfo {
+            name: name.to_string(),
+            region: region.to_string(),
+            created_ms: now_ms(),
+        };
+        let dir = self.bucket_dir(name);
+        fs::create_dir_all(dir.join("o"))?;
+        sync_dir(&dir)?;
+        let json = serde_json::to_vec(&info).map_err(io::Error::other)?;
+        write_atomic(&dir.join("bucket.json"), &json)?;
+        sync_dir(&self.root)?;
+        buckets.insert(
+            name.to_string(),
+            Bucket {
+                info: info.clone(),
+                objects: BTreeMap::new(),
+            },
+        );
+        Ok(info)
+    }
+
+    /// DeleteBucket (only an empty one).
+    pub fn delete_bucket(&self, name: &str) -> Result<()> {
+        let mut buckets = self.buckets.write();
+        let b = buckets
+            .get(name)
+            .ok_or_else(|| ObjectError::NoSuchBucket(name.to_string()))?;
+        if !b.objects.is_empty() {
+            return Err(ObjectError::BucketNotEmpty(name.to_string()));
+        }
+        let dir = self.bucket_dir(name);
+        // Removing the record first makes the deletion durable even if the rest is interrupted.
+        fs::remove_file(dir.join("bucket.json"))?;
+        sync_dir(&dir)?;
+        fs::remove_dir_all(&dir)?;
+        buckets.remove(name);
+        Ok(())
+    }
+
+    /// HeadBucket / GetBucketLocation.
+    pub fn bucket(&self, name: &str) -> Result<BucketInfo> {
+        self.buckets
+            .read()
+            .get(name)
+            .map(|b| b.info.clone())
+            .ok_or_else(|| ObjectError::NoSuchBucket(name.to_string()))
+    }
+
+    /// ListBuckets, in name order.
+    pub fn list_buckets(&self) -> Vec<BucketInfo> {
+        self.buckets
+            .read()
+            .values()
+            .map(|b| b.info.clone())
+            .collect()
+    }
+
+    /// PutObject: the object is visible whole once this returns, and survives a crash.
+    pub fn put_object(&self, bucket: &str, key: &str, put: PutObject) -> Result<ObjectInfo> {
+        if key.is_empty() || key.len() > 1024 {
+            return Err(ObjectError::InvalidArgument(
+                "Object keys must be 1 to 1,024 bytes long.".into(),
+            ));
+        }
+        self.bucket(bucket)?;
+        let dir = self.bucket_dir(bucket).join("o");
+        let hash = key_hash(key);
+        let data_file = format!("{hash}-{:016x}.data", rand::random::<u64>());
+        let mut f = File::create(dir.join(&data_file))?;
+        f.write_all(&put.data)?;
+        f.sync_data()?;
+        drop(f);
+        let info = ObjectInfo {
+            key: key.to_string(),
+            size: put.data.len() as u64,
+            etag: format!(
+                "\"{}\"",
+                Md5::digest(&put.data)
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect::<String>()
+            ),
+            last_modified_ms: now_ms(),
+            content_type: put.content_type,
+            metadata: put.metadata,
+            headers: put.headers,
+            data_file,
+        };
+        let record = serde_json::to_vec(&info).map_err(io::Error::other)?;
+        let replaced = {
+            let mut buckets = self.buckets.write();
+            let Some(b) = buckets.get_mut(bucket) else {
+                let _ = fs::remove_file(dir.join(&info.data_file));
+                return Err(ObjectError::NoSuchBucket(bucket.to_string()));
+            };
+            write_atomic(&dir.join(format!("{hash}.json")), &record)?;
+            b.objects.insert(key.to_string(), info.clone())
+        };
+        if let Some(old) = replaced {
+            let _ = fs::remove_file(dir.join(old.data_file));
+        }
+        Ok(info)
+    }
+
+    /// HeadObject.
+    pub fn head_object(&self, bucket: &str, key: &str) -> Result<ObjectInfo> {
+        let buckets = self.buckets.read();
+        let b = buckets
+            .get(bucket)
+            .ok_or_else(|| ObjectError::NoSuchBucket(bucket.to_string()))?;
+        b.objects
+            .get(key)
+            .cloned()
+            .ok_or_else(|| ObjectError::NoSuchKey(key.to_string()))
+    }
+
+    /// GetObject: the object's bytes in `range` (inclusive, already validated), or all of them.
+    pub fn get_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        range: Option<(u64, u64)>,
+    ) -> Result<(ObjectInfo, Bytes)> {
+        let info = self.head_object(bucket, key)?;
+        let path = self.bucket_dir(bucket).join("o").join(&info.data_file);
+        // A concurrent overwrite may remove the data file after the record was read: retry once.
+        let mut f = match File::open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return self.get_object_retry(bucket, key, range)
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let (start, end) = range.unwrap_or((0, info.size.saturating_sub(1)));
+        let len = if info.size == 0 { 0 } else { end - start + 1 };
+        f.seek(SeekFrom::Start(start))?;
+        let mut buf = vec![0u8; len as usize];
+        f.read_exact(&mut buf)?;
+        Ok((info, Bytes::from(buf)))
+    }
+
+    fn get_object_retry(
+        &self,
+        bucket: &str,
+        key: &str,
+        range: Option<(u64, u64)>,
+    ) -> Result<(ObjectInfo, Bytes)> {
+        let info = self.head_object(bucket, key)?;
+        let path = self.bucket_dir(bucket).join("o").join(&info.data_file);
+        let data = fs::read(path)?;
+        let (start, end) = range.unwrap_or((0, info.size.saturating_sub(1)));
+        let slice = if info.size == 0 {
+            &data[..0]
+        } else {
+            &data[start as usize..=end as usize]
+        };
+        Ok((info.clone(), Bytes::copy_from_slice(slice)))
+    }
+
+    /// DeleteObject (deleting a missing key succeeds, as in S3).
+    pub fn delete_object(&self, bucket: &str, key: &str) -> Result<()> {
+        let dir = self.bucket_dir(bucket).join("o");
+        let removed = {
+            let mut buckets = self.buckets.write();
+            let b = buckets
+                .get_mut(bucket)
+                .ok_or_else(|| ObjectError::NoSuchBucket(bucket.to_string()))?;
+            match b.objects.remove(key) {
+                Some(info) => {
+                    fs::remove_file(dir.join(format!("{}.json", key_hash(key))))?;
+                    sync_dir(&dir)?;
+                    Some(info)
+                }
+                None => None,
+            }
+        };
+        if let Some(info) = removed {
+            let _ = fs::remove_file(dir.join(info.data_file));
+        }
+        Ok(())
+    }
+
+    /// ListObjects / ListObjectsV2: keys under `prefix`, rolled up at `delimiter`.
+    pub fn list(&self, bucket: &str, req: &ListRequest) -> Result<ListPage> {
+        let buckets = self.buckets.read();
+        let b = buckets
+            .get(bucket)
+            .ok_or_else(|| ObjectError::NoSuchBucket(bucket.to_string()))?;
+        let mut page = ListPage::default();
+        let start = match &req.after {
+            Some(a) if a.as_str() >= req.prefix.as_str() => std::ops::Bound::Excluded(a.clone()),
+            _ => std::ops::Bound::Included(req.prefix.clone()),
+        };
+        let mut count = 0;
+        for (key, info) in b.objects.range((start, std::ops::Bound::Unbounded)) {
+            if !key.starts_with(&req.prefix) {
+                break;
+            }
+            let rolled = req
+                .delimiter
+                .as_deref()
+                .filter(|d| !d.is_empty())
+                .and_then(|d| {
+                    key[req.prefix.len()..]
+                        .find(d)
+                        .map(|i| key[..req.prefix.len() + i + d.len()].to_string())
+                });
+            if let Some(cp) = &rolled {
+                if page.common_prefixes.last() == Some(cp)
+                    || req.after.as_deref() == Some(cp.as_str())
+                {
+                    continue;
+                }
+            }
+            if count == req.max_keys {
+                page.is_truncated = true;
+                break;
+            }
+            count += 1;
+            match rolled {
+                Some(cp) => {
+                    page.last = Some(cp.clone());
+                    page.common_prefixes.push(cp);
+                }
+                None => {
+                    page.last = Some(key.clone());
+                    page.objects.push(info.clone());
+                }
+            }
+        }
+        Ok(page)
+    }
+}
+
+/// Reads a bucket's object records and removes data and temp files no record names.
+fn load_objects(dir: &Path) -> Result<BTreeMap<String, ObjectInfo>> {
+    let mut objects = BTreeMap::new();
+    let mut files = Vec::new();
+    for entry in fs::read_dir(dir)? {
+        let path = entry?.path();
+        match path.extension().and_then(|e| e.to_str()) {
+            Some("json") => {
+                let info: ObjectInfo = match fs::read(&path)
+                    .ok()
+                    .and_then(|b| serde_json::from_slice(&b).ok())
+                {
+                    Some(i) => i,
+                    None => {
+                        tracing::warn!(file = %path.display(), "skipping an unreadable object record");
+                        continue;
+                    }
+                };
+                objects.insert(info.key.clone(), info);
+            }
+            _ => files.push(path),
+        }
+    }
+    let referenced: std::collections::HashSet<&str> =
+        objects.values().map(|o| o.data_file.as_str()).collect();
+    for f in files {
+        let name = f.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if !referenced.contains(name) {
+            let _ = fs::remove_file(&f);
+        }
+    }
+    Ok(objects)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn put(s: &ObjectStore, key: &str, data: &'static [u8]) -> ObjectInfo {
+        s.put_object(
+            "bkt",
+            key,
+            PutObject {
+                data: Bytes::from_static(data),
+                ..Default::default()
+            },
+        )
+        .expect("put")
+    }
+
+    #[test]
+    fn objects_survive_reopen_and_orphans_go() {
+        let dir = tempfile::tempdir().expect("tmp");
+        {
+            let s = ObjectStore::open(dir.path()).expect("open");
+            s.create_bucket("bkt", "us-east-1").expect("bucket");
+            let info = put(&s, "a/b c%.txt", b"hello");
+            assert_eq!(info.etag, "\"5d41402abc4b2a76b9719d911017c592\"");
+            put(&s, "a/b c%.txt", b"hello again");
+        }
+        std::fs::write(dir.path().join("bkt/o/deadbeef-0000.data"), b"orphan").expect("write");
+        let s = ObjectStore::open(dir.path()).expect("reopen");
+        let (info, data) = s.get_object("bkt", "a/b c%.txt", None).expect("get");
+        assert_eq!(&data[..], b"hello again");
+        assert_eq!(info.size, 11);
+        assert_eq!(
+            s.get_object("bkt", "a/b c%.txt", Some((6, 10)))
+                .expect("range")
+                .1
+                .as_ref(),
+            b"again"
+        );
+        let files = std::fs::read_dir(dir.path().join("bkt/o"))
+            .expect("dir")
+            .count();
+        assert_eq!(files, 2, "one record and one data file");
+    }
+
+    #[test]
+    fn listing_with_prefix_delimiter_and_pages() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let s = ObjectStore::open(dir.path()).expect("open");
+        s.create_bucket("bkt", "us-east-1").expect("bucket");
+        for k in ["a/1", "a/2", "b/1", "b/2/x", "c", "d"] {
+            put(&s, k, b"x");
+        }
+        let req =
+            |prefix: &str, delimiter: Option<&str>, after: Option<&str>, max: usize| ListRequest {
+                prefix: prefix.into(),
+                delimiter: delimiter.map(Into::into),
+                after: after.map(Into::into),
+                max_keys: max,
+            };
+        let p = s
+            .list("bkt", &req("", Some("/"), None, 1000))
+            .expect("list");
+        assert_eq!(p.common_prefixes, ["a/", "b/"]);
+        assert_eq!(
+            p.objects.iter().map(|o| o.key.as_str()).collect::<Vec<_>>(),
+            ["c", "d"]
+        );
+        let p = s.list("bkt", &req("", Some("/"), None, 2)).expect("page 1");
+        assert_eq!(
+            (p.common_prefixes.len(), p.is_truncated, p.last.as_deref()),
+            (2, true, Some("b/"))
+        );
+        let p = s
+            .list("bkt", &req("", Some("/"), Some("b/"), 2))
+            .expect("page 2");
+        assert_eq!(p.objects.len(), 2);
+        assert!(!p.is_truncated);
+        let p = s.list("bkt", &req("b/", None, None, 1000)).expect("prefix");
+        assert_eq!(p.objects.len(), 2);
+        assert!(matches!(
+            s.delete_bucket("bkt"),
+            Err(ObjectError::BucketNotEmpty(_))
+        ));
+    }
+
+    #[test]
+    fn bucket_names_follow_s3_rules() {
+        for ok in ["abc", "my.bucket-1", "a1b"] {
+            assert!(valid_bucket_name(ok), "{ok}");
+        }
+        for bad in [
+            "ab",
+            "ABC",
+            "-abc",
+            "abc-",
+            "a..b",
+            "192.168.1.1",
+            "xn--abc",
+            "a_b",
+        ] {
+            assert!(!valid_bucket_name(bad), "{bad}");
+        }
+    }
+}
