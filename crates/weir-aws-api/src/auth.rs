@@ -52,7 +52,15 @@ fn invalid(msg: impl Into<String>) -> ApiError {
 }
 
 /// Verifies the request's signature against `keys`.
-pub fn verify(keys: &Keys, parts: &Parts, body: &[u8], now_ms: i64) -> Result<Verified, ApiError> {
+/// `s3` selects S3's canonical path (the path as sent, encoded once) over the other services'
+/// (each segment encoded again).
+pub fn verify(
+    keys: &Keys,
+    parts: &Parts,
+    body: &[u8],
+    now_ms: i64,
+    s3: bool,
+) -> Result<Verified, ApiError> {
     let query = parts.uri.query().unwrap_or("");
     let params = parse_query(query);
     let signed = match parts
@@ -120,7 +128,7 @@ pub fn verify(keys: &Keys, parts: &Parts, body: &[u8], now_ms: i64) -> Result<Ve
         None => vec![body_hash.as_str()],
     };
     for payload_hash in candidates {
-        let canonical = canonical_request(parts, &params, &signed, payload_hash);
+        let canonical = canonical_request(parts, &params, &signed, payload_hash, s3);
         let to_sign = format!(
             "{ALGORITHM}\n{}\n{scope}\n{}",
             signed.amz_date,
@@ -239,6 +247,7 @@ fn canonical_request(
     params: &[(String, String)],
     signed: &Signed,
     payload_hash: &str,
+    s3: bool,
 ) -> String {
     let mut query: Vec<(String, String)> = params
         .iter()
@@ -279,11 +288,17 @@ fn canonical_request(
     let path = parts.uri.path();
     let path = if path.is_empty() { "/" } else { path };
     // Non-S3 services encode path segments twice: once by the client, once for signing.
-    let canonical_path: String = path
-        .split('/')
-        .map(|seg| uri_encode(seg, true))
-        .collect::<Vec<_>>()
-        .join("/");
+    let canonical_path: String = if s3 {
+        path.split('/')
+            .map(|seg| uri_encode(&crate::s3::percent_decode(seg), true))
+            .collect::<Vec<_>>()
+            .join("/")
+    } else {
+        path.split('/')
+            .map(|seg| uri_encode(seg, true))
+            .collect::<Vec<_>>()
+            .join("/")
+    };
     format!(
         "{}\n{canonical_path}\n{query}\n{headers}\n{}\n{payload_hash}",
         parts.method.as_str(),

@@ -11,6 +11,7 @@ mod fanout;
 pub mod input;
 pub mod kinesis;
 mod rates;
+pub mod s3;
 mod server;
 pub mod value;
 

@@ -27,6 +27,8 @@ pub struct ApiConfig {
     pub default_region: String,
     /// Largest request body accepted (413 beyond).
     pub max_body_bytes: usize,
+    /// Largest S3 request body (PutObject) accepted.
+    pub max_object_bytes: usize,
     /// How long one SubscribeToShard call streams before the server ends it.
     pub subscription_lifetime: std::time::Duration,
     /// Enforce AWS's control-plane request rates (LimitExceededException).
@@ -69,6 +71,7 @@ impl Default for ApiConfig {
             default_region: "us-east-1".into(),
             // 10 MiB of records as base64 plus JSON framing.
             max_body_bytes: 16 * 1024 * 1024,
+            max_object_bytes: 1024 * 1024 * 1024,
             subscription_lifetime: std::time::Duration::from_secs(300),
             aws_limits: false,
             keys: None,
@@ -79,6 +82,7 @@ impl Default for ApiConfig {
 
 struct Shared {
     log: weir_log::Log,
+    s3: crate::s3::S3Ctx,
     config: ApiConfig,
     fanout: Arc<FanOut>,
     rates: Option<Arc<crate::rates::RateLimiter>>,
@@ -88,6 +92,7 @@ struct Shared {
 pub async fn serve(
     listener: TcpListener,
     log: weir_log::Log,
+    objects: Arc<weir_objects::ObjectStore>,
     config: ApiConfig,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
@@ -100,6 +105,7 @@ pub async fn serve(
         .then(|| Arc::new(crate::rates::RateLimiter::default()));
     let shared = Arc::new(Shared {
         log,
+        s3: crate::s3::S3Ctx { objects },
         config,
         fanout,
         rates,
@@ -183,13 +189,19 @@ async fn route(shared: &Shared, req: Request<Incoming>) -> Response<Body> {
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
     let Some(target) = target else {
-        if req.method() == Method::POST {
+        // A JSON or CBOR body without a target is a malformed AWS JSON call; anything else is S3.
+        let json_like = req
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| ct.contains("x-amz-json") || ct.contains("x-amz-cbor"));
+        if json_like {
             return error_response(
                 protocol,
                 &ApiError::unknown_operation("The request has no X-Amz-Target header."),
             );
         }
-        return plain(StatusCode::NOT_FOUND, "not found\n");
+        return s3_request(shared, req).await;
     };
     if req.method() != Method::POST {
         return error_response(
@@ -220,7 +232,7 @@ async fn route(shared: &Shared, req: Request<Incoming>) -> Response<Body> {
         }
     };
     if let Some(keys) = &shared.config.keys {
-        match crate::auth::verify(keys, &parts, &body, shared.log.now_ms()) {
+        match crate::auth::verify(keys, &parts, &body, shared.log.now_ms(), false) {
             Ok(v) => region = v.region,
             Err(e) => return error_response(protocol, &e),
         }
@@ -330,4 +342,83 @@ fn request_id() -> String {
         &h[16..20],
         &h[20..32]
     )
+}
+
+/// An S3 request: read it, check its signature, run it, and write S3's answer.
+async fn s3_request(shared: &Shared, req: Request<Incoming>) -> Response<Body> {
+    use crate::s3::{bucket_and_key, parse_query, S3Error, S3Request};
+    let id = request_id();
+    let mut region = region_of(&req).unwrap_or_else(|| shared.config.default_region.clone());
+    let (parts, body) = req.into_parts();
+    let limit = shared.config.max_object_bytes;
+    let body = match Limited::new(body, limit).collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(_) => {
+            let e = S3Error::new(
+                "EntityTooLarge",
+                400,
+                format!("Your proposed upload exceeds the maximum allowed size of {limit} bytes."),
+            );
+            return s3_response(crate::s3::error_response(&e, &id), &id);
+        }
+    };
+    if let Some(keys) = &shared.config.keys {
+        match crate::auth::verify(keys, &parts, &body, shared.log.now_ms(), true) {
+            Ok(v) => region = v.region,
+            Err(e) => {
+                let code = match e.code {
+                    "InvalidSignatureException" => "SignatureDoesNotMatch",
+                    "UnrecognizedClientException" => "InvalidAccessKeyId",
+                    "MissingAuthenticationTokenException" => "AccessDenied",
+                    _ => "AuthorizationHeaderMalformed",
+                };
+                let status = if code == "AuthorizationHeaderMalformed" {
+                    400
+                } else {
+                    403
+                };
+                return s3_response(
+                    crate::s3::error_response(&S3Error::new(code, status, e.message), &id),
+                    &id,
+                );
+            }
+        }
+    }
+    let host = parts
+        .headers
+        .get("host")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+        .or_else(|| parts.uri.authority().map(|a| a.to_string()));
+    let (bucket, key) = bucket_and_key(parts.uri.path(), host.as_deref());
+    let request = S3Request {
+        method: parts.method,
+        bucket,
+        key,
+        query: parse_query(parts.uri.query().unwrap_or("")),
+        headers: parts.headers,
+        body,
+        region,
+    };
+    let resp = crate::s3::handle(&shared.s3, request, &id).await;
+    s3_response(resp, &id)
+}
+
+fn s3_response(r: crate::s3::S3Response, id: &str) -> Response<Body> {
+    let mut resp = Response::new(Body::Full(Some(r.body)));
+    *resp.status_mut() =
+        StatusCode::from_u16(r.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let h = resp.headers_mut();
+    for (name, value) in r.headers {
+        if let (Ok(n), Ok(v)) = (
+            hyper::header::HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(&value),
+        ) {
+            h.append(n, v);
+        }
+    }
+    if let Ok(v) = HeaderValue::from_str(id) {
+        h.insert("x-amz-request-id", v);
+    }
+    resp
 }

@@ -51,6 +51,11 @@ impl Server {
         let log = tokio::task::spawn_blocking(move || weir_log::Log::open(log_config, clock))
             .await
             .context("opening the log")??;
+        let objects_dir = config.data_dir.join("objects");
+        let objects =
+            tokio::task::spawn_blocking(move || weir_objects::ObjectStore::open(&objects_dir))
+                .await
+                .context("opening the object store")??;
         let listener = tokio::net::TcpListener::bind(&config.listen)
             .await
             .with_context(|| format!("binding {}", config.listen))?;
@@ -71,9 +76,15 @@ impl Server {
         };
         let scheme = if api.tls.is_some() { "https" } else { "http" };
         let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(weir_aws_api::serve(listener, log.clone(), api, async {
-            let _ = stopped.await;
-        }));
+        let task = tokio::spawn(weir_aws_api::serve(
+            listener,
+            log.clone(),
+            Arc::new(objects),
+            api,
+            async {
+                let _ = stopped.await;
+            },
+        ));
         let housekeeping = every(config.housekeeping_interval_ms, log.clone(), |log| {
             log.housekeeping()
         });
@@ -86,7 +97,7 @@ impl Server {
             addr = %addr,
             data_dir = %config.data_dir.display(),
             ready_ms = started.elapsed().as_millis() as u64,
-            "weir listening on {scheme}://{addr} (Kinesis), data in {}",
+            "weir listening on {scheme}://{addr} (Kinesis, S3), data in {}",
             config.data_dir.display()
         );
         Ok(Server {

@@ -11,4 +11,5 @@ mod kinesis_limits;
 mod kinesis_records;
 mod kinesis_reshard;
 mod restart;
+mod s3;
 mod wire;

@@ -1,0 +1,12 @@
+//! DeleteObject.
+
+use super::{S3Ctx, S3Error, S3Request, S3Response};
+
+pub async fn handle(ctx: &S3Ctx, req: &S3Request) -> Result<S3Response, S3Error> {
+    let (bucket, key) = (
+        req.bucket.as_deref().unwrap_or_default(),
+        req.key.as_deref().unwrap_or_default(),
+    );
+    ctx.objects.delete_object(bucket, key)?;
+    Ok(S3Response::empty(204))
+}

@@ -1,0 +1,317 @@
+//! The S3 REST front door: requests without `X-Amz-Target`, path-style (`/bucket/key`) or
+//! virtual-hosted (`bucket.localhost`), answered with S3's headers and XML. One file per action.
+
+mod chunked;
+mod create_bucket;
+mod delete_bucket;
+mod delete_object;
+mod get_bucket_location;
+mod get_object;
+mod head_bucket;
+mod list_buckets;
+mod list_objects;
+mod put_object;
+pub mod time;
+pub mod xml;
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use hyper::{HeaderMap, Method};
+use weir_objects::{ObjectError, ObjectStore};
+
+use xml::Xml;
+
+/// A parsed S3 request.
+pub struct S3Request {
+    pub method: Method,
+    pub bucket: Option<String>,
+    pub key: Option<String>,
+    pub query: Vec<(String, String)>,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+    pub region: String,
+}
+
+impl S3Request {
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+    pub fn has_param(&self, name: &str) -> bool {
+        self.query.iter().any(|(k, _)| k == name)
+    }
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+/// An S3 answer.
+pub struct S3Response {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Bytes,
+}
+
+impl S3Response {
+    pub fn empty(status: u16) -> S3Response {
+        S3Response {
+            status,
+            headers: Vec::new(),
+            body: Bytes::new(),
+        }
+    }
+    pub fn xml(doc: String) -> S3Response {
+        S3Response {
+            status: 200,
+            headers: vec![("content-type".into(), "application/xml".into())],
+            body: Bytes::from(doc),
+        }
+    }
+    pub fn with(mut self, name: &str, value: impl Into<String>) -> S3Response {
+        self.headers.push((name.to_string(), value.into()));
+        self
+    }
+}
+
+/// An S3 error: code, HTTP status, message, and the resource it concerns.
+#[derive(Debug)]
+pub struct S3Error {
+    pub code: &'static str,
+    pub status: u16,
+    pub message: String,
+    pub resource: Option<(&'static str, String)>,
+}
+
+impl S3Error {
+    pub fn new(code: &'static str, status: u16, message: impl Into<String>) -> S3Error {
+        S3Error {
+            code,
+            status,
+            message: message.into(),
+            resource: None,
+        }
+    }
+    pub fn not_implemented(what: &str) -> S3Error {
+        S3Error::new(
+            "NotImplemented",
+            501,
+            format!("{what} is not implemented by Weir yet."),
+        )
+    }
+}
+
+/// The front door's table: object-store error kind → S3 error code and status.
+impl From<ObjectError> for S3Error {
+    fn from(e: ObjectError) -> Self {
+        let message = e.to_string();
+        let (code, status, resource) = match e {
+            ObjectError::NoSuchBucket(b) => ("NoSuchBucket", 404, Some(("BucketName", b))),
+            ObjectError::NoSuchKey(k) => ("NoSuchKey", 404, Some(("Key", k))),
+            ObjectError::BucketAlreadyOwnedByYou(b) => {
+                ("BucketAlreadyOwnedByYou", 409, Some(("BucketName", b)))
+            }
+            ObjectError::BucketNotEmpty(b) => ("BucketNotEmpty", 409, Some(("BucketName", b))),
+            ObjectError::InvalidBucketName(b) => {
+                ("InvalidBucketName", 400, Some(("BucketName", b)))
+            }
+            ObjectError::InvalidArgument(_) => ("InvalidArgument", 400, None),
+            ObjectError::Storage(_) => {
+                tracing::error!(error = %message, "S3 request failed inside Weir");
+                ("InternalError", 500, None)
+            }
+        };
+        S3Error {
+            code,
+            status,
+            message,
+            resource,
+        }
+    }
+}
+
+/// What S3 handlers may use.
+pub struct S3Ctx {
+    pub objects: Arc<ObjectStore>,
+}
+
+/// Runs one S3 request.
+pub async fn handle(ctx: &S3Ctx, req: S3Request, request_id: &str) -> S3Response {
+    let head = req.method == Method::HEAD;
+    match route(ctx, &req).await {
+        Ok(resp) => resp,
+        // HEAD answers carry no body, only the status.
+        Err(e) if head => S3Response::empty(e.status).with("x-amz-error-code", e.code),
+        Err(e) => error_response(&e, request_id),
+    }
+}
+
+pub fn error_response(e: &S3Error, request_id: &str) -> S3Response {
+    let mut x = Xml::bare("Error");
+    x.text("Code", e.code).text("Message", &e.message);
+    if let Some((tag, value)) = &e.resource {
+        x.text(tag, value);
+    }
+    x.text("RequestId", request_id);
+    S3Response {
+        status: e.status,
+        ..S3Response::xml(x.finish("Error"))
+    }
+}
+
+async fn route(ctx: &S3Ctx, req: &S3Request) -> Result<S3Response, S3Error> {
+    const UNSUPPORTED_SUBRESOURCES: &[&str] = &[
+        "uploads",
+        "uploadId",
+        "delete",
+        "acl",
+        "policy",
+        "cors",
+        "lifecycle",
+        "versioning",
+        "tagging",
+        "website",
+        "logging",
+        "notification",
+        "replication",
+        "encryption",
+        "versions",
+        "object-lock",
+        "retention",
+        "legal-hold",
+        "attributes",
+        "restore",
+        "select",
+        "accelerate",
+        "requestPayment",
+    ];
+    if let Some(sub) = UNSUPPORTED_SUBRESOURCES.iter().find(|s| req.has_param(s)) {
+        return Err(S3Error::not_implemented(&format!(
+            "The '{sub}' subresource"
+        )));
+    }
+    let m = &req.method;
+    match (&req.bucket, &req.key) {
+        (None, _) if *m == Method::GET => list_buckets::handle(ctx, req).await,
+        (Some(_), None) if *m == Method::PUT => create_bucket::handle(ctx, req).await,
+        (Some(_), None) if *m == Method::DELETE => delete_bucket::handle(ctx, req).await,
+        (Some(_), None) if *m == Method::HEAD => head_bucket::handle(ctx, req).await,
+        (Some(_), None) if *m == Method::GET && req.has_param("location") => {
+            get_bucket_location::handle(ctx, req).await
+        }
+        (Some(_), None) if *m == Method::GET => list_objects::handle(ctx, req).await,
+        (Some(_), Some(_)) if *m == Method::PUT && req.header("x-amz-copy-source").is_some() => {
+            Err(S3Error::not_implemented("CopyObject"))
+        }
+        (Some(_), Some(_)) if *m == Method::PUT => put_object::handle(ctx, req).await,
+        (Some(_), Some(_)) if *m == Method::GET || *m == Method::HEAD => {
+            get_object::handle(ctx, req).await
+        }
+        (Some(_), Some(_)) if *m == Method::DELETE => delete_object::handle(ctx, req).await,
+        _ => Err(S3Error::new(
+            "MethodNotAllowed",
+            405,
+            "The specified method is not allowed against this resource.",
+        )),
+    }
+}
+
+/// Splits a request path (and Host, for virtual-hosted style) into bucket and key.
+pub fn bucket_and_key(raw_path: &str, host: Option<&str>) -> (Option<String>, Option<String>) {
+    let path = percent_decode(raw_path);
+    let path = path.strip_prefix('/').unwrap_or(&path);
+    let host_bucket = host
+        .map(|h| {
+            h.rsplit_once(':').map_or(h, |(name, port)| {
+                if port.bytes().all(|b| b.is_ascii_digit()) {
+                    name
+                } else {
+                    h
+                }
+            })
+        })
+        .and_then(|h| h.strip_suffix(".localhost"))
+        .filter(|b| !b.is_empty())
+        .map(str::to_string);
+    let non_empty = |s: &str| (!s.is_empty()).then(|| s.to_string());
+    match host_bucket {
+        Some(b) => (Some(b), non_empty(path)),
+        None => match path.split_once('/') {
+            Some((b, k)) => (non_empty(b), non_empty(k)),
+            None => (non_empty(path), None),
+        },
+    }
+}
+
+/// Decodes `%XX` escapes (and leaves everything else, including `+`, as it is).
+pub fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 3 <= b.len() {
+            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Query parameters, decoded (`+` is a space in query strings).
+pub fn parse_query(q: &str) -> Vec<(String, String)> {
+    q.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (
+                percent_decode(&k.replace('+', " ")),
+                percent_decode(&v.replace('+', " ")),
+            )
+        })
+        .collect()
+}
+
+/// URL-encodes a key for `encoding-type=url` listings.
+pub fn url_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_and_virtual_host_addressing() {
+        assert_eq!(bucket_and_key("/", None), (None, None));
+        assert_eq!(bucket_and_key("/b", None), (Some("b".into()), None));
+        assert_eq!(bucket_and_key("/b/", None), (Some("b".into()), None));
+        assert_eq!(
+            bucket_and_key("/b/a/c%20d%25", None),
+            (Some("b".into()), Some("a/c d%".into()))
+        );
+        assert_eq!(
+            bucket_and_key("/k/x", Some("bkt.localhost:4566")),
+            (Some("bkt".into()), Some("k/x".into()))
+        );
+        assert_eq!(
+            bucket_and_key("/bkt/k", Some("127.0.0.1:4566")),
+            (Some("bkt".into()), Some("k".into()))
+        );
+    }
+}

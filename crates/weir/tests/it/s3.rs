@@ -1,0 +1,353 @@
+//! The S3 front door through the AWS SDK for Rust (path-style addressing).
+
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration};
+
+use crate::harness::TestServer;
+
+fn s3(endpoint: &str) -> aws_sdk_s3::Client {
+    let conf = aws_sdk_s3::Config::builder()
+        .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(aws_sdk_s3::config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_s3::config::Credentials::new(
+            "AKIDTEST", "secret", None, None, "test",
+        ))
+        .force_path_style(true)
+        .retry_config(aws_sdk_s3::config::retry::RetryConfig::disabled())
+        .build();
+    aws_sdk_s3::Client::from_conf(conf)
+}
+
+fn code<E, R>(err: &aws_sdk_s3::error::SdkError<E, R>) -> String
+where
+    E: aws_sdk_s3::error::ProvideErrorMetadata + std::fmt::Debug,
+    R: std::fmt::Debug,
+{
+    match err.as_service_error() {
+        Some(e) => e.code().unwrap_or("?").to_string(),
+        None => format!("not a service error: {err:?}"),
+    }
+}
+
+#[tokio::test]
+async fn buckets() {
+    let t = TestServer::start().await;
+    let c = s3(&t.endpoint());
+    c.create_bucket()
+        .bucket("alpha")
+        .send()
+        .await
+        .expect("create");
+    c.create_bucket()
+        .bucket("beta")
+        .create_bucket_configuration(
+            CreateBucketConfiguration::builder()
+                .location_constraint(BucketLocationConstraint::EuWest1)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("create in eu-west-1");
+    let names: Vec<_> = c
+        .list_buckets()
+        .send()
+        .await
+        .expect("list")
+        .buckets()
+        .iter()
+        .filter_map(|b| b.name().map(str::to_string))
+        .collect();
+    assert_eq!(names, ["alpha", "beta"]);
+    c.head_bucket().bucket("alpha").send().await.expect("head");
+    let loc = c
+        .get_bucket_location()
+        .bucket("beta")
+        .send()
+        .await
+        .expect("location");
+    assert_eq!(
+        loc.location_constraint(),
+        Some(&BucketLocationConstraint::EuWest1)
+    );
+    let err = c
+        .create_bucket()
+        .bucket("alpha")
+        .send()
+        .await
+        .expect_err("again");
+    assert_eq!(code(&err), "BucketAlreadyOwnedByYou");
+    let err = c
+        .create_bucket()
+        .bucket("Bad_Name")
+        .send()
+        .await
+        .expect_err("invalid");
+    assert_eq!(code(&err), "InvalidBucketName");
+    c.put_object()
+        .bucket("alpha")
+        .key("k")
+        .body(ByteStream::from_static(b"x"))
+        .send()
+        .await
+        .expect("put");
+    let err = c
+        .delete_bucket()
+        .bucket("alpha")
+        .send()
+        .await
+        .expect_err("not empty");
+    assert_eq!(code(&err), "BucketNotEmpty");
+    c.delete_object()
+        .bucket("alpha")
+        .key("k")
+        .send()
+        .await
+        .expect("delete object");
+    c.delete_bucket()
+        .bucket("alpha")
+        .send()
+        .await
+        .expect("delete bucket");
+    let err = c
+        .head_bucket()
+        .bucket("alpha")
+        .send()
+        .await
+        .expect_err("gone");
+    assert!(err.into_service_error().is_not_found());
+}
+
+#[tokio::test]
+async fn objects_round_trip_with_metadata_ranges_and_conditions() {
+    let mut t = TestServer::start().await;
+    let c = s3(&t.endpoint());
+    c.create_bucket()
+        .bucket("data")
+        .send()
+        .await
+        .expect("create");
+    let keys = [
+        "plain",
+        "dir/sub/file.json",
+        "spaces and %percent+plus",
+        "ünïcødé/ключ",
+    ];
+    for (i, key) in keys.iter().enumerate() {
+        let body = format!("object {i}: {}", "z".repeat(1000 * i));
+        let put = c
+            .put_object()
+            .bucket("data")
+            .key(*key)
+            .content_type("application/json")
+            .metadata("origin", "test")
+            .body(ByteStream::from(body.clone().into_bytes()))
+            .send()
+            .await
+            .expect("put");
+        let md5 = format!("\"{:x}\"", md5::Md5::digest(body.as_bytes()));
+        assert_eq!(put.e_tag(), Some(md5.as_str()));
+    }
+    t.restart().await;
+    let c = s3(&t.endpoint());
+    for (i, key) in keys.iter().enumerate() {
+        let got = c
+            .get_object()
+            .bucket("data")
+            .key(*key)
+            .send()
+            .await
+            .expect("get");
+        assert_eq!(got.content_type(), Some("application/json"));
+        assert_eq!(
+            got.metadata()
+                .and_then(|m| m.get("origin"))
+                .map(String::as_str),
+            Some("test")
+        );
+        let body = got.body.collect().await.expect("body").into_bytes();
+        assert_eq!(
+            body,
+            format!("object {i}: {}", "z".repeat(1000 * i)).into_bytes()
+        );
+    }
+    let head = c
+        .head_object()
+        .bucket("data")
+        .key("dir/sub/file.json")
+        .send()
+        .await
+        .expect("head");
+    assert_eq!(head.content_length(), Some(1010));
+    let part = c
+        .get_object()
+        .bucket("data")
+        .key("dir/sub/file.json")
+        .range("bytes=3-8")
+        .send()
+        .await
+        .expect("range");
+    assert_eq!(part.content_range(), Some("bytes 3-8/1010"));
+    assert_eq!(
+        part.body.collect().await.expect("b").into_bytes().as_ref(),
+        b"ect 1:"
+    );
+    let err = c
+        .get_object()
+        .bucket("data")
+        .key("plain")
+        .range("bytes=500-")
+        .send()
+        .await
+        .expect_err("past the end");
+    assert_eq!(code(&err), "InvalidRange");
+    let etag = head.e_tag().expect("etag").to_string();
+    let err = c
+        .get_object()
+        .bucket("data")
+        .key("dir/sub/file.json")
+        .if_match("\"not-it\"")
+        .send()
+        .await
+        .expect_err("precondition");
+    assert_eq!(code(&err), "PreconditionFailed");
+    c.get_object()
+        .bucket("data")
+        .key("dir/sub/file.json")
+        .if_match(&etag)
+        .send()
+        .await
+        .expect("matching etag");
+    let err = c
+        .get_object()
+        .bucket("data")
+        .key("missing")
+        .send()
+        .await
+        .expect_err("missing");
+    assert_eq!(code(&err), "NoSuchKey");
+    let err = c
+        .get_object()
+        .bucket("nope")
+        .key("k")
+        .send()
+        .await
+        .expect_err("no bucket");
+    assert_eq!(code(&err), "NoSuchBucket");
+    c.delete_object()
+        .bucket("data")
+        .key("plain")
+        .send()
+        .await
+        .expect("delete");
+    c.delete_object()
+        .bucket("data")
+        .key("plain")
+        .send()
+        .await
+        .expect("deleting twice is fine");
+    assert!(c
+        .head_object()
+        .bucket("data")
+        .key("plain")
+        .send()
+        .await
+        .is_err());
+}
+
+use md5::Digest as _;
+
+#[tokio::test]
+async fn listing_with_delimiters_and_pages() {
+    let t = TestServer::start().await;
+    let c = s3(&t.endpoint());
+    c.create_bucket()
+        .bucket("lst")
+        .send()
+        .await
+        .expect("create");
+    let mut keys: Vec<String> = (0..25).map(|i| format!("logs/2025/{i:02}.log")).collect();
+    keys.extend(["logs/readme", "top-a", "top-b", "x/y/z"].map(String::from));
+    for k in &keys {
+        c.put_object()
+            .bucket("lst")
+            .key(k)
+            .body(ByteStream::from_static(b"1"))
+            .send()
+            .await
+            .expect("put");
+    }
+    let root = c
+        .list_objects_v2()
+        .bucket("lst")
+        .delimiter("/")
+        .send()
+        .await
+        .expect("root");
+    let prefixes: Vec<_> = root
+        .common_prefixes()
+        .iter()
+        .filter_map(|p| p.prefix())
+        .collect();
+    assert_eq!(prefixes, ["logs/", "x/"]);
+    let top: Vec<_> = root.contents().iter().filter_map(|o| o.key()).collect();
+    assert_eq!(top, ["top-a", "top-b"]);
+    assert_eq!(root.key_count(), Some(4));
+    // Pages of 10 under a prefix, following continuation tokens.
+    let mut all = Vec::new();
+    let mut token = None;
+    loop {
+        let page = c
+            .list_objects_v2()
+            .bucket("lst")
+            .prefix("logs/2025/")
+            .max_keys(10)
+            .set_continuation_token(token.clone())
+            .send()
+            .await
+            .expect("page");
+        all.extend(
+            page.contents()
+                .iter()
+                .filter_map(|o| o.key().map(str::to_string)),
+        );
+        if page.is_truncated() != Some(true) {
+            break;
+        }
+        token = page.next_continuation_token().map(str::to_string);
+    }
+    assert_eq!(all, keys[..25].to_vec());
+    let after = c
+        .list_objects_v2()
+        .bucket("lst")
+        .start_after("top-a")
+        .send()
+        .await
+        .expect("after");
+    let rest: Vec<_> = after.contents().iter().filter_map(|o| o.key()).collect();
+    assert_eq!(rest, ["top-b", "x/y/z"]);
+    // ListObjects v1 with a marker.
+    let v1 = c
+        .list_objects()
+        .bucket("lst")
+        .marker("logs/readme")
+        .max_keys(2)
+        .send()
+        .await
+        .expect("v1");
+    let v1_keys: Vec<_> = v1.contents().iter().filter_map(|o| o.key()).collect();
+    assert_eq!(v1_keys, ["top-a", "top-b"]);
+    assert_eq!(v1.is_truncated(), Some(true));
+    // The paginator walks everything.
+    let mut n = 0;
+    let mut pages = c
+        .list_objects_v2()
+        .bucket("lst")
+        .max_keys(7)
+        .into_paginator()
+        .send();
+    while let Some(p) = pages.next().await {
+        n += p.expect("page").contents().len();
+    }
+    assert_eq!(n, keys.len());
+}
