@@ -17,6 +17,14 @@ pub enum ObjectError {
     InvalidBucketName(String),
     #[error("{0}")]
     InvalidArgument(String),
+    #[error("The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.")]
+    NoSuchUpload(String),
+    #[error("One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.")]
+    InvalidPart(String),
+    #[error("The list of parts was not in ascending order. Parts must be ordered by part number.")]
+    InvalidPartOrder,
+    #[error("Your proposed upload is smaller than the minimum allowed size")]
+    EntityTooSmall,
     #[error("storage failure: {0}")]
     Storage(#[from] std::io::Error),
 }

@@ -9,7 +9,9 @@
 //! at open.
 
 mod error;
+mod multipart;
 mod store;
 
 pub use error::{ObjectError, Result};
+pub use multipart::{PartInfo, UploadInfo, MAX_PART_NUMBER, MIN_PART_BYTES};
 pub use store::{BucketInfo, ListPage, ListRequest, ObjectInfo, ObjectStore, PutObject};

@@ -38,6 +38,28 @@ pub struct ObjectInfo {
     data_file: String,
 }
 
+impl ObjectInfo {
+    /// A record for a freshly written data file.
+    pub(crate) fn new(
+        key: &str,
+        size: u64,
+        etag: String,
+        meta: PutObject,
+        data_file: String,
+    ) -> ObjectInfo {
+        ObjectInfo {
+            key: key.to_string(),
+            size,
+            etag,
+            last_modified_ms: now_ms(),
+            content_type: meta.content_type,
+            metadata: meta.metadata,
+            headers: meta.headers,
+            data_file,
+        }
+    }
+}
+
 /// What PutObject stores besides the bytes.
 #[derive(Debug, Clone, Default)]
 pub struct PutObject {
@@ -78,26 +100,36 @@ pub struct ObjectStore {
     buckets: RwLock<BTreeMap<String, Bucket>>,
 }
 
-fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0)
 }
 
-fn sync_dir(dir: &Path) -> io::Result<()> {
+pub(crate) fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
 }
 
 fn key_hash(key: &str) -> String {
-    Sha256::digest(key.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex(&Sha256::digest(key.as_bytes()))
+}
+
+pub(crate) fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn check_key(key: &str) -> Result<()> {
+    if key.is_empty() || key.len() > 1024 {
+        return Err(ObjectError::InvalidArgument(
+            "Object keys must be 1 to 1,024 bytes long.".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// Writes `bytes` to `path` atomically and durably.
-fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let tmp = path.with_extension(format!("{:016x}.tmp", rand::random::<u64>()));
     let mut f = File::create(&tmp)?;
     f.write_all(bytes)?;
@@ -153,7 +185,7 @@ impl ObjectStore {
         })
     }
 
-    fn bucket_dir(&self, bucket: &str) -> PathBuf {
+    pub(crate) fn bucket_dir(&self, bucket: &str) -> PathBuf {
         self.root.join(bucket)
     }
 
@@ -173,6 +205,7 @@ impl ObjectStore {
         };
         let dir = self.bucket_dir(name);
         fs::create_dir_all(dir.join("o"))?;
+        fs::create_dir_all(dir.join("u"))?;
         sync_dir(&dir)?;
         let json = serde_json::to_vec(&info).map_err(io::Error::other)?;
         write_atomic(&dir.join("bucket.json"), &json)?;
@@ -225,35 +258,64 @@ impl ObjectStore {
 
     /// PutObject: the object is visible whole once this returns, and survives a crash.
     pub fn put_object(&self, bucket: &str, key: &str, put: PutObject) -> Result<ObjectInfo> {
-        if key.is_empty() || key.len() > 1024 {
-            return Err(ObjectError::InvalidArgument(
-                "Object keys must be 1 to 1,024 bytes long.".into(),
-            ));
-        }
+        check_key(key)?;
         self.bucket(bucket)?;
-        let dir = self.bucket_dir(bucket).join("o");
-        let hash = key_hash(key);
-        let data_file = format!("{hash}-{:016x}.data", rand::random::<u64>());
-        let mut f = File::create(dir.join(&data_file))?;
-        f.write_all(&put.data)?;
-        f.sync_data()?;
-        drop(f);
-        let info = ObjectInfo {
-            key: key.to_string(),
-            size: put.data.len() as u64,
-            etag: format!(
-                "\"{}\"",
-                Md5::digest(&put.data)
-                    .iter()
-                    .map(|b| format!("{b:02x}"))
-                    .collect::<String>()
-            ),
+        let data_file = self.write_data_file(bucket, key, |f| f.write_all(&put.data))?;
+        let etag = format!("\"{}\"", hex(&Md5::digest(&put.data)));
+        let size = put.data.len() as u64;
+        self.commit(bucket, ObjectInfo::new(key, size, etag, put, data_file))
+    }
+
+    /// CopyObject: `dst` gets `src`'s bytes, with `src`'s metadata or the given replacement.
+    pub fn copy_object(
+        &self,
+        src: (&str, &str),
+        dst: (&str, &str),
+        replace: Option<PutObject>,
+    ) -> Result<ObjectInfo> {
+        check_key(dst.1)?;
+        let from = self.head_object(src.0, src.1)?;
+        self.bucket(dst.0)?;
+        let src_path = self.bucket_dir(src.0).join("o").join(&from.data_file);
+        let data_file = self.write_data_file(dst.0, dst.1, |f| {
+            let mut r = File::open(&src_path)?;
+            io::copy(&mut r, f).map(|_| ())
+        })?;
+        let mut info = ObjectInfo {
+            key: dst.1.to_string(),
             last_modified_ms: now_ms(),
-            content_type: put.content_type,
-            metadata: put.metadata,
-            headers: put.headers,
             data_file,
+            ..from
         };
+        if let Some(r) = replace {
+            info.content_type = r.content_type;
+            info.metadata = r.metadata;
+            info.headers = r.headers;
+        }
+        self.commit(dst.0, info)
+    }
+
+    /// Writes and fsyncs a fresh data file for `key` with `write`; returns its name.
+    pub(crate) fn write_data_file(
+        &self,
+        bucket: &str,
+        key: &str,
+        write: impl FnOnce(&mut File) -> io::Result<()>,
+    ) -> Result<String> {
+        let dir = self.bucket_dir(bucket).join("o");
+        let name = format!("{}-{:016x}.data", key_hash(key), rand::random::<u64>());
+        let mut f = File::create(dir.join(&name))?;
+        if let Err(e) = write(&mut f).and_then(|()| f.sync_data()) {
+            let _ = fs::remove_file(dir.join(&name));
+            return Err(e.into());
+        }
+        Ok(name)
+    }
+
+    /// Makes `info` (whose data file is written) the object: replaces its record atomically,
+    /// then removes the data file of the object it replaced.
+    pub(crate) fn commit(&self, bucket: &str, info: ObjectInfo) -> Result<ObjectInfo> {
+        let dir = self.bucket_dir(bucket).join("o");
         let record = serde_json::to_vec(&info).map_err(io::Error::other)?;
         let replaced = {
             let mut buckets = self.buckets.write();
@@ -261,8 +323,8 @@ impl ObjectStore {
                 let _ = fs::remove_file(dir.join(&info.data_file));
                 return Err(ObjectError::NoSuchBucket(bucket.to_string()));
             };
-            write_atomic(&dir.join(format!("{hash}.json")), &record)?;
-            b.objects.insert(key.to_string(), info.clone())
+            write_atomic(&dir.join(format!("{}.json", key_hash(&info.key))), &record)?;
+            b.objects.insert(info.key.clone(), info.clone())
         };
         if let Some(old) = replaced {
             let _ = fs::remove_file(dir.join(old.data_file));

@@ -1,17 +1,25 @@
 //! The S3 REST front door: requests without `X-Amz-Target`, path-style (`/bucket/key`) or
 //! virtual-hosted (`bucket.localhost`), answered with S3's headers and XML. One file per action.
 
+mod abort_multipart_upload;
 mod chunked;
+mod complete_multipart_upload;
+mod copy_object;
 mod create_bucket;
+mod create_multipart_upload;
 mod delete_bucket;
 mod delete_object;
+mod delete_objects;
 mod get_bucket_location;
 mod get_object;
 mod head_bucket;
 mod list_buckets;
+mod list_multipart_uploads;
 mod list_objects;
+mod list_parts;
 mod put_object;
 pub mod time;
+mod upload_part;
 pub mod xml;
 
 use std::sync::Arc;
@@ -118,6 +126,10 @@ impl From<ObjectError> for S3Error {
                 ("InvalidBucketName", 400, Some(("BucketName", b)))
             }
             ObjectError::InvalidArgument(_) => ("InvalidArgument", 400, None),
+            ObjectError::NoSuchUpload(u) => ("NoSuchUpload", 404, Some(("UploadId", u))),
+            ObjectError::InvalidPart(_) => ("InvalidPart", 400, None),
+            ObjectError::InvalidPartOrder => ("InvalidPartOrder", 400, None),
+            ObjectError::EntityTooSmall => ("EntityTooSmall", 400, None),
             ObjectError::Storage(_) => {
                 tracing::error!(error = %message, "S3 request failed inside Weir");
                 ("InternalError", 500, None)
@@ -163,9 +175,6 @@ pub fn error_response(e: &S3Error, request_id: &str) -> S3Response {
 
 async fn route(ctx: &S3Ctx, req: &S3Request) -> Result<S3Response, S3Error> {
     const UNSUPPORTED_SUBRESOURCES: &[&str] = &[
-        "uploads",
-        "uploadId",
-        "delete",
         "acl",
         "policy",
         "cors",
@@ -193,7 +202,30 @@ async fn route(ctx: &S3Ctx, req: &S3Request) -> Result<S3Response, S3Error> {
         )));
     }
     let m = &req.method;
+    let upload = req.has_param("uploadId");
     match (&req.bucket, &req.key) {
+        (Some(_), None) if *m == Method::POST && req.has_param("delete") => {
+            delete_objects::handle(ctx, req).await
+        }
+        (Some(_), None) if *m == Method::GET && req.has_param("uploads") => {
+            list_multipart_uploads::handle(ctx, req).await
+        }
+        (Some(_), Some(_)) if *m == Method::POST && req.has_param("uploads") => {
+            create_multipart_upload::handle(ctx, req).await
+        }
+        (Some(_), Some(_)) if *m == Method::POST && upload => {
+            complete_multipart_upload::handle(ctx, req).await
+        }
+        (Some(_), Some(_))
+            if *m == Method::PUT && upload && req.header("x-amz-copy-source").is_some() =>
+        {
+            Err(S3Error::not_implemented("UploadPartCopy"))
+        }
+        (Some(_), Some(_)) if *m == Method::PUT && upload => upload_part::handle(ctx, req).await,
+        (Some(_), Some(_)) if *m == Method::DELETE && upload => {
+            abort_multipart_upload::handle(ctx, req).await
+        }
+        (Some(_), Some(_)) if *m == Method::GET && upload => list_parts::handle(ctx, req).await,
         (None, _) if *m == Method::GET => list_buckets::handle(ctx, req).await,
         (Some(_), None) if *m == Method::PUT => create_bucket::handle(ctx, req).await,
         (Some(_), None) if *m == Method::DELETE => delete_bucket::handle(ctx, req).await,
@@ -203,7 +235,7 @@ async fn route(ctx: &S3Ctx, req: &S3Request) -> Result<S3Response, S3Error> {
         }
         (Some(_), None) if *m == Method::GET => list_objects::handle(ctx, req).await,
         (Some(_), Some(_)) if *m == Method::PUT && req.header("x-amz-copy-source").is_some() => {
-            Err(S3Error::not_implemented("CopyObject"))
+            copy_object::handle(ctx, req).await
         }
         (Some(_), Some(_)) if *m == Method::PUT => put_object::handle(ctx, req).await,
         (Some(_), Some(_)) if *m == Method::GET || *m == Method::HEAD => {

@@ -24,6 +24,24 @@ pub async fn handle(ctx: &S3Ctx, req: &S3Request) -> Result<S3Response, S3Error>
         req.bucket.as_deref().unwrap_or_default(),
         req.key.as_deref().unwrap_or_default(),
     );
+    let (data, checksum) = payload(req)?;
+    let mut put = object_meta(req);
+    put.data = data;
+    let objects = ctx.objects.clone();
+    let (b, k) = (bucket.to_string(), key.to_string());
+    let info = tokio::task::spawn_blocking(move || objects.put_object(&b, &k, put))
+        .await
+        .map_err(|e| S3Error::new("InternalError", 500, e.to_string()))??;
+    let mut resp = S3Response::empty(200).with("etag", info.etag);
+    if let Some((name, value)) = checksum {
+        resp = resp.with(&name, value);
+    }
+    Ok(resp)
+}
+
+/// The request's payload, decoded from aws-chunked if need be, with Content-MD5 and
+/// `x-amz-checksum-*` verified; also the checksum header to echo back.
+pub fn payload(req: &S3Request) -> Result<(Bytes, Option<(String, String)>), S3Error> {
     let chunked = req
         .header("content-encoding")
         .is_some_and(|e| e.contains("aws-chunked"))
@@ -47,7 +65,11 @@ pub async fn handle(ctx: &S3Ctx, req: &S3Request) -> Result<S3Response, S3Error>
         .and_then(|v| v.parse::<usize>().ok())
     {
         if chunked && expected != data.len() {
-            return Err(S3Error::new("IncompleteBody", 400, "You did not provide the number of bytes specified by the Content-Length HTTP header."));
+            return Err(S3Error::new(
+                "IncompleteBody",
+                400,
+                "You did not provide the number of bytes specified by the Content-Length HTTP header.",
+            ));
         }
     }
     if let Some(md5) = req.header("content-md5") {
@@ -61,6 +83,11 @@ pub async fn handle(ctx: &S3Ctx, req: &S3Request) -> Result<S3Response, S3Error>
         }
     }
     let checksum = verify_checksums(req, &trailers, &data)?;
+    Ok((data, checksum))
+}
+
+/// Content-Type, `x-amz-meta-*` and the stored standard headers of a request.
+pub fn object_meta(req: &S3Request) -> PutObject {
     let mut metadata = BTreeMap::new();
     let mut headers = BTreeMap::new();
     for (name, value) in &req.headers {
@@ -82,22 +109,12 @@ pub async fn handle(ctx: &S3Ctx, req: &S3Request) -> Result<S3Response, S3Error>
             }
         }
     }
-    let put = PutObject {
-        data,
+    PutObject {
+        data: Bytes::new(),
         content_type: req.header("content-type").map(str::to_string),
         metadata,
         headers,
-    };
-    let objects = ctx.objects.clone();
-    let (b, k) = (bucket.to_string(), key.to_string());
-    let info = tokio::task::spawn_blocking(move || objects.put_object(&b, &k, put))
-        .await
-        .map_err(|e| S3Error::new("InternalError", 500, e.to_string()))??;
-    let mut resp = S3Response::empty(200).with("etag", info.etag);
-    if let Some((name, value)) = checksum {
-        resp = resp.with(&name, value);
     }
-    Ok(resp)
 }
 
 /// Checks every `x-amz-checksum-*` the client sent (header or trailer) that Weir can compute.

@@ -351,3 +351,370 @@ async fn listing_with_delimiters_and_pages() {
     }
     assert_eq!(n, keys.len());
 }
+
+#[tokio::test]
+async fn multipart_uploads() {
+    use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
+    let t = TestServer::start().await;
+    let c = s3(&t.endpoint());
+    c.create_bucket()
+        .bucket("mpu")
+        .send()
+        .await
+        .expect("create");
+    let up = c
+        .create_multipart_upload()
+        .bucket("mpu")
+        .key("big/file.bin")
+        .content_type("application/octet-stream")
+        .metadata("kind", "multipart")
+        .send()
+        .await
+        .expect("create upload");
+    let id = up.upload_id().expect("id").to_string();
+    let sizes = [5 * 1024 * 1024 + 3, 5 * 1024 * 1024, 1234];
+    let mut completed = Vec::new();
+    let mut all = Vec::new();
+    let mut md5s = Vec::new();
+    for (i, size) in sizes.iter().enumerate() {
+        let data: Vec<u8> = (0..*size).map(|j| ((j * 7 + i) % 251) as u8).collect();
+        md5s.extend_from_slice(&md5::Md5::digest(&data));
+        all.extend_from_slice(&data);
+        let part = c
+            .upload_part()
+            .bucket("mpu")
+            .key("big/file.bin")
+            .upload_id(&id)
+            .part_number(i as i32 + 1)
+            .body(ByteStream::from(data))
+            .send()
+            .await
+            .expect("upload part");
+        completed.push(
+            CompletedPart::builder()
+                .part_number(i as i32 + 1)
+                .set_e_tag(part.e_tag().map(str::to_string))
+                .build(),
+        );
+    }
+    let parts = c
+        .list_parts()
+        .bucket("mpu")
+        .key("big/file.bin")
+        .upload_id(&id)
+        .send()
+        .await
+        .expect("list parts");
+    assert_eq!(parts.parts().len(), 3);
+    let ups = c
+        .list_multipart_uploads()
+        .bucket("mpu")
+        .send()
+        .await
+        .expect("list uploads");
+    assert_eq!(ups.uploads().len(), 1);
+    // Not visible before completion.
+    assert!(c
+        .head_object()
+        .bucket("mpu")
+        .key("big/file.bin")
+        .send()
+        .await
+        .is_err());
+    // A wrong ETag is an InvalidPart; completing with only the small part first is too small.
+    let bad = CompletedMultipartUpload::builder()
+        .parts(
+            CompletedPart::builder()
+                .part_number(1)
+                .e_tag("\"0000\"")
+                .build(),
+        )
+        .build();
+    let err = c
+        .complete_multipart_upload()
+        .bucket("mpu")
+        .key("big/file.bin")
+        .upload_id(&id)
+        .multipart_upload(bad)
+        .send()
+        .await
+        .expect_err("bad etag");
+    assert_eq!(code(&err), "InvalidPart");
+    let done = c
+        .complete_multipart_upload()
+        .bucket("mpu")
+        .key("big/file.bin")
+        .upload_id(&id)
+        .multipart_upload(
+            CompletedMultipartUpload::builder()
+                .set_parts(Some(completed))
+                .build(),
+        )
+        .send()
+        .await
+        .expect("complete");
+    let expected_etag = format!("\"{:x}-3\"", md5::Md5::digest(&md5s));
+    assert_eq!(done.e_tag(), Some(expected_etag.as_str()));
+    let got = c
+        .get_object()
+        .bucket("mpu")
+        .key("big/file.bin")
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(
+        got.metadata()
+            .and_then(|m| m.get("kind"))
+            .map(String::as_str),
+        Some("multipart")
+    );
+    assert_eq!(
+        got.body
+            .collect()
+            .await
+            .expect("body")
+            .into_bytes()
+            .as_ref(),
+        all.as_slice()
+    );
+    assert!(c
+        .list_multipart_uploads()
+        .bucket("mpu")
+        .send()
+        .await
+        .expect("list")
+        .uploads()
+        .is_empty());
+
+    // Aborting leaves nothing behind.
+    let up = c
+        .create_multipart_upload()
+        .bucket("mpu")
+        .key("gone")
+        .send()
+        .await
+        .expect("create");
+    let id = up.upload_id().expect("id").to_string();
+    c.upload_part()
+        .bucket("mpu")
+        .key("gone")
+        .upload_id(&id)
+        .part_number(1)
+        .body(ByteStream::from_static(b"x"))
+        .send()
+        .await
+        .expect("part");
+    // Parts other than the last must be at least 5 MiB.
+    let p2 = c
+        .upload_part()
+        .bucket("mpu")
+        .key("gone")
+        .upload_id(&id)
+        .part_number(2)
+        .body(ByteStream::from_static(b"y"))
+        .send()
+        .await
+        .expect("part 2");
+    let listed = c
+        .list_parts()
+        .bucket("mpu")
+        .key("gone")
+        .upload_id(&id)
+        .send()
+        .await
+        .expect("parts");
+    let small: Vec<CompletedPart> = listed
+        .parts()
+        .iter()
+        .map(|p| {
+            CompletedPart::builder()
+                .set_part_number(p.part_number())
+                .set_e_tag(p.e_tag().map(str::to_string))
+                .build()
+        })
+        .collect();
+    assert_eq!(small.len(), 2);
+    assert!(p2.e_tag().is_some());
+    let err = c
+        .complete_multipart_upload()
+        .bucket("mpu")
+        .key("gone")
+        .upload_id(&id)
+        .multipart_upload(
+            CompletedMultipartUpload::builder()
+                .set_parts(Some(small))
+                .build(),
+        )
+        .send()
+        .await
+        .expect_err("too small");
+    assert_eq!(code(&err), "EntityTooSmall");
+    c.abort_multipart_upload()
+        .bucket("mpu")
+        .key("gone")
+        .upload_id(&id)
+        .send()
+        .await
+        .expect("abort");
+    let err = c
+        .list_parts()
+        .bucket("mpu")
+        .key("gone")
+        .upload_id(&id)
+        .send()
+        .await
+        .expect_err("aborted");
+    assert_eq!(code(&err), "NoSuchUpload");
+    assert!(c
+        .head_object()
+        .bucket("mpu")
+        .key("gone")
+        .send()
+        .await
+        .is_err());
+}
+
+#[tokio::test]
+async fn copy_and_delete_objects() {
+    use aws_sdk_s3::types::{Delete, MetadataDirective, ObjectIdentifier};
+    let t = TestServer::start().await;
+    let c = s3(&t.endpoint());
+    c.create_bucket()
+        .bucket("src")
+        .send()
+        .await
+        .expect("create");
+    c.create_bucket()
+        .bucket("dst")
+        .send()
+        .await
+        .expect("create");
+    c.put_object()
+        .bucket("src")
+        .key("a b/orig")
+        .metadata("m", "1")
+        .body(ByteStream::from_static(b"copy me"))
+        .send()
+        .await
+        .expect("put");
+    let copied = c
+        .copy_object()
+        .bucket("dst")
+        .key("copy")
+        .copy_source("src/a%20b/orig")
+        .send()
+        .await
+        .expect("copy");
+    assert!(copied
+        .copy_object_result()
+        .and_then(|r| r.e_tag())
+        .is_some());
+    let got = c
+        .get_object()
+        .bucket("dst")
+        .key("copy")
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(
+        got.metadata().and_then(|m| m.get("m")).map(String::as_str),
+        Some("1")
+    );
+    assert_eq!(
+        got.body.collect().await.expect("b").into_bytes().as_ref(),
+        b"copy me"
+    );
+    c.copy_object()
+        .bucket("dst")
+        .key("replaced")
+        .copy_source("src/a%20b/orig")
+        .metadata_directive(MetadataDirective::Replace)
+        .metadata("m", "2")
+        .send()
+        .await
+        .expect("copy with new metadata");
+    let head = c
+        .head_object()
+        .bucket("dst")
+        .key("replaced")
+        .send()
+        .await
+        .expect("head");
+    assert_eq!(
+        head.metadata().and_then(|m| m.get("m")).map(String::as_str),
+        Some("2")
+    );
+
+    for k in ["k1", "k2", "k&3"] {
+        c.put_object()
+            .bucket("dst")
+            .key(k)
+            .body(ByteStream::from_static(b"x"))
+            .send()
+            .await
+            .expect("put");
+    }
+    let ids: Vec<_> = ["k1", "k2", "k&3", "never-existed"]
+        .iter()
+        .map(|k| ObjectIdentifier::builder().key(*k).build().expect("id"))
+        .collect();
+    let out = c
+        .delete_objects()
+        .bucket("dst")
+        .delete(
+            Delete::builder()
+                .set_objects(Some(ids))
+                .build()
+                .expect("delete"),
+        )
+        .send()
+        .await
+        .expect("delete objects");
+    assert_eq!(out.deleted().len(), 4);
+    assert!(out.errors().is_empty());
+    let left: Vec<_> = c
+        .list_objects_v2()
+        .bucket("dst")
+        .send()
+        .await
+        .expect("list")
+        .contents()
+        .iter()
+        .filter_map(|o| o.key().map(str::to_string))
+        .collect();
+    assert_eq!(left, ["copy", "replaced"]);
+}
+
+#[tokio::test]
+async fn virtual_hosted_style_addressing() {
+    use http_body_util::{BodyExt, Full};
+    let t = TestServer::start().await;
+    s3(&t.endpoint())
+        .create_bucket()
+        .bucket("vhost")
+        .send()
+        .await
+        .expect("create");
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http();
+    let port = t.endpoint().rsplit(':').next().expect("port").to_string();
+    let put = http::Request::put(format!("{}/dir/obj.txt", t.endpoint()))
+        .header("host", format!("vhost.localhost:{port}"))
+        .body(Full::new(bytes::Bytes::from_static(b"hosted")))
+        .expect("request");
+    assert_eq!(client.request(put).await.expect("put").status(), 200);
+    let get = http::Request::get(format!("{}/vhost/dir/obj.txt", t.endpoint()))
+        .body(Full::new(bytes::Bytes::new()))
+        .expect("request");
+    let resp = client.request(get).await.expect("get");
+    assert_eq!(resp.status(), 200);
+    assert_eq!(
+        resp.into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes()
+            .as_ref(),
+        b"hosted"
+    );
+}
