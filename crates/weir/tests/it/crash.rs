@@ -11,12 +11,12 @@ use aws_sdk_kinesis::types::PutRecordsRequestEntry;
 
 use crate::harness::{create_active, kinesis_client, read_shard};
 
-struct Child9 {
-    child: Child,
-    endpoint: String,
+pub(crate) struct Child9 {
+    pub child: Child,
+    pub endpoint: String,
 }
 
-fn spawn_server(dir: &std::path::Path) -> Child9 {
+pub(crate) fn spawn_server(dir: &std::path::Path) -> Child9 {
     let mut child = Command::new(env!("CARGO_BIN_EXE_weir"))
         .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(dir)
