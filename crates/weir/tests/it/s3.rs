@@ -785,7 +785,8 @@ async fn acknowledged_objects_survive_sigkill() {
         }
         server = crate::crash::spawn_server(dir.path());
         let c = s3(&server.endpoint);
-        for (key, body) in acked.lock().expect("lock").clone() {
+        let acked_now = acked.lock().expect("lock").clone();
+        for (key, body) in acked_now {
             let got = c
                 .get_object()
                 .bucket("crash")
