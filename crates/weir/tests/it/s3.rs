@@ -732,7 +732,8 @@ async fn acknowledged_objects_survive_sigkill() {
         .send()
         .await
         .expect("create");
-    let acked: Arc<Mutex<Vec<(String, Vec<u8>)>>> = Arc::default();
+    type Acked = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
+    let acked: Acked = Arc::default();
     for cycle in 0..3u32 {
         let c = s3(&server.endpoint);
         let up = c
