@@ -4,6 +4,7 @@ mod client;
 mod kinesis;
 mod latency;
 mod reshard;
+mod s3;
 
 use clap::Subcommand;
 
@@ -18,6 +19,8 @@ pub enum BenchTarget {
     Latency(latency::LatencyBench),
     /// Write stalls while a stream holding data is resharded.
     Reshard(reshard::ReshardBench),
+    /// S3: PUT/GET throughput by object size, LIST over many keys.
+    S3(s3::S3Bench),
 }
 
 pub async fn run(target: BenchTarget) -> anyhow::Result<()> {
@@ -25,6 +28,7 @@ pub async fn run(target: BenchTarget) -> anyhow::Result<()> {
         BenchTarget::Kinesis(b) => kinesis::run(b).await,
         BenchTarget::Latency(b) => latency::run(b).await,
         BenchTarget::Reshard(b) => reshard::run(b).await,
+        BenchTarget::S3(b) => s3::run(b).await,
     }
 }
 
