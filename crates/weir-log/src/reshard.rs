@@ -186,22 +186,16 @@ impl Log {
         let steps = plan(self, stream)?;
         let mut shards = stream.meta.shards.clone();
         let mut logs = stream.shards.clone();
-        let before_open = shards.iter().filter(|s| s.closed.is_none()).count() as u32;
+        let before_open = crate::streams::open_shard_count(&shards);
         for step in &steps {
             apply(&mut shards, *step, now);
         }
-        let after_open = shards.iter().filter(|s| s.closed.is_none()).count() as u32;
+        let after_open = crate::streams::open_shard_count(&shards);
         let others: u32 = state
             .streams
             .iter()
             .filter(|(k, _)| k.region == key.region && *k != key)
-            .map(|(_, s)| {
-                s.meta
-                    .shards
-                    .iter()
-                    .filter(|sh| sh.closed.is_none())
-                    .count() as u32
-            })
+            .map(|(_, s)| crate::streams::open_shard_count(&s.meta.shards))
             .sum();
         if after_open > before_open && others + after_open > cfg.shard_limit {
             return Err(LogError::LimitExceeded(format!(

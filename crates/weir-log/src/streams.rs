@@ -479,14 +479,13 @@ fn open_shards_in(streams: &BTreeMap<StreamKey, Stream>, region: &str) -> u32 {
     streams
         .iter()
         .filter(|(k, _)| k.region == region)
-        .map(|(_, s)| {
-            s.meta
-                .shards
-                .iter()
-                .filter(|sh| sh.closed.is_none())
-                .count() as u32
-        })
+        .map(|(_, s)| open_shard_count(&s.meta.shards))
         .sum()
+}
+
+/// Shards not closed by a reshard.
+pub(crate) fn open_shard_count(shards: &[ShardMeta]) -> u32 {
+    shards.iter().filter(|sh| sh.closed.is_none()).count() as u32
 }
 
 pub(crate) fn shard_info(sm: &ShardMeta) -> ShardInfo {

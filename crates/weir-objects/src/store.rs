@@ -344,47 +344,25 @@ impl ObjectStore {
             .ok_or_else(|| ObjectError::NoSuchKey(key.to_string()))
     }
 
-    /// GetObject: the object's bytes in `range` (inclusive, already validated), or all of them.
+    /// GetObject: the object's bytes in `range` (inclusive; clamped to the object), or all.
     pub fn get_object(
         &self,
         bucket: &str,
         key: &str,
         range: Option<(u64, u64)>,
     ) -> Result<(ObjectInfo, Bytes)> {
-        let info = self.head_object(bucket, key)?;
-        let path = self.bucket_dir(bucket).join("o").join(&info.data_file);
-        // A concurrent overwrite may remove the data file after the record was read: retry once.
-        let mut f = match File::open(&path) {
-            Ok(f) => f,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                return self.get_object_retry(bucket, key, range)
+        // A concurrent overwrite may remove the data file after the record was read: read the
+        // record again and retry once.
+        for _ in 0..2 {
+            let info = self.head_object(bucket, key)?;
+            let path = self.bucket_dir(bucket).join("o").join(&info.data_file);
+            match read_range(&path, info.size, range) {
+                Ok(bytes) => return Ok((info, bytes)),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(e.into()),
             }
-            Err(e) => return Err(e.into()),
-        };
-        let (start, end) = range.unwrap_or((0, info.size.saturating_sub(1)));
-        let len = if info.size == 0 { 0 } else { end - start + 1 };
-        f.seek(SeekFrom::Start(start))?;
-        let mut buf = vec![0u8; len as usize];
-        f.read_exact(&mut buf)?;
-        Ok((info, Bytes::from(buf)))
-    }
-
-    fn get_object_retry(
-        &self,
-        bucket: &str,
-        key: &str,
-        range: Option<(u64, u64)>,
-    ) -> Result<(ObjectInfo, Bytes)> {
-        let info = self.head_object(bucket, key)?;
-        let path = self.bucket_dir(bucket).join("o").join(&info.data_file);
-        let data = fs::read(path)?;
-        let (start, end) = range.unwrap_or((0, info.size.saturating_sub(1)));
-        let slice = if info.size == 0 {
-            &data[..0]
-        } else {
-            &data[start as usize..=end as usize]
-        };
-        Ok((info.clone(), Bytes::copy_from_slice(slice)))
+        }
+        Err(ObjectError::NoSuchKey(key.to_string()))
     }
 
     /// DeleteObject (deleting a missing key succeeds, as in S3).
@@ -460,6 +438,22 @@ impl ObjectStore {
         }
         Ok(page)
     }
+}
+
+/// Reads bytes `range` (inclusive, clamped to `size`) of a data file.
+fn read_range(path: &Path, size: u64, range: Option<(u64, u64)>) -> io::Result<Bytes> {
+    let (start, end) = range.unwrap_or((0, size.saturating_sub(1)));
+    let end = end.min(size.saturating_sub(1));
+    if size == 0 || start > end {
+        // Still check that the data file exists, so a vanished file is noticed.
+        File::open(path)?;
+        return Ok(Bytes::new());
+    }
+    let mut f = File::open(path)?;
+    f.seek(SeekFrom::Start(start))?;
+    let mut buf = vec![0u8; (end - start + 1) as usize];
+    f.read_exact(&mut buf)?;
+    Ok(Bytes::from(buf))
 }
 
 /// Reads a bucket's object records and removes data and temp files no record names.
