@@ -208,6 +208,13 @@ impl Log {
         }
     }
 
+    /// Whether the stream has server-side encryption on (cheap; for PutRecord answers).
+    pub fn is_encrypted(&self, key: &StreamKey) -> bool {
+        let state = self.inner.state.read();
+        self.lookup(&state, key)
+            .is_ok_and(|s| s.meta.encryption.is_some())
+    }
+
     /// ListStreams: every stream of a region, in name order.
     pub fn list_streams(&self, region: &str) -> Vec<StreamInfo> {
         let state = self.inner.state.read();

@@ -30,11 +30,7 @@ pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
         explicit_hash_key: explicit_hash_key(explicit.as_deref())?,
         data,
     };
-    let encrypted = ctx
-        .log
-        .describe_stream(&key)
-        .map(|i| i.encryption.is_some())
-        .unwrap_or(false);
+    let encrypted = ctx.log.is_encrypted(&key);
     let mut out = ctx.log.put_all(&key, vec![entry]).await?;
     let Some(o) = out.pop() else {
         return Err(ApiError::internal(

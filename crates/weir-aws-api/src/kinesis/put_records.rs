@@ -46,11 +46,7 @@ pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
         )));
     }
     let key = stream.resolve(ctx)?;
-    let encrypted = ctx
-        .log
-        .describe_stream(&key)
-        .map(|i| i.encryption.is_some())
-        .unwrap_or(false);
+    let encrypted = ctx.log.is_encrypted(&key);
     let out = ctx.log.put_records(&key, entries).await?;
     let failed = out.iter().filter(|r| r.is_err()).count();
     let records = out
