@@ -9,6 +9,7 @@ use hyper::http::request::Parts;
 use sha2::{Digest, Sha256};
 
 use crate::error::ApiError;
+use crate::uri;
 
 /// How far a request's X-Amz-Date may be from now.
 const MAX_SKEW_MS: i64 = 15 * 60 * 1000;
@@ -62,7 +63,7 @@ pub fn verify(
     s3: bool,
 ) -> Result<Verified, ApiError> {
     let query = parts.uri.query().unwrap_or("");
-    let params = parse_query(query);
+    let params = uri::parse_query(query);
     let signed = match parts
         .headers
         .get("authorization")
@@ -252,7 +253,7 @@ fn canonical_request(
     let mut query: Vec<(String, String)> = params
         .iter()
         .filter(|(k, _)| !(signed.presigned && k == "X-Amz-Signature"))
-        .map(|(k, v)| (uri_encode(k, true), uri_encode(v, true)))
+        .map(|(k, v)| (uri::encode(k, true), uri::encode(v, true)))
         .collect();
     query.sort();
     let query = query
@@ -290,12 +291,12 @@ fn canonical_request(
     // Non-S3 services encode path segments twice: once by the client, once for signing.
     let canonical_path: String = if s3 {
         path.split('/')
-            .map(|seg| uri_encode(&crate::s3::percent_decode(seg), true))
+            .map(|seg| uri::encode(&uri::percent_decode(seg), true))
             .collect::<Vec<_>>()
             .join("/")
     } else {
         path.split('/')
-            .map(|seg| uri_encode(seg, true))
+            .map(|seg| uri::encode(seg, true))
             .collect::<Vec<_>>()
             .join("/")
     };
@@ -304,49 +305,6 @@ fn canonical_request(
         parts.method.as_str(),
         signed.signed_headers.join(";")
     )
-}
-
-fn parse_query(q: &str) -> Vec<(String, String)> {
-    q.split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            (percent_decode(k), percent_decode(v))
-        })
-        .collect()
-}
-
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(v);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(if b[i] == b'+' { b' ' } else { b[i] });
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-/// RFC 3986 encoding as SigV4 wants it: unreserved characters stay, everything else is %XX.
-fn uri_encode(s: &str, encode_slash: bool) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            b'/' if !encode_slash => out.push('/'),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
 }
 
 /// Epoch milliseconds of `20250101T000000Z`.

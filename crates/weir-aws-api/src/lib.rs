@@ -13,6 +13,7 @@ pub mod kinesis;
 mod rates;
 pub mod s3;
 mod server;
+mod uri;
 pub mod value;
 
 pub use error::ApiError;

@@ -397,12 +397,29 @@ pub async fn change_monitoring(
     Ok(monitoring_value(ctx, &key, change))
 }
 
-/// EncryptionType and KeyId as DescribeStream and DescribeStreamSummary report them.
-pub fn encryption_values(info: &weir_log::StreamInfo) -> (Value, Value) {
-    match &info.encryption {
+/// The members DescribeStream's StreamDescription and DescribeStreamSummary's summary share.
+pub fn stream_fields(info: &weir_log::StreamInfo) -> Vec<(&'static str, Value)> {
+    let (kind, key) = match &info.encryption {
         Some(e) => (Value::str(e.kind.clone()), Value::str(e.key_id.clone())),
         None => (Value::str("NONE"), Value::Null),
-    }
+    };
+    vec![
+        ("StreamName", Value::str(info.name.clone())),
+        ("StreamARN", Value::str(info.arn.clone())),
+        ("StreamStatus", Value::str(info.status.as_str())),
+        ("StreamModeDetails", stream_mode_value(info.mode)),
+        (
+            "RetentionPeriodHours",
+            Value::Int(info.retention_hours.into()),
+        ),
+        ("StreamCreationTimestamp", Value::Timestamp(info.created_ms)),
+        (
+            "EnhancedMonitoring",
+            enhanced_monitoring_value(&info.shard_level_metrics),
+        ),
+        ("EncryptionType", kind),
+        ("KeyId", key),
+    ]
 }
 
 /// The EnhancedMonitoringOutput shape.

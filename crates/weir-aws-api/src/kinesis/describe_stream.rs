@@ -2,10 +2,7 @@
 
 use weir_log::parse_shard_id;
 
-use super::common::{
-    encryption_values, enhanced_monitoring_value, read_stream_ref, shard_value, stream_mode_value,
-    SHARD_ID,
-};
+use super::common::{read_stream_ref, shard_value, stream_fields, SHARD_ID};
 use crate::error::ApiError;
 use crate::input::Input;
 use crate::value::Value;
@@ -30,30 +27,11 @@ pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
         .collect();
     let has_more = shards.len() > limit;
     shards.truncate(limit);
-    let (kind, key) = encryption_values(&info);
-    Ok(Value::map([(
-        "StreamDescription",
-        Value::map([
-            ("StreamName", Value::str(info.name.clone())),
-            ("StreamARN", Value::str(info.arn.clone())),
-            ("StreamStatus", Value::str(info.status.as_str())),
-            ("StreamModeDetails", stream_mode_value(info.mode)),
-            (
-                "Shards",
-                Value::List(shards.into_iter().map(shard_value).collect()),
-            ),
-            ("HasMoreShards", Value::Bool(has_more)),
-            (
-                "RetentionPeriodHours",
-                Value::Int(info.retention_hours.into()),
-            ),
-            ("StreamCreationTimestamp", Value::Timestamp(info.created_ms)),
-            (
-                "EnhancedMonitoring",
-                enhanced_monitoring_value(&info.shard_level_metrics),
-            ),
-            ("EncryptionType", kind),
-            ("KeyId", key),
-        ]),
-    )]))
+    let mut fields = stream_fields(&info);
+    fields.push((
+        "Shards",
+        Value::List(shards.into_iter().map(shard_value).collect()),
+    ));
+    fields.push(("HasMoreShards", Value::Bool(has_more)));
+    Ok(Value::map([("StreamDescription", Value::map(fields))]))
 }
