@@ -6,7 +6,7 @@ use crate::commit::AppendItem;
 use crate::error::{LogError, Result};
 use crate::hashing::partition_hash;
 use crate::iterator::{IteratorToken, ITERATOR_LIFETIME_MS};
-use crate::log::{retention_cutoff, Log};
+use crate::log::{retention_cutoff, Log, State, Stream};
 use crate::seqno;
 use crate::shard::{ReadLimits, ShardLog};
 use crate::types::{
@@ -18,6 +18,11 @@ use crate::types::{
 pub const MAX_GET_RECORDS: usize = 10_000;
 /// …and at most this many bytes of data.
 pub const MAX_GET_BYTES: usize = 10 * 1024 * 1024;
+
+fn decode_token(iterator: &str) -> Result<IteratorToken> {
+    IteratorToken::decode(iterator)
+        .ok_or_else(|| LogError::InvalidArgument("Invalid ShardIterator.".into()))
+}
 
 impl Log {
     /// PutRecord / PutRecords: appends every admitted entry durably, in order per shard, and
@@ -218,20 +223,37 @@ impl Log {
         &self,
         iterator: &str,
     ) -> Result<tokio::sync::watch::Receiver<u64>> {
-        let token = IteratorToken::decode(iterator)
-            .ok_or_else(|| LogError::InvalidArgument("Invalid ShardIterator.".into()))?;
+        let token = decode_token(iterator)?;
         let state = self.inner.state.read();
-        let gone = || LogError::NotFound("The stream no longer exists.".into());
-        let key = state.by_uid.get(&token.stream_uid).ok_or_else(gone)?;
-        let s = self.lookup(&state, key)?;
-        let log = s.shards.get(token.shard_index as usize).ok_or_else(gone)?;
+        let (_, _, log) = self.token_target(&state, &token)?;
         Ok(log.watch())
+    }
+
+    /// The stream and shard log an iterator points at (not a stream being deleted).
+    fn token_target<'a>(
+        &self,
+        state: &'a State,
+        token: &IteratorToken,
+    ) -> Result<(&'a StreamKey, &'a Stream, Arc<ShardLog>)> {
+        let gone = || {
+            LogError::NotFound("Shard iterator refers to a stream that no longer exists.".into())
+        };
+        let key = state.by_uid.get(&token.stream_uid).ok_or_else(gone)?;
+        let s = state.streams.get(key).ok_or_else(gone)?;
+        if self.status_of(&s.meta) == StreamStatus::Deleting {
+            return Err(self.not_found(key));
+        }
+        let log = s
+            .shards
+            .get(token.shard_index as usize)
+            .cloned()
+            .ok_or_else(|| LogError::InvalidArgument("Invalid ShardIterator.".into()))?;
+        Ok((key, s, log))
     }
 
     /// GetRecords: reads from an iterator. Blocking file I/O; call it off the async runtime.
     pub fn get_records(&self, iterator: &str, limit: Option<usize>) -> Result<RecordsOut> {
-        let token = IteratorToken::decode(iterator)
-            .ok_or_else(|| LogError::InvalidArgument("Invalid ShardIterator.".into()))?;
+        let token = decode_token(iterator)?;
         let now = self.now_ms();
         if now - token.issued_ms > ITERATOR_LIFETIME_MS {
             return Err(LogError::ExpiredIterator(format!(
@@ -241,23 +263,9 @@ impl Log {
                 token.issued_ms, now
             )));
         }
-        let (log, retention_hours, closed_end, encrypted, children) = {
+        let (stream_name, log, retention_hours, closed_end, encrypted, children) = {
             let state = self.inner.state.read();
-            let gone = || {
-                LogError::NotFound(
-                    "Shard iterator refers to a stream that no longer exists.".into(),
-                )
-            };
-            let key = state.by_uid.get(&token.stream_uid).ok_or_else(gone)?;
-            let s = state.streams.get(key).ok_or_else(gone)?;
-            if self.status_of(&s.meta) == StreamStatus::Deleting {
-                return Err(self.not_found(key));
-            }
-            let log: Arc<ShardLog> = s
-                .shards
-                .get(token.shard_index as usize)
-                .cloned()
-                .ok_or_else(|| LogError::InvalidArgument("Invalid ShardIterator.".into()))?;
+            let (key, s, log) = self.token_target(&state, &token)?;
             let closed = s
                 .meta
                 .shards
@@ -268,11 +276,18 @@ impl Log {
                 None => Vec::new(),
             };
             let encrypted = s.meta.encryption.is_some();
-            (log, s.meta.retention_hours, closed, encrypted, children)
+            (
+                key.name.clone(),
+                log,
+                s.meta.retention_hours,
+                closed,
+                encrypted,
+                children,
+            )
         };
         if self.inner.config.aws_limits && !log.throttle.try_read(now) {
             return Err(LogError::Throughput(format!(
-                "Rate exceeded for shard {} in stream under account {}.",
+                "Rate exceeded for shard {} in stream {stream_name} under account {}.",
                 shard_id(token.shard_index),
                 self.inner.config.account_id
             )));
