@@ -109,14 +109,7 @@ pub async fn create_active(client: &aws_sdk_kinesis::Client, name: &str, shards:
 pub async fn wait_status(client: &aws_sdk_kinesis::Client, name: &str, status: &str) {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let d = client
-            .describe_stream_summary()
-            .stream_name(name)
-            .send()
-            .await
-            .expect("describe");
-        let s = d.stream_description_summary().expect("summary");
-        if s.stream_status().as_str() == status {
+        if summary(client, name).await.stream_status().as_str() == status {
             return;
         }
         assert!(
@@ -125,6 +118,21 @@ pub async fn wait_status(client: &aws_sdk_kinesis::Client, name: &str, status: &
         );
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
+}
+
+/// DescribeStreamSummary of a stream by name.
+pub async fn summary(
+    client: &aws_sdk_kinesis::Client,
+    name: &str,
+) -> aws_sdk_kinesis::types::StreamDescriptionSummary {
+    client
+        .describe_stream_summary()
+        .stream_name(name)
+        .send()
+        .await
+        .expect("describe stream summary")
+        .stream_description_summary
+        .expect("a summary")
 }
 
 /// The AWS error code of an SDK error.

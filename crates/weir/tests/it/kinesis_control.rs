@@ -4,7 +4,9 @@ use aws_sdk_kinesis::types::{
     EncryptionType, MetricsName, ShardFilter, ShardFilterType, StreamMode, StreamModeDetails,
 };
 
-use crate::harness::{code, create_active, kinesis_client, test_config, wait_status, TestServer};
+use crate::harness::{
+    code, create_active, kinesis_client, summary, test_config, wait_status, TestServer,
+};
 
 #[tokio::test]
 async fn create_describe_list_delete() {
@@ -66,13 +68,7 @@ async fn create_describe_list_delete() {
         .expect("rest");
     assert_eq!(rest.stream_description().expect("d").shards().len(), 1);
 
-    let s = k
-        .describe_stream_summary()
-        .stream_name("alpha")
-        .send()
-        .await
-        .expect("summary");
-    let s = s.stream_description_summary().expect("s");
+    let s = summary(&k, "alpha").await;
     assert_eq!(s.open_shard_count(), 3);
     assert_eq!(s.consumer_count(), Some(0));
 
@@ -311,18 +307,8 @@ async fn retention_tags_encryption_monitoring_limits() {
         };
         assert_eq!(got.as_deref(), want, "increase={increase} hours={hours}");
     }
-    let d = k
-        .describe_stream_summary()
-        .stream_name("s")
-        .send()
-        .await
-        .expect("d");
-    assert_eq!(
-        d.stream_description_summary()
-            .expect("s")
-            .retention_period_hours(),
-        48
-    );
+    let d = summary(&k, "s").await;
+    assert_eq!(d.retention_period_hours(), 48);
 
     // Tags through both APIs.
     k.add_tags_to_stream()
@@ -485,19 +471,8 @@ async fn shard_limit_and_creating_status() {
         .send()
         .await
         .expect("create");
-    let s = k
-        .describe_stream_summary()
-        .stream_name("slow")
-        .send()
-        .await
-        .expect("d");
-    assert_eq!(
-        s.stream_description_summary()
-            .expect("s")
-            .stream_status()
-            .as_str(),
-        "CREATING"
-    );
+    let s = summary(&k, "slow").await;
+    assert_eq!(s.stream_status().as_str(), "CREATING");
     let err = k
         .put_record()
         .stream_name("slow")
@@ -544,13 +519,7 @@ async fn shard_limit_and_creating_status() {
         .await
         .expect("on demand");
     wait_status(&k2, "od", "ACTIVE").await;
-    let s = k2
-        .describe_stream_summary()
-        .stream_name("od")
-        .send()
-        .await
-        .expect("d");
-    let s = s.stream_description_summary().expect("s");
+    let s = summary(&k2, "od").await;
     assert_eq!(s.open_shard_count(), 4);
     assert_eq!(
         s.stream_mode_details().expect("m").stream_mode(),

@@ -9,7 +9,7 @@ use aws_sdk_kinesis::types::{
     StreamMode, StreamModeDetails,
 };
 
-use crate::harness::{code, create_active, iterator, wait_status, TestServer};
+use crate::harness::{code, create_active, iterator, summary, wait_status, TestServer};
 
 type Sent = Arc<Mutex<BTreeMap<String, Vec<u32>>>>;
 
@@ -296,18 +296,9 @@ async fn reshard_errors_and_stream_mode() {
         .await
         .expect("to on-demand");
     wait_status(&k, "e", "ACTIVE").await;
-    let s = k
-        .describe_stream_summary()
-        .stream_name("e")
-        .send()
-        .await
-        .expect("d");
+    let s = summary(&k, "e").await;
     assert_eq!(
-        s.stream_description_summary()
-            .expect("s")
-            .stream_mode_details()
-            .expect("m")
-            .stream_mode(),
+        s.stream_mode_details().expect("m").stream_mode(),
         &StreamMode::OnDemand
     );
     // And back; asking for the mode it already has is refused.
@@ -328,18 +319,7 @@ async fn reshard_errors_and_stream_mode() {
     assert_eq!(code(&err), "InvalidArgumentException");
     to(StreamMode::Provisioned).await.expect("to provisioned");
     wait_status(&k, "e", "ACTIVE").await;
-    let s = k
-        .describe_stream_summary()
-        .stream_name("e")
-        .send()
-        .await
-        .expect("d");
-    let mode = s
-        .stream_description_summary()
-        .expect("s")
-        .stream_mode_details()
-        .expect("m")
-        .stream_mode()
-        .clone();
+    let s = summary(&k, "e").await;
+    let mode = s.stream_mode_details().expect("m").stream_mode().clone();
     assert_eq!(mode, StreamMode::Provisioned);
 }
