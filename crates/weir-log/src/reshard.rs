@@ -36,10 +36,6 @@ pub struct ShardCountChange {
     pub target: u32,
 }
 
-fn range(sm: &ShardMeta) -> (u128, u128) {
-    sm.range()
-}
-
 impl Log {
     /// SplitShard.
     pub fn split_shard(
@@ -50,7 +46,7 @@ impl Log {
     ) -> Result<()> {
         self.reshard(key, false, |log, stream| {
             let sm = log.open_shard(key, stream, shard)?;
-            let (start, end) = range(sm);
+            let (start, end) = sm.range();
             let ok = new_starting_hash_key > start.saturating_add(1) && new_starting_hash_key < end;
             if !ok {
                 return Err(LogError::InvalidArgument(format!(
@@ -73,7 +69,7 @@ impl Log {
         self.reshard(key, false, |log, stream| {
             let a = log.open_shard(key, stream, shard)?;
             let b = log.open_shard(key, stream, adjacent)?;
-            let (ra, rb) = (range(a), range(b));
+            let (ra, rb) = (a.range(), b.range());
             let adjacent_pair = ra.1.checked_add(1) == Some(rb.0) || rb.1.checked_add(1) == Some(ra.0);
             if !adjacent_pair {
                 return Err(LogError::InvalidArgument(format!(
@@ -93,13 +89,7 @@ impl Log {
         let now = self.now_ms();
         let mut current = 0;
         self.reshard(key, true, |log, stream| {
-            let open: Vec<&ShardMeta> = stream
-                .meta
-                .shards
-                .iter()
-                .filter(|s| s.closed.is_none())
-                .collect();
-            current = open.len() as u32;
+            current = crate::streams::open_shard_count(&stream.meta.shards);
             let limit = |msg: String| Err(LogError::LimitExceeded(msg));
             if target > current.saturating_mul(2) {
                 return limit(format!(
@@ -132,7 +122,6 @@ impl Log {
                     log.config().account_id
                 ));
             }
-            let _ = log;
             Ok(uniform_plan(&stream.meta.shards, target))
         })?;
         Ok(ShardCountChange { current, target })
@@ -281,7 +270,7 @@ fn apply(shards: &mut Vec<ShardMeta>, step: Step, now: i64) {
             let Some(sm) = shards.get_mut(shard as usize) else {
                 return;
             };
-            let (start, end) = range(sm);
+            let (start, end) = sm.range();
             sm.closed = Some((0, now));
             let n = shards.len();
             shards.push(child(n, start, at - 1, shard, None));
@@ -291,7 +280,7 @@ fn apply(shards: &mut Vec<ShardMeta>, step: Step, now: i64) {
             let (Some(sa), Some(sb)) = (shards.get(a as usize), shards.get(b as usize)) else {
                 return;
             };
-            let (ra, rb) = (range(sa), range(sb));
+            let (ra, rb) = (sa.range(), sb.range());
             let (start, end) = (ra.0.min(rb.0), ra.1.max(rb.1));
             for i in [a, b] {
                 if let Some(sm) = shards.get_mut(i as usize) {
@@ -313,7 +302,7 @@ fn uniform_plan(shards: &[ShardMeta], target: u32) -> Vec<Step> {
     for &(boundary, _) in targets.iter().skip(1) {
         let hit = sim
             .iter()
-            .find(|s| s.closed.is_none() && range(s).0 < boundary && boundary <= range(s).1)
+            .find(|s| s.closed.is_none() && s.range().0 < boundary && boundary <= s.range().1)
             .map(|s| s.index);
         if let Some(shard) = hit {
             let step = Step::Split {
@@ -328,8 +317,8 @@ fn uniform_plan(shards: &[ShardMeta], target: u32) -> Vec<Step> {
         loop {
             let mut inside: Vec<(u128, u32)> = sim
                 .iter()
-                .filter(|s| s.closed.is_none() && range(s).0 >= start && range(s).1 <= end)
-                .map(|s| (range(s).0, s.index))
+                .filter(|s| s.closed.is_none() && s.range().0 >= start && s.range().1 <= end)
+                .map(|s| (s.range().0, s.index))
                 .collect();
             if inside.len() < 2 {
                 break;
@@ -352,7 +341,7 @@ pub(crate) fn children_of(shards: &[ShardMeta], index: u32) -> Vec<crate::types:
         .iter()
         .filter(|s| s.parent == Some(index) || s.adjacent_parent == Some(index))
         .map(|s| {
-            let (start, end) = range(s);
+            let (start, end) = s.range();
             crate::types::ChildShard {
                 shard_id: shard_id(s.index),
                 parent_shards: s
@@ -408,7 +397,7 @@ mod tests {
             let mut open: Vec<(u128, u128)> = sim
                 .iter()
                 .filter(|s| s.closed.is_none())
-                .map(range)
+                .map(ShardMeta::range)
                 .collect();
             open.sort_unstable();
             assert_eq!(open, even_ranges(to), "{from} -> {to}");
