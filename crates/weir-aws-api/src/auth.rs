@@ -4,26 +4,36 @@
 
 use std::collections::HashMap;
 
-use hmac::{Hmac, Mac};
 use hyper::http::request::Parts;
-use sha2::{Digest, Sha256};
+use weir_sigv4::{constant_time_eq, hex, hmac, parse_amz_date, signing_key, ALGORITHM};
 
 use crate::error::ApiError;
 use crate::uri;
 
 /// How far a request's X-Amz-Date may be from now.
 const MAX_SKEW_MS: i64 = 15 * 60 * 1000;
-const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 
 /// Access key id → secret access key.
 #[derive(Debug, Clone, Default)]
 pub struct Keys(pub HashMap<String, String>);
 
-/// What a verified signature tells: who signed, for which region.
+/// What a verified signature tells: who signed, for which region, and what the signatures of
+/// a streaming body's chunks chain from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verified {
     pub access_key_id: String,
     pub region: String,
+    pub chain: Chain,
+}
+
+/// What a streaming signature (`STREAMING-AWS4-HMAC-SHA256-PAYLOAD[-TRAILER]`) chains from:
+/// the request's verified signature, its signing key, date and scope.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Chain {
+    pub key: Vec<u8>,
+    pub amz_date: String,
+    pub scope: String,
+    pub seed: String,
 }
 
 struct Signed<'a> {
@@ -118,7 +128,7 @@ pub fn verify(
     }
     let scope = format!("{date}/{region}/{service}/aws4_request");
     let key = signing_key(secret, date, region, service);
-    let body_hash = hex(&Sha256::digest(body));
+    let body_hash = weir_sigv4::sha256_hex(body);
     let header_hash = parts
         .headers
         .get("x-amz-content-sha256")
@@ -130,16 +140,18 @@ pub fn verify(
     };
     for payload_hash in candidates {
         let canonical = canonical_request(parts, &params, &signed, payload_hash, s3);
-        let to_sign = format!(
-            "{ALGORITHM}\n{}\n{scope}\n{}",
-            signed.amz_date,
-            hex(&Sha256::digest(canonical.as_bytes()))
-        );
+        let to_sign = weir_sigv4::string_to_sign(&signed.amz_date, &scope, &canonical);
         let expected = hex(&hmac(&key, to_sign.as_bytes()));
         if constant_time_eq(expected.as_bytes(), signed.signature.as_bytes()) {
             return Ok(Verified {
                 access_key_id: key_id.to_string(),
                 region: region.to_string(),
+                chain: Chain {
+                    key,
+                    amz_date: signed.amz_date.clone(),
+                    scope,
+                    seed: signed.signature.to_string(),
+                },
             });
         }
     }
@@ -250,17 +262,12 @@ fn canonical_request(
     payload_hash: &str,
     s3: bool,
 ) -> String {
-    let mut query: Vec<(String, String)> = params
-        .iter()
-        .filter(|(k, _)| !(signed.presigned && k == "X-Amz-Signature"))
-        .map(|(k, v)| (uri::encode(k, true), uri::encode(v, true)))
-        .collect();
-    query.sort();
-    let query = query
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join("&");
+    let query = weir_sigv4::canonical_query(
+        params
+            .iter()
+            .filter(|(k, _)| !(signed.presigned && k == "X-Amz-Signature"))
+            .map(|(k, v)| (k.as_str(), v.as_str())),
+    );
     let mut headers = String::new();
     for name in &signed.signed_headers {
         let value = if *name == "host" {
@@ -305,86 +312,4 @@ fn canonical_request(
         parts.method.as_str(),
         signed.signed_headers.join(";")
     )
-}
-
-/// Epoch milliseconds of `20250101T000000Z`.
-fn parse_amz_date(s: &str) -> Option<i64> {
-    let b = s.as_bytes();
-    if b.len() != 16 || b[8] != b'T' || b[15] != b'Z' {
-        return None;
-    }
-    let num = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
-    let (y, m, d) = (num(0..4)?, num(4..6)?, num(6..8)?);
-    let (hh, mm, ss) = (num(9..11)?, num(11..13)?, num(13..15)?);
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) || hh > 23 || mm > 59 || ss > 60 {
-        return None;
-    }
-    // Days from civil (Howard Hinnant's algorithm).
-    let y2 = if m <= 2 { y - 1 } else { y };
-    let era = y2.div_euclid(400);
-    let yoe = y2 - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    Some(((days * 24 + hh) * 60 + mm) * 60_000 + ss * 1000)
-}
-
-fn hmac(key: &[u8], data: &[u8]) -> Vec<u8> {
-    match Hmac::<Sha256>::new_from_slice(key) {
-        Ok(mut m) => {
-            m.update(data);
-            m.finalize().into_bytes().to_vec()
-        }
-        // HMAC accepts keys of any length; this arm is unreachable in practice.
-        Err(_) => Vec::new(),
-    }
-}
-
-fn signing_key(secret: &str, date: &str, region: &str, service: &str) -> Vec<u8> {
-    let k_date = hmac(format!("AWS4{secret}").as_bytes(), date.as_bytes());
-    let k_region = hmac(&k_date, region.as_bytes());
-    let k_service = hmac(&k_region, service.as_bytes());
-    hmac(&k_service, b"aws4_request")
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn amz_dates() {
-        assert_eq!(parse_amz_date("19700101T000000Z"), Some(0));
-        assert_eq!(parse_amz_date("20150830T123600Z"), Some(1_440_938_160_000));
-        assert_eq!(parse_amz_date("2015-08-30"), None);
-    }
-
-    /// The worked example of the SigV4 documentation (GET iam ListUsers).
-    #[test]
-    fn documented_signing_key_and_signature() {
-        let key = signing_key(
-            "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
-            "20150830",
-            "us-east-1",
-            "iam",
-        );
-        assert_eq!(
-            hex(&key),
-            "c4afb1cc5771d871763a393e44b703571b55cc28424d1a5e86da6ed3c154a4b9"
-        );
-        let to_sign = "AWS4-HMAC-SHA256\n20150830T123600Z\n20150830/us-east-1/iam/aws4_request\n\
-                       f536975d06c0309214f805bb90ccff089219ecd68b2577efef23edd43b7e1a59";
-        assert_eq!(
-            hex(&hmac(&key, to_sign.as_bytes())),
-            "5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7"
-        );
-    }
 }

@@ -362,9 +362,13 @@ async fn s3_request(shared: &Shared, req: Request<Incoming>) -> Response<Body> {
             return s3_response(crate::s3::error_response(&e, &id), &id);
         }
     };
+    let mut chain = None;
     if let Some(keys) = &shared.config.keys {
         match crate::auth::verify(keys, &parts, &body, shared.log.now_ms(), true) {
-            Ok(v) => region = v.region,
+            Ok(v) => {
+                region = v.region;
+                chain = Some(v.chain);
+            }
             Err(e) => {
                 let code = match e.code {
                     "InvalidSignatureException" => "SignatureDoesNotMatch",
@@ -399,6 +403,7 @@ async fn s3_request(shared: &Shared, req: Request<Incoming>) -> Response<Body> {
         headers: parts.headers,
         body,
         region,
+        chain,
     };
     let resp = crate::s3::handle(&shared.s3, request, &id).await;
     s3_response(resp, &id)

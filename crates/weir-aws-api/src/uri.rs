@@ -35,19 +35,7 @@ pub fn parse_query(q: &str) -> Vec<(String, String)> {
 
 /// RFC 3986 encoding: unreserved characters stay, `/` stays unless `encode_slash`, everything
 /// else becomes `%XX`.
-pub fn encode(s: &str, encode_slash: bool) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            b'/' if !encode_slash => out.push('/'),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
+pub use weir_sigv4::uri_encode as encode;
 
 #[cfg(test)]
 mod tests {

@@ -5,6 +5,7 @@ mod abort_multipart_upload;
 mod chunked;
 mod complete_multipart_upload;
 mod copy_object;
+mod crc64;
 mod create_bucket;
 mod create_multipart_upload;
 mod delete_bucket;
@@ -39,6 +40,8 @@ pub struct S3Request {
     pub headers: HeaderMap,
     pub body: Bytes,
     pub region: String,
+    /// Set when the request's signature was verified: what chunk signatures chain from.
+    pub chain: Option<crate::auth::Chain>,
 }
 
 impl S3Request {

@@ -56,6 +56,21 @@ pub fn payload(req: &S3Request) -> Result<(Bytes, Option<(String, String)>), S3E
                 "The aws-chunked request body is malformed.",
             )
         })?;
+        let signed = req.header("x-amz-content-sha256").and_then(|h| match h {
+            "STREAMING-AWS4-HMAC-SHA256-PAYLOAD" => Some(false),
+            "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER" => Some(true),
+            _ => None,
+        });
+        if let (Some(trailer), Some(chain)) = (signed, &req.chain) {
+            if !d.verify(chain, trailer) {
+                return Err(S3Error::new(
+                    "SignatureDoesNotMatch",
+                    403,
+                    "The request signature we calculated does not match the signature you \
+                     provided. Check your key and signing method.",
+                ));
+            }
+        }
         (Bytes::from(d.data), d.trailers)
     } else {
         (req.body.clone(), BTreeMap::new())
@@ -141,6 +156,11 @@ fn verify_checksums(
             "x-amz-checksum-crc32" => ("CRC32", Some(b64(&crc32fast::hash(data).to_be_bytes()))),
             "x-amz-checksum-crc32c" => ("CRC32C", Some(b64(&crc32c::crc32c(data).to_be_bytes()))),
             "x-amz-checksum-sha256" => ("SHA256", Some(b64(&sha2::Sha256::digest(data)))),
+            "x-amz-checksum-sha1" => ("SHA1", Some(b64(&sha1::Sha1::digest(data)))),
+            "x-amz-checksum-crc64nvme" => (
+                "CRC64NVME",
+                Some(b64(&super::crc64::crc64nvme(data).to_be_bytes())),
+            ),
             _ => ("", None),
         };
         if let Some(ours) = ours {

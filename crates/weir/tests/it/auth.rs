@@ -198,3 +198,127 @@ async fn unsigned_and_malformed_requests_are_refused() {
         Some("IncompleteSignatureException")
     );
 }
+
+/// A PUT with a STREAMING-AWS4-HMAC-SHA256-PAYLOAD body: the seed signature from aws-sigv4, each
+/// chunk signed in the chain; `tamper` flips a byte of the second chunk after signing.
+fn streaming_put(
+    endpoint: &str,
+    path: &str,
+    chunks: &[&[u8]],
+    tamper: bool,
+) -> http::Request<Full<Bytes>> {
+    let host = endpoint.trim_start_matches("http://").to_string();
+    let decoded_len = chunks.iter().map(|c| c.len()).sum::<usize>().to_string();
+    let headers = [
+        ("host", host.as_str()),
+        ("content-encoding", "aws-chunked"),
+        ("x-amz-decoded-content-length", decoded_len.as_str()),
+        ("x-amz-content-sha256", "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"),
+    ];
+    let identity =
+        aws_credential_types::Credentials::new(KEY_ID, SECRET, None, None, "test").into();
+    let mut settings = SigningSettings::default();
+    settings.percent_encoding_mode = aws_sigv4::http_request::PercentEncodingMode::Single;
+    settings.payload_checksum_kind = aws_sigv4::http_request::PayloadChecksumKind::XAmzSha256;
+    let now = SystemTime::now();
+    let params = aws_sigv4::sign::v4::SigningParams::builder()
+        .identity(&identity)
+        .region("us-east-1")
+        .name("s3")
+        .time(now)
+        .settings(settings)
+        .build()
+        .expect("params")
+        .into();
+    let signable = SignableRequest::new(
+        "PUT",
+        format!("{endpoint}{path}"),
+        headers.iter().copied(),
+        SignableBody::Precomputed("STREAMING-AWS4-HMAC-SHA256-PAYLOAD".into()),
+    )
+    .expect("signable");
+    let (instructions, seed) = sign(signable, &params).expect("sign").into_parts();
+    let amz_date = instructions
+        .headers()
+        .find(|(k, _)| k.eq_ignore_ascii_case("x-amz-date"))
+        .map(|(_, v)| v.to_string())
+        .expect("x-amz-date");
+    let date = &amz_date[..8];
+    let scope = format!("{date}/us-east-1/s3/aws4_request");
+    let key = weir_sigv4::signing_key(SECRET, date, "us-east-1", "s3");
+    let mut previous = seed;
+    let mut body = Vec::new();
+    for (i, chunk) in chunks.iter().copied().chain([&b""[..]]).enumerate() {
+        let sig = weir_sigv4::chunk_signature(&key, &amz_date, &scope, &previous, chunk);
+        body.extend_from_slice(format!("{:x};chunk-signature={sig}\r\n", chunk.len()).as_bytes());
+        let mut data = chunk.to_vec();
+        if tamper && i == 1 {
+            data[0] ^= 1;
+        }
+        body.extend_from_slice(&data);
+        body.extend_from_slice(b"\r\n");
+        previous = sig;
+    }
+    let mut req = http::Request::builder()
+        .method("PUT")
+        .uri(format!("{endpoint}{path}"));
+    for (k, v) in headers.iter().filter(|(k, _)| *k != "host") {
+        req = req.header(*k, *v);
+    }
+    let mut req = req.body(Full::new(Bytes::from(body))).expect("request");
+    instructions.apply_to_request_http1x(&mut req);
+    req
+}
+
+#[tokio::test]
+async fn s3_streaming_chunk_signatures_are_verified() {
+    let t = secured().await;
+    let conf = aws_sdk_s3::Config::builder()
+        .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
+        .endpoint_url(t.endpoint())
+        .region(aws_sdk_s3::config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_s3::config::Credentials::new(
+            KEY_ID, SECRET, None, None, "test",
+        ))
+        .force_path_style(true)
+        .build();
+    let s3 = aws_sdk_s3::Client::from_conf(conf);
+    s3.create_bucket()
+        .bucket("sig")
+        .send()
+        .await
+        .expect("signed create bucket");
+    let client = Client::builder(TokioExecutor::new()).build_http();
+    let chunks: [&[u8]; 2] = [&[b'a'; 8192], b"tail of the object"];
+    let resp = client
+        .request(streaming_put(&t.endpoint(), "/sig/good", &chunks, false))
+        .await
+        .expect("response");
+    assert_eq!(resp.status(), 200);
+    let got = s3
+        .get_object()
+        .bucket("sig")
+        .key("good")
+        .send()
+        .await
+        .expect("get");
+    let body = got.body.collect().await.expect("body").into_bytes();
+    assert_eq!(body.len(), 8192 + 18);
+    assert!(body.ends_with(b"tail of the object"));
+
+    let resp = client
+        .request(streaming_put(&t.endpoint(), "/sig/bad", &chunks, true))
+        .await
+        .expect("response");
+    assert_eq!(resp.status(), 403);
+    let body = resp.into_body().collect().await.expect("body").to_bytes();
+    assert!(String::from_utf8_lossy(&body).contains("<Code>SignatureDoesNotMatch</Code>"));
+    let err = s3
+        .head_object()
+        .bucket("sig")
+        .key("bad")
+        .send()
+        .await
+        .expect_err("not stored");
+    assert!(err.into_service_error().is_not_found());
+}

@@ -785,3 +785,52 @@ async fn acknowledged_objects_survive_sigkill() {
     server.child.kill().expect("kill");
     let _ = server.child.wait();
 }
+
+#[tokio::test]
+async fn every_checksum_algorithm_is_verified() {
+    use aws_sdk_s3::types::ChecksumAlgorithm;
+    let t = TestServer::start().await;
+    let c = s3(&t.endpoint());
+    make_bucket(&c, "sums").await;
+    let body = b"The quick brown fox jumps over the lazy dog".to_vec();
+    for algo in [
+        ChecksumAlgorithm::Crc32,
+        ChecksumAlgorithm::Crc32C,
+        ChecksumAlgorithm::Sha1,
+        ChecksumAlgorithm::Sha256,
+        ChecksumAlgorithm::Crc64Nvme,
+    ] {
+        c.put_object()
+            .bucket("sums")
+            .key(algo.as_str())
+            .checksum_algorithm(algo.clone())
+            .body(ByteStream::from(body.clone()))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{algo:?}: {e:?}"));
+    }
+    // Wrong values sent as headers are refused and nothing is stored.
+    let wrong = "AAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+    let e = c
+        .put_object()
+        .bucket("sums")
+        .key("bad-sha1")
+        .checksum_sha1(wrong)
+        .body(ByteStream::from(body.clone()))
+        .send()
+        .await
+        .expect_err("bad sha1");
+    assert_eq!(code(&e), "BadDigest");
+    let e = c
+        .put_object()
+        .bucket("sums")
+        .key("bad-crc64")
+        .checksum_crc64_nvme("AAAAAAAAAAA=")
+        .body(ByteStream::from(body))
+        .send()
+        .await
+        .expect_err("bad crc64nvme");
+    assert_eq!(code(&e), "BadDigest");
+    assert!(!exists(&c, "sums", "bad-sha1").await);
+    assert!(!exists(&c, "sums", "bad-crc64").await);
+}
