@@ -50,6 +50,26 @@ def test_aws_cli_s3(endpoint, aws_env, tmp_path):
     aws("cp", "s3://cli-bucket/dir/f.txt", str(dst))
     assert dst.read_bytes() == b"cli bytes"
     aws("rm", "s3://cli-bucket/dir/f.txt")
+
+    # sync up, change a file, sync again (only the change travels), sync down with --delete.
+    tree = tmp_path / "tree"
+    for rel, data in {"a.txt": b"a", "sub/b.txt": b"bb", "sub/deep/c d.txt": b"ccc"}.items():
+        (tree / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tree / rel).write_bytes(data)
+    aws("sync", str(tree), "s3://cli-bucket/tree")
+    listing = aws("ls", "--recursive", "s3://cli-bucket/tree/")
+    assert all(k in listing for k in ("tree/a.txt", "tree/sub/b.txt", "tree/sub/deep/c d.txt")), listing
+    (tree / "sub/b.txt").write_bytes(b"changed!")
+    second = aws("sync", str(tree), "s3://cli-bucket/tree")
+    assert "sub/b.txt" in second and "a.txt" not in second, second
+    down = tmp_path / "down"
+    (down / "stale.txt").parent.mkdir(parents=True)
+    (down / "stale.txt").write_bytes(b"old")
+    aws("sync", "--delete", "s3://cli-bucket/tree", str(down))
+    assert (down / "sub/b.txt").read_bytes() == b"changed!"
+    assert (down / "sub/deep/c d.txt").read_bytes() == b"ccc"
+    assert not (down / "stale.txt").exists()
+    aws("rm", "--recursive", "s3://cli-bucket/tree")
     aws("rb", "s3://cli-bucket")
 
 

@@ -12,16 +12,20 @@ from conftest import start_weir
 @pytest.fixture(scope="module")
 def secure_endpoint(tmp_path_factory):
     d = tmp_path_factory.mktemp("tls")
-    cert, key = d / "cert.pem", d / "key.pem"
-    subprocess.run(
-        [
-            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-            "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
-            "-keyout", str(key), "-out", str(cert),
-        ],
-        check=True,
-        capture_output=True,
-    )
+    ca, ca_key = d / "ca.pem", d / "ca-key.pem"
+    cert, key, csr, ext = d / "cert.pem", d / "key.pem", d / "req.csr", d / "ext.cnf"
+
+    def openssl(*args):
+        subprocess.run(["openssl", *args], check=True, capture_output=True)
+
+    # A throwaway CA and a server certificate it signs (rustls refuses a CA as end entity).
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=Weir test CA",
+            "-keyout", str(ca_key), "-out", str(ca))
+    openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost",
+            "-keyout", str(key), "-out", str(csr))
+    ext.write_text("subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n")
+    openssl("x509", "-req", "-in", str(csr), "-CA", str(ca), "-CAkey", str(ca_key), "-CAcreateserial",
+            "-days", "1", "-extfile", str(ext), "-out", str(cert))
     proc, url = start_weir(
         {
             "WEIR_TLS__CERT": str(cert),
@@ -31,7 +35,7 @@ def secure_endpoint(tmp_path_factory):
         }
     )
     assert url.startswith("https://")
-    yield url, str(cert)
+    yield url, str(ca)
     proc.terminate()
     assert proc.wait(30) == 0
 
@@ -62,3 +66,38 @@ def test_wrong_secret_is_refused(secure_endpoint):
     with pytest.raises(botocore.exceptions.ClientError) as e:
         client(url, ca, "wrong").list_streams()
     assert e.value.response["Error"]["Code"] == "InvalidSignatureException"
+
+
+def test_bucket_mapped_to_an_https_endpoint(secure_endpoint, tmp_path):
+    """A second Weir maps bucket `lake` to the TLS + SigV4 Weir (trusting its certificate by
+    `ca_file`); boto3 writes through the second and reads the result from the first."""
+    url, ca = secure_endpoint
+    backing = boto3.client(
+        "s3", endpoint_url=url, region_name="us-east-1", verify=ca,
+        aws_access_key_id="AKIDSECURE", aws_secret_access_key="s3cr3t",
+    )
+    backing.create_bucket(Bucket="backing")
+    config = tmp_path / "weir.toml"
+    config.write_text(
+        "[[s3.remote_buckets]]\n"
+        'bucket = "lake"\n'
+        f'endpoint = "{url}"\n'
+        'remote_bucket = "backing"\n'
+        'access_key_id = "AKIDSECURE"\n'
+        'secret_access_key = "s3cr3t"\n'
+        f'ca_file = "{ca}"\n'
+    )
+    proc, front = start_weir(extra_args=("--config", str(config)))
+    try:
+        s3 = boto3.client(
+            "s3", endpoint_url=front, region_name="us-east-1",
+            aws_access_key_id="AKIDANY", aws_secret_access_key="any",
+        )
+        s3.put_object(Bucket="lake", Key="dt=2026-11-25/part-0.json", Body=b'{"n": 1}\n')
+        got = backing.get_object(Bucket="backing", Key="dt=2026-11-25/part-0.json")["Body"].read()
+        assert got == b'{"n": 1}\n'
+        listed = s3.list_objects_v2(Bucket="lake", Prefix="dt=")
+        assert [o["Key"] for o in listed["Contents"]] == ["dt=2026-11-25/part-0.json"]
+    finally:
+        proc.terminate()
+        assert proc.wait(30) == 0

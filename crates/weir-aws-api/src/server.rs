@@ -92,7 +92,7 @@ struct Shared {
 pub async fn serve(
     listener: TcpListener,
     log: weir_log::Log,
-    objects: Arc<weir_objects::ObjectStore>,
+    objects: weir_objects::Objects,
     config: ApiConfig,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
@@ -105,7 +105,10 @@ pub async fn serve(
         .then(|| Arc::new(crate::rates::RateLimiter::default()));
     let shared = Arc::new(Shared {
         log,
-        s3: crate::s3::S3Ctx { objects },
+        s3: crate::s3::S3Ctx {
+            objects: objects.local().clone(),
+            lake: objects,
+        },
         config,
         fanout,
         rates,

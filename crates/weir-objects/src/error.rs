@@ -25,6 +25,8 @@ pub enum ObjectError {
     InvalidPartOrder,
     #[error("Your proposed upload is smaller than the minimum allowed size")]
     EntityTooSmall,
+    #[error("remote object store answered {status}: {message}")]
+    Remote { status: u16, message: String },
     #[error("storage failure: {0}")]
     Storage(#[from] std::io::Error),
 }

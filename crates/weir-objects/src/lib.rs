@@ -1,4 +1,6 @@
-//! Weir's object store: buckets of objects, kept under the data directory.
+//! Weir's object-store layer: buckets of objects kept under the data directory ([`ObjectStore`]),
+//! or mapped by config to an external S3-compatible endpoint ([`RemoteBucket`]); [`Objects`]
+//! is what services write through.
 //!
 //! Layout: `objects/<bucket>/bucket.json` (the bucket), and per object a data file
 //! `objects/<bucket>/o/<sha256(key)>-<random>.data` plus its record
@@ -9,9 +11,13 @@
 //! at open.
 
 mod error;
+mod lake;
 mod multipart;
+mod remote;
 mod store;
 
 pub use error::{ObjectError, Result};
+pub use lake::Objects;
 pub use multipart::{PartInfo, UploadInfo, MAX_PART_NUMBER, MIN_PART_BYTES};
+pub use remote::{xml_values, RemoteBucket, RemoteBucketConfig, RemoteResponse};
 pub use store::{BucketInfo, ListPage, ListRequest, ObjectInfo, ObjectStore, PutObject};

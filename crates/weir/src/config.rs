@@ -28,6 +28,18 @@ pub struct Config {
     pub auth: AuthConfig,
     /// TLS on the API port (off unless a certificate and key are given).
     pub tls: TlsConfig,
+    /// S3 settings (`[s3]`).
+    pub s3: S3Config,
+}
+
+/// S3 settings.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct S3Config {
+    /// `[[s3.remote_buckets]]`: buckets that live on an external S3-compatible endpoint
+    /// (bucket, endpoint, access_key_id, secret_access_key; optional remote_bucket, region,
+    /// virtual_host, ca_file). Every Weir service reads and writes them there.
+    pub remote_buckets: Vec<weir_objects::RemoteBucketConfig>,
 }
 
 /// Request authentication: with any key configured, every request's SigV4 signature is
@@ -122,6 +134,7 @@ impl Default for Config {
             kinesis: KinesisConfig::default(),
             auth: AuthConfig::default(),
             tls: TlsConfig::default(),
+            s3: S3Config::default(),
         }
     }
 }

@@ -56,6 +56,8 @@ impl Server {
             tokio::task::spawn_blocking(move || weir_objects::ObjectStore::open(&objects_dir))
                 .await
                 .context("opening the object store")??;
+        let objects = weir_objects::Objects::new(objects, &config.s3.remote_buckets)
+            .context("mapping remote buckets")?;
         let listener = tokio::net::TcpListener::bind(&config.listen)
             .await
             .with_context(|| format!("binding {}", config.listen))?;
@@ -79,7 +81,7 @@ impl Server {
         let task = tokio::spawn(weir_aws_api::serve(
             listener,
             log.clone(),
-            Arc::new(objects),
+            objects,
             api,
             async {
                 let _ = stopped.await;

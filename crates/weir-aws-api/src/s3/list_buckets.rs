@@ -3,18 +3,32 @@
 use super::xml::Xml;
 use super::{time, S3Ctx, S3Error, S3Request, S3Response};
 
-pub async fn handle(ctx: &S3Ctx, _req: &S3Request) -> Result<S3Response, S3Error> {
+pub async fn handle(ctx: &S3Ctx, req: &S3Request) -> Result<S3Response, S3Error> {
     let mut x = Xml::new("ListAllMyBucketsResult");
     x.open("Owner")
         .text("ID", "weir")
         .text("DisplayName", "weir")
         .close("Owner");
     x.open("Buckets");
-    for b in ctx.objects.list_buckets() {
+    let mut buckets: Vec<(String, i64, String)> = ctx
+        .objects
+        .list_buckets()
+        .into_iter()
+        .map(|b| (b.name, b.created_ms, b.region))
+        .collect();
+    // Mapped buckets are listed too (their creation date is not known here).
+    buckets.extend(
+        ctx.lake
+            .mapped()
+            .map(|name| (name.to_string(), 0, req.region.clone())),
+    );
+    buckets.sort();
+    buckets.dedup_by(|a, b| a.0 == b.0);
+    for (name, created_ms, region) in &buckets {
         x.open("Bucket")
-            .text("Name", &b.name)
-            .text("CreationDate", &time::iso8601(b.created_ms))
-            .text("BucketRegion", &b.region)
+            .text("Name", name)
+            .text("CreationDate", &time::iso8601(*created_ms))
+            .text("BucketRegion", region)
             .close("Bucket");
     }
     x.close("Buckets");

@@ -18,6 +18,7 @@ mod list_buckets;
 mod list_multipart_uploads;
 mod list_objects;
 mod list_parts;
+mod proxy;
 mod put_object;
 pub mod time;
 mod upload_part;
@@ -27,7 +28,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use hyper::{HeaderMap, Method};
-use weir_objects::{ObjectError, ObjectStore};
+use weir_objects::{ObjectError, ObjectStore, Objects};
 
 use xml::Xml;
 
@@ -133,6 +134,7 @@ impl From<ObjectError> for S3Error {
             ObjectError::InvalidPart(_) => ("InvalidPart", 400, None),
             ObjectError::InvalidPartOrder => ("InvalidPartOrder", 400, None),
             ObjectError::EntityTooSmall => ("EntityTooSmall", 400, None),
+            ObjectError::Remote { .. } => ("ServiceUnavailable", 503, None),
             ObjectError::Storage(_) => {
                 tracing::error!(error = %message, "S3 request failed inside Weir");
                 ("InternalError", 500, None)
@@ -149,7 +151,10 @@ impl From<ObjectError> for S3Error {
 
 /// What S3 handlers may use.
 pub struct S3Ctx {
+    /// Local buckets.
     pub objects: Arc<ObjectStore>,
+    /// The whole layer: local plus mapped buckets.
+    pub lake: Objects,
 }
 
 /// Runs one S3 request.
@@ -177,6 +182,22 @@ pub fn error_response(e: &S3Error, request_id: &str) -> S3Response {
 }
 
 async fn route(ctx: &S3Ctx, req: &S3Request) -> Result<S3Response, S3Error> {
+    if let Some(remote) = req.bucket.as_deref().and_then(|b| ctx.lake.remote(b)) {
+        return proxy::forward(ctx, remote, req).await;
+    }
+    if let Some(source) = req.header("x-amz-copy-source") {
+        let source = percent_decode(source);
+        let bucket = source
+            .trim_start_matches('/')
+            .split('/')
+            .next()
+            .unwrap_or_default();
+        if ctx.lake.remote(bucket).is_some() {
+            return Err(S3Error::not_implemented(
+                "Copying between a mapped bucket and a local one",
+            ));
+        }
+    }
     const UNSUPPORTED_SUBRESOURCES: &[&str] = &[
         "acl",
         "policy",

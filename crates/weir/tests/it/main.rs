@@ -12,4 +12,5 @@ mod kinesis_records;
 mod kinesis_reshard;
 mod restart;
 mod s3;
+mod s3_remote;
 mod wire;

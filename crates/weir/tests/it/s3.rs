@@ -5,7 +5,7 @@ use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration};
 
 use crate::harness::TestServer;
 
-fn s3(endpoint: &str) -> aws_sdk_s3::Client {
+pub fn s3(endpoint: &str) -> aws_sdk_s3::Client {
     let conf = aws_sdk_s3::Config::builder()
         .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
         .endpoint_url(endpoint)
@@ -19,7 +19,7 @@ fn s3(endpoint: &str) -> aws_sdk_s3::Client {
     aws_sdk_s3::Client::from_conf(conf)
 }
 
-async fn make_bucket(c: &aws_sdk_s3::Client, name: &str) {
+pub async fn make_bucket(c: &aws_sdk_s3::Client, name: &str) {
     c.create_bucket()
         .bucket(name)
         .send()
@@ -31,7 +31,7 @@ async fn exists(c: &aws_sdk_s3::Client, bucket: &str, key: impl Into<String>) ->
     c.head_object().bucket(bucket).key(key).send().await.is_ok()
 }
 
-fn code<E, R>(err: &aws_sdk_s3::error::SdkError<E, R>) -> String
+pub fn code<E, R>(err: &aws_sdk_s3::error::SdkError<E, R>) -> String
 where
     E: aws_sdk_s3::error::ProvideErrorMetadata + std::fmt::Debug,
     R: std::fmt::Debug,
