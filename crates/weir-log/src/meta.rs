@@ -111,7 +111,6 @@ pub struct MetaStore {
 }
 
 const FILE: &str = "catalog.json";
-const TMP: &str = "catalog.json.tmp";
 
 impl MetaStore {
     pub fn new(dir: &Path) -> MetaStore {
@@ -143,12 +142,18 @@ impl MetaStore {
     /// Replaces the catalog atomically and durably.
     pub fn save(&self, catalog: &Catalog) -> io::Result<()> {
         let bytes = serde_json::to_vec_pretty(catalog).map_err(io::Error::other)?;
-        let tmp = self.dir.join(TMP);
-        let mut f = fs::File::create(&tmp)?;
-        f.write_all(&bytes)?;
-        f.sync_data()?;
-        drop(f);
-        fs::rename(&tmp, self.dir.join(FILE))?;
-        sync_dir(&self.dir)
+        write_atomic(&self.dir, FILE, &bytes)
     }
+}
+
+/// Replaces `dir/name` with `bytes` atomically and durably: a temporary file is written and
+/// fsynced, renamed over the old one, and the directory fsynced.
+pub fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<()> {
+    let tmp = dir.join(format!("{name}.tmp"));
+    let mut f = fs::File::create(&tmp)?;
+    f.write_all(bytes)?;
+    f.sync_data()?;
+    drop(f);
+    fs::rename(&tmp, dir.join(name))?;
+    sync_dir(dir)
 }

@@ -1,0 +1,117 @@
+//! The compression of delivered objects: GZIP (one gzip member), ZIP (an archive with one
+//! deflated entry), or none.
+
+use std::io::Write;
+
+use crate::model::Compression;
+
+/// Compresses `data`; `entry` names the file inside a ZIP archive.
+pub fn compress(format: Compression, data: Vec<u8>, entry: &str) -> std::io::Result<Vec<u8>> {
+    match format {
+        Compression::Uncompressed => Ok(data),
+        Compression::Gzip => {
+            let mut e = flate2::write::GzEncoder::new(
+                Vec::with_capacity(data.len() / 4 + 64),
+                flate2::Compression::fast(),
+            );
+            e.write_all(&data)?;
+            e.finish()
+        }
+        Compression::Zip => zip(&data, entry),
+        Compression::Snappy | Compression::HadoopSnappy => Err(std::io::Error::other(format!(
+            "{} compression is not supported by Weir",
+            format.as_str()
+        ))),
+    }
+}
+
+/// A ZIP archive holding `data` as one deflated entry.
+fn zip(data: &[u8], entry: &str) -> std::io::Result<Vec<u8>> {
+    let too_big = || std::io::Error::other("a ZIP entry above 4 GiB needs ZIP64");
+    let mut deflater = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
+    deflater.write_all(data)?;
+    let deflated = deflater.finish()?;
+    let crc = crc32fast::hash(data);
+    let (size, csize) = (
+        u32::try_from(data.len()).map_err(|_| too_big())?,
+        u32::try_from(deflated.len()).map_err(|_| too_big())?,
+    );
+    let name = entry.as_bytes();
+    let name_len = u16::try_from(name.len()).map_err(|_| too_big())?;
+    // 1980-01-01 00:00 in DOS format: the entry's time is not meaningful here.
+    let (dos_time, dos_date) = (0u16, 0x21u16);
+    let mut out = Vec::with_capacity(deflated.len() + 2 * name.len() + 100);
+    let header = |out: &mut Vec<u8>, central: bool| {
+        if central {
+            out.extend_from_slice(&0x0201_4b50u32.to_le_bytes());
+            out.extend_from_slice(&20u16.to_le_bytes()); // made by
+        } else {
+            out.extend_from_slice(&0x0403_4b50u32.to_le_bytes());
+        }
+        out.extend_from_slice(&20u16.to_le_bytes()); // version needed
+        out.extend_from_slice(&0u16.to_le_bytes()); // flags
+        out.extend_from_slice(&8u16.to_le_bytes()); // deflate
+        out.extend_from_slice(&dos_time.to_le_bytes());
+        out.extend_from_slice(&dos_date.to_le_bytes());
+        out.extend_from_slice(&crc.to_le_bytes());
+        out.extend_from_slice(&csize.to_le_bytes());
+        out.extend_from_slice(&size.to_le_bytes());
+        out.extend_from_slice(&name_len.to_le_bytes());
+        out.extend_from_slice(&0u16.to_le_bytes()); // extra length
+        if central {
+            out.extend_from_slice(&0u16.to_le_bytes()); // comment length
+            out.extend_from_slice(&0u16.to_le_bytes()); // disk number
+            out.extend_from_slice(&0u16.to_le_bytes()); // internal attributes
+            out.extend_from_slice(&0u32.to_le_bytes()); // external attributes
+            out.extend_from_slice(&0u32.to_le_bytes()); // local header offset
+        }
+        out.extend_from_slice(name);
+    };
+    header(&mut out, false);
+    out.extend_from_slice(&deflated);
+    let central_at = u32::try_from(out.len()).map_err(|_| too_big())?;
+    header(&mut out, true);
+    let central_len = u32::try_from(out.len()).map_err(|_| too_big())? - central_at;
+    out.extend_from_slice(&0x0605_4b50u32.to_le_bytes());
+    out.extend_from_slice(&[0, 0, 0, 0]); // disk numbers
+    out.extend_from_slice(&1u16.to_le_bytes());
+    out.extend_from_slice(&1u16.to_le_bytes());
+    out.extend_from_slice(&central_len.to_le_bytes());
+    out.extend_from_slice(&central_at.to_le_bytes());
+    out.extend_from_slice(&0u16.to_le_bytes()); // comment length
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read;
+
+    use super::*;
+
+    #[test]
+    fn gzip_round_trips() {
+        let data = b"{\"a\":1}\n".repeat(1000);
+        let z = compress(Compression::Gzip, data.clone(), "x").unwrap();
+        let mut back = Vec::new();
+        flate2::read::GzDecoder::new(&z[..])
+            .read_to_end(&mut back)
+            .unwrap();
+        assert_eq!(back, data);
+    }
+
+    #[test]
+    fn zip_layout() {
+        let data = b"hello zip ".repeat(100);
+        let z = compress(Compression::Zip, data.clone(), "entry").unwrap();
+        assert_eq!(&z[..4], b"PK\x03\x04");
+        assert_eq!(&z[z.len() - 22..z.len() - 18], b"PK\x05\x06");
+        // The local header's sizes and the deflated data decode to the input.
+        let csize = u32::from_le_bytes([z[18], z[19], z[20], z[21]]) as usize;
+        let start = 30 + "entry".len();
+        let mut back = Vec::new();
+        flate2::read::DeflateDecoder::new(&z[start..start + csize])
+            .read_to_end(&mut back)
+            .unwrap();
+        assert_eq!(back, data);
+    }
+}

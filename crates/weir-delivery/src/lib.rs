@@ -1,0 +1,228 @@
+//! Weir's delivery engine (Firehose): delivery streams, their durable intake, and the workers
+//! that buffer records and deliver them as objects into the object-store layer.
+//!
+//! - DirectPut records are appended to an intake log (a `weir_log::Log` of its own under
+//!   `delivery/intake`, one single-shard stream per delivery stream) before PutRecord(Batch)
+//!   answers, so an acknowledged record survives a crash.
+//! - One worker task per delivery stream reads its source from a checkpoint, buffers records
+//!   (flushing at SizeInMBs or IntervalInSeconds, whichever first), writes objects named as
+//!   Firehose names them, and only then advances the checkpoint. A restart resumes from the
+//!   checkpoint: nothing acknowledged is lost, and at most the buffers in flight are re-delivered.
+
+mod catalog;
+mod compress;
+mod error;
+pub mod model;
+pub mod prefix;
+mod records;
+mod streams;
+pub mod timefmt;
+mod worker;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use parking_lot::{Mutex, RwLock};
+
+pub use error::{DeliveryError, Result};
+pub use model::*;
+pub use worker::Stats;
+
+/// Engine settings.
+#[derive(Debug, Clone)]
+pub struct DeliveryConfig {
+    /// Root of the engine's files (`<data dir>/delivery`).
+    pub data_dir: PathBuf,
+    pub account_id: String,
+    /// How long a new delivery stream stays CREATING.
+    pub create_delay_ms: i64,
+    /// How long a deleted delivery stream stays DELETING.
+    pub delete_delay_ms: i64,
+    /// Delivery streams allowed per region.
+    pub stream_limit: usize,
+}
+
+impl Default for DeliveryConfig {
+    fn default() -> Self {
+        DeliveryConfig {
+            data_dir: PathBuf::from("weir-data/delivery"),
+            account_id: "000000000000".into(),
+            create_delay_ms: 100,
+            delete_delay_ms: 100,
+            stream_limit: 5000,
+        }
+    }
+}
+
+/// Handle to the engine; cheap to clone.
+#[derive(Clone)]
+pub struct Delivery {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: DeliveryConfig,
+    clock: Arc<dyn weir_log::Clock>,
+    /// Intake of DirectPut records.
+    intake: weir_log::Log,
+    /// Weir's Kinesis streams (sources of KinesisStreamAsSource delivery streams).
+    streams: weir_log::Log,
+    objects: weir_objects::Objects,
+    files: catalog::Files,
+    state: RwLock<BTreeMap<(String, String), catalog::StreamMeta>>,
+    /// Serialises catalog writes.
+    meta_lock: Mutex<()>,
+    workers: Mutex<HashMap<u64, worker::Handle>>,
+}
+
+impl Delivery {
+    /// Opens the engine's files (blocking). Call `start` inside a runtime to begin delivering.
+    pub fn open(
+        config: DeliveryConfig,
+        clock: Arc<dyn weir_log::Clock>,
+        streams: weir_log::Log,
+        objects: weir_objects::Objects,
+    ) -> Result<Delivery> {
+        std::fs::create_dir_all(&config.data_dir)?;
+        let files = catalog::Files::new(&config.data_dir)?;
+        let intake = weir_log::Log::open(
+            weir_log::LogConfig {
+                data_dir: config.data_dir.join("intake"),
+                account_id: config.account_id.clone(),
+                create_delay_ms: 0,
+                delete_delay_ms: 0,
+                update_delay_ms: 0,
+                shard_limit: u32::MAX,
+                ..weir_log::LogConfig::default()
+            },
+            clock.clone(),
+        )?;
+        let now = clock.now_ms();
+        let mut state = BTreeMap::new();
+        for meta in files.load()?.streams {
+            if meta.is_gone(now) {
+                continue;
+            }
+            state.insert((meta.region.clone(), meta.name.clone()), meta);
+        }
+        Ok(Delivery {
+            inner: Arc::new(Inner {
+                config,
+                clock,
+                intake,
+                streams,
+                objects,
+                files,
+                state: RwLock::new(state),
+                meta_lock: Mutex::new(()),
+                workers: Mutex::new(HashMap::new()),
+            }),
+        })
+    }
+
+    /// Starts a worker for every live delivery stream (inside a Tokio runtime).
+    pub fn start(&self) {
+        let metas: Vec<catalog::StreamMeta> = self
+            .inner
+            .state
+            .read()
+            .values()
+            .filter(|m| m.deleted_at_ms.is_none())
+            .cloned()
+            .collect();
+        for meta in metas {
+            self.spawn_worker(&meta);
+        }
+    }
+
+    /// Stops every worker (buffers are dropped; their records are re-read from the checkpoint
+    /// at the next start).
+    pub async fn stop(&self) {
+        let handles: Vec<worker::Handle> =
+            self.inner.workers.lock().drain().map(|(_, h)| h).collect();
+        for h in handles {
+            h.stop().await;
+        }
+    }
+
+    pub fn now_ms(&self) -> i64 {
+        self.inner.clock.now_ms()
+    }
+
+    fn spawn_worker(&self, meta: &catalog::StreamMeta) {
+        let handle = worker::spawn(self.clone(), meta.uid);
+        self.inner.workers.lock().insert(meta.uid, handle);
+    }
+
+    pub(crate) fn arn(&self, region: &str, name: &str) -> String {
+        format!(
+            "arn:aws:firehose:{region}:{}:deliverystream/{name}",
+            self.inner.config.account_id
+        )
+    }
+
+    fn not_found(&self, name: &str) -> DeliveryError {
+        DeliveryError::NotFound(format!(
+            "Firehose {name} under account {} not found.",
+            self.inner.config.account_id
+        ))
+    }
+
+    /// The live stream `(region, name)`.
+    fn lookup(&self, region: &str, name: &str) -> Result<catalog::StreamMeta> {
+        let now = self.now_ms();
+        match self
+            .inner
+            .state
+            .read()
+            .get(&(region.to_string(), name.to_string()))
+        {
+            Some(m) if !m.is_gone(now) => Ok(m.clone()),
+            _ => Err(self.not_found(name)),
+        }
+    }
+
+    /// The stream with `uid`, while it is not deleted.
+    pub(crate) fn by_uid(&self, uid: u64) -> Option<catalog::StreamMeta> {
+        self.inner
+            .state
+            .read()
+            .values()
+            .find(|m| m.uid == uid && m.deleted_at_ms.is_none())
+            .cloned()
+    }
+
+    fn status_of(&self, m: &catalog::StreamMeta) -> Status {
+        if m.deleted_at_ms.is_some() {
+            Status::Deleting
+        } else if self.now_ms() < m.active_at_ms {
+            Status::Creating
+        } else {
+            Status::Active
+        }
+    }
+
+    /// Writes the catalog as the state holds it. Call with the meta lock held.
+    fn persist(&self) -> Result<()> {
+        let now = self.now_ms();
+        let catalog = catalog::Catalog {
+            format: 1,
+            streams: self
+                .inner
+                .state
+                .read()
+                .values()
+                .filter(|m| !m.is_gone(now))
+                .cloned()
+                .collect(),
+        };
+        self.inner.files.save(&catalog)?;
+        Ok(())
+    }
+
+    /// The intake stream of a DirectPut delivery stream.
+    pub(crate) fn intake_key(meta: &catalog::StreamMeta) -> weir_log::StreamKey {
+        weir_log::StreamKey::new(meta.region.clone(), format!("{:016x}", meta.uid))
+    }
+}

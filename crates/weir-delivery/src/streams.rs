@@ -1,0 +1,315 @@
+//! Control plane: create, delete, describe, list, update the destination, tags, encryption.
+
+use crate::catalog::StreamMeta;
+use crate::error::{DeliveryError, Result};
+use crate::model::{CreateRequest, S3Update, Source, Status, StreamEncryption, StreamInfo};
+use crate::prefix::Prefixes;
+use crate::Delivery;
+
+/// Tags a delivery stream may carry.
+pub const MAX_TAGS: usize = 50;
+
+impl Delivery {
+    /// CreateDeliveryStream: the stream is CREATING for the configured delay, then ACTIVE.
+    pub async fn create(&self, req: CreateRequest) -> Result<String> {
+        Prefixes::of(&req.destination).map_err(DeliveryError::InvalidArgument)?;
+        if let Some(b) = &req.destination.backup {
+            Prefixes::of(b).map_err(DeliveryError::InvalidArgument)?;
+        }
+        if let Source::KinesisStream { stream_arn, .. } = &req.source {
+            self.source_key(stream_arn)?;
+        }
+        let now = self.now_ms();
+        let meta = {
+            let _guard = self.inner.meta_lock.lock();
+            let mut state = self.inner.state.write();
+            let key = (req.region.clone(), req.name.clone());
+            if let Some(existing) = state.get(&key) {
+                if !existing.is_gone(now) {
+                    return Err(DeliveryError::InUse(format!(
+                        "Firehose {} under accountId {} already exists",
+                        req.name, self.inner.config.account_id
+                    )));
+                }
+            }
+            let in_region = state
+                .values()
+                .filter(|m| m.region == req.region && m.deleted_at_ms.is_none())
+                .count();
+            if in_region >= self.inner.config.stream_limit {
+                return Err(DeliveryError::LimitExceeded(format!(
+                    "You have already consumed your firehose quota of {} hoses. Firehose names: …",
+                    self.inner.config.stream_limit
+                )));
+            }
+            let meta = StreamMeta {
+                uid: rand::random::<u64>() >> 1,
+                region: req.region.clone(),
+                name: req.name.clone(),
+                source: req.source,
+                destination_id: "destinationId-000000000001".into(),
+                destination: req.destination,
+                version_id: 1,
+                created_ms: now,
+                updated_ms: None,
+                active_at_ms: now + self.inner.config.create_delay_ms,
+                deleted_at_ms: None,
+                tags: req.tags,
+                encryption: req.encryption,
+                delivery_start_ms: now,
+            };
+            state.insert(key, meta.clone());
+            drop(state);
+            meta
+        };
+        if let Err(e) = self.prepare_source(&meta).await {
+            self.inner
+                .state
+                .write()
+                .remove(&(meta.region.clone(), meta.name.clone()));
+            return Err(e);
+        }
+        {
+            let _guard = self.inner.meta_lock.lock();
+            self.persist()?;
+        }
+        self.spawn_worker(&meta);
+        Ok(self.arn(&meta.region, &meta.name))
+    }
+
+    /// DeleteDeliveryStream: DELETING for the configured delay, then gone. Its worker stops
+    /// and records not yet delivered are discarded, as AWS discards them.
+    pub async fn delete(&self, region: &str, name: &str) -> Result<()> {
+        let meta = self.lookup(region, name)?;
+        if meta.deleted_at_ms.is_some() {
+            return Err(DeliveryError::InUse(format!(
+                "Firehose {name} is already being deleted."
+            )));
+        }
+        {
+            let _guard = self.inner.meta_lock.lock();
+            if let Some(m) = self
+                .inner
+                .state
+                .write()
+                .get_mut(&(region.to_string(), name.to_string()))
+            {
+                m.deleted_at_ms = Some(self.now_ms() + self.inner.config.delete_delay_ms);
+            }
+            self.persist()?;
+        }
+        let handle = self.inner.workers.lock().remove(&meta.uid);
+        if let Some(h) = handle {
+            h.stop().await;
+        }
+        if let Source::DirectPut { .. } = meta.source {
+            let key = Self::intake_key(&meta);
+            match self.inner.intake.delete_stream(&key, true) {
+                Ok(()) | Err(weir_log::LogError::NotFound(_)) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        self.inner.files.remove_checkpoint(meta.uid)?;
+        Ok(())
+    }
+
+    /// DescribeDeliveryStream.
+    pub fn describe(&self, region: &str, name: &str) -> Result<StreamInfo> {
+        let m = self.lookup(region, name)?;
+        Ok(self.info(&m))
+    }
+
+    fn info(&self, m: &StreamMeta) -> StreamInfo {
+        StreamInfo {
+            name: m.name.clone(),
+            arn: self.arn(&m.region, &m.name),
+            status: self.status_of(m),
+            source: m.source.clone(),
+            version_id: m.version_id,
+            created_ms: m.created_ms,
+            updated_ms: m.updated_ms,
+            destination_id: m.destination_id.clone(),
+            destination: m.destination.clone(),
+            encryption: m.encryption.clone(),
+            delivery_start_ms: m.delivery_start_ms,
+        }
+    }
+
+    /// ListDeliveryStreams: names in order, optionally of one source type.
+    pub fn list(&self, region: &str, source_type: Option<&str>) -> Vec<String> {
+        let now = self.now_ms();
+        self.inner
+            .state
+            .read()
+            .values()
+            .filter(|m| m.region == region && !m.is_gone(now))
+            .filter(|m| source_type.is_none_or(|t| m.source.type_name() == t))
+            .map(|m| m.name.clone())
+            .collect()
+    }
+
+    /// UpdateDestination: merges `update` into the destination when the version matches, and
+    /// bumps the version (new objects carry it in their names).
+    pub fn update_destination(
+        &self,
+        region: &str,
+        name: &str,
+        current_version: u64,
+        destination_id: &str,
+        update: S3Update,
+    ) -> Result<()> {
+        let _guard = self.inner.meta_lock.lock();
+        let m = self.lookup(region, name)?;
+        match self.status_of(&m) {
+            Status::Active => {}
+            s => {
+                return Err(DeliveryError::InUse(format!(
+                    "Firehose {name} is not ACTIVE (it is {}).",
+                    s.as_str()
+                )))
+            }
+        }
+        if m.version_id != current_version {
+            return Err(DeliveryError::ConcurrentModification(format!(
+                "Cannot update firehose: {name} since the current version id: {} and specified \
+                 version id: {current_version} do not match",
+                m.version_id
+            )));
+        }
+        if m.destination_id != destination_id {
+            return Err(DeliveryError::InvalidArgument(format!(
+                "Destination Id {destination_id} not found for firehose: {name}"
+            )));
+        }
+        let next = update.apply(&m.destination);
+        Prefixes::of(&next).map_err(DeliveryError::InvalidArgument)?;
+        if let Some(b) = &next.backup {
+            Prefixes::of(b).map_err(DeliveryError::InvalidArgument)?;
+        }
+        let now = self.now_ms();
+        if let Some(s) = self
+            .inner
+            .state
+            .write()
+            .get_mut(&(region.to_string(), name.to_string()))
+        {
+            s.destination = next;
+            s.version_id += 1;
+            s.updated_ms = Some(now);
+        }
+        self.persist()
+    }
+
+    /// TagDeliveryStream: adds or replaces tags (at most 50 in all).
+    pub fn tag(&self, region: &str, name: &str, tags: Vec<(String, String)>) -> Result<()> {
+        self.modify(region, name, |m| {
+            for (k, v) in tags {
+                match m.tags.iter_mut().find(|(tk, _)| *tk == k) {
+                    Some(t) => t.1 = v,
+                    None => m.tags.push((k, v)),
+                }
+            }
+            if m.tags.len() > MAX_TAGS {
+                return Err(DeliveryError::LimitExceeded(format!(
+                    "A Firehose stream cannot have more than {MAX_TAGS} tags."
+                )));
+            }
+            m.tags.sort();
+            Ok(())
+        })
+    }
+
+    /// UntagDeliveryStream.
+    pub fn untag(&self, region: &str, name: &str, keys: &[String]) -> Result<()> {
+        self.modify(region, name, |m| {
+            m.tags.retain(|(k, _)| !keys.contains(k));
+            Ok(())
+        })
+    }
+
+    /// ListTagsForDeliveryStream: tags in key order.
+    pub fn tags(&self, region: &str, name: &str) -> Result<Vec<(String, String)>> {
+        let mut tags = self.lookup(region, name)?.tags;
+        tags.sort();
+        Ok(tags)
+    }
+
+    /// Start/StopDeliveryStreamEncryption (DirectPut streams only, as in AWS).
+    pub fn set_encryption(
+        &self,
+        region: &str,
+        name: &str,
+        encryption: Option<StreamEncryption>,
+    ) -> Result<()> {
+        self.modify(region, name, |m| {
+            if !matches!(m.source, Source::DirectPut { .. }) {
+                return Err(DeliveryError::InvalidArgument(format!(
+                    "Firehose {name} has a Kinesis stream as source; server-side encryption is \
+                     set on the source stream."
+                )));
+            }
+            m.encryption = match encryption {
+                Some(e) => Some(e),
+                None => m.encryption.take().map(|e| StreamEncryption {
+                    enabled: false,
+                    ..e
+                }),
+            };
+            Ok(())
+        })
+    }
+
+    /// Whether records put now are stored encrypted (PutRecord's `Encrypted`).
+    pub fn is_encrypted(&self, region: &str, name: &str) -> bool {
+        self.lookup(region, name)
+            .ok()
+            .and_then(|m| m.encryption)
+            .is_some_and(|e| e.enabled)
+    }
+
+    /// Applies `f` to a live, not-deleting stream and persists the catalog.
+    fn modify(
+        &self,
+        region: &str,
+        name: &str,
+        f: impl FnOnce(&mut StreamMeta) -> Result<()>,
+    ) -> Result<()> {
+        let _guard = self.inner.meta_lock.lock();
+        let m = self.lookup(region, name)?;
+        if m.deleted_at_ms.is_some() {
+            return Err(DeliveryError::InUse(format!(
+                "Firehose {name} is being deleted."
+            )));
+        }
+        {
+            let mut state = self.inner.state.write();
+            let Some(s) = state.get_mut(&(region.to_string(), name.to_string())) else {
+                return Err(self.not_found(name));
+            };
+            let mut next = s.clone();
+            f(&mut next)?;
+            *s = next;
+        }
+        self.persist()
+    }
+
+    /// The Kinesis stream an ARN names (it must exist).
+    pub(crate) fn source_key(&self, arn: &str) -> Result<weir_log::StreamKey> {
+        let bad = || DeliveryError::InvalidArgument(format!("{arn} is not a Kinesis stream ARN."));
+        let rest = arn.strip_prefix("arn:aws:kinesis:").ok_or_else(bad)?;
+        let mut parts = rest.splitn(3, ':');
+        let (Some(region), Some(_account), Some(resource)) =
+            (parts.next(), parts.next(), parts.next())
+        else {
+            return Err(bad());
+        };
+        let name = resource.strip_prefix("stream/").ok_or_else(bad)?;
+        let key = weir_log::StreamKey::new(region, name);
+        self.inner.streams.describe_stream(&key).map_err(|_| {
+            DeliveryError::InvalidArgument(format!(
+                "Kinesis stream {arn} does not exist or is not accessible."
+            ))
+        })?;
+        Ok(key)
+    }
+}

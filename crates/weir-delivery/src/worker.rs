@@ -1,0 +1,381 @@
+//! One worker per delivery stream: reads the source from its checkpoint, buffers, delivers
+//! objects, then advances the checkpoint. Flushes at SizeInMBs or IntervalInSeconds (whichever
+//! first), or when asked (`Delivery::flush`, for tests and shutdown-free hand-offs).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio::time::Instant;
+
+use crate::catalog::{Checkpoint, Resume, StreamMeta};
+use crate::compress::compress;
+use crate::error::{DeliveryError, Result};
+use crate::prefix::Prefixes;
+use crate::Delivery;
+
+const INTAKE_SHARD: &str = "shardId-000000000000";
+
+/// What a delivery stream has delivered since Weir started.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Records read from the source.
+    pub records_in: u64,
+    /// Bytes of record data read from the source.
+    pub bytes_in: u64,
+    /// Records inside delivered objects.
+    pub records_delivered: u64,
+    /// Objects written.
+    pub objects: u64,
+    /// Bytes of objects written (after compression).
+    pub bytes_out: u64,
+    /// Failed attempts to write an object (each retried).
+    pub write_errors: u64,
+}
+
+#[derive(Default)]
+struct Counters {
+    records_in: AtomicU64,
+    bytes_in: AtomicU64,
+    records_delivered: AtomicU64,
+    objects: AtomicU64,
+    bytes_out: AtomicU64,
+    write_errors: AtomicU64,
+}
+
+impl Counters {
+    fn snapshot(&self) -> Stats {
+        Stats {
+            records_in: self.records_in.load(Ordering::Relaxed),
+            bytes_in: self.bytes_in.load(Ordering::Relaxed),
+            records_delivered: self.records_delivered.load(Ordering::Relaxed),
+            objects: self.objects.load(Ordering::Relaxed),
+            bytes_out: self.bytes_out.load(Ordering::Relaxed),
+            write_errors: self.write_errors.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// A running worker.
+pub struct Handle {
+    stop: watch::Sender<bool>,
+    flush: mpsc::UnboundedSender<oneshot::Sender<()>>,
+    counters: Arc<Counters>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Handle {
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+    }
+}
+
+pub fn spawn(delivery: Delivery, uid: u64) -> Handle {
+    let (stop, stop_rx) = watch::channel(false);
+    let (flush, flush_rx) = mpsc::unbounded_channel();
+    let counters = Arc::new(Counters::default());
+    let worker = Worker {
+        delivery,
+        uid,
+        stop: stop_rx,
+        flush_rx,
+        counters: counters.clone(),
+        buffer: Buffer::default(),
+    };
+    let task = tokio::spawn(worker.run());
+    Handle {
+        stop,
+        flush,
+        counters,
+        task,
+    }
+}
+
+impl Delivery {
+    /// Delivers everything accepted so far now, without waiting for the buffering hints;
+    /// returns once it is in the object store.
+    pub async fn flush(&self, region: &str, name: &str) -> Result<()> {
+        let meta = self.lookup(region, name)?;
+        let (tx, rx) = oneshot::channel();
+        {
+            let workers = self.inner.workers.lock();
+            let h = workers.get(&meta.uid).ok_or_else(|| self.not_found(name))?;
+            h.flush
+                .send(tx)
+                .map_err(|_| DeliveryError::Unavailable(format!("{name} is not delivering")))?;
+        }
+        rx.await
+            .map_err(|_| DeliveryError::Unavailable(format!("{name} stopped delivering")))
+    }
+
+    /// What a delivery stream has delivered since start.
+    pub fn stats(&self, region: &str, name: &str) -> Result<Stats> {
+        let meta = self.lookup(region, name)?;
+        let workers = self.inner.workers.lock();
+        Ok(workers
+            .get(&meta.uid)
+            .map(|h| h.counters.snapshot())
+            .unwrap_or_default())
+    }
+}
+
+/// Records waiting to be delivered together.
+#[derive(Default)]
+struct Buffer {
+    data: Vec<u8>,
+    records: u64,
+    /// The oldest record's arrival (names the object and evaluates its prefix).
+    first_arrival_ms: Option<i64>,
+    /// When the interval hint runs out for this buffer.
+    deadline: Option<Instant>,
+    /// The last source record inside.
+    last_seq: Option<String>,
+}
+
+struct Worker {
+    delivery: Delivery,
+    uid: u64,
+    stop: watch::Receiver<bool>,
+    flush_rx: mpsc::UnboundedReceiver<oneshot::Sender<()>>,
+    counters: Arc<Counters>,
+    buffer: Buffer,
+}
+
+impl Worker {
+    fn meta(&self) -> Option<StreamMeta> {
+        self.delivery.by_uid(self.uid)
+    }
+
+    fn stopped(&self) -> bool {
+        *self.stop.borrow()
+    }
+
+    /// Sleeps (unless stopped first); false when stopped.
+    async fn pause(&mut self, d: Duration) -> bool {
+        tokio::select! {
+            _ = tokio::time::sleep(d) => true,
+            _ = self.stop.changed() => false,
+        }
+    }
+
+    async fn run(mut self) {
+        let Some(meta) = self.meta() else { return };
+        let files_uid = self.uid;
+        let inner = self.delivery.inner.clone();
+        let checkpoint = match tokio::task::spawn_blocking(move || {
+            inner.files.load_checkpoint(files_uid)
+        })
+        .await
+        {
+            Ok(Ok(c)) => c.unwrap_or_default(),
+            other => {
+                tracing::error!(stream = %meta.name, ?other, "cannot read the delivery checkpoint");
+                return;
+            }
+        };
+        let mut position = checkpoint.shards.get(INTAKE_SHARD).cloned();
+        let key = Delivery::intake_key(&meta);
+        let intake = self.delivery.inner.intake.clone();
+        let mut watch = loop {
+            match intake
+                .shard_iterator(&key, INTAKE_SHARD, &weir_log::IteratorStart::Latest)
+                .and_then(|it| intake.watch_iterator_shard(&it))
+            {
+                Ok(w) => break w,
+                Err(e) => {
+                    tracing::warn!(stream = %meta.name, error = %e, "intake not readable yet");
+                    if !self.pause(Duration::from_millis(200)).await {
+                        return;
+                    }
+                }
+            }
+        };
+        let mut waiting: Vec<oneshot::Sender<()>> = Vec::new();
+        loop {
+            if self.stopped() {
+                return;
+            }
+            watch.borrow_and_update();
+            let start = match &position {
+                None => weir_log::IteratorStart::TrimHorizon,
+                Some(Resume::At(s)) => weir_log::IteratorStart::AtSequenceNumber(s.clone()),
+                Some(Resume::After(s)) => weir_log::IteratorStart::AfterSequenceNumber(s.clone()),
+            };
+            let log = intake.clone();
+            let k = key.clone();
+            let read = tokio::task::spawn_blocking(move || {
+                let it = log.shard_iterator(&k, INTAKE_SHARD, &start)?;
+                log.get_records(&it, None)
+            })
+            .await;
+            let out = match read {
+                Ok(Ok(out)) => out,
+                Ok(Err(e)) => {
+                    tracing::warn!(stream = %meta.name, error = %e, "reading the intake failed");
+                    if !self.pause(Duration::from_millis(500)).await {
+                        return;
+                    }
+                    continue;
+                }
+                Err(e) => {
+                    tracing::error!(stream = %meta.name, error = %e, "intake reader panicked");
+                    return;
+                }
+            };
+            let caught_up = out.records.is_empty();
+            for r in out.records {
+                self.counters.records_in.fetch_add(1, Ordering::Relaxed);
+                self.counters
+                    .bytes_in
+                    .fetch_add(r.data.len() as u64, Ordering::Relaxed);
+                position = Some(Resume::After(r.sequence_number.clone()));
+                let Some(current) = self.meta() else { return };
+                self.push(&current, r.arrival_ms, r.data, r.sequence_number);
+                let limit = current.destination.buffering.size_mb as usize * 1024 * 1024;
+                if self.buffer.data.len() >= limit && !self.deliver().await {
+                    return;
+                }
+            }
+            let due = self.buffer.deadline.is_some_and(|d| d <= Instant::now());
+            if (due || (caught_up && !waiting.is_empty())) && !self.deliver().await {
+                return;
+            }
+            if !caught_up {
+                continue;
+            }
+            for w in waiting.drain(..) {
+                let _ = w.send(());
+            }
+            let deadline = self.buffer.deadline;
+            tokio::select! {
+                _ = watch.changed() => {}
+                _ = async {
+                    match deadline {
+                        Some(d) => tokio::time::sleep_until(d).await,
+                        None => std::future::pending().await,
+                    }
+                } => {}
+                req = self.flush_rx.recv() => {
+                    if let Some(tx) = req {
+                        waiting.push(tx);
+                    }
+                }
+                _ = self.stop.changed() => return,
+            }
+        }
+    }
+
+    /// Adds a record (after the destination's processors) to the buffer.
+    fn push(&mut self, meta: &StreamMeta, arrival_ms: i64, data: Bytes, seq: String) {
+        let b = &mut self.buffer;
+        if b.first_arrival_ms.is_none() {
+            b.first_arrival_ms = Some(arrival_ms);
+            b.deadline = Some(
+                Instant::now()
+                    + Duration::from_secs(u64::from(meta.destination.buffering.interval_s)),
+            );
+        }
+        b.data.extend_from_slice(&data);
+        for p in meta.destination.processors() {
+            if p.kind == "AppendDelimiterToRecord" {
+                b.data
+                    .extend_from_slice(p.parameter("Delimiter").unwrap_or("\n").as_bytes());
+            }
+        }
+        b.records += 1;
+        b.last_seq = Some(seq);
+    }
+
+    /// Writes the buffer as one object (retrying until it is stored), then advances the
+    /// checkpoint past its records. False when the worker was stopped first.
+    async fn deliver(&mut self) -> bool {
+        let Some(first_arrival) = self.buffer.first_arrival_ms else {
+            return true;
+        };
+        let Some(meta) = self.meta() else {
+            return false;
+        };
+        let buffer = std::mem::take(&mut self.buffer);
+        let dest = &meta.destination;
+        let prefixes = match Prefixes::of(dest) {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::error!(stream = %meta.name, error = %e, "invalid destination prefixes");
+                return false;
+            }
+        };
+        let ext = dest.extension().to_string();
+        let name = prefixes.object_name(&meta.name, meta.version_id, first_arrival, &ext);
+        let key = format!(
+            "{}{name}",
+            prefixes.delivered(first_arrival, &Default::default())
+        );
+        let entry = name.strip_suffix(ext.as_str()).unwrap_or(&name).to_string();
+        let format = dest.compression;
+        let records = buffer.records;
+        let body = match tokio::task::spawn_blocking(move || compress(format, buffer.data, &entry))
+            .await
+        {
+            Ok(Ok(b)) => Bytes::from(b),
+            other => {
+                tracing::error!(stream = %meta.name, ?other, "compressing an object failed");
+                return false;
+            }
+        };
+        let mut headers = std::collections::BTreeMap::new();
+        if let Some(enc) = format.content_encoding() {
+            headers.insert("content-encoding".to_string(), enc.to_string());
+        }
+        let put = weir_objects::PutObject {
+            data: body.clone(),
+            content_type: Some("application/octet-stream".into()),
+            metadata: Default::default(),
+            headers,
+        };
+        let mut backoff = Duration::from_millis(100);
+        loop {
+            match self
+                .delivery
+                .inner
+                .objects
+                .put(dest.bucket(), &key, put.clone())
+                .await
+            {
+                Ok(_) => break,
+                Err(e) => {
+                    self.counters.write_errors.fetch_add(1, Ordering::Relaxed);
+                    tracing::warn!(stream = %meta.name, bucket = dest.bucket(), key = %key,
+                        error = %e, "delivery failed; retrying");
+                    if !self.pause(backoff).await {
+                        return false;
+                    }
+                    backoff = (backoff * 2).min(Duration::from_secs(10));
+                }
+            }
+        }
+        self.counters.objects.fetch_add(1, Ordering::Relaxed);
+        self.counters
+            .bytes_out
+            .fetch_add(body.len() as u64, Ordering::Relaxed);
+        self.counters
+            .records_delivered
+            .fetch_add(records, Ordering::Relaxed);
+        if let Some(seq) = buffer.last_seq {
+            let mut c = Checkpoint::default();
+            c.shards.insert(INTAKE_SHARD.into(), Resume::After(seq));
+            let inner = self.delivery.inner.clone();
+            let uid = self.uid;
+            match tokio::task::spawn_blocking(move || inner.files.save_checkpoint(uid, &c)).await {
+                Ok(Ok(())) => {}
+                other => {
+                    tracing::error!(stream = %meta.name, ?other, "saving the checkpoint failed");
+                    return false;
+                }
+            }
+        }
+        true
+    }
+}
