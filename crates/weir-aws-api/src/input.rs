@@ -427,6 +427,13 @@ impl Input {
         self.string(&name, false, rule)
     }
 
+    /// Notes a violation when a required structure member is absent.
+    pub fn require(&mut self, name: &str) {
+        if !self.has(name) {
+            self.missing(name);
+        }
+    }
+
     /// Ends reading: a ValidationException listing every violation, if there were any.
     pub fn finish(self) -> Result<(), ApiError> {
         match self.violations.len() {

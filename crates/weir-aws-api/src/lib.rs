@@ -8,6 +8,7 @@ mod body;
 pub mod error;
 pub mod eventstream;
 mod fanout;
+pub mod firehose;
 pub mod input;
 pub mod kinesis;
 mod rates;
@@ -17,11 +18,12 @@ mod uri;
 pub mod value;
 
 pub use error::ApiError;
-pub use server::{serve, tls_config, ApiConfig};
+pub use server::{serve, tls_config, ApiConfig, Engines};
 
 /// What a handler may use: the engines, the caller's region and protocol, shared front-door state.
 pub struct Ctx {
     pub log: weir_log::Log,
+    pub delivery: weir_delivery::Delivery,
     pub region: String,
     pub protocol: value::Protocol,
     pub fanout: std::sync::Arc<fanout::FanOut>,

@@ -80,8 +80,17 @@ impl Default for ApiConfig {
     }
 }
 
+/// The engines the front door serves.
+#[derive(Clone)]
+pub struct Engines {
+    pub log: weir_log::Log,
+    pub objects: weir_objects::Objects,
+    pub delivery: weir_delivery::Delivery,
+}
+
 struct Shared {
     log: weir_log::Log,
+    delivery: weir_delivery::Delivery,
     s3: crate::s3::S3Ctx,
     config: ApiConfig,
     fanout: Arc<FanOut>,
@@ -91,8 +100,7 @@ struct Shared {
 /// Serves AWS APIs on `listener` until `shutdown` resolves, then drains open connections.
 pub async fn serve(
     listener: TcpListener,
-    log: weir_log::Log,
-    objects: weir_objects::Objects,
+    engines: Engines,
     config: ApiConfig,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
@@ -103,8 +111,14 @@ pub async fn serve(
     let rates = config
         .aws_limits
         .then(|| Arc::new(crate::rates::RateLimiter::default()));
+    let Engines {
+        log,
+        objects,
+        delivery,
+    } = engines;
     let shared = Arc::new(Shared {
         log,
+        delivery,
         s3: crate::s3::S3Ctx {
             objects: objects.local().clone(),
             lake: objects,
@@ -177,6 +191,21 @@ pub async fn serve(
 async fn route(shared: &Shared, req: Request<Incoming>) -> Response<Body> {
     if req.method() == Method::GET && req.uri().path() == "/healthz" {
         return plain(StatusCode::OK, "ok\n");
+    }
+    // Test hook: `POST /_weir/firehose/<region>/<name>/flush` delivers that delivery stream's
+    // buffers now and answers once they are in the object store. (Not an AWS API; it only
+    // hastens what the buffering hints would do.)
+    if req.method() == Method::POST {
+        if let Some(rest) = req.uri().path().strip_prefix("/_weir/firehose/") {
+            let parts: Vec<&str> = rest.split('/').collect();
+            return match parts.as_slice() {
+                [region, name, "flush"] => match shared.delivery.flush(region, name).await {
+                    Ok(()) => plain(StatusCode::OK, "flushed\n"),
+                    Err(e) => plain(StatusCode::NOT_FOUND, &format!("{e}\n")),
+                },
+                _ => plain(StatusCode::NOT_FOUND, "unknown Weir hook\n"),
+            };
+        }
     }
     let protocol = match req
         .headers()
@@ -277,6 +306,7 @@ async fn handle(
     let input = Input::new(doc, protocol)?;
     let ctx = Ctx {
         log: shared.log.clone(),
+        delivery: shared.delivery.clone(),
         region,
         protocol,
         fanout: shared.fanout.clone(),
@@ -284,6 +314,7 @@ async fn handle(
     };
     match service {
         kinesis::TARGET_PREFIX => kinesis::dispatch(&ctx, action, input).await,
+        crate::firehose::TARGET_PREFIX => crate::firehose::dispatch(&ctx, action, input).await,
         _ => Err(ApiError::unknown_operation(format!(
             "Unknown operation {target}."
         ))),
@@ -326,8 +357,8 @@ fn respond(protocol: Protocol, status: StatusCode, body: Vec<u8>) -> Response<Bo
     resp
 }
 
-fn plain(status: StatusCode, text: &'static str) -> Response<Body> {
-    let mut resp = Response::new(Body::Full(Some(Bytes::from_static(text.as_bytes()))));
+fn plain(status: StatusCode, text: &str) -> Response<Body> {
+    let mut resp = Response::new(Body::Full(Some(Bytes::copy_from_slice(text.as_bytes()))));
     *resp.status_mut() = status;
     resp.headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static("text/plain"));

@@ -30,6 +30,31 @@ pub struct Config {
     pub tls: TlsConfig,
     /// S3 settings (`[s3]`).
     pub s3: S3Config,
+    /// Firehose settings (`[firehose]`).
+    pub firehose: FirehoseConfig,
+}
+
+/// Firehose settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FirehoseConfig {
+    /// Milliseconds a new delivery stream stays CREATING.
+    pub create_delay_ms: i64,
+    /// Milliseconds a deleted delivery stream stays DELETING.
+    pub delete_delay_ms: i64,
+    /// Delivery streams allowed per region.
+    pub stream_limit: usize,
+}
+
+impl Default for FirehoseConfig {
+    fn default() -> Self {
+        let d = weir_delivery::DeliveryConfig::default();
+        FirehoseConfig {
+            create_delay_ms: d.create_delay_ms,
+            delete_delay_ms: d.delete_delay_ms,
+            stream_limit: d.stream_limit,
+        }
+    }
 }
 
 /// S3 settings.
@@ -135,6 +160,7 @@ impl Default for Config {
             auth: AuthConfig::default(),
             tls: TlsConfig::default(),
             s3: S3Config::default(),
+            firehose: FirehoseConfig::default(),
         }
     }
 }
@@ -188,6 +214,16 @@ impl Config {
     }
 
     /// The log engine's settings.
+    pub fn delivery_config(&self) -> weir_delivery::DeliveryConfig {
+        weir_delivery::DeliveryConfig {
+            data_dir: self.data_dir.join("delivery"),
+            account_id: self.account_id.clone(),
+            create_delay_ms: self.firehose.create_delay_ms,
+            delete_delay_ms: self.firehose.delete_delay_ms,
+            stream_limit: self.firehose.stream_limit,
+        }
+    }
+
     pub fn log_config(&self) -> weir_log::LogConfig {
         weir_log::LogConfig {
             data_dir: self.data_dir.clone(),

@@ -14,6 +14,7 @@ use crate::config::Config;
 pub struct Server {
     pub addr: SocketAddr,
     pub log: weir_log::Log,
+    pub delivery: weir_delivery::Delivery,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<std::io::Result<()>>>,
     background: Vec<JoinHandle<()>>,
@@ -48,7 +49,8 @@ impl Server {
         std::fs::create_dir_all(&config.data_dir)
             .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
         let log_config = config.log_config();
-        let log = tokio::task::spawn_blocking(move || weir_log::Log::open(log_config, clock))
+        let log_clock = clock.clone();
+        let log = tokio::task::spawn_blocking(move || weir_log::Log::open(log_config, log_clock))
             .await
             .context("opening the log")??;
         let objects_dir = config.data_dir.join("objects");
@@ -58,6 +60,20 @@ impl Server {
                 .context("opening the object store")??;
         let objects = weir_objects::Objects::new(objects, &config.s3.remote_buckets)
             .context("mapping remote buckets")?;
+        let delivery = {
+            let (dconfig, clock, log, objects) = (
+                config.delivery_config(),
+                clock.clone(),
+                log.clone(),
+                objects.clone(),
+            );
+            tokio::task::spawn_blocking(move || {
+                weir_delivery::Delivery::open(dconfig, clock, log, objects)
+            })
+            .await
+            .context("opening the delivery engine")??
+        };
+        delivery.start();
         let listener = tokio::net::TcpListener::bind(&config.listen)
             .await
             .with_context(|| format!("binding {}", config.listen))?;
@@ -80,8 +96,11 @@ impl Server {
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(weir_aws_api::serve(
             listener,
-            log.clone(),
-            objects,
+            weir_aws_api::Engines {
+                log: log.clone(),
+                objects,
+                delivery: delivery.clone(),
+            },
             api,
             async {
                 let _ = stopped.await;
@@ -99,12 +118,13 @@ impl Server {
             addr = %addr,
             data_dir = %config.data_dir.display(),
             ready_ms = started.elapsed().as_millis() as u64,
-            "weir listening on {scheme}://{addr} (Kinesis, S3), data in {}",
+            "weir listening on {scheme}://{addr} (Kinesis, Firehose, S3), data in {}",
             config.data_dir.display()
         );
         Ok(Server {
             addr,
             log,
+            delivery,
             stop: Some(stop),
             task: Some(task),
             background: vec![housekeeping, autoscaling],
@@ -127,6 +147,9 @@ impl Server {
         if let Some(task) = self.task.take() {
             task.await??;
         }
+        // Buffers are not flushed: their records stay in the intake log and are delivered
+        // from the checkpoint after the next start.
+        self.delivery.stop().await;
         // A checkpoint lets the next start skip scanning what is already on disk.
         let log = self.log.clone();
         tokio::task::spawn_blocking(move || log.checkpoint()).await??;

@@ -24,6 +24,8 @@ pub fn test_config(dir: &std::path::Path) -> Config {
     c.kinesis.delete_delay_ms = 0;
     c.kinesis.update_delay_ms = 0;
     c.kinesis.segment_bytes = 256 * 1024;
+    c.firehose.create_delay_ms = 0;
+    c.firehose.delete_delay_ms = 0;
     c
 }
 
@@ -68,6 +70,30 @@ impl TestServer {
 
     pub fn endpoint(&self) -> String {
         self.server.as_ref().expect("running").endpoint()
+    }
+
+    pub fn firehose(&self) -> aws_sdk_firehose::Client {
+        let conf = aws_sdk_firehose::Config::builder()
+            .behavior_version(aws_sdk_firehose::config::BehaviorVersion::latest())
+            .endpoint_url(self.endpoint())
+            .region(aws_sdk_firehose::config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_firehose::config::Credentials::new(
+                "AKIDTEST", "secret", None, None, "test",
+            ))
+            .retry_config(aws_sdk_firehose::config::retry::RetryConfig::disabled())
+            .build();
+        aws_sdk_firehose::Client::from_conf(conf)
+    }
+
+    /// Delivers a delivery stream's buffers now (the engine's test hook).
+    pub async fn flush(&self, name: &str) {
+        self.server
+            .as_ref()
+            .expect("running")
+            .delivery
+            .flush("us-east-1", name)
+            .await
+            .expect("flush");
     }
 
     pub fn kinesis(&self) -> aws_sdk_kinesis::Client {

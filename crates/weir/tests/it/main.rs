@@ -3,6 +3,7 @@
 
 mod auth;
 mod crash;
+mod firehose;
 mod harness;
 mod kinesis_control;
 mod kinesis_errors;

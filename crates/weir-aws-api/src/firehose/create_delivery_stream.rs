@@ -1,0 +1,153 @@
+//! CreateDeliveryStream: DirectPut or KinesisStreamAsSource, into an (Extended)S3 destination.
+
+use weir_delivery::{CreateRequest, S3Destination, Source, StreamEncryption};
+
+use super::common::{
+    read_s3, read_tags, KINESIS_ARN, KMS_KEY_ARN, ROLE_ARN, SOURCE_TYPES, STREAM_NAME,
+};
+use crate::error::ApiError;
+use crate::input::{Input, StrRule};
+use crate::value::Value;
+use crate::Ctx;
+
+/// Destinations of the model that Weir does not deliver to.
+const OTHER_DESTINATIONS: &[&str] = &[
+    "RedshiftDestinationConfiguration",
+    "ElasticsearchDestinationConfiguration",
+    "AmazonopensearchserviceDestinationConfiguration",
+    "SplunkDestinationConfiguration",
+    "HttpEndpointDestinationConfiguration",
+    "AmazonOpenSearchServerlessDestinationConfiguration",
+    "SnowflakeDestinationConfiguration",
+    "IcebergDestinationConfiguration",
+];
+
+pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
+    let name = input.string("DeliveryStreamName", true, STREAM_NAME)?;
+    let kind = input.string("DeliveryStreamType", false, StrRule::one_of(SOURCE_TYPES))?;
+    let hint = input.structure("DirectPutSourceConfiguration", |d| {
+        d.int("ThroughputHintInMBs", true, Some(1), Some(100))
+    })?;
+    let kinesis = input.structure("KinesisStreamSourceConfiguration", |k| {
+        Ok((
+            k.string("KinesisStreamARN", true, KINESIS_ARN)?,
+            k.string("RoleARN", true, ROLE_ARN)?,
+        ))
+    })?;
+    let encryption = input.structure("DeliveryStreamEncryptionConfigurationInput", |e| {
+        Ok((
+            e.string("KeyARN", false, KMS_KEY_ARN)?,
+            e.string(
+                "KeyType",
+                true,
+                StrRule::one_of(&["AWS_OWNED_CMK", "CUSTOMER_MANAGED_CMK"]),
+            )?,
+        ))
+    })?;
+    let plain = input.structure("S3DestinationConfiguration", |s| read_s3(s, false, true))?;
+    let extended = input.structure("ExtendedS3DestinationConfiguration", |s| {
+        read_s3(s, true, true)
+    })?;
+    let tags = read_tags(&mut input, "Tags", false)?;
+    let others: Vec<&str> = OTHER_DESTINATIONS
+        .iter()
+        .copied()
+        .filter(|d| input.has(d))
+        .collect();
+    for source in ["MSKSourceConfiguration", "DatabaseSourceConfiguration"] {
+        if input.has(source) {
+            return Err(ApiError::invalid_argument(format!(
+                "{source} is not supported by Weir."
+            )));
+        }
+    }
+    input.finish()?;
+    if let Some(d) = others.first() {
+        return Err(ApiError::invalid_argument(format!(
+            "{} is not supported by Weir; use ExtendedS3DestinationConfiguration.",
+            d.trim_end_matches("Configuration")
+        )));
+    }
+    let update = match (plain, extended) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::invalid_argument(
+                "Only one destination configuration may be given.",
+            ))
+        }
+        (Some(u), None) | (None, Some(u)) => u,
+        (None, None) => {
+            return Err(ApiError::invalid_argument(
+                "A destination configuration is required (ExtendedS3DestinationConfiguration).",
+            ))
+        }
+    };
+    let destination = update.apply(&S3Destination::empty());
+    let source = match (kind.as_deref().unwrap_or("DirectPut"), kinesis) {
+        ("DirectPut", None) => Source::DirectPut {
+            throughput_hint_mb: hint.flatten().map(|h| h as u32),
+        },
+        ("DirectPut", Some(_)) => {
+            return Err(ApiError::invalid_argument(
+                "KinesisStreamSourceConfiguration is only allowed with DeliveryStreamType \
+                 KinesisStreamAsSource.",
+            ))
+        }
+        ("KinesisStreamAsSource", Some((Some(stream_arn), Some(role_arn)))) => {
+            Source::KinesisStream {
+                stream_arn,
+                role_arn,
+            }
+        }
+        ("KinesisStreamAsSource", _) => {
+            return Err(ApiError::invalid_argument(
+                "KinesisStreamSourceConfiguration is required when DeliveryStreamType is \
+                 KinesisStreamAsSource.",
+            ))
+        }
+        (other, _) => {
+            return Err(ApiError::invalid_argument(format!(
+                "DeliveryStreamType {other} is not supported by Weir."
+            )))
+        }
+    };
+    let encryption = match encryption {
+        Some((arn, Some(key_type))) => {
+            if !matches!(source, Source::DirectPut { .. }) {
+                return Err(ApiError::invalid_argument(
+                    "Server-side encryption is only supported for DirectPut Firehose streams.",
+                ));
+            }
+            Some(encryption_of(arn, key_type)?)
+        }
+        _ => None,
+    };
+    let arn = ctx
+        .delivery
+        .create(CreateRequest {
+            region: ctx.region.clone(),
+            name: name.unwrap_or_default(),
+            source,
+            destination,
+            tags: tags.unwrap_or_default(),
+            encryption,
+        })
+        .await?;
+    Ok(Value::map([("DeliveryStreamARN", Value::Str(arn))]))
+}
+
+/// An encryption setting, checked as AWS checks KeyARN against KeyType.
+pub fn encryption_of(arn: Option<String>, key_type: String) -> Result<StreamEncryption, ApiError> {
+    match (key_type.as_str(), &arn) {
+        ("CUSTOMER_MANAGED_CMK", None) => Err(ApiError::invalid_argument(
+            "KeyARN is required when KeyType is CUSTOMER_MANAGED_CMK.",
+        )),
+        ("AWS_OWNED_CMK", Some(_)) => Err(ApiError::invalid_argument(
+            "KeyARN must not be given when KeyType is AWS_OWNED_CMK.",
+        )),
+        _ => Ok(StreamEncryption {
+            key_type,
+            key_arn: arn,
+            enabled: true,
+        }),
+    }
+}

@@ -1,0 +1,15 @@
+//! StopDeliveryStreamEncryption.
+
+use super::common::STREAM_NAME;
+use crate::error::ApiError;
+use crate::input::Input;
+use crate::value::Value;
+use crate::Ctx;
+
+pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
+    let name = input.string("DeliveryStreamName", true, STREAM_NAME)?;
+    input.finish()?;
+    ctx.delivery
+        .set_encryption(&ctx.region, &name.unwrap_or_default(), None)?;
+    Ok(Value::Map(Vec::new()))
+}

@@ -1,0 +1,683 @@
+//! Firehose through the AWS SDK for Rust: the control plane, validation, and delivery into
+//! Weir's S3 checked byte for byte.
+
+use std::io::Read;
+
+use aws_sdk_firehose::primitives::Blob;
+use aws_sdk_firehose::types::{
+    BufferingHints, CompressionFormat, ExtendedS3DestinationConfiguration,
+    ExtendedS3DestinationUpdate, ProcessingConfiguration, Processor, ProcessorType, Record, Tag,
+};
+
+use crate::harness::{code, TestServer};
+use crate::s3::{make_bucket, s3};
+
+const ROLE: &str = "arn:aws:iam::000000000000:role/firehose";
+
+fn destination(
+    bucket: &str,
+) -> aws_sdk_firehose::types::builders::ExtendedS3DestinationConfigurationBuilder {
+    ExtendedS3DestinationConfiguration::builder()
+        .role_arn(ROLE)
+        .bucket_arn(format!("arn:aws:s3:::{bucket}"))
+}
+
+fn newline_delimiter() -> ProcessingConfiguration {
+    ProcessingConfiguration::builder()
+        .enabled(true)
+        .processors(
+            Processor::builder()
+                .r#type(ProcessorType::AppendDelimiterToRecord)
+                .build()
+                .expect("processor"),
+        )
+        .build()
+}
+
+async fn keys(c: &aws_sdk_s3::Client, bucket: &str, prefix: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut pages = c
+        .list_objects_v2()
+        .bucket(bucket)
+        .prefix(prefix)
+        .into_paginator()
+        .send();
+    while let Some(p) = pages.next().await {
+        out.extend(
+            p.expect("list")
+                .contents()
+                .iter()
+                .filter_map(|o| o.key().map(str::to_string)),
+        );
+    }
+    out
+}
+
+async fn object(c: &aws_sdk_s3::Client, bucket: &str, key: &str) -> (Vec<u8>, Option<String>) {
+    let got = c
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .expect("get");
+    let enc = got.content_encoding().map(str::to_string);
+    (got.body.collect().await.expect("body").to_vec(), enc)
+}
+
+fn gunzip(b: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(b)
+        .read_to_end(&mut out)
+        .expect("gzip");
+    out
+}
+
+/// Checks `<prefix><name>-<version>-yyyy-MM-dd-HH-mm-ss-<uuid><ext>` and returns the prefix.
+fn split_key<'a>(key: &'a str, name: &str, version: u32, ext: &str) -> &'a str {
+    let rest = key
+        .strip_suffix(ext)
+        .unwrap_or_else(|| panic!("{key} ends with {ext}"));
+    let marker = format!("{name}-{version}-");
+    let at = rest
+        .rfind(&marker)
+        .unwrap_or_else(|| panic!("{key} has {marker}"));
+    let tail = &rest[at + marker.len()..];
+    let (when, uuid) = tail.split_at(19);
+    assert_eq!(when.len(), 19, "{key}");
+    assert!(
+        when.bytes()
+            .enumerate()
+            .all(|(i, b)| if [4, 7, 10, 13, 16].contains(&i) {
+                b == b'-'
+            } else {
+                b.is_ascii_digit()
+            }),
+        "{key}"
+    );
+    let uuid = uuid.strip_prefix('-').unwrap_or_else(|| panic!("{key}"));
+    assert_eq!(uuid.len(), 36, "{key}");
+    assert_eq!(uuid.matches('-').count(), 4, "{key}");
+    &key[..at]
+}
+
+#[tokio::test]
+async fn control_plane() {
+    let t = TestServer::start().await;
+    let fh = t.firehose();
+    let arn = fh
+        .create_delivery_stream()
+        .delivery_stream_name("events")
+        .extended_s3_destination_configuration(
+            destination("lake")
+                .prefix("raw/")
+                .compression_format(CompressionFormat::Gzip)
+                .buffering_hints(
+                    BufferingHints::builder()
+                        .size_in_mbs(1)
+                        .interval_in_seconds(60)
+                        .build(),
+                )
+                .build()
+                .expect("config"),
+        )
+        .tags(
+            Tag::builder()
+                .key("team")
+                .value("data")
+                .build()
+                .expect("tag"),
+        )
+        .send()
+        .await
+        .expect("create")
+        .delivery_stream_arn()
+        .expect("arn")
+        .to_string();
+    assert_eq!(
+        arn,
+        "arn:aws:firehose:us-east-1:000000000000:deliverystream/events"
+    );
+    let e = fh
+        .create_delivery_stream()
+        .delivery_stream_name("events")
+        .extended_s3_destination_configuration(destination("lake").build().expect("config"))
+        .send()
+        .await
+        .expect_err("exists");
+    assert_eq!(code(&e), "ResourceInUseException");
+
+    let d = fh
+        .describe_delivery_stream()
+        .delivery_stream_name("events")
+        .send()
+        .await
+        .expect("describe");
+    let d = d.delivery_stream_description().expect("description");
+    assert_eq!(d.delivery_stream_status().as_str(), "ACTIVE");
+    assert_eq!(d.delivery_stream_type().as_str(), "DirectPut");
+    assert_eq!(d.version_id(), "1");
+    assert!(!d.has_more_destinations());
+    let dest = &d.destinations()[0];
+    assert_eq!(dest.destination_id(), "destinationId-000000000001");
+    let ext = dest
+        .extended_s3_destination_description()
+        .expect("extended");
+    assert_eq!(ext.bucket_arn(), "arn:aws:s3:::lake");
+    assert_eq!(ext.prefix(), Some("raw/"));
+    assert_eq!(ext.compression_format().as_str(), "GZIP");
+    assert_eq!(ext.buffering_hints().and_then(|b| b.size_in_mbs()), Some(1));
+    assert_eq!(
+        ext.buffering_hints().and_then(|b| b.interval_in_seconds()),
+        Some(60)
+    );
+    assert!(dest.s3_destination_description().is_some());
+
+    // UpdateDestination merges, bumps the version, and refuses a stale version.
+    fh.update_destination()
+        .delivery_stream_name("events")
+        .current_delivery_stream_version_id("1")
+        .destination_id("destinationId-000000000001")
+        .extended_s3_destination_update(
+            ExtendedS3DestinationUpdate::builder()
+                .prefix("cooked/")
+                .build(),
+        )
+        .send()
+        .await
+        .expect("update");
+    let e = fh
+        .update_destination()
+        .delivery_stream_name("events")
+        .current_delivery_stream_version_id("1")
+        .destination_id("destinationId-000000000001")
+        .extended_s3_destination_update(ExtendedS3DestinationUpdate::builder().prefix("x/").build())
+        .send()
+        .await
+        .expect_err("stale");
+    assert_eq!(code(&e), "ConcurrentModificationException");
+    let e = fh
+        .update_destination()
+        .delivery_stream_name("events")
+        .current_delivery_stream_version_id("2")
+        .destination_id("destinationId-000000000009")
+        .extended_s3_destination_update(ExtendedS3DestinationUpdate::builder().prefix("x/").build())
+        .send()
+        .await
+        .expect_err("wrong destination");
+    assert_eq!(code(&e), "InvalidArgumentException");
+    let d = fh
+        .describe_delivery_stream()
+        .delivery_stream_name("events")
+        .send()
+        .await
+        .expect("describe");
+    let d = d.delivery_stream_description().expect("d");
+    assert_eq!(d.version_id(), "2");
+    assert!(d.last_update_timestamp().is_some());
+    let ext = d.destinations()[0]
+        .extended_s3_destination_description()
+        .expect("ext");
+    assert_eq!(ext.prefix(), Some("cooked/"));
+    assert_eq!(
+        ext.compression_format().as_str(),
+        "GZIP",
+        "untouched members stay"
+    );
+
+    // Tags.
+    fh.tag_delivery_stream()
+        .delivery_stream_name("events")
+        .tags(
+            Tag::builder()
+                .key("env")
+                .value("test")
+                .build()
+                .expect("tag"),
+        )
+        .send()
+        .await
+        .expect("tag");
+    let tags = fh
+        .list_tags_for_delivery_stream()
+        .delivery_stream_name("events")
+        .limit(1)
+        .send()
+        .await
+        .expect("tags");
+    assert_eq!(tags.tags().len(), 1);
+    assert_eq!(tags.tags()[0].key(), "env");
+    assert!(tags.has_more_tags());
+    fh.untag_delivery_stream()
+        .delivery_stream_name("events")
+        .tag_keys("env")
+        .send()
+        .await
+        .expect("untag");
+    let tags = fh
+        .list_tags_for_delivery_stream()
+        .delivery_stream_name("events")
+        .send()
+        .await
+        .expect("tags");
+    let keys: Vec<&str> = tags.tags().iter().map(|t| t.key()).collect();
+    assert_eq!(keys, ["team"]);
+
+    // Encryption.
+    fh.start_delivery_stream_encryption()
+        .delivery_stream_name("events")
+        .send()
+        .await
+        .expect("start encryption");
+    let put = fh
+        .put_record()
+        .delivery_stream_name("events")
+        .record(
+            Record::builder()
+                .data(Blob::new("x"))
+                .build()
+                .expect("record"),
+        )
+        .send()
+        .await
+        .expect("put");
+    assert_eq!(put.encrypted(), Some(true));
+    fh.stop_delivery_stream_encryption()
+        .delivery_stream_name("events")
+        .send()
+        .await
+        .expect("stop encryption");
+    let d = fh
+        .describe_delivery_stream()
+        .delivery_stream_name("events")
+        .send()
+        .await
+        .expect("describe");
+    let enc = d
+        .delivery_stream_description()
+        .and_then(|d| d.delivery_stream_encryption_configuration())
+        .expect("encryption");
+    assert_eq!(enc.status().map(|s| s.as_str()), Some("DISABLED"));
+
+    // List with paging and a type filter, then delete.
+    for n in ["b-stream", "a-stream"] {
+        fh.create_delivery_stream()
+            .delivery_stream_name(n)
+            .extended_s3_destination_configuration(destination("lake").build().expect("config"))
+            .send()
+            .await
+            .expect("create");
+    }
+    let l = fh
+        .list_delivery_streams()
+        .limit(2)
+        .send()
+        .await
+        .expect("list");
+    assert_eq!(l.delivery_stream_names(), ["a-stream", "b-stream"]);
+    assert!(l.has_more_delivery_streams());
+    let l = fh
+        .list_delivery_streams()
+        .exclusive_start_delivery_stream_name("b-stream")
+        .delivery_stream_type(aws_sdk_firehose::types::DeliveryStreamType::DirectPut)
+        .send()
+        .await
+        .expect("list");
+    assert_eq!(l.delivery_stream_names(), ["events"]);
+    assert!(!l.has_more_delivery_streams());
+    fh.delete_delivery_stream()
+        .delivery_stream_name("events")
+        .send()
+        .await
+        .expect("delete");
+    let e = fh
+        .describe_delivery_stream()
+        .delivery_stream_name("events")
+        .send()
+        .await
+        .expect_err("gone");
+    assert_eq!(code(&e), "ResourceNotFoundException");
+}
+
+#[tokio::test]
+async fn validation_and_errors() {
+    let t = TestServer::start().await;
+    let fh = t.firehose();
+    let create = |name: &str, config: ExtendedS3DestinationConfiguration| {
+        fh.create_delivery_stream()
+            .delivery_stream_name(name)
+            .extended_s3_destination_configuration(config)
+            .send()
+    };
+    let e = create("bad name!", destination("lake").build().expect("c"))
+        .await
+        .expect_err("name");
+    assert_eq!(code(&e), "ValidationException");
+    let e = create(
+        "p",
+        destination("lake")
+            .prefix("a/!{timestamp:yyyy}/")
+            .build()
+            .expect("c"),
+    )
+    .await
+    .expect_err("no error prefix");
+    assert_eq!(code(&e), "InvalidArgumentException");
+    let e = create(
+        "p",
+        destination("lake")
+            .prefix("a/")
+            .error_output_prefix("e/!{timestamp:yyyy}/")
+            .build()
+            .expect("c"),
+    )
+    .await
+    .expect_err("error prefix without error-output-type");
+    assert_eq!(code(&e), "InvalidArgumentException");
+    let e = create(
+        "p",
+        destination("lake")
+            .prefix("a/!{firehose:nope}/")
+            .error_output_prefix("e/!{firehose:error-output-type}")
+            .build()
+            .expect("c"),
+    )
+    .await
+    .expect_err("unknown firehose value");
+    assert_eq!(code(&e), "InvalidArgumentException");
+    let e = create(
+        "p",
+        destination("lake")
+            .buffering_hints(BufferingHints::builder().size_in_mbs(129).build())
+            .build()
+            .expect("c"),
+    )
+    .await
+    .expect_err("buffer too big");
+    assert_eq!(code(&e), "ValidationException");
+    let e = create(
+        "p",
+        destination("lake")
+            .custom_time_zone("Mars/Olympus")
+            .build()
+            .expect("c"),
+    )
+    .await
+    .expect_err("zone");
+    assert_eq!(code(&e), "InvalidArgumentException");
+    let e = fh
+        .create_delivery_stream()
+        .delivery_stream_name("p")
+        .send()
+        .await
+        .expect_err("no destination");
+    assert_eq!(code(&e), "InvalidArgumentException");
+    let e = fh
+        .create_delivery_stream()
+        .delivery_stream_name("p")
+        .redshift_destination_configuration(
+            aws_sdk_firehose::types::RedshiftDestinationConfiguration::builder()
+                .role_arn(ROLE)
+                .cluster_jdbcurl("jdbc:redshift://x")
+                .copy_command(
+                    aws_sdk_firehose::types::CopyCommand::builder()
+                        .data_table_name("t")
+                        .build()
+                        .expect("copy"),
+                )
+                .s3_configuration(
+                    aws_sdk_firehose::types::S3DestinationConfiguration::builder()
+                        .role_arn(ROLE)
+                        .bucket_arn("arn:aws:s3:::lake")
+                        .build()
+                        .expect("s3"),
+                )
+                .build()
+                .expect("redshift"),
+        )
+        .send()
+        .await
+        .expect_err("redshift");
+    assert_eq!(code(&e), "InvalidArgumentException");
+
+    create("ok", destination("lake").build().expect("c"))
+        .await
+        .expect("create");
+    let e = fh
+        .put_record()
+        .delivery_stream_name("missing")
+        .record(Record::builder().data(Blob::new("x")).build().expect("r"))
+        .send()
+        .await
+        .expect_err("unknown stream");
+    assert_eq!(code(&e), "ResourceNotFoundException");
+    let e = fh
+        .put_record()
+        .delivery_stream_name("ok")
+        .record(
+            Record::builder()
+                .data(Blob::new(vec![b'x'; 1_024_001]))
+                .build()
+                .expect("r"),
+        )
+        .send()
+        .await
+        .expect_err("oversize");
+    assert_eq!(code(&e), "ValidationException");
+    let records: Vec<Record> = (0..501)
+        .map(|_| Record::builder().data(Blob::new("x")).build().expect("r"))
+        .collect();
+    let e = fh
+        .put_record_batch()
+        .delivery_stream_name("ok")
+        .set_records(Some(records))
+        .send()
+        .await
+        .expect_err("501");
+    assert_eq!(code(&e), "ValidationException");
+    let records: Vec<Record> = (0..5)
+        .map(|_| {
+            Record::builder()
+                .data(Blob::new(vec![b'x'; 1_000_000]))
+                .build()
+                .expect("r")
+        })
+        .collect();
+    let e = fh
+        .put_record_batch()
+        .delivery_stream_name("ok")
+        .set_records(Some(records))
+        .send()
+        .await
+        .expect_err("over 4 MiB");
+    assert_eq!(code(&e), "InvalidArgumentException");
+    let e = fh
+        .update_destination()
+        .delivery_stream_name("ok")
+        .current_delivery_stream_version_id("1")
+        .destination_id("destinationId-000000000001")
+        .extended_s3_destination_update(
+            ExtendedS3DestinationUpdate::builder()
+                .prefix("x/!{timestamp:yyyy}/")
+                .build(),
+        )
+        .send()
+        .await
+        .expect_err("update makes prefixes invalid");
+    assert_eq!(code(&e), "InvalidArgumentException");
+}
+
+#[tokio::test]
+async fn direct_put_is_delivered_gzipped_under_the_evaluated_prefix() {
+    let t = TestServer::start().await;
+    let s3c = s3(&t.endpoint());
+    make_bucket(&s3c, "lake").await;
+    let fh = t.firehose();
+    fh.create_delivery_stream()
+        .delivery_stream_name("clicks")
+        .extended_s3_destination_configuration(
+            destination("lake")
+                .prefix("clicks/year=!{timestamp:yyyy}/rand=!{firehose:random-string}/")
+                .error_output_prefix("errors/!{firehose:error-output-type}/")
+                .compression_format(CompressionFormat::Gzip)
+                .processing_configuration(newline_delimiter())
+                .build()
+                .expect("config"),
+        )
+        .send()
+        .await
+        .expect("create");
+    let mut expected = Vec::new();
+    for batch in 0..4 {
+        let records: Vec<Record> = (0..250)
+            .map(|i| {
+                let line = format!(
+                    "{{\"batch\":{batch},\"i\":{i},\"pad\":\"{}\"}}",
+                    "z".repeat(i % 17)
+                );
+                expected.extend_from_slice(line.as_bytes());
+                expected.push(b'\n');
+                Record::builder().data(Blob::new(line)).build().expect("r")
+            })
+            .collect();
+        let out = fh
+            .put_record_batch()
+            .delivery_stream_name("clicks")
+            .set_records(Some(records))
+            .send()
+            .await
+            .expect("batch");
+        assert_eq!(out.failed_put_count(), 0);
+        assert_eq!(out.request_responses().len(), 250);
+        assert!(out
+            .request_responses()
+            .iter()
+            .all(|r| r.record_id().is_some()));
+    }
+    t.flush("clicks").await;
+    let found = keys(&s3c, "lake", "").await;
+    assert_eq!(found.len(), 1, "{found:?}");
+    let prefix = split_key(&found[0], "clicks", 1, ".gz");
+    let year = prefix
+        .strip_prefix("clicks/year=")
+        .and_then(|r| r.split_once("/rand="))
+        .expect("prefix shape");
+    assert_eq!(year.0.len(), 4);
+    assert_eq!(
+        year.1.len(),
+        12,
+        "11 random characters and a slash: {prefix}"
+    );
+    let (body, encoding) = object(&s3c, "lake", &found[0]).await;
+    assert_eq!(encoding.as_deref(), Some("gzip"));
+    assert_eq!(gunzip(&body), expected);
+
+    // Nothing more to deliver: a second flush writes no object.
+    t.flush("clicks").await;
+    assert_eq!(keys(&s3c, "lake", "").await.len(), 1);
+}
+
+#[tokio::test]
+async fn size_hint_splits_objects_and_default_prefix_is_the_hour() {
+    let t = TestServer::start().await;
+    let s3c = s3(&t.endpoint());
+    make_bucket(&s3c, "lake").await;
+    let fh = t.firehose();
+    fh.create_delivery_stream()
+        .delivery_stream_name("bulk")
+        .extended_s3_destination_configuration(
+            destination("lake")
+                .buffering_hints(
+                    BufferingHints::builder()
+                        .size_in_mbs(1)
+                        .interval_in_seconds(900)
+                        .build(),
+                )
+                .file_extension(".bin")
+                .build()
+                .expect("config"),
+        )
+        .send()
+        .await
+        .expect("create");
+    let mut sent = Vec::new();
+    for b in 0..3u8 {
+        let records: Vec<Record> = (0..4u8)
+            .map(|i| {
+                let data = vec![b * 4 + i; 250_000];
+                sent.extend_from_slice(&data);
+                Record::builder().data(Blob::new(data)).build().expect("r")
+            })
+            .collect();
+        fh.put_record_batch()
+            .delivery_stream_name("bulk")
+            .set_records(Some(records))
+            .send()
+            .await
+            .expect("batch");
+    }
+    t.flush("bulk").await;
+    let mut found = keys(&s3c, "lake", "").await;
+    assert!(found.len() >= 3, "1 MiB objects: {found:?}");
+    // Objects hold the records in order: sort by the records they start with.
+    let mut bodies = Vec::new();
+    for k in &found {
+        let prefix = split_key(k, "bulk", 1, ".bin");
+        let parts: Vec<&str> = prefix.trim_end_matches('/').split('/').collect();
+        assert_eq!(parts.len(), 4, "yyyy/MM/dd/HH/: {prefix}");
+        assert_eq!(
+            parts.iter().map(|p| p.len()).collect::<Vec<_>>(),
+            [4, 2, 2, 2]
+        );
+        let (body, encoding) = object(&s3c, "lake", k).await;
+        assert_eq!(encoding, None);
+        bodies.push(body);
+    }
+    bodies.sort_by_key(|b| b[0]);
+    found.sort();
+    assert_eq!(bodies.concat(), sent);
+}
+
+#[tokio::test]
+async fn accepted_records_survive_a_restart_before_delivery() {
+    let mut t = TestServer::start().await;
+    make_bucket(&s3(&t.endpoint()), "lake").await;
+    let fh = t.firehose();
+    fh.create_delivery_stream()
+        .delivery_stream_name("durable")
+        .extended_s3_destination_configuration(
+            destination("lake")
+                .prefix("d/")
+                .processing_configuration(newline_delimiter())
+                .build()
+                .expect("config"),
+        )
+        .send()
+        .await
+        .expect("create");
+    for i in 0..10 {
+        fh.put_record()
+            .delivery_stream_name("durable")
+            .record(
+                Record::builder()
+                    .data(Blob::new(format!("r{i}")))
+                    .build()
+                    .expect("r"),
+            )
+            .send()
+            .await
+            .expect("put");
+    }
+    t.restart().await;
+    t.flush("durable").await;
+    let s3c = s3(&t.endpoint());
+    let found = keys(&s3c, "lake", "d/").await;
+    assert_eq!(found.len(), 1);
+    let (body, _) = object(&s3c, "lake", &found[0]).await;
+    let want: String = (0..10).map(|i| format!("r{i}\n")).collect();
+    assert_eq!(String::from_utf8(body).expect("utf8"), want);
+    // Delivered records are not delivered again after another restart.
+    t.restart().await;
+    t.flush("durable").await;
+    assert_eq!(keys(&s3(&t.endpoint()), "lake", "d/").await.len(), 1);
+}
