@@ -22,6 +22,7 @@ pub(crate) fn spawn_server(dir: &std::path::Path) -> Child9 {
         .arg(dir)
         .env("NO_COLOR", "1")
         .env("WEIR_KINESIS__CREATE_DELAY_MS", "0")
+        .env("WEIR_FIREHOSE__CREATE_DELAY_MS", "0")
         .env("WEIR_KINESIS__SEGMENT_BYTES", "65536")
         // Checkpoints (saved segment indexes) happen under load too.
         .env("WEIR_HOUSEKEEPING_INTERVAL_MS", "20")

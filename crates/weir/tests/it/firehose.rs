@@ -9,7 +9,7 @@ use aws_sdk_firehose::types::{
     ExtendedS3DestinationUpdate, ProcessingConfiguration, Processor, ProcessorType, Record, Tag,
 };
 
-use crate::harness::{code, TestServer};
+use crate::harness::{code, firehose_client, TestServer};
 use crate::s3::{make_bucket, s3};
 
 const ROLE: &str = "arn:aws:iam::000000000000:role/firehose";
@@ -680,4 +680,138 @@ async fn accepted_records_survive_a_restart_before_delivery() {
     t.restart().await;
     t.flush("durable").await;
     assert_eq!(keys(&s3(&t.endpoint()), "lake", "d/").await.len(), 1);
+}
+
+/// Asks a (child-process) server to deliver a delivery stream's buffers now.
+async fn flush_over_http(endpoint: &str, name: &str) {
+    use http_body_util::{BodyExt, Full};
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http::<Full<bytes::Bytes>>();
+    let req = http::Request::post(format!("{endpoint}/_weir/firehose/us-east-1/{name}/flush"))
+        .body(Full::new(bytes::Bytes::new()))
+        .expect("request");
+    let resp = client.request(req).await.expect("flush");
+    let status = resp.status();
+    let body = resp.into_body().collect().await.expect("body").to_bytes();
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+}
+
+/// `kill -9` while records are being put and delivered: after restarts, every acknowledged
+/// record is in the bucket, every delivered line is a record that was sent, and re-delivery is
+/// bounded by what was in flight.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_mid_delivery_loses_no_record() {
+    use std::collections::{HashMap, HashSet};
+    use std::sync::{Arc, Mutex};
+
+    use crate::crash::spawn_server;
+
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut server = spawn_server(dir.path());
+    make_bucket(&s3(&server.endpoint), "lake").await;
+    let fh = firehose_client(&server.endpoint);
+    fh.create_delivery_stream()
+        .delivery_stream_name("crashy")
+        .extended_s3_destination_configuration(
+            destination("lake")
+                .prefix("c/")
+                .buffering_hints(
+                    BufferingHints::builder()
+                        .interval_in_seconds(0)
+                        .size_in_mbs(1)
+                        .build(),
+                )
+                .compression_format(CompressionFormat::Gzip)
+                .processing_configuration(newline_delimiter())
+                .build()
+                .expect("config"),
+        )
+        .send()
+        .await
+        .expect("create");
+    let acked: Arc<Mutex<HashSet<String>>> = Arc::default();
+    let mut sent = HashSet::new();
+    for cycle in 0..3u32 {
+        let fh = firehose_client(&server.endpoint);
+        let mut writers = Vec::new();
+        for w in 0..4u32 {
+            let fh = fh.clone();
+            let acked = acked.clone();
+            writers.push(tokio::spawn(async move {
+                let mut tried = Vec::new();
+                for n in 0u32.. {
+                    let lines: Vec<String> = (0..50u32)
+                        .map(|i| {
+                            format!(
+                                "c{cycle}-w{w}-n{n}-i{i}-{}",
+                                "p".repeat((i * 13 % 200) as usize)
+                            )
+                        })
+                        .collect();
+                    tried.extend(lines.iter().cloned());
+                    let records = lines
+                        .iter()
+                        .map(|l| {
+                            Record::builder()
+                                .data(Blob::new(l.clone()))
+                                .build()
+                                .expect("r")
+                        })
+                        .collect();
+                    match fh
+                        .put_record_batch()
+                        .delivery_stream_name("crashy")
+                        .set_records(Some(records))
+                        .send()
+                        .await
+                    {
+                        Ok(out) if out.failed_put_count() == 0 => {
+                            acked.lock().expect("lock").extend(lines);
+                        }
+                        _ => return tried,
+                    }
+                }
+                tried
+            }));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(
+            100 + rand::random::<u64>() % 300,
+        ))
+        .await;
+        server.child.kill().expect("SIGKILL");
+        let _ = server.child.wait();
+        for w in writers {
+            sent.extend(w.await.expect("writer"));
+        }
+        server = spawn_server(dir.path());
+    }
+    flush_over_http(&server.endpoint, "crashy").await;
+    let s3c = s3(&server.endpoint);
+    let mut seen: HashMap<String, u32> = HashMap::new();
+    let delivered = keys(&s3c, "lake", "c/").await;
+    assert!(delivered.len() > 1, "delivery happened between the kills");
+    for k in delivered {
+        let (body, _) = object(&s3c, "lake", &k).await;
+        let text = String::from_utf8(gunzip(&body)).expect("utf8");
+        assert!(text.ends_with('\n'), "whole records only in {k}");
+        for line in text.lines() {
+            assert!(
+                sent.contains(line),
+                "delivered line was never sent: {line:.60}"
+            );
+            *seen.entry(line.to_string()).or_default() += 1;
+        }
+    }
+    let acked = acked.lock().expect("lock").clone();
+    assert!(!acked.is_empty(), "some records were acknowledged");
+    for a in &acked {
+        assert!(seen.contains_key(a), "acknowledged record lost: {a:.60}");
+    }
+    let duplicated = seen.values().filter(|n| **n > 1).count();
+    assert!(
+        duplicated <= 3 * 10_000,
+        "re-delivery is bounded by the batches in flight: {duplicated}"
+    );
+    server.child.kill().expect("kill");
+    let _ = server.child.wait();
 }

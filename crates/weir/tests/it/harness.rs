@@ -73,16 +73,7 @@ impl TestServer {
     }
 
     pub fn firehose(&self) -> aws_sdk_firehose::Client {
-        let conf = aws_sdk_firehose::Config::builder()
-            .behavior_version(aws_sdk_firehose::config::BehaviorVersion::latest())
-            .endpoint_url(self.endpoint())
-            .region(aws_sdk_firehose::config::Region::new("us-east-1"))
-            .credentials_provider(aws_sdk_firehose::config::Credentials::new(
-                "AKIDTEST", "secret", None, None, "test",
-            ))
-            .retry_config(aws_sdk_firehose::config::retry::RetryConfig::disabled())
-            .build();
-        aws_sdk_firehose::Client::from_conf(conf)
+        firehose_client(&self.endpoint())
     }
 
     /// Delivers a delivery stream's buffers now (the engine's test hook).
@@ -107,6 +98,19 @@ impl TestServer {
         }
         self.server = Some(Server::start(&self.config).await.expect("server restarts"));
     }
+}
+
+pub fn firehose_client(endpoint: &str) -> aws_sdk_firehose::Client {
+    let conf = aws_sdk_firehose::Config::builder()
+        .behavior_version(aws_sdk_firehose::config::BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(aws_sdk_firehose::config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_firehose::config::Credentials::new(
+            "AKIDTEST", "secret", None, None, "test",
+        ))
+        .retry_config(aws_sdk_firehose::config::retry::RetryConfig::disabled())
+        .build();
+    aws_sdk_firehose::Client::from_conf(conf)
 }
 
 pub fn kinesis_client(endpoint: &str, region: &str) -> aws_sdk_kinesis::Client {
