@@ -84,6 +84,7 @@ pub fn spawn(delivery: Delivery, uid: u64) -> Handle {
         flush_rx,
         counters: counters.clone(),
         buffer: Buffer::default(),
+        in_flight: None,
     };
     let task = tokio::spawn(worker.run());
     Handle {
@@ -142,6 +143,9 @@ struct Worker {
     flush_rx: mpsc::UnboundedReceiver<oneshot::Sender<()>>,
     counters: Arc<Counters>,
     buffer: Buffer,
+    /// The object being compressed and written while the next buffer fills (at most one, so
+    /// checkpoints advance in order).
+    in_flight: Option<tokio::task::JoinHandle<bool>>,
 }
 
 impl Worker {
@@ -162,6 +166,20 @@ impl Worker {
     }
 
     async fn run(mut self) {
+        self.read_and_deliver().await;
+        // Let the object in flight finish (or give up, when stopped) before the worker ends.
+        self.settle().await;
+    }
+
+    /// Waits for the object in flight; false when it was not stored.
+    async fn settle(&mut self) -> bool {
+        match self.in_flight.take() {
+            Some(h) => h.await.unwrap_or(false),
+            None => true,
+        }
+    }
+
+    async fn read_and_deliver(&mut self) {
         let Some(meta) = self.meta() else { return };
         let files_uid = self.uid;
         let inner = self.delivery.inner.clone();
@@ -246,6 +264,9 @@ impl Worker {
             if !caught_up {
                 continue;
             }
+            if !waiting.is_empty() && !self.settle().await {
+                return;
+            }
             for w in waiting.drain(..) {
                 let _ = w.send(());
             }
@@ -289,16 +310,47 @@ impl Worker {
         b.last_seq = Some(seq);
     }
 
-    /// Writes the buffer as one object (retrying until it is stored), then advances the
-    /// checkpoint past its records. False when the worker was stopped first.
+    /// Starts writing the buffer as one object (after the previous one is stored). False when
+    /// the worker was stopped first.
     async fn deliver(&mut self) -> bool {
-        let Some(first_arrival) = self.buffer.first_arrival_ms else {
+        if self.buffer.first_arrival_ms.is_none() {
             return true;
-        };
+        }
+        if !self.settle().await {
+            return false;
+        }
         let Some(meta) = self.meta() else {
             return false;
         };
-        let buffer = std::mem::take(&mut self.buffer);
+        let job = Job {
+            delivery: self.delivery.clone(),
+            uid: self.uid,
+            stop: self.stop.clone(),
+            counters: self.counters.clone(),
+            meta,
+            buffer: std::mem::take(&mut self.buffer),
+        };
+        self.in_flight = Some(tokio::spawn(job.run()));
+        true
+    }
+}
+
+/// One object: compress, write (retrying until stored), then advance the checkpoint.
+struct Job {
+    delivery: Delivery,
+    uid: u64,
+    stop: watch::Receiver<bool>,
+    counters: Arc<Counters>,
+    meta: StreamMeta,
+    buffer: Buffer,
+}
+
+impl Job {
+    async fn run(mut self) -> bool {
+        let meta = &self.meta;
+        let Some(first_arrival) = self.buffer.first_arrival_ms else {
+            return true;
+        };
         let dest = &meta.destination;
         let prefixes = match Prefixes::of(dest) {
             Ok(p) => p,
@@ -315,10 +367,9 @@ impl Worker {
         );
         let entry = name.strip_suffix(ext.as_str()).unwrap_or(&name).to_string();
         let format = dest.compression;
-        let records = buffer.records;
-        let body = match tokio::task::spawn_blocking(move || compress(format, buffer.data, &entry))
-            .await
-        {
+        let records = self.buffer.records;
+        let data = std::mem::take(&mut self.buffer.data);
+        let body = match tokio::task::spawn_blocking(move || compress(format, data, &entry)).await {
             Ok(Ok(b)) => Bytes::from(b),
             other => {
                 tracing::error!(stream = %meta.name, ?other, "compressing an object failed");
@@ -349,7 +400,11 @@ impl Worker {
                     self.counters.write_errors.fetch_add(1, Ordering::Relaxed);
                     tracing::warn!(stream = %meta.name, bucket = dest.bucket(), key = %key,
                         error = %e, "delivery failed; retrying");
-                    if !self.pause(backoff).await {
+                    let stopped = tokio::select! {
+                        _ = tokio::time::sleep(backoff) => false,
+                        _ = self.stop.changed() => true,
+                    };
+                    if stopped {
                         return false;
                     }
                     backoff = (backoff * 2).min(Duration::from_secs(10));
@@ -363,7 +418,7 @@ impl Worker {
         self.counters
             .records_delivered
             .fetch_add(records, Ordering::Relaxed);
-        if let Some(seq) = buffer.last_seq {
+        if let Some(seq) = self.buffer.last_seq.take() {
             let mut c = Checkpoint::default();
             c.shards.insert(INTAKE_SHARD.into(), Resume::After(seq));
             let inner = self.delivery.inner.clone();

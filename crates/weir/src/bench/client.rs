@@ -65,6 +65,11 @@ impl JsonClient {
         })
     }
 
+    /// The endpoint this client calls.
+    pub fn endpoint(&self) -> String {
+        self.endpoint.to_string()
+    }
+
     /// Calls `action` with a JSON body; an AWS error comes back as `AwsError`.
     pub async fn call(&self, action: &str, body: Vec<u8>) -> anyhow::Result<serde_json::Value> {
         let bytes = self.call_raw(action, body).await?;

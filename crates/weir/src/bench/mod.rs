@@ -1,6 +1,7 @@
 //! `weir bench …`: load generators that measure any endpoint speaking the AWS protocols.
 
 mod client;
+mod firehose;
 mod kinesis;
 mod latency;
 mod reshard;
@@ -21,6 +22,8 @@ pub enum BenchTarget {
     Reshard(reshard::ReshardBench),
     /// S3: PUT/GET throughput by object size, LIST over many keys.
     S3(s3::S3Bench),
+    /// Firehose: DirectPut delivery throughput into S3 (GZIP, uncompressed), put-to-object delay.
+    Firehose(firehose::FirehoseBench),
 }
 
 pub async fn run(target: BenchTarget) -> anyhow::Result<()> {
@@ -29,6 +32,7 @@ pub async fn run(target: BenchTarget) -> anyhow::Result<()> {
         BenchTarget::Latency(b) => latency::run(b).await,
         BenchTarget::Reshard(b) => reshard::run(b).await,
         BenchTarget::S3(b) => s3::run(b).await,
+        BenchTarget::Firehose(b) => firehose::run(b).await,
     }
 }
 

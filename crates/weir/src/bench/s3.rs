@@ -33,9 +33,14 @@ pub struct S3Bench {
     pub list_keys: usize,
 }
 
-type Http = Client<HttpConnector, Full<Bytes>>;
+pub(crate) type Http = Client<HttpConnector, Full<Bytes>>;
 
-async fn send(http: &Http, method: &str, url: String, body: Bytes) -> anyhow::Result<Bytes> {
+pub(crate) async fn send(
+    http: &Http,
+    method: &str,
+    url: String,
+    body: Bytes,
+) -> anyhow::Result<Bytes> {
     let req = hyper::Request::builder()
         .method(method)
         .uri(url)

@@ -1,0 +1,308 @@
+//! `weir bench firehose`: delivery throughput of 1 KiB JSON records from DirectPut into S3
+//! objects (GZIP and uncompressed), and the delay from put to object visible.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context as _};
+use bytes::Bytes;
+use clap::Args;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+
+use super::client::JsonClient;
+use super::s3::{send, Http};
+
+/// Options of `weir bench firehose`.
+#[derive(Args, Debug, Clone)]
+pub struct FirehoseBench {
+    #[arg(long, default_value = "http://127.0.0.1:4566")]
+    pub endpoint: String,
+    /// Records per throughput run.
+    #[arg(long, default_value_t = 400_000)]
+    pub records: usize,
+    /// Bytes per JSON record.
+    #[arg(long, default_value_t = 1024)]
+    pub record_size: usize,
+    /// Concurrent PutRecordBatch callers.
+    #[arg(long, default_value_t = 8)]
+    pub concurrency: usize,
+    /// BufferingHints SizeInMBs of the throughput runs.
+    #[arg(long, default_value_t = 64)]
+    pub buffer_mb: u32,
+    /// Put-to-visible samples.
+    #[arg(long, default_value_t = 10)]
+    pub latency_samples: usize,
+    /// IntervalInSeconds of the latency run.
+    #[arg(long, default_value_t = 1)]
+    pub latency_interval_s: u32,
+}
+
+/// A JSON event of about `size` bytes shaped like application logs: repeated keys, values
+/// from small vocabularies, ids, numbers and a free-text message (compresses roughly as such
+/// data does, several times, not as a run of one byte would).
+fn record(i: usize, size: usize) -> String {
+    const ACTIONS: [&str; 6] = [
+        "view",
+        "click",
+        "add_to_cart",
+        "purchase",
+        "search",
+        "logout",
+    ];
+    const PAGES: [&str; 5] = ["/home", "/product", "/cart", "/checkout", "/search"];
+    const AGENTS: [&str; 3] = [
+        "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/124.0",
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) Safari/604.1",
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Firefox/125.0",
+    ];
+    const WORDS: [&str; 12] = [
+        "order",
+        "shipped",
+        "customer",
+        "payment",
+        "retry",
+        "timeout",
+        "inventory",
+        "ok",
+        "warehouse",
+        "latency",
+        "cache",
+        "session",
+    ];
+    let h = (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let mut s = format!(
+        "{{\"event_id\":\"{h:016x}-{:08x}\",\"ts\":{},\"user_id\":{},\"action\":\"{}\",\
+         \"page\":\"{}\",\"amount\":{}.{:02},\"currency\":\"EUR\",\"agent\":\"{}\",\
+         \"ip\":\"10.{}.{}.{}\",\"message\":\"",
+        h >> 32,
+        1_700_000_000_000u64 + i as u64 * 13,
+        (i * 7919) % 100_003,
+        ACTIONS[i % 6],
+        PAGES[(i / 3) % 5],
+        (i * 31) % 10_000,
+        i % 100,
+        AGENTS[(i / 7) % 3],
+        (h >> 8) % 256,
+        (h >> 16) % 256,
+        (h >> 24) % 256,
+    );
+    let fixed = s.len();
+    let mut x = h | 1;
+    while s.len() + 2 < size {
+        x = x
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        s.push_str(WORDS[((x >> 33) % 12) as usize]);
+        s.push(' ');
+    }
+    s.truncate(size.saturating_sub(2).max(fixed));
+    s.push_str("\"}");
+    s
+}
+
+async fn create(
+    fh: &JsonClient,
+    name: &str,
+    bucket: &str,
+    compression: &str,
+    size_mb: u32,
+    interval_s: u32,
+) -> anyhow::Result<()> {
+    let body = serde_json::json!({
+        "DeliveryStreamName": name,
+        "ExtendedS3DestinationConfiguration": {
+            "RoleARN": "arn:aws:iam::000000000000:role/bench",
+            "BucketARN": format!("arn:aws:s3:::{bucket}"),
+            "Prefix": format!("{name}/"),
+            "CompressionFormat": compression,
+            "BufferingHints": {"SizeInMBs": size_mb, "IntervalInSeconds": interval_s},
+            "ProcessingConfiguration": {"Enabled": true, "Processors": [{"Type": "AppendDelimiterToRecord"}]},
+        }
+    });
+    fh.call("CreateDeliveryStream", body.to_string().into_bytes())
+        .await?;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let d = fh
+            .call(
+                "DescribeDeliveryStream",
+                serde_json::json!({"DeliveryStreamName": name})
+                    .to_string()
+                    .into_bytes(),
+            )
+            .await?;
+        if d["DeliveryStreamDescription"]["DeliveryStreamStatus"] == "ACTIVE" {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            bail!("{name} did not become ACTIVE");
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// Objects (key, size) under `prefix`.
+async fn list(http: &Http, base: &str, prefix: &str) -> anyhow::Result<Vec<(String, u64)>> {
+    let body = send(
+        http,
+        "GET",
+        format!("{base}?list-type=2&prefix={prefix}"),
+        Bytes::new(),
+    )
+    .await?;
+    let text = String::from_utf8_lossy(&body);
+    let keys = weir_objects::xml_values(&text, "Key");
+    let sizes = weir_objects::xml_values(&text, "Size");
+    Ok(keys
+        .into_iter()
+        .zip(sizes.iter().map(|s| s.parse().unwrap_or(0)))
+        .collect())
+}
+
+async fn throughput(
+    opts: &FirehoseBench,
+    fh: &JsonClient,
+    http: &Http,
+    base: &str,
+    bucket: &str,
+    compression: &str,
+) -> anyhow::Result<()> {
+    let name = format!("bench-{}", compression.to_lowercase());
+    create(fh, &name, bucket, compression, opts.buffer_mb, 900).await?;
+    let per_batch = 500.min((4 * 1024 * 1024) / (opts.record_size + 1)).max(1);
+    let batches = opts.records.div_ceil(per_batch);
+    // Pre-encode the request bodies so the generator measures Weir, not itself.
+    let bodies: Arc<Vec<Vec<u8>>> = Arc::new(
+        (0..batches)
+            .map(|b| {
+                let records: Vec<serde_json::Value> = (b * per_batch
+                    ..((b + 1) * per_batch).min(opts.records))
+                    .map(|i| {
+                        serde_json::json!({"Data": base64_simd::STANDARD
+                            .encode_to_string(record(i, opts.record_size))})
+                    })
+                    .collect();
+                serde_json::json!({"DeliveryStreamName": name, "Records": records})
+                    .to_string()
+                    .into_bytes()
+            })
+            .collect(),
+    );
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..opts.concurrency {
+        let (fh, next, bodies) = (fh.clone(), next.clone(), bodies.clone());
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(body) = bodies.get(i) else {
+                    return Ok::<_, anyhow::Error>(());
+                };
+                let out = fh.call("PutRecordBatch", body.clone()).await?;
+                if out["FailedPutCount"].as_u64() != Some(0) {
+                    bail!("records failed: {out}");
+                }
+            }
+        }));
+    }
+    for t in tasks {
+        t.await??;
+    }
+    let accepted = started.elapsed().as_secs_f64();
+    // Deliver what is still buffered, and account for every byte.
+    let endpoint = fh.endpoint().trim_end_matches('/').to_string();
+    send(
+        http,
+        "POST",
+        format!("{endpoint}/_weir/firehose/us-east-1/{name}/flush"),
+        Bytes::new(),
+    )
+    .await
+    .context("flush hook (is the endpoint Weir?)")?;
+    let delivered = started.elapsed().as_secs_f64();
+    let objects = list(http, base, &format!("{name}/")).await?;
+    let stored: u64 = objects.iter().map(|(_, s)| s).sum();
+    let raw = (opts.records * (opts.record_size + 1)) as f64;
+    println!(
+        "{compression:>12}: {} records of {} B: accepted in {accepted:.2}s ({:.0} records/s), \
+         delivered in {delivered:.2}s: {:.0} records/s, {:.1} MB/s of records; {} objects, \
+         {:.1} MB stored",
+        opts.records,
+        opts.record_size,
+        opts.records as f64 / accepted,
+        opts.records as f64 / delivered,
+        raw / delivered / 1e6,
+        objects.len(),
+        stored as f64 / 1e6
+    );
+    Ok(())
+}
+
+/// Put one record, then poll the listing until its object is there.
+async fn delay(
+    opts: &FirehoseBench,
+    fh: &JsonClient,
+    http: &Http,
+    base: &str,
+    bucket: &str,
+) -> anyhow::Result<()> {
+    let name = "bench-latency";
+    create(fh, name, bucket, "GZIP", 1, opts.latency_interval_s).await?;
+    let mut samples = Vec::new();
+    for i in 0..opts.latency_samples {
+        let before = list(http, base, &format!("{name}/")).await?.len();
+        let body = serde_json::json!({
+            "DeliveryStreamName": name,
+            "Record": {"Data": base64_simd::STANDARD.encode_to_string(record(i, opts.record_size))}
+        });
+        let t0 = Instant::now();
+        fh.call("PutRecord", body.to_string().into_bytes()).await?;
+        loop {
+            if list(http, base, &format!("{name}/")).await?.len() > before {
+                break;
+            }
+            if t0.elapsed() > Duration::from_secs(u64::from(opts.latency_interval_s) + 30) {
+                bail!("no object appeared");
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        samples.push(t0.elapsed().as_millis() as u64);
+    }
+    samples.sort_unstable();
+    println!(
+        "put -> object visible with IntervalInSeconds={}: median {} ms, max {} ms (over the \
+         interval: median {} ms, max {} ms; {} samples)",
+        opts.latency_interval_s,
+        super::percentile(&samples, 0.5),
+        samples.last().copied().unwrap_or(0),
+        super::percentile(&samples, 0.5).saturating_sub(u64::from(opts.latency_interval_s) * 1000),
+        samples
+            .last()
+            .copied()
+            .unwrap_or(0)
+            .saturating_sub(u64::from(opts.latency_interval_s) * 1000),
+        samples.len()
+    );
+    Ok(())
+}
+
+pub async fn run(opts: FirehoseBench) -> anyhow::Result<()> {
+    let fh = JsonClient::new(&opts.endpoint, "Firehose_20150804")?;
+    let http: Http = Client::builder(TokioExecutor::new())
+        .pool_max_idle_per_host(64)
+        .build_http();
+    let bucket = format!("weir-fh-bench-{:08x}", rand::random::<u32>());
+    let base = format!("{}/{bucket}", opts.endpoint.trim_end_matches('/'));
+    send(&http, "PUT", base.clone(), Bytes::new()).await?;
+    println!("endpoint {}  bucket {bucket}", opts.endpoint);
+    for compression in ["GZIP", "UNCOMPRESSED"] {
+        throughput(&opts, &fh, &http, &base, &bucket, compression).await?;
+    }
+    if opts.latency_samples > 0 {
+        delay(&opts, &fh, &http, &base, &bucket).await?;
+    }
+    Ok(())
+}
