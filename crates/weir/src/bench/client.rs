@@ -116,10 +116,18 @@ impl JsonClient {
             .header("content-type", "application/x-amz-json-1.1")
             .header("x-amz-target", format!("{}.{action}", self.target_prefix))
             .header("x-amz-date", "20250101T000000Z")
+            // Emulators pick the service from the credential scope (signatures are not checked).
             .header(
                 "authorization",
-                "AWS4-HMAC-SHA256 Credential=AKIDBENCH/20250101/us-east-1/kinesis/aws4_request, \
-                 SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature=0000",
+                format!(
+                    "AWS4-HMAC-SHA256 Credential=AKIDBENCH/20250101/us-east-1/{}/aws4_request, \
+                     SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature=0000",
+                    if self.target_prefix.starts_with("Firehose") {
+                        "firehose"
+                    } else {
+                        "kinesis"
+                    }
+                ),
             )
             .body(Full::new(Bytes::from(body)))?)
     }
