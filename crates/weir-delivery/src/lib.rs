@@ -12,9 +12,11 @@
 mod catalog;
 mod compress;
 mod error;
+mod kpl;
 pub mod model;
 pub mod prefix;
 mod records;
+mod source;
 mod streams;
 pub mod timefmt;
 mod worker;

@@ -3,7 +3,7 @@
 
 use bytes::Bytes;
 
-use crate::catalog::StreamMeta;
+use crate::catalog::{Checkpoint, Resume, StreamMeta};
 use crate::error::{DeliveryError, Result};
 use crate::model::{Source, Status};
 use crate::Delivery;
@@ -22,9 +22,16 @@ impl Delivery {
                 })?;
                 Ok(())
             }
-            Source::KinesisStream { .. } => Err(DeliveryError::InvalidArgument(
-                "KinesisStreamAsSource is not supported by Weir yet.".into(),
-            )),
+            Source::KinesisStream { stream_arn, .. } => {
+                // Reading starts at LATEST: where each open shard is now.
+                let key = self.source_key(stream_arn)?;
+                let mut c = Checkpoint::default();
+                for (shard, seq) in self.inner.streams.latest_positions(&key)? {
+                    c.shards.insert(shard, Resume::At(seq));
+                }
+                self.inner.files.save_checkpoint(meta.uid, &c)?;
+                Ok(())
+            }
         }
     }
 

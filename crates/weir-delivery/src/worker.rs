@@ -13,10 +13,10 @@ use tokio::time::Instant;
 use crate::catalog::{Checkpoint, Resume, StreamMeta};
 use crate::compress::compress;
 use crate::error::{DeliveryError, Result};
+use crate::model::Source;
 use crate::prefix::Prefixes;
+use crate::source::Reader;
 use crate::Delivery;
-
-const INTAKE_SHARD: &str = "shardId-000000000000";
 
 /// What a delivery stream has delivered since Weir started.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -132,8 +132,8 @@ struct Buffer {
     first_arrival_ms: Option<i64>,
     /// When the interval hint runs out for this buffer.
     deadline: Option<Instant>,
-    /// The last source record inside.
-    last_seq: Option<String>,
+    /// Where the source stands once this buffer is delivered.
+    checkpoint: Option<Checkpoint>,
 }
 
 struct Worker {
@@ -194,71 +194,72 @@ impl Worker {
                 return;
             }
         };
-        let mut position = checkpoint.shards.get(INTAKE_SHARD).cloned();
-        let key = Delivery::intake_key(&meta);
-        let intake = self.delivery.inner.intake.clone();
-        let mut watch = loop {
-            match intake
-                .shard_iterator(&key, INTAKE_SHARD, &weir_log::IteratorStart::Latest)
-                .and_then(|it| intake.watch_iterator_shard(&it))
-            {
-                Ok(w) => break w,
-                Err(e) => {
-                    tracing::warn!(stream = %meta.name, error = %e, "intake not readable yet");
-                    if !self.pause(Duration::from_millis(200)).await {
+        let (log, key, deaggregate) = match &meta.source {
+            Source::DirectPut { .. } => (
+                self.delivery.inner.intake.clone(),
+                Delivery::intake_key(&meta),
+                false,
+            ),
+            Source::KinesisStream { stream_arn, .. } => {
+                match self.delivery.source_key(stream_arn) {
+                    Ok(k) => (self.delivery.inner.streams.clone(), k, true),
+                    Err(e) => {
+                        tracing::error!(stream = %meta.name, error = %e, "source stream is gone");
                         return;
                     }
                 }
             }
         };
+        let mut reader = Reader::new(log, key, deaggregate, checkpoint);
+        while let Err(e) = reader.refresh() {
+            tracing::warn!(stream = %meta.name, error = %e, "source not readable yet");
+            if !self.pause(Duration::from_millis(500)).await {
+                return;
+            }
+        }
         let mut waiting: Vec<oneshot::Sender<()>> = Vec::new();
+        let mut consumed = reader.checkpoint();
         loop {
             if self.stopped() {
                 return;
             }
-            watch.borrow_and_update();
-            let start = match &position {
-                None => weir_log::IteratorStart::TrimHorizon,
-                Some(Resume::At(s)) => weir_log::IteratorStart::AtSequenceNumber(s.clone()),
-                Some(Resume::After(s)) => weir_log::IteratorStart::AfterSequenceNumber(s.clone()),
-            };
-            let log = intake.clone();
-            let k = key.clone();
-            let read = tokio::task::spawn_blocking(move || {
-                let it = log.shard_iterator(&k, INTAKE_SHARD, &start)?;
-                log.get_records(&it, None)
-            })
-            .await;
-            let out = match read {
-                Ok(Ok(out)) => out,
-                Ok(Err(e)) => {
-                    tracing::warn!(stream = %meta.name, error = %e, "reading the intake failed");
+            let records = match reader.read().await {
+                Ok(r) => r,
+                Err(e) => {
+                    tracing::warn!(stream = %meta.name, error = %e, "reading the source failed");
                     if !self.pause(Duration::from_millis(500)).await {
                         return;
                     }
                     continue;
                 }
-                Err(e) => {
-                    tracing::error!(stream = %meta.name, error = %e, "intake reader panicked");
-                    return;
-                }
             };
-            let caught_up = out.records.is_empty();
-            for r in out.records {
+            let caught_up = records.is_empty();
+            let Some(current) = self.meta() else { return };
+            let limit = current.destination.buffering.size_mb as usize * 1024 * 1024;
+            for r in records {
                 self.counters.records_in.fetch_add(1, Ordering::Relaxed);
                 self.counters
                     .bytes_in
                     .fetch_add(r.data.len() as u64, Ordering::Relaxed);
-                position = Some(Resume::After(r.sequence_number.clone()));
-                let Some(current) = self.meta() else { return };
-                self.push(&current, r.arrival_ms, r.data, r.sequence_number);
-                let limit = current.destination.buffering.size_mb as usize * 1024 * 1024;
-                if self.buffer.data.len() >= limit && !self.deliver().await {
+                self.push(&current, r.arrival_ms, r.data);
+                consumed.shards.insert(
+                    r.shard.to_string(),
+                    Resume::After(r.sequence_number.to_string()),
+                );
+                // At SizeInMBs, deliver at once — between source records, so the checkpoint
+                // taken here covers exactly what the buffer holds.
+                if r.boundary
+                    && self.buffer.data.len() >= limit
+                    && !self.deliver(consumed.clone()).await
+                {
                     return;
                 }
             }
+            // The whole read is in: positions, finished shards and newly readable children.
+            consumed = reader.checkpoint();
             let due = self.buffer.deadline.is_some_and(|d| d <= Instant::now());
-            if (due || (caught_up && !waiting.is_empty())) && !self.deliver().await {
+            let flush_now = due || (caught_up && !waiting.is_empty());
+            if flush_now && !self.deliver(consumed.clone()).await {
                 return;
             }
             if !caught_up {
@@ -272,7 +273,7 @@ impl Worker {
             }
             let deadline = self.buffer.deadline;
             tokio::select! {
-                _ = watch.changed() => {}
+                _ = reader.changed() => {}
                 _ = async {
                     match deadline {
                         Some(d) => tokio::time::sleep_until(d).await,
@@ -290,7 +291,7 @@ impl Worker {
     }
 
     /// Adds a record (after the destination's processors) to the buffer.
-    fn push(&mut self, meta: &StreamMeta, arrival_ms: i64, data: Bytes, seq: String) {
+    fn push(&mut self, meta: &StreamMeta, arrival_ms: i64, data: Bytes) {
         let b = &mut self.buffer;
         if b.first_arrival_ms.is_none() {
             b.first_arrival_ms = Some(arrival_ms);
@@ -307,15 +308,15 @@ impl Worker {
             }
         }
         b.records += 1;
-        b.last_seq = Some(seq);
     }
 
     /// Starts writing the buffer as one object (after the previous one is stored). False when
     /// the worker was stopped first.
-    async fn deliver(&mut self) -> bool {
+    async fn deliver(&mut self, checkpoint: Checkpoint) -> bool {
         if self.buffer.first_arrival_ms.is_none() {
             return true;
         }
+        self.buffer.checkpoint = Some(checkpoint);
         if !self.settle().await {
             return false;
         }
@@ -418,9 +419,7 @@ impl Job {
         self.counters
             .records_delivered
             .fetch_add(records, Ordering::Relaxed);
-        if let Some(seq) = self.buffer.last_seq.take() {
-            let mut c = Checkpoint::default();
-            c.shards.insert(INTAKE_SHARD.into(), Resume::After(seq));
+        if let Some(c) = self.buffer.checkpoint.take() {
             let inner = self.delivery.inner.clone();
             let uid = self.uid;
             match tokio::task::spawn_blocking(move || inner.files.save_checkpoint(uid, &c)).await {

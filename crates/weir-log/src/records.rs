@@ -217,6 +217,25 @@ impl Log {
         .encode())
     }
 
+    /// For each open shard, the sequence number its next record will get: a LATEST position
+    /// that can be stored and later resumed with AT_SEQUENCE_NUMBER.
+    pub fn latest_positions(&self, key: &StreamKey) -> Result<Vec<(String, String)>> {
+        let state = self.inner.state.read();
+        let s = self.lookup(&state, key)?;
+        Ok(s.meta
+            .shards
+            .iter()
+            .filter(|m| m.closed.is_none())
+            .filter_map(|m| {
+                let log = s.shards.get(m.index as usize)?;
+                Some((
+                    shard_id(m.index),
+                    seqno::of_record(m.index, log.next_offset()),
+                ))
+            })
+            .collect())
+    }
+
     /// A receiver that changes whenever the iterator's shard has new durable records (for
     /// pushing records to subscribers as soon as they are durable).
     pub fn watch_iterator_shard(

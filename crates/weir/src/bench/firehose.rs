@@ -150,13 +150,19 @@ async fn list(http: &Http, base: &str, prefix: &str) -> anyhow::Result<Vec<(Stri
     loop {
         let mut url = format!("{base}?list-type=2&prefix={prefix}");
         if let Some(t) = &token {
-            url.push_str(&format!("&continuation-token={}", weir_sigv4::uri_encode(t, true)));
+            url.push_str(&format!(
+                "&continuation-token={}",
+                weir_sigv4::uri_encode(t, true)
+            ));
         }
         let body = send(http, "GET", url, Bytes::new()).await?;
         let text = String::from_utf8_lossy(&body);
         let keys = weir_objects::xml_values(&text, "Key");
         let sizes = weir_objects::xml_values(&text, "Size");
-        out.extend(keys.into_iter().zip(sizes.iter().map(|s| s.parse().unwrap_or(0))));
+        out.extend(
+            keys.into_iter()
+                .zip(sizes.iter().map(|s| s.parse().unwrap_or(0))),
+        );
         token = weir_objects::xml_values(&text, "NextContinuationToken").pop();
         if token.is_none() {
             return Ok(out);

@@ -1,0 +1,187 @@
+//! Reading a delivery stream's source: the shards of a `weir_log` stream (the DirectPut intake,
+//! or a Kinesis stream), each from its checkpointed position. Resharding is followed: a closed
+//! shard read to its end is finished, and a child becomes readable once all its parents are.
+//! Kinesis records aggregated by the KPL are split into their user records.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use tokio::sync::Notify;
+use weir_log::{IteratorStart, Log, LogError, StreamKey};
+
+use crate::catalog::{Checkpoint, Resume};
+
+/// A record read from the source.
+pub struct SourceRecord {
+    pub arrival_ms: i64,
+    pub data: Bytes,
+    pub shard: Arc<str>,
+    /// The source record's sequence number (shared by the parts of a KPL aggregate).
+    pub sequence_number: Arc<str>,
+    /// The last part of its source record: a checkpoint may be taken after it.
+    pub boundary: bool,
+}
+
+pub struct Reader {
+    log: Log,
+    key: StreamKey,
+    deaggregate: bool,
+    /// Active shards and where each resumes (`None`: its beginning).
+    positions: BTreeMap<String, Option<Resume>>,
+    finished: BTreeSet<String>,
+    notify: Arc<Notify>,
+    watchers: HashMap<String, tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for Reader {
+    fn drop(&mut self) {
+        for (_, w) in self.watchers.drain() {
+            w.abort();
+        }
+    }
+}
+
+impl Reader {
+    pub fn new(log: Log, key: StreamKey, deaggregate: bool, from: Checkpoint) -> Reader {
+        Reader {
+            log,
+            key,
+            deaggregate,
+            positions: from.shards.into_iter().map(|(k, v)| (k, Some(v))).collect(),
+            finished: from.finished.into_iter().collect(),
+            notify: Arc::new(Notify::new()),
+            watchers: HashMap::new(),
+        }
+    }
+
+    /// Where everything read so far ends (what a checkpoint records once it is delivered).
+    pub fn checkpoint(&self) -> Checkpoint {
+        Checkpoint {
+            shards: self
+                .positions
+                .iter()
+                .filter_map(|(k, v)| Some((k.clone(), v.clone()?)))
+                .collect(),
+            finished: self.finished.iter().cloned().collect(),
+        }
+    }
+
+    /// Finds the shards to read (children of finished shards; every parentless shard when
+    /// nothing was read yet) and watches each for new records.
+    pub fn refresh(&mut self) -> Result<(), LogError> {
+        let shards = self.log.list_shards(&self.key, None)?;
+        let fresh = self.positions.is_empty() && self.finished.is_empty();
+        for sh in &shards {
+            if self.finished.contains(&sh.shard_id) || self.positions.contains_key(&sh.shard_id) {
+                continue;
+            }
+            let parents: Vec<&String> = sh
+                .parent_shard_id
+                .iter()
+                .chain(sh.adjacent_parent_shard_id.iter())
+                .collect();
+            let ready = if parents.is_empty() {
+                fresh
+            } else {
+                parents.iter().all(|p| self.finished.contains(*p))
+            };
+            if ready {
+                self.positions.insert(sh.shard_id.clone(), None);
+            }
+        }
+        self.watchers.retain(|shard, w| {
+            let keep = self.positions.contains_key(shard);
+            if !keep {
+                w.abort();
+            }
+            keep
+        });
+        for shard in self.positions.keys() {
+            if self.watchers.contains_key(shard) {
+                continue;
+            }
+            let it = self
+                .log
+                .shard_iterator(&self.key, shard, &IteratorStart::Latest)?;
+            let mut rx = self.log.watch_iterator_shard(&it)?;
+            let notify = self.notify.clone();
+            self.watchers.insert(
+                shard.clone(),
+                tokio::spawn(async move {
+                    while rx.changed().await.is_ok() {
+                        notify.notify_one();
+                    }
+                }),
+            );
+        }
+        Ok(())
+    }
+
+    /// Resolves when a watched shard may have new records.
+    pub async fn changed(&self) {
+        self.notify.notified().await
+    }
+
+    /// One GetRecords per active shard; positions move past what is returned.
+    pub async fn read(&mut self) -> Result<Vec<SourceRecord>, LogError> {
+        let plan: Vec<(String, IteratorStart)> = self
+            .positions
+            .iter()
+            .map(|(shard, at)| {
+                let start = match at {
+                    None => IteratorStart::TrimHorizon,
+                    Some(Resume::At(s)) => IteratorStart::AtSequenceNumber(s.clone()),
+                    Some(Resume::After(s)) => IteratorStart::AfterSequenceNumber(s.clone()),
+                };
+                (shard.clone(), start)
+            })
+            .collect();
+        let (log, key) = (self.log.clone(), self.key.clone());
+        let results = tokio::task::spawn_blocking(move || {
+            plan.into_iter()
+                .map(|(shard, start)| {
+                    let out = log
+                        .shard_iterator(&key, &shard, &start)
+                        .and_then(|it| log.get_records(&it, None));
+                    (shard, out)
+                })
+                .collect::<Vec<_>>()
+        })
+        .await
+        .map_err(|e| LogError::Internal(format!("source reader: {e}")))?;
+        let mut records = Vec::new();
+        let mut reshaped = false;
+        for (shard, out) in results {
+            let out = out?;
+            let shard_name: Arc<str> = Arc::from(shard.as_str());
+            for r in out.records {
+                let seq: Arc<str> = Arc::from(r.sequence_number.as_str());
+                self.positions
+                    .insert(shard.clone(), Some(Resume::After(r.sequence_number)));
+                let parts = if self.deaggregate {
+                    crate::kpl::deaggregate(r.data)
+                } else {
+                    vec![r.data]
+                };
+                let last = parts.len().saturating_sub(1);
+                records.extend(parts.into_iter().enumerate().map(|(i, data)| SourceRecord {
+                    arrival_ms: r.arrival_ms,
+                    data,
+                    shard: shard_name.clone(),
+                    sequence_number: seq.clone(),
+                    boundary: i == last,
+                }));
+            }
+            if out.next_iterator.is_none() {
+                self.positions.remove(&shard);
+                self.finished.insert(shard);
+                reshaped = true;
+            }
+        }
+        if reshaped {
+            self.refresh()?;
+        }
+        Ok(records)
+    }
+}
