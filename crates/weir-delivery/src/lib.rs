@@ -12,9 +12,11 @@
 mod catalog;
 mod compress;
 mod error;
+mod extract;
 mod kpl;
 pub mod model;
 pub mod prefix;
+mod process;
 mod records;
 mod source;
 mod streams;

@@ -2,9 +2,102 @@
 
 use crate::catalog::StreamMeta;
 use crate::error::{DeliveryError, Result};
-use crate::model::{CreateRequest, S3Update, Source, Status, StreamEncryption, StreamInfo};
+use crate::model::{
+    CreateRequest, S3Destination, S3Update, Source, Status, StreamEncryption, StreamInfo,
+};
 use crate::prefix::Prefixes;
 use crate::Delivery;
+
+/// Checks a destination as Firehose does at CreateDeliveryStream (`before` is `None`) and
+/// UpdateDestination: prefixes, processors, and the rules of dynamic partitioning.
+fn validate(d: &S3Destination, before: Option<&S3Destination>) -> Result<()> {
+    let bad = |m: String| DeliveryError::InvalidArgument(m);
+    let prefixes = Prefixes::of(d).map_err(bad)?;
+    if let Some(b) = &d.backup {
+        Prefixes::of(b).map_err(bad)?;
+    }
+    for p in d.processors() {
+        match p.kind.as_str() {
+            "MetadataExtraction" => {
+                let query = p.parameter("MetadataExtractionQuery").ok_or_else(|| {
+                    bad("MetadataExtraction needs a MetadataExtractionQuery parameter.".into())
+                })?;
+                crate::extract::check(query)
+                    .map_err(|e| bad(format!("MetadataExtractionQuery is invalid: {e}")))?;
+                match p.parameter("JsonParsingEngine") {
+                    None | Some("JQ-1.6") => {}
+                    Some(other) => {
+                        return Err(bad(format!(
+                            "JsonParsingEngine {other} is not supported; use JQ-1.6."
+                        )))
+                    }
+                }
+            }
+            "RecordDeAggregation" => match p.parameter("SubRecordType") {
+                None | Some("JSON") => {}
+                Some("DELIMITED") => {
+                    let ok = p.parameter("Delimiter").is_some_and(|d| {
+                        use base64::Engine as _;
+                        base64::engine::general_purpose::STANDARD
+                            .decode(d)
+                            .is_ok_and(|v| !v.is_empty())
+                    });
+                    if !ok {
+                        return Err(bad(
+                            "RecordDeAggregation of DELIMITED records needs a base64-encoded \
+                             Delimiter."
+                                .into(),
+                        ));
+                    }
+                }
+                Some(other) => {
+                    return Err(bad(format!(
+                        "SubRecordType {other} is not JSON or DELIMITED."
+                    )))
+                }
+            },
+            _ => {}
+        }
+    }
+    let partitioning = d.partitioning_enabled();
+    match before.map(S3Destination::partitioning_enabled) {
+        Some(true) if !partitioning => {
+            return Err(bad(
+                "Dynamic partitioning cannot be disabled once it is enabled.".into(),
+            ))
+        }
+        Some(false) if partitioning => {
+            return Err(bad(
+                "Dynamic partitioning can only be enabled when a Firehose stream is created."
+                    .into(),
+            ))
+        }
+        _ => {}
+    }
+    if partitioning {
+        if d.buffering.size_mb < 64 {
+            return Err(bad(format!(
+                "BufferingHints.SizeInMBs must be at least 64 when dynamic partitioning is \
+                 enabled, not {}.",
+                d.buffering.size_mb
+            )));
+        }
+        let has = |kind: &str| d.processors().iter().any(|p| p.kind == kind);
+        let keys: Vec<(bool, &str)> = prefixes.prefix().partition_keys().collect();
+        if keys.iter().any(|(lambda, _)| !lambda) && !has("MetadataExtraction") {
+            return Err(bad(
+                "Prefix uses partitionKeyFromQuery, which needs a MetadataExtraction processor."
+                    .into(),
+            ));
+        }
+        if keys.iter().any(|(lambda, _)| *lambda) && !has("Lambda") {
+            return Err(bad(
+                "Prefix uses partitionKeyFromLambda, which needs a Lambda processor.".into(),
+            ));
+        }
+    }
+    Ok(())
+}
 
 /// Tags a delivery stream may carry.
 pub const MAX_TAGS: usize = 50;
@@ -12,10 +105,7 @@ pub const MAX_TAGS: usize = 50;
 impl Delivery {
     /// CreateDeliveryStream: the stream is CREATING for the configured delay, then ACTIVE.
     pub async fn create(&self, req: CreateRequest) -> Result<String> {
-        Prefixes::of(&req.destination).map_err(DeliveryError::InvalidArgument)?;
-        if let Some(b) = &req.destination.backup {
-            Prefixes::of(b).map_err(DeliveryError::InvalidArgument)?;
-        }
+        validate(&req.destination, None)?;
         if let Source::KinesisStream { stream_arn, .. } = &req.source {
             self.source_key(stream_arn)?;
         }
@@ -182,10 +272,7 @@ impl Delivery {
             )));
         }
         let next = update.apply(&m.destination);
-        Prefixes::of(&next).map_err(DeliveryError::InvalidArgument)?;
-        if let Some(b) = &next.backup {
-            Prefixes::of(b).map_err(DeliveryError::InvalidArgument)?;
-        }
+        validate(&next, Some(&m.destination))?;
         let now = self.now_ms();
         if let Some(s) = self
             .inner

@@ -2,6 +2,7 @@
 //! objects, then advances the checkpoint. Flushes at SizeInMBs or IntervalInSeconds (whichever
 //! first), or when asked (`Delivery::flush`, for tests and shutdown-free hand-offs).
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,7 +16,12 @@ use crate::compress::compress;
 use crate::error::{DeliveryError, Result};
 use crate::model::Source;
 use crate::prefix::Prefixes;
+use crate::process::{self, process, Output, Target};
 use crate::source::Reader;
+
+/// Partitions buffered at once per delivery stream; records of further partitions go to the
+/// error output.
+pub const MAX_ACTIVE_PARTITIONS: usize = 500;
 use crate::Delivery;
 
 /// What a delivery stream has delivered since Weir started.
@@ -83,7 +89,8 @@ pub fn spawn(delivery: Delivery, uid: u64) -> Handle {
         stop: stop_rx,
         flush_rx,
         counters: counters.clone(),
-        buffer: Buffer::default(),
+        buffers: BTreeMap::new(),
+        next_order: 0,
         in_flight: None,
     };
     let task = tokio::spawn(worker.run());
@@ -123,17 +130,18 @@ impl Delivery {
     }
 }
 
-/// Records waiting to be delivered together.
-#[derive(Default)]
+/// Records waiting to be delivered together (one partition, or one kind of error output).
 struct Buffer {
     data: Vec<u8>,
     records: u64,
     /// The oldest record's arrival (names the object and evaluates its prefix).
-    first_arrival_ms: Option<i64>,
+    first_arrival_ms: i64,
     /// When the interval hint runs out for this buffer.
-    deadline: Option<Instant>,
-    /// Where the source stands once this buffer is delivered.
-    checkpoint: Option<Checkpoint>,
+    deadline: Instant,
+    /// Creation order: the oldest buffer holds the earliest unsaved source position.
+    order: u64,
+    /// Where the source stood before this buffer's first record.
+    start: Checkpoint,
 }
 
 struct Worker {
@@ -142,7 +150,8 @@ struct Worker {
     stop: watch::Receiver<bool>,
     flush_rx: mpsc::UnboundedReceiver<oneshot::Sender<()>>,
     counters: Arc<Counters>,
-    buffer: Buffer,
+    buffers: BTreeMap<Target, Buffer>,
+    next_order: u64,
     /// The object being compressed and written while the next buffer fills (at most one, so
     /// checkpoints advance in order).
     in_flight: Option<tokio::task::JoinHandle<bool>>,
@@ -219,6 +228,7 @@ impl Worker {
         }
         let mut waiting: Vec<oneshot::Sender<()>> = Vec::new();
         let mut consumed = reader.checkpoint();
+        let mut pending_full: Vec<Target> = Vec::new();
         loop {
             if self.stopped() {
                 return;
@@ -235,32 +245,55 @@ impl Worker {
             };
             let caught_up = records.is_empty();
             let Some(current) = self.meta() else { return };
-            let limit = current.destination.buffering.size_mb as usize * 1024 * 1024;
+            let dest = &current.destination;
+            let prefixes = match Prefixes::of(dest) {
+                Ok(p) => p,
+                Err(e) => {
+                    tracing::error!(stream = %meta.name, error = %e, "invalid destination prefixes");
+                    return;
+                }
+            };
+            let limit = dest.buffering.size_mb as usize * 1024 * 1024;
+            let interval = Duration::from_secs(u64::from(dest.buffering.interval_s));
+            let now_ms = self.delivery.now_ms();
             for r in records {
                 self.counters.records_in.fetch_add(1, Ordering::Relaxed);
                 self.counters
                     .bytes_in
                     .fetch_add(r.data.len() as u64, Ordering::Relaxed);
-                self.push(&current, r.arrival_ms, r.data);
-                consumed.shards.insert(
-                    r.shard.to_string(),
-                    Resume::After(r.sequence_number.to_string()),
-                );
-                // At SizeInMBs, deliver at once — between source records, so the checkpoint
-                // taken here covers exactly what the buffer holds.
-                if r.boundary
-                    && self.buffer.data.len() >= limit
-                    && !self.deliver(consumed.clone()).await
-                {
-                    return;
+                for out in process(dest, &prefixes, r.arrival_ms, now_ms, r.data) {
+                    let full = self.push(out, r.arrival_ms, interval, &consumed, limit);
+                    if let Some(target) = full {
+                        // At SizeInMBs the partition is delivered at the next source-record
+                        // boundary (the checkpoint of a delivery must cover whole records).
+                        pending_full.push(target);
+                    }
+                }
+                if r.boundary {
+                    consumed.shards.insert(
+                        r.shard.to_string(),
+                        Resume::After(r.sequence_number.to_string()),
+                    );
+                    for target in std::mem::take(&mut pending_full) {
+                        if !self.deliver(&target, &consumed).await {
+                            return;
+                        }
+                    }
                 }
             }
             // The whole read is in: positions, finished shards and newly readable children.
             consumed = reader.checkpoint();
-            let due = self.buffer.deadline.is_some_and(|d| d <= Instant::now());
-            let flush_now = due || (caught_up && !waiting.is_empty());
-            if flush_now && !self.deliver(consumed.clone()).await {
-                return;
+            let now = Instant::now();
+            let due: Vec<Target> = self
+                .buffers
+                .iter()
+                .filter(|(_, b)| b.deadline <= now || (caught_up && !waiting.is_empty()))
+                .map(|(t, _)| t.clone())
+                .collect();
+            for target in due {
+                if !self.deliver(&target, &consumed).await {
+                    return;
+                }
             }
             if !caught_up {
                 continue;
@@ -271,7 +304,7 @@ impl Worker {
             for w in waiting.drain(..) {
                 let _ = w.send(());
             }
-            let deadline = self.buffer.deadline;
+            let deadline = self.buffers.values().map(|b| b.deadline).min();
             tokio::select! {
                 _ = reader.changed() => {}
                 _ = async {
@@ -290,46 +323,86 @@ impl Worker {
         }
     }
 
-    /// Adds a record (after the destination's processors) to the buffer.
-    fn push(&mut self, meta: &StreamMeta, arrival_ms: i64, data: Bytes) {
-        let b = &mut self.buffer;
-        if b.first_arrival_ms.is_none() {
-            b.first_arrival_ms = Some(arrival_ms);
-            b.deadline = Some(
-                Instant::now()
-                    + Duration::from_secs(u64::from(meta.destination.buffering.interval_s)),
-            );
-        }
-        b.data.extend_from_slice(&data);
-        for p in meta.destination.processors() {
-            if p.kind == "AppendDelimiterToRecord" {
-                b.data
-                    .extend_from_slice(p.parameter("Delimiter").unwrap_or("\n").as_bytes());
+    /// Adds a processed record to its buffer (a new one starts where the source stands now).
+    /// Returns the target when that buffer reached `limit` bytes.
+    fn push(
+        &mut self,
+        out: Output,
+        arrival_ms: i64,
+        interval: Duration,
+        consumed: &Checkpoint,
+        limit: usize,
+    ) -> Option<Target> {
+        let partitions = self
+            .buffers
+            .keys()
+            .filter(|t| matches!(t, Target::Partition(_)))
+            .count();
+        let out = match &out.target {
+            // Past the active-partition limit, records of new partitions are error output.
+            Target::Partition(k)
+                if !k.is_empty()
+                    && partitions >= MAX_ACTIVE_PARTITIONS
+                    && !self.buffers.contains_key(&out.target) =>
+            {
+                process::failed(
+                    process::PARTITIONING_FAILED,
+                    "DynamicPartitioning.ActivePartitionsLimitExceeded",
+                    &format!("more than {MAX_ACTIVE_PARTITIONS} active partitions"),
+                    arrival_ms,
+                    self.delivery.now_ms(),
+                    &out.data,
+                )
             }
-        }
+            _ => out,
+        };
+        let order = &mut self.next_order;
+        let b = self.buffers.entry(out.target.clone()).or_insert_with(|| {
+            *order += 1;
+            Buffer {
+                data: Vec::new(),
+                records: 0,
+                first_arrival_ms: arrival_ms,
+                deadline: Instant::now() + interval,
+                order: *order,
+                start: consumed.clone(),
+            }
+        });
+        b.data.extend_from_slice(&out.data);
         b.records += 1;
+        (b.data.len() >= limit).then_some(out.target)
     }
 
-    /// Starts writing the buffer as one object (after the previous one is stored). False when
-    /// the worker was stopped first.
-    async fn deliver(&mut self, checkpoint: Checkpoint) -> bool {
-        if self.buffer.first_arrival_ms.is_none() {
+    /// Starts writing one buffer as an object (after the previous one is stored). Its
+    /// checkpoint is where the oldest remaining buffer started, or where the source stands
+    /// when none remains. False when the worker was stopped first.
+    async fn deliver(&mut self, target: &Target, consumed: &Checkpoint) -> bool {
+        if !self.buffers.contains_key(target) {
             return true;
         }
-        self.buffer.checkpoint = Some(checkpoint);
         if !self.settle().await {
             return false;
         }
         let Some(meta) = self.meta() else {
             return false;
         };
+        let Some(buffer) = self.buffers.remove(target) else {
+            return true;
+        };
+        let checkpoint = self
+            .buffers
+            .values()
+            .min_by_key(|b| b.order)
+            .map_or_else(|| consumed.clone(), |b| b.start.clone());
         let job = Job {
             delivery: self.delivery.clone(),
             uid: self.uid,
             stop: self.stop.clone(),
             counters: self.counters.clone(),
             meta,
-            buffer: std::mem::take(&mut self.buffer),
+            target: target.clone(),
+            buffer,
+            checkpoint,
         };
         self.in_flight = Some(tokio::spawn(job.run()));
         true
@@ -343,15 +416,15 @@ struct Job {
     stop: watch::Receiver<bool>,
     counters: Arc<Counters>,
     meta: StreamMeta,
+    target: Target,
     buffer: Buffer,
+    checkpoint: Checkpoint,
 }
 
 impl Job {
     async fn run(mut self) -> bool {
         let meta = &self.meta;
-        let Some(first_arrival) = self.buffer.first_arrival_ms else {
-            return true;
-        };
+        let first_arrival = self.buffer.first_arrival_ms;
         let dest = &meta.destination;
         let prefixes = match Prefixes::of(dest) {
             Ok(p) => p,
@@ -362,10 +435,11 @@ impl Job {
         };
         let ext = dest.extension().to_string();
         let name = prefixes.object_name(&meta.name, meta.version_id, first_arrival, &ext);
-        let key = format!(
-            "{}{name}",
-            prefixes.delivered(first_arrival, &Default::default())
-        );
+        let prefix = match &self.target {
+            Target::Partition(keys) => prefixes.delivered(first_arrival, keys),
+            Target::Error(kind) => prefixes.failed(first_arrival, kind),
+        };
+        let key = format!("{prefix}{name}");
         let entry = name.strip_suffix(ext.as_str()).unwrap_or(&name).to_string();
         let format = dest.compression;
         let records = self.buffer.records;
@@ -419,17 +493,15 @@ impl Job {
         self.counters
             .records_delivered
             .fetch_add(records, Ordering::Relaxed);
-        if let Some(c) = self.buffer.checkpoint.take() {
-            let inner = self.delivery.inner.clone();
-            let uid = self.uid;
-            match tokio::task::spawn_blocking(move || inner.files.save_checkpoint(uid, &c)).await {
-                Ok(Ok(())) => {}
-                other => {
-                    tracing::error!(stream = %meta.name, ?other, "saving the checkpoint failed");
-                    return false;
-                }
+        let c = std::mem::take(&mut self.checkpoint);
+        let inner = self.delivery.inner.clone();
+        let uid = self.uid;
+        match tokio::task::spawn_blocking(move || inner.files.save_checkpoint(uid, &c)).await {
+            Ok(Ok(())) => true,
+            other => {
+                tracing::error!(stream = %meta.name, ?other, "saving the checkpoint failed");
+                false
             }
         }
-        true
     }
 }

@@ -272,8 +272,13 @@ fn read_processing(p: &mut Input) -> Result<Processing, ApiError> {
         enabled,
         processors,
     };
+    const SUPPORTED: &[&str] = &[
+        "AppendDelimiterToRecord",
+        "MetadataExtraction",
+        "RecordDeAggregation",
+    ];
     for pr in processing.active() {
-        if pr.kind != "AppendDelimiterToRecord" {
+        if !SUPPORTED.contains(&pr.kind.as_str()) {
             return Err(unsupported(&format!("The {} processor", pr.kind)));
         }
     }

@@ -1,0 +1,240 @@
+//! What happens to a source record before it is buffered: RecordDeAggregation (JSON or
+//! DELIMITED), MetadataExtraction (partition keys by jq) when dynamic partitioning is on, and
+//! AppendDelimiterToRecord. A record that cannot be partitioned becomes error output.
+
+use std::collections::BTreeMap;
+
+use base64::Engine as _;
+use bytes::Bytes;
+
+use crate::model::{Processor, S3Destination};
+use crate::prefix::Prefixes;
+
+/// The error-output type of records that could not be partitioned.
+pub const PARTITIONING_FAILED: &str = "partitioning-failed";
+
+/// Where a processed record goes.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Target {
+    /// A partition (no keys without dynamic partitioning).
+    Partition(BTreeMap<String, String>),
+    /// Error output of this type.
+    Error(&'static str),
+}
+
+/// A record ready for a buffer.
+pub struct Output {
+    pub target: Target,
+    pub data: Vec<u8>,
+}
+
+/// Runs the destination's processors over one source record.
+pub fn process(
+    dest: &S3Destination,
+    prefixes: &Prefixes,
+    arrival_ms: i64,
+    now_ms: i64,
+    data: Bytes,
+) -> Vec<Output> {
+    let processors = dest.processors();
+    let find = |kind: &str| processors.iter().find(|p| p.kind == kind);
+    let records = match find("RecordDeAggregation") {
+        Some(p) => deaggregate(p, &data),
+        None => vec![data],
+    };
+    let partitioning = dest.partitioning_enabled();
+    let query = find("MetadataExtraction").and_then(|p| p.parameter("MetadataExtractionQuery"));
+    let delimiter =
+        find("AppendDelimiterToRecord").map(|p| p.parameter("Delimiter").unwrap_or("\n"));
+    records
+        .into_iter()
+        .map(|record| {
+            let keys = if partitioning {
+                match partition_keys(query, prefixes, &record) {
+                    Ok(k) => k,
+                    Err(message) => {
+                        return failed(
+                            PARTITIONING_FAILED,
+                            "DynamicPartitioning.MetadataExtractionFailed",
+                            &message,
+                            arrival_ms,
+                            now_ms,
+                            &record,
+                        )
+                    }
+                }
+            } else {
+                BTreeMap::new()
+            };
+            let mut out = record.to_vec();
+            if let Some(d) = delimiter {
+                out.extend_from_slice(d.as_bytes());
+            }
+            Output {
+                target: Target::Partition(keys),
+                data: out,
+            }
+        })
+        .collect()
+}
+
+fn partition_keys(
+    query: Option<&str>,
+    prefixes: &Prefixes,
+    record: &[u8],
+) -> Result<BTreeMap<String, String>, String> {
+    let extracted = match query {
+        Some(q) => crate::extract::extract(q, record)?,
+        None => BTreeMap::new(),
+    };
+    let mut keys = BTreeMap::new();
+    for (from_lambda, key) in prefixes.prefix().partition_keys() {
+        if from_lambda {
+            return Err(format!(
+                "partitionKeyFromLambda:{key} needs a Lambda processor, which Weir does not run yet"
+            ));
+        }
+        let value = extracted
+            .get(key)
+            .ok_or_else(|| format!("partition key {key} was not extracted"))?;
+        keys.insert(key.to_string(), value.clone());
+    }
+    Ok(keys)
+}
+
+/// A failed record as Firehose writes it to the error output: one JSON document per line.
+pub fn failed(
+    error_type: &'static str,
+    code: &str,
+    message: &str,
+    arrival_ms: i64,
+    now_ms: i64,
+    raw: &[u8],
+) -> Output {
+    let doc = serde_json::json!({
+        "attemptsMade": 1,
+        "arrivalTimestamp": arrival_ms,
+        "errorCode": code,
+        "errorMessage": message,
+        "attemptEndingTimestamp": now_ms,
+        "rawData": base64::engine::general_purpose::STANDARD.encode(raw),
+    });
+    let mut data = doc.to_string().into_bytes();
+    data.push(b'\n');
+    Output {
+        target: Target::Error(error_type),
+        data,
+    }
+}
+
+/// RecordDeAggregation: `SubRecordType` JSON (concatenated JSON values) or DELIMITED (split at
+/// the base64-encoded `Delimiter`).
+fn deaggregate(p: &Processor, data: &Bytes) -> Vec<Bytes> {
+    match p.parameter("SubRecordType") {
+        Some("DELIMITED") => {
+            let delimiter = p
+                .parameter("Delimiter")
+                .and_then(|d| base64::engine::general_purpose::STANDARD.decode(d).ok())
+                .filter(|d| !d.is_empty())
+                .unwrap_or_else(|| b"\n".to_vec());
+            let mut out = Vec::new();
+            let mut start = 0;
+            let mut i = 0;
+            while i + delimiter.len() <= data.len() {
+                if data[i..i + delimiter.len()] == delimiter[..] {
+                    if i > start {
+                        out.push(data.slice(start..i));
+                    }
+                    i += delimiter.len();
+                    start = i;
+                } else {
+                    i += 1;
+                }
+            }
+            if start < data.len() {
+                out.push(data.slice(start..));
+            }
+            out
+        }
+        _ => json_values(data),
+    }
+}
+
+/// Splits concatenated JSON values (objects, arrays, scalars) at their top-level boundaries;
+/// whitespace between them is dropped. Bytes that do not parse stay one record.
+fn json_values(data: &Bytes) -> Vec<Bytes> {
+    let mut out = Vec::new();
+    let b = &data[..];
+    let mut i = 0;
+    while i < b.len() {
+        while i < b.len() && b[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        if i >= b.len() {
+            break;
+        }
+        let start = i;
+        let mut depth = 0i32;
+        let mut in_str = false;
+        while i < b.len() {
+            let c = b[i];
+            if in_str {
+                match c {
+                    b'\\' => i += 1,
+                    b'"' => in_str = false,
+                    _ => {}
+                }
+            } else {
+                match c {
+                    b'"' => in_str = true,
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => depth -= 1,
+                    _ if depth == 0 && c.is_ascii_whitespace() => break,
+                    _ => {}
+                }
+                if depth == 0 && (c == b'}' || c == b']' || (c == b'"' && !in_str && i > start)) {
+                    i += 1;
+                    break;
+                }
+            }
+            i += 1;
+        }
+        out.push(data.slice(start..i.min(b.len())));
+    }
+    if out.is_empty() {
+        out.push(data.clone());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_and_delimited_deaggregation() {
+        let data = Bytes::from(r#"{"a":"x}"}{"b":[1,{"c":2}]} {"d":"q\"}"}"#);
+        let parts = json_values(&data);
+        let parts: Vec<&[u8]> = parts.iter().map(|b| &b[..]).collect();
+        assert_eq!(
+            parts,
+            [
+                &br#"{"a":"x}"}"#[..],
+                br#"{"b":[1,{"c":2}]}"#,
+                br#"{"d":"q\"}"}"#
+            ]
+        );
+        let p = Processor {
+            kind: "RecordDeAggregation".into(),
+            parameters: vec![
+                ("SubRecordType".into(), "DELIMITED".into()),
+                ("Delimiter".into(), "IyMjIw==".into()),
+            ],
+        };
+        let split = deaggregate(&p, &Bytes::from("a####bb####ccc"));
+        assert_eq!(
+            split,
+            vec![Bytes::from("a"), Bytes::from("bb"), Bytes::from("ccc")]
+        );
+    }
+}
