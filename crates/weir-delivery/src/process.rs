@@ -201,8 +201,13 @@ fn json_values(data: &Bytes) -> Vec<Bytes> {
         }
         out.push(data.slice(start..i.min(b.len())));
     }
-    if out.is_empty() {
-        out.push(data.clone());
+    // Only a sequence of valid JSON values is split; anything else stays one record (and
+    // fails where JSON is needed).
+    let valid = out
+        .iter()
+        .all(|v| serde_json::from_slice::<serde::de::IgnoredAny>(v).is_ok());
+    if out.is_empty() || !valid {
+        return vec![data.clone()];
     }
     out
 }
@@ -231,6 +236,10 @@ mod tests {
                 ("Delimiter".into(), "IyMjIw==".into()),
             ],
         };
+        assert_eq!(
+            json_values(&Bytes::from("not json")),
+            vec![Bytes::from("not json")]
+        );
         let split = deaggregate(&p, &Bytes::from("a####bb####ccc"));
         assert_eq!(
             split,

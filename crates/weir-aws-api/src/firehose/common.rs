@@ -197,11 +197,13 @@ pub fn read_s3(inp: &mut Input, extended: bool, create: bool) -> Result<S3Update
             retry_duration_s: retry.flatten().map(|v| v as u32),
         })
     })?;
-    if u.dynamic_partitioning
+    // With dynamic partitioning, the buffer size defaults to its minimum, 64 MB.
+    let partitioning = u
+        .dynamic_partitioning
         .as_ref()
-        .is_some_and(|d| d.enabled == Some(true))
-    {
-        return Err(unsupported("Dynamic partitioning"));
+        .is_some_and(|d| d.enabled == Some(true));
+    if create && partitioning && u.size_mb.is_none() {
+        u.size_mb = Some(64);
     }
     u.file_extension = inp.string(
         "FileExtension",

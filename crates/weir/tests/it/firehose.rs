@@ -8,6 +8,7 @@ use aws_sdk_firehose::types::{
     BufferingHints, CompressionFormat, ExtendedS3DestinationConfiguration,
     ExtendedS3DestinationUpdate, ProcessingConfiguration, Processor, ProcessorType, Record, Tag,
 };
+use aws_sdk_firehose::types::{ProcessorParameter, ProcessorParameterName};
 
 use crate::harness::{code, firehose_client, TestServer};
 use crate::s3::{make_bucket, s3};
@@ -976,4 +977,201 @@ async fn kinesis_stream_source_from_latest_through_resharding() {
             .count();
     }
     assert_eq!(total, want.len() + 2);
+}
+
+fn param(name: ProcessorParameterName, value: &str) -> ProcessorParameter {
+    ProcessorParameter::builder()
+        .parameter_name(name)
+        .parameter_value(value)
+        .build()
+        .expect("parameter")
+}
+
+fn partitioning_processors(query: &str) -> ProcessingConfiguration {
+    ProcessingConfiguration::builder()
+        .enabled(true)
+        .processors(
+            Processor::builder()
+                .r#type(ProcessorType::RecordDeAggregation)
+                .parameters(param(ProcessorParameterName::SubRecordType, "JSON"))
+                .build()
+                .expect("p"),
+        )
+        .processors(
+            Processor::builder()
+                .r#type(ProcessorType::MetadataExtraction)
+                .parameters(param(
+                    ProcessorParameterName::MetadataExtractionQuery,
+                    query,
+                ))
+                .parameters(param(ProcessorParameterName::JsonParsingEngine, "JQ-1.6"))
+                .build()
+                .expect("p"),
+        )
+        .processors(
+            Processor::builder()
+                .r#type(ProcessorType::AppendDelimiterToRecord)
+                .build()
+                .expect("p"),
+        )
+        .build()
+}
+
+#[tokio::test]
+async fn dynamic_partitioning_with_jq_and_error_output() {
+    use aws_sdk_firehose::types::{DynamicPartitioningConfiguration, RetryOptions};
+    let t = TestServer::start().await;
+    let s3c = s3(&t.endpoint());
+    make_bucket(&s3c, "lake").await;
+    let fh = t.firehose();
+    let dp = || {
+        DynamicPartitioningConfiguration::builder()
+            .enabled(true)
+            .retry_options(RetryOptions::builder().duration_in_seconds(300).build())
+            .build()
+    };
+    let config = |size: Option<i32>, query: &str| {
+        let mut b = destination("lake")
+            .prefix("customer=!{partitionKeyFromQuery:customer}/year=!{timestamp:yyyy}/")
+            .error_output_prefix("errors/!{firehose:error-output-type}/")
+            .dynamic_partitioning_configuration(dp())
+            .processing_configuration(partitioning_processors(query))
+            .compression_format(CompressionFormat::Gzip);
+        if let Some(s) = size {
+            b = b.buffering_hints(BufferingHints::builder().size_in_mbs(s).build());
+        }
+        b.build().expect("config")
+    };
+    // Firehose's rules: 64 MB buffers at least, a query that compiles, keys the prefix uses.
+    let e = fh
+        .create_delivery_stream()
+        .delivery_stream_name("dp")
+        .extended_s3_destination_configuration(config(Some(5), "{customer:.customer}"))
+        .send()
+        .await
+        .expect_err("small buffer");
+    assert_eq!(code(&e), "InvalidArgumentException");
+    let e = fh
+        .create_delivery_stream()
+        .delivery_stream_name("dp")
+        .extended_s3_destination_configuration(config(None, "{customer: .customer"))
+        .send()
+        .await
+        .expect_err("bad jq");
+    assert_eq!(code(&e), "InvalidArgumentException");
+    fh.create_delivery_stream()
+        .delivery_stream_name("dp")
+        .extended_s3_destination_configuration(config(None, "{customer:.customer}"))
+        .send()
+        .await
+        .expect("create");
+    let d = fh
+        .describe_delivery_stream()
+        .delivery_stream_name("dp")
+        .send()
+        .await
+        .expect("describe");
+    let ext = d.delivery_stream_description().expect("d").destinations()[0]
+        .extended_s3_destination_description()
+        .expect("ext")
+        .clone();
+    assert_eq!(
+        ext.buffering_hints().and_then(|b| b.size_in_mbs()),
+        Some(64)
+    );
+    assert_eq!(
+        ext.dynamic_partitioning_configuration()
+            .and_then(|d| d.enabled()),
+        Some(true)
+    );
+
+    let records = [
+        // Two customers in one record (JSON de-aggregation), then one each.
+        r#"{"customer":"a","n":1}{"customer":"b","n":2}"#,
+        r#"{"customer":"a","n":3}"#,
+        r#"{"customer":"b","n":4}"#,
+        "not json at all",
+        r#"{"n":5}"#,
+        r#"{"customer":7,"n":6}"#,
+    ];
+    let out = fh
+        .put_record_batch()
+        .delivery_stream_name("dp")
+        .set_records(Some(
+            records
+                .iter()
+                .map(|r| Record::builder().data(Blob::new(*r)).build().expect("r"))
+                .collect(),
+        ))
+        .send()
+        .await
+        .expect("batch");
+    assert_eq!(out.failed_put_count(), 0);
+    t.flush("dp").await;
+    let all = keys(&s3c, "lake", "").await;
+    let read = |prefix: &'static str| {
+        let found: Vec<String> = all
+            .iter()
+            .filter(|k| k.starts_with(prefix))
+            .cloned()
+            .collect();
+        let s3c = s3c.clone();
+        async move {
+            assert_eq!(found.len(), 1, "one object under {prefix}");
+            String::from_utf8(gunzip(&object(&s3c, "lake", &found[0]).await.0)).expect("utf8")
+        }
+    };
+    assert_eq!(
+        read("customer=a/year=").await,
+        "{\"customer\":\"a\",\"n\":1}\n{\"customer\":\"a\",\"n\":3}\n"
+    );
+    assert_eq!(
+        read("customer=b/year=").await,
+        "{\"customer\":\"b\",\"n\":2}\n{\"customer\":\"b\",\"n\":4}\n"
+    );
+    assert_eq!(read("customer=7/").await, "{\"customer\":7,\"n\":6}\n");
+    let errors = read("errors/partitioning-failed/").await;
+    let failed: Vec<serde_json::Value> = errors
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("error document"))
+        .collect();
+    assert_eq!(failed.len(), 2);
+    use base64::Engine as _;
+    let raw: Vec<String> = failed
+        .iter()
+        .map(|f| {
+            assert_eq!(
+                f["errorCode"],
+                "DynamicPartitioning.MetadataExtractionFailed"
+            );
+            assert!(f["arrivalTimestamp"].as_i64().is_some());
+            String::from_utf8(
+                base64::engine::general_purpose::STANDARD
+                    .decode(f["rawData"].as_str().expect("rawData"))
+                    .expect("base64"),
+            )
+            .expect("utf8")
+        })
+        .collect();
+    assert_eq!(raw, ["not json at all", "{\"n\":5}"]);
+
+    // Dynamic partitioning stays on.
+    let e = fh
+        .update_destination()
+        .delivery_stream_name("dp")
+        .current_delivery_stream_version_id("1")
+        .destination_id("destinationId-000000000001")
+        .extended_s3_destination_update(
+            ExtendedS3DestinationUpdate::builder()
+                .dynamic_partitioning_configuration(
+                    DynamicPartitioningConfiguration::builder()
+                        .enabled(false)
+                        .build(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .expect_err("cannot disable");
+    assert_eq!(code(&e), "InvalidArgumentException");
 }
