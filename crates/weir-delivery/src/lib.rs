@@ -14,6 +14,7 @@ mod compress;
 mod error;
 mod extract;
 mod kpl;
+pub mod lambda;
 pub mod model;
 pub mod prefix;
 mod process;
@@ -45,6 +46,8 @@ pub struct DeliveryConfig {
     pub delete_delay_ms: i64,
     /// Delivery streams allowed per region.
     pub stream_limit: usize,
+    /// Functions Lambda processors resolve to.
+    pub functions: Vec<lambda::FunctionConfig>,
 }
 
 impl Default for DeliveryConfig {
@@ -55,6 +58,7 @@ impl Default for DeliveryConfig {
             create_delay_ms: 100,
             delete_delay_ms: 100,
             stream_limit: 5000,
+            functions: Vec::new(),
         }
     }
 }

@@ -109,8 +109,14 @@ impl Prefix {
                 Part::Timestamp(pattern) => out.push_str(&pattern.format(ms, tz)),
                 Part::RandomString => out.push_str(&random_string()),
                 Part::ErrorOutputType => out.push_str(error_type.unwrap_or_default()),
-                Part::PartitionKey { key, .. } => {
-                    out.push_str(keys.get(key).map(String::as_str).unwrap_or_default())
+                Part::PartitionKey { from_lambda, key } => {
+                    // Keys from a Lambda are held as `lambda:<key>` (see process.rs).
+                    let value = if *from_lambda {
+                        keys.get(&format!("lambda:{key}"))
+                    } else {
+                        keys.get(key)
+                    };
+                    out.push_str(value.map(String::as_str).unwrap_or_default())
                 }
             }
         }

@@ -12,6 +12,8 @@ use crate::prefix::Prefixes;
 
 /// The error-output type of records that could not be partitioned.
 pub const PARTITIONING_FAILED: &str = "partitioning-failed";
+/// The error-output type of records a Lambda processor failed.
+pub const PROCESSING_FAILED: &str = "processing-failed";
 
 /// Where a processed record goes.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -28,76 +30,94 @@ pub struct Output {
     pub data: Vec<u8>,
 }
 
-/// Runs the destination's processors over one source record.
-pub fn process(
+/// RecordDeAggregation, when configured: the records inside one source record.
+pub fn split(dest: &S3Destination, data: Bytes) -> Vec<Bytes> {
+    match dest
+        .processors()
+        .iter()
+        .find(|p| p.kind == "RecordDeAggregation")
+    {
+        Some(p) => deaggregate(p, &data),
+        None => vec![data],
+    }
+}
+
+/// The rest of the processors over one record: partition keys (from MetadataExtraction's jq
+/// query and/or the keys a Lambda returned) and AppendDelimiterToRecord.
+pub fn finish(
     dest: &S3Destination,
     prefixes: &Prefixes,
     arrival_ms: i64,
     now_ms: i64,
-    data: Bytes,
-) -> Vec<Output> {
+    record: &[u8],
+    lambda_keys: Option<&BTreeMap<String, String>>,
+) -> Output {
     let processors = dest.processors();
     let find = |kind: &str| processors.iter().find(|p| p.kind == kind);
-    let records = match find("RecordDeAggregation") {
-        Some(p) => deaggregate(p, &data),
-        None => vec![data],
+    let keys = if dest.partitioning_enabled() {
+        let query = find("MetadataExtraction").and_then(|p| p.parameter("MetadataExtractionQuery"));
+        match partition_keys(query, lambda_keys, prefixes, record) {
+            Ok(k) => k,
+            Err(message) => {
+                return failed(
+                    PARTITIONING_FAILED,
+                    "DynamicPartitioning.MetadataExtractionFailed",
+                    &message,
+                    arrival_ms,
+                    now_ms,
+                    record,
+                    None,
+                )
+            }
+        }
+    } else {
+        BTreeMap::new()
     };
-    let partitioning = dest.partitioning_enabled();
-    let query = find("MetadataExtraction").and_then(|p| p.parameter("MetadataExtractionQuery"));
-    let delimiter =
-        find("AppendDelimiterToRecord").map(|p| p.parameter("Delimiter").unwrap_or("\n"));
-    records
-        .into_iter()
-        .map(|record| {
-            let keys = if partitioning {
-                match partition_keys(query, prefixes, &record) {
-                    Ok(k) => k,
-                    Err(message) => {
-                        return failed(
-                            PARTITIONING_FAILED,
-                            "DynamicPartitioning.MetadataExtractionFailed",
-                            &message,
-                            arrival_ms,
-                            now_ms,
-                            &record,
-                        )
-                    }
-                }
-            } else {
-                BTreeMap::new()
-            };
-            let mut out = record.to_vec();
-            if let Some(d) = delimiter {
-                out.extend_from_slice(d.as_bytes());
-            }
-            Output {
-                target: Target::Partition(keys),
-                data: out,
-            }
-        })
-        .collect()
+    let mut data = record.to_vec();
+    if let Some(p) = find("AppendDelimiterToRecord") {
+        data.extend_from_slice(p.parameter("Delimiter").unwrap_or("\n").as_bytes());
+    }
+    Output {
+        target: Target::Partition(keys),
+        data,
+    }
 }
 
 fn partition_keys(
     query: Option<&str>,
+    lambda_keys: Option<&BTreeMap<String, String>>,
     prefixes: &Prefixes,
     record: &[u8],
 ) -> Result<BTreeMap<String, String>, String> {
     let extracted = match query {
-        Some(q) => crate::extract::extract(q, record)?,
-        None => BTreeMap::new(),
+        Some(q)
+            if prefixes
+                .prefix()
+                .partition_keys()
+                .any(|(lambda, _)| !lambda) =>
+        {
+            crate::extract::extract(q, record)?
+        }
+        _ => BTreeMap::new(),
     };
     let mut keys = BTreeMap::new();
     for (from_lambda, key) in prefixes.prefix().partition_keys() {
-        if from_lambda {
-            return Err(format!(
-                "partitionKeyFromLambda:{key} needs a Lambda processor, which Weir does not run yet"
-            ));
-        }
-        let value = extracted
-            .get(key)
-            .ok_or_else(|| format!("partition key {key} was not extracted"))?;
-        keys.insert(key.to_string(), value.clone());
+        let value = if from_lambda {
+            lambda_keys
+                .and_then(|k| k.get(key))
+                .ok_or_else(|| format!("the Lambda function returned no partition key {key}"))?
+        } else {
+            extracted
+                .get(key)
+                .ok_or_else(|| format!("partition key {key} was not extracted"))?
+        };
+        // Lambda-tagged keys are kept apart from query keys of the same name.
+        let name = if from_lambda {
+            format!("lambda:{key}")
+        } else {
+            key.to_string()
+        };
+        keys.insert(name, value.clone());
     }
     Ok(keys)
 }
@@ -110,15 +130,19 @@ pub fn failed(
     arrival_ms: i64,
     now_ms: i64,
     raw: &[u8],
+    lambda: Option<(&str, u32)>,
 ) -> Output {
-    let doc = serde_json::json!({
-        "attemptsMade": 1,
+    let mut doc = serde_json::json!({
+        "attemptsMade": lambda.map_or(1, |(_, n)| n),
         "arrivalTimestamp": arrival_ms,
         "errorCode": code,
         "errorMessage": message,
         "attemptEndingTimestamp": now_ms,
         "rawData": base64::engine::general_purpose::STANDARD.encode(raw),
     });
+    if let Some((arn, _)) = lambda {
+        doc["lambdaArn"] = serde_json::Value::from(arn);
+    }
     let mut data = doc.to_string().into_bytes();
     data.push(b'\n');
     Output {

@@ -10,7 +10,11 @@ use crate::Delivery;
 
 /// Checks a destination as Firehose does at CreateDeliveryStream (`before` is `None`) and
 /// UpdateDestination: prefixes, processors, and the rules of dynamic partitioning.
-fn validate(d: &S3Destination, before: Option<&S3Destination>) -> Result<()> {
+fn validate(
+    d: &S3Destination,
+    before: Option<&S3Destination>,
+    functions: &[crate::lambda::FunctionConfig],
+) -> Result<()> {
     let bad = |m: String| DeliveryError::InvalidArgument(m);
     let prefixes = Prefixes::of(d).map_err(bad)?;
     if let Some(b) = &d.backup {
@@ -32,6 +36,24 @@ fn validate(d: &S3Destination, before: Option<&S3Destination>) -> Result<()> {
                         )))
                     }
                 }
+            }
+            "Lambda" => {
+                let arn = p
+                    .parameter("LambdaArn")
+                    .ok_or_else(|| bad("A Lambda processor needs a LambdaArn parameter.".into()))?;
+                crate::lambda::resolve(functions, arn).map_err(bad)?;
+                let int_in = |name: &str, lo: f64, hi: f64| -> Result<()> {
+                    match p.parameter(name).map(str::parse::<f64>) {
+                        None => Ok(()),
+                        Some(Ok(v)) if (lo..=hi).contains(&v) => Ok(()),
+                        Some(_) => Err(bad(format!(
+                            "Lambda processor parameter {name} must be between {lo} and {hi}."
+                        ))),
+                    }
+                };
+                int_in("NumberOfRetries", 0.0, 300.0)?;
+                int_in("BufferSizeInMBs", 0.2, 3.0)?;
+                int_in("BufferIntervalInSeconds", 60.0, 900.0)?;
             }
             "RecordDeAggregation" => match p.parameter("SubRecordType") {
                 None | Some("JSON") => {}
@@ -105,7 +127,7 @@ pub const MAX_TAGS: usize = 50;
 impl Delivery {
     /// CreateDeliveryStream: the stream is CREATING for the configured delay, then ACTIVE.
     pub async fn create(&self, req: CreateRequest) -> Result<String> {
-        validate(&req.destination, None)?;
+        validate(&req.destination, None, &self.inner.config.functions)?;
         if let Source::KinesisStream { stream_arn, .. } = &req.source {
             self.source_key(stream_arn)?;
         }
@@ -272,7 +294,7 @@ impl Delivery {
             )));
         }
         let next = update.apply(&m.destination);
-        validate(&next, Some(&m.destination))?;
+        validate(&next, Some(&m.destination), &self.inner.config.functions)?;
         let now = self.now_ms();
         if let Some(s) = self
             .inner

@@ -14,9 +14,10 @@ use tokio::time::Instant;
 use crate::catalog::{Checkpoint, Resume, StreamMeta};
 use crate::compress::compress;
 use crate::error::{DeliveryError, Result};
+use crate::lambda;
 use crate::model::Source;
 use crate::prefix::Prefixes;
-use crate::process::{self, process, Output, Target};
+use crate::process::{self, Output, Target};
 use crate::source::Reader;
 
 /// Partitions buffered at once per delivery stream; records of further partitions go to the
@@ -128,6 +129,16 @@ impl Delivery {
             .map(|h| h.counters.snapshot())
             .unwrap_or_default())
     }
+}
+
+/// A record after de-aggregation, with where it came from.
+struct Item {
+    arrival_ms: i64,
+    data: Bytes,
+    shard: Arc<str>,
+    sequence_number: Arc<str>,
+    /// The last record of its source record.
+    boundary: bool,
 }
 
 /// Records waiting to be delivered together (one partition, or one kind of error output).
@@ -256,23 +267,39 @@ impl Worker {
             let limit = dest.buffering.size_mb as usize * 1024 * 1024;
             let interval = Duration::from_secs(u64::from(dest.buffering.interval_s));
             let now_ms = self.delivery.now_ms();
+            let mut items = Vec::with_capacity(records.len());
             for r in records {
                 self.counters.records_in.fetch_add(1, Ordering::Relaxed);
                 self.counters
                     .bytes_in
                     .fetch_add(r.data.len() as u64, Ordering::Relaxed);
-                for out in process(dest, &prefixes, r.arrival_ms, now_ms, r.data) {
-                    let full = self.push(out, r.arrival_ms, interval, &consumed, limit);
-                    if let Some(target) = full {
+                let parts = process::split(dest, r.data);
+                let last = parts.len().saturating_sub(1);
+                for (i, data) in parts.into_iter().enumerate() {
+                    items.push(Item {
+                        arrival_ms: r.arrival_ms,
+                        data,
+                        shard: r.shard.clone(),
+                        sequence_number: r.sequence_number.clone(),
+                        boundary: r.boundary && i == last,
+                    });
+                }
+            }
+            let outputs = self.transform(&current, &prefixes, now_ms, &items).await;
+            for (item, outs) in items.iter().zip(outputs) {
+                for out in outs {
+                    if let Some(target) =
+                        self.push(out, item.arrival_ms, interval, &consumed, limit)
+                    {
                         // At SizeInMBs the partition is delivered at the next source-record
                         // boundary (the checkpoint of a delivery must cover whole records).
                         pending_full.push(target);
                     }
                 }
-                if r.boundary {
+                if item.boundary {
                     consumed.shards.insert(
-                        r.shard.to_string(),
-                        Resume::After(r.sequence_number.to_string()),
+                        item.shard.to_string(),
+                        Resume::After(item.sequence_number.to_string()),
                     );
                     for target in std::mem::take(&mut pending_full) {
                         if !self.deliver(&target, &consumed).await {
@@ -323,6 +350,114 @@ impl Worker {
         }
     }
 
+    /// The processors after de-aggregation: a Lambda (in invocations of at most its
+    /// BufferSizeInMBs), then partition keys and delimiters. One list of outputs per item.
+    async fn transform(
+        &self,
+        meta: &StreamMeta,
+        prefixes: &Prefixes,
+        now_ms: i64,
+        items: &[Item],
+    ) -> Vec<Vec<Output>> {
+        let dest = &meta.destination;
+        let lambda = dest.processors().iter().find(|p| p.kind == "Lambda");
+        let Some(p) = lambda else {
+            return items
+                .iter()
+                .map(|it| {
+                    vec![process::finish(
+                        dest,
+                        prefixes,
+                        it.arrival_ms,
+                        now_ms,
+                        &it.data,
+                        None,
+                    )]
+                })
+                .collect();
+        };
+        let arn = p.parameter("LambdaArn").unwrap_or_default();
+        let retries = p
+            .parameter("NumberOfRetries")
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(3);
+        let chunk_bytes = p
+            .parameter("BufferSizeInMBs")
+            .and_then(|n| n.parse::<f64>().ok())
+            .map_or(1024 * 1024, |mb| (mb * 1024.0 * 1024.0) as usize)
+            .max(1);
+        let stream_arn = self.delivery.arn(&meta.region, &meta.name);
+        let function = match lambda::resolve(&self.delivery.inner.config.functions, arn) {
+            Ok(f) => Some(f.clone()),
+            Err(e) => {
+                tracing::warn!(stream = %meta.name, error = %e, "Lambda processor not resolvable");
+                None
+            }
+        };
+        let mut out = Vec::with_capacity(items.len());
+        let mut start = 0;
+        while start < items.len() {
+            let mut end = start;
+            let mut size = 0;
+            while end < items.len() && (end == start || size + items[end].data.len() <= chunk_bytes)
+            {
+                size += items[end].data.len();
+                end += 1;
+            }
+            let chunk = &items[start..end];
+            let (results, attempts) = match &function {
+                Some(f) => {
+                    let inputs: Vec<lambda::Input> = chunk
+                        .iter()
+                        .map(|it| lambda::Input {
+                            arrival_ms: it.arrival_ms,
+                            data: &it.data,
+                        })
+                        .collect();
+                    lambda::transform(f, &stream_arn, &meta.region, retries, &inputs).await
+                }
+                None => (
+                    chunk
+                        .iter()
+                        .map(|_| lambda::Transformed::Failed {
+                            code: "Lambda.ResourceNotFound".into(),
+                            message: format!("The Lambda function {arn} is not registered."),
+                        })
+                        .collect(),
+                    1,
+                ),
+            };
+            let ended = self.delivery.now_ms();
+            for (it, result) in chunk.iter().zip(results) {
+                out.push(match result {
+                    lambda::Transformed::Ok {
+                        data,
+                        partition_keys,
+                    } => vec![process::finish(
+                        dest,
+                        prefixes,
+                        it.arrival_ms,
+                        now_ms,
+                        &data,
+                        Some(&partition_keys),
+                    )],
+                    lambda::Transformed::Dropped => Vec::new(),
+                    lambda::Transformed::Failed { code, message } => vec![process::failed(
+                        process::PROCESSING_FAILED,
+                        &code,
+                        &message,
+                        it.arrival_ms,
+                        ended,
+                        &it.data,
+                        Some((arn, attempts)),
+                    )],
+                });
+            }
+            start = end;
+        }
+        out
+    }
+
     /// Adds a processed record to its buffer (a new one starts where the source stands now).
     /// Returns the target when that buffer reached `limit` bytes.
     fn push(
@@ -352,6 +487,7 @@ impl Worker {
                     arrival_ms,
                     self.delivery.now_ms(),
                     &out.data,
+                    None,
                 )
             }
             _ => out,

@@ -32,6 +32,9 @@ pub struct Config {
     pub s3: S3Config,
     /// Firehose settings (`[firehose]`).
     pub firehose: FirehoseConfig,
+    /// `[[functions]]`: what Lambda ARNs resolve to (name; command = [...] reading the event
+    /// on stdin and writing the result on stdout, or url = "http://..."; timeout_ms).
+    pub functions: Vec<weir_delivery::lambda::FunctionConfig>,
 }
 
 /// Firehose settings.
@@ -161,6 +164,7 @@ impl Default for Config {
             tls: TlsConfig::default(),
             s3: S3Config::default(),
             firehose: FirehoseConfig::default(),
+            functions: Vec::new(),
         }
     }
 }
@@ -221,6 +225,7 @@ impl Config {
             create_delay_ms: self.firehose.create_delay_ms,
             delete_delay_ms: self.firehose.delete_delay_ms,
             stream_limit: self.firehose.stream_limit,
+            functions: self.functions.clone(),
         }
     }
 

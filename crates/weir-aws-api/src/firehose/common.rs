@@ -276,6 +276,7 @@ fn read_processing(p: &mut Input) -> Result<Processing, ApiError> {
     };
     const SUPPORTED: &[&str] = &[
         "AppendDelimiterToRecord",
+        "Lambda",
         "MetadataExtraction",
         "RecordDeAggregation",
     ];
