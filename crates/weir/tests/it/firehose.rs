@@ -1175,3 +1175,202 @@ async fn dynamic_partitioning_with_jq_and_error_output() {
         .expect_err("cannot disable");
     assert_eq!(code(&e), "InvalidArgumentException");
 }
+
+const TRANSFORM: &str = r#"
+import base64, json, sys
+event = json.load(sys.stdin)
+assert event["deliveryStreamArn"].startswith("arn:aws:firehose:us-east-1:")
+out = []
+for r in event["records"]:
+    d = base64.b64decode(r["data"]).decode()
+    if d.startswith("drop"):
+        out.append({"recordId": r["recordId"], "result": "Dropped"})
+    elif d.startswith("fail"):
+        out.append({"recordId": r["recordId"], "result": "ProcessingFailed", "data": r["data"]})
+    else:
+        out.append({"recordId": r["recordId"], "result": "Ok",
+                    "data": base64.b64encode(d.upper().encode()).decode(),
+                    "metadata": {"partitionKeys": {"kind": d.split(":")[0]}}})
+json.dump({"records": out}, sys.stdout)
+"#;
+
+fn lambda_processor(function: &str, retries: &str) -> Processor {
+    Processor::builder()
+        .r#type(ProcessorType::Lambda)
+        .parameters(param(
+            ProcessorParameterName::LambdaArn,
+            &format!("arn:aws:lambda:us-east-1:000000000000:function:{function}"),
+        ))
+        .parameters(param(
+            ProcessorParameterName::LambdaNumberOfRetries,
+            retries,
+        ))
+        .build()
+        .expect("lambda")
+}
+
+#[tokio::test]
+async fn lambda_transform_as_a_local_command() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let script = dir.path().join("transform.py");
+    std::fs::write(&script, TRANSFORM).expect("script");
+    let mut config = crate::harness::test_config(dir.path());
+    for (name, command) in [
+        (
+            "shout",
+            vec!["python3".to_string(), script.display().to_string()],
+        ),
+        (
+            "broken",
+            vec![
+                "sh".to_string(),
+                "-c".to_string(),
+                "echo boom >&2; exit 3".to_string(),
+            ],
+        ),
+    ] {
+        config
+            .functions
+            .push(weir_delivery::lambda::FunctionConfig {
+                name: name.into(),
+                command,
+                url: None,
+                timeout_ms: 30_000,
+            });
+    }
+    let t = TestServer::start_with(tempfile::tempdir().expect("tmp"), config).await;
+    let s3c = s3(&t.endpoint());
+    make_bucket(&s3c, "lake").await;
+    let fh = t.firehose();
+    let processing = |function: &str, retries: &str| {
+        ProcessingConfiguration::builder()
+            .enabled(true)
+            .processors(lambda_processor(function, retries))
+            .processors(
+                Processor::builder()
+                    .r#type(ProcessorType::AppendDelimiterToRecord)
+                    .build()
+                    .expect("p"),
+            )
+            .build()
+    };
+    let e = fh
+        .create_delivery_stream()
+        .delivery_stream_name("x")
+        .extended_s3_destination_configuration(
+            destination("lake")
+                .processing_configuration(processing("unknown", "0"))
+                .build()
+                .expect("c"),
+        )
+        .send()
+        .await
+        .expect_err("unregistered function");
+    assert_eq!(code(&e), "InvalidArgumentException");
+
+    // Transformation: Ok records are rewritten, Dropped ones vanish, ProcessingFailed ones
+    // become error documents; partitionKeyFromLambda partitions what the function tagged.
+    fh.create_delivery_stream()
+        .delivery_stream_name("shouting")
+        .extended_s3_destination_configuration(
+            destination("lake")
+                .prefix("kind=!{partitionKeyFromLambda:kind}/")
+                .error_output_prefix("err/!{firehose:error-output-type}/")
+                .dynamic_partitioning_configuration(
+                    aws_sdk_firehose::types::DynamicPartitioningConfiguration::builder()
+                        .enabled(true)
+                        .build(),
+                )
+                .processing_configuration(processing("shout", "2"))
+                .build()
+                .expect("c"),
+        )
+        .send()
+        .await
+        .expect("create");
+    let lines = ["a:1", "drop:2", "fail:3", "b:4", "a:5"];
+    fh.put_record_batch()
+        .delivery_stream_name("shouting")
+        .set_records(Some(
+            lines
+                .iter()
+                .map(|l| Record::builder().data(Blob::new(*l)).build().expect("r"))
+                .collect(),
+        ))
+        .send()
+        .await
+        .expect("batch");
+    t.flush("shouting").await;
+    let body = |key: String| {
+        let s3c = s3c.clone();
+        async move { String::from_utf8(object(&s3c, "lake", &key).await.0).expect("utf8") }
+    };
+    let a = keys(&s3c, "lake", "kind=a/").await;
+    assert_eq!(a.len(), 1);
+    assert_eq!(body(a[0].clone()).await, "A:1\nA:5\n");
+    let b = keys(&s3c, "lake", "kind=b/").await;
+    assert_eq!(body(b[0].clone()).await, "B:4\n");
+    let failed = keys(&s3c, "lake", "err/processing-failed/").await;
+    assert_eq!(failed.len(), 1);
+    let doc: serde_json::Value =
+        serde_json::from_str(body(failed[0].clone()).await.trim()).expect("json");
+    assert_eq!(doc["errorCode"], "Lambda.ProcessingFailed");
+    assert_eq!(
+        doc["lambdaArn"],
+        "arn:aws:lambda:us-east-1:000000000000:function:shout"
+    );
+    use base64::Engine as _;
+    assert_eq!(
+        base64::engine::general_purpose::STANDARD
+            .decode(doc["rawData"].as_str().expect("raw"))
+            .expect("b64"),
+        b"fail:3"
+    );
+
+    // A function that fails is retried NumberOfRetries times; then every record of the
+    // invocation is error output, and nothing is lost.
+    fh.create_delivery_stream()
+        .delivery_stream_name("broken")
+        .extended_s3_destination_configuration(
+            destination("lake")
+                .prefix("ok/")
+                .processing_configuration(processing("broken", "1"))
+                .build()
+                .expect("c"),
+        )
+        .send()
+        .await
+        .expect("create");
+    fh.put_record_batch()
+        .delivery_stream_name("broken")
+        .set_records(Some(
+            ["x", "y"]
+                .iter()
+                .map(|l| Record::builder().data(Blob::new(*l)).build().expect("r"))
+                .collect(),
+        ))
+        .send()
+        .await
+        .expect("batch");
+    t.flush("broken").await;
+    assert!(
+        keys(&s3c, "lake", "ok/2").await.is_empty(),
+        "nothing delivered as transformed"
+    );
+    let failed = keys(&s3c, "lake", "ok/processing-failed/").await;
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    let text = body(failed[0].clone()).await;
+    let docs: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect();
+    assert_eq!(docs.len(), 2);
+    for d in &docs {
+        assert_eq!(d["errorCode"], "Lambda.FunctionError");
+        assert_eq!(d["attemptsMade"], 2);
+        assert!(d["errorMessage"]
+            .as_str()
+            .expect("message")
+            .contains("boom"));
+    }
+}
