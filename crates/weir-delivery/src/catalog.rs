@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{S3Destination, Source, StreamEncryption};
+use crate::model::{HttpEndpoint, S3Destination, Source, StreamEncryption};
 
 /// A delivery stream as stored.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -18,6 +18,8 @@ pub struct StreamMeta {
     pub source: Source,
     pub destination_id: String,
     pub destination: S3Destination,
+    #[serde(default)]
+    pub http: Option<HttpEndpoint>,
     pub version_id: u64,
     pub created_ms: i64,
     pub updated_ms: Option<i64>,
@@ -29,6 +31,15 @@ pub struct StreamMeta {
 }
 
 impl StreamMeta {
+    /// What records are processed and buffered with: the S3 destination, or for an HTTP
+    /// endpoint its processors and buffering hints.
+    pub fn effective(&self) -> S3Destination {
+        match &self.http {
+            None => self.destination.clone(),
+            Some(h) => self.destination.for_http(h),
+        }
+    }
+
     /// Whether its DELETING time is over (it is then gone for every caller).
     pub fn is_gone(&self, now_ms: i64) -> bool {
         self.deleted_at_ms.is_some_and(|t| t <= now_ms)

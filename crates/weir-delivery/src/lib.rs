@@ -13,6 +13,8 @@ mod catalog;
 mod compress;
 mod error;
 mod extract;
+mod http;
+mod job;
 mod kpl;
 pub mod lambda;
 pub mod model;
@@ -32,6 +34,7 @@ use parking_lot::{Mutex, RwLock};
 
 pub use error::{DeliveryError, Result};
 pub use model::*;
+pub use streams::DestinationUpdate;
 pub use worker::Stats;
 
 /// Engine settings.
@@ -48,6 +51,8 @@ pub struct DeliveryConfig {
     pub stream_limit: usize,
     /// Functions Lambda processors resolve to.
     pub functions: Vec<lambda::FunctionConfig>,
+    /// First back-off of a failed HTTP endpoint request (Firehose: 1 s, doubling).
+    pub http_backoff_ms: u64,
 }
 
 impl Default for DeliveryConfig {
@@ -59,6 +64,7 @@ impl Default for DeliveryConfig {
             delete_delay_ms: 100,
             stream_limit: 5000,
             functions: Vec::new(),
+            http_backoff_ms: 1000,
         }
     }
 }
@@ -82,6 +88,8 @@ struct Inner {
     /// Serialises catalog writes.
     meta_lock: Mutex<()>,
     workers: Mutex<HashMap<u64, worker::Handle>>,
+    /// One HTTP(S) client for every HTTP endpoint destination, made on first use.
+    http: Mutex<Option<weir_objects::HttpClient>>,
 }
 
 impl Delivery {
@@ -125,6 +133,7 @@ impl Delivery {
                 state: RwLock::new(state),
                 meta_lock: Mutex::new(()),
                 workers: Mutex::new(HashMap::new()),
+                http: Mutex::new(None),
             }),
         })
     }
@@ -152,6 +161,17 @@ impl Delivery {
         for h in handles {
             h.stop().await;
         }
+    }
+
+    /// The shared HTTP(S) client of HTTP endpoint destinations.
+    pub(crate) fn http_client(&self) -> std::result::Result<weir_objects::HttpClient, String> {
+        let mut slot = self.inner.http.lock();
+        if let Some(c) = slot.as_ref() {
+            return Ok(c.clone());
+        }
+        let c = weir_objects::http_client(None).map_err(|e| e.to_string())?;
+        *slot = Some(c.clone());
+        Ok(c)
     }
 
     pub fn now_ms(&self) -> i64 {

@@ -188,6 +188,17 @@ impl S3Destination {
         self.processing.as_ref().map_or(&[], |p| p.active())
     }
 
+    /// The processing view of an HTTP endpoint destination whose S3 configuration this is:
+    /// the endpoint's processors and buffering hints, no dynamic partitioning.
+    pub fn for_http(&self, h: &HttpEndpoint) -> S3Destination {
+        S3Destination {
+            buffering: h.buffering,
+            processing: h.processing.clone(),
+            dynamic_partitioning: None,
+            ..self.clone()
+        }
+    }
+
     pub fn partitioning_enabled(&self) -> bool {
         self.dynamic_partitioning
             .as_ref()
@@ -294,6 +305,84 @@ impl S3Destination {
     }
 }
 
+/// An HTTP endpoint destination (HttpEndpointDestinationConfiguration). Its S3Configuration is
+/// the stream's `S3Destination`: where failed data (and, with `backup_all`, all data) goes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HttpEndpoint {
+    pub url: String,
+    pub name: Option<String>,
+    pub access_key: Option<String>,
+    pub buffering: Buffering,
+    /// ContentEncoding GZIP (else NONE).
+    pub gzip: bool,
+    pub common_attributes: Vec<(String, String)>,
+    pub processing: Option<Processing>,
+    pub role_arn: Option<String>,
+    /// RetryOptions.DurationInSeconds (default 300).
+    pub retry_duration_s: u32,
+    /// S3BackupMode AllData (else FailedDataOnly).
+    pub backup_all: bool,
+    pub cloudwatch: Option<CloudWatchLogging>,
+}
+
+impl HttpEndpoint {
+    /// Buffering hints of HTTP endpoint destinations when none are given.
+    pub const DEFAULT_BUFFERING: Buffering = Buffering {
+        size_mb: 5,
+        interval_s: 300,
+    };
+}
+
+/// An HttpEndpointDestinationUpdate: members given replace, others stay.
+#[derive(Debug, Clone, Default)]
+pub struct HttpUpdate {
+    pub url: Option<String>,
+    pub name: Option<String>,
+    pub access_key: Option<String>,
+    pub size_mb: Option<u32>,
+    pub interval_s: Option<u32>,
+    pub gzip: Option<bool>,
+    pub common_attributes: Option<Vec<(String, String)>>,
+    pub processing: Option<Processing>,
+    pub role_arn: Option<String>,
+    pub retry_duration_s: Option<u32>,
+    pub backup_all: Option<bool>,
+    pub cloudwatch: Option<CloudWatchLogging>,
+    pub s3: Option<S3Update>,
+}
+
+impl HttpUpdate {
+    pub fn apply(self, h: &HttpEndpoint) -> HttpEndpoint {
+        let mut h = h.clone();
+        macro_rules! set {
+            ($($f:ident),*) => { $( if let Some(v) = self.$f { h.$f = v; } )* };
+        }
+        set!(url, gzip, common_attributes, retry_duration_s, backup_all);
+        if let Some(v) = self.size_mb {
+            h.buffering.size_mb = v;
+        }
+        if let Some(v) = self.interval_s {
+            h.buffering.interval_s = v;
+        }
+        if self.name.is_some() {
+            h.name = self.name;
+        }
+        if self.access_key.is_some() {
+            h.access_key = self.access_key;
+        }
+        if self.processing.is_some() {
+            h.processing = self.processing;
+        }
+        if self.role_arn.is_some() {
+            h.role_arn = self.role_arn;
+        }
+        if self.cloudwatch.is_some() {
+            h.cloudwatch = self.cloudwatch;
+        }
+        h
+    }
+}
+
 /// Server-side encryption of a delivery stream (Start/StopDeliveryStreamEncryption).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StreamEncryption {
@@ -333,6 +422,8 @@ pub struct StreamInfo {
     pub updated_ms: Option<i64>,
     pub destination_id: String,
     pub destination: S3Destination,
+    /// Set for an HTTP endpoint destination (`destination` is then its S3 configuration).
+    pub http: Option<HttpEndpoint>,
     pub encryption: Option<StreamEncryption>,
     /// When a Kinesis source started being read.
     pub delivery_start_ms: i64,
@@ -345,6 +436,7 @@ pub struct CreateRequest {
     pub name: String,
     pub source: Source,
     pub destination: S3Destination,
+    pub http: Option<HttpEndpoint>,
     pub tags: Vec<(String, String)>,
     pub encryption: Option<StreamEncryption>,
 }

@@ -3,10 +3,17 @@
 use crate::catalog::StreamMeta;
 use crate::error::{DeliveryError, Result};
 use crate::model::{
-    CreateRequest, S3Destination, S3Update, Source, Status, StreamEncryption, StreamInfo,
+    CreateRequest, HttpUpdate, S3Destination, S3Update, Source, Status, StreamEncryption,
+    StreamInfo,
 };
 use crate::prefix::Prefixes;
 use crate::Delivery;
+
+/// An UpdateDestination of either kind.
+pub enum DestinationUpdate {
+    S3(S3Update),
+    Http(HttpUpdate),
+}
 
 /// Checks a destination as Firehose does at CreateDeliveryStream (`before` is `None`) and
 /// UpdateDestination: prefixes, processors, and the rules of dynamic partitioning.
@@ -128,6 +135,13 @@ impl Delivery {
     /// CreateDeliveryStream: the stream is CREATING for the configured delay, then ACTIVE.
     pub async fn create(&self, req: CreateRequest) -> Result<String> {
         validate(&req.destination, None, &self.inner.config.functions)?;
+        if let Some(h) = &req.http {
+            validate(
+                &req.destination.for_http(h),
+                None,
+                &self.inner.config.functions,
+            )?;
+        }
         if let Source::KinesisStream { stream_arn, .. } = &req.source {
             self.source_key(stream_arn)?;
         }
@@ -161,6 +175,7 @@ impl Delivery {
                 source: req.source,
                 destination_id: "destinationId-000000000001".into(),
                 destination: req.destination,
+                http: req.http,
                 version_id: 1,
                 created_ms: now,
                 updated_ms: None,
@@ -242,6 +257,7 @@ impl Delivery {
             updated_ms: m.updated_ms,
             destination_id: m.destination_id.clone(),
             destination: m.destination.clone(),
+            http: m.http.clone(),
             encryption: m.encryption.clone(),
             delivery_start_ms: m.delivery_start_ms,
         }
@@ -268,7 +284,7 @@ impl Delivery {
         name: &str,
         current_version: u64,
         destination_id: &str,
-        update: S3Update,
+        update: DestinationUpdate,
     ) -> Result<()> {
         let _guard = self.inner.meta_lock.lock();
         let m = self.lookup(region, name)?;
@@ -293,8 +309,29 @@ impl Delivery {
                 "Destination Id {destination_id} not found for firehose: {name}"
             )));
         }
-        let next = update.apply(&m.destination);
-        validate(&next, Some(&m.destination), &self.inner.config.functions)?;
+        let functions = &self.inner.config.functions;
+        let (next, next_http) =
+            match (update, &m.http) {
+                (DestinationUpdate::S3(u), None) => {
+                    let next = u.apply(&m.destination);
+                    validate(&next, Some(&m.destination), functions)?;
+                    (next, None)
+                }
+                (DestinationUpdate::Http(u), Some(h)) => {
+                    let next = match u.s3.clone() {
+                        Some(s3) => s3.apply(&m.destination),
+                        None => m.destination.clone(),
+                    };
+                    let h = u.apply(h);
+                    validate(&next, None, functions)?;
+                    validate(&next.for_http(&h), None, functions)?;
+                    (next, Some(h))
+                }
+                _ => return Err(DeliveryError::InvalidArgument(
+                    "Changing the destination type of a Firehose stream is not supported by Weir."
+                        .into(),
+                )),
+            };
         let now = self.now_ms();
         if let Some(s) = self
             .inner
@@ -303,6 +340,7 @@ impl Delivery {
             .get_mut(&(region.to_string(), name.to_string()))
         {
             s.destination = next;
+            s.http = next_http;
             s.version_id += 1;
             s.updated_ms = Some(now);
         }

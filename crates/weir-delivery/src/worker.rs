@@ -12,10 +12,9 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::Instant;
 
 use crate::catalog::{Checkpoint, Resume, StreamMeta};
-use crate::compress::compress;
 use crate::error::{DeliveryError, Result};
 use crate::lambda;
-use crate::model::Source;
+use crate::model::{S3Destination, Source};
 use crate::prefix::Prefixes;
 use crate::process::{self, Output, Target};
 use crate::source::Reader;
@@ -43,13 +42,13 @@ pub struct Stats {
 }
 
 #[derive(Default)]
-struct Counters {
-    records_in: AtomicU64,
-    bytes_in: AtomicU64,
-    records_delivered: AtomicU64,
-    objects: AtomicU64,
-    bytes_out: AtomicU64,
-    write_errors: AtomicU64,
+pub(crate) struct Counters {
+    pub records_in: AtomicU64,
+    pub bytes_in: AtomicU64,
+    pub records_delivered: AtomicU64,
+    pub objects: AtomicU64,
+    pub bytes_out: AtomicU64,
+    pub write_errors: AtomicU64,
 }
 
 impl Counters {
@@ -142,11 +141,13 @@ struct Item {
 }
 
 /// Records waiting to be delivered together (one partition, or one kind of error output).
-struct Buffer {
-    data: Vec<u8>,
-    records: u64,
+pub(crate) struct Buffer {
+    pub data: Vec<u8>,
+    /// Each record's length (an HTTP endpoint gets records one by one).
+    pub lens: Vec<u32>,
+    pub records: u64,
     /// The oldest record's arrival (names the object and evaluates its prefix).
-    first_arrival_ms: i64,
+    pub first_arrival_ms: i64,
     /// When the interval hint runs out for this buffer.
     deadline: Instant,
     /// Creation order: the oldest buffer holds the earliest unsaved source position.
@@ -256,7 +257,8 @@ impl Worker {
             };
             let caught_up = records.is_empty();
             let Some(current) = self.meta() else { return };
-            let dest = &current.destination;
+            let effective = current.effective();
+            let dest = &effective;
             let prefixes = match Prefixes::of(dest) {
                 Ok(p) => p,
                 Err(e) => {
@@ -285,7 +287,9 @@ impl Worker {
                     });
                 }
             }
-            let outputs = self.transform(&current, &prefixes, now_ms, &items).await;
+            let outputs = self
+                .transform(&current, dest, &prefixes, now_ms, &items)
+                .await;
             for (item, outs) in items.iter().zip(outputs) {
                 for out in outs {
                     if let Some(target) =
@@ -355,11 +359,11 @@ impl Worker {
     async fn transform(
         &self,
         meta: &StreamMeta,
+        dest: &S3Destination,
         prefixes: &Prefixes,
         now_ms: i64,
         items: &[Item],
     ) -> Vec<Vec<Output>> {
-        let dest = &meta.destination;
         let lambda = dest.processors().iter().find(|p| p.kind == "Lambda");
         let Some(p) = lambda else {
             return items
@@ -497,6 +501,7 @@ impl Worker {
             *order += 1;
             Buffer {
                 data: Vec::new(),
+                lens: Vec::new(),
                 records: 0,
                 first_arrival_ms: arrival_ms,
                 deadline: Instant::now() + interval,
@@ -505,6 +510,7 @@ impl Worker {
             }
         });
         b.data.extend_from_slice(&out.data);
+        b.lens.push(out.data.len() as u32);
         b.records += 1;
         (b.data.len() >= limit).then_some(out.target)
     }
@@ -530,7 +536,7 @@ impl Worker {
             .values()
             .min_by_key(|b| b.order)
             .map_or_else(|| consumed.clone(), |b| b.start.clone());
-        let job = Job {
+        let job = crate::job::Job {
             delivery: self.delivery.clone(),
             uid: self.uid,
             stop: self.stop.clone(),
@@ -542,102 +548,5 @@ impl Worker {
         };
         self.in_flight = Some(tokio::spawn(job.run()));
         true
-    }
-}
-
-/// One object: compress, write (retrying until stored), then advance the checkpoint.
-struct Job {
-    delivery: Delivery,
-    uid: u64,
-    stop: watch::Receiver<bool>,
-    counters: Arc<Counters>,
-    meta: StreamMeta,
-    target: Target,
-    buffer: Buffer,
-    checkpoint: Checkpoint,
-}
-
-impl Job {
-    async fn run(mut self) -> bool {
-        let meta = &self.meta;
-        let first_arrival = self.buffer.first_arrival_ms;
-        let dest = &meta.destination;
-        let prefixes = match Prefixes::of(dest) {
-            Ok(p) => p,
-            Err(e) => {
-                tracing::error!(stream = %meta.name, error = %e, "invalid destination prefixes");
-                return false;
-            }
-        };
-        let ext = dest.extension().to_string();
-        let name = prefixes.object_name(&meta.name, meta.version_id, first_arrival, &ext);
-        let prefix = match &self.target {
-            Target::Partition(keys) => prefixes.delivered(first_arrival, keys),
-            Target::Error(kind) => prefixes.failed(first_arrival, kind),
-        };
-        let key = format!("{prefix}{name}");
-        let entry = name.strip_suffix(ext.as_str()).unwrap_or(&name).to_string();
-        let format = dest.compression;
-        let records = self.buffer.records;
-        let data = std::mem::take(&mut self.buffer.data);
-        let body = match tokio::task::spawn_blocking(move || compress(format, data, &entry)).await {
-            Ok(Ok(b)) => Bytes::from(b),
-            other => {
-                tracing::error!(stream = %meta.name, ?other, "compressing an object failed");
-                return false;
-            }
-        };
-        let mut headers = std::collections::BTreeMap::new();
-        if let Some(enc) = format.content_encoding() {
-            headers.insert("content-encoding".to_string(), enc.to_string());
-        }
-        let put = weir_objects::PutObject {
-            data: body.clone(),
-            content_type: Some("application/octet-stream".into()),
-            metadata: Default::default(),
-            headers,
-        };
-        let mut backoff = Duration::from_millis(100);
-        loop {
-            match self
-                .delivery
-                .inner
-                .objects
-                .put(dest.bucket(), &key, put.clone())
-                .await
-            {
-                Ok(_) => break,
-                Err(e) => {
-                    self.counters.write_errors.fetch_add(1, Ordering::Relaxed);
-                    tracing::warn!(stream = %meta.name, bucket = dest.bucket(), key = %key,
-                        error = %e, "delivery failed; retrying");
-                    let stopped = tokio::select! {
-                        _ = tokio::time::sleep(backoff) => false,
-                        _ = self.stop.changed() => true,
-                    };
-                    if stopped {
-                        return false;
-                    }
-                    backoff = (backoff * 2).min(Duration::from_secs(10));
-                }
-            }
-        }
-        self.counters.objects.fetch_add(1, Ordering::Relaxed);
-        self.counters
-            .bytes_out
-            .fetch_add(body.len() as u64, Ordering::Relaxed);
-        self.counters
-            .records_delivered
-            .fetch_add(records, Ordering::Relaxed);
-        let c = std::mem::take(&mut self.checkpoint);
-        let inner = self.delivery.inner.clone();
-        let uid = self.uid;
-        match tokio::task::spawn_blocking(move || inner.files.save_checkpoint(uid, &c)).await {
-            Ok(Ok(())) => true,
-            other => {
-                tracing::error!(stream = %meta.name, ?other, "saving the checkpoint failed");
-                false
-            }
-        }
     }
 }

@@ -19,5 +19,7 @@ mod store;
 pub use error::{ObjectError, Result};
 pub use lake::Objects;
 pub use multipart::{PartInfo, UploadInfo, MAX_PART_NUMBER, MIN_PART_BYTES};
-pub use remote::{xml_values, RemoteBucket, RemoteBucketConfig, RemoteResponse};
+pub use remote::{
+    http_client, xml_values, HttpClient, RemoteBucket, RemoteBucketConfig, RemoteResponse,
+};
 pub use store::{BucketInfo, ListPage, ListRequest, ObjectInfo, ObjectStore, PutObject};

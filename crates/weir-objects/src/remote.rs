@@ -86,7 +86,7 @@ pub struct RemoteBucket {
     scheme: String,
     host: String,
     signer: weir_sigv4::Signer,
-    client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
+    client: HttpClient,
 }
 
 impl std::fmt::Debug for RemoteBucket {
@@ -120,15 +120,7 @@ impl RemoteBucket {
                 config.endpoint
             )));
         }
-        let tls = tls_config(config.ca_file.as_deref())?;
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_tls_config(tls)
-            .https_or_http()
-            .enable_http1()
-            .build();
-        let client = Client::builder(TokioExecutor::new())
-            .pool_idle_timeout(Duration::from_secs(30))
-            .build(connector);
+        let client = http_client(config.ca_file.as_deref())?;
         Ok(RemoteBucket {
             signer: weir_sigv4::Signer {
                 access_key_id: config.access_key_id.clone(),
@@ -310,6 +302,22 @@ impl RemoteBucket {
             }
         }
     }
+}
+
+/// An HTTP client for `http://` and `https://` URLs (rustls: the system's roots, plus the
+/// certificates of `ca_file`), shared by remote buckets and Firehose's HTTP endpoints.
+pub type HttpClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
+
+pub fn http_client(ca_file: Option<&std::path::Path>) -> Result<HttpClient> {
+    let tls = tls_config(ca_file)?;
+    let connector = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(tls)
+        .https_or_http()
+        .enable_http1()
+        .build();
+    Ok(Client::builder(TokioExecutor::new())
+        .pool_idle_timeout(Duration::from_secs(30))
+        .build(connector))
 }
 
 fn tls_config(ca_file: Option<&std::path::Path>) -> Result<tokio_rustls::rustls::ClientConfig> {

@@ -47,6 +47,8 @@ pub struct FirehoseConfig {
     pub delete_delay_ms: i64,
     /// Delivery streams allowed per region.
     pub stream_limit: usize,
+    /// First back-off after a failed HTTP endpoint request, in ms (Firehose: 1 s, doubling).
+    pub http_backoff_ms: u64,
 }
 
 impl Default for FirehoseConfig {
@@ -56,6 +58,7 @@ impl Default for FirehoseConfig {
             create_delay_ms: d.create_delay_ms,
             delete_delay_ms: d.delete_delay_ms,
             stream_limit: d.stream_limit,
+            http_backoff_ms: d.http_backoff_ms,
         }
     }
 }
@@ -226,6 +229,7 @@ impl Config {
             delete_delay_ms: self.firehose.delete_delay_ms,
             stream_limit: self.firehose.stream_limit,
             functions: self.functions.clone(),
+            http_backoff_ms: self.firehose.http_backoff_ms,
         }
     }
 

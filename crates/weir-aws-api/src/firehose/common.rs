@@ -250,7 +250,7 @@ const PARAMETER_NAMES: &[&str] = &[
     "DataMessageExtraction",
 ];
 
-fn read_processing(p: &mut Input) -> Result<Processing, ApiError> {
+pub fn read_processing(p: &mut Input) -> Result<Processing, ApiError> {
     let enabled = p.boolean("Enabled")?;
     let processors = p
         .list("Processors", false, 0, usize::MAX, |inp, i, v| {
@@ -289,7 +289,7 @@ fn read_processing(p: &mut Input) -> Result<Processing, ApiError> {
 }
 
 /// The members of an S3 destination description.
-fn s3_members(d: &S3Destination, extended: bool) -> Vec<(&'static str, Value)> {
+pub fn s3_members(d: &S3Destination, extended: bool) -> Vec<(&'static str, Value)> {
     let mut m = vec![
         ("RoleARN", Value::str(&d.role_arn)),
         ("BucketARN", Value::str(&d.bucket_arn)),
@@ -335,39 +335,7 @@ fn s3_members(d: &S3Destination, extended: bool) -> Vec<(&'static str, Value)> {
         return m;
     }
     if let Some(p) = &d.processing {
-        m.push((
-            "ProcessingConfiguration",
-            Value::map([
-                ("Enabled", Value::Bool(p.enabled.unwrap_or(false))),
-                (
-                    "Processors",
-                    Value::List(
-                        p.processors
-                            .iter()
-                            .map(|pr| {
-                                Value::map([
-                                    ("Type", Value::str(&pr.kind)),
-                                    (
-                                        "Parameters",
-                                        Value::List(
-                                            pr.parameters
-                                                .iter()
-                                                .map(|(k, v)| {
-                                                    Value::map([
-                                                        ("ParameterName", Value::str(k)),
-                                                        ("ParameterValue", Value::str(v)),
-                                                    ])
-                                                })
-                                                .collect(),
-                                        ),
-                                    ),
-                                ])
-                            })
-                            .collect(),
-                    ),
-                ),
-            ]),
-        ));
+        m.push(("ProcessingConfiguration", processing_value(p)));
     }
     m.push((
         "S3BackupMode",
@@ -399,6 +367,40 @@ fn s3_members(d: &S3Destination, extended: bool) -> Vec<(&'static str, Value)> {
     m
 }
 
+/// A ProcessingConfiguration as described.
+pub fn processing_value(p: &Processing) -> Value {
+    Value::map([
+        ("Enabled", Value::Bool(p.enabled.unwrap_or(false))),
+        (
+            "Processors",
+            Value::List(
+                p.processors
+                    .iter()
+                    .map(|pr| {
+                        Value::map([
+                            ("Type", Value::str(&pr.kind)),
+                            (
+                                "Parameters",
+                                Value::List(
+                                    pr.parameters
+                                        .iter()
+                                        .map(|(k, v)| {
+                                            Value::map([
+                                                ("ParameterName", Value::str(k)),
+                                                ("ParameterValue", Value::str(v)),
+                                            ])
+                                        })
+                                        .collect(),
+                                ),
+                            ),
+                        ])
+                    })
+                    .collect(),
+            ),
+        ),
+    ])
+}
+
 /// DeliveryStreamDescription.
 pub fn describe(info: &StreamInfo, limit: usize, after_destination: Option<&str>) -> Value {
     let source = match &info.source {
@@ -426,17 +428,26 @@ pub fn describe(info: &StreamInfo, limit: usize, after_destination: Option<&str>
     };
     let show = limit > 0 && after_destination.is_none_or(|id| id < info.destination_id.as_str());
     let destinations = if show {
-        vec![Value::map([
-            ("DestinationId", Value::str(&info.destination_id)),
-            (
-                "S3DestinationDescription",
-                Value::map(s3_members(&info.destination, false)),
-            ),
-            (
-                "ExtendedS3DestinationDescription",
-                Value::map(s3_members(&info.destination, true)),
-            ),
-        ])]
+        vec![match &info.http {
+            Some(h) => Value::map([
+                ("DestinationId", Value::str(&info.destination_id)),
+                (
+                    "HttpEndpointDestinationDescription",
+                    super::http_endpoint::describe(h, &info.destination),
+                ),
+            ]),
+            None => Value::map([
+                ("DestinationId", Value::str(&info.destination_id)),
+                (
+                    "S3DestinationDescription",
+                    Value::map(s3_members(&info.destination, false)),
+                ),
+                (
+                    "ExtendedS3DestinationDescription",
+                    Value::map(s3_members(&info.destination, true)),
+                ),
+            ]),
+        }]
     } else {
         Vec::new()
     };

@@ -16,7 +16,6 @@ const OTHER_DESTINATIONS: &[&str] = &[
     "ElasticsearchDestinationConfiguration",
     "AmazonopensearchserviceDestinationConfiguration",
     "SplunkDestinationConfiguration",
-    "HttpEndpointDestinationConfiguration",
     "AmazonOpenSearchServerlessDestinationConfiguration",
     "SnowflakeDestinationConfiguration",
     "IcebergDestinationConfiguration",
@@ -48,6 +47,9 @@ pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
     let extended = input.structure("ExtendedS3DestinationConfiguration", |s| {
         read_s3(s, true, true)
     })?;
+    let http = input.structure("HttpEndpointDestinationConfiguration", |h| {
+        super::http_endpoint::read(h, true)
+    })?;
     let tags = read_tags(&mut input, "Tags", false)?;
     let others: Vec<&str> = OTHER_DESTINATIONS
         .iter()
@@ -68,20 +70,23 @@ pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
             d.trim_end_matches("Configuration")
         )));
     }
-    let update = match (plain, extended) {
-        (Some(_), Some(_)) => {
-            return Err(ApiError::invalid_argument(
-                "Only one destination configuration may be given.",
-            ))
+    let (destination, http) = match (plain, extended, http) {
+        (Some(u), None, None) | (None, Some(u), None) => (u.apply(&S3Destination::empty()), None),
+        (None, None, Some(h)) => {
+            let (endpoint, s3) = super::http_endpoint::build(h);
+            (s3, Some(endpoint))
         }
-        (Some(u), None) | (None, Some(u)) => u,
-        (None, None) => {
+        (None, None, None) => {
             return Err(ApiError::invalid_argument(
                 "A destination configuration is required (ExtendedS3DestinationConfiguration).",
             ))
         }
+        _ => {
+            return Err(ApiError::invalid_argument(
+                "Only one destination configuration may be given.",
+            ))
+        }
     };
-    let destination = update.apply(&S3Destination::empty());
     let source = match (kind.as_deref().unwrap_or("DirectPut"), kinesis) {
         ("DirectPut", None) => Source::DirectPut {
             throughput_hint_mb: hint.flatten().map(|h| h as u32),
@@ -128,6 +133,7 @@ pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
             name: name.unwrap_or_default(),
             source,
             destination,
+            http,
             tags: tags.unwrap_or_default(),
             encryption,
         })

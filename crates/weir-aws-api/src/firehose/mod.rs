@@ -5,6 +5,7 @@ mod common;
 mod create_delivery_stream;
 mod delete_delivery_stream;
 mod describe_delivery_stream;
+mod http_endpoint;
 mod list_delivery_streams;
 mod list_tags_for_delivery_stream;
 mod put_record;

@@ -1,6 +1,8 @@
 //! UpdateDestination: merges an (Extended)S3 update into the destination when
 //! CurrentDeliveryStreamVersionId matches; the version goes up by one.
 
+use weir_delivery::DestinationUpdate;
+
 use super::common::{read_s3, DESTINATION_ID, STREAM_NAME, VERSION_ID};
 use crate::error::ApiError;
 use crate::input::Input;
@@ -12,7 +14,6 @@ const OTHER_UPDATES: &[&str] = &[
     "ElasticsearchDestinationUpdate",
     "AmazonopensearchserviceDestinationUpdate",
     "SplunkDestinationUpdate",
-    "HttpEndpointDestinationUpdate",
     "AmazonOpenSearchServerlessDestinationUpdate",
     "SnowflakeDestinationUpdate",
     "IcebergDestinationUpdate",
@@ -24,6 +25,9 @@ pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
     let destination_id = input.string("DestinationId", true, DESTINATION_ID)?;
     let plain = input.structure("S3DestinationUpdate", |s| read_s3(s, false, false))?;
     let extended = input.structure("ExtendedS3DestinationUpdate", |s| read_s3(s, true, false))?;
+    let http = input.structure("HttpEndpointDestinationUpdate", |h| {
+        super::http_endpoint::read(h, false)
+    })?;
     let other = OTHER_UPDATES.iter().find(|u| input.has(u)).copied();
     input.finish()?;
     if let Some(o) = other {
@@ -31,16 +35,17 @@ pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
             "{o} is not supported by Weir; its delivery streams have S3 destinations."
         )));
     }
-    let update = match (plain, extended) {
-        (Some(_), Some(_)) => {
-            return Err(ApiError::invalid_argument(
-                "Only one destination update may be given.",
-            ))
-        }
-        (Some(u), None) | (None, Some(u)) => u,
-        (None, None) => {
+    let update = match (plain, extended, http) {
+        (Some(u), None, None) | (None, Some(u), None) => DestinationUpdate::S3(u),
+        (None, None, Some(h)) => DestinationUpdate::Http(h),
+        (None, None, None) => {
             return Err(ApiError::invalid_argument(
                 "A destination update is required (ExtendedS3DestinationUpdate).",
+            ))
+        }
+        _ => {
+            return Err(ApiError::invalid_argument(
+                "Only one destination update may be given.",
             ))
         }
     };

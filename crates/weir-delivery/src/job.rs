@@ -1,0 +1,205 @@
+//! One buffer's delivery: compressed into an S3 object (retrying until stored), or sent to an
+//! HTTP endpoint (failed data, and with AllData every record, written to its S3
+//! configuration); then the checkpoint advances.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use tokio::sync::watch;
+
+use crate::catalog::{Checkpoint, StreamMeta};
+use crate::compress::compress;
+use crate::http;
+use crate::model::HttpEndpoint;
+use crate::prefix::Prefixes;
+use crate::process::{self, Target};
+use crate::worker::{Buffer, Counters};
+use crate::Delivery;
+
+/// The error-output type of records an HTTP endpoint did not take.
+const HTTP_FAILED: &str = "http-endpoint-failed";
+
+pub struct Job {
+    pub delivery: Delivery,
+    pub uid: u64,
+    pub stop: watch::Receiver<bool>,
+    pub counters: Arc<Counters>,
+    pub meta: StreamMeta,
+    pub target: Target,
+    pub buffer: Buffer,
+    pub checkpoint: Checkpoint,
+}
+
+impl Job {
+    pub async fn run(mut self) -> bool {
+        let prefixes = match Prefixes::of(&self.meta.destination) {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::error!(stream = %self.meta.name, error = %e, "invalid destination prefixes");
+                return false;
+            }
+        };
+        let records = self.buffer.records;
+        let delivered = match (self.meta.http.clone(), self.target.clone()) {
+            (Some(h), Target::Partition(_)) => self.to_endpoint(&h, &prefixes).await,
+            (_, target) => {
+                let prefix = match &target {
+                    Target::Partition(keys) => {
+                        prefixes.delivered(self.buffer.first_arrival_ms, keys)
+                    }
+                    Target::Error(kind) => prefixes.failed(self.buffer.first_arrival_ms, kind),
+                };
+                let data = std::mem::take(&mut self.buffer.data);
+                self.store(&prefixes, &prefix, data).await
+            }
+        };
+        if !delivered {
+            return false;
+        }
+        self.counters
+            .records_delivered
+            .fetch_add(records, Ordering::Relaxed);
+        let c = std::mem::take(&mut self.checkpoint);
+        let inner = self.delivery.inner.clone();
+        let uid = self.uid;
+        match tokio::task::spawn_blocking(move || inner.files.save_checkpoint(uid, &c)).await {
+            Ok(Ok(())) => true,
+            other => {
+                tracing::error!(stream = %self.meta.name, ?other, "saving the checkpoint failed");
+                false
+            }
+        }
+    }
+
+    /// Sends the buffer's records to the endpoint in requests of at most 10,000; what it does
+    /// not take goes to the S3 configuration's error output, and with AllData every record
+    /// is also written under its prefix.
+    async fn to_endpoint(&mut self, h: &HttpEndpoint, prefixes: &Prefixes) -> bool {
+        let client = match self.delivery.http_client() {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::error!(stream = %self.meta.name, error = %e, "no HTTP client");
+                return false;
+            }
+        };
+        let data = std::mem::take(&mut self.buffer.data);
+        let mut records: Vec<&[u8]> = Vec::with_capacity(self.buffer.lens.len());
+        let mut at = 0usize;
+        for len in &self.buffer.lens {
+            let end = (at + *len as usize).min(data.len());
+            records.push(&data[at..end]);
+            at = end;
+        }
+        let arn = self.delivery.arn(&self.meta.region, &self.meta.name);
+        let backoff = Duration::from_millis(self.delivery.inner.config.http_backoff_ms);
+        let first_arrival = self.buffer.first_arrival_ms;
+        let mut failed_docs = Vec::new();
+        for chunk in records.chunks(http::MAX_RECORDS_PER_REQUEST) {
+            match http::send(&client, h, &arn, chunk, backoff, &mut self.stop).await {
+                http::Outcome::Delivered => {
+                    self.counters.objects.fetch_add(1, Ordering::Relaxed);
+                }
+                http::Outcome::Stopped => return false,
+                http::Outcome::Failed {
+                    code,
+                    message,
+                    attempts,
+                } => {
+                    let now = self.delivery.now_ms();
+                    for r in chunk {
+                        let doc = process::failed(
+                            HTTP_FAILED,
+                            &code,
+                            &message,
+                            first_arrival,
+                            now,
+                            r,
+                            None,
+                        );
+                        let mut v: serde_json::Value =
+                            serde_json::from_slice(&doc.data).unwrap_or_default();
+                        v["attemptsMade"] = attempts.into();
+                        failed_docs.extend_from_slice(v.to_string().as_bytes());
+                        failed_docs.push(b'\n');
+                    }
+                }
+            }
+        }
+        if !failed_docs.is_empty() {
+            let prefix = prefixes.failed(first_arrival, HTTP_FAILED);
+            if !self.store(prefixes, &prefix, failed_docs).await {
+                return false;
+            }
+        }
+        if h.backup_all {
+            let prefix = prefixes.delivered(first_arrival, &Default::default());
+            let raw: Vec<u8> = records.concat();
+            if !self.store(prefixes, &prefix, raw).await {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Compresses `data` and writes it as one object under `prefix`, retrying until it is
+    /// stored. False when the worker was stopped first.
+    async fn store(&mut self, prefixes: &Prefixes, prefix: &str, data: Vec<u8>) -> bool {
+        let meta = &self.meta;
+        let dest = &meta.destination;
+        let first_arrival = self.buffer.first_arrival_ms;
+        let ext = dest.extension().to_string();
+        let name = prefixes.object_name(&meta.name, meta.version_id, first_arrival, &ext);
+        let key = format!("{prefix}{name}");
+        let entry = name.strip_suffix(ext.as_str()).unwrap_or(&name).to_string();
+        let format = dest.compression;
+        let body = match tokio::task::spawn_blocking(move || compress(format, data, &entry)).await {
+            Ok(Ok(b)) => Bytes::from(b),
+            other => {
+                tracing::error!(stream = %meta.name, ?other, "compressing an object failed");
+                return false;
+            }
+        };
+        let mut headers = std::collections::BTreeMap::new();
+        if let Some(enc) = format.content_encoding() {
+            headers.insert("content-encoding".to_string(), enc.to_string());
+        }
+        let put = weir_objects::PutObject {
+            data: body.clone(),
+            content_type: Some("application/octet-stream".into()),
+            metadata: Default::default(),
+            headers,
+        };
+        let mut backoff = Duration::from_millis(100);
+        loop {
+            match self
+                .delivery
+                .inner
+                .objects
+                .put(dest.bucket(), &key, put.clone())
+                .await
+            {
+                Ok(_) => break,
+                Err(e) => {
+                    self.counters.write_errors.fetch_add(1, Ordering::Relaxed);
+                    tracing::warn!(stream = %meta.name, bucket = dest.bucket(), key = %key,
+                        error = %e, "delivery failed; retrying");
+                    let stopped = tokio::select! {
+                        _ = tokio::time::sleep(backoff) => false,
+                        _ = self.stop.changed() => true,
+                    };
+                    if stopped {
+                        return false;
+                    }
+                    backoff = (backoff * 2).min(Duration::from_secs(10));
+                }
+            }
+        }
+        self.counters.objects.fetch_add(1, Ordering::Relaxed);
+        self.counters
+            .bytes_out
+            .fetch_add(body.len() as u64, Ordering::Relaxed);
+        true
+    }
+}
