@@ -43,7 +43,7 @@ impl Job {
         };
         let records = self.buffer.records;
         let delivered = match (self.meta.http.clone(), self.target.clone()) {
-            (Some(h), Target::Partition(_)) => self.to_endpoint(&h, &prefixes).await,
+            (Some(h), Target::Partition(_)) => self.send_to_endpoint(&h, &prefixes).await,
             (_, target) => {
                 let prefix = match &target {
                     Target::Partition(keys) => {
@@ -76,7 +76,7 @@ impl Job {
     /// Sends the buffer's records to the endpoint in requests of at most 10,000; what it does
     /// not take goes to the S3 configuration's error output, and with AllData every record
     /// is also written under its prefix.
-    async fn to_endpoint(&mut self, h: &HttpEndpoint, prefixes: &Prefixes) -> bool {
+    async fn send_to_endpoint(&mut self, h: &HttpEndpoint, prefixes: &Prefixes) -> bool {
         let client = match self.delivery.http_client() {
             Ok(c) => c,
             Err(e) => {

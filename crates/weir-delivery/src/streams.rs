@@ -12,7 +12,7 @@ use crate::Delivery;
 /// An UpdateDestination of either kind.
 pub enum DestinationUpdate {
     S3(S3Update),
-    Http(HttpUpdate),
+    Http(Box<HttpUpdate>),
 }
 
 /// Checks a destination as Firehose does at CreateDeliveryStream (`before` is `None`) and
