@@ -11,7 +11,7 @@ use crate::Delivery;
 
 /// An UpdateDestination of either kind.
 pub enum DestinationUpdate {
-    S3(S3Update),
+    S3(Box<S3Update>),
     Http(Box<HttpUpdate>),
 }
 

@@ -36,7 +36,7 @@ pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
         )));
     }
     let update = match (plain, extended, http) {
-        (Some(u), None, None) | (None, Some(u), None) => DestinationUpdate::S3(u),
+        (Some(u), None, None) | (None, Some(u), None) => DestinationUpdate::S3(Box::new(u)),
         (None, None, Some(h)) => DestinationUpdate::Http(Box::new(h)),
         (None, None, None) => {
             return Err(ApiError::invalid_argument(
