@@ -12,7 +12,7 @@ use tokio::sync::watch;
 use crate::catalog::{Checkpoint, StreamMeta};
 use crate::compress::compress;
 use crate::http;
-use crate::model::HttpEndpoint;
+use crate::model::{HttpEndpoint, S3Destination};
 use crate::prefix::Prefixes;
 use crate::process::{self, Target};
 use crate::worker::{Buffer, Counters};
@@ -42,17 +42,33 @@ impl Job {
             }
         };
         let records = self.buffer.records;
+        let first_arrival = self.buffer.first_arrival_ms;
+        let dest = self.meta.destination.clone();
         let delivered = match (self.meta.http.clone(), self.target.clone()) {
             (Some(h), Target::Partition(_)) => self.send_to_endpoint(&h, &prefixes).await,
+            (_, Target::Backup) => {
+                let Some(backup) = dest.backup.as_deref() else {
+                    return false;
+                };
+                let backup_prefixes = match Prefixes::of(backup) {
+                    Ok(p) => p,
+                    Err(e) => {
+                        tracing::error!(stream = %self.meta.name, error = %e, "invalid backup prefixes");
+                        return false;
+                    }
+                };
+                let prefix = backup_prefixes.delivered(first_arrival, &Default::default());
+                let data = std::mem::take(&mut self.buffer.data);
+                self.store(backup, &backup_prefixes, &prefix, data).await
+            }
             (_, target) => {
                 let prefix = match &target {
-                    Target::Partition(keys) => {
-                        prefixes.delivered(self.buffer.first_arrival_ms, keys)
-                    }
-                    Target::Error(kind) => prefixes.failed(self.buffer.first_arrival_ms, kind),
+                    Target::Partition(keys) => prefixes.delivered(first_arrival, keys),
+                    Target::Error(kind) => prefixes.failed(first_arrival, kind),
+                    Target::Backup => String::new(),
                 };
                 let data = std::mem::take(&mut self.buffer.data);
-                self.store(&prefixes, &prefix, data).await
+                self.store(&dest, &prefixes, &prefix, data).await
             }
         };
         if !delivered {
@@ -129,14 +145,16 @@ impl Job {
         }
         if !failed_docs.is_empty() {
             let prefix = prefixes.failed(first_arrival, HTTP_FAILED);
-            if !self.store(prefixes, &prefix, failed_docs).await {
+            let dest = self.meta.destination.clone();
+            if !self.store(&dest, prefixes, &prefix, failed_docs).await {
                 return false;
             }
         }
         if h.backup_all {
             let prefix = prefixes.delivered(first_arrival, &Default::default());
             let raw: Vec<u8> = records.concat();
-            if !self.store(prefixes, &prefix, raw).await {
+            let dest = self.meta.destination.clone();
+            if !self.store(&dest, prefixes, &prefix, raw).await {
                 return false;
             }
         }
@@ -145,9 +163,14 @@ impl Job {
 
     /// Compresses `data` and writes it as one object under `prefix`, retrying until it is
     /// stored. False when the worker was stopped first.
-    async fn store(&mut self, prefixes: &Prefixes, prefix: &str, data: Vec<u8>) -> bool {
+    async fn store(
+        &mut self,
+        dest: &S3Destination,
+        prefixes: &Prefixes,
+        prefix: &str,
+        data: Vec<u8>,
+    ) -> bool {
         let meta = &self.meta;
-        let dest = &meta.destination;
         let first_arrival = self.buffer.first_arrival_ms;
         let ext = dest.extension().to_string();
         let name = prefixes.object_name(&meta.name, meta.version_id, first_arrival, &ext);

@@ -22,6 +22,8 @@ pub enum Target {
     Partition(BTreeMap<String, String>),
     /// Error output of this type.
     Error(&'static str),
+    /// The source records as they came (S3BackupMode Enabled).
+    Backup,
 }
 
 /// A record ready for a buffer.

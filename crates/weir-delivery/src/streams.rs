@@ -88,6 +88,16 @@ fn validate(
             _ => {}
         }
     }
+    if d.backup_enabled && d.backup.is_none() {
+        return Err(bad(
+            "S3BackupMode Enabled needs an S3BackupConfiguration.".into()
+        ));
+    }
+    if before.is_some_and(|b| b.backup_enabled) && !d.backup_enabled {
+        return Err(bad(
+            "Source record backup cannot be disabled once it is enabled.".into(),
+        ));
+    }
     let partitioning = d.partitioning_enabled();
     match before.map(S3Destination::partitioning_enabled) {
         Some(true) if !partitioning => {

@@ -275,6 +275,17 @@ impl Worker {
                 self.counters
                     .bytes_in
                     .fetch_add(r.data.len() as u64, Ordering::Relaxed);
+                if dest.backup_enabled && dest.backup.is_some() {
+                    let backup = Output {
+                        target: Target::Backup,
+                        data: r.data.to_vec(),
+                    };
+                    if let Some(target) =
+                        self.push(backup, r.arrival_ms, interval, &consumed, limit)
+                    {
+                        pending_full.push(target);
+                    }
+                }
                 let parts = process::split(dest, r.data);
                 let last = parts.len().saturating_sub(1);
                 for (i, data) in parts.into_iter().enumerate() {

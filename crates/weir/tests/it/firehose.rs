@@ -1659,3 +1659,98 @@ async fn http_endpoint_destination_request_format_retries_and_failed_data() {
         2
     );
 }
+
+#[tokio::test]
+async fn source_record_backup() {
+    use aws_sdk_firehose::types::{S3BackupMode, S3DestinationConfiguration, S3DestinationUpdate};
+    let t = TestServer::start().await;
+    let s3c = s3(&t.endpoint());
+    make_bucket(&s3c, "lake").await;
+    let fh = t.firehose();
+    let e = fh
+        .create_delivery_stream()
+        .delivery_stream_name("b")
+        .extended_s3_destination_configuration(
+            destination("lake")
+                .s3_backup_mode(S3BackupMode::Enabled)
+                .build()
+                .expect("c"),
+        )
+        .send()
+        .await
+        .expect_err("backup without configuration");
+    assert_eq!(code(&e), "InvalidArgumentException");
+    fh.create_delivery_stream()
+        .delivery_stream_name("b")
+        .extended_s3_destination_configuration(
+            destination("lake")
+                .prefix("main/")
+                .compression_format(CompressionFormat::Gzip)
+                .processing_configuration(newline_delimiter())
+                .s3_backup_mode(S3BackupMode::Enabled)
+                .s3_backup_configuration(
+                    S3DestinationConfiguration::builder()
+                        .role_arn(ROLE)
+                        .bucket_arn("arn:aws:s3:::lake")
+                        .prefix("raw/")
+                        .build()
+                        .expect("backup"),
+                )
+                .build()
+                .expect("c"),
+        )
+        .send()
+        .await
+        .expect("create");
+    let d = fh
+        .describe_delivery_stream()
+        .delivery_stream_name("b")
+        .send()
+        .await
+        .expect("describe");
+    let ext = d.delivery_stream_description().expect("d").destinations()[0]
+        .extended_s3_destination_description()
+        .expect("ext")
+        .clone();
+    assert_eq!(ext.s3_backup_mode().map(|m| m.as_str()), Some("Enabled"));
+    assert_eq!(
+        ext.s3_backup_description().and_then(|b| b.prefix()),
+        Some("raw/")
+    );
+    fh.put_record_batch()
+        .delivery_stream_name("b")
+        .set_records(Some(
+            ["r1", "r2", "r3"]
+                .iter()
+                .map(|d| Record::builder().data(Blob::new(*d)).build().expect("r"))
+                .collect(),
+        ))
+        .send()
+        .await
+        .expect("batch");
+    t.flush("b").await;
+    let main = keys(&s3c, "lake", "main/").await;
+    assert_eq!(
+        gunzip(&object(&s3c, "lake", &main[0]).await.0),
+        b"r1\nr2\nr3\n"
+    );
+    let raw = keys(&s3c, "lake", "raw/").await;
+    assert_eq!(raw.len(), 1);
+    split_key(&raw[0], "b", 1, "");
+    assert_eq!(object(&s3c, "lake", &raw[0]).await.0, b"r1r2r3");
+    let e = fh
+        .update_destination()
+        .delivery_stream_name("b")
+        .current_delivery_stream_version_id("1")
+        .destination_id("destinationId-000000000001")
+        .extended_s3_destination_update(
+            ExtendedS3DestinationUpdate::builder()
+                .s3_backup_mode(S3BackupMode::Disabled)
+                .s3_backup_update(S3DestinationUpdate::builder().prefix("x/").build())
+                .build(),
+        )
+        .send()
+        .await
+        .expect_err("cannot disable backup");
+    assert_eq!(code(&e), "InvalidArgumentException");
+}
