@@ -129,11 +129,7 @@ pub fn read_s3(inp: &mut Input, extended: bool, create: bool) -> Result<S3Update
         false,
         StrRule::one_of(Compression::NAMES),
     )? {
-        let c = Compression::parse(&c).unwrap_or_default();
-        if matches!(c, Compression::Snappy | Compression::HadoopSnappy) {
-            return Err(unsupported(&format!("CompressionFormat {}", c.as_str())));
-        }
-        u.compression = Some(c);
+        u.compression = Some(Compression::parse(&c).unwrap_or_default());
     }
     u.kms_key_arn = inp.structure("EncryptionConfiguration", |e| {
         e.string(

@@ -1754,3 +1754,100 @@ async fn source_record_backup() {
         .expect_err("cannot disable backup");
     assert_eq!(code(&e), "InvalidArgumentException");
 }
+
+#[tokio::test]
+async fn every_compression_format_reads_back() {
+    let t = TestServer::start().await;
+    let s3c = s3(&t.endpoint());
+    make_bucket(&s3c, "lake").await;
+    let fh = t.firehose();
+    let payload: Vec<String> = (0..2000)
+        .map(|i| format!("{{\"i\":{i},\"s\":\"{}\"}}", "v".repeat(i % 50)))
+        .collect();
+    let want: Vec<u8> = payload
+        .iter()
+        .flat_map(|p| format!("{p}\n").into_bytes())
+        .collect();
+    for (name, format, ext) in [
+        ("plain", CompressionFormat::Uncompressed, ""),
+        ("gz", CompressionFormat::Gzip, ".gz"),
+        ("zip", CompressionFormat::Zip, ".zip"),
+        ("snappy", CompressionFormat::Snappy, ".snappy"),
+        ("hadoop", CompressionFormat::HadoopSnappy, ".snappy"),
+    ] {
+        fh.create_delivery_stream()
+            .delivery_stream_name(name)
+            .extended_s3_destination_configuration(
+                destination("lake")
+                    .prefix(format!("{name}/"))
+                    .compression_format(format)
+                    .processing_configuration(newline_delimiter())
+                    .build()
+                    .expect("c"),
+            )
+            .send()
+            .await
+            .expect("create");
+        for chunk in payload.chunks(500) {
+            fh.put_record_batch()
+                .delivery_stream_name(name)
+                .set_records(Some(
+                    chunk
+                        .iter()
+                        .map(|p| {
+                            Record::builder()
+                                .data(Blob::new(p.clone()))
+                                .build()
+                                .expect("r")
+                        })
+                        .collect(),
+                ))
+                .send()
+                .await
+                .expect("batch");
+        }
+        t.flush(name).await;
+        let found = keys(&s3c, "lake", &format!("{name}/")).await;
+        assert_eq!(found.len(), 1, "{name}");
+        split_key(&found[0], name, 1, ext);
+        let (body, _) = object(&s3c, "lake", &found[0]).await;
+        let back = match name {
+            "plain" => body,
+            "gz" => gunzip(&body),
+            "zip" => {
+                // One deflated entry: local header, then the data.
+                let csize = u32::from_le_bytes([body[18], body[19], body[20], body[21]]) as usize;
+                let name_len = u16::from_le_bytes([body[26], body[27]]) as usize;
+                let start = 30 + name_len;
+                let mut out = Vec::new();
+                flate2::read::DeflateDecoder::new(&body[start..start + csize])
+                    .read_to_end(&mut out)
+                    .expect("inflate");
+                out
+            }
+            "snappy" => {
+                let mut out = Vec::new();
+                snap::read::FrameDecoder::new(&body[..])
+                    .read_to_end(&mut out)
+                    .expect("snappy");
+                out
+            }
+            _ => {
+                let mut out = Vec::new();
+                let mut at = 0;
+                while at < body.len() {
+                    let clen =
+                        u32::from_be_bytes(body[at + 4..at + 8].try_into().expect("4")) as usize;
+                    out.extend(
+                        snap::raw::Decoder::new()
+                            .decompress_vec(&body[at + 8..at + 8 + clen])
+                            .expect("block"),
+                    );
+                    at += 8 + clen;
+                }
+                out
+            }
+        };
+        assert_eq!(back, want, "{name}");
+    }
+}
