@@ -377,19 +377,52 @@ impl Worker {
     ) -> Vec<Vec<Output>> {
         let lambda = dest.processors().iter().find(|p| p.kind == "Lambda");
         let Some(p) = lambda else {
-            return items
-                .iter()
-                .map(|it| {
-                    vec![process::finish(
-                        dest,
-                        prefixes,
-                        it.arrival_ms,
-                        now_ms,
-                        &it.data,
-                        None,
-                    )]
-                })
-                .collect();
+            if !dest.partitioning_enabled() || items.len() < 256 {
+                return items
+                    .iter()
+                    .map(|it| {
+                        vec![process::finish(
+                            dest,
+                            prefixes,
+                            it.arrival_ms,
+                            now_ms,
+                            &it.data,
+                            None,
+                        )]
+                    })
+                    .collect();
+            }
+            // jq over every record is CPU work: off the async threads, in two halves.
+            let half = items.len().div_ceil(2);
+            let mut tasks = Vec::new();
+            for part in items.chunks(half) {
+                let inputs: Vec<(i64, Bytes)> = part
+                    .iter()
+                    .map(|it| (it.arrival_ms, it.data.clone()))
+                    .collect();
+                let (dest, prefixes) = (dest.clone(), prefixes.clone());
+                tasks.push(tokio::task::spawn_blocking(move || {
+                    inputs
+                        .iter()
+                        .map(|(arrival, data)| {
+                            vec![process::finish(
+                                &dest, &prefixes, *arrival, now_ms, data, None,
+                            )]
+                        })
+                        .collect::<Vec<_>>()
+                }));
+            }
+            let mut out = Vec::with_capacity(items.len());
+            for t in tasks {
+                match t.await {
+                    Ok(part) => out.extend(part),
+                    Err(e) => {
+                        tracing::error!(error = %e, "partition-key extraction panicked");
+                        return items.iter().map(|_| Vec::new()).collect();
+                    }
+                }
+            }
+            return out;
         };
         let arn = p.parameter("LambdaArn").unwrap_or_default();
         let retries = p

@@ -37,6 +37,9 @@ pub struct FirehoseBench {
     /// IntervalInSeconds of the latency run.
     #[arg(long, default_value_t = 1)]
     pub latency_interval_s: u32,
+    /// Only the DirectPut runs (for emulators without dynamic partitioning or stream sources).
+    #[arg(long)]
+    pub skip_weir_only: bool,
 }
 
 /// A JSON event of about `size` bytes shaped like application logs: repeated keys, values
@@ -102,25 +105,26 @@ fn record(i: usize, size: usize) -> String {
     s
 }
 
-async fn create(
-    fh: &JsonClient,
+/// The ExtendedS3DestinationConfiguration of a run: prefix `<name>/`, newline delimiters.
+fn s3_config(
     name: &str,
     bucket: &str,
     compression: &str,
     size_mb: u32,
     interval_s: u32,
-) -> anyhow::Result<()> {
-    let body = serde_json::json!({
-        "DeliveryStreamName": name,
-        "ExtendedS3DestinationConfiguration": {
-            "RoleARN": "arn:aws:iam::000000000000:role/bench",
-            "BucketARN": format!("arn:aws:s3:::{bucket}"),
-            "Prefix": format!("{name}/"),
-            "CompressionFormat": compression,
-            "BufferingHints": {"SizeInMBs": size_mb, "IntervalInSeconds": interval_s},
-            "ProcessingConfiguration": {"Enabled": true, "Processors": [{"Type": "AppendDelimiterToRecord"}]},
-        }
-    });
+) -> serde_json::Value {
+    serde_json::json!({
+        "RoleARN": "arn:aws:iam::000000000000:role/bench",
+        "BucketARN": format!("arn:aws:s3:::{bucket}"),
+        "Prefix": format!("{name}/"),
+        "CompressionFormat": compression,
+        "BufferingHints": {"SizeInMBs": size_mb, "IntervalInSeconds": interval_s},
+        "ProcessingConfiguration": {"Enabled": true, "Processors": [{"Type": "AppendDelimiterToRecord"}]},
+    })
+}
+
+/// Creates a delivery stream from a CreateDeliveryStream body and waits until it is ACTIVE.
+async fn create(fh: &JsonClient, name: &str, body: serde_json::Value) -> anyhow::Result<()> {
     fh.call("CreateDeliveryStream", body.to_string().into_bytes())
         .await?;
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -141,6 +145,15 @@ async fn create(
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
+}
+
+/// One throughput run: how records get in, and the delivery stream they go through.
+struct Scenario {
+    label: &'static str,
+    name: String,
+    create: serde_json::Value,
+    /// Records are put into this Kinesis stream (the delivery stream's source) instead.
+    kinesis: Option<String>,
 }
 
 /// Objects (key, size) under `prefix`, all pages.
@@ -173,13 +186,13 @@ async fn list(http: &Http, base: &str, prefix: &str) -> anyhow::Result<Vec<(Stri
 async fn throughput(
     opts: &FirehoseBench,
     fh: &JsonClient,
+    kinesis: &JsonClient,
     http: &Http,
     base: &str,
-    bucket: &str,
-    compression: &str,
+    run: Scenario,
 ) -> anyhow::Result<()> {
-    let name = format!("{bucket}-{}", compression.to_lowercase());
-    create(fh, &name, bucket, compression, opts.buffer_mb, 900).await?;
+    let name = run.name.clone();
+    create(fh, &name, run.create.clone()).await?;
     let per_batch = 500.min((4 * 1024 * 1024) / (opts.record_size + 1)).max(1);
     let batches = opts.records.div_ceil(per_batch);
     // Pre-encode the request bodies so the generator measures Weir, not itself.
@@ -189,29 +202,38 @@ async fn throughput(
                 let records: Vec<serde_json::Value> = (b * per_batch
                     ..((b + 1) * per_batch).min(opts.records))
                     .map(|i| {
-                        serde_json::json!({"Data": base64_simd::STANDARD
-                            .encode_to_string(record(i, opts.record_size))})
+                        serde_json::json!({
+                            "Data": base64_simd::STANDARD.encode_to_string(record(i, opts.record_size)),
+                            "PartitionKey": format!("pk-{i}"),
+                        })
                     })
                     .collect();
-                serde_json::json!({"DeliveryStreamName": name, "Records": records})
-                    .to_string()
-                    .into_bytes()
+                match &run.kinesis {
+                    Some(stream) => serde_json::json!({"StreamName": stream, "Records": records}),
+                    None => serde_json::json!({"DeliveryStreamName": name, "Records": records}),
+                }
+                .to_string()
+                .into_bytes()
             })
             .collect(),
     );
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
     let mut tasks = Vec::new();
+    let (client, action, failed) = match run.kinesis {
+        Some(_) => (kinesis.clone(), "PutRecords", "FailedRecordCount"),
+        None => (fh.clone(), "PutRecordBatch", "FailedPutCount"),
+    };
     for _ in 0..opts.concurrency {
-        let (fh, next, bodies) = (fh.clone(), next.clone(), bodies.clone());
+        let (client, next, bodies) = (client.clone(), next.clone(), bodies.clone());
         tasks.push(tokio::spawn(async move {
             loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(body) = bodies.get(i) else {
                     return Ok::<_, anyhow::Error>(());
                 };
-                let out = fh.call("PutRecordBatch", body.clone()).await?;
-                if out["FailedPutCount"].as_u64() != Some(0) {
+                let out = client.call(action, body.clone()).await?;
+                if out[failed].as_u64() != Some(0) {
                     bail!("records failed: {out}");
                 }
             }
@@ -239,8 +261,9 @@ async fn throughput(
     let objects = list(http, base, &format!("{name}/")).await?;
     let stored: u64 = objects.iter().map(|(_, s)| s).sum();
     let raw = (opts.records * (opts.record_size + 1)) as f64;
+    let label = run.label;
     println!(
-        "{compression:>12}: {} records of {} B: accepted in {accepted:.2}s ({:.0} records/s), \
+        "{label:>24}: {} records of {} B: accepted in {accepted:.2}s ({:.0} records/s), \
          delivered in {delivered:.2}s: {:.0} records/s, {:.1} MB/s of records; {} objects, \
          {:.1} MB stored",
         opts.records,
@@ -263,7 +286,15 @@ async fn delay(
     bucket: &str,
 ) -> anyhow::Result<()> {
     let name = &format!("{bucket}-latency");
-    create(fh, name, bucket, "GZIP", 1, opts.latency_interval_s).await?;
+    create(
+        fh,
+        name,
+        serde_json::json!({
+            "DeliveryStreamName": name,
+            "ExtendedS3DestinationConfiguration": s3_config(name, bucket, "GZIP", 1, opts.latency_interval_s),
+        }),
+    )
+    .await?;
     let mut samples = Vec::new();
     for i in 0..opts.latency_samples {
         let before = list(http, base, &format!("{name}/")).await?.len();
@@ -311,8 +342,69 @@ pub async fn run(opts: FirehoseBench) -> anyhow::Result<()> {
     let base = format!("{}/{bucket}", opts.endpoint.trim_end_matches('/'));
     send(&http, "PUT", base.clone(), Bytes::new()).await?;
     println!("endpoint {}  bucket {bucket}", opts.endpoint);
-    for compression in ["GZIP", "UNCOMPRESSED"] {
-        throughput(&opts, &fh, &http, &base, &bucket, compression).await?;
+    let kinesis = JsonClient::new(&opts.endpoint, "Kinesis_20131202")?;
+    let mb = opts.buffer_mb;
+    let mut runs = Vec::new();
+    for (label, compression) in [
+        ("DirectPut GZIP", "GZIP"),
+        ("DirectPut UNCOMPRESSED", "UNCOMPRESSED"),
+    ] {
+        let name = format!("{bucket}-{}", compression.to_lowercase());
+        runs.push(Scenario {
+            label,
+            create: serde_json::json!({
+                "DeliveryStreamName": name,
+                "ExtendedS3DestinationConfiguration": s3_config(&name, &bucket, compression, mb, 900),
+            }),
+            name,
+            kinesis: None,
+        });
+    }
+    if !opts.skip_weir_only {
+        // Dynamic partitioning: a jq query puts each event in one of 16 partitions.
+        let name = format!("{bucket}-dp");
+        let mut config = s3_config(&name, &bucket, "GZIP", mb.max(64), 900);
+        config["Prefix"] = format!("{name}/bucket=!{{partitionKeyFromQuery:bucket}}/").into();
+        config["ErrorOutputPrefix"] =
+            format!("{name}/errors/!{{firehose:error-output-type}}/").into();
+        config["DynamicPartitioningConfiguration"] = serde_json::json!({"Enabled": true});
+        config["ProcessingConfiguration"] = serde_json::json!({"Enabled": true, "Processors": [
+            {"Type": "MetadataExtraction", "Parameters": [
+                {"ParameterName": "MetadataExtractionQuery", "ParameterValue": "{bucket: (.user_id % 16 | tostring)}"},
+                {"ParameterName": "JsonParsingEngine", "ParameterValue": "JQ-1.6"}]},
+            {"Type": "AppendDelimiterToRecord"}]});
+        runs.push(Scenario {
+            label: "DirectPut GZIP + dyn. part.",
+            create: serde_json::json!({"DeliveryStreamName": name, "ExtendedS3DestinationConfiguration": config}),
+            name,
+            kinesis: None,
+        });
+        // A Kinesis stream of 4 shards as the source.
+        let stream = format!("{bucket}-source");
+        kinesis
+            .call(
+                "CreateStream",
+                serde_json::json!({"StreamName": stream, "ShardCount": 4})
+                    .to_string()
+                    .into_bytes(),
+            )
+            .await?;
+        let arn = super::wait_active(&kinesis, &stream).await?;
+        let name = format!("{bucket}-ks");
+        runs.push(Scenario {
+            label: "Kinesis stream GZIP",
+            create: serde_json::json!({
+                "DeliveryStreamName": name,
+                "DeliveryStreamType": "KinesisStreamAsSource",
+                "KinesisStreamSourceConfiguration": {"KinesisStreamARN": arn, "RoleARN": "arn:aws:iam::000000000000:role/bench"},
+                "ExtendedS3DestinationConfiguration": s3_config(&name, &bucket, "GZIP", mb, 900),
+            }),
+            name,
+            kinesis: Some(stream),
+        });
+    }
+    for run in runs {
+        throughput(&opts, &fh, &kinesis, &http, &base, run).await?;
     }
     if opts.latency_samples > 0 {
         delay(&opts, &fh, &http, &base, &bucket).await?;
