@@ -1851,3 +1851,109 @@ async fn every_compression_format_reads_back() {
         assert_eq!(back, want, "{name}");
     }
 }
+
+/// A Lambda function behind an HTTP URL: upper-cases every record.
+async fn upper_casing_function() -> String {
+    use http_body_util::BodyExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}/invoke", listener.local_addr().expect("addr"));
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let service = hyper::service::service_fn(
+                    |req: hyper::Request<hyper::body::Incoming>| async move {
+                        use base64::Engine as _;
+                        let b64 = base64::engine::general_purpose::STANDARD;
+                        let body = req.into_body().collect().await.expect("body").to_bytes();
+                        let event: serde_json::Value =
+                            serde_json::from_slice(&body).expect("event");
+                        let records: Vec<serde_json::Value> = event["records"]
+                            .as_array()
+                            .expect("records")
+                            .iter()
+                            .map(|r| {
+                                let data =
+                                    b64.decode(r["data"].as_str().expect("data")).expect("b64");
+                                serde_json::json!({
+                                    "recordId": r["recordId"],
+                                    "result": "Ok",
+                                    "data": b64.encode(data.to_ascii_uppercase()),
+                                })
+                            })
+                            .collect();
+                        let answer = serde_json::json!({ "records": records }).to_string();
+                        Ok::<_, std::convert::Infallible>(hyper::Response::new(
+                            http_body_util::Full::new(bytes::Bytes::from(answer)),
+                        ))
+                    },
+                );
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    url
+}
+
+#[tokio::test]
+async fn lambda_transform_behind_an_http_url() {
+    let url = upper_casing_function().await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut config = crate::harness::test_config(dir.path());
+    config
+        .functions
+        .push(weir_delivery::lambda::FunctionConfig {
+            name: "upper".into(),
+            command: Vec::new(),
+            url: Some(url),
+            timeout_ms: 10_000,
+        });
+    let t = TestServer::start_with(dir, config).await;
+    let s3c = s3(&t.endpoint());
+    make_bucket(&s3c, "lake").await;
+    let fh = t.firehose();
+    fh.create_delivery_stream()
+        .delivery_stream_name("up")
+        .extended_s3_destination_configuration(
+            destination("lake")
+                .prefix("up/")
+                .processing_configuration(
+                    ProcessingConfiguration::builder()
+                        .enabled(true)
+                        .processors(lambda_processor("upper", "0"))
+                        .processors(
+                            Processor::builder()
+                                .r#type(ProcessorType::AppendDelimiterToRecord)
+                                .build()
+                                .expect("p"),
+                        )
+                        .build(),
+                )
+                .build()
+                .expect("c"),
+        )
+        .send()
+        .await
+        .expect("create");
+    fh.put_record_batch()
+        .delivery_stream_name("up")
+        .set_records(Some(
+            ["abc", "déf"]
+                .iter()
+                .map(|d| Record::builder().data(Blob::new(*d)).build().expect("r"))
+                .collect(),
+        ))
+        .send()
+        .await
+        .expect("batch");
+    t.flush("up").await;
+    let found = keys(&s3c, "lake", "up/").await;
+    assert_eq!(found.len(), 1);
+    assert_eq!(
+        object(&s3c, "lake", &found[0]).await.0,
+        "ABC\nDéF\n".as_bytes()
+    );
+}
