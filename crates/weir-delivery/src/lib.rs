@@ -163,6 +163,26 @@ impl Delivery {
         }
     }
 
+    /// Periodic upkeep (blocking): the intake log's index checkpoints, removal of deleted
+    /// delivery streams' intake files, and its retention (24 hours, as Firehose keeps
+    /// undelivered data); deleted delivery streams leave the catalog.
+    pub fn housekeeping(&self) {
+        self.inner.intake.housekeeping();
+        let now = self.now_ms();
+        let _guard = self.inner.meta_lock.lock();
+        let gone = {
+            let mut state = self.inner.state.write();
+            let before = state.len();
+            state.retain(|_, m| !m.is_gone(now));
+            before != state.len()
+        };
+        if gone {
+            if let Err(e) = self.persist() {
+                tracing::error!(error = %e, "saving the delivery catalog failed");
+            }
+        }
+    }
+
     /// The shared HTTP(S) client of HTTP endpoint destinations.
     pub(crate) fn http_client(&self) -> std::result::Result<weir_objects::HttpClient, String> {
         let mut slot = self.inner.http.lock();

@@ -21,15 +21,15 @@ pub struct Server {
 }
 
 /// Runs `work` on a blocking thread every `period_ms` (at least 10 ms) until aborted.
-fn every(period_ms: u64, log: weir_log::Log, work: fn(&weir_log::Log)) -> JoinHandle<()> {
+fn every<T: Clone + Send + 'static>(period_ms: u64, on: T, work: fn(&T)) -> JoinHandle<()> {
     let period = Duration::from_millis(period_ms.max(10));
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(period);
         tick.tick().await;
         loop {
             tick.tick().await;
-            let log = log.clone();
-            let _ = tokio::task::spawn_blocking(move || work(&log)).await;
+            let on = on.clone();
+            let _ = tokio::task::spawn_blocking(move || work(&on)).await;
         }
     })
 }
@@ -109,6 +109,9 @@ impl Server {
         let housekeeping = every(config.housekeeping_interval_ms, log.clone(), |log| {
             log.housekeeping()
         });
+        let delivery_housekeeping = every(config.housekeeping_interval_ms, delivery.clone(), |d| {
+            d.housekeeping()
+        });
         let autoscaling = every(config.kinesis.autoscale_interval_ms, log.clone(), |log| {
             if let Err(e) = log.autoscale() {
                 tracing::error!(error = %e, "on-demand scaling failed");
@@ -127,7 +130,7 @@ impl Server {
             delivery,
             stop: Some(stop),
             task: Some(task),
-            background: vec![housekeeping, autoscaling],
+            background: vec![housekeeping, delivery_housekeeping, autoscaling],
         })
     }
 
