@@ -331,6 +331,23 @@ impl HttpEndpoint {
         size_mb: 5,
         interval_s: 300,
     };
+
+    /// An endpoint with nothing set but the defaults (what a configuration applies to).
+    pub fn empty() -> HttpEndpoint {
+        HttpEndpoint {
+            url: String::new(),
+            name: None,
+            access_key: None,
+            buffering: Self::DEFAULT_BUFFERING,
+            gzip: false,
+            common_attributes: Vec::new(),
+            processing: None,
+            role_arn: None,
+            retry_duration_s: 300,
+            backup_all: false,
+            cloudwatch: None,
+        }
+    }
 }
 
 /// An HttpEndpointDestinationUpdate: members given replace, others stay.

@@ -3,8 +3,8 @@
 use crate::catalog::StreamMeta;
 use crate::error::{DeliveryError, Result};
 use crate::model::{
-    CreateRequest, HttpUpdate, S3Destination, S3Update, Source, Status, StreamEncryption,
-    StreamInfo,
+    CreateRequest, HttpEndpoint, HttpUpdate, S3Destination, S3Update, Source, Status,
+    StreamEncryption, StreamInfo,
 };
 use crate::prefix::Prefixes;
 use crate::Delivery;
@@ -13,6 +13,17 @@ use crate::Delivery;
 pub enum DestinationUpdate {
     S3(Box<S3Update>),
     Http(Box<HttpUpdate>),
+}
+
+/// A replacing destination must name its bucket and role.
+fn require_bucket(d: &S3Destination) -> Result<()> {
+    if d.bucket_arn.is_empty() || d.role_arn.is_empty() {
+        return Err(DeliveryError::InvalidArgument(
+            "A destination that replaces one of another type needs its RoleARN and BucketARN."
+                .into(),
+        ));
+    }
+    Ok(())
 }
 
 /// Checks a destination as Firehose does at CreateDeliveryStream (`before` is `None`) and
@@ -320,28 +331,49 @@ impl Delivery {
             )));
         }
         let functions = &self.inner.config.functions;
-        let (next, next_http) =
-            match (update, &m.http) {
-                (DestinationUpdate::S3(u), None) => {
-                    let next = u.apply(&m.destination);
-                    validate(&next, Some(&m.destination), functions)?;
-                    (next, None)
+        let (next, next_http) = match (update, &m.http) {
+            (DestinationUpdate::S3(u), None) => {
+                let next = u.apply(&m.destination);
+                validate(&next, Some(&m.destination), functions)?;
+                (next, None)
+            }
+            (DestinationUpdate::Http(u), Some(h)) => {
+                let next = match u.s3.clone() {
+                    Some(s3) => s3.apply(&m.destination),
+                    None => m.destination.clone(),
+                };
+                let h = u.apply(h);
+                validate(&next, None, functions)?;
+                validate(&next.for_http(&h), None, functions)?;
+                (next, Some(h))
+            }
+            // A different destination type replaces the destination, as in AWS.
+            (DestinationUpdate::S3(u), Some(_)) => {
+                let next = (*u).apply(&S3Destination::empty());
+                require_bucket(&next)?;
+                validate(&next, None, functions)?;
+                (next, None)
+            }
+            (DestinationUpdate::Http(u), None) => {
+                let mut u = *u;
+                let next =
+                    u.s3.take()
+                        .map(|s3| s3.apply(&S3Destination::empty()))
+                        .unwrap_or_else(S3Destination::empty);
+                require_bucket(&next)?;
+                let h = u.apply(&HttpEndpoint::empty());
+                if h.url.is_empty() {
+                    return Err(DeliveryError::InvalidArgument(
+                        "Replacing the destination with an HTTP endpoint needs its \
+                             EndpointConfiguration.Url."
+                            .into(),
+                    ));
                 }
-                (DestinationUpdate::Http(u), Some(h)) => {
-                    let next = match u.s3.clone() {
-                        Some(s3) => s3.apply(&m.destination),
-                        None => m.destination.clone(),
-                    };
-                    let h = u.apply(h);
-                    validate(&next, None, functions)?;
-                    validate(&next.for_http(&h), None, functions)?;
-                    (next, Some(h))
-                }
-                _ => return Err(DeliveryError::InvalidArgument(
-                    "Changing the destination type of a Firehose stream is not supported by Weir."
-                        .into(),
-                )),
-            };
+                validate(&next, None, functions)?;
+                validate(&next.for_http(&h), None, functions)?;
+                (next, Some(h))
+            }
+        };
         let now = self.now_ms();
         if let Some(s) = self
             .inner

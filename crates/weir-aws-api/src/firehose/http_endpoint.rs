@@ -102,20 +102,7 @@ pub fn build(mut u: HttpUpdate) -> (HttpEndpoint, S3Destination) {
         u.s3.take()
             .map(|s| s.apply(&S3Destination::empty()))
             .unwrap_or_else(S3Destination::empty);
-    let base = HttpEndpoint {
-        url: String::new(),
-        name: None,
-        access_key: None,
-        buffering: HttpEndpoint::DEFAULT_BUFFERING,
-        gzip: false,
-        common_attributes: Vec::new(),
-        processing: None,
-        role_arn: None,
-        retry_duration_s: 300,
-        backup_all: false,
-        cloudwatch: None,
-    };
-    (u.apply(&base), s3)
+    (u.apply(&HttpEndpoint::empty()), s3)
 }
 
 /// HttpEndpointDestinationDescription (the access key is not shown, as in AWS).

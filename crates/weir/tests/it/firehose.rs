@@ -1957,3 +1957,172 @@ async fn lambda_transform_behind_an_http_url() {
         "ABC\nDéF\n".as_bytes()
     );
 }
+
+#[tokio::test]
+async fn update_destination_of_another_type_replaces_it() {
+    use aws_sdk_firehose::types::{
+        HttpEndpointConfiguration, HttpEndpointDestinationUpdate, S3DestinationUpdate,
+    };
+    let t = TestServer::start().await;
+    make_bucket(&s3(&t.endpoint()), "lake").await;
+    let fh = t.firehose();
+    fh.create_delivery_stream()
+        .delivery_stream_name("switch")
+        .extended_s3_destination_configuration(destination("lake").build().expect("c"))
+        .send()
+        .await
+        .expect("create");
+    let update = |version: &str| {
+        fh.update_destination()
+            .delivery_stream_name("switch")
+            .current_delivery_stream_version_id(version)
+            .destination_id("destinationId-000000000001")
+    };
+    let e = update("1")
+        .http_endpoint_destination_update(
+            HttpEndpointDestinationUpdate::builder()
+                .endpoint_configuration(
+                    HttpEndpointConfiguration::builder()
+                        .url("http://127.0.0.1:9/x")
+                        .build()
+                        .expect("e"),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .expect_err("a replacement needs its S3 configuration");
+    assert_eq!(code(&e), "InvalidArgumentException");
+    let r = receiver(vec![]).await;
+    update("1")
+        .http_endpoint_destination_update(
+            HttpEndpointDestinationUpdate::builder()
+                .endpoint_configuration(
+                    HttpEndpointConfiguration::builder()
+                        .url(&r.url)
+                        .build()
+                        .expect("e"),
+                )
+                .s3_update(
+                    S3DestinationUpdate::builder()
+                        .role_arn(ROLE)
+                        .bucket_arn("arn:aws:s3:::lake")
+                        .build(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .expect("replace with an HTTP endpoint");
+    let describe = || async {
+        fh.describe_delivery_stream()
+            .delivery_stream_name("switch")
+            .send()
+            .await
+            .expect("describe")
+            .delivery_stream_description()
+            .expect("d")
+            .clone()
+    };
+    let d = describe().await;
+    assert_eq!(d.version_id(), "2");
+    assert!(d.destinations()[0]
+        .http_endpoint_destination_description()
+        .is_some());
+    assert!(d.destinations()[0]
+        .extended_s3_destination_description()
+        .is_none());
+    fh.put_record()
+        .delivery_stream_name("switch")
+        .record(
+            Record::builder()
+                .data(Blob::new("to http"))
+                .build()
+                .expect("r"),
+        )
+        .send()
+        .await
+        .expect("put");
+    t.flush("switch").await;
+    assert_eq!(r.seen.lock().expect("lock").len(), 1);
+    update("2")
+        .extended_s3_destination_update(
+            ExtendedS3DestinationUpdate::builder()
+                .role_arn(ROLE)
+                .bucket_arn("arn:aws:s3:::lake")
+                .prefix("back/")
+                .build(),
+        )
+        .send()
+        .await
+        .expect("replace with S3");
+    let d = describe().await;
+    assert_eq!(d.version_id(), "3");
+    let ext = d.destinations()[0]
+        .extended_s3_destination_description()
+        .expect("s3 again");
+    assert_eq!(ext.prefix(), Some("back/"));
+}
+
+#[tokio::test]
+async fn records_past_500_active_partitions_go_to_the_error_output() {
+    use aws_sdk_firehose::types::DynamicPartitioningConfiguration;
+    let t = TestServer::start().await;
+    let s3c = s3(&t.endpoint());
+    make_bucket(&s3c, "lake").await;
+    let fh = t.firehose();
+    fh.create_delivery_stream()
+        .delivery_stream_name("many")
+        .extended_s3_destination_configuration(
+            destination("lake")
+                .prefix("p=!{partitionKeyFromQuery:p}/")
+                .error_output_prefix("err/!{firehose:error-output-type}/")
+                .dynamic_partitioning_configuration(
+                    DynamicPartitioningConfiguration::builder()
+                        .enabled(true)
+                        .build(),
+                )
+                .processing_configuration(partitioning_processors("{p: .p}"))
+                .build()
+                .expect("c"),
+        )
+        .send()
+        .await
+        .expect("create");
+    for batch in 0..2 {
+        let records = (0..300)
+            .map(|i| {
+                Record::builder()
+                    .data(Blob::new(format!("{{\"p\":\"k{}\"}}", batch * 300 + i)))
+                    .build()
+                    .expect("r")
+            })
+            .collect();
+        fh.put_record_batch()
+            .delivery_stream_name("many")
+            .set_records(Some(records))
+            .send()
+            .await
+            .expect("batch");
+    }
+    t.flush("many").await;
+    let all = keys(&s3c, "lake", "").await;
+    let partitions = all.iter().filter(|k| k.starts_with("p=")).count();
+    assert_eq!(partitions, 500);
+    let errors: Vec<&String> = all
+        .iter()
+        .filter(|k| k.starts_with("err/partitioning-failed/"))
+        .collect();
+    assert_eq!(errors.len(), 1);
+    let text =
+        String::from_utf8(gunzip_if(&object(&s3c, "lake", errors[0]).await.0)).expect("utf8");
+    assert_eq!(text.lines().count(), 100);
+}
+
+fn gunzip_if(b: &[u8]) -> Vec<u8> {
+    if b.starts_with(&[0x1f, 0x8b]) {
+        gunzip(b)
+    } else {
+        b.to_vec()
+    }
+}
