@@ -1,0 +1,135 @@
+//! A Weir Kinesis stream as the source.
+
+use super::*;
+
+#[tokio::test]
+async fn kinesis_stream_source_from_latest_through_resharding() {
+    use aws_sdk_kinesis::primitives::Blob as KBlob;
+    let mut t = TestServer::start().await;
+    make_bucket(&s3(&t.endpoint()), "lake").await;
+    let k = t.kinesis();
+    crate::harness::create_active(&k, "clicks", 2).await;
+    let put = |data: Vec<u8>, pk: String| {
+        let k = k.clone();
+        async move {
+            k.put_record()
+                .stream_name("clicks")
+                .partition_key(pk)
+                .data(KBlob::new(data))
+                .send()
+                .await
+                .expect("put")
+        }
+    };
+    put(b"before-creation\n".to_vec(), "a".into()).await;
+    let arn = crate::harness::summary(&k, "clicks")
+        .await
+        .stream_arn()
+        .to_string();
+    let fh = t.firehose();
+    fh.create_delivery_stream()
+        .delivery_stream_name("from-stream")
+        .delivery_stream_type(aws_sdk_firehose::types::DeliveryStreamType::KinesisStreamAsSource)
+        .kinesis_stream_source_configuration(
+            aws_sdk_firehose::types::KinesisStreamSourceConfiguration::builder()
+                .kinesis_stream_arn(&arn)
+                .role_arn(ROLE)
+                .build()
+                .expect("source"),
+        )
+        .extended_s3_destination_configuration(
+            destination("lake").prefix("ks/").build().expect("c"),
+        )
+        .send()
+        .await
+        .expect("create");
+    let d = fh
+        .describe_delivery_stream()
+        .delivery_stream_name("from-stream")
+        .send()
+        .await
+        .expect("describe");
+    let d = d.delivery_stream_description().expect("d");
+    assert_eq!(d.delivery_stream_type().as_str(), "KinesisStreamAsSource");
+    let src = d
+        .source()
+        .and_then(|s| s.kinesis_stream_source_description())
+        .expect("kinesis source");
+    assert_eq!(src.kinesis_stream_arn(), Some(arn.as_str()));
+    assert!(src.delivery_start_timestamp().is_some());
+    let e = fh
+        .put_record()
+        .delivery_stream_name("from-stream")
+        .record(Record::builder().data(Blob::new("x")).build().expect("r"))
+        .send()
+        .await
+        .expect_err("not DirectPut");
+    assert_eq!(code(&e), "InvalidSourceException");
+
+    let mut want = Vec::new();
+    for i in 0..40 {
+        let line = format!("one-{i}\n");
+        want.push(line.clone());
+        put(line.into_bytes(), format!("pk-{i}")).await;
+    }
+    // A KPL aggregate is delivered as its user records.
+    let parts: Vec<String> = (0..3).map(|i| format!("kpl-{i}\n")).collect();
+    want.extend(parts.iter().cloned());
+    let refs: Vec<&[u8]> = parts.iter().map(|p| p.as_bytes()).collect();
+    put(kpl_aggregate(&refs), "agg".into()).await;
+    // Reshard mid-way: the closed parents are read to their end, then their children.
+    k.update_shard_count()
+        .stream_name("clicks")
+        .target_shard_count(4)
+        .scaling_type(aws_sdk_kinesis::types::ScalingType::UniformScaling)
+        .send()
+        .await
+        .expect("reshard");
+    crate::harness::wait_status(&k, "clicks", "ACTIVE").await;
+    for i in 0..40 {
+        let line = format!("two-{i}\n");
+        want.push(line.clone());
+        put(line.into_bytes(), format!("pk-{i}")).await;
+    }
+    t.flush("from-stream").await;
+    let s3c = s3(&t.endpoint());
+    let mut got = Vec::new();
+    for key in keys(&s3c, "lake", "ks/").await {
+        let (body, _) = object(&s3c, "lake", &key).await;
+        got.extend(
+            String::from_utf8(body)
+                .expect("utf8")
+                .lines()
+                .map(|l| format!("{l}\n")),
+        );
+    }
+    got.sort();
+    want.sort();
+    assert_eq!(
+        got, want,
+        "records since creation, each once, none from before"
+    );
+
+    // After a restart nothing is delivered twice, and new records still flow.
+    t.restart().await;
+    let k = t.kinesis();
+    for (pk, line) in [("z", "three\n"), ("y", "four\n")] {
+        k.put_record()
+            .stream_name("clicks")
+            .partition_key(pk)
+            .data(KBlob::new(line.as_bytes().to_vec()))
+            .send()
+            .await
+            .expect("put");
+    }
+    t.flush("from-stream").await;
+    let s3c = s3(&t.endpoint());
+    let mut total = 0;
+    for key in keys(&s3c, "lake", "ks/").await {
+        total += String::from_utf8(object(&s3c, "lake", &key).await.0)
+            .expect("utf8")
+            .lines()
+            .count();
+    }
+    assert_eq!(total, want.len() + 2);
+}
