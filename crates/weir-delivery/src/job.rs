@@ -124,21 +124,16 @@ impl Job {
                     attempts,
                 } => {
                     let now = self.delivery.now_ms();
+                    let failure = process::Failure {
+                        kind: HTTP_FAILED,
+                        code: &code,
+                        message: &message,
+                        attempts,
+                        lambda_arn: None,
+                    };
                     for r in chunk {
-                        let doc = process::failed(
-                            HTTP_FAILED,
-                            &code,
-                            &message,
-                            first_arrival,
-                            now,
-                            r,
-                            None,
-                        );
-                        let mut v: serde_json::Value =
-                            serde_json::from_slice(&doc.data).unwrap_or_default();
-                        v["attemptsMade"] = attempts.into();
-                        failed_docs.extend_from_slice(v.to_string().as_bytes());
-                        failed_docs.push(b'\n');
+                        let doc = process::failed(&failure, first_arrival, now, r);
+                        failed_docs.extend_from_slice(&doc.data);
                     }
                 }
             }

@@ -62,13 +62,16 @@ pub fn finish(
             Ok(k) => k,
             Err(message) => {
                 return failed(
-                    PARTITIONING_FAILED,
-                    "DynamicPartitioning.MetadataExtractionFailed",
-                    &message,
+                    &Failure {
+                        kind: PARTITIONING_FAILED,
+                        code: "DynamicPartitioning.MetadataExtractionFailed",
+                        message: &message,
+                        attempts: 1,
+                        lambda_arn: None,
+                    },
                     arrival_ms,
                     now_ms,
                     record,
-                    None,
                 )
             }
         }
@@ -124,31 +127,33 @@ fn partition_keys(
     Ok(keys)
 }
 
+/// Why a record failed, as its error document says.
+pub struct Failure<'a> {
+    /// The error-output type (`processing-failed`, `partitioning-failed`, …).
+    pub kind: &'static str,
+    pub code: &'a str,
+    pub message: &'a str,
+    pub attempts: u32,
+    pub lambda_arn: Option<&'a str>,
+}
+
 /// A failed record as Firehose writes it to the error output: one JSON document per line.
-pub fn failed(
-    error_type: &'static str,
-    code: &str,
-    message: &str,
-    arrival_ms: i64,
-    now_ms: i64,
-    raw: &[u8],
-    lambda: Option<(&str, u32)>,
-) -> Output {
+pub fn failed(f: &Failure, arrival_ms: i64, now_ms: i64, raw: &[u8]) -> Output {
     let mut doc = serde_json::json!({
-        "attemptsMade": lambda.map_or(1, |(_, n)| n),
+        "attemptsMade": f.attempts,
         "arrivalTimestamp": arrival_ms,
-        "errorCode": code,
-        "errorMessage": message,
+        "errorCode": f.code,
+        "errorMessage": f.message,
         "attemptEndingTimestamp": now_ms,
         "rawData": base64::engine::general_purpose::STANDARD.encode(raw),
     });
-    if let Some((arn, _)) = lambda {
+    if let Some(arn) = f.lambda_arn {
         doc["lambdaArn"] = serde_json::Value::from(arn);
     }
     let mut data = doc.to_string().into_bytes();
     data.push(b'\n');
     Output {
-        target: Target::Error(error_type),
+        target: Target::Error(f.kind),
         data,
     }
 }

@@ -491,13 +491,16 @@ impl Worker {
                     )],
                     lambda::Transformed::Dropped => Vec::new(),
                     lambda::Transformed::Failed { code, message } => vec![process::failed(
-                        process::PROCESSING_FAILED,
-                        &code,
-                        &message,
+                        &process::Failure {
+                            kind: process::PROCESSING_FAILED,
+                            code: &code,
+                            message: &message,
+                            attempts,
+                            lambda_arn: Some(arn),
+                        },
                         it.arrival_ms,
                         ended,
                         &it.data,
-                        Some((arn, attempts)),
                     )],
                 });
             }
@@ -529,13 +532,16 @@ impl Worker {
                     && !self.buffers.contains_key(&out.target) =>
             {
                 process::failed(
-                    process::PARTITIONING_FAILED,
-                    "DynamicPartitioning.ActivePartitionsLimitExceeded",
-                    &format!("more than {MAX_ACTIVE_PARTITIONS} active partitions"),
+                    &process::Failure {
+                        kind: process::PARTITIONING_FAILED,
+                        code: "DynamicPartitioning.ActivePartitionsLimitExceeded",
+                        message: &format!("more than {MAX_ACTIVE_PARTITIONS} active partitions"),
+                        attempts: 1,
+                        lambda_arn: None,
+                    },
                     arrival_ms,
                     self.delivery.now_ms(),
                     &out.data,
-                    None,
                 )
             }
             _ => out,
