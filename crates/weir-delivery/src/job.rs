@@ -80,7 +80,26 @@ impl Job {
         let c = std::mem::take(&mut self.checkpoint);
         let inner = self.delivery.inner.clone();
         let uid = self.uid;
-        match tokio::task::spawn_blocking(move || inner.files.save_checkpoint(uid, &c)).await {
+        // With the checkpoint saved, intake segments below it are never read again.
+        let intake = matches!(self.meta.source, crate::model::Source::DirectPut { .. })
+            .then(|| Delivery::intake_key(&self.meta));
+        match tokio::task::spawn_blocking(move || {
+            inner.files.save_checkpoint(uid, &c)?;
+            if let Some(key) = intake {
+                for (shard, at) in &c.shards {
+                    let (seq, inclusive) = match at {
+                        crate::catalog::Resume::After(s) => (s, true),
+                        crate::catalog::Resume::At(s) => (s, false),
+                    };
+                    if let Err(e) = inner.intake.trim_delivered(&key, shard, seq, inclusive) {
+                        tracing::warn!(error = %e, "freeing delivered intake segments failed");
+                    }
+                }
+            }
+            Ok::<_, std::io::Error>(())
+        })
+        .await
+        {
             Ok(Ok(())) => true,
             other => {
                 tracing::error!(stream = %self.meta.name, ?other, "saving the checkpoint failed");

@@ -53,6 +53,8 @@ pub struct DeliveryConfig {
     pub functions: Vec<lambda::FunctionConfig>,
     /// First back-off of a failed HTTP endpoint request (Firehose: 1 s, doubling).
     pub http_backoff_ms: u64,
+    /// Intake segment files roll over past this many bytes (delivered segments are freed).
+    pub segment_bytes: u64,
 }
 
 impl Default for DeliveryConfig {
@@ -65,6 +67,7 @@ impl Default for DeliveryConfig {
             stream_limit: 5000,
             functions: Vec::new(),
             http_backoff_ms: 1000,
+            segment_bytes: 128 * 1024 * 1024,
         }
     }
 }
@@ -110,6 +113,7 @@ impl Delivery {
                 delete_delay_ms: 0,
                 update_delay_ms: 0,
                 shard_limit: u32::MAX,
+                segment_bytes: config.segment_bytes,
                 ..weir_log::LogConfig::default()
             },
             clock.clone(),

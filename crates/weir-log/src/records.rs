@@ -217,6 +217,38 @@ impl Log {
         .encode())
     }
 
+    /// Frees the sealed segments of `shard` that hold only records before `sequence_number`
+    /// (`inclusive`: up to and including it) — a reader that must never see them again says
+    /// so. Returns the segments removed.
+    pub fn trim_delivered(
+        &self,
+        key: &StreamKey,
+        shard: &str,
+        sequence_number: &str,
+        inclusive: bool,
+    ) -> Result<usize> {
+        let log = {
+            let state = self.inner.state.read();
+            let s = self.lookup(&state, key)?;
+            let index = parse_shard_id(shard)
+                .ok_or_else(|| LogError::InvalidArgument(format!("{shard} is not a shard id")))?;
+            s.shards
+                .get(index as usize)
+                .cloned()
+                .ok_or_else(|| LogError::NotFound(format!("no shard {shard}")))?
+        };
+        let (_, position) = seqno::parse(sequence_number).ok_or_else(|| {
+            LogError::InvalidArgument(format!("{sequence_number} is not a sequence number"))
+        })?;
+        // Position p follows offset p-1: AFTER frees offsets below p, AT below p-1.
+        let below = if inclusive {
+            position
+        } else {
+            position.saturating_sub(1)
+        };
+        Ok(log.trim_below(below)?)
+    }
+
     /// For each open shard, the sequence number its next record will get: a LATEST position
     /// that can be stored and later resumed with AT_SEQUENCE_NUMBER.
     pub fn latest_positions(&self, key: &StreamKey) -> Result<Vec<(String, String)>> {

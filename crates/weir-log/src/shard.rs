@@ -313,13 +313,24 @@ impl ShardLog {
     /// Deletes sealed segments whose newest record arrived before `cutoff_ms`.
     /// The active segment always stays, so offsets never restart.
     pub fn trim_before(&self, cutoff_ms: i64) -> io::Result<usize> {
+        self.trim_front(|last_arrival_ms, _| last_arrival_ms.is_some_and(|l| l < cutoff_ms))
+    }
+
+    /// Removes the sealed segments whose records all lie below `offset` (a consumer is done
+    /// with them); the active segment stays.
+    pub fn trim_below(&self, offset: u64) -> io::Result<usize> {
+        self.trim_front(|_, next_offset| next_offset <= offset)
+    }
+
+    /// Removes sealed segments from the front while `done(last arrival, next offset)` holds.
+    fn trim_front(&self, done: impl Fn(Option<i64>, u64) -> bool) -> io::Result<usize> {
         let mut doomed = Vec::new();
         {
             let mut segs = self.segments.write();
             while segs.len() > 1 {
                 let path = {
                     let first = segs[0].read();
-                    if first.last_arrival_ms.is_some_and(|l| l >= cutoff_ms) {
+                    if !done(first.last_arrival_ms, first.next_offset) {
                         break;
                     }
                     first.path.clone()

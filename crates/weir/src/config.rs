@@ -230,6 +230,7 @@ impl Config {
             stream_limit: self.firehose.stream_limit,
             functions: self.functions.clone(),
             http_backoff_ms: self.firehose.http_backoff_ms,
+            segment_bytes: self.kinesis.segment_bytes,
         }
     }
 

@@ -252,6 +252,44 @@ async fn retention_hides_then_deletes_old_segments() {
 }
 
 #[tokio::test]
+async fn delivered_segments_are_freed_below_a_sequence_number() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let clock = ManualClock::new(T0);
+    let log = open(dir.path(), &clock);
+    create(&log, &clock, "s", 1);
+    let mut seqs = Vec::new();
+    for i in 0..60u8 {
+        let o = log
+            .put_all(&key("s"), vec![entry("k", &[i; 4000])])
+            .await
+            .expect("put");
+        seqs.push(o[0].sequence_number.clone());
+    }
+    let shard = "shardId-000000000000";
+    // AT record 30: records 0..29 are done with; segments holding only those go.
+    let freed = log
+        .trim_delivered(&key("s"), shard, &seqs[30], false)
+        .expect("trim");
+    assert!(freed >= 1, "64 KiB segments of 4 KB records");
+    let left = read_all(&log, "s", shard);
+    assert_eq!(left.last().map(|(_, d)| d[0]), Some(59));
+    let first = left.first().map(|(_, d)| d[0]).expect("some left");
+    assert!(first <= 30, "record 30 is kept (first left: {first})");
+    // AFTER the last record: everything but the active segment goes; writing continues.
+    log.trim_delivered(&key("s"), shard, &seqs[59], true)
+        .expect("trim");
+    assert!(read_all(&log, "s", shard).len() < 60 - first as usize);
+    let o = log
+        .put_all(&key("s"), vec![entry("k", b"n")])
+        .await
+        .expect("put");
+    assert_eq!(weir_log::seqno::parse(&o[0].sequence_number), Some((0, 61)));
+    assert!(log
+        .trim_delivered(&key("s"), "shardId-000000000009", &seqs[0], true)
+        .is_err());
+}
+
+#[tokio::test]
 async fn control_plane_persists() {
     let dir = tempfile::tempdir().expect("tmp");
     let clock = ManualClock::new(T0);
