@@ -275,13 +275,18 @@ impl Worker {
                 self.counters
                     .bytes_in
                     .fetch_add(r.data.len() as u64, Ordering::Relaxed);
-                if dest.backup_enabled && dest.backup.is_some() {
+                if let Some(b) = dest.backup.as_deref().filter(|_| dest.backup_enabled) {
+                    // The backup buffer follows the backup configuration's own hints.
                     let backup = Output {
                         target: Target::Backup,
                         data: r.data.to_vec(),
                     };
+                    let (b_limit, b_interval) = (
+                        b.buffering.size_mb as usize * 1024 * 1024,
+                        Duration::from_secs(u64::from(b.buffering.interval_s)),
+                    );
                     if let Some(target) =
-                        self.push(backup, r.arrival_ms, interval, &consumed, limit)
+                        self.push(backup, r.arrival_ms, b_interval, &consumed, b_limit)
                     {
                         pending_full.push(target);
                     }
