@@ -444,7 +444,11 @@ async fn s3_request(shared: &Shared, req: Request<Incoming>) -> Response<Body> {
 }
 
 fn s3_response(r: crate::s3::S3Response, id: &str) -> Response<Body> {
-    let mut resp = Response::new(Body::Full(Some(r.body)));
+    let body = match r.stream {
+        Some(rx) => Body::Channel(rx),
+        None => Body::Full(Some(r.body)),
+    };
+    let mut resp = Response::new(body);
     *resp.status_mut() =
         StatusCode::from_u16(r.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let h = resp.headers_mut();

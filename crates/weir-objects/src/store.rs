@@ -345,6 +345,21 @@ impl ObjectStore {
     }
 
     /// GetObject: the object's bytes in `range` (inclusive; clamped to the object), or all.
+    /// The object's record and its data file, open: reading the file gives this version
+    /// whole even if the object is overwritten or deleted meanwhile (for streamed reads).
+    pub fn open_object(&self, bucket: &str, key: &str) -> Result<(ObjectInfo, File)> {
+        for _ in 0..2 {
+            let info = self.head_object(bucket, key)?;
+            let path = self.bucket_dir(bucket).join("o").join(&info.data_file);
+            match File::open(&path) {
+                Ok(f) => return Ok((info, f)),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(ObjectError::NoSuchKey(key.to_string()))
+    }
+
     pub fn get_object(
         &self,
         bucket: &str,

@@ -1,15 +1,36 @@
-//! GetObject and HeadObject: ranges, conditional requests, `response-*` overrides.
+//! GetObject and HeadObject: ranges, conditional requests, `response-*` overrides. The data
+//! file is opened once, so the version answered is whole even under a concurrent overwrite;
+//! bodies above 8 MiB are streamed from it in 1 MiB chunks instead of read into memory.
+
+use std::io::{Read, Seek, SeekFrom};
+
+use bytes::Bytes;
+use hyper::Method;
 
 use super::put_object::STORED_HEADERS;
 use super::{time, S3Ctx, S3Error, S3Request, S3Response};
-use hyper::Method;
+
+/// Bodies larger than this are streamed.
+const STREAM_ABOVE: u64 = 8 * 1024 * 1024;
+const CHUNK: usize = 1024 * 1024;
 
 pub async fn handle(ctx: &S3Ctx, req: &S3Request) -> Result<S3Response, S3Error> {
     let (bucket, key) = (
         req.bucket.as_deref().unwrap_or_default(),
         req.key.as_deref().unwrap_or_default(),
     );
-    let info = ctx.objects.head_object(bucket, key)?;
+    let internal = |e: String| S3Error::new("InternalError", 500, e);
+    let head = req.method == Method::HEAD;
+    let (info, file) = if head {
+        (ctx.objects.head_object(bucket, key)?, None)
+    } else {
+        let objects = ctx.objects.clone();
+        let (b, k) = (bucket.to_string(), key.to_string());
+        let (info, file) = tokio::task::spawn_blocking(move || objects.open_object(&b, &k))
+            .await
+            .map_err(|e| internal(e.to_string()))??;
+        (info, Some(file))
+    };
     // Conditional requests, in the order S3 evaluates them.
     let etag_matches = |h: &str| {
         h.split(',').map(str::trim).any(|t| {
@@ -61,25 +82,28 @@ pub async fn handle(ctx: &S3Ctx, req: &S3Request) -> Result<S3Response, S3Error>
         })?),
         None => None,
     };
-    let head = req.method == Method::HEAD;
-    let (info, body) = if head {
-        (info, bytes::Bytes::new())
-    } else {
-        let objects = ctx.objects.clone();
-        let (b, k) = (bucket.to_string(), key.to_string());
-        tokio::task::spawn_blocking(move || objects.get_object(&b, &k, range))
+    let (start, length) = match range {
+        Some((s, e)) => (s, e - s + 1),
+        None => (0, info.size),
+    };
+    let mut resp = S3Response::empty(if range.is_some() { 206 } else { 200 });
+    if let Some(mut file) = file {
+        if length > STREAM_ABOVE {
+            let (tx, rx) = tokio::sync::mpsc::channel(4);
+            tokio::task::spawn_blocking(move || send_file(file, start, length, tx));
+            resp.stream = Some(rx);
+        } else {
+            resp.body = tokio::task::spawn_blocking(move || -> std::io::Result<Bytes> {
+                file.seek(SeekFrom::Start(start))?;
+                let mut buf = vec![0u8; length as usize];
+                file.read_exact(&mut buf)?;
+                Ok(Bytes::from(buf))
+            })
             .await
-            .map_err(|e| S3Error::new("InternalError", 500, e.to_string()))??
-    };
-    let length = match range {
-        Some((s, e)) => e - s + 1,
-        None => info.size,
-    };
-    let mut resp = S3Response {
-        status: if range.is_some() { 206 } else { 200 },
-        headers: Vec::new(),
-        body,
-    };
+            .map_err(|e| internal(e.to_string()))?
+            .map_err(|e| internal(e.to_string()))?;
+        }
+    }
     let content_type = req
         .param("response-content-type")
         .map(str::to_string)
@@ -104,6 +128,32 @@ pub async fn handle(ctx: &S3Ctx, req: &S3Request) -> Result<S3Response, S3Error>
         }
     }
     Ok(resp)
+}
+
+/// Sends `length` bytes of `file` from `start` in chunks; stops when the receiver is gone. A
+/// read error ends the body short, so the client sees a truncated response, never wrong bytes.
+fn send_file(
+    mut file: std::fs::File,
+    start: u64,
+    length: u64,
+    tx: tokio::sync::mpsc::Sender<Bytes>,
+) {
+    if let Err(e) = file.seek(SeekFrom::Start(start)) {
+        tracing::error!(error = %e, "seeking an object's data file failed");
+        return;
+    }
+    let mut left = length;
+    while left > 0 {
+        let mut buf = vec![0u8; CHUNK.min(left as usize)];
+        if let Err(e) = file.read_exact(&mut buf) {
+            tracing::error!(error = %e, "reading an object's data file failed");
+            return;
+        }
+        left -= buf.len() as u64;
+        if tx.blocking_send(Bytes::from(buf)).is_err() {
+            return;
+        }
+    }
 }
 
 /// `bytes=a-b`, `bytes=a-`, `bytes=-n` → inclusive (start, end) within `size`.

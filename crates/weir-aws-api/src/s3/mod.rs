@@ -65,6 +65,8 @@ pub struct S3Response {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: Bytes,
+    /// A body sent as it is read (large GETs), instead of `body`.
+    pub stream: Option<tokio::sync::mpsc::Receiver<Bytes>>,
 }
 
 impl S3Response {
@@ -73,6 +75,7 @@ impl S3Response {
             status,
             headers: Vec::new(),
             body: Bytes::new(),
+            stream: None,
         }
     }
     pub fn xml(doc: String) -> S3Response {
@@ -80,6 +83,7 @@ impl S3Response {
             status: 200,
             headers: vec![("content-type".into(), "application/xml".into())],
             body: Bytes::from(doc),
+            stream: None,
         }
     }
     pub fn with(mut self, name: &str, value: impl Into<String>) -> S3Response {
