@@ -24,9 +24,11 @@ def clients(endpoint):
 
 
 def flush(endpoint, name):
+    """Weir's hook: delivers the buffers now; answers the stream's counts."""
     req = urllib.request.Request(f"{endpoint}/_weir/firehose/us-east-1/{name}/flush", method="POST")
     with urllib.request.urlopen(req, timeout=30) as resp:
         assert resp.status == 200
+        return json.loads(resp.read())
 
 
 def test_boto3_put_record_batch_to_gzip_json_lines_read_by_pyarrow(endpoint, tmp_path):
@@ -63,7 +65,9 @@ def test_boto3_put_record_batch_to_gzip_json_lines_read_by_pyarrow(endpoint, tmp
         assert out["FailedPutCount"] == 0
     fh.put_record(DeliveryStreamName="orders", Record={"Data": json.dumps({"order": 1200, "amount": 0.0, "sku": "last"}).encode()})
     rows.append({"order": 1200, "amount": 0.0, "sku": "last"})
-    flush(endpoint, "orders")
+    counts = flush(endpoint, "orders")
+    assert counts["recordsIn"] == counts["recordsDelivered"] == len(rows), counts
+    assert counts["recordsFailed"] == 0 and counts["objects"] == 1, counts
 
     listed = s3.list_objects_v2(Bucket="fh-lake", Prefix="orders/")["Contents"]
     assert len(listed) == 1

@@ -192,20 +192,38 @@ async fn route(shared: &Shared, req: Request<Incoming>) -> Response<Body> {
     if req.method() == Method::GET && req.uri().path() == "/healthz" {
         return plain(StatusCode::OK, "ok\n");
     }
-    // Test hook: `POST /_weir/firehose/<region>/<name>/flush` delivers that delivery stream's
-    // buffers now and answers once they are in the object store. (Not an AWS API; it only
-    // hastens what the buffering hints would do.)
-    if req.method() == Method::POST {
-        if let Some(rest) = req.uri().path().strip_prefix("/_weir/firehose/") {
-            let parts: Vec<&str> = rest.split('/').collect();
-            return match parts.as_slice() {
-                [region, name, "flush"] => match shared.delivery.flush(region, name).await {
-                    Ok(()) => plain(StatusCode::OK, "flushed\n"),
-                    Err(e) => plain(StatusCode::NOT_FOUND, &format!("{e}\n")),
-                },
-                _ => plain(StatusCode::NOT_FOUND, "unknown Weir hook\n"),
-            };
+    // Weir's own hooks (not AWS APIs): `POST /_weir/firehose/<region>/<name>/flush` delivers
+    // that delivery stream's buffers now and answers, once they are stored, with its counts;
+    // `GET …/stats` answers the counts (records in, delivered, failed, dropped, backed up).
+    if let Some(rest) = req.uri().path().strip_prefix("/_weir/firehose/") {
+        let parts: Vec<&str> = rest.split('/').collect();
+        let (region, name, flush) = match (req.method(), parts.as_slice()) {
+            (&Method::POST, [region, name, "flush"]) => (*region, *name, true),
+            (&Method::GET, [region, name, "stats"]) => (*region, *name, false),
+            _ => return plain(StatusCode::NOT_FOUND, "unknown Weir hook\n"),
+        };
+        if flush {
+            if let Err(e) = shared.delivery.flush(region, name).await {
+                return plain(StatusCode::NOT_FOUND, &format!("{e}\n"));
+            }
         }
+        return match shared.delivery.stats(region, name) {
+            Ok(s) => {
+                let doc = serde_json::json!({
+                    "recordsIn": s.records_in,
+                    "bytesIn": s.bytes_in,
+                    "recordsDelivered": s.records_delivered,
+                    "recordsFailed": s.records_failed,
+                    "recordsDropped": s.records_dropped,
+                    "recordsBackedUp": s.records_backed_up,
+                    "objects": s.objects,
+                    "bytesOut": s.bytes_out,
+                    "writeErrors": s.write_errors,
+                });
+                plain(StatusCode::OK, &format!("{doc}\n"))
+            }
+            Err(e) => plain(StatusCode::NOT_FOUND, &format!("{e}\n")),
+        };
     }
     let protocol = match req
         .headers()

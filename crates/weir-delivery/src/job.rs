@@ -30,6 +30,8 @@ pub struct Job {
     pub target: Target,
     pub buffer: Buffer,
     pub checkpoint: Checkpoint,
+    /// Records an HTTP endpoint did not take (written to the error output).
+    pub endpoint_failed: u64,
 }
 
 impl Job {
@@ -74,9 +76,15 @@ impl Job {
         if !delivered {
             return false;
         }
+        let counter = match &self.target {
+            Target::Backup => &self.counters.records_backed_up,
+            Target::Error(_) => &self.counters.records_failed,
+            Target::Partition(_) => &self.counters.records_delivered,
+        };
+        counter.fetch_add(records - self.endpoint_failed, Ordering::Relaxed);
         self.counters
-            .records_delivered
-            .fetch_add(records, Ordering::Relaxed);
+            .records_failed
+            .fetch_add(self.endpoint_failed, Ordering::Relaxed);
         let c = std::mem::take(&mut self.checkpoint);
         let inner = self.delivery.inner.clone();
         let uid = self.uid;
@@ -154,6 +162,7 @@ impl Job {
                         let doc = process::failed(&failure, first_arrival, now, r);
                         failed_docs.extend_from_slice(&doc.data);
                     }
+                    self.endpoint_failed += chunk.len() as u64;
                 }
             }
         }

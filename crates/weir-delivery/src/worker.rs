@@ -31,8 +31,14 @@ pub struct Stats {
     pub records_in: u64,
     /// Bytes of record data read from the source.
     pub bytes_in: u64,
-    /// Records inside delivered objects.
+    /// Records delivered to the destination (inside objects, or taken by an HTTP endpoint).
     pub records_delivered: u64,
+    /// Records written to the error output instead.
+    pub records_failed: u64,
+    /// Records a Lambda processor dropped (result Dropped).
+    pub records_dropped: u64,
+    /// Source records written to the backup location.
+    pub records_backed_up: u64,
     /// Objects written.
     pub objects: u64,
     /// Bytes of objects written (after compression).
@@ -46,6 +52,9 @@ pub(crate) struct Counters {
     pub records_in: AtomicU64,
     pub bytes_in: AtomicU64,
     pub records_delivered: AtomicU64,
+    pub records_failed: AtomicU64,
+    pub records_dropped: AtomicU64,
+    pub records_backed_up: AtomicU64,
     pub objects: AtomicU64,
     pub bytes_out: AtomicU64,
     pub write_errors: AtomicU64,
@@ -57,6 +66,9 @@ impl Counters {
             records_in: self.records_in.load(Ordering::Relaxed),
             bytes_in: self.bytes_in.load(Ordering::Relaxed),
             records_delivered: self.records_delivered.load(Ordering::Relaxed),
+            records_failed: self.records_failed.load(Ordering::Relaxed),
+            records_dropped: self.records_dropped.load(Ordering::Relaxed),
+            records_backed_up: self.records_backed_up.load(Ordering::Relaxed),
             objects: self.objects.load(Ordering::Relaxed),
             bytes_out: self.bytes_out.load(Ordering::Relaxed),
             write_errors: self.write_errors.load(Ordering::Relaxed),
@@ -494,7 +506,12 @@ impl Worker {
                         &data,
                         Some(&partition_keys),
                     )],
-                    lambda::Transformed::Dropped => Vec::new(),
+                    lambda::Transformed::Dropped => {
+                        self.counters
+                            .records_dropped
+                            .fetch_add(1, Ordering::Relaxed);
+                        Vec::new()
+                    }
                     lambda::Transformed::Failed { code, message } => vec![process::failed(
                         &process::Failure {
                             kind: process::PROCESSING_FAILED,
@@ -600,6 +617,7 @@ impl Worker {
             target: target.clone(),
             buffer,
             checkpoint,
+            endpoint_failed: 0,
         };
         self.in_flight = Some(tokio::spawn(job.run()));
         true

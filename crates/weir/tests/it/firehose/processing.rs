@@ -341,6 +341,23 @@ async fn lambda_transform_as_a_local_command() {
         .await
         .expect("batch");
     t.flush("shouting").await;
+    // Every record is accounted for: delivered, dropped or failed.
+    let stats = t
+        .server
+        .as_ref()
+        .expect("running")
+        .delivery
+        .stats("us-east-1", "shouting")
+        .expect("stats");
+    assert_eq!(
+        (
+            stats.records_in,
+            stats.records_delivered,
+            stats.records_dropped,
+            stats.records_failed
+        ),
+        (5, 3, 1, 1)
+    );
     let body = |key: String| {
         let s3c = s3c.clone();
         async move { String::from_utf8(object(&s3c, "lake", &key).await.0).expect("utf8") }
