@@ -296,6 +296,20 @@ fn parse_scalar(s: &str) -> toml::Value {
 mod tests {
     use super::*;
 
+    /// Every TOML example in the README is a valid configuration (fields the docs show exist).
+    #[test]
+    fn readme_examples_parse() {
+        let readme = include_str!("../../../README.md");
+        let mut blocks = 0;
+        for block in readme.split("```toml").skip(1) {
+            let text = block.split("```").next().unwrap_or_default();
+            toml::from_str::<Config>(text)
+                .unwrap_or_else(|e| panic!("README example does not parse: {e}\n{text}"));
+            blocks += 1;
+        }
+        assert!(blocks >= 4, "{blocks} examples");
+    }
+
     #[test]
     fn layers_apply_in_order() {
         let dir = tempfile::tempdir().expect("tmp");
