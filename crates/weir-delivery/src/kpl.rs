@@ -6,16 +6,24 @@ use md5::{Digest, Md5};
 
 const MAGIC: [u8; 4] = [0xF3, 0x89, 0x9A, 0xC2];
 
-/// The user records inside `data` (or `data` itself when it is not a valid aggregate).
-pub fn deaggregate(data: Bytes) -> Vec<Bytes> {
+/// A user record: where its data lies in the aggregate, and its partition key.
+type Part = (std::ops::Range<usize>, Option<String>);
+
+/// The user records inside `data` with their own partition keys (or `data` itself, with no
+/// key of its own, when it is not a valid aggregate).
+pub fn deaggregate(data: Bytes) -> Vec<(Bytes, Option<String>)> {
     match parse(&data) {
-        Some(records) => records.into_iter().map(|r| data.slice(r)).collect(),
-        None => vec![data],
+        Some(records) => records
+            .into_iter()
+            .map(|(r, key)| (data.slice(r), key))
+            .collect(),
+        None => vec![(data, None)],
     }
 }
 
-/// Byte ranges of the user records' data, if `data` is a valid aggregate.
-fn parse(data: &[u8]) -> Option<Vec<std::ops::Range<usize>>> {
+/// Byte ranges of the user records' data and their partition keys, if `data` is a valid
+/// aggregate.
+fn parse(data: &[u8]) -> Option<Vec<Part>> {
     if data.len() < MAGIC.len() + 16 || data[..4] != MAGIC {
         return None;
     }
@@ -23,26 +31,40 @@ fn parse(data: &[u8]) -> Option<Vec<std::ops::Range<usize>>> {
     if Md5::digest(body)[..] != data[data.len() - 16..] {
         return None;
     }
+    let mut keys: Vec<String> = Vec::new();
     let mut out = Vec::new();
     let mut fields = Fields { buf: body, at: 0 };
     while let Some((field, value)) = fields.next_field()? {
-        if let (3, Value::Bytes(range)) = (field, value) {
-            // A Record: its field 3 is the data.
-            let record = &body[range.clone()];
-            let mut inner = Fields { buf: record, at: 0 };
-            while let Some((f, v)) = inner.next_field()? {
-                if let (3, Value::Bytes(r)) = (f, v) {
-                    let base = 4 + range.start;
-                    out.push(base + r.start..base + r.end);
+        match (field, value) {
+            // The partition key table (field 1) comes before the records.
+            (1, Value::Bytes(r)) => keys.push(String::from_utf8_lossy(&body[r]).into_owned()),
+            // A Record: field 1 indexes the key table, field 3 is the data.
+            (3, Value::Bytes(range)) => {
+                let record = &body[range.clone()];
+                let mut inner = Fields { buf: record, at: 0 };
+                let (mut key, mut data) = (None, None);
+                while let Some((f, v)) = inner.next_field()? {
+                    match (f, v) {
+                        (1, Value::Int(i)) => key = usize::try_from(i).ok(),
+                        (3, Value::Bytes(r)) => {
+                            let base = 4 + range.start;
+                            data = Some(base + r.start..base + r.end);
+                        }
+                        _ => {}
+                    }
+                }
+                if let Some(d) = data {
+                    out.push((d, key.and_then(|k| keys.get(k).cloned())));
                 }
             }
+            _ => {}
         }
     }
     Some(out)
 }
 
 enum Value {
-    Int,
+    Int(u64),
     Bytes(std::ops::Range<usize>),
 }
 
@@ -72,13 +94,10 @@ impl Fields<'_> {
         }
         let key = self.varint()?;
         let value = match key & 7 {
-            0 => {
-                self.varint()?;
-                Value::Int
-            }
+            0 => Value::Int(self.varint()?),
             1 => {
                 self.at = self.at.checked_add(8).filter(|e| *e <= self.buf.len())?;
-                Value::Int
+                Value::Int(0)
             }
             2 => {
                 let len = usize::try_from(self.varint()?).ok()?;
@@ -89,7 +108,7 @@ impl Fields<'_> {
             }
             5 => {
                 self.at = self.at.checked_add(4).filter(|e| *e <= self.buf.len())?;
-                Value::Int
+                Value::Int(0)
             }
             _ => return None,
         };
@@ -137,9 +156,14 @@ pub(crate) mod tests {
         let big = vec![b'z'; 300];
         let agg = aggregate(&[b"one", b"", &big]);
         let got = deaggregate(Bytes::from(agg.clone()));
+        let pk = Some("pk".to_string());
         assert_eq!(
             got,
-            vec![Bytes::from("one"), Bytes::new(), Bytes::from(big)]
+            vec![
+                (Bytes::from("one"), pk.clone()),
+                (Bytes::new(), pk.clone()),
+                (Bytes::from(big), pk)
+            ]
         );
         let mut bad = agg;
         let n = bad.len();
@@ -151,7 +175,7 @@ pub(crate) mod tests {
         );
         assert_eq!(
             deaggregate(Bytes::from("plain")),
-            vec![Bytes::from("plain")]
+            vec![(Bytes::from("plain"), None)]
         );
     }
 }

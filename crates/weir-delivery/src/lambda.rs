@@ -78,6 +78,17 @@ pub enum Transformed {
 pub struct Input<'a> {
     pub arrival_ms: i64,
     pub data: &'a [u8],
+    /// Where the record came from, when the source is a Kinesis stream.
+    pub kinesis: Option<KinesisMetadata<'a>>,
+}
+
+/// `kinesisRecordMetadata` of a record read from a Kinesis stream.
+pub struct KinesisMetadata<'a> {
+    pub shard_id: &'a str,
+    pub partition_key: &'a str,
+    pub sequence_number: &'a str,
+    /// The record's place inside a KPL aggregate (0 otherwise).
+    pub subsequence_number: u32,
 }
 
 /// Invokes `f` over `records` (retrying a failed invocation `retries` times); one result per
@@ -85,6 +96,7 @@ pub struct Input<'a> {
 pub async fn transform(
     f: &FunctionConfig,
     stream_arn: &str,
+    source_stream_arn: Option<&str>,
     region: &str,
     retries: u32,
     records: &[Input<'_>],
@@ -92,18 +104,32 @@ pub async fn transform(
     let ids: Vec<String> = (0..records.len())
         .map(|i| format!("{}{i:08}", crate::prefix::uuid().replace('-', "")))
         .collect();
-    let event = serde_json::json!({
+    let mut event = serde_json::json!({
         "invocationId": crate::prefix::uuid(),
         "deliveryStreamArn": stream_arn,
         "region": region,
-        "records": records.iter().zip(&ids).map(|(r, id)| serde_json::json!({
-            "recordId": id,
-            "approximateArrivalTimestamp": r.arrival_ms,
-            "data": base64::engine::general_purpose::STANDARD.encode(r.data),
-        })).collect::<Vec<_>>(),
-    })
-    .to_string()
-    .into_bytes();
+        "records": records.iter().zip(&ids).map(|(r, id)| {
+            let mut rec = serde_json::json!({
+                "recordId": id,
+                "approximateArrivalTimestamp": r.arrival_ms,
+                "data": base64::engine::general_purpose::STANDARD.encode(r.data),
+            });
+            if let Some(k) = &r.kinesis {
+                rec["kinesisRecordMetadata"] = serde_json::json!({
+                    "shardId": k.shard_id,
+                    "partitionKey": k.partition_key,
+                    "approximateArrivalTimestamp": r.arrival_ms,
+                    "sequenceNumber": k.sequence_number,
+                    "subsequenceNumber": k.subsequence_number,
+                });
+            }
+            rec
+        }).collect::<Vec<_>>(),
+    });
+    if let Some(arn) = source_stream_arn {
+        event["sourceKinesisStreamArn"] = serde_json::Value::from(arn);
+    }
+    let event = event.to_string().into_bytes();
     let mut last = (String::new(), String::new());
     let mut attempts = 0;
     for attempt in 0..=retries {

@@ -19,6 +19,9 @@ pub struct SourceRecord {
     pub shard: Arc<str>,
     /// The source record's sequence number (shared by the parts of a KPL aggregate).
     pub sequence_number: Arc<str>,
+    pub partition_key: Arc<str>,
+    /// The part's place in a KPL aggregate (0 for a plain record).
+    pub subsequence: u32,
     /// The last part of its source record: a checkpoint may be taken after it.
     pub boundary: bool,
 }
@@ -157,20 +160,26 @@ impl Reader {
             let shard_name: Arc<str> = Arc::from(shard.as_str());
             for r in out.records {
                 let seq: Arc<str> = Arc::from(r.sequence_number.as_str());
+                let partition_key: Arc<str> = Arc::from(r.partition_key.as_str());
                 self.positions
                     .insert(shard.clone(), Some(Resume::After(r.sequence_number)));
                 let parts = if self.deaggregate {
                     crate::kpl::deaggregate(r.data)
                 } else {
-                    vec![r.data]
+                    vec![(r.data, None)]
                 };
                 let last = parts.len().saturating_sub(1);
-                records.extend(parts.into_iter().enumerate().map(|(i, data)| SourceRecord {
-                    arrival_ms: r.arrival_ms,
-                    data,
-                    shard: shard_name.clone(),
-                    sequence_number: seq.clone(),
-                    boundary: i == last,
+                records.extend(parts.into_iter().enumerate().map(|(i, (data, key))| {
+                    SourceRecord {
+                        arrival_ms: r.arrival_ms,
+                        data,
+                        shard: shard_name.clone(),
+                        sequence_number: seq.clone(),
+                        // A KPL user record has its own key; a plain record, the stream record's.
+                        partition_key: key.map_or_else(|| partition_key.clone(), Arc::from),
+                        subsequence: i as u32,
+                        boundary: i == last,
+                    }
                 }));
             }
             if out.next_iterator.is_none() {

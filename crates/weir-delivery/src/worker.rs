@@ -148,6 +148,8 @@ struct Item {
     data: Bytes,
     shard: Arc<str>,
     sequence_number: Arc<str>,
+    partition_key: Arc<str>,
+    subsequence: u32,
     /// The last record of its source record.
     boundary: bool,
 }
@@ -311,6 +313,8 @@ impl Worker {
                         data,
                         shard: r.shard.clone(),
                         sequence_number: r.sequence_number.clone(),
+                        partition_key: r.partition_key.clone(),
+                        subsequence: r.subsequence,
                         boundary: r.boundary && i == last,
                     });
                 }
@@ -452,6 +456,10 @@ impl Worker {
             .map_or(1024 * 1024, |mb| (mb * 1024.0 * 1024.0) as usize)
             .max(1);
         let stream_arn = self.delivery.arn(&meta.region, &meta.name);
+        let source_arn = match &meta.source {
+            Source::KinesisStream { stream_arn, .. } => Some(stream_arn.as_str()),
+            Source::DirectPut { .. } => None,
+        };
         let function = match lambda::resolve(&self.delivery.inner.config.functions, arn) {
             Ok(f) => Some(f.clone()),
             Err(e) => {
@@ -477,9 +485,16 @@ impl Worker {
                         .map(|it| lambda::Input {
                             arrival_ms: it.arrival_ms,
                             data: &it.data,
+                            kinesis: source_arn.map(|_| lambda::KinesisMetadata {
+                                shard_id: &it.shard,
+                                partition_key: &it.partition_key,
+                                sequence_number: &it.sequence_number,
+                                subsequence_number: it.subsequence,
+                            }),
                         })
                         .collect();
-                    lambda::transform(f, &stream_arn, &meta.region, retries, &inputs).await
+                    lambda::transform(f, &stream_arn, source_arn, &meta.region, retries, &inputs)
+                        .await
                 }
                 None => (
                     chunk

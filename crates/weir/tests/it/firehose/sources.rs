@@ -133,3 +133,102 @@ async fn kinesis_stream_source_from_latest_through_resharding() {
     }
     assert_eq!(total, want.len() + 2);
 }
+
+const WITH_METADATA: &str = r#"
+import base64, json, sys
+event = json.load(sys.stdin)
+source = event["sourceKinesisStreamArn"]
+out = []
+for r in event["records"]:
+    m = r["kinesisRecordMetadata"]
+    assert m["shardId"].startswith("shardId-") and m["sequenceNumber"], m
+    line = "%s|%s|%s|%s" % (m["partitionKey"], m["subsequenceNumber"],
+                            source.rsplit("/", 1)[1], base64.b64decode(r["data"]).decode())
+    out.append({"recordId": r["recordId"], "result": "Ok",
+                "data": base64.b64encode(line.encode()).decode()})
+json.dump({"records": out}, sys.stdout)
+"#;
+
+#[tokio::test]
+async fn a_lambda_on_a_kinesis_source_sees_record_metadata() {
+    use aws_sdk_kinesis::primitives::Blob as KBlob;
+    let dir = tempfile::tempdir().expect("tmp");
+    let script = dir.path().join("meta.py");
+    std::fs::write(&script, WITH_METADATA).expect("script");
+    let mut config = crate::harness::test_config(dir.path());
+    config
+        .functions
+        .push(weir_delivery::lambda::FunctionConfig {
+            name: "meta".into(),
+            command: vec!["python3".into(), script.display().to_string()],
+            url: None,
+            timeout_ms: 30_000,
+        });
+    let t = TestServer::start_with(dir, config).await;
+    let s3c = s3(&t.endpoint());
+    make_bucket(&s3c, "lake").await;
+    let k = t.kinesis();
+    crate::harness::create_active(&k, "events", 1).await;
+    let arn = crate::harness::summary(&k, "events")
+        .await
+        .stream_arn()
+        .to_string();
+    let fh = t.firehose();
+    fh.create_delivery_stream()
+        .delivery_stream_name("meta")
+        .delivery_stream_type(aws_sdk_firehose::types::DeliveryStreamType::KinesisStreamAsSource)
+        .kinesis_stream_source_configuration(
+            aws_sdk_firehose::types::KinesisStreamSourceConfiguration::builder()
+                .kinesis_stream_arn(&arn)
+                .role_arn(ROLE)
+                .build()
+                .expect("source"),
+        )
+        .extended_s3_destination_configuration(
+            destination("lake")
+                .prefix("m/")
+                .processing_configuration(
+                    ProcessingConfiguration::builder()
+                        .enabled(true)
+                        .processors(
+                            Processor::builder()
+                                .r#type(ProcessorType::Lambda)
+                                .parameters(param(
+                                    ProcessorParameterName::LambdaArn,
+                                    "arn:aws:lambda:us-east-1:000000000000:function:meta",
+                                ))
+                                .build()
+                                .expect("lambda"),
+                        )
+                        .processors(newline_delimiter().processors()[0].clone())
+                        .build(),
+                )
+                .build()
+                .expect("c"),
+        )
+        .send()
+        .await
+        .expect("create");
+    k.put_record()
+        .stream_name("events")
+        .partition_key("user-7")
+        .data(KBlob::new(b"plain".to_vec()))
+        .send()
+        .await
+        .expect("put");
+    k.put_record()
+        .stream_name("events")
+        .partition_key("agg")
+        .data(KBlob::new(kpl_aggregate(&[b"first", b"second"])))
+        .send()
+        .await
+        .expect("put");
+    t.flush("meta").await;
+    let found = keys(&s3c, "lake", "m/").await;
+    assert_eq!(found.len(), 1);
+    let text = String::from_utf8(object(&s3c, "lake", &found[0]).await.0).expect("utf8");
+    assert_eq!(
+        text,
+        "user-7|0|events|plain\npk|0|events|first\npk|1|events|second\n"
+    );
+}
