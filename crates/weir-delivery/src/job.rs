@@ -32,6 +32,10 @@ pub struct Job {
     pub checkpoint: Checkpoint,
     /// Records an HTTP endpoint did not take (written to the error output).
     pub endpoint_failed: u64,
+    /// The job before this one: its checkpoint must be saved first.
+    pub previous: Option<tokio::task::JoinHandle<bool>>,
+    /// Held while the job runs (bounds the jobs of a stream).
+    pub _permit: tokio::sync::OwnedSemaphorePermit,
 }
 
 impl Job {
@@ -47,7 +51,13 @@ impl Job {
         let first_arrival = self.buffer.first_arrival_ms;
         let dest = self.meta.destination.clone();
         let delivered = match (self.meta.http.clone(), self.target.clone()) {
-            (Some(h), Target::Partition(_)) => self.send_to_endpoint(&h, &prefixes).await,
+            // An endpoint gets its batches one after another, in order.
+            (Some(h), Target::Partition(_)) => {
+                if !self.previous_done().await {
+                    return false;
+                }
+                self.send_to_endpoint(&h, &prefixes).await
+            }
             (_, Target::Backup) => {
                 let Some(backup) = dest.backup.as_deref() else {
                     return false;
@@ -73,7 +83,8 @@ impl Job {
                 self.store(&dest, &prefixes, &prefix, data).await
             }
         };
-        if !delivered {
+        // Objects may be written in any order; checkpoints are saved in order.
+        if !delivered || !self.previous_done().await {
             return false;
         }
         let counter = match &self.target {
@@ -113,6 +124,14 @@ impl Job {
                 tracing::error!(stream = %self.meta.name, ?other, "saving the checkpoint failed");
                 false
             }
+        }
+    }
+
+    /// Waits for the previous job; false when it did not save its checkpoint.
+    async fn previous_done(&mut self) -> bool {
+        match self.previous.take() {
+            Some(p) => p.await.unwrap_or(false),
+            None => true,
         }
     }
 

@@ -19,6 +19,10 @@ use crate::prefix::Prefixes;
 use crate::process::{self, Output, Target};
 use crate::source::Reader;
 
+/// Objects a delivery stream compresses and writes at once (its checkpoints still advance in
+/// order).
+const JOBS: usize = 2;
+
 /// Partitions buffered at once per delivery stream; records of further partitions go to the
 /// error output.
 pub const MAX_ACTIVE_PARTITIONS: usize = 500;
@@ -104,6 +108,7 @@ pub fn spawn(delivery: Delivery, uid: u64) -> Handle {
         buffers: BTreeMap::new(),
         next_order: 0,
         in_flight: None,
+        slots: Arc::new(tokio::sync::Semaphore::new(JOBS)),
     };
     let task = tokio::spawn(worker.run());
     Handle {
@@ -178,9 +183,12 @@ struct Worker {
     counters: Arc<Counters>,
     buffers: BTreeMap<Target, Buffer>,
     next_order: u64,
-    /// The object being compressed and written while the next buffer fills (at most one, so
-    /// checkpoints advance in order).
+    /// The newest object being compressed and written while the next buffer fills. Each job
+    /// waits for its predecessor before saving its checkpoint, so checkpoints advance in order
+    /// and awaiting the newest awaits them all.
     in_flight: Option<tokio::task::JoinHandle<bool>>,
+    /// Jobs allowed at once.
+    slots: Arc<tokio::sync::Semaphore>,
 }
 
 impl Worker {
@@ -609,9 +617,14 @@ impl Worker {
         if !self.buffers.contains_key(target) {
             return true;
         }
-        if !self.settle().await {
-            return false;
-        }
+        // At most JOBS objects are being compressed and written at once.
+        let permit = tokio::select! {
+            p = self.slots.clone().acquire_owned() => match p {
+                Ok(p) => p,
+                Err(_) => return false,
+            },
+            _ = self.stop.changed() => return false,
+        };
         let Some(meta) = self.meta() else {
             return false;
         };
@@ -633,6 +646,8 @@ impl Worker {
             buffer,
             checkpoint,
             endpoint_failed: 0,
+            previous: self.in_flight.take(),
+            _permit: permit,
         };
         self.in_flight = Some(tokio::spawn(job.run()));
         true
