@@ -35,25 +35,35 @@ impl Delivery {
         }
     }
 
-    /// PutRecordBatch (and PutRecord, with one record): each record's RecordId or its error.
+    /// PutRecordBatch (and PutRecord, with one record): each record's RecordId or its error,
+    /// and whether the records are stored encrypted (the answer's `Encrypted`).
     pub async fn put_records(
         &self,
         region: &str,
         name: &str,
         records: Vec<Bytes>,
-    ) -> Result<Vec<Result<String>>> {
-        let meta = self.lookup(region, name)?;
-        match self.status_of(&meta) {
-            Status::Active => {}
-            _ => return Err(self.not_found(name)),
-        }
-        if !matches!(meta.source, Source::DirectPut { .. }) {
-            return Err(DeliveryError::InvalidSource(format!(
-                "This operation is not permitted on KinesisStreamAsSource firehose {} under \
-                 account {}.",
-                name, self.inner.config.account_id
-            )));
-        }
+    ) -> Result<(Vec<Result<String>>, bool)> {
+        // One look at the catalog per call, without copying the stream's configuration.
+        let (key, encrypted) = {
+            let now = self.now_ms();
+            let state = self.inner.state.read();
+            let meta = state
+                .get(&(region.to_string(), name.to_string()))
+                .filter(|m| !m.is_gone(now))
+                .ok_or_else(|| self.not_found(name))?;
+            if self.status_of(meta) != Status::Active {
+                return Err(self.not_found(name));
+            }
+            if !matches!(meta.source, Source::DirectPut { .. }) {
+                return Err(DeliveryError::InvalidSource(format!(
+                    "This operation is not permitted on KinesisStreamAsSource firehose {} under \
+                     account {}.",
+                    name, self.inner.config.account_id
+                )));
+            }
+            let encrypted = meta.encryption.as_ref().is_some_and(|e| e.enabled);
+            (Self::intake_key(meta), encrypted)
+        };
         let entries = records
             .into_iter()
             .map(|data| weir_log::PutEntry {
@@ -62,18 +72,15 @@ impl Delivery {
                 data,
             })
             .collect();
-        let out = self
-            .inner
-            .intake
-            .put_records(&Self::intake_key(&meta), entries)
-            .await?;
-        Ok(out
+        let out = self.inner.intake.put_records(&key, entries).await?;
+        let results = out
             .into_iter()
             .map(|r| {
                 r.map(|o| o.sequence_number).map_err(|e| {
                     DeliveryError::Unavailable(format!("The record was not stored: {e}"))
                 })
             })
-            .collect())
+            .collect();
+        Ok((results, encrypted))
     }
 }

@@ -448,14 +448,6 @@ impl Delivery {
         })
     }
 
-    /// Whether records put now are stored encrypted (PutRecord's `Encrypted`).
-    pub fn is_encrypted(&self, region: &str, name: &str) -> bool {
-        self.lookup(region, name)
-            .ok()
-            .and_then(|m| m.encryption)
-            .is_some_and(|e| e.enabled)
-    }
-
     /// Applies `f` to a live, not-deleting stream and persists the catalog.
     fn modify(
         &self,

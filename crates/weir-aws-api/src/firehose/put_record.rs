@@ -19,8 +19,7 @@ pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
             "required members passed validation but are absent",
         ));
     };
-    let encrypted = ctx.delivery.is_encrypted(&ctx.region, &name);
-    let mut out = ctx
+    let (mut out, encrypted) = ctx
         .delivery
         .put_records(&ctx.region, &name, vec![record])
         .await?;

@@ -27,8 +27,7 @@ pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
             "Records size exceeds 4 MB limit: the batch holds {total} bytes."
         )));
     }
-    let encrypted = ctx.delivery.is_encrypted(&ctx.region, &name);
-    let out = ctx
+    let (out, encrypted) = ctx
         .delivery
         .put_records(&ctx.region, &name, records)
         .await?;
