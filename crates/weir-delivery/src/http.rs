@@ -93,7 +93,7 @@ async fn attempt(
     let retriable = |m: String| Failure::Retriable("HttpEndpoint.DestinationException".into(), m);
     let body = serde_json::json!({
         "requestId": request_id,
-        "timestamp": now_ms(),
+        "timestamp": weir_log::Clock::now_ms(&weir_log::SystemClock),
         "records": records.iter().map(|r| serde_json::json!({
             "data": base64::engine::general_purpose::STANDARD.encode(r)
         })).collect::<Vec<_>>(),
@@ -163,11 +163,4 @@ async fn attempt(
             ),
         )),
     }
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }

@@ -58,26 +58,27 @@ impl Job {
                 }
                 self.send_to_endpoint(&h, &prefixes).await
             }
-            (_, Target::Backup) => {
-                let Some(backup) = dest.backup.as_deref() else {
-                    return false;
-                };
-                let backup_prefixes = match Prefixes::of(backup) {
-                    Ok(p) => p,
-                    Err(e) => {
-                        tracing::error!(stream = %self.meta.name, error = %e, "invalid backup prefixes");
-                        return false;
-                    }
-                };
-                let prefix = backup_prefixes.delivered(first_arrival, &Default::default());
-                let data = std::mem::take(&mut self.buffer.data);
-                self.store(backup, &backup_prefixes, &prefix, data).await
-            }
             (_, target) => {
+                // Backups go to the backup location, under its own prefix.
+                let (dest, prefixes) = match &target {
+                    Target::Backup => {
+                        let Some(backup) = dest.backup.as_deref() else {
+                            return false;
+                        };
+                        match Prefixes::of(backup) {
+                            Ok(p) => (backup.clone(), p),
+                            Err(e) => {
+                                tracing::error!(stream = %self.meta.name, error = %e, "invalid backup prefixes");
+                                return false;
+                            }
+                        }
+                    }
+                    _ => (dest, prefixes),
+                };
                 let prefix = match &target {
                     Target::Partition(keys) => prefixes.delivered(first_arrival, keys),
                     Target::Error(kind) => prefixes.failed(first_arrival, kind),
-                    Target::Backup => String::new(),
+                    Target::Backup => prefixes.delivered(first_arrival, &Default::default()),
                 };
                 let data = std::mem::take(&mut self.buffer.data);
                 self.store(&dest, &prefixes, &prefix, data).await

@@ -109,18 +109,24 @@ impl Prefix {
                 Part::Timestamp(pattern) => out.push_str(&pattern.format(ms, tz)),
                 Part::RandomString => out.push_str(&random_string()),
                 Part::ErrorOutputType => out.push_str(error_type.unwrap_or_default()),
-                Part::PartitionKey { from_lambda, key } => {
-                    // Keys from a Lambda are held as `lambda:<key>` (see process.rs).
-                    let value = if *from_lambda {
-                        keys.get(&format!("lambda:{key}"))
-                    } else {
-                        keys.get(key)
-                    };
-                    out.push_str(value.map(String::as_str).unwrap_or_default())
-                }
+                Part::PartitionKey { from_lambda, key } => out.push_str(
+                    keys.get(&partition_key_name(*from_lambda, key))
+                        .map(String::as_str)
+                        .unwrap_or_default(),
+                ),
             }
         }
         out
+    }
+}
+
+/// How a partition key is named in a partition's key map: query keys by their name, Lambda
+/// keys apart from them (a query and a Lambda may both produce `id`).
+pub fn partition_key_name(from_lambda: bool, key: &str) -> String {
+    if from_lambda {
+        format!("lambda:{key}")
+    } else {
+        key.to_string()
     }
 }
 

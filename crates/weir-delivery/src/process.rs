@@ -116,13 +116,10 @@ fn partition_keys(
                 .get(key)
                 .ok_or_else(|| format!("partition key {key} was not extracted"))?
         };
-        // Lambda-tagged keys are kept apart from query keys of the same name.
-        let name = if from_lambda {
-            format!("lambda:{key}")
-        } else {
-            key.to_string()
-        };
-        keys.insert(name, value.clone());
+        keys.insert(
+            crate::prefix::partition_key_name(from_lambda, key),
+            value.clone(),
+        );
     }
     Ok(keys)
 }

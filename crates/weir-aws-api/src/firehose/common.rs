@@ -142,13 +142,7 @@ pub fn read_s3(inp: &mut Input, extended: bool, create: bool) -> Result<S3Update
         })?;
         Ok(kms.flatten())
     })?;
-    u.cloudwatch = inp.structure("CloudWatchLoggingOptions", |c| {
-        Ok(CloudWatchLogging {
-            enabled: c.boolean("Enabled")?,
-            log_group_name: c.string("LogGroupName", false, StrRule::len(0, 512))?,
-            log_stream_name: c.string("LogStreamName", false, StrRule::len(0, 512))?,
-        })
-    })?;
+    u.cloudwatch = read_cloudwatch(inp)?;
     if !extended {
         return Ok(u);
     }
@@ -222,6 +216,17 @@ pub fn read_s3(inp: &mut Input, extended: bool, create: bool) -> Result<S3Update
         }),
     )?;
     Ok(u)
+}
+
+/// CloudWatchLoggingOptions (kept and described).
+pub fn read_cloudwatch(inp: &mut Input) -> Result<Option<CloudWatchLogging>, ApiError> {
+    inp.structure("CloudWatchLoggingOptions", |c| {
+        Ok(CloudWatchLogging {
+            enabled: c.boolean("Enabled")?,
+            log_group_name: c.string("LogGroupName", false, StrRule::len(0, 512))?,
+            log_stream_name: c.string("LogStreamName", false, StrRule::len(0, 512))?,
+        })
+    })
 }
 
 const PROCESSOR_TYPES: &[&str] = &[

@@ -2,7 +2,9 @@
 
 use weir_delivery::{HttpEndpoint, HttpUpdate, S3Destination};
 
-use super::common::{processing_value, read_processing, read_s3, s3_members, ROLE_ARN};
+use super::common::{
+    processing_value, read_cloudwatch, read_processing, read_s3, s3_members, ROLE_ARN,
+};
 use crate::error::ApiError;
 use crate::input::{Input, StrRule};
 use crate::value::Value;
@@ -40,13 +42,7 @@ pub fn read(h: &mut Input, create: bool) -> Result<HttpUpdate, ApiError> {
         u.size_mb = size.map(|v| v as u32);
         u.interval_s = interval.map(|v| v as u32);
     }
-    u.cloudwatch = h.structure("CloudWatchLoggingOptions", |c| {
-        Ok(weir_delivery::CloudWatchLogging {
-            enabled: c.boolean("Enabled")?,
-            log_group_name: c.string("LogGroupName", false, StrRule::len(0, 512))?,
-            log_stream_name: c.string("LogStreamName", false, StrRule::len(0, 512))?,
-        })
-    })?;
+    u.cloudwatch = read_cloudwatch(h)?;
     if let Some((gzip, attrs)) = h.structure("RequestConfiguration", |r| {
         let enc = r.string("ContentEncoding", false, StrRule::one_of(&["NONE", "GZIP"]))?;
         let attrs = r.list("CommonAttributes", false, 0, 50, |inp, i, v| {
