@@ -251,62 +251,48 @@ async fn validation_and_errors() {
             .extended_s3_destination_configuration(config)
             .send()
     };
-    let e = create("bad name!", destination("lake").build().expect("c"))
-        .await
-        .expect_err("name");
-    assert_eq!(code(&e), "ValidationException");
-    let e = create(
-        "p",
-        destination("lake")
-            .prefix("a/!{timestamp:yyyy}/")
-            .build()
-            .expect("c"),
-    )
-    .await
-    .expect_err("no error prefix");
-    assert_eq!(code(&e), "InvalidArgumentException");
-    let e = create(
-        "p",
-        destination("lake")
-            .prefix("a/")
-            .error_output_prefix("e/!{timestamp:yyyy}/")
-            .build()
-            .expect("c"),
-    )
-    .await
-    .expect_err("error prefix without error-output-type");
-    assert_eq!(code(&e), "InvalidArgumentException");
-    let e = create(
-        "p",
-        destination("lake")
-            .prefix("a/!{firehose:nope}/")
-            .error_output_prefix("e/!{firehose:error-output-type}")
-            .build()
-            .expect("c"),
-    )
-    .await
-    .expect_err("unknown firehose value");
-    assert_eq!(code(&e), "InvalidArgumentException");
-    let e = create(
-        "p",
-        destination("lake")
-            .buffering_hints(BufferingHints::builder().size_in_mbs(129).build())
-            .build()
-            .expect("c"),
-    )
-    .await
-    .expect_err("buffer too big");
-    assert_eq!(code(&e), "ValidationException");
-    let e = create(
-        "p",
-        destination("lake")
-            .custom_time_zone("Mars/Olympus")
-            .build()
-            .expect("c"),
-    )
-    .await
-    .expect_err("zone");
-    assert_eq!(code(&e), "InvalidArgumentException");
+    // Each rejected configuration, what it breaks, and the error type AWS answers with.
+    let d = || destination("lake");
+    let cases = [
+        ("bad name!", d(), "ValidationException", "name"),
+        (
+            "p",
+            d().prefix("a/!{timestamp:yyyy}/"),
+            "InvalidArgumentException",
+            "no error prefix",
+        ),
+        (
+            "p",
+            d().prefix("a/").error_output_prefix("e/!{timestamp:yyyy}/"),
+            "InvalidArgumentException",
+            "error prefix without error-output-type",
+        ),
+        (
+            "p",
+            d().prefix("a/!{firehose:nope}/")
+                .error_output_prefix("e/!{firehose:error-output-type}"),
+            "InvalidArgumentException",
+            "unknown firehose value",
+        ),
+        (
+            "p",
+            d().buffering_hints(BufferingHints::builder().size_in_mbs(129).build()),
+            "ValidationException",
+            "buffer too big",
+        ),
+        (
+            "p",
+            d().custom_time_zone("Mars/Olympus"),
+            "InvalidArgumentException",
+            "zone",
+        ),
+    ];
+    for (name, config, want, why) in cases {
+        let e = create(name, config.build().expect("c"))
+            .await
+            .expect_err(why);
+        assert_eq!(code(&e), want, "{why}");
+    }
     let e = fh
         .create_delivery_stream()
         .delivery_stream_name("p")

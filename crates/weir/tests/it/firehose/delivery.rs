@@ -472,17 +472,7 @@ async fn source_record_backup() {
         ext.s3_backup_description().and_then(|b| b.prefix()),
         Some("raw/")
     );
-    fh.put_record_batch()
-        .delivery_stream_name("b")
-        .set_records(Some(
-            ["r1", "r2", "r3"]
-                .iter()
-                .map(|d| Record::builder().data(Blob::new(*d)).build().expect("r"))
-                .collect(),
-        ))
-        .send()
-        .await
-        .expect("batch");
+    put_batch(&fh, "b", ["r1", "r2", "r3"]).await;
     t.flush("b").await;
     let main = keys(&s3c, "lake", "main/").await;
     assert_eq!(

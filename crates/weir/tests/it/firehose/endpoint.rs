@@ -155,17 +155,7 @@ async fn http_endpoint_destination_request_format_retries_and_failed_data() {
         Some("FailedDataOnly")
     );
     let records = ["one", "two", "three"];
-    fh.put_record_batch()
-        .delivery_stream_name("to-http")
-        .set_records(Some(
-            records
-                .iter()
-                .map(|d| Record::builder().data(Blob::new(*d)).build().expect("r"))
-                .collect(),
-        ))
-        .send()
-        .await
-        .expect("batch");
+    put_batch(&fh, "to-http", records).await;
     t.flush("to-http").await;
     let seen = r.seen.lock().expect("lock").clone();
     assert_eq!(seen.len(), 3, "two failures and a success");
@@ -226,17 +216,7 @@ async fn http_endpoint_destination_request_format_retries_and_failed_data() {
         .send()
         .await
         .expect("create");
-    fh.put_record_batch()
-        .delivery_stream_name("down")
-        .set_records(Some(
-            records
-                .iter()
-                .map(|d| Record::builder().data(Blob::new(*d)).build().expect("r"))
-                .collect(),
-        ))
-        .send()
-        .await
-        .expect("batch");
+    put_batch(&fh, "down", records).await;
     t.flush("down").await;
     let failed = keys(&s3c, "lake", "backup/http-endpoint-failed/").await;
     assert_eq!(failed.len(), 1, "{:?}", keys(&s3c, "lake", "").await);

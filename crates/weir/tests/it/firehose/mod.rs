@@ -21,6 +21,31 @@ pub use crate::s3::{make_bucket, s3};
 
 pub const ROLE: &str = "arn:aws:iam::000000000000:role/firehose";
 
+/// PutRecordBatch of `records`; every one must be accepted.
+pub async fn put_batch<D: AsRef<[u8]>>(
+    fh: &aws_sdk_firehose::Client,
+    name: &str,
+    records: impl IntoIterator<Item = D>,
+) {
+    let records = records
+        .into_iter()
+        .map(|d| {
+            Record::builder()
+                .data(Blob::new(d.as_ref().to_vec()))
+                .build()
+                .expect("record")
+        })
+        .collect();
+    let out = fh
+        .put_record_batch()
+        .delivery_stream_name(name)
+        .set_records(Some(records))
+        .send()
+        .await
+        .expect("batch");
+    assert_eq!(out.failed_put_count(), 0);
+}
+
 pub fn destination(
     bucket: &str,
 ) -> aws_sdk_firehose::types::builders::ExtendedS3DestinationConfigurationBuilder {

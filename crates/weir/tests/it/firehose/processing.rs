@@ -329,17 +329,7 @@ async fn lambda_transform_as_a_local_command() {
         .await
         .expect("create");
     let lines = ["a:1", "drop:2", "fail:3", "b:4", "a:5"];
-    fh.put_record_batch()
-        .delivery_stream_name("shouting")
-        .set_records(Some(
-            lines
-                .iter()
-                .map(|l| Record::builder().data(Blob::new(*l)).build().expect("r"))
-                .collect(),
-        ))
-        .send()
-        .await
-        .expect("batch");
+    put_batch(&fh, "shouting", lines).await;
     t.flush("shouting").await;
     // Every record is accounted for: delivered, dropped or failed.
     let stats = t
@@ -398,17 +388,7 @@ async fn lambda_transform_as_a_local_command() {
         .send()
         .await
         .expect("create");
-    fh.put_record_batch()
-        .delivery_stream_name("broken")
-        .set_records(Some(
-            ["x", "y"]
-                .iter()
-                .map(|l| Record::builder().data(Blob::new(*l)).build().expect("r"))
-                .collect(),
-        ))
-        .send()
-        .await
-        .expect("batch");
+    put_batch(&fh, "broken", ["x", "y"]).await;
     t.flush("broken").await;
     assert!(
         keys(&s3c, "lake", "ok/2").await.is_empty(),
@@ -518,17 +498,7 @@ async fn lambda_transform_behind_an_http_url() {
         .send()
         .await
         .expect("create");
-    fh.put_record_batch()
-        .delivery_stream_name("up")
-        .set_records(Some(
-            ["abc", "déf"]
-                .iter()
-                .map(|d| Record::builder().data(Blob::new(*d)).build().expect("r"))
-                .collect(),
-        ))
-        .send()
-        .await
-        .expect("batch");
+    put_batch(&fh, "up", ["abc", "déf"]).await;
     t.flush("up").await;
     let found = keys(&s3c, "lake", "up/").await;
     assert_eq!(found.len(), 1);
