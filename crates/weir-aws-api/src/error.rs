@@ -9,6 +9,9 @@ pub struct ApiError {
     pub code: &'static str,
     pub status: u16,
     pub message: String,
+    /// The member the message goes in: AWS writes `message`, but `Message` for
+    /// SerializationException, and no message at all for some protocol-level errors.
+    pub message_key: Option<&'static str>,
 }
 
 impl ApiError {
@@ -17,13 +20,26 @@ impl ApiError {
             code,
             status,
             message: message.into(),
+            message_key: Some("message"),
+        }
+    }
+    /// An error whose body is only its type (`{"__type":"UnknownOperationException"}`).
+    pub fn bare(code: &'static str, status: u16) -> Self {
+        ApiError {
+            code,
+            status,
+            message: String::new(),
+            message_key: None,
         }
     }
     pub fn validation(message: impl Into<String>) -> Self {
         Self::new("ValidationException", 400, message)
     }
     pub fn serialization(message: impl Into<String>) -> Self {
-        Self::new("SerializationException", 400, message)
+        ApiError {
+            message_key: Some("Message"),
+            ..Self::new("SerializationException", 400, message)
+        }
     }
     pub fn invalid_argument(message: impl Into<String>) -> Self {
         Self::new("InvalidArgumentException", 400, message)

@@ -4,6 +4,7 @@
 //! Only this crate knows wire formats; engines are called with Rust types.
 
 pub mod auth;
+mod aws_json;
 mod body;
 pub mod error;
 pub mod eventstream;
@@ -11,7 +12,9 @@ mod fanout;
 pub mod firehose;
 pub mod input;
 pub mod kinesis;
+pub mod model;
 mod rates;
+mod routing;
 pub mod s3;
 mod server;
 mod uri;

@@ -14,11 +14,7 @@ use hyper_util::server::conn::auto;
 use tokio::net::TcpListener;
 
 use crate::body::Body;
-use crate::error::ApiError;
 use crate::fanout::FanOut;
-use crate::input::Input;
-use crate::value::{self, Protocol, Value};
-use crate::{kinesis, Ctx, Reply};
 
 /// Front-door settings.
 #[derive(Debug, Clone)]
@@ -35,6 +31,9 @@ pub struct ApiConfig {
     pub aws_limits: bool,
     /// With keys, every request's SigV4 signature is verified; without, any credentials pass.
     pub keys: Option<crate::auth::Keys>,
+    /// Take AWS JSON calls that carry no signature at all (AWS answers them with
+    /// MissingAuthenticationTokenException, and so does Weir unless this is set).
+    pub allow_unsigned: bool,
     /// With a TLS configuration, the port speaks HTTPS (HTTP/1.1 and h2 by ALPN) instead.
     pub tls: Option<std::sync::Arc<tokio_rustls::rustls::ServerConfig>>,
 }
@@ -75,6 +74,7 @@ impl Default for ApiConfig {
             subscription_lifetime: std::time::Duration::from_secs(300),
             aws_limits: false,
             keys: None,
+            allow_unsigned: false,
             tls: None,
         }
     }
@@ -88,13 +88,13 @@ pub struct Engines {
     pub delivery: weir_delivery::Delivery,
 }
 
-struct Shared {
-    log: weir_log::Log,
-    delivery: weir_delivery::Delivery,
+pub(crate) struct Shared {
+    pub(crate) log: weir_log::Log,
+    pub(crate) delivery: weir_delivery::Delivery,
     s3: crate::s3::S3Ctx,
-    config: ApiConfig,
-    fanout: Arc<FanOut>,
-    rates: Option<Arc<crate::rates::RateLimiter>>,
+    pub(crate) config: ApiConfig,
+    pub(crate) fanout: Arc<FanOut>,
+    pub(crate) rates: Option<Arc<crate::rates::RateLimiter>>,
 }
 
 /// Serves AWS APIs on `listener` until `shutdown` resolves, then drains open connections.
@@ -225,150 +225,45 @@ async fn route(shared: &Shared, req: Request<Incoming>) -> Response<Body> {
             Err(e) => plain(StatusCode::NOT_FOUND, &format!("{e}\n")),
         };
     }
-    let protocol = match req
-        .headers()
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-    {
-        Some(ct) if ct.contains("cbor") => Protocol::Cbor,
-        _ => Protocol::Json,
-    };
-    let target = req
-        .headers()
-        .get("x-amz-target")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
-    let Some(target) = target else {
-        // A JSON or CBOR body without a target is a malformed AWS JSON call; anything else is S3.
-        let json_like = req
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|ct| ct.contains("x-amz-json") || ct.contains("x-amz-cbor"));
-        if json_like {
-            return error_response(
-                protocol,
-                &ApiError::unknown_operation("The request has no X-Amz-Target header."),
-            );
-        }
-        return s3_request(shared, req).await;
-    };
-    if req.method() != Method::POST {
-        return error_response(
-            protocol,
-            &ApiError::unknown_operation("AWS JSON requests must use POST."),
-        );
+    let origin = req.headers().contains_key("origin");
+    if origin && req.method() == Method::OPTIONS {
+        return cors_preflight(req.headers());
     }
-    let mut region = region_of(&req).unwrap_or_else(|| shared.config.default_region.clone());
     let (parts, body) = req.into_parts();
-    let limit = shared.config.max_body_bytes;
-    let body = match Limited::new(body, limit).collect().await {
-        Ok(b) => b.to_bytes(),
-        Err(e) => {
-            if e.downcast_ref::<http_body_util::LengthLimitError>()
-                .is_some()
-            {
-                let err = ApiError::new(
-                    "ValidationException",
-                    413,
-                    format!("The request body exceeds the limit of {limit} bytes."),
-                );
-                return error_response(protocol, &err);
-            }
-            return error_response(
-                protocol,
-                &ApiError::serialization(format!("Could not read the request body: {e}")),
-            );
-        }
+    let route = crate::routing::route(&parts);
+    let req = Request::from_parts(parts, body);
+    let mut resp = match route {
+        crate::routing::Route::S3 => s3_request(shared, req).await,
+        crate::routing::Route::Json(service) => crate::aws_json::handle(shared, service, req).await,
     };
-    if let Some(keys) = &shared.config.keys {
-        match crate::auth::verify(keys, &parts, &body, shared.log.now_ms(), false) {
-            Ok(v) => region = v.region,
-            Err(e) => return error_response(protocol, &e),
-        }
-    }
-    let result = handle(shared, protocol, &target, region, &body).await;
-    match result {
-        Ok(Reply::Doc(v)) => respond(protocol, StatusCode::OK, value::encode(protocol, &v)),
-        Ok(Reply::Events(rx)) => {
-            let mut resp = Response::new(Body::Channel(rx));
-            resp.headers_mut().insert(
-                CONTENT_TYPE,
-                HeaderValue::from_static("application/vnd.amazon.eventstream"),
-            );
-            if let Ok(id) = HeaderValue::from_str(&request_id()) {
-                resp.headers_mut().insert("x-amzn-requestid", id);
-            }
-            resp
-        }
-        Err(e) => {
-            tracing::debug!(target = %target, code = e.code, message = %e.message, "request failed");
-            error_response(protocol, &e)
-        }
-    }
-}
-
-async fn handle(
-    shared: &Shared,
-    protocol: Protocol,
-    target: &str,
-    region: String,
-    body: &[u8],
-) -> Result<Reply, ApiError> {
-    let Some((service, action)) = target.split_once('.') else {
-        return Err(ApiError::unknown_operation(format!(
-            "Unknown operation {target}."
-        )));
-    };
-    let doc = value::decode(protocol, body).map_err(|e| ApiError::serialization(e.0))?;
-    let input = Input::new(doc, protocol)?;
-    let ctx = Ctx {
-        log: shared.log.clone(),
-        delivery: shared.delivery.clone(),
-        region,
-        protocol,
-        fanout: shared.fanout.clone(),
-        rates: shared.rates.clone(),
-    };
-    match service {
-        kinesis::TARGET_PREFIX => kinesis::dispatch(&ctx, action, input).await,
-        crate::firehose::TARGET_PREFIX => crate::firehose::dispatch(&ctx, action, input).await,
-        _ => Err(ApiError::unknown_operation(format!(
-            "Unknown operation {target}."
-        ))),
-    }
-}
-
-/// The region of the SigV4 credential scope: `Credential=AKID/date/REGION/service/aws4_request`.
-fn region_of<B>(req: &Request<B>) -> Option<String> {
-    let auth = req.headers().get("authorization")?.to_str().ok()?;
-    let cred = auth.split("Credential=").nth(1)?;
-    let scope = cred.split([',', ' ']).next()?;
-    let region = scope.split('/').nth(2)?;
-    (!region.is_empty()).then(|| region.to_string())
-}
-
-fn error_response(protocol: Protocol, e: &ApiError) -> Response<Body> {
-    let body = Value::map([
-        ("__type", Value::str(e.code)),
-        ("message", Value::str(e.message.clone())),
-    ]);
-    let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
-    let mut resp = respond(protocol, status, value::encode(protocol, &body));
-    if let Ok(v) = HeaderValue::from_str(e.code) {
-        resp.headers_mut().insert("x-amzn-errortype", v);
+    if origin {
+        let h = resp.headers_mut();
+        h.insert("access-control-allow-origin", HeaderValue::from_static("*"));
+        h.insert(
+            "access-control-expose-headers",
+            HeaderValue::from_static(
+                "x-amzn-RequestId,x-amzn-ErrorType,x-amz-request-id,x-amz-id-2,x-amzn-ErrorMessage,Date",
+            ),
+        );
     }
     resp
 }
 
-fn respond(protocol: Protocol, status: StatusCode, body: Vec<u8>) -> Response<Body> {
-    let mut resp = Response::new(Body::Full(Some(Bytes::from(body))));
-    *resp.status_mut() = status;
+/// A CORS preflight (`OPTIONS` with `Origin`): allowed for any origin, echoing what the
+/// browser asks for, as AWS's JSON endpoints answer it.
+fn cors_preflight(headers: &hyper::HeaderMap) -> Response<Body> {
+    let mut resp = Response::new(Body::Full(Some(Bytes::new())));
     let h = resp.headers_mut();
-    h.insert(
-        CONTENT_TYPE,
-        HeaderValue::from_static(protocol.content_type()),
-    );
+    h.insert("access-control-allow-origin", HeaderValue::from_static("*"));
+    for (asked, allowed) in [
+        ("access-control-request-headers", "access-control-allow-headers"),
+        ("access-control-request-method", "access-control-allow-methods"),
+    ] {
+        if let Some(v) = headers.get(asked) {
+            h.insert(allowed, v.clone());
+        }
+    }
+    h.insert("access-control-max-age", HeaderValue::from_static("172800"));
     if let Ok(id) = HeaderValue::from_str(&request_id()) {
         h.insert("x-amzn-requestid", id);
     }
@@ -383,7 +278,7 @@ fn plain(status: StatusCode, text: &str) -> Response<Body> {
     resp
 }
 
-fn request_id() -> String {
+pub(crate) fn request_id() -> String {
     let n: u128 = rand::random();
     let h = format!("{n:032x}");
     format!(
@@ -400,8 +295,9 @@ fn request_id() -> String {
 async fn s3_request(shared: &Shared, req: Request<Incoming>) -> Response<Body> {
     use crate::s3::{bucket_and_key, parse_query, S3Error, S3Request};
     let id = request_id();
-    let mut region = region_of(&req).unwrap_or_else(|| shared.config.default_region.clone());
     let (parts, body) = req.into_parts();
+    let mut region = crate::routing::scope_region(&parts)
+        .unwrap_or_else(|| shared.config.default_region.clone());
     let limit = shared.config.max_object_bytes;
     let body = match Limited::new(body, limit).collect().await {
         Ok(b) => b.to_bytes(),

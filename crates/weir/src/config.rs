@@ -84,6 +84,11 @@ pub struct AuthConfig {
     pub access_key_id: Option<String>,
     /// …and its secret (`WEIR_AUTH__SECRET_ACCESS_KEY`).
     pub secret_access_key: Option<String>,
+    /// Take AWS JSON calls (Kinesis, Firehose) that carry no signature at all. Off by default:
+    /// AWS answers them with MissingAuthenticationTokenException, and so does Weir. Any
+    /// well-formed signature is accepted unless keys are configured. S3 takes anonymous
+    /// requests either way.
+    pub allow_unsigned: bool,
 }
 
 /// An access key pair.

@@ -83,6 +83,7 @@ impl Server {
             subscription_lifetime: Duration::from_millis(config.kinesis.subscription_lifetime_ms),
             aws_limits: config.limits == crate::config::Limits::Aws,
             keys: config.auth.keys(),
+            allow_unsigned: config.auth.allow_unsigned,
             tls: match (&config.tls.cert, &config.tls.key) {
                 (Some(cert), Some(key)) => {
                     Some(weir_aws_api::tls_config(cert, key).context("loading TLS certificate")?)

@@ -20,10 +20,36 @@ use weir_delivery::DeliveryError;
 
 use crate::error::ApiError;
 use crate::input::Input;
+use crate::model::Overlay;
 use crate::{Ctx, Reply};
 
 /// The X-Amz-Target prefix of this service.
 pub const TARGET_PREFIX: &str = "Firehose_20150804";
+
+/// The actions Weir serves.
+pub const ACTIONS: &[&str] = &[
+    "CreateDeliveryStream",
+    "DeleteDeliveryStream",
+    "DescribeDeliveryStream",
+    "ListDeliveryStreams",
+    "ListTagsForDeliveryStream",
+    "PutRecord",
+    "PutRecordBatch",
+    "StartDeliveryStreamEncryption",
+    "StopDeliveryStreamEncryption",
+    "TagDeliveryStream",
+    "UntagDeliveryStream",
+    "UpdateDestination",
+];
+
+/// Firehose's answers follow its model as it is.
+pub static OVERLAY: Overlay = Overlay {
+    order: &[],
+    required_unless: &[],
+    required_unless_except: &[],
+    also_required: &[],
+    enum_order: &[],
+};
 
 /// Runs one action.
 pub async fn dispatch(ctx: &Ctx, action: &str, input: Input) -> Result<Reply, ApiError> {

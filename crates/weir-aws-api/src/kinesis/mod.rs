@@ -37,10 +37,94 @@ pub(crate) mod common;
 
 use crate::error::ApiError;
 use crate::input::Input;
+use crate::model::Overlay;
 use crate::{Ctx, Reply};
 
 /// The X-Amz-Target prefix of this service.
 pub const TARGET_PREFIX: &str = "Kinesis_20131202";
+
+/// The actions Weir serves (the model has more; those are unknown operations here).
+pub const ACTIONS: &[&str] = &[
+    "SubscribeToShard",
+    "AddTagsToStream",
+    "CreateStream",
+    "DecreaseStreamRetentionPeriod",
+    "DeleteStream",
+    "DeregisterStreamConsumer",
+    "DescribeLimits",
+    "DescribeStream",
+    "DescribeStreamConsumer",
+    "DescribeStreamSummary",
+    "DisableEnhancedMonitoring",
+    "EnableEnhancedMonitoring",
+    "GetRecords",
+    "GetShardIterator",
+    "IncreaseStreamRetentionPeriod",
+    "ListShards",
+    "ListStreamConsumers",
+    "ListStreams",
+    "ListTagsForResource",
+    "ListTagsForStream",
+    "MergeShards",
+    "PutRecord",
+    "PutRecords",
+    "RegisterStreamConsumer",
+    "RemoveTagsFromStream",
+    "SplitShard",
+    "StartStreamEncryption",
+    "StopStreamEncryption",
+    "TagResource",
+    "UntagResource",
+    "UpdateShardCount",
+    "UpdateStreamMode",
+];
+
+/// What AWS's recorded answers show beyond the model (see `model::Overlay`).
+pub static OVERLAY: Overlay = Overlay {
+    // The order AWS lists violations in (recorded answers), where it differs from the model's.
+    order: &[
+        ("AddTagsToStreamInput", &["Tags", "StreamName"]),
+        ("CreateStreamInput", &["ShardCount", "StreamName"]),
+        ("DecreaseStreamRetentionPeriodInput", &["RetentionPeriodHours", "StreamName"]),
+        ("IncreaseStreamRetentionPeriodInput", &["RetentionPeriodHours", "StreamName"]),
+        ("DescribeStreamInput", &["Limit", "ExclusiveStartShardId", "StreamName"]),
+        ("GetRecordsInput", &["Limit", "ShardIterator"]),
+        (
+            "GetShardIteratorInput",
+            &["ShardId", "ShardIteratorType", "StartingSequenceNumber", "StreamName", "Timestamp"],
+        ),
+        (
+            "ListShardsInput",
+            &["ExclusiveStartShardId", "MaxResults", "NextToken", "StreamCreationTimestamp", "StreamName"],
+        ),
+        ("ListStreamsInput", &["Limit", "ExclusiveStartStreamName"]),
+        ("ListTagsForStreamInput", &["Limit", "ExclusiveStartTagKey", "StreamName"]),
+        ("MergeShardsInput", &["ShardToMerge", "AdjacentShardToMerge", "StreamName"]),
+        (
+            "PutRecordInput",
+            &["SequenceNumberForOrdering", "PartitionKey", "ExplicitHashKey", "Data", "StreamName"],
+        ),
+        ("PutRecordsInput", &["Records", "StreamName"]),
+        ("PutRecordsRequestEntry", &["PartitionKey", "ExplicitHashKey", "Data"]),
+        ("RemoveTagsFromStreamInput", &["TagKeys", "StreamName"]),
+        ("SplitShardInput", &["NewStartingHashKey", "StreamName", "ShardToSplit"]),
+    ],
+    // Since StreamARN can name a stream the model marks StreamName optional, but AWS still
+    // reports it missing when neither is given (today's answers); ListShards may name the
+    // stream through NextToken instead.
+    required_unless: &[("StreamName", "StreamARN")],
+    required_unless_except: &["ListShardsInput"],
+    also_required: &[
+        // Optional in the model since RecordDistributionStrategy, required by AWS's answers
+        // for streams that distribute by partition key (every stream Weir has).
+        ("PutRecordInput", "PartitionKey"),
+        ("PutRecordsRequestEntry", "PartitionKey"),
+    ],
+    enum_order: &[(
+        "ShardIteratorType",
+        &["AFTER_SEQUENCE_NUMBER", "LATEST", "AT_TIMESTAMP", "AT_SEQUENCE_NUMBER", "TRIM_HORIZON"],
+    )],
+};
 
 /// Runs one action.
 pub async fn dispatch(ctx: &Ctx, action: &str, input: Input) -> Result<Reply, ApiError> {

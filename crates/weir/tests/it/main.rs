@@ -5,6 +5,7 @@ mod auth;
 mod crash;
 mod firehose;
 mod harness;
+mod kinesis_cases;
 mod kinesis_control;
 mod kinesis_errors;
 mod kinesis_fanout;

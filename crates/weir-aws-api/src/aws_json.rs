@@ -1,0 +1,326 @@
+//! An AWS JSON 1.1 / CBOR service call, checked in the order AWS's endpoints check it:
+//! method, body presence, Content-Type, target, body syntax, authentication structure (and the
+//! signature, when keys are configured), then the model's type and constraint checks; only then
+//! does a handler run.
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Limited};
+use hyper::body::Incoming;
+use hyper::header::{HeaderValue, CONTENT_TYPE};
+use hyper::http::request::Parts;
+use hyper::{Method, Request, Response, StatusCode};
+
+use crate::body::Body;
+use crate::error::ApiError;
+use crate::input::Input;
+use crate::routing::JsonService;
+use crate::server::{request_id, Shared};
+use crate::value::{self, Protocol, Value};
+use crate::{Ctx, Reply};
+
+const AMZ_JSON: &str = "application/x-amz-json-1.1";
+const AMZ_CBOR: &str = "application/x-amz-cbor-1.1";
+/// The JSON form AWS still answers in its old envelope.
+const PLAIN_JSON: &str = "application/json";
+
+/// Runs one request for `service` (`None`: a JSON-protocol call that names no known service).
+pub async fn handle(
+    shared: &Shared,
+    service: Option<&'static JsonService>,
+    req: Request<Incoming>,
+) -> Response<Body> {
+    let (parts, body) = req.into_parts();
+    if parts.method != Method::POST {
+        return xml_error(
+            "AccessDeniedException",
+            Some("Unable to determine service/operation name to be authorized"),
+            403,
+        );
+    }
+    let content_type = parts
+        .headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_string();
+    let target = parts
+        .headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let (prefix, action) = target.split_once('.').unwrap_or((target.as_str(), ""));
+    let known = service.filter(|s| s.target_prefix() == prefix && !prefix.is_empty());
+    let action_known = known.is_some_and(|s| s.actions.contains(&action));
+
+    let limit = shared.config.max_body_bytes;
+    let body = match Limited::new(body, limit).collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(e) => {
+            let protocol = if content_type == AMZ_CBOR {
+                Protocol::Cbor
+            } else {
+                Protocol::Json
+            };
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some()
+            {
+                let err = ApiError::new(
+                    "ValidationException",
+                    413,
+                    format!("The request body exceeds the limit of {limit} bytes."),
+                );
+                return error_response(protocol, &err);
+            }
+            return error_response(protocol, &ApiError::serialization("Could not read the body."));
+        }
+    };
+
+    if body.is_empty() {
+        let protocol = if content_type == AMZ_JSON {
+            Protocol::Json
+        } else {
+            Protocol::Cbor
+        };
+        let code = if action_known {
+            "SerializationException"
+        } else {
+            "UnknownOperationException"
+        };
+        return error_response(protocol, &ApiError::bare(code, 400));
+    }
+    let protocol = match content_type.as_str() {
+        AMZ_JSON => Protocol::Json,
+        AMZ_CBOR => Protocol::Cbor,
+        PLAIN_JSON => {
+            // AWS parses the body, then answers in the old envelope.
+            let parsed = value::decode(Protocol::Json, &body);
+            let code = match parsed {
+                Ok(Value::Map(_)) | Ok(Value::List(_)) => "UnknownOperationException",
+                _ => "SerializationException",
+            };
+            let status = if code == "SerializationException" {
+                400
+            } else {
+                404
+            };
+            return envelope_error(code, status);
+        }
+        _ => {
+            if prefix.is_empty() || action.is_empty() {
+                return xml_error(
+                    "AccessDeniedException",
+                    Some("Unable to determine service/operation name to be authorized"),
+                    403,
+                );
+            }
+            return xml_error("UnknownOperationException", None, 404);
+        }
+    };
+    let mut doc = match value::decode(protocol, &body) {
+        Ok(doc @ Value::Map(_)) => doc,
+        _ => {
+            return error_response(protocol, &ApiError::bare("SerializationException", 400));
+        }
+    };
+    let (Some(service), true) = (known, action_known) else {
+        return error_response(protocol, &ApiError::bare("UnknownOperationException", 400));
+    };
+    if let Err(e) = check_auth(shared, &parts, &body) {
+        return error_response(protocol, &e);
+    }
+    let region = crate::routing::scope_region(&parts)
+        .unwrap_or_else(|| shared.config.default_region.clone());
+    let model = (service.model)();
+    if let Err(e) = model.check_request(action, &mut doc, protocol, service.overlay) {
+        return error_response(protocol, &e);
+    }
+    let result = match Input::new(doc, protocol) {
+        Ok(input) => dispatch(shared, service, action, region, protocol, input).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(Reply::Doc(_)) if !model.has_output(action) => respond(protocol, StatusCode::OK, Vec::new()),
+        Ok(Reply::Doc(v)) => respond(protocol, StatusCode::OK, value::encode(protocol, &v)),
+        Ok(Reply::Events(rx)) => {
+            let mut resp = Response::new(Body::Channel(rx));
+            resp.headers_mut().insert(
+                CONTENT_TYPE,
+                HeaderValue::from_static("application/vnd.amazon.eventstream"),
+            );
+            request_headers(&mut resp);
+            resp
+        }
+        Err(e) => {
+            tracing::debug!(target = %target, code = e.code, message = %e.message, "request failed");
+            error_response(protocol, &e)
+        }
+    }
+}
+
+async fn dispatch(
+    shared: &Shared,
+    service: &JsonService,
+    action: &str,
+    region: String,
+    protocol: Protocol,
+    input: Input,
+) -> Result<Reply, ApiError> {
+    let ctx = Ctx {
+        log: shared.log.clone(),
+        delivery: shared.delivery.clone(),
+        region,
+        protocol,
+        fanout: shared.fanout.clone(),
+        rates: shared.rates.clone(),
+    };
+    match service.signing_name {
+        "kinesis" => crate::kinesis::dispatch(&ctx, action, input).await,
+        "firehose" => crate::firehose::dispatch(&ctx, action, input).await,
+        _ => Err(ApiError::bare("UnknownOperationException", 400)),
+    }
+}
+
+/// The authentication structure AWS checks before anything else about the caller, then the
+/// signature itself when keys are configured.
+fn check_auth(shared: &Shared, parts: &Parts, body: &[u8]) -> Result<(), ApiError> {
+    let header = parts
+        .headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok());
+    let query = crate::uri::parse_query(parts.uri.query().unwrap_or(""));
+    let presigned = query.iter().any(|(k, _)| k == "X-Amz-Algorithm");
+    match (header, presigned) {
+        (Some(_), true) => {
+            return Err(ApiError::new(
+                "InvalidSignatureException",
+                400,
+                "Found both 'X-Amz-Algorithm' as a query-string param and 'Authorization' as HTTP header.",
+            ))
+        }
+        (None, false) if shared.config.allow_unsigned => return Ok(()),
+        (None, false) => {
+            return Err(ApiError::new(
+                "MissingAuthenticationTokenException",
+                400,
+                "Missing Authentication Token",
+            ))
+        }
+        (Some(auth), false) => {
+            let mut missing = String::new();
+            let params: Vec<(&str, &str)> = auth
+                .split([',', ' '])
+                .skip(1)
+                .filter(|p| !p.is_empty())
+                .map(|p| p.trim().split_once('=').unwrap_or((p.trim(), "")))
+                .collect();
+            for want in ["Credential", "Signature", "SignedHeaders"] {
+                if !params.iter().any(|(k, v)| *k == want && !v.is_empty()) {
+                    missing += &format!("Authorization header requires '{want}' parameter. ");
+                }
+            }
+            if !parts.headers.contains_key("x-amz-date") && !parts.headers.contains_key("date") {
+                missing += "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. ";
+            }
+            if !missing.is_empty() {
+                return Err(ApiError::new(
+                    "IncompleteSignatureException",
+                    400,
+                    format!("{missing}Authorization={auth}"),
+                ));
+            }
+        }
+        (None, true) => {
+            let mut missing = String::new();
+            for want in [
+                "X-Amz-Algorithm",
+                "X-Amz-Credential",
+                "X-Amz-Signature",
+                "X-Amz-SignedHeaders",
+                "X-Amz-Date",
+            ] {
+                if !query.iter().any(|(k, v)| k == want && !v.is_empty()) {
+                    missing += &format!("AWS query-string parameters must include '{want}'. ");
+                }
+            }
+            if !missing.is_empty() {
+                return Err(ApiError::new(
+                    "IncompleteSignatureException",
+                    400,
+                    format!("{missing}Re-examine the query-string parameters."),
+                ));
+            }
+        }
+    }
+    if let Some(keys) = &shared.config.keys {
+        crate::auth::verify(keys, parts, body, shared.log.now_ms(), false)?;
+    }
+    Ok(())
+}
+
+/// An error in the request's protocol: `__type`, and the message under the member AWS uses.
+pub fn error_response(protocol: Protocol, e: &ApiError) -> Response<Body> {
+    let mut members = vec![("__type", Value::str(e.code))];
+    if let Some(key) = e.message_key.filter(|_| !e.message.is_empty()) {
+        members.push((key, Value::str(e.message.clone())));
+    }
+    let body = Value::map(members);
+    let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
+    let mut resp = respond(protocol, status, value::encode(protocol, &body));
+    if let Ok(v) = HeaderValue::from_str(e.code) {
+        resp.headers_mut().insert("x-amzn-errortype", v);
+    }
+    resp
+}
+
+fn respond(protocol: Protocol, status: StatusCode, body: Vec<u8>) -> Response<Body> {
+    let mut resp = Response::new(Body::Full(Some(Bytes::from(body))));
+    *resp.status_mut() = status;
+    resp.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static(protocol.content_type()),
+    );
+    request_headers(&mut resp);
+    resp
+}
+
+/// `x-amzn-RequestId` and `x-amz-id-2`, as AWS's JSON endpoints send them.
+fn request_headers(resp: &mut Response<Body>) {
+    let h = resp.headers_mut();
+    if let Ok(id) = HeaderValue::from_str(&request_id()) {
+        h.insert("x-amzn-requestid", id);
+    }
+    let id2: [u8; 72] = std::array::from_fn(|_| rand::random::<u8>());
+    if let Ok(v) = HeaderValue::from_str(&base64_simd::STANDARD.encode_to_string(id2)) {
+        h.insert("x-amz-id-2", v);
+    }
+}
+
+/// AWS's XML error document for requests it cannot take as a JSON call.
+fn xml_error(code: &'static str, message: Option<&str>, status: u16) -> Response<Body> {
+    let text = match message {
+        Some(m) => format!("<{code}>\n  <Message>{m}</Message>\n</{code}>\n"),
+        None => format!("<{code}/>\n"),
+    };
+    let mut resp = Response::new(Body::Full(Some(Bytes::from(text))));
+    *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::FORBIDDEN);
+    request_headers(&mut resp);
+    resp
+}
+
+/// The old JSON envelope AWS answers `application/json` requests with.
+fn envelope_error(code: &str, status: u16) -> Response<Body> {
+    let body = format!(
+        "{{\"Output\":{{\"__type\":\"com.amazon.coral.service#{code}\"}},\"Version\":\"1.0\"}}"
+    );
+    let mut resp = Response::new(Body::Full(Some(Bytes::from(body))));
+    *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+    resp.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(PLAIN_JSON));
+    request_headers(&mut resp);
+    resp
+}

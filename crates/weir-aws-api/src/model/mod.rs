@@ -1,0 +1,211 @@
+//! AWS service models (botocore's JSON, imported by `scripts/import-models`) and the request
+//! checks derived from them: the JSON/CBOR type checks AWS answers with SerializationException,
+//! and the constraint checks it answers with one ValidationException.
+//!
+//! A service front door asks its model to check a request before any handler runs, so every
+//! service gets AWS's texts and order of checks from its model instead of hand-written rules.
+
+mod check;
+mod render;
+
+use std::collections::HashMap;
+
+use serde::Deserialize;
+
+pub use check::Overlay;
+
+/// One service's model: its operations and the shapes their inputs are built from.
+#[derive(Debug)]
+pub struct ServiceModel {
+    pub metadata: Metadata,
+    operations: HashMap<String, Operation>,
+    shapes: HashMap<String, Shape>,
+    /// `com.amazonaws.<service>.v<version>`: how AWS's Java services print a structure's class.
+    class_prefix: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Metadata {
+    pub api_version: String,
+    pub target_prefix: Option<String>,
+    pub endpoint_prefix: String,
+}
+
+/// An operation's input and output shapes (names in `shapes`).
+#[derive(Debug, Deserialize)]
+pub struct Operation {
+    pub input: Option<String>,
+    pub output: Option<String>,
+}
+
+/// A shape with the constraints AWS validates.
+#[derive(Debug, Deserialize)]
+pub struct Shape {
+    #[serde(rename = "type")]
+    pub kind: Kind,
+    #[serde(default)]
+    pub min: Option<f64>,
+    #[serde(default)]
+    pub max: Option<f64>,
+    #[serde(default)]
+    pub pattern: Option<String>,
+    #[serde(default, rename = "enum")]
+    pub enum_values: Option<Vec<String>>,
+    /// List element shape.
+    #[serde(default)]
+    pub member: Option<String>,
+    /// Map key and value shapes.
+    #[serde(default)]
+    pub key: Option<String>,
+    #[serde(default)]
+    pub value: Option<String>,
+    /// Structure members in the model's order: (member name, shape name).
+    #[serde(default)]
+    pub members: Vec<(String, String)>,
+    #[serde(default)]
+    pub required: Vec<String>,
+    /// A compiled `pattern`, anchored at both ends (AWS matches the whole value).
+    #[serde(skip)]
+    regex: Option<regex_lite::Regex>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    String,
+    Integer,
+    Long,
+    Short,
+    Byte,
+    Float,
+    Double,
+    Boolean,
+    Blob,
+    Timestamp,
+    List,
+    Map,
+    Structure,
+    Union,
+}
+
+#[derive(Deserialize)]
+struct File {
+    metadata: Metadata,
+    operations: HashMap<String, Operation>,
+    shapes: HashMap<String, Shape>,
+}
+
+impl ServiceModel {
+    /// Parses an imported model. Panics only on a malformed model checked into the repository,
+    /// which the unit tests load.
+    pub fn parse(json: &str) -> Result<ServiceModel, String> {
+        let file: File = serde_json::from_str(json).map_err(|e| e.to_string())?;
+        let mut shapes = file.shapes;
+        for shape in shapes.values_mut() {
+            if let Some(p) = &shape.pattern {
+                let core = display_pattern(p);
+                let re = regex_lite::Regex::new(&format!("^(?:{core})$"))
+                    .map_err(|e| format!("pattern {p}: {e}"))?;
+                shape.regex = Some(re);
+            }
+        }
+        let service = file.metadata.endpoint_prefix.clone();
+        let version = file.metadata.api_version.replace('-', "");
+        Ok(ServiceModel {
+            class_prefix: format!("com.amazonaws.{service}.v{version}"),
+            metadata: file.metadata,
+            operations: file.operations,
+            shapes,
+        })
+    }
+
+    pub fn operation(&self, name: &str) -> Option<&Operation> {
+        self.operations.get(name)
+    }
+
+    pub fn shape(&self, name: &str) -> Option<&Shape> {
+        self.shapes.get(name)
+    }
+
+    /// Whether the operation answers with an output document (AWS sends an empty body if not).
+    pub fn has_output(&self, operation: &str) -> bool {
+        self.operations
+            .get(operation)
+            .is_some_and(|o| o.output.is_some())
+    }
+}
+
+/// The pattern as AWS prints it in messages: botocore wraps some in `^(...)$`, which AWS's own
+/// messages do not show (e.g. `0|([1-9]\d{0,38})` for hash keys).
+pub fn display_pattern(p: &str) -> &str {
+    p.strip_prefix("^(")
+        .and_then(|s| s.strip_suffix(")$"))
+        .filter(|inner| balanced(inner))
+        .unwrap_or(p)
+}
+
+/// Whether parentheses in `s` balance (so stripping an outer group kept a whole expression).
+fn balanced(s: &str) -> bool {
+    let mut depth = 0i32;
+    let mut escaped = false;
+    for c in s.chars() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' => escaped = true,
+            '(' => depth += 1,
+            ')' => {
+                depth -= 1;
+                if depth < 0 {
+                    return false;
+                }
+            }
+            _ => {}
+        }
+    }
+    depth == 0
+}
+
+/// The Kinesis Data Streams model.
+pub fn kinesis() -> &'static ServiceModel {
+    static MODEL: std::sync::OnceLock<ServiceModel> = std::sync::OnceLock::new();
+    MODEL.get_or_init(|| load(include_str!("../../models/kinesis.json")))
+}
+
+/// The Firehose model.
+pub fn firehose() -> &'static ServiceModel {
+    static MODEL: std::sync::OnceLock<ServiceModel> = std::sync::OnceLock::new();
+    MODEL.get_or_init(|| load(include_str!("../../models/firehose.json")))
+}
+
+#[allow(clippy::panic)] // a checked-in model that does not parse is a build defect, caught by tests
+fn load(json: &str) -> ServiceModel {
+    match ServiceModel::parse(json) {
+        Ok(m) => m,
+        Err(e) => panic!("checked-in service model does not parse: {e}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checked_in_models_parse() {
+        assert!(kinesis().operation("PutRecord").is_some());
+        assert!(!kinesis().has_output("AddTagsToStream"));
+        assert!(kinesis().has_output("PutRecord"));
+        assert!(firehose().operation("CreateDeliveryStream").is_some());
+        assert_eq!(
+            kinesis().metadata.target_prefix.as_deref(),
+            Some("Kinesis_20131202")
+        );
+    }
+
+    #[test]
+    fn patterns_are_printed_as_aws_prints_them() {
+        assert_eq!(display_pattern("^(0|([1-9]\\d{0,38}))$"), "0|([1-9]\\d{0,38})");
+        assert_eq!(display_pattern("[a-zA-Z0-9_.-]+"), "[a-zA-Z0-9_.-]+");
+        assert_eq!(display_pattern("^(a)|(b)$"), "^(a)|(b)$");
+    }
+}

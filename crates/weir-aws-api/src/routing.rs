@@ -1,0 +1,124 @@
+//! Which service a request on the shared port is for, decided as AWS's endpoints would be:
+//! by `X-Amz-Target`, else by the service of the SigV4 credential scope, else S3.
+//! One table; each new service adds a row.
+
+use hyper::header::CONTENT_TYPE;
+use hyper::http::request::Parts;
+use hyper::{HeaderMap, Method};
+
+use crate::model::{Overlay, ServiceModel};
+
+/// An AWS JSON service on the port: how requests name it and what it understands.
+pub struct JsonService {
+    /// The SigV4 signing name (credential scope service).
+    pub signing_name: &'static str,
+    pub model: fn() -> &'static ServiceModel,
+    /// What recorded answers show beyond the model.
+    pub overlay: &'static Overlay,
+    /// The actions Weir implements (others are unknown operations).
+    pub actions: &'static [&'static str],
+}
+
+impl JsonService {
+    pub fn target_prefix(&self) -> &'static str {
+        (self.model)().metadata.target_prefix.as_deref().unwrap_or("")
+    }
+}
+
+/// Where a request goes.
+pub enum Route {
+    /// An AWS JSON service. `None`: a JSON-protocol request that names no known service.
+    Json(Option<&'static JsonService>),
+    S3,
+}
+
+/// The routing table.
+pub static SERVICES: &[JsonService] = &[
+    JsonService {
+        signing_name: "kinesis",
+        model: crate::model::kinesis,
+        overlay: &crate::kinesis::OVERLAY,
+        actions: crate::kinesis::ACTIONS,
+    },
+    JsonService {
+        signing_name: "firehose",
+        model: crate::model::firehose,
+        overlay: &crate::firehose::OVERLAY,
+        actions: crate::firehose::ACTIONS,
+    },
+];
+
+/// Decides the service of a request.
+pub fn route(parts: &Parts) -> Route {
+    let target = header(&parts.headers, "x-amz-target");
+    if let Some(target) = target {
+        let prefix = target.split('.').next().unwrap_or("");
+        if let Some(s) = SERVICES.iter().find(|s| s.target_prefix() == prefix) {
+            return Route::Json(Some(s));
+        }
+    }
+    match scope_service(parts).as_deref() {
+        Some("s3") => return Route::S3,
+        Some(name) => {
+            if let Some(s) = SERVICES.iter().find(|s| s.signing_name == name) {
+                return Route::Json(Some(s));
+            }
+            // Signed for a service Weir does not serve here: answer as an AWS JSON endpoint.
+            if !name.is_empty() {
+                return Route::Json(None);
+            }
+        }
+        None => {}
+    }
+    if target.is_some() || json_content_type(&parts.headers) {
+        return Route::Json(None);
+    }
+    // S3 has nothing but GET at the service root: other methods there, unsigned, are
+    // malformed JSON-protocol calls, not S3 requests.
+    let root = parts.uri.path() == "/" && parts.uri.query().is_none_or(str::is_empty);
+    if root && parts.method != Method::GET && !virtual_hosted(&parts.headers) {
+        return Route::Json(None);
+    }
+    Route::S3
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+fn json_content_type(headers: &HeaderMap) -> bool {
+    header(headers, CONTENT_TYPE.as_str())
+        .is_some_and(|ct| ct.contains("x-amz-json") || ct.contains("x-amz-cbor"))
+}
+
+/// Whether the Host names a bucket (`bucket.localhost`, `bucket.s3.…`).
+fn virtual_hosted(headers: &HeaderMap) -> bool {
+    let host = header(headers, "host").unwrap_or("");
+    let host = host.rsplit_once(':').map_or(host, |(h, _)| h);
+    host.contains('.') && host.parse::<std::net::IpAddr>().is_err() && !host.starts_with('[')
+}
+
+/// The service of the SigV4 credential scope (`AKID/date/region/SERVICE/aws4_request`), from
+/// the Authorization header or the `X-Amz-Credential` query parameter.
+pub fn scope_service(parts: &Parts) -> Option<String> {
+    scope(parts).and_then(|s| s.split('/').nth(3).map(str::to_string))
+}
+
+/// The region of the SigV4 credential scope.
+pub fn scope_region(parts: &Parts) -> Option<String> {
+    scope(parts)
+        .and_then(|s| s.split('/').nth(2).map(str::to_string))
+        .filter(|r| !r.is_empty())
+}
+
+fn scope(parts: &Parts) -> Option<String> {
+    if let Some(auth) = header(&parts.headers, "authorization") {
+        let cred = auth.split("Credential=").nth(1)?;
+        return cred.split([',', ' ']).next().map(str::to_string);
+    }
+    let query = parts.uri.query()?;
+    crate::uri::parse_query(query)
+        .into_iter()
+        .find(|(k, _)| k == "X-Amz-Credential")
+        .map(|(_, v)| v)
+}
