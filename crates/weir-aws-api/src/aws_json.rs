@@ -76,7 +76,10 @@ pub async fn handle(
                 );
                 return error_response(protocol, &err);
             }
-            return error_response(protocol, &ApiError::serialization("Could not read the body."));
+            return error_response(
+                protocol,
+                &ApiError::serialization("Could not read the body."),
+            );
         }
     };
 
@@ -144,7 +147,9 @@ pub async fn handle(
         Err(e) => Err(e),
     };
     match result {
-        Ok(Reply::Doc(_)) if !model.has_output(action) => respond(protocol, StatusCode::OK, Vec::new()),
+        Ok(Reply::Doc(_)) if !model.has_output(action) => {
+            respond(protocol, StatusCode::OK, Vec::new())
+        }
         Ok(Reply::Doc(v)) => respond(protocol, StatusCode::OK, value::encode(protocol, &v)),
         Ok(Reply::Events(rx)) => {
             let mut resp = Response::new(Body::Channel(rx));

@@ -21,7 +21,11 @@ pub struct JsonService {
 
 impl JsonService {
     pub fn target_prefix(&self) -> &'static str {
-        (self.model)().metadata.target_prefix.as_deref().unwrap_or("")
+        (self.model)()
+            .metadata
+            .target_prefix
+            .as_deref()
+            .unwrap_or("")
     }
 }
 

@@ -256,8 +256,14 @@ fn cors_preflight(headers: &hyper::HeaderMap) -> Response<Body> {
     let h = resp.headers_mut();
     h.insert("access-control-allow-origin", HeaderValue::from_static("*"));
     for (asked, allowed) in [
-        ("access-control-request-headers", "access-control-allow-headers"),
-        ("access-control-request-method", "access-control-allow-methods"),
+        (
+            "access-control-request-headers",
+            "access-control-allow-headers",
+        ),
+        (
+            "access-control-request-method",
+            "access-control-allow-methods",
+        ),
     ] {
         if let Some(v) = headers.get(asked) {
             h.insert(allowed, v.clone());

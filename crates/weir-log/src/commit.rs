@@ -25,6 +25,7 @@ pub struct AppendItem {
 #[derive(Debug, Clone, Copy)]
 pub struct Appended {
     pub offset: u64,
+    pub arrival_ms: i64,
 }
 
 /// What the commit thread is asked to do, in order.
@@ -212,7 +213,10 @@ fn commit_batch(batch: Vec<Append>, now_ms: i64) {
         for (slot, idx) in placed {
             let sb = &shards[slot];
             match (sb.error, sb.frames.get(idx)) {
-                (None, Some(f)) => out.push(Appended { offset: f.offset }),
+                (None, Some(f)) => out.push(Appended {
+                    offset: f.offset,
+                    arrival_ms: f.arrival_ms,
+                }),
                 (Some(kind), _) => failed = Some(kind),
                 (None, None) => failed = Some(io::ErrorKind::Other),
             }

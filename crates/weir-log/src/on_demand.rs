@@ -68,7 +68,9 @@ impl Log {
         let mut done = Vec::new();
         for a in actions {
             let r = match &a {
-                ScaleAction::Split { stream, shard, at } => self.split_shard(stream, shard, *at),
+                ScaleAction::Split { stream, shard, at } => {
+                    self.split_shard(stream, shard, &at.to_string())
+                }
                 ScaleAction::Merge {
                     stream,
                     shard,

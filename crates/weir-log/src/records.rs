@@ -36,7 +36,7 @@ impl Log {
         let now = self.now_ms();
         let enforce = self.inner.config.aws_limits;
         let account = self.inner.config.account_id.clone();
-        let (reply, slots) = {
+        let (reply, slots, created) = {
             let state = self.inner.state.read();
             let s = self.lookup(&state, key)?;
             match self.status_of(&s.meta) {
@@ -116,8 +116,10 @@ impl Log {
                 true => None,
                 false => Some(self.inner.committer.submit(items)?),
             };
-            (reply, slots)
+            let created: Vec<i64> = s.meta.shards.iter().map(|m| m.created_ms).collect();
+            (reply, slots, created)
         };
+        let created_of = |index: u32| created.get(index as usize).copied().unwrap_or(0);
         let mut appended = match reply {
             Some(r) => r
                 .await
@@ -134,7 +136,12 @@ impl Log {
                         .ok_or_else(|| LogError::Internal("fewer appends than records".into()))?;
                     Ok(Ok(PutOutcome {
                         shard_id: shard_id(index),
-                        sequence_number: seqno::of_record(index, a.offset),
+                        sequence_number: seqno::of_record(
+                            created_of(index),
+                            index,
+                            a.offset,
+                            a.arrival_ms,
+                        ),
                     }))
                 }
                 Err(e) => Ok(Err(e)),
@@ -159,29 +166,36 @@ impl Log {
         start: &IteratorStart,
     ) -> Result<String> {
         let account = &self.inner.config.account_id;
-        let (uid, log, index) = {
+        // AWS resolves the shard id before it looks at the stream.
+        let index = parse_shard_id(shard).ok_or_else(|| {
+            LogError::NotFound(format!(
+                "Could not find shard {shard} in stream {} under account {account}.",
+                key.name
+            ))
+        })?;
+        let shard_missing = || {
+            LogError::NotFound(format!(
+                "Shard {} in stream {} under account {account} does not exist",
+                shard_id(index),
+                key.name
+            ))
+        };
+        let (uid, log) = {
             let state = self.inner.state.read();
-            let s = self.lookup(&state, key)?;
+            let s = self.lookup(&state, key).map_err(|_| shard_missing())?;
             match self.status_of(&s.meta) {
                 StreamStatus::Active | StreamStatus::Updating => {}
                 _ => return Err(self.not_found(key)),
             }
-            let shard_missing = || {
-                LogError::NotFound(format!(
-                    "Shard {shard} in stream {} under account {account} does not exist",
-                    key.name
-                ))
-            };
-            let index = parse_shard_id(shard).ok_or_else(shard_missing)?;
             let log = s
                 .shards
                 .get(index as usize)
                 .cloned()
                 .ok_or_else(shard_missing)?;
-            (s.meta.uid, log, index)
+            (s.meta.uid, log)
         };
         let seq_position = |seq: &str| -> Result<u64> {
-            let (seq_shard, position) = seqno::parse(seq).ok_or_else(|| {
+            let parsed = seqno::parse(seq).ok_or_else(|| {
                 LogError::InvalidArgument(format!(
                     "StartingSequenceNumber {seq} used in GetShardIterator on shard {} in stream {} \
                      under account {account} is invalid.",
@@ -189,15 +203,15 @@ impl Log {
                     key.name
                 ))
             })?;
-            if seq_shard != index {
+            if parsed.shard_index != i64::from(index) {
                 return Err(LogError::InvalidArgument(format!(
                     "Invalid StartingSequenceNumber. It encodes {}, while it was used in a call to a \
                      shard with {}",
-                    shard_id(seq_shard),
+                    seqno::shard_name(parsed.shard_index),
                     shard_id(index)
                 )));
             }
-            Ok(position)
+            Ok(parsed.position)
         };
         // Position p sits after p records: AT it reads offset p-1, AFTER it reads offset p.
         let (offset, min_arrival_ms) = match start {
@@ -237,9 +251,11 @@ impl Log {
                 .cloned()
                 .ok_or_else(|| LogError::NotFound(format!("no shard {shard}")))?
         };
-        let (_, position) = seqno::parse(sequence_number).ok_or_else(|| {
-            LogError::InvalidArgument(format!("{sequence_number} is not a sequence number"))
-        })?;
+        let position = seqno::parse(sequence_number)
+            .ok_or_else(|| {
+                LogError::InvalidArgument(format!("{sequence_number} is not a sequence number"))
+            })?
+            .position;
         // Position p follows offset p-1: AFTER frees offsets below p, AT below p-1.
         let below = if inclusive {
             position
@@ -262,7 +278,7 @@ impl Log {
                 let log = s.shards.get(m.index as usize)?;
                 Some((
                     shard_id(m.index),
-                    seqno::of_record(m.index, log.next_offset()),
+                    seqno::of_record(m.created_ms, m.index, log.next_offset(), self.now_ms()),
                 ))
             })
             .collect())
@@ -314,14 +330,12 @@ impl Log {
                 token.issued_ms, now
             )));
         }
-        let (stream_name, log, retention_hours, closed_end, encrypted, children) = {
+        let (stream_name, log, retention_hours, closed_end, encrypted, children, created_ms) = {
             let state = self.inner.state.read();
             let (key, s, log) = self.token_target(&state, &token)?;
-            let closed = s
-                .meta
-                .shards
-                .get(token.shard_index as usize)
-                .and_then(|sm| sm.closed.map(|(end, _)| end));
+            let meta = s.meta.shards.get(token.shard_index as usize);
+            let closed = meta.and_then(|sm| sm.closed.map(|(end, _)| end));
+            let created_ms = meta.map_or(0, |sm| sm.created_ms);
             let children = match closed {
                 Some(_) => crate::reshard::children_of(&s.meta.shards, token.shard_index),
                 None => Vec::new(),
@@ -334,6 +348,7 @@ impl Log {
                 closed,
                 encrypted,
                 children,
+                created_ms,
             )
         };
         if self.inner.config.aws_limits && !log.throttle.try_read(now) {
@@ -378,7 +393,12 @@ impl Log {
                 .records
                 .into_iter()
                 .map(|r| RecordOut {
-                    sequence_number: seqno::of_record(shard_index, r.offset),
+                    sequence_number: seqno::of_record(
+                        created_ms,
+                        shard_index,
+                        r.offset,
+                        r.arrival_ms,
+                    ),
                     arrival_ms: r.arrival_ms,
                     partition_key: r.partition_key,
                     data: r.data,
@@ -386,7 +406,12 @@ impl Log {
                 .collect(),
             next_iterator,
             child_shards: if at_end { children } else { Vec::new() },
-            continuation_sequence_number: seqno::format(token.shard_index, out.next_offset),
+            continuation_sequence_number: seqno::format(
+                created_ms,
+                token.shard_index,
+                out.next_offset,
+                now,
+            ),
             millis_behind_latest,
             encrypted,
         })

@@ -42,24 +42,29 @@ impl Log {
         &self,
         key: &StreamKey,
         shard: &str,
-        new_starting_hash_key: u128,
+        new_starting_hash_key: &str,
     ) -> Result<()> {
         self.reshard(key, false, |log, stream| {
             let sm = log.open_shard(key, stream, shard)?;
             let (start, end) = sm.range();
-            let ok = new_starting_hash_key > start.saturating_add(1) && new_starting_hash_key < end;
-            if !ok {
+            // A decimal beyond 128 bits is out of every shard's range.
+            let at = new_starting_hash_key
+                .parse::<u128>()
+                .ok()
+                .filter(|at| *at > start.saturating_add(1) && *at < end);
+            let Some(at) = at else {
                 return Err(LogError::InvalidArgument(format!(
-                    "NewStartingHashKey {new_starting_hash_key} used in SplitShard() on shard {shard} in \
+                    "NewStartingHashKey {new_starting_hash_key} used in SplitShard() on shard {} in \
                      stream {} under account {} is not both greater than one plus the shard's \
                      StartingHashKey {start} and less than the shard's EndingHashKey {end}.",
+                    shard_id(sm.index),
                     key.name,
                     log.config().account_id
                 )));
-            }
+            };
             Ok(vec![Step::Split {
                 shard: sm.index,
-                at: new_starting_hash_key,
+                at,
             }])
         })
     }
@@ -70,16 +75,21 @@ impl Log {
             let a = log.open_shard(key, stream, shard)?;
             let b = log.open_shard(key, stream, adjacent)?;
             let (ra, rb) = (a.range(), b.range());
-            let adjacent_pair = ra.1.checked_add(1) == Some(rb.0) || rb.1.checked_add(1) == Some(ra.0);
-            if !adjacent_pair {
+            // AWS takes the pair in order: the adjacent shard's range must follow the shard's.
+            if ra.1.checked_add(1) != Some(rb.0) {
                 return Err(LogError::InvalidArgument(format!(
-                    "Shards {shard} and {adjacent} in stream {} under account {} are not an adjacent \
+                    "Shards {} and {} in stream {} under account {} are not an adjacent \
                      pair of shards eligible for merging",
+                    shard_id(a.index),
+                    shard_id(b.index),
                     key.name,
                     log.config().account_id
                 )));
             }
-            Ok(vec![Step::Merge { a: a.index, b: b.index }])
+            Ok(vec![Step::Merge {
+                a: a.index,
+                b: b.index,
+            }])
         })
     }
 
@@ -135,11 +145,12 @@ impl Log {
         shard: &str,
     ) -> Result<&'a ShardMeta> {
         let account = &self.config().account_id;
+        let name = parse_shard_id(shard).map_or_else(|| shard.to_string(), shard_id);
         let sm = parse_shard_id(shard)
             .and_then(|i| stream.meta.shards.get(i as usize))
             .ok_or_else(|| {
                 LogError::NotFound(format!(
-                    "Could not find shard {shard} in stream {} under account {account}.",
+                    "Could not find shard {name} in stream {} under account {account}.",
                     key.name
                 ))
             })?;

@@ -72,7 +72,7 @@ impl Log {
                 "This request would exceed the shard limit for the account {} in {}. \
                  Current shard count for the account: {}. Limit: {}. Number of additional \
                  shards that would have resulted from this request: {}. Refer to the AWS \
-                 Service Limits page (https://docs.aws.amazon.com/general/latest/gr/aws_service_limits.html) \
+                 Service Limits page (http://docs.aws.amazon.com/general/latest/gr/aws_service_limits.html) \
                  for current limits and how to request higher limits.",
                 cfg.account_id, req.key.region, open, cfg.shard_limit, shard_count
             )));
@@ -503,8 +503,10 @@ pub(crate) fn shard_info(sm: &ShardMeta) -> ShardInfo {
         ending_hash_key: sm.range().1,
         parent_shard_id: sm.parent.map(shard_id),
         adjacent_parent_shard_id: sm.adjacent_parent.map(shard_id),
-        starting_sequence_number: seqno::format(sm.index, 0),
-        ending_sequence_number: sm.closed.map(|(end, _)| seqno::format(sm.index, end)),
+        starting_sequence_number: seqno::format(sm.created_ms, sm.index, 0, sm.created_ms),
+        ending_sequence_number: sm
+            .closed
+            .map(|(end, at)| seqno::format(sm.created_ms, sm.index, end, at)),
         created_ms: sm.created_ms,
         closed_ms: sm.closed.map(|(_, t)| t),
     }

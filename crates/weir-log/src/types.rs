@@ -179,9 +179,19 @@ pub fn shard_id(index: u32) -> String {
 
 /// Parses `shardId-000000000007` (or a bare number, as AWS tolerates) into 7.
 pub fn parse_shard_id(s: &str) -> Option<u32> {
-    let digits = s.strip_prefix("shardId-").unwrap_or(s);
+    // As AWS reads a shard id: the text after the first hyphen (or all of it), which must be
+    // a decimal index of at most 2^31 - 1 (`shardId-5`, `shard-5` and `5` all name shard 5).
+    let digits = match s.split('-').nth(1) {
+        Some(d) if !d.is_empty() => d,
+        _ => s,
+    };
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    digits.parse().ok()
+    let significant = digits.trim_start_matches('0');
+    if significant.len() > 10 {
+        return None;
+    }
+    let n: u64 = significant.parse().unwrap_or(0);
+    (n <= i32::MAX as u64).then_some(n as u32)
 }

@@ -123,6 +123,46 @@ impl StreamRef {
     }
 }
 
+/// AWS's two checks of tag characters: first the characters tags may have at all, then the
+/// ones AddTagsToStream / RemoveTagsFromStream refuse besides (`verb`: "add tags to").
+pub fn check_tag_chars<'a>(
+    ctx: &Ctx,
+    key: &StreamKey,
+    verb: &str,
+    texts: impl Iterator<Item = &'a str> + Clone,
+) -> Result<(), ApiError> {
+    let allowed = |c: char| c.is_alphanumeric() || c == ' ' || "_./=+-%@".contains(c);
+    if texts.clone().any(|t| !t.chars().all(allowed)) {
+        return Err(ApiError::invalid_argument(
+            "Some tags contain invalid characters. Valid characters: Unicode letters, digits, white \
+             space, _ . / = + - % @.",
+        ));
+    }
+    if texts.clone().any(|t| t.contains('%')) {
+        return Err(ApiError::invalid_argument(format!(
+            "Failed to {verb} stream {} under account {} because some tags contained illegal \
+             characters. The allowed characters are Unicode letters, white-spaces, \
+             '_',',','/','=','+','-','@'.",
+            key.name,
+            ctx.log.config().account_id
+        )));
+    }
+    Ok(())
+}
+
+/// AWS reads a shard id before it looks for the stream: one it cannot read is not found,
+/// whether or not the stream exists.
+pub fn check_shard_id(ctx: &Ctx, key: &StreamKey, shard: &str) -> Result<(), ApiError> {
+    match weir_log::parse_shard_id(shard) {
+        Some(_) => Ok(()),
+        None => Err(ApiError::not_found(format!(
+            "Could not find shard {shard} in stream {} under account {}.",
+            key.name,
+            ctx.log.config().account_id
+        ))),
+    }
+}
+
 /// The stream an ARN names (only stream ARNs of this account resolve).
 pub fn stream_key_from_arn(ctx: &Ctx, arn: &str) -> Result<StreamKey, ApiError> {
     let parsed =
@@ -288,7 +328,7 @@ pub fn iterator_start(
                 "Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and \
                  StartingSequenceNumber or (2) TRIM_HORIZON or LATEST and no StartingSequenceNumber. \
                  Request specified {kind} and {}StartingSequenceNumber.",
-                if has_seq { "" } else { "no " }
+                if has_seq { "also a " } else { "no " }
             )))
         }
     })

@@ -55,6 +55,11 @@ pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
             }
             decode_token(ctx, &token)?
         }
+        None if !has_name => {
+            return Err(ApiError::invalid_argument(
+                "Either NextToken or StreamName should be provided.",
+            ))
+        }
         None => Cursor {
             key: stream.resolve(ctx)?,
             after: start.as_deref().and_then(weir_log::parse_shard_id),

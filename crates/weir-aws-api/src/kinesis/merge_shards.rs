@@ -13,6 +13,8 @@ pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
     input.finish()?;
     let key = stream.resolve(ctx)?;
     let (shard, adjacent) = (shard.unwrap_or_default(), adjacent.unwrap_or_default());
+    super::common::check_shard_id(ctx, &key, &shard)?;
+    super::common::check_shard_id(ctx, &key, &adjacent)?;
     let log = ctx.log.clone();
     tokio::task::spawn_blocking(move || log.merge_shards(&key, &shard, &adjacent))
         .await

@@ -85,29 +85,68 @@ pub static OVERLAY: Overlay = Overlay {
     order: &[
         ("AddTagsToStreamInput", &["Tags", "StreamName"]),
         ("CreateStreamInput", &["ShardCount", "StreamName"]),
-        ("DecreaseStreamRetentionPeriodInput", &["RetentionPeriodHours", "StreamName"]),
-        ("IncreaseStreamRetentionPeriodInput", &["RetentionPeriodHours", "StreamName"]),
-        ("DescribeStreamInput", &["Limit", "ExclusiveStartShardId", "StreamName"]),
+        (
+            "DecreaseStreamRetentionPeriodInput",
+            &["RetentionPeriodHours", "StreamName"],
+        ),
+        (
+            "IncreaseStreamRetentionPeriodInput",
+            &["RetentionPeriodHours", "StreamName"],
+        ),
+        (
+            "DescribeStreamInput",
+            &["Limit", "ExclusiveStartShardId", "StreamName"],
+        ),
         ("GetRecordsInput", &["Limit", "ShardIterator"]),
         (
             "GetShardIteratorInput",
-            &["ShardId", "ShardIteratorType", "StartingSequenceNumber", "StreamName", "Timestamp"],
+            &[
+                "ShardId",
+                "ShardIteratorType",
+                "StartingSequenceNumber",
+                "StreamName",
+                "Timestamp",
+            ],
         ),
         (
             "ListShardsInput",
-            &["ExclusiveStartShardId", "MaxResults", "NextToken", "StreamCreationTimestamp", "StreamName"],
+            &[
+                "ExclusiveStartShardId",
+                "MaxResults",
+                "NextToken",
+                "StreamCreationTimestamp",
+                "StreamName",
+            ],
         ),
         ("ListStreamsInput", &["Limit", "ExclusiveStartStreamName"]),
-        ("ListTagsForStreamInput", &["Limit", "ExclusiveStartTagKey", "StreamName"]),
-        ("MergeShardsInput", &["ShardToMerge", "AdjacentShardToMerge", "StreamName"]),
+        (
+            "ListTagsForStreamInput",
+            &["Limit", "ExclusiveStartTagKey", "StreamName"],
+        ),
+        (
+            "MergeShardsInput",
+            &["ShardToMerge", "AdjacentShardToMerge", "StreamName"],
+        ),
         (
             "PutRecordInput",
-            &["SequenceNumberForOrdering", "PartitionKey", "ExplicitHashKey", "Data", "StreamName"],
+            &[
+                "SequenceNumberForOrdering",
+                "PartitionKey",
+                "ExplicitHashKey",
+                "Data",
+                "StreamName",
+            ],
         ),
         ("PutRecordsInput", &["Records", "StreamName"]),
-        ("PutRecordsRequestEntry", &["PartitionKey", "ExplicitHashKey", "Data"]),
+        (
+            "PutRecordsRequestEntry",
+            &["PartitionKey", "ExplicitHashKey", "Data"],
+        ),
         ("RemoveTagsFromStreamInput", &["TagKeys", "StreamName"]),
-        ("SplitShardInput", &["NewStartingHashKey", "StreamName", "ShardToSplit"]),
+        (
+            "SplitShardInput",
+            &["NewStartingHashKey", "StreamName", "ShardToSplit"],
+        ),
     ],
     // Since StreamARN can name a stream the model marks StreamName optional, but AWS still
     // reports it missing when neither is given (today's answers); ListShards may name the
@@ -120,9 +159,16 @@ pub static OVERLAY: Overlay = Overlay {
         ("PutRecordInput", "PartitionKey"),
         ("PutRecordsRequestEntry", "PartitionKey"),
     ],
+    relaxed_patterns: &[],
     enum_order: &[(
         "ShardIteratorType",
-        &["AFTER_SEQUENCE_NUMBER", "LATEST", "AT_TIMESTAMP", "AT_SEQUENCE_NUMBER", "TRIM_HORIZON"],
+        &[
+            "AFTER_SEQUENCE_NUMBER",
+            "LATEST",
+            "AT_TIMESTAMP",
+            "AT_SEQUENCE_NUMBER",
+            "TRIM_HORIZON",
+        ],
     )],
 };
 

@@ -17,7 +17,7 @@ pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
     let data = input.blob("Data", true, MAX_DATA)?;
     let partition_key = input.string("PartitionKey", true, PARTITION_KEY)?;
     let explicit = input.string("ExplicitHashKey", false, HASH_KEY)?;
-    input.string("SequenceNumberForOrdering", false, SEQUENCE_NUMBER)?;
+    let ordering = input.string("SequenceNumberForOrdering", false, SEQUENCE_NUMBER)?;
     input.finish()?;
     let (Some(data), Some(partition_key)) = (data, partition_key) else {
         return Err(ApiError::internal(
@@ -25,6 +25,14 @@ pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
         ));
     };
     let key = stream.resolve(ctx)?;
+    if let Some(seq) = ordering.filter(|s| weir_log::seqno::parse(s).is_none()) {
+        return Err(ApiError::invalid_argument(format!(
+            "ExclusiveMinimumSequenceNumber {seq} used in PutRecord on stream {} under account {} \
+             is invalid.",
+            key.name,
+            ctx.log.config().account_id
+        )));
+    }
     let entry = PutEntry {
         partition_key,
         explicit_hash_key: explicit_hash_key(explicit.as_deref())?,

@@ -1,7 +1,6 @@
 //! SplitShard.
 
 use super::common::{read_stream_ref, HASH_KEY, SHARD_ID};
-use super::put_record::explicit_hash_key;
 use crate::error::ApiError;
 use crate::input::Input;
 use crate::value::Value;
@@ -14,10 +13,11 @@ pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
     input.finish()?;
     let key = stream.resolve(ctx)?;
     let shard = shard.unwrap_or_default();
-    let at = explicit_hash_key(at.as_deref())?.unwrap_or(0);
+    super::common::check_shard_id(ctx, &key, &shard)?;
+    let at = at.unwrap_or_default();
     let log = ctx.log.clone();
     // Resharding waits for the commit queue (a fence), so it runs off the async workers.
-    tokio::task::spawn_blocking(move || log.split_shard(&key, &shard, at))
+    tokio::task::spawn_blocking(move || log.split_shard(&key, &shard, &at))
         .await
         .map_err(|e| ApiError::internal(format!("reshard task failed: {e}")))??;
     Ok(Value::Map(Vec::new()))

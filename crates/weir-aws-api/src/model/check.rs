@@ -20,6 +20,8 @@ pub struct Overlay {
     pub required_unless_except: &'static [&'static str],
     /// `(input shape, member)`: required although the model says optional.
     pub also_required: &'static [(&'static str, &'static str)],
+    /// Shapes whose pattern Weir does not hold requests to (documented deviations).
+    pub relaxed_patterns: &'static [&'static str],
     /// The order AWS prints an enum's value set in, per shape.
     pub enum_order: &'static [(&'static str, &'static [&'static str])],
 }
@@ -70,7 +72,9 @@ impl ServiceModel {
         let fail = |m: String| Err(ApiError::serialization(m));
         let structural = |v: &Value| match v {
             Value::List(_) => Some("Start of list found where not expected".to_string()),
-            Value::Map(_) => Some("Start of structure or map found where not expected.".to_string()),
+            Value::Map(_) => {
+                Some("Start of structure or map found where not expected.".to_string())
+            }
             _ => None,
         };
         match shape.kind {
@@ -163,11 +167,10 @@ impl ServiceModel {
             },
             Kind::Timestamp => match v {
                 Value::Null | Value::Timestamp(_) | Value::Int(_) | Value::Float(_) => Ok(()),
-                Value::Str(_) => fail(java_class(
-                    "java.lang.String",
-                    "milliseconds since epoch",
-                )
-                .replace("an milliseconds", "milliseconds")),
+                Value::Str(_) => fail(
+                    java_class("java.lang.String", "milliseconds since epoch")
+                        .replace("an milliseconds", "milliseconds"),
+                ),
                 Value::Bool(_) => fail(
                     java_class("java.lang.Boolean", "milliseconds since epoch")
                         .replace("an milliseconds", "milliseconds"),
@@ -250,11 +253,7 @@ impl ServiceModel {
                     .iter()
                     .filter(|(m, _)| !listed.contains(&m.as_str())),
             );
-        let present = |name: &str| {
-            members
-                .iter()
-                .any(|(k, v)| k == name && *v != Value::Null)
-        };
+        let present = |name: &str| members.iter().any(|(k, v)| k == name && *v != Value::Null);
         let has_member = |name: &str| shape.members.iter().any(|(m, _)| m == name);
         for (name, member_shape) in ordered {
             let Some(member) = self.shape_of(member_shape) else {
@@ -265,16 +264,12 @@ impl ServiceModel {
                 .find(|(k, v)| k == name.as_str() && *v != Value::Null)
                 .map(|(_, v)| v);
             let required = shape.required.contains(name)
-                || overlay
-                    .also_required
-                    .contains(&(shape_name, name.as_str()))
+                || overlay.also_required.contains(&(shape_name, name.as_str()))
                 || (!overlay.required_unless_except.contains(&shape_name)
                     && overlay
                         .required_unless
                         .iter()
-                        .any(|(m, unless)| {
-                            m == name && has_member(unless) && !present(unless)
-                        }));
+                        .any(|(m, unless)| m == name && has_member(unless) && !present(unless)));
             let at = format!("{path}{}", lower_first(name));
             self.check_member(member_shape, member, value, required, &at, overlay, out);
         }
@@ -327,17 +322,23 @@ impl ServiceModel {
                             self.check_struct(member_name, member, m, &path, overlay, out);
                         }
                     }
-                } else if items
-                    .iter()
-                    .any(|item| !self.violations(member_name, member, item, overlay).is_empty())
-                {
+                } else if items.iter().any(|item| {
+                    !self
+                        .violations(member_name, member, item, overlay)
+                        .is_empty()
+                }) {
                     let inner = self.constraint_set(member);
-                    violate(Some(v), &format!("Member must satisfy constraint: [{inner}]"));
+                    violate(
+                        Some(v),
+                        &format!("Member must satisfy constraint: [{inner}]"),
+                    );
                 }
             }
             (Kind::Map, Value::Map(entries)) => {
-                if let Some((key_name, key)) =
-                    shape.key.as_deref().and_then(|k| Some((k, self.shape_of(k)?)))
+                if let Some((key_name, key)) = shape
+                    .key
+                    .as_deref()
+                    .and_then(|k| Some((k, self.shape_of(k)?)))
                 {
                     let bad = entries.iter().any(|(k, _)| {
                         !self
@@ -346,18 +347,26 @@ impl ServiceModel {
                     });
                     if bad {
                         let inner = self.constraint_set(key);
-                        violate(Some(v), &format!("Map keys must satisfy constraint: [{inner}]"));
+                        violate(
+                            Some(v),
+                            &format!("Map keys must satisfy constraint: [{inner}]"),
+                        );
                     }
                 }
-                if let Some((value_name, value)) =
-                    shape.value.as_deref().and_then(|k| Some((k, self.shape_of(k)?)))
+                if let Some((value_name, value)) = shape
+                    .value
+                    .as_deref()
+                    .and_then(|k| Some((k, self.shape_of(k)?)))
                 {
-                    let bad = entries
-                        .iter()
-                        .any(|(_, item)| !self.violations(value_name, value, item, overlay).is_empty());
+                    let bad = entries.iter().any(|(_, item)| {
+                        !self.violations(value_name, value, item, overlay).is_empty()
+                    });
                     if bad {
                         let inner = self.constraint_set(value);
-                        violate(Some(v), &format!("Map value must satisfy constraint: [{inner}]"));
+                        violate(
+                            Some(v),
+                            &format!("Map value must satisfy constraint: [{inner}]"),
+                        );
                     }
                 }
             }
@@ -370,12 +379,25 @@ impl ServiceModel {
 
     /// The constraints of `shape` that a present value `v` breaks, in AWS's order: pattern,
     /// lengths, values, enum.
-    fn violations(&self, shape_name: &str, shape: &Shape, v: &Value, overlay: &Overlay) -> Vec<String> {
+    fn violations(
+        &self,
+        shape_name: &str,
+        shape: &Shape,
+        v: &Value,
+        overlay: &Overlay,
+    ) -> Vec<String> {
         let mut out = Vec::new();
-        if let (Some(re), Value::Str(s)) = (&shape.regex, v) {
-            if !re.is_match(s) {
-                let p = shape.pattern.as_deref().map(super::display_pattern).unwrap_or("");
-                out.push(format!("Member must satisfy regular expression pattern: {p}"));
+        let relaxed = overlay.relaxed_patterns.contains(&shape_name);
+        if let (Some(_), Value::Str(s), false) = (&shape.pattern, v, relaxed) {
+            if !shape.matches(s) {
+                let p = shape
+                    .pattern
+                    .as_deref()
+                    .map(super::display_pattern)
+                    .unwrap_or("");
+                out.push(format!(
+                    "Member must satisfy regular expression pattern: {p}"
+                ));
             }
         }
         let length = match (shape.kind, v) {

@@ -67,7 +67,52 @@ pub struct Shape {
     pub required: Vec<String>,
     /// A compiled `pattern`, anchored at both ends (AWS matches the whole value).
     #[serde(skip)]
-    regex: Option<regex_lite::Regex>,
+    regex: Option<regex::Regex>,
+    /// A leading Java look-ahead `(?!...)`, which Rust's engine lacks, checked apart.
+    #[serde(skip)]
+    lookahead: Option<Lookahead>,
+}
+
+/// The look-aheads AWS models start patterns with.
+#[derive(Debug, Clone)]
+enum Lookahead {
+    /// `(?!\s*$)`: not blank.
+    NotBlank,
+    /// `(?!aws:)`: must not start with this text.
+    NotPrefix(String),
+}
+
+impl Shape {
+    /// Whether `s` matches the shape's pattern (as Java matches the whole value).
+    pub fn matches(&self, s: &str) -> bool {
+        let ahead = match &self.lookahead {
+            None => true,
+            Some(Lookahead::NotBlank) => !s.trim().is_empty(),
+            Some(Lookahead::NotPrefix(p)) => !s.starts_with(p.as_str()),
+        };
+        ahead && self.regex.as_ref().is_none_or(|re| re.is_match(s))
+    }
+}
+
+/// Splits a leading `^(?!...)` look-ahead off a pattern.
+fn split_lookahead(p: &str) -> (Option<Lookahead>, &str) {
+    let Some(rest) = p.strip_prefix("^(?!") else {
+        return (None, p);
+    };
+    let Some(end) = rest.find(')') else {
+        return (None, p);
+    };
+    let (inner, after) = (&rest[..end], &rest[end + 1..]);
+    if inner == "\\s*$" {
+        return (Some(Lookahead::NotBlank), after);
+    }
+    if inner
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || ":-_/".contains(c))
+    {
+        return (Some(Lookahead::NotPrefix(inner.to_string())), after);
+    }
+    (None, p)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -104,10 +149,13 @@ impl ServiceModel {
         let mut shapes = file.shapes;
         for shape in shapes.values_mut() {
             if let Some(p) = &shape.pattern {
-                let core = display_pattern(p);
-                let re = regex_lite::Regex::new(&format!("^(?:{core})$"))
-                    .map_err(|e| format!("pattern {p}: {e}"))?;
-                shape.regex = Some(re);
+                let (lookahead, core) = split_lookahead(display_pattern(p));
+                let core = core.strip_prefix('^').unwrap_or(core);
+                let core = core.strip_suffix('$').unwrap_or(core);
+                // A pattern the engine cannot compile is left unchecked rather than refusing
+                // every request (the unit tests compile every checked-in pattern).
+                shape.regex = regex::Regex::new(&format!("^(?:{})$", java_classes(core))).ok();
+                shape.lookahead = lookahead;
             }
         }
         let service = file.metadata.endpoint_prefix.clone();
@@ -143,6 +191,52 @@ pub fn display_pattern(p: &str) -> &str {
         .and_then(|s| s.strip_suffix(")$"))
         .filter(|inner| balanced(inner))
         .unwrap_or(p)
+}
+
+/// A Java pattern for Rust's engine: Java's `\\w`, `\\d` and `\\s` are ASCII classes (Rust's
+/// are Unicode, and far larger when repeated).
+fn java_classes(p: &str) -> String {
+    let mut out = String::with_capacity(p.len());
+    let mut in_class = false;
+    let mut chars = p.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                let Some(n) = chars.next() else {
+                    out.push(c);
+                    break;
+                };
+                let ascii = match n {
+                    'w' => Some("0-9A-Za-z_"),
+                    'd' => Some("0-9"),
+                    's' => Some("\\t\\n\\x0B\\x0C\\r "),
+                    _ => None,
+                };
+                match (ascii, in_class) {
+                    (Some(a), true) => out.push_str(a),
+                    (Some(a), false) => {
+                        out.push('[');
+                        out.push_str(a);
+                        out.push(']');
+                    }
+                    (None, _) => {
+                        out.push(c);
+                        out.push(n);
+                    }
+                }
+            }
+            '[' if !in_class => {
+                in_class = true;
+                out.push(c);
+            }
+            ']' if in_class => {
+                in_class = false;
+                out.push(c);
+            }
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 /// Whether parentheses in `s` balance (so stripping an outer group kept a whole expression).
@@ -203,8 +297,39 @@ mod tests {
     }
 
     #[test]
+    fn every_checked_in_pattern_compiles() {
+        // Interior Java look-arounds have no Rust equivalent: these go unchecked by pattern
+        // (Redshift destinations, which Weir refuses anyway).
+        const UNSUPPORTED: &[&str] = &["ClusterJDBCURL"];
+        for model in [kinesis(), firehose()] {
+            for (name, shape) in &model.shapes {
+                if shape.pattern.is_some() && !UNSUPPORTED.contains(&name.as_str()) {
+                    assert!(shape.regex.is_some(), "{name}: {:?}", shape.pattern);
+                }
+            }
+        }
+        let key = firehose().shape("TagKey").expect("TagKey");
+        assert!(key.matches("team") && !key.matches("aws:x") && !key.matches("a;b"));
+        let name = firehose().shape("HttpEndpointName").expect("name");
+        assert!(name.matches("x") && !name.matches("  "));
+    }
+
+    #[test]
+    fn java_classes_are_ascii() {
+        assert_eq!(
+            java_classes("[\\w\\.\\-]{1,255}"),
+            "[0-9A-Za-z_\\.\\-]{1,255}"
+        );
+        assert_eq!(java_classes("\\d{12}"), "[0-9]{12}");
+        assert_eq!(java_classes("a\\Sb"), "a\\Sb");
+    }
+
+    #[test]
     fn patterns_are_printed_as_aws_prints_them() {
-        assert_eq!(display_pattern("^(0|([1-9]\\d{0,38}))$"), "0|([1-9]\\d{0,38})");
+        assert_eq!(
+            display_pattern("^(0|([1-9]\\d{0,38}))$"),
+            "0|([1-9]\\d{0,38})"
+        );
         assert_eq!(display_pattern("[a-zA-Z0-9_.-]+"), "[a-zA-Z0-9_.-]+");
         assert_eq!(display_pattern("^(a)|(b)$"), "^(a)|(b)$");
     }

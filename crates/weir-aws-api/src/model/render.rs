@@ -41,10 +41,12 @@ pub fn render(model: &ServiceModel, shape: &Shape, v: &Value) -> String {
             let member = shape.member.as_deref();
             let parts: Vec<String> = items
                 .iter()
-                .map(|item| match member.and_then(|m| Some((m, model.shape(m)?))) {
-                    Some((name, s)) => render_member(model, name, s, item),
-                    None => plain(item),
-                })
+                .map(
+                    |item| match member.and_then(|m| Some((m, model.shape(m)?))) {
+                        Some((name, s)) => render_member(model, name, s, item),
+                        None => plain(item),
+                    },
+                )
                 .collect();
             format!("[{}]", parts.join(", "))
         }

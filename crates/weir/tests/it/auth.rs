@@ -176,10 +176,11 @@ async fn unsigned_and_malformed_requests_are_refused() {
         req.body(Full::new(Bytes::from_static(b"{}")))
             .expect("request")
     };
+    // AWS's JSON endpoints answer a well-formed call without any signature with 400.
     let (status, body) = send(plain(None), false).await;
     assert_eq!(
         (status, body["__type"].as_str()),
-        (403, Some("MissingAuthenticationTokenException"))
+        (400, Some("MissingAuthenticationTokenException"))
     );
     let (status, body) = send(
         plain(Some(

@@ -30,7 +30,15 @@ async fn post(endpoint: &str, target: &str, content_type: &str, body: Vec<u8>, h
     } else {
         Client::builder(TokioExecutor::new()).build_http()
     };
-    let mut req = hyper::Request::post(endpoint).header("content-type", content_type);
+    // Signed in form (the signature is not checked without keys).
+    let mut req = hyper::Request::post(endpoint)
+        .header("content-type", content_type)
+        .header("x-amz-date", "20250101T000000Z")
+        .header(
+            "authorization",
+            "AWS4-HMAC-SHA256 Credential=AKID/20250101/us-east-1/kinesis/aws4_request, \
+             SignedHeaders=host;x-amz-date, Signature=00",
+        );
     if !target.is_empty() {
         req = req.header("x-amz-target", target);
     }
@@ -108,7 +116,8 @@ async fn malformed_and_mistyped_json() {
     let r = json_call(&e, "PutRecord", "{}").await;
     assert_eq!(r.error_type(), "ValidationException");
     let msg = r.json()["message"].as_str().unwrap_or("").to_string();
-    assert!(msg.starts_with("2 validation errors detected"), "{msg}");
+    // AWS still asks for a StreamName when no StreamARN names the stream.
+    assert!(msg.starts_with("3 validation errors detected"), "{msg}");
     assert!(
         msg.contains("'data'") && msg.contains("'partitionKey'"),
         "{msg}"
@@ -119,8 +128,9 @@ async fn malformed_and_mistyped_json() {
         msg.contains("'shardId'") && msg.contains("'shardIteratorType'"),
         "{msg}"
     );
+    // Neither StreamName nor StreamARN: AWS reports the missing StreamName.
     let r = json_call(&e, "DescribeStream", "{}").await;
-    assert_eq!(r.error_type(), "InvalidArgumentException");
+    assert_eq!(r.error_type(), "ValidationException");
     // The server is still fine.
     let r = json_call(&e, "ListStreams", "{}").await;
     assert_eq!(r.status, 200);
@@ -268,6 +278,12 @@ async fn subscribe_to_shard_streams_over_h2c() {
     let req = hyper::Request::post(t.endpoint())
         .header("content-type", JSON)
         .header("x-amz-target", "Kinesis_20131202.SubscribeToShard")
+        .header("x-amz-date", "20250101T000000Z")
+        .header(
+            "authorization",
+            "AWS4-HMAC-SHA256 Credential=AKID/20250101/us-east-1/kinesis/aws4_request, \
+             SignedHeaders=host;x-amz-date, Signature=00",
+        )
         .body(Full::new(Bytes::from(body.to_string())))
         .expect("request");
     let resp = client.request(req).await.expect("response");
