@@ -222,6 +222,7 @@ impl Log {
             IteratorStart::AtTimestamp(t) => (log.offset_at_time(*t)?, *t),
         };
         Ok(IteratorToken {
+            stream_name: key.name.clone(),
             stream_uid: uid,
             shard_index: index,
             offset,
@@ -302,19 +303,25 @@ impl Log {
         state: &'a State,
         token: &IteratorToken,
     ) -> Result<(&'a StreamKey, &'a Stream, Arc<ShardLog>)> {
+        // AWS's answer for an iterator whose stream or shard is gone.
         let gone = || {
-            LogError::NotFound("Shard iterator refers to a stream that no longer exists.".into())
+            LogError::NotFound(format!(
+                "Shard {} in stream {} under account {} does not exist",
+                shard_id(token.shard_index),
+                token.stream_name,
+                self.inner.config.account_id
+            ))
         };
         let key = state.by_uid.get(&token.stream_uid).ok_or_else(gone)?;
         let s = state.streams.get(key).ok_or_else(gone)?;
         if self.status_of(&s.meta) == StreamStatus::Deleting {
-            return Err(self.not_found(key));
+            return Err(gone());
         }
         let log = s
             .shards
             .get(token.shard_index as usize)
             .cloned()
-            .ok_or_else(|| LogError::InvalidArgument("Invalid ShardIterator.".into()))?;
+            .ok_or_else(gone)?;
         Ok((key, s, log))
     }
 
@@ -327,7 +334,8 @@ impl Log {
                 "Iterator expired. The iterator was created at time {} while right now it is {} \
                  which is further in the future than the tolerated delay of {ITERATOR_LIFETIME_MS} \
                  milliseconds.",
-                token.issued_ms, now
+                crate::iterator::java_date(token.issued_ms),
+                crate::iterator::java_date(now)
             )));
         }
         let (stream_name, log, retention_hours, closed_end, encrypted, children, created_ms) = {
