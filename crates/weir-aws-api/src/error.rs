@@ -50,8 +50,12 @@ impl ApiError {
     pub fn unknown_operation(message: impl Into<String>) -> Self {
         Self::new("UnknownOperationException", 400, message)
     }
+    /// AWS answers `{"__type":"InternalFailure"}` with no message; the message is for the log.
     pub fn internal(message: impl Into<String>) -> Self {
-        Self::new("InternalFailure", 500, message)
+        ApiError {
+            message_key: None,
+            ..Self::new("InternalFailure", 500, message)
+        }
     }
 }
 
@@ -71,7 +75,7 @@ impl From<LogError> for ApiError {
             }
             LogError::Storage(_) | LogError::Internal(_) => {
                 tracing::error!(error = %message, "request failed inside Weir");
-                ApiError::new("InternalFailure", 500, message)
+                ApiError::internal(message)
             }
         }
     }

@@ -67,10 +67,9 @@ pub fn route(parts: &Parts) -> Route {
             if let Some(s) = SERVICES.iter().find(|s| s.signing_name == name) {
                 return Route::Json(Some(s));
             }
-            // Signed for a service Weir does not serve here: answer as an AWS JSON endpoint.
-            if !name.is_empty() {
-                return Route::Json(None);
-            }
+            // Signed for a service Weir does not serve here (or for none, as signers do that
+            // cannot tell the service from the host): answer as an AWS JSON endpoint.
+            return Route::Json(None);
         }
         None => {}
     }

@@ -13,6 +13,7 @@ mod kinesis_limits;
 mod kinesis_records;
 mod kinesis_reshard;
 mod restart;
+mod routing;
 mod s3;
 mod s3_remote;
 mod wire;
