@@ -145,7 +145,10 @@ mod tests {
             .decode(&long)
             .expect("b64")
             .len();
-        assert!(n > 152 && (n - 152) % 16 == 0 && long.len() <= 512, "{n}");
+        assert!(
+            n > 152 && (n - 152).is_multiple_of(16) && long.len() <= 512,
+            "{n}"
+        );
         let mut bytes = base64::engine::general_purpose::STANDARD
             .decode(&s)
             .expect("b64");

@@ -295,7 +295,8 @@ impl Log {
             let mut merged = meta.tags.clone();
             merged.extend(tags);
             if merged.len() > MAX_TAGS {
-                return Err(LogError::LimitExceeded(format!(
+                // AWS answers InvalidArgumentException here, not LimitExceededException.
+                return Err(LogError::InvalidArgument(format!(
                     "Failed to add tags to stream {} under account {} because a given stream cannot \
                      have more than {MAX_TAGS} tags associated with it.",
                     meta.name, self.inner.config.account_id

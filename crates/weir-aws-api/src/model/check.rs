@@ -498,7 +498,7 @@ fn java_class(class: &str, target: &str) -> String {
 /// Why a JSON string is not base64 as AWS's decoder reads it, if it is not.
 fn base64_problem(s: &str) -> Option<String> {
     let b = s.as_bytes();
-    if b.len() % 4 != 0 {
+    if !b.len().is_multiple_of(4) {
         return Some(format!(
             "Base64 encoded length is expected a multiple of 4 bytes but found: {}",
             s.chars().count()

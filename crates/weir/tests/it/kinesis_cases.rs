@@ -152,6 +152,33 @@ impl Filler {
     }
 }
 
+/// A JSON request body as the Java SDK would send it in CBOR: `Data` members as byte strings.
+fn to_cbor(v: &Json, key: &str) -> ciborium::Value {
+    use base64::Engine;
+    use ciborium::Value as C;
+    match v {
+        Json::Null => C::Null,
+        Json::Bool(b) => C::Bool(*b),
+        Json::Number(n) => match n.as_i64() {
+            Some(i) => C::Integer(i.into()),
+            None => C::Float(n.as_f64().unwrap_or(0.0)),
+        },
+        Json::String(s) if key == "Data" => {
+            match base64::engine::general_purpose::STANDARD.decode(s) {
+                Ok(b) => C::Bytes(b),
+                Err(_) => C::Text(s.clone()),
+            }
+        }
+        Json::String(s) => C::Text(s.clone()),
+        Json::Array(items) => C::Array(items.iter().map(|i| to_cbor(i, key)).collect()),
+        Json::Object(m) => C::Map(
+            m.iter()
+                .map(|(k, v)| (C::Text(k.clone()), to_cbor(v, k)))
+                .collect(),
+        ),
+    }
+}
+
 /// The bad values AWS's decoder is given per type, with its answers (kinesalite's helpers).
 fn type_table(kind: &str) -> Vec<(Json, &'static str)> {
     use serde_json::json;
@@ -381,6 +408,18 @@ async fn recorded_aws_answers_to_invalid_requests() {
                 let reply: Json = serde_json::from_slice(&reply).unwrap_or(Json::Null);
                 if let Some(m) = mismatch(case, &mut filler, status, &reply) {
                     failures.push(format!("{action} «{name}»: {m}"));
+                }
+                // The same request in CBOR (blobs as byte strings) gets the same answer.
+                let mut cbor = Vec::new();
+                ciborium::into_writer(&to_cbor(&body, ""), &mut cbor).expect("cbor");
+                let (status, reply) =
+                    call(&endpoint, &target, "application/x-amz-cbor-1.1", cbor).await;
+                ran += 1;
+                let reply: ciborium::Value =
+                    ciborium::from_reader(&reply[..]).unwrap_or(ciborium::Value::Null);
+                let reply = serde_json::to_value(&reply).unwrap_or(Json::Null);
+                if let Some(m) = mismatch(case, &mut filler, status, &reply) {
+                    failures.push(format!("{action} «{name}» (CBOR): {m}"));
                 }
             }
             other => panic!("unknown case kind {other:?}"),

@@ -84,6 +84,25 @@ fn xml(kind: &str, message: &str) -> String {
     format!("<{kind}>\n  <Message>{message}</Message>\n</{kind}>\n")
 }
 
+/// What an answer's body must be.
+enum Want {
+    Doc(Json),
+    Text(String),
+}
+
+/// (name, method, path, headers, body, signed, status, content type, body check)
+type Row = (
+    &'static str,
+    &'static str,
+    &'static str,
+    Vec<(&'static str, &'static str)>,
+    &'static str,
+    bool,
+    u16,
+    Option<&'static str>,
+    Want,
+);
+
 const DENIED: &str = "Unable to determine service/operation name to be authorized";
 const TARGET: &str = "Kinesis_20131202.ListStreams";
 
@@ -94,21 +113,7 @@ async fn protocol_answers_match_aws() {
     let target = ("x-amz-target", TARGET);
     let json_ct = ("content-type", JSON_CT);
     // (name, method, path, headers, body, signed, status, content type, body check)
-    enum Want {
-        Doc(Json),
-        Text(String),
-    }
-    let cases: Vec<(
-        &str,
-        &str,
-        &str,
-        Vec<(&str, &str)>,
-        &str,
-        bool,
-        u16,
-        Option<&str>,
-        Want,
-    )> = vec![
+    let cases: Vec<Row> = vec![
         (
             "POST, nothing else",
             "POST",
