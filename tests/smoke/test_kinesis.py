@@ -2,7 +2,9 @@
 
 import base64
 import json
+import re
 import subprocess
+import time
 
 import boto3
 import botocore.exceptions
@@ -23,8 +25,15 @@ def kinesis(endpoint):
 def test_boto3_scenario(kinesis):
     kinesis.create_stream(StreamName="boto", ShardCount=2)
     kinesis.get_waiter("stream_exists").wait(StreamName="boto", WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+    before = int(time.time())
     put = kinesis.put_record(StreamName="boto", Data=b"\x00hello", PartitionKey="a")
     assert put["ShardId"].startswith("shardId-")
+    # AWS's sequence number layout, checked as kinesalite's recordings of AWS check it:
+    # 2 . creation secs (9 hex) . shard nibble . index (16 hex) . 00 . record secs (9 hex) . shard (8 hex) . 2
+    shard_ix = int(put["ShardId"].split("-")[1])
+    hexed = format(int(put["SequenceNumber"]), "x")
+    assert re.fullmatch(r"2[0-9a-f]{9}%x[0-9a-f]{16}00[0-9a-f]{9}%08x2" % (shard_ix, shard_ix), hexed), hexed
+    assert before - 5 <= int(hexed[29:38], 16) <= time.time() + 1
     batch = kinesis.put_records(
         StreamName="boto",
         Records=[{"Data": f"r{i}".encode(), "PartitionKey": f"k{i}"} for i in range(50)],

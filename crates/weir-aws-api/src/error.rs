@@ -69,7 +69,21 @@ impl From<LogError> for ApiError {
             LogError::LimitExceeded(_) => ApiError::new("LimitExceededException", 400, message),
             LogError::InvalidArgument(_) => ApiError::new("InvalidArgumentException", 400, message),
             LogError::Validation(_) => ApiError::new("ValidationException", 400, message),
-            LogError::ExpiredIterator(_) => ApiError::new("ExpiredIteratorException", 400, message),
+            LogError::ExpiredIterator {
+                issued_ms,
+                now_ms,
+                lifetime_ms,
+            } => ApiError::new(
+                "ExpiredIteratorException",
+                400,
+                format!(
+                    "Iterator expired. The iterator was created at time {} while right now it is {} \
+                     which is further in the future than the tolerated delay of {lifetime_ms} \
+                     milliseconds.",
+                    java_date(issued_ms),
+                    java_date(now_ms)
+                ),
+            ),
             LogError::Throughput(_) => {
                 ApiError::new("ProvisionedThroughputExceededException", 400, message)
             }
@@ -78,5 +92,33 @@ impl From<LogError> for ApiError {
                 ApiError::internal(message)
             }
         }
+    }
+}
+
+/// A time as Java's `Date.toString()` prints it in UTC (`Thu Jan 22 01:22:02 UTC 2015`), the
+/// form of AWS's ExpiredIteratorException messages.
+pub fn java_date(ms: i64) -> String {
+    use crate::s3::time::{DAYS, MONTHS};
+    let secs = ms.div_euclid(1000);
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let (year, month, day) = weir_sigv4::civil_from_days(days);
+    format!(
+        "{} {} {day:02} {:02}:{:02}:{:02} UTC {year}",
+        DAYS[days.rem_euclid(7) as usize],
+        MONTHS[(month - 1) as usize],
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn dates_as_java_prints_them() {
+        use super::java_date;
+        assert_eq!(java_date(1_421_889_722_000), "Thu Jan 22 01:22:02 UTC 2015");
+        assert_eq!(java_date(0), "Thu Jan 01 00:00:00 UTC 1970");
+        assert_eq!(java_date(1_709_251_199_999), "Thu Feb 29 23:59:59 UTC 2024");
     }
 }

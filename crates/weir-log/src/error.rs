@@ -26,9 +26,14 @@ pub enum LogError {
     /// A per-shard throughput limit was exceeded (only with AWS limits on).
     #[error("{0}")]
     Throughput(String),
-    /// A shard iterator is older than its lifetime.
-    #[error("{0}")]
-    ExpiredIterator(String),
+    /// A shard iterator is older than its lifetime: when it was issued and when it was used
+    /// (epoch milliseconds; the front door words the message).
+    #[error("Iterator expired: issued at {issued_ms} ms, used at {now_ms} ms, lifetime {lifetime_ms} ms.")]
+    ExpiredIterator {
+        issued_ms: i64,
+        now_ms: i64,
+        lifetime_ms: i64,
+    },
     /// The storage layer failed; likely the machine's fault (disk full, I/O error).
     #[error("storage failure: {0}")]
     Storage(#[from] io::Error),

@@ -330,13 +330,11 @@ impl Log {
         let token = decode_token(iterator)?;
         let now = self.now_ms();
         if now - token.issued_ms > ITERATOR_LIFETIME_MS {
-            return Err(LogError::ExpiredIterator(format!(
-                "Iterator expired. The iterator was created at time {} while right now it is {} \
-                 which is further in the future than the tolerated delay of {ITERATOR_LIFETIME_MS} \
-                 milliseconds.",
-                crate::iterator::java_date(token.issued_ms),
-                crate::iterator::java_date(now)
-            )));
+            return Err(LogError::ExpiredIterator {
+                issued_ms: token.issued_ms,
+                now_ms: now,
+                lifetime_ms: ITERATOR_LIFETIME_MS,
+            });
         }
         let (stream_name, log, retention_hours, closed_end, encrypted, children, created_ms) = {
             let state = self.inner.state.read();

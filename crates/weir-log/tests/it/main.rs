@@ -191,7 +191,7 @@ async fn iterator_types_position_correctly() {
     clock.advance_ms(300_001);
     assert!(matches!(
         log.get_records(&it, None),
-        Err(LogError::ExpiredIterator(_))
+        Err(LogError::ExpiredIterator { .. })
     ));
     // A sequence number of another shard is refused.
     create(&log, &clock, "t", 2);

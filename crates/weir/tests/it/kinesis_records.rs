@@ -117,6 +117,12 @@ async fn every_iterator_type() {
             .expect("put");
         seqs.push(r.sequence_number().to_string());
     }
+    // AWS's 56-digit numbers: shard 0, positions 1..=10 in order.
+    for (i, seq) in seqs.iter().enumerate() {
+        assert_eq!(seq.len(), 56, "{seq}");
+        let p = weir_log::seqno::parse(seq).expect("parses");
+        assert_eq!((p.shard_index, p.position), (0, i as u64 + 1));
+    }
     let shard = "shardId-000000000000";
     let read =
         |kind: ShardIteratorType, seq: Option<String>, ts: Option<aws_smithy_types::DateTime>| {
@@ -258,6 +264,21 @@ async fn iterators_expire_after_five_minutes() {
         .await
         .expect_err("expired");
     assert_eq!(code(&err), "ExpiredIteratorException");
+    assert_eq!(
+        aws_sdk_kinesis::error::ProvideErrorMetadata::message(&err),
+        Some(
+            "Iterator expired. The iterator was created at time Sun Jun 15 15:06:40 UTC 2025 while \
+             right now it is Sun Jun 15 15:11:41 UTC 2025 which is further in the future than the \
+             tolerated delay of 300000 milliseconds."
+        )
+    );
+    // AWS's iterator shape: base64 of 00..01 and a multiple of 16 bytes from 152 on.
+    use base64::Engine;
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(&it)
+        .expect("base64");
+    assert_eq!(raw[..8], [0, 0, 0, 0, 0, 0, 0, 1]);
+    assert!(raw.len() >= 152 && (raw.len() - 152).is_multiple_of(16));
     // The next iterator was issued later and is still good.
     k.get_records()
         .shard_iterator(r.next_shard_iterator().expect("next"))
