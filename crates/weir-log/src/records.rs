@@ -158,15 +158,11 @@ impl Log {
         self.put_records(key, entries).await?.into_iter().collect()
     }
 
-    /// GetShardIterator.
-    pub fn shard_iterator(
-        &self,
-        key: &StreamKey,
-        shard: &str,
-        start: &IteratorStart,
-    ) -> Result<String> {
+    /// The shard GetShardIterator names, checked in AWS's order: the shard id must read as one,
+    /// then the stream and the shard must exist (an unknown or CREATING stream gets the shard's
+    /// "does not exist" text, as on AWS). Returns the stream's uid, the shard's log and index.
+    fn iterator_shard(&self, key: &StreamKey, shard: &str) -> Result<(u64, Arc<ShardLog>, u32)> {
         let account = &self.inner.config.account_id;
-        // AWS resolves the shard id before it looks at the stream.
         let index = parse_shard_id(shard).ok_or_else(|| {
             LogError::NotFound(format!(
                 "Could not find shard {shard} in stream {} under account {account}.",
@@ -180,20 +176,43 @@ impl Log {
                 key.name
             ))
         };
-        let (uid, log) = {
-            let state = self.inner.state.read();
-            let s = self.lookup(&state, key).map_err(|_| shard_missing())?;
-            match self.status_of(&s.meta) {
-                StreamStatus::Active | StreamStatus::Updating => {}
-                _ => return Err(self.not_found(key)),
+        let state = self.inner.state.read();
+        let s = self.lookup(&state, key).map_err(|_| shard_missing())?;
+        match self.status_of(&s.meta) {
+            StreamStatus::Active | StreamStatus::Updating => {}
+            _ => return Err(shard_missing()),
+        }
+        let log = s
+            .shards
+            .get(index as usize)
+            .cloned()
+            .ok_or_else(shard_missing)?;
+        Ok((s.meta.uid, log, index))
+    }
+
+    /// Checks the shard GetShardIterator names before its starting position is read (AWS's order).
+    pub fn check_iterator_shard(&self, key: &StreamKey, shard: &str) -> Result<()> {
+        self.iterator_shard(key, shard).map(|_| ())
+    }
+
+    /// GetShardIterator.
+    pub fn shard_iterator(
+        &self,
+        key: &StreamKey,
+        shard: &str,
+        start: &IteratorStart,
+    ) -> Result<String> {
+        let account = &self.inner.config.account_id;
+        let (uid, log, index) = self.iterator_shard(key, shard)?;
+        let now = self.now_ms();
+        if let IteratorStart::AtTimestamp(t) = start {
+            if *t > now {
+                return Err(LogError::InvalidArgument(format!(
+                    "The timestampInMillis parameter cannot be greater than the \
+                     currentTimestampInMillis. timestampInMillis: {t}, currentTimestampInMillis: {now}"
+                )));
             }
-            let log = s
-                .shards
-                .get(index as usize)
-                .cloned()
-                .ok_or_else(shard_missing)?;
-            (s.meta.uid, log)
-        };
+        }
         let seq_position = |seq: &str| -> Result<u64> {
             let parsed = seqno::parse(seq).ok_or_else(|| {
                 LogError::InvalidArgument(format!(

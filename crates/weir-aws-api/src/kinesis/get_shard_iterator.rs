@@ -18,8 +18,10 @@ pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
             "required members passed validation but are absent",
         ));
     };
-    let start = iterator_start(&kind, seq, ts)?;
     let key = stream.resolve(ctx)?;
+    // AWS looks at the shard and the stream before the starting position.
+    ctx.log.check_iterator_shard(&key, &shard)?;
+    let start = iterator_start(&kind, seq, ts)?;
     // AWS: five GetShardIterator calls per second per open shard.
     if !ctx.admit(
         &format!("GetShardIterator/{}/{}/{shard}", key.region, key.name),

@@ -482,6 +482,19 @@ async fn shard_limit_and_creating_status() {
         .await
         .expect_err("not active");
     assert_eq!(code(&err), "ResourceNotFoundException");
+    // While CREATING, AWS says the shard does not exist.
+    let err = k
+        .get_shard_iterator()
+        .stream_name("slow")
+        .shard_id("shardId-000000000000")
+        .shard_iterator_type(aws_sdk_kinesis::types::ShardIteratorType::Latest)
+        .send()
+        .await
+        .expect_err("creating");
+    assert_eq!(
+        aws_sdk_kinesis::error::ProvideErrorMetadata::message(&err),
+        Some("Shard shardId-000000000000 in stream slow under account 000000000000 does not exist")
+    );
     let err = k
         .create_stream()
         .stream_name("other")

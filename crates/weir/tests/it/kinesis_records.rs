@@ -186,10 +186,25 @@ async fn every_iterator_type() {
             .len(),
         10
     );
-    let future = aws_smithy_types::DateTime::from_secs(4_000_000_000);
-    assert!(read(ShardIteratorType::AtTimestamp, None, Some(future))
+    // A timestamp in the future is refused, as AWS refuses it.
+    let err = k
+        .get_shard_iterator()
+        .stream_name("s")
+        .shard_id(shard)
+        .shard_iterator_type(ShardIteratorType::AtTimestamp)
+        .timestamp(aws_smithy_types::DateTime::from_secs(4_000_000_000))
+        .send()
         .await
-        .is_empty());
+        .expect_err("future");
+    assert_eq!(code(&err), "InvalidArgumentException");
+    let msg = aws_sdk_kinesis::error::ProvideErrorMetadata::message(&err).unwrap_or("");
+    assert!(
+        msg.starts_with(
+            "The timestampInMillis parameter cannot be greater than the currentTimestampInMillis. \
+             timestampInMillis: 4000000000000, currentTimestampInMillis: "
+        ),
+        "{msg}"
+    );
 
     // LATEST sees what is written after it; Limit caps a read; MillisBehindLatest is 0 at the tip.
     let it = iterator(&k, "s", shard, ShardIteratorType::Latest).await;
@@ -327,5 +342,35 @@ async fn large_records_and_get_records_byte_cap() {
     assert_eq!(
         r2.records()[1].data().as_ref(),
         vec![11u8; 1024 * 1024].as_slice()
+    );
+}
+
+#[tokio::test]
+async fn an_iterator_outliving_its_stream_names_the_missing_shard() {
+    let t = TestServer::start().await;
+    let k = t.kinesis();
+    create_active(&k, "gone", 2).await;
+    let it = iterator(
+        &k,
+        "gone",
+        "shardId-000000000001",
+        ShardIteratorType::TrimHorizon,
+    )
+    .await;
+    k.delete_stream()
+        .stream_name("gone")
+        .send()
+        .await
+        .expect("delete");
+    let err = k
+        .get_records()
+        .shard_iterator(&it)
+        .send()
+        .await
+        .expect_err("gone");
+    assert_eq!(code(&err), "ResourceNotFoundException");
+    assert_eq!(
+        aws_sdk_kinesis::error::ProvideErrorMetadata::message(&err),
+        Some("Shard shardId-000000000001 in stream gone under account 000000000000 does not exist")
     );
 }
