@@ -516,7 +516,7 @@ fn base64_problem(s: &str) -> Option<String> {
         let shown = s[i..].chars().next().unwrap_or('=');
         return Some(format!("Invalid Base64 character: '{shown}'"));
     }
-    if base64_simd::STANDARD.decode_to_vec(b).is_err() {
+    if base64_simd::STANDARD.check(b).is_err() {
         return Some("Invalid last non-pad Base64 character dectected".into());
     }
     None
