@@ -31,6 +31,8 @@ pub struct ApiConfig {
     pub aws_limits: bool,
     /// With keys, every request's SigV4 signature is verified; without, any credentials pass.
     pub keys: Option<crate::auth::Keys>,
+    /// Answer browsers' CORS requests to the AWS JSON APIs as AWS does (any origin).
+    pub cors: bool,
     /// Take AWS JSON calls that carry no signature at all (AWS answers them with
     /// MissingAuthenticationTokenException, and so does Weir unless this is set).
     pub allow_unsigned: bool,
@@ -75,6 +77,7 @@ impl Default for ApiConfig {
             aws_limits: false,
             keys: None,
             allow_unsigned: false,
+            cors: true,
             tls: None,
         }
     }
@@ -225,18 +228,22 @@ async fn route(shared: &Shared, req: Request<Incoming>) -> Response<Body> {
             Err(e) => plain(StatusCode::NOT_FOUND, &format!("{e}\n")),
         };
     }
-    let origin = req.headers().contains_key("origin");
-    if origin && req.method() == Method::OPTIONS {
+    let origin = shared.config.cors && req.headers().contains_key("origin");
+    // A preflight for an AWS JSON call (they go to the root, naming X-Amz-Target); S3 has CORS
+    // per bucket, which Weir does not grant.
+    if origin && req.method() == Method::OPTIONS && json_preflight(&req) {
         return cors_preflight(req.headers());
     }
     let (parts, body) = req.into_parts();
     let route = crate::routing::route(&parts);
     let req = Request::from_parts(parts, body);
-    let mut resp = match route {
-        crate::routing::Route::S3 => s3_request(shared, req).await,
-        crate::routing::Route::Json(service) => crate::aws_json::handle(shared, service, req).await,
+    let (json, mut resp) = match route {
+        crate::routing::Route::S3 => (false, s3_request(shared, req).await),
+        crate::routing::Route::Json(service) => {
+            (true, crate::aws_json::handle(shared, service, req).await)
+        }
     };
-    if origin {
+    if origin && json {
         let h = resp.headers_mut();
         h.insert("access-control-allow-origin", HeaderValue::from_static("*"));
         h.insert(
@@ -247,6 +254,16 @@ async fn route(shared: &Shared, req: Request<Incoming>) -> Response<Body> {
         );
     }
     resp
+}
+
+/// Whether a preflight asks for an AWS JSON call: at the root, or naming X-Amz-Target.
+fn json_preflight<B>(req: &Request<B>) -> bool {
+    let asks_target = req
+        .headers()
+        .get("access-control-request-headers")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|h| h.to_ascii_lowercase().contains("x-amz-target"));
+    asks_target || req.uri().path() == "/"
 }
 
 /// A CORS preflight (`OPTIONS` with `Origin`): allowed for any origin, echoing what the

@@ -348,7 +348,11 @@ impl Log {
     pub fn get_records(&self, iterator: &str, limit: Option<usize>) -> Result<RecordsOut> {
         let token = decode_token(iterator)?;
         let now = self.now_ms();
-        if now - token.issued_ms > ITERATOR_LIFETIME_MS {
+        // An iterator from the future was not issued here (AWS: invalid).
+        if token.issued_ms > now {
+            return Err(LogError::InvalidArgument("Invalid ShardIterator.".into()));
+        }
+        if now.saturating_sub(token.issued_ms) > ITERATOR_LIFETIME_MS {
             return Err(LogError::ExpiredIterator {
                 issued_ms: token.issued_ms,
                 now_ms: now,

@@ -10,8 +10,9 @@
 //! the shard (record offset `o` has position `o + 1`; a shard's StartingSequenceNumber has
 //! position 0, below every record). So "after position p" always means "from offset p". The
 //! numbers are derived from the catalog (shard creation time) and the record frames (offset,
-//! arrival time); nothing new is stored. Within a shard they increase with the offset; a child
-//! shard, created later, numbers above its parents.
+//! arrival time); nothing new is stored. Within a shard they increase with the offset. Across
+//! shards nothing is promised (a child created in the same second as its parent may number
+//! below it), as with AWS.
 
 /// Where a parsed sequence number points.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,15 +35,15 @@ pub fn of_record(created_ms: i64, shard_index: u32, offset: u64, arrival_ms: i64
 /// Formats position `position` of shard `shard_index`, stamped with `time_ms`.
 pub fn format(created_ms: i64, shard_index: u32, position: u64, time_ms: i64) -> String {
     let secs = |ms: i64| (ms.max(0) / 1000) as u64 & 0xf_ffff_ffff;
-    let hex = format!(
-        "2{:09x}{:x}{:016x}00{:09x}{:08x}{VERSION:x}",
-        secs(created_ms),
-        shard_index & 0xf,
-        position & 0x7fff_ffff_ffff_ffff,
-        secs(time_ms.max(created_ms)),
-        shard_index,
-    );
-    hex_to_decimal(&hex)
+    let mut n = Bits::default();
+    n.put(u64::from(VERSION), 0, 4);
+    n.put(u64::from(shard_index), 4, 32);
+    n.put(secs(time_ms.max(created_ms)), 36, 36);
+    n.put(position & 0x7fff_ffff_ffff_ffff, 80, 64);
+    n.put(u64::from(shard_index & 0xf), 144, 4);
+    n.put(secs(created_ms), 148, 36);
+    n.put(2, 184, 4);
+    n.to_decimal()
 }
 
 /// Reads a sequence number as AWS does: `None` when AWS would call it invalid. Weir's
@@ -57,53 +58,112 @@ pub fn parse(s: &str) -> Option<Parsed> {
             position,
         });
     }
-    let hex = decimal_to_hex(s)?;
-    if hex.len() <= 32 {
+    let n = Bits::from_decimal(s)?;
+    if n.0[2] == 0 {
         // Below 2^128: AWS's first layout (numbers below 2^124 read as if 2^124 were added):
         // a creation time, and the shard in the low 16 bits.
-        let n = u128::from_str_radix(&hex, 16).ok()?;
-        let n = if hex.len() <= 31 {
-            n + (1u128 << 124)
-        } else {
-            n
-        };
-        if (n >> 88) as u64 & 0xf_ffff_ffff >= MAX_CREATE_SECS {
+        let v = u128::from(n.0[0]) | u128::from(n.0[1]) << 64;
+        let v = if v < 1 << 124 { v + (1 << 124) } else { v };
+        if (v >> 88) as u64 & 0xf_ffff_ffff >= MAX_CREATE_SECS {
             return None;
         }
         return Some(Parsed {
-            shard_index: (n & 0xffff) as i64,
+            shard_index: (v & 0xffff) as i64,
             position: 0,
         });
     }
-    if hex.len() != 47 || !hex.starts_with('2') || !hex.ends_with('2') {
+    // The current layout: 47 hex digits, the first and the last (the version) 2.
+    if n.get(184, 8) != 2 || n.get(0, 4) != u64::from(VERSION) {
         return None;
     }
-    // Strictly between 2^185 and 1.5 · 2^185: the second digit must keep it below 3 · 2^184.
-    let after = &hex[1..];
-    if after.bytes().all(|b| b == b'0') {
+    if n.get(148, 36) >= MAX_CREATE_SECS {
         return None;
     }
-    let create_secs = u64::from_str_radix(&hex[1..10], 16).ok()?;
-    if create_secs >= MAX_CREATE_SECS {
+    let position = n.get(80, 64);
+    if position >> 63 != 0 {
         return None;
     }
-    let seq_index = &hex[11..27];
-    if u8::from_str_radix(&seq_index[..1], 16).ok()? > 7 {
-        return None;
-    }
-    let position = u64::from_str_radix(seq_index, 16).ok()?;
-    let shard_hex = &hex[38..46];
-    let shard = u32::from_str_radix(shard_hex, 16).ok()?;
-    // A first digit above 7 makes the shard index negative, as AWS reads it.
-    let shard_index = if shard >= 0x8000_0000 {
-        -i64::from(shard)
-    } else {
-        i64::from(shard)
-    };
+    let shard = n.get(4, 32);
+    // A first digit above 7 makes the shard index negative: AWS reads a 32-bit Java int.
+    let shard_index = i64::from(shard as u32 as i32);
     Some(Parsed {
         shard_index,
         position,
     })
+}
+
+/// A number of up to 192 bits, little-endian 64-bit limbs.
+#[derive(Default, Clone, Copy, PartialEq, Eq, Debug)]
+struct Bits([u64; 3]);
+
+const TEN_19: u128 = 10_000_000_000_000_000_000;
+
+impl Bits {
+    /// Sets `width` bits at `shift` to `value` (which must fit).
+    fn put(&mut self, value: u64, shift: u32, width: u32) {
+        let v = u128::from(value) & ((1u128 << width) - 1);
+        let (limb, off) = ((shift / 64) as usize, shift % 64);
+        let wide = v << off;
+        self.0[limb] |= wide as u64;
+        if limb + 1 < 3 {
+            self.0[limb + 1] |= (wide >> 64) as u64;
+        }
+    }
+
+    /// `width` (≤ 64) bits at `shift`.
+    fn get(&self, shift: u32, width: u32) -> u64 {
+        let (limb, off) = ((shift / 64) as usize, shift % 64);
+        let lo = u128::from(self.0[limb]);
+        let hi = self.0.get(limb + 1).map_or(0, |&h| u128::from(h));
+        let v = (lo | hi << 64) >> off;
+        (v & ((1u128 << width) - 1)) as u64
+    }
+
+    fn to_decimal(mut self) -> String {
+        // Base-10^19 digits, least significant first.
+        let mut parts = Vec::with_capacity(4);
+        while self.0 != [0; 3] {
+            let mut rem: u128 = 0;
+            for limb in self.0.iter_mut().rev() {
+                let cur = rem << 64 | u128::from(*limb);
+                *limb = (cur / TEN_19) as u64;
+                rem = cur % TEN_19;
+            }
+            parts.push(rem as u64);
+        }
+        let mut out = String::with_capacity(parts.len() * 19);
+        for (i, p) in parts.iter().rev().enumerate() {
+            if i == 0 {
+                out.push_str(&p.to_string());
+            } else {
+                out.push_str(&format!("{p:019}"));
+            }
+        }
+        if out.is_empty() {
+            out.push('0');
+        }
+        out
+    }
+
+    /// `None` for anything but decimal digits, or a value of 192 bits or more.
+    fn from_decimal(s: &str) -> Option<Bits> {
+        if s.is_empty() || s.len() > 60 || !s.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let mut n = [0u64; 3];
+        for b in s.bytes() {
+            let mut carry = u128::from(b - b'0');
+            for limb in n.iter_mut() {
+                let v = u128::from(*limb) * 10 + carry;
+                *limb = v as u64;
+                carry = v >> 64;
+            }
+            if carry != 0 {
+                return None;
+            }
+        }
+        Some(Bits(n))
+    }
 }
 
 /// `shardId-000000000005`, and AWS's spelling of a negative index (`shardId--02147483648`).
@@ -113,59 +173,6 @@ pub fn shard_name(index: i64) -> String {
     } else {
         format!("shardId-{index:012}")
     }
-}
-
-fn hex_to_decimal(hex: &str) -> String {
-    // Little-endian base-1e9 limbs.
-    let mut limbs: Vec<u64> = vec![0];
-    for c in hex.chars() {
-        let mut carry = u64::from(c.to_digit(16).unwrap_or(0));
-        for limb in limbs.iter_mut() {
-            let v = *limb * 16 + carry;
-            *limb = v % 1_000_000_000;
-            carry = v / 1_000_000_000;
-        }
-        if carry > 0 {
-            limbs.push(carry);
-        }
-    }
-    let mut out = String::new();
-    for (i, limb) in limbs.iter().rev().enumerate() {
-        if i == 0 {
-            out.push_str(&limb.to_string());
-        } else {
-            out.push_str(&format!("{limb:09}"));
-        }
-    }
-    out
-}
-
-fn decimal_to_hex(dec: &str) -> Option<String> {
-    if dec.is_empty() || dec.len() > 130 || !dec.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    // Little-endian base-2^32 limbs.
-    let mut limbs: Vec<u64> = vec![0];
-    for b in dec.bytes() {
-        let mut carry = u64::from(b - b'0');
-        for limb in limbs.iter_mut() {
-            let v = *limb * 10 + carry;
-            *limb = v & 0xffff_ffff;
-            carry = v >> 32;
-        }
-        if carry > 0 {
-            limbs.push(carry);
-        }
-    }
-    let mut out = String::new();
-    for (i, limb) in limbs.iter().rev().enumerate() {
-        if i == 0 {
-            out.push_str(&format!("{limb:x}"));
-        } else {
-            out.push_str(&format!("{limb:08x}"));
-        }
-    }
-    Some(out)
 }
 
 #[cfg(test)]
@@ -186,11 +193,15 @@ mod tests {
                 position: 9
             })
         );
-        let hex = decimal_to_hex(&a).expect("hex");
+        let hex = to_hex(&a);
         assert_eq!(hex.len(), 47);
-        assert!(hex.starts_with(&format!("2{:09x}3", created / 1000)));
-        assert!(hex.ends_with("000000032"));
-        assert_eq!(hex_to_decimal(&hex), a);
+        assert!(hex.starts_with(&format!("2{:09x}3{:016x}00", created / 1000, 9)));
+        assert!(hex.ends_with(&format!("{:09x}000000032", (created + 5_000) / 1000)));
+        assert_eq!(from_hex(&hex), a);
+        assert_eq!(
+            Bits::from_decimal("0").map(Bits::to_decimal).as_deref(),
+            Some("0")
+        );
     }
 
     #[test]
@@ -205,7 +216,16 @@ mod tests {
     }
 
     fn from_hex(h: &str) -> String {
-        hex_to_decimal(h)
+        let mut n = Bits::default();
+        for (i, c) in h.chars().rev().enumerate() {
+            n.put(u64::from(c.to_digit(16).expect("hex")), 4 * i as u32, 4);
+        }
+        n.to_decimal()
+    }
+
+    fn to_hex(d: &str) -> String {
+        let n = Bits::from_decimal(d).expect("decimal");
+        format!("{:x}{:016x}{:016x}", n.0[2], n.0[1], n.0[0])
     }
 
     #[test]
@@ -228,5 +248,7 @@ mod tests {
         assert_eq!(parse("5").map(|p| p.shard_index), Some(5));
         let negative = parse(&from_hex(&format!("2{}800000002", "0".repeat(37)))).expect("valid");
         assert_eq!(shard_name(negative.shard_index), "shardId--02147483648");
+        let minus_one = parse(&from_hex(&format!("2{}ffffffff2", "0".repeat(37)))).expect("valid");
+        assert_eq!(shard_name(minus_one.shard_index), "shardId--00000000001");
     }
 }

@@ -75,7 +75,7 @@ pub struct S3Config {
 
 /// Request authentication: with any key configured, every request's SigV4 signature is
 /// verified against it.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AuthConfig {
     /// `[[auth.keys]]` entries.
@@ -89,6 +89,22 @@ pub struct AuthConfig {
     /// well-formed signature is accepted unless keys are configured. S3 takes anonymous
     /// requests either way.
     pub allow_unsigned: bool,
+    /// Answer browsers' CORS requests to the Kinesis and Firehose APIs from any origin, as AWS
+    /// does (browser SDKs, the coming console). Without keys this lets any web page you visit
+    /// call those APIs on your Weir: configure keys, or turn this off. S3 never grants CORS.
+    pub cors: bool,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        AuthConfig {
+            keys: Vec::new(),
+            access_key_id: None,
+            secret_access_key: None,
+            allow_unsigned: false,
+            cors: true,
+        }
+    }
 }
 
 /// An access key pair.

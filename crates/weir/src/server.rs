@@ -84,6 +84,7 @@ impl Server {
             aws_limits: config.limits == crate::config::Limits::Aws,
             keys: config.auth.keys(),
             allow_unsigned: config.auth.allow_unsigned,
+            cors: config.auth.cors,
             tls: match (&config.tls.cert, &config.tls.key) {
                 (Some(cert), Some(key)) => {
                     Some(weir_aws_api::tls_config(cert, key).context("loading TLS certificate")?)

@@ -22,16 +22,18 @@ pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
     // AWS looks at the shard and the stream before the starting position.
     ctx.log.check_iterator_shard(&key, &shard)?;
     let start = iterator_start(&kind, seq, ts)?;
-    // AWS: five GetShardIterator calls per second per open shard.
+    // AWS: five GetShardIterator calls per second per open shard (however the id is spelled).
+    let canonical =
+        weir_log::parse_shard_id(&shard).map_or_else(|| shard.clone(), weir_log::shard_id);
     if !ctx.admit(
-        &format!("GetShardIterator/{}/{}/{shard}", key.region, key.name),
+        &format!("GetShardIterator/{}/{}/{canonical}", key.region, key.name),
         5,
     ) {
         return Err(ApiError::new(
             "ProvisionedThroughputExceededException",
             400,
             format!(
-                "Rate exceeded for GetShardIterator on shard {shard} in stream {}.",
+                "Rate exceeded for GetShardIterator on shard {canonical} in stream {}.",
                 key.name
             ),
         ));

@@ -31,6 +31,7 @@ struct Cursor {
 
 pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
     let has_name = input_has_stream(&mut input);
+    let has_arn = input.has("StreamARN");
     let stream = read_stream_ref(&mut input)?;
     let token = input.string("NextToken", false, StrRule::len(1, 1_048_576))?;
     let start = input.string("ExclusiveStartShardId", false, SHARD_ID)?;
@@ -55,7 +56,7 @@ pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
             }
             decode_token(ctx, &token)?
         }
-        None if !has_name => {
+        None if !has_name && !has_arn => {
             return Err(ApiError::invalid_argument(
                 "Either NextToken or StreamName should be provided.",
             ))

@@ -52,7 +52,7 @@ impl ServiceModel {
             Value::Map(m) => m.as_slice(),
             _ => &[],
         };
-        self.check_struct(input.0, input.1, members, "", overlay, &mut out);
+        self.check_struct(input.0, input.1, members, None, overlay, &mut out);
         match out.len() {
             0 => Ok(()),
             n => Err(ApiError::validation(format!(
@@ -234,7 +234,7 @@ impl ServiceModel {
         shape_name: &str,
         shape: &Shape,
         members: &[(crate::value::Key, Value)],
-        path: &str,
+        path: Option<&Path<'_>>,
         overlay: &Overlay,
         out: &mut Vec<String>,
     ) {
@@ -270,7 +270,10 @@ impl ServiceModel {
                         .required_unless
                         .iter()
                         .any(|(m, unless)| m == name && has_member(unless) && !present(unless)));
-            let at = format!("{path}{}", lower_first(name));
+            let at = Path {
+                parent: path,
+                step: Step::Member(name),
+            };
             self.check_member(member_shape, member, value, required, &at, overlay, out);
         }
     }
@@ -282,7 +285,7 @@ impl ServiceModel {
         shape: &Shape,
         value: Option<&Value>,
         required: bool,
-        at: &str,
+        at: &Path<'_>,
         overlay: &Overlay,
         out: &mut Vec<String>,
     ) {
@@ -293,7 +296,8 @@ impl ServiceModel {
                     Some(v) => format!("'{}'", render(self, shape, v)),
                 };
                 out.push(format!(
-                    "Value {shown} at '{at}' failed to satisfy constraint: {constraint}"
+                    "Value {shown} at '{}' failed to satisfy constraint: {constraint}",
+                    at.render()
                 ));
             }
         };
@@ -318,8 +322,11 @@ impl ServiceModel {
                 if matches!(member.kind, Kind::Structure) {
                     for (i, item) in items.iter().enumerate() {
                         if let Value::Map(m) = item {
-                            let path = format!("{at}.{}.member.", i + 1);
-                            self.check_struct(member_name, member, m, &path, overlay, out);
+                            let path = Path {
+                                parent: Some(at),
+                                step: Step::Element(i + 1),
+                            };
+                            self.check_struct(member_name, member, m, Some(&path), overlay, out);
                         }
                     }
                 } else if items.iter().any(|item| {
@@ -371,7 +378,7 @@ impl ServiceModel {
                 }
             }
             (Kind::Structure | Kind::Union, Value::Map(m)) => {
-                self.check_struct(shape_name, shape, m, &format!("{at}."), overlay, out);
+                self.check_struct(shape_name, shape, m, Some(at), overlay, out);
             }
             _ => {}
         }
@@ -489,6 +496,42 @@ impl ServiceModel {
     }
 }
 
+/// Where a member sits in the request (`records.1.member.data`), built only for a message.
+struct Path<'a> {
+    parent: Option<&'a Path<'a>>,
+    step: Step<'a>,
+}
+
+enum Step<'a> {
+    Member(&'a str),
+    /// A list element, counted from 1.
+    Element(usize),
+}
+
+impl Path<'_> {
+    fn render(&self) -> String {
+        let mut steps = Vec::new();
+        let mut at = Some(self);
+        while let Some(p) = at {
+            steps.push(&p.step);
+            at = p.parent;
+        }
+        let mut out = String::new();
+        for step in steps.iter().rev() {
+            match step {
+                Step::Member(name) => {
+                    if !out.is_empty() && !out.ends_with('.') {
+                        out.push('.');
+                    }
+                    out.push_str(&lower_first(name));
+                }
+                Step::Element(i) => out.push_str(&format!(".{i}.member.")),
+            }
+        }
+        out
+    }
+}
+
 const TRUNCATING: &str = "com.amazon.coral.value.json.numbers.TruncatingBigNumber";
 
 fn java_class(class: &str, target: &str) -> String {
@@ -498,10 +541,11 @@ fn java_class(class: &str, target: &str) -> String {
 /// Why a JSON string is not base64 as AWS's decoder reads it, if it is not.
 fn base64_problem(s: &str) -> Option<String> {
     let b = s.as_bytes();
-    if !b.len().is_multiple_of(4) {
+    // Java counts UTF-16 units.
+    let units = s.encode_utf16().count();
+    if !units.is_multiple_of(4) {
         return Some(format!(
-            "Base64 encoded length is expected a multiple of 4 bytes but found: {}",
-            s.chars().count()
+            "Base64 encoded length is expected a multiple of 4 bytes but found: {units}"
         ));
     }
     for (i, &c) in b.iter().enumerate() {

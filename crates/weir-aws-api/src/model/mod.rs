@@ -134,6 +134,11 @@ pub enum Kind {
     Union,
 }
 
+/// A model file that does not read as one.
+#[derive(Debug, thiserror::Error)]
+#[error("malformed service model: {0}")]
+pub struct ModelError(#[from] serde_json::Error);
+
 #[derive(Deserialize)]
 struct File {
     metadata: Metadata,
@@ -142,10 +147,9 @@ struct File {
 }
 
 impl ServiceModel {
-    /// Parses an imported model. Panics only on a malformed model checked into the repository,
-    /// which the unit tests load.
-    pub fn parse(json: &str) -> Result<ServiceModel, String> {
-        let file: File = serde_json::from_str(json).map_err(|e| e.to_string())?;
+    /// Parses an imported model.
+    pub fn parse(json: &str) -> Result<ServiceModel, ModelError> {
+        let file: File = serde_json::from_str(json)?;
         let mut shapes = file.shapes;
         for shape in shapes.values_mut() {
             if let Some(p) = &shape.pattern {

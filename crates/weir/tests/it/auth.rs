@@ -200,6 +200,36 @@ async fn unsigned_and_malformed_requests_are_refused() {
     );
 }
 
+#[tokio::test]
+async fn allow_unsigned_takes_unsigned_calls_only_without_keys() {
+    for with_keys in [false, true] {
+        let dir = tempfile::tempdir().expect("tmp");
+        let mut config = test_config(dir.path());
+        config.auth.allow_unsigned = true;
+        if with_keys {
+            config.auth.keys.push(weir::config::AccessKey {
+                access_key_id: KEY_ID.into(),
+                secret_access_key: SECRET.into(),
+            });
+        }
+        let t = TestServer::start_with(dir, config).await;
+        let req = http::Request::post(t.endpoint())
+            .header("content-type", "application/x-amz-json-1.1")
+            .header("x-amz-target", "Kinesis_20131202.ListStreams")
+            .body(Full::new(Bytes::from_static(b"{}")))
+            .expect("request");
+        let (status, body) = send(req, false).await;
+        if with_keys {
+            assert_eq!(
+                (status, body["__type"].as_str()),
+                (400, Some("MissingAuthenticationTokenException"))
+            );
+        } else {
+            assert_eq!(status, 200, "{body}");
+        }
+    }
+}
+
 /// A PUT with a STREAMING-AWS4-HMAC-SHA256-PAYLOAD body: the seed signature from aws-sigv4, each
 /// chunk signed in the chain; `tamper` flips a byte of the second chunk after signing.
 fn streaming_put(

@@ -148,6 +148,14 @@ async fn stream_arn_addresses_streams() {
         .await
         .expect("put by arn");
     assert_eq!(put.shard_id(), "shardId-000000000000");
+    // KCL lists shards by ARN alone.
+    let shards = k
+        .list_shards()
+        .stream_arn(arn)
+        .send()
+        .await
+        .expect("list by arn");
+    assert_eq!(shards.shards().len(), 1);
     let other = "arn:aws:kinesis:us-east-1:000000000000:stream/missing";
     let err = k
         .describe_stream_summary()

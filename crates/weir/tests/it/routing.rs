@@ -522,9 +522,23 @@ async fn cors_preflight_and_headers() {
         a.header("access-control-expose-headers"),
         Some("x-amzn-RequestId,x-amzn-ErrorType,x-amz-request-id,x-amz-id-2,x-amzn-ErrorMessage,Date")
     );
+    // S3 grants CORS per bucket (Weir grants none): no CORS headers there.
     let a = send(&e, "GET", "/", &[("origin", "whatever")], "", false).await;
     assert_eq!(a.status, 200, "S3 ListBuckets");
-    assert_eq!(a.header("access-control-allow-origin"), Some("*"));
+    assert_eq!(a.header("access-control-allow-origin"), None);
+    let a = send(
+        &e,
+        "OPTIONS",
+        "/lake/key",
+        &[
+            ("origin", "whatever"),
+            ("access-control-request-method", "PUT"),
+        ],
+        "",
+        false,
+    )
+    .await;
+    assert_eq!(a.header("access-control-allow-origin"), None);
 }
 
 #[tokio::test]
