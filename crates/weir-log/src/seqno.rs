@@ -96,8 +96,6 @@ pub fn parse(s: &str) -> Option<Parsed> {
 #[derive(Default, Clone, Copy, PartialEq, Eq, Debug)]
 struct Bits([u64; 3]);
 
-const TEN_19: u128 = 10_000_000_000_000_000_000;
-
 impl Bits {
     /// Sets `width` bits at `shift` to `value` (which must fit).
     fn put(&mut self, value: u64, shift: u32, width: u32) {
@@ -119,30 +117,48 @@ impl Bits {
         (v & ((1u128 << width) - 1)) as u64
     }
 
-    fn to_decimal(mut self) -> String {
-        // Base-10^19 digits, least significant first.
-        let mut parts = Vec::with_capacity(4);
-        while self.0 != [0; 3] {
-            let mut rem: u128 = 0;
-            for limb in self.0.iter_mut().rev() {
-                let cur = rem << 64 | u128::from(*limb);
-                *limb = (cur / TEN_19) as u64;
-                rem = cur % TEN_19;
+    fn to_decimal(self) -> String {
+        // Base-10^9 digits by repeated division of 32-bit limbs (64-bit arithmetic by a
+        // constant, which compiles to multiplications), least significant first.
+        const BILLION: u64 = 1_000_000_000;
+        let mut limbs = [0u32; 6];
+        for (i, l) in self.0.iter().enumerate() {
+            limbs[2 * i] = *l as u32;
+            limbs[2 * i + 1] = (*l >> 32) as u32;
+        }
+        let mut top = limbs.len();
+        let mut parts = [0u32; 7];
+        let mut count = 0;
+        while top > 0 {
+            let mut rem = 0u64;
+            for limb in limbs[..top].iter_mut().rev() {
+                let cur = rem << 32 | u64::from(*limb);
+                *limb = (cur / BILLION) as u32;
+                rem = cur % BILLION;
             }
-            parts.push(rem as u64);
-        }
-        let mut out = String::with_capacity(parts.len() * 19);
-        for (i, p) in parts.iter().rev().enumerate() {
-            if i == 0 {
-                out.push_str(&p.to_string());
-            } else {
-                out.push_str(&format!("{p:019}"));
+            parts[count] = rem as u32;
+            count += 1;
+            while top > 0 && limbs[top - 1] == 0 {
+                top -= 1;
             }
         }
-        if out.is_empty() {
-            out.push('0');
+        // Digits written from the end: nine per part, the leading zeros then dropped.
+        let mut buf = [b'0'; 63];
+        let mut end = buf.len();
+        for p in &parts[..count] {
+            let mut p = *p;
+            for _ in 0..9 {
+                end -= 1;
+                buf[end] = b'0' + (p % 10) as u8;
+                p /= 10;
+            }
         }
-        out
+        let digits = &buf[end..];
+        let first = digits
+            .iter()
+            .position(|&d| d != b'0')
+            .unwrap_or(digits.len().saturating_sub(1));
+        digits[first..].iter().map(|&d| char::from(d)).collect()
     }
 
     /// `None` for anything but decimal digits, or a value of 192 bits or more.

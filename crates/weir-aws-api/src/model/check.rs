@@ -408,6 +408,8 @@ impl ServiceModel {
             }
         }
         let length = match (shape.kind, v) {
+            // Java counts UTF-16 units (bytes, for ASCII).
+            (Kind::String, Value::Str(s)) if s.is_ascii() => Some(s.len()),
             (Kind::String, Value::Str(s)) => Some(s.encode_utf16().count()),
             (Kind::Blob, Value::Str(s)) => Some(base64_len(s)),
             (Kind::Blob, Value::Bytes(b)) => Some(b.len()),
@@ -541,6 +543,11 @@ fn java_class(class: &str, target: &str) -> String {
 /// Why a JSON string is not base64 as AWS's decoder reads it, if it is not.
 fn base64_problem(s: &str) -> Option<String> {
     let b = s.as_bytes();
+    // The common case, valid base64, is checked at SIMD speed; the reason is looked for only
+    // when it is not.
+    if base64_simd::STANDARD.check(b).is_ok() {
+        return None;
+    }
     // Java counts UTF-16 units.
     let units = s.encode_utf16().count();
     if !units.is_multiple_of(4) {
