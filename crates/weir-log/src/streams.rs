@@ -191,6 +191,7 @@ impl Log {
         let m = &s.meta;
         StreamInfo {
             name: m.name.clone(),
+            stream_id: crate::types::stream_id(m.uid, m.created_ms),
             arn: self.stream_arn(key),
             status: self.status_of(m),
             mode: m.mode,

@@ -77,6 +77,8 @@ impl ShardInfo {
 #[derive(Debug, Clone)]
 pub struct StreamInfo {
     pub name: String,
+    /// AWS's StreamId (`[a-z0-9]{20}-[a-z0-9]{3}`), derived from the stream's identity.
+    pub stream_id: String,
     pub arn: String,
     pub status: StreamStatus,
     pub mode: StreamMode,
@@ -87,6 +89,34 @@ pub struct StreamInfo {
     pub shard_level_metrics: Vec<String>,
     pub max_record_kib: u32,
     pub consumer_count: u32,
+}
+
+/// The StreamId of a stream: stable for its life, different for a stream re-created under the
+/// same name (derived from its uid and creation time; nothing is stored).
+pub fn stream_id(uid: u64, created_ms: i64) -> String {
+    fn mix(mut z: u64) -> u64 {
+        // splitmix64's finaliser.
+        z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    const DIGITS: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    let mut words = [
+        mix(uid),
+        mix(uid ^ created_ms as u64),
+        mix(created_ms as u64),
+    ];
+    let mut out = String::with_capacity(24);
+    for i in 0..23 {
+        if i == 20 {
+            out.push('-');
+        }
+        let w = &mut words[i % 3];
+        out.push(char::from(DIGITS[(*w % 36) as usize]));
+        *w /= 36;
+    }
+    out
 }
 
 impl StreamInfo {

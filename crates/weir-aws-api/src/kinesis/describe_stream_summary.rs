@@ -17,6 +17,9 @@ pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
     ));
     fields.push(("ConsumerCount", Value::Int(info.consumer_count.into())));
     fields.push(("MaxRecordSizeInKiB", Value::Int(info.max_record_kib.into())));
+    // KCL 3 reads it (and refuses a stream without one); requests' StreamId members are
+    // "Not Implemented. Reserved for future use." in the model: checked for form, not compared.
+    fields.push(("StreamId", Value::Str(info.stream_id.clone())));
     Ok(Value::map([(
         "StreamDescriptionSummary",
         Value::map(fields),

@@ -38,7 +38,7 @@ pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
     let max = input
         .int("MaxResults", false, Some(1), Some(10_000))?
         .unwrap_or(DEFAULT_MAX_RESULTS) as usize;
-    let _created = input.timestamp("StreamCreationTimestamp")?;
+    let created = input.timestamp("StreamCreationTimestamp")?;
     let filter = input.structure("ShardFilter", |f| {
         let kind = f.string("Type", true, StrRule::one_of(FILTER_TYPES))?;
         let shard = f.string("ShardId", false, SHARD_ID)?;
@@ -49,6 +49,11 @@ pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
 
     let cursor = match token {
         Some(token) => {
+            if created.is_some() {
+                return Err(ApiError::invalid_argument(
+                    "NextToken and StreamCreationTimestamp cannot be provided together.",
+                ));
+            }
             if has_name {
                 return Err(ApiError::invalid_argument(
                     "NextToken and StreamName cannot be provided together.",
@@ -70,6 +75,18 @@ pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
             },
         },
     };
+    // A creation time tells apart streams that had the same name: one that does not match the
+    // stream's names a stream that no longer exists.
+    if let Some(created) = created {
+        let info = ctx.log.describe_stream(&cursor.key)?;
+        if created.div_euclid(1000) != info.created_ms.div_euclid(1000) {
+            return Err(ApiError::not_found(format!(
+                "Stream {} under account {} not found.",
+                cursor.key.name,
+                ctx.log.config().account_id
+            )));
+        }
+    }
     let shards = ctx.log.list_shards(&cursor.key, cursor.filter.as_ref())?;
     let mut page: Vec<_> = shards
         .iter()

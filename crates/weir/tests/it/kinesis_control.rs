@@ -547,3 +547,84 @@ async fn shard_limit_and_creating_status() {
         &StreamMode::OnDemand
     );
 }
+
+#[tokio::test]
+async fn stream_id_and_creation_time_tell_incarnations_apart() {
+    let clock = weir_log::ManualClock::new(1_750_000_000_000);
+    let t = TestServer::start_with_clock(clock.clone()).await;
+    let k = t.kinesis();
+    create_active(&k, "again", 1).await;
+    let first = summary(&k, "again").await;
+    let id = first.stream_id().expect("StreamId").to_string();
+    let (head, tail) = id.split_once('-').expect("dash");
+    assert!(
+        head.len() == 20
+            && tail.len() == 3
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'),
+        "{id}"
+    );
+    let created = *first.stream_creation_timestamp();
+    k.list_shards()
+        .stream_name("again")
+        .stream_creation_timestamp(created)
+        .send()
+        .await
+        .expect("matching creation time");
+
+    k.delete_stream()
+        .stream_name("again")
+        .send()
+        .await
+        .expect("delete");
+    clock.advance_ms(5_000);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while k
+        .create_stream()
+        .stream_name("again")
+        .shard_count(1)
+        .send()
+        .await
+        .is_err()
+    {
+        assert!(std::time::Instant::now() < deadline, "never re-created");
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    crate::harness::wait_status(&k, "again", "ACTIVE").await;
+    let second = summary(&k, "again").await;
+    assert_ne!(second.stream_id(), Some(id.as_str()));
+    let err = k
+        .list_shards()
+        .stream_name("again")
+        .stream_creation_timestamp(created)
+        .send()
+        .await
+        .expect_err("the earlier stream");
+    assert_eq!(code(&err), "ResourceNotFoundException");
+    let page = k
+        .list_shards()
+        .stream_name("again")
+        .max_results(1)
+        .send()
+        .await
+        .expect("list");
+    assert!(page.next_token().is_none());
+    // A NextToken names its stream already.
+    create_active(&k, "two", 2).await;
+    let page = k
+        .list_shards()
+        .stream_name("two")
+        .max_results(1)
+        .send()
+        .await
+        .expect("page");
+    let err = k
+        .list_shards()
+        .next_token(page.next_token().expect("token"))
+        .stream_creation_timestamp(created)
+        .send()
+        .await
+        .expect_err("token and time");
+    assert_eq!(code(&err), "InvalidArgumentException");
+}
