@@ -96,6 +96,12 @@ impl Log {
             for sm in &meta.shards {
                 let dir = shard_dir(&config.data_dir, meta.uid, sm.index);
                 let (shard, truncations) = ShardLog::open(&dir, config.segment_bytes)?;
+                if sm.expired {
+                    // Expired before a crash could remove all its files: finish the job.
+                    shard.destroy()?;
+                    shards.push(Arc::new(shard));
+                    continue;
+                }
                 for t in truncations {
                     tracing::warn!(
                         file = %t.path.display(),
@@ -240,7 +246,7 @@ impl Log {
             .map(|s| {
                 (
                     retention_cutoff(now, s.meta.retention_hours),
-                    s.shards.clone(),
+                    live_shards(s).collect(),
                 )
             })
             .collect();
@@ -261,12 +267,44 @@ impl Log {
             .read()
             .streams
             .values()
-            .flat_map(|s| s.shards.iter().cloned())
+            .flat_map(live_shards)
             .collect();
         for shard in shards {
             shard.checkpoint()?;
         }
         Ok(())
+    }
+
+    /// Expires closed shards that have been closed longer than their stream's retention period
+    /// (AWS's EXPIRED state: every record in them is past retention). The catalog records the
+    /// expiry first, then the files go; a restart in between finishes the removal. Returns how
+    /// many shards expired.
+    pub fn expire_closed_shards(&self) -> Result<usize> {
+        let now = self.now_ms();
+        let store = self.inner.meta_lock.lock();
+        let doomed: Vec<Arc<ShardLog>> = {
+            let mut state = self.inner.state.write();
+            let mut doomed = Vec::new();
+            for s in state.streams.values_mut() {
+                let cutoff = retention_cutoff(now, s.meta.retention_hours);
+                for (sm, log) in s.meta.shards.iter_mut().zip(&s.shards) {
+                    if !sm.expired && sm.closed.is_some_and(|(_, at)| at <= cutoff) {
+                        sm.expired = true;
+                        doomed.push(Arc::clone(log));
+                    }
+                }
+            }
+            if doomed.is_empty() {
+                return Ok(0);
+            }
+            self.persist(&store, &state)?;
+            doomed
+        };
+        drop(store);
+        for log in &doomed {
+            log.destroy()?;
+        }
+        Ok(doomed.len())
     }
 
     /// Background upkeep: purge deleted streams, enforce retention, checkpoint. Call
@@ -281,7 +319,22 @@ impl Log {
         if let Err(e) = self.enforce_retention() {
             tracing::error!(error = %e, "retention enforcement failed");
         }
+        match self.expire_closed_shards() {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(shards = n, "expired closed shards past retention"),
+            Err(e) => tracing::error!(error = %e, "expiring closed shards failed"),
+        }
     }
+}
+
+/// The logs of a stream's shards that have not expired.
+fn live_shards(s: &Stream) -> impl Iterator<Item = Arc<ShardLog>> + '_ {
+    s.meta
+        .shards
+        .iter()
+        .zip(&s.shards)
+        .filter(|(sm, _)| !sm.expired)
+        .map(|(_, log)| Arc::clone(log))
 }
 
 /// Removes stream directories the catalog does not know: left by a crash between creating a

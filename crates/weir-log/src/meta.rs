@@ -40,6 +40,10 @@ pub struct ShardMeta {
     /// Set when the shard is closed: the offset one past its last record, and when.
     #[serde(default)]
     pub closed: Option<(u64, i64)>,
+    /// Set once a closed shard has been closed longer than the retention period (AWS's EXPIRED
+    /// state): no longer listed or readable, its files deleted. Children keep naming it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub expired: bool,
 }
 
 impl ShardMeta {

@@ -182,6 +182,9 @@ impl Log {
             StreamStatus::Active | StreamStatus::Updating => {}
             _ => return Err(shard_missing()),
         }
+        if s.meta.shards.get(index as usize).is_some_and(|m| m.expired) {
+            return Err(shard_missing());
+        }
         let log = s
             .shards
             .get(index as usize)
@@ -333,7 +336,12 @@ impl Log {
         };
         let key = state.by_uid.get(&token.stream_uid).ok_or_else(gone)?;
         let s = state.streams.get(key).ok_or_else(gone)?;
-        if self.status_of(&s.meta) == StreamStatus::Deleting {
+        let expired = s
+            .meta
+            .shards
+            .get(token.shard_index as usize)
+            .is_some_and(|m| m.expired);
+        if expired || self.status_of(&s.meta) == StreamStatus::Deleting {
             return Err(gone());
         }
         let log = s

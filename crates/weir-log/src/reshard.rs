@@ -148,6 +148,7 @@ impl Log {
         let name = parse_shard_id(shard).map_or_else(|| shard.to_string(), shard_id);
         let sm = parse_shard_id(shard)
             .and_then(|i| stream.meta.shards.get(i as usize))
+            .filter(|sm| !sm.expired)
             .ok_or_else(|| {
                 LogError::NotFound(format!(
                     "Could not find shard {name} in stream {} under account {account}.",
@@ -275,6 +276,7 @@ fn apply(shards: &mut Vec<ShardMeta>, step: Step, now: i64) {
             adjacent_parent: adjacent,
             created_ms: now,
             closed: None,
+            expired: false,
         };
     match step {
         Step::Split { shard, at } => {
@@ -384,6 +386,7 @@ mod tests {
                 adjacent_parent: None,
                 created_ms: 0,
                 closed: None,
+                expired: false,
             })
             .collect()
     }

@@ -106,6 +106,7 @@ impl Log {
                 adjacent_parent: None,
                 created_ms: now,
                 closed: None,
+                expired: false,
             })
             .collect();
         let mut shards = Vec::with_capacity(shards_meta.len());
@@ -197,7 +198,12 @@ impl Log {
             mode: m.mode,
             created_ms: m.created_ms,
             retention_hours: m.retention_hours,
-            shards: m.shards.iter().map(shard_info).collect(),
+            shards: m
+                .shards
+                .iter()
+                .filter(|sh| !sh.expired)
+                .map(shard_info)
+                .collect(),
             encryption: m.encryption.clone(),
             shard_level_metrics: m.shard_level_metrics.clone(),
             max_record_kib: m.max_record_kib,
@@ -237,7 +243,12 @@ impl Log {
         let state = self.inner.state.read();
         let s = self.lookup(&state, key)?;
         let trim_horizon = retention_cutoff(now, s.meta.retention_hours);
-        let shards = s.meta.shards.iter().map(shard_info);
+        let shards = s
+            .meta
+            .shards
+            .iter()
+            .filter(|sh| !sh.expired)
+            .map(shard_info);
         let open_at =
             |sh: &ShardInfo, t: i64| sh.created_ms <= t && sh.closed_ms.is_none_or(|c| c > t);
         let keep = |sh: &ShardInfo| -> bool {

@@ -673,3 +673,95 @@ async fn on_demand_streams_split_hot_shards_and_merge_cold_ones() {
     clock.advance_ms(10_000);
     assert!(log.autoscale().expect("tick").is_empty());
 }
+
+#[tokio::test]
+async fn closed_shards_expire_after_retention_and_stay_gone_after_restart() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let clock = ManualClock::new(T0);
+    let log = open(dir.path(), &clock);
+    create(&log, &clock, "x", 1);
+    log.put_all(&key("x"), vec![entry("k", b"old")])
+        .await
+        .expect("put");
+    log.split_shard(
+        &key("x"),
+        "shardId-000000000000",
+        &(u128::MAX / 2).to_string(),
+    )
+    .expect("split");
+    clock.advance_ms(1000);
+    log.put_all(&key("x"), vec![entry("k", b"new")])
+        .await
+        .expect("put");
+    // The stream's one directory holds a directory per shard.
+    let shard_dirs = |_: &Log| {
+        let stream = std::fs::read_dir(dir.path().join("streams"))
+            .expect("streams")
+            .next()
+            .expect("one stream")
+            .expect("entry")
+            .path();
+        std::fs::read_dir(stream).expect("dir").count()
+    };
+    assert_eq!(shard_dirs(&log), 3);
+
+    // Within retention the closed parent is listed and readable.
+    clock.advance_ms(23 * 3_600_000);
+    assert_eq!(log.expire_closed_shards().expect("expire"), 0);
+    assert_eq!(log.list_shards(&key("x"), None).expect("list").len(), 3);
+    let it = log
+        .shard_iterator(
+            &key("x"),
+            "shardId-000000000000",
+            &IteratorStart::TrimHorizon,
+        )
+        .expect("iterator");
+    assert_eq!(log.get_records(&it, None).expect("get").records.len(), 1);
+
+    // Closed longer than the retention period: gone from listings, reads and disk.
+    clock.advance_ms(3_600_000);
+    assert_eq!(log.expire_closed_shards().expect("expire"), 1);
+    let shards = log.list_shards(&key("x"), None).expect("list");
+    assert_eq!(
+        shards
+            .iter()
+            .map(|s| s.shard_id.as_str())
+            .collect::<Vec<_>>(),
+        ["shardId-000000000001", "shardId-000000000002"]
+    );
+    assert!(shards
+        .iter()
+        .all(|s| s.parent_shard_id.as_deref() == Some("shardId-000000000000")));
+    assert_eq!(log.describe_stream(&key("x")).expect("d").shards.len(), 2);
+    let err = log
+        .shard_iterator(
+            &key("x"),
+            "shardId-000000000000",
+            &IteratorStart::TrimHorizon,
+        )
+        .expect_err("expired");
+    assert!(
+        matches!(&err, LogError::NotFound(m) if m == "Shard shardId-000000000000 in stream x under account 000000000000 does not exist"),
+        "{err}"
+    );
+    assert!(matches!(
+        log.list_shards(&key("x"), Some(&ShardFilter::AtTrimHorizon)),
+        Ok(s) if s.len() == 2
+    ));
+    assert_eq!(shard_dirs(&log), 2);
+    log.housekeeping();
+
+    // After a restart: still expired, the children still readable.
+    drop(log);
+    let log = open(dir.path(), &clock);
+    assert_eq!(log.list_shards(&key("x"), None).expect("list").len(), 2);
+    let child = log.list_shards(&key("x"), None).expect("list")[1]
+        .shard_id
+        .clone();
+    let parent_gone = log
+        .shard_iterator(&key("x"), "shardId-000000000000", &IteratorStart::Latest)
+        .is_err();
+    assert!(parent_gone);
+    assert_eq!(shard_dirs(&log), 2);
+    assert_eq!(read_all(&log, "x", &child).len(), 1);
+}

@@ -323,3 +323,61 @@ async fn reshard_errors_and_stream_mode() {
     let mode = s.stream_mode_details().expect("m").stream_mode().clone();
     assert_eq!(mode, StreamMode::Provisioned);
 }
+
+#[tokio::test]
+async fn closed_parents_expire_after_the_retention_period() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut config = crate::harness::test_config(dir.path());
+    config.housekeeping_interval_ms = 10;
+    let clock = weir_log::ManualClock::new(1_750_000_000_000);
+    let t = TestServer::start_full(dir, config, clock.clone()).await;
+    let k = t.kinesis();
+    create_active(&k, "ex", 1).await;
+    k.split_shard()
+        .stream_name("ex")
+        .shard_to_split("shardId-000000000000")
+        .new_starting_hash_key((1u128 << 127).to_string())
+        .send()
+        .await
+        .expect("split");
+    wait_status(&k, "ex", "ACTIVE").await;
+    let listed = |k: aws_sdk_kinesis::Client| async move {
+        k.list_shards()
+            .stream_name("ex")
+            .send()
+            .await
+            .expect("list")
+            .shards()
+            .iter()
+            .map(|s| s.shard_id().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(listed(k.clone()).await.len(), 3);
+    // One retention period (24 h) after the close, housekeeping expires the parent.
+    clock.advance_ms(24 * 3_600_000 + 1_000);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while listed(k.clone()).await.len() != 2 {
+        assert!(std::time::Instant::now() < deadline, "parent never expired");
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    let err = k
+        .get_shard_iterator()
+        .stream_name("ex")
+        .shard_id("shardId-000000000000")
+        .shard_iterator_type(ShardIteratorType::TrimHorizon)
+        .send()
+        .await
+        .expect_err("expired");
+    assert_eq!(code(&err), "ResourceNotFoundException");
+    let d = k
+        .describe_stream()
+        .stream_name("ex")
+        .send()
+        .await
+        .expect("describe");
+    let shards = d.stream_description().expect("d").shards();
+    assert_eq!(shards.len(), 2);
+    assert!(shards
+        .iter()
+        .all(|s| s.parent_shard_id() == Some("shardId-000000000000")));
+}
