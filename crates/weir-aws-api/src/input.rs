@@ -96,6 +96,14 @@ impl Input {
             .any(|(k, v)| k == name && *v != Value::Null)
     }
 
+    /// A string member's value, without reading it (for routing decisions before a handler).
+    pub fn peek_str(&self, name: &str) -> Option<&str> {
+        self.members.iter().find_map(|(k, v)| match v {
+            Value::Str(s) if k == name => Some(s.as_str()),
+            _ => None,
+        })
+    }
+
     fn take(&mut self, name: &str) -> Option<Value> {
         let i = self.members.iter().position(|(k, _)| k == name)?;
         match self.members.swap_remove(i).1 {

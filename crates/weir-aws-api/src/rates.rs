@@ -29,28 +29,69 @@ impl RateLimiter {
     }
 }
 
-/// Kinesis control-plane actions limited per account (and region), in requests per second,
-/// as AWS documents them. Stream-scoped limits of the consumer actions are applied per region
-/// too, which is stricter than AWS when one account has many streams.
-pub const KINESIS_ACCOUNT_TPS: &[(&str, usize)] = &[
-    ("AddTagsToStream", 5),
-    ("CreateStream", 5),
-    ("DecreaseStreamRetentionPeriod", 5),
-    ("DeleteStream", 5),
-    ("DeregisterStreamConsumer", 5),
-    ("DescribeLimits", 1),
-    ("DescribeStream", 10),
-    ("DescribeStreamConsumer", 20),
-    ("DescribeStreamSummary", 20),
-    ("IncreaseStreamRetentionPeriod", 5),
-    ("ListStreamConsumers", 5),
-    ("ListStreams", 5),
-    ("ListTagsForStream", 5),
-    ("MergeShards", 5),
-    ("RegisterStreamConsumer", 5),
-    ("RemoveTagsFromStream", 5),
-    ("SplitShard", 5),
+/// What a request rate is counted over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// The account, in one region.
+    Account,
+    /// One stream (named by StreamName, StreamARN or a consumer's ARN).
+    Stream,
+}
+
+/// Kinesis control-plane request rates (requests per second) as AWS documents them, with what
+/// each is counted over.
+pub const KINESIS_TPS: &[(&str, usize, Scope)] = &[
+    ("AddTagsToStream", 5, Scope::Account),
+    ("CreateStream", 5, Scope::Account),
+    ("DecreaseStreamRetentionPeriod", 5, Scope::Account),
+    ("DeleteStream", 5, Scope::Account),
+    ("DeregisterStreamConsumer", 5, Scope::Stream),
+    ("DescribeLimits", 1, Scope::Account),
+    ("DescribeStream", 10, Scope::Account),
+    ("DescribeStreamConsumer", 20, Scope::Stream),
+    ("DescribeStreamSummary", 20, Scope::Account),
+    ("DisableEnhancedMonitoring", 5, Scope::Account),
+    ("EnableEnhancedMonitoring", 5, Scope::Account),
+    ("IncreaseStreamRetentionPeriod", 5, Scope::Account),
+    ("ListShards", 1000, Scope::Stream),
+    ("ListStreamConsumers", 5, Scope::Stream),
+    ("ListStreams", 5, Scope::Account),
+    ("ListTagsForStream", 5, Scope::Account),
+    ("MergeShards", 5, Scope::Account),
+    ("RegisterStreamConsumer", 5, Scope::Account),
+    ("RemoveTagsFromStream", 5, Scope::Account),
+    ("SplitShard", 5, Scope::Account),
 ];
+
+/// Spreads bytes over time at a rate per second, allowing one second's worth at once (a token
+/// bucket): enhanced fan-out's 2 MiB/s per consumer per shard.
+#[derive(Debug, Clone)]
+pub struct Pacer {
+    rate: f64,
+    allowance: f64,
+    last: std::time::Instant,
+}
+
+impl Pacer {
+    pub fn new(bytes_per_sec: usize, now: std::time::Instant) -> Pacer {
+        Pacer {
+            rate: bytes_per_sec as f64,
+            allowance: bytes_per_sec as f64,
+            last: now,
+        }
+    }
+
+    /// Takes `bytes` just sent at `now`; answers how long to wait before sending more.
+    pub fn after(&mut self, bytes: usize, now: std::time::Instant) -> std::time::Duration {
+        let elapsed = now.saturating_duration_since(self.last).as_secs_f64();
+        self.last = now;
+        self.allowance = (self.allowance + elapsed * self.rate).min(self.rate) - bytes as f64;
+        if self.allowance >= 0.0 {
+            return std::time::Duration::ZERO;
+        }
+        std::time::Duration::from_secs_f64(-self.allowance / self.rate)
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -63,5 +104,26 @@ mod tests {
         assert!(!r.admit("a", 5, 999));
         assert!(r.admit("b", 5, 999), "keys are independent");
         assert!(r.admit("a", 5, 1000));
+    }
+
+    #[test]
+    fn pacer_holds_a_rate_after_a_one_second_burst() {
+        use std::time::{Duration, Instant};
+        const MIB: usize = 1 << 20;
+        let t0 = Instant::now();
+        let mut p = super::Pacer::new(2 * MIB, t0);
+        assert_eq!(
+            p.after(2 * MIB, t0),
+            Duration::ZERO,
+            "one second's worth at once"
+        );
+        let wait = p.after(MIB, t0);
+        assert_eq!(wait, Duration::from_millis(500));
+        // Waiting that long, then sending 2 MiB more, costs a second.
+        let t1 = t0 + wait;
+        assert_eq!(p.after(2 * MIB, t1), Duration::from_secs(1));
+        // Idle time refills at most one second's worth.
+        let t2 = t1 + Duration::from_secs(60);
+        assert_eq!(p.after(2 * MIB, t2), Duration::ZERO);
     }
 }

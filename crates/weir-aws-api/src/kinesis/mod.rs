@@ -172,20 +172,40 @@ pub static OVERLAY: Overlay = Overlay {
     )],
 };
 
+/// The stream a request's rate is counted against: its StreamName, or the stream named in its
+/// StreamARN or ConsumerARN.
+fn rated_stream(input: &Input) -> Option<String> {
+    if let Some(name) = input.peek_str("StreamName") {
+        return Some(name.to_string());
+    }
+    let arn = input
+        .peek_str("StreamARN")
+        .or_else(|| input.peek_str("ConsumerARN"))?;
+    let rest = arn.split_once(":stream/")?.1;
+    Some(rest.split('/').next().unwrap_or(rest).to_string())
+}
+
 /// Runs one action.
 pub async fn dispatch(ctx: &Ctx, action: &str, input: Input) -> Result<Reply, ApiError> {
-    if let Some((_, tps)) = crate::rates::KINESIS_ACCOUNT_TPS
+    if let Some((_, tps, scope)) = crate::rates::KINESIS_TPS
         .iter()
-        .find(|(a, _)| *a == action)
+        .find(|(a, _, _)| *a == action)
     {
-        if !ctx.admit(&format!("{action}/{}", ctx.region), *tps) {
-            return Err(ApiError::new(
-                "LimitExceededException",
-                400,
-                format!(
-                    "Rate exceeded for {action}: at most {tps} requests per second per account."
-                ),
-            ));
+        let stream = match scope {
+            crate::rates::Scope::Stream => rated_stream(&input),
+            crate::rates::Scope::Account => None,
+        };
+        let key = match &stream {
+            Some(name) => format!("{action}/{}/{name}", ctx.region),
+            None => format!("{action}/{}", ctx.region),
+        };
+        if !ctx.admit(&key, *tps) {
+            let account = &ctx.log.config().account_id;
+            let message = match stream {
+                Some(name) => format!("Rate exceeded for stream {name} under account {account}."),
+                None => format!("Rate exceeded for {action} under account {account}."),
+            };
+            return Err(ApiError::new("LimitExceededException", 400, message));
         }
     }
     if action == "SubscribeToShard" {

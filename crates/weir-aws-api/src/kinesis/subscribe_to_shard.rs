@@ -71,6 +71,11 @@ pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Reply, ApiError> {
         _lease: lease,
         deadline: Instant::now() + ctx.fanout.lifetime,
         heartbeat: ctx.fanout.heartbeat,
+        // AWS's enhanced fan-out: 2 MiB/s per consumer per shard.
+        pacer: ctx
+            .rates
+            .as_ref()
+            .map(|_| crate::rates::Pacer::new(2 << 20, Instant::now().into_std())),
     };
     tokio::spawn(pump.run(iterator));
     Ok(Reply::Events(rx))
@@ -83,10 +88,12 @@ struct Pump {
     _lease: Lease,
     deadline: Instant,
     heartbeat: std::time::Duration,
+    /// Paces events when AWS limits are on.
+    pacer: Option<crate::rates::Pacer>,
 }
 
 impl Pump {
-    async fn run(self, mut iterator: String) {
+    async fn run(mut self, mut iterator: String) {
         let ct = self.protocol.content_type();
         let empty = value::encode(self.protocol, &Value::Map(Vec::new()));
         if self
@@ -116,6 +123,7 @@ impl Pump {
             let ended = out.next_iterator.is_none();
             if has_records || ended || first || last_event.elapsed() >= self.heartbeat {
                 let encrypted = out.encrypted;
+                let bytes: usize = out.records.iter().map(|r| r.data.len()).sum();
                 let event = Value::map([
                     (
                         "Records",
@@ -147,6 +155,15 @@ impl Pump {
                 }
                 last_event = Instant::now();
                 first = false;
+                if let Some(pacer) = self.pacer.as_mut() {
+                    let wait = pacer.after(bytes, last_event.into_std());
+                    if !wait.is_zero() {
+                        tokio::select! {
+                            () = tokio::time::sleep(wait) => {}
+                            () = self.tx.closed() => return,
+                        }
+                    }
+                }
             }
             let Some(next) = out.next_iterator else {
                 return;

@@ -187,3 +187,47 @@ async fn control_plane_rates() {
         Some("LimitExceededException")
     );
 }
+
+#[tokio::test]
+async fn consumer_and_list_shards_rates_count_per_stream() {
+    let (t, _clock) = limited_server().await;
+    let k = t.kinesis();
+    create_active(&k, "a", 1).await;
+    create_active(&k, "b", 1).await;
+    let arn = |s: &str| format!("arn:aws:kinesis:us-east-1:000000000000:stream/{s}");
+    let list = |s: String| {
+        let k = k.clone();
+        async move {
+            k.list_stream_consumers()
+                .stream_arn(s)
+                .send()
+                .await
+                .map_err(|e| {
+                    (
+                        code(&e),
+                        aws_sdk_kinesis::error::ProvideErrorMetadata::message(&e)
+                            .unwrap_or("")
+                            .to_string(),
+                    )
+                })
+        }
+    };
+    for _ in 0..5 {
+        list(arn("a")).await.expect("five per second per stream");
+    }
+    let (kind, message) = list(arn("a")).await.expect_err("sixth on the same stream");
+    assert_eq!(kind, "LimitExceededException");
+    assert_eq!(
+        message,
+        "Rate exceeded for stream a under account 000000000000."
+    );
+    // Another stream has its own allowance.
+    list(arn("b")).await.expect("another stream");
+    for _ in 0..20 {
+        k.list_shards()
+            .stream_name("a")
+            .send()
+            .await
+            .expect("ListShards allows 1,000 per second per stream");
+    }
+}
