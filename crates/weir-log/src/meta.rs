@@ -99,6 +99,12 @@ pub struct StreamMeta {
     /// When UpdateShardCount last ran (for its calls-per-24-hours limit).
     #[serde(default)]
     pub scaling_history_ms: Vec<i64>,
+    /// When the capacity mode last changed (AWS allows two switches per 24 hours).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mode_history_ms: Vec<i64>,
+    /// When encryption was last started or stopped (AWS allows 25 per rolling 24 hours each).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub encryption_history_ms: Vec<(i64, bool)>,
 }
 
 /// Everything the catalog file holds.

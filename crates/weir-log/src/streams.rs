@@ -20,6 +20,12 @@ pub const ON_DEMAND_INITIAL_SHARDS: u32 = 4;
 /// Retention bounds in hours.
 pub const MIN_RETENTION_HOURS: u32 = 24;
 pub const MAX_RETENTION_HOURS: u32 = 8760;
+/// Capacity-mode switches AWS allows per stream in 24 hours.
+pub const MAX_MODE_SWITCHES_PER_DAY: usize = 2;
+/// Starts (and, apart, stops) of server-side encryption AWS allows per rolling 24 hours.
+pub const MAX_ENCRYPTION_CHANGES_PER_DAY: usize = 25;
+const DAY_MS: i64 = 24 * 3_600_000;
+
 /// Tags one stream may carry.
 pub const MAX_TAGS: usize = 50;
 /// Every shard-level metric name a request may give, in AWS's order; `ALL` stands for the rest.
@@ -137,6 +143,8 @@ impl Log {
             encryption: None,
             shard_level_metrics: Vec::new(),
             scaling_history_ms: Vec::new(),
+            mode_history_ms: Vec::new(),
+            encryption_history_ms: Vec::new(),
             consumers: Vec::new(),
         };
         state.by_uid.insert(uid, req.key.clone());
@@ -339,8 +347,29 @@ impl Log {
     /// StartStreamEncryption / StopStreamEncryption (`None` stops). The stream is UPDATING for
     /// the update delay.
     pub fn set_encryption(&self, key: &StreamKey, encryption: Option<Encryption>) -> Result<()> {
-        let until = self.now_ms() + self.inner.config.update_delay_ms;
+        let now = self.now_ms();
+        let until = now + self.inner.config.update_delay_ms;
+        let enforce = self.inner.config.aws_limits;
+        let account = self.inner.config.account_id.clone();
         self.update_active_stream(key, |meta| {
+            // With AWS's limits: 25 starts and 25 stops per rolling 24 hours.
+            let start = encryption.is_some();
+            meta.encryption_history_ms
+                .retain(|(t, _)| now - *t < DAY_MS);
+            let recent = meta
+                .encryption_history_ms
+                .iter()
+                .filter(|(_, s)| *s == start)
+                .count();
+            if enforce && recent >= MAX_ENCRYPTION_CHANGES_PER_DAY {
+                return Err(LogError::LimitExceeded(format!(
+                    "Stream {} under account {account} has {} server-side encryption \
+                     {MAX_ENCRYPTION_CHANGES_PER_DAY} times in the last 24 hours.",
+                    meta.name,
+                    if start { "started" } else { "stopped" },
+                )));
+            }
+            meta.encryption_history_ms.push((now, start));
             meta.encryption = encryption;
             meta.updating_until_ms = Some(until);
             Ok(())
@@ -349,7 +378,10 @@ impl Log {
 
     /// UpdateStreamMode. The stream is UPDATING for the update delay.
     pub fn update_stream_mode(&self, key: &StreamKey, mode: StreamMode) -> Result<()> {
-        let until = self.now_ms() + self.inner.config.update_delay_ms;
+        let now = self.now_ms();
+        let until = now + self.inner.config.update_delay_ms;
+        let enforce = self.inner.config.aws_limits;
+        let account = self.inner.config.account_id.clone();
         self.update_active_stream(key, |meta| {
             if meta.mode == mode {
                 return Err(LogError::InvalidArgument(format!(
@@ -357,6 +389,16 @@ impl Log {
                     meta.name
                 )));
             }
+            // With AWS's limits: two switches per 24 hours.
+            meta.mode_history_ms.retain(|t| now - *t < DAY_MS);
+            if enforce && meta.mode_history_ms.len() >= MAX_MODE_SWITCHES_PER_DAY {
+                return Err(LogError::LimitExceeded(format!(
+                    "Stream {} under account {account} has already switched its capacity mode \
+                     {MAX_MODE_SWITCHES_PER_DAY} times in the last 24 hours.",
+                    meta.name
+                )));
+            }
+            meta.mode_history_ms.push(now);
             meta.mode = mode;
             meta.updating_until_ms = Some(until);
             Ok(())

@@ -231,3 +231,68 @@ async fn consumer_and_list_shards_rates_count_per_stream() {
             .expect("ListShards allows 1,000 per second per stream");
     }
 }
+
+#[tokio::test]
+async fn capacity_mode_switches_twice_a_day() {
+    use aws_sdk_kinesis::types::{StreamMode, StreamModeDetails};
+    let (t, clock) = limited_server().await;
+    let k = t.kinesis();
+    create_active(&k, "m", 1).await;
+    let arn = "arn:aws:kinesis:us-east-1:000000000000:stream/m";
+    let switch = |mode: StreamMode| {
+        let k = k.clone();
+        async move {
+            let r = k
+                .update_stream_mode()
+                .stream_arn(arn)
+                .stream_mode_details(
+                    StreamModeDetails::builder()
+                        .stream_mode(mode)
+                        .build()
+                        .expect("d"),
+                )
+                .send()
+                .await
+                .map_err(|e| code(&e));
+            crate::harness::wait_status(&k, "m", "ACTIVE").await;
+            r
+        }
+    };
+    switch(StreamMode::OnDemand).await.expect("first");
+    switch(StreamMode::Provisioned).await.expect("second");
+    assert_eq!(
+        switch(StreamMode::OnDemand).await.expect_err("third"),
+        "LimitExceededException"
+    );
+    clock.advance_ms(24 * 3_600_000);
+    switch(StreamMode::OnDemand).await.expect("a day later");
+}
+
+#[tokio::test]
+async fn encryption_changes_25_a_day() {
+    use aws_sdk_kinesis::types::EncryptionType;
+    let (t, clock) = limited_server().await;
+    let k = t.kinesis();
+    create_active(&k, "e", 1).await;
+    let mut last = Ok(());
+    let mut done = 0;
+    for _ in 0..26 {
+        last = k
+            .start_stream_encryption()
+            .stream_name("e")
+            .encryption_type(EncryptionType::Kms)
+            .key_id("alias/aws/kinesis")
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| code(&e));
+        // A second apart (control-plane rates), all within 24 hours.
+        clock.advance_ms(1_000);
+        if last.is_err() {
+            break;
+        }
+        done += 1;
+    }
+    assert_eq!(done, 25);
+    assert_eq!(last, Err("LimitExceededException".to_string()));
+}
