@@ -67,7 +67,8 @@ impl Default for DeliveryConfig {
             stream_limit: 5000,
             functions: Vec::new(),
             http_backoff_ms: 1000,
-            segment_bytes: 128 * 1024 * 1024,
+            // Small enough that delivered records do not linger in whole 128 MiB segments.
+            segment_bytes: 8 * 1024 * 1024,
         }
     }
 }

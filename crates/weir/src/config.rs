@@ -49,6 +49,9 @@ pub struct FirehoseConfig {
     pub stream_limit: usize,
     /// First back-off after a failed HTTP endpoint request, in ms (Firehose: 1 s, doubling).
     pub http_backoff_ms: u64,
+    /// Intake segment files roll over past this many bytes; delivered records are freed a
+    /// whole segment at a time, so this bounds what lingers after delivery.
+    pub intake_segment_bytes: u64,
 }
 
 impl Default for FirehoseConfig {
@@ -59,6 +62,7 @@ impl Default for FirehoseConfig {
             delete_delay_ms: d.delete_delay_ms,
             stream_limit: d.stream_limit,
             http_backoff_ms: d.http_backoff_ms,
+            intake_segment_bytes: d.segment_bytes,
         }
     }
 }
@@ -251,7 +255,7 @@ impl Config {
             stream_limit: self.firehose.stream_limit,
             functions: self.functions.clone(),
             http_backoff_ms: self.firehose.http_backoff_ms,
-            segment_bytes: self.kinesis.segment_bytes,
+            segment_bytes: self.firehose.intake_segment_bytes,
         }
     }
 

@@ -24,6 +24,7 @@ pub fn test_config(dir: &std::path::Path) -> Config {
     c.kinesis.delete_delay_ms = 0;
     c.kinesis.update_delay_ms = 0;
     c.kinesis.segment_bytes = 256 * 1024;
+    c.firehose.intake_segment_bytes = 256 * 1024;
     c.firehose.create_delay_ms = 0;
     c.firehose.delete_delay_ms = 0;
     c
