@@ -416,6 +416,16 @@ mod garbage {
             for protocol in [Protocol::Json, Protocol::Cbor] {
                 if let Ok(v) = decode(protocol, &body) {
                     let _ = encode(protocol, &v);
+                    // The model's checks take whatever decodes, for any operation.
+                    for (model, op) in [
+                        (crate::model::kinesis(), "PutRecords"),
+                        (crate::model::kinesis(), "ListShards"),
+                        (crate::model::firehose(), "CreateDeliveryStream"),
+                    ] {
+                        let mut doc = v.clone();
+                        let overlay = &crate::kinesis::OVERLAY;
+                        let _ = model.check_request(op, &mut doc, protocol, overlay);
+                    }
                     let _ = crate::input::Input::new(v, protocol);
                 }
             }

@@ -94,6 +94,28 @@ mod tests {
     use super::*;
 
     #[test]
+    fn arbitrary_bytes_are_refused_not_a_panic() {
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        for len in 0..400usize {
+            let bytes: Vec<u8> = (0..len)
+                .map(|i| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    // Mostly AWS's header first, so the decoder gets past its first check.
+                    if i < 8 {
+                        HEADER[i]
+                    } else {
+                        x as u8
+                    }
+                })
+                .collect();
+            let s = base64::engine::general_purpose::STANDARD.encode(bytes);
+            assert_eq!(IteratorToken::decode(&s), None);
+        }
+    }
+
+    #[test]
     fn round_trip_and_tamper() {
         let t = IteratorToken {
             stream_name: "s".into(),

@@ -221,6 +221,38 @@ mod tests {
     }
 
     #[test]
+    fn any_fields_round_trip_and_any_text_is_safe() {
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for _ in 0..20_000 {
+            let created = (next() % 4_000_000_000_000) as i64;
+            let shard = next() as u32 & 0x7fff_ffff;
+            let position = next() & 0x7fff_ffff_ffff_ffff;
+            let time = created + (next() % 1_000_000_000) as i64;
+            let s = format(created, shard, position, time);
+            assert_eq!(s.len(), 56, "{s}");
+            assert_eq!(
+                parse(&s),
+                Some(Parsed {
+                    shard_index: i64::from(shard),
+                    position
+                })
+            );
+            // Digits of any length and value: read or refused, never a panic.
+            let len = 1 + (next() % 70) as usize;
+            let digits: String = (0..len)
+                .map(|_| char::from(b'0' + (next() % 10) as u8))
+                .collect();
+            let _ = parse(&digits);
+        }
+    }
+
+    #[test]
     fn earlier_layout_still_reads() {
         assert_eq!(
             parse(&format!("4{:012}{:020}", 3, 9)),
