@@ -71,7 +71,7 @@ fn validate(
                 };
                 int_in("NumberOfRetries", 0.0, 300.0)?;
                 int_in("BufferSizeInMBs", 0.2, 3.0)?;
-                int_in("BufferIntervalInSeconds", 60.0, 900.0)?;
+                int_in("BufferIntervalInSeconds", 0.0, 900.0)?;
             }
             "RecordDeAggregation" => match p.parameter("SubRecordType") {
                 None | Some("JSON") => {}
