@@ -106,6 +106,7 @@ pub fn spawn(delivery: Delivery, uid: u64) -> Handle {
         flush_rx,
         counters: counters.clone(),
         buffers: BTreeMap::new(),
+        queue: LambdaQueue::default(),
         next_order: 0,
         in_flight: None,
         slots: Arc::new(tokio::sync::Semaphore::new(JOBS)),
@@ -159,6 +160,38 @@ struct Item {
     boundary: bool,
 }
 
+/// A Lambda processor's buffering hints: BufferSizeInMBs (1 MB by default) and
+/// BufferIntervalInSeconds (60 s by default); `None` without a Lambda processor.
+fn lambda_hints(dest: &S3Destination) -> Option<(usize, Duration)> {
+    let p = dest.processors().iter().find(|p| p.kind == "Lambda")?;
+    let size = p
+        .parameter("BufferSizeInMBs")
+        .and_then(|n| n.parse::<f64>().ok())
+        .map_or(1024 * 1024, |mb| (mb * 1024.0 * 1024.0) as usize)
+        .max(1);
+    let hold = p
+        .parameter("BufferIntervalInSeconds")
+        .and_then(|n| n.parse::<f64>().ok())
+        .map_or(Duration::from_secs(60), |s| {
+            Duration::from_secs_f64(s.max(0.0))
+        });
+    Some((size, hold))
+}
+
+/// Records waiting for a Lambda processor: invoked once they reach its BufferSizeInMBs or have
+/// waited its BufferIntervalInSeconds (or on a flush), as Firehose buffers before a function.
+/// Without a Lambda processor the queue is processed as soon as records are read.
+#[derive(Default)]
+struct LambdaQueue {
+    items: Vec<Item>,
+    bytes: usize,
+    /// When the first queued record arrived here.
+    since: Option<Instant>,
+    /// Counts like a buffer's for checkpoints: where the source stood before the first item.
+    order: u64,
+    start: Checkpoint,
+}
+
 /// Records waiting to be delivered together (one partition, or one kind of error output).
 pub(crate) struct Buffer {
     pub data: Vec<u8>,
@@ -182,6 +215,7 @@ struct Worker {
     flush_rx: mpsc::UnboundedReceiver<oneshot::Sender<()>>,
     counters: Arc<Counters>,
     buffers: BTreeMap<Target, Buffer>,
+    queue: LambdaQueue,
     next_order: u64,
     /// The newest object being compressed and written while the next buffer fills. Each job
     /// waits for its predecessor before saving its checkpoint, so checkpoints advance in order
@@ -327,27 +361,49 @@ impl Worker {
                     });
                 }
             }
-            let outputs = self
-                .transform(&current, dest, &prefixes, now_ms, &items)
-                .await;
-            for (item, outs) in items.iter().zip(outputs) {
-                for out in outs {
-                    if let Some(target) =
-                        self.push(out, item.arrival_ms, interval, &consumed, limit)
-                    {
-                        // At SizeInMBs the partition is delivered at the next source-record
-                        // boundary (the checkpoint of a delivery must cover whole records).
-                        pending_full.push(target);
-                    }
+            if !items.is_empty() {
+                if self.queue.items.is_empty() {
+                    self.next_order += 1;
+                    self.queue.order = self.next_order;
+                    self.queue.start = consumed.clone();
+                    self.queue.since = Some(Instant::now());
                 }
-                if item.boundary {
-                    consumed.shards.insert(
-                        item.shard.to_string(),
-                        Resume::After(item.sequence_number.to_string()),
-                    );
-                    for target in std::mem::take(&mut pending_full) {
-                        if !self.deliver(&target, &consumed).await {
-                            return;
+                self.queue.bytes += items.iter().map(|it| it.data.len()).sum::<usize>();
+                self.queue.items.extend(items);
+            }
+            let queue_due = match lambda_hints(dest) {
+                None => true,
+                Some((size, hold)) => {
+                    self.queue.bytes >= size
+                        || self.queue.since.is_some_and(|t| t.elapsed() >= hold)
+                        || (caught_up && !waiting.is_empty())
+                }
+            };
+            if queue_due && !self.queue.items.is_empty() {
+                let queued = std::mem::take(&mut self.queue);
+                let mut running = queued.start;
+                let outputs = self
+                    .transform(&current, dest, &prefixes, now_ms, &queued.items)
+                    .await;
+                for (item, outs) in queued.items.iter().zip(outputs) {
+                    for out in outs {
+                        if let Some(target) =
+                            self.push(out, item.arrival_ms, interval, &running, limit)
+                        {
+                            // At SizeInMBs the partition is delivered at the next source-record
+                            // boundary (the checkpoint of a delivery must cover whole records).
+                            pending_full.push(target);
+                        }
+                    }
+                    if item.boundary {
+                        running.shards.insert(
+                            item.shard.to_string(),
+                            Resume::After(item.sequence_number.to_string()),
+                        );
+                        for target in std::mem::take(&mut pending_full) {
+                            if !self.deliver(&target, &running).await {
+                                return;
+                            }
                         }
                     }
                 }
@@ -375,7 +431,19 @@ impl Worker {
             for w in waiting.drain(..) {
                 let _ = w.send(());
             }
-            let deadline = self.buffers.values().map(|b| b.deadline).min();
+            let queue_deadline = match (
+                self.queue.since,
+                self.meta().and_then(|m| lambda_hints(&m.effective())),
+            ) {
+                (Some(since), Some((_, hold))) => Some(since + hold),
+                _ => None,
+            };
+            let deadline = self
+                .buffers
+                .values()
+                .map(|b| b.deadline)
+                .chain(queue_deadline)
+                .min();
             tokio::select! {
                 _ = reader.changed() => {}
                 _ = async {
@@ -631,11 +699,16 @@ impl Worker {
         let Some(buffer) = self.buffers.remove(target) else {
             return true;
         };
+        // The oldest of the open buffers and the Lambda queue holds the earliest unsaved position.
+        let queued =
+            (!self.queue.items.is_empty()).then_some((self.queue.order, &self.queue.start));
         let checkpoint = self
             .buffers
             .values()
-            .min_by_key(|b| b.order)
-            .map_or_else(|| consumed.clone(), |b| b.start.clone());
+            .map(|b| (b.order, &b.start))
+            .chain(queued)
+            .min_by_key(|(order, _)| *order)
+            .map_or_else(|| consumed.clone(), |(_, start)| start.clone());
         let job = crate::job::Job {
             delivery: self.delivery.clone(),
             uid: self.uid,

@@ -507,3 +507,123 @@ async fn lambda_transform_behind_an_http_url() {
         "ABC\nDéF\n".as_bytes()
     );
 }
+
+/// Writes one line per invocation (how many records it got) to the file named by its argument,
+/// and returns every record as `<data>:<records in this invocation>`.
+const COUNTING: &str = r#"
+import base64, json, sys
+event = json.load(sys.stdin)
+n = len(event["records"])
+with open(sys.argv[1], "a") as log:
+    log.write(f"{n}\n")
+out = [{"recordId": r["recordId"], "result": "Ok",
+        "data": base64.b64encode(base64.b64decode(r["data"]) + f":{n}".encode()).decode()}
+       for r in event["records"]]
+json.dump({"records": out}, sys.stdout)
+"#;
+
+#[tokio::test]
+async fn a_lambda_is_invoked_when_its_buffer_fills_or_its_interval_ends() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let script = dir.path().join("count.py");
+    std::fs::write(&script, COUNTING).expect("script");
+    let calls = dir.path().join("calls.log");
+    let mut config = crate::harness::test_config(dir.path());
+    config
+        .functions
+        .push(weir_delivery::lambda::FunctionConfig {
+            name: "count".into(),
+            command: vec![
+                "python3".to_string(),
+                script.display().to_string(),
+                calls.display().to_string(),
+            ],
+            url: None,
+            timeout_ms: 30_000,
+        });
+    let t = TestServer::start_with(tempfile::tempdir().expect("tmp"), config).await;
+    let s3c = s3(&t.endpoint());
+    make_bucket(&s3c, "lake").await;
+    let fh = t.firehose();
+    // Holds records up to 900 s or 0.2 MB before invoking the function.
+    let lambda = Processor::builder()
+        .r#type(ProcessorType::Lambda)
+        .parameters(param(
+            ProcessorParameterName::LambdaArn,
+            "arn:aws:lambda:us-east-1:000000000000:function:count",
+        ))
+        .parameters(param(
+            ProcessorParameterName::BufferIntervalInSeconds,
+            "900",
+        ))
+        .parameters(param(ProcessorParameterName::BufferSizeInMb, "0.2"))
+        .build()
+        .expect("lambda");
+    fh.create_delivery_stream()
+        .delivery_stream_name("held")
+        .extended_s3_destination_configuration(
+            destination("lake")
+                .prefix("held/")
+                .processing_configuration(
+                    ProcessingConfiguration::builder()
+                        .enabled(true)
+                        .processors(lambda)
+                        .processors(
+                            Processor::builder()
+                                .r#type(ProcessorType::AppendDelimiterToRecord)
+                                .build()
+                                .expect("p"),
+                        )
+                        .build(),
+                )
+                .build()
+                .expect("c"),
+        )
+        .send()
+        .await
+        .expect("create");
+    let server = t.server.as_ref().expect("running");
+    let read_in = |n: u64| {
+        let delivery = server.delivery.clone();
+        async move {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+            while delivery
+                .stats("us-east-1", "held")
+                .expect("stats")
+                .records_in
+                < n
+            {
+                assert!(std::time::Instant::now() < deadline, "records never read");
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+        }
+    };
+    let invocations = || std::fs::read_to_string(&calls).unwrap_or_default();
+    // Three small records, each read on its own: held together, one invocation on the flush.
+    for (i, r) in ["a", "b", "c"].into_iter().enumerate() {
+        put_batch(&fh, "held", [r]).await;
+        read_in(i as u64 + 1).await;
+    }
+    assert_eq!(
+        invocations(),
+        "",
+        "nothing invoked before the buffer is due"
+    );
+    t.flush("held").await;
+    assert_eq!(invocations(), "3\n");
+    let objects = keys(&s3c, "lake", "held/").await;
+    assert_eq!(objects.len(), 1);
+    let text = String::from_utf8(object(&s3c, "lake", &objects[0]).await.0).expect("utf8");
+    assert_eq!(text, "a:3\nb:3\nc:3\n");
+    // Past BufferSizeInMBs the function is invoked without a flush, each invocation at most
+    // BufferSizeInMBs (so the two 150 KB records go one by one).
+    let big = "x".repeat(150_000);
+    put_batch(&fh, "held", [big.as_str()]).await;
+    read_in(4).await;
+    put_batch(&fh, "held", [big.as_str()]).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while invocations() != "3\n1\n1\n" {
+        assert!(std::time::Instant::now() < deadline, "{:?}", invocations());
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+}
