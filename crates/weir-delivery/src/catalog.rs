@@ -68,6 +68,14 @@ pub struct Checkpoint {
     /// Shards read to their end (closed parents of a resharded source).
     #[serde(default)]
     pub finished: Vec<String>,
+    /// Source records (and their bytes) read before this position.
+    #[serde(default)]
+    pub records_in: u64,
+    #[serde(default)]
+    pub bytes_in: u64,
+    /// The stream's counts when the checkpoint was saved (its in-counts as of the position).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stats: Option<crate::worker::Stats>,
 }
 
 pub struct Files {

@@ -97,7 +97,13 @@ impl Job {
         self.counters
             .records_failed
             .fetch_add(self.endpoint_failed, Ordering::Relaxed);
-        let c = std::mem::take(&mut self.checkpoint);
+        let mut c = std::mem::take(&mut self.checkpoint);
+        // The counts go with the position, so they survive a restart.
+        c.stats = Some(crate::worker::Stats {
+            records_in: c.records_in,
+            bytes_in: c.bytes_in,
+            ..self.counters.snapshot()
+        });
         let inner = self.delivery.inner.clone();
         let uid = self.uid;
         // With the checkpoint saved, intake segments below it are never read again.

@@ -67,6 +67,7 @@ impl Reader {
                 .filter_map(|(k, v)| Some((k.clone(), v.clone()?)))
                 .collect(),
             finished: self.finished.iter().cloned().collect(),
+            ..Checkpoint::default()
         }
     }
 

@@ -28,8 +28,11 @@ const JOBS: usize = 2;
 pub const MAX_ACTIVE_PARTITIONS: usize = 500;
 use crate::Delivery;
 
-/// What a delivery stream has delivered since Weir started.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// What a delivery stream has taken in and delivered, kept with its checkpoint across
+/// restarts. After a crash, records delivered again (at-least-once) are counted again;
+/// `records_in` counts each source record once (as of the checkpoint's position).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct Stats {
     /// Records read from the source.
     pub records_in: u64,
@@ -65,7 +68,24 @@ pub(crate) struct Counters {
 }
 
 impl Counters {
-    fn snapshot(&self) -> Stats {
+    /// Starts from counts saved with a checkpoint.
+    fn restore(&self, s: &Stats) {
+        self.records_in.store(s.records_in, Ordering::Relaxed);
+        self.bytes_in.store(s.bytes_in, Ordering::Relaxed);
+        self.records_delivered
+            .store(s.records_delivered, Ordering::Relaxed);
+        self.records_failed
+            .store(s.records_failed, Ordering::Relaxed);
+        self.records_dropped
+            .store(s.records_dropped, Ordering::Relaxed);
+        self.records_backed_up
+            .store(s.records_backed_up, Ordering::Relaxed);
+        self.objects.store(s.objects, Ordering::Relaxed);
+        self.bytes_out.store(s.bytes_out, Ordering::Relaxed);
+        self.write_errors.store(s.write_errors, Ordering::Relaxed);
+    }
+
+    pub(crate) fn snapshot(&self) -> Stats {
         Stats {
             records_in: self.records_in.load(Ordering::Relaxed),
             bytes_in: self.bytes_in.load(Ordering::Relaxed),
@@ -234,6 +254,15 @@ impl Worker {
         *self.stop.borrow()
     }
 
+    /// Where the source stands, with the records (and bytes) read before it.
+    fn position(&self, reader: &Reader) -> Checkpoint {
+        Checkpoint {
+            records_in: self.counters.records_in.load(Ordering::Relaxed),
+            bytes_in: self.counters.bytes_in.load(Ordering::Relaxed),
+            ..reader.checkpoint()
+        }
+    }
+
     /// Sleeps (unless stopped first); false when stopped.
     async fn pause(&mut self, d: Duration) -> bool {
         tokio::select! {
@@ -287,6 +316,9 @@ impl Worker {
                 }
             }
         };
+        if let Some(stats) = &checkpoint.stats {
+            self.counters.restore(stats);
+        }
         let mut reader = Reader::new(log, key, deaggregate, checkpoint);
         while let Err(e) = reader.refresh() {
             tracing::warn!(stream = %meta.name, error = %e, "source not readable yet");
@@ -295,7 +327,7 @@ impl Worker {
             }
         }
         let mut waiting: Vec<oneshot::Sender<()>> = Vec::new();
-        let mut consumed = reader.checkpoint();
+        let mut consumed = self.position(&reader);
         let mut pending_full: Vec<Target> = Vec::new();
         loop {
             if self.stopped() {
@@ -395,7 +427,9 @@ impl Worker {
                             pending_full.push(target);
                         }
                     }
+                    running.bytes_in += item.data.len() as u64;
                     if item.boundary {
+                        running.records_in += 1;
                         running.shards.insert(
                             item.shard.to_string(),
                             Resume::After(item.sequence_number.to_string()),
@@ -409,7 +443,7 @@ impl Worker {
                 }
             }
             // The whole read is in: positions, finished shards and newly readable children.
-            consumed = reader.checkpoint();
+            consumed = self.position(&reader);
             let now = Instant::now();
             let due: Vec<Target> = self
                 .buffers
