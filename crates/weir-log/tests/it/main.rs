@@ -751,7 +751,20 @@ async fn closed_shards_expire_after_retention_and_stay_gone_after_restart() {
     assert_eq!(shard_dirs(&log), 2);
     log.housekeeping();
 
-    // After a restart: still expired, the children still readable.
+    // A crash after the catalog recorded the expiry but before the files went: the restart
+    // removes them.
+    let stream = std::fs::read_dir(dir.path().join("streams"))
+        .expect("streams")
+        .next()
+        .expect("one stream")
+        .expect("entry")
+        .path();
+    let leftover = stream.join("shardId-000000000000");
+    std::fs::create_dir_all(&leftover).expect("dir");
+    std::fs::write(leftover.join("00000000000000000000.seg"), b"stale").expect("file");
+    assert_eq!(shard_dirs(&log), 3);
+
+    // After a restart: still expired, its files gone, the children still readable.
     drop(log);
     let log = open(dir.path(), &clock);
     assert_eq!(log.list_shards(&key("x"), None).expect("list").len(), 2);
