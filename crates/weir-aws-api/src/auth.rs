@@ -46,12 +46,73 @@ struct Signed<'a> {
     expires_s: Option<i64>,
 }
 
-fn missing() -> ApiError {
-    ApiError::new(
-        "MissingAuthenticationTokenException",
-        403,
-        "Missing Authentication Token",
-    )
+/// The `key=value` parts of an Authorization header as AWS reads them: the tokens after the
+/// algorithm, split at commas and spaces.
+fn header_params(auth: &str) -> Vec<(&str, &str)> {
+    auth.split([',', ' '])
+        .skip(1)
+        .filter(|p| !p.is_empty())
+        .map(|p| p.split_once('=').unwrap_or((p, "")))
+        .collect()
+}
+
+/// The structure of a request's authentication, checked as AWS checks it before anything
+/// about the caller, with or without keys: some authentication (header or presigned query, not
+/// both), and every part of it present (AWS's sentences naming what is missing).
+pub fn check_structure(parts: &Parts, params: &[(String, String)]) -> Result<(), ApiError> {
+    let header = parts
+        .headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok());
+    let presigned = params.iter().any(|(k, _)| k == "X-Amz-Algorithm");
+    let mut missing = String::new();
+    match (header, presigned) {
+        (Some(_), true) => {
+            return Err(invalid(
+                "Found both 'X-Amz-Algorithm' as a query-string param and 'Authorization' as HTTP header.",
+            ))
+        }
+        (None, false) => {
+            return Err(ApiError::new(
+                "MissingAuthenticationTokenException",
+                400,
+                "Missing Authentication Token",
+            ))
+        }
+        (Some(auth), false) => {
+            let found = header_params(auth);
+            for want in ["Credential", "Signature", "SignedHeaders"] {
+                if !found.iter().any(|(k, v)| *k == want && !v.is_empty()) {
+                    missing += &format!("Authorization header requires '{want}' parameter. ");
+                }
+            }
+            if !parts.headers.contains_key("x-amz-date") && !parts.headers.contains_key("date") {
+                missing += "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. ";
+            }
+            if !missing.is_empty() {
+                return Err(incomplete(format!("{missing}Authorization={auth}")));
+            }
+        }
+        (None, true) => {
+            for want in [
+                "X-Amz-Algorithm",
+                "X-Amz-Credential",
+                "X-Amz-Signature",
+                "X-Amz-SignedHeaders",
+                "X-Amz-Date",
+            ] {
+                if !params.iter().any(|(k, v)| k == want && !v.is_empty()) {
+                    missing += &format!("AWS query-string parameters must include '{want}'. ");
+                }
+            }
+            if !missing.is_empty() {
+                return Err(incomplete(format!(
+                    "{missing}Re-examine the query-string parameters."
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn incomplete(msg: impl Into<String>) -> ApiError {
@@ -74,14 +135,14 @@ pub fn verify(
 ) -> Result<Verified, ApiError> {
     let query = parts.uri.query().unwrap_or("");
     let params = uri::parse_query(query);
+    check_structure(parts, &params)?;
     let signed = match parts
         .headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
     {
         Some(auth) => parse_header(auth, parts)?,
-        None if params.iter().any(|(k, _)| k == "X-Amz-Algorithm") => parse_presigned(&params)?,
-        None => return Err(missing()),
+        None => parse_presigned(&params)?,
     };
     let scope_parts: Vec<&str> = signed.credential.split('/').collect();
     let [key_id, date, region, service, terminal] = scope_parts.as_slice() else {
@@ -161,53 +222,30 @@ pub fn verify(
     ))
 }
 
+/// The parts of an Authorization header that passed `check_structure`.
 fn parse_header<'a>(auth: &'a str, parts: &Parts) -> Result<Signed<'a>, ApiError> {
-    let rest = auth.strip_prefix(ALGORITHM).ok_or_else(|| {
-        incomplete(format!(
+    if !auth.starts_with(ALGORITHM) {
+        return Err(incomplete(format!(
             "Unsupported authorization type: '{}'.",
             auth.split(' ').next().unwrap_or("")
-        ))
-    })?;
-    let mut credential = None;
-    let mut signed_headers = None;
-    let mut signature = None;
-    for part in rest.split(',') {
-        let part = part.trim();
-        if let Some(v) = part.strip_prefix("Credential=") {
-            credential = Some(v);
-        } else if let Some(v) = part.strip_prefix("SignedHeaders=") {
-            signed_headers = Some(v);
-        } else if let Some(v) = part.strip_prefix("Signature=") {
-            signature = Some(v);
-        }
+        )));
     }
-    let mut absent = Vec::new();
-    for (name, v) in [
-        ("Credential", credential),
-        ("Signature", signature),
-        ("SignedHeaders", signed_headers),
-    ] {
-        if v.is_none() {
-            absent.push(format!("Authorization header requires '{name}' parameter."));
-        }
-    }
+    let found = header_params(auth);
+    let get = |name: &str| found.iter().find(|(k, _)| *k == name).map(|(_, v)| *v);
+    // Weir signs and verifies with X-Amz-Date only (a Date header passes AWS's structure check).
     let amz_date = parts
         .headers
         .get("x-amz-date")
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    if amz_date.is_none() {
-        absent.push(
-            "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header."
-                .into(),
-        );
-    }
-    let (Some(credential), Some(signed_headers), Some(signature), Some(amz_date)) =
-        (credential, signed_headers, signature, amz_date)
-    else {
+    let (Some(credential), Some(signed_headers), Some(signature), Some(amz_date)) = (
+        get("Credential"),
+        get("SignedHeaders"),
+        get("Signature"),
+        amz_date,
+    ) else {
         return Err(incomplete(format!(
-            "{} Authorization={auth}",
-            absent.join(" ")
+            "Authorization header requires existence of an 'X-Amz-Date' header. Authorization={auth}"
         )));
     };
     Ok(Signed {
@@ -233,10 +271,8 @@ fn parse_presigned(params: &[(String, String)]) -> Result<Signed<'_>, ApiError> 
         get("X-Amz-Signature"),
         get("X-Amz-Date"),
     ) else {
-        return Err(incomplete(
-            "AWS query-string parameters must include 'X-Amz-Algorithm', 'X-Amz-Credential', \
-             'X-Amz-Signature', 'X-Amz-Date', 'X-Amz-SignedHeaders'. Re-examine the query-string parameters.",
-        ));
+        // `check_structure` found every parameter; nothing is absent here.
+        return Err(incomplete("Re-examine the query-string parameters."));
     };
     let expires_s = match get("X-Amz-Expires") {
         Some(e) => Some(

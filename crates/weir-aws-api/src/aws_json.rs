@@ -54,7 +54,7 @@ pub async fn handle(
         .unwrap_or("")
         .to_string();
     let (prefix, action) = target.split_once('.').unwrap_or((target.as_str(), ""));
-    let known = service.filter(|s| s.target_prefix() == prefix && !prefix.is_empty());
+    let known = service.filter(|s| s.target_prefix == prefix && !prefix.is_empty());
     let action_known = known.is_some_and(|s| s.actions.contains(&action));
 
     let limit = shared.config.max_body_bytes;
@@ -183,91 +183,23 @@ async fn dispatch(
         fanout: shared.fanout.clone(),
         rates: shared.rates.clone(),
     };
-    match service.signing_name {
-        "kinesis" => crate::kinesis::dispatch(&ctx, action, input).await,
-        "firehose" => crate::firehose::dispatch(&ctx, action, input).await,
-        _ => Err(ApiError::bare("UnknownOperationException", 400)),
-    }
+    (service.dispatch)(&ctx, action, input).await
 }
 
 /// The authentication structure AWS checks before anything else about the caller, then the
 /// signature itself when keys are configured.
 fn check_auth(shared: &Shared, parts: &Parts, body: &[u8]) -> Result<(), ApiError> {
-    let header = parts
-        .headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok());
-    let query = crate::uri::parse_query(parts.uri.query().unwrap_or(""));
-    let presigned = query.iter().any(|(k, _)| k == "X-Amz-Algorithm");
-    match (header, presigned) {
-        (Some(_), true) => {
-            return Err(ApiError::new(
-                "InvalidSignatureException",
-                400,
-                "Found both 'X-Amz-Algorithm' as a query-string param and 'Authorization' as HTTP header.",
-            ))
-        }
-        // Taking unsigned calls is for servers without keys; with keys every call is verified.
-        (None, false) if shared.config.allow_unsigned && shared.config.keys.is_none() => {
-            return Ok(())
-        }
-        (None, false) => {
-            return Err(ApiError::new(
-                "MissingAuthenticationTokenException",
-                400,
-                "Missing Authentication Token",
-            ))
-        }
-        (Some(auth), false) => {
-            let mut missing = String::new();
-            let params: Vec<(&str, &str)> = auth
-                .split([',', ' '])
-                .skip(1)
-                .filter(|p| !p.is_empty())
-                .map(|p| p.trim().split_once('=').unwrap_or((p.trim(), "")))
-                .collect();
-            for want in ["Credential", "Signature", "SignedHeaders"] {
-                if !params.iter().any(|(k, v)| *k == want && !v.is_empty()) {
-                    missing += &format!("Authorization header requires '{want}' parameter. ");
-                }
-            }
-            if !parts.headers.contains_key("x-amz-date") && !parts.headers.contains_key("date") {
-                missing += "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. ";
-            }
-            if !missing.is_empty() {
-                return Err(ApiError::new(
-                    "IncompleteSignatureException",
-                    400,
-                    format!("{missing}Authorization={auth}"),
-                ));
-            }
-        }
-        (None, true) => {
-            let mut missing = String::new();
-            for want in [
-                "X-Amz-Algorithm",
-                "X-Amz-Credential",
-                "X-Amz-Signature",
-                "X-Amz-SignedHeaders",
-                "X-Amz-Date",
-            ] {
-                if !query.iter().any(|(k, v)| k == want && !v.is_empty()) {
-                    missing += &format!("AWS query-string parameters must include '{want}'. ");
-                }
-            }
-            if !missing.is_empty() {
-                return Err(ApiError::new(
-                    "IncompleteSignatureException",
-                    400,
-                    format!("{missing}Re-examine the query-string parameters."),
-                ));
-            }
-        }
-    }
     if let Some(keys) = &shared.config.keys {
-        crate::auth::verify(keys, parts, body, shared.log.now_ms(), false)?;
+        return crate::auth::verify(keys, parts, body, shared.log.now_ms(), false).map(|_| ());
     }
-    Ok(())
+    let params = crate::uri::parse_query(parts.uri.query().unwrap_or(""));
+    let unsigned = !parts.headers.contains_key("authorization")
+        && !params.iter().any(|(k, _)| k == "X-Amz-Algorithm");
+    // Taking unsigned calls is for servers without keys; with keys every call is verified.
+    if unsigned && shared.config.allow_unsigned {
+        return Ok(());
+    }
+    crate::auth::check_structure(parts, &params)
 }
 
 /// An error in the request's protocol: `__type`, and the message under the member AWS uses.
@@ -302,7 +234,8 @@ fn request_headers(resp: &mut Response<Body>) {
     if let Ok(id) = HeaderValue::from_str(&request_id()) {
         h.insert("x-amzn-requestid", id);
     }
-    let id2: [u8; 72] = std::array::from_fn(|_| rand::random::<u8>());
+    let mut id2 = [0u8; 72];
+    rand::Rng::fill(&mut rand::thread_rng(), &mut id2[..]);
     if let Ok(v) = HeaderValue::from_str(&base64_simd::STANDARD.encode_to_string(id2)) {
         h.insert("x-amz-id-2", v);
     }

@@ -6,27 +6,33 @@ use hyper::header::CONTENT_TYPE;
 use hyper::http::request::Parts;
 use hyper::{HeaderMap, Method};
 
+use crate::error::ApiError;
+use crate::input::Input;
 use crate::model::{Overlay, ServiceModel};
+use crate::{Ctx, Reply};
+
+/// A service's handlers: runs one action.
+pub type Dispatch = for<'a> fn(
+    &'a Ctx,
+    &'a str,
+    Input,
+) -> std::pin::Pin<
+    Box<dyn std::future::Future<Output = Result<Reply, ApiError>> + Send + 'a>,
+>;
 
 /// An AWS JSON service on the port: how requests name it and what it understands.
 pub struct JsonService {
+    /// `X-Amz-Target: <prefix>.<Action>` (the model's targetPrefix; a test holds them equal).
+    pub target_prefix: &'static str,
     /// The SigV4 signing name (credential scope service).
     pub signing_name: &'static str,
+    /// Loaded on the first request the service checks, not to route one.
     pub model: fn() -> &'static ServiceModel,
     /// What recorded answers show beyond the model.
     pub overlay: &'static Overlay,
     /// The actions Weir implements (others are unknown operations).
     pub actions: &'static [&'static str],
-}
-
-impl JsonService {
-    pub fn target_prefix(&self) -> &'static str {
-        (self.model)()
-            .metadata
-            .target_prefix
-            .as_deref()
-            .unwrap_or("")
-    }
+    pub dispatch: Dispatch,
 }
 
 /// Where a request goes.
@@ -39,16 +45,20 @@ pub enum Route {
 /// The routing table.
 pub static SERVICES: &[JsonService] = &[
     JsonService {
+        target_prefix: crate::kinesis::TARGET_PREFIX,
         signing_name: "kinesis",
         model: crate::model::kinesis,
         overlay: &crate::kinesis::OVERLAY,
         actions: crate::kinesis::ACTIONS,
+        dispatch: |ctx, action, input| Box::pin(crate::kinesis::dispatch(ctx, action, input)),
     },
     JsonService {
+        target_prefix: crate::firehose::TARGET_PREFIX,
         signing_name: "firehose",
         model: crate::model::firehose,
         overlay: &crate::firehose::OVERLAY,
         actions: crate::firehose::ACTIONS,
+        dispatch: |ctx, action, input| Box::pin(crate::firehose::dispatch(ctx, action, input)),
     },
 ];
 
@@ -57,7 +67,7 @@ pub fn route(parts: &Parts) -> Route {
     let target = header(&parts.headers, "x-amz-target");
     if let Some(target) = target {
         let prefix = target.split('.').next().unwrap_or("");
-        if let Some(s) = SERVICES.iter().find(|s| s.target_prefix() == prefix) {
+        if let Some(s) = SERVICES.iter().find(|s| s.target_prefix == prefix) {
             return Route::Json(Some(s));
         }
     }
@@ -124,4 +134,24 @@ fn scope(parts: &Parts) -> Option<String> {
         .into_iter()
         .find(|(k, _)| k == "X-Amz-Credential")
         .map(|(_, v)| v)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn each_row_agrees_with_its_model() {
+        for s in super::SERVICES {
+            let model = (s.model)();
+            assert_eq!(
+                model.metadata.target_prefix.as_deref(),
+                Some(s.target_prefix)
+            );
+            for action in s.actions {
+                assert!(
+                    model.operation(action).is_some(),
+                    "{action} is not in the model"
+                );
+            }
+        }
+    }
 }
