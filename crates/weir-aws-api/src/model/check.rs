@@ -63,10 +63,6 @@ impl ServiceModel {
         }
     }
 
-    fn shape_of(&self, name: &str) -> Option<&Shape> {
-        self.shape(name)
-    }
-
     /// AWS's type check of one value against its shape.
     fn check_type(&self, shape: &Shape, v: &mut Value, protocol: Protocol) -> Result<(), ApiError> {
         let fail = |m: String| Err(ApiError::serialization(m));
@@ -167,22 +163,15 @@ impl ServiceModel {
             },
             Kind::Timestamp => match v {
                 Value::Null | Value::Timestamp(_) | Value::Int(_) | Value::Float(_) => Ok(()),
-                Value::Str(_) => fail(
-                    java_class("java.lang.String", "milliseconds since epoch")
-                        .replace("an milliseconds", "milliseconds"),
-                ),
-                Value::Bool(_) => fail(
-                    java_class("java.lang.Boolean", "milliseconds since epoch")
-                        .replace("an milliseconds", "milliseconds"),
-                ),
+                Value::Str(_) => fail(java_class("java.lang.String", "milliseconds since epoch")),
+                Value::Bool(_) => fail(java_class("java.lang.Boolean", "milliseconds since epoch")),
                 Value::Bytes(_) => fail("Expected timestamp or null".into()),
                 other => fail(structural(other).unwrap_or_default()),
             },
             Kind::List => match v {
                 Value::Null => Ok(()),
                 Value::List(items) => {
-                    let Some(member) = shape.member.as_deref().and_then(|m| self.shape_of(m))
-                    else {
+                    let Some(member) = shape.member.as_deref().and_then(|m| self.shape(m)) else {
                         return Ok(());
                     };
                     for item in items.iter_mut() {
@@ -196,7 +185,7 @@ impl ServiceModel {
             Kind::Map => match v {
                 Value::Null => Ok(()),
                 Value::Map(entries) => {
-                    let Some(value) = shape.value.as_deref().and_then(|m| self.shape_of(m)) else {
+                    let Some(value) = shape.value.as_deref().and_then(|m| self.shape(m)) else {
                         return Ok(());
                     };
                     for (_, item) in entries.iter_mut() {
@@ -216,7 +205,7 @@ impl ServiceModel {
                             .members
                             .iter()
                             .find(|(name, _)| name == k.as_ref())
-                            .and_then(|(_, s)| self.shape_of(s));
+                            .and_then(|(_, s)| self.shape(s));
                         if let Some(member) = member {
                             self.check_type(member, item, protocol)?;
                         }
@@ -256,7 +245,7 @@ impl ServiceModel {
         let present = |name: &str| members.iter().any(|(k, v)| k == name && *v != Value::Null);
         let has_member = |name: &str| shape.members.iter().any(|(m, _)| m == name);
         for (name, member_shape) in ordered {
-            let Some(member) = self.shape_of(member_shape) else {
+            let Some(member) = self.shape(member_shape) else {
                 continue;
             };
             let value = members
@@ -315,7 +304,7 @@ impl ServiceModel {
                 let Some((member_name, member)) = shape
                     .member
                     .as_deref()
-                    .and_then(|m| Some((m, self.shape_of(m)?)))
+                    .and_then(|m| Some((m, self.shape(m)?)))
                 else {
                     return;
                 };
@@ -342,10 +331,8 @@ impl ServiceModel {
                 }
             }
             (Kind::Map, Value::Map(entries)) => {
-                if let Some((key_name, key)) = shape
-                    .key
-                    .as_deref()
-                    .and_then(|k| Some((k, self.shape_of(k)?)))
+                if let Some((key_name, key)) =
+                    shape.key.as_deref().and_then(|k| Some((k, self.shape(k)?)))
                 {
                     let bad = entries.iter().any(|(k, _)| {
                         !self
@@ -363,7 +350,7 @@ impl ServiceModel {
                 if let Some((value_name, value)) = shape
                     .value
                     .as_deref()
-                    .and_then(|k| Some((k, self.shape_of(k)?)))
+                    .and_then(|k| Some((k, self.shape(k)?)))
                 {
                     let bad = entries.iter().any(|(_, item)| {
                         !self.violations(value_name, value, item, overlay).is_empty()

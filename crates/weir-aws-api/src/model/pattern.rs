@@ -22,59 +22,56 @@ pub fn compile(p: &str) -> Option<(Option<Regex>, Regex)> {
     Some((ahead, core))
 }
 
-/// Splits a leading `^(?!X)` off: `(Some(X), rest)`, or `(None, p)` without one.
+/// The grouping characters of a pattern (`(`, `)`, `|` outside classes and escapes), each with
+/// its byte offset and the group depth after it (a `)` closing past the start goes to -1).
+fn structure(p: &str) -> impl Iterator<Item = (usize, char, i32)> + '_ {
+    let (mut depth, mut escaped, mut in_class) = (0, false, false);
+    p.char_indices().filter_map(move |(i, c)| {
+        let grouping = match c {
+            _ if escaped => {
+                escaped = false;
+                false
+            }
+            '\\' => {
+                escaped = true;
+                false
+            }
+            '[' if !in_class => {
+                in_class = true;
+                false
+            }
+            ']' if in_class => {
+                in_class = false;
+                false
+            }
+            '(' if !in_class => {
+                depth += 1;
+                true
+            }
+            ')' if !in_class => {
+                depth -= 1;
+                true
+            }
+            '|' => !in_class,
+            _ => false,
+        };
+        grouping.then_some((i, c, depth))
+    })
+}
+
+/// Splits a leading `^(?!X)` off: `(Some(X), rest)`, or `(None, p)` without one. `None` when
+/// the look-ahead covers only the first branch of an alternation.
 fn split_lookahead(p: &str) -> Option<(Option<&str>, &str)> {
     let Some(rest) = p.strip_prefix("^(?!") else {
         return Some((None, p));
     };
     // The group ends at the parenthesis that balances its opening one.
-    let mut depth = 1;
-    let mut escaped = false;
-    let mut in_class = false;
-    for (i, c) in rest.char_indices() {
-        match c {
-            _ if escaped => escaped = false,
-            '\\' => escaped = true,
-            '[' if !in_class => in_class = true,
-            ']' if in_class => in_class = false,
-            '(' if !in_class => depth += 1,
-            ')' if !in_class => {
-                depth -= 1;
-                if depth == 0 {
-                    let after = &rest[i + 1..];
-                    // A look-around elsewhere, or an alternation the look-ahead covers only
-                    // the first branch of, cannot be split off.
-                    if after.contains("(?!") || after.contains("(?=") || after.contains("(?<") {
-                        return None;
-                    }
-                    if has_top_level_alternation(after) {
-                        return None;
-                    }
-                    return Some((Some(&rest[..i]), after));
-                }
-            }
-            _ => {}
-        }
+    let (end, _, _) = structure(rest).find(|&(_, c, depth)| c == ')' && depth < 0)?;
+    let after = &rest[end + 1..];
+    if structure(after).any(|(_, c, depth)| c == '|' && depth == 0) {
+        return None;
     }
-    None
-}
-
-/// Whether `p` has a `|` outside every group and class.
-fn has_top_level_alternation(p: &str) -> bool {
-    let (mut depth, mut escaped, mut in_class) = (0, false, false);
-    for c in p.chars() {
-        match c {
-            _ if escaped => escaped = false,
-            '\\' => escaped = true,
-            '[' if !in_class => in_class = true,
-            ']' if in_class => in_class = false,
-            '(' if !in_class => depth += 1,
-            ')' if !in_class => depth -= 1,
-            '|' if !in_class && depth == 0 => return true,
-            _ => {}
-        }
-    }
-    false
+    Some((Some(&rest[..end]), after))
 }
 
 /// Java's syntax in Rust's: ASCII `\w \d \s`, `\uXXXX` escapes (surrogate pairs joined into one
@@ -155,23 +152,14 @@ fn hex4(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> Option<u32> {
 
 /// Whether parentheses in `s` balance (so stripping an outer group kept a whole expression).
 pub fn balanced(s: &str) -> bool {
-    let mut depth = 0i32;
-    let mut escaped = false;
-    for c in s.chars() {
-        match c {
-            _ if escaped => escaped = false,
-            '\\' => escaped = true,
-            '(' => depth += 1,
-            ')' => {
-                depth -= 1;
-                if depth < 0 {
-                    return false;
-                }
-            }
-            _ => {}
+    let mut last = 0;
+    for (_, _, depth) in structure(s) {
+        if depth < 0 {
+            return false;
         }
+        last = depth;
     }
-    depth == 0
+    last == 0
 }
 
 #[cfg(test)]
@@ -211,5 +199,9 @@ mod tests {
         assert!(matches("^(?!(.*[.\\/\\\\]|aws:)).*$", "plain"));
         assert!(!matches("^(?!(.*[.\\/\\\\]|aws:)).*$", "a/b"));
         assert!(compile("^(?![0-9_])\\w+$|^_\\w*[a-zA-Z0-9]\\w*$").is_none());
+        // Escaped and bracketed parentheses are not groups.
+        assert!(matches("^(?!a\\))[a-z)(|]*$", "b)"));
+        assert!(!matches("^(?!a\\))[a-z)(|]*$", "a)"));
+        assert!(balanced("a\\)(b)[)]"));
     }
 }
