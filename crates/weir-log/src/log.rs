@@ -60,6 +60,26 @@ pub(crate) struct Stream {
     pub shards: Vec<Arc<ShardLog>>,
 }
 
+impl Stream {
+    /// The log of shard `index`, unless there is no such shard or it has expired.
+    pub(crate) fn live_shard(&self, index: u32) -> Option<Arc<ShardLog>> {
+        let meta = self.meta.shards.get(index as usize)?;
+        (!meta.expired)
+            .then(|| self.shards.get(index as usize).cloned())
+            .flatten()
+    }
+
+    /// The logs of the shards that have not expired.
+    fn live_shards(&self) -> impl Iterator<Item = Arc<ShardLog>> + '_ {
+        self.meta
+            .shards
+            .iter()
+            .zip(&self.shards)
+            .filter(|(sm, _)| !sm.expired)
+            .map(|(_, log)| Arc::clone(log))
+    }
+}
+
 pub(crate) struct State {
     pub streams: BTreeMap<StreamKey, Stream>,
     pub by_uid: HashMap<u64, StreamKey>,
@@ -158,6 +178,15 @@ impl Log {
 
     /// Whether a deleted stream's DELETING time is over (it is then gone for every caller,
     /// even before housekeeping removes its files).
+    /// AWS's answer for a shard that does not exist, or no longer does (no period).
+    pub(crate) fn shard_missing(&self, stream: &str, index: u32) -> LogError {
+        LogError::NotFound(format!(
+            "Shard {} in stream {stream} under account {} does not exist",
+            crate::types::shard_id(index),
+            self.inner.config.account_id
+        ))
+    }
+
     pub(crate) fn is_gone(&self, meta: &StreamMeta) -> bool {
         meta.deleted_at_ms.is_some_and(|t| t <= self.now_ms())
     }
@@ -246,7 +275,7 @@ impl Log {
             .map(|s| {
                 (
                     retention_cutoff(now, s.meta.retention_hours),
-                    live_shards(s).collect(),
+                    s.live_shards().collect(),
                 )
             })
             .collect();
@@ -267,7 +296,7 @@ impl Log {
             .read()
             .streams
             .values()
-            .flat_map(live_shards)
+            .flat_map(Stream::live_shards)
             .collect();
         for shard in shards {
             shard.checkpoint()?;
@@ -325,16 +354,6 @@ impl Log {
             Err(e) => tracing::error!(error = %e, "expiring closed shards failed"),
         }
     }
-}
-
-/// The logs of a stream's shards that have not expired.
-fn live_shards(s: &Stream) -> impl Iterator<Item = Arc<ShardLog>> + '_ {
-    s.meta
-        .shards
-        .iter()
-        .zip(&s.shards)
-        .filter(|(sm, _)| !sm.expired)
-        .map(|(_, log)| Arc::clone(log))
 }
 
 /// Removes stream directories the catalog does not know: left by a crash between creating a

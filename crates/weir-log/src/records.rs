@@ -169,27 +169,14 @@ impl Log {
                 key.name
             ))
         })?;
-        let shard_missing = || {
-            LogError::NotFound(format!(
-                "Shard {} in stream {} under account {account} does not exist",
-                shard_id(index),
-                key.name
-            ))
-        };
+        let shard_missing = || self.shard_missing(&key.name, index);
         let state = self.inner.state.read();
         let s = self.lookup(&state, key).map_err(|_| shard_missing())?;
         match self.status_of(&s.meta) {
             StreamStatus::Active | StreamStatus::Updating => {}
             _ => return Err(shard_missing()),
         }
-        if s.meta.shards.get(index as usize).is_some_and(|m| m.expired) {
-            return Err(shard_missing());
-        }
-        let log = s
-            .shards
-            .get(index as usize)
-            .cloned()
-            .ok_or_else(shard_missing)?;
+        let log = s.live_shard(index).ok_or_else(shard_missing)?;
         Ok((s.meta.uid, log, index))
     }
 
@@ -326,29 +313,13 @@ impl Log {
         token: &IteratorToken,
     ) -> Result<(&'a StreamKey, &'a Stream, Arc<ShardLog>)> {
         // AWS's answer for an iterator whose stream or shard is gone.
-        let gone = || {
-            LogError::NotFound(format!(
-                "Shard {} in stream {} under account {} does not exist",
-                shard_id(token.shard_index),
-                token.stream_name,
-                self.inner.config.account_id
-            ))
-        };
+        let gone = || self.shard_missing(&token.stream_name, token.shard_index);
         let key = state.by_uid.get(&token.stream_uid).ok_or_else(gone)?;
         let s = state.streams.get(key).ok_or_else(gone)?;
-        let expired = s
-            .meta
-            .shards
-            .get(token.shard_index as usize)
-            .is_some_and(|m| m.expired);
-        if expired || self.status_of(&s.meta) == StreamStatus::Deleting {
+        if self.status_of(&s.meta) == StreamStatus::Deleting {
             return Err(gone());
         }
-        let log = s
-            .shards
-            .get(token.shard_index as usize)
-            .cloned()
-            .ok_or_else(gone)?;
+        let log = s.live_shard(token.shard_index).ok_or_else(gone)?;
         Ok((key, s, log))
     }
 

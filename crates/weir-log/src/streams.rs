@@ -311,7 +311,10 @@ impl Log {
 
     /// AddTagsToStream / TagResource.
     pub fn add_tags(&self, key: &StreamKey, tags: BTreeMap<String, String>) -> Result<()> {
+        let account = &self.inner.config.account_id;
         self.update_stream(key, |meta| {
+            let texts = tags.iter().flat_map(|(k, v)| [k.as_str(), v.as_str()]);
+            check_tag_chars("add tags to", &meta.name, account, texts)?;
             let mut merged = meta.tags.clone();
             merged.extend(tags);
             if merged.len() > MAX_TAGS {
@@ -329,7 +332,10 @@ impl Log {
 
     /// RemoveTagsFromStream / UntagResource.
     pub fn remove_tags(&self, key: &StreamKey, keys: &[String]) -> Result<()> {
+        let account = &self.inner.config.account_id;
         self.update_stream(key, |meta| {
+            let texts = keys.iter().map(String::as_str);
+            check_tag_chars("remove tags from", &meta.name, account, texts)?;
             for k in keys {
                 meta.tags.remove(k);
             }
@@ -548,6 +554,32 @@ fn open_shards_in(streams: &BTreeMap<StreamKey, Stream>, region: &str) -> u32 {
 /// Shards not closed by a reshard.
 pub(crate) fn open_shard_count(shards: &[ShardMeta]) -> u32 {
     shards.iter().filter(|sh| sh.closed.is_none()).count() as u32
+}
+
+/// AWS's two checks of tag characters, once the stream is known: first the characters tags may
+/// have at all, then the ones adding and removing tags refuse besides (`verb`: "add tags to").
+fn check_tag_chars<'a>(
+    verb: &str,
+    stream: &str,
+    account: &str,
+    texts: impl Iterator<Item = &'a str> + Clone,
+) -> Result<()> {
+    let allowed = |c: char| c.is_alphanumeric() || c == ' ' || "_./=+-%@".contains(c);
+    if texts.clone().any(|t| !t.chars().all(allowed)) {
+        return Err(LogError::InvalidArgument(
+            "Some tags contain invalid characters. Valid characters: Unicode letters, digits, white \
+             space, _ . / = + - % @."
+                .into(),
+        ));
+    }
+    if texts.clone().any(|t| t.contains('%')) {
+        return Err(LogError::InvalidArgument(format!(
+            "Failed to {verb} stream {stream} under account {account} because some tags contained \
+             illegal characters. The allowed characters are Unicode letters, white-spaces, \
+             '_',',','/','=','+','-','@'."
+        )));
+    }
+    Ok(())
 }
 
 pub(crate) fn shard_info(sm: &ShardMeta) -> ShardInfo {

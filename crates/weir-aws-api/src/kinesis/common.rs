@@ -123,33 +123,6 @@ impl StreamRef {
     }
 }
 
-/// AWS's two checks of tag characters: first the characters tags may have at all, then the
-/// ones AddTagsToStream / RemoveTagsFromStream refuse besides (`verb`: "add tags to").
-pub fn check_tag_chars<'a>(
-    ctx: &Ctx,
-    key: &StreamKey,
-    verb: &str,
-    texts: impl Iterator<Item = &'a str> + Clone,
-) -> Result<(), ApiError> {
-    let allowed = |c: char| c.is_alphanumeric() || c == ' ' || "_./=+-%@".contains(c);
-    if texts.clone().any(|t| !t.chars().all(allowed)) {
-        return Err(ApiError::invalid_argument(
-            "Some tags contain invalid characters. Valid characters: Unicode letters, digits, white \
-             space, _ . / = + - % @.",
-        ));
-    }
-    if texts.clone().any(|t| t.contains('%')) {
-        return Err(ApiError::invalid_argument(format!(
-            "Failed to {verb} stream {} under account {} because some tags contained illegal \
-             characters. The allowed characters are Unicode letters, white-spaces, \
-             '_',',','/','=','+','-','@'.",
-            key.name,
-            ctx.log.config().account_id
-        )));
-    }
-    Ok(())
-}
-
 /// AWS reads a shard id before it looks for the stream: one it cannot read is not found,
 /// whether or not the stream exists.
 pub fn check_shard_id(ctx: &Ctx, key: &StreamKey, shard: &str) -> Result<(), ApiError> {

@@ -10,15 +10,7 @@ pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
     let stream = read_stream_ref(&mut input)?;
     let keys = read_tag_keys(&mut input, "TagKeys")?;
     input.finish()?;
-    let key = stream.resolve(ctx)?;
-    let keys = keys.unwrap_or_default();
-    ctx.log.describe_stream(&key)?;
-    super::common::check_tag_chars(
-        ctx,
-        &key,
-        "remove tags from",
-        keys.iter().map(String::as_str),
-    )?;
-    ctx.log.remove_tags(&key, &keys)?;
+    ctx.log
+        .remove_tags(&stream.resolve(ctx)?, &keys.unwrap_or_default())?;
     Ok(Value::Map(Vec::new()))
 }
