@@ -178,6 +178,9 @@ struct Item {
     subsequence: u32,
     /// The last record of its source record.
     boundary: bool,
+    /// The stream's in-counts (records, bytes) once its source record was read: where a
+    /// checkpoint after it stands.
+    counted_in: (u64, u64),
 }
 
 /// A Lambda processor's buffering hints: BufferSizeInMBs (1 MB by default) and
@@ -205,8 +208,8 @@ fn lambda_hints(dest: &S3Destination) -> Option<(usize, Duration)> {
 struct LambdaQueue {
     items: Vec<Item>,
     bytes: usize,
-    /// When the first queued record arrived here.
-    since: Option<Instant>,
+    /// When the queue is due by BufferIntervalInSeconds (set by its first record).
+    deadline: Option<Instant>,
     /// Counts like a buffer's for checkpoints: where the source stood before the first item.
     order: u64,
     start: Checkpoint,
@@ -359,10 +362,11 @@ impl Worker {
             let now_ms = self.delivery.now_ms();
             let mut items = Vec::with_capacity(records.len());
             for r in records {
-                self.counters.records_in.fetch_add(1, Ordering::Relaxed);
-                self.counters
-                    .bytes_in
-                    .fetch_add(r.data.len() as u64, Ordering::Relaxed);
+                let len = r.data.len() as u64;
+                let counted_in = (
+                    self.counters.records_in.fetch_add(1, Ordering::Relaxed) + 1,
+                    self.counters.bytes_in.fetch_add(len, Ordering::Relaxed) + len,
+                );
                 if let Some(b) = dest.backup.as_deref().filter(|_| dest.backup_enabled) {
                     // The backup buffer follows the backup configuration's own hints.
                     let backup = Output {
@@ -390,6 +394,7 @@ impl Worker {
                         partition_key: r.partition_key.clone(),
                         subsequence: r.subsequence,
                         boundary: r.boundary && i == last,
+                        counted_in,
                     });
                 }
             }
@@ -398,16 +403,16 @@ impl Worker {
                     self.next_order += 1;
                     self.queue.order = self.next_order;
                     self.queue.start = consumed.clone();
-                    self.queue.since = Some(Instant::now());
+                    self.queue.deadline = lambda_hints(dest).map(|(_, hold)| Instant::now() + hold);
                 }
                 self.queue.bytes += items.iter().map(|it| it.data.len()).sum::<usize>();
                 self.queue.items.extend(items);
             }
             let queue_due = match lambda_hints(dest) {
                 None => true,
-                Some((size, hold)) => {
+                Some((size, _)) => {
                     self.queue.bytes >= size
-                        || self.queue.since.is_some_and(|t| t.elapsed() >= hold)
+                        || self.queue.deadline.is_some_and(|d| d <= Instant::now())
                         || (caught_up && !waiting.is_empty())
                 }
             };
@@ -427,9 +432,8 @@ impl Worker {
                             pending_full.push(target);
                         }
                     }
-                    running.bytes_in += item.data.len() as u64;
                     if item.boundary {
-                        running.records_in += 1;
+                        (running.records_in, running.bytes_in) = item.counted_in;
                         running.shards.insert(
                             item.shard.to_string(),
                             Resume::After(item.sequence_number.to_string()),
@@ -465,18 +469,11 @@ impl Worker {
             for w in waiting.drain(..) {
                 let _ = w.send(());
             }
-            let queue_deadline = match (
-                self.queue.since,
-                self.meta().and_then(|m| lambda_hints(&m.effective())),
-            ) {
-                (Some(since), Some((_, hold))) => Some(since + hold),
-                _ => None,
-            };
             let deadline = self
                 .buffers
                 .values()
                 .map(|b| b.deadline)
-                .chain(queue_deadline)
+                .chain(self.queue.deadline)
                 .min();
             tokio::select! {
                 _ = reader.changed() => {}
@@ -560,11 +557,7 @@ impl Worker {
             .parameter("NumberOfRetries")
             .and_then(|n| n.parse().ok())
             .unwrap_or(3);
-        let chunk_bytes = p
-            .parameter("BufferSizeInMBs")
-            .and_then(|n| n.parse::<f64>().ok())
-            .map_or(1024 * 1024, |mb| (mb * 1024.0 * 1024.0) as usize)
-            .max(1);
+        let chunk_bytes = lambda_hints(dest).map_or(1024 * 1024, |(size, _)| size);
         let stream_arn = self.delivery.arn(&meta.region, &meta.name);
         let source_arn = match &meta.source {
             Source::KinesisStream { stream_arn, .. } => Some(stream_arn.as_str()),
