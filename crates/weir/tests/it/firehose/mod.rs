@@ -54,15 +54,26 @@ pub fn destination(
         .bucket_arn(format!("arn:aws:s3:::{bucket}"))
 }
 
+fn append_delimiter() -> Processor {
+    Processor::builder()
+        .r#type(ProcessorType::AppendDelimiterToRecord)
+        .build()
+        .expect("processor")
+}
+
 pub fn newline_delimiter() -> ProcessingConfiguration {
     ProcessingConfiguration::builder()
         .enabled(true)
-        .processors(
-            Processor::builder()
-                .r#type(ProcessorType::AppendDelimiterToRecord)
-                .build()
-                .expect("processor"),
-        )
+        .processors(append_delimiter())
+        .build()
+}
+
+/// `first` (a Lambda, say), then a newline after each record.
+pub fn then_newline(first: Processor) -> ProcessingConfiguration {
+    ProcessingConfiguration::builder()
+        .enabled(true)
+        .processors(first)
+        .processors(append_delimiter())
         .build()
 }
 

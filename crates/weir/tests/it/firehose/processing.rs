@@ -282,18 +282,8 @@ async fn lambda_transform_as_a_local_command() {
     let s3c = s3(&t.endpoint());
     make_bucket(&s3c, "lake").await;
     let fh = t.firehose();
-    let processing = |function: &str, retries: &str| {
-        ProcessingConfiguration::builder()
-            .enabled(true)
-            .processors(lambda_processor(function, retries))
-            .processors(
-                Processor::builder()
-                    .r#type(ProcessorType::AppendDelimiterToRecord)
-                    .build()
-                    .expect("p"),
-            )
-            .build()
-    };
+    let processing =
+        |function: &str, retries: &str| then_newline(lambda_processor(function, retries));
     let e = fh
         .create_delivery_stream()
         .delivery_stream_name("x")
@@ -480,18 +470,7 @@ async fn lambda_transform_behind_an_http_url() {
         .extended_s3_destination_configuration(
             destination("lake")
                 .prefix("up/")
-                .processing_configuration(
-                    ProcessingConfiguration::builder()
-                        .enabled(true)
-                        .processors(lambda_processor("upper", "0"))
-                        .processors(
-                            Processor::builder()
-                                .r#type(ProcessorType::AppendDelimiterToRecord)
-                                .build()
-                                .expect("p"),
-                        )
-                        .build(),
-                )
+                .processing_configuration(then_newline(lambda_processor("upper", "0")))
                 .build()
                 .expect("c"),
         )
@@ -564,18 +543,7 @@ async fn a_lambda_is_invoked_when_its_buffer_fills_or_its_interval_ends() {
         .extended_s3_destination_configuration(
             destination("lake")
                 .prefix("held/")
-                .processing_configuration(
-                    ProcessingConfiguration::builder()
-                        .enabled(true)
-                        .processors(lambda)
-                        .processors(
-                            Processor::builder()
-                                .r#type(ProcessorType::AppendDelimiterToRecord)
-                                .build()
-                                .expect("p"),
-                        )
-                        .build(),
-                )
+                .processing_configuration(then_newline(lambda))
                 .build()
                 .expect("c"),
         )
