@@ -48,7 +48,7 @@ struct Signed<'a> {
 
 /// The `key=value` parts of an Authorization header as AWS reads them: the tokens after the
 /// algorithm, split at commas and spaces.
-fn header_params(auth: &str) -> Vec<(&str, &str)> {
+pub(crate) fn header_params(auth: &str) -> Vec<(&str, &str)> {
     auth.split([',', ' '])
         .skip(1)
         .filter(|p| !p.is_empty())

@@ -126,8 +126,10 @@ pub fn scope_region(parts: &Parts) -> Option<String> {
 
 fn scope(parts: &Parts) -> Option<String> {
     if let Some(auth) = header(&parts.headers, "authorization") {
-        let cred = auth.split("Credential=").nth(1)?;
-        return cred.split([',', ' ']).next().map(str::to_string);
+        return crate::auth::header_params(auth)
+            .into_iter()
+            .find(|(k, _)| *k == "Credential")
+            .map(|(_, v)| v.to_string());
     }
     let query = parts.uri.query()?;
     crate::uri::parse_query(query)
