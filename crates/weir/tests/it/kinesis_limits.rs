@@ -223,13 +223,26 @@ async fn consumer_and_list_shards_rates_count_per_stream() {
     );
     // Another stream has its own allowance.
     list(arn("b")).await.expect("another stream");
-    for _ in 0..20 {
-        k.list_shards()
-            .stream_name("a")
-            .send()
-            .await
-            .expect("ListShards allows 1,000 per second per stream");
+    // ListShards: 1,000 per second per stream.
+    let list_shards = |name: &'static str| {
+        let k = k.clone();
+        async move {
+            k.list_shards()
+                .stream_name(name)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| code(&e))
+        }
+    };
+    for _ in 0..1000 {
+        list_shards("a").await.expect("within the stream's rate");
     }
+    assert_eq!(
+        list_shards("a").await,
+        Err("LimitExceededException".to_string())
+    );
+    list_shards("b").await.expect("another stream");
 }
 
 #[tokio::test]
