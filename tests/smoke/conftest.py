@@ -11,10 +11,11 @@ import pytest
 ADDR = re.compile(r"listening on (https?://\S+)")
 
 
-def start_weir(extra_env=None, extra_args=()):
-    """Starts `weir serve` on a free port; returns (process, endpoint URL)."""
+def start_weir(extra_env=None, extra_args=(), data_dir=None):
+    """Starts `weir serve` on a free port (on `data_dir`, else a new one); returns (process,
+    endpoint URL)."""
     binary = os.environ.get("WEIR_BIN", "target/debug/weir")
-    data = tempfile.mkdtemp(prefix="weir-smoke-")
+    data = data_dir or tempfile.mkdtemp(prefix="weir-smoke-")
     env = dict(os.environ, NO_COLOR="1", WEIR_KINESIS__CREATE_DELAY_MS="0", WEIR_KINESIS__DELETE_DELAY_MS="0")
     env.update(extra_env or {})
     proc = subprocess.Popen(

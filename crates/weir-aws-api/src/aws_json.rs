@@ -178,6 +178,7 @@ async fn dispatch(
     let ctx = Ctx {
         log: shared.log.clone(),
         delivery: shared.delivery.clone(),
+        catalog: shared.catalog.clone(),
         region,
         protocol,
         fanout: shared.fanout.clone(),

@@ -104,6 +104,11 @@ impl Input {
         })
     }
 
+    /// A member as it was sent (for services whose model checks already ran).
+    pub fn raw(&mut self, name: &str) -> Option<Value> {
+        self.take(name)
+    }
+
     fn take(&mut self, name: &str) -> Option<Value> {
         let i = self.members.iter().position(|(k, _)| k == name)?;
         match self.members.swap_remove(i).1 {

@@ -10,6 +10,7 @@ pub mod error;
 pub mod eventstream;
 mod fanout;
 pub mod firehose;
+pub mod glue;
 pub mod input;
 pub mod kinesis;
 pub mod model;
@@ -27,6 +28,7 @@ pub use server::{serve, tls_config, ApiConfig, Engines};
 pub struct Ctx {
     pub log: weir_log::Log,
     pub delivery: weir_delivery::Delivery,
+    pub catalog: weir_catalog::Catalog,
     pub region: String,
     pub protocol: value::Protocol,
     pub fanout: std::sync::Arc<fanout::FanOut>,

@@ -60,6 +60,14 @@ pub static SERVICES: &[JsonService] = &[
         actions: crate::firehose::ACTIONS,
         dispatch: |ctx, action, input| Box::pin(crate::firehose::dispatch(ctx, action, input)),
     },
+    JsonService {
+        target_prefix: crate::glue::TARGET_PREFIX,
+        signing_name: "glue",
+        model: crate::model::glue,
+        overlay: &crate::glue::OVERLAY,
+        actions: crate::glue::ACTIONS,
+        dispatch: |ctx, action, input| Box::pin(crate::glue::dispatch(ctx, action, input)),
+    },
 ];
 
 /// Decides the service of a request.

@@ -89,11 +89,13 @@ pub struct Engines {
     pub log: weir_log::Log,
     pub objects: weir_objects::Objects,
     pub delivery: weir_delivery::Delivery,
+    pub catalog: weir_catalog::Catalog,
 }
 
 pub(crate) struct Shared {
     pub(crate) log: weir_log::Log,
     pub(crate) delivery: weir_delivery::Delivery,
+    pub(crate) catalog: weir_catalog::Catalog,
     s3: crate::s3::S3Ctx,
     pub(crate) config: ApiConfig,
     pub(crate) fanout: Arc<FanOut>,
@@ -118,10 +120,12 @@ pub async fn serve(
         log,
         objects,
         delivery,
+        catalog,
     } = engines;
     let shared = Arc::new(Shared {
         log,
         delivery,
+        catalog,
         s3: crate::s3::S3Ctx {
             objects: objects.local().clone(),
             lake: objects,

@@ -15,6 +15,7 @@ pub struct Server {
     pub addr: SocketAddr,
     pub log: weir_log::Log,
     pub delivery: weir_delivery::Delivery,
+    pub catalog: weir_catalog::Catalog,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<std::io::Result<()>>>,
     background: Vec<JoinHandle<()>>,
@@ -74,6 +75,12 @@ impl Server {
             .context("opening the delivery engine")??
         };
         delivery.start();
+        let catalog = {
+            let (dir, account) = (config.data_dir.join("catalog"), config.account_id.clone());
+            tokio::task::spawn_blocking(move || weir_catalog::Catalog::open(&dir, &account))
+                .await
+                .context("opening the catalog")??
+        };
         let listener = tokio::net::TcpListener::bind(&config.listen)
             .await
             .with_context(|| format!("binding {}", config.listen))?;
@@ -102,6 +109,7 @@ impl Server {
                 log: log.clone(),
                 objects,
                 delivery: delivery.clone(),
+                catalog: catalog.clone(),
             },
             api,
             async {
@@ -123,13 +131,14 @@ impl Server {
             addr = %addr,
             data_dir = %config.data_dir.display(),
             ready_ms = started.elapsed().as_millis() as u64,
-            "weir listening on {scheme}://{addr} (Kinesis, Firehose, S3), data in {}",
+            "weir listening on {scheme}://{addr} (Kinesis, Firehose, S3, Glue), data in {}",
             config.data_dir.display()
         );
         Ok(Server {
             addr,
             log,
             delivery,
+            catalog,
             stop: Some(stop),
             task: Some(task),
             background: vec![housekeeping, delivery_housekeeping, autoscaling],

@@ -1,0 +1,13 @@
+//! DeleteDatabase: the database with its tables and partitions.
+
+use super::common::string;
+use crate::error::ApiError;
+use crate::input::Input;
+use crate::value::Value;
+use crate::Ctx;
+
+pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
+    let name = string(&mut input, "Name")?;
+    ctx.catalog.delete_database(&ctx.region, &name)?;
+    Ok(Value::map([]))
+}

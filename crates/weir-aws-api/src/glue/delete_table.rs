@@ -1,0 +1,14 @@
+//! DeleteTable: the table with its versions and partitions.
+
+use super::common::string;
+use crate::error::ApiError;
+use crate::input::Input;
+use crate::value::Value;
+use crate::Ctx;
+
+pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
+    let db = string(&mut input, "DatabaseName")?;
+    let name = string(&mut input, "Name")?;
+    ctx.catalog.delete_table(&ctx.region, &db, &name)?;
+    Ok(Value::map([]))
+}

@@ -1,0 +1,132 @@
+//! The Glue Data Catalog front door (`AWSGlue.<Action>`): one file per action, and the table
+//! mapping catalog errors to Glue's error types.
+
+mod batch_create_partition;
+mod batch_delete_partition;
+mod batch_delete_table;
+mod batch_delete_table_version;
+mod batch_get_partition;
+mod batch_update_partition;
+mod common;
+mod create_database;
+mod create_partition;
+mod create_table;
+mod delete_database;
+mod delete_partition;
+mod delete_table;
+mod delete_table_version;
+mod get_database;
+mod get_databases;
+mod get_partition;
+mod get_partitions;
+mod get_table;
+mod get_table_version;
+mod get_table_versions;
+mod get_tables;
+mod search_tables;
+mod update_database;
+mod update_partition;
+mod update_table;
+
+use weir_catalog::CatalogError;
+
+use crate::error::ApiError;
+use crate::input::Input;
+use crate::model::Overlay;
+use crate::{Ctx, Reply};
+
+/// The X-Amz-Target prefix of this service.
+pub const TARGET_PREFIX: &str = "AWSGlue";
+
+/// The actions Weir serves.
+pub const ACTIONS: &[&str] = &[
+    "BatchCreatePartition",
+    "BatchDeletePartition",
+    "BatchDeleteTable",
+    "BatchDeleteTableVersion",
+    "BatchGetPartition",
+    "BatchUpdatePartition",
+    "CreateDatabase",
+    "CreatePartition",
+    "CreateTable",
+    "DeleteDatabase",
+    "DeletePartition",
+    "DeleteTable",
+    "DeleteTableVersion",
+    "GetDatabase",
+    "GetDatabases",
+    "GetPartition",
+    "GetPartitions",
+    "GetTable",
+    "GetTableVersion",
+    "GetTableVersions",
+    "GetTables",
+    "SearchTables",
+    "UpdateDatabase",
+    "UpdatePartition",
+    "UpdateTable",
+];
+
+/// Glue's answers follow its model.
+pub static OVERLAY: Overlay = Overlay {
+    order: &[],
+    required_unless: &[],
+    required_unless_except: &[],
+    also_required: &[],
+    relaxed_patterns: &[],
+    enum_order: &[],
+};
+
+/// Runs one action.
+pub async fn dispatch(ctx: &Ctx, action: &str, input: Input) -> Result<Reply, ApiError> {
+    let doc = match action {
+        "BatchCreatePartition" => batch_create_partition::handle(ctx, input).await,
+        "BatchDeletePartition" => batch_delete_partition::handle(ctx, input).await,
+        "BatchDeleteTable" => batch_delete_table::handle(ctx, input).await,
+        "BatchDeleteTableVersion" => batch_delete_table_version::handle(ctx, input).await,
+        "BatchGetPartition" => batch_get_partition::handle(ctx, input).await,
+        "BatchUpdatePartition" => batch_update_partition::handle(ctx, input).await,
+        "CreateDatabase" => create_database::handle(ctx, input).await,
+        "CreatePartition" => create_partition::handle(ctx, input).await,
+        "CreateTable" => create_table::handle(ctx, input).await,
+        "DeleteDatabase" => delete_database::handle(ctx, input).await,
+        "DeletePartition" => delete_partition::handle(ctx, input).await,
+        "DeleteTable" => delete_table::handle(ctx, input).await,
+        "DeleteTableVersion" => delete_table_version::handle(ctx, input).await,
+        "GetDatabase" => get_database::handle(ctx, input).await,
+        "GetDatabases" => get_databases::handle(ctx, input).await,
+        "GetPartition" => get_partition::handle(ctx, input).await,
+        "GetPartitions" => get_partitions::handle(ctx, input).await,
+        "GetTable" => get_table::handle(ctx, input).await,
+        "GetTableVersion" => get_table_version::handle(ctx, input).await,
+        "GetTableVersions" => get_table_versions::handle(ctx, input).await,
+        "GetTables" => get_tables::handle(ctx, input).await,
+        "SearchTables" => search_tables::handle(ctx, input).await,
+        "UpdateDatabase" => update_database::handle(ctx, input).await,
+        "UpdatePartition" => update_partition::handle(ctx, input).await,
+        "UpdateTable" => update_table::handle(ctx, input).await,
+        _ => Err(ApiError::unknown_operation(format!(
+            "Unknown operation {TARGET_PREFIX}.{action}."
+        ))),
+    }?;
+    Ok(Reply::Doc(doc))
+}
+
+/// The Glue front door's table: catalog error kind → Glue error type and status.
+impl From<CatalogError> for ApiError {
+    fn from(e: CatalogError) -> Self {
+        let message = e.to_string();
+        match e {
+            CatalogError::NotFound(_) => ApiError::new("EntityNotFoundException", 400, message),
+            CatalogError::AlreadyExists(_) => ApiError::new("AlreadyExistsException", 400, message),
+            CatalogError::InvalidInput(_) => ApiError::new("InvalidInputException", 400, message),
+            CatalogError::ConcurrentModification(_) => {
+                ApiError::new("ConcurrentModificationException", 400, message)
+            }
+            CatalogError::Storage(_) => {
+                tracing::error!(error = %message, "Glue request failed inside Weir");
+                ApiError::new("InternalServiceException", 500, message)
+            }
+        }
+    }
+}
