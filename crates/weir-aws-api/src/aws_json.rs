@@ -179,6 +179,7 @@ async fn dispatch(
         log: shared.log.clone(),
         delivery: shared.delivery.clone(),
         catalog: shared.catalog.clone(),
+        athena: shared.athena.clone(),
         region,
         protocol,
         fanout: shared.fanout.clone(),

@@ -32,6 +32,13 @@ impl ApiError {
             message_key: None,
         }
     }
+    /// The same error with its message in `Message` (as Glue's and Athena's models name it).
+    pub fn in_message_member(self) -> Self {
+        ApiError {
+            message_key: Some("Message"),
+            ..self
+        }
+    }
     pub fn validation(message: impl Into<String>) -> Self {
         Self::new("ValidationException", 400, message)
     }

@@ -3,6 +3,7 @@
 //!
 //! Only this crate knows wire formats; engines are called with Rust types.
 
+pub mod athena;
 pub mod auth;
 mod aws_json;
 mod body;
@@ -29,6 +30,7 @@ pub struct Ctx {
     pub log: weir_log::Log,
     pub delivery: weir_delivery::Delivery,
     pub catalog: weir_catalog::Catalog,
+    pub athena: weir_athena::Athena,
     pub region: String,
     pub protocol: value::Protocol,
     pub fanout: std::sync::Arc<fanout::FanOut>,

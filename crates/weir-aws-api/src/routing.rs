@@ -68,6 +68,14 @@ pub static SERVICES: &[JsonService] = &[
         actions: crate::glue::ACTIONS,
         dispatch: |ctx, action, input| Box::pin(crate::glue::dispatch(ctx, action, input)),
     },
+    JsonService {
+        target_prefix: crate::athena::TARGET_PREFIX,
+        signing_name: "athena",
+        model: crate::model::athena,
+        overlay: &crate::athena::OVERLAY,
+        actions: crate::athena::ACTIONS,
+        dispatch: |ctx, action, input| Box::pin(crate::athena::dispatch(ctx, action, input)),
+    },
 ];
 
 /// Decides the service of a request.

@@ -90,12 +90,14 @@ pub struct Engines {
     pub objects: weir_objects::Objects,
     pub delivery: weir_delivery::Delivery,
     pub catalog: weir_catalog::Catalog,
+    pub athena: weir_athena::Athena,
 }
 
 pub(crate) struct Shared {
     pub(crate) log: weir_log::Log,
     pub(crate) delivery: weir_delivery::Delivery,
     pub(crate) catalog: weir_catalog::Catalog,
+    pub(crate) athena: weir_athena::Athena,
     s3: crate::s3::S3Ctx,
     pub(crate) config: ApiConfig,
     pub(crate) fanout: Arc<FanOut>,
@@ -121,11 +123,13 @@ pub async fn serve(
         objects,
         delivery,
         catalog,
+        athena,
     } = engines;
     let shared = Arc::new(Shared {
         log,
         delivery,
         catalog,
+        athena,
         s3: crate::s3::S3Ctx {
             objects: objects.local().clone(),
             lake: objects,

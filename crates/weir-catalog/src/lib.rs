@@ -6,7 +6,7 @@ mod error;
 pub mod expr;
 pub mod model;
 mod state;
-mod store;
+pub mod store;
 
 use std::path::Path;
 use std::sync::Arc;

@@ -77,7 +77,11 @@ impl Store {
                 "catalog journal had a torn tail; cut"
             );
         }
-        let journal = OpenOptions::new().create(true).truncate(false).write(true).open(&path)?;
+        let journal = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)?;
         journal.set_len(at as u64)?;
         journal.sync_all()?;
         weir_log::shard::sync_dir(dir)?;

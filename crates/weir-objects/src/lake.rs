@@ -11,6 +11,15 @@ use crate::remote::{RemoteBucket, RemoteBucketConfig};
 use crate::store::{ListRequest, ObjectStore, PutObject};
 
 /// Local buckets plus the mapped ones.
+/// An object as a listing names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectSummary {
+    pub key: String,
+    pub size: u64,
+    /// 0 when the store does not say (mapped buckets).
+    pub last_modified_ms: i64,
+}
+
 #[derive(Clone)]
 pub struct Objects {
     local: Arc<ObjectStore>,
@@ -105,6 +114,48 @@ impl Objects {
                 keys.extend(page.objects.into_iter().map(|o| o.key));
                 if !page.is_truncated {
                     return Ok(keys);
+                }
+                after = page.last;
+            }
+        })
+        .await
+    }
+
+    /// Every object under `prefix` (key, size, last modified), in key order.
+    pub async fn list_objects(&self, bucket: &str, prefix: &str) -> Result<Vec<ObjectSummary>> {
+        if let Some(r) = self.remote(bucket) {
+            return Ok(r
+                .list_sizes(prefix)
+                .await?
+                .into_iter()
+                .map(|(key, size)| ObjectSummary {
+                    key,
+                    size,
+                    last_modified_ms: 0,
+                })
+                .collect());
+        }
+        let (local, b, p) = (self.local.clone(), bucket.to_string(), prefix.to_string());
+        blocking(move || {
+            let mut out = Vec::new();
+            let mut after = None;
+            loop {
+                let page = local.list(
+                    &b,
+                    &ListRequest {
+                        prefix: p.clone(),
+                        delimiter: None,
+                        after: after.take(),
+                        max_keys: 1000,
+                    },
+                )?;
+                out.extend(page.objects.into_iter().map(|o| ObjectSummary {
+                    key: o.key,
+                    size: o.size,
+                    last_modified_ms: o.last_modified_ms,
+                }));
+                if !page.is_truncated {
+                    return Ok(out);
                 }
                 after = page.last;
             }

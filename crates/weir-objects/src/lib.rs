@@ -17,7 +17,7 @@ mod remote;
 mod store;
 
 pub use error::{ObjectError, Result};
-pub use lake::Objects;
+pub use lake::{ObjectSummary, Objects};
 pub use multipart::{PartInfo, UploadInfo, MAX_PART_NUMBER, MIN_PART_BYTES};
 pub use remote::{
     http_client, xml_values, HttpClient, RemoteBucket, RemoteBucketConfig, RemoteResponse,

@@ -276,6 +276,16 @@ impl RemoteBucket {
 
     /// Every key under `prefix` (ListObjectsV2, all pages).
     pub async fn list_keys(&self, prefix: &str) -> Result<Vec<String>> {
+        Ok(self
+            .list_sizes(prefix)
+            .await?
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect())
+    }
+
+    /// Every key under `prefix` with its size, in order.
+    pub async fn list_sizes(&self, prefix: &str) -> Result<Vec<(String, u64)>> {
         let mut keys = Vec::new();
         let mut token: Option<String> = None;
         loop {
@@ -291,7 +301,12 @@ impl RemoteBucket {
                 return Err(resp.error(prefix));
             }
             let text = String::from_utf8_lossy(&resp.body).into_owned();
-            keys.extend(xml_values(&text, "Key"));
+            let sizes = xml_values(&text, "Size");
+            keys.extend(
+                xml_values(&text, "Key")
+                    .into_iter()
+                    .zip(sizes.into_iter().map(|s| s.parse().unwrap_or(0))),
+            );
             token = xml_values(&text, "NextContinuationToken")
                 .into_iter()
                 .next();

@@ -35,6 +35,32 @@ pub struct Config {
     /// `[[functions]]`: what Lambda ARNs resolve to (name; command = [...] reading the event
     /// on stdin and writing the result on stdout, or url = "http://..."; timeout_ms).
     pub functions: Vec<weir_delivery::lambda::FunctionConfig>,
+    /// Athena (lake SQL) settings (`[athena]`).
+    pub athena: AthenaConfig,
+}
+
+/// Athena settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AthenaConfig {
+    /// Queries that run at once; the others wait QUEUED.
+    pub concurrency: usize,
+    /// Bytes all running queries may hold; beyond it sorts, joins and aggregates spill to
+    /// disk (under the data directory), and a query that still cannot fit fails saying so.
+    pub memory_limit_bytes: usize,
+    /// Threads (partitions) one query uses.
+    pub target_partitions: usize,
+}
+
+impl Default for AthenaConfig {
+    fn default() -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        AthenaConfig {
+            concurrency: 4,
+            memory_limit_bytes: 2 << 30,
+            target_partitions: cores,
+        }
+    }
 }
 
 /// Firehose settings.
@@ -193,6 +219,7 @@ impl Default for Config {
             s3: S3Config::default(),
             firehose: FirehoseConfig::default(),
             functions: Vec::new(),
+            athena: AthenaConfig::default(),
         }
     }
 }

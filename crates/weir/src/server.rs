@@ -81,6 +81,28 @@ impl Server {
                 .await
                 .context("opening the catalog")??
         };
+        let athena = {
+            let engine = weir_query::QueryEngine::new(
+                catalog.clone(),
+                objects.clone(),
+                weir_query::QueryConfig {
+                    memory_limit: config.athena.memory_limit_bytes,
+                    spill_dir: config.data_dir.join("tmp").join("query-spill"),
+                    target_partitions: config.athena.target_partitions,
+                },
+            )
+            .context("starting the SQL engine")?;
+            let (dir, objects, concurrency) = (
+                config.data_dir.join("athena"),
+                objects.clone(),
+                config.athena.concurrency,
+            );
+            tokio::task::spawn_blocking(move || {
+                weir_athena::Athena::open(&dir, Arc::new(engine), objects, concurrency)
+            })
+            .await
+            .context("opening the query history")??
+        };
         let listener = tokio::net::TcpListener::bind(&config.listen)
             .await
             .with_context(|| format!("binding {}", config.listen))?;
@@ -110,6 +132,7 @@ impl Server {
                 objects,
                 delivery: delivery.clone(),
                 catalog: catalog.clone(),
+                athena,
             },
             api,
             async {
@@ -131,7 +154,7 @@ impl Server {
             addr = %addr,
             data_dir = %config.data_dir.display(),
             ready_ms = started.elapsed().as_millis() as u64,
-            "weir listening on {scheme}://{addr} (Kinesis, Firehose, S3, Glue), data in {}",
+            "weir listening on {scheme}://{addr} (Kinesis, Firehose, S3, Glue, Athena), data in {}",
             config.data_dir.display()
         );
         Ok(Server {

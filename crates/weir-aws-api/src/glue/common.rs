@@ -79,7 +79,7 @@ pub fn write<T: Serialize>(t: &T) -> Value {
 }
 
 pub fn invalid(message: impl Into<String>) -> ApiError {
-    ApiError::new("InvalidInputException", 400, message)
+    ApiError::new("InvalidInputException", 400, message).in_message_member()
 }
 
 /// A required string member (the model has already said it is present).

@@ -21,6 +21,7 @@ pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
             400,
             format!("Version {} not found.", version.unwrap_or_default()),
         )
+        .in_message_member()
     })?;
     Ok(Value::map([("TableVersion", write(found))]))
 }

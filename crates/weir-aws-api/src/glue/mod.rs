@@ -28,6 +28,7 @@ mod update_database;
 mod update_partition;
 mod update_table;
 
+pub use get_tables::name_filter;
 use weir_catalog::CatalogError;
 
 use crate::error::ApiError;
@@ -116,7 +117,7 @@ pub async fn dispatch(ctx: &Ctx, action: &str, input: Input) -> Result<Reply, Ap
 impl From<CatalogError> for ApiError {
     fn from(e: CatalogError) -> Self {
         let message = e.to_string();
-        match e {
+        let error = match e {
             CatalogError::NotFound(_) => ApiError::new("EntityNotFoundException", 400, message),
             CatalogError::AlreadyExists(_) => ApiError::new("AlreadyExistsException", 400, message),
             CatalogError::InvalidInput(_) => ApiError::new("InvalidInputException", 400, message),
@@ -127,6 +128,7 @@ impl From<CatalogError> for ApiError {
                 tracing::error!(error = %message, "Glue request failed inside Weir");
                 ApiError::new("InternalServiceException", 500, message)
             }
-        }
+        };
+        error.in_message_member()
     }
 }

@@ -1,0 +1,148 @@
+//! A statement as tokens (sqlparser's tokenizer: quoting and comments handled as SQL does), and
+//! a cursor for the small utility statements Weir parses itself (SHOW, MSCK, ALTER TABLE ...
+//! PARTITION, CREATE/DROP DATABASE).
+
+use datafusion::sql::sqlparser::dialect::GenericDialect;
+use datafusion::sql::sqlparser::tokenizer::{Token, Tokenizer};
+
+pub struct Words {
+    toks: Vec<Token>,
+    at: usize,
+}
+
+impl Words {
+    pub fn new(sql: &str) -> Result<Words, String> {
+        let toks = Tokenizer::new(&GenericDialect {}, sql)
+            .tokenize()
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .filter(|t| !matches!(t, Token::Whitespace(_)))
+            .collect();
+        Ok(Words { toks, at: 0 })
+    }
+
+    fn peek(&self) -> Option<&Token> {
+        self.toks.get(self.at)
+    }
+
+    /// Consumes `kw` (case-insensitive, unquoted) if it is next.
+    pub fn keyword(&mut self, kw: &str) -> bool {
+        match self.peek() {
+            Some(Token::Word(w)) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case(kw) => {
+                self.at += 1;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Consumes a sequence of keywords, all or none.
+    pub fn keywords(&mut self, kws: &[&str]) -> bool {
+        let start = self.at;
+        for k in kws {
+            if !self.keyword(k) {
+                self.at = start;
+                return false;
+            }
+        }
+        true
+    }
+
+    pub fn expect(&mut self, kw: &str) -> Result<(), String> {
+        if self.keyword(kw) {
+            Ok(())
+        } else {
+            Err(self.unexpected(&format!("'{kw}'")))
+        }
+    }
+
+    pub fn unexpected(&self, wanted: &str) -> String {
+        match self.peek() {
+            Some(t) => format!("line 1: mismatched input '{t}'. Expecting: {wanted}"),
+            None => format!("line 1: mismatched input '<EOF>'. Expecting: {wanted}"),
+        }
+    }
+
+    /// An identifier (quoted or not); unquoted ones are folded to lower case.
+    pub fn ident(&mut self) -> Result<String, String> {
+        match self.peek().cloned() {
+            Some(Token::Word(w)) => {
+                self.at += 1;
+                Ok(if w.quote_style.is_some() {
+                    w.value
+                } else {
+                    w.value.to_lowercase()
+                })
+            }
+            _ => Err(self.unexpected("<identifier>")),
+        }
+    }
+
+    /// `name` or `db.name` (a catalog prefix `awsdatacatalog.db.name` is allowed).
+    pub fn qualified(&mut self) -> Result<(Option<String>, String), String> {
+        let mut parts = vec![self.ident()?];
+        while self.peek() == Some(&Token::Period) {
+            self.at += 1;
+            parts.push(self.ident()?);
+        }
+        let name = parts.pop().unwrap_or_default();
+        Ok((parts.pop(), name))
+    }
+
+    pub fn string(&mut self) -> Result<String, String> {
+        match self.peek().cloned() {
+            Some(Token::SingleQuotedString(s)) | Some(Token::DoubleQuotedString(s)) => {
+                self.at += 1;
+                Ok(s)
+            }
+            _ => Err(self.unexpected("<string>")),
+        }
+    }
+
+    /// A literal value: a string or a number, as text.
+    pub fn literal(&mut self) -> Result<String, String> {
+        match self.peek().cloned() {
+            Some(Token::SingleQuotedString(s)) => {
+                self.at += 1;
+                Ok(s)
+            }
+            Some(Token::Number(n, _)) => {
+                self.at += 1;
+                Ok(n)
+            }
+            _ => Err(self.unexpected("<literal>")),
+        }
+    }
+
+    pub fn symbol(&mut self, t: Token) -> bool {
+        if self.peek() == Some(&t) {
+            self.at += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    pub fn expect_symbol(&mut self, t: Token) -> Result<(), String> {
+        let text = t.to_string();
+        if self.symbol(t) {
+            Ok(())
+        } else {
+            Err(self.unexpected(&format!("'{text}'")))
+        }
+    }
+
+    /// Whether only a `;` (or nothing) is left.
+    pub fn at_end(&mut self) -> bool {
+        while self.symbol(Token::SemiColon) {}
+        self.peek().is_none() || self.peek() == Some(&Token::EOF)
+    }
+
+    pub fn end(&mut self) -> Result<(), String> {
+        if self.at_end() {
+            Ok(())
+        } else {
+            Err(self.unexpected("<EOF>"))
+        }
+    }
+}
