@@ -223,7 +223,7 @@ impl Athena {
             .work_groups
             .get(&wg_key(region, name))
             .cloned()
-            .or_else(|| (name == "primary").then(|| primary()))
+            .or_else(|| (name == "primary").then(primary))
     }
 
     pub fn work_groups(&self, region: &str) -> Vec<WorkGroup> {

@@ -425,8 +425,10 @@ impl TableProvider for GlueTable {
                 .unwrap_or(FileCompressionType::UNCOMPRESSED);
             let source: Arc<dyn FileSource> = match &self.format {
                 Format::Parquet => {
-                    let mut opts = TableParquetOptions::default();
-                    opts.global = state.config_options().execution.parquet.clone();
+                    let opts = TableParquetOptions {
+                        global: state.config_options().execution.parquet.clone(),
+                        ..Default::default()
+                    };
                     Arc::new(
                         ParquetSource::new(table_schema.clone()).with_table_parquet_options(opts),
                     )
