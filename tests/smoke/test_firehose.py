@@ -113,3 +113,46 @@ def test_boto3_errors(endpoint):
         raise AssertionError("expected an error")
     except fh.exceptions.InvalidArgumentException as e:
         assert "ErrorOutputPrefix" in str(e)
+
+
+def test_athena_queries_what_firehose_delivered(endpoint):
+    """Gzip JSON lines under `dt=` prefixes, as Firehose delivers them, queried with Athena
+    through a table over the prefix (partitions found by MSCK REPAIR TABLE)."""
+    from test_athena import clients as athena_clients, rows as result_rows, run
+
+    fh, s3 = clients(endpoint)
+    athena, glue, _ = athena_clients(endpoint)
+    for b in ("fh-clicks", "fh-results"):
+        s3.create_bucket(Bucket=b)
+    fh.create_delivery_stream(
+        DeliveryStreamName="clicks",
+        ExtendedS3DestinationConfiguration={
+            "RoleARN": "arn:aws:iam::000000000000:role/firehose",
+            "BucketARN": "arn:aws:s3:::fh-clicks",
+            "Prefix": "clicks/dt=!{timestamp:yyyy-MM-dd}/",
+            "ErrorOutputPrefix": "errors/!{firehose:error-output-type}/",
+            "CompressionFormat": "GZIP",
+            "ProcessingConfiguration": {
+                "Enabled": True,
+                "Processors": [{"Type": "AppendDelimiterToRecord", "Parameters": []}],
+            },
+        },
+    )
+    deadline = time.monotonic() + 30
+    while fh.describe_delivery_stream(DeliveryStreamName="clicks")["DeliveryStreamDescription"]["DeliveryStreamStatus"] != "ACTIVE":
+        assert time.monotonic() < deadline, "delivery stream never became ACTIVE"
+        time.sleep(0.02)
+    records = [{"user": f"u{i % 5}", "n": i} for i in range(100)]
+    assert fh.put_record_batch(DeliveryStreamName="clicks", Records=[{"Data": json.dumps(r).encode()} for r in records])["FailedPutCount"] == 0
+    assert flush(endpoint, "clicks")["recordsDelivered"] == 100
+
+    def ok(sql):
+        e = run(athena, sql, out="s3://fh-results/q/")
+        assert e["Status"]["State"] == "SUCCEEDED", (sql, e["Status"])
+        return result_rows(athena, e["QueryExecutionId"])[1]
+
+    ok("CREATE EXTERNAL TABLE clicks (user string, n int) PARTITIONED BY (dt string) ROW FORMAT SERDE 'org.openx.data.jsonserde.JsonSerDe' LOCATION 's3://fh-clicks/clicks/'")
+    ok("MSCK REPAIR TABLE clicks")
+    [part] = glue.get_partitions(DatabaseName="default", TableName="clicks")["Partitions"]
+    day = part["Values"][0]
+    assert ok(f"SELECT count(*), sum(n), count(DISTINCT user) FROM clicks WHERE dt = '{day}'") == [["_col0", "_col1", "_col2"], ["100", "4950", "5"]]

@@ -101,18 +101,18 @@ def test_pyarrow_reads_parquet_through_weir_s3(endpoint, s3):
     import pyarrow.parquet as pq
     from pyarrow import fs
 
-    s3.create_bucket(Bucket="lake")
+    s3.create_bucket(Bucket="pyarrow-lake")
     host = endpoint.split("://", 1)[1]
     filesystem = fs.S3FileSystem(
         access_key="AKIDSMOKE", secret_key="secret", endpoint_override=host, scheme="http", region="us-east-1"
     )
     table = pa.table({"id": list(range(1000)), "name": [f"row-{i}" for i in range(1000)]})
-    pq.write_table(table, "lake/events/part-0.parquet", filesystem=filesystem)
+    pq.write_table(table, "pyarrow-lake/events/part-0.parquet", filesystem=filesystem)
     # Also a file written by boto3, read by pyarrow.
     buf = pa.BufferOutputStream()
     pq.write_table(table.slice(0, 10), buf)
-    s3.put_object(Bucket="lake", Key="events/part-1.parquet", Body=buf.getvalue().to_pybytes())
-    back = pq.read_table("lake/events/part-0.parquet", filesystem=filesystem)
+    s3.put_object(Bucket="pyarrow-lake", Key="events/part-1.parquet", Body=buf.getvalue().to_pybytes())
+    back = pq.read_table("pyarrow-lake/events/part-0.parquet", filesystem=filesystem)
     assert back.equals(table)
-    dataset = pq.ParquetDataset("lake/events/", filesystem=filesystem)
+    dataset = pq.ParquetDataset("pyarrow-lake/events/", filesystem=filesystem)
     assert dataset.read().num_rows == 1010

@@ -20,6 +20,7 @@ pub fn classify(sql: &str) -> (&'static str, &'static str) {
             "tables" => ("UTILITY", "SHOW_TABLES"),
             "partitions" => ("UTILITY", "SHOW_PARTITIONS"),
             "columns" => ("UTILITY", "SHOW_COLUMNS"),
+            "create" if w(2) == "view" => ("UTILITY", "SHOW_CREATE_VIEW"),
             "create" => ("UTILITY", "SHOW_CREATE_TABLE"),
             "tblproperties" => ("UTILITY", "SHOW_TBLPROPERTIES"),
             "views" => ("UTILITY", "SHOW_VIEWS"),
@@ -29,6 +30,7 @@ pub fn classify(sql: &str) -> (&'static str, &'static str) {
         "deallocate" => ("UTILITY", "DEALLOCATE"),
         "msck" => ("DDL", "REPAIR_TABLE"),
         "alter" => match (w(1), w(3)) {
+            ("table", "add") if w(4) == "columns" => ("DDL", "ALTER_TABLE_ADD_COLUMNS"),
             ("table", "add") => ("DDL", "ALTER_TABLE_ADD_PARTITION"),
             ("table", "drop") => ("DDL", "ALTER_TABLE_DROP_PARTITION"),
             ("table", "set") => ("DDL", "ALTER_TABLE_SET_TBLPROPERTIES"),
@@ -149,6 +151,14 @@ mod tests {
         );
         assert_eq!(classify("show tables in db"), ("UTILITY", "SHOW_TABLES"));
         assert_eq!(classify("MSCK REPAIR TABLE t"), ("DDL", "REPAIR_TABLE"));
+        assert_eq!(
+            classify("alter table db.t add columns (b int)"),
+            ("DDL", "ALTER_TABLE_ADD_COLUMNS")
+        );
+        assert_eq!(
+            classify("show create view v"),
+            ("UTILITY", "SHOW_CREATE_VIEW")
+        );
         assert_eq!(
             classify("alter table t add partition (dt='1')"),
             ("DDL", "ALTER_TABLE_ADD_PARTITION")

@@ -6,6 +6,7 @@
 pub mod classify;
 pub mod model;
 pub mod results;
+pub mod saved;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -39,6 +40,11 @@ struct State {
     executions: BTreeMap<String, Execution>,
     /// (region, name) → work group.
     work_groups: BTreeMap<String, WorkGroup>,
+    #[serde(default)]
+    named_queries: BTreeMap<String, saved::NamedQuery>,
+    /// (region, work group, name) → prepared statement.
+    #[serde(default)]
+    prepared: BTreeMap<String, saved::PreparedStatement>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -47,6 +53,10 @@ enum Op {
     Execution { e: Box<Execution> },
     WorkGroup { region: String, wg: Box<WorkGroup> },
     DeleteWorkGroup { region: String, name: String },
+    NamedQuery { q: Box<saved::NamedQuery> },
+    DeleteNamedQuery { id: String },
+    Prepared { p: Box<saved::PreparedStatement> },
+    DeletePrepared { key: String },
 }
 
 fn wg_key(region: &str, name: &str) -> String {
@@ -75,6 +85,19 @@ impl State {
             }
             Op::DeleteWorkGroup { region, name } => {
                 self.work_groups.remove(&wg_key(&region, &name));
+            }
+            Op::NamedQuery { q } => {
+                self.named_queries.insert(q.id.clone(), *q);
+            }
+            Op::DeleteNamedQuery { id } => {
+                self.named_queries.remove(&id);
+            }
+            Op::Prepared { p } => {
+                let key = saved::prepared_key(&p.region, &p.work_group, &p.name);
+                self.prepared.insert(key, *p);
+            }
+            Op::DeletePrepared { key } => {
+                self.prepared.remove(&key);
             }
         }
     }
@@ -351,8 +374,14 @@ impl Athena {
             client_token: req.client_token.clone(),
             params: req.params.clone(),
         };
+        let prepared = self
+            .prepared_statements(&req.region, &e.work_group)
+            .into_iter()
+            .map(|p| (p.name, p.query))
+            .collect();
         let job = Job {
             id: id.clone(),
+            prepared,
             sql: req.query,
             region: req.region,
             database: req.database,
@@ -407,6 +436,21 @@ impl Athena {
         match result {
             Ok(outcome) => {
                 e.state = QueryState::Succeeded;
+                // PREPARE / DEALLOCATE PREPARE change the work group's statements.
+                if let Some((name, text)) = &outcome.prepared {
+                    let changed = match text {
+                        Some(q) => {
+                            let create = self.prepared(&e.region, &e.work_group, name).is_err();
+                            self.put_prepared(&e.region, &e.work_group, name, q, None, create)
+                        }
+                        None => self.delete_prepared(&e.region, &e.work_group, name),
+                    };
+                    if let Err(err) = changed {
+                        e.state = QueryState::Failed;
+                        e.reason = Some(err.to_string());
+                        e.error = Some(Failure::user(1300, err.to_string()));
+                    }
+                }
                 if let Some(t) = &outcome.statement_type {
                     e.statement_type = t.clone();
                 }

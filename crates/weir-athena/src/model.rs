@@ -93,6 +93,8 @@ pub struct Job {
     pub result_file: String,
     /// Values for `?` placeholders, as SQL literals.
     pub params: Vec<String>,
+    /// The work group's prepared statements (name → SQL), for EXECUTE.
+    pub prepared: std::collections::BTreeMap<String, String>,
 }
 
 /// What a finished query produced.
@@ -106,6 +108,16 @@ pub struct Outcome {
     pub engine_ms: u64,
     pub update_count: Option<i64>,
     pub manifest: Option<String>,
+    /// A prepared statement the query made (`Some(sql)`) or removed (`None`).
+    #[serde(default)]
+    pub prepared: Option<(String, Option<String>)>,
+    /// Rows read from tables, rows and bytes of the result (GetQueryRuntimeStatistics).
+    #[serde(default)]
+    pub input_rows: u64,
+    #[serde(default)]
+    pub output_rows: u64,
+    #[serde(default)]
+    pub output_bytes: u64,
     /// The statement's kind as the engine saw it (overrides the first guess).
     pub statement_type: Option<String>,
     pub substatement_type: Option<String>,

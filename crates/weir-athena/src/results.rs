@@ -45,7 +45,8 @@ pub fn parse(bytes: &[u8], csv: bool) -> Vec<Vec<Option<String>>> {
                 i += 1;
             }
             '\n' => {
-                if field_start && !row.is_empty() {
+                // An empty line is one NULL (a result of one column).
+                if field_start {
                     row.push(None);
                 }
                 rows.push(std::mem::take(&mut row));
@@ -100,6 +101,7 @@ mod tests {
         let mut text = csv_line(&[Some("a"), Some("b")]);
         text += &csv_line(&[Some("x,\"y\"\nz"), None]);
         text += &csv_line(&[None, Some("")]);
+        text += &csv_line(&[None]);
         let rows = parse(text.as_bytes(), true);
         assert_eq!(
             rows,
@@ -107,6 +109,7 @@ mod tests {
                 vec![Some("a".into()), Some("b".into())],
                 vec![Some("x,\"y\"\nz".into()), None],
                 vec![None, Some("".into())],
+                vec![None],
             ]
         );
         assert_eq!(parse(b"a\tb\nc\td\n", false).len(), 2);

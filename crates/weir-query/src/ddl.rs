@@ -26,11 +26,11 @@ pub struct TextResult {
     pub rows: Vec<Vec<String>>,
 }
 
-fn syntax(msg: String) -> Failure {
+pub(crate) fn syntax(msg: String) -> Failure {
     Failure::user(1100, format!("SYNTAX_ERROR: {msg}"))
 }
 
-fn catalog_err(e: CatalogError) -> Failure {
+pub(crate) fn catalog_err(e: CatalogError) -> Failure {
     match e {
         CatalogError::NotFound(m) => Failure::user(1301, m),
         CatalogError::AlreadyExists(m) => Failure::user(1302, m),
@@ -41,7 +41,7 @@ fn catalog_err(e: CatalogError) -> Failure {
     }
 }
 
-fn now_secs() -> String {
+pub(crate) fn now_secs() -> String {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
@@ -359,10 +359,13 @@ pub async fn run(
             }
             Ok(TextResult::default())
         }
-        other => Err(Failure::user(
-            1300,
-            format!("NOT_SUPPORTED: Weir does not run {other} statements yet"),
-        )),
+        other => match crate::show::run(engine, region, default_db, sql, other).await {
+            Some(r) => r,
+            None => Err(Failure::user(
+                1300,
+                format!("NOT_SUPPORTED: Weir does not run {other} statements yet"),
+            )),
+        },
     }
 }
 
@@ -411,7 +414,7 @@ fn partition_spec(w: &mut Words) -> Result<BTreeMap<String, String>, String> {
 }
 
 /// `('k' = 'v', ...)`
-fn properties(w: &mut Words) -> Result<BTreeMap<String, String>, String> {
+pub(crate) fn properties(w: &mut Words) -> Result<BTreeMap<String, String>, String> {
     w.expect_symbol(Token::LParen)?;
     let mut out = BTreeMap::new();
     loop {
@@ -427,7 +430,7 @@ fn properties(w: &mut Words) -> Result<BTreeMap<String, String>, String> {
 }
 
 /// SHOW's patterns: `*` is any text, `|` separates alternatives.
-fn hive_pattern(p: Option<&str>) -> Result<Option<regex::Regex>, Failure> {
+pub(crate) fn hive_pattern(p: Option<&str>) -> Result<Option<regex::Regex>, Failure> {
     let Some(p) = p else { return Ok(None) };
     let alts: Vec<String> = p
         .split('|')
@@ -490,17 +493,17 @@ fn column(c: &ColumnDef) -> Result<Column, Failure> {
     })
 }
 
-const PARQUET: (&str, &str, &str) = (
+pub(crate) const PARQUET: (&str, &str, &str) = (
     "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
     "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat",
     "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe",
 );
-const TEXT: (&str, &str, &str) = (
+pub(crate) const TEXT: (&str, &str, &str) = (
     "org.apache.hadoop.mapred.TextInputFormat",
     "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
     "org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe",
 );
-const ORC: (&str, &str, &str) = (
+pub(crate) const ORC: (&str, &str, &str) = (
     "org.apache.hadoop.hive.ql.io.orc.OrcInputFormat",
     "org.apache.hadoop.hive.ql.io.orc.OrcOutputFormat",
     "org.apache.hadoop.hive.ql.io.orc.OrcSerde",

@@ -4,11 +4,17 @@
 //! utility statements, `.metadata` beside them). It is the `weir_athena::Engine` of the binary.
 
 mod ddl;
+mod dml;
+pub mod functions;
+mod prepare;
 mod render;
+mod show;
 pub mod store;
 pub mod table;
 pub mod types;
+mod view;
 mod words;
+pub mod write;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -171,6 +177,17 @@ fn bytes_scanned(plan: &Arc<dyn ExecutionPlan>) -> u64 {
     total
 }
 
+/// Rows the plan's table scans produced.
+fn input_rows(plan: &Arc<dyn ExecutionPlan>) -> u64 {
+    if plan.children().is_empty() {
+        return plan
+            .metrics()
+            .and_then(|m| m.output_rows())
+            .map_or(0, |n| n as u64);
+    }
+    plan.children().into_iter().map(input_rows).sum()
+}
+
 impl QueryEngine {
     pub fn new(
         catalog: Catalog,
@@ -195,6 +212,22 @@ impl QueryEngine {
         })
     }
 
+    /// Glue's `default` database exists in every region Athena is used in.
+    fn ensure_default(&self, region: &str) {
+        if self.catalog.get_database(region, "default").is_err() {
+            let db = weir_catalog::Database {
+                name: "default".into(),
+                description: Some("Default Hive database".into()),
+                ..Default::default()
+            };
+            if let Err(e) = self.catalog.create_database(region, db) {
+                if !matches!(e, weir_catalog::CatalogError::AlreadyExists(_)) {
+                    tracing::warn!(error = %e, "could not create the default database");
+                }
+            }
+        }
+    }
+
     /// A session whose default schema is the query's database.
     fn session(&self, region: &str, database: &str) -> SessionContext {
         let config = SessionConfig::new()
@@ -211,10 +244,21 @@ impl QueryEngine {
                 objects: self.objects.clone(),
             }),
         );
+        functions::register(&ctx);
         ctx
     }
 
     async fn execute(&self, job: Job) -> Result<Outcome, Failure> {
+        if classify(&job.sql).1 == "EXECUTE" {
+            let inner = prepare::execute(&job)?;
+            if classify(&inner.sql).1 == "EXECUTE" {
+                return Err(Failure::user(
+                    1100,
+                    "SYNTAX_ERROR: a prepared statement cannot EXECUTE another",
+                ));
+            }
+            return Box::pin(self.execute(inner)).await;
+        }
         let sql = bind(&job.sql, &job.params)?;
         let (kind, sub) = classify(&sql);
         let database = job
@@ -222,11 +266,23 @@ impl QueryEngine {
             .clone()
             .unwrap_or_else(|| "default".into())
             .to_lowercase();
+        self.ensure_default(&job.region);
         match sub {
             "SELECT" | "EXPLAIN" => self.query(&job, &sql, &database).await,
+            "CREATE_TABLE_AS_SELECT" | "INSERT" | "UNLOAD" => {
+                dml::run(self, &job, &sql, &database, sub).await
+            }
             _ => {
                 let started = Instant::now();
-                let result = ddl::run(self, &job.region, &database, &sql, sub).await?;
+                let prepared = match sub {
+                    "PREPARE" | "DEALLOCATE" => Some(prepare::change(&job, &sql, sub)?),
+                    _ => None,
+                };
+                let result = if prepared.is_some() {
+                    ddl::TextResult::default()
+                } else {
+                    ddl::run(self, &job.region, &database, &sql, sub).await?
+                };
                 let mut text = String::new();
                 for row in &result.rows {
                     text.push_str(&row.join("\t"));
@@ -251,6 +307,7 @@ impl QueryEngine {
                     engine_ms: started.elapsed().as_millis() as u64,
                     statement_type: Some(kind.into()),
                     substatement_type: Some(sub.into()),
+                    prepared,
                     ..Default::default()
                 })
             }
@@ -282,11 +339,16 @@ impl QueryEngine {
                 csv.push_str(&weir_athena::results::csv_line(&refs));
             }
         }
+        let output_bytes = csv.len() as u64;
+        let output_rows = batches.iter().map(|b| b.num_rows() as u64).sum();
         self.write_result(job, csv.into_bytes(), &columns).await?;
         Ok(Outcome {
             columns,
             result_file: Some(job.result_file.clone()),
             data_scanned_bytes: bytes_scanned(&plan),
+            input_rows: input_rows(&plan),
+            output_rows,
+            output_bytes,
             planning_ms,
             engine_ms: started.elapsed().as_millis() as u64,
             ..Default::default()

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use datafusion::arrow::datatypes::{Field, FieldRef, Schema, SchemaRef};
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Schema, SchemaRef};
 use datafusion::catalog::{CatalogProvider, SchemaProvider, Session, TableProvider};
 use datafusion::common::{DFSchema, ScalarValue};
 use datafusion::config::{CsvOptions, TableParquetOptions};
@@ -83,6 +83,14 @@ impl SchemaProvider for GlueSchema {
         let Ok(t) = self.catalog.get_table(&self.region, &self.database, name) else {
             return Ok(None);
         };
+        if crate::view::is_view(&t) {
+            let glue = GlueCatalog {
+                catalog: self.catalog.clone(),
+                region: self.region.clone(),
+                objects: self.objects.clone(),
+            };
+            return crate::view::provider(&glue, &t).await.map(Some);
+        }
         Ok(Some(Arc::new(GlueTable::new(
             t,
             self.catalog.clone(),
@@ -413,7 +421,21 @@ impl TableProvider for GlueTable {
                     .push(f);
             }
         }
-        let table_schema = TableSchema::builder(self.file_schema.clone())
+        // Text is read as strings and typed afterwards, as Hive's SerDes do (`\N` and values
+        // that do not parse are NULL).
+        let text = matches!(self.format, Format::Csv { .. });
+        let file_schema = if text {
+            Arc::new(Schema::new(
+                self.file_schema
+                    .fields()
+                    .iter()
+                    .map(|f| Field::new(f.name(), DataType::Utf8, true))
+                    .collect::<Vec<_>>(),
+            ))
+        } else {
+            self.file_schema.clone()
+        };
+        let table_schema = TableSchema::builder(file_schema)
             .with_table_partition_cols(self.part_fields.clone())
             .build();
         let mut plans: Vec<Arc<dyn ExecutionPlan>> = Vec::new();
@@ -447,6 +469,8 @@ impl TableProvider for GlueTable {
                         quote: quote.unwrap_or(0),
                         escape: *escape,
                         newlines_in_values: Some(false),
+                        // Rows shorter than the table (columns added later) read as NULLs.
+                        truncated_rows: Some(true),
                         ..Default::default()
                     }),
                 ),
@@ -469,7 +493,65 @@ impl TableProvider for GlueTable {
             };
             return Ok(Arc::new(EmptyExec::new(schema)));
         }
-        UnionExec::try_new(plans)
+        let plan = UnionExec::try_new(plans)?;
+        if text {
+            return self.typed(state, plan);
+        }
+        Ok(plan)
+    }
+}
+
+impl GlueTable {
+    /// Types the text columns of a scan of strings: `\N` (LazySimpleSerDe's NULL) is NULL,
+    /// other values are cast to the column's type (NULL when they do not parse).
+    fn typed(
+        &self,
+        state: &dyn Session,
+        plan: Arc<dyn ExecutionPlan>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        use datafusion::logical_expr::{lit, when, Cast, TryCast};
+        use datafusion::physical_plan::projection::ProjectionExec;
+        let input = plan.schema();
+        let df_schema = DFSchema::try_from(input.as_ref().clone())?;
+        let lazy = matches!(self.format, Format::Csv { quote: None, .. });
+        let mut exprs = Vec::with_capacity(input.fields().len());
+        for f in input.fields() {
+            let c = Expr::Column(datafusion::common::Column::new_unqualified(f.name()));
+            let want = self
+                .file_schema
+                .field_with_name(f.name())
+                .ok()
+                .map(|w| w.data_type().clone());
+            let e = match want {
+                // Partition columns and columns already of their type.
+                None => c,
+                Some(dt) if dt == *f.data_type() && !lazy => c,
+                Some(dt) => {
+                    let value = if dt == DataType::Utf8 {
+                        c.clone()
+                    } else if matches!(
+                        dt,
+                        DataType::List(_) | DataType::Map(..) | DataType::Struct(_)
+                    ) {
+                        Expr::Cast(Cast::new(Box::new(lit(ScalarValue::Null)), dt.clone()))
+                    } else {
+                        Expr::TryCast(TryCast::new(Box::new(c.clone()), dt.clone()))
+                    };
+                    if lazy {
+                        when(
+                            c.eq(lit("\\N")),
+                            Expr::Cast(Cast::new(Box::new(lit(ScalarValue::Null)), dt)),
+                        )
+                        .otherwise(value)?
+                    } else {
+                        value
+                    }
+                }
+            };
+            let phys = state.create_physical_expr(e, &df_schema)?;
+            exprs.push((phys, f.name().clone()));
+        }
+        Ok(Arc::new(ProjectionExec::try_new(exprs, plan)?))
     }
 }
 

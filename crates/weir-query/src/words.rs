@@ -6,19 +6,79 @@ use datafusion::sql::sqlparser::dialect::GenericDialect;
 use datafusion::sql::sqlparser::tokenizer::{Token, Tokenizer};
 
 pub struct Words {
+    sql: String,
     toks: Vec<Token>,
+    /// Byte offset of each token in `sql`.
+    offsets: Vec<usize>,
     at: usize,
 }
 
 impl Words {
     pub fn new(sql: &str) -> Result<Words, String> {
-        let toks = Tokenizer::new(&GenericDialect {}, sql)
-            .tokenize()
+        // Byte offsets of the start of each line, to turn (line, column) into offsets.
+        let mut line_starts = vec![0usize];
+        line_starts.extend(sql.match_indices('\n').map(|(i, _)| i + 1));
+        let offset = |line: u64, column: u64| -> usize {
+            let start = line_starts
+                .get((line.max(1) - 1) as usize)
+                .copied()
+                .unwrap_or(sql.len());
+            sql[start..]
+                .char_indices()
+                .nth((column.max(1) - 1) as usize)
+                .map_or(sql.len(), |(i, _)| start + i)
+        };
+        let mut toks = Vec::new();
+        let mut offsets = Vec::new();
+        for t in Tokenizer::new(&GenericDialect {}, sql)
+            .tokenize_with_location()
             .map_err(|e| e.to_string())?
-            .into_iter()
-            .filter(|t| !matches!(t, Token::Whitespace(_)))
-            .collect();
-        Ok(Words { toks, at: 0 })
+        {
+            if matches!(t.token, Token::Whitespace(_)) {
+                continue;
+            }
+            offsets.push(offset(t.span.start.line, t.span.start.column));
+            toks.push(t.token);
+        }
+        Ok(Words {
+            sql: sql.to_string(),
+            toks,
+            offsets,
+            at: 0,
+        })
+    }
+
+    /// The statement's text from the next token on (for a query inside a statement).
+    pub fn rest(&self) -> &str {
+        self.offsets.get(self.at).map_or("", |&o| &self.sql[o..])
+    }
+
+    /// `( ... )`: the text between balanced parentheses, consumed with them.
+    pub fn paren_text(&mut self) -> Result<String, String> {
+        self.expect_symbol(Token::LParen)?;
+        let start = self.offsets.get(self.at).copied().unwrap_or(self.sql.len());
+        let mut depth = 1;
+        while let Some(t) = self.peek() {
+            match t {
+                Token::LParen => depth += 1,
+                Token::RParen => {
+                    depth -= 1;
+                    if depth == 0 {
+                        let end = self.offsets[self.at];
+                        self.at += 1;
+                        return Ok(self.sql[start..end].to_string());
+                    }
+                }
+                _ => {}
+            }
+            self.at += 1;
+        }
+        Err(self.unexpected("')'"))
+    }
+
+    /// The next token, unconsumed.
+    pub fn next_token(&self) -> Option<&Token> {
+        self.peek()
     }
 
     fn peek(&self) -> Option<&Token> {

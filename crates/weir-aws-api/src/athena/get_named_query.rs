@@ -1,0 +1,16 @@
+//! GetNamedQuery.
+
+use super::common::string;
+use crate::error::ApiError;
+use crate::input::Input;
+use crate::value::Value;
+use crate::Ctx;
+
+pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
+    let id = string(&mut input, "NamedQueryId").unwrap_or_default();
+    let q = ctx
+        .athena
+        .named_query(&ctx.region, &id)
+        .map_err(super::error)?;
+    Ok(Value::map([("NamedQuery", super::named_query::doc(q))]))
+}

@@ -1,0 +1,69 @@
+"""What Athena's users run, against a real Weir server: PyAthena (the plain cursor, and the
+pandas and arrow cursors that read the result file from S3) and awswrangler (a dataset written
+with `wr.s3.to_parquet(dataset=True, database=..., table=...)`, then read back with
+`wr.athena.read_sql_query` both with `ctas_approach=True` and `False`, and with `unload`)."""
+
+import os
+
+import pandas as pd
+import pytest
+
+from test_athena import clients
+
+KEYS = dict(aws_access_key_id="AKIDSMOKE", aws_secret_access_key="secret", region_name="us-east-1")
+
+
+@pytest.fixture(scope="module")
+def prepared(endpoint):
+    athena, glue, s3 = clients(endpoint)
+    for b in ("client-results", "client-lake"):
+        s3.create_bucket(Bucket=b)
+    glue.create_database(DatabaseInput={"Name": "clientdb"})
+    return endpoint
+
+
+def test_pyathena_cursors(prepared):
+    from pyathena import connect
+    from pyathena.pandas.cursor import PandasCursor
+
+    conn = connect(s3_staging_dir="s3://client-results/pyathena/", schema_name="clientdb", endpoint_url=prepared, **KEYS)
+    cur = conn.cursor()
+    cur.execute("SELECT 1 AS one, 'a' AS s, CAST(NULL AS varchar) AS n, DATE '2024-01-02' AS d")
+    assert cur.fetchall() == [(1, "a", None, __import__("datetime").date(2024, 1, 2))]
+    assert [d[0] for d in cur.description] == ["one", "s", "n", "d"]
+    cur.execute("SELECT x FROM (VALUES (1), (2), (3)) AS t(x) WHERE x > %(low)d ORDER BY x", {"low": 1})
+    assert cur.fetchall() == [(2,), (3,)]
+    assert cur.output_location.endswith(f"{cur.query_id}.csv")
+
+    df = conn.cursor(PandasCursor).execute("SELECT x, x * 2.5 AS y FROM (VALUES (1), (2)) AS t(x) ORDER BY x").as_pandas()
+    assert df["x"].tolist() == [1, 2] and df["y"].tolist() == [2.5, 5.0]
+    # (PyAthena's ArrowCursor reads through pyarrow's S3FileSystem, which it gives no endpoint:
+    # it cannot be pointed at anything but AWS.)
+
+
+@pytest.fixture()
+def wr_env(prepared, monkeypatch):
+    import awswrangler as wr
+
+    for k, v in {"AWS_ACCESS_KEY_ID": "AKIDSMOKE", "AWS_SECRET_ACCESS_KEY": "secret", "AWS_DEFAULT_REGION": "us-east-1"}.items():
+        monkeypatch.setenv(k, v)
+    for service in ("s3", "athena", "glue", "sts"):
+        setattr(wr.config, f"{service}_endpoint_url", prepared)
+    yield wr
+    for service in ("s3", "athena", "glue", "sts"):
+        setattr(wr.config, f"{service}_endpoint_url", None)
+
+
+def test_awswrangler_dataset_then_athena(wr_env):
+    wr = wr_env
+    df = pd.DataFrame({"id": [1, 2, 3, 4], "name": ["a", "b", "c", "d"], "dt": ["2024-01-01", "2024-01-01", "2024-01-02", "2024-01-02"]})
+    wr.s3.to_parquet(df=df, path="s3://client-lake/people/", dataset=True, database="clientdb", table="people", partition_cols=["dt"])
+    out = "s3://client-results/wr/"
+    for ctas in (False, True):
+        got = wr.athena.read_sql_query("SELECT id, name, dt FROM people WHERE dt = '2024-01-02' ORDER BY id", database="clientdb", ctas_approach=ctas, s3_output=out)
+        assert got["id"].tolist() == [3, 4], ctas
+        assert got["name"].tolist() == ["c", "d"], ctas
+    got = wr.athena.read_sql_query("SELECT count(*) AS n FROM people", database="clientdb", ctas_approach=False, unload_approach=True, s3_output="s3://client-results/wr-unload/")
+    assert got["n"].tolist() == [4]
+    # The temporary CTAS table is gone again.
+    assert [t for t in wr.catalog.get_tables(database="clientdb") if t["Name"].startswith("temp_table")] == []

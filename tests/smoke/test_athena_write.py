@@ -1,0 +1,247 @@
+"""Athena statements that write and define, with boto3 against a real Weir server: CTAS
+(Parquet/JSON/text, partitioned, bucketed, WITH NO DATA), INSERT INTO, UNLOAD with their
+manifests (files read back by pyarrow), views, ALTER TABLE, SHOW CREATE TABLE/TBLPROPERTIES,
+and Trino's functions, one row per function."""
+
+import gzip
+import io
+
+import pyarrow.parquet as pq
+import pytest
+
+from test_athena import clients, rows, run
+
+
+@pytest.fixture(scope="module")
+def wlake(endpoint):
+    athena, glue, s3 = clients(endpoint)
+    for b in ("wresults", "wlake"):
+        s3.create_bucket(Bucket=b)
+    lines = "".join(f"{i},n{i},{'a' if i % 2 else 'b'}\n" for i in range(20))
+    s3.put_object(Bucket="wlake", Key="src/data.csv", Body=lines.encode())
+    ok(athena, "CREATE DATABASE wdb")
+    ok(athena, "CREATE EXTERNAL TABLE src (id int, name string, kind string) ROW FORMAT DELIMITED FIELDS TERMINATED BY ',' LOCATION 's3://wlake/src/'")
+    return athena, glue, s3
+
+
+def ok(athena, sql, db="wdb"):
+    e = run(athena, sql, db=db, out="s3://wresults/r/")
+    assert e["Status"]["State"] == "SUCCEEDED", (sql, e["Status"])
+    return e
+
+
+def failed(athena, sql, db="wdb"):
+    e = run(athena, sql, db=db, out="s3://wresults/r/")
+    assert e["Status"]["State"] == "FAILED", sql
+    return e["Status"]["AthenaError"]["ErrorMessage"]
+
+
+def values(athena, sql, db="wdb"):
+    e = ok(athena, sql, db)
+    return rows(athena, e["QueryExecutionId"])[1][1:]
+
+
+def manifest(s3, e):
+    loc = e["Statistics"]["DataManifestLocation"]
+    assert loc == f"s3://wresults/r/{e['QueryExecutionId']}-manifest.csv"
+    body = s3.get_object(Bucket="wresults", Key=loc.split("/", 3)[3])["Body"].read().decode()
+    return [line for line in body.splitlines() if line]
+
+
+def read_parquet(s3, url):
+    bucket, key = url[5:].split("/", 1)
+    return pq.read_table(io.BytesIO(s3.get_object(Bucket=bucket, Key=key)["Body"].read()))
+
+
+def test_ctas_parquet_partitioned_registers_table_partitions_and_manifest(wlake):
+    athena, glue, s3 = wlake
+    e = ok(athena, "CREATE TABLE byk WITH (format = 'PARQUET', write_compression = 'SNAPPY', external_location = 's3://wlake/byk/', partitioned_by = ARRAY['kind']) AS SELECT id, name, kind FROM src")
+    assert e["StatementType"] == "DDL" and e["SubstatementType"] == "CREATE_TABLE_AS_SELECT"
+    meta, data = rows(athena, e["QueryExecutionId"])
+    assert [c["Name"] for c in meta] == ["rows"] and data == []
+    files = manifest(s3, e)
+    assert len(files) == 2 and all(f.startswith("s3://wlake/byk/kind=") for f in files)
+    total = sum(read_parquet(s3, f).num_rows for f in files)
+    assert total == 20
+    t = glue.get_table(DatabaseName="wdb", Name="byk")["Table"]
+    assert [c["Name"] for c in t["StorageDescriptor"]["Columns"]] == ["id", "name"]
+    assert [c["Name"] for c in t["PartitionKeys"]] == ["kind"]
+    assert t["StorageDescriptor"]["SerdeInfo"]["SerializationLibrary"].endswith("ParquetHiveSerDe")
+    parts = glue.get_partitions(DatabaseName="wdb", TableName="byk")["Partitions"]
+    assert sorted(p["Values"][0] for p in parts) == ["a", "b"]
+    assert values(athena, "SELECT count(*), sum(id) FROM byk WHERE kind = 'a'") == [["10", str(sum(range(1, 20, 2)))]]
+    # The location is not empty any more: a second CTAS there fails; the table name is taken.
+    assert "HIVE_PATH_ALREADY_EXISTS" in failed(athena, "CREATE TABLE byk2 WITH (external_location = 's3://wlake/byk/') AS SELECT 1 AS x")
+    assert "already exists" in failed(athena, "CREATE TABLE byk AS SELECT 1 AS x")
+    assert "Column name not specified" in failed(athena, "CREATE TABLE unnamed AS SELECT count(*) FROM src")
+
+
+def test_ctas_text_json_default_location_and_no_data(wlake):
+    athena, glue, s3 = wlake
+    e = ok(athena, "CREATE TABLE txt WITH (format = 'TEXTFILE', field_delimiter = '|') AS SELECT id, CAST(NULL AS varchar) AS nothing FROM src WHERE id < 3")
+    files = manifest(s3, e)
+    assert files and files[0].startswith(f"s3://wresults/r/tables/{e['QueryExecutionId']}/")
+    body = gzip.decompress(s3.get_object(Bucket="wresults", Key=files[0].split("/", 3)[3])["Body"].read()).decode()
+    assert sorted(body.splitlines()) == ["0|\\N", "1|\\N", "2|\\N"]
+    assert values(athena, "SELECT id, nothing FROM txt ORDER BY id") == [["0", None], ["1", None], ["2", None]]
+    ok(athena, "CREATE TABLE js WITH (format = 'JSON') AS SELECT id, name FROM src WHERE id >= 18")
+    assert values(athena, "SELECT name FROM js ORDER BY id") == [["n18"], ["n19"]]
+    e = ok(athena, "CREATE TABLE empty WITH (format = 'PARQUET') AS SELECT * FROM src WITH NO DATA")
+    assert manifest(s3, e) == []
+    assert values(athena, "SELECT count(*) FROM empty") == [["0"]]
+    e = ok(athena, "CREATE TABLE bucketed WITH (bucketed_by = ARRAY['id'], bucket_count = 4) AS SELECT id FROM src")
+    assert len(manifest(s3, e)) == 4
+    assert glue.get_table(DatabaseName="wdb", Name="bucketed")["Table"]["StorageDescriptor"]["NumberOfBuckets"] == 4
+
+
+def test_insert_into_appends_and_adds_partitions(wlake):
+    athena, glue, s3 = wlake
+    ok(athena, "CREATE TABLE ins WITH (partitioned_by = ARRAY['kind']) AS SELECT id, kind FROM src WHERE kind = 'a'")
+    e = ok(athena, "INSERT INTO ins SELECT id + 100, 'c' FROM src WHERE id < 5")
+    assert e["StatementType"] == "DML" and e["SubstatementType"] == "INSERT"
+    assert len(manifest(s3, e)) == 1
+    assert athena.get_query_results(QueryExecutionId=e["QueryExecutionId"])["UpdateCount"] == 5
+    assert sorted(p["Values"][0] for p in glue.get_partitions(DatabaseName="wdb", TableName="ins")["Partitions"]) == ["a", "c"]
+    ok(athena, "INSERT INTO ins (kind, id) VALUES ('a', 1000)")
+    assert values(athena, "SELECT kind, count(*), max(id) FROM ins GROUP BY kind ORDER BY kind") == [["a", "11", "1000"], ["c", "5", "104"]]
+    assert "mismatched" in failed(athena, "INSERT INTO ins SELECT 1")
+    assert "does not exist" in failed(athena, "INSERT INTO nope SELECT 1")
+
+
+def test_unload_writes_files_and_a_manifest(wlake):
+    athena, glue, s3 = wlake
+    e = ok(athena, "UNLOAD (SELECT id, name, kind FROM src WHERE id < 6) TO 's3://wlake/unload/' WITH (format = 'PARQUET', compression = 'SNAPPY', partitioned_by = ARRAY['kind'])")
+    assert e["SubstatementType"] == "UNLOAD"
+    files = manifest(s3, e)
+    assert sorted(f.split("/")[4] for f in files) == ["kind=a", "kind=b"]
+    assert sum(read_parquet(s3, f).num_rows for f in files) == 6
+    e = ok(athena, "UNLOAD (SELECT id FROM src WHERE id = 7) TO 's3://wlake/unload-json/' WITH (format = 'JSON')")
+    [f] = manifest(s3, e)
+    assert gzip.decompress(s3.get_object(Bucket="wlake", Key=f.split("/", 3)[3])["Body"].read()) == b'{"id":7}\n'
+    assert "HIVE_PATH_ALREADY_EXISTS" in failed(athena, "UNLOAD (SELECT 1 AS x) TO 's3://wlake/unload/' WITH (format = 'JSON')")
+    assert "format" in failed(athena, "UNLOAD (SELECT 1 AS x) TO 's3://wlake/unload-x/' WITH (compression = 'GZIP')")
+    assert glue.get_tables(DatabaseName="wdb")["TableList"]  # UNLOAD made no table
+
+
+def test_views_alter_and_show(wlake):
+    athena, glue, s3 = wlake
+    ok(athena, "CREATE VIEW odd AS SELECT id, upper(name) AS name FROM src WHERE id % 2 = 1")
+    t = glue.get_table(DatabaseName="wdb", Name="odd")["Table"]
+    assert t["TableType"] == "VIRTUAL_VIEW" and t["ViewOriginalText"].startswith("/* Presto View: ")
+    assert [c["Name"] for c in t["StorageDescriptor"]["Columns"]] == ["id", "name"]
+    assert values(athena, "SELECT count(*), min(name) FROM odd") == [["10", "N1"]]
+    assert "already exists" in failed(athena, "CREATE VIEW odd AS SELECT 1 AS x")
+    ok(athena, "CREATE OR REPLACE VIEW odd AS SELECT id FROM src WHERE id = 1")
+    assert values(athena, "SELECT * FROM odd") == [["1"]]
+    e = ok(athena, "SHOW VIEWS")
+    assert ["odd"] in rows(athena, e["QueryExecutionId"])[1]
+    e = ok(athena, "SHOW CREATE VIEW odd")
+    assert "CREATE VIEW awsdatacatalog.wdb.odd AS" in rows(athena, e["QueryExecutionId"])[1][0][0]
+    ok(athena, "DROP VIEW odd")
+    assert "does not exist" in failed(athena, "DROP VIEW odd")
+
+    ok(athena, "ALTER TABLE src SET TBLPROPERTIES ('owner_team' = 'data')")
+    e = ok(athena, "SHOW TBLPROPERTIES src ('owner_team')")
+    assert rows(athena, e["QueryExecutionId"])[1] == [["owner_team", "data"]]
+    ok(athena, "ALTER TABLE src ADD COLUMNS (extra string COMMENT 'new')")
+    assert glue.get_table(DatabaseName="wdb", Name="src")["Table"]["StorageDescriptor"]["Columns"][-1]["Name"] == "extra"
+    assert values(athena, "SELECT count(extra) FROM src") == [["0"]]
+    e = ok(athena, "SHOW CREATE TABLE src")
+    text = "\n".join(r[0] for r in rows(athena, e["QueryExecutionId"])[1])
+    assert text.startswith("CREATE EXTERNAL TABLE `wdb`.`src`(") and "LOCATION\n  's3://wlake/src/'" in text
+
+
+# One row per Trino function Weir provides (docs/sql.md lists the same).
+FUNCTIONS = [
+    ("date_parse('2024-03-05 07:08:09', '%Y-%m-%d %H:%i:%s')", "2024-03-05 07:08:09.000"),
+    ("date_format(TIMESTAMP '2024-03-05 07:08:09', '%Y/%m/%d %H:%i')", "2024/03/05 07:08"),
+    ("format_datetime(TIMESTAMP '2024-03-05 07:08:09', 'yyyy-MM-dd''T''HH:mm')", "2024-03-05T07:08"),
+    ("parse_datetime('05/03/2024', 'dd/MM/yyyy')", "2024-03-05 00:00:00.000"),
+    ("to_iso8601(from_iso8601_timestamp('2024-03-05T07:08:09+02:00'))", "2024-03-05T05:08:09.000Z"),
+    ("from_iso8601_date('2024-03-05')", "2024-03-05"),
+    ("date_add('day', 30, DATE '2024-02-01')", "2024-03-02"),
+    ("date_add('month', 1, TIMESTAMP '2024-01-31 10:00:00')", "2024-02-29 10:00:00.000"),
+    ("date_diff('hour', TIMESTAMP '2024-01-01 00:00:00', TIMESTAMP '2024-01-02 06:00:00')", "30"),
+    ("date_diff('month', DATE '2024-01-15', DATE '2024-03-14')", "1"),
+    ("date_trunc('month', TIMESTAMP '2024-03-05 07:08:09')", "2024-03-01 00:00:00.000"),
+    ("to_unixtime(TIMESTAMP '2024-01-01 00:00:00')", None),
+    ("from_unixtime(0)", "1970-01-01 00:00:00.000"),
+    ("json_extract_scalar('{\"a\":{\"b\":[1,\"x\"]}}', '$.a.b[1]')", "x"),
+    ("json_extract('{\"a\":{\"b\":[1,\"x\"]}}', '$.a.b')", '[1,"x"]'),
+    ("json_array_length('[1,2,3]')", "3"),
+    ("json_size('{\"a\":{\"b\":1,\"c\":2}}', '$.a')", "2"),
+    ("json_format(json_parse('{\"a\": 1}'))", '{"a":1}'),
+    ("regexp_like('abc123', '[0-9]+')", "true"),
+    ("regexp_extract('abc123def', '([a-z]+)([0-9]+)', 2)", "123"),
+    ("regexp_replace('a1b2', '[0-9]', '')", "ab"),
+    ("regexp_replace('a1b2', '([a-z])([0-9])', '$2$1')", "1a2b"),
+    ("regexp_extract_all('a1b22', '[0-9]+')", "[1, 22]"),
+    ("cardinality(split('a,b,c', ','))", "3"),
+    ("element_at(split('a,b,c', ','), 2)", "b"),
+    ("contains(split('a,b,c', ','), 'b')", "true"),
+    ("array_join(split('a,b,c', ','), '-')", "a-b-c"),
+    ("try_cast('x' AS integer)", None),
+    ("CAST(1.5 AS real)", "1.5"),
+    ("CAST('7' AS bigint) + 1", "8"),
+]
+
+
+@pytest.mark.parametrize("expr,expected", FUNCTIONS, ids=[f[0].split("(")[0] for f in FUNCTIONS])
+def test_trino_functions(wlake, expr, expected):
+    athena = wlake[0]
+    got = values(athena, f"SELECT {expr}")
+    if expr.startswith("to_unixtime"):
+        assert float(got[0][0]) == 1704067200
+    else:
+        assert got == [[expected]], expr
+
+
+def test_trino_aggregates(wlake):
+    athena = wlake[0]
+    got = values(athena, "SELECT count_if(id > 15), min_by(name, id), max_by(name, id), arbitrary(kind) IS NOT NULL, approx_distinct(kind) FROM src")
+    assert got == [["4", "n0", "n19", "true", "2"]]
+
+
+def test_named_queries_prepared_statements_and_runtime_statistics(wlake):
+    athena = wlake[0]
+    qid = athena.create_named_query(Name="odd ids", Database="wdb", QueryString="SELECT id FROM src WHERE id % 2 = 1", ClientRequestToken="t" * 32)["NamedQueryId"]
+    assert athena.create_named_query(Name="odd ids", Database="wdb", QueryString="x", ClientRequestToken="t" * 32)["NamedQueryId"] == qid
+    q = athena.get_named_query(NamedQueryId=qid)["NamedQuery"]
+    assert q["Name"] == "odd ids" and q["WorkGroup"] == "primary" and q["Database"] == "wdb"
+    assert qid in athena.list_named_queries()["NamedQueryIds"]
+    athena.update_named_query(NamedQueryId=qid, Name="odd", QueryString="SELECT 1")
+    got = athena.batch_get_named_query(NamedQueryIds=[qid, "nope"])
+    assert got["NamedQueries"][0]["Name"] == "odd" and got["UnprocessedNamedQueryIds"][0]["NamedQueryId"] == "nope"
+    athena.delete_named_query(NamedQueryId=qid)
+    with pytest.raises(athena.exceptions.InvalidRequestException):
+        athena.get_named_query(NamedQueryId=qid)
+
+    athena.create_prepared_statement(StatementName="by_kind", WorkGroup="primary", QueryStatement="SELECT count(*) FROM src WHERE kind = ? AND id < ?")
+    with pytest.raises(athena.exceptions.InvalidRequestException):
+        athena.create_prepared_statement(StatementName="by_kind", WorkGroup="primary", QueryStatement="SELECT 1")
+    assert athena.get_prepared_statement(StatementName="by_kind", WorkGroup="primary")["PreparedStatement"]["QueryStatement"].startswith("SELECT count(*)")
+    assert values(athena, "EXECUTE by_kind USING 'a', 10") == [["5"]]
+    e = athena.start_query_execution(QueryString="EXECUTE by_kind", QueryExecutionContext={"Database": "wdb"}, ResultConfiguration={"OutputLocation": "s3://wresults/r/"}, ExecutionParameters=["'b'", "4"])
+    assert rows(athena, wait_done(athena, e["QueryExecutionId"]))[1][1:] == [["2"]]
+    ok(athena, "PREPARE from_sql FROM SELECT ? + 1 AS x")
+    assert [p["StatementName"] for p in athena.list_prepared_statements(WorkGroup="primary")["PreparedStatements"]] == ["by_kind", "from_sql"]
+    assert values(athena, "EXECUTE from_sql USING 41") == [["42"]]
+    ok(athena, "DEALLOCATE PREPARE from_sql")
+    with pytest.raises(athena.exceptions.ResourceNotFoundException):
+        athena.get_prepared_statement(StatementName="from_sql", WorkGroup="primary")
+    assert "not found" in failed(athena, "EXECUTE from_sql USING 1")
+    athena.delete_prepared_statement(StatementName="by_kind", WorkGroup="primary")
+
+    e = ok(athena, "SELECT id FROM src WHERE id < 3")
+    stats = athena.get_query_runtime_statistics(QueryExecutionId=e["QueryExecutionId"])["QueryRuntimeStatistics"]
+    assert stats["Rows"]["OutputRows"] == 3 and stats["Rows"]["InputRows"] >= 3
+    assert stats["Timeline"]["TotalExecutionTimeInMillis"] >= stats["Timeline"]["EngineExecutionTimeInMillis"] >= 0
+
+
+def wait_done(athena, qid):
+    import time
+    deadline = time.time() + 60
+    while athena.get_query_execution(QueryExecutionId=qid)["QueryExecution"]["Status"]["State"] not in ("SUCCEEDED", "FAILED", "CANCELLED"):
+        assert time.time() < deadline
+        time.sleep(0.01)
+    return qid
