@@ -67,3 +67,26 @@ def test_awswrangler_dataset_then_athena(wr_env):
     assert got["n"].tolist() == [4]
     # The temporary CTAS table is gone again.
     assert [t for t in wr.catalog.get_tables(database="clientdb") if t["Name"].startswith("temp_table")] == []
+
+
+def test_weir_sql_shell(prepared):
+    """`weir sql -c` runs statements through the Athena API; `--format csv|json`; the shell reads
+    multi-line statements and backslash commands from stdin."""
+    import json
+    import subprocess
+
+    binary = os.environ.get("WEIR_BIN", "target/debug/weir")
+    base = [binary, "sql", "--endpoint", prepared, "--database", "clientdb"]
+    done = subprocess.run(base + ["-c", "CREATE TABLE shell_t AS SELECT * FROM (VALUES (1, 'a'), (2, NULL)) AS v(id, name); SELECT * FROM shell_t ORDER BY id"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [" id | name", "----+------", " 1  | a", " 2  | NULL"]
+    assert "(2 rows written" in done.stderr and "(2 rows," in done.stderr and "scanned)" in done.stderr
+    csv_out = subprocess.run(base + ["--format", "csv", "-c", "SELECT * FROM shell_t ORDER BY id"], capture_output=True, text=True, timeout=60)
+    assert csv_out.stdout == '"id","name"\n"1","a"\n"2",\n'
+    json_out = subprocess.run(base + ["--format", "json", "-c", "SELECT * FROM shell_t ORDER BY id"], capture_output=True, text=True, timeout=60)
+    assert [json.loads(line) for line in json_out.stdout.splitlines()] == [{"id": "1", "name": "a"}, {"id": "2", "name": None}]
+    bad = subprocess.run(base + ["-c", "SELECT nope FROM shell_t"], capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 1 and "error:" in bad.stderr
+    shell = subprocess.run(base, input="SELECT 1\n+ 1 AS two;\n\\d\n\\q\n", capture_output=True, text=True, timeout=60)
+    assert shell.returncode == 0, shell.stderr
+    assert " two\n-----\n 2\n" in shell.stdout and "shell_t" in shell.stdout

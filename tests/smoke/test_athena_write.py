@@ -245,3 +245,31 @@ def wait_done(athena, qid):
         assert time.time() < deadline
         time.sleep(0.01)
     return qid
+
+
+def test_partition_projection(wlake):
+    athena, glue, s3 = wlake
+    import pyarrow as pa
+
+    for region in ("eu", "us"):
+        for day in ("2024-01-01", "2024-01-02", "2024-01-03"):
+            buf = io.BytesIO()
+            pq.write_table(pa.table({"n": list(range(10))}), buf)
+            s3.put_object(Bucket="wlake", Key=f"proj/{region}/{day}/part.parquet", Body=buf.getvalue())
+    ok(athena, """CREATE EXTERNAL TABLE proj (n int) PARTITIONED BY (region string, dt string) STORED AS PARQUET
+        LOCATION 's3://wlake/proj/' TBLPROPERTIES ('projection.enabled' = 'true',
+        'projection.region.type' = 'enum', 'projection.region.values' = 'eu,us',
+        'projection.dt.type' = 'date', 'projection.dt.range' = '2024-01-01,NOW', 'projection.dt.format' = 'yyyy-MM-dd',
+        'storage.location.template' = 's3://wlake/proj/${region}/${dt}/')""")
+    full = ok(athena, "SELECT count(*), sum(n) FROM proj")
+    assert rows(athena, full["QueryExecutionId"])[1][1:] == [["60", "270"]]
+    one = ok(athena, "SELECT count(*), sum(n), min(region), min(dt) FROM proj WHERE region = 'us' AND dt = '2024-01-02'")
+    assert rows(athena, one["QueryExecutionId"])[1][1:] == [["10", "45", "us", "2024-01-02"]]
+    assert one["Statistics"]["DataScannedInBytes"] * 5 < full["Statistics"]["DataScannedInBytes"]
+    # The catalog holds no partitions: they are projected.
+    assert glue.get_partitions(DatabaseName="wdb", TableName="proj")["Partitions"] == []
+    ok(athena, """CREATE EXTERNAL TABLE inj (n int) PARTITIONED BY (region string) STORED AS PARQUET
+        LOCATION 's3://wlake/proj/' TBLPROPERTIES ('projection.enabled' = 'true', 'projection.region.type' = 'injected',
+        'storage.location.template' = 's3://wlake/proj/${region}/2024-01-01/')""")
+    assert values(athena, "SELECT count(*) FROM inj WHERE region = 'eu'") == [["10"]]
+    assert "CONSTRAINT_VIOLATION" in failed(athena, "SELECT count(*) FROM inj")

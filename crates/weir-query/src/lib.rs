@@ -7,6 +7,7 @@ mod ddl;
 mod dml;
 pub mod functions;
 mod prepare;
+mod projection;
 mod render;
 mod show;
 pub mod store;

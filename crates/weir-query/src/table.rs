@@ -11,7 +11,7 @@ use datafusion::catalog::{CatalogProvider, SchemaProvider, Session, TableProvide
 use datafusion::common::{DFSchema, ScalarValue};
 use datafusion::config::{CsvOptions, TableParquetOptions};
 use datafusion::datasource::file_format::file_compression_type::FileCompressionType;
-use datafusion::datasource::listing::helpers::{expr_applicable_for_cols, filter_partitioned_file};
+use datafusion::datasource::listing::helpers::expr_applicable_for_cols;
 use datafusion::datasource::listing::PartitionedFile;
 use datafusion::datasource::physical_plan::{
     CsvSource, FileGroup, FileScanConfigBuilder, FileSource, JsonSource, ParquetSource,
@@ -281,6 +281,14 @@ impl GlueTable {
         if self.part_fields.is_empty() {
             return Ok(vec![(Vec::new(), location)]);
         }
+        if crate::projection::enabled(&self.table.parameters) {
+            return crate::projection::partitions(
+                &self.table.parameters,
+                &self.part_fields,
+                &location,
+                filters,
+            );
+        }
         let page = self
             .catalog
             .partitions(
@@ -293,9 +301,8 @@ impl GlueTable {
                 None,
             )
             .map_err(|e| DataFusionError::External(Box::new(e)))?;
-        let part_schema = DFSchema::try_from(Schema::new(self.part_fields.clone()))?;
-        let mut out = Vec::new();
-        for p in page.partitions {
+        let mut rows = Vec::with_capacity(page.partitions.len());
+        for p in &page.partitions {
             let mut values = Vec::with_capacity(p.values.len());
             for (v, f) in p.values.iter().zip(&self.part_fields) {
                 values.push(
@@ -303,8 +310,12 @@ impl GlueTable {
                         .unwrap_or(ScalarValue::try_from(f.data_type())?),
                 );
             }
-            let probe = PartitionedFile::new("probe", 0).with_partition_values(values.clone());
-            if filter_partitioned_file(probe, filters, &part_schema)?.is_none() {
+            rows.push(values);
+        }
+        let keep = crate::projection::prune(&self.part_fields, &rows, filters)?;
+        let mut out = Vec::new();
+        for ((p, values), k) in page.partitions.into_iter().zip(rows).zip(keep) {
+            if !k {
                 continue;
             }
             let loc = p

@@ -1,5 +1,7 @@
 //! The `weir` binary's library half: configuration, server start-up, the load generator.
 
 pub mod bench;
+pub mod client;
 pub mod config;
 pub mod server;
+pub mod sql;

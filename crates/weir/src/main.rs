@@ -32,6 +32,8 @@ enum Command {
         #[arg(long, env = "WEIR_CONFIG")]
         config: Option<PathBuf>,
     },
+    /// A SQL shell over a running Weir (the Athena API): `weir sql`, `weir sql -c "..."`.
+    Sql(weir::sql::SqlArgs),
     /// Load generators that measure any compatible endpoint.
     Bench {
         #[command(subcommand)]
@@ -57,6 +59,7 @@ fn main() -> anyhow::Result<()> {
             config,
         } => runtime.block_on(serve(data_dir, listen, config)),
         Command::Bench { target } => runtime.block_on(weir::bench::run(target)),
+        Command::Sql(args) => runtime.block_on(weir::sql::run(args)),
     }
 }
 

@@ -6,7 +6,7 @@
 //! Registered on every session, so lake and streaming SQL share them.
 
 mod aggregate;
-mod datetime;
+pub(crate) mod datetime;
 mod json;
 
 use std::sync::Arc;

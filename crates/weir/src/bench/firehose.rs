@@ -11,8 +11,8 @@ use clap::Args;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
-use super::client::JsonClient;
 use super::s3::{send, Http};
+use crate::client::JsonClient;
 
 /// Options of `weir bench firehose`.
 #[derive(Args, Debug, Clone)]

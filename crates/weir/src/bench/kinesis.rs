@@ -11,8 +11,8 @@ use clap::Args;
 use serde_json::json;
 use std::sync::Mutex;
 
-use super::client::{AwsError, JsonClient};
 use super::{percentile, wait_active};
+use crate::client::{AwsError, JsonClient};
 
 /// Options of `weir bench kinesis`.
 #[derive(Args, Debug, Clone)]

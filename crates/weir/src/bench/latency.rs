@@ -9,8 +9,8 @@ use http_body_util::BodyExt;
 use serde_json::json;
 use tokio::sync::mpsc;
 
-use super::client::JsonClient;
 use super::{percentile, wait_active};
+use crate::client::JsonClient;
 
 /// How the consumer reads.
 #[derive(Debug, Clone, Copy, ValueEnum)]

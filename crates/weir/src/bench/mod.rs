@@ -1,6 +1,5 @@
 //! `weir bench …`: load generators that measure any endpoint speaking the AWS protocols.
 
-mod client;
 mod firehose;
 mod kinesis;
 mod latency;
@@ -46,7 +45,10 @@ pub(crate) fn percentile(sorted: &[u64], p: f64) -> u64 {
 }
 
 /// Polls DescribeStreamSummary until the stream is ACTIVE; returns its ARN.
-pub(crate) async fn wait_active(client: &client::JsonClient, name: &str) -> anyhow::Result<String> {
+pub(crate) async fn wait_active(
+    client: &crate::client::JsonClient,
+    name: &str,
+) -> anyhow::Result<String> {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     loop {
         let body = serde_json::json!({"StreamName": name})

@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 use clap::Args;
 use serde_json::json;
 
-use super::client::JsonClient;
 use super::{percentile, wait_active};
+use crate::client::JsonClient;
 
 /// Options of `weir bench reshard`.
 #[derive(Args, Debug, Clone)]

@@ -1,4 +1,5 @@
-//! A small AWS JSON 1.1 client for the load generator (the SDKs are test-only dependencies).
+//! A small AWS JSON 1.1 client for the load generators and `weir sql` (the SDKs are test-only
+//! dependencies).
 
 use anyhow::{anyhow, Context as _};
 use bytes::Bytes;
@@ -122,10 +123,11 @@ impl JsonClient {
                 format!(
                     "AWS4-HMAC-SHA256 Credential=AKIDBENCH/20250101/us-east-1/{}/aws4_request, \
                      SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature=0000",
-                    if self.target_prefix.starts_with("Firehose") {
-                        "firehose"
-                    } else {
-                        "kinesis"
+                    match self.target_prefix {
+                        p if p.starts_with("Firehose") => "firehose",
+                        "AmazonAthena" => "athena",
+                        "AWSGlue" => "glue",
+                        _ => "kinesis",
                     }
                 ),
             )
