@@ -273,3 +273,17 @@ def test_partition_projection(wlake):
         'storage.location.template' = 's3://wlake/proj/${region}/2024-01-01/')""")
     assert values(athena, "SELECT count(*) FROM inj WHERE region = 'eu'") == [["10"]]
     assert "CONSTRAINT_VIOLATION" in failed(athena, "SELECT count(*) FROM inj")
+
+
+def test_openx_serde_properties(wlake):
+    athena, glue, s3 = wlake
+    lines = '{"User": "A", "@ts": "1"}\nnot json\n{"user": "b", "@ts": "2", "Nested": {"K": 5}}\n'
+    s3.put_object(Bucket="wlake", Key="openx/part.json.gz", Body=gzip.compress(lines.encode()))
+    ok(athena, """CREATE EXTERNAL TABLE ox (user string, ts int, nested struct<k:int>)
+        ROW FORMAT SERDE 'org.openx.data.jsonserde.JsonSerDe'
+        WITH SERDEPROPERTIES ('ignore.malformed.json' = 'true', 'mapping.ts' = '@ts')
+        LOCATION 's3://wlake/openx/'""")
+    assert values(athena, "SELECT user, ts, nested.k FROM ox ORDER BY ts NULLS LAST") == [["A", "1", None], ["b", "2", "5"], [None, None, None]]
+    ok(athena, """CREATE EXTERNAL TABLE ox_strict (user string) ROW FORMAT SERDE 'org.openx.data.jsonserde.JsonSerDe'
+        LOCATION 's3://wlake/openx/'""")
+    assert "HIVE_CURSOR_ERROR" in failed(athena, "SELECT count(user) FROM ox_strict")

@@ -163,31 +163,7 @@ pub async fn run(
                     .collect(),
             })
         }
-        "SHOW_TABLES" => {
-            w.expect("show").map_err(syntax)?;
-            w.expect("tables").map_err(syntax)?;
-            let db = if w.keyword("in") || w.keyword("from") {
-                w.ident().map_err(syntax)?
-            } else {
-                default_db.to_string()
-            };
-            let pattern = if w.at_end() {
-                None
-            } else {
-                w.keyword("like");
-                Some(w.string().map_err(syntax)?)
-            };
-            let re = hive_pattern(pattern.as_deref())?;
-            let tables = c.tables(region, &db).map_err(catalog_err)?;
-            Ok(TextResult {
-                columns: vec![("tab_name".into(), "varchar")],
-                rows: tables
-                    .into_iter()
-                    .filter(|t| re.as_ref().is_none_or(|r| r.is_match(&t.name)))
-                    .map(|t| vec![t.name])
-                    .collect(),
-            })
-        }
+        "SHOW_TABLES" => crate::show::relations(engine, region, default_db, sql, false),
         "SHOW_PARTITIONS" => {
             w.expect("show").map_err(syntax)?;
             w.expect("partitions").map_err(syntax)?;
@@ -470,8 +446,59 @@ fn options(o: &[SqlOption]) -> BTreeMap<String, String> {
         .collect()
 }
 
+/// A type as sqlparser prints it (`STRUCT<a INT, b ARRAY<STRING>>`) in Hive's spelling
+/// (`struct<a:int,b:array<string>>`).
+fn hive_type_text(printed: &str) -> String {
+    let mut out = String::new();
+    // For each open `<`: whether it is a struct's, and whether its field name is done.
+    let mut stack: Vec<(bool, bool)> = Vec::new();
+    let mut word = String::new();
+    for ch in printed.to_lowercase().chars() {
+        match ch {
+            '<' | '(' => {
+                stack.push((ch == '<' && word == "struct", false));
+                out.push(ch);
+                word.clear();
+            }
+            '>' | ')' => {
+                stack.pop();
+                out.push(ch);
+                word.clear();
+            }
+            ',' => {
+                if let Some(top) = stack.last_mut() {
+                    top.1 = false;
+                }
+                out.push(',');
+                word.clear();
+            }
+            ':' => {
+                if let Some(top) = stack.last_mut() {
+                    top.1 = true;
+                }
+                out.push(':');
+                word.clear();
+            }
+            c if c.is_whitespace() => {
+                if let Some(top) = stack.last_mut() {
+                    if top.0 && !top.1 && !word.is_empty() {
+                        top.1 = true;
+                        out.push(':');
+                    }
+                }
+                word.clear();
+            }
+            c => {
+                word.push(c);
+                out.push(c);
+            }
+        }
+    }
+    out
+}
+
 fn column(c: &ColumnDef) -> Result<Column, Failure> {
-    let t = c.data_type.to_string().to_lowercase().replace(' ', "");
+    let t = hive_type_text(&c.data_type.to_string());
     if !crate::table::readable_type(&t) {
         return Err(Failure::user(
             1100,
@@ -769,4 +796,21 @@ fn escape(v: &str) -> String {
             c => c.to_string(),
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn hive_spelling() {
+        assert_eq!(
+            super::hive_type_text("STRUCT<a INT, b ARRAY<STRUCT<c STRING>>>"),
+            "struct<a:int,b:array<struct<c:string>>>"
+        );
+        assert_eq!(super::hive_type_text("struct<k:int>"), "struct<k:int>");
+        assert_eq!(super::hive_type_text("DECIMAL(10, 2)"), "decimal(10,2)");
+        assert_eq!(
+            super::hive_type_text("MAP<STRING, BIGINT>"),
+            "map<string,bigint>"
+        );
+    }
 }

@@ -562,7 +562,7 @@ async fn insert_rows(
                 .map(String::as_str);
             FileFormat::from_properties(Some("PARQUET"), c, None)?
         }
-        Format::Json => FileFormat::Json(true),
+        Format::Json | Format::OpenxJson(_) => FileFormat::Json(true),
         Format::Csv {
             delimiter,
             quote: None,

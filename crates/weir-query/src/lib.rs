@@ -6,6 +6,7 @@
 mod ddl;
 mod dml;
 pub mod functions;
+mod openx;
 mod prepare;
 mod projection;
 mod render;
@@ -171,6 +172,9 @@ fn bytes_scanned(plan: &Arc<dyn ExecutionPlan>) -> u64 {
                     .sum::<u64>();
             }
         }
+    }
+    if let Some(x) = plan.downcast_ref::<openx::OpenxExec>() {
+        total += x.bytes();
     }
     for c in plan.children() {
         total += bytes_scanned(c);

@@ -26,7 +26,7 @@ pub async fn run(
             .await
             .map(|_| TextResult::default()),
         "DROP_VIEW" => view::drop(engine, region, default_db, sql).map(|_| TextResult::default()),
-        "SHOW_VIEWS" => show_views(engine, region, default_db, sql),
+        "SHOW_VIEWS" => relations(engine, region, default_db, sql, true),
         "SHOW_CREATE_TABLE" | "SHOW_CREATE_VIEW" => show_create(engine, region, default_db, sql),
         "SHOW_TBLPROPERTIES" => show_tblproperties(engine, region, default_db, sql),
         "ALTER_TABLE_SET_TBLPROPERTIES"
@@ -48,15 +48,18 @@ fn get(engine: &QueryEngine, region: &str, db: &str, name: &str) -> Result<Table
     })
 }
 
-fn show_views(
+/// SHOW TABLES / SHOW VIEWS [IN db] [[LIKE] 'pattern'] (`views`: only views).
+pub(crate) fn relations(
     engine: &QueryEngine,
     region: &str,
     default_db: &str,
     sql: &str,
+    views: bool,
 ) -> Result<TextResult, Failure> {
     let mut w = Words::new(sql).map_err(syntax)?;
     w.expect("show").map_err(syntax)?;
-    w.expect("views").map_err(syntax)?;
+    w.expect(if views { "views" } else { "tables" })
+        .map_err(syntax)?;
     let db = if w.keyword("in") || w.keyword("from") {
         w.ident().map_err(syntax)?
     } else {
@@ -71,10 +74,10 @@ fn show_views(
     let re = hive_pattern(pattern.as_deref())?;
     let tables = engine.catalog.tables(region, &db).map_err(catalog_err)?;
     Ok(TextResult {
-        columns: vec![("views".into(), "varchar")],
+        columns: vec![(if views { "views" } else { "tab_name" }.into(), "varchar")],
         rows: tables
             .into_iter()
-            .filter(view::is_view)
+            .filter(|t| !views || view::is_view(t))
             .filter(|t| re.as_ref().is_none_or(|r| r.is_match(&t.name)))
             .map(|t| vec![t.name])
             .collect(),

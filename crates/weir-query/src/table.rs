@@ -111,6 +111,8 @@ impl SchemaProvider for GlueSchema {
 pub enum Format {
     Parquet,
     Json,
+    /// The OpenX JSON SerDe, with its options.
+    OpenxJson(crate::openx::Options),
     Csv {
         delimiter: u8,
         quote: Option<u8>,
@@ -155,6 +157,11 @@ pub fn format_of(t: &Table) -> Result<Format> {
         return Err(DataFusionError::NotImplemented(format!(
             "Table {} is ORC, which Weir cannot read yet",
             t.name
+        )));
+    }
+    if lib.contains("openx") {
+        return Ok(Format::OpenxJson(crate::openx::Options::of(
+            &serde.parameters,
         )));
     }
     if lib.contains("json") || class == "json" {
@@ -432,6 +439,32 @@ impl TableProvider for GlueTable {
                     .push(f);
             }
         }
+        if let Format::OpenxJson(options) = &self.format {
+            let files: Vec<crate::openx::File> = groups
+                .into_iter()
+                .flat_map(|((bucket, _), files)| {
+                    files.into_iter().map(move |f| {
+                        let key = f.object_meta.location.to_string();
+                        crate::openx::File {
+                            compression: compression_of(&key),
+                            bucket: bucket.clone(),
+                            size: f.object_meta.size,
+                            partition_values: f.partition_values.clone(),
+                            key,
+                        }
+                    })
+                })
+                .collect();
+            return Ok(Arc::new(crate::openx::OpenxExec::new(
+                self.objects.clone(),
+                files,
+                options.clone(),
+                self.file_schema.clone(),
+                self.part_fields.clone(),
+                projection.cloned(),
+                &self.schema,
+            )?));
+        }
         // Text is read as strings and typed afterwards, as Hive's SerDes do (`\N` and values
         // that do not parse are NULL).
         let text = matches!(self.format, Format::Csv { .. });
@@ -466,7 +499,9 @@ impl TableProvider for GlueTable {
                         ParquetSource::new(table_schema.clone()).with_table_parquet_options(opts),
                     )
                 }
-                Format::Json => Arc::new(JsonSource::new(table_schema.clone())),
+                Format::Json | Format::OpenxJson(_) => {
+                    Arc::new(JsonSource::new(table_schema.clone()))
+                }
                 Format::Csv {
                     delimiter,
                     quote,

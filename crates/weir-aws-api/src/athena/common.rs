@@ -235,3 +235,20 @@ pub fn table_metadata(t: &weir_catalog::Table) -> Value {
         ("Parameters", Value::Map(params)),
     ])
 }
+
+/// A Glue database as Athena's `Database` shape.
+pub fn database_doc(d: weir_catalog::Database) -> Value {
+    Value::map([
+        ("Name", Value::Str(d.name)),
+        ("Description", Value::opt_str(d.description)),
+        (
+            "Parameters",
+            Value::Map(
+                d.parameters
+                    .into_iter()
+                    .map(|(k, v)| (crate::value::Key::Owned(k), Value::Str(v)))
+                    .collect(),
+            ),
+        ),
+    ])
+}

@@ -1,9 +1,9 @@
 //! GetDatabase of AwsDataCatalog.
 
-use super::common::{check_catalog, string};
+use super::common::{check_catalog, database_doc, string};
 use crate::error::ApiError;
 use crate::input::Input;
-use crate::value::{Key, Value};
+use crate::value::Value;
 use crate::Ctx;
 
 pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
@@ -13,20 +13,5 @@ pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
         .catalog
         .get_database(&ctx.region, &name)
         .map_err(|_| super::metadata(format!("Database {name} not found.")))?;
-    Ok(Value::map([(
-        "Database",
-        Value::map([
-            ("Name", Value::Str(d.name)),
-            ("Description", Value::opt_str(d.description)),
-            (
-                "Parameters",
-                Value::Map(
-                    d.parameters
-                        .into_iter()
-                        .map(|(k, v)| (Key::Owned(k), Value::Str(v)))
-                        .collect(),
-                ),
-            ),
-        ]),
-    )]))
+    Ok(Value::map([("Database", database_doc(d))]))
 }

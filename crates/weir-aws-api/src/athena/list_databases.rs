@@ -1,9 +1,9 @@
 //! ListDatabases of AwsDataCatalog (the Glue catalog).
 
-use super::common::{check_catalog, int, offset, string};
+use super::common::{check_catalog, database_doc, int, offset, string};
 use crate::error::ApiError;
 use crate::input::Input;
-use crate::value::{Key, Value};
+use crate::value::Value;
 use crate::Ctx;
 
 pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
@@ -16,21 +16,7 @@ pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
         .into_iter()
         .skip(from)
         .take(max)
-        .map(|d| {
-            Value::map([
-                ("Name", Value::Str(d.name)),
-                ("Description", Value::opt_str(d.description)),
-                (
-                    "Parameters",
-                    Value::Map(
-                        d.parameters
-                            .into_iter()
-                            .map(|(k, v)| (Key::Owned(k), Value::Str(v)))
-                            .collect(),
-                    ),
-                ),
-            ])
-        })
+        .map(database_doc)
         .collect();
     Ok(Value::map([
         ("DatabaseList", Value::List(list)),

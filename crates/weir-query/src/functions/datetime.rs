@@ -14,7 +14,7 @@ use datafusion::arrow::datatypes::{DataType, TimeUnit};
 use datafusion::error::Result;
 use datafusion::logical_expr::ScalarUDF;
 
-use super::{exec_err, ints, strings, udf, udf_n, varchar};
+use super::{bigint, exec_err, ints, strings, udf, udf_n, varchar};
 
 const TS: DataType = DataType::Timestamp(TimeUnit::Millisecond, None);
 
@@ -31,10 +31,6 @@ fn tz_type(_: &[DataType]) -> Result<DataType> {
 
 fn date_type(_: &[DataType]) -> Result<DataType> {
     Ok(DataType::Date32)
-}
-
-fn bigint(_: &[DataType]) -> Result<DataType> {
-    Ok(DataType::Int64)
 }
 
 /// date_add keeps dates dates; everything else becomes a timestamp.

@@ -10,7 +10,7 @@ use datafusion::error::Result;
 use datafusion::logical_expr::ScalarUDF;
 use serde_json::Value;
 
-use super::{exec_err, strings, udf, varchar};
+use super::{bigint, exec_err, strings, udf, varchar};
 
 #[derive(Debug, Clone, PartialEq)]
 enum Step {
@@ -155,10 +155,6 @@ fn json_array_length(a: &[ArrayRef]) -> Result<ArrayRef> {
         })
         .collect();
     Ok(Arc::new(out))
-}
-
-fn bigint(_: &[DataType]) -> Result<DataType> {
-    Ok(DataType::Int64)
 }
 
 pub fn functions() -> Vec<ScalarUDF> {

@@ -134,6 +134,10 @@ fn varchar(_: &[DataType]) -> Result<DataType> {
     Ok(DataType::Utf8)
 }
 
+fn bigint(_: &[DataType]) -> Result<DataType> {
+    Ok(DataType::Int64)
+}
+
 fn string_list(_: &[DataType]) -> Result<DataType> {
     Ok(DataType::new_list(DataType::Utf8, true))
 }
