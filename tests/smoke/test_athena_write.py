@@ -287,3 +287,22 @@ def test_openx_serde_properties(wlake):
     ok(athena, """CREATE EXTERNAL TABLE ox_strict (user string) ROW FORMAT SERDE 'org.openx.data.jsonserde.JsonSerDe'
         LOCATION 's3://wlake/openx/'""")
     assert "HIVE_CURSOR_ERROR" in failed(athena, "SELECT count(user) FROM ox_strict")
+
+
+def test_edge_cases_fail_cleanly_or_work(wlake):
+    athena = wlake[0]
+    # A view over itself fails the query (and Weir keeps running).
+    ok(athena, "CREATE VIEW loop1 AS SELECT 1 AS x")
+    ok(athena, "CREATE OR REPLACE VIEW loop1 AS SELECT * FROM loop1")
+    assert "recursive" in failed(athena, "SELECT * FROM loop1")
+    assert values(athena, "SELECT 1 + 1") == [["2"]]
+    # Mixed-case quoted aliases become lower-case columns whose data reads back.
+    ok(athena, 'CREATE TABLE cased WITH (partitioned_by = ARRAY[\'Part\']) AS SELECT 7 AS "UserId", \'p\' AS "Part"')
+    assert values(athena, "SELECT userid, part FROM cased") == [["7", "p"]]
+    # A column list whose first name starts like a keyword is a column list.
+    ok(athena, "CREATE TABLE sel AS SELECT 1 AS selected_at, 2 AS x")
+    ok(athena, "INSERT INTO sel (selected_at, x) VALUES (3, 4)")
+    assert values(athena, "SELECT selected_at, x FROM sel ORDER BY x") == [["1", "2"], ["3", "4"]]
+    # Out-of-range date arithmetic is an error, not a crash.
+    assert failed(athena, "SELECT date_add('day', 1000000000000000, TIMESTAMP '2024-01-01 00:00:00')")
+    assert "Cannot access group" in failed(athena, "SELECT regexp_extract_all('a1', '[0-9]', 3)")

@@ -423,7 +423,19 @@ impl Athena {
         if !running {
             return;
         }
-        let result = self.inner.engine.run(job).await;
+        // A panic in the engine fails this query, not the process or its record.
+        let result = {
+            use futures::FutureExt;
+            match std::panic::AssertUnwindSafe(self.inner.engine.run(job))
+                .catch_unwind()
+                .await
+            {
+                Ok(r) => r,
+                Err(_) => Err(Failure::system(
+                    "GENERIC_INTERNAL_ERROR: the query engine failed unexpectedly",
+                )),
+            }
+        };
         let done = {
             let state = self.inner.state.lock();
             state.executions.get(&id).cloned()
@@ -437,14 +449,20 @@ impl Athena {
             Ok(outcome) => {
                 e.state = QueryState::Succeeded;
                 // PREPARE / DEALLOCATE PREPARE change the work group's statements.
-                if let Some((name, text)) = &outcome.prepared {
-                    let changed = match text {
+                if let Some((name, text)) = outcome.prepared.clone() {
+                    let this = self.clone();
+                    let (region, wg) = (e.region.clone(), e.work_group.clone());
+                    let changed = tokio::task::spawn_blocking(move || match text {
                         Some(q) => {
-                            let create = self.prepared(&e.region, &e.work_group, name).is_err();
-                            self.put_prepared(&e.region, &e.work_group, name, q, None, create)
+                            let create = this.prepared(&region, &wg, &name).is_err();
+                            this.put_prepared(&region, &wg, &name, &q, None, create)
                         }
-                        None => self.delete_prepared(&e.region, &e.work_group, name),
-                    };
+                        None => this.delete_prepared(&region, &wg, &name),
+                    })
+                    .await
+                    .unwrap_or_else(|j| {
+                        Err(AthenaError::Storage(std::io::Error::other(j.to_string())))
+                    });
                     if let Err(err) = changed {
                         e.state = QueryState::Failed;
                         e.reason = Some(err.to_string());

@@ -515,8 +515,11 @@ async fn insert(
     if w.next_token() == Some(&Token::LParen) {
         let inner = w.paren_text().map_err(syntax)?;
         let is_query = {
-            let l = inner.trim_start().to_ascii_lowercase();
-            l.starts_with("select") || l.starts_with("with") || l.starts_with("values")
+            let mut first = Words::new(&inner).map_err(syntax)?;
+            ["select", "with", "values"]
+                .iter()
+                .any(|k| first.keyword(k))
+                || first.next_token() == Some(&Token::LParen)
         };
         if is_query {
             // `INSERT INTO t (SELECT ...)`: the parentheses were the query's.
@@ -575,6 +578,15 @@ async fn insert_rows(
             ))
         }
     };
+    if t.storage_descriptor
+        .as_ref()
+        .is_some_and(|sd| sd.number_of_buckets > 0)
+    {
+        return Err(Failure::user(
+            1300,
+            "NOT_SUPPORTED: Inserting into bucketed tables is not supported",
+        ));
+    }
     let targets: Vec<&Column> = t.columns().iter().chain(&t.partition_keys).collect();
     let ctx = engine.session(&job.region, db);
     let df = ctx.sql(query).await.map_err(|e| user_failure(&e))?;

@@ -247,6 +247,7 @@ impl QueryEngine {
                 catalog: self.catalog.clone(),
                 region: region.to_string(),
                 objects: self.objects.clone(),
+                view_depth: 0,
             }),
         );
         functions::register(&ctx);

@@ -201,6 +201,8 @@ async fn read_file(
         .map_err(|e| DataFusionError::Execution(format!("s3://{}/{}: {e}", f.bucket, f.key)))?;
     let mut decoder = ReaderBuilder::new(file_schema.clone())
         .with_batch_size(8192)
+        // OpenX reads `1` or `true` into a string column as text.
+        .with_coerce_primitive(true)
         .build_decoder()?;
     let mut batches = Vec::new();
     for line in text.split(|b| *b == b'\n') {

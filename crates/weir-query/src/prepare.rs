@@ -18,16 +18,26 @@ pub fn change(job: &Job, sql: &str, sub: &str) -> Result<(String, Option<String>
         if stmt.is_empty() {
             return Err(syntax(w.unexpected("<statement>")));
         }
+        // An existing statement of that name (in any case) is replaced.
+        let name = known(job, &name).map_or(name, str::to_string);
         return Ok((name, Some(stmt)));
     }
     w.expect("deallocate").map_err(syntax)?;
     w.expect("prepare").map_err(syntax)?;
     let name = w.ident().map_err(syntax)?;
     w.end().map_err(syntax)?;
-    if !job.prepared.contains_key(&name) {
-        return Err(not_found(&name));
+    match known(job, &name) {
+        Some(k) => Ok((k.to_string(), None)),
+        None => Err(not_found(&name)),
     }
-    Ok((name, None))
+}
+
+/// The work group's statement named `name`, matched as SQL matches identifiers (any case).
+fn known<'a>(job: &'a Job, name: &str) -> Option<&'a str> {
+    job.prepared
+        .keys()
+        .find(|k| k.eq_ignore_ascii_case(name))
+        .map(String::as_str)
 }
 
 fn not_found(name: &str) -> Failure {
@@ -39,7 +49,9 @@ pub fn execute(job: &Job) -> Result<Job, Failure> {
     let mut w = Words::new(&job.sql).map_err(syntax)?;
     w.expect("execute").map_err(syntax)?;
     let name = w.ident().map_err(syntax)?;
-    let stmt = job.prepared.get(&name).ok_or_else(|| not_found(&name))?;
+    let stmt = known(job, &name)
+        .and_then(|k| job.prepared.get(k))
+        .ok_or_else(|| not_found(&name))?;
     let mut params = Vec::new();
     if w.keyword("using") {
         params = split_top_level(w.rest().trim().trim_end_matches(';'));

@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use chrono::{Duration, Months, NaiveDate, NaiveDateTime, Utc};
+use chrono::{NaiveDateTime, Utc};
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::datatypes::{FieldRef, Schema};
 use datafusion::common::{DFSchema, ScalarValue};
@@ -97,7 +97,9 @@ fn column_values(
                 .unwrap_or(1)
                 .max(1);
             let digits: usize = p("digits").and_then(|s| s.parse().ok()).unwrap_or(0);
-            let n = ((b - a) / step + 1).max(0) as usize;
+            let n = b
+                .checked_sub(a)
+                .map_or(usize::MAX, |d| (d / step + 1).max(0) as usize);
             if n > MAX_PROJECTED {
                 return Err(too_many());
             }
@@ -135,33 +137,14 @@ fn endpoint(text: &str, fmt: &str, now: NaiveDateTime) -> Option<NaiveDateTime> 
         let digits: String = body.chars().take_while(|c| c.is_ascii_digit()).collect();
         let n: i64 = digits.parse().ok()?;
         let unit = body[digits.len()..].trim().to_ascii_uppercase();
-        return shift(now, unit.trim_end_matches('S'), sign * n);
+        return shift(now, unit.trim_end_matches('S'), n.checked_mul(sign)?);
     }
-    NaiveDateTime::parse_from_str(t, fmt).ok().or_else(|| {
-        NaiveDate::parse_from_str(t, fmt)
-            .ok()
-            .and_then(|d| d.and_hms_opt(0, 0, 0))
-    })
+    crate::functions::datetime::parse_lenient(t, fmt)
 }
 
+/// `t` moved by `n` units (`YEAR`, `MONTH`, ..., `SECOND`), None when out of range.
 fn shift(t: NaiveDateTime, unit: &str, n: i64) -> Option<NaiveDateTime> {
-    let months = |m: i64| {
-        if m >= 0 {
-            t.checked_add_months(Months::new(m as u32))
-        } else {
-            t.checked_sub_months(Months::new((-m) as u32))
-        }
-    };
-    match unit {
-        "YEAR" => months(12 * n),
-        "MONTH" => months(n),
-        "WEEK" => t.checked_add_signed(Duration::weeks(n)),
-        "DAY" => t.checked_add_signed(Duration::days(n)),
-        "HOUR" => t.checked_add_signed(Duration::hours(n)),
-        "MINUTE" => t.checked_add_signed(Duration::minutes(n)),
-        "SECOND" => t.checked_add_signed(Duration::seconds(n)),
-        _ => None,
-    }
+    crate::functions::datetime::add_unit(t, &unit.to_ascii_lowercase(), n)
 }
 
 fn date_values(
@@ -214,7 +197,16 @@ fn date_values(
     let mut t = start;
     let mut i = 0i64;
     while t <= end {
-        out.push(t.format(&fmt).to_string());
+        let mut text = String::new();
+        {
+            use std::fmt::Write as _;
+            write!(text, "{}", t.format(&fmt)).map_err(|_| {
+                user(format!(
+                    "HIVE_INVALID_METADATA: projection.{col}.format '{java}' cannot print dates"
+                ))
+            })?;
+        }
+        out.push(text);
         if out.len() > MAX_PROJECTED {
             return Err(too_many());
         }
@@ -321,8 +313,10 @@ pub fn partitions(
                 .collect(),
         );
     }
-    let total: usize = per_column.iter().map(Vec::len).product();
-    if total > MAX_PROJECTED {
+    let total = per_column
+        .iter()
+        .try_fold(1usize, |acc, c| acc.checked_mul(c.len()));
+    if total.is_none_or(|t| t > MAX_PROJECTED) {
         return Err(too_many());
     }
     // The cartesian product, then every filter at once.
@@ -450,7 +444,7 @@ mod tests {
         let now = endpoint(
             "NOW-3DAYS",
             "%Y-%m-%d",
-            NaiveDate::from_ymd_opt(2024, 3, 4)
+            chrono::NaiveDate::from_ymd_opt(2024, 3, 4)
                 .and_then(|d| d.and_hms_opt(0, 0, 0))
                 .unwrap_or_default(),
         );

@@ -34,6 +34,8 @@ pub struct GlueCatalog {
     pub catalog: Catalog,
     pub region: String,
     pub objects: Objects,
+    /// How many views deep this catalog is being read (views within views).
+    pub view_depth: usize,
 }
 
 impl std::fmt::Debug for GlueSchema {
@@ -58,6 +60,7 @@ impl CatalogProvider for GlueCatalog {
             region: self.region.clone(),
             objects: self.objects.clone(),
             database: name.to_lowercase(),
+            view_depth: self.view_depth,
         }))
     }
 }
@@ -67,6 +70,7 @@ pub struct GlueSchema {
     catalog: Catalog,
     region: String,
     objects: Objects,
+    view_depth: usize,
     database: String,
 }
 
@@ -88,6 +92,7 @@ impl SchemaProvider for GlueSchema {
                 catalog: self.catalog.clone(),
                 region: self.region.clone(),
                 objects: self.objects.clone(),
+                view_depth: self.view_depth,
             };
             return crate::view::provider(&glue, &t).await.map(Some);
         }

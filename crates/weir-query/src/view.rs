@@ -23,6 +23,8 @@ use crate::{user_failure, QueryEngine, CATALOG_NAME};
 
 const PREFIX: &str = "/* Presto View: ";
 const SUFFIX: &str = " */";
+/// Views within views deeper than this are taken for a cycle.
+const MAX_DEPTH: usize = 10;
 
 /// Whether a Glue table is a view.
 pub fn is_view(t: &Table) -> bool {
@@ -64,6 +66,12 @@ pub fn decode(text: &str) -> Option<(String, String)> {
 
 /// The view as a DataFusion table: its SQL planned in its own schema.
 pub async fn provider(glue: &GlueCatalog, t: &Table) -> Result<Arc<dyn TableProvider>> {
+    if glue.view_depth >= MAX_DEPTH {
+        return Err(DataFusionError::Plan(format!(
+            "View is recursive: {}.{} (views nest more than {MAX_DEPTH} deep)",
+            t.database_name, t.name
+        )));
+    }
     let (sql, schema) = t
         .view_original_text
         .as_deref()
@@ -85,6 +93,7 @@ pub async fn provider(glue: &GlueCatalog, t: &Table) -> Result<Arc<dyn TableProv
             catalog: glue.catalog.clone(),
             region: glue.region.clone(),
             objects: glue.objects.clone(),
+            view_depth: glue.view_depth + 1,
         }),
     );
     crate::functions::register(&ctx);

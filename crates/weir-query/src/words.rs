@@ -15,21 +15,11 @@ pub struct Words {
 
 impl Words {
     pub fn new(sql: &str) -> Result<Words, String> {
-        // Byte offsets of the start of each line, to turn (line, column) into offsets.
-        let mut line_starts = vec![0usize];
-        line_starts.extend(sql.match_indices('\n').map(|(i, _)| i + 1));
-        let offset = |line: u64, column: u64| -> usize {
-            let start = line_starts
-                .get((line.max(1) - 1) as usize)
-                .copied()
-                .unwrap_or(sql.len());
-            sql[start..]
-                .char_indices()
-                .nth((column.max(1) - 1) as usize)
-                .map_or(sql.len(), |(i, _)| start + i)
-        };
+        // Token positions only move forward: walk the text once with a (line, column) cursor.
         let mut toks = Vec::new();
         let mut offsets = Vec::new();
+        let mut chars = sql.char_indices().peekable();
+        let (mut line, mut column) = (1u64, 1u64);
         for t in Tokenizer::new(&GenericDialect {}, sql)
             .tokenize_with_location()
             .map_err(|e| e.to_string())?
@@ -37,7 +27,18 @@ impl Words {
             if matches!(t.token, Token::Whitespace(_)) {
                 continue;
             }
-            offsets.push(offset(t.span.start.line, t.span.start.column));
+            let want = (t.span.start.line, t.span.start.column);
+            while (line, column) < want {
+                match chars.next() {
+                    Some((_, '\n')) => {
+                        line += 1;
+                        column = 1;
+                    }
+                    Some(_) => column += 1,
+                    None => break,
+                }
+            }
+            offsets.push(chars.peek().map_or(sql.len(), |(i, _)| *i));
             toks.push(t.token);
         }
         Ok(Words {
@@ -204,5 +205,20 @@ impl Words {
         } else {
             Err(self.unexpected("<EOF>"))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rest_and_parentheses_keep_the_source_text() {
+        let mut w = Words::new("UNLOAD (SELECT 'é', \"x\"\n  FROM t) TO 's3://b/'")
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(w.keyword("unload"));
+        assert_eq!(w.paren_text().as_deref(), Ok("SELECT 'é', \"x\"\n  FROM t"));
+        assert!(w.keyword("to"));
+        assert_eq!(w.rest(), "'s3://b/'");
     }
 }

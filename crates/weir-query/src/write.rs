@@ -199,12 +199,16 @@ impl Sink {
     /// A sink for rows of `schema`; the partition and bucket columns must be in it.
     pub fn new(objects: Objects, target: Target, schema: &SchemaRef) -> Result<Sink, Failure> {
         let index = |name: &String| {
-            schema.index_of(name).map_err(|_| {
-                Failure::user(
-                    1100,
-                    format!("SYNTAX_ERROR: Column '{name}' is not in the query's columns"),
-                )
-            })
+            schema
+                .fields()
+                .iter()
+                .position(|f| f.name().eq_ignore_ascii_case(name))
+                .ok_or_else(|| {
+                    Failure::user(
+                        1100,
+                        format!("SYNTAX_ERROR: Column '{name}' is not in the query's columns"),
+                    )
+                })
         };
         let part_cols = target
             .partitioned_by
@@ -223,7 +227,8 @@ impl Sink {
                 .iter()
                 .map(|&i| {
                     let f = schema.field(i);
-                    Field::new(f.name(), storage_type(f.data_type()), true)
+                    // Glue's column names are lower case; the files' must match them.
+                    Field::new(f.name().to_lowercase(), storage_type(f.data_type()), true)
                 })
                 .collect::<Vec<_>>(),
         ));
@@ -322,6 +327,12 @@ impl Sink {
         data: &RecordBatch,
     ) -> Result<(), Failure> {
         if !self.open.contains_key(&key) {
+            if self.open.len() >= MAX_OPEN_WRITERS {
+                return Err(Failure::user(
+                    1300,
+                    format!("HIVE_TOO_MANY_OPEN_PARTITIONS: Exceeded limit of {MAX_OPEN_WRITERS} open writers for partitions/buckets"),
+                ));
+            }
             if !self.written.partitions.contains(&key.0) {
                 if self.written.partitions.len() >= MAX_OPEN_WRITERS && !key.0.is_empty() {
                     return Err(Failure::user(

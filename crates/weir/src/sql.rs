@@ -86,6 +86,17 @@ pub fn split_statements(text: &str) -> (Vec<String>, String) {
                         }
                     }
                 }
+                '/' if chars.peek() == Some(&'*') => {
+                    chars.next();
+                    let mut prev = ' ';
+                    for c in chars.by_ref() {
+                        if prev == '*' && c == '/' {
+                            break;
+                        }
+                        prev = c;
+                    }
+                    cur.push(' ');
+                }
                 ';' => {
                     if !cur.trim().is_empty() {
                         out.push(cur.trim().to_string());
@@ -455,8 +466,9 @@ mod tests {
 
     #[test]
     fn statements_and_tables() {
-        let (s, rest) = split_statements("select ';' ; -- a; comment\nselect 2;select 3");
+        let (s, rest) = split_statements("select ';' ; -- a; comment\nselect 2 /* ; */;select 3");
         assert_eq!(s, vec!["select ';'", "select 2"]);
+        assert_eq!(split_statements("/* x; */").0, Vec::<String>::new());
         assert_eq!(rest, "select 3");
         let t = render_table(&["a".into(), "bb".into()], &[vec![Some("1".into()), None]]);
         assert_eq!(t, " a | bb\n---+------\n 1 | NULL\n");

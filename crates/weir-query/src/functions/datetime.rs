@@ -216,12 +216,22 @@ pub fn joda_to_chrono(p: &str) -> String {
     out
 }
 
-fn parse_with(text: &str, fmt: &str) -> Option<NaiveDateTime> {
-    NaiveDateTime::parse_from_str(text, fmt).ok().or_else(|| {
-        NaiveDate::parse_from_str(text, fmt)
-            .ok()
-            .and_then(|d| d.and_hms_opt(0, 0, 0))
-    })
+/// Parses `text` with a chrono pattern; fields the pattern lacks default as Joda's do (month
+/// and day 1, time 00:00:00), so `%Y-%m-%d %H`, `%Y-%m` or `%Y` read too.
+pub fn parse_lenient(text: &str, fmt: &str) -> Option<NaiveDateTime> {
+    if let Ok(t) = NaiveDateTime::parse_from_str(text, fmt) {
+        return Some(t);
+    }
+    let mut p = chrono::format::Parsed::new();
+    chrono::format::parse(&mut p, text, chrono::format::StrftimeItems::new(fmt)).ok()?;
+    let date = NaiveDate::from_ymd_opt(p.year()?, p.month().unwrap_or(1), p.day().unwrap_or(1))?;
+    let hour = p.hour_div_12().unwrap_or(0) * 12 + p.hour_mod_12().unwrap_or(0);
+    date.and_hms_nano_opt(
+        hour,
+        p.minute().unwrap_or(0),
+        p.second().unwrap_or(0),
+        p.nanosecond().unwrap_or(0),
+    )
 }
 
 fn parse_fn(a: &[ArrayRef], convert: fn(&str) -> String, name: &str) -> Result<ArrayRef> {
@@ -234,7 +244,7 @@ fn parse_fn(a: &[ArrayRef], convert: fn(&str) -> String, name: &str) -> Result<A
             continue;
         }
         let fmt = convert(f.value(i));
-        match parse_with(s.value(i), &fmt) {
+        match parse_lenient(s.value(i), &fmt) {
             Some(t) => out.push(Some(t.and_utc().timestamp_millis())),
             None => {
                 return Err(exec_err(format!(
@@ -375,21 +385,21 @@ fn to_iso8601(a: &[ArrayRef]) -> Result<ArrayRef> {
 pub fn add_unit(t: NaiveDateTime, unit: &str, n: i64) -> Option<NaiveDateTime> {
     let months = |m: i64| {
         if m >= 0 {
-            t.checked_add_months(Months::new(m as u32))
+            t.checked_add_months(Months::new(u32::try_from(m).ok()?))
         } else {
-            t.checked_sub_months(Months::new((-m) as u32))
+            t.checked_sub_months(Months::new(u32::try_from(m.checked_neg()?).ok()?))
         }
     };
     match unit {
-        "millisecond" => t.checked_add_signed(Duration::milliseconds(n)),
-        "second" => t.checked_add_signed(Duration::seconds(n)),
-        "minute" => t.checked_add_signed(Duration::minutes(n)),
-        "hour" => t.checked_add_signed(Duration::hours(n)),
-        "day" => t.checked_add_signed(Duration::days(n)),
-        "week" => t.checked_add_signed(Duration::weeks(n)),
+        "millisecond" => t.checked_add_signed(Duration::try_milliseconds(n)?),
+        "second" => t.checked_add_signed(Duration::try_seconds(n)?),
+        "minute" => t.checked_add_signed(Duration::try_minutes(n)?),
+        "hour" => t.checked_add_signed(Duration::try_hours(n)?),
+        "day" => t.checked_add_signed(Duration::try_days(n)?),
+        "week" => t.checked_add_signed(Duration::try_weeks(n)?),
         "month" => months(n),
-        "quarter" => months(n * 3),
-        "year" => months(n * 12),
+        "quarter" => months(n.checked_mul(3)?),
+        "year" => months(n.checked_mul(12)?),
         _ => None,
     }
 }
@@ -519,6 +529,14 @@ mod tests {
         assert_eq!(
             iso8601("2024-03-01T10:20:30.5+02:00"),
             Some(at("2024-03-01 08:20:30").and_utc().timestamp_millis() + 500)
+        );
+        assert_eq!(
+            parse_lenient("2024-03-01 10", "%Y-%m-%d %H"),
+            Some(at("2024-03-01 10:00:00"))
+        );
+        assert_eq!(
+            parse_lenient("2024-03", "%Y-%m"),
+            Some(at("2024-03-01 00:00:00"))
         );
         assert_eq!(
             iso8601("2024-03-01"),

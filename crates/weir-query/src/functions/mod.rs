@@ -185,6 +185,12 @@ fn regexp_extract_all(a: &[ArrayRef]) -> Result<ArrayRef> {
         }
         let re = cached_regex(&mut cache, p.value(i))?;
         let group = g.as_ref().map_or(0, |g| g.value(i)) as usize;
+        if group > re.captures_len() - 1 {
+            return Err(exec_err(format!(
+                "Pattern has {} groups. Cannot access group {group}",
+                re.captures_len() - 1
+            )));
+        }
         for c in re.captures_iter(s.value(i)) {
             b.values().append_option(c.get(group).map(|m| m.as_str()));
         }
