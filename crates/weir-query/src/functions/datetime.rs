@@ -14,7 +14,7 @@ use datafusion::arrow::datatypes::{DataType, TimeUnit};
 use datafusion::error::Result;
 use datafusion::logical_expr::ScalarUDF;
 
-use super::{bigint, exec_err, ints, strings, udf, udf_n, varchar};
+use super::{bigint, exec_err, ints, strings, udf, varchar};
 
 const TS: DataType = DataType::Timestamp(TimeUnit::Millisecond, None);
 
@@ -503,7 +503,7 @@ pub fn functions() -> Vec<ScalarUDF> {
         udf("from_iso8601_date", 1, date_type, from_iso8601_date),
         udf("to_iso8601", 1, varchar, to_iso8601),
         udf("date_add", 3, same_as_third, date_add),
-        udf_n("date_diff", &[3], bigint, date_diff),
+        udf("date_diff", 3, bigint, date_diff),
     ]
 }
 

@@ -156,12 +156,7 @@ fn regexp_extract(a: &[ArrayRef]) -> Result<ArrayRef> {
         }
         let re = cached_regex(&mut cache, p.value(i))?;
         let group = g.as_ref().map_or(0, |g| g.value(i)) as usize;
-        if group > re.captures_len() - 1 {
-            return Err(exec_err(format!(
-                "Pattern has {} groups. Cannot access group {group}",
-                re.captures_len() - 1
-            )));
-        }
+        check_group(re, group)?;
         out.push(
             re.captures(s.value(i))
                 .and_then(|c| c.get(group).map(|m| m.as_str().to_string())),
@@ -185,18 +180,24 @@ fn regexp_extract_all(a: &[ArrayRef]) -> Result<ArrayRef> {
         }
         let re = cached_regex(&mut cache, p.value(i))?;
         let group = g.as_ref().map_or(0, |g| g.value(i)) as usize;
-        if group > re.captures_len() - 1 {
-            return Err(exec_err(format!(
-                "Pattern has {} groups. Cannot access group {group}",
-                re.captures_len() - 1
-            )));
-        }
+        check_group(re, group)?;
         for c in re.captures_iter(s.value(i)) {
             b.values().append_option(c.get(group).map(|m| m.as_str()));
         }
         b.append(true);
     }
     Ok(Arc::new(b.finish()))
+}
+
+/// Trino's error for a group the pattern does not have.
+fn check_group(re: &regex::Regex, group: usize) -> Result<()> {
+    let groups = re.captures_len() - 1;
+    if group > groups {
+        return Err(exec_err(format!(
+            "Pattern has {groups} groups. Cannot access group {group}"
+        )));
+    }
+    Ok(())
 }
 
 fn cached_regex<'a>(
