@@ -129,6 +129,9 @@ pub struct ResultPage {
     pub update_count: Option<i64>,
 }
 
+/// A result file's rows; `None` is NULL.
+type Rows = Vec<Vec<Option<String>>>;
+
 /// The control plane's handle (cheap to clone).
 #[derive(Clone)]
 pub struct Athena {
@@ -142,6 +145,9 @@ struct Inner {
     journal: Mutex<Journal>,
     slots: Arc<Semaphore>,
     tasks: Mutex<HashMap<String, tokio::task::AbortHandle>>,
+    /// The rows of the result file read last (execution id, rows): a client paging through
+    /// one result reads the file once, not once per page.
+    last_result: Mutex<Option<(String, Arc<Rows>)>>,
 }
 
 fn now_ms() -> i64 {
@@ -214,6 +220,7 @@ impl Athena {
                 journal: Mutex::new(journal),
                 slots: Arc::new(Semaphore::new(concurrency.max(1))),
                 tasks: Mutex::new(HashMap::new()),
+                last_result: Mutex::new(None),
             }),
         })
     }
@@ -558,20 +565,30 @@ impl Athena {
                 )))
             }
         }
-        let rows = match e.outcome.result_file.as_deref().and_then(split_s3) {
-            Some((bucket, key)) => {
+        let cached = self
+            .inner
+            .last_result
+            .lock()
+            .as_ref()
+            .filter(|(cached_id, _)| *cached_id == e.id)
+            .map(|(_, rows)| rows.clone());
+        let rows = match (cached, e.outcome.result_file.as_deref().and_then(split_s3)) {
+            (Some(rows), _) => rows,
+            (None, Some((bucket, key))) => {
                 let bytes = self.inner.objects.get(bucket, key).await.map_err(|err| {
                     AthenaError::InvalidRequest(format!(
                         "Unable to read the result file {}: {err}",
                         e.output_location
                     ))
                 })?;
-                results::parse(&bytes, key.ends_with(".csv"))
+                let rows = Arc::new(results::parse(&bytes, key.ends_with(".csv")));
+                *self.inner.last_result.lock() = Some((e.id.clone(), rows.clone()));
+                rows
             }
-            None => Vec::new(),
+            (None, None) => Arc::new(Vec::new()),
         };
         let total = rows.len();
-        let page: Vec<_> = rows.into_iter().skip(from).take(max).collect();
+        let page: Vec<_> = rows.iter().skip(from).take(max).cloned().collect();
         let next = (from + max < total).then_some(from + max);
         Ok(ResultPage {
             columns: e.outcome.columns.clone(),
