@@ -90,3 +90,26 @@ def test_weir_sql_shell(prepared):
     shell = subprocess.run(base, input="SELECT 1\n+ 1 AS two;\n\\d\n\\q\n", capture_output=True, text=True, timeout=60)
     assert shell.returncode == 0, shell.stderr
     assert " two\n-----\n 2\n" in shell.stdout and "shell_t" in shell.stdout
+
+
+def test_aws_cli_athena_and_glue(prepared, aws_env):
+    """The `aws` CLI: start a query, wait for it, read its results; see the database in Glue."""
+    import json
+    import subprocess
+    import time
+
+    def aws(*args):
+        done = subprocess.run(["aws", "--endpoint-url", prepared, "--output", "json", *args], env=aws_env, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout) if done.stdout.strip() else {}
+
+    qid = aws("athena", "start-query-execution", "--query-string", "SELECT 40 + 2 AS answer",
+              "--query-execution-context", "Database=clientdb", "--result-configuration", "OutputLocation=s3://client-results/cli/")["QueryExecutionId"]
+    deadline = time.time() + 60
+    while (state := aws("athena", "get-query-execution", "--query-execution-id", qid)["QueryExecution"]["Status"]["State"]) not in ("SUCCEEDED", "FAILED"):
+        assert time.time() < deadline
+        time.sleep(0.05)
+    assert state == "SUCCEEDED"
+    rows = aws("athena", "get-query-results", "--query-execution-id", qid)["ResultSet"]["Rows"]
+    assert [[d.get("VarCharValue") for d in r["Data"]] for r in rows] == [["answer"], ["42"]]
+    assert "clientdb" in [d["Name"] for d in aws("glue", "get-databases")["DatabaseList"]]
