@@ -183,6 +183,12 @@ FUNCTIONS = [
     ("contains(split('a,b,c', ','), 'b')", "true"),
     ("array_join(split('a,b,c', ','), '-')", "a-b-c"),
     ("try_cast('x' AS integer)", None),
+    ("try(CAST('x' AS integer))", None),
+    ("try(1 / 0)", None),
+    ("try(date_parse('not a date', '%Y-%m-%d'))", None),
+    ("transform(ARRAY[1, 2, 3], x -> x * 10)", "[10, 20, 30]"),
+    ("filter(ARRAY[1, 2, 3, 4], x -> x % 2 = 0)", "[2, 4]"),
+    ("any_match(ARRAY[1, 2], x -> x > 1)", "true"),
     ("CAST(1.5 AS real)", "1.5"),
     ("CAST('7' AS bigint) + 1", "8"),
 ]
@@ -202,6 +208,85 @@ def test_trino_aggregates(wlake):
     athena = wlake[0]
     got = values(athena, "SELECT count_if(id > 15), min_by(name, id), max_by(name, id), arbitrary(kind) IS NOT NULL, approx_distinct(kind) FROM src")
     assert got == [["4", "n0", "n19", "true", "2"]]
+
+
+def test_lambdas_try_and_unnest_with_ordinality(wlake):
+    athena = wlake[0]
+    # Lambdas see the row's columns; try() turns one row's failure into NULL, not the query's.
+    got = values(athena, "SELECT id, transform(ARRAY[1, 2], x -> x + id), try(CAST(substr(name, 2) AS integer) / (id - 3)) FROM src WHERE id BETWEEN 2 AND 4 ORDER BY id")
+    assert got == [["2", "[3, 4]", "-2"], ["3", "[4, 5]", None], ["4", "[5, 6]", "4"]]
+    assert "zero" in failed(athena, "SELECT CAST(substr(name, 2) AS integer) / (id - 3) FROM src").lower()
+    got = values(athena, "SELECT x, n FROM (VALUES (ARRAY['a', 'b', 'c'])) AS t (arr) CROSS JOIN UNNEST(arr) WITH ORDINALITY AS u (x, n) ORDER BY n")
+    assert got == [["a", "1"], ["b", "2"], ["c", "3"]]
+    # Lateral UNNEST over a table's rows: CROSS JOIN, the comma form, LEFT JOIN ... ON true.
+    got = values(athena, "SELECT src.id, u.part FROM src CROSS JOIN UNNEST(split(src.kind || ',x', ',')) AS u (part) WHERE src.id < 2 AND u.part <> '' ORDER BY src.id, u.part")
+    assert got == [["0", "b"], ["0", "x"], ["1", "a"], ["1", "x"]]
+    got = values(athena, "SELECT s.id, part, n FROM src AS s, UNNEST(split(s.kind || ',x', ',')) WITH ORDINALITY AS u (part, n) WHERE s.id = 3 ORDER BY n")
+    assert got == [["3", "a", "1"], ["3", "x", "2"]]
+    got = values(athena, "SELECT id, x FROM (VALUES (1, ARRAY[7]), (2, CAST(ARRAY[] AS array(integer)))) AS t (id, arr) LEFT JOIN UNNEST(arr) AS u (x) ON true ORDER BY id")
+    assert got == [["1", "7"], ["2", None]]
+    # Trino's rows without parentheses.
+    assert values(athena, "VALUES 1, 2, 3") == [["1"], ["2"], ["3"]]
+    assert values(athena, "SELECT x * 2 FROM (VALUES 1, 2) AS t (x) ORDER BY 1") == [["2"], ["4"]]
+
+
+def test_explain_answers_in_athenas_shape(wlake):
+    athena = wlake[0]
+    for sql, word in [
+        ("EXPLAIN SELECT kind, count(*) FROM src GROUP BY kind", "AggregateExec"),
+        ("EXPLAIN (TYPE LOGICAL, FORMAT TEXT) SELECT kind, count(*) FROM src GROUP BY kind", "TableScan: src"),
+        ("EXPLAIN ANALYZE SELECT kind, count(*) FROM src GROUP BY kind", "output_rows"),
+    ]:
+        e = ok(athena, sql)
+        assert e["StatementType"] == "UTILITY" and e["ResultConfiguration"]["OutputLocation"].endswith(".txt")
+        r = athena.get_query_results(QueryExecutionId=e["QueryExecutionId"])["ResultSet"]
+        cols = r["ResultSetMetadata"]["ColumnInfo"]
+        assert [(c["Name"], c["Type"]) for c in cols] == [("Query Plan", "varchar")]
+        lines = [row["Data"][0].get("VarCharValue", "") for row in r["Rows"]]
+        assert lines[0] != "Query Plan" and any(word in line for line in lines), (sql, lines)
+    assert "GRAPHVIZ" in failed(athena, "EXPLAIN (FORMAT GRAPHVIZ) SELECT 1")
+
+
+def test_orc_tables_read_and_written(wlake):
+    import io
+    import pyarrow as pa
+    import pyarrow.orc as orc
+    athena, glue, s3 = wlake
+    # An ORC file from another writer (pyarrow), read by position (Athena's default for ORC)
+    # and by name with orc.column.index.access=false.
+    t = pa.table({"col_a": pa.array([1, 2, 3], pa.int64()), "col_b": ["x", "y", None]})
+    buf = io.BytesIO()
+    orc.write_table(t, buf, compression="zstd")
+    s3.put_object(Bucket="wlake", Key="orcext/part-0.orc", Body=buf.getvalue())
+    ok(athena, "CREATE EXTERNAL TABLE orc_pos (id bigint, label string) STORED AS ORC LOCATION 's3://wlake/orcext/'")
+    assert values(athena, "SELECT id, label FROM orc_pos ORDER BY id") == [["1", "x"], ["2", "y"], ["3", None]]
+    ok(athena, "CREATE EXTERNAL TABLE orc_named (col_b string, col_a int, missing int) "
+               "ROW FORMAT SERDE 'org.apache.hadoop.hive.ql.io.orc.OrcSerde' WITH SERDEPROPERTIES ('orc.column.index.access'='false') "
+               "STORED AS INPUTFORMAT 'org.apache.hadoop.hive.ql.io.orc.OrcInputFormat' OUTPUTFORMAT 'org.apache.hadoop.hive.ql.io.orc.OrcOutputFormat' "
+               "LOCATION 's3://wlake/orcext/'")
+    assert values(athena, "SELECT col_a, col_b, missing FROM orc_named WHERE col_a > 1 ORDER BY col_a") == [["2", "y", None], ["3", None, None]]
+
+    # CTAS and INSERT write ORC that pyarrow reads back; the table reads as ORC.
+    e = ok(athena, "CREATE TABLE orc_ctas WITH (format = 'ORC', write_compression = 'SNAPPY', external_location = 's3://wlake/orc_ctas/') AS SELECT id, name, kind FROM src")
+    assert e["Statistics"].get("DataManifestLocation")
+    table = glue.get_table(DatabaseName="wdb", Name="orc_ctas")["Table"]
+    assert table["StorageDescriptor"]["SerdeInfo"]["SerializationLibrary"] == "org.apache.hadoop.hive.ql.io.orc.OrcSerde"
+    assert table["Parameters"]["orc.compress"] == "SNAPPY"
+    ok(athena, "INSERT INTO orc_ctas VALUES (100, 'extra', 'c')")
+    assert values(athena, "SELECT count(*), sum(id), max(name) FROM orc_ctas") == [["21", "290", "n9"]]
+    got = 0
+    for o in s3.list_objects_v2(Bucket="wlake", Prefix="orc_ctas/")["Contents"]:
+        body = s3.get_object(Bucket="wlake", Key=o["Key"])["Body"].read()
+        read = orc.read_table(io.BytesIO(body))
+        assert read.column_names == ["id", "name", "kind"]
+        got += read.num_rows
+    assert got == 21
+
+    # UNLOAD to ORC.
+    ok(athena, "UNLOAD (SELECT id, name FROM src WHERE id < 5) TO 's3://wlake/orc_unload/' WITH (format = 'ORC')")
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket="wlake", Prefix="orc_unload/")["Contents"]]
+    rows = sum(orc.read_table(io.BytesIO(s3.get_object(Bucket="wlake", Key=k)["Body"].read())).num_rows for k in keys)
+    assert rows == 5
 
 
 def test_named_queries_prepared_statements_and_runtime_statistics(wlake):

@@ -250,6 +250,16 @@ fn storage_for(
                 Some(("parquet.compression", name.to_string())),
             )
         }
+        FileFormat::Orc(c) => (
+            SerDeInfo {
+                serialization_library: Some(crate::ddl::ORC.2.into()),
+                parameters: [("serialization.format".to_string(), "1".to_string())].into(),
+                ..Default::default()
+            },
+            crate::ddl::ORC.0,
+            crate::ddl::ORC.1,
+            Some(("orc.compress", c.to_string())),
+        ),
         FileFormat::Json(_) => (
             SerDeInfo {
                 serialization_library: Some("org.apache.hive.hcatalog.data.JsonSerDe".into()),
@@ -317,6 +327,7 @@ async fn ctas(
     }
     let compression = text(&props, "write_compression")
         .or(text(&props, "parquet_compression"))
+        .or(text(&props, "orc_compression"))
         .or(text(&props, "compression"));
     let format = FileFormat::from_properties(
         text(&props, "format"),
@@ -340,7 +351,9 @@ async fn ctas(
     ensure_empty(engine, &bucket, &prefix, &format!("table '{db}.{name}'")).await?;
 
     let ctx = engine.session(&job.region, database);
-    let df = ctx.sql(&query).await.map_err(|e| user_failure(&e))?;
+    let df = crate::trino::plan(&ctx, &query)
+        .await
+        .map_err(|e| user_failure(&e))?;
     let schema = df.schema().as_arrow().clone();
     let mut columns = Vec::new();
     for (i, f) in schema.fields().iter().enumerate() {
@@ -566,6 +579,10 @@ async fn insert_rows(
             FileFormat::from_properties(Some("PARQUET"), c, None)?
         }
         Format::Json | Format::OpenxJson(_) => FileFormat::Json(true),
+        Format::Orc { .. } => {
+            let c = t.parameters.get("orc.compress").map(String::as_str);
+            FileFormat::from_properties(Some("ORC"), c, None)?
+        }
         Format::Csv {
             delimiter,
             quote: None,
@@ -589,7 +606,9 @@ async fn insert_rows(
     }
     let targets: Vec<&Column> = t.columns().iter().chain(&t.partition_keys).collect();
     let ctx = engine.session(&job.region, db);
-    let df = ctx.sql(query).await.map_err(|e| user_failure(&e))?;
+    let df = crate::trino::plan(&ctx, query)
+        .await
+        .map_err(|e| user_failure(&e))?;
     let source: Vec<DfColumn> = df.schema().columns();
     // Which table column each query column fills.
     let order: Vec<usize> = match &listed {
@@ -691,7 +710,9 @@ async fn unload(
     let (bucket, prefix) = split_location(&location).map_err(io_failure)?;
     ensure_empty(engine, &bucket, &prefix, "UNLOAD").await?;
     let ctx = engine.session(&job.region, database);
-    let df = ctx.sql(&query).await.map_err(|e| user_failure(&e))?;
+    let df = crate::trino::plan(&ctx, &query)
+        .await
+        .map_err(|e| user_failure(&e))?;
     let target = Target {
         bucket,
         prefix,

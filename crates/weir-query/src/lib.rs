@@ -5,15 +5,19 @@
 
 mod ddl;
 mod dml;
+mod explain;
 pub mod functions;
 mod openx;
+mod orc;
 mod prepare;
 mod projection;
 mod render;
 mod show;
 pub mod store;
 pub mod table;
+pub mod trino;
 pub mod types;
+mod unnest;
 mod view;
 mod words;
 pub mod write;
@@ -56,6 +60,9 @@ pub struct QueryEngine {
     objects: Objects,
     runtime: Arc<RuntimeEnv>,
     config: QueryConfig,
+    /// DataFusion's options as sessions start from them: its defaults, overridden by any
+    /// `DATAFUSION_*` environment variables (e.g. `DATAFUSION_EXECUTION_BATCH_SIZE`), read once.
+    options: Arc<datafusion::config::ConfigOptions>,
 }
 
 fn user_failure(e: &DataFusionError) -> Failure {
@@ -176,6 +183,9 @@ fn bytes_scanned(plan: &Arc<dyn ExecutionPlan>) -> u64 {
     if let Some(x) = plan.downcast_ref::<openx::OpenxExec>() {
         total += x.bytes();
     }
+    if let Some(x) = plan.downcast_ref::<orc::OrcExec>() {
+        total += x.bytes();
+    }
     for c in plan.children() {
         total += bytes_scanned(c);
     }
@@ -209,11 +219,16 @@ impl QueryEngine {
             .with_object_store_registry(Arc::new(store::Registry::new(objects.clone())))
             .with_object_list_cache_limit(0)
             .build_arc()?;
+        let options = datafusion::config::ConfigOptions::from_env().unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "ignoring DATAFUSION_* settings that do not parse");
+            Default::default()
+        });
         Ok(QueryEngine {
             catalog,
             objects,
             runtime,
             config,
+            options: Arc::new(options),
         })
     }
 
@@ -235,7 +250,7 @@ impl QueryEngine {
 
     /// A session whose default schema is the query's database.
     fn session(&self, region: &str, database: &str) -> SessionContext {
-        let config = SessionConfig::new()
+        let config = SessionConfig::from(self.options.as_ref().clone())
             .with_default_catalog_and_schema(CATALOG_NAME, database)
             .with_create_default_catalog_and_schema(false)
             .with_information_schema(false)
@@ -323,26 +338,52 @@ impl QueryEngine {
     async fn query(&self, job: &Job, sql: &str, database: &str) -> Result<Outcome, Failure> {
         let started = Instant::now();
         let ctx = self.session(&job.region, database);
-        let df = ctx.sql(sql).await.map_err(|e| user_failure(&e))?;
+        let explain = if classify(sql).1 == "EXPLAIN" {
+            Some(explain::translate(sql).map_err(|e| user_failure(&e))?)
+        } else {
+            None
+        };
+        let sql = explain.as_ref().map_or(sql, |(s, _)| s.as_str());
+        let df = trino::plan(&ctx, sql).await.map_err(|e| user_failure(&e))?;
         let plan = df
             .create_physical_plan()
             .await
             .map_err(|e| user_failure(&e))?;
         let planning_ms = started.elapsed().as_millis() as u64;
-        let schema = plan.schema();
-        let batches: Vec<RecordBatch> = collect(plan.clone(), ctx.task_ctx())
+        let mut schema = plan.schema();
+        let mut batches: Vec<RecordBatch> = collect(plan.clone(), ctx.task_ctx())
             .await
             .map_err(|e| user_failure(&e))?;
-        let columns = columns_of(&schema);
+        if let Some((_, kind)) = explain {
+            batches = explain::lines(&batches, kind).map_err(|e| user_failure(&e))?;
+            schema = explain::schema();
+        }
+        let mut columns = columns_of(&schema);
+        if explain.is_some() {
+            if let Some(c) = columns.first_mut() {
+                c.name = "Query Plan".into();
+            }
+        }
+        // Utility statements (EXPLAIN) answer in a `.txt`: tab-separated, no header.
+        let text = job.result_file.ends_with(".txt");
         let mut csv = String::new();
-        let header: Vec<Option<&str>> = columns.iter().map(|c| Some(c.name.as_str())).collect();
-        csv.push_str(&weir_athena::results::csv_line(&header));
+        if !text {
+            let header: Vec<Option<&str>> = columns.iter().map(|c| Some(c.name.as_str())).collect();
+            csv.push_str(&weir_athena::results::csv_line(&header));
+        }
         for b in &batches {
             for row in 0..b.num_rows() {
                 let values: Vec<Option<String>> =
                     b.columns().iter().map(|a| render::render(a, row)).collect();
-                let refs: Vec<Option<&str>> = values.iter().map(|v| v.as_deref()).collect();
-                csv.push_str(&weir_athena::results::csv_line(&refs));
+                if text {
+                    let line: Vec<&str> =
+                        values.iter().map(|v| v.as_deref().unwrap_or("")).collect();
+                    csv.push_str(&line.join("\t"));
+                    csv.push('\n');
+                } else {
+                    let refs: Vec<Option<&str>> = values.iter().map(|v| v.as_deref()).collect();
+                    csv.push_str(&weir_athena::results::csv_line(&refs));
+                }
             }
         }
         let output_bytes = csv.len() as u64;

@@ -8,9 +8,11 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Schema, SchemaRef};
 use datafusion::catalog::{CatalogProvider, SchemaProvider, Session, TableProvider};
-use datafusion::common::{DFSchema, ScalarValue};
+use datafusion::common::{DFSchema, ScalarValue, Statistics};
 use datafusion::config::{CsvOptions, TableParquetOptions};
 use datafusion::datasource::file_format::file_compression_type::FileCompressionType;
+use datafusion::datasource::file_format::parquet::ParquetFormat;
+use datafusion::datasource::file_format::FileFormat;
 use datafusion::datasource::listing::helpers::expr_applicable_for_cols;
 use datafusion::datasource::listing::PartitionedFile;
 use datafusion::datasource::physical_plan::{
@@ -24,6 +26,8 @@ use datafusion::logical_expr::{Expr, TableProviderFilterPushDown, TableType};
 use datafusion::physical_plan::empty::EmptyExec;
 use datafusion::physical_plan::union::UnionExec;
 use datafusion::physical_plan::ExecutionPlan;
+use datafusion_datasource::compute_all_files_statistics;
+use futures::StreamExt;
 use weir_catalog::{Catalog, Table};
 use weir_objects::Objects;
 
@@ -118,6 +122,10 @@ pub enum Format {
     Json,
     /// The OpenX JSON SerDe, with its options.
     OpenxJson(crate::openx::Options),
+    /// ORC; columns matched by name rather than position (`orc.column.index.access=false`).
+    Orc {
+        by_name: bool,
+    },
     Csv {
         delimiter: u8,
         quote: Option<u8>,
@@ -159,10 +167,9 @@ pub fn format_of(t: &Table) -> Result<Format> {
         return Ok(Format::Parquet);
     }
     if lib.contains("orc") || input.contains("orc") || class == "orc" {
-        return Err(DataFusionError::NotImplemented(format!(
-            "Table {} is ORC, which Weir cannot read yet",
-            t.name
-        )));
+        let by_name = param("orc.column.index.access")
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("false"));
+        return Ok(Format::Orc { by_name });
     }
     if lib.contains("openx") {
         return Ok(Format::OpenxJson(crate::openx::Options::of(
@@ -444,7 +451,7 @@ impl TableProvider for GlueTable {
                     .push(f);
             }
         }
-        if let Format::OpenxJson(options) = &self.format {
+        if matches!(self.format, Format::OpenxJson(_) | Format::Orc { .. }) {
             let files: Vec<crate::openx::File> = groups
                 .into_iter()
                 .flat_map(|((bucket, _), files)| {
@@ -460,10 +467,24 @@ impl TableProvider for GlueTable {
                     })
                 })
                 .collect();
+            if let Format::Orc { by_name } = self.format {
+                return Ok(Arc::new(crate::orc::OrcExec::new(
+                    files,
+                    by_name,
+                    self.file_schema.clone(),
+                    self.part_fields.clone(),
+                    projection.cloned(),
+                    &self.schema,
+                )?));
+            }
+            let options = match &self.format {
+                Format::OpenxJson(o) => o.clone(),
+                _ => crate::openx::Options::of(&BTreeMap::new()),
+            };
             return Ok(Arc::new(crate::openx::OpenxExec::new(
                 self.objects.clone(),
                 files,
-                options.clone(),
+                options,
                 self.file_schema.clone(),
                 self.part_fields.clone(),
                 projection.cloned(),
@@ -504,8 +525,11 @@ impl TableProvider for GlueTable {
                         ParquetSource::new(table_schema.clone()).with_table_parquet_options(opts),
                     )
                 }
-                Format::Json | Format::OpenxJson(_) => {
-                    Arc::new(JsonSource::new(table_schema.clone()))
+                Format::Json => Arc::new(JsonSource::new(table_schema.clone())),
+                Format::OpenxJson(_) | Format::Orc { .. } => {
+                    return Err(DataFusionError::Internal(
+                        "OpenX and ORC tables have their own scans".into(),
+                    ))
                 }
                 Format::Csv {
                     delimiter,
@@ -526,15 +550,24 @@ impl TableProvider for GlueTable {
                     }),
                 ),
             };
-            let config = FileScanConfigBuilder::new(
-                ObjectStoreUrl::parse(format!("s3://{bucket}"))?,
-                source,
-            )
-            .with_file_group(FileGroup::new(files))
-            .with_file_compression_type(compression)
-            .with_projection_indices(projection.cloned())?
-            .with_limit(limit)
-            .build();
+            let url = ObjectStoreUrl::parse(format!("s3://{bucket}"))?;
+            let mut group = FileGroup::new(files);
+            let mut statistics = Statistics::new_unknown(&self.schema);
+            if self.format == Format::Parquet && state.config().collect_statistics() {
+                let store = state.runtime_env().object_store(&url)?;
+                group = parquet_statistics(state, &store, &self.file_schema, group).await;
+                let (mut groups, s) =
+                    compute_all_files_statistics(vec![group], self.schema.clone(), true, true)?;
+                group = groups.pop().unwrap_or_default();
+                statistics = s;
+            }
+            let config = FileScanConfigBuilder::new(url, source)
+                .with_file_group(group)
+                .with_statistics(statistics)
+                .with_file_compression_type(compression)
+                .with_projection_indices(projection.cloned())?
+                .with_limit(limit)
+                .build();
             plans.push(DataSourceExec::from_data_source(config));
         }
         if plans.is_empty() {
@@ -550,6 +583,45 @@ impl TableProvider for GlueTable {
         }
         Ok(plan)
     }
+}
+
+/// Most files whose statistics a scan collects; past this a scan plans without them rather
+/// than read thousands of footers before its first row.
+const STATISTICS_FILES: usize = 1000;
+
+/// Each Parquet file with its row count and column statistics from its footer (footers are
+/// cached by the runtime, so a table's footers are read once, not per query). The statistics
+/// are marked inexact: they steer join order and build sides, but never answer a query alone,
+/// so every query still reads (and reports scanning) the files. A file whose footer cannot be
+/// read or mapped keeps unknown statistics; the scan reports the real error.
+async fn parquet_statistics(
+    state: &dyn Session,
+    store: &Arc<dyn object_store::ObjectStore>,
+    file_schema: &SchemaRef,
+    group: FileGroup,
+) -> FileGroup {
+    let files = group.into_inner();
+    if files.len() > STATISTICS_FILES {
+        return FileGroup::new(files);
+    }
+    let format = ParquetFormat::default();
+    let with_stats = futures::stream::iter(files)
+        .map(|f| {
+            let format = &format;
+            async move {
+                match format
+                    .infer_stats(state, store, file_schema.clone(), &f.object_meta)
+                    .await
+                {
+                    Ok(s) => f.with_statistics(Arc::new(s.to_inexact())),
+                    Err(_) => f,
+                }
+            }
+        })
+        .buffered(16)
+        .collect::<Vec<_>>()
+        .await;
+    FileGroup::new(with_stats)
 }
 
 impl GlueTable {

@@ -97,7 +97,7 @@ pub async fn provider(glue: &GlueCatalog, t: &Table) -> Result<Arc<dyn TableProv
         }),
     );
     crate::functions::register(&ctx);
-    let plan = ctx.state().create_logical_plan(&sql).await?;
+    let plan = crate::trino::logical_plan(&ctx, &sql).await?;
     Ok(Arc::new(ViewTable::new(plan, Some(sql))))
 }
 
@@ -122,7 +122,9 @@ pub async fn create(
         .trim_end()
         .to_string();
     let ctx = engine.session(region, &db);
-    let df = ctx.sql(&query).await.map_err(|e| user_failure(&e))?;
+    let df = crate::trino::plan(&ctx, &query)
+        .await
+        .map_err(|e| user_failure(&e))?;
     let schema = df.schema().as_arrow().clone();
     let mut trino = Vec::new();
     let mut columns = Vec::new();

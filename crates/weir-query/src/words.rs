@@ -49,6 +49,11 @@ impl Words {
         })
     }
 
+    /// Every token with its byte offset in the statement.
+    pub fn tokens(&self) -> impl Iterator<Item = (usize, &Token)> {
+        self.offsets.iter().copied().zip(self.toks.iter())
+    }
+
     /// The statement's text from the next token on (for a query inside a statement).
     pub fn rest(&self) -> &str {
         self.offsets.get(self.at).map_or("", |&o| &self.sql[o..])

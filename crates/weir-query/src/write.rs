@@ -1,4 +1,4 @@
-//! Writing a query's rows as a table's files, as CTAS, INSERT INTO and UNLOAD do: Parquet,
+//! Writing a query's rows as a table's files, as CTAS, INSERT INTO and UNLOAD do: Parquet, ORC,
 //! JSON lines or delimited text (Hive's LazySimpleSerDe: `\N` for NULL), compressed as asked,
 //! split into Hive `k=v/` folders by partition columns (at most 100 open partitions, Athena's
 //! limit) and into bucket files, each file rolled over at a size bound so memory stays bounded.
@@ -32,6 +32,8 @@ pub enum FileFormat {
     Json(bool),
     /// Delimited text; gzip-compressed when `true`.
     Text(u8, bool),
+    /// ORC with its compression codec's Athena name (ZLIB, SNAPPY, LZ4, ZSTD, NONE).
+    Orc(&'static str),
 }
 
 impl FileFormat {
@@ -71,6 +73,22 @@ impl FileFormat {
                 Ok(FileFormat::Parquet(c))
             }
             Some("JSON") => Ok(FileFormat::Json(text_gzip()?)),
+            Some("ORC") => {
+                let c = match compression.as_deref() {
+                    None | Some("ZLIB") => "ZLIB",
+                    Some("SNAPPY") => "SNAPPY",
+                    Some("LZ4") => "LZ4",
+                    Some("ZSTD") => "ZSTD",
+                    Some("NONE") | Some("UNCOMPRESSED") => "NONE",
+                    Some(other) => {
+                        return Err(Failure::user(
+                            1300,
+                            format!("Unsupported compression '{other}' for format ORC"),
+                        ))
+                    }
+                };
+                Ok(FileFormat::Orc(c))
+            }
             Some("TEXTFILE") | Some("CSV") | Some("TSV") => {
                 let d = match delimiter {
                     None => 1,
@@ -87,7 +105,7 @@ impl FileFormat {
             }
             Some(other) => Err(Failure::user(
                 1300,
-                format!("NOT_SUPPORTED: Weir does not write {other} files yet (PARQUET, JSON and TEXTFILE it does)"),
+                format!("NOT_SUPPORTED: Weir does not write {other} files yet (PARQUET, ORC, JSON and TEXTFILE it does)"),
             )),
         }
     }
@@ -135,6 +153,24 @@ struct OpenFile {
 enum Encoder {
     Parquet(Box<ArrowWriter<Vec<u8>>>),
     Lines(Vec<u8>),
+    /// ORC rows held until the file closes (at most a roll's worth): orc-rust's writer is not
+    /// `Send`, so it lives only inside [`orc_file`], never across an await.
+    Orc(Vec<RecordBatch>, usize),
+}
+
+/// A buffer the ORC writer writes into and [`orc_file`] reads back after closing it.
+#[derive(Clone, Default)]
+struct Shared(Arc<parking_lot::Mutex<Vec<u8>>>);
+
+impl Write for Shared {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 impl Encoder {
@@ -142,8 +178,61 @@ impl Encoder {
         match self {
             Encoder::Parquet(w) => w.inner().len() + w.in_progress_size(),
             Encoder::Lines(b) => b.len(),
+            Encoder::Orc(_, added) => *added,
         }
     }
+}
+
+/// An ORC file of `batches` (of `schema`), compressed with the codec Athena names.
+fn orc_file(schema: SchemaRef, codec: &str, batches: &[RecordBatch]) -> Result<Vec<u8>, Failure> {
+    use orc_rust::compression::CompressionType;
+    let out = Shared::default();
+    let mut b = orc_rust::ArrowWriterBuilder::new(out.clone(), schema);
+    let c = match codec {
+        "SNAPPY" => Some(CompressionType::Snappy),
+        "LZ4" => Some(CompressionType::Lz4),
+        "ZSTD" => Some(CompressionType::Zstd),
+        "NONE" => None,
+        _ => Some(CompressionType::Zlib),
+    };
+    if let Some(c) = c {
+        b = b.with_compression(c);
+    }
+    let mut w = b.try_build().map_err(write_err)?;
+    for batch in batches {
+        w.write(batch).map_err(write_err)?;
+    }
+    w.close().map_err(write_err)?;
+    let bytes = std::mem::take(&mut *out.0.lock());
+    Ok(bytes)
+}
+
+/// The ORC writer's column types: strings and binaries in their plain layout; nested and
+/// decimal columns it cannot write are refused up front.
+fn orc_type(dt: &DataType) -> Result<DataType, Failure> {
+    Ok(match dt {
+        DataType::Utf8View => DataType::Utf8,
+        DataType::BinaryView => DataType::Binary,
+        DataType::Int8
+        | DataType::Int16
+        | DataType::Int32
+        | DataType::Int64
+        | DataType::Float32
+        | DataType::Float64
+        | DataType::Boolean
+        | DataType::Date32
+        | DataType::Utf8
+        | DataType::LargeUtf8
+        | DataType::Binary
+        | DataType::LargeBinary
+        | DataType::Timestamp(_, _) => dt.clone(),
+        other => {
+            return Err(Failure::user(
+                1300,
+                format!("NOT_SUPPORTED: Weir writes ORC columns of primitive types, not {other}"),
+            ))
+        }
+    })
 }
 
 /// Writes batches to a target.
@@ -222,15 +311,20 @@ impl Sink {
         let data_cols: Vec<usize> = (0..schema.fields().len())
             .filter(|i| !part_cols.contains(i))
             .collect();
+        let orc = matches!(target.format, FileFormat::Orc(_));
         let data_schema = Arc::new(Schema::new(
             data_cols
                 .iter()
                 .map(|&i| {
                     let f = schema.field(i);
+                    let mut dt = storage_type(f.data_type());
+                    if orc {
+                        dt = orc_type(&dt)?;
+                    }
                     // Glue's column names are lower case; the files' must match them.
-                    Field::new(f.name().to_lowercase(), storage_type(f.data_type()), true)
+                    Ok(Field::new(f.name().to_lowercase(), dt, true))
                 })
-                .collect::<Vec<_>>(),
+                .collect::<Result<Vec<_>, Failure>>()?,
         ));
         Ok(Sink {
             objects,
@@ -354,6 +448,10 @@ impl Sink {
             match &mut file.encoder {
                 Encoder::Parquet(w) => w.write(data).map_err(write_err)?,
                 Encoder::Lines(buf) => encode_lines(&self.target.format, data, buf)?,
+                Encoder::Orc(batches, added) => {
+                    batches.push(data.clone());
+                    *added += data.get_array_memory_size();
+                }
             }
             file.encoder.size() >= ROLL_BYTES
         };
@@ -386,6 +484,7 @@ impl Sink {
                         .map_err(write_err)?,
                 ))
             }
+            FileFormat::Orc(_) => Encoder::Orc(Vec::new(), 0),
             _ => Encoder::Lines(Vec::new()),
         };
         Ok(OpenFile {
@@ -397,6 +496,13 @@ impl Sink {
     async fn close(&mut self, file: OpenFile) -> Result<(), Failure> {
         let bytes = match file.encoder {
             Encoder::Parquet(w) => w.into_inner().map_err(write_err)?,
+            Encoder::Orc(batches, _) => {
+                let codec = match &self.target.format {
+                    FileFormat::Orc(c) => *c,
+                    _ => "ZLIB",
+                };
+                orc_file(self.data_schema.clone(), codec, &batches)?
+            }
             Encoder::Lines(buf) => match self.target.format {
                 FileFormat::Json(true) | FileFormat::Text(_, true) => {
                     let mut gz = flate2::write::GzEncoder::new(
@@ -482,7 +588,7 @@ fn encode_lines(format: &FileFormat, data: &RecordBatch, buf: &mut Vec<u8>) -> R
                 buf.push(b'\n');
             }
         }
-        FileFormat::Parquet(_) => {}
+        FileFormat::Parquet(_) | FileFormat::Orc(_) => {}
     }
     Ok(())
 }

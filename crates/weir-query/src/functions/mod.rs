@@ -8,6 +8,7 @@
 mod aggregate;
 pub(crate) mod datetime;
 mod json;
+mod try_fn;
 
 use std::sync::Arc;
 
@@ -307,6 +308,8 @@ impl ScalarUDFImpl for Contains {
 
 /// Registers the functions on a session.
 pub fn register(ctx: &SessionContext) {
+    ctx.register_higher_order_function(try_fn::function());
+    ctx.register_udf(try_fn::opaque());
     let scalars = [
         udf_n("regexp_extract", &[2, 3], varchar, regexp_extract),
         udf_n(
