@@ -12,12 +12,11 @@ use std::sync::Arc;
 use datafusion::arrow::array::{ArrayRef, RecordBatch};
 use datafusion::arrow::datatypes::{FieldRef, SchemaRef};
 use datafusion::arrow::json::reader::ReaderBuilder;
-use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::common::ScalarValue;
 use datafusion::datasource::file_format::file_compression_type::FileCompressionType;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
-use datafusion::physical_expr::{EquivalenceProperties, Partitioning, PhysicalExpr};
+use datafusion::physical_expr::{EquivalenceProperties, Partitioning};
 use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties};
@@ -119,6 +118,55 @@ pub struct File {
     pub compression: FileCompressionType,
 }
 
+/// A file scan's output schema (the table's, projected) and plan properties: one partition,
+/// bounded, rows as they are read. Shared by the scans Weir implements itself (OpenX, ORC).
+pub(crate) fn scan_properties(
+    table_schema: &SchemaRef,
+    projection: &Option<Vec<usize>>,
+) -> Result<(SchemaRef, Arc<PlanProperties>)> {
+    let schema = match projection {
+        Some(p) => Arc::new(table_schema.project(p)?),
+        None => table_schema.clone(),
+    };
+    let properties = Arc::new(PlanProperties::new(
+        EquivalenceProperties::new(schema.clone()),
+        Partitioning::UnknownPartitioning(1),
+        EmissionType::Incremental,
+        Boundedness::Bounded,
+    ));
+    Ok((schema, properties))
+}
+
+/// The `ExecutionPlan` methods of a leaf scan with a `properties` field.
+macro_rules! leaf_plan_methods {
+    () => {
+        fn properties(&self) -> &Arc<PlanProperties> {
+            &self.properties
+        }
+
+        fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
+            vec![]
+        }
+
+        fn apply_expressions(
+            &self,
+            _f: &mut dyn FnMut(
+                &Arc<dyn datafusion::physical_expr::PhysicalExpr>,
+            ) -> Result<datafusion::common::tree_node::TreeNodeRecursion>,
+        ) -> Result<datafusion::common::tree_node::TreeNodeRecursion> {
+            Ok(datafusion::common::tree_node::TreeNodeRecursion::Continue)
+        }
+
+        fn with_new_children(
+            self: Arc<Self>,
+            _children: Vec<Arc<dyn ExecutionPlan>>,
+        ) -> Result<Arc<dyn ExecutionPlan>> {
+            Ok(self)
+        }
+    };
+}
+pub(crate) use leaf_plan_methods;
+
 /// The scan of an OpenX table's files.
 pub struct OpenxExec {
     objects: Objects,
@@ -154,16 +202,7 @@ impl OpenxExec {
         projection: Option<Vec<usize>>,
         table_schema: &SchemaRef,
     ) -> Result<OpenxExec> {
-        let schema = match &projection {
-            Some(p) => Arc::new(table_schema.project(p)?),
-            None => table_schema.clone(),
-        };
-        let properties = Arc::new(PlanProperties::new(
-            EquivalenceProperties::new(schema.clone()),
-            Partitioning::UnknownPartitioning(1),
-            EmissionType::Incremental,
-            Boundedness::Bounded,
-        ));
+        let (schema, properties) = crate::openx::scan_properties(table_schema, &projection)?;
         Ok(OpenxExec {
             objects,
             files,
@@ -247,27 +286,7 @@ impl ExecutionPlan for OpenxExec {
         "OpenxJsonExec"
     }
 
-    fn properties(&self) -> &Arc<PlanProperties> {
-        &self.properties
-    }
-
-    fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
-        vec![]
-    }
-
-    fn apply_expressions(
-        &self,
-        _f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>,
-    ) -> Result<TreeNodeRecursion> {
-        Ok(TreeNodeRecursion::Continue)
-    }
-
-    fn with_new_children(
-        self: Arc<Self>,
-        _children: Vec<Arc<dyn ExecutionPlan>>,
-    ) -> Result<Arc<dyn ExecutionPlan>> {
-        Ok(self)
-    }
+    crate::openx::leaf_plan_methods!();
 
     fn execute(
         &self,
