@@ -289,16 +289,21 @@ const VALUES_END: [&str; 7] = [
     "intersect",
 ];
 
-/// Trino's `VALUES 1, 2` (rows of one column without parentheses) as `VALUES (1), (2)`;
-/// `None` when the statement has no such list.
-fn bare_values(sql: &str) -> Option<String> {
-    if !sql.to_ascii_lowercase().contains("values") {
-        return None;
-    }
-    let words = Words::new(sql).ok()?;
-    let toks: Vec<(usize, &Token)> = words.tokens().collect();
-    let is_word = |t: &Token, w: &str| matches!(t, Token::Word(x) if x.quote_style.is_none() && x.value.eq_ignore_ascii_case(w));
-    let mut inserts: Vec<(usize, char)> = Vec::new();
+/// A change to the statement's text at a byte offset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Edit {
+    /// Insert a character before the offset.
+    Insert(char),
+    /// Replace the (one-byte) character at the offset.
+    Replace(char),
+}
+
+fn is_word(t: &Token, w: &str) -> bool {
+    matches!(t, Token::Word(x) if x.quote_style.is_none() && x.value.eq_ignore_ascii_case(w))
+}
+
+/// Trino's `VALUES 1, 2` (rows of one column without parentheses) as `VALUES (1), (2)`.
+fn bare_values(toks: &[(usize, &Token)], len: usize, edits: &mut Vec<(usize, Edit)>) {
     for (i, (_, t)) in toks.iter().enumerate() {
         if !is_word(t, "values") {
             continue;
@@ -309,9 +314,9 @@ fn bare_values(sql: &str) -> Option<String> {
         if matches!(next, Token::LParen) || is_word(next, "row") {
             continue;
         }
-        inserts.push((*first, '('));
+        edits.push((*first, Edit::Insert('(')));
         let mut depth = 0usize;
-        let mut end = sql.len();
+        let mut end = len;
         for (at, t) in &toks[i + 1..] {
             match t {
                 Token::LParen => depth += 1,
@@ -321,8 +326,8 @@ fn bare_values(sql: &str) -> Option<String> {
                 }
                 Token::RParen => depth -= 1,
                 Token::Comma if depth == 0 => {
-                    inserts.push((*at, ')'));
-                    inserts.push((*at + 1, '('));
+                    edits.push((*at, Edit::Insert(')')));
+                    edits.push((*at + 1, Edit::Insert('(')));
                 }
                 Token::SemiColon if depth == 0 => {
                     end = *at;
@@ -335,31 +340,12 @@ fn bare_values(sql: &str) -> Option<String> {
                 _ => {}
             }
         }
-        inserts.push((end, ')'));
+        edits.push((end, Edit::Insert(')')));
     }
-    if inserts.is_empty() {
-        return None;
-    }
-    let mut out = String::with_capacity(sql.len() + inserts.len());
-    let mut from = 0;
-    for (at, c) in inserts {
-        out.push_str(&sql[from..at]);
-        out.push(c);
-        from = at;
-    }
-    out.push_str(&sql[from..]);
-    Some(out)
 }
 
-/// Trino's `array(t)` type (after `AS`, nested too) as `ARRAY<t>`; `None` when there is none.
-fn array_types(sql: &str) -> Option<String> {
-    if !sql.to_ascii_lowercase().contains("array") {
-        return None;
-    }
-    let words = Words::new(sql).ok()?;
-    let toks: Vec<(usize, &Token)> = words.tokens().collect();
-    let is_word = |t: &Token, w: &str| matches!(t, Token::Word(x) if x.quote_style.is_none() && x.value.eq_ignore_ascii_case(w));
-    let mut swaps: Vec<(usize, char)> = Vec::new();
+/// Trino's `array(t)` type (after `AS`, nested too) as `ARRAY<t>`.
+fn array_types(toks: &[(usize, &Token)], edits: &mut Vec<(usize, Edit)>) {
     // Depths (in parentheses) at which an `array(` being converted closes.
     let mut open: Vec<usize> = Vec::new();
     let mut depth = 0usize;
@@ -370,36 +356,61 @@ fn array_types(sql: &str) -> Option<String> {
                 let in_type = !open.is_empty() || (i > 1 && is_word(toks[i - 2].1, "as"));
                 depth += 1;
                 if after_array && in_type {
-                    swaps.push((*at, '<'));
+                    edits.push((*at, Edit::Replace('<')));
                     open.push(depth);
                 }
             }
             Token::RParen => {
                 if open.last() == Some(&depth) {
                     open.pop();
-                    swaps.push((*at, '>'));
+                    edits.push((*at, Edit::Replace('>')));
                 }
                 depth = depth.saturating_sub(1);
             }
             _ => {}
         }
     }
-    if swaps.is_empty() {
+}
+
+/// The statement with Trino's spellings DataFusion's parser does not read rewritten as text
+/// (one tokenisation for all of them); `None` when there are none.
+fn text_rewrites(sql: &str) -> Option<String> {
+    let lower = sql.to_ascii_lowercase();
+    if !lower.contains("values") && !lower.contains("array") {
         return None;
     }
-    let mut out = sql.as_bytes().to_vec();
-    for (at, c) in swaps {
-        out[at] = c as u8;
+    let words = Words::new(sql).ok()?;
+    let toks: Vec<(usize, &Token)> = words.tokens().collect();
+    let mut edits = Vec::new();
+    bare_values(&toks, sql.len(), &mut edits);
+    array_types(&toks, &mut edits);
+    if edits.is_empty() {
+        return None;
     }
-    String::from_utf8(out).ok()
+    edits.sort();
+    let mut out = String::with_capacity(sql.len() + edits.len());
+    let mut from = 0;
+    for (at, edit) in edits {
+        out.push_str(sql.get(from..at)?);
+        match edit {
+            Edit::Insert(c) => {
+                out.push(c);
+                from = at;
+            }
+            Edit::Replace(c) => {
+                out.push(c);
+                from = at + 1;
+            }
+        }
+    }
+    out.push_str(sql.get(from..)?);
+    Some(out)
 }
 
 /// Parses one statement of Trino's SQL and rewrites it into DataFusion's.
 pub fn parse(sql: &str) -> Result<Statement> {
-    let values = bare_values(sql);
-    let sql = values.as_deref().unwrap_or(sql);
-    let arrays = array_types(sql);
-    let sql = arrays.as_deref().unwrap_or(sql);
+    let rewritten = text_rewrites(sql);
+    let sql = rewritten.as_deref().unwrap_or(sql);
     let mut statements = DFParserBuilder::new(sql)
         .with_dialect(&TrinoDialect)
         .build()?
