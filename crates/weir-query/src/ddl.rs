@@ -535,6 +535,11 @@ pub(crate) const ORC: (&str, &str, &str) = (
     "org.apache.hadoop.hive.ql.io.orc.OrcOutputFormat",
     "org.apache.hadoop.hive.ql.io.orc.OrcSerde",
 );
+pub(crate) const AVRO: (&str, &str, &str) = (
+    "org.apache.hadoop.hive.ql.io.avro.AvroContainerInputFormat",
+    "org.apache.hadoop.hive.ql.io.avro.AvroContainerOutputFormat",
+    "org.apache.hadoop.hive.serde2.avro.AvroSerDe",
+);
 
 /// CREATE EXTERNAL TABLE as Athena's: a Glue table with the statement's SerDe, formats,
 /// location and properties (plus EXTERNAL=TRUE and transient_lastDdlTime).
@@ -620,6 +625,7 @@ fn create_external_table(
                 let (i, o, s) = match format.to_string().to_uppercase().as_str() {
                     "PARQUET" => PARQUET,
                     "ORC" => ORC,
+                    "AVRO" => AVRO,
                     _ => TEXT,
                 };
                 input = Some(i.into());

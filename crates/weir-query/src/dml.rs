@@ -260,6 +260,16 @@ fn storage_for(
             crate::ddl::ORC.1,
             Some(("orc.compress", c.to_string())),
         ),
+        FileFormat::Avro(c) => (
+            SerDeInfo {
+                serialization_library: Some(crate::ddl::AVRO.2.into()),
+                parameters: [("serialization.format".to_string(), "1".to_string())].into(),
+                ..Default::default()
+            },
+            crate::ddl::AVRO.0,
+            crate::ddl::AVRO.1,
+            Some(("write.compression", c.to_string())),
+        ),
         FileFormat::Json(_) => (
             SerDeInfo {
                 serialization_library: Some("org.apache.hive.hcatalog.data.JsonSerDe".into()),
@@ -582,6 +592,10 @@ async fn insert_rows(
         Format::Orc { .. } => {
             let c = t.parameters.get("orc.compress").map(String::as_str);
             FileFormat::from_properties(Some("ORC"), c, None)?
+        }
+        Format::Avro => {
+            let c = t.parameters.get("write.compression").map(String::as_str);
+            FileFormat::from_properties(Some("AVRO"), c, None)?
         }
         Format::Csv {
             delimiter,

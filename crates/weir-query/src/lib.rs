@@ -3,6 +3,8 @@
 //! and writes results as Athena does (`<id>.csv` with a header row, `<id>.txt` for DDL and
 //! utility statements, `.metadata` beside them). It is the `weir_athena::Engine` of the binary.
 
+mod avro;
+mod columnar;
 mod ddl;
 mod dml;
 mod explain;
@@ -183,7 +185,7 @@ fn bytes_scanned(plan: &Arc<dyn ExecutionPlan>) -> u64 {
     if let Some(x) = plan.downcast_ref::<openx::OpenxExec>() {
         total += x.bytes();
     }
-    if let Some(x) = plan.downcast_ref::<orc::OrcExec>() {
+    if let Some(x) = plan.downcast_ref::<columnar::ColumnarExec>() {
         total += x.bytes();
     }
     for c in plan.children() {

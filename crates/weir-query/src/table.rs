@@ -126,6 +126,8 @@ pub enum Format {
     Orc {
         by_name: bool,
     },
+    /// Avro object container files (Hive's AvroSerDe).
+    Avro,
     Csv {
         delimiter: u8,
         quote: Option<u8>,
@@ -170,6 +172,9 @@ pub fn format_of(t: &Table) -> Result<Format> {
         let by_name = param("orc.column.index.access")
             .is_some_and(|v| v.trim().eq_ignore_ascii_case("false"));
         return Ok(Format::Orc { by_name });
+    }
+    if lib.contains("avro") || input.contains("avro") || class == "avro" {
+        return Ok(Format::Avro);
     }
     if lib.contains("openx") {
         return Ok(Format::OpenxJson(crate::openx::Options::of(
@@ -269,11 +274,20 @@ impl GlueTable {
         objects: Objects,
     ) -> Result<GlueTable> {
         let format = format_of(&table)?;
-        let file_fields = table
+        let mut file_fields = table
             .columns()
             .iter()
             .map(|c| field(&c.name, c.data_type.as_deref()))
             .collect::<Result<Vec<_>>>()?;
+        if format == Format::Parquet {
+            // Parquet strings are read as string views (no copy into one buffer per batch):
+            // DataFusion's own choice for Parquet, and faster to filter, group and join.
+            for f in &mut file_fields {
+                if f.data_type() == &DataType::Utf8 {
+                    *f = f.clone().with_data_type(DataType::Utf8View);
+                }
+            }
+        }
         let part_fields: Vec<FieldRef> = table
             .partition_keys
             .iter()
@@ -451,7 +465,10 @@ impl TableProvider for GlueTable {
                     .push(f);
             }
         }
-        if matches!(self.format, Format::OpenxJson(_) | Format::Orc { .. }) {
+        if matches!(
+            self.format,
+            Format::OpenxJson(_) | Format::Orc { .. } | Format::Avro
+        ) {
             let files: Vec<crate::openx::File> = groups
                 .into_iter()
                 .flat_map(|((bucket, _), files)| {
@@ -467,24 +484,29 @@ impl TableProvider for GlueTable {
                     })
                 })
                 .collect();
-            if let Format::Orc { by_name } = self.format {
-                return Ok(Arc::new(crate::orc::OrcExec::new(
-                    files,
-                    by_name,
-                    self.file_schema.clone(),
-                    self.part_fields.clone(),
-                    projection.cloned(),
-                    &self.schema,
-                )?));
-            }
-            let options = match &self.format {
-                Format::OpenxJson(o) => o.clone(),
-                _ => crate::openx::Options::of(&BTreeMap::new()),
+            let kind = match &self.format {
+                Format::Orc { by_name } => crate::columnar::Kind::Orc { by_name: *by_name },
+                Format::Avro => crate::columnar::Kind::Avro,
+                Format::OpenxJson(options) => {
+                    return Ok(Arc::new(crate::openx::OpenxExec::new(
+                        self.objects.clone(),
+                        files,
+                        options.clone(),
+                        self.file_schema.clone(),
+                        self.part_fields.clone(),
+                        projection.cloned(),
+                        &self.schema,
+                    )?))
+                }
+                _ => {
+                    return Err(DataFusionError::Internal(
+                        "only OpenX, ORC and Avro tables have their own scans".into(),
+                    ))
+                }
             };
-            return Ok(Arc::new(crate::openx::OpenxExec::new(
-                self.objects.clone(),
+            return Ok(Arc::new(crate::columnar::ColumnarExec::new(
+                kind,
                 files,
-                options,
                 self.file_schema.clone(),
                 self.part_fields.clone(),
                 projection.cloned(),
@@ -526,9 +548,9 @@ impl TableProvider for GlueTable {
                     )
                 }
                 Format::Json => Arc::new(JsonSource::new(table_schema.clone())),
-                Format::OpenxJson(_) | Format::Orc { .. } => {
+                Format::OpenxJson(_) | Format::Orc { .. } | Format::Avro => {
                     return Err(DataFusionError::Internal(
-                        "OpenX and ORC tables have their own scans".into(),
+                        "OpenX, ORC and Avro tables have their own scans".into(),
                     ))
                 }
                 Format::Csv {

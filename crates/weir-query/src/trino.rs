@@ -5,7 +5,10 @@
 //!   `array_any_match`;
 //! - `try(e)` is `weir_try(0, __weir_try -> e)`, a lambda the `try` function evaluates itself,
 //!   so an error inside becomes NULL instead of failing the query (see functions::try_fn);
-//! - `CAST(x AS array(integer))` is `CAST(x AS ARRAY<integer>)`;
+//! - `CAST(x AS array(t) | map(k, v) | row(a t, ...))` and TRY_CAST are
+//!   `weir_cast(x, '<type>', safe)`, which also decodes JSON into those types
+//!   (see functions::cast): the type's text travels as a custom type `__weir_type('<type>')`
+//!   through the parser;
 //! - `VALUES 1, 2` (rows without parentheses) is `VALUES (1), (2)`;
 //! - `CROSS JOIN UNNEST(t.a) AS u (x)` (lateral) is a derived table unnesting in its select
 //!   list (see unnest.rs);
@@ -22,9 +25,9 @@ use datafusion::logical_expr::LogicalPlan;
 use datafusion::prelude::SessionContext;
 use datafusion::sql::parser::{DFParserBuilder, Statement};
 use datafusion::sql::sqlparser::ast::{
-    Expr, Function, FunctionArg, FunctionArgExpr, FunctionArgumentList, FunctionArguments, Ident,
-    LambdaFunction, LambdaFunctionParameter, LambdaSyntax, ObjectName, ObjectNamePart,
-    OneOrManyWithParens, Query, TableFactor, Value, VisitMut, VisitorMut,
+    CastKind, DataType, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArgumentList,
+    FunctionArguments, Ident, LambdaFunction, LambdaFunctionParameter, LambdaSyntax, ObjectName,
+    ObjectNamePart, OneOrManyWithParens, Query, TableFactor, Value, VisitMut, VisitorMut,
 };
 use datafusion::sql::sqlparser::dialect::{Dialect, GenericDialect};
 use datafusion::sql::sqlparser::tokenizer::Token;
@@ -225,6 +228,28 @@ impl VisitorMut for Rewrite {
     }
 
     fn post_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<()> {
+        if let Expr::Cast {
+            kind,
+            expr: value,
+            data_type: DataType::Custom(name, modifiers),
+            ..
+        } = expr
+        {
+            if name.to_string() == STRUCTURAL_TYPE {
+                let text = modifiers.first().cloned().unwrap_or_default();
+                let safe = !matches!(kind, CastKind::Cast | CastKind::DoubleColon);
+                let value = std::mem::replace(value.as_mut(), Expr::value(Value::Null));
+                *expr = call(
+                    crate::functions::CAST_NAME,
+                    vec![
+                        value,
+                        Expr::value(Value::SingleQuotedString(text)),
+                        Expr::value(Value::Boolean(safe)),
+                    ],
+                );
+            }
+            return ControlFlow::Continue(());
+        }
         let Expr::Function(f) = expr else {
             return ControlFlow::Continue(());
         };
@@ -289,21 +314,12 @@ const VALUES_END: [&str; 7] = [
     "intersect",
 ];
 
-/// A change to the statement's text at a byte offset.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Edit {
-    /// Insert a character before the offset.
-    Insert(char),
-    /// Replace the (one-byte) character at the offset.
-    Replace(char),
-}
-
 fn is_word(t: &Token, w: &str) -> bool {
     matches!(t, Token::Word(x) if x.quote_style.is_none() && x.value.eq_ignore_ascii_case(w))
 }
 
 /// Trino's `VALUES 1, 2` (rows of one column without parentheses) as `VALUES (1), (2)`.
-fn bare_values(toks: &[(usize, &Token)], len: usize, edits: &mut Vec<(usize, Edit)>) {
+fn bare_values(toks: &[(usize, &Token)], len: usize, edits: &mut Vec<(usize, &'static str)>) {
     for (i, (_, t)) in toks.iter().enumerate() {
         if !is_word(t, "values") {
             continue;
@@ -314,7 +330,7 @@ fn bare_values(toks: &[(usize, &Token)], len: usize, edits: &mut Vec<(usize, Edi
         if matches!(next, Token::LParen) || is_word(next, "row") {
             continue;
         }
-        edits.push((*first, Edit::Insert('(')));
+        edits.push((*first, "("));
         let mut depth = 0usize;
         let mut end = len;
         for (at, t) in &toks[i + 1..] {
@@ -326,8 +342,8 @@ fn bare_values(toks: &[(usize, &Token)], len: usize, edits: &mut Vec<(usize, Edi
                 }
                 Token::RParen => depth -= 1,
                 Token::Comma if depth == 0 => {
-                    edits.push((*at, Edit::Insert(')')));
-                    edits.push((*at + 1, Edit::Insert('(')));
+                    edits.push((*at, ")"));
+                    edits.push((*at + 1, "("));
                 }
                 Token::SemiColon if depth == 0 => {
                     end = *at;
@@ -340,68 +356,83 @@ fn bare_values(toks: &[(usize, &Token)], len: usize, edits: &mut Vec<(usize, Edi
                 _ => {}
             }
         }
-        edits.push((end, Edit::Insert(')')));
+        edits.push((end, ")"));
     }
 }
 
-/// Trino's `array(t)` type (after `AS`, nested too) as `ARRAY<t>`.
-fn array_types(toks: &[(usize, &Token)], edits: &mut Vec<(usize, Edit)>) {
-    // Depths (in parentheses) at which an `array(` being converted closes.
-    let mut open: Vec<usize> = Vec::new();
-    let mut depth = 0usize;
-    for (i, (at, t)) in toks.iter().enumerate() {
-        match t {
-            Token::LParen => {
-                let after_array = i > 0 && is_word(toks[i - 1].1, "array");
-                let in_type = !open.is_empty() || (i > 1 && is_word(toks[i - 2].1, "as"));
-                depth += 1;
-                if after_array && in_type {
-                    edits.push((*at, Edit::Replace('<')));
-                    open.push(depth);
-                }
-            }
-            Token::RParen => {
-                if open.last() == Some(&depth) {
-                    open.pop();
-                    edits.push((*at, Edit::Replace('>')));
-                }
-                depth = depth.saturating_sub(1);
-            }
-            _ => {}
+/// The custom type name that carries a structural type's Trino text through the parser.
+const STRUCTURAL_TYPE: &str = "__weir_type";
+
+/// Trino's structural types after `AS` (`array(t)`, `map(k, v)`, `row(a t, ...)`, nested
+/// as they like) as `__weir_type('<text>')`, which the parser reads as a custom type.
+fn structural_types(
+    sql: &str,
+    toks: &[(usize, &Token)],
+    edits: &mut Vec<(usize, &'static str)>,
+) -> Option<()> {
+    let mut i = 2;
+    while i < toks.len() {
+        let t = toks[i].1;
+        let (start, word) = toks[i - 1];
+        let typed = matches!(t, Token::LParen)
+            && is_word(toks[i - 2].1, "as")
+            && ["array", "map", "row"].iter().any(|w| is_word(word, w));
+        if !typed {
+            i += 1;
+            continue;
         }
+        let mut depth = 0usize;
+        let mut close = None;
+        for (j, (_, t)) in toks.iter().enumerate().skip(i) {
+            match t {
+                Token::LParen => depth += 1,
+                Token::RParen => {
+                    depth -= 1;
+                    if depth == 0 {
+                        close = Some(j);
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        let close = close?;
+        let end = toks[close].0 + 1;
+        if sql.get(start..end)?.contains('\'') {
+            return None;
+        }
+        edits.push((start, "__weir_type('"));
+        edits.push((end, "')"));
+        i = close + 1;
     }
+    Some(())
 }
 
 /// The statement with Trino's spellings DataFusion's parser does not read rewritten as text
 /// (one tokenisation for all of them); `None` when there are none.
 fn text_rewrites(sql: &str) -> Option<String> {
     let lower = sql.to_ascii_lowercase();
-    if !lower.contains("values") && !lower.contains("array") {
+    if !["values", "array", "map", "row"]
+        .iter()
+        .any(|w| lower.contains(w))
+    {
         return None;
     }
     let words = Words::new(sql).ok()?;
     let toks: Vec<(usize, &Token)> = words.tokens().collect();
     let mut edits = Vec::new();
     bare_values(&toks, sql.len(), &mut edits);
-    array_types(&toks, &mut edits);
+    structural_types(sql, &toks, &mut edits)?;
     if edits.is_empty() {
         return None;
     }
     edits.sort();
-    let mut out = String::with_capacity(sql.len() + edits.len());
+    let mut out = String::with_capacity(sql.len() + edits.len() * 2);
     let mut from = 0;
     for (at, edit) in edits {
         out.push_str(sql.get(from..at)?);
-        match edit {
-            Edit::Insert(c) => {
-                out.push(c);
-                from = at;
-            }
-            Edit::Replace(c) => {
-                out.push(c);
-                from = at + 1;
-            }
-        }
+        out.push_str(edit);
+        from = at;
     }
     out.push_str(sql.get(from..)?);
     Some(out)
@@ -480,7 +511,11 @@ mod tests {
         assert!(parse("SELECT 1; SELECT 2").is_err());
         assert_eq!(
             rewritten("SELECT CAST(x AS array(array(integer))), ARRAY[1], f(array(1))"),
-            "SELECT CAST(x AS ARRAY<ARRAY<INTEGER>>), ARRAY[1], f(array(1))"
+            "SELECT weir_cast(x, 'array(array(integer))', false), ARRAY[1], f(array(1))"
+        );
+        assert_eq!(
+            rewritten("SELECT TRY_CAST(j AS map(varchar, row(a int, \"b c\" varchar))) AS r"),
+            "SELECT weir_cast(j, 'map(varchar, row(a int, \"b c\" varchar))', true) AS r"
         );
         assert_eq!(
             rewritten("SELECT t.id, u.x FROM t CROSS JOIN UNNEST(t.a) AS u (x) WHERE u.x > 1 ORDER BY t.id"),

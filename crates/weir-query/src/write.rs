@@ -1,5 +1,5 @@
 //! Writing a query's rows as a table's files, as CTAS, INSERT INTO and UNLOAD do: Parquet, ORC,
-//! JSON lines or delimited text (Hive's LazySimpleSerDe: `\N` for NULL), compressed as asked,
+//! Avro, JSON lines or delimited text (Hive's LazySimpleSerDe: `\N` for NULL), compressed as asked,
 //! split into Hive `k=v/` folders by partition columns (at most 100 open partitions, Athena's
 //! limit) and into bucket files, each file rolled over at a size bound so memory stays bounded.
 
@@ -34,6 +34,9 @@ pub enum FileFormat {
     Text(u8, bool),
     /// ORC with its compression codec's Athena name (ZLIB, SNAPPY, LZ4, ZSTD, NONE).
     Orc(&'static str),
+    /// Avro object container files with their codec's Athena name (DEFLATE, SNAPPY, ZSTD,
+    /// BZIP2, NONE).
+    Avro(&'static str),
 }
 
 impl FileFormat {
@@ -89,6 +92,23 @@ impl FileFormat {
                 };
                 Ok(FileFormat::Orc(c))
             }
+            Some("AVRO") => {
+                // Athena's default (GZIP) is DEFLATE in an Avro file.
+                let c = match compression.as_deref() {
+                    None | Some("DEFLATE") | Some("GZIP") => "DEFLATE",
+                    Some("SNAPPY") => "SNAPPY",
+                    Some("ZSTD") => "ZSTD",
+                    Some("BZIP2") => "BZIP2",
+                    Some("NONE") | Some("UNCOMPRESSED") => "NONE",
+                    Some(other) => {
+                        return Err(Failure::user(
+                            1300,
+                            format!("Unsupported compression '{other}' for format AVRO"),
+                        ))
+                    }
+                };
+                Ok(FileFormat::Avro(c))
+            }
             Some("TEXTFILE") | Some("CSV") | Some("TSV") => {
                 let d = match delimiter {
                     None => 1,
@@ -105,7 +125,7 @@ impl FileFormat {
             }
             Some(other) => Err(Failure::user(
                 1300,
-                format!("NOT_SUPPORTED: Weir does not write {other} files yet (PARQUET, ORC, JSON and TEXTFILE it does)"),
+                format!("NOT_SUPPORTED: Weir does not write {other} files (PARQUET, ORC, AVRO, JSON and TEXTFILE it does)"),
             )),
         }
     }
@@ -156,6 +176,8 @@ enum Encoder {
     /// ORC rows held until the file closes (at most a roll's worth): orc-rust's writer is not
     /// `Send`, so it lives only inside [`orc_file`], never across an await.
     Orc(Vec<RecordBatch>, usize),
+    /// An Avro file being written, and the (in-memory) bytes of the rows added to it.
+    Avro(Box<arrow_avro::writer::AvroWriter<Vec<u8>>>, usize),
 }
 
 /// A buffer the ORC writer writes into and [`orc_file`] reads back after closing it.
@@ -179,6 +201,7 @@ impl Encoder {
             Encoder::Parquet(w) => w.inner().len() + w.in_progress_size(),
             Encoder::Lines(b) => b.len(),
             Encoder::Orc(_, added) => *added,
+            Encoder::Avro(_, added) => *added,
         }
     }
 }
@@ -233,6 +256,39 @@ fn orc_type(dt: &DataType) -> Result<DataType, Failure> {
             ))
         }
     })
+}
+
+/// The Avro writer's column types: timestamps as `timestamp-millis` and tinyint/smallint as
+/// `int`, as Hive's AvroSerDe writes them.
+fn avro_type(dt: &DataType) -> DataType {
+    match dt {
+        DataType::Timestamp(_, _) => {
+            DataType::Timestamp(TimeUnit::Millisecond, Some("+00:00".into()))
+        }
+        DataType::Int8 | DataType::Int16 => DataType::Int32,
+        DataType::Utf8View | DataType::LargeUtf8 => DataType::Utf8,
+        DataType::BinaryView | DataType::LargeBinary => DataType::Binary,
+        other => other.clone(),
+    }
+}
+
+/// An Avro writer for `schema`, compressed with the codec Athena names.
+fn avro_writer(
+    schema: &SchemaRef,
+    codec: &str,
+) -> Result<arrow_avro::writer::AvroWriter<Vec<u8>>, Failure> {
+    use arrow_avro::compression::CompressionCodec;
+    let c = match codec {
+        "SNAPPY" => Some(CompressionCodec::Snappy),
+        "ZSTD" => Some(CompressionCodec::ZStandard),
+        "BZIP2" => Some(CompressionCodec::Bzip2),
+        "NONE" => None,
+        _ => Some(CompressionCodec::Deflate),
+    };
+    arrow_avro::writer::WriterBuilder::new(schema.as_ref().clone())
+        .with_compression(c)
+        .build(Vec::new())
+        .map_err(write_err)
 }
 
 /// Writes batches to a target.
@@ -312,6 +368,7 @@ impl Sink {
             .filter(|i| !part_cols.contains(i))
             .collect();
         let orc = matches!(target.format, FileFormat::Orc(_));
+        let avro = matches!(target.format, FileFormat::Avro(_));
         let data_schema = Arc::new(Schema::new(
             data_cols
                 .iter()
@@ -320,6 +377,9 @@ impl Sink {
                     let mut dt = storage_type(f.data_type());
                     if orc {
                         dt = orc_type(&dt)?;
+                    }
+                    if avro {
+                        dt = avro_type(&dt);
                     }
                     // Glue's column names are lower case; the files' must match them.
                     Ok(Field::new(f.name().to_lowercase(), dt, true))
@@ -452,6 +512,10 @@ impl Sink {
                     batches.push(data.clone());
                     *added += data.get_array_memory_size();
                 }
+                Encoder::Avro(w, added) => {
+                    w.write(data).map_err(write_err)?;
+                    *added += data.get_array_memory_size();
+                }
             }
             file.encoder.size() >= ROLL_BYTES
         };
@@ -485,6 +549,7 @@ impl Sink {
                 ))
             }
             FileFormat::Orc(_) => Encoder::Orc(Vec::new(), 0),
+            FileFormat::Avro(c) => Encoder::Avro(Box::new(avro_writer(&self.data_schema, c)?), 0),
             _ => Encoder::Lines(Vec::new()),
         };
         Ok(OpenFile {
@@ -502,6 +567,10 @@ impl Sink {
                     _ => "ZLIB",
                 };
                 orc_file(self.data_schema.clone(), codec, &batches)?
+            }
+            Encoder::Avro(mut w, _) => {
+                w.finish().map_err(write_err)?;
+                w.into_inner()
             }
             Encoder::Lines(buf) => match self.target.format {
                 FileFormat::Json(true) | FileFormat::Text(_, true) => {
@@ -588,7 +657,7 @@ fn encode_lines(format: &FileFormat, data: &RecordBatch, buf: &mut Vec<u8>) -> R
                 buf.push(b'\n');
             }
         }
-        FileFormat::Parquet(_) | FileFormat::Orc(_) => {}
+        FileFormat::Parquet(_) | FileFormat::Orc(_) | FileFormat::Avro(_) => {}
     }
     Ok(())
 }
@@ -611,7 +680,12 @@ mod tests {
             FileFormat::from_properties(Some("JSON"), None, None).ok(),
             Some(FileFormat::Json(true))
         );
-        assert!(FileFormat::from_properties(Some("AVRO"), None, None).is_err());
+        assert_eq!(
+            FileFormat::from_properties(Some("avro"), None, None).ok(),
+            Some(FileFormat::Avro("DEFLATE"))
+        );
+        assert!(FileFormat::from_properties(Some("AVRO"), Some("LZ4"), None).is_err());
+        assert!(FileFormat::from_properties(Some("ION"), None, None).is_err());
         assert!(FileFormat::from_properties(Some("PARQUET"), Some("BROTLI9"), None).is_err());
         assert_eq!(escape_path_value("a/b=c d"), "a%2Fb%3Dc d");
         assert_eq!(java_hash(&[Some("a".into())]), 31 + 97);

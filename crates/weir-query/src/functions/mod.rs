@@ -6,7 +6,9 @@
 //! Registered on every session, so lake and streaming SQL share them.
 
 mod aggregate;
+mod cast;
 pub(crate) mod datetime;
+mod element_at;
 mod json;
 mod try_fn;
 
@@ -306,9 +308,13 @@ impl ScalarUDFImpl for Contains {
     }
 }
 
+/// The function structural casts become (see the SQL front end).
+pub const CAST_NAME: &str = cast::NAME;
+
 /// Registers the functions on a session.
 pub fn register(ctx: &SessionContext) {
     ctx.register_higher_order_function(try_fn::function());
+    ctx.register_udf(cast::function());
     ctx.register_udf(try_fn::opaque());
     let scalars = [
         udf_n("regexp_extract", &[2, 3], varchar, regexp_extract),
@@ -323,10 +329,7 @@ pub fn register(ctx: &SessionContext) {
         ScalarUDF::new_from_impl(Contains {
             signature: Signature::user_defined(Volatility::Immutable),
         }),
-        datafusion::functions_nested::extract::array_element_udf()
-            .as_ref()
-            .clone()
-            .with_aliases(["element_at"]),
+        ScalarUDF::new_from_impl(element_at::ElementAt::new()),
     ];
     for f in scalars {
         ctx.register_udf(f);
