@@ -180,6 +180,7 @@ async fn dispatch(
         delivery: shared.delivery.clone(),
         catalog: shared.catalog.clone(),
         athena: shared.athena.clone(),
+        crawlers: shared.crawlers.clone(),
         region,
         protocol,
         fanout: shared.fanout.clone(),

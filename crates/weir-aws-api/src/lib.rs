@@ -31,6 +31,7 @@ pub struct Ctx {
     pub delivery: weir_delivery::Delivery,
     pub catalog: weir_catalog::Catalog,
     pub athena: weir_athena::Athena,
+    pub crawlers: weir_crawler::Crawlers,
     pub region: String,
     pub protocol: value::Protocol,
     pub fanout: std::sync::Arc<fanout::FanOut>,

@@ -91,6 +91,7 @@ pub struct Engines {
     pub delivery: weir_delivery::Delivery,
     pub catalog: weir_catalog::Catalog,
     pub athena: weir_athena::Athena,
+    pub crawlers: weir_crawler::Crawlers,
 }
 
 pub(crate) struct Shared {
@@ -98,6 +99,7 @@ pub(crate) struct Shared {
     pub(crate) delivery: weir_delivery::Delivery,
     pub(crate) catalog: weir_catalog::Catalog,
     pub(crate) athena: weir_athena::Athena,
+    pub(crate) crawlers: weir_crawler::Crawlers,
     s3: crate::s3::S3Ctx,
     pub(crate) config: ApiConfig,
     pub(crate) fanout: Arc<FanOut>,
@@ -124,12 +126,14 @@ pub async fn serve(
         delivery,
         catalog,
         athena,
+        crawlers,
     } = engines;
     let shared = Arc::new(Shared {
         log,
         delivery,
         catalog,
         athena,
+        crawlers,
         s3: crate::s3::S3Ctx {
             objects: objects.local().clone(),
             lake: objects,

@@ -83,6 +83,20 @@ impl Objects {
         blocking(move || local.get_object(&b, &k, None).map(|(_, data)| data)).await
     }
 
+    /// Reads bytes `first..=last` of an object (fewer at its end).
+    pub async fn get_range(&self, bucket: &str, key: &str, first: u64, last: u64) -> Result<Bytes> {
+        if let Some(r) = self.remote(bucket) {
+            return r.get_object_range(key, first, last).await;
+        }
+        let (local, b, k) = (self.local.clone(), bucket.to_string(), key.to_string());
+        blocking(move || {
+            local
+                .get_object(&b, &k, Some((first, last)))
+                .map(|(_, data)| data)
+        })
+        .await
+    }
+
     /// Deletes an object (absent objects are not an error, as in S3).
     pub async fn delete(&self, bucket: &str, key: &str) -> Result<()> {
         if let Some(r) = self.remote(bucket) {

@@ -263,6 +263,24 @@ impl RemoteBucket {
         Ok(resp.body)
     }
 
+    /// GetObject of bytes `first..=last` (fewer at the object's end).
+    pub async fn get_object_range(&self, key: &str, first: u64, last: u64) -> Result<Bytes> {
+        let range = [("range".to_string(), format!("bytes={first}-{last}"))];
+        let resp = self
+            .send("GET", Some(key), &[], &range, Bytes::new())
+            .await?;
+        match resp.status {
+            206 => Ok(resp.body),
+            // A store that ignores ranges sends the whole object.
+            200 => {
+                let end = (last as usize + 1).min(resp.body.len());
+                Ok(resp.body.slice((first as usize).min(end)..end))
+            }
+            416 => Ok(Bytes::new()),
+            _ => Err(resp.error(key)),
+        }
+    }
+
     /// DeleteObject.
     pub async fn delete_object(&self, key: &str) -> Result<()> {
         let resp = self

