@@ -4,6 +4,8 @@
   millisecond) for `SELECT count(*)` on a 1,000-row Parquet table;
 - pruning: DataScannedInBytes of a one-day query on a 365-day partitioned table against the full
   scan;
+- crawler: a Glue crawler over 10,000 gzip JSON objects in 1,000 `dt=` partitions,
+  StartCrawler → READY as boto3 sees it;
 - tpch: the 22 TPC-H queries (scripts/tpch/qNN.sql) over the Parquet files tpchgen-cli wrote,
   through the Athena API, and with DuckDB on the same files in the same run.
 
@@ -103,6 +105,28 @@ def get_partitions(glue, runs):
 TABLES = ["customer", "lineitem", "nation", "orders", "part", "partsupp", "region", "supplier"]
 
 
+def crawler(glue, s3):
+    import gzip
+    from concurrent.futures import ThreadPoolExecutor
+
+    s3.create_bucket(Bucket="bench-crawl")
+    body = gzip.compress(b"".join(b'{"user": "u%d", "n": %d, "ok": true}\n' % (i, i) for i in range(20)))
+    keys = [f"events/dt={p:04d}/part-{f}.json.gz" for p in range(1000) for f in range(10)]
+    with ThreadPoolExecutor(16) as pool:
+        list(pool.map(lambda k: s3.put_object(Bucket="bench-crawl", Key=k, Body=body), keys))
+    glue.create_crawler(Name="bench", Role="r", DatabaseName="bench", Targets={"S3Targets": [{"Path": "s3://bench-crawl/events/"}]})
+    t = time.perf_counter()
+    glue.start_crawler(Name="bench")
+    while True:
+        c = glue.get_crawler(Name="bench")["Crawler"]
+        if c["State"] == "READY" and "LastCrawl" in c:
+            break
+        time.sleep(0.01)
+    took = time.perf_counter() - t
+    parts = sum(len(p["Partitions"]) for p in glue.get_paginator("get_partitions").paginate(DatabaseName="bench", TableName="events"))
+    print(f"crawler: 10,000 objects in 1,000 partitions crawled in {took:.2f} s ({c['LastCrawl']['Status']}, {parts} partitions registered)")
+
+
 def tpch(athena, s3, data_dir, runs):
     import duckdb
 
@@ -173,6 +197,7 @@ def main():
     latency(athena, s3, a.runs)
     pruning(athena, s3)
     get_partitions(glue, 20)
+    crawler(glue, s3)
     if a.tpch:
         tpch(athena, s3, a.tpch, 3)
 

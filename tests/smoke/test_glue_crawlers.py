@@ -131,3 +131,26 @@ def test_crawler_definitions_and_errors(endpoint):
     with pytest.raises(ClientError) as e:
         glue.delete_crawler(Name="defs")
     assert code(e) == "EntityNotFoundException"
+
+
+def test_crawlers_survive_kill_9(tmp_path):
+    import signal
+
+    from conftest import start_weir
+
+    proc, url = start_weir(data_dir=str(tmp_path))
+    try:
+        glue = clients(url)[1]
+        glue.create_crawler(Name="kept", Role="r", Targets={"S3Targets": [{"Path": "s3://b/p/"}]}, Schedule="cron(0 1 * * ? *)")
+        glue.update_crawler(Name="kept", Description="after")
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(30)
+    proc, url = start_weir(data_dir=str(tmp_path))
+    try:
+        c = clients(url)[1].get_crawler(Name="kept")["Crawler"]
+        assert (c["Description"], c["Version"], c["State"]) == ("after", 2, "READY")
+        assert c["Schedule"]["ScheduleExpression"] == "cron(0 1 * * ? *)"
+    finally:
+        proc.terminate()
+        proc.wait(30)

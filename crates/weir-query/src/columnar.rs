@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::{new_null_array, ArrayRef, RecordBatch, RecordBatchOptions};
 use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{FieldRef, SchemaRef};
+use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::object_store::ObjectStoreUrl;
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
@@ -18,7 +18,7 @@ use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, Pla
 use futures::stream::BoxStream;
 use futures::{StreamExt, TryStreamExt};
 
-use crate::openx::File;
+use crate::openx::{File, Scan};
 
 /// Rows per batch read from a file.
 pub(crate) const BATCH_ROWS: usize = 8192;
@@ -35,51 +35,29 @@ pub enum Kind {
 /// The scan of an ORC or Avro table's files.
 pub struct ColumnarExec {
     kind: Kind,
-    files: Vec<File>,
-    /// The table's data columns.
-    file_schema: SchemaRef,
-    part_fields: Vec<FieldRef>,
-    projection: Option<Vec<usize>>,
-    schema: SchemaRef,
-    properties: Arc<PlanProperties>,
+    scan: Scan,
 }
 
 impl fmt::Debug for ColumnarExec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}({} files)", self.name(), self.files.len())
+        write!(f, "{}({} files)", self.name(), self.scan.files.len())
     }
 }
 
 impl DisplayAs for ColumnarExec {
     fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
-        write!(f, "{}: files={}", self.name(), self.files.len())
+        write!(f, "{}: files={}", self.name(), self.scan.files.len())
     }
 }
 
 impl ColumnarExec {
-    pub fn new(
-        kind: Kind,
-        files: Vec<File>,
-        file_schema: SchemaRef,
-        part_fields: Vec<FieldRef>,
-        projection: Option<Vec<usize>>,
-        table_schema: &SchemaRef,
-    ) -> Result<ColumnarExec> {
-        let (schema, properties) = crate::openx::scan_properties(table_schema, &projection)?;
-        Ok(ColumnarExec {
-            kind,
-            files,
-            file_schema,
-            part_fields,
-            projection,
-            schema,
-            properties,
-        })
+    pub fn new(kind: Kind, scan: Scan) -> ColumnarExec {
+        ColumnarExec { kind, scan }
     }
 
     /// The compressed bytes of every file (DataScannedInBytes).
     pub fn bytes(&self) -> u64 {
-        self.files.iter().map(|f| f.size).sum()
+        self.scan.bytes()
     }
 }
 
@@ -178,17 +156,18 @@ impl ExecutionPlan for ColumnarExec {
         _partition: usize,
         ctx: Arc<TaskContext>,
     ) -> Result<SendableRecordBatchStream> {
-        let all = self.file_schema.fields().len() + self.part_fields.len();
+        let scan = &self.scan;
+        let all = scan.file_schema.fields().len() + scan.part_fields.len();
         let plan = Plan {
-            file_schema: self.file_schema.clone(),
-            wanted: self
+            file_schema: scan.file_schema.clone(),
+            wanted: scan
                 .projection
                 .clone()
                 .unwrap_or_else(|| (0..all).collect()),
-            schema: self.schema.clone(),
+            schema: scan.schema.clone(),
         };
         let kind = self.kind;
-        let files = self.files.clone();
+        let files = scan.files.clone();
         let stream = futures::stream::iter(files)
             .then(move |f| {
                 let (ctx, plan) = (ctx.clone(), plan.clone());
@@ -205,7 +184,7 @@ impl ExecutionPlan for ColumnarExec {
             })
             .try_flatten();
         Ok(Box::pin(RecordBatchStreamAdapter::new(
-            self.schema.clone(),
+            self.scan.schema.clone(),
             stream,
         )))
     }

@@ -118,30 +118,59 @@ pub struct File {
     pub compression: FileCompressionType,
 }
 
-/// A file scan's output schema (the table's, projected) and plan properties: one partition,
-/// bounded, rows as they are read. Shared by the scans Weir implements itself (OpenX, ORC).
-pub(crate) fn scan_properties(
-    table_schema: &SchemaRef,
-    projection: &Option<Vec<usize>>,
-) -> Result<(SchemaRef, Arc<PlanProperties>)> {
-    let schema = match projection {
-        Some(p) => Arc::new(table_schema.project(p)?),
-        None => table_schema.clone(),
-    };
-    let properties = Arc::new(PlanProperties::new(
-        EquivalenceProperties::new(schema.clone()),
-        Partitioning::UnknownPartitioning(1),
-        EmissionType::Incremental,
-        Boundedness::Bounded,
-    ));
-    Ok((schema, properties))
+/// What every scan Weir implements itself (OpenX, ORC, Avro) holds: its files, the table's
+/// data columns and partition columns, the projection, and its output schema (the table's,
+/// projected) and plan properties (one partition, bounded, rows as they are read).
+#[derive(Debug, Clone)]
+pub(crate) struct Scan {
+    pub files: Vec<File>,
+    /// The table's data columns.
+    pub file_schema: SchemaRef,
+    pub part_fields: Vec<FieldRef>,
+    pub projection: Option<Vec<usize>>,
+    pub schema: SchemaRef,
+    pub properties: Arc<PlanProperties>,
 }
 
-/// The `ExecutionPlan` methods of a leaf scan with a `properties` field.
+impl Scan {
+    pub fn new(
+        files: Vec<File>,
+        file_schema: SchemaRef,
+        part_fields: Vec<FieldRef>,
+        projection: Option<Vec<usize>>,
+        table_schema: &SchemaRef,
+    ) -> Result<Scan> {
+        let schema = match &projection {
+            Some(p) => Arc::new(table_schema.project(p)?),
+            None => table_schema.clone(),
+        };
+        let properties = Arc::new(PlanProperties::new(
+            EquivalenceProperties::new(schema.clone()),
+            Partitioning::UnknownPartitioning(1),
+            EmissionType::Incremental,
+            Boundedness::Bounded,
+        ));
+        Ok(Scan {
+            files,
+            file_schema,
+            part_fields,
+            projection,
+            schema,
+            properties,
+        })
+    }
+
+    /// The compressed bytes of every file (DataScannedInBytes).
+    pub fn bytes(&self) -> u64 {
+        self.files.iter().map(|f| f.size).sum()
+    }
+}
+
+/// The `ExecutionPlan` methods of a leaf scan with a `scan: Scan` field.
 macro_rules! leaf_plan_methods {
     () => {
         fn properties(&self) -> &Arc<PlanProperties> {
-            &self.properties
+            &self.scan.properties
         }
 
         fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
@@ -170,54 +199,34 @@ pub(crate) use leaf_plan_methods;
 /// The scan of an OpenX table's files.
 pub struct OpenxExec {
     objects: Objects,
-    files: Vec<File>,
     options: Options,
-    /// The JSON columns' schema (the table's data columns).
-    file_schema: SchemaRef,
-    part_fields: Vec<FieldRef>,
-    projection: Option<Vec<usize>>,
-    schema: SchemaRef,
-    properties: Arc<PlanProperties>,
+    scan: Scan,
 }
 
 impl fmt::Debug for OpenxExec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "OpenxExec({} files)", self.files.len())
+        write!(f, "OpenxExec({} files)", self.scan.files.len())
     }
 }
 
 impl DisplayAs for OpenxExec {
     fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
-        write!(f, "OpenxJsonExec: files={}", self.files.len())
+        write!(f, "OpenxJsonExec: files={}", self.scan.files.len())
     }
 }
 
 impl OpenxExec {
-    pub fn new(
-        objects: Objects,
-        files: Vec<File>,
-        options: Options,
-        file_schema: SchemaRef,
-        part_fields: Vec<FieldRef>,
-        projection: Option<Vec<usize>>,
-        table_schema: &SchemaRef,
-    ) -> Result<OpenxExec> {
-        let (schema, properties) = crate::openx::scan_properties(table_schema, &projection)?;
-        Ok(OpenxExec {
+    pub fn new(objects: Objects, options: Options, scan: Scan) -> OpenxExec {
+        OpenxExec {
             objects,
-            files,
             options,
-            file_schema,
-            part_fields,
-            projection,
-            schema,
-            properties,
-        })
+            scan,
+        }
     }
 
     /// The compressed bytes of every file (DataScannedInBytes).
     pub fn bytes(&self) -> u64 {
-        self.files.iter().map(|f| f.size).sum()
+        self.scan.bytes()
     }
 }
 
@@ -294,12 +303,12 @@ impl ExecutionPlan for OpenxExec {
         _ctx: Arc<TaskContext>,
     ) -> Result<SendableRecordBatchStream> {
         let objects = self.objects.clone();
-        let files = self.files.clone();
+        let files = self.scan.files.clone();
         let options = self.options.clone();
-        let file_schema = self.file_schema.clone();
-        let part_fields = self.part_fields.clone();
-        let projection = self.projection.clone();
-        let schema = self.schema.clone();
+        let file_schema = self.scan.file_schema.clone();
+        let part_fields = self.scan.part_fields.clone();
+        let projection = self.scan.projection.clone();
+        let schema = self.scan.schema.clone();
         let stream = futures::stream::iter(files)
             .then(move |f| {
                 let (objects, options, file_schema, part_fields, projection) = (

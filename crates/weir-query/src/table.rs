@@ -484,19 +484,22 @@ impl TableProvider for GlueTable {
                     })
                 })
                 .collect();
+            let scan = crate::openx::Scan::new(
+                files,
+                self.file_schema.clone(),
+                self.part_fields.clone(),
+                projection.cloned(),
+                &self.schema,
+            )?;
             let kind = match &self.format {
                 Format::Orc { by_name } => crate::columnar::Kind::Orc { by_name: *by_name },
                 Format::Avro => crate::columnar::Kind::Avro,
                 Format::OpenxJson(options) => {
                     return Ok(Arc::new(crate::openx::OpenxExec::new(
                         self.objects.clone(),
-                        files,
                         options.clone(),
-                        self.file_schema.clone(),
-                        self.part_fields.clone(),
-                        projection.cloned(),
-                        &self.schema,
-                    )?))
+                        scan,
+                    )))
                 }
                 _ => {
                     return Err(DataFusionError::Internal(
@@ -504,14 +507,7 @@ impl TableProvider for GlueTable {
                     ))
                 }
             };
-            return Ok(Arc::new(crate::columnar::ColumnarExec::new(
-                kind,
-                files,
-                self.file_schema.clone(),
-                self.part_fields.clone(),
-                projection.cloned(),
-                &self.schema,
-            )?));
+            return Ok(Arc::new(crate::columnar::ColumnarExec::new(kind, scan)));
         }
         // Text is read as strings and typed afterwards, as Hive's SerDes do (`\N` and values
         // that do not parse are NULL).
