@@ -123,6 +123,12 @@ def test_crawler_definitions_and_errors(endpoint):
     with pytest.raises(ClientError) as e:
         glue.start_crawler(Name="missing")
     assert code(e) == "EntityNotFoundException"
+    # More tables than the TableThreshold: the crawl fails and writes nothing.
+    glue.create_crawler(Name="capped", Role="r", DatabaseName="crawldb", Targets={"S3Targets": [{"Path": "s3://crawled/feed/"}]},
+                        Configuration='{"Version":1.0,"CrawlerOutput":{"Tables":{"TableThreshold":1}}}')
+    glue.start_crawler(Name="capped")
+    c = wait_ready(glue, "capped")
+    assert c["LastCrawl"]["Status"] == "FAILED" and "Table Threshold value = 1, Tables detected - 2" in c["LastCrawl"]["ErrorMessage"]
     # A crawl of a bucket that does not exist fails, and says why.
     glue.start_crawler(Name="defs")
     c = wait_ready(glue, "defs")

@@ -95,6 +95,12 @@ pub async fn run(
             grouping.table_level = Some(level.saturating_sub(below_bucket));
         }
         let planned = plan::plan(t.root_name(), &run.table_prefix, &facts, &grouping);
+        if let Some(n) = grouping.table_threshold.filter(|n| planned.len() > *n) {
+            return Err(format!(
+                "The number of tables detected by crawler exceeded the TableThreshold: Table Threshold value = {n}, Tables detected - {}",
+                planned.len()
+            ));
+        }
         let base = if t.prefix.is_empty() || t.prefix.ends_with('/') {
             format!("s3://{}/{}", t.bucket, t.prefix)
         } else {

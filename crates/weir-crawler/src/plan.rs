@@ -79,6 +79,8 @@ pub struct Grouping {
     pub combine_compatible: bool,
     /// `TableLevelConfiguration`: tables sit this many folders below the bucket.
     pub table_level: Option<usize>,
+    /// `CrawlerOutput.Tables.TableThreshold`: a crawl that finds more tables fails.
+    pub table_threshold: Option<usize>,
 }
 
 /// A table name as Glue makes them: lower case, `_` for anything but letters and digits.
@@ -314,7 +316,7 @@ mod tests {
         // ...and one with CombineCompatibleSchemas.
         let g = Grouping {
             combine_compatible: true,
-            table_level: None,
+            ..Default::default()
         };
         let t = plan("table1", "", &files, &g);
         assert_eq!(t.len(), 1);
@@ -334,8 +336,8 @@ mod tests {
 
         // TableLevelConfiguration 1: a table per top folder.
         let g = Grouping {
-            combine_compatible: false,
             table_level: Some(1),
+            ..Default::default()
         };
         let t = plan("root", "", &files[..2], &g);
         assert_eq!(

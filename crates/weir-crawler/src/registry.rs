@@ -556,6 +556,9 @@ fn run_of(region: &str, r: &Record) -> Result<Run, CrawlerError> {
         table_level: config["Grouping"]["TableLevelConfiguration"]
             .as_u64()
             .map(|n| n as usize),
+        table_threshold: config["CrawlerOutput"]["Tables"]["TableThreshold"]
+            .as_u64()
+            .map(|n| n as usize),
     };
     let targets = d
         .s3_targets
