@@ -184,6 +184,93 @@ fn table_of(t: &Planned, d: &Destination) -> Table {
     }
 }
 
+/// Whether `t` is this crawler's table at `location`.
+fn owned(t: &Table, crawler: &str, location: &str) -> bool {
+    let trim = |l: &str| l.trim_end_matches('/').to_string();
+    t.parameters.get("UPDATED_BY_CRAWLER").map(String::as_str) == Some(crawler)
+        && t.location().map(trim) == Some(trim(location))
+}
+
+/// A crawl of new folders only: files under a folder of one of this crawler's partitioned
+/// tables become that table's partitions (as many folders below its location as it has keys).
+/// Returns the partitions added and the files that belong to no such table.
+pub fn attach(
+    d: &Destination,
+    files: Vec<crate::plan::FileFacts>,
+) -> Result<(u32, Vec<crate::plan::FileFacts>), CatalogError> {
+    let tables: Vec<Table> = d
+        .catalog
+        .tables(d.region, d.database)?
+        .into_iter()
+        .filter(|t| {
+            !t.partition_keys.is_empty()
+                && t.parameters.get("UPDATED_BY_CRAWLER").map(String::as_str) == Some(d.crawler)
+                && t.location().is_some_and(|l| l.starts_with(&d.base))
+        })
+        .collect();
+    let mut rest = Vec::new();
+    let mut found: std::collections::BTreeMap<(String, String), Vec<String>> = Default::default();
+    for f in files {
+        let folder = match f.rel.rsplit_once('/') {
+            Some((dir, _)) => format!("{}{dir}/", d.base),
+            None => d.base.clone(),
+        };
+        let hit = tables.iter().find_map(|t| {
+            let loc = t.location()?;
+            let loc = if loc.ends_with('/') {
+                loc.to_string()
+            } else {
+                format!("{loc}/")
+            };
+            let below: Vec<&str> = folder
+                .strip_prefix(&loc)?
+                .split('/')
+                .filter(|p| !p.is_empty())
+                .collect();
+            if below.len() < t.partition_keys.len() {
+                return None;
+            }
+            let parts = &below[..t.partition_keys.len()];
+            let values: Vec<String> = parts
+                .iter()
+                .zip(&t.partition_keys)
+                .map(|(p, k)| match p.split_once('=') {
+                    Some((key, v)) if key.eq_ignore_ascii_case(&k.name) => v.to_string(),
+                    _ => p.to_string(),
+                })
+                .collect();
+            Some((
+                (t.name.clone(), format!("{loc}{}/", parts.join("/"))),
+                values,
+            ))
+        });
+        match hit {
+            Some((key, values)) => {
+                found.insert(key, values);
+            }
+            None => rest.push(f),
+        }
+    }
+    let mut added = 0;
+    for ((table, location), values) in found {
+        let Some(t) = tables.iter().find(|t| t.name == table) else {
+            continue;
+        };
+        let mut sd = t.storage_descriptor.clone().unwrap_or_default();
+        sd.location = Some(location);
+        let p = Partition {
+            values,
+            storage_descriptor: Some(sd),
+            ..Default::default()
+        };
+        let errors = d
+            .catalog
+            .create_partitions(d.region, d.database, &table, vec![p])?;
+        added += u32::from(errors.is_empty());
+    }
+    Ok((added, rest))
+}
+
 fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -198,9 +285,22 @@ pub fn apply(
     full: bool,
 ) -> Result<Counts, CatalogError> {
     let mut counts = Counts::default();
+    let mut names = std::collections::HashSet::new();
     for t in plan {
-        let wanted = table_of(t, d);
-        let existing = d.catalog.get_table(d.region, d.database, &t.name);
+        let mut wanted = table_of(t, d);
+        let location = format!("{}{}", d.base, t.dir);
+        let mut existing = d.catalog.get_table(d.region, d.database, &wanted.name);
+        if existing
+            .as_ref()
+            .is_ok_and(|old| !owned(old, d.crawler, &location))
+        {
+            // A table of that name that is not this crawler's (or lives elsewhere) is left
+            // alone: this one takes a suffixed name, as Glue does.
+            wanted.name = crate::plan::suffixed(&wanted.name, &location);
+            existing = d.catalog.get_table(d.region, d.database, &wanted.name);
+        }
+        names.insert(wanted.name.clone());
+        let name = wanted.name.clone();
         let current = match existing {
             Err(CatalogError::NotFound(_)) => {
                 d.catalog
@@ -260,7 +360,7 @@ pub fn apply(
         for chunk in parts.chunks(weir_catalog::MAX_BATCH_CREATE_PARTITIONS) {
             let errors =
                 d.catalog
-                    .create_partitions(d.region, d.database, &t.name, chunk.to_vec())?;
+                    .create_partitions(d.region, d.database, &name, chunk.to_vec())?;
             counts.partitions_added += (chunk.len() - errors.len()) as u32;
         }
         if full && policy.delete == "DELETE_FROM_DATABASE" {
@@ -272,7 +372,7 @@ pub fn apply(
                 let page = d.catalog.partitions(
                     d.region,
                     d.database,
-                    &t.name,
+                    &name,
                     None,
                     after.as_deref(),
                     1000,
@@ -291,19 +391,17 @@ pub fn apply(
             }
             for chunk in gone.chunks(weir_catalog::MAX_BATCH_DELETE_PARTITIONS) {
                 d.catalog
-                    .delete_partitions(d.region, d.database, &t.name, chunk.to_vec())?;
+                    .delete_partitions(d.region, d.database, &name, chunk.to_vec())?;
             }
         }
     }
     if full && policy.delete != "LOG" {
         // Tables this crawler made under its include path that no longer have files.
-        let planned: std::collections::HashSet<&str> =
-            plan.iter().map(|t| t.name.as_str()).collect();
         for old in d.catalog.tables(d.region, d.database)? {
             let ours = old.parameters.get("UPDATED_BY_CRAWLER").map(String::as_str)
                 == Some(d.crawler)
                 && old.location().is_some_and(|l| l.starts_with(&d.base));
-            if !ours || planned.contains(old.name.as_str()) {
+            if !ours || names.contains(&old.name) {
                 continue;
             }
             if policy.delete == "DELETE_FROM_DATABASE" {

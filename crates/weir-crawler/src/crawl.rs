@@ -184,8 +184,9 @@ pub async fn classify(
         head
     };
     let (sample, compression) = decompress(&head);
+    let truncated = (head.len() as u64) < size || sample.len() >= SAMPLE_BYTES;
     facts.compression = compression.into();
-    let (records, bytes) = match text::classify(&sample) {
+    let (records, bytes) = match text::classify(&sample, truncated) {
         Some(Text::Json {
             columns,
             records,

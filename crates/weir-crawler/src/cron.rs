@@ -77,7 +77,10 @@ fn set(field: &str, names: &[&str], min: u32, max: u32) -> Option<Vec<bool>> {
         let mut v = lo;
         while v <= hi {
             out[v as usize] = true;
-            v += step;
+            match v.checked_add(step) {
+                Some(n) => v = n,
+                None => break,
+            }
         }
     }
     Some(out)

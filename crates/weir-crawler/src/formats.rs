@@ -146,7 +146,7 @@ pub fn avro(head: &[u8]) -> Result<Described, String> {
         if n < 0 {
             // A negative count is followed by the block's size in bytes.
             avro_long(head, &mut at).ok_or_else(short)?;
-            n = -n;
+            n = n.checked_neg().ok_or_else(short)?;
         }
         for _ in 0..n {
             let k = avro_bytes(head, &mut at).ok_or_else(short)?;

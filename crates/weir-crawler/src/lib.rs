@@ -58,7 +58,9 @@ fn folder_id(t: &Target, rel: &str) -> String {
         .collect()
 }
 
-/// Crawls every target and writes what it finds; `cancelled` is checked between files.
+/// Crawls every target and writes what it finds; `cancelled` is checked between files. Every
+/// target is planned before anything is written, so a crawl over its TableThreshold writes
+/// nothing.
 pub async fn run(
     objects: &Objects,
     catalog: &Catalog,
@@ -66,6 +68,8 @@ pub async fn run(
     cancelled: &(dyn Fn() -> bool + Sync),
 ) -> Result<Outcome, String> {
     let mut out = Outcome::default();
+    let incremental = run.known_folders.is_some();
+    let mut plans = Vec::with_capacity(run.targets.len());
     for t in &run.targets {
         let listed = crawl::list(objects, t).await?;
         let mut facts = Vec::with_capacity(listed.len());
@@ -91,15 +95,8 @@ pub async fn run(
         let mut grouping = run.grouping.clone();
         if let Some(level) = grouping.table_level {
             // The configuration counts levels from the bucket; the plan from the include path.
-            let below_bucket = t.prefix.matches('/').count();
+            let below_bucket = t.prefix.split('/').filter(|s| !s.is_empty()).count();
             grouping.table_level = Some(level.saturating_sub(below_bucket));
-        }
-        let planned = plan::plan(t.root_name(), &run.table_prefix, &facts, &grouping);
-        if let Some(n) = grouping.table_threshold.filter(|n| planned.len() > *n) {
-            return Err(format!(
-                "The number of tables detected by crawler exceeded the TableThreshold: Table Threshold value = {n}, Tables detected - {}",
-                planned.len()
-            ));
         }
         let base = if t.prefix.is_empty() || t.prefix.ends_with('/') {
             format!("s3://{}/{}", t.bucket, t.prefix)
@@ -113,14 +110,30 @@ pub async fn run(
             crawler: &run.crawler,
             base,
         };
-        let incremental = run.known_folders.is_some();
-        let mut policy = run.policy.clone();
         if incremental {
-            // Crawling new folders only forces both behaviours to LOG, as in Glue.
-            policy.update = false;
-            policy.delete = "LOG".into();
+            // New folders of the crawler's tables are their new partitions; only the rest can
+            // make tables.
+            let (added, rest) = apply::attach(&dest, facts).map_err(|e| e.to_string())?;
+            out.counts.partitions_added += added;
+            facts = rest;
         }
-        let c = apply::apply(&planned, &dest, &policy, !incremental).map_err(|e| e.to_string())?;
+        let planned = plan::plan(t.root_name(), &run.table_prefix, &facts, &grouping);
+        plans.push((planned, dest));
+    }
+    let tables: usize = plans.iter().map(|(p, _)| p.len()).sum();
+    if let Some(n) = run.grouping.table_threshold.filter(|n| tables > *n) {
+        return Err(format!(
+            "The number of tables detected by crawler exceeded the TableThreshold: Table Threshold value = {n}, Tables detected - {tables}"
+        ));
+    }
+    let mut policy = run.policy.clone();
+    if incremental {
+        // Crawling new folders only forces both behaviours to LOG, as in Glue.
+        policy.update = false;
+        policy.delete = "LOG".into();
+    }
+    for (planned, dest) in &plans {
+        let c = apply::apply(planned, dest, &policy, !incremental).map_err(|e| e.to_string())?;
         out.counts.created += c.created;
         out.counts.updated += c.updated;
         out.counts.deleted += c.deleted;

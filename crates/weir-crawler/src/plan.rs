@@ -95,9 +95,21 @@ pub fn table_name(prefix: &str, folder: &str) -> String {
             }
         })
         .collect();
-    let mut name = format!("{}{clean}", prefix.to_lowercase());
-    name.truncate(MAX_NAME);
-    name
+    format!("{}{clean}", prefix.to_lowercase())
+        .chars()
+        .take(MAX_NAME)
+        .collect()
+}
+
+/// A table name made distinct by a hash of `key` (its folder), as Glue suffixes clashing names.
+pub fn suffixed(name: &str, key: &str) -> String {
+    let h = key.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
+    });
+    let suffix = format!("_{:08x}", h as u32);
+    let mut out: String = name.chars().take(MAX_NAME - suffix.len()).collect();
+    out.push_str(&suffix);
+    out
 }
 
 /// The folders of a relative key (without the file name).
@@ -130,14 +142,18 @@ fn alike(files: &[&FileFacts], g: &Grouping) -> bool {
 
 /// The table of alike `files` under `dir` (`depth` folders below the include path).
 fn table(name: String, dir: &str, depth: usize, files: &[&FileFacts]) -> Planned {
+    // Partition levels: as many as the shallowest file has (files may sit deeper when a table
+    // level is configured; their extra folders stay inside the partition's folder).
     let levels = files
-        .first()
-        .map_or(0, |f| folders(&f.rel).len().saturating_sub(depth));
+        .iter()
+        .map(|f| folders(&f.rel).len().saturating_sub(depth))
+        .min()
+        .unwrap_or(0);
     // Partition folders, per file, and the key each level takes.
     let mut keys: Vec<Option<String>> = vec![None; levels];
     let mut uniform = vec![true; levels];
     for f in files {
-        for (i, folder) in folders(&f.rel)[depth..].iter().enumerate() {
+        for (i, folder) in folders(&f.rel).iter().skip(depth).take(levels).enumerate() {
             let k = folder.split_once('=').map(|(k, _)| k.to_lowercase());
             match (&keys[i], k) {
                 (_, None) => uniform[i] = false,
@@ -161,7 +177,8 @@ fn table(name: String, dir: &str, depth: usize, files: &[&FileFacts]) -> Planned
         bytes += f.size;
         records += f.records;
         if levels > 0 {
-            let parts = &folders(&f.rel)[depth..];
+            let all = folders(&f.rel);
+            let parts = &all[depth.min(all.len())..(depth + levels).min(all.len())];
             let values = parts
                 .iter()
                 .enumerate()
@@ -252,12 +269,7 @@ pub fn plan(root: &str, prefix: &str, files: &[FileFacts], g: &Grouping) -> Vec<
     }
     for t in &mut out {
         if seen.get(&t.name).copied().unwrap_or(0) > 1 {
-            let h = t.dir.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-                (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
-            });
-            let suffix = format!("_{:08x}", h as u32);
-            t.name.truncate(MAX_NAME - suffix.len());
-            t.name.push_str(&suffix);
+            t.name = suffixed(&t.name, &t.dir);
         }
     }
     out

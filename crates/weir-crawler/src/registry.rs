@@ -89,7 +89,11 @@ pub struct Record {
     pub version: i64,
     pub created_ms: i64,
     pub updated_ms: i64,
+    /// How the last finished crawl went.
     pub last_crawl: Option<LastCrawl>,
+    /// The crawl under way (its status RUNNING).
+    #[serde(default)]
+    pub current: Option<LastCrawl>,
     /// When the running crawl began.
     pub started_ms: Option<i64>,
     /// Seconds each finished run took.
@@ -202,9 +206,10 @@ impl Crawlers {
             .collect();
         for (region, mut r) in interrupted {
             r.state = "READY".into();
-            if let Some(lc) = r.last_crawl.as_mut() {
+            if let Some(mut lc) = r.current.take() {
                 lc.status = "FAILED".into();
                 lc.error = Some("The crawl was interrupted: Weir stopped while it ran.".into());
+                r.last_crawl = Some(lc);
             }
             r.started_ms = None;
             Self::commit(&mut inner, Op::Put(region, Box::new(r)))?;
@@ -264,6 +269,7 @@ impl Crawlers {
             created_ms: now,
             updated_ms: now,
             last_crawl: None,
+            current: None,
             started_ms: None,
             runtimes: Vec::new(),
             tables_created: 0,
@@ -359,7 +365,7 @@ impl Crawlers {
             let now = now_ms();
             r.state = "RUNNING".into();
             r.started_ms = Some(now);
-            r.last_crawl = Some(LastCrawl {
+            r.current = Some(LastCrawl {
                 status: "RUNNING".into(),
                 error: None,
                 start_ms: now,
@@ -375,11 +381,15 @@ impl Crawlers {
         let this = self.clone();
         let (region, name) = (region.to_string(), name.to_string());
         tokio::spawn(async move {
-            let stop = flag.clone();
-            let result = crate::run(&this.objects, &this.catalog, &run, &|| {
-                stop.load(Ordering::Relaxed)
-            })
-            .await;
+            let (objects, catalog, stop) =
+                (this.objects.clone(), this.catalog.clone(), flag.clone());
+            // The crawl runs in a task of its own so that even a panic ends it READY (FAILED).
+            let crawl = tokio::spawn(async move {
+                crate::run(&objects, &catalog, &run, &|| stop.load(Ordering::Relaxed)).await
+            });
+            let result = crawl
+                .await
+                .unwrap_or_else(|e| Err(format!("Internal error while crawling: {e}")));
             this.finish(&region, &name, result, flag.load(Ordering::Relaxed));
         });
         Ok(())
@@ -408,9 +418,12 @@ impl Crawlers {
                 r.tables_created = out.counts.created;
                 r.tables_updated = out.counts.updated;
                 r.tables_deleted = out.counts.deleted;
-                r.folders.extend(out.folders);
-                r.folders.sort();
-                r.folders.dedup();
+                // Only CRAWL_NEW_FOLDERS_ONLY needs the folders seen.
+                if r.def.recrawl_behavior == "CRAWL_NEW_FOLDERS_ONLY" {
+                    r.folders.extend(out.folders);
+                    r.folders.sort();
+                    r.folders.dedup();
+                }
                 r.runtimes.push(took);
                 ("SUCCEEDED", None)
             }
@@ -420,9 +433,10 @@ impl Crawlers {
                 ("FAILED", Some(e))
             }
         };
-        if let Some(lc) = r.last_crawl.as_mut() {
+        if let Some(mut lc) = r.current.take() {
             lc.status = status.into();
             lc.error = error;
+            r.last_crawl = Some(lc);
         }
         if let Err(e) = Self::commit(&mut inner, Op::Put(region.into(), Box::new(r))) {
             tracing::error!(crawler = name, error = %e, "could not record the crawl's end");

@@ -35,10 +35,10 @@ pub struct Csv {
     pub bytes: usize,
 }
 
-/// Classifies a sample of a file's (decompressed) start; `None` when neither classifier
-/// recognises it.
-pub fn classify(sample: &[u8]) -> Option<Text> {
-    json(sample).or_else(|| csv(sample))
+/// Classifies a sample of a file's (decompressed) start — `truncated` when the file goes on
+/// past it; `None` when neither classifier recognises it.
+pub fn classify(sample: &[u8], truncated: bool) -> Option<Text> {
+    json(sample).or_else(|| csv(sample, truncated))
 }
 
 fn json(sample: &[u8]) -> Option<Text> {
@@ -142,10 +142,10 @@ fn column_name_ok(s: &str) -> bool {
     !s.trim().is_empty() && s.chars().all(|c| !c.is_control() && !",:<>`".contains(c))
 }
 
-fn csv(sample: &[u8]) -> Option<Text> {
-    // Whole lines only: the sample may end inside one.
+fn csv(sample: &[u8], truncated: bool) -> Option<Text> {
+    // Whole lines only: a cut sample may end inside one.
     let complete = match sample.iter().rposition(|b| *b == b'\n') {
-        Some(i) if i + 1 < sample.len() => &sample[..=i],
+        Some(i) if truncated && i + 1 < sample.len() => &sample[..=i],
         _ => sample,
     };
     let lines: Vec<&[u8]> = complete
@@ -226,18 +226,22 @@ mod tests {
     fn json_lines_and_concatenated() {
         let Some(Text::Json {
             columns, records, ..
-        }) = classify(b"{\"a\":1,\"b\":\"x\"}{\"a\":5000000000,\"c\":[1]}\n{\"a\":1.5}\n{\"a\":")
+        }) = classify(
+            b"{\"a\":1,\"b\":\"x\"}{\"a\":5000000000,\"c\":[1]}\n{\"a\":1.5}\n{\"a\":",
+            false,
+        )
         else {
             panic!("not json");
         };
         assert_eq!(records, 3);
         assert_eq!(hive(&columns), ["a:double", "b:string", "c:array<int>"]);
-        assert!(classify(b"[1,2]\n").is_none());
+        assert!(classify(b"[1,2]\n", false).is_none());
     }
 
     #[test]
     fn csv_header_delimiter_and_types() {
-        let Some(Text::Csv(c)) = classify(b"id|Name|price|ok\n1|a|1.5|true\n2|b|2|false\n3|c|")
+        let Some(Text::Csv(c)) =
+            classify(b"id|Name|price|ok\n1|a|1.5|true\n2|b|2|false\n3|c|", true)
         else {
             panic!("not csv");
         };
@@ -250,17 +254,22 @@ mod tests {
             ["id:bigint", "name:string", "price:double", "ok:boolean"]
         );
         // All strings: the first row is data, not a header.
-        let Some(Text::Csv(c)) = classify(b"a,b\nc,d\n") else {
+        let Some(Text::Csv(c)) = classify(b"a,b\nc,d\n", false) else {
             panic!("not csv");
         };
         assert!(!c.header);
         assert_eq!(hive(&c.columns), ["col0:string", "col1:string"]);
-        let Some(Text::Csv(c)) = classify(b"\"x\",\"y z\"\n\"1\",\"2\"\n") else {
+        let Some(Text::Csv(c)) = classify(b"\"x\",\"y z\"\n\"1\",\"2\"\n", false) else {
             panic!("not csv");
         };
         assert!(c.quoted && c.header);
         assert_eq!(hive(&c.columns), ["x:bigint", "y_z:bigint"]);
-        assert!(classify(b"just one line\n").is_none());
-        assert!(classify(b"a\nb\n").is_none());
+        // A whole file without a final newline keeps its last row.
+        let Some(Text::Csv(c)) = classify(b"id,name\n1,x", false) else {
+            panic!("not csv");
+        };
+        assert!(c.header && c.records == 1);
+        assert!(classify(b"just one line\n", false).is_none());
+        assert!(classify(b"a\nb\n", false).is_none());
     }
 }

@@ -238,4 +238,52 @@ async fn crawls_formats_partitions_and_changes() {
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(again.counts, Default::default());
+    // A new folder of a crawled table is its new partition, not a new table.
+    put(
+        &objects,
+        "events/clicks/dt=2024-01-04/part-0.gz",
+        gzip("{\"user\":\"y\",\"n\":2}\n"),
+    )
+    .await;
+    let again = weir_crawler::run(&objects, &catalog, &incremental, &|| false)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        (again.counts.created, again.counts.partitions_added),
+        (0, 1)
+    );
+    let n = catalog
+        .partitions("us-east-1", "db", "clicks", None, None, 100, None)
+        .map(|p| p.partitions.len())
+        .unwrap_or(0);
+    assert_eq!(n, 4);
+
+    // A table of the same name that the crawler did not make is left alone.
+    let mine = weir_catalog::Table {
+        name: "lonely".into(),
+        storage_descriptor: Some(weir_catalog::StorageDescriptor {
+            location: Some("s3://elsewhere/lonely/".into()),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    catalog
+        .create_table("us-east-1", "db", mine)
+        .unwrap_or_else(|e| panic!("{e}"));
+    put(&objects, "events/lonely/x.parquet", parquet_bytes()).await;
+    weir_crawler::run(&objects, &catalog, &run("DELETE_FROM_DATABASE"), &|| false)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let lonely = catalog
+        .get_table("us-east-1", "db", "lonely")
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(lonely.location(), Some("s3://elsewhere/lonely/"));
+    let crawled: Vec<String> = catalog
+        .tables("us-east-1", "db")
+        .unwrap_or_default()
+        .into_iter()
+        .map(|t| t.name)
+        .filter(|n| n.starts_with("lonely_"))
+        .collect();
+    assert_eq!(crawled.len(), 1, "{crawled:?}");
 }

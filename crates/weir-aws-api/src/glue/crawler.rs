@@ -244,17 +244,15 @@ pub fn render(r: &Record, now_ms: i64) -> Value {
     members.push(("CreationTime", Value::Timestamp(r.created_ms)));
     members.push(("LastUpdated", Value::Timestamp(r.updated_ms)));
     if let Some(lc) = &r.last_crawl {
-        if lc.status != "RUNNING" {
-            let mut l: Vec<(&'static str, Value)> = vec![("Status", Value::str(lc.status.clone()))];
-            if let Some(e) = &lc.error {
-                l.push(("ErrorMessage", Value::str(e.clone())));
-            }
-            l.push(("LogGroup", Value::str("/aws-glue/crawlers")));
-            l.push(("LogStream", Value::str(d.name.clone())));
-            l.push(("MessagePrefix", Value::str(lc.message_prefix.clone())));
-            l.push(("StartTime", Value::Timestamp(lc.start_ms)));
-            members.push(("LastCrawl", Value::map(l)));
+        let mut l: Vec<(&'static str, Value)> = vec![("Status", Value::str(lc.status.clone()))];
+        if let Some(e) = &lc.error {
+            l.push(("ErrorMessage", Value::str(e.clone())));
         }
+        l.push(("LogGroup", Value::str("/aws-glue/crawlers")));
+        l.push(("LogStream", Value::str(d.name.clone())));
+        l.push(("MessagePrefix", Value::str(lc.message_prefix.clone())));
+        l.push(("StartTime", Value::Timestamp(lc.start_ms)));
+        members.push(("LastCrawl", Value::map(l)));
     }
     members.push(("Version", Value::Int(r.version as i128)));
     opt(&mut members, "Configuration", &d.configuration);
