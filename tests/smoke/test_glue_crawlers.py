@@ -112,10 +112,23 @@ def test_crawler_definitions_and_errors(endpoint):
     with pytest.raises(ClientError) as e:
         glue.create_crawler(Name="incremental", Role="r", Targets=targets, RecrawlPolicy={"RecrawlBehavior": "CRAWL_NEW_FOLDERS_ONLY"})
     assert code(e) == "InvalidInputException"
+    with pytest.raises(ClientError) as e:
+        glue.start_crawler_schedule(CrawlerName="defs")
+    assert code(e) == "SchedulerRunningException"
+    glue.stop_crawler_schedule(CrawlerName="defs")
+    assert glue.get_crawler(Name="defs")["Crawler"]["Schedule"]["State"] == "NOT_SCHEDULED"
+    with pytest.raises(ClientError) as e:
+        glue.stop_crawler_schedule(CrawlerName="defs")
+    assert code(e) == "SchedulerNotRunningException"
+    glue.update_crawler_schedule(CrawlerName="defs", Schedule="cron(0 6 * * ? *)")
+    assert glue.get_crawler(Name="defs")["Crawler"]["Schedule"]["ScheduleExpression"] == "cron(0 6 * * ? *)"
     # Terraform clears a schedule with an empty string; each update is a new version.
     glue.update_crawler(Name="defs", Schedule="", Description="d")
     c = glue.get_crawler(Name="defs")["Crawler"]
-    assert "Schedule" not in c and c["Description"] == "d" and c["Version"] == 2
+    assert "Schedule" not in c and c["Description"] == "d" and c["Version"] == 3
+    with pytest.raises(ClientError) as e:
+        glue.start_crawler_schedule(CrawlerName="defs")
+    assert code(e) == "NoScheduleException"
     with pytest.raises(ClientError) as e:
         glue.get_crawler(Name="missing")
     assert code(e) == "EntityNotFoundException"

@@ -31,6 +31,12 @@ pub enum CrawlerError {
     Stopping(String),
     #[error("{0}")]
     InvalidInput(String),
+    #[error("{0}")]
+    NoSchedule(String),
+    #[error("{0}")]
+    SchedulerRunning(String),
+    #[error("{0}")]
+    SchedulerNotRunning(String),
     #[error("crawler storage failed: {0}")]
     Storage(#[from] std::io::Error),
 }
@@ -477,9 +483,22 @@ impl Crawlers {
         let mut inner = self.inner.lock();
         let mut r = Self::get_in(&inner, region, name)?.clone();
         if r.def.schedule.is_none() {
-            return Err(CrawlerError::InvalidInput(format!(
-                "Crawler with name {name} has no schedule"
+            return Err(CrawlerError::NoSchedule(format!(
+                "There is no schedule for crawler {name}"
             )));
+        }
+        match (scheduled, r.schedule_state.as_deref()) {
+            (true, Some("SCHEDULED")) => {
+                return Err(CrawlerError::SchedulerRunning(format!(
+                    "Schedule of crawler {name} is already scheduled"
+                )))
+            }
+            (false, Some("NOT_SCHEDULED")) => {
+                return Err(CrawlerError::SchedulerNotRunning(format!(
+                    "Schedule of crawler {name} is not scheduled"
+                )))
+            }
+            _ => {}
         }
         r.schedule_state = Some(
             if scheduled {

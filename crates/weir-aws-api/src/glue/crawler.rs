@@ -35,6 +35,13 @@ impl From<CrawlerError> for ApiError {
             }
             CrawlerError::Stopping(_) => ApiError::new("CrawlerStoppingException", 400, message),
             CrawlerError::InvalidInput(_) => ApiError::new("InvalidInputException", 400, message),
+            CrawlerError::NoSchedule(_) => ApiError::new("NoScheduleException", 400, message),
+            CrawlerError::SchedulerRunning(_) => {
+                ApiError::new("SchedulerRunningException", 400, message)
+            }
+            CrawlerError::SchedulerNotRunning(_) => {
+                ApiError::new("SchedulerNotRunningException", 400, message)
+            }
             CrawlerError::Storage(_) => {
                 tracing::error!(error = %message, "Glue crawler request failed inside Weir");
                 ApiError::new("InternalServiceException", 500, message)

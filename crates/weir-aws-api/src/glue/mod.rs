@@ -33,8 +33,11 @@ mod get_tables;
 mod list_crawlers;
 mod search_tables;
 mod start_crawler;
+mod start_crawler_schedule;
 mod stop_crawler;
+mod stop_crawler_schedule;
 mod update_crawler;
+mod update_crawler_schedule;
 mod update_database;
 mod update_partition;
 mod update_table;
@@ -82,8 +85,11 @@ pub const ACTIONS: &[&str] = &[
     "ListCrawlers",
     "SearchTables",
     "StartCrawler",
+    "StartCrawlerSchedule",
     "StopCrawler",
+    "StopCrawlerSchedule",
     "UpdateCrawler",
+    "UpdateCrawlerSchedule",
     "UpdateDatabase",
     "UpdatePartition",
     "UpdateTable",
@@ -132,8 +138,11 @@ pub async fn dispatch(ctx: &Ctx, action: &str, input: Input) -> Result<Reply, Ap
         "ListCrawlers" => list_crawlers::handle(ctx, input).await,
         "SearchTables" => search_tables::handle(ctx, input).await,
         "StartCrawler" => start_crawler::handle(ctx, input).await,
+        "StartCrawlerSchedule" => start_crawler_schedule::handle(ctx, input).await,
         "StopCrawler" => stop_crawler::handle(ctx, input).await,
+        "StopCrawlerSchedule" => stop_crawler_schedule::handle(ctx, input).await,
         "UpdateCrawler" => update_crawler::handle(ctx, input).await,
+        "UpdateCrawlerSchedule" => update_crawler_schedule::handle(ctx, input).await,
         "UpdateDatabase" => update_database::handle(ctx, input).await,
         "UpdatePartition" => update_partition::handle(ctx, input).await,
         "UpdateTable" => update_table::handle(ctx, input).await,
