@@ -191,9 +191,10 @@ fn owned(t: &Table, crawler: &str, location: &str) -> bool {
         && t.location().map(trim) == Some(trim(location))
 }
 
-/// A crawl of new folders only: files under a folder of one of this crawler's partitioned
-/// tables become that table's partitions (as many folders below its location as it has keys).
-/// Returns the partitions added and the files that belong to no such table.
+/// A crawl of new folders only: files in the folder of one of this crawler's tables belong to
+/// it, and files under a folder of one of its partitioned tables become that table's partitions
+/// (as many folders below its location as it has keys). Returns the partitions added and the
+/// files that belong to no such table.
 pub fn attach(
     d: &Destination,
     files: Vec<crate::plan::FileFacts>,
@@ -203,8 +204,7 @@ pub fn attach(
         .tables(d.region, d.database)?
         .into_iter()
         .filter(|t| {
-            !t.partition_keys.is_empty()
-                && t.parameters.get("UPDATED_BY_CRAWLER").map(String::as_str) == Some(d.crawler)
+            t.parameters.get("UPDATED_BY_CRAWLER").map(String::as_str) == Some(d.crawler)
                 && t.location().is_some_and(|l| l.starts_with(&d.base))
         })
         .collect();
@@ -215,6 +215,7 @@ pub fn attach(
             Some((dir, _)) => format!("{}{dir}/", d.base),
             None => d.base.clone(),
         };
+        // Some(None): a file of an unpartitioned table; Some(Some(..)): a partition's.
         let hit = tables.iter().find_map(|t| {
             let loc = t.location()?;
             let loc = if loc.ends_with('/') {
@@ -227,6 +228,9 @@ pub fn attach(
                 .split('/')
                 .filter(|p| !p.is_empty())
                 .collect();
+            if t.partition_keys.is_empty() {
+                return below.is_empty().then_some(None);
+            }
             if below.len() < t.partition_keys.len() {
                 return None;
             }
@@ -239,15 +243,16 @@ pub fn attach(
                     _ => p.to_string(),
                 })
                 .collect();
-            Some((
+            Some(Some((
                 (t.name.clone(), format!("{loc}{}/", parts.join("/"))),
                 values,
-            ))
+            )))
         });
         match hit {
-            Some((key, values)) => {
+            Some(Some((key, values))) => {
                 found.insert(key, values);
             }
+            Some(None) => {}
             None => rest.push(f),
         }
     }
@@ -310,10 +315,20 @@ pub fn apply(
             }
             Err(e) => return Err(e),
             Ok(old) => {
+                let serde = |t: &Table| {
+                    t.storage_descriptor
+                        .as_ref()
+                        .and_then(|sd| sd.serde_info.clone())
+                };
+                let param = |t: &Table, k: &str| t.parameters.get(k).cloned();
+                // A new schema, format, compression or SerDe (a CSV's delimiter) is a change;
+                // so is a table deprecated earlier whose files are back.
                 let changed = old.columns() != wanted.columns()
                     || old.partition_keys != wanted.partition_keys
-                    || old.parameters.get("classification")
-                        != wanted.parameters.get("classification");
+                    || serde(&old) != serde(&wanted)
+                    || ["classification", "compressionType", "DEPRECATED_BY_CRAWLER"]
+                        .iter()
+                        .any(|k| param(&old, k) != param(&wanted, k));
                 if changed && policy.update {
                     let mut new = wanted.clone();
                     if policy.merge_new_columns {
@@ -409,8 +424,12 @@ pub fn apply(
                 counts.deleted += 1;
             } else if !old.parameters.contains_key("DEPRECATED_BY_CRAWLER") {
                 let mut new = old.clone();
+                let at = now_ms().to_string();
                 new.parameters
-                    .insert("DEPRECATED_BY_CRAWLER".into(), now_ms().to_string());
+                    .insert("DEPRECATED_BY_CRAWLER".into(), at.clone());
+                if let Some(sd) = new.storage_descriptor.as_mut() {
+                    sd.parameters.insert("DEPRECATED_BY_CRAWLER".into(), at);
+                }
                 d.catalog
                     .update_table(d.region, d.database, new, false, None)?;
                 counts.deleted += 1;

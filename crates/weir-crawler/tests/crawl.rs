@@ -230,6 +230,20 @@ async fn crawls_formats_partitions_and_changes() {
         .get_table("us-east-1", "db", "users")
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(!users.parameters.contains_key("DEPRECATED_BY_CRAWLER"));
+    // Files back: the table is current again.
+    put(
+        &objects,
+        "events/scratch/s.csv",
+        b"a,b\n1,2\n3,4\n".to_vec(),
+    )
+    .await;
+    weir_crawler::run(&objects, &catalog, &run("DEPRECATE_IN_DATABASE"), &|| false)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let scratch = catalog
+        .get_table("us-east-1", "db", "scratch")
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(!scratch.parameters.contains_key("DEPRECATED_BY_CRAWLER"));
 
     // Only new folders: nothing known is read again.
     let mut incremental = run("LOG");
