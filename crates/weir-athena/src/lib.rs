@@ -156,22 +156,7 @@ fn now_ms() -> i64 {
         .map_or(0, |d| d.as_millis() as i64)
 }
 
-/// A random version-4 UUID, as Athena's query execution ids are.
-fn uuid() -> String {
-    let b: [u8; 16] = rand::random();
-    let mut b = b;
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
-}
+use weir_log::ids::uuid;
 
 /// `s3://bucket/key` → (bucket, key).
 pub fn split_s3(url: &str) -> Option<(&str, &str)> {

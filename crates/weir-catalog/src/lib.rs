@@ -30,11 +30,7 @@ pub struct Catalog {
     account: String,
 }
 
-struct Inner {
-    store: store::Store,
-    state: State,
-    seq: u64,
-}
+type Inner = store::Durable<State>;
 
 /// One partition's failure in a batch call.
 #[derive(Debug)]
@@ -62,34 +58,15 @@ fn db_not_found(name: &str) -> CatalogError {
 impl Catalog {
     /// Opens the catalog kept in `dir`, replaying what was logged since its last snapshot.
     pub fn open(dir: &Path, account: &str) -> Result<Catalog> {
-        let (store, mut state, seq, ops): (_, State, _, Vec<(u64, Op)>) = store::Store::open(dir)?;
-        let replayed = ops.len();
-        for (_, op) in ops {
-            state.apply(op);
-        }
-        if replayed > 0 {
-            tracing::info!(replayed, "catalog journal replayed");
-        }
         Ok(Catalog {
-            inner: Arc::new(Mutex::new(Inner { store, state, seq })),
+            inner: Arc::new(Mutex::new(store::Durable::open(dir, "catalog")?)),
             account: account.to_string(),
         })
     }
 
     /// Logs `op` durably, then applies it.
     fn commit(inner: &mut Inner, op: Op) -> Result<()> {
-        let seq = inner.seq + 1;
-        inner.store.append(seq, &op)?;
-        inner.seq = seq;
-        inner.state.apply(op);
-        if inner.store.needs_compaction() {
-            let Inner { store, state, seq } = inner;
-            if let Err(e) = store.compact(*seq, state) {
-                // The journal still holds everything: nothing is lost, the fold is retried later.
-                tracing::warn!(error = %e, "catalog snapshot failed");
-            }
-        }
-        Ok(())
+        Ok(inner.commit(op)?)
     }
 
     // ---- databases ----
@@ -99,7 +76,7 @@ impl Catalog {
         db.create_time = now_ms();
         db.catalog_id = self.account.clone();
         let mut inner = self.inner.lock();
-        if inner.state.database(region, &db.name).is_some() {
+        if inner.state().database(region, &db.name).is_some() {
             return Err(CatalogError::AlreadyExists(
                 "Database already exists.".to_string(),
             ));
@@ -116,7 +93,7 @@ impl Catalog {
     pub fn get_database(&self, region: &str, name: &str) -> Result<Database> {
         let inner = self.inner.lock();
         inner
-            .state
+            .state()
             .database(region, &name.to_lowercase())
             .map(|d| d.db.clone())
             .ok_or_else(|| db_not_found(name))
@@ -125,7 +102,7 @@ impl Catalog {
     pub fn databases(&self, region: &str) -> Vec<Database> {
         let inner = self.inner.lock();
         inner
-            .state
+            .state()
             .databases(region)
             .map(|d| d.db.clone())
             .collect()
@@ -136,7 +113,7 @@ impl Catalog {
         let name = name.to_lowercase();
         let mut inner = self.inner.lock();
         let old = inner
-            .state
+            .state()
             .database(region, &name)
             .ok_or_else(|| db_not_found(&name))?;
         db.name = db.name.to_lowercase();
@@ -160,7 +137,7 @@ impl Catalog {
     pub fn delete_database(&self, region: &str, name: &str) -> Result<()> {
         let name = name.to_lowercase();
         let mut inner = self.inner.lock();
-        if inner.state.database(region, &name).is_none() {
+        if inner.state().database(region, &name).is_none() {
             return Err(db_not_found(&name));
         }
         Self::commit(
@@ -185,7 +162,7 @@ impl Catalog {
         table.version_id = "0".into();
         let mut inner = self.inner.lock();
         let d = inner
-            .state
+            .state()
             .database(region, &db)
             .ok_or_else(|| db_not_found(&db))?;
         if d.tables.contains_key(&table.name) {
@@ -205,14 +182,14 @@ impl Catalog {
 
     pub fn get_table(&self, region: &str, db: &str, name: &str) -> Result<Table> {
         let inner = self.inner.lock();
-        Ok(inner.state.table(region, db, name)?.table.clone())
+        Ok(inner.state().table(region, db, name)?.table.clone())
     }
 
     /// A database's tables in name order.
     pub fn tables(&self, region: &str, db: &str) -> Result<Vec<Table>> {
         let inner = self.inner.lock();
         let d = inner
-            .state
+            .state()
             .database(region, &db.to_lowercase())
             .ok_or_else(|| db_not_found(db))?;
         Ok(d.tables.values().map(|t| t.table.clone()).collect())
@@ -222,7 +199,7 @@ impl Catalog {
     pub fn all_tables(&self, region: &str) -> Vec<Table> {
         let inner = self.inner.lock();
         inner
-            .state
+            .state()
             .databases(region)
             .flat_map(|d| d.tables.values().map(|t| t.table.clone()))
             .collect()
@@ -241,7 +218,7 @@ impl Catalog {
         let db = db.to_lowercase();
         table.name = table.name.to_lowercase();
         let mut inner = self.inner.lock();
-        let old = &inner.state.table(region, &db, &table.name)?.table;
+        let old = &inner.state().table(region, &db, &table.name)?.table;
         if let Some(v) = expected_version {
             if v != old.version_id {
                 return Err(CatalogError::ConcurrentModification(format!(
@@ -272,7 +249,7 @@ impl Catalog {
 
     pub fn delete_table(&self, region: &str, db: &str, name: &str) -> Result<()> {
         let mut inner = self.inner.lock();
-        inner.state.table(region, db, name)?;
+        inner.state().table(region, db, name)?;
         Self::commit(
             &mut inner,
             Op::DeleteTable {
@@ -286,7 +263,7 @@ impl Catalog {
     /// The table's versions, newest (the current one) first.
     pub fn table_versions(&self, region: &str, db: &str, name: &str) -> Result<Vec<TableVersion>> {
         let inner = self.inner.lock();
-        let t = inner.state.table(region, db, name)?;
+        let t = inner.state().table(region, db, name)?;
         let mut out = vec![TableVersion {
             version_id: t.table.version_id.clone(),
             table: t.table.clone(),
@@ -307,7 +284,7 @@ impl Catalog {
         versions: &[String],
     ) -> Result<Vec<(String, CatalogError)>> {
         let mut inner = self.inner.lock();
-        let t = inner.state.table(region, db, name)?;
+        let t = inner.state().table(region, db, name)?;
         let mut errors = Vec::new();
         let mut delete = Vec::new();
         for v in versions {
@@ -349,7 +326,7 @@ impl Catalog {
     ) -> Result<Vec<ItemError>> {
         let (db, table) = (db.to_lowercase(), table.to_lowercase());
         let mut inner = self.inner.lock();
-        let t = inner.state.table(region, &db, &table)?;
+        let t = inner.state().table(region, &db, &table)?;
         let keys = t.table.partition_keys.len();
         let now = now_ms();
         let mut errors = Vec::new();
@@ -403,7 +380,7 @@ impl Catalog {
         values: &[String],
     ) -> Result<Partition> {
         let inner = self.inner.lock();
-        let t = inner.state.table(region, db, table)?;
+        let t = inner.state().table(region, db, table)?;
         t.partitions
             .get(&state::key(values))
             .cloned()
@@ -424,7 +401,7 @@ impl Catalog {
         segment: Option<(u32, u32)>,
     ) -> Result<PartitionPage> {
         let inner = self.inner.lock();
-        let t = inner.state.table(region, db, table)?;
+        let t = inner.state().table(region, db, table)?;
         let keys = &t.table.partition_keys;
         let expr = match filter.map(str::trim).filter(|f| !f.is_empty()) {
             Some(f) => Some(Expr::parse(f, keys)?),
@@ -471,7 +448,7 @@ impl Catalog {
     ) -> Result<()> {
         let (db, table) = (db.to_lowercase(), table.to_lowercase());
         let mut inner = self.inner.lock();
-        let t = inner.state.table(region, &db, &table)?;
+        let t = inner.state().table(region, &db, &table)?;
         let old = t
             .partitions
             .get(&state::key(values))
@@ -515,7 +492,7 @@ impl Catalog {
     ) -> Result<Vec<ItemError>> {
         let (db, table) = (db.to_lowercase(), table.to_lowercase());
         let mut inner = self.inner.lock();
-        let t = inner.state.table(region, &db, &table)?;
+        let t = inner.state().table(region, &db, &table)?;
         let mut errors = Vec::new();
         let mut delete = Vec::new();
         for v in values {

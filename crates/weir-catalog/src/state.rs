@@ -109,7 +109,7 @@ impl State {
             .get_mut(name)
     }
 
-    pub fn apply(&mut self, op: Op) {
+    fn apply_op(&mut self, op: Op) {
         match op {
             Op::PutDatabase { region, db } => {
                 let db = *db;
@@ -202,5 +202,13 @@ impl State {
                 }
             }
         }
+    }
+}
+
+impl crate::store::Journaled for State {
+    type Op = Op;
+
+    fn apply(&mut self, op: Op) {
+        self.apply_op(op)
     }
 }

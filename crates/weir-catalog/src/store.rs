@@ -136,6 +136,61 @@ impl Store {
     }
 }
 
+/// A state whose changes are operations, applied the same way live and on replay.
+pub trait Journaled: Serialize + DeserializeOwned + Default {
+    type Op: Serialize + DeserializeOwned;
+    fn apply(&mut self, op: Self::Op);
+}
+
+/// A state kept durable by a [`Store`]: each operation is logged (fsynced), then applied; the
+/// journal is folded into a snapshot when it grows.
+pub struct Durable<S: Journaled> {
+    store: Store,
+    state: S,
+    seq: u64,
+    /// What the state is, for logs.
+    what: &'static str,
+}
+
+impl<S: Journaled> Durable<S> {
+    /// Opens the store in `dir` and replays what was logged since its snapshot.
+    pub fn open(dir: &Path, what: &'static str) -> io::Result<Durable<S>> {
+        let (store, mut state, seq, ops): Opened<S, S::Op> = Store::open(dir)?;
+        let replayed = ops.len();
+        for (_, op) in ops {
+            state.apply(op);
+        }
+        if replayed > 0 {
+            tracing::info!(replayed, what, "journal replayed");
+        }
+        Ok(Durable {
+            store,
+            state,
+            seq,
+            what,
+        })
+    }
+
+    pub fn state(&self) -> &S {
+        &self.state
+    }
+
+    /// Logs `op` durably, then applies it.
+    pub fn commit(&mut self, op: S::Op) -> io::Result<()> {
+        let seq = self.seq + 1;
+        self.store.append(seq, &op)?;
+        self.seq = seq;
+        self.state.apply(op);
+        if self.store.needs_compaction() {
+            if let Err(e) = self.store.compact(seq, &self.state) {
+                // The journal still holds everything: nothing is lost, the fold is retried later.
+                tracing::warn!(error = %e, what = self.what, "snapshot failed");
+            }
+        }
+        Ok(())
+    }
+}
+
 fn read_frame<Op: DeserializeOwned>(bytes: &[u8], at: usize) -> Option<(Frame<Op>, usize)> {
     let head = bytes.get(at..at + 8)?;
     let len = u32::from_le_bytes(head[0..4].try_into().ok()?) as usize;

@@ -60,6 +60,15 @@ impl Target {
             .unwrap_or(&self.bucket)
     }
 
+    /// `s3://bucket/prefix/`: the include path as a folder, which table locations start with.
+    pub fn base(&self) -> String {
+        if self.prefix.is_empty() || self.prefix.ends_with('/') {
+            format!("s3://{}/{}", self.bucket, self.prefix)
+        } else {
+            format!("s3://{}/{}/", self.bucket, self.prefix)
+        }
+    }
+
     /// Where a key below the include path starts its relative part.
     fn relative<'a>(&self, key: &'a str) -> Option<&'a str> {
         let rel = key.strip_prefix(&self.prefix)?;
@@ -113,6 +122,22 @@ fn decompress(head: &[u8]) -> (Vec<u8>, &'static str) {
     (out, kind)
 }
 
+/// The last `n` bytes of a file of `size` bytes whose first bytes `head` holds: taken from
+/// `head` when it is the whole file, read otherwise.
+async fn tail(
+    objects: &Objects,
+    bucket: &str,
+    key: &str,
+    size: u64,
+    head: &[u8],
+    n: u64,
+) -> Vec<u8> {
+    if head.len() as u64 == size {
+        return head[head.len().saturating_sub(n as usize)..].to_vec();
+    }
+    range(objects, bucket, key, size - n, n).await
+}
+
 async fn range(objects: &Objects, bucket: &str, key: &str, start: u64, len: u64) -> Vec<u8> {
     if len == 0 {
         return Vec::new();
@@ -142,24 +167,30 @@ pub async fn classify(
         records: 0,
     };
     let head_len = size.min(SAMPLE_BYTES as u64);
-    let head = range(objects, bucket, key, 0, head_len.min(AVRO_HEAD)).await;
+    let mut head = range(objects, bucket, key, 0, head_len.min(AVRO_HEAD)).await;
     let described = match formats::magic(&head) {
         Some(Magic::Avro) => formats::avro(&head).map(|d| ("avro", d)),
         Some(Magic::Parquet) => {
-            let tail = range(objects, bucket, key, size.saturating_sub(8), 8.min(size)).await;
-            match formats::parquet_footer_len(&tail) {
+            // Most footers fit in the last 64 KiB: one read, and a second only for a big one.
+            let last = tail(objects, bucket, key, size, &head, size.min(AVRO_HEAD)).await;
+            match formats::parquet_footer_len(&last[last.len().saturating_sub(8)..]) {
+                Some(n) if n <= last.len() as u64 => {
+                    formats::parquet(&last[last.len() - n as usize..]).map(|d| ("parquet", d))
+                }
                 Some(n) if n <= size => {
-                    let footer = range(objects, bucket, key, size - n, n).await;
-                    formats::parquet(&footer).map(|d| ("parquet", d))
+                    formats::parquet(&tail(objects, bucket, key, size, &head, n).await)
+                        .map(|d| ("parquet", d))
                 }
                 _ => Err("no Parquet footer".into()),
             }
         }
-        Some(Magic::Orc) => {
-            let n = size.min(ORC_TAIL);
-            let tail = range(objects, bucket, key, size - n, n).await;
-            formats::orc(size, tail.into()).map(|d| ("orc", d))
-        }
+        Some(Magic::Orc) => formats::orc(
+            size,
+            tail(objects, bucket, key, size, &head, size.min(ORC_TAIL))
+                .await
+                .into(),
+        )
+        .map(|d| ("orc", d)),
         None => Err(String::new()),
     };
     match described {
@@ -178,11 +209,17 @@ pub async fn classify(
         }
         Err(_) => {}
     }
-    let head = if head_len > head.len() as u64 {
-        range(objects, bucket, key, 0, head_len).await
-    } else {
-        head
-    };
+    if head_len > head.len() as u64 {
+        // Text needs a bigger sample: read on from where the first read ended.
+        let more = range(
+            objects,
+            bucket,
+            key,
+            head.len() as u64,
+            head_len - head.len() as u64,
+        );
+        head.extend(more.await);
+    }
     let (sample, compression) = decompress(&head);
     let truncated = (head.len() as u64) < size || sample.len() >= SAMPLE_BYTES;
     facts.compression = compression.into();

@@ -98,17 +98,12 @@ pub async fn run(
             let below_bucket = t.prefix.split('/').filter(|s| !s.is_empty()).count();
             grouping.table_level = Some(level.saturating_sub(below_bucket));
         }
-        let base = if t.prefix.is_empty() || t.prefix.ends_with('/') {
-            format!("s3://{}/{}", t.bucket, t.prefix)
-        } else {
-            format!("s3://{}/{}/", t.bucket, t.prefix)
-        };
         let dest = apply::Destination {
             catalog,
             region: &run.region,
             database: &run.database,
             crawler: &run.crawler,
-            base,
+            base: t.base(),
         };
         if incremental {
             // New folders of the crawler's tables are their new partitions; only the rest can

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
-use weir_catalog::store::Store;
+use weir_catalog::store::{Durable, Journaled};
 use weir_catalog::Catalog;
 use weir_objects::Objects;
 
@@ -100,8 +100,6 @@ pub struct Record {
     /// The crawl under way (its status RUNNING).
     #[serde(default)]
     pub current: Option<LastCrawl>,
-    /// When the running crawl began.
-    pub started_ms: Option<i64>,
     /// Seconds each finished run took.
     pub runtimes: Vec<f64>,
     pub tables_created: u32,
@@ -126,7 +124,9 @@ enum Op {
     Remove(String, String),
 }
 
-impl State {
+impl Journaled for State {
+    type Op = Op;
+
     fn apply(&mut self, op: Op) {
         match op {
             Op::Put(region, r) => {
@@ -145,9 +145,7 @@ impl State {
 }
 
 struct Inner {
-    store: Store,
-    state: State,
-    seq: u64,
+    journal: Durable<State>,
     /// Stop flags of running crawls, by (region, name).
     running: BTreeMap<(String, String), Arc<AtomicBool>>,
 }
@@ -170,41 +168,17 @@ fn not_found(name: &str) -> CrawlerError {
     CrawlerError::NotFound(format!("Crawler entry with name {name} does not exist"))
 }
 
-/// A message prefix for a run (Glue gives a UUID).
-fn run_id(name: &str, at: i64) -> String {
-    let h = name
-        .bytes()
-        .chain(at.to_le_bytes())
-        .fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-            (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
-        });
-    let t = at as u64;
-    format!(
-        "{:08x}-{:04x}-4{:03x}-a{:03x}-{:012x}",
-        h >> 32,
-        (h >> 16) & 0xffff,
-        h & 0xfff,
-        t & 0xfff,
-        (t >> 12) & 0xffff_ffff_ffff
-    )
-}
-
 impl Crawlers {
     /// Opens the registry kept in `dir`. Crawls that were running when Weir stopped end as
     /// FAILED.
     pub fn open(dir: &Path, objects: Objects, catalog: Catalog) -> Result<Crawlers, CrawlerError> {
-        let (store, mut state, seq, ops): (_, State, _, Vec<(u64, Op)>) = Store::open(dir)?;
-        for (_, op) in ops {
-            state.apply(op);
-        }
         let mut inner = Inner {
-            store,
-            state,
-            seq,
+            journal: Durable::open(dir, "crawlers")?,
             running: BTreeMap::new(),
         };
         let interrupted: Vec<(String, Record)> = inner
-            .state
+            .journal
+            .state()
             .crawlers
             .iter()
             .flat_map(|(region, m)| m.values().map(move |r| (region.clone(), r.clone())))
@@ -217,7 +191,6 @@ impl Crawlers {
                 lc.error = Some("The crawl was interrupted: Weir stopped while it ran.".into());
                 r.last_crawl = Some(lc);
             }
-            r.started_ms = None;
             Self::commit(&mut inner, Op::Put(region, Box::new(r)))?;
         }
         Ok(Crawlers {
@@ -228,24 +201,13 @@ impl Crawlers {
     }
 
     fn commit(inner: &mut Inner, op: Op) -> Result<(), CrawlerError> {
-        let seq = inner.seq + 1;
-        inner.store.append(seq, &op)?;
-        inner.seq = seq;
-        inner.state.apply(op);
-        if inner.store.needs_compaction() {
-            let Inner {
-                store, state, seq, ..
-            } = inner;
-            if let Err(e) = store.compact(*seq, state) {
-                tracing::warn!(error = %e, "crawler snapshot failed");
-            }
-        }
-        Ok(())
+        Ok(inner.journal.commit(op)?)
     }
 
     fn get_in<'a>(inner: &'a Inner, region: &str, name: &str) -> Result<&'a Record, CrawlerError> {
         inner
-            .state
+            .journal
+            .state()
             .crawlers
             .get(region)
             .and_then(|m| m.get(name))
@@ -276,7 +238,6 @@ impl Crawlers {
             updated_ms: now,
             last_crawl: None,
             current: None,
-            started_ms: None,
             runtimes: Vec::new(),
             tables_created: 0,
             tables_updated: 0,
@@ -296,7 +257,8 @@ impl Crawlers {
     pub fn list(&self, region: &str) -> Vec<Record> {
         self.inner
             .lock()
-            .state
+            .journal
+            .state()
             .crawlers
             .get(region)
             .map(|m| m.values().cloned().collect())
@@ -370,12 +332,11 @@ impl Crawlers {
             let run = run_of(region, &r)?;
             let now = now_ms();
             r.state = "RUNNING".into();
-            r.started_ms = Some(now);
             r.current = Some(LastCrawl {
                 status: "RUNNING".into(),
                 error: None,
                 start_ms: now,
-                message_prefix: run_id(name, now),
+                message_prefix: weir_log::ids::uuid(),
             });
             Self::commit(&mut inner, Op::Put(region.into(), Box::new(r)))?;
             let flag = Arc::new(AtomicBool::new(false));
@@ -416,9 +377,9 @@ impl Crawlers {
             return;
         };
         let now = now_ms();
-        let took = (now - r.started_ms.unwrap_or(now)) as f64 / 1000.0;
+        let started = r.current.as_ref().map_or(now, |c| c.start_ms);
+        let took = (now - started) as f64 / 1000.0;
         r.state = "READY".into();
-        r.started_ms = None;
         let (status, error) = match result {
             Ok(out) => {
                 r.tables_created = out.counts.created;
@@ -521,7 +482,8 @@ impl Crawlers {
         let due: Vec<(String, String)> = {
             let inner = self.inner.lock();
             inner
-                .state
+                .journal
+                .state()
                 .crawlers
                 .iter()
                 .flat_map(|(region, m)| {

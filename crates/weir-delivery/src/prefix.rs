@@ -240,27 +240,7 @@ impl Prefixes {
     }
 }
 
-/// A random (version 4) UUID.
-pub fn uuid() -> String {
-    let b: [u8; 16] = rand::random();
-    let h: String = b
-        .iter()
-        .enumerate()
-        .map(|(i, x)| match i {
-            6 => format!("{:02x}", (x & 0x0f) | 0x40),
-            8 => format!("{:02x}", (x & 0x3f) | 0x80),
-            _ => format!("{x:02x}"),
-        })
-        .collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
-}
+pub use weir_log::ids::uuid;
 
 #[cfg(test)]
 mod tests {

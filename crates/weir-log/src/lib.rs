@@ -9,6 +9,7 @@ mod commit;
 mod consumers;
 pub mod error;
 pub mod hashing;
+pub mod ids;
 pub mod iterator;
 mod log;
 pub mod meta;

@@ -167,6 +167,24 @@ pub fn partition_errors(errors: Vec<ItemError>) -> Value {
     )
 }
 
+/// A page of `items` (in name order) after the request's NextToken, MaxResults long (100 by
+/// default), and the NextToken of the page after it.
+pub fn name_page<T>(
+    input: &mut Input,
+    items: Vec<T>,
+    name: impl Fn(&T) -> &str,
+) -> Result<(Vec<T>, Option<String>), ApiError> {
+    let after: Option<String> = token_from(opt_string(input, "NextToken"))?;
+    let limit = page_size(input, 100);
+    let mut rest: Vec<T> = items
+        .into_iter()
+        .filter(|t| after.as_deref().is_none_or(|a| name(t) > a))
+        .collect();
+    let next = (rest.len() > limit).then(|| token_of(&name(&rest[limit - 1]).into()));
+    rest.truncate(limit);
+    Ok((rest, next))
+}
+
 /// MaxResults with Glue's default and ceiling.
 pub fn page_size(input: &mut Input, default: usize) -> usize {
     int(input, "MaxResults").map_or(default, |n| n.clamp(1, 1000) as usize)

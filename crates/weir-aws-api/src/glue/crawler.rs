@@ -246,7 +246,10 @@ pub fn render(r: &Record, now_ms: i64) -> Value {
             ]),
         ));
     }
-    let elapsed = r.started_ms.map_or(0, |s| (now_ms - s).max(0));
+    let elapsed = r
+        .current
+        .as_ref()
+        .map_or(0, |c| (now_ms - c.start_ms).max(0));
     members.push(("CrawlElapsedTime", Value::Int(elapsed as i128)));
     members.push(("CreationTime", Value::Timestamp(r.created_ms)));
     members.push(("LastUpdated", Value::Timestamp(r.updated_ms)));

@@ -1,7 +1,7 @@
 //! GetCrawlerMetrics: for the named crawlers (all when none are named), the last run's table
 //! counts and the last and median run times.
 
-use super::common::{opt_string, page_size, strings, token_from, token_of};
+use super::common::{name_page, strings};
 use crate::error::ApiError;
 use crate::input::Input;
 use crate::value::Value;
@@ -9,17 +9,15 @@ use crate::Ctx;
 
 pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
     let names = input.raw("CrawlerNameList").map(strings);
-    let limit = page_size(&mut input, 100);
-    let after: Option<String> = token_from(opt_string(&mut input, "NextToken"))?;
-    let all = ctx.crawlers.list(&ctx.region);
-    let rest: Vec<_> = all
-        .iter()
+    let named: Vec<_> = ctx
+        .crawlers
+        .list(&ctx.region)
+        .into_iter()
         .filter(|r| names.as_ref().is_none_or(|n| n.contains(&r.def.name)))
-        .filter(|r| after.as_ref().is_none_or(|a| r.def.name > *a))
         .collect();
-    let page: Vec<Value> = rest
+    let (page, next) = name_page(&mut input, named, |r| &r.def.name)?;
+    let metrics: Vec<Value> = page
         .iter()
-        .take(limit)
         .map(|r| {
             let last = r.runtimes.last().copied().unwrap_or(0.0);
             let mut sorted = r.runtimes.clone();
@@ -41,10 +39,8 @@ pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
             ])
         })
         .collect();
-    let mut members = vec![("CrawlerMetricsList", Value::List(page))];
-    if rest.len() > limit {
-        let last = &rest[limit - 1].def.name;
-        members.push(("NextToken", Value::str(token_of(&last.clone().into()))));
-    }
-    Ok(Value::map(members))
+    Ok(Value::map([
+        ("CrawlerMetricsList", Value::List(metrics)),
+        ("NextToken", Value::opt_str(next)),
+    ]))
 }
