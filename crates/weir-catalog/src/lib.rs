@@ -4,6 +4,7 @@
 
 mod error;
 pub mod expr;
+pub mod hive;
 pub mod model;
 mod state;
 pub mod store;

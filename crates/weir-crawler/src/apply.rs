@@ -8,9 +8,6 @@ use weir_catalog::{Catalog, CatalogError, Column, SerDeInfo, StorageDescriptor, 
 
 use crate::plan::Planned;
 
-const TEXT_IN: &str = "org.apache.hadoop.mapred.TextInputFormat";
-const TEXT_OUT: &str = "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat";
-
 /// What the crawler may change.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Policy {
@@ -44,64 +41,40 @@ pub struct Counts {
 
 /// The formats and SerDe a classification's table has.
 fn storage(t: &Planned) -> (Option<&'static str>, Option<&'static str>, SerDeInfo) {
-    let mut serde = SerDeInfo::default();
-    let mut param = |k: &str, v: &str| {
-        serde.parameters.insert(k.to_string(), v.to_string());
+    use weir_catalog::hive::{
+        binary_serde, AVRO, OPENX_JSON_SERDE, OPEN_CSV_SERDE, ORC, PARQUET, TEXT,
     };
-    let (lib, input, output) = match t.class.as_str() {
-        "parquet" => {
-            param("serialization.format", "1");
-            (
-                "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe",
-                "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
-                "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat",
-            )
-        }
-        "orc" => {
-            param("serialization.format", "1");
-            (
-                "org.apache.hadoop.hive.ql.io.orc.OrcSerde",
-                "org.apache.hadoop.hive.ql.io.orc.OrcInputFormat",
-                "org.apache.hadoop.hive.ql.io.orc.OrcOutputFormat",
-            )
-        }
-        "avro" => {
-            param("serialization.format", "1");
-            (
-                "org.apache.hadoop.hive.serde2.avro.AvroSerDe",
-                "org.apache.hadoop.hive.ql.io.avro.AvroContainerInputFormat",
-                "org.apache.hadoop.hive.ql.io.avro.AvroContainerOutputFormat",
-            )
-        }
+    let text = |lib: &str, params: &[(&str, &str)]| SerDeInfo {
+        serialization_library: Some(lib.to_string()),
+        parameters: params
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        ..Default::default()
+    };
+    let ((input, output, _), serde) = match t.class.as_str() {
+        "parquet" => (PARQUET, binary_serde(PARQUET.2)),
+        "orc" => (ORC, binary_serde(ORC.2)),
+        "avro" => (AVRO, binary_serde(AVRO.2)),
         "json" => {
             let mut names: Vec<&str> = t.columns.iter().map(|(n, _)| n.as_str()).collect();
             names.sort_unstable();
-            param("paths", &names.join(","));
-            ("org.openx.data.jsonserde.JsonSerDe", TEXT_IN, TEXT_OUT)
+            (TEXT, text(OPENX_JSON_SERDE, &[("paths", &names.join(","))]))
         }
         "csv" => {
             let (delim, quoted, _) = crate::plan::csv_layout_parts(&t.layout);
-            let delim = delim.as_str();
-            if quoted {
-                param("separatorChar", delim);
-                param("quoteChar", "\"");
-                (
-                    "org.apache.hadoop.hive.serde2.OpenCSVSerde",
-                    TEXT_IN,
-                    TEXT_OUT,
+            let serde = if quoted {
+                text(
+                    OPEN_CSV_SERDE,
+                    &[("separatorChar", &delim), ("quoteChar", "\"")],
                 )
             } else {
-                param("field.delim", delim);
-                (
-                    "org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe",
-                    TEXT_IN,
-                    TEXT_OUT,
-                )
-            }
+                text(TEXT.2, &[("field.delim", &delim)])
+            };
+            (TEXT, serde)
         }
-        _ => return (None, None, serde),
+        _ => return (None, None, SerDeInfo::default()),
     };
-    serde.serialization_library = Some(lib.to_string());
     (Some(input), Some(output), serde)
 }
 

@@ -520,26 +520,7 @@ fn column(c: &ColumnDef) -> Result<Column, Failure> {
     })
 }
 
-pub(crate) const PARQUET: (&str, &str, &str) = (
-    "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
-    "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat",
-    "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe",
-);
-pub(crate) const TEXT: (&str, &str, &str) = (
-    "org.apache.hadoop.mapred.TextInputFormat",
-    "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
-    "org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe",
-);
-pub(crate) const ORC: (&str, &str, &str) = (
-    "org.apache.hadoop.hive.ql.io.orc.OrcInputFormat",
-    "org.apache.hadoop.hive.ql.io.orc.OrcOutputFormat",
-    "org.apache.hadoop.hive.ql.io.orc.OrcSerde",
-);
-pub(crate) const AVRO: (&str, &str, &str) = (
-    "org.apache.hadoop.hive.ql.io.avro.AvroContainerInputFormat",
-    "org.apache.hadoop.hive.ql.io.avro.AvroContainerOutputFormat",
-    "org.apache.hadoop.hive.serde2.avro.AvroSerDe",
-);
+pub(crate) use weir_catalog::hive::{AVRO, ORC, PARQUET, TEXT};
 
 /// CREATE EXTERNAL TABLE as Athena's: a Glue table with the statement's SerDe, formats,
 /// location and properties (plus EXTERNAL=TRUE and transient_lastDdlTime).

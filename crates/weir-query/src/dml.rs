@@ -240,39 +240,27 @@ fn storage_for(
                 _ => "GZIP",
             };
             (
-                SerDeInfo {
-                    serialization_library: Some(PARQUET.2.into()),
-                    parameters: [("serialization.format".to_string(), "1".to_string())].into(),
-                    ..Default::default()
-                },
+                weir_catalog::hive::binary_serde(PARQUET.2),
                 PARQUET.0,
                 PARQUET.1,
                 Some(("parquet.compression", name.to_string())),
             )
         }
         FileFormat::Orc(c) => (
-            SerDeInfo {
-                serialization_library: Some(crate::ddl::ORC.2.into()),
-                parameters: [("serialization.format".to_string(), "1".to_string())].into(),
-                ..Default::default()
-            },
+            weir_catalog::hive::binary_serde(crate::ddl::ORC.2),
             crate::ddl::ORC.0,
             crate::ddl::ORC.1,
             Some(("orc.compress", c.to_string())),
         ),
         FileFormat::Avro(c) => (
-            SerDeInfo {
-                serialization_library: Some(crate::ddl::AVRO.2.into()),
-                parameters: [("serialization.format".to_string(), "1".to_string())].into(),
-                ..Default::default()
-            },
+            weir_catalog::hive::binary_serde(crate::ddl::AVRO.2),
             crate::ddl::AVRO.0,
             crate::ddl::AVRO.1,
             Some(("write.compression", c.to_string())),
         ),
         FileFormat::Json(_) => (
             SerDeInfo {
-                serialization_library: Some("org.apache.hive.hcatalog.data.JsonSerDe".into()),
+                serialization_library: Some(weir_catalog::hive::HIVE_JSON_SERDE.into()),
                 ..Default::default()
             },
             TEXT.0,
