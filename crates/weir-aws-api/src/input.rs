@@ -255,6 +255,37 @@ impl Input {
         Ok(Some(v))
     }
 
+    /// A double member with inclusive bounds.
+    pub fn double(
+        &mut self,
+        name: &str,
+        min: Option<f64>,
+        max: Option<f64>,
+    ) -> Result<Option<f64>, ApiError> {
+        let v = match self.take(name) {
+            None => return Ok(None),
+            Some(Value::Int(i)) => i as f64,
+            Some(Value::Float(f)) => f,
+            Some(other) => return Err(self.wrong_type(name, "double", &other)),
+        };
+        let text = v.to_string();
+        if let Some(min) = min.filter(|m| v < *m) {
+            self.violate(
+                Some(&text),
+                name,
+                format!("Member must have value greater than or equal to {min}"),
+            );
+        }
+        if let Some(max) = max.filter(|m| v > *m) {
+            self.violate(
+                Some(&text),
+                name,
+                format!("Member must have value less than or equal to {max}"),
+            );
+        }
+        Ok(Some(v))
+    }
+
     /// A boolean member.
     pub fn boolean(&mut self, name: &str) -> Result<Option<bool>, ApiError> {
         match self.take(name) {

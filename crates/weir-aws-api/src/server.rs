@@ -234,6 +234,9 @@ async fn route(shared: &Shared, req: Request<Incoming>) -> Response<Body> {
                     "objects": s.objects,
                     "bytesOut": s.bytes_out,
                     "writeErrors": s.write_errors,
+                    "convertedRecords": s.converted_records,
+                    "convertedBytes": s.converted_bytes,
+                    "conversionFailures": s.conversion_failures,
                 });
                 plain(StatusCode::OK, &format!("{doc}\n"))
             }

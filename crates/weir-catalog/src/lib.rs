@@ -8,6 +8,7 @@ pub mod hive;
 pub mod model;
 mod state;
 pub mod store;
+pub mod types;
 
 use std::path::Path;
 use std::sync::Arc;

@@ -10,7 +10,11 @@ use bytes::Bytes;
 use tokio::sync::watch;
 
 use crate::catalog::{Checkpoint, StreamMeta};
+use base64::Engine as _;
+
 use crate::compress::compress;
+use crate::conversion::FormatConversion;
+use crate::convert;
 use crate::http;
 use crate::model::{HttpEndpoint, S3Destination};
 use crate::prefix::Prefixes;
@@ -20,6 +24,20 @@ use crate::Delivery;
 
 /// The error-output type of records an HTTP endpoint did not take.
 const HTTP_FAILED: &str = "http-endpoint-failed";
+/// The error-output type of records format conversion did not take.
+const CONVERSION_FAILED: &str = "format-conversion-failed";
+
+/// A buffer's records, by their lengths.
+fn records_of<'a>(data: &'a [u8], lens: &[u32]) -> Vec<&'a [u8]> {
+    let mut records = Vec::with_capacity(lens.len());
+    let mut at = 0usize;
+    for len in lens {
+        let end = (at + *len as usize).min(data.len());
+        records.push(&data[at..end]);
+        at = end;
+    }
+    records
+}
 
 pub struct Job {
     pub delivery: Delivery,
@@ -30,8 +48,9 @@ pub struct Job {
     pub target: Target,
     pub buffer: Buffer,
     pub checkpoint: Checkpoint,
-    /// Records an HTTP endpoint did not take (written to the error output).
-    pub endpoint_failed: u64,
+    /// Records an HTTP endpoint did not take, or that format conversion failed (written to
+    /// the error output).
+    pub failed: u64,
     /// The job before this one: its checkpoint must be saved first.
     pub previous: Option<tokio::task::JoinHandle<bool>>,
     /// Held while the job runs (bounds the jobs of a stream).
@@ -81,7 +100,14 @@ impl Job {
                     Target::Backup => prefixes.delivered(first_arrival, &Default::default()),
                 };
                 let data = std::mem::take(&mut self.buffer.data);
-                self.store(&dest, &prefixes, &prefix, data).await
+                match (&target, dest.conversion()) {
+                    (Target::Partition(_), Some(conv)) => {
+                        let conv = conv.clone();
+                        self.store_converted(&dest, &prefixes, &prefix, data, &conv)
+                            .await
+                    }
+                    _ => self.store(&dest, &prefixes, &prefix, data).await,
+                }
             }
         };
         // Objects may be written in any order; checkpoints are saved in order.
@@ -93,10 +119,10 @@ impl Job {
             Target::Error(_) => &self.counters.records_failed,
             Target::Partition(_) => &self.counters.records_delivered,
         };
-        counter.fetch_add(records - self.endpoint_failed, Ordering::Relaxed);
+        counter.fetch_add(records - self.failed, Ordering::Relaxed);
         self.counters
             .records_failed
-            .fetch_add(self.endpoint_failed, Ordering::Relaxed);
+            .fetch_add(self.failed, Ordering::Relaxed);
         let mut c = std::mem::take(&mut self.checkpoint);
         // The counts go with the position, so they survive a restart.
         c.stats = Some(crate::worker::Stats {
@@ -154,13 +180,7 @@ impl Job {
             }
         };
         let data = std::mem::take(&mut self.buffer.data);
-        let mut records: Vec<&[u8]> = Vec::with_capacity(self.buffer.lens.len());
-        let mut at = 0usize;
-        for len in &self.buffer.lens {
-            let end = (at + *len as usize).min(data.len());
-            records.push(&data[at..end]);
-            at = end;
-        }
+        let records = records_of(&data, &self.buffer.lens);
         let arn = self.delivery.arn(&self.meta.region, &self.meta.name);
         let backoff = Duration::from_millis(self.delivery.inner.config.http_backoff_ms);
         let first_arrival = self.buffer.first_arrival_ms;
@@ -188,7 +208,7 @@ impl Job {
                         let doc = process::failed(&failure, first_arrival, now, r);
                         failed_docs.extend_from_slice(&doc.data);
                     }
-                    self.endpoint_failed += chunk.len() as u64;
+                    self.failed += chunk.len() as u64;
                 }
             }
         }
@@ -206,6 +226,98 @@ impl Job {
             if !self.store(&dest, prefixes, &prefix, raw).await {
                 return false;
             }
+        }
+        true
+    }
+
+    /// Converts the buffer's JSON records into one Parquet or ORC object of the Glue table's
+    /// columns under `prefix`; records that do not fit go to the error output as
+    /// `format-conversion-failed` documents. False when the worker was stopped first.
+    async fn store_converted(
+        &mut self,
+        dest: &S3Destination,
+        prefixes: &Prefixes,
+        prefix: &str,
+        data: Vec<u8>,
+        conv: &FormatConversion,
+    ) -> bool {
+        let schema = conv.schema.clone().unwrap_or_default();
+        let account = self.delivery.inner.config.account_id.clone();
+        let table = convert::TableRef::of(&schema, &account, &self.meta.region);
+        let catalog_table = table.document();
+        let plan = table
+            .columns(&self.delivery.inner.tables)
+            .and_then(|columns| convert::Plan::new(conv, &columns));
+        let lens = std::mem::take(&mut self.buffer.lens);
+        let first_arrival = self.buffer.first_arrival_ms;
+        let now = self.delivery.now_ms();
+        let done = tokio::task::spawn_blocking(move || {
+            let records = records_of(&data, &lens);
+            // Without a usable table, or when the writer fails, every record fails and is kept
+            // in the error output.
+            let (outcome, extension) = match &plan {
+                Ok(plan) => match convert::convert(plan, records.iter().copied()) {
+                    Ok(outcome) => (outcome, plan.extension()),
+                    Err(e) => (
+                        convert::Outcome::all_failed(records.len(), convert::writer_error(e)),
+                        "",
+                    ),
+                },
+                Err(e) => (convert::Outcome::all_failed(records.len(), e.clone()), ""),
+            };
+            let mut docs = Vec::new();
+            for (i, e) in &outcome.failed {
+                let raw = records.get(*i).copied().unwrap_or_default();
+                let doc = serde_json::json!({
+                    "attemptsMade": 1,
+                    "arrivalTimestamp": first_arrival,
+                    "lastErrorCode": e.code,
+                    "lastErrorMessage": e.message,
+                    "attemptEndingTimestamp": now,
+                    "rawData": base64::engine::general_purpose::STANDARD.encode(raw),
+                    "dataCatalogTable": catalog_table,
+                });
+                docs.extend_from_slice(doc.to_string().as_bytes());
+                docs.push(b'\n');
+            }
+            (outcome, extension, docs)
+        })
+        .await;
+        let (outcome, extension, docs) = match done {
+            Ok(done) => done,
+            Err(e) => {
+                tracing::error!(stream = %self.meta.name, error = %e, "format conversion panicked");
+                return false;
+            }
+        };
+        if let Some(object) = outcome.object {
+            let ext = dest
+                .file_extension
+                .as_deref()
+                .filter(|e| !e.is_empty())
+                .unwrap_or(extension);
+            let name =
+                prefixes.object_name(&self.meta.name, self.meta.version_id, first_arrival, ext);
+            let key = format!("{prefix}{name}");
+            if !self.put(dest, &key, Bytes::from(object), None).await {
+                return false;
+            }
+        }
+        self.counters
+            .converted_records
+            .fetch_add(outcome.records, Ordering::Relaxed);
+        self.counters
+            .converted_bytes
+            .fetch_add(outcome.bytes, Ordering::Relaxed);
+        if !docs.is_empty() {
+            let failed = prefixes.failed(first_arrival, CONVERSION_FAILED);
+            if !self.store(dest, prefixes, &failed, docs).await {
+                return false;
+            }
+            self.failed += outcome.failed.len() as u64;
+            self.counters
+                .conversion_failures
+                .fetch_add(outcome.failed.len() as u64, Ordering::Relaxed);
         }
         true
     }
@@ -233,8 +345,21 @@ impl Job {
                 return false;
             }
         };
+        self.put(dest, &key, body, format.content_encoding()).await
+    }
+
+    /// Writes one object, retrying until it is stored. False when the worker was stopped
+    /// first.
+    async fn put(
+        &mut self,
+        dest: &S3Destination,
+        key: &str,
+        body: Bytes,
+        content_encoding: Option<&str>,
+    ) -> bool {
+        let meta = &self.meta;
         let mut headers = std::collections::BTreeMap::new();
-        if let Some(enc) = format.content_encoding() {
+        if let Some(enc) = content_encoding {
             headers.insert("content-encoding".to_string(), enc.to_string());
         }
         let put = weir_objects::PutObject {
@@ -249,7 +374,7 @@ impl Job {
                 .delivery
                 .inner
                 .objects
-                .put(dest.bucket(), &key, put.clone())
+                .put(dest.bucket(), key, put.clone())
                 .await
             {
                 Ok(_) => break,

@@ -11,6 +11,8 @@
 
 mod catalog;
 mod compress;
+pub mod conversion;
+mod convert;
 mod error;
 mod extract;
 mod http;
@@ -32,6 +34,7 @@ use std::sync::Arc;
 
 use parking_lot::{Mutex, RwLock};
 
+pub use conversion::*;
 pub use error::{DeliveryError, Result};
 pub use model::*;
 pub use streams::DestinationUpdate;
@@ -87,6 +90,8 @@ struct Inner {
     /// Weir's Kinesis streams (sources of KinesisStreamAsSource delivery streams).
     streams: weir_log::Log,
     objects: weir_objects::Objects,
+    /// The Glue Data Catalog: the tables record format conversion writes.
+    tables: weir_catalog::Catalog,
     files: catalog::Files,
     state: RwLock<BTreeMap<(String, String), catalog::StreamMeta>>,
     /// Serialises catalog writes.
@@ -103,6 +108,7 @@ impl Delivery {
         clock: Arc<dyn weir_log::Clock>,
         streams: weir_log::Log,
         objects: weir_objects::Objects,
+        tables: weir_catalog::Catalog,
     ) -> Result<Delivery> {
         std::fs::create_dir_all(&config.data_dir)?;
         let files = catalog::Files::new(&config.data_dir)?;
@@ -134,6 +140,7 @@ impl Delivery {
                 intake,
                 streams,
                 objects,
+                tables,
                 files,
                 state: RwLock::new(state),
                 meta_lock: Mutex::new(()),

@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::conversion::FormatConversion;
+
 /// Where a delivery stream's records come from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Source {
@@ -148,7 +150,7 @@ pub struct DynamicPartitioning {
 }
 
 /// An S3 destination (ExtendedS3, or the plain S3 one used for backups).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct S3Destination {
     pub role_arn: String,
     pub bucket_arn: String,
@@ -166,6 +168,8 @@ pub struct S3Destination {
     pub dynamic_partitioning: Option<DynamicPartitioning>,
     pub file_extension: Option<String>,
     pub custom_time_zone: Option<String>,
+    /// DataFormatConversionConfiguration, as given.
+    pub format_conversion: Option<FormatConversion>,
 }
 
 impl S3Destination {
@@ -199,6 +203,11 @@ impl S3Destination {
         }
     }
 
+    /// The record format conversion in effect (configured and enabled).
+    pub fn conversion(&self) -> Option<&FormatConversion> {
+        self.format_conversion.as_ref().filter(|c| c.is_enabled())
+    }
+
     pub fn partitioning_enabled(&self) -> bool {
         self.dynamic_partitioning
             .as_ref()
@@ -225,6 +234,7 @@ pub struct S3Update {
     pub dynamic_partitioning: Option<DynamicPartitioning>,
     pub file_extension: Option<String>,
     pub custom_time_zone: Option<String>,
+    pub format_conversion: Option<FormatConversion>,
 }
 
 impl S3Update {
@@ -276,6 +286,12 @@ impl S3Update {
         if let Some(v) = self.file_extension {
             d.file_extension = Some(v);
         }
+        if let Some(v) = self.format_conversion {
+            d.format_conversion = Some(match &d.format_conversion {
+                Some(current) => current.merge(&v),
+                None => v,
+            });
+        }
         if let Some(v) = self.custom_time_zone {
             d.custom_time_zone = Some(v);
         }
@@ -301,6 +317,7 @@ impl S3Destination {
             dynamic_partitioning: None,
             file_extension: None,
             custom_time_zone: None,
+            format_conversion: None,
         }
     }
 }

@@ -3,7 +3,7 @@
 use crate::catalog::StreamMeta;
 use crate::error::{DeliveryError, Result};
 use crate::model::{
-    CreateRequest, HttpEndpoint, HttpUpdate, S3Destination, S3Update, Source, Status,
+    Compression, CreateRequest, HttpEndpoint, HttpUpdate, S3Destination, S3Update, Source, Status,
     StreamEncryption, StreamInfo,
 };
 use crate::prefix::Prefixes;
@@ -149,12 +149,50 @@ fn validate(
     Ok(())
 }
 
+impl Delivery {
+    /// Firehose's rules for an enabled record format conversion, in its order: the
+    /// destination's compression, its buffer size, the configuration's members, then the Glue
+    /// table (which must exist, with columns Weir can write).
+    fn validate_conversion(&self, d: &S3Destination, region: &str) -> Result<()> {
+        let bad = |m: String| DeliveryError::InvalidArgument(m);
+        let Some(c) = d.conversion() else {
+            return Ok(());
+        };
+        if d.compression != Compression::Uncompressed {
+            return Err(bad(
+                "The S3 destination's compression format must be set to UNCOMPRESSED when data \
+                 format conversion is enabled. To enable compression within the converted output \
+                 format, set the appropriate serialization option in the output format \
+                 configuration."
+                    .into(),
+            ));
+        }
+        if d.buffering.size_mb < 64 {
+            return Err(bad(
+                "BufferingHints.SizeInMBs must be at least 64 when data format conversion is \
+                 enabled."
+                    .into(),
+            ));
+        }
+        c.check().map_err(bad)?;
+        let schema = c.schema.clone().unwrap_or_default();
+        let account = &self.inner.config.account_id;
+        let table = crate::convert::TableRef::of(&schema, account, region);
+        let columns = table
+            .columns(&self.inner.tables)
+            .map_err(|e| bad(e.message))?;
+        crate::convert::Plan::new(c, &columns).map_err(|e| bad(e.message))?;
+        Ok(())
+    }
+}
+
 /// Tags a delivery stream may carry.
 pub const MAX_TAGS: usize = 50;
 
 impl Delivery {
     /// CreateDeliveryStream: the stream is CREATING for the configured delay, then ACTIVE.
     pub async fn create(&self, req: CreateRequest) -> Result<String> {
+        self.validate_conversion(&req.destination, &req.region)?;
         validate(&req.destination, None, &self.inner.config.functions)?;
         if let Some(h) = &req.http {
             validate(
@@ -334,6 +372,7 @@ impl Delivery {
         let (next, next_http) = match (update, &m.http) {
             (DestinationUpdate::S3(u), None) => {
                 let next = u.apply(&m.destination);
+                self.validate_conversion(&next, &m.region)?;
                 validate(&next, Some(&m.destination), functions)?;
                 (next, None)
             }
@@ -351,6 +390,7 @@ impl Delivery {
             (DestinationUpdate::S3(u), Some(_)) => {
                 let next = (*u).apply(&S3Destination::empty());
                 require_bucket(&next)?;
+                self.validate_conversion(&next, &m.region)?;
                 validate(&next, None, functions)?;
                 (next, None)
             }

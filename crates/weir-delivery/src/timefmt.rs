@@ -1,6 +1,8 @@
 //! Java `DateTimeFormatter` patterns, the subset Firehose prefixes use: `y u M L d D H h k K m s
 //! S a E`, quoted literals (`'…'`, `''` for a quote), and any other non-letter as itself.
-//! Times are shown in UTC or a configured IANA time zone (CustomTimeZone).
+//! Times are shown in UTC or a configured IANA time zone (CustomTimeZone). The same patterns
+//! (Joda-Time's letters are the same) read times back for the Hive JSON SerDe's
+//! TimestampFormats, with `Z`/`X` for a zone offset.
 
 use jiff::tz::TimeZone;
 
@@ -14,7 +16,7 @@ enum Item {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pattern(Vec<Item>);
 
-const LETTERS: &str = "yuMLdDHhkKmsSaE";
+const LETTERS: &str = "yuMLdDHhkKmsSaEZX";
 
 impl Pattern {
     pub fn parse(pattern: &str) -> Result<Pattern, String> {
@@ -156,8 +158,187 @@ fn field(out: &mut String, z: &jiff::Zoned, c: char, n: usize) {
             let d = DAYS[z.weekday().to_monday_zero_offset() as usize];
             out.push_str(if n >= 4 { d } else { &d[..3] });
         }
+        'Z' | 'X' => {
+            let secs = z.offset().seconds();
+            if secs == 0 && c == 'X' {
+                out.push('Z');
+            } else {
+                let sign = if secs < 0 { '-' } else { '+' };
+                let (h, m) = (secs.abs() / 3600, secs.abs() % 3600 / 60);
+                out.push_str(&format!("{sign}{h:02}{m:02}"));
+            }
+        }
         _ => {}
     }
+}
+
+/// A text being read by a pattern.
+struct Scan<'a> {
+    s: &'a [u8],
+    at: usize,
+}
+
+impl Scan<'_> {
+    /// Up to `max` digits (at least one), optionally signed.
+    fn number(&mut self, max: usize) -> Option<i64> {
+        let start = self.at;
+        while self.at < self.s.len() && self.at - start < max && self.s[self.at].is_ascii_digit() {
+            self.at += 1;
+        }
+        std::str::from_utf8(&self.s[start..self.at])
+            .ok()
+            .filter(|d| !d.is_empty())?
+            .parse()
+            .ok()
+    }
+    /// One of `names` (any case, full or three letters); its index.
+    fn name(&mut self, names: &[&str]) -> Option<usize> {
+        let rest = std::str::from_utf8(&self.s[self.at..]).ok()?;
+        for (i, n) in names.iter().enumerate() {
+            for candidate in [*n, n.get(..3).unwrap_or(n)] {
+                if rest.len() >= candidate.len()
+                    && rest[..candidate.len()].eq_ignore_ascii_case(candidate)
+                {
+                    self.at += candidate.len();
+                    return Some(i);
+                }
+            }
+        }
+        None
+    }
+}
+
+impl Pattern {
+    /// Reads a time written with this pattern, as epoch milliseconds (UTC unless the text
+    /// carries an offset). `None` when the text does not match.
+    pub fn parse_time(&self, text: &str) -> Option<i64> {
+        let mut sc = Scan {
+            s: text.trim().as_bytes(),
+            at: 0,
+        };
+        let (mut y, mut mo, mut d, mut h, mut mi, mut se, mut ms) = (1970, 1, 1, 0, 0, 0, 0);
+        let mut pm: Option<bool> = None;
+        let mut offset_s = 0i64;
+        // A numeric field runs to the next literal unless the next item is also numeric.
+        let items = &self.0;
+        for (idx, item) in items.iter().enumerate() {
+            let adjacent = matches!(items.get(idx + 1), Some(Item::Field(..)));
+            match item {
+                Item::Literal(l) => {
+                    if !sc.s[sc.at..].starts_with(l.as_bytes()) {
+                        return None;
+                    }
+                    sc.at += l.len();
+                }
+                Item::Field(c, n) => {
+                    let width = if adjacent { *n } else { 10 };
+                    match c {
+                        'y' | 'u' => {
+                            y = sc.number(if adjacent { *n } else { 9 })?;
+                            if *n == 2 {
+                                y += 2000;
+                            }
+                        }
+                        'M' | 'L' if *n >= 3 => mo = sc.name(&MONTHS)? as i64 + 1,
+                        'M' | 'L' => mo = sc.number(width.max(2))?,
+                        'd' => d = sc.number(width.max(2))?,
+                        'D' => {
+                            let doy = sc.number(3)?;
+                            mo = 1;
+                            d = doy;
+                        }
+                        'H' | 'k' => h = sc.number(width.max(2))? % 24,
+                        'h' | 'K' => h = sc.number(width.max(2))? % 12,
+                        'm' => mi = sc.number(width.max(2))?,
+                        's' => se = sc.number(width.max(2))?,
+                        'S' => {
+                            let start = sc.at;
+                            let digits = sc.number(if adjacent { *n } else { 9 })?;
+                            let len = (sc.at - start) as u32;
+                            ms = if len >= 3 {
+                                digits / 10i64.pow(len - 3)
+                            } else {
+                                digits * 10i64.pow(3 - len)
+                            };
+                        }
+                        'a' => pm = Some(sc.name(&["AM", "PM"])? == 1),
+                        'E' => {
+                            sc.name(&DAYS)?;
+                        }
+                        'Z' | 'X' => {
+                            if sc.s.get(sc.at) == Some(&b'Z') {
+                                sc.at += 1;
+                            } else {
+                                let sign = match sc.s.get(sc.at) {
+                                    Some(b'+') => 1,
+                                    Some(b'-') => -1,
+                                    _ => return None,
+                                };
+                                sc.at += 1;
+                                let hh = sc.number(2)?;
+                                if sc.s.get(sc.at) == Some(&b':') {
+                                    sc.at += 1;
+                                }
+                                let mm = sc.number(2).unwrap_or(0);
+                                offset_s = sign * (hh * 3600 + mm * 60);
+                            }
+                        }
+                        _ => return None,
+                    }
+                }
+            }
+        }
+        if sc.at != sc.s.len() {
+            return None;
+        }
+        if pm == Some(true) {
+            h += 12;
+        }
+        let days = days_from_civil(y, mo, d)?;
+        Some((days * 86_400 + h * 3600 + mi * 60 + se - offset_s) * 1000 + ms)
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (`None` when it does not exist).
+pub fn days_from_civil(y: i64, m: i64, d: i64) -> Option<i64> {
+    if !(1..=12).contains(&m) || d < 1 {
+        return None;
+    }
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let month_days = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
+    // Day-of-year patterns (`D`) arrive as month 1 with the day counting on.
+    let max = if m == 1 && d > 31 {
+        if leap {
+            366
+        } else {
+            365
+        }
+    } else {
+        month_days[(m - 1) as usize]
+    };
+    if d > max {
+        return None;
+    }
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    Some(era * 146_097 + doe - 719_468)
 }
 
 /// The time zone a CustomTimeZone names (UTC when unset or empty).
@@ -192,6 +373,35 @@ mod tests {
         assert_eq!(f("''yyyy''"), "'2018'");
         assert!(Pattern::parse("yyyy-QQ").is_err());
         assert!(Pattern::parse("'open").is_err());
+    }
+
+    #[test]
+    fn patterns_read_times_back() {
+        let p = |pat: &str, text: &str| Pattern::parse(pat).expect("valid").parse_time(text);
+        assert_eq!(
+            p("yyyy-MM-dd'T'HH:mm:ss.SSSZ", "2018-08-27T10:30:05.123Z"),
+            Some(T)
+        );
+        assert_eq!(
+            p(
+                "yyyy-MM-dd'T'HH:mm:ss.SSSZ",
+                "2018-08-27T12:30:05.123+02:00"
+            ),
+            Some(T)
+        );
+        assert_eq!(
+            p("dd/MM/yyyy HH:mm:ss", "27/08/2018 10:30:05"),
+            Some(T - 123)
+        );
+        assert_eq!(p("yyyyMMddHHmmss", "20180827103005"), Some(T - 123));
+        assert_eq!(
+            p("MMM d, yyyy h:mm:ss a", "Aug 27, 2018 10:30:05 AM"),
+            Some(T - 123)
+        );
+        assert_eq!(p("yyyy-MM-dd", "2018-02-30"), None);
+        assert_eq!(p("yyyy-MM-dd", "2018-08-27x"), None);
+        assert_eq!(days_from_civil(1970, 1, 1), Some(0));
+        assert_eq!(days_from_civil(2000, 3, 1), Some(11_017));
     }
 
     #[test]

@@ -52,6 +52,11 @@ pub struct Stats {
     pub bytes_out: u64,
     /// Failed attempts to write an object (each retried).
     pub write_errors: u64,
+    /// Records converted to Parquet/ORC (SucceedConversion.Records) and their bytes.
+    pub converted_records: u64,
+    pub converted_bytes: u64,
+    /// Records format conversion failed (FailedConversion.Records), sent to the error output.
+    pub conversion_failures: u64,
 }
 
 #[derive(Default)]
@@ -65,6 +70,9 @@ pub(crate) struct Counters {
     pub objects: AtomicU64,
     pub bytes_out: AtomicU64,
     pub write_errors: AtomicU64,
+    pub converted_records: AtomicU64,
+    pub converted_bytes: AtomicU64,
+    pub conversion_failures: AtomicU64,
 }
 
 impl Counters {
@@ -83,6 +91,12 @@ impl Counters {
         self.objects.store(s.objects, Ordering::Relaxed);
         self.bytes_out.store(s.bytes_out, Ordering::Relaxed);
         self.write_errors.store(s.write_errors, Ordering::Relaxed);
+        self.converted_records
+            .store(s.converted_records, Ordering::Relaxed);
+        self.converted_bytes
+            .store(s.converted_bytes, Ordering::Relaxed);
+        self.conversion_failures
+            .store(s.conversion_failures, Ordering::Relaxed);
     }
 
     pub(crate) fn snapshot(&self) -> Stats {
@@ -96,6 +110,9 @@ impl Counters {
             objects: self.objects.load(Ordering::Relaxed),
             bytes_out: self.bytes_out.load(Ordering::Relaxed),
             write_errors: self.write_errors.load(Ordering::Relaxed),
+            converted_records: self.converted_records.load(Ordering::Relaxed),
+            converted_bytes: self.converted_bytes.load(Ordering::Relaxed),
+            conversion_failures: self.conversion_failures.load(Ordering::Relaxed),
         }
     }
 }
@@ -745,7 +762,7 @@ impl Worker {
             target: target.clone(),
             buffer,
             checkpoint,
-            endpoint_failed: 0,
+            failed: 0,
             previous: self.in_flight.take(),
             _permit: permit,
         };

@@ -61,26 +61,27 @@ impl Server {
                 .context("opening the object store")??;
         let objects = weir_objects::Objects::new(objects, &config.s3.remote_buckets)
             .context("mapping remote buckets")?;
-        let delivery = {
-            let (dconfig, clock, log, objects) = (
-                config.delivery_config(),
-                clock.clone(),
-                log.clone(),
-                objects.clone(),
-            );
-            tokio::task::spawn_blocking(move || {
-                weir_delivery::Delivery::open(dconfig, clock, log, objects)
-            })
-            .await
-            .context("opening the delivery engine")??
-        };
-        delivery.start();
         let catalog = {
             let (dir, account) = (config.data_dir.join("catalog"), config.account_id.clone());
             tokio::task::spawn_blocking(move || weir_catalog::Catalog::open(&dir, &account))
                 .await
                 .context("opening the catalog")??
         };
+        let delivery = {
+            let (dconfig, clock, log, objects, tables) = (
+                config.delivery_config(),
+                clock.clone(),
+                log.clone(),
+                objects.clone(),
+                catalog.clone(),
+            );
+            tokio::task::spawn_blocking(move || {
+                weir_delivery::Delivery::open(dconfig, clock, log, objects, tables)
+            })
+            .await
+            .context("opening the delivery engine")??
+        };
+        delivery.start();
         let athena = {
             let engine = weir_query::QueryEngine::new(
                 catalog.clone(),

@@ -162,22 +162,8 @@ pub fn read_s3(inp: &mut Input, extended: bool, create: bool) -> Result<S3Update
     if let Some(b) = inp.structure(backup, |b| read_s3(b, false, create))? {
         u.backup = Some(Box::new(b));
     }
-    if let Some(true) = inp.structure("DataFormatConversionConfiguration", |d| {
-        // Enabled defaults to true when the structure is given.
-        let enabled = d.boolean("Enabled")?.unwrap_or(true);
-        for member in [
-            "SchemaConfiguration",
-            "InputFormatConfiguration",
-            "OutputFormatConfiguration",
-        ] {
-            d.structure(member, |_| Ok(()))?;
-        }
-        Ok(enabled)
-    })? {
-        return Err(unsupported(
-            "DataFormatConversionConfiguration (record format conversion)",
-        ));
-    }
+    u.format_conversion =
+        inp.structure("DataFormatConversionConfiguration", super::conversion::read)?;
     u.dynamic_partitioning = inp.structure("DynamicPartitioningConfiguration", |d| {
         let retry = d.structure("RetryOptions", |r| {
             r.int("DurationInSeconds", false, Some(0), Some(7200))
@@ -192,8 +178,14 @@ pub fn read_s3(inp: &mut Input, extended: bool, create: bool) -> Result<S3Update
         .dynamic_partitioning
         .as_ref()
         .is_some_and(|d| d.enabled == Some(true));
-    if create && partitioning && u.size_mb.is_none() {
-        u.size_mb = Some(64);
+    // With record format conversion, it defaults to 128 MB.
+    let converting = u.format_conversion.as_ref().is_some_and(|c| c.is_enabled());
+    if create && u.size_mb.is_none() {
+        if converting {
+            u.size_mb = Some(128);
+        } else if partitioning {
+            u.size_mb = Some(64);
+        }
     }
     u.file_extension = inp.string(
         "FileExtension",
@@ -358,6 +350,12 @@ pub fn s3_members(d: &S3Destination, extended: bool) -> Vec<(&'static str, Value
             ));
         }
         m.push(("DynamicPartitioningConfiguration", Value::map(members)));
+    }
+    if let Some(c) = &d.format_conversion {
+        m.push((
+            "DataFormatConversionConfiguration",
+            super::conversion::describe(c),
+        ));
     }
     if let Some(e) = &d.file_extension {
         m.push(("FileExtension", Value::str(e)));

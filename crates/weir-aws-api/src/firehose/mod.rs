@@ -2,6 +2,7 @@
 //! mapping delivery-engine errors to Firehose's error types.
 
 mod common;
+mod conversion;
 mod create_delivery_stream;
 mod delete_delivery_stream;
 mod describe_delivery_stream;

@@ -1,5 +1,6 @@
 //! `weir bench firehose`: delivery throughput of 1 KiB JSON records from DirectPut into S3
-//! objects (GZIP and uncompressed), and the delay from put to object visible.
+//! objects (GZIP and uncompressed, with dynamic partitioning, converted to Parquet, from a
+//! Kinesis stream), and the delay from put to object visible.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -375,6 +376,53 @@ pub async fn run(opts: FirehoseBench) -> anyhow::Result<()> {
             {"Type": "AppendDelimiterToRecord"}]});
         runs.push(Scenario {
             label: "DirectPut GZIP + dyn. part.",
+            create: serde_json::json!({"DeliveryStreamName": name, "ExtendedS3DestinationConfiguration": config}),
+            name,
+            kinesis: None,
+        });
+        // Record format conversion: the events into Snappy Parquet of a Glue table's columns.
+        let glue = JsonClient::new(&opts.endpoint, "AWSGlue")?;
+        let db = format!("bench_{}", bucket.replace('-', "_"));
+        glue.call(
+            "CreateDatabase",
+            serde_json::json!({"DatabaseInput": {"Name": db}})
+                .to_string()
+                .into_bytes(),
+        )
+        .await?;
+        let columns: Vec<serde_json::Value> = [
+            ("event_id", "string"),
+            ("ts", "timestamp"),
+            ("user_id", "int"),
+            ("action", "string"),
+            ("page", "string"),
+            ("amount", "decimal(10,2)"),
+            ("currency", "string"),
+            ("agent", "string"),
+            ("ip", "string"),
+            ("message", "string"),
+        ]
+        .iter()
+        .map(|(n, t)| serde_json::json!({"Name": n, "Type": t}))
+        .collect();
+        glue.call(
+            "CreateTable",
+            serde_json::json!({"DatabaseName": db, "TableInput": {"Name": "events",
+                "StorageDescriptor": {"Columns": columns, "Location": format!("s3://{bucket}/conv/")}}})
+            .to_string()
+            .into_bytes(),
+        )
+        .await?;
+        let name = format!("{bucket}-parquet");
+        let mut config = s3_config(&name, &bucket, "UNCOMPRESSED", mb.max(64), 900);
+        config["DataFormatConversionConfiguration"] = serde_json::json!({
+            "SchemaConfiguration": {"RoleARN": "arn:aws:iam::000000000000:role/bench",
+                "DatabaseName": db, "TableName": "events"},
+            "InputFormatConfiguration": {"Deserializer": {"OpenXJsonSerDe": {}}},
+            "OutputFormatConfiguration": {"Serializer": {"ParquetSerDe": {"Compression": "SNAPPY"}}},
+        });
+        runs.push(Scenario {
+            label: "DirectPut → Snappy Parquet",
             create: serde_json::json!({"DeliveryStreamName": name, "ExtendedS3DestinationConfiguration": config}),
             name,
             kinesis: None,
