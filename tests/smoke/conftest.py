@@ -3,6 +3,7 @@
 import os
 import re
 import subprocess
+import sys
 import tempfile
 import threading
 
@@ -16,7 +17,14 @@ def start_weir(extra_env=None, extra_args=(), data_dir=None):
     endpoint URL)."""
     binary = os.environ.get("WEIR_BIN", "target/debug/weir")
     data = data_dir or tempfile.mkdtemp(prefix="weir-smoke-")
-    env = dict(os.environ, NO_COLOR="1", WEIR_KINESIS__CREATE_DELAY_MS="0", WEIR_KINESIS__DELETE_DELAY_MS="0")
+    env = dict(
+        os.environ,
+        NO_COLOR="1",
+        WEIR_KINESIS__CREATE_DELAY_MS="0",
+        WEIR_KINESIS__DELETE_DELAY_MS="0",
+        # Glue Python shell jobs run with this interpreter (it has boto3).
+        WEIR_GLUE__PYTHON=sys.executable,
+    )
     env.update(extra_env or {})
     proc = subprocess.Popen(
         [binary, "serve", "--listen", "127.0.0.1:0", "--data-dir", data, *extra_args],

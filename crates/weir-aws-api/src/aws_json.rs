@@ -181,6 +181,7 @@ async fn dispatch(
         catalog: shared.catalog.clone(),
         athena: shared.athena.clone(),
         crawlers: shared.crawlers.clone(),
+        jobs: shared.jobs.clone(),
         region,
         protocol,
         fanout: shared.fanout.clone(),

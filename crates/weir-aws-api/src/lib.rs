@@ -32,6 +32,7 @@ pub struct Ctx {
     pub catalog: weir_catalog::Catalog,
     pub athena: weir_athena::Athena,
     pub crawlers: weir_crawler::Crawlers,
+    pub jobs: weir_jobs::Jobs,
     pub region: String,
     pub protocol: value::Protocol,
     pub fanout: std::sync::Arc<fanout::FanOut>,

@@ -92,6 +92,7 @@ pub struct Engines {
     pub catalog: weir_catalog::Catalog,
     pub athena: weir_athena::Athena,
     pub crawlers: weir_crawler::Crawlers,
+    pub jobs: weir_jobs::Jobs,
 }
 
 pub(crate) struct Shared {
@@ -100,6 +101,7 @@ pub(crate) struct Shared {
     pub(crate) catalog: weir_catalog::Catalog,
     pub(crate) athena: weir_athena::Athena,
     pub(crate) crawlers: weir_crawler::Crawlers,
+    pub(crate) jobs: weir_jobs::Jobs,
     s3: crate::s3::S3Ctx,
     pub(crate) config: ApiConfig,
     pub(crate) fanout: Arc<FanOut>,
@@ -127,6 +129,7 @@ pub async fn serve(
         catalog,
         athena,
         crawlers,
+        jobs,
     } = engines;
     let shared = Arc::new(Shared {
         log,
@@ -134,6 +137,7 @@ pub async fn serve(
         catalog,
         athena,
         crawlers,
+        jobs,
         s3: crate::s3::S3Ctx {
             objects: objects.local().clone(),
             lake: objects,
@@ -206,6 +210,27 @@ pub async fn serve(
 async fn route(shared: &Shared, req: Request<Incoming>) -> Response<Body> {
     if req.method() == Method::GET && req.uri().path() == "/healthz" {
         return plain(StatusCode::OK, "ok\n");
+    }
+    // `GET /_weir/glue/<region>/jobs/<job>/runs/<run id>/<output|error>`: what a Glue job run
+    // wrote to its standard output or error (CloudWatch Logs' `/aws-glue/python-jobs/...`).
+    if let Some(rest) = req.uri().path().strip_prefix("/_weir/glue/") {
+        let parts: Vec<&str> = rest.split('/').collect();
+        return match (req.method(), parts.as_slice()) {
+            (&Method::GET, [region, "jobs", job, "runs", run, stream]) => {
+                match shared.jobs.log(region, job, run, stream) {
+                    Ok(bytes) => {
+                        let mut resp = Response::new(Body::Full(Some(Bytes::from(bytes))));
+                        resp.headers_mut().insert(
+                            CONTENT_TYPE,
+                            HeaderValue::from_static("text/plain; charset=utf-8"),
+                        );
+                        resp
+                    }
+                    Err(e) => plain(StatusCode::NOT_FOUND, &format!("{e}\n")),
+                }
+            }
+            _ => plain(StatusCode::NOT_FOUND, "unknown Weir hook\n"),
+        };
     }
     // Weir's own hooks (not AWS APIs): `POST /_weir/firehose/<region>/<name>/flush` delivers
     // that delivery stream's buffers now and answers, once they are stored, with its counts;

@@ -37,6 +37,25 @@ pub struct Config {
     pub functions: Vec<weir_delivery::lambda::FunctionConfig>,
     /// Athena (lake SQL) settings (`[athena]`).
     pub athena: AthenaConfig,
+    /// Glue settings (`[glue]`).
+    pub glue: GlueConfig,
+}
+
+/// Glue settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GlueConfig {
+    /// The Python interpreter Python shell jobs run with (`WEIR_GLUE__PYTHON`); boto3 (and
+    /// whatever else the jobs import) must be installed for it.
+    pub python: String,
+}
+
+impl Default for GlueConfig {
+    fn default() -> Self {
+        GlueConfig {
+            python: "python3".into(),
+        }
+    }
 }
 
 /// Athena settings.
@@ -221,6 +240,7 @@ impl Default for Config {
             firehose: FirehoseConfig::default(),
             functions: Vec::new(),
             athena: AthenaConfig::default(),
+            glue: GlueConfig::default(),
         }
     }
 }

@@ -116,6 +116,19 @@ impl Server {
             .await
             .context("opening the crawlers")??
         };
+        let jobs = {
+            let (jconfig, objects) = (
+                weir_jobs::JobsConfig {
+                    data_dir: config.data_dir.join("jobs"),
+                    python: config.glue.python.clone(),
+                    minute: Duration::from_secs(60),
+                },
+                objects.clone(),
+            );
+            tokio::task::spawn_blocking(move || weir_jobs::Jobs::open(jconfig, objects))
+                .await
+                .context("opening the Glue jobs")??
+        };
         let listener = tokio::net::TcpListener::bind(&config.listen)
             .await
             .with_context(|| format!("binding {}", config.listen))?;
@@ -137,6 +150,31 @@ impl Server {
             ..weir_aws_api::ApiConfig::default()
         };
         let scheme = if api.tls.is_some() { "https" } else { "http" };
+        // Jobs' AWS clients call this Weir (on loopback when it listens on every address),
+        // signing with a configured key when there is one.
+        let local = if addr.ip().is_unspecified() {
+            std::net::SocketAddr::from(([127, 0, 0, 1], addr.port()))
+        } else {
+            addr
+        };
+        let (access_key_id, secret_access_key) = config
+            .auth
+            .keys
+            .first()
+            .map(|k| (k.access_key_id.clone(), k.secret_access_key.clone()))
+            .or_else(|| {
+                config
+                    .auth
+                    .access_key_id
+                    .clone()
+                    .zip(config.auth.secret_access_key.clone())
+            })
+            .unwrap_or_else(|| ("weir".into(), "weir".into()));
+        jobs.set_endpoint(weir_jobs::Endpoint {
+            url: format!("{scheme}://{local}"),
+            access_key_id,
+            secret_access_key,
+        });
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(weir_aws_api::serve(
             listener,
@@ -147,6 +185,7 @@ impl Server {
                 catalog: catalog.clone(),
                 athena,
                 crawlers: crawlers.clone(),
+                jobs: jobs.clone(),
             },
             api,
             async {

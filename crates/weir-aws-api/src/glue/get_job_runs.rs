@@ -1,0 +1,24 @@
+//! GetJobRuns: a job's runs, newest first, in pages of MaxResults (at most 200).
+
+use super::common::string;
+use super::common::{int, opt_string, token_from, token_of};
+use super::job::render_run;
+use crate::error::ApiError;
+use crate::input::Input;
+use crate::value::Value;
+use crate::Ctx;
+
+pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
+    let name = string(&mut input, "JobName")?;
+    let skip: usize = token_from(opt_string(&mut input, "NextToken"))?.unwrap_or(0);
+    let limit = int(&mut input, "MaxResults").map_or(100, |n| n.clamp(1, 200) as usize);
+    let runs = ctx.jobs.runs(&ctx.region, &name)?;
+    let next = (runs.len() > skip + limit).then(|| token_of(&(skip + limit).into()));
+    Ok(Value::map([
+        (
+            "JobRuns",
+            Value::List(runs.iter().skip(skip).take(limit).map(render_run).collect()),
+        ),
+        ("NextToken", Value::opt_str(next)),
+    ]))
+}
