@@ -213,6 +213,9 @@ def test_orc_and_the_hive_json_serde(endpoint):
     assert counts["recordsDelivered"] == 2 and counts["recordsFailed"] == 1, counts
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket="conv-orc-lake", Prefix="r/")["Contents"]]
     assert len(keys) == 1 and keys[0].endswith(".orc.zlib"), keys
+    # The error output is JSON lines, without the FileExtension meant for the ORC objects.
+    errs = [o["Key"] for o in s3.list_objects_v2(Bucket="conv-orc-lake", Prefix="errors/")["Contents"]]
+    assert len(errs) == 1 and not errs[0].endswith(".orc.zlib"), errs
     t = orc.ORCFile(io.BytesIO(s3.get_object(Bucket="conv-orc-lake", Key=keys[0])["Body"].read())).read()
     assert t.column("sensor").to_pylist() == ["a", "b"]
     assert t.column("at").to_pylist() == [

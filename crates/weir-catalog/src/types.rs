@@ -102,6 +102,55 @@ impl fmt::Display for HiveType {
     }
 }
 
+impl HiveType {
+    /// The Glue type of an Arrow type (as Parquet and ORC footers and query results come):
+    /// unsigned integers widened, dictionaries as their values, anything without a Hive
+    /// counterpart (and Null) as `string`.
+    pub fn of_arrow(dt: &DataType) -> HiveType {
+        match dt {
+            DataType::Boolean => HiveType::Boolean,
+            DataType::Int8 => HiveType::TinyInt,
+            DataType::Int16 | DataType::UInt8 => HiveType::SmallInt,
+            DataType::Int32 | DataType::UInt16 => HiveType::Int,
+            DataType::Int64 | DataType::UInt32 | DataType::UInt64 => HiveType::BigInt,
+            DataType::Float16 | DataType::Float32 => HiveType::Float,
+            DataType::Float64 => HiveType::Double,
+            DataType::Decimal32(p, s)
+            | DataType::Decimal64(p, s)
+            | DataType::Decimal128(p, s)
+            | DataType::Decimal256(p, s) => HiveType::Decimal((*p).min(38), *s),
+            DataType::Date32 | DataType::Date64 => HiveType::Date,
+            DataType::Timestamp(..) => HiveType::Timestamp,
+            DataType::Binary
+            | DataType::LargeBinary
+            | DataType::BinaryView
+            | DataType::FixedSizeBinary(_) => HiveType::Binary,
+            DataType::List(f)
+            | DataType::LargeList(f)
+            | DataType::ListView(f)
+            | DataType::LargeListView(f)
+            | DataType::FixedSizeList(f, _) => {
+                HiveType::Array(Box::new(HiveType::of_arrow(f.data_type())))
+            }
+            DataType::Map(entries, _) => match entries.data_type() {
+                DataType::Struct(kv) if kv.len() == 2 => HiveType::Map(
+                    Box::new(HiveType::of_arrow(kv[0].data_type())),
+                    Box::new(HiveType::of_arrow(kv[1].data_type())),
+                ),
+                _ => HiveType::String,
+            },
+            DataType::Struct(fields) => HiveType::Struct(
+                fields
+                    .iter()
+                    .map(|f| (f.name().clone(), HiveType::of_arrow(f.data_type())))
+                    .collect(),
+            ),
+            DataType::Dictionary(_, v) => HiveType::of_arrow(v),
+            _ => HiveType::String,
+        }
+    }
+}
+
 /// The entries of an Arrow map of `k` to `v` (keys never null).
 pub fn map_entries(k: &HiveType, v: &HiveType) -> FieldRef {
     Arc::new(Field::new(
@@ -232,7 +281,11 @@ impl Parser<'_> {
                     let p = self.number()?;
                     let s = if self.eat(b',') { self.number()? } else { 0 };
                     self.expect(b')')?;
-                    HiveType::Decimal(p.min(38) as u8, s.min(38) as i8)
+                    // Hive's bounds: 1 ≤ precision ≤ 38, scale ≤ precision.
+                    if p == 0 || p > 38 || s > p {
+                        return Err(self.unknown());
+                    }
+                    HiveType::Decimal(p as u8, s as i8)
                 } else {
                     HiveType::Decimal(10, 0)
                 }
@@ -307,5 +360,7 @@ mod tests {
         );
         assert!(hive_to_arrow("blob").is_err());
         assert!(hive_to_arrow("int int").is_err());
+        assert!(hive_to_arrow("decimal(5,10)").is_err());
+        assert!(hive_to_arrow("decimal(0)").is_err());
     }
 }

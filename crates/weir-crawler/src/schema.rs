@@ -4,6 +4,7 @@
 //! columns missing from some files stay, in first-seen order.
 
 use arrow_schema::{DataType, Field};
+use weir_catalog::types::HiveType;
 
 /// A column type, as the catalog writes it.
 #[derive(Debug, Clone, PartialEq)]
@@ -33,28 +34,59 @@ pub type Columns = Vec<(String, HType)>;
 impl HType {
     /// The Glue type string (`bigint`, `array<struct<a:int>>`).
     pub fn hive(&self) -> String {
+        self.to_hive().to_string()
+    }
+
+    /// As the catalog's type (only NULLs seen: `string`).
+    fn to_hive(&self) -> HiveType {
+        let boxed = |t: &HType| Box::new(t.to_hive());
         match self {
-            HType::Null | HType::String => "string".into(),
-            HType::Boolean => "boolean".into(),
-            HType::TinyInt => "tinyint".into(),
-            HType::SmallInt => "smallint".into(),
-            HType::Int => "int".into(),
-            HType::BigInt => "bigint".into(),
-            HType::Float => "float".into(),
-            HType::Double => "double".into(),
-            HType::Decimal(p, s) => format!("decimal({p},{s})"),
-            HType::Binary => "binary".into(),
-            HType::Date => "date".into(),
-            HType::Timestamp => "timestamp".into(),
-            HType::Array(e) => format!("array<{}>", e.hive()),
-            HType::Map(k, v) => format!("map<{},{}>", k.hive(), v.hive()),
-            HType::Struct(fields) => format!(
-                "struct<{}>",
+            HType::Null | HType::String => HiveType::String,
+            HType::Boolean => HiveType::Boolean,
+            HType::TinyInt => HiveType::TinyInt,
+            HType::SmallInt => HiveType::SmallInt,
+            HType::Int => HiveType::Int,
+            HType::BigInt => HiveType::BigInt,
+            HType::Float => HiveType::Float,
+            HType::Double => HiveType::Double,
+            HType::Decimal(p, s) => HiveType::Decimal(*p, *s),
+            HType::Binary => HiveType::Binary,
+            HType::Date => HiveType::Date,
+            HType::Timestamp => HiveType::Timestamp,
+            HType::Array(e) => HiveType::Array(boxed(e)),
+            HType::Map(k, v) => HiveType::Map(boxed(k), boxed(v)),
+            HType::Struct(fields) => HiveType::Struct(
                 fields
                     .iter()
-                    .map(|(n, t)| format!("{n}:{}", t.hive()))
-                    .collect::<Vec<_>>()
-                    .join(",")
+                    .map(|(n, t)| (n.clone(), t.to_hive()))
+                    .collect(),
+            ),
+        }
+    }
+
+    /// From the catalog's type.
+    fn of_hive(t: HiveType) -> HType {
+        let boxed = |t: HiveType| Box::new(HType::of_hive(t));
+        match t {
+            HiveType::String => HType::String,
+            HiveType::Boolean => HType::Boolean,
+            HiveType::TinyInt => HType::TinyInt,
+            HiveType::SmallInt => HType::SmallInt,
+            HiveType::Int => HType::Int,
+            HiveType::BigInt => HType::BigInt,
+            HiveType::Float => HType::Float,
+            HiveType::Double => HType::Double,
+            HiveType::Decimal(p, s) => HType::Decimal(p, s),
+            HiveType::Binary => HType::Binary,
+            HiveType::Date => HType::Date,
+            HiveType::Timestamp => HType::Timestamp,
+            HiveType::Array(e) => HType::Array(boxed(*e)),
+            HiveType::Map(k, v) => HType::Map(boxed(*k), boxed(*v)),
+            HiveType::Struct(fields) => HType::Struct(
+                fields
+                    .into_iter()
+                    .map(|(n, t)| (n.to_lowercase(), HType::of_hive(t)))
+                    .collect(),
             ),
         }
     }
@@ -131,45 +163,7 @@ impl HType {
     pub fn of_arrow(dt: &DataType) -> HType {
         match dt {
             DataType::Null => HType::Null,
-            DataType::Boolean => HType::Boolean,
-            DataType::Int8 => HType::TinyInt,
-            DataType::Int16 | DataType::UInt8 => HType::SmallInt,
-            DataType::Int32 | DataType::UInt16 => HType::Int,
-            DataType::Int64 | DataType::UInt32 | DataType::UInt64 => HType::BigInt,
-            DataType::Float16 | DataType::Float32 => HType::Float,
-            DataType::Float64 => HType::Double,
-            DataType::Decimal32(p, s)
-            | DataType::Decimal64(p, s)
-            | DataType::Decimal128(p, s)
-            | DataType::Decimal256(p, s) => HType::Decimal((*p).min(38), *s),
-            DataType::Date32 | DataType::Date64 => HType::Date,
-            DataType::Timestamp(..) => HType::Timestamp,
-            DataType::Binary
-            | DataType::LargeBinary
-            | DataType::BinaryView
-            | DataType::FixedSizeBinary(_) => HType::Binary,
-            DataType::List(f)
-            | DataType::LargeList(f)
-            | DataType::ListView(f)
-            | DataType::LargeListView(f)
-            | DataType::FixedSizeList(f, _) => {
-                HType::Array(Box::new(HType::of_arrow(f.data_type())))
-            }
-            DataType::Map(entries, _) => match entries.data_type() {
-                DataType::Struct(kv) if kv.len() == 2 => HType::Map(
-                    Box::new(HType::of_arrow(kv[0].data_type())),
-                    Box::new(HType::of_arrow(kv[1].data_type())),
-                ),
-                _ => HType::String,
-            },
-            DataType::Struct(fields) => HType::Struct(
-                fields
-                    .iter()
-                    .map(|f| (f.name().to_lowercase(), HType::of_arrow(f.data_type())))
-                    .collect(),
-            ),
-            DataType::Dictionary(_, v) => HType::of_arrow(v),
-            _ => HType::String,
+            other => HType::of_hive(HiveType::of_arrow(other)),
         }
     }
 }

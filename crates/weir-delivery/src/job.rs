@@ -27,6 +27,32 @@ const HTTP_FAILED: &str = "http-endpoint-failed";
 /// The error-output type of records format conversion did not take.
 const CONVERSION_FAILED: &str = "format-conversion-failed";
 
+/// The `format-conversion-failed` documents of the failed records, one JSON line each.
+fn failed_documents(
+    records: &[&[u8]],
+    failed: &[(usize, convert::RecordError)],
+    first_arrival: i64,
+    now: i64,
+    catalog_table: &serde_json::Value,
+) -> Vec<u8> {
+    let mut docs = Vec::new();
+    for (i, e) in failed {
+        let raw = records.get(*i).copied().unwrap_or_default();
+        let doc = serde_json::json!({
+            "attemptsMade": 1,
+            "arrivalTimestamp": first_arrival,
+            "lastErrorCode": e.code,
+            "lastErrorMessage": e.message,
+            "attemptEndingTimestamp": now,
+            "rawData": base64::engine::general_purpose::STANDARD.encode(raw),
+            "dataCatalogTable": catalog_table,
+        });
+        docs.extend_from_slice(doc.to_string().as_bytes());
+        docs.push(b'\n');
+    }
+    docs
+}
+
 /// A buffer's records, by their lengths.
 fn records_of<'a>(data: &'a [u8], lens: &[u32]) -> Vec<&'a [u8]> {
     let mut records = Vec::with_capacity(lens.len());
@@ -256,37 +282,40 @@ impl Job {
             // Without a usable table, or when the writer fails, every record fails and is kept
             // in the error output.
             let (outcome, extension) = match &plan {
-                Ok(plan) => match convert::convert(plan, records.iter().copied()) {
-                    Ok(outcome) => (outcome, plan.extension()),
-                    Err(e) => (
+                // A conversion that panics fails the buffer into the error output rather than
+                // stopping delivery (the same buffer would panic again after a restart).
+                Ok(plan) => match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    convert::convert(plan, records.iter().copied())
+                })) {
+                    Ok(Ok(outcome)) => (outcome, plan.extension()),
+                    Ok(Err(e)) => (
                         convert::Outcome::all_failed(records.len(), convert::writer_error(e)),
+                        "",
+                    ),
+                    Err(_) => (
+                        convert::Outcome::all_failed(
+                            records.len(),
+                            convert::writer_error("the converter failed".into()),
+                        ),
                         "",
                     ),
                 },
                 Err(e) => (convert::Outcome::all_failed(records.len(), e.clone()), ""),
             };
-            let mut docs = Vec::new();
-            for (i, e) in &outcome.failed {
-                let raw = records.get(*i).copied().unwrap_or_default();
-                let doc = serde_json::json!({
-                    "attemptsMade": 1,
-                    "arrivalTimestamp": first_arrival,
-                    "lastErrorCode": e.code,
-                    "lastErrorMessage": e.message,
-                    "attemptEndingTimestamp": now,
-                    "rawData": base64::engine::general_purpose::STANDARD.encode(raw),
-                    "dataCatalogTable": catalog_table,
-                });
-                docs.extend_from_slice(doc.to_string().as_bytes());
-                docs.push(b'\n');
-            }
+            let docs = failed_documents(
+                &records,
+                &outcome.failed,
+                first_arrival,
+                now,
+                &catalog_table,
+            );
             (outcome, extension, docs)
         })
         .await;
         let (outcome, extension, docs) = match done {
             Ok(done) => done,
             Err(e) => {
-                tracing::error!(stream = %self.meta.name, error = %e, "format conversion panicked");
+                tracing::error!(stream = %self.meta.name, error = %e, "format conversion failed");
                 return false;
             }
         };
@@ -303,21 +332,28 @@ impl Job {
                 return false;
             }
         }
-        self.counters
-            .converted_records
-            .fetch_add(outcome.records, Ordering::Relaxed);
-        self.counters
-            .converted_bytes
-            .fetch_add(outcome.bytes, Ordering::Relaxed);
         if !docs.is_empty() {
+            // Error documents are JSON lines: no FileExtension meant for the converted objects.
+            let plain = S3Destination {
+                file_extension: None,
+                ..dest.clone()
+            };
             let failed = prefixes.failed(first_arrival, CONVERSION_FAILED);
-            if !self.store(dest, prefixes, &failed, docs).await {
+            if !self.store(&plain, prefixes, &failed, docs).await {
                 return false;
             }
-            self.failed += outcome.failed.len() as u64;
-            self.counters
-                .conversion_failures
-                .fetch_add(outcome.failed.len() as u64, Ordering::Relaxed);
+        }
+        // Counted once both objects are stored (a stop before re-delivers the buffer).
+        self.failed += outcome.failed.len() as u64;
+        for (counter, n) in [
+            (&self.counters.converted_records, outcome.records),
+            (&self.counters.converted_bytes, outcome.bytes),
+            (
+                &self.counters.conversion_failures,
+                outcome.failed.len() as u64,
+            ),
+        ] {
+            counter.fetch_add(n, Ordering::Relaxed);
         }
         true
     }

@@ -12,7 +12,7 @@
 mod catalog;
 mod compress;
 pub mod conversion;
-mod convert;
+pub mod convert;
 mod error;
 mod extract;
 mod http;

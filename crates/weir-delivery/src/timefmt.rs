@@ -193,11 +193,12 @@ impl Scan<'_> {
     }
     /// One of `names` (any case, full or three letters); its index.
     fn name(&mut self, names: &[&str]) -> Option<usize> {
-        let rest = std::str::from_utf8(&self.s[self.at..]).ok()?;
+        let rest = &self.s[self.at..];
         for (i, n) in names.iter().enumerate() {
             for candidate in [*n, n.get(..3).unwrap_or(n)] {
-                if rest.len() >= candidate.len()
-                    && rest[..candidate.len()].eq_ignore_ascii_case(candidate)
+                if rest
+                    .get(..candidate.len())
+                    .is_some_and(|r| r.eq_ignore_ascii_case(candidate.as_bytes()))
                 {
                     self.at += candidate.len();
                     return Some(i);
@@ -217,6 +218,7 @@ impl Pattern {
             at: 0,
         };
         let (mut y, mut mo, mut d, mut h, mut mi, mut se, mut ms) = (1970, 1, 1, 0, 0, 0, 0);
+        let mut day_of_year: Option<i64> = None;
         let mut pm: Option<bool> = None;
         let mut offset_s = 0i64;
         // A numeric field runs to the next literal unless the next item is also numeric.
@@ -234,23 +236,26 @@ impl Pattern {
                     let width = if adjacent { *n } else { 10 };
                     match c {
                         'y' | 'u' => {
-                            y = sc.number(if adjacent { *n } else { 9 })?;
+                            let start = sc.at;
+                            y = sc.number(if adjacent { *n } else { 4 })?;
+                            // Two digits are a year of 1970–2069 (Joda's pivot around now).
                             if *n == 2 {
-                                y += 2000;
+                                if sc.at - start != 2 {
+                                    return None;
+                                }
+                                y += if y < 70 { 2000 } else { 1900 };
                             }
                         }
                         'M' | 'L' if *n >= 3 => mo = sc.name(&MONTHS)? as i64 + 1,
                         'M' | 'L' => mo = sc.number(width.max(2))?,
                         'd' => d = sc.number(width.max(2))?,
-                        'D' => {
-                            let doy = sc.number(3)?;
-                            mo = 1;
-                            d = doy;
-                        }
-                        'H' | 'k' => h = sc.number(width.max(2))? % 24,
-                        'h' | 'K' => h = sc.number(width.max(2))? % 12,
-                        'm' => mi = sc.number(width.max(2))?,
-                        's' => se = sc.number(width.max(2))?,
+                        'D' => day_of_year = Some(sc.number(3)?),
+                        'H' => h = sc.number(width.max(2)).filter(|v| *v < 24)?,
+                        'k' => h = sc.number(width.max(2)).filter(|v| (1..=24).contains(v))? % 24,
+                        'h' => h = sc.number(width.max(2)).filter(|v| (1..=12).contains(v))? % 12,
+                        'K' => h = sc.number(width.max(2)).filter(|v| *v < 12)?,
+                        'm' => mi = sc.number(width.max(2)).filter(|v| *v < 60)?,
+                        's' => se = sc.number(width.max(2)).filter(|v| *v < 60)?,
                         'S' => {
                             let start = sc.at;
                             let digits = sc.number(if adjacent { *n } else { 9 })?;
@@ -294,14 +299,24 @@ impl Pattern {
         if pm == Some(true) {
             h += 12;
         }
-        let days = days_from_civil(y, mo, d)?;
+        let days = match day_of_year {
+            Some(doy) => {
+                let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+                if !(1..=if leap { 366 } else { 365 }).contains(&doy) {
+                    return None;
+                }
+                days_from_civil(y, 1, 1)? + doy - 1
+            }
+            None => days_from_civil(y, mo, d)?,
+        };
         Some((days * 86_400 + h * 3600 + mi * 60 + se - offset_s) * 1000 + ms)
     }
 }
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (`None` when it does not exist).
+/// Days since 1970-01-01 of a proleptic Gregorian date of years 0–9999 (`None` when it does
+/// not exist).
 pub fn days_from_civil(y: i64, m: i64, d: i64) -> Option<i64> {
-    if !(1..=12).contains(&m) || d < 1 {
+    if !(0..=9999).contains(&y) || !(1..=12).contains(&m) || d < 1 {
         return None;
     }
     let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
@@ -319,17 +334,7 @@ pub fn days_from_civil(y: i64, m: i64, d: i64) -> Option<i64> {
         30,
         31,
     ];
-    // Day-of-year patterns (`D`) arrive as month 1 with the day counting on.
-    let max = if m == 1 && d > 31 {
-        if leap {
-            366
-        } else {
-            365
-        }
-    } else {
-        month_days[(m - 1) as usize]
-    };
-    if d > max {
+    if d > month_days[(m - 1) as usize] {
         return None;
     }
     let y = if m <= 2 { y - 1 } else { y };
@@ -400,6 +405,16 @@ mod tests {
         );
         assert_eq!(p("yyyy-MM-dd", "2018-02-30"), None);
         assert_eq!(p("yyyy-MM-dd", "2018-08-27x"), None);
+        assert_eq!(p("yyyy-MM-dd", "2018-01-45"), None);
+        assert_eq!(p("yyyy-MM-dd HH:mm", "2018-01-05 10:75"), None);
+        assert_eq!(p("dd/MM/yy", "27/08/18"), p("dd/MM/yyyy", "27/08/2018"));
+        assert_eq!(p("dd/MM/yy", "27/08/2018"), None);
+        assert_eq!(
+            p("yyyy-D", "2018-239"),
+            Some(T - 123 - (10 * 3600 + 30 * 60 + 5) * 1000)
+        );
+        assert_eq!(p("MMM d, yyyy", "éé 27, 2018"), None);
+        assert_eq!(p("yyyy-MM-dd", "123456789-01-01"), None);
         assert_eq!(days_from_civil(1970, 1, 1), Some(0));
         assert_eq!(days_from_civil(2000, 3, 1), Some(11_017));
     }

@@ -193,6 +193,10 @@ impl Jobs {
             .collect();
         let now = now_ms();
         for (region, mut r) in interrupted {
+            // Its process may have outlived Weir: end it (only if it is still that run's).
+            if let Some(pid) = r.pid.take() {
+                runner::kill_leftover(pid, &r.id);
+            }
             r.state = RunState::Failed;
             r.error_message =
                 Some("The job run was interrupted: Weir stopped while it ran.".into());
@@ -344,6 +348,13 @@ impl Jobs {
                 "Concurrent runs exceeded for {job}"
             )));
         }
+        if let Some(cap) = req.max_capacity {
+            if cap != 0.0625 && cap != 1.0 {
+                return Err(JobError::InvalidInput(
+                    "MaxCapacity of a Python shell job must be 0.0625 or 1.".into(),
+                ));
+            }
+        }
         if let Some(prev) = &req.retry_of {
             if !runs.iter().any(|r| &r.id == prev) {
                 return Err(JobError::NotFound(format!(
@@ -368,6 +379,7 @@ impl Jobs {
             glue_version: j.glue_version(),
             execution_s: 0,
             exit_code: None,
+            pid: None,
         };
         let id = run.id.clone();
         self.launch(&mut inner, region, j, run)?;
@@ -391,12 +403,25 @@ impl Jobs {
         Ok(())
     }
 
-    /// Saves a run's new state (from its task).
-    fn save_run(&self, region: &str, run: &Run) {
+    /// Saves a run's new state (from its task of the job created at `job_created_ms`). A run
+    /// asked to stop stays STOPPING until it ends.
+    fn save_run(&self, region: &str, job_created_ms: i64, run: &Run) {
         let mut inner = self.inner.lock();
-        // A deleted job's runs are not brought back.
-        if Self::job_in(&inner, region, &run.job).is_err() {
+        // A deleted job's runs are not brought back, not even under a new job of its name.
+        if Self::job_in(&inner, region, &run.job)
+            .ok()
+            .map(|j| j.created_ms)
+            != Some(job_created_ms)
+        {
             return;
+        }
+        let mut run = run.clone();
+        let stored = Self::runs_in(&inner, region, &run.job)
+            .iter()
+            .find(|r| r.id == run.id)
+            .map(|r| r.state);
+        if stored == Some(RunState::Stopping) && run.state.is_active() {
+            run.state = RunState::Stopping;
         }
         if let Err(e) = Self::commit(&mut inner, Op::PutRun(region.into(), Box::new(run.clone()))) {
             tracing::error!(run = %run.id, error = %e, "saving a job run failed");
@@ -414,6 +439,9 @@ impl Jobs {
         let Ok(current) = Self::job_in(&inner, region, &job.name).cloned() else {
             return;
         };
+        if current.created_ms != job.created_ms {
+            return;
+        }
         let now = now_ms();
         let first = run.id.split("_attempt_").next().unwrap_or(&run.id);
         let attempt = run.attempt + 1;
@@ -428,6 +456,7 @@ impl Jobs {
             error_message: None,
             execution_s: 0,
             exit_code: None,
+            pid: None,
             ..run.clone()
         };
         if let Err(e) = self.launch(&mut inner, region, current, next) {

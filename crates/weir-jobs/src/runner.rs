@@ -83,8 +83,14 @@ impl Task {
     pub async fn execute(mut self) {
         let outcome = self.run_script().await;
         let now = now_ms();
+        let stop_asked = *self.stop.borrow();
         let run = &mut self.run;
+        run.pid = None;
         match outcome {
+            // A run asked to stop that ended otherwise than well is STOPPED (not retried).
+            Ok((Ended::Exited(code), _)) if stop_asked && code != Some(0) => {
+                run.state = RunState::Stopped
+            }
             Ok((Ended::Exited(Some(0)), _)) => run.state = RunState::Succeeded,
             Ok((Ended::Exited(code), stderr)) => {
                 run.state = RunState::Failed;
@@ -111,7 +117,8 @@ impl Task {
         }
         run.completed_ms = Some(now);
         run.modified_ms = now;
-        self.jobs.save_run(&self.region, &self.run);
+        self.jobs
+            .save_run(&self.region, self.job.created_ms, &self.run);
         self.jobs.finished(&self.region, &self.job, &self.run);
     }
 
@@ -149,7 +156,17 @@ impl Task {
             }
             _ => shim.into_os_string(),
         };
+        if *self.stop.borrow() {
+            return Ok((Ended::Stopped, Vec::new()));
+        }
         let mut cmd = tokio::process::Command::new(self.jobs.python());
+        // Only Weir's settings reach the script's AWS clients (a service-specific endpoint or
+        // profile from Weir's environment would send them elsewhere).
+        for (k, _) in std::env::vars_os() {
+            if k.to_string_lossy().starts_with("AWS_") {
+                cmd.env_remove(k);
+            }
+        }
         cmd.arg(&path)
             .args(argv(&self.job, &self.run))
             .current_dir(&dir)
@@ -161,10 +178,10 @@ impl Task {
             .env("AWS_SECRET_ACCESS_KEY", &self.endpoint.secret_access_key)
             .env("AWS_DEFAULT_REGION", &self.region)
             .env("AWS_REGION", &self.region)
-            .env_remove("AWS_PROFILE")
-            .env_remove("AWS_SESSION_TOKEN")
             .env("PYTHONPATH", python_path)
             .env("PYTHONUNBUFFERED", "1")
+            // Its own process group, so a kill reaches what the script started too.
+            .process_group(0)
             .kill_on_drop(true);
         let mut child = cmd
             .spawn()
@@ -172,7 +189,9 @@ impl Task {
         let started = Instant::now();
         self.run.state = RunState::Running;
         self.run.modified_ms = now_ms();
-        self.jobs.save_run(&self.region, &self.run);
+        self.run.pid = child.id();
+        self.jobs
+            .save_run(&self.region, self.job.created_ms, &self.run);
         let minutes = u32::try_from(self.run.timeout_min.max(1)).unwrap_or(u32::MAX);
         let limit = self.jobs.minute().saturating_mul(minutes);
         let ended = tokio::select! {
@@ -180,6 +199,9 @@ impl Task {
             _ = tokio::time::sleep(limit) => Ended::TimedOut,
             _ = stopped(&mut self.stop) => Ended::Stopped,
         };
+        if let Some(pid) = self.run.pid {
+            kill_group(pid);
+        }
         if !matches!(ended, Ended::Exited(_)) {
             let _ = child.kill().await;
         }
@@ -188,6 +210,24 @@ impl Task {
             .await
             .unwrap_or_default();
         Ok((ended, stderr))
+    }
+}
+
+/// Kills a run's process group (the script and whatever it started).
+fn kill_group(pid: u32) {
+    let _ = std::process::Command::new("kill")
+        .args(["-KILL", "--", &format!("-{pid}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+}
+
+/// Kills the process group of a run left over from before a restart, if `pid` still is that
+/// run's script (its command line names the run's directory).
+pub fn kill_leftover(pid: u32, run_id: &str) {
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    if String::from_utf8_lossy(&cmdline).contains(run_id) {
+        kill_group(pid);
     }
 }
 
@@ -241,6 +281,7 @@ mod tests {
             glue_version: "3.0".into(),
             execution_s: 0,
             exit_code: None,
+            pid: None,
         };
         assert_eq!(
             argv(&job, &run),

@@ -45,41 +45,7 @@ pub fn athena_type(dt: &DataType) -> (&'static str, i64, i64) {
 
 /// The type as DDL (and Glue) writes it: `int`, `string`, `array<string>`, ...
 pub fn hive_name(dt: &DataType) -> String {
-    match dt {
-        DataType::Boolean => "boolean".into(),
-        DataType::Int8 => "tinyint".into(),
-        DataType::Int16 | DataType::UInt8 => "smallint".into(),
-        DataType::Int32 | DataType::UInt16 => "int".into(),
-        DataType::Int64 | DataType::UInt32 | DataType::UInt64 => "bigint".into(),
-        DataType::Float16 | DataType::Float32 => "float".into(),
-        DataType::Float64 => "double".into(),
-        DataType::Decimal128(p, s) | DataType::Decimal256(p, s) => format!("decimal({p},{s})"),
-        DataType::Date32 | DataType::Date64 => "date".into(),
-        DataType::Timestamp(..) => "timestamp".into(),
-        DataType::Binary | DataType::LargeBinary | DataType::BinaryView => "binary".into(),
-        DataType::List(f) | DataType::LargeList(f) => {
-            format!("array<{}>", hive_name(f.data_type()))
-        }
-        DataType::Map(entries, _) => match entries.data_type() {
-            DataType::Struct(kv) if kv.len() == 2 => {
-                format!(
-                    "map<{},{}>",
-                    hive_name(kv[0].data_type()),
-                    hive_name(kv[1].data_type())
-                )
-            }
-            _ => "string".into(),
-        },
-        DataType::Struct(fields) => format!(
-            "struct<{}>",
-            fields
-                .iter()
-                .map(|f| format!("{}:{}", f.name(), hive_name(f.data_type())))
-                .collect::<Vec<_>>()
-                .join(",")
-        ),
-        _ => "string".into(),
-    }
+    weir_catalog::types::HiveType::of_arrow(dt).to_string()
 }
 
 #[cfg(test)]

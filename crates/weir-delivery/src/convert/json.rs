@@ -81,11 +81,13 @@ impl TimeFormat {
 /// Records being read into columns.
 pub struct Decoder {
     schema: SchemaRef,
-    columns: Vec<Column>,
+    pub(super) columns: Vec<Column>,
+    /// Columns a row has set so far (the fast path's scratch).
+    pub(super) seen: Vec<bool>,
     /// A JSON key (as normalised) → its column.
     lookup: HashMap<String, usize>,
-    de: Deserializer,
-    rows: usize,
+    pub(super) de: Deserializer,
+    pub(super) rows: usize,
 }
 
 impl Decoder {
@@ -123,6 +125,7 @@ impl Decoder {
         Decoder {
             schema,
             columns: columns.iter().map(|(_, t)| Column::new(t)).collect(),
+            seen: Vec::new(),
             lookup,
             de,
             rows: 0,
@@ -143,6 +146,14 @@ impl Decoder {
             });
         }
         let before = self.rows;
+        if let Some(rows) = super::fast::read(self, record) {
+            return Ok(rows);
+        }
+        // Roll back what the fast path took; the exact reading decides and says why.
+        for c in &mut self.columns {
+            c.truncate(before);
+        }
+        self.rows = before;
         let result = self.push_values(record);
         if result.is_err() {
             for c in &mut self.columns {
@@ -190,7 +201,7 @@ impl Decoder {
         Ok(())
     }
 
-    fn column_of(&self, key: &str) -> Option<usize> {
+    pub(super) fn column_of(&self, key: &str) -> Option<usize> {
         if let Some(i) = self.lookup.get(key) {
             return Some(*i);
         }
@@ -301,7 +312,10 @@ fn decimal(text: &str, precision: u8, scale: i8) -> Option<i128> {
         None => (false, t.strip_prefix('+').unwrap_or(t)),
     };
     let (mantissa, exp) = match t.find(['e', 'E']) {
-        Some(i) => (&t[..i], t[i + 1..].parse::<i32>().ok()?),
+        Some(i) => (
+            &t[..i],
+            t[i + 1..].parse::<i32>().ok().filter(|e| e.abs() <= 100)?,
+        ),
         None => (t, 0),
     };
     let (int_part, frac_part) = mantissa.split_once('.').unwrap_or((mantissa, ""));
@@ -326,7 +340,11 @@ fn decimal(text: &str, precision: u8, scale: i8) -> Option<i128> {
     }
     if shift > 0 {
         n = n.checked_mul(10i128.checked_pow(shift as u32)?)?;
-    } else if shift < 0 && keep < digits.len() && digits.as_bytes()[keep] >= b'5' {
+    } else if shift < 0
+        && (-shift) as usize <= digits.len()
+        && digits.as_bytes().get(keep).is_some_and(|d| *d >= b'5')
+    {
+        // Half up: the first digit cut off decides (an implicit 0 when all were cut).
         n += 1;
     }
     if n >= 10i128.pow(u32::from(precision)) {
@@ -377,16 +395,18 @@ fn timestamp(v: &Value, de: &Deserializer) -> Result<i64, RecordError> {
         Deserializer::OpenX { .. } => {
             if t.contains(':') {
                 civil_time(t, t.contains('T'))
-            } else if t.contains('.') {
-                t.parse::<f64>().ok().map(|s| (s * 1000.0) as i64)
             } else {
-                t.parse::<i64>().ok().map(|n| {
-                    if n.abs() >= 1_000_000_000_000 {
-                        n
-                    } else {
-                        n * 1000
-                    }
-                })
+                // Epoch seconds below 10^12, milliseconds from there; fractions rounded to ms.
+                t.parse::<f64>()
+                    .ok()
+                    .filter(|v| v.is_finite() && v.abs() < 1e17)
+                    .map(|v| {
+                        if v.abs() >= 1e12 {
+                            v.round() as i64
+                        } else {
+                            (v * 1000.0).round() as i64
+                        }
+                    })
             }
         }
         Deserializer::Hive { timestamp_formats } => {
@@ -414,7 +434,11 @@ fn date(v: &Value, de: &Deserializer) -> Result<i32, RecordError> {
 }
 
 /// Appends one value (`None`: the key is absent) to a column.
-fn put(col: &mut Column, v: Option<&Value>, de: &Deserializer) -> Result<(), RecordError> {
+pub(super) fn put(
+    col: &mut Column,
+    v: Option<&Value>,
+    de: &Deserializer,
+) -> Result<(), RecordError> {
     let v = match v {
         None | Some(Value::Null) => return col.push_null().map_err(mismatch),
         Some(v) => v,
@@ -649,5 +673,9 @@ mod tests {
         assert_eq!(decimal("123456", 5, 0), None);
         assert_eq!(decimal("abc", 5, 0), None);
         assert_eq!(decimal("7", 3, 1), Some(70));
+        assert_eq!(decimal("0.05", 5, 0), Some(0));
+        assert_eq!(decimal("0.006", 5, 1), Some(0));
+        assert_eq!(decimal("0.06", 5, 1), Some(1));
+        assert_eq!(decimal("1e2147483647", 5, 0), None);
     }
 }

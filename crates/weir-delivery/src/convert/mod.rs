@@ -3,6 +3,7 @@
 //! are returned with Firehose's error code and message, for the error output.
 
 mod columns;
+mod fast;
 pub mod json;
 
 use std::io::Write;
@@ -67,7 +68,7 @@ impl Plan {
                     .flatten()
                     .map(|f| json::TimeFormat::parse(f))
                     .collect::<Result<_, _>>()
-                    .map_err(|e| invalid_schema(format!("Invalid TimestampFormats: {e}")))?,
+                    .map_err(|e| invalid_schema(format!("Invalid deserializer option(s): {e}")))?,
             },
             Some(Deserializer::OpenX(o)) => json::Deserializer::OpenX {
                 case_insensitive: o.case_insensitive.unwrap_or(true),
