@@ -46,6 +46,16 @@ while os.getppid() == parent and time.time() < deadline:
 '''
 
 
+WRANGLER = b'''
+import awswrangler as wr
+import pandas as pd
+
+wr.s3.to_parquet(pd.DataFrame({"id": [1, 2, 3], "name": ["a", "b", "c"]}), "s3://jobs-out/wr/", dataset=True)
+back = wr.s3.read_parquet("s3://jobs-out/wr/", dataset=True)
+print("rows", len(back), "sum", int(back["id"].sum()))
+'''
+
+
 def code(err):
     return err.value.response["Error"]["Code"], err.value.response["Error"]["Message"]
 
@@ -119,6 +129,17 @@ def test_a_python_shell_job_uses_boto3_against_weir(endpoint):
     glue.update_job(JobName="writer", JobUpdate={"Role": ROLE, "Command": {"Name": "pythonshell", "ScriptLocation": script}, "MaxRetries": 2})
     j = glue.get_job(JobName="writer")["Job"]
     assert j["MaxRetries"] == 2 and "DefaultArguments" not in j and j["GlueVersion"] == "1.0"
+
+
+def test_awswrangler_inside_a_job(endpoint):
+    _, glue, s3 = clients(endpoint)
+    script = put_script(s3, "scripts/wrangler.py", WRANGLER)
+    glue.create_job(Name="wrangler", Role=ROLE, Command={"Name": "pythonshell", "ScriptLocation": script, "PythonVersion": "3.9"})
+    run_id = glue.start_job_run(JobName="wrangler")["JobRunId"]
+    r = wait_run(glue, "wrangler", run_id)
+    assert r["JobRunState"] == "SUCCEEDED", (r, log(endpoint, "wrangler", run_id, "error"))
+    assert log(endpoint, "wrangler", run_id, "output") == "rows 3 sum 6\n"
+    assert any(o["Key"].endswith(".parquet") for o in s3.list_objects_v2(Bucket="jobs-out", Prefix="wr/")["Contents"])
 
 
 def test_failures_retries_stops_and_errors(endpoint):
