@@ -259,6 +259,7 @@ async fn route(shared: &Shared, req: Request<Incoming>) -> Response<Body> {
                     "objects": s.objects,
                     "bytesOut": s.bytes_out,
                     "writeErrors": s.write_errors,
+                    "spilledBytes": s.spilled_bytes,
                     "convertedRecords": s.converted_records,
                     "convertedBytes": s.converted_bytes,
                     "conversionFailures": s.conversion_failures,

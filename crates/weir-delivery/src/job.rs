@@ -81,6 +81,8 @@ pub struct Job {
     pub previous: Option<tokio::task::JoinHandle<bool>>,
     /// Held while the job runs (bounds the jobs of a stream).
     pub _permit: tokio::sync::OwnedSemaphorePermit,
+    /// The buffer's share of the engine's delivery budget, held while it is delivered.
+    pub _reservation: tokio::sync::OwnedSemaphorePermit,
 }
 
 impl Job {
@@ -125,7 +127,9 @@ impl Job {
                     Target::Error(kind) => prefixes.failed(first_arrival, kind),
                     Target::Backup => prefixes.delivered(first_arrival, &Default::default()),
                 };
-                let data = std::mem::take(&mut self.buffer.data);
+                let Some(data) = self.load().await else {
+                    return false;
+                };
                 match (&target, dest.conversion()) {
                     (Target::Partition(_), Some(conv)) => {
                         let conv = conv.clone();
@@ -186,6 +190,18 @@ impl Job {
         }
     }
 
+    /// The buffer's bytes (read back from its spill file when it was spilled).
+    async fn load(&mut self) -> Option<Vec<u8>> {
+        let store = std::mem::take(&mut self.buffer.data);
+        match tokio::task::spawn_blocking(move || store.into_vec()).await {
+            Ok(Ok(data)) => Some(data),
+            other => {
+                tracing::error!(stream = %self.meta.name, ?other, "reading a spilled buffer failed");
+                None
+            }
+        }
+    }
+
     /// Waits for the previous job; false when it did not save its checkpoint.
     async fn previous_done(&mut self) -> bool {
         match self.previous.take() {
@@ -205,7 +221,9 @@ impl Job {
                 return false;
             }
         };
-        let data = std::mem::take(&mut self.buffer.data);
+        let Some(data) = self.load().await else {
+            return false;
+        };
         let records = records_of(&data, &self.buffer.lens);
         let arn = self.delivery.arn(&self.meta.region, &self.meta.name);
         let backoff = Duration::from_millis(self.delivery.inner.config.http_backoff_ms);

@@ -24,6 +24,7 @@ pub mod prefix;
 mod process;
 mod records;
 mod source;
+mod spill;
 mod streams;
 pub mod timefmt;
 mod worker;
@@ -58,6 +59,9 @@ pub struct DeliveryConfig {
     pub http_backoff_ms: u64,
     /// Intake segment files roll over past this many bytes (delivered segments are freed).
     pub segment_bytes: u64,
+    /// Bytes all delivery streams' buffers may hold in memory; beyond it buffers spill to
+    /// files, and deliveries in flight wait for a share of as much again.
+    pub buffer_memory_bytes: usize,
 }
 
 impl Default for DeliveryConfig {
@@ -72,6 +76,7 @@ impl Default for DeliveryConfig {
             http_backoff_ms: 1000,
             // Small enough that delivered records do not linger in whole 128 MiB segments.
             segment_bytes: 8 * 1024 * 1024,
+            buffer_memory_bytes: 512 << 20,
         }
     }
 }
@@ -97,6 +102,8 @@ struct Inner {
     /// Serialises catalog writes.
     meta_lock: Mutex<()>,
     workers: Mutex<HashMap<u64, worker::Handle>>,
+    /// The buffers' memory budget.
+    budget: spill::Budget,
     /// One HTTP(S) client for every HTTP endpoint destination, made on first use.
     http: Mutex<Option<weir_objects::HttpClient>>,
 }
@@ -112,6 +119,8 @@ impl Delivery {
     ) -> Result<Delivery> {
         std::fs::create_dir_all(&config.data_dir)?;
         let files = catalog::Files::new(&config.data_dir)?;
+        let budget =
+            spill::Budget::new(config.buffer_memory_bytes, &config.data_dir.join("spill"))?;
         let intake = weir_log::Log::open(
             weir_log::LogConfig {
                 data_dir: config.data_dir.join("intake"),
@@ -141,6 +150,7 @@ impl Delivery {
                 streams,
                 objects,
                 tables,
+                budget,
                 files,
                 state: RwLock::new(state),
                 meta_lock: Mutex::new(()),

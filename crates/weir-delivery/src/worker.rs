@@ -52,6 +52,8 @@ pub struct Stats {
     pub bytes_out: u64,
     /// Failed attempts to write an object (each retried).
     pub write_errors: u64,
+    /// Bytes of buffers written to spill files (the engine's memory budget was reached).
+    pub spilled_bytes: u64,
     /// Records converted to Parquet/ORC (SucceedConversion.Records) and their bytes.
     pub converted_records: u64,
     pub converted_bytes: u64,
@@ -70,6 +72,7 @@ pub(crate) struct Counters {
     pub objects: AtomicU64,
     pub bytes_out: AtomicU64,
     pub write_errors: AtomicU64,
+    pub spilled_bytes: AtomicU64,
     pub converted_records: AtomicU64,
     pub converted_bytes: AtomicU64,
     pub conversion_failures: AtomicU64,
@@ -91,6 +94,7 @@ impl Counters {
         self.objects.store(s.objects, Ordering::Relaxed);
         self.bytes_out.store(s.bytes_out, Ordering::Relaxed);
         self.write_errors.store(s.write_errors, Ordering::Relaxed);
+        self.spilled_bytes.store(s.spilled_bytes, Ordering::Relaxed);
         self.converted_records
             .store(s.converted_records, Ordering::Relaxed);
         self.converted_bytes
@@ -110,6 +114,7 @@ impl Counters {
             objects: self.objects.load(Ordering::Relaxed),
             bytes_out: self.bytes_out.load(Ordering::Relaxed),
             write_errors: self.write_errors.load(Ordering::Relaxed),
+            spilled_bytes: self.spilled_bytes.load(Ordering::Relaxed),
             converted_records: self.converted_records.load(Ordering::Relaxed),
             converted_bytes: self.converted_bytes.load(Ordering::Relaxed),
             conversion_failures: self.conversion_failures.load(Ordering::Relaxed),
@@ -147,6 +152,7 @@ pub fn spawn(delivery: Delivery, uid: u64) -> Handle {
         next_order: 0,
         in_flight: None,
         slots: Arc::new(tokio::sync::Semaphore::new(JOBS)),
+        broken: false,
     };
     let task = tokio::spawn(worker.run());
     Handle {
@@ -234,7 +240,8 @@ struct LambdaQueue {
 
 /// Records waiting to be delivered together (one partition, or one kind of error output).
 pub(crate) struct Buffer {
-    pub data: Vec<u8>,
+    /// In memory, or spilled to a file past the engine's budget.
+    pub data: crate::spill::Store,
     /// Each record's length (an HTTP endpoint gets records one by one).
     pub lens: Vec<u32>,
     pub records: u64,
@@ -263,6 +270,20 @@ struct Worker {
     in_flight: Option<tokio::task::JoinHandle<bool>>,
     /// Jobs allowed at once.
     slots: Arc<tokio::sync::Semaphore>,
+    /// A record could not be buffered: the worker stops before any checkpoint passes it.
+    broken: bool,
+}
+
+/// Buffers left when a worker ends give their memory back to the budget, and their spill files
+/// go (their records are read again from the checkpoint).
+impl Drop for Worker {
+    fn drop(&mut self) {
+        let budget = &self.delivery.inner.budget;
+        for (_, b) in std::mem::take(&mut self.buffers) {
+            budget.used.fetch_sub(b.data.in_memory(), Ordering::Relaxed);
+            b.data.discard();
+        }
+    }
 }
 
 impl Worker {
@@ -350,7 +371,7 @@ impl Worker {
         let mut consumed = self.position(&reader);
         let mut pending_full: Vec<Target> = Vec::new();
         loop {
-            if self.stopped() {
+            if self.stopped() || self.broken {
                 return;
             }
             let records = match reader.read().await {
@@ -462,6 +483,9 @@ impl Worker {
                         }
                     }
                 }
+            }
+            if self.broken {
+                return;
             }
             // The whole read is in: positions, finished shards and newly readable children.
             consumed = self.position(&reader);
@@ -707,7 +731,7 @@ impl Worker {
         let b = self.buffers.entry(out.target.clone()).or_insert_with(|| {
             *order += 1;
             Buffer {
-                data: Vec::new(),
+                data: crate::spill::Store::default(),
                 lens: Vec::new(),
                 records: 0,
                 first_arrival_ms: arrival_ms,
@@ -716,10 +740,54 @@ impl Worker {
                 start: consumed.clone(),
             }
         });
-        b.data.extend_from_slice(&out.data);
+        let in_memory = matches!(b.data, crate::spill::Store::Memory(_));
+        if let Err(e) = b.data.append(&out.data) {
+            // A record that cannot be buffered must not be skipped by a checkpoint: the worker
+            // stops, and delivery resumes from the last checkpoint after a restart.
+            tracing::error!(error = %e, "writing a spilled buffer failed; delivery stops");
+            self.broken = true;
+        }
         b.lens.push(out.data.len() as u32);
         b.records += 1;
-        (b.data.len() >= limit).then_some(out.target)
+        let full = (b.data.len() >= limit).then_some(out.target);
+        let budget = &self.delivery.inner.budget;
+        if in_memory {
+            budget.used.fetch_add(out.data.len(), Ordering::Relaxed);
+        } else {
+            self.counters
+                .spilled_bytes
+                .fetch_add(out.data.len() as u64, Ordering::Relaxed);
+        }
+        if budget.over() {
+            self.spill_largest();
+        }
+        full
+    }
+
+    /// Moves this stream's largest in-memory buffer to a spill file (the engine is over its
+    /// memory budget).
+    fn spill_largest(&mut self) {
+        let uid = self.uid;
+        let budget = &self.delivery.inner.budget;
+        let Some(b) = self
+            .buffers
+            .values_mut()
+            .filter(|b| b.data.in_memory() > 0)
+            .max_by_key(|b| b.data.in_memory())
+        else {
+            return;
+        };
+        let path = budget.dir.join(format!("{uid:016x}-{}", b.order));
+        match b.data.spill(path) {
+            Ok(freed) => {
+                budget.used.fetch_sub(freed, Ordering::Relaxed);
+                self.counters
+                    .spilled_bytes
+                    .fetch_add(freed as u64, Ordering::Relaxed);
+            }
+            // It stays in memory (over the budget) rather than failing delivery.
+            Err(e) => tracing::warn!(error = %e, "spilling a buffer failed"),
+        }
     }
 
     /// Starts writing one buffer as an object (after the previous one is stored). Its
@@ -740,9 +808,27 @@ impl Worker {
         let Some(meta) = self.meta() else {
             return false;
         };
+        // Deliveries in flight hold a share of the budget: wait for it, not for memory.
+        let (size, budget) = match self.buffers.get(target) {
+            Some(b) => (b.data.len(), self.delivery.inner.budget.deliveries.clone()),
+            None => return true,
+        };
+        let kib = self.delivery.inner.budget.reservation(size);
+        let reservation = tokio::select! {
+            r = budget.acquire_many_owned(kib) => match r {
+                Ok(r) => r,
+                Err(_) => return false,
+            },
+            _ = self.stop.changed() => return false,
+        };
         let Some(buffer) = self.buffers.remove(target) else {
             return true;
         };
+        self.delivery
+            .inner
+            .budget
+            .used
+            .fetch_sub(buffer.data.in_memory(), Ordering::Relaxed);
         // The oldest of the open buffers and the Lambda queue holds the earliest unsaved position.
         let queued =
             (!self.queue.items.is_empty()).then_some((self.queue.order, &self.queue.start));
@@ -765,6 +851,7 @@ impl Worker {
             failed: 0,
             previous: self.in_flight.take(),
             _permit: permit,
+            _reservation: reservation,
         };
         self.in_flight = Some(tokio::spawn(job.run()));
         true

@@ -98,6 +98,10 @@ pub struct FirehoseConfig {
     /// Intake segment files roll over past this many bytes; delivered records are freed a
     /// whole segment at a time, so this bounds what lingers after delivery.
     pub intake_segment_bytes: u64,
+    /// MiB all delivery streams' buffers may hold in memory (`WEIR_FIREHOSE__BUFFER_MEMORY_MB`);
+    /// beyond it the largest buffers spill to files under the data directory, and deliveries
+    /// in flight wait for a share of as much again.
+    pub buffer_memory_mb: usize,
 }
 
 impl Default for FirehoseConfig {
@@ -109,6 +113,7 @@ impl Default for FirehoseConfig {
             stream_limit: d.stream_limit,
             http_backoff_ms: d.http_backoff_ms,
             intake_segment_bytes: d.segment_bytes,
+            buffer_memory_mb: d.buffer_memory_bytes >> 20,
         }
     }
 }
@@ -304,6 +309,7 @@ impl Config {
             functions: self.functions.clone(),
             http_backoff_ms: self.firehose.http_backoff_ms,
             segment_bytes: self.firehose.intake_segment_bytes,
+            buffer_memory_bytes: self.firehose.buffer_memory_mb.max(1) << 20,
         }
     }
 

@@ -1,0 +1,161 @@
+//! The delivery engine's memory budget. Buffers hold their records in memory until the
+//! engine's buffered bytes pass the budget; then the worker that pushed moves its largest
+//! buffer to a file under `<data dir>/spill/`, where later records of that buffer go too. A
+//! buffer is read back only when it is delivered, and deliveries in flight hold a reservation
+//! of their size from a second budget of the same size, waited for when it is spent — so
+//! buffered plus delivering bytes stay within twice the budget whatever the hints and the
+//! number of partitions. Spill files are never needed for recovery (records are re-read from
+//! the source's checkpoint after a restart), so the directory is emptied at open.
+
+use std::fs::File;
+use std::io::{self, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+/// The engine's buffer budget.
+pub(crate) struct Budget {
+    pub limit: usize,
+    /// Bytes buffered in memory across all delivery streams.
+    pub used: AtomicUsize,
+    /// Reservations of deliveries in flight, in KiB.
+    pub deliveries: Arc<tokio::sync::Semaphore>,
+    pub dir: PathBuf,
+}
+
+impl Budget {
+    pub fn new(limit: usize, dir: &Path) -> io::Result<Budget> {
+        if dir.exists() {
+            std::fs::remove_dir_all(dir)?;
+        }
+        std::fs::create_dir_all(dir)?;
+        Ok(Budget {
+            limit,
+            used: AtomicUsize::new(0),
+            deliveries: Arc::new(tokio::sync::Semaphore::new((limit / 1024).max(1))),
+            dir: dir.to_path_buf(),
+        })
+    }
+
+    pub fn over(&self) -> bool {
+        self.used.load(Ordering::Relaxed) > self.limit
+    }
+
+    /// KiB a delivery of `bytes` reserves (at most the whole budget).
+    pub fn reservation(&self, bytes: usize) -> u32 {
+        (bytes / 1024).clamp(1, (self.limit / 1024).max(1)) as u32
+    }
+}
+
+/// A buffer's bytes: in memory, or in a spill file.
+pub(crate) enum Store {
+    Memory(Vec<u8>),
+    File {
+        path: PathBuf,
+        writer: BufWriter<File>,
+        len: usize,
+    },
+}
+
+impl Default for Store {
+    fn default() -> Self {
+        Store::Memory(Vec::new())
+    }
+}
+
+impl Store {
+    pub fn len(&self) -> usize {
+        match self {
+            Store::Memory(v) => v.len(),
+            Store::File { len, .. } => *len,
+        }
+    }
+
+    /// Bytes held in memory.
+    pub fn in_memory(&self) -> usize {
+        match self {
+            Store::Memory(v) => v.len(),
+            Store::File { .. } => 0,
+        }
+    }
+
+    /// Appends a record's bytes.
+    pub fn append(&mut self, data: &[u8]) -> io::Result<()> {
+        match self {
+            Store::Memory(v) => v.extend_from_slice(data),
+            Store::File { writer, len, .. } => {
+                writer.write_all(data)?;
+                *len += data.len();
+            }
+        }
+        Ok(())
+    }
+
+    /// Moves the bytes to a new file at `path`; the bytes freed from memory.
+    pub fn spill(&mut self, path: PathBuf) -> io::Result<usize> {
+        let Store::Memory(v) = self else {
+            return Ok(0);
+        };
+        let mut writer = BufWriter::with_capacity(64 * 1024, File::create(&path)?);
+        writer.write_all(v)?;
+        let freed = v.len();
+        *self = Store::File {
+            path,
+            writer,
+            len: freed,
+        };
+        Ok(freed)
+    }
+
+    /// Drops the bytes (and the spill file).
+    pub fn discard(self) {
+        if let Store::File { path, writer, .. } = self {
+            drop(writer);
+            let _ = std::fs::remove_file(path);
+        }
+    }
+
+    /// The bytes, read back from the file (which is removed) when spilled. Blocking.
+    pub fn into_vec(self) -> io::Result<Vec<u8>> {
+        match self {
+            Store::Memory(v) => Ok(v),
+            Store::File {
+                path, writer, len, ..
+            } => {
+                drop(writer.into_inner().map_err(|e| e.into_error())?);
+                let mut out = Vec::with_capacity(len);
+                File::open(&path)?.read_to_end(&mut out)?;
+                let _ = std::fs::remove_file(&path);
+                if out.len() != len {
+                    return Err(io::Error::other(format!(
+                        "spill file {} holds {} bytes, not {len}",
+                        path.display(),
+                        out.len()
+                    )));
+                }
+                Ok(out)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spilled_bytes_come_back_whole() -> io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let budget = Budget::new(4096, &dir.path().join("spill"))?;
+        assert_eq!(budget.reservation(100), 1);
+        assert_eq!(budget.reservation(1 << 20), 4);
+        let mut s = Store::default();
+        s.append(b"abc")?;
+        assert_eq!(s.spill(budget.dir.join("x"))?, 3);
+        assert_eq!((s.len(), s.in_memory()), (3, 0));
+        s.append(b"def")?;
+        assert_eq!(s.into_vec()?, b"abcdef");
+        assert!(!budget.dir.join("x").exists());
+        Ok(())
+    }
+}
