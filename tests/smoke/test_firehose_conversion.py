@@ -170,6 +170,8 @@ def test_json_to_parquet_then_a_crawler_then_athena(endpoint):
     assert by_raw[bad[2]]["lastErrorMessage"] == "The record was empty or contained only whitespace."
     d0 = by_raw[bad[0]]
     assert d0["attemptsMade"] == 1 and d0["dataCatalogTable"]["tableName"] == "events"
+    assert d0["sequenceNumber"].isdigit() and d0["subSequenceNumber"] == 0
+    assert by_raw[bad[1]]["sequenceNumber"] != d0["sequenceNumber"]
     assert d0["dataCatalogTable"]["versionId"] == "LATEST" and d0["dataCatalogTable"]["region"] == "us-east-1"
 
     # The lake fills itself: a crawler over the delivered objects, then Athena.

@@ -19,7 +19,7 @@ use crate::http;
 use crate::model::{HttpEndpoint, S3Destination};
 use crate::prefix::Prefixes;
 use crate::process::{self, Target};
-use crate::worker::{Buffer, Counters};
+use crate::worker::{Buffer, Counters, Origin};
 use crate::Delivery;
 
 /// The error-output type of records an HTTP endpoint did not take.
@@ -30,6 +30,7 @@ const CONVERSION_FAILED: &str = "format-conversion-failed";
 /// The `format-conversion-failed` documents of the failed records, one JSON line each.
 fn failed_documents(
     records: &[&[u8]],
+    origins: &[Origin],
     failed: &[(usize, convert::RecordError)],
     first_arrival: i64,
     now: i64,
@@ -38,13 +39,16 @@ fn failed_documents(
     let mut docs = Vec::new();
     for (i, e) in failed {
         let raw = records.get(*i).copied().unwrap_or_default();
+        let origin = origins.get(*i);
         let doc = serde_json::json!({
             "attemptsMade": 1,
-            "arrivalTimestamp": first_arrival,
+            "arrivalTimestamp": origin.map_or(first_arrival, |o| o.arrival_ms),
             "lastErrorCode": e.code,
             "lastErrorMessage": e.message,
             "attemptEndingTimestamp": now,
             "rawData": base64::engine::general_purpose::STANDARD.encode(raw),
+            "sequenceNumber": origin.map(|o| o.sequence_number.to_string()),
+            "subSequenceNumber": origin.map(|o| o.subsequence),
             "dataCatalogTable": catalog_table,
         });
         docs.extend_from_slice(doc.to_string().as_bytes());
@@ -293,6 +297,7 @@ impl Job {
             .columns(&self.delivery.inner.tables)
             .and_then(|columns| convert::Plan::new(conv, &columns));
         let lens = std::mem::take(&mut self.buffer.lens);
+        let origins = std::mem::take(&mut self.buffer.origins);
         let first_arrival = self.buffer.first_arrival_ms;
         let now = self.delivery.now_ms();
         let done = tokio::task::spawn_blocking(move || {
@@ -322,6 +327,7 @@ impl Job {
             };
             let docs = failed_documents(
                 &records,
+                &origins,
                 &outcome.failed,
                 first_arrival,
                 now,

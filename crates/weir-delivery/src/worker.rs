@@ -238,8 +238,18 @@ struct LambdaQueue {
     start: Checkpoint,
 }
 
+/// Where a buffered record came from (failed-record documents name it).
+#[derive(Clone)]
+pub(crate) struct Origin {
+    pub arrival_ms: i64,
+    pub sequence_number: Arc<str>,
+    pub subsequence: u32,
+}
+
 /// Records waiting to be delivered together (one partition, or one kind of error output).
 pub(crate) struct Buffer {
+    /// Each record's origin, in order.
+    pub origins: Vec<Origin>,
     /// In memory, or spilled to a file past the engine's budget.
     pub data: crate::spill::Store,
     /// Each record's length (an HTTP endpoint gets records one by one).
@@ -415,8 +425,12 @@ impl Worker {
                         b.buffering.size_mb as usize * 1024 * 1024,
                         Duration::from_secs(u64::from(b.buffering.interval_s)),
                     );
-                    if let Some(target) =
-                        self.push(backup, r.arrival_ms, b_interval, &consumed, b_limit)
+                    let origin = Origin {
+                        arrival_ms: r.arrival_ms,
+                        sequence_number: r.sequence_number.clone(),
+                        subsequence: r.subsequence,
+                    };
+                    if let Some(target) = self.push(backup, origin, b_interval, &consumed, b_limit)
                     {
                         pending_full.push(target);
                     }
@@ -462,9 +476,12 @@ impl Worker {
                     .await;
                 for (item, outs) in queued.items.iter().zip(outputs) {
                     for out in outs {
-                        if let Some(target) =
-                            self.push(out, item.arrival_ms, interval, &running, limit)
-                        {
+                        let origin = Origin {
+                            arrival_ms: item.arrival_ms,
+                            sequence_number: item.sequence_number.clone(),
+                            subsequence: item.subsequence,
+                        };
+                        if let Some(target) = self.push(out, origin, interval, &running, limit) {
                             // At SizeInMBs the partition is delivered at the next source-record
                             // boundary (the checkpoint of a delivery must cover whole records).
                             pending_full.push(target);
@@ -695,7 +712,7 @@ impl Worker {
     fn push(
         &mut self,
         out: Output,
-        arrival_ms: i64,
+        origin: Origin,
         interval: Duration,
         consumed: &Checkpoint,
         limit: usize,
@@ -720,17 +737,19 @@ impl Worker {
                         attempts: 1,
                         lambda_arn: None,
                     },
-                    arrival_ms,
+                    origin.arrival_ms,
                     self.delivery.now_ms(),
                     &out.data,
                 )
             }
             _ => out,
         };
+        let arrival_ms = origin.arrival_ms;
         let order = &mut self.next_order;
         let b = self.buffers.entry(out.target.clone()).or_insert_with(|| {
             *order += 1;
             Buffer {
+                origins: Vec::new(),
                 data: crate::spill::Store::default(),
                 lens: Vec::new(),
                 records: 0,
@@ -748,6 +767,7 @@ impl Worker {
             self.broken = true;
         }
         b.lens.push(out.data.len() as u32);
+        b.origins.push(origin);
         b.records += 1;
         let full = (b.data.len() >= limit).then_some(out.target);
         let budget = &self.delivery.inner.budget;
