@@ -123,6 +123,20 @@ def test_a_python_shell_job_uses_boto3_against_weir(endpoint):
     assert [x["Id"] for x in glue.get_job_runs(JobName="writer", NextToken=page["NextToken"])["JobRuns"]] == [run_id]
 
     assert glue.list_jobs(Tags={"team": "data"})["JobNames"] == ["writer"]
+    # Tags by ARN, as Terraform reads and changes them.
+    arn = "arn:aws:glue:us-east-1:000000000000:job/writer"
+    assert glue.get_tags(ResourceArn=arn)["Tags"] == {"team": "data"}
+    glue.tag_resource(ResourceArn=arn, TagsToAdd={"env": "dev"})
+    glue.untag_resource(ResourceArn=arn, TagsToRemove=["team", "absent"])
+    assert glue.get_tags(ResourceArn=arn)["Tags"] == {"env": "dev"}
+    assert glue.list_jobs(Tags={"env": "dev"})["JobNames"] == ["writer"]
+    glue.create_crawler(Name="tagged", Role=ROLE, Targets={"S3Targets": [{"Path": "s3://jobs-out/x/"}]}, Tags={"a": "1"})
+    crawler_arn = "arn:aws:glue:us-east-1:000000000000:crawler/tagged"
+    glue.tag_resource(ResourceArn=crawler_arn, TagsToAdd={"b": "2"})
+    assert glue.get_tags(ResourceArn=crawler_arn)["Tags"] == {"a": "1", "b": "2"}
+    with pytest.raises(ClientError) as e:
+        glue.get_tags(ResourceArn="arn:aws:glue:us-east-1:000000000000:job/nope")
+    assert code(e)[0] == "EntityNotFoundException"
     got = glue.batch_get_jobs(JobNames=["writer", "nope"])
     assert [x["Name"] for x in got["Jobs"]] == ["writer"] and got["JobsNotFound"] == ["nope"]
     # UpdateJob replaces the definition as a whole.

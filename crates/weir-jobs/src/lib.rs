@@ -289,6 +289,19 @@ impl Jobs {
         Self::commit(&mut inner, Op::PutJob(region.into(), Box::new(j)))
     }
 
+    /// Changes a job's tags.
+    pub fn set_tags(
+        &self,
+        region: &str,
+        name: &str,
+        change: impl FnOnce(&mut BTreeMap<String, String>),
+    ) -> Result<()> {
+        let mut inner = self.inner.lock();
+        let mut j = Self::job_in(&inner, region, name)?.clone();
+        change(&mut j.tags);
+        Self::commit(&mut inner, Op::PutJob(region.into(), Box::new(j)))
+    }
+
     /// DeleteJob: no error for a job that is not there; its runs under way are stopped.
     pub fn delete(&self, region: &str, name: &str) -> Result<()> {
         let mut inner = self.inner.lock();

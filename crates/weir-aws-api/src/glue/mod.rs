@@ -39,6 +39,7 @@ mod get_table;
 mod get_table_version;
 mod get_table_versions;
 mod get_tables;
+mod get_tags;
 mod job;
 mod list_crawlers;
 mod list_jobs;
@@ -48,6 +49,9 @@ mod start_crawler_schedule;
 mod start_job_run;
 mod stop_crawler;
 mod stop_crawler_schedule;
+mod tag_resource;
+mod tags;
+mod untag_resource;
 mod update_crawler;
 mod update_crawler_schedule;
 mod update_database;
@@ -103,6 +107,7 @@ pub const ACTIONS: &[&str] = &[
     "GetTableVersion",
     "GetTableVersions",
     "GetTables",
+    "GetTags",
     "ListCrawlers",
     "ListJobs",
     "SearchTables",
@@ -111,6 +116,8 @@ pub const ACTIONS: &[&str] = &[
     "StartJobRun",
     "StopCrawler",
     "StopCrawlerSchedule",
+    "TagResource",
+    "UntagResource",
     "UpdateCrawler",
     "UpdateCrawlerSchedule",
     "UpdateDatabase",
@@ -167,6 +174,7 @@ pub async fn dispatch(ctx: &Ctx, action: &str, input: Input) -> Result<Reply, Ap
         "GetTableVersion" => get_table_version::handle(ctx, input).await,
         "GetTableVersions" => get_table_versions::handle(ctx, input).await,
         "GetTables" => get_tables::handle(ctx, input).await,
+        "GetTags" => get_tags::handle(ctx, input).await,
         "ListCrawlers" => list_crawlers::handle(ctx, input).await,
         "ListJobs" => list_jobs::handle(ctx, input).await,
         "SearchTables" => search_tables::handle(ctx, input).await,
@@ -175,6 +183,8 @@ pub async fn dispatch(ctx: &Ctx, action: &str, input: Input) -> Result<Reply, Ap
         "StartJobRun" => start_job_run::handle(ctx, input).await,
         "StopCrawler" => stop_crawler::handle(ctx, input).await,
         "StopCrawlerSchedule" => stop_crawler_schedule::handle(ctx, input).await,
+        "TagResource" => tag_resource::handle(ctx, input).await,
+        "UntagResource" => untag_resource::handle(ctx, input).await,
         "UpdateCrawler" => update_crawler::handle(ctx, input).await,
         "UpdateCrawlerSchedule" => update_crawler_schedule::handle(ctx, input).await,
         "UpdateDatabase" => update_database::handle(ctx, input).await,
