@@ -71,18 +71,27 @@ impl Store {
         }
     }
 
-    /// Bytes held in memory.
+    /// Bytes held in memory (the allocation, not only what is used of it).
     pub fn in_memory(&self) -> usize {
         match self {
-            Store::Memory(v) => v.len(),
+            Store::Memory(v) => v.capacity(),
             Store::File { .. } => 0,
         }
     }
 
-    /// Appends a record's bytes.
-    pub fn append(&mut self, data: &[u8]) -> io::Result<()> {
+    /// Appends a record's bytes. In memory, the allocation doubles as it grows but never past
+    /// `limit` (the buffer's SizeInMBs) more than the record needs, so a full buffer holds
+    /// about its size, not up to twice it.
+    pub fn append(&mut self, data: &[u8], limit: usize) -> io::Result<()> {
         match self {
-            Store::Memory(v) => v.extend_from_slice(data),
+            Store::Memory(v) => {
+                let need = v.len() + data.len();
+                if need > v.capacity() {
+                    let grown = (v.capacity() * 2).max(64 * 1024).min(limit.max(need));
+                    v.reserve_exact(grown.max(need) - v.len());
+                }
+                v.extend_from_slice(data)
+            }
             Store::File { writer, len, .. } => {
                 writer.write_all(data)?;
                 *len += data.len();
@@ -98,12 +107,8 @@ impl Store {
         };
         let mut writer = BufWriter::with_capacity(64 * 1024, File::create(&path)?);
         writer.write_all(v)?;
-        let freed = v.len();
-        *self = Store::File {
-            path,
-            writer,
-            len: freed,
-        };
+        let (len, freed) = (v.len(), v.capacity());
+        *self = Store::File { path, writer, len };
         Ok(freed)
     }
 
@@ -150,10 +155,15 @@ mod tests {
         assert_eq!(budget.reservation(100), 1);
         assert_eq!(budget.reservation(1 << 20), 4);
         let mut s = Store::default();
-        s.append(b"abc")?;
-        assert_eq!(s.spill(budget.dir.join("x"))?, 3);
+        s.append(b"abc", 100)?;
+        assert_eq!(s.in_memory(), 100);
+        s.append(&[b'x'; 98], 100)?;
+        assert_eq!((s.len(), s.in_memory()), (101, 101));
+        let mut s = Store::default();
+        s.append(b"abc", 1 << 20)?;
+        assert_eq!(s.spill(budget.dir.join("x"))?, 64 * 1024);
         assert_eq!((s.len(), s.in_memory()), (3, 0));
-        s.append(b"def")?;
+        s.append(b"def", 1 << 20)?;
         assert_eq!(s.into_vec()?, b"abcdef");
         assert!(!budget.dir.join("x").exists());
         Ok(())

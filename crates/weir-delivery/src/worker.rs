@@ -760,7 +760,8 @@ impl Worker {
             }
         });
         let in_memory = matches!(b.data, crate::spill::Store::Memory(_));
-        if let Err(e) = b.data.append(&out.data) {
+        let held = b.data.in_memory();
+        if let Err(e) = b.data.append(&out.data, limit) {
             // A record that cannot be buffered must not be skipped by a checkpoint: the worker
             // stops, and delivery resumes from the last checkpoint after a restart.
             tracing::error!(error = %e, "writing a spilled buffer failed; delivery stops");
@@ -772,7 +773,8 @@ impl Worker {
         let full = (b.data.len() >= limit).then_some(out.target);
         let budget = &self.delivery.inner.budget;
         if in_memory {
-            budget.used.fetch_add(out.data.len(), Ordering::Relaxed);
+            let grown = b.data.in_memory().saturating_sub(held);
+            budget.used.fetch_add(grown, Ordering::Relaxed);
         } else {
             self.counters
                 .spilled_bytes
