@@ -120,7 +120,10 @@ def test_a_python_shell_job_uses_boto3_against_weir(endpoint):
     assert [x["Id"] for x in runs] == [second, run_id]  # newest first
     page = glue.get_job_runs(JobName="writer", MaxResults=1)
     assert [x["Id"] for x in page["JobRuns"]] == [second] and page["NextToken"]
+    # A run started meanwhile does not shift the next page.
+    third = glue.start_job_run(JobName="writer", Arguments={"--out_key": "run3.json"})["JobRunId"]
     assert [x["Id"] for x in glue.get_job_runs(JobName="writer", NextToken=page["NextToken"])["JobRuns"]] == [run_id]
+    assert wait_run(glue, "writer", third)["JobRunState"] == "SUCCEEDED"
 
     assert glue.list_jobs(Tags={"team": "data"})["JobNames"] == ["writer"]
     # Tags by ARN, as Terraform reads and changes them.

@@ -318,7 +318,17 @@ impl Jobs {
                 let _ = stop.send(true);
             }
         }
-        Self::commit(&mut inner, Op::RemoveJob(region.into(), name.into()))
+        let dirs: Vec<PathBuf> = Self::runs_in(&inner, region, name)
+            .iter()
+            .map(|r| self.run_dir(&r.id))
+            .collect();
+        Self::commit(&mut inner, Op::RemoveJob(region.into(), name.into()))?;
+        // The runs' scripts and output go with them (a run still stopping has its files open
+        // until its process is gone; removing them then is harmless on Unix).
+        for dir in dirs {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+        Ok(())
     }
 
     fn runs_in<'a>(inner: &'a Inner, region: &str, job: &str) -> &'a [Run] {
