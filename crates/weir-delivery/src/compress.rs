@@ -3,7 +3,7 @@
 //! per block of input, its length, then the length and bytes of its raw-Snappy compression),
 //! or none.
 
-use std::io::Write;
+use std::io::Read;
 
 use crate::model::Compression;
 
@@ -11,51 +11,105 @@ use crate::model::Compression;
 pub fn compress(format: Compression, data: Vec<u8>, entry: &str) -> std::io::Result<Vec<u8>> {
     match format {
         Compression::Uncompressed => Ok(data),
+        _ => compress_from(format, &data[..], data.len(), entry),
+    }
+}
+
+/// Compresses what `input` yields (`len` bytes, a hint for the output's size) without holding
+/// it: a spilled buffer is compressed straight from its file.
+pub fn compress_from(
+    format: Compression,
+    mut input: impl Read,
+    len: usize,
+    entry: &str,
+) -> std::io::Result<Vec<u8>> {
+    match format {
+        Compression::Uncompressed => {
+            let mut out = Vec::with_capacity(len);
+            input.read_to_end(&mut out)?;
+            Ok(out)
+        }
         Compression::Gzip => {
             let mut e = flate2::write::GzEncoder::new(
-                Vec::with_capacity(data.len() / 4 + 64),
+                Vec::with_capacity(len / 4 + 64),
                 flate2::Compression::fast(),
             );
-            e.write_all(&data)?;
+            std::io::copy(&mut input, &mut e)?;
             e.finish()
         }
-        Compression::Zip => zip(&data, entry),
+        Compression::Zip => zip(input, entry),
         Compression::Snappy => {
-            let mut e = snap::write::FrameEncoder::new(Vec::with_capacity(data.len() / 2 + 64));
-            e.write_all(&data)?;
+            let mut e = snap::write::FrameEncoder::new(Vec::with_capacity(len / 2 + 64));
+            std::io::copy(&mut input, &mut e)?;
             e.into_inner()
                 .map_err(|e| std::io::Error::other(e.to_string()))
         }
-        Compression::HadoopSnappy => hadoop_snappy(&data),
+        Compression::HadoopSnappy => hadoop_snappy(input, len),
     }
 }
 
 /// Hadoop's SnappyCodec stream: blocks of 256 KiB of input, each `len(input) u32 BE`, then
 /// `len(compressed) u32 BE` and the raw Snappy bytes.
-fn hadoop_snappy(data: &[u8]) -> std::io::Result<Vec<u8>> {
+fn hadoop_snappy(mut input: impl Read, len: usize) -> std::io::Result<Vec<u8>> {
     const BLOCK: usize = 256 * 1024;
-    let mut out = Vec::with_capacity(data.len() / 2 + 64);
+    let mut out = Vec::with_capacity(len / 2 + 64);
     let mut encoder = snap::raw::Encoder::new();
-    for block in data.chunks(BLOCK) {
+    let mut block = vec![0u8; BLOCK];
+    loop {
+        // A block is full unless the input ends.
+        let mut filled = 0;
+        while filled < BLOCK {
+            match input.read(&mut block[filled..])? {
+                0 => break,
+                n => filled += n,
+            }
+        }
+        if filled == 0 {
+            break;
+        }
         let compressed = encoder
-            .compress_vec(block)
+            .compress_vec(&block[..filled])
             .map_err(|e| std::io::Error::other(e.to_string()))?;
-        out.extend_from_slice(&(block.len() as u32).to_be_bytes());
+        out.extend_from_slice(&(filled as u32).to_be_bytes());
         out.extend_from_slice(&(compressed.len() as u32).to_be_bytes());
         out.extend_from_slice(&compressed);
+        if filled < BLOCK {
+            break;
+        }
     }
     Ok(out)
 }
 
-/// A ZIP archive holding `data` as one deflated entry.
-fn zip(data: &[u8], entry: &str) -> std::io::Result<Vec<u8>> {
+/// Counts and checksums what passes through.
+struct Crc<R> {
+    inner: R,
+    hasher: crc32fast::Hasher,
+    len: u64,
+}
+
+impl<R: Read> Read for Crc<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.len += n as u64;
+        Ok(n)
+    }
+}
+
+/// A ZIP archive holding the input as one deflated entry.
+fn zip(input: impl Read, entry: &str) -> std::io::Result<Vec<u8>> {
     let too_big = || std::io::Error::other("a ZIP entry above 4 GiB needs ZIP64");
     let mut deflater = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
-    deflater.write_all(data)?;
+    let mut counted = Crc {
+        inner: input,
+        hasher: crc32fast::Hasher::new(),
+        len: 0,
+    };
+    std::io::copy(&mut counted, &mut deflater)?;
     let deflated = deflater.finish()?;
-    let crc = crc32fast::hash(data);
+    let crc = counted.hasher.finalize();
     let (size, csize) = (
-        u32::try_from(data.len()).map_err(|_| too_big())?,
+        u32::try_from(counted.len).map_err(|_| too_big())?,
         u32::try_from(deflated.len()).map_err(|_| too_big())?,
     );
     let name = entry.as_bytes();
@@ -106,8 +160,6 @@ fn zip(data: &[u8], entry: &str) -> std::io::Result<Vec<u8>> {
 
 #[cfg(test)]
 mod tests {
-    use std::io::Read;
-
     use super::*;
 
     #[test]

@@ -12,13 +12,13 @@ use tokio::sync::watch;
 use crate::catalog::{Checkpoint, StreamMeta};
 use base64::Engine as _;
 
-use crate::compress::compress;
 use crate::conversion::FormatConversion;
 use crate::convert;
 use crate::http;
 use crate::model::{HttpEndpoint, S3Destination};
 use crate::prefix::Prefixes;
 use crate::process::{self, Target};
+use crate::spill::Store;
 use crate::worker::{Buffer, Counters, Origin};
 use crate::Delivery;
 
@@ -131,16 +131,20 @@ impl Job {
                     Target::Error(kind) => prefixes.failed(first_arrival, kind),
                     Target::Backup => prefixes.delivered(first_arrival, &Default::default()),
                 };
-                let Some(data) = self.load().await else {
-                    return false;
-                };
                 match (&target, dest.conversion()) {
                     (Target::Partition(_), Some(conv)) => {
                         let conv = conv.clone();
+                        let Some(data) = self.load().await else {
+                            return false;
+                        };
                         self.store_converted(&dest, &prefixes, &prefix, data, &conv)
                             .await
                     }
-                    _ => self.store(&dest, &prefixes, &prefix, data).await,
+                    // Compressed straight from a spill file when the buffer was spilled.
+                    _ => {
+                        let data = std::mem::take(&mut self.buffer.data);
+                        self.store(&dest, &prefixes, &prefix, data).await
+                    }
                 }
             }
         };
@@ -263,7 +267,10 @@ impl Job {
         if !failed_docs.is_empty() {
             let prefix = prefixes.failed(first_arrival, HTTP_FAILED);
             let dest = self.meta.destination.clone();
-            if !self.store(&dest, prefixes, &prefix, failed_docs).await {
+            if !self
+                .store(&dest, prefixes, &prefix, Store::Memory(failed_docs))
+                .await
+            {
                 return false;
             }
         }
@@ -271,7 +278,10 @@ impl Job {
             let prefix = prefixes.delivered(first_arrival, &Default::default());
             let raw: Vec<u8> = records.concat();
             let dest = self.meta.destination.clone();
-            if !self.store(&dest, prefixes, &prefix, raw).await {
+            if !self
+                .store(&dest, prefixes, &prefix, Store::Memory(raw))
+                .await
+            {
                 return false;
             }
         }
@@ -363,7 +373,10 @@ impl Job {
                 ..dest.clone()
             };
             let failed = prefixes.failed(first_arrival, CONVERSION_FAILED);
-            if !self.store(&plain, prefixes, &failed, docs).await {
+            if !self
+                .store(&plain, prefixes, &failed, Store::Memory(docs))
+                .await
+            {
                 return false;
             }
         }
@@ -389,7 +402,7 @@ impl Job {
         dest: &S3Destination,
         prefixes: &Prefixes,
         prefix: &str,
-        data: Vec<u8>,
+        data: Store,
     ) -> bool {
         let meta = &self.meta;
         let first_arrival = self.buffer.first_arrival_ms;
@@ -398,7 +411,7 @@ impl Job {
         let key = format!("{prefix}{name}");
         let entry = name.strip_suffix(ext.as_str()).unwrap_or(&name).to_string();
         let format = dest.compression;
-        let body = match tokio::task::spawn_blocking(move || compress(format, data, &entry)).await {
+        let body = match tokio::task::spawn_blocking(move || data.compress(format, &entry)).await {
             Ok(Ok(b)) => Bytes::from(b),
             other => {
                 tracing::error!(stream = %meta.name, ?other, "compressing an object failed");

@@ -8,7 +8,9 @@
 //! the source's checkpoint after a restart), so the directory is emptied at open.
 
 use std::fs::File;
-use std::io::{self, BufWriter, Read, Write};
+use std::io::{self, BufReader, BufWriter, Read, Write};
+
+use crate::model::Compression;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -112,6 +114,21 @@ impl Store {
         Ok(freed)
     }
 
+    /// The bytes compressed as `format` (a ZIP's entry named `entry`); a spill file is read
+    /// through once, not into memory, and then removed. Blocking.
+    pub fn compress(self, format: Compression, entry: &str) -> io::Result<Vec<u8>> {
+        match self {
+            Store::Memory(v) => crate::compress::compress(format, v, entry),
+            Store::File { path, writer, len } => {
+                drop(writer.into_inner().map_err(|e| e.into_error())?);
+                let file = BufReader::with_capacity(256 * 1024, File::open(&path)?);
+                let out = crate::compress::compress_from(format, file, len, entry);
+                let _ = std::fs::remove_file(&path);
+                out
+            }
+        }
+    }
+
     /// Drops the bytes (and the spill file).
     pub fn discard(self) {
         if let Store::File { path, writer, .. } = self {
@@ -164,6 +181,12 @@ mod tests {
         assert_eq!(s.spill(budget.dir.join("x"))?, 64 * 1024);
         assert_eq!((s.len(), s.in_memory()), (3, 0));
         s.append(b"def", 1 << 20)?;
+        let mut t = Store::default();
+        t.append(b"x", 8)?;
+        t.spill(budget.dir.join("y"))?;
+        t.append(b"yz", 8)?;
+        assert_eq!(t.compress(Compression::Uncompressed, "e")?, b"xyz");
+        assert!(!budget.dir.join("y").exists());
         assert_eq!(s.into_vec()?, b"abcdef");
         assert!(!budget.dir.join("x").exists());
         Ok(())
