@@ -38,14 +38,16 @@ def test_buffers_spill_past_the_budget_and_nothing_is_lost(tmp_path):
         }
         fh.create_delivery_stream(DeliveryStreamName="gz", ExtendedS3DestinationConfiguration={
             **partitioned, "Prefix": "gz/p=!{partitionKeyFromQuery:p}/", "CompressionFormat": "GZIP"})
+        fh.create_delivery_stream(DeliveryStreamName="raw", ExtendedS3DestinationConfiguration={
+            **partitioned, "Prefix": "raw/p=!{partitionKeyFromQuery:p}/"})
         fh.create_delivery_stream(DeliveryStreamName="pq", ExtendedS3DestinationConfiguration={
             **partitioned, "Prefix": "pq/p=!{partitionKeyFromQuery:p}/",
             "DataFormatConversionConfiguration": conversion("budgetdb", "rows")})
-        for name in ("gz", "pq"):
+        for name in ("gz", "raw", "pq"):
             wait_active(fh, name)
         pad = "x" * 900
         rows = [{"n": i, "p": f"part{i % 40:02d}", "pad": pad} for i in range(8000)]
-        for name in ("gz", "pq"):
+        for name in ("gz", "raw", "pq"):
             for start in range(0, len(rows), 500):
                 out = fh.put_record_batch(DeliveryStreamName=name, Records=[
                     {"Data": json.dumps(r).encode()} for r in rows[start:start + 500]])
@@ -63,6 +65,13 @@ def test_buffers_spill_past_the_budget_and_nothing_is_lost(tmp_path):
         assert sorted(by_part) == [f"p=part{i:02d}" for i in range(40)]
         for part, ns in by_part.items():
             assert ns == [n for n in range(8000) if f"p=part{n % 40:02d}" == part]
+
+        # Uncompressed objects copied from their spill files hold the same records.
+        raw = {}
+        for o in s3.list_objects_v2(Bucket="budget", Prefix="raw/")["Contents"]:
+            body = s3.get_object(Bucket="budget", Key=o["Key"])["Body"].read()
+            raw.setdefault(o["Key"].split("/")[1], []).extend(json.loads(l)["n"] for l in body.splitlines())
+        assert raw == by_part
 
         seen = []
         for o in s3.list_objects_v2(Bucket="budget", Prefix="pq/")["Contents"]:

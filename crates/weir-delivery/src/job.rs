@@ -15,6 +15,7 @@ use base64::Engine as _;
 use crate::conversion::FormatConversion;
 use crate::convert;
 use crate::http;
+use crate::model::Compression;
 use crate::model::{HttpEndpoint, S3Destination};
 use crate::prefix::Prefixes;
 use crate::process::{self, Target};
@@ -362,7 +363,10 @@ impl Job {
             let name =
                 prefixes.object_name(&self.meta.name, self.meta.version_id, first_arrival, ext);
             let key = format!("{prefix}{name}");
-            if !self.put(dest, &key, Bytes::from(object), None).await {
+            if !self
+                .put(dest, &key, &Body::Bytes(Bytes::from(object)), None)
+                .await
+            {
                 return false;
             }
         }
@@ -411,14 +415,28 @@ impl Job {
         let key = format!("{prefix}{name}");
         let entry = name.strip_suffix(ext.as_str()).unwrap_or(&name).to_string();
         let format = dest.compression;
-        let body = match tokio::task::spawn_blocking(move || data.compress(format, &entry)).await {
-            Ok(Ok(b)) => Bytes::from(b),
+        // An uncompressed spilled buffer is copied from its file into the object as it is.
+        let body = match tokio::task::spawn_blocking(move || match (format, data) {
+            (Compression::Uncompressed, spilled @ Store::File { .. }) => {
+                spilled.into_file().map(|(path, len)| Body::File(path, len))
+            }
+            (_, data) => data
+                .compress(format, &entry)
+                .map(|b| Body::Bytes(Bytes::from(b))),
+        })
+        .await
+        {
+            Ok(Ok(b)) => b,
             other => {
                 tracing::error!(stream = %meta.name, ?other, "compressing an object failed");
                 return false;
             }
         };
-        self.put(dest, &key, body, format.content_encoding()).await
+        let stored = self.put(dest, &key, &body, format.content_encoding()).await;
+        if let Body::File(path, _) = &body {
+            let _ = std::fs::remove_file(path);
+        }
+        stored
     }
 
     /// Writes one object, retrying until it is stored. False when the worker was stopped
@@ -427,7 +445,7 @@ impl Job {
         &mut self,
         dest: &S3Destination,
         key: &str,
-        body: Bytes,
+        body: &Body,
         content_encoding: Option<&str>,
     ) -> bool {
         let meta = &self.meta;
@@ -435,21 +453,28 @@ impl Job {
         if let Some(enc) = content_encoding {
             headers.insert("content-encoding".to_string(), enc.to_string());
         }
+        let (data, len) = match body {
+            Body::Bytes(b) => (b.clone(), b.len()),
+            Body::File(_, len) => (Bytes::new(), *len),
+        };
         let put = weir_objects::PutObject {
-            data: body.clone(),
+            data,
             content_type: Some("application/octet-stream".into()),
             metadata: Default::default(),
             headers,
         };
         let mut backoff = Duration::from_millis(100);
         loop {
-            match self
-                .delivery
-                .inner
-                .objects
-                .put(dest.bucket(), key, put.clone())
-                .await
-            {
+            let objects = &self.delivery.inner.objects;
+            let stored = match body {
+                Body::Bytes(_) => objects.put(dest.bucket(), key, put.clone()).await,
+                Body::File(path, _) => {
+                    objects
+                        .put_file(dest.bucket(), key, path, put.clone())
+                        .await
+                }
+            };
+            match stored {
                 Ok(_) => break,
                 Err(e) => {
                     self.counters.write_errors.fetch_add(1, Ordering::Relaxed);
@@ -469,7 +494,14 @@ impl Job {
         self.counters.objects.fetch_add(1, Ordering::Relaxed);
         self.counters
             .bytes_out
-            .fetch_add(body.len() as u64, Ordering::Relaxed);
+            .fetch_add(len as u64, Ordering::Relaxed);
         true
     }
+}
+
+/// An object's bytes: in memory, or a (spill) file of this length.
+#[derive(Debug)]
+enum Body {
+    Bytes(Bytes),
+    File(std::path::PathBuf, usize),
 }

@@ -129,6 +129,18 @@ impl Store {
         }
     }
 
+    /// A spilled buffer's file, complete on disk, and its length (the caller removes it); the
+    /// bytes as a new file's contents are not needed for a buffer in memory. Blocking.
+    pub fn into_file(self) -> io::Result<(PathBuf, usize)> {
+        match self {
+            Store::File { path, writer, len } => {
+                drop(writer.into_inner().map_err(|e| e.into_error())?);
+                Ok((path, len))
+            }
+            Store::Memory(_) => Err(io::Error::other("the buffer is in memory, not in a file")),
+        }
+    }
+
     /// Drops the bytes (and the spill file).
     pub fn discard(self) {
         if let Store::File { path, writer, .. } = self {

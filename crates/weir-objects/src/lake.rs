@@ -74,6 +74,37 @@ impl Objects {
         Ok(blocking(move || local.put_object(&b, &k, put)).await?.etag)
     }
 
+    /// Writes an object from a file: streamed into a local bucket, read whole for a mapped
+    /// one. `put.data` is not used. Returns its ETag.
+    pub async fn put_file(
+        &self,
+        bucket: &str,
+        key: &str,
+        path: &std::path::Path,
+        put: PutObject,
+    ) -> Result<String> {
+        if let Some(r) = self.remote(bucket) {
+            let p = path.to_path_buf();
+            let data = blocking(move || std::fs::read(p).map_err(ObjectError::Storage)).await?;
+            let put = PutObject {
+                data: Bytes::from(data),
+                ..put
+            };
+            return r.put_object(key, put).await;
+        }
+        let (local, b, k, p) = (
+            self.local.clone(),
+            bucket.to_string(),
+            key.to_string(),
+            path.to_path_buf(),
+        );
+        Ok(
+            blocking(move || local.put_object_from_file(&b, &k, &p, put))
+                .await?
+                .etag,
+        )
+    }
+
     /// Reads a whole object.
     pub async fn get(&self, bucket: &str, key: &str) -> Result<Bytes> {
         if let Some(r) = self.remote(bucket) {

@@ -266,6 +266,36 @@ impl ObjectStore {
         self.commit(bucket, ObjectInfo::new(key, size, etag, put, data_file))
     }
 
+    /// PutObject of a file's bytes, copied into the object's data file without being held in
+    /// memory (`put.data` is not used).
+    pub fn put_object_from_file(
+        &self,
+        bucket: &str,
+        key: &str,
+        path: &Path,
+        put: PutObject,
+    ) -> Result<ObjectInfo> {
+        check_key(key)?;
+        self.bucket(bucket)?;
+        let mut md5 = Md5::new();
+        let mut size = 0u64;
+        let data_file = self.write_data_file(bucket, key, |f| {
+            let mut src = File::open(path)?;
+            let mut buf = vec![0u8; 256 * 1024];
+            loop {
+                let n = src.read(&mut buf)?;
+                if n == 0 {
+                    return Ok(());
+                }
+                md5.update(&buf[..n]);
+                f.write_all(&buf[..n])?;
+                size += n as u64;
+            }
+        })?;
+        let etag = format!("\"{}\"", hex(&md5.finalize()));
+        self.commit(bucket, ObjectInfo::new(key, size, etag, put, data_file))
+    }
+
     /// CopyObject: `dst` gets `src`'s bytes, with `src`'s metadata or the given replacement.
     pub fn copy_object(
         &self,
