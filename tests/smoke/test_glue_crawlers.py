@@ -175,3 +175,40 @@ def test_crawlers_survive_kill_9(tmp_path):
     finally:
         proc.terminate()
         proc.wait(30)
+
+
+def test_csv_folders_and_schema_changes_per_policy(endpoint):
+    """A CSV folder beside JSON ones becomes its own table (header, delimiter, types); a new
+    column is only logged under UpdateBehavior LOG, and written under UPDATE_IN_DATABASE."""
+    athena, glue, s3 = clients(endpoint)
+    s3.create_bucket(Bucket="policy")
+    s3.put_object(Bucket="policy", Key="mixed/prices/part-0.csv", Body=b"sku,price\na,1.5\nb,2.25\n")
+    s3.put_object(Bucket="policy", Key="mixed/events/part-0.json", Body=b'{"id": 1, "kind": "x"}\n')
+    glue.create_database(DatabaseInput={"Name": "policydb"})
+    glue.create_crawler(Name="logonly", Role="r", DatabaseName="policydb",
+                        Targets={"S3Targets": [{"Path": "s3://policy/mixed/"}]},
+                        SchemaChangePolicy={"UpdateBehavior": "LOG", "DeleteBehavior": "LOG"})
+    glue.start_crawler(Name="logonly")
+    assert wait_ready(glue, "logonly")["LastCrawl"]["Status"] == "SUCCEEDED"
+    prices = glue.get_table(DatabaseName="policydb", Name="prices")["Table"]
+    assert prices["Parameters"]["classification"] == "csv"
+    assert [(c["Name"], c["Type"]) for c in prices["StorageDescriptor"]["Columns"]] == [("sku", "string"), ("price", "double")]
+    events = glue.get_table(DatabaseName="policydb", Name="events")["Table"]
+    assert [c["Name"] for c in events["StorageDescriptor"]["Columns"]] == ["id", "kind"]
+
+    # A new column: LOG leaves the table as it was.
+    s3.put_object(Bucket="policy", Key="mixed/events/part-1.json", Body=b'{"id": 2, "kind": "y", "extra": true}\n')
+    glue.start_crawler(Name="logonly")
+    assert wait_ready(glue, "logonly")["LastCrawl"]["Status"] == "SUCCEEDED"
+    events = glue.get_table(DatabaseName="policydb", Name="events")["Table"]
+    assert [c["Name"] for c in events["StorageDescriptor"]["Columns"]] == ["id", "kind"]
+
+    # UPDATE_IN_DATABASE writes it, and Athena reads it.
+    glue.update_crawler(Name="logonly", SchemaChangePolicy={"UpdateBehavior": "UPDATE_IN_DATABASE", "DeleteBehavior": "LOG"})
+    glue.start_crawler(Name="logonly")
+    assert wait_ready(glue, "logonly")["LastCrawl"]["Status"] == "SUCCEEDED"
+    events = glue.get_table(DatabaseName="policydb", Name="events")["Table"]
+    assert [c["Name"] for c in events["StorageDescriptor"]["Columns"]] == ["id", "kind", "extra"]
+    e = run(athena, "SELECT id, extra FROM events ORDER BY id", db="policydb", out="s3://policy/results/")
+    assert e["Status"]["State"] == "SUCCEEDED", e["Status"]
+    assert rows(athena, e["QueryExecutionId"])[1][1:] == [["1", None], ["2", "true"]]
