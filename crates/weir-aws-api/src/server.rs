@@ -343,16 +343,7 @@ fn plain(status: StatusCode, text: &str) -> Response<Body> {
 }
 
 pub(crate) fn request_id() -> String {
-    let n: u128 = rand::random();
-    let h = format!("{n:032x}");
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
+    weir_log::ids::uuid()
 }
 
 /// An S3 request: read it, check its signature, run it, and write S3's answer.

@@ -292,7 +292,14 @@ mod tests {
             next("cron(0 8 1W * ? *)", "2024-05-31T00:00:00Z"),
             "2024-06-03T08:00:00+00:00"
         );
-        assert_eq!(next("cron(0 0 1 1 ? 2020)", "2024-01-01T00:00:00Z"), "");
+        // A valid expression whose years are past never fires again.
+        let past = Cron::parse("cron(0 0 1 1 ? 2020)").map_err(|e| e.to_string());
+        assert!(
+            past.as_ref()
+                .is_ok_and(|c| c.next_after(at("2024-01-01T00:00:00Z")).is_none()),
+            "{:?}",
+            past.map(|_| ())
+        );
         for bad in [
             "cron(0 0 * * * *)",
             "cron(0 0 ? * ? *)",

@@ -6,20 +6,18 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
+use base64::Engine as _;
 use bytes::Bytes;
 use tokio::sync::watch;
 
 use crate::catalog::{Checkpoint, StreamMeta};
-use base64::Engine as _;
-
 use crate::conversion::FormatConversion;
 use crate::convert;
 use crate::http;
-use crate::model::Compression;
 use crate::model::{HttpEndpoint, S3Destination};
 use crate::prefix::Prefixes;
 use crate::process::{self, Target};
-use crate::spill::Store;
+use crate::spill::{Body, Store};
 use crate::worker::{Buffer, Counters, Origin};
 use crate::Delivery;
 
@@ -304,9 +302,7 @@ impl Job {
         let account = self.delivery.inner.config.account_id.clone();
         let table = convert::TableRef::of(&schema, &account, &self.meta.region);
         let catalog_table = table.document();
-        let plan = table
-            .columns(&self.delivery.inner.tables)
-            .and_then(|columns| convert::Plan::new(conv, &columns));
+        let plan = table.plan(&self.delivery.inner.tables, conv);
         let lens = std::mem::take(&mut self.buffer.lens);
         let origins = std::mem::take(&mut self.buffer.origins);
         let first_arrival = self.buffer.first_arrival_ms;
@@ -415,17 +411,7 @@ impl Job {
         let key = format!("{prefix}{name}");
         let entry = name.strip_suffix(ext.as_str()).unwrap_or(&name).to_string();
         let format = dest.compression;
-        // An uncompressed spilled buffer is copied from its file into the object as it is.
-        let body = match tokio::task::spawn_blocking(move || match (format, data) {
-            (Compression::Uncompressed, spilled @ Store::File { .. }) => {
-                spilled.into_file().map(|(path, len)| Body::File(path, len))
-            }
-            (_, data) => data
-                .compress(format, &entry)
-                .map(|b| Body::Bytes(Bytes::from(b))),
-        })
-        .await
-        {
+        let body = match tokio::task::spawn_blocking(move || data.into_body(format, &entry)).await {
             Ok(Ok(b)) => b,
             other => {
                 tracing::error!(stream = %meta.name, ?other, "compressing an object failed");
@@ -453,12 +439,11 @@ impl Job {
         if let Some(enc) = content_encoding {
             headers.insert("content-encoding".to_string(), enc.to_string());
         }
-        let (data, len) = match body {
-            Body::Bytes(b) => (b.clone(), b.len()),
-            Body::File(_, len) => (Bytes::new(), *len),
-        };
         let put = weir_objects::PutObject {
-            data,
+            data: match body {
+                Body::Bytes(b) => b.clone(),
+                Body::File(..) => Bytes::new(),
+            },
             content_type: Some("application/octet-stream".into()),
             metadata: Default::default(),
             headers,
@@ -494,14 +479,7 @@ impl Job {
         self.counters.objects.fetch_add(1, Ordering::Relaxed);
         self.counters
             .bytes_out
-            .fetch_add(len as u64, Ordering::Relaxed);
+            .fetch_add(body.len() as u64, Ordering::Relaxed);
         true
     }
-}
-
-/// An object's bytes: in memory, or a (spill) file of this length.
-#[derive(Debug)]
-enum Body {
-    Bytes(Bytes),
-    File(std::path::PathBuf, usize),
 }

@@ -8,12 +8,12 @@
 //! the source's checkpoint after a restart), so the directory is emptied at open.
 
 use std::fs::File;
-use std::io::{self, BufReader, BufWriter, Read, Write};
-
-use crate::model::Compression;
+use std::io::{self, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+
+use crate::model::Compression;
 
 /// The engine's buffer budget.
 pub(crate) struct Budget {
@@ -114,30 +114,46 @@ impl Store {
         Ok(freed)
     }
 
-    /// The bytes compressed as `format` (a ZIP's entry named `entry`); a spill file is read
-    /// through once, not into memory, and then removed. Blocking.
-    pub fn compress(self, format: Compression, entry: &str) -> io::Result<Vec<u8>> {
-        match self {
-            Store::Memory(v) => crate::compress::compress(format, v, entry),
-            Store::File { path, writer, len } => {
-                drop(writer.into_inner().map_err(|e| e.into_error())?);
+    /// The bytes made into an object's body as `format` (a ZIP's entry named `entry`): a
+    /// spill file is compressed reading it through once, or — uncompressed — handed over as
+    /// it is (the caller removes it once stored). Blocking.
+    pub fn into_body(self, format: Compression, entry: &str) -> io::Result<Body> {
+        match (self.finish()?, format) {
+            (Finished::Memory(v), _) => {
+                crate::compress::compress(format, v, entry).map(|b| Body::Bytes(b.into()))
+            }
+            (Finished::File(path, len), Compression::Uncompressed) => Ok(Body::File(path, len)),
+            (Finished::File(path, len), _) => {
                 let file = BufReader::with_capacity(256 * 1024, File::open(&path)?);
                 let out = crate::compress::compress_from(format, file, len, entry);
                 let _ = std::fs::remove_file(&path);
-                out
+                out.map(|b| Body::Bytes(b.into()))
             }
         }
     }
 
-    /// A spilled buffer's file, complete on disk, and its length (the caller removes it); the
-    /// bytes as a new file's contents are not needed for a buffer in memory. Blocking.
-    pub fn into_file(self) -> io::Result<(PathBuf, usize)> {
-        match self {
-            Store::File { path, writer, len } => {
-                drop(writer.into_inner().map_err(|e| e.into_error())?);
-                Ok((path, len))
+    /// The bytes, read back from the file (which is removed) when spilled. Blocking.
+    pub fn into_vec(self) -> io::Result<Vec<u8>> {
+        match self.finish()? {
+            Finished::Memory(v) => Ok(v),
+            Finished::File(path, len) => {
+                let body = crate::compress::compress_from(
+                    Compression::Uncompressed,
+                    File::open(&path)?,
+                    len,
+                    "",
+                );
+                let _ = std::fs::remove_file(&path);
+                let out = body?;
+                if out.len() != len {
+                    return Err(io::Error::other(format!(
+                        "spill file {} holds {} bytes, not {len}",
+                        path.display(),
+                        out.len()
+                    )));
+                }
+                Ok(out)
             }
-            Store::Memory(_) => Err(io::Error::other("the buffer is in memory, not in a file")),
         }
     }
 
@@ -149,26 +165,35 @@ impl Store {
         }
     }
 
-    /// The bytes, read back from the file (which is removed) when spilled. Blocking.
-    pub fn into_vec(self) -> io::Result<Vec<u8>> {
+    /// The bytes in memory, or the spill file with everything written to it.
+    fn finish(self) -> io::Result<Finished> {
         match self {
-            Store::Memory(v) => Ok(v),
-            Store::File {
-                path, writer, len, ..
-            } => {
+            Store::Memory(v) => Ok(Finished::Memory(v)),
+            Store::File { path, writer, len } => {
                 drop(writer.into_inner().map_err(|e| e.into_error())?);
-                let mut out = Vec::with_capacity(len);
-                File::open(&path)?.read_to_end(&mut out)?;
-                let _ = std::fs::remove_file(&path);
-                if out.len() != len {
-                    return Err(io::Error::other(format!(
-                        "spill file {} holds {} bytes, not {len}",
-                        path.display(),
-                        out.len()
-                    )));
-                }
-                Ok(out)
+                Ok(Finished::File(path, len))
             }
+        }
+    }
+}
+
+enum Finished {
+    Memory(Vec<u8>),
+    File(PathBuf, usize),
+}
+
+/// An object's bytes: in memory, or a (spill) file of this length.
+#[derive(Debug)]
+pub(crate) enum Body {
+    Bytes(bytes::Bytes),
+    File(PathBuf, usize),
+}
+
+impl Body {
+    pub fn len(&self) -> usize {
+        match self {
+            Body::Bytes(b) => b.len(),
+            Body::File(_, len) => *len,
         }
     }
 }
@@ -197,8 +222,10 @@ mod tests {
         t.append(b"x", 8)?;
         t.spill(budget.dir.join("y"))?;
         t.append(b"yz", 8)?;
-        assert_eq!(t.compress(Compression::Uncompressed, "e")?, b"xyz");
-        assert!(!budget.dir.join("y").exists());
+        let Body::File(path, 3) = t.into_body(Compression::Uncompressed, "e")? else {
+            panic!("an uncompressed spill file stays a file");
+        };
+        assert_eq!(std::fs::read(&path)?, b"xyz");
         assert_eq!(s.into_vec()?, b"abcdef");
         assert!(!budget.dir.join("x").exists());
         Ok(())

@@ -178,11 +178,10 @@ impl Delivery {
         let schema = c.schema.clone().unwrap_or_default();
         let account = &self.inner.config.account_id;
         let table = crate::convert::TableRef::of(&schema, account, region);
-        let columns = table
-            .columns(&self.inner.tables)
-            .map_err(|e| bad(e.message))?;
-        crate::convert::Plan::new(c, &columns).map_err(|e| bad(e.message))?;
-        Ok(())
+        table
+            .plan(&self.inner.tables, c)
+            .map(|_| ())
+            .map_err(|e| bad(e.message))
     }
 }
 

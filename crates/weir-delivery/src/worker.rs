@@ -759,8 +759,8 @@ impl Worker {
                 start: consumed.clone(),
             }
         });
-        let in_memory = matches!(b.data, crate::spill::Store::Memory(_));
         let held = b.data.in_memory();
+        let spilled = matches!(b.data, crate::spill::Store::File { .. });
         if let Err(e) = b.data.append(&out.data, limit) {
             // A record that cannot be buffered must not be skipped by a checkpoint: the worker
             // stops, and delivery resumes from the last checkpoint after a restart.
@@ -772,13 +772,13 @@ impl Worker {
         b.records += 1;
         let full = (b.data.len() >= limit).then_some(out.target);
         let budget = &self.delivery.inner.budget;
-        if in_memory {
-            let grown = b.data.in_memory().saturating_sub(held);
-            budget.used.fetch_add(grown, Ordering::Relaxed);
-        } else {
+        if spilled {
             self.counters
                 .spilled_bytes
                 .fetch_add(out.data.len() as u64, Ordering::Relaxed);
+        } else {
+            let grown = b.data.in_memory().saturating_sub(held);
+            budget.used.fetch_add(grown, Ordering::Relaxed);
         }
         if budget.over() {
             self.spill_largest();

@@ -98,11 +98,12 @@ impl Objects {
             key.to_string(),
             path.to_path_buf(),
         );
-        Ok(
-            blocking(move || local.put_object_from_file(&b, &k, &p, put))
-                .await?
-                .etag,
-        )
+        Ok(blocking(move || {
+            let file = std::fs::File::open(&p).map_err(ObjectError::Storage)?;
+            local.put_object_from_reader(&b, &k, file, put)
+        })
+        .await?
+        .etag)
     }
 
     /// Reads a whole object.

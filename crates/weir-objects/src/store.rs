@@ -258,39 +258,54 @@ impl ObjectStore {
 
     /// PutObject: the object is visible whole once this returns, and survives a crash.
     pub fn put_object(&self, bucket: &str, key: &str, put: PutObject) -> Result<ObjectInfo> {
-        check_key(key)?;
-        self.bucket(bucket)?;
-        let data_file = self.write_data_file(bucket, key, |f| f.write_all(&put.data))?;
-        let etag = format!("\"{}\"", hex(&Md5::digest(&put.data)));
-        let size = put.data.len() as u64;
-        self.commit(bucket, ObjectInfo::new(key, size, etag, put, data_file))
+        let data = put.data.clone();
+        self.put_with(bucket, key, put, |f, md5| {
+            md5.update(&data);
+            f.write_all(&data)?;
+            Ok(data.len() as u64)
+        })
     }
 
-    /// PutObject of a file's bytes, copied into the object's data file without being held in
-    /// memory (`put.data` is not used).
-    pub fn put_object_from_file(
+    /// PutObject of what `src` yields, copied into the object's data file as it is read (not
+    /// held in memory); `put.data` is not used.
+    pub fn put_object_from_reader(
         &self,
         bucket: &str,
         key: &str,
-        path: &Path,
+        mut src: impl Read,
         put: PutObject,
+    ) -> Result<ObjectInfo> {
+        self.put_with(bucket, key, put, |f, md5| {
+            let mut buf = vec![0u8; 256 * 1024];
+            let mut size = 0u64;
+            loop {
+                let n = src.read(&mut buf)?;
+                if n == 0 {
+                    return Ok(size);
+                }
+                md5.update(&buf[..n]);
+                f.write_all(&buf[..n])?;
+                size += n as u64;
+            }
+        })
+    }
+
+    /// Writes an object's data file with `write` (which feeds the MD5 and returns the size),
+    /// then commits its record.
+    fn put_with(
+        &self,
+        bucket: &str,
+        key: &str,
+        put: PutObject,
+        write: impl FnOnce(&mut File, &mut Md5) -> io::Result<u64>,
     ) -> Result<ObjectInfo> {
         check_key(key)?;
         self.bucket(bucket)?;
         let mut md5 = Md5::new();
         let mut size = 0u64;
         let data_file = self.write_data_file(bucket, key, |f| {
-            let mut src = File::open(path)?;
-            let mut buf = vec![0u8; 256 * 1024];
-            loop {
-                let n = src.read(&mut buf)?;
-                if n == 0 {
-                    return Ok(());
-                }
-                md5.update(&buf[..n]);
-                f.write_all(&buf[..n])?;
-                size += n as u64;
-            }
+            size = write(f, &mut md5)?;
+            Ok(())
         })?;
         let etag = format!("\"{}\"", hex(&md5.finalize()));
         self.commit(bucket, ObjectInfo::new(key, size, etag, put, data_file))

@@ -180,21 +180,6 @@ enum Encoder {
     Avro(Box<arrow_avro::writer::AvroWriter<Vec<u8>>>, usize),
 }
 
-/// A buffer the ORC writer writes into and [`orc_file`] reads back after closing it.
-#[derive(Clone, Default)]
-struct Shared(Arc<parking_lot::Mutex<Vec<u8>>>);
-
-impl Write for Shared {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 impl Encoder {
     fn size(&self) -> usize {
         match self {
@@ -209,8 +194,8 @@ impl Encoder {
 /// An ORC file of `batches` (of `schema`), compressed with the codec Athena names.
 fn orc_file(schema: SchemaRef, codec: &str, batches: &[RecordBatch]) -> Result<Vec<u8>, Failure> {
     use orc_rust::compression::CompressionType;
-    let out = Shared::default();
-    let mut b = orc_rust::ArrowWriterBuilder::new(out.clone(), schema);
+    let mut bytes = Vec::new();
+    let mut b = orc_rust::ArrowWriterBuilder::new(&mut bytes, schema);
     let c = match codec {
         "SNAPPY" => Some(CompressionType::Snappy),
         "LZ4" => Some(CompressionType::Lz4),
@@ -226,7 +211,6 @@ fn orc_file(schema: SchemaRef, codec: &str, batches: &[RecordBatch]) -> Result<V
         w.write(batch).map_err(write_err)?;
     }
     w.close().map_err(write_err)?;
-    let bytes = std::mem::take(&mut *out.0.lock());
     Ok(bytes)
 }
 

@@ -6,9 +6,6 @@ mod columns;
 mod fast;
 pub mod json;
 
-use std::io::Write;
-use std::sync::Arc;
-
 use arrow_array::RecordBatch;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression as ParquetCodec, GzipLevel};
@@ -144,7 +141,9 @@ pub fn convert<'a>(
     records: impl Iterator<Item = &'a [u8]>,
 ) -> Result<Outcome, String> {
     let mut decoder = json::Decoder::new(&plan.columns, plan.de.clone());
-    let mut writer = Writer::new(&plan.out, decoder.schema().clone())?;
+    // ORC is written into `orc`; Parquet's writer owns its buffer.
+    let mut orc = Vec::new();
+    let mut writer = Writer::new(&plan.out, decoder.schema().clone(), &mut orc)?;
     let mut outcome = Outcome {
         object: None,
         records: 0,
@@ -168,35 +167,26 @@ pub fn convert<'a>(
     if decoder.rows() > 0 {
         writer.write(decoder.finish().map_err(|e| e.to_string())?)?;
     }
+    let parquet = writer.finish()?;
     if outcome.rows > 0 {
-        outcome.object = Some(writer.finish()?);
+        outcome.object = Some(parquet.unwrap_or(orc));
     }
     Ok(outcome)
 }
 
 /// The file being written.
-enum Writer {
+enum Writer<'a> {
     Parquet(Box<ArrowWriter<Vec<u8>>>, usize),
     /// orc-rust's writer, with the compression Firehose's OrcSerDe names.
-    Orc(Box<orc_rust::ArrowWriter<SharedBuf>>, SharedBuf),
+    Orc(Box<orc_rust::ArrowWriter<&'a mut Vec<u8>>>),
 }
 
-/// A byte buffer the ORC writer writes into and the caller takes back.
-#[derive(Clone, Default)]
-struct SharedBuf(Arc<parking_lot::Mutex<Vec<u8>>>);
-
-impl Write for SharedBuf {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Writer {
-    fn new(out: &Serializer, schema: arrow_schema::SchemaRef) -> Result<Writer, String> {
+impl<'a> Writer<'a> {
+    fn new(
+        out: &Serializer,
+        schema: arrow_schema::SchemaRef,
+        orc: &'a mut Vec<u8>,
+    ) -> Result<Writer<'a>, String> {
         match out {
             Serializer::Parquet(p) => {
                 let codec = match p.compression.as_deref() {
@@ -224,18 +214,16 @@ impl Writer {
             }
             Serializer::Orc(o) => {
                 use orc_rust::compression::CompressionType;
-                let buf = SharedBuf::default();
-                let mut b = orc_rust::ArrowWriterBuilder::new(buf.clone(), schema)
-                    .with_stripe_byte_size(
-                        o.stripe_size_bytes.unwrap_or(64 << 20).max(8 << 20) as usize
-                    );
+                let mut b = orc_rust::ArrowWriterBuilder::new(orc, schema).with_stripe_byte_size(
+                    o.stripe_size_bytes.unwrap_or(64 << 20).max(8 << 20) as usize,
+                );
                 match o.compression.as_deref() {
                     Some("NONE") => {}
                     Some("ZLIB") => b = b.with_compression(CompressionType::Zlib),
                     _ => b = b.with_compression(CompressionType::Snappy),
                 }
                 let w = b.try_build().map_err(|e| e.to_string())?;
-                Ok(Writer::Orc(Box::new(w), buf))
+                Ok(Writer::Orc(Box::new(w)))
             }
         }
     }
@@ -250,18 +238,16 @@ impl Writer {
                 }
                 Ok(())
             }
-            Writer::Orc(w, _) => w.write(&batch).map_err(|e| e.to_string()),
+            Writer::Orc(w) => w.write(&batch).map_err(|e| e.to_string()),
         }
     }
 
-    fn finish(self) -> Result<Vec<u8>, String> {
+    /// Ends the file: Parquet's bytes, or `None` for ORC (whose bytes are in the caller's
+    /// buffer).
+    fn finish(self) -> Result<Option<Vec<u8>>, String> {
         match self {
-            Writer::Parquet(w, _) => w.into_inner().map_err(|e| e.to_string()),
-            Writer::Orc(w, buf) => {
-                w.close().map_err(|e| e.to_string())?;
-                let bytes = std::mem::take(&mut *buf.0.lock());
-                Ok(bytes)
-            }
+            Writer::Parquet(w, _) => w.into_inner().map(Some).map_err(|e| e.to_string()),
+            Writer::Orc(w) => w.close().map(|()| None).map_err(|e| e.to_string()),
         }
     }
 }
@@ -328,6 +314,15 @@ impl<'a> TableRef<'a> {
                 (c.name, t)
             })
             .collect())
+    }
+
+    /// The conversion plan for this table's columns (in the version named).
+    pub fn plan(
+        &self,
+        catalog: &weir_catalog::Catalog,
+        conv: &FormatConversion,
+    ) -> Result<Plan, RecordError> {
+        Plan::new(conv, &self.columns(catalog)?)
     }
 
     /// The `dataCatalogTable` member of a failed record's document.
