@@ -164,6 +164,12 @@ fn owned(t: &Table, crawler: &str, location: &str) -> bool {
         && t.location().map(trim) == Some(trim(location))
 }
 
+/// Whether `t` is a table this crawler made under its include path.
+fn crawled_here(t: &Table, d: &Destination) -> bool {
+    t.parameters.get("UPDATED_BY_CRAWLER").map(String::as_str) == Some(d.crawler)
+        && t.location().is_some_and(|l| l.starts_with(&d.base))
+}
+
 /// A crawl of new folders only: files in the folder of one of this crawler's tables belong to
 /// it, and files under a folder of one of its partitioned tables become that table's partitions
 /// (as many folders below its location as it has keys). Returns the partitions added and the
@@ -176,10 +182,7 @@ pub fn attach(
         .catalog
         .tables(d.region, d.database)?
         .into_iter()
-        .filter(|t| {
-            t.parameters.get("UPDATED_BY_CRAWLER").map(String::as_str) == Some(d.crawler)
-                && t.location().is_some_and(|l| l.starts_with(&d.base))
-        })
+        .filter(|t| crawled_here(t, d))
         .collect();
     let mut rest = Vec::new();
     let mut found: std::collections::BTreeMap<(String, String), Vec<String>> = Default::default();
@@ -354,29 +357,15 @@ pub fn apply(
         if full && policy.delete == "DELETE_FROM_DATABASE" {
             let wanted: std::collections::HashSet<&Vec<String>> =
                 t.partitions.iter().map(|(v, _)| v).collect();
-            let mut gone = Vec::new();
-            let mut after: Option<Vec<String>> = None;
-            loop {
-                let page = d.catalog.partitions(
-                    d.region,
-                    d.database,
-                    &name,
-                    None,
-                    after.as_deref(),
-                    1000,
-                    None,
-                )?;
-                gone.extend(
-                    page.partitions
-                        .into_iter()
-                        .map(|p| p.values)
-                        .filter(|v| !wanted.contains(v)),
-                );
-                match page.next {
-                    Some(n) => after = Some(n),
-                    None => break,
-                }
-            }
+            // The catalog is in process: one call lists them all.
+            let gone: Vec<Vec<String>> = d
+                .catalog
+                .partitions(d.region, d.database, &name, None, None, usize::MAX, None)?
+                .partitions
+                .into_iter()
+                .map(|p| p.values)
+                .filter(|v| !wanted.contains(v))
+                .collect();
             for chunk in gone.chunks(weir_catalog::MAX_BATCH_DELETE_PARTITIONS) {
                 d.catalog
                     .delete_partitions(d.region, d.database, &name, chunk.to_vec())?;
@@ -386,10 +375,7 @@ pub fn apply(
     if full && policy.delete != "LOG" {
         // Tables this crawler made under its include path that no longer have files.
         for old in d.catalog.tables(d.region, d.database)? {
-            let ours = old.parameters.get("UPDATED_BY_CRAWLER").map(String::as_str)
-                == Some(d.crawler)
-                && old.location().is_some_and(|l| l.starts_with(&d.base));
-            if !ours || names.contains(&old.name) {
+            if !crawled_here(&old, d) || names.contains(&old.name) {
                 continue;
             }
             if policy.delete == "DELETE_FROM_DATABASE" {

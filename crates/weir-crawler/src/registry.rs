@@ -265,21 +265,23 @@ impl Crawlers {
             .unwrap_or_default()
     }
 
-    /// Changes a crawler's definition (not while it runs).
-    pub fn update(
+    /// Changes a crawler's definition (not while it runs), under the registry's lock so no
+    /// other change lands between reading and writing it.
+    pub fn update<E: From<CrawlerError>>(
         &self,
         region: &str,
         name: &str,
-        change: impl FnOnce(&mut Definition),
-    ) -> Result<(), CrawlerError> {
+        change: impl FnOnce(&mut Definition) -> Result<(), E>,
+    ) -> Result<(), E> {
         let mut inner = self.inner.lock();
         let mut r = Self::get_in(&inner, region, name)?.clone();
         if r.state != "READY" {
             return Err(CrawlerError::Running(format!(
                 "Crawler with name {name} is running; stop it or wait until it completes to update"
-            )));
+            ))
+            .into());
         }
-        change(&mut r.def);
+        change(&mut r.def)?;
         validate(&r.def)?;
         r.version += 1;
         r.updated_ms = now_ms();
@@ -288,7 +290,10 @@ impl Crawlers {
             (Some(_), Some(s)) => Some(s),
             (Some(_), None) => Some("SCHEDULED".into()),
         };
-        Self::commit(&mut inner, Op::Put(region.into(), Box::new(r)))
+        Ok(Self::commit(
+            &mut inner,
+            Op::Put(region.into(), Box::new(r)),
+        )?)
     }
 
     pub fn delete(&self, region: &str, name: &str) -> Result<(), CrawlerError> {

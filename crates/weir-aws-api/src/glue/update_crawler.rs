@@ -10,8 +10,9 @@ use crate::Ctx;
 
 pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
     let name = string(&mut input, "Name")?;
-    let current = ctx.crawlers.get(&ctx.region, &name)?;
-    let def = definition(&mut input, current.def)?;
-    ctx.crawlers.update(&ctx.region, &name, |d| *d = def)?;
+    ctx.crawlers.update(&ctx.region, &name, |d| {
+        *d = definition(&mut input, d.clone())?;
+        Ok::<_, ApiError>(())
+    })?;
     Ok(Value::map([]))
 }
