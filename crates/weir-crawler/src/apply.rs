@@ -252,12 +252,6 @@ pub fn attach(
     Ok((added, rest))
 }
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
-}
-
 /// Writes the planned tables; `full` when every folder was crawled (so what is missing is gone).
 pub fn apply(
     plan: &[Planned],
@@ -383,7 +377,7 @@ pub fn apply(
                 counts.deleted += 1;
             } else if !old.parameters.contains_key("DEPRECATED_BY_CRAWLER") {
                 let mut new = old.clone();
-                let at = now_ms().to_string();
+                let at = crate::now_ms().to_string();
                 new.parameters
                     .insert("DEPRECATED_BY_CRAWLER".into(), at.clone());
                 if let Some(sd) = new.storage_descriptor.as_mut() {

@@ -15,7 +15,13 @@ pub mod text;
 
 use futures::StreamExt;
 use weir_catalog::Catalog;
+use weir_log::Clock as _;
 use weir_objects::Objects;
+
+/// The wall clock, in epoch milliseconds.
+pub(crate) fn now_ms() -> i64 {
+    weir_log::SystemClock.now_ms()
+}
 
 pub use apply::{Counts, Policy};
 pub use crawl::Target;

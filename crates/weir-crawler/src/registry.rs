@@ -158,12 +158,6 @@ pub struct Crawlers {
     catalog: Catalog,
 }
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
-}
-
 fn not_found(name: &str) -> CrawlerError {
     CrawlerError::NotFound(format!("Crawler entry with name {name} does not exist"))
 }
@@ -228,7 +222,7 @@ impl Crawlers {
                 def.name
             )));
         }
-        let now = now_ms();
+        let now = crate::now_ms();
         let schedule_state = def.schedule.as_ref().map(|_| "SCHEDULED".to_string());
         let r = Record {
             def,
@@ -284,7 +278,7 @@ impl Crawlers {
         change(&mut r.def)?;
         validate(&r.def)?;
         r.version += 1;
-        r.updated_ms = now_ms();
+        r.updated_ms = crate::now_ms();
         r.schedule_state = match (&r.def.schedule, r.schedule_state.take()) {
             (None, _) => None,
             (Some(_), Some(s)) => Some(s),
@@ -335,7 +329,7 @@ impl Crawlers {
                 )));
             }
             let run = run_of(region, &r)?;
-            let now = now_ms();
+            let now = crate::now_ms();
             r.state = "RUNNING".into();
             r.current = Some(LastCrawl {
                 status: "RUNNING".into(),
@@ -381,7 +375,7 @@ impl Crawlers {
         let Ok(mut r) = Self::get_in(&inner, region, name).cloned() else {
             return;
         };
-        let now = now_ms();
+        let now = crate::now_ms();
         let started = r.current.as_ref().map_or(now, |c| c.start_ms);
         let took = (now - started) as f64 / 1000.0;
         r.state = "READY".into();

@@ -124,10 +124,9 @@ pub struct Jobs {
     config: Arc<JobsConfig>,
 }
 
+/// The wall clock, in epoch milliseconds.
 pub(crate) fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
+    weir_log::Clock::now_ms(&weir_log::SystemClock)
 }
 
 fn job_not_found() -> JobError {
@@ -401,7 +400,6 @@ impl Jobs {
             max_capacity: req.max_capacity.unwrap_or_else(|| j.max_capacity()),
             glue_version: j.glue_version(),
             execution_s: 0,
-            exit_code: None,
             pid: None,
         };
         let id = run.id.clone();
@@ -478,7 +476,6 @@ impl Jobs {
             completed_ms: None,
             error_message: None,
             execution_s: 0,
-            exit_code: None,
             pid: None,
             ..run.clone()
         };

@@ -168,8 +168,6 @@ pub struct Run {
     pub glue_version: String,
     /// Seconds the script ran.
     pub execution_s: i64,
-    /// The process's exit code, once it ended by itself.
-    pub exit_code: Option<i32>,
     /// The process (and its process group) while it runs.
     #[serde(default)]
     pub pid: Option<u32>,

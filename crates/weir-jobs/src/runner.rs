@@ -94,7 +94,6 @@ impl Task {
             Ok((Ended::Exited(Some(0)), _)) => run.state = RunState::Succeeded,
             Ok((Ended::Exited(code), stderr)) => {
                 run.state = RunState::Failed;
-                run.exit_code = code;
                 let detail = last_line(&stderr)
                     .unwrap_or_else(|| format!("exit code {}", code.unwrap_or(-1)));
                 run.error_message = Some(format!(
@@ -280,7 +279,6 @@ mod tests {
             max_capacity: 0.0625,
             glue_version: "3.0".into(),
             execution_s: 0,
-            exit_code: None,
             pid: None,
         };
         assert_eq!(
