@@ -203,13 +203,18 @@ impl Server {
                 tracing::error!(error = %e, "on-demand scaling failed");
             }
         });
-        // Crawler schedules: every minute, start the crawlers whose cron fell due.
+        // Crawler schedules: every 30 s, start the crawlers whose cron fell due since the last
+        // look (by the server's clock, which tests can move).
+        let schedule_clock = clock.clone();
+        let clock_now = move || {
+            chrono::DateTime::from_timestamp_millis(schedule_clock.now_ms()).unwrap_or_default()
+        };
         let schedules = tokio::spawn(async move {
-            let mut since = chrono::Utc::now();
+            let mut since = clock_now();
             let mut tick = tokio::time::interval(Duration::from_secs(30));
             loop {
                 tick.tick().await;
-                let now = chrono::Utc::now();
+                let now = clock_now();
                 for name in crawlers.tick(since, now) {
                     tracing::info!(crawler = %name, "scheduled crawl started");
                 }
