@@ -24,10 +24,12 @@ use datafusion::error::{DataFusionError, Result};
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::prelude::SessionContext;
 use datafusion::sql::parser::{DFParserBuilder, Statement};
+use datafusion::sql::sqlparser::ast::helpers::attached_token::AttachedToken;
 use datafusion::sql::sqlparser::ast::{
-    CastKind, DataType, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArgumentList,
-    FunctionArguments, Ident, LambdaFunction, LambdaFunctionParameter, LambdaSyntax, ObjectName,
-    ObjectNamePart, OneOrManyWithParens, Query, TableFactor, Value, VisitMut, VisitorMut,
+    CaseWhen, CastKind, DataType, Expr, Function, FunctionArg, FunctionArgExpr,
+    FunctionArgumentList, FunctionArguments, Ident, LambdaFunction, LambdaFunctionParameter,
+    LambdaSyntax, ObjectName, ObjectNamePart, OneOrManyWithParens, Query, TableFactor, Value,
+    VisitMut, VisitorMut,
 };
 use datafusion::sql::sqlparser::dialect::{Dialect, GenericDialect};
 use datafusion::sql::sqlparser::tokenizer::Token;
@@ -185,6 +187,21 @@ fn only_arg(f: &Function) -> Option<&Expr> {
     }
 }
 
+/// The plain arguments of a call, if that is all it has.
+fn plain_args(f: &Function) -> Option<Vec<Expr>> {
+    match &f.args {
+        FunctionArguments::List(l) if l.clauses.is_empty() => l
+            .args
+            .iter()
+            .map(|a| match a {
+                FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Some(e.clone()),
+                _ => None,
+            })
+            .collect(),
+        _ => None,
+    }
+}
+
 /// Inside a `try` body: literals that are operands of casts and arithmetic become
 /// `weir_opaque(literal)`, so planning does not fold (and fail on) them.
 struct Opaque;
@@ -256,6 +273,20 @@ impl VisitorMut for Rewrite {
         let name = f.name.to_string().to_lowercase();
         if let Some(new) = renamed(&name) {
             f.name = ObjectName(vec![ObjectNamePart::Identifier(Ident::new(new))]);
+        } else if name == "if" && f.over.is_none() {
+            // Trino's `if(c, a[, b])` is a CASE: `b` (or NULL) is evaluated only where `c` fails.
+            if let Some(mut args) = plain_args(f).filter(|a| (2..=3).contains(&a.len())) {
+                let else_result = (args.len() == 3).then(|| Box::new(args.remove(2)));
+                let result = args.remove(1);
+                let condition = args.remove(0);
+                *expr = Expr::Case {
+                    case_token: AttachedToken::empty(),
+                    end_token: AttachedToken::empty(),
+                    operand: None,
+                    conditions: vec![CaseWhen { condition, result }],
+                    else_result,
+                };
+            }
         } else if name == "try" && f.over.is_none() {
             if let Some(mut body) = only_arg(f).cloned() {
                 let _ = body.visit(&mut Opaque);
@@ -507,6 +538,10 @@ mod tests {
         assert_eq!(
             rewritten("SELECT x, n FROM UNNEST(ARRAY[1]) WITH ORDINALITY AS u (x, n)"),
             "SELECT x, n FROM UNNEST(ARRAY[1], generate_series(1, cardinality(ARRAY[1]))) AS u (x, n)"
+        );
+        assert_eq!(
+            rewritten("SELECT if(x > 0, 1 / x), IF(b, 'y', 'n') FROM t"),
+            "SELECT CASE WHEN x > 0 THEN 1 / x END, CASE WHEN b THEN 'y' ELSE 'n' END FROM t"
         );
         assert!(parse("SELECT 1; SELECT 2").is_err());
         assert_eq!(
