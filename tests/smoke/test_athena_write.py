@@ -239,20 +239,47 @@ def test_lambdas_try_and_unnest_with_ordinality(wlake):
 
 
 def test_explain_answers_in_athenas_shape(wlake):
+    """Trino's EXPLAIN forms: the plan drawn with Trino's operator names (DISTRIBUTED by default,
+    one fragment), VALIDATE's boolean, IO's JSON, and ANALYZE's executed plan; a `.txt` result
+    with a row per line."""
+    import json
+
     athena = wlake[0]
-    for sql, word in [
-        ("EXPLAIN SELECT kind, count(*) FROM src GROUP BY kind", "AggregateExec"),
-        ("EXPLAIN (TYPE LOGICAL, FORMAT TEXT) SELECT kind, count(*) FROM src GROUP BY kind", "TableScan: src"),
-        ("EXPLAIN ANALYZE SELECT kind, count(*) FROM src GROUP BY kind", "output_rows"),
-    ]:
+
+    def plan(sql, column=("Query Plan", "varchar")):
         e = ok(athena, sql)
         assert e["StatementType"] == "UTILITY" and e["ResultConfiguration"]["OutputLocation"].endswith(".txt")
+        assert e["Statistics"]["DataScannedInBytes"] == 0 or "ANALYZE" in sql
         r = athena.get_query_results(QueryExecutionId=e["QueryExecutionId"])["ResultSet"]
         cols = r["ResultSetMetadata"]["ColumnInfo"]
-        assert [(c["Name"], c["Type"]) for c in cols] == [("Query Plan", "varchar")]
-        lines = [row["Data"][0].get("VarCharValue", "") for row in r["Rows"]]
-        assert lines[0] != "Query Plan" and any(word in line for line in lines), (sql, lines)
+        assert [(c["Name"], c["Type"]) for c in cols] == [column]
+        return [row["Data"][0].get("VarCharValue", "") for row in r["Rows"]]
+
+    sql = "SELECT kind, count(*) AS n FROM src WHERE id > 3 GROUP BY kind ORDER BY kind LIMIT 5"
+    lines = plan("EXPLAIN " + sql)
+    assert lines[:3] == ["Fragment 0 [SINGLE]", "    Output layout: [kind, n]", "    Output partitioning: SINGLE []"], lines
+    assert lines[3] == "    Output[columnNames = [kind, n]]" and lines[4] == "    │   Layout: [kind:varchar, n:bigint]", lines
+    text = "\n".join(lines)
+    assert "TopN[count = 5, orderBy = [kind ASC NULLS LAST]]" in text, text
+    assert "Aggregate[keys = [kind]]" in text and "count(*)" in text, text
+    assert "ScanFilter" in text and "table = awsdatacatalog:wdb:src" in text and "(\"id\" > 3)" in text, text
+    assert lines[-2:] == ["", ""], lines
+    logical = plan("EXPLAIN (TYPE LOGICAL, FORMAT TEXT) " + sql)
+    assert logical[0] == "Output[columnNames = [kind, n]]" and "└─ " in logical[2], logical
+    assert plan("EXPLAIN (TYPE VALIDATE) " + sql, ("Valid", "boolean")) == ["true"]
+    io = json.loads("\n".join(plan("EXPLAIN (TYPE IO, FORMAT JSON) " + sql)))
+    [table] = io["inputTableColumnInfos"]
+    assert table["table"] == {"catalog": "awsdatacatalog", "schemaTable": {"schema": "wdb", "table": "src"}}
+    [c] = table["constraint"]["columnConstraints"]
+    assert c["columnName"] == "id" and c["type"] == "integer", c
+    assert c["domain"]["ranges"] == [{"low": {"value": "3", "bound": "ABOVE"}, "high": {"bound": "BELOW"}}], c
+    assert table["estimate"]["outputRowCount"] == "NaN"
+    tree = json.loads("\n".join(plan("EXPLAIN (TYPE DISTRIBUTED, FORMAT JSON) " + sql)))
+    assert tree["0"]["name"] == "Output" and tree["0"]["outputs"][0] == {"symbol": "kind", "type": "varchar"}, tree
+    assert any("output_rows" in line for line in plan("EXPLAIN ANALYZE " + sql))
     assert "GRAPHVIZ" in failed(athena, "EXPLAIN (FORMAT GRAPHVIZ) SELECT 1")
+    assert "TYPE DISTRIBUTED" in failed(athena, "EXPLAIN ANALYZE (TYPE LOGICAL) SELECT 1")
+    assert "nope" in failed(athena, "EXPLAIN (TYPE VALIDATE) SELECT nope FROM src").lower()
 
 
 def test_orc_tables_read_and_written(wlake):

@@ -365,25 +365,39 @@ impl QueryEngine {
         } else {
             None
         };
-        let sql = explain.as_ref().map_or(sql, |(s, _)| s.as_str());
-        let df = trino::plan(&ctx, sql).await.map_err(|e| user_failure(&e))?;
-        let plan = df
-            .create_physical_plan()
-            .await
-            .map_err(|e| user_failure(&e))?;
+        let mut plan = None;
+        let (schema, batches) = match &explain {
+            Some(e) if e.kind != explain::Kind::Analyze => explain::answer(&ctx, e)
+                .await
+                .map_err(|e| user_failure(&e))?,
+            _ => {
+                let analyzed = explain
+                    .as_ref()
+                    .map(|e| format!("EXPLAIN ANALYZE {}", e.statement));
+                let df = trino::plan(&ctx, analyzed.as_deref().unwrap_or(sql))
+                    .await
+                    .map_err(|e| user_failure(&e))?;
+                let physical = df
+                    .create_physical_plan()
+                    .await
+                    .map_err(|e| user_failure(&e))?;
+                let batches: Vec<RecordBatch> = collect(physical.clone(), ctx.task_ctx())
+                    .await
+                    .map_err(|e| user_failure(&e))?;
+                let answer = if analyzed.is_some() {
+                    explain::analyzed(&batches).map_err(|e| user_failure(&e))?
+                } else {
+                    (physical.schema(), batches)
+                };
+                plan = Some(physical);
+                answer
+            }
+        };
         let planning_ms = started.elapsed().as_millis() as u64;
-        let mut schema = plan.schema();
-        let mut batches: Vec<RecordBatch> = collect(plan.clone(), ctx.task_ctx())
-            .await
-            .map_err(|e| user_failure(&e))?;
-        if let Some((_, kind)) = explain {
-            batches = explain::lines(&batches, kind).map_err(|e| user_failure(&e))?;
-            schema = explain::schema();
-        }
         let mut columns = columns_of(&schema);
         if explain.is_some() {
-            if let Some(c) = columns.first_mut() {
-                c.name = "Query Plan".into();
+            for (c, f) in columns.iter_mut().zip(schema.fields()) {
+                c.name = f.name().clone();
             }
         }
         // Utility statements (EXPLAIN) answer in a `.txt`: tab-separated, no header.
@@ -414,8 +428,8 @@ impl QueryEngine {
         Ok(Outcome {
             columns,
             result_file: Some(job.result_file.clone()),
-            data_scanned_bytes: bytes_scanned(&plan),
-            input_rows: input_rows(&plan),
+            data_scanned_bytes: plan.as_ref().map_or(0, bytes_scanned),
+            input_rows: plan.as_ref().map_or(0, input_rows),
             output_rows,
             output_bytes,
             planning_ms,
