@@ -23,7 +23,8 @@ pub struct ApiConfig {
     pub default_region: String,
     /// Largest request body accepted (413 beyond).
     pub max_body_bytes: usize,
-    /// Largest S3 request body (PutObject) accepted.
+    /// Largest S3 request body read into memory: XML documents, and PUTs to mapped buckets
+    /// (PutObject and UploadPart bodies of local buckets stream to disk, up to S3's 5 GiB).
     pub max_object_bytes: usize,
     /// How long one SubscribeToShard call streams before the server ends it.
     pub subscription_lifetime: std::time::Duration,
@@ -353,16 +354,45 @@ async fn s3_request(shared: &Shared, req: Request<Incoming>) -> Response<Body> {
     let (parts, body) = req.into_parts();
     let mut region = crate::routing::scope_region(&parts)
         .unwrap_or_else(|| shared.config.default_region.clone());
-    let limit = shared.config.max_object_bytes;
-    let body = match Limited::new(body, limit).collect().await {
-        Ok(b) => b.to_bytes(),
-        Err(_) => {
-            let e = S3Error::new(
-                "EntityTooLarge",
-                400,
-                format!("Your proposed upload exceeds the maximum allowed size of {limit} bytes."),
-            );
-            return s3_response(crate::s3::error_response(&e, &id), &id);
+    let host = parts
+        .headers
+        .get("host")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+        .or_else(|| parts.uri.authority().map(|a| a.to_string()));
+    let (bucket, key) = bucket_and_key(parts.uri.path(), host.as_deref());
+    let query = parse_query(parts.uri.query().unwrap_or(""));
+    // PutObject and UploadPart bodies stream to disk as they are checked; other bodies (XML
+    // documents, and PUTs to mapped buckets, which are re-signed whole) are read first.
+    let streams = parts.method == hyper::Method::PUT
+        && key.is_some()
+        && !parts.headers.contains_key("x-amz-copy-source")
+        && bucket
+            .as_deref()
+            .is_some_and(|b| shared.s3.lake.remote(b).is_none())
+        && query.iter().all(|(k, _)| {
+            matches!(k.as_str(), "partNumber" | "uploadId" | "x-id")
+                || k.to_ascii_lowercase().starts_with("x-amz-")
+        })
+        && (parts.headers.contains_key("x-amz-content-sha256")
+            || shared.config.keys.is_none()
+            || query.iter().any(|(k, _)| k == "X-Amz-Signature"));
+    let (body, stream) = if streams {
+        (bytes::Bytes::new(), Some(body))
+    } else {
+        let limit = shared.config.max_object_bytes;
+        match Limited::new(body, limit).collect().await {
+            Ok(b) => (b.to_bytes(), None),
+            Err(_) => {
+                let e = S3Error::new(
+                    "EntityTooLarge",
+                    400,
+                    format!(
+                        "Your proposed upload exceeds the maximum allowed size of {limit} bytes."
+                    ),
+                );
+                return s3_response(crate::s3::error_response(&e, &id), &id);
+            }
         }
     };
     let mut chain = None;
@@ -391,22 +421,16 @@ async fn s3_request(shared: &Shared, req: Request<Incoming>) -> Response<Body> {
             }
         }
     }
-    let host = parts
-        .headers
-        .get("host")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
-        .or_else(|| parts.uri.authority().map(|a| a.to_string()));
-    let (bucket, key) = bucket_and_key(parts.uri.path(), host.as_deref());
     let request = S3Request {
         method: parts.method,
         bucket,
         key,
-        query: parse_query(parts.uri.query().unwrap_or("")),
+        query,
         headers: parts.headers,
         body,
         region,
         chain,
+        stream: std::sync::Mutex::new(stream),
     };
     let resp = crate::s3::handle(&shared.s3, request, &id).await;
     s3_response(resp, &id)

@@ -4,14 +4,17 @@
 //! an upload that crashes before completing never becomes visible.
 
 use std::fs::{self, File};
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::path::PathBuf;
 
 use md5::{Digest, Md5};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ObjectError, Result};
-use crate::store::{hex, now_ms, sync_dir, write_atomic, ObjectInfo, ObjectStore, PutObject};
+use crate::store::{
+    copy_hashed, hex, now_ms, sync_dir, write_atomic, write_atomic_with, ObjectInfo, ObjectStore,
+    PutObject,
+};
 
 /// Every part but the last must be at least this large.
 pub const MIN_PART_BYTES: u64 = 5 * 1024 * 1024;
@@ -94,6 +97,18 @@ impl ObjectStore {
         number: u32,
         data: &[u8],
     ) -> Result<PartInfo> {
+        self.upload_part_from_reader(bucket, key, upload_id, number, data)
+    }
+
+    /// UploadPart of what `src` yields, written to the part's file as it is read.
+    pub fn upload_part_from_reader(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        number: u32,
+        mut src: impl Read,
+    ) -> Result<PartInfo> {
         if !(1..=MAX_PART_NUMBER).contains(&number) {
             return Err(ObjectError::InvalidArgument(format!(
                 "Part number must be an integer between 1 and {MAX_PART_NUMBER}, inclusive"
@@ -101,13 +116,18 @@ impl ObjectStore {
         }
         self.upload(bucket, key, upload_id)?;
         let dir = self.upload_dir(bucket, upload_id)?;
+        let mut md5 = Md5::new();
+        let mut size = 0;
+        write_atomic_with(&dir.join(format!("{number}.part")), |f| {
+            size = copy_hashed(&mut src, f, &mut md5)?;
+            Ok(())
+        })?;
         let part = PartInfo {
             number,
-            etag: format!("\"{}\"", hex(&Md5::digest(data))),
-            size: data.len() as u64,
+            etag: format!("\"{}\"", hex(&md5.finalize())),
+            size,
             last_modified_ms: now_ms(),
         };
-        write_atomic(&dir.join(format!("{number}.part")), data)?;
         write_atomic(
             &dir.join(format!("{number}.json")),
             &serde_json::to_vec(&part).map_err(io::Error::other)?,

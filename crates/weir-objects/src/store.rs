@@ -115,6 +115,21 @@ fn key_hash(key: &str) -> String {
     hex(&Sha256::digest(key.as_bytes()))
 }
 
+/// Copies `src` into `f`, feeding `md5`; returns the size.
+pub(crate) fn copy_hashed(src: &mut impl Read, f: &mut File, md5: &mut Md5) -> io::Result<u64> {
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut size = 0u64;
+    loop {
+        let n = src.read(&mut buf)?;
+        if n == 0 {
+            return Ok(size);
+        }
+        md5.update(&buf[..n]);
+        f.write_all(&buf[..n])?;
+        size += n as u64;
+    }
+}
+
 pub(crate) fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
@@ -130,10 +145,21 @@ fn check_key(key: &str) -> Result<()> {
 
 /// Writes `bytes` to `path` atomically and durably.
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    write_atomic_with(path, |f| f.write_all(bytes))
+}
+
+/// Writes what `write` writes to `path` atomically and durably (nothing is left if it fails).
+pub(crate) fn write_atomic_with(
+    path: &Path,
+    write: impl FnOnce(&mut File) -> io::Result<()>,
+) -> io::Result<()> {
     let tmp = path.with_extension(format!("{:016x}.tmp", rand::random::<u64>()));
     let mut f = File::create(&tmp)?;
-    f.write_all(bytes)?;
-    f.sync_data()?;
+    if let Err(e) = write(&mut f).and_then(|()| f.sync_data()) {
+        drop(f);
+        let _ = fs::remove_file(&tmp);
+        return Err(e);
+    }
     drop(f);
     fs::rename(&tmp, path)?;
     if let Some(dir) = path.parent() {
@@ -275,19 +301,7 @@ impl ObjectStore {
         mut src: impl Read,
         put: PutObject,
     ) -> Result<ObjectInfo> {
-        self.put_with(bucket, key, put, |f, md5| {
-            let mut buf = vec![0u8; 256 * 1024];
-            let mut size = 0u64;
-            loop {
-                let n = src.read(&mut buf)?;
-                if n == 0 {
-                    return Ok(size);
-                }
-                md5.update(&buf[..n]);
-                f.write_all(&buf[..n])?;
-                size += n as u64;
-            }
-        })
+        self.put_with(bucket, key, put, |f, md5| copy_hashed(&mut src, f, md5))
     }
 
     /// Writes an object's data file with `write` (which feeds the MD5 and returns the size),

@@ -63,9 +63,19 @@ pub fn chunk_signature(
     previous: &str,
     chunk: &[u8],
 ) -> String {
+    chunk_signature_of_hash(key, amz_date, scope, previous, &sha256_hex(chunk))
+}
+
+/// [`chunk_signature`] from the chunk's SHA-256 (hex), for chunks hashed as they stream in.
+pub fn chunk_signature_of_hash(
+    key: &[u8],
+    amz_date: &str,
+    scope: &str,
+    previous: &str,
+    chunk_sha256_hex: &str,
+) -> String {
     let to_sign = format!(
-        "{ALGORITHM}-PAYLOAD\n{amz_date}\n{scope}\n{previous}\n{EMPTY_SHA256}\n{}",
-        sha256_hex(chunk)
+        "{ALGORITHM}-PAYLOAD\n{amz_date}\n{scope}\n{previous}\n{EMPTY_SHA256}\n{chunk_sha256_hex}"
     );
     hex(&hmac(key, to_sign.as_bytes()))
 }

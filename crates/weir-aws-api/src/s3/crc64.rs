@@ -32,8 +32,14 @@ const fn tables() -> [[u64; 256]; 8] {
 }
 
 /// The CRC-64/NVME of `data`.
-pub fn crc64nvme(data: &[u8]) -> u64 {
-    let mut crc = !0u64;
+#[cfg(test)]
+fn crc64nvme(data: &[u8]) -> u64 {
+    crc64nvme_append(0, data)
+}
+
+/// The CRC-64/NVME of what `crc` covered followed by `data` (0 for nothing yet).
+pub fn crc64nvme_append(crc: u64, data: &[u8]) -> u64 {
+    let mut crc = !crc;
     let mut chunks = data.chunks_exact(8);
     for c in &mut chunks {
         let v = crc ^ u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
@@ -58,6 +64,10 @@ mod tests {
     fn check_value() {
         assert_eq!(super::crc64nvme(b"123456789"), 0xae8b_1486_0a79_9888);
         assert_eq!(super::crc64nvme(b""), 0);
+        assert_eq!(
+            super::crc64nvme_append(super::crc64nvme(b"12345"), b"6789"),
+            0xae8b_1486_0a79_9888
+        );
         // Slice-by-8 agrees with the byte-at-a-time loop across lengths.
         let data: Vec<u8> = (0..100u8).collect();
         for n in 0..data.len() {

@@ -18,6 +18,7 @@ mod list_buckets;
 mod list_multipart_uploads;
 mod list_objects;
 mod list_parts;
+mod payload;
 mod proxy;
 mod put_object;
 pub mod time;
@@ -43,6 +44,9 @@ pub struct S3Request {
     pub region: String,
     /// Set when the request's signature was verified: what chunk signatures chain from.
     pub chain: Option<crate::auth::Chain>,
+    /// The body not yet read, for requests whose payload streams to disk (PutObject and
+    /// UploadPart); `body` is then empty.
+    pub stream: std::sync::Mutex<Option<hyper::body::Incoming>>,
 }
 
 impl S3Request {
@@ -57,6 +61,10 @@ impl S3Request {
     }
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+    /// The unread body of a streamed request (once).
+    pub fn take_stream(&self) -> Option<hyper::body::Incoming> {
+        self.stream.lock().ok().and_then(|mut s| s.take())
     }
 }
 

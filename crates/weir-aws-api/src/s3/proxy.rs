@@ -5,7 +5,7 @@
 
 use weir_objects::RemoteBucket;
 
-use super::put_object::payload;
+use super::payload::payload;
 use super::{percent_decode, S3Ctx, S3Error, S3Request, S3Response};
 
 /// Request headers that are forwarded (besides `x-amz-*` ones not about signing or framing).

@@ -1,6 +1,6 @@
 //! UploadPart.
 
-use super::put_object::payload;
+use super::payload::stream_into;
 use super::{S3Ctx, S3Error, S3Request, S3Response};
 
 pub async fn handle(ctx: &S3Ctx, req: &S3Request) -> Result<S3Response, S3Error> {
@@ -19,13 +19,12 @@ pub async fn handle(ctx: &S3Ctx, req: &S3Request) -> Result<S3Response, S3Error>
                 "Part number must be an integer between 1 and 10000, inclusive",
             )
         })?;
-    let (data, checksum) = payload(req)?;
     let objects = ctx.objects.clone();
     let (b, k) = (bucket.to_string(), key.to_string());
-    let part =
-        tokio::task::spawn_blocking(move || objects.upload_part(&b, &k, &upload_id, number, &data))
-            .await
-            .map_err(|e| S3Error::new("InternalError", 500, e.to_string()))??;
+    let (part, checksum) = stream_into(req, move |body| {
+        Ok(objects.upload_part_from_reader(&b, &k, &upload_id, number, body)?)
+    })
+    .await?;
     let mut resp = S3Response::empty(200).with("etag", part.etag);
     if let Some((name, value)) = checksum {
         resp = resp.with(&name, value);

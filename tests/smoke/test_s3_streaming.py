@@ -1,0 +1,137 @@
+"""PutObject and UploadPart bodies stream to disk as they are checked: a large upload does not
+grow the server's memory, a refused body stores nothing, and the payload hash is enforced."""
+
+import hashlib
+import os
+import urllib.error
+import urllib.request
+
+import boto3
+import pytest
+from botocore.auth import S3SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+from conftest import start_weir
+
+MIB = 1024 * 1024
+
+
+@pytest.fixture(scope="module")
+def server():
+    proc, url = start_weir()
+    yield proc, url
+    proc.terminate()
+    assert proc.wait(30) == 0
+
+
+def client(url):
+    return boto3.client(
+        "s3",
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id="AKIDSMOKE",
+        aws_secret_access_key="secret",
+        config=boto3.session.Config(s3={"addressing_style": "path"}),
+    )
+
+
+def peak_mib(proc):
+    with open(f"/proc/{proc.pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    raise AssertionError("no VmHWM")
+
+
+def patterned_file(path, size):
+    block = bytes(range(256)) * (MIB // 256)
+    with open(path, "wb") as f:
+        for _ in range(size // MIB):
+            f.write(block)
+    digest = hashlib.md5()
+    with open(path, "rb") as f:
+        for piece in iter(lambda: f.read(MIB), b""):
+            digest.update(piece)
+    return digest.hexdigest()
+
+
+def streamed_md5(body):
+    digest = hashlib.md5()
+    for piece in body.iter_chunks(MIB):
+        digest.update(piece)
+    return digest.hexdigest()
+
+
+def test_large_uploads_stream_without_growing_memory(server, tmp_path):
+    proc, url = server
+    s3 = client(url)
+    s3.create_bucket(Bucket="stream")
+    path = tmp_path / "big.bin"
+    size = 384 * MIB
+    md5 = patterned_file(path, size)
+    before = peak_mib(proc)
+    # boto3 sends a file body aws-chunked with a CRC32 trailer.
+    with open(path, "rb") as f:
+        etag = s3.put_object(Bucket="stream", Key="single", Body=f)["ETag"]
+    assert etag == f'"{md5}"'
+    got = s3.get_object(Bucket="stream", Key="single")
+    assert got["ContentLength"] == size and streamed_md5(got["Body"]) == md5
+    # Multipart: 6 parts of 64 MiB.
+    cfg = boto3.s3.transfer.TransferConfig(multipart_threshold=8 * MIB, multipart_chunksize=64 * MIB, max_concurrency=2)
+    s3.upload_file(str(path), "stream", "multi", Config=cfg)
+    got = s3.get_object(Bucket="stream", Key="multi")
+    assert got["ContentLength"] == size and streamed_md5(got["Body"]) == md5
+    grew = peak_mib(proc) - before
+    assert grew < 128, f"peak RSS grew by {grew:.0f} MiB for {size // MIB} MiB uploads"
+
+
+def test_refused_bodies_store_nothing(server):
+    proc, url = server
+    s3 = client(url)
+    s3.create_bucket(Bucket="refused")
+    body = os.urandom(3 * MIB)
+    with pytest.raises(s3.exceptions.ClientError) as e:
+        s3.put_object(Bucket="refused", Key="bad-md5", Body=body, ContentMD5="AAAAAAAAAAAAAAAAAAAAAA==")
+    assert e.value.response["Error"]["Code"] == "BadDigest"
+    with pytest.raises(s3.exceptions.ClientError) as e:
+        s3.put_object(Bucket="refused", Key="bad-crc", Body=body, ChecksumCRC32="AAAAAA==")
+    assert e.value.response["Error"]["Code"] == "BadDigest"
+    up = s3.create_multipart_upload(Bucket="refused", Key="parts")["UploadId"]
+    with pytest.raises(s3.exceptions.ClientError) as e:
+        s3.upload_part(Bucket="refused", Key="parts", UploadId=up, PartNumber=1, Body=body, ContentMD5="AAAAAAAAAAAAAAAAAAAAAA==")
+    assert e.value.response["Error"]["Code"] == "BadDigest"
+    assert s3.list_parts(Bucket="refused", Key="parts", UploadId=up).get("Parts", []) == []
+    assert s3.list_objects_v2(Bucket="refused").get("KeyCount") == 0
+    # A missing bucket is still NoSuchBucket, whatever the body.
+    with pytest.raises(s3.exceptions.NoSuchBucket):
+        s3.put_object(Bucket="no-such-bucket-here", Key="k", Body=body)
+
+
+def signed_put(url, bucket, key, body, headers, sent=None):
+    """A PUT signed by botocore for `body` (its SHA-256 in the signature); `sent` goes instead."""
+    req = AWSRequest(method="PUT", url=f"{url}/{bucket}/{key}", data=body, headers=headers)
+    S3SigV4Auth(Credentials("AKIDSMOKE", "secret"), "s3", "us-east-1").add_auth(req)
+    data = body if sent is None else sent
+    prepared = urllib.request.Request(req.url, data=data, method="PUT", headers=dict(req.headers))
+    try:
+        with urllib.request.urlopen(prepared) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+def test_payload_hash_and_size_limits(server):
+    proc, url = server
+    s3 = client(url)
+    s3.create_bucket(Bucket="hashes")
+    body = b"the body that was signed"
+    status, text = signed_put(url, "hashes", "wrong", body, {}, sent=b"the body that was swapped")
+    assert status == 400 and "<Code>XAmzContentSHA256Mismatch</Code>" in text, text
+    status, text = signed_put(url, "hashes", "right", body, {})
+    assert status == 200, text
+    assert s3.get_object(Bucket="hashes", Key="right")["Body"].read() == body
+    assert "Contents" not in s3.list_objects_v2(Bucket="hashes", Prefix="wrong")
+    # Over S3's 5 GiB single-PUT limit: refused from the declared length, before any data.
+    status, text = signed_put(url, "hashes", "huge", b"", {"X-Amz-Content-SHA256": "UNSIGNED-PAYLOAD", "X-Amz-Decoded-Content-Length": str(5 * 1024**3 + 1), "Content-Encoding": "aws-chunked"})
+    assert status == 400 and "<Code>EntityTooLarge</Code>" in text, text
