@@ -186,6 +186,7 @@ def main():
     p.add_argument("endpoint")
     p.add_argument("--tpch")
     p.add_argument("--runs", type=int, default=200)
+    p.add_argument("--only-tpch", action="store_true", help="skip the latency, pruning, partition and crawler figures")
     a = p.parse_args()
     athena = boto3.client("athena", endpoint_url=a.endpoint, **KW)
     s3 = boto3.client("s3", endpoint_url=a.endpoint, **KW)
@@ -194,10 +195,11 @@ def main():
         s3.create_bucket(Bucket=b)
     for db in ("bench", "tpch"):
         glue.create_database(DatabaseInput={"Name": db})
-    latency(athena, s3, a.runs)
-    pruning(athena, s3)
-    get_partitions(glue, 20)
-    crawler(glue, s3)
+    if not a.only_tpch:
+        latency(athena, s3, a.runs)
+        pruning(athena, s3)
+        get_partitions(glue, 20)
+        crawler(glue, s3)
     if a.tpch:
         tpch(athena, s3, a.tpch, 3)
 

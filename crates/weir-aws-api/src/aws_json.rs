@@ -150,6 +150,15 @@ pub async fn handle(
         Ok(Reply::Doc(_)) if !model.has_output(action) => {
             respond(protocol, StatusCode::OK, Vec::new())
         }
+        Ok(Reply::Doc(v)) if crate::value_stream::is_large(&v) => {
+            let mut resp = Response::new(Body::Channel(crate::value_stream::stream(protocol, v)));
+            resp.headers_mut().insert(
+                CONTENT_TYPE,
+                HeaderValue::from_static(protocol.content_type()),
+            );
+            request_headers(&mut resp);
+            resp
+        }
         Ok(Reply::Doc(v)) => respond(protocol, StatusCode::OK, value::encode(protocol, &v)),
         Ok(Reply::Events(rx)) => {
             let mut resp = Response::new(Body::Channel(rx));

@@ -21,6 +21,7 @@ pub mod s3;
 mod server;
 mod uri;
 pub mod value;
+mod value_stream;
 
 pub use error::ApiError;
 pub use server::{serve, tls_config, ApiConfig, Engines};

@@ -212,7 +212,7 @@ fn from_cbor(v: ciborium::Value, depth: usize) -> Result<Value, DecodeError> {
     })
 }
 
-fn to_cbor(v: &Value) -> ciborium::Value {
+pub(crate) fn to_cbor(v: &Value) -> ciborium::Value {
     match v {
         Value::Null => ciborium::Value::Null,
         Value::Bool(b) => ciborium::Value::Bool(*b),
@@ -235,7 +235,7 @@ fn to_cbor(v: &Value) -> ciborium::Value {
     }
 }
 
-fn write_json(out: &mut Vec<u8>, v: &Value) {
+pub(crate) fn write_json(out: &mut Vec<u8>, v: &Value) {
     match v {
         Value::Null => out.extend_from_slice(b"null"),
         Value::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
@@ -278,7 +278,7 @@ fn write_json(out: &mut Vec<u8>, v: &Value) {
 }
 
 /// Roughly the JSON size of `v`, so the output buffer is allocated once.
-fn json_size_hint(v: &Value) -> usize {
+pub(crate) fn json_size_hint(v: &Value) -> usize {
     match v {
         Value::Str(s) => s.len() + 2,
         Value::Bytes(b) => b.len().div_ceil(3) * 4 + 2,
@@ -316,7 +316,7 @@ fn write_millis_as_seconds(out: &mut Vec<u8>, ms: i64) {
     };
 }
 
-fn write_json_str(out: &mut Vec<u8>, s: &str) {
+pub(crate) fn write_json_str(out: &mut Vec<u8>, s: &str) {
     if !s.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
         out.push(b'"');
         out.extend_from_slice(s.as_bytes());

@@ -41,10 +41,14 @@ enum Command {
     },
 }
 
-/// Arrow and DataFusion allocate many short-lived buffers; mimalloc serves them faster than the
-/// system allocator and returns freed memory to the OS more readily.
+/// The system allocator unless a feature picks another (see the `[features]` of Cargo.toml).
+#[cfg(all(feature = "mimalloc", not(feature = "jemalloc")))]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+#[cfg(feature = "jemalloc")]
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
