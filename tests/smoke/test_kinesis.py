@@ -126,3 +126,44 @@ def test_boto3_enhanced_fan_out(kinesis):
     listed = kinesis.list_stream_consumers(StreamARN=arn)["Consumers"]
     assert [c["ConsumerName"] for c in listed] == ["py"]
     kinesis.delete_stream(StreamName="fan", EnforceConsumerDeletion=True)
+
+
+def test_reads_share_a_memory_budget():
+    """With GetRecords answers limited to 1 MiB held at once, concurrent readers of 8 MB of
+    records wait their turn and all read everything."""
+    import threading
+
+    from conftest import start_weir
+
+    proc, url = start_weir(extra_env={"WEIR_KINESIS__READ_MEMORY_MB": "1"})
+    try:
+        k = boto3.client("kinesis", endpoint_url=url, region_name="us-east-1", aws_access_key_id="AKIDSMOKE", aws_secret_access_key="secret")
+        k.create_stream(StreamName="budget", ShardCount=1)
+        k.get_waiter("stream_exists").wait(StreamName="budget", WaiterConfig={"Delay": 0.05})
+        data = [bytes([i]) * (200 * 1024) for i in range(40)]
+        for i in range(0, 40, 5):
+            k.put_records(StreamName="budget", Records=[{"Data": d, "PartitionKey": "p"} for d in data[i:i + 5]])
+        results = {}
+
+        def reader(n):
+            c = boto3.client("kinesis", endpoint_url=url, region_name="us-east-1", aws_access_key_id="AKIDSMOKE", aws_secret_access_key="secret")
+            it = c.get_shard_iterator(StreamName="budget", ShardId="shardId-000000000000", ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+            got = []
+            while True:
+                r = c.get_records(ShardIterator=it)
+                got += [x["Data"] for x in r["Records"]]
+                if not r["Records"]:
+                    break
+                it = r["NextShardIterator"]
+            results[n] = got
+
+        threads = [threading.Thread(target=reader, args=(n,)) for n in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        assert sorted(results) == list(range(6))
+        assert all(r == data for r in results.values())
+    finally:
+        proc.terminate()
+        assert proc.wait(30) == 0

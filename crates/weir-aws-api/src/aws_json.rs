@@ -147,11 +147,32 @@ pub async fn handle(
         Err(e) => Err(e),
     };
     match result {
-        Ok(Reply::Doc(_)) if !model.has_output(action) => {
+        Ok(Reply::Held(v, _)) | Ok(Reply::Doc(v)) if !model.has_output(action) => {
+            drop(v);
             respond(protocol, StatusCode::OK, Vec::new())
         }
+        Ok(Reply::Held(v, held)) if !crate::value_stream::is_large(&v) => {
+            let body = value::encode(protocol, &v);
+            drop((v, held));
+            respond(protocol, StatusCode::OK, body)
+        }
+        Ok(Reply::Held(v, held)) => {
+            let mut resp = Response::new(Body::Channel(crate::value_stream::stream(
+                protocol,
+                v,
+                Some(held),
+            )));
+            resp.headers_mut().insert(
+                CONTENT_TYPE,
+                HeaderValue::from_static(protocol.content_type()),
+            );
+            request_headers(&mut resp);
+            resp
+        }
         Ok(Reply::Doc(v)) if crate::value_stream::is_large(&v) => {
-            let mut resp = Response::new(Body::Channel(crate::value_stream::stream(protocol, v)));
+            let mut resp = Response::new(Body::Channel(crate::value_stream::stream(
+                protocol, v, None,
+            )));
             resp.headers_mut().insert(
                 CONTENT_TYPE,
                 HeaderValue::from_static(protocol.content_type()),
@@ -195,6 +216,7 @@ async fn dispatch(
         protocol,
         fanout: shared.fanout.clone(),
         rates: shared.rates.clone(),
+        reads: shared.reads.clone(),
     };
     (service.dispatch)(&ctx, action, input).await
 }

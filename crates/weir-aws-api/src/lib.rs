@@ -39,6 +39,42 @@ pub struct Ctx {
     pub fanout: std::sync::Arc<fanout::FanOut>,
     /// Control-plane rate limits, when AWS limits are enforced.
     pub rates: Option<std::sync::Arc<rates::RateLimiter>>,
+    /// The memory GetRecords answers draw from.
+    pub reads: std::sync::Arc<ReadBudget>,
+}
+
+/// Bytes of records that read answers may hold at once, counted in KiB permits. A read takes
+/// room for the most it may return, gives back what it did not use, and holds the rest until
+/// its answer is sent.
+pub struct ReadBudget {
+    kib: std::sync::Arc<tokio::sync::Semaphore>,
+    total_kib: usize,
+}
+
+impl ReadBudget {
+    pub fn new(bytes: usize) -> ReadBudget {
+        let total_kib = (bytes >> 10).clamp(1, tokio::sync::Semaphore::MAX_PERMITS);
+        ReadBudget {
+            kib: std::sync::Arc::new(tokio::sync::Semaphore::new(total_kib)),
+            total_kib,
+        }
+    }
+
+    /// Waits for room for `bytes` (at most the whole budget); `None` only if the budget was
+    /// closed, which Weir never does.
+    pub async fn reserve(&self, bytes: usize) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        let kib = bytes.div_ceil(1024).clamp(1, self.total_kib);
+        let n = u32::try_from(kib).unwrap_or(u32::MAX);
+        self.kib.clone().acquire_many_owned(n).await.ok()
+    }
+
+    /// Gives back what `held` reserved beyond `used` bytes.
+    pub fn settle(held: &mut tokio::sync::OwnedSemaphorePermit, used: usize) {
+        let keep = used.div_ceil(1024).max(1);
+        if held.num_permits() > keep {
+            drop(held.split(held.num_permits() - keep));
+        }
+    }
 }
 
 impl Ctx {
@@ -54,5 +90,7 @@ impl Ctx {
 /// What a handler answers: a document, or a stream of event-stream messages.
 pub enum Reply {
     Doc(value::Value),
+    /// A document that holds part of a memory budget until it has been sent.
+    Held(value::Value, tokio::sync::OwnedSemaphorePermit),
     Events(tokio::sync::mpsc::Receiver<bytes::Bytes>),
 }

@@ -28,6 +28,9 @@ pub struct ApiConfig {
     pub max_object_bytes: usize,
     /// How long one SubscribeToShard call streams before the server ends it.
     pub subscription_lifetime: std::time::Duration,
+    /// Bytes of records all GetRecords answers may hold at once, from the read until the
+    /// answer is sent; a read that finds no room waits for it.
+    pub read_memory_bytes: usize,
     /// Enforce AWS's control-plane request rates (LimitExceededException).
     pub aws_limits: bool,
     /// With keys, every request's SigV4 signature is verified; without, any credentials pass.
@@ -75,6 +78,7 @@ impl Default for ApiConfig {
             max_body_bytes: 16 * 1024 * 1024,
             max_object_bytes: 1024 * 1024 * 1024,
             subscription_lifetime: std::time::Duration::from_secs(300),
+            read_memory_bytes: 256 << 20,
             aws_limits: false,
             keys: None,
             allow_unsigned: false,
@@ -107,6 +111,7 @@ pub(crate) struct Shared {
     pub(crate) config: ApiConfig,
     pub(crate) fanout: Arc<FanOut>,
     pub(crate) rates: Option<Arc<crate::rates::RateLimiter>>,
+    pub(crate) reads: Arc<crate::ReadBudget>,
 }
 
 /// Serves AWS APIs on `listener` until `shutdown` resolves, then drains open connections.
@@ -123,6 +128,7 @@ pub async fn serve(
     let rates = config
         .aws_limits
         .then(|| Arc::new(crate::rates::RateLimiter::default()));
+    let reads = Arc::new(crate::ReadBudget::new(config.read_memory_bytes));
     let Engines {
         log,
         objects,
@@ -146,6 +152,7 @@ pub async fn serve(
         config,
         fanout,
         rates,
+        reads,
     });
     let tls = shared
         .config

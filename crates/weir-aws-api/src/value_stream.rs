@@ -20,10 +20,16 @@ pub fn is_large(v: &Value) -> bool {
     json_size_hint(v) > STREAM_ABOVE
 }
 
-/// Encodes `v` on a blocking thread into pieces; the receiver yields them in order.
-pub fn stream(protocol: Protocol, v: Value) -> mpsc::Receiver<Bytes> {
+/// Encodes `v` on a blocking thread into pieces; the receiver yields them in order. `held`
+/// (a share of a memory budget) is given back once the document has been sent.
+pub fn stream(
+    protocol: Protocol,
+    v: Value,
+    held: Option<tokio::sync::OwnedSemaphorePermit>,
+) -> mpsc::Receiver<Bytes> {
     let (tx, rx) = mpsc::channel(PIECES_IN_FLIGHT);
     tokio::task::spawn_blocking(move || {
+        let _held = held;
         let mut w = Writer {
             out: Vec::with_capacity(PIECE * 2),
             send: |piece: Vec<u8>| tx.blocking_send(Bytes::from(piece)).is_ok(),
@@ -156,8 +162,14 @@ mod tests {
         let record = |i: usize| {
             Value::map([
                 ("SequenceNumber", Value::str(format!("{i:056}"))),
-                ("ApproximateArrivalTimestamp", Value::Timestamp(1_700_000_000_123)),
-                ("Data", Value::Bytes(Bytes::from(vec![i as u8; 300 + i * 7]))),
+                (
+                    "ApproximateArrivalTimestamp",
+                    Value::Timestamp(1_700_000_000_123),
+                ),
+                (
+                    "Data",
+                    Value::Bytes(Bytes::from(vec![i as u8; 300 + i * 7])),
+                ),
                 ("PartitionKey", Value::str("k\"ey")),
                 ("N", Value::Int(-(i as i128))),
                 ("F", Value::Float(1.5)),

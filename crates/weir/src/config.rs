@@ -22,6 +22,12 @@ pub struct Config {
     pub limits: Limits,
     /// How often retention and deleted-stream clean-up run, in milliseconds.
     pub housekeeping_interval_ms: u64,
+    /// MiB of memory Weir's large consumers share (`WEIR_MEMORY_LIMIT_MB`): running Athena
+    /// queries take half (spilling beyond it), Firehose buffers an eighth (spilling to files
+    /// beyond it) and GetRecords answers an eighth (reads wait for room), unless their own
+    /// setting says otherwise. 0 (the default): a quarter of the machine's memory, at least
+    /// 1 GiB.
+    pub memory_limit_mb: usize,
     /// Kinesis Data Streams settings (`WEIR_KINESIS__<FIELD>`).
     pub kinesis: KinesisConfig,
     /// Request authentication (off unless keys are given).
@@ -66,6 +72,7 @@ pub struct AthenaConfig {
     pub concurrency: usize,
     /// Bytes all running queries may hold; beyond it sorts, joins and aggregates spill to
     /// disk (under the data directory), and a query that still cannot fit fails saying so.
+    /// 0 (the default): half of `memory_limit_mb`.
     pub memory_limit_bytes: usize,
     /// Partitions one query is split into (default twice the cores: while one partition
     /// waits on a read, another decodes; TPC-H at SF1 ran 11% faster than with one per core).
@@ -77,7 +84,7 @@ impl Default for AthenaConfig {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         AthenaConfig {
             concurrency: 4,
-            memory_limit_bytes: 2 << 30,
+            memory_limit_bytes: 0,
             target_partitions: cores * 2,
         }
     }
@@ -100,7 +107,8 @@ pub struct FirehoseConfig {
     pub intake_segment_bytes: u64,
     /// MiB all delivery streams' buffers may hold in memory (`WEIR_FIREHOSE__BUFFER_MEMORY_MB`);
     /// beyond it the largest buffers spill to files under the data directory, and deliveries
-    /// in flight wait for a share of as much again.
+    /// in flight wait for a share of as much again. 0 (the default): an eighth of
+    /// `memory_limit_mb`.
     pub buffer_memory_mb: usize,
 }
 
@@ -113,7 +121,7 @@ impl Default for FirehoseConfig {
             stream_limit: d.stream_limit,
             http_backoff_ms: d.http_backoff_ms,
             intake_segment_bytes: d.segment_bytes,
-            buffer_memory_mb: d.buffer_memory_bytes >> 20,
+            buffer_memory_mb: 0,
         }
     }
 }
@@ -227,6 +235,9 @@ pub struct KinesisConfig {
     /// The on-demand scaling policy (`[kinesis.on_demand]`: window_ms, split_fraction,
     /// merge_fraction, quiet_ms, min_shards).
     pub on_demand: weir_log::OnDemandPolicy,
+    /// MiB of records all GetRecords answers may hold at once, from the read until sent; a
+    /// read that finds no room waits. 0 (the default): an eighth of `memory_limit_mb`.
+    pub read_memory_mb: usize,
 }
 
 impl Default for Config {
@@ -238,6 +249,7 @@ impl Default for Config {
             default_region: "us-east-1".into(),
             limits: Limits::None,
             housekeeping_interval_ms: 30_000,
+            memory_limit_mb: 0,
             kinesis: KinesisConfig::default(),
             auth: AuthConfig::default(),
             tls: TlsConfig::default(),
@@ -263,11 +275,44 @@ impl Default for KinesisConfig {
             subscription_lifetime_ms: 300_000,
             autoscale_interval_ms: 1000,
             on_demand: log.on_demand,
+            read_memory_mb: 0,
         }
     }
 }
 
 impl Config {
+    /// `memory_limit_mb` in bytes, or its default: a quarter of the machine, at least 1 GiB.
+    pub fn memory_budget_bytes(&self) -> usize {
+        if self.memory_limit_mb > 0 {
+            return self.memory_limit_mb << 20;
+        }
+        let machine = std::fs::read_to_string("/proc/meminfo")
+            .ok()
+            .and_then(|m| {
+                m.lines()
+                    .find_map(|l| l.strip_prefix("MemTotal:"))
+                    .and_then(|v| v.split_whitespace().next()?.parse::<usize>().ok())
+            })
+            .map_or(0, |kib| kib << 10);
+        (machine / 4).max(1 << 30)
+    }
+
+    /// What running Athena queries may hold.
+    pub fn query_memory_bytes(&self) -> usize {
+        match self.athena.memory_limit_bytes {
+            0 => self.memory_budget_bytes() / 2,
+            bytes => bytes,
+        }
+    }
+
+    /// What GetRecords answers may hold at once.
+    pub fn read_memory_bytes(&self) -> usize {
+        match self.kinesis.read_memory_mb {
+            0 => self.memory_budget_bytes() / 8,
+            mb => mb << 20,
+        }
+    }
+
     /// Defaults, overlaid with `file` (if any) and then the `WEIR_…` variables in `env`.
     pub fn load(
         file: Option<&Path>,
@@ -309,7 +354,10 @@ impl Config {
             functions: self.functions.clone(),
             http_backoff_ms: self.firehose.http_backoff_ms,
             segment_bytes: self.firehose.intake_segment_bytes,
-            buffer_memory_bytes: self.firehose.buffer_memory_mb.max(1) << 20,
+            buffer_memory_bytes: match self.firehose.buffer_memory_mb {
+                0 => self.memory_budget_bytes() / 8,
+                mb => mb << 20,
+            },
         }
     }
 

@@ -87,7 +87,7 @@ impl Server {
                 catalog.clone(),
                 objects.clone(),
                 weir_query::QueryConfig {
-                    memory_limit: config.athena.memory_limit_bytes,
+                    memory_limit: config.query_memory_bytes(),
                     spill_dir: config.data_dir.join("tmp").join("query-spill"),
                     target_partitions: config.athena.target_partitions,
                 },
@@ -136,6 +136,7 @@ impl Server {
         let api = weir_aws_api::ApiConfig {
             default_region: config.default_region.clone(),
             subscription_lifetime: Duration::from_millis(config.kinesis.subscription_lifetime_ms),
+            read_memory_bytes: config.read_memory_bytes(),
             aws_limits: config.limits == crate::config::Limits::Aws,
             keys: config.auth.keys(),
             allow_unsigned: config.auth.allow_unsigned,
@@ -225,6 +226,10 @@ impl Server {
             addr = %addr,
             data_dir = %config.data_dir.display(),
             ready_ms = started.elapsed().as_millis() as u64,
+            memory_budget_mib = config.memory_budget_bytes() >> 20,
+            query_memory_mib = config.query_memory_bytes() >> 20,
+            firehose_buffer_mib = config.delivery_config().buffer_memory_bytes >> 20,
+            read_memory_mib = config.read_memory_bytes() >> 20,
             "weir listening on {scheme}://{addr} (Kinesis, Firehose, S3, Glue, Athena), data in {}",
             config.data_dir.display()
         );

@@ -211,6 +211,9 @@ pub async fn dispatch(ctx: &Ctx, action: &str, input: Input) -> Result<Reply, Ap
     if action == "SubscribeToShard" {
         return subscribe_to_shard::handle(ctx, input).await;
     }
+    if action == "GetRecords" {
+        return get_records::handle(ctx, input).await;
+    }
     let doc = match action {
         "AddTagsToStream" => add_tags_to_stream::handle(ctx, input).await,
         "CreateStream" => create_stream::handle(ctx, input).await,
@@ -225,7 +228,6 @@ pub async fn dispatch(ctx: &Ctx, action: &str, input: Input) -> Result<Reply, Ap
         "DescribeStreamSummary" => describe_stream_summary::handle(ctx, input).await,
         "DisableEnhancedMonitoring" => disable_enhanced_monitoring::handle(ctx, input).await,
         "EnableEnhancedMonitoring" => enable_enhanced_monitoring::handle(ctx, input).await,
-        "GetRecords" => get_records::handle(ctx, input).await,
         "GetShardIterator" => get_shard_iterator::handle(ctx, input).await,
         "IncreaseStreamRetentionPeriod" => {
             increase_stream_retention_period::handle(ctx, input).await
