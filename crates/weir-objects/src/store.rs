@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::fs::{self, File};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use bytes::Bytes;
 use md5::{Digest, Md5};
@@ -92,6 +93,46 @@ pub struct ListPage {
 struct Bucket {
     info: BucketInfo,
     objects: BTreeMap<String, ObjectInfo>,
+    /// Syncs of the object directory, shared by the PUTs that commit at the same time.
+    dir_sync: Arc<DirSync>,
+}
+
+/// Group commit of a directory's entries: each commit notes a generation after its rename, and
+/// one fsync of the directory makes every rename noted before it durable, so concurrent PUTs
+/// share the sync instead of taking turns.
+#[derive(Default)]
+struct DirSync {
+    /// (generations noted, generations known durable).
+    state: parking_lot::Mutex<(u64, u64)>,
+    /// One directory fsync at a time.
+    syncing: parking_lot::Mutex<()>,
+}
+
+impl DirSync {
+    fn note(&self) -> u64 {
+        let mut s = self.state.lock();
+        s.0 += 1;
+        s.0
+    }
+
+    /// Returns once generation `gen` is durable, syncing `dir` unless a sync since covered it.
+    fn sync_through(&self, generation: u64, dir: &Path) -> io::Result<()> {
+        if self.state.lock().1 >= generation {
+            return Ok(());
+        }
+        let _one = self.syncing.lock();
+        let target = {
+            let s = self.state.lock();
+            if s.1 >= generation {
+                return Ok(());
+            }
+            s.0
+        };
+        sync_dir(dir)?;
+        let mut s = self.state.lock();
+        s.1 = s.1.max(target);
+        Ok(())
+    }
 }
 
 /// The object store; cheap to share behind an `Arc`.
@@ -117,7 +158,8 @@ fn key_hash(key: &str) -> String {
 
 /// Copies `src` into `f`, feeding `md5`; returns the size.
 pub(crate) fn copy_hashed(src: &mut impl Read, f: &mut File, md5: &mut Md5) -> io::Result<u64> {
-    let mut buf = vec![0u8; 256 * 1024];
+    // Small: a fresh buffer is zeroed on every PUT.
+    let mut buf = vec![0u8; 64 * 1024];
     let mut size = 0u64;
     loop {
         let n = src.read(&mut buf)?;
@@ -141,6 +183,13 @@ fn check_key(key: &str) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+/// Writes `bytes` to a new file at `path` and syncs it.
+fn write_synced(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut f = File::create(path)?;
+    f.write_all(bytes)?;
+    f.sync_data()
 }
 
 /// Writes `bytes` to `path` atomically and durably.
@@ -203,7 +252,14 @@ impl ObjectStore {
                 continue;
             };
             let objects = load_objects(&dir.join("o"))?;
-            buckets.insert(info.name.clone(), Bucket { info, objects });
+            buckets.insert(
+                info.name.clone(),
+                Bucket {
+                    info,
+                    objects,
+                    dir_sync: Arc::default(),
+                },
+            );
         }
         Ok(ObjectStore {
             root: root.to_path_buf(),
@@ -241,6 +297,7 @@ impl ObjectStore {
             Bucket {
                 info: info.clone(),
                 objects: BTreeMap::new(),
+                dir_sync: Arc::default(),
             },
         );
         Ok(info)
@@ -371,20 +428,32 @@ impl ObjectStore {
         Ok(name)
     }
 
-    /// Makes `info` (whose data file is written) the object: replaces its record atomically,
-    /// then removes the data file of the object it replaced.
+    /// Makes `info` (whose data file is written) the object: replaces its record atomically
+    /// and durably, then removes the data file of the object it replaced. The record is
+    /// written and synced outside the store's lock and the directory sync is shared with the
+    /// commits around it, so concurrent PUTs proceed together.
     pub(crate) fn commit(&self, bucket: &str, info: ObjectInfo) -> Result<ObjectInfo> {
         let dir = self.bucket_dir(bucket).join("o");
         let record = serde_json::to_vec(&info).map_err(io::Error::other)?;
-        let replaced = {
+        let path = dir.join(format!("{}.json", key_hash(&info.key)));
+        let tmp = path.with_extension(format!("{:016x}.tmp", rand::random::<u64>()));
+        let abandon = |e: ObjectError| {
+            let _ = fs::remove_file(&tmp);
+            let _ = fs::remove_file(dir.join(&info.data_file));
+            e
+        };
+        write_synced(&tmp, &record).map_err(|e| abandon(e.into()))?;
+        let (replaced, generation, dir_sync) = {
             let mut buckets = self.buckets.write();
             let Some(b) = buckets.get_mut(bucket) else {
-                let _ = fs::remove_file(dir.join(&info.data_file));
-                return Err(ObjectError::NoSuchBucket(bucket.to_string()));
+                return Err(abandon(ObjectError::NoSuchBucket(bucket.to_string())));
             };
-            write_atomic(&dir.join(format!("{}.json", key_hash(&info.key))), &record)?;
-            b.objects.insert(info.key.clone(), info.clone())
+            fs::rename(&tmp, &path).map_err(|e| abandon(e.into()))?;
+            let replaced = b.objects.insert(info.key.clone(), info.clone());
+            (replaced, b.dir_sync.note(), b.dir_sync.clone())
         };
+        dir_sync.sync_through(generation, &dir)?;
+        // Only once the new record is durable can the old data go.
         if let Some(old) = replaced {
             let _ = fs::remove_file(dir.join(old.data_file));
         }
@@ -578,6 +647,56 @@ mod tests {
             },
         )
         .expect("put")
+    }
+
+    /// Concurrent PUTs of the same keys (sharing directory syncs): the last commit of each key
+    /// wins in memory and on disk, and every replaced data file is gone.
+    #[test]
+    fn concurrent_puts_commit_together() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let s = Arc::new(ObjectStore::open(dir.path()).expect("open"));
+        s.create_bucket("bkt", "us-east-1").expect("bucket");
+        let threads: Vec<_> = (0..8u8)
+            .map(|t| {
+                let s = s.clone();
+                std::thread::spawn(move || {
+                    for round in 0..20u8 {
+                        for k in 0..5u8 {
+                            let put = PutObject {
+                                data: Bytes::from(vec![t, round, k]),
+                                ..Default::default()
+                            };
+                            s.put_object("bkt", &format!("k{k}"), put).expect("put");
+                        }
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().expect("thread");
+        }
+        let before: Vec<Vec<u8>> = (0..5)
+            .map(|k| {
+                s.get_object("bkt", &format!("k{k}"), None)
+                    .expect("get")
+                    .1
+                    .to_vec()
+            })
+            .collect();
+        drop(s);
+        let s = ObjectStore::open(dir.path()).expect("reopen");
+        for (k, data) in before.iter().enumerate() {
+            let got = s.get_object("bkt", &format!("k{k}"), None).expect("get");
+            assert_eq!(&got.1.to_vec(), data);
+        }
+        let files = fs::read_dir(dir.path().join("bkt/o"))
+            .expect("dir")
+            .filter(|e| {
+                e.as_ref()
+                    .is_ok_and(|e| e.path().extension().is_some_and(|x| x == "data"))
+            })
+            .count();
+        assert_eq!(files, 5, "one data file per key");
     }
 
     #[test]
