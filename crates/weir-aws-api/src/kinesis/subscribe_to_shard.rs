@@ -63,9 +63,12 @@ pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Reply, ApiError> {
     let start = iterator_start(kind.as_deref().unwrap_or(""), seq, ts)?;
     let iterator = ctx.log.shard_iterator(&key, &shard, &start)?;
     let lease = ctx.fanout.lease(&arn, &shard)?;
-    let (tx, rx) = mpsc::channel(4);
+    // Two encoded events may wait for a slow subscriber; the records being read and encoded
+    // hold their share of the read budget until sent.
+    let (tx, rx) = mpsc::channel(2);
     let pump = Pump {
         log: ctx.log.clone(),
+        reads: ctx.reads.clone(),
         protocol: ctx.protocol,
         tx,
         _lease: lease,
@@ -83,6 +86,7 @@ pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Reply, ApiError> {
 
 struct Pump {
     log: weir_log::Log,
+    reads: std::sync::Arc<crate::ReadBudget>,
     protocol: Protocol,
     tx: mpsc::Sender<Bytes>,
     _lease: Lease,
@@ -112,6 +116,11 @@ impl Pump {
                 Ok(w) => w,
                 Err(e) => return self.fail(e.into()).await,
             };
+            let Some(mut held) = self.reads.reserve(10 << 20).await else {
+                return self
+                    .fail(ApiError::internal("the read budget is closed"))
+                    .await;
+            };
             let log = self.log.clone();
             let it = iterator.clone();
             let out = match tokio::task::spawn_blocking(move || log.get_records(&it, None)).await {
@@ -119,6 +128,10 @@ impl Pump {
                 Ok(Err(e)) => return self.fail(e.into()).await,
                 Err(e) => return self.fail(ApiError::internal(e.to_string())).await,
             };
+            crate::ReadBudget::settle(
+                &mut held,
+                out.records.iter().map(|r| r.data.len() + 256).sum(),
+            );
             let has_records = !out.records.is_empty();
             let ended = out.next_iterator.is_none();
             if has_records || ended || first || last_event.elapsed() >= self.heartbeat {
@@ -153,6 +166,7 @@ impl Pump {
                 {
                     return;
                 }
+                drop(held);
                 last_event = Instant::now();
                 first = false;
                 if let Some(pacer) = self.pacer.as_mut() {
