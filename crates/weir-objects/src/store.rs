@@ -452,6 +452,9 @@ impl ObjectStore {
             let replaced = b.objects.insert(info.key.clone(), info.clone());
             (replaced, b.dir_sync.note(), b.dir_sync.clone())
         };
+        // If this sync fails the PUT is not acknowledged, though the new record is already
+        // visible (and may or may not survive a crash), as with any failed S3 PUT; the data it
+        // replaced stays on disk until the next open's orphan sweep.
         dir_sync.sync_through(generation, &dir)?;
         // Only once the new record is durable can the old data go.
         if let Some(old) = replaced {

@@ -366,10 +366,15 @@ impl QueryEngine {
             None
         };
         let mut plan = None;
+        let planning_ms;
         let (schema, batches) = match &explain {
-            Some(e) if e.kind != explain::Kind::Analyze => explain::answer(&ctx, e)
-                .await
-                .map_err(|e| user_failure(&e))?,
+            Some(e) if e.kind != explain::Kind::Analyze => {
+                let answer = explain::answer(&ctx, e)
+                    .await
+                    .map_err(|e| user_failure(&e))?;
+                planning_ms = started.elapsed().as_millis() as u64;
+                answer
+            }
             _ => {
                 let analyzed = explain
                     .as_ref()
@@ -381,6 +386,7 @@ impl QueryEngine {
                     .create_physical_plan()
                     .await
                     .map_err(|e| user_failure(&e))?;
+                planning_ms = started.elapsed().as_millis() as u64;
                 let batches: Vec<RecordBatch> = collect(physical.clone(), ctx.task_ctx())
                     .await
                     .map_err(|e| user_failure(&e))?;
@@ -393,7 +399,6 @@ impl QueryEngine {
                 answer
             }
         };
-        let planning_ms = started.elapsed().as_millis() as u64;
         let mut columns = columns_of(&schema);
         if explain.is_some() {
             for (c, f) in columns.iter_mut().zip(schema.fields()) {

@@ -25,8 +25,8 @@ pub struct Config {
     /// MiB of memory Weir's large consumers share (`WEIR_MEMORY_LIMIT_MB`): running Athena
     /// queries take half (spilling beyond it), Firehose buffers an eighth (spilling to files
     /// beyond it) and GetRecords answers an eighth (reads wait for room), unless their own
-    /// setting says otherwise. 0 (the default): a quarter of the machine's memory, at least
-    /// 1 GiB.
+    /// setting says otherwise. 0 (the default): a quarter of the machine's memory (or of the
+    /// container's limit, if lower), at least 256 MiB.
     pub memory_limit_mb: usize,
     /// Kinesis Data Streams settings (`WEIR_KINESIS__<FIELD>`).
     pub kinesis: KinesisConfig,
@@ -281,10 +281,11 @@ impl Default for KinesisConfig {
 }
 
 impl Config {
-    /// `memory_limit_mb` in bytes, or its default: a quarter of the machine, at least 1 GiB.
+    /// `memory_limit_mb` in bytes, or its default: a quarter of the machine (or container),
+    /// at least 256 MiB.
     pub fn memory_budget_bytes(&self) -> usize {
         if self.memory_limit_mb > 0 {
-            return self.memory_limit_mb << 20;
+            return self.memory_limit_mb.saturating_mul(1 << 20);
         }
         let machine = std::fs::read_to_string("/proc/meminfo")
             .ok()
@@ -293,8 +294,25 @@ impl Config {
                     .find_map(|l| l.strip_prefix("MemTotal:"))
                     .and_then(|v| v.split_whitespace().next()?.parse::<usize>().ok())
             })
-            .map_or(0, |kib| kib << 10);
-        (machine / 4).max(1 << 30)
+            .map_or(0, |kib| kib.saturating_mul(1024));
+        // A container's own limit (cgroup v2, then v1) counts where it is lower.
+        let cgroup = [
+            "/sys/fs/cgroup/memory.max",
+            "/sys/fs/cgroup/memory/memory.limit_in_bytes",
+        ]
+        .iter()
+        .find_map(|p| {
+            std::fs::read_to_string(p)
+                .ok()?
+                .trim()
+                .parse::<usize>()
+                .ok()
+        });
+        let available = match cgroup {
+            Some(limit) if limit > 0 && (machine == 0 || limit < machine) => limit,
+            _ => machine,
+        };
+        (available / 4).max(256 << 20)
     }
 
     /// What running Athena queries may hold.

@@ -63,8 +63,8 @@ pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Reply, ApiError> {
     let start = iterator_start(kind.as_deref().unwrap_or(""), seq, ts)?;
     let iterator = ctx.log.shard_iterator(&key, &shard, &start)?;
     let lease = ctx.fanout.lease(&arn, &shard)?;
-    // Two encoded events may wait for a slow subscriber; the records being read and encoded
-    // hold their share of the read budget until sent.
+    // Two encoded events may wait for a slow subscriber (outside the read budget); the records
+    // being read and encoded hold their share of it until the event is queued.
     let (tx, rx) = mpsc::channel(2);
     let pump = Pump {
         log: ctx.log.clone(),

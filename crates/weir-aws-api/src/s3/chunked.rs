@@ -19,6 +19,8 @@ pub enum ChunkError {
 
 /// Header and trailer lines longer than this are malformed.
 const MAX_LINE: usize = 8 * 1024;
+/// All trailer lines together, and what may follow the final empty line, stay under this.
+const MAX_TRAILERS: usize = 16 * 1024;
 
 enum State {
     /// Reading a chunk's `size;chunk-signature=…` line.
@@ -46,6 +48,8 @@ pub struct Decoder {
     hash: Sha256,
     verify: Option<Verify>,
     trailers: BTreeMap<String, String>,
+    /// Bytes of trailers (and anything after them) seen.
+    trailer_bytes: usize,
 }
 
 impl Decoder {
@@ -63,6 +67,7 @@ impl Decoder {
                 trailer,
             }),
             trailers: BTreeMap::new(),
+            trailer_bytes: 0,
         }
     }
 
@@ -102,8 +107,14 @@ impl Decoder {
                         State::DataEnd(1)
                     };
                 }
-                // Anything after the final empty line is ignored.
-                State::Done => return Ok(()),
+                // A little after the final empty line is ignored; more is not a chunked body.
+                State::Done => {
+                    self.trailer_bytes += input.len();
+                    if self.trailer_bytes > MAX_TRAILERS {
+                        return Err(ChunkError::Malformed);
+                    }
+                    return Ok(());
+                }
             }
         }
         Ok(())
@@ -171,6 +182,10 @@ impl Decoder {
     }
 
     fn trailer(&mut self, line: &str) -> Result<(), ChunkError> {
+        self.trailer_bytes += line.len() + 2;
+        if self.trailer_bytes > MAX_TRAILERS {
+            return Err(ChunkError::Malformed);
+        }
         if line.is_empty() {
             self.state = State::Done;
             return Ok(());

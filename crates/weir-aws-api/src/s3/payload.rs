@@ -179,8 +179,15 @@ impl Check {
             Some(d) => d.feed(raw, &mut take).map_err(chunk_error)?,
             None => take(raw),
         }
-        if self.decoded_len > MAX_PUT_BYTES {
+        if self.decoded_len > MAX_PUT_BYTES || self.raw_len > 2 * MAX_PUT_BYTES {
             return Err(too_large());
+        }
+        if self.expected_len.is_some_and(|n| self.decoded_len > n) {
+            return Err(S3Error::new(
+                "IncompleteBody",
+                400,
+                "You did not provide the number of bytes specified by the Content-Length HTTP header.",
+            ));
         }
         Ok(())
     }
@@ -268,19 +275,36 @@ pub fn payload(req: &S3Request) -> Result<(Bytes, Option<(String, String)>), S3E
     Ok((data.freeze(), echo))
 }
 
-/// What the writer reads: the decoded body as it arrives; an error if the body is refused.
+/// What travels to the writer: data, then `End` once the whole body passed every check.
+enum Piece {
+    Data(Bytes),
+    End,
+}
+
+/// What the writer reads: the decoded body as it arrives. It ends only at an explicit `End`;
+/// a channel closed without one (the request was refused, cancelled or dropped) is an error,
+/// so the writer never commits a body that was not whole and checked.
 pub struct ChannelReader {
-    rx: mpsc::Receiver<io::Result<Bytes>>,
+    rx: mpsc::Receiver<Piece>,
     current: Bytes,
+    ended: bool,
 }
 
 impl Read for ChannelReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         while self.current.is_empty() {
+            if self.ended {
+                return Ok(0);
+            }
             match self.rx.blocking_recv() {
-                Some(Ok(b)) => self.current = b,
-                Some(Err(e)) => return Err(e),
-                None => return Ok(0),
+                Some(Piece::Data(b)) => self.current = b,
+                Some(Piece::End) => self.ended = true,
+                None => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "the request body was refused or cut short",
+                    ))
+                }
             }
         }
         let n = buf.len().min(self.current.len());
@@ -288,6 +312,9 @@ impl Read for ChannelReader {
         Ok(n)
     }
 }
+
+/// How long an upload may send nothing before it is dropped (S3's RequestTimeout).
+const IDLE_BODY: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Pieces of decoded data handed to the writer at a time, and how many may wait: what one
 /// upload holds in memory is about their product.
@@ -307,6 +334,7 @@ pub async fn stream_into<T: Send + 'static>(
         write(ChannelReader {
             rx,
             current: Bytes::new(),
+            ended: false,
         })
     });
     let incoming = req.take_stream();
@@ -328,17 +356,16 @@ pub async fn stream_into<T: Send + 'static>(
                 .feed(&req.body, &mut |d| pending.extend_from_slice(d))
                 .map(|()| pending.freeze())
                 .and_then(|data| {
-                    tx.try_send(Ok(data))
+                    tx.try_send(Piece::Data(data))
                         .map_err(|_| S3Error::new("InternalError", 500, "the writer stopped"))
                 })
         }
     };
     let verdict = verdict.and_then(|()| check.finish());
-    if verdict.is_err() {
-        let _ = tx
-            .send(Err(io::Error::other("the request body was refused")))
-            .await;
+    if verdict.is_ok() {
+        let _ = tx.send(Piece::End).await;
     }
+    // Without `End` the writer fails and commits nothing.
     drop(tx);
     let written = writer
         .await
@@ -352,10 +379,21 @@ pub async fn stream_into<T: Send + 'static>(
 async fn pump(
     mut body: hyper::body::Incoming,
     check: &mut Check,
-    tx: &mpsc::Sender<io::Result<Bytes>>,
+    tx: &mpsc::Sender<Piece>,
 ) -> Result<bool, S3Error> {
     let mut pending = BytesMut::new();
-    while let Some(frame) = body.frame().await {
+    loop {
+        let frame = match tokio::time::timeout(IDLE_BODY, body.frame()).await {
+            Ok(Some(frame)) => frame,
+            Ok(None) => break,
+            Err(_) => {
+                return Err(S3Error::new(
+                    "RequestTimeout",
+                    400,
+                    "Your socket connection to the server was not read from or written to within the timeout period. Idle connections will be closed.",
+                ))
+            }
+        };
         let frame = frame.map_err(|e| {
             S3Error::new(
                 "IncompleteBody",
@@ -367,9 +405,50 @@ async fn pump(
             continue;
         };
         check.feed(&data, &mut |d| pending.extend_from_slice(d))?;
-        if pending.len() >= PIECE && tx.send(Ok(pending.split().freeze())).await.is_err() {
+        if pending.len() >= PIECE
+            && tx
+                .send(Piece::Data(pending.split().freeze()))
+                .await
+                .is_err()
+        {
             return Ok(true);
         }
     }
-    Ok(!pending.is_empty() && tx.send(Ok(pending.freeze())).await.is_err())
+    Ok(!pending.is_empty() && tx.send(Piece::Data(pending.freeze())).await.is_err())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reader(pieces: Vec<Piece>) -> ChannelReader {
+        let (tx, rx) = mpsc::channel(pieces.len().max(1));
+        for p in pieces {
+            assert!(tx.try_send(p).is_ok());
+        }
+        ChannelReader {
+            rx,
+            current: Bytes::new(),
+            ended: false,
+        }
+    }
+
+    #[test]
+    fn a_body_ends_only_at_its_end_marker() {
+        let mut whole = Vec::new();
+        reader(vec![
+            Piece::Data(Bytes::from_static(b"ab")),
+            Piece::Data(Bytes::from_static(b"c")),
+            Piece::End,
+        ])
+        .read_to_end(&mut whole)
+        .expect("whole");
+        assert_eq!(whole, b"abc");
+        // The sender went away without `End` (refused, cancelled): the writer must fail.
+        let mut cut = Vec::new();
+        let e = reader(vec![Piece::Data(Bytes::from_static(b"ab"))])
+            .read_to_end(&mut cut)
+            .expect_err("cut short");
+        assert_eq!(e.kind(), io::ErrorKind::UnexpectedEof);
+    }
 }
