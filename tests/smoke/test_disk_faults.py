@@ -82,6 +82,21 @@ def put_until_refused(k, name, tag, acked):
     raise AssertionError("the disk never filled")
 
 
+def survives_kill(proc, data, stream, acked, obj):
+    """kill -9, restart on the same data: the stream holds exactly `acked`, the object its body."""
+    proc.kill()
+    proc.wait()
+    proc, url = start_weir(data_dir=str(data))
+    try:
+        k, s3, _ = clients(url)
+        assert read_all(k, stream) == acked
+        bucket, key, body = obj
+        assert s3.get_object(Bucket=bucket, Key=key)["Body"].read() == body
+    finally:
+        proc.terminate()
+        assert proc.wait(30) == 0
+
+
 def flush(url, name):
     req = urllib.request.Request(f"{url}/_weir/firehose/us-east-1/{name}/flush", method="POST")
     with urllib.request.urlopen(req, timeout=60) as resp:
@@ -150,14 +165,7 @@ def test_a_full_disk_refuses_writes_serves_reads_and_recovers(small_disk):
     lines = [line for line in delivered_lines(s3, "full-lake") if line != b"fine"]
     assert sorted(lines) == sorted(fh_acked), (len(lines), len(fh_acked))
     # kill -9 and restart: exactly what was acknowledged.
-    proc.kill()
-    proc.wait()
-    proc, url = start_weir(data_dir=str(data))
-    k, s3, fh = clients(url)
-    assert read_all(k, "full") == acked
-    assert s3.get_object(Bucket="full-lake", Key="after")["Body"].read() == b"fine"
-    proc.terminate()
-    assert proc.wait(30) == 0
+    survives_kill(proc, data, "full", acked, ("full-lake", "after", b"fine"))
 
 
 SHIM = r"""
@@ -222,11 +230,4 @@ def test_failing_fsyncs_are_never_acknowledged(tmp_path):
     acked.append(b"after")
     s3.put_object(Bucket="eio-lake", Key="k", Body=b"after")
     assert read_all(k, "eio") == acked
-    proc.kill()
-    proc.wait()
-    proc, url = start_weir(data_dir=str(data))
-    k, s3, fh = clients(url)
-    assert read_all(k, "eio") == acked
-    assert s3.get_object(Bucket="eio-lake", Key="k")["Body"].read() == b"after"
-    proc.terminate()
-    assert proc.wait(30) == 0
+    survives_kill(proc, data, "eio", acked, ("eio-lake", "k", b"after"))

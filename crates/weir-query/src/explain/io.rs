@@ -102,33 +102,34 @@ struct Bounds {
     high: Option<(ScalarValue, bool)>,
 }
 
+/// Keeps the tighter of a bound and a new one: `tighter` is the direction that narrows
+/// (Greater for a low bound); at equal values an exclusive bound is the tighter.
+fn tighten(
+    bound: &mut Option<(ScalarValue, bool)>,
+    v: ScalarValue,
+    inclusive: bool,
+    tighter: Ordering,
+) {
+    let replace = match &*bound {
+        None => true,
+        Some((old, old_inclusive)) => match v.partial_cmp(old) {
+            Some(Ordering::Equal) => *old_inclusive && !inclusive,
+            Some(o) => o == tighter,
+            None => false,
+        },
+    };
+    if replace {
+        *bound = Some((v, inclusive));
+    }
+}
+
 impl Bounds {
     fn tighten_low(&mut self, v: ScalarValue, inclusive: bool) {
-        let tighter = match &self.low {
-            None => true,
-            Some((old, old_inc)) => match v.partial_cmp(old) {
-                Some(Ordering::Greater) => true,
-                Some(Ordering::Equal) => *old_inc && !inclusive,
-                _ => false,
-            },
-        };
-        if tighter {
-            self.low = Some((v, inclusive));
-        }
+        tighten(&mut self.low, v, inclusive, Ordering::Greater);
     }
 
     fn tighten_high(&mut self, v: ScalarValue, inclusive: bool) {
-        let tighter = match &self.high {
-            None => true,
-            Some((old, old_inc)) => match v.partial_cmp(old) {
-                Some(Ordering::Less) => true,
-                Some(Ordering::Equal) => *old_inc && !inclusive,
-                _ => false,
-            },
-        };
-        if tighter {
-            self.high = Some((v, inclusive));
-        }
+        tighten(&mut self.high, v, inclusive, Ordering::Less);
     }
 
     fn domain(self) -> Domain {
