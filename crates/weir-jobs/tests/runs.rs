@@ -33,7 +33,7 @@ async fn setup(dir: &std::path::Path) -> Jobs {
     let config = JobsConfig {
         data_dir: dir.join("jobs"),
         python: "python3".into(),
-        minute: Duration::from_millis(300),
+        minute: Duration::from_secs(1),
     };
     ok(Jobs::open(config, objects))
 }
@@ -68,7 +68,7 @@ async fn timeouts_stops_and_restarts() {
     let jobs = setup(dir.path()).await;
     ok(jobs.create("us-east-1", "slow", definition(1), BTreeMap::new()));
 
-    // A one-"minute" Timeout (300 ms here) ends the run TIMEOUT.
+    // A one-"minute" Timeout (1 s here) ends the run TIMEOUT.
     let id = ok(jobs.start("us-east-1", "slow", RunRequest::default()));
     let r = wait(&jobs, "slow", &id, |r| !r.state.is_active()).await;
     assert_eq!(r.state, RunState::Timeout, "{r:?}");
@@ -76,10 +76,10 @@ async fn timeouts_stops_and_restarts() {
         .error_message
         .as_deref()
         .is_some_and(|m| m.contains("timed out")));
-    assert_eq!(
-        ok(jobs.log("us-east-1", "slow", &id, "output")),
-        b"started\n"
-    );
+    // What the script printed before it was killed (on a loaded machine it may not have got
+    // as far as printing: the test does not depend on how fast Python starts).
+    let output = ok(jobs.log("us-east-1", "slow", &id, "output"));
+    assert!(b"started\n".starts_with(&output), "{output:?}");
 
     // A stop ends it STOPPED; a run that ended cannot be stopped.
     let id = ok(jobs.start(
