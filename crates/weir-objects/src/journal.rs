@@ -1,7 +1,7 @@
 //! A bucket's object records as one append-only journal with group commit. A PUT or DELETE
 //! notes its entry under the store's lock (so the journal's order is the map's order), then
-//! waits until a directory fsync (for the data files of the PUTs noted), a write and one
-//! fdatasync that cover it are done; concurrent commits share all three. Frames are `len u32 LE | crc32c u32 LE | JSON`; replay stops at the first torn or
+//! waits until a write and one fdatasync that cover it are done; concurrent commits share
+//! them. Frames are `len u32 LE | crc32c u32 LE | JSON`; replay stops at the first torn or
 //! corrupt frame and cuts it off. When the journal has grown well past what is live it is
 //! rewritten whole, starting with a `Reset` entry, so records kept one file per key by older
 //! versions (loaded before the journal) stop counting and are removed.
@@ -125,16 +125,12 @@ impl Journal {
             (std::mem::take(&mut p.buf), p.durable + 1, p.noted)
         };
         let (f, len, poisoned) = &mut *file;
-        // The directory first: every noted PUT created its data file before noting its record,
-        // so one directory fsync makes their entries durable before any record names them.
         let result = if *poisoned {
             Err(io::Error::other(
                 "the object journal could not be repaired after a failed write",
             ))
         } else {
-            sync_dir(&self.dir)
-                .and_then(|()| f.write_all(&buf))
-                .and_then(|()| f.sync_data())
+            f.write_all(&buf).and_then(|()| f.sync_data())
         };
         let mut p = self.pending.lock();
         p.durable = target;

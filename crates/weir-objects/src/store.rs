@@ -94,8 +94,48 @@ pub struct ListPage {
 struct Bucket {
     info: BucketInfo,
     objects: BTreeMap<String, ObjectInfo>,
+    /// Syncs of the object directory, shared by the PUTs that commit at the same time.
+    dir_sync: Arc<DirSync>,
     /// The objects' records (group-committed).
     journal: Arc<Journal>,
+}
+
+/// Group commit of a directory's entries: each commit notes a generation after its rename, and
+/// one fsync of the directory makes every rename noted before it durable, so concurrent PUTs
+/// share the sync instead of taking turns.
+#[derive(Default)]
+struct DirSync {
+    /// (generations noted, generations known durable).
+    state: parking_lot::Mutex<(u64, u64)>,
+    /// One directory fsync at a time.
+    syncing: parking_lot::Mutex<()>,
+}
+
+impl DirSync {
+    fn note(&self) -> u64 {
+        let mut s = self.state.lock();
+        s.0 += 1;
+        s.0
+    }
+
+    /// Returns once generation `gen` is durable, syncing `dir` unless a sync since covered it.
+    fn sync_through(&self, generation: u64, dir: &Path) -> io::Result<()> {
+        if self.state.lock().1 >= generation {
+            return Ok(());
+        }
+        let _one = self.syncing.lock();
+        let target = {
+            let s = self.state.lock();
+            if s.1 >= generation {
+                return Ok(());
+            }
+            s.0
+        };
+        sync_dir(dir)?;
+        let mut s = self.state.lock();
+        s.1 = s.1.max(target);
+        Ok(())
+    }
 }
 
 /// The object store; cheap to share behind an `Arc`.
@@ -213,6 +253,7 @@ impl ObjectStore {
                 Bucket {
                     info,
                     objects,
+                    dir_sync: Arc::default(),
                     journal: Arc::new(journal),
                 },
             );
@@ -255,6 +296,7 @@ impl ObjectStore {
             Bucket {
                 info: info.clone(),
                 objects: BTreeMap::new(),
+                dir_sync: Arc::default(),
                 journal: Arc::new(journal),
             },
         );
@@ -386,17 +428,28 @@ impl ObjectStore {
         Ok(name)
     }
 
-    /// Makes `info` (whose data file is written and synced) the object: its record is noted in
-    /// the bucket's journal under the store's lock — so the journal's order is the map's — and
-    /// the PUT waits for a journal commit that covers it (a directory fsync making the data
-    /// file's entry durable, then the journal's write and fdatasync, all shared by the commits
-    /// around it). Only then is the data of the object it replaced removed.
+    /// Makes `info` (whose data file is written and synced) the object. First the data file's
+    /// directory entry is made durable (one directory fsync shared by the commits around it),
+    /// then the record is noted in the bucket's journal under the store's lock — so the
+    /// journal's order is the map's — and the PUT waits for a journal write and fdatasync that
+    /// cover it (shared too). Only then is the data of the object it replaced removed.
     pub(crate) fn commit(&self, bucket: &str, info: ObjectInfo) -> Result<ObjectInfo> {
         let dir = self.bucket_dir(bucket).join("o");
         let abandon = |e: ObjectError| {
             let _ = fs::remove_file(dir.join(&info.data_file));
             e
         };
+        let dir_sync = {
+            let buckets = self.buckets.read();
+            let Some(b) = buckets.get(bucket) else {
+                return Err(abandon(ObjectError::NoSuchBucket(bucket.to_string())));
+            };
+            b.dir_sync.clone()
+        };
+        let entry = dir_sync.note();
+        dir_sync
+            .sync_through(entry, &dir)
+            .map_err(|e| abandon(e.into()))?;
         let (replaced, generation, journal, live) = {
             let mut buckets = self.buckets.write();
             let Some(b) = buckets.get_mut(bucket) else {
