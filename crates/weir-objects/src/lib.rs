@@ -2,18 +2,15 @@
 //! or mapped by config to an external S3-compatible endpoint ([`RemoteBucket`]); [`Objects`]
 //! is what services write through.
 //!
-//! Layout: `objects/<bucket>/bucket.json` (the bucket), per object a data file
-//! `objects/<bucket>/o/<sha256(key)>-<random>.data`, and the bucket's records in one journal,
-//! `objects/<bucket>/o/records.log` (`journal.rs`). Writing an object writes and fdatasyncs a
-//! fresh data file, makes its directory entry durable, then appends its record to the journal
-//! (group commit: concurrent PUTs share the write and its fdatasync); the record's durable
-//! append is the commit point, so a reader sees the old object or the new one, whole. Records
-//! kept one file per key (`<sha256(key)>.json`, older versions) are read before the journal
-//! and removed when it is next rewritten. Data files no record names (a crash between the
-//! steps, or a replaced object) are removed at open.
+//! Layout: `objects/<bucket>/bucket.json` (the bucket), and per object a data file
+//! `objects/<bucket>/o/<sha256(key)>-<random>.data` plus its record
+//! `objects/<bucket>/o/<sha256(key)>.json` naming that data file. Writing an object writes and
+//! fsyncs a fresh data file, then atomically replaces the record (temp, fsync, rename, directory
+//! fsync): the rename is the commit point, so a reader sees the old object or the new one, whole.
+//! Data files no record names (a crash between the two steps, or a replaced object) are removed
+//! at open.
 
 mod error;
-mod journal;
 mod lake;
 mod multipart;
 mod remote;

@@ -13,7 +13,6 @@ use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
 use crate::error::{ObjectError, Result};
-use crate::journal::{self, Entry, Journal};
 
 /// A bucket as listed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -96,8 +95,6 @@ struct Bucket {
     objects: BTreeMap<String, ObjectInfo>,
     /// Syncs of the object directory, shared by the PUTs that commit at the same time.
     dir_sync: Arc<DirSync>,
-    /// The objects' records (group-committed).
-    journal: Arc<Journal>,
 }
 
 /// Group commit of a directory's entries: each commit notes a generation after its rename, and
@@ -188,6 +185,13 @@ fn check_key(key: &str) -> Result<()> {
     Ok(())
 }
 
+/// Writes `bytes` to a new file at `path` and syncs it.
+fn write_synced(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut f = File::create(path)?;
+    f.write_all(bytes)?;
+    f.sync_data()
+}
+
 /// Writes `bytes` to `path` atomically and durably.
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     write_atomic_with(path, |f| f.write_all(bytes))
@@ -247,14 +251,13 @@ impl ObjectStore {
                 tracing::warn!(dir = %dir.display(), "skipping a bucket with an unreadable record");
                 continue;
             };
-            let (objects, journal) = load_objects(&dir.join("o"))?;
+            let objects = load_objects(&dir.join("o"))?;
             buckets.insert(
                 info.name.clone(),
                 Bucket {
                     info,
                     objects,
                     dir_sync: Arc::default(),
-                    journal: Arc::new(journal),
                 },
             );
         }
@@ -286,8 +289,6 @@ impl ObjectStore {
         fs::create_dir_all(dir.join("o"))?;
         fs::create_dir_all(dir.join("u"))?;
         sync_dir(&dir)?;
-        let (journal, _) = Journal::open(&dir.join("o"))?;
-        sync_dir(&dir.join("o"))?;
         let json = serde_json::to_vec(&info).map_err(io::Error::other)?;
         write_atomic(&dir.join("bucket.json"), &json)?;
         sync_dir(&self.root)?;
@@ -297,7 +298,6 @@ impl ObjectStore {
                 info: info.clone(),
                 objects: BTreeMap::new(),
                 dir_sync: Arc::default(),
-                journal: Arc::new(journal),
             },
         );
         Ok(info)
@@ -428,60 +428,39 @@ impl ObjectStore {
         Ok(name)
     }
 
-    /// Makes `info` (whose data file is written and synced) the object. First the data file's
-    /// directory entry is made durable (one directory fsync shared by the commits around it),
-    /// then the record is noted in the bucket's journal under the store's lock — so the
-    /// journal's order is the map's — and the PUT waits for a journal write and fdatasync that
-    /// cover it (shared too). Only then is the data of the object it replaced removed.
+    /// Makes `info` (whose data file is written) the object: replaces its record atomically
+    /// and durably, then removes the data file of the object it replaced. The record is
+    /// written and synced outside the store's lock and the directory sync is shared with the
+    /// commits around it, so concurrent PUTs proceed together.
     pub(crate) fn commit(&self, bucket: &str, info: ObjectInfo) -> Result<ObjectInfo> {
         let dir = self.bucket_dir(bucket).join("o");
+        let record = serde_json::to_vec(&info).map_err(io::Error::other)?;
+        let path = dir.join(format!("{}.json", key_hash(&info.key)));
+        let tmp = path.with_extension(format!("{:016x}.tmp", rand::random::<u64>()));
         let abandon = |e: ObjectError| {
+            let _ = fs::remove_file(&tmp);
             let _ = fs::remove_file(dir.join(&info.data_file));
             e
         };
-        let dir_sync = {
-            let buckets = self.buckets.read();
-            let Some(b) = buckets.get(bucket) else {
-                return Err(abandon(ObjectError::NoSuchBucket(bucket.to_string())));
-            };
-            b.dir_sync.clone()
-        };
-        let entry = dir_sync.note();
-        dir_sync
-            .sync_through(entry, &dir)
-            .map_err(|e| abandon(e.into()))?;
-        let (replaced, generation, journal, live) = {
+        write_synced(&tmp, &record).map_err(|e| abandon(e.into()))?;
+        let (replaced, generation, dir_sync) = {
             let mut buckets = self.buckets.write();
             let Some(b) = buckets.get_mut(bucket) else {
                 return Err(abandon(ObjectError::NoSuchBucket(bucket.to_string())));
             };
-            let generation = b
-                .journal
-                .note(&Entry::Put(info.clone()))
-                .map_err(|e| abandon(e.into()))?;
+            fs::rename(&tmp, &path).map_err(|e| abandon(e.into()))?;
             let replaced = b.objects.insert(info.key.clone(), info.clone());
-            (replaced, generation, b.journal.clone(), b.objects.len())
+            (replaced, b.dir_sync.note(), b.dir_sync.clone())
         };
-        // If the write fails the PUT is not acknowledged, though the new record is already
-        // visible (after a restart the object is what it was before), as with any failed S3
-        // PUT; the data it replaced stays on disk until the next open's sweep.
-        journal.wait(generation)?;
+        // If this sync fails the PUT is not acknowledged, though the new record is already
+        // visible (and may or may not survive a crash), as with any failed S3 PUT; the data it
+        // replaced stays on disk until the next open's orphan sweep.
+        dir_sync.sync_through(generation, &dir)?;
+        // Only once the new record is durable can the old data go.
         if let Some(old) = replaced {
             let _ = fs::remove_file(dir.join(old.data_file));
         }
-        if journal.wants_rewrite(live) {
-            self.rewrite_journal(bucket)?;
-        }
         Ok(info)
-    }
-
-    /// Rewrites a bucket's journal down to its live records (under the store's lock).
-    fn rewrite_journal(&self, bucket: &str) -> Result<()> {
-        let buckets = self.buckets.write();
-        if let Some(b) = buckets.get(bucket) {
-            b.journal.rewrite(b.objects.values())?;
-        }
-        Ok(())
     }
 
     /// HeadObject.
@@ -532,29 +511,25 @@ impl ObjectStore {
         Err(ObjectError::NoSuchKey(key.to_string()))
     }
 
-    /// DeleteObject (deleting a missing key succeeds, as in S3): noted in the bucket's journal
-    /// and acknowledged once that is durable; the data goes after.
+    /// DeleteObject (deleting a missing key succeeds, as in S3).
     pub fn delete_object(&self, bucket: &str, key: &str) -> Result<()> {
         let dir = self.bucket_dir(bucket).join("o");
-        let noted = {
+        let removed = {
             let mut buckets = self.buckets.write();
             let b = buckets
                 .get_mut(bucket)
                 .ok_or_else(|| ObjectError::NoSuchBucket(bucket.to_string()))?;
-            if b.objects.contains_key(key) {
-                let generation = b.journal.note(&Entry::Delete(key.to_string()))?;
-                b.objects
-                    .remove(key)
-                    .map(|info| (info, generation, b.journal.clone()))
-            } else {
-                None
+            match b.objects.remove(key) {
+                Some(info) => {
+                    fs::remove_file(dir.join(format!("{}.json", key_hash(key))))?;
+                    sync_dir(&dir)?;
+                    Some(info)
+                }
+                None => None,
             }
         };
-        if let Some((info, generation, journal)) = noted {
-            journal.wait(generation)?;
+        if let Some(info) = removed {
             let _ = fs::remove_file(dir.join(info.data_file));
-            // A record file of an older version, if any (the journal's entry overrides it).
-            let _ = fs::remove_file(dir.join(format!("{}.json", key_hash(key))));
         }
         Ok(())
     }
@@ -628,17 +603,11 @@ fn read_range(path: &Path, size: u64, range: Option<(u64, u64)>) -> io::Result<B
 }
 
 /// Reads a bucket's object records and removes data and temp files no record names.
-/// A bucket's objects: per-key record files of older versions, then the journal's entries
-/// over them; data files no record references are removed.
-fn load_objects(dir: &Path) -> Result<(BTreeMap<String, ObjectInfo>, Journal)> {
+fn load_objects(dir: &Path) -> Result<BTreeMap<String, ObjectInfo>> {
     let mut objects = BTreeMap::new();
     let mut files = Vec::new();
     for entry in fs::read_dir(dir)? {
         let path = entry?.path();
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        if name == journal::FILE {
-            continue;
-        }
         match path.extension().and_then(|e| e.to_str()) {
             Some("json") => {
                 let info: ObjectInfo = match fs::read(&path)
@@ -656,18 +625,6 @@ fn load_objects(dir: &Path) -> Result<(BTreeMap<String, ObjectInfo>, Journal)> {
             _ => files.push(path),
         }
     }
-    let (journal, entries) = Journal::open(dir)?;
-    for entry in entries {
-        match entry {
-            Entry::Put(info) => {
-                objects.insert(info.key.clone(), info);
-            }
-            Entry::Delete(key) => {
-                objects.remove(&key);
-            }
-            Entry::Reset => objects.clear(),
-        }
-    }
     let referenced: std::collections::HashSet<&str> =
         objects.values().map(|o| o.data_file.as_str()).collect();
     for f in files {
@@ -676,7 +633,7 @@ fn load_objects(dir: &Path) -> Result<(BTreeMap<String, ObjectInfo>, Journal)> {
             let _ = fs::remove_file(&f);
         }
     }
-    Ok((objects, journal))
+    Ok(objects)
 }
 
 #[cfg(test)]
@@ -743,49 +700,6 @@ mod tests {
             })
             .count();
         assert_eq!(files, 5, "one data file per key");
-    }
-
-    /// Records kept one file per key (older versions) load beside the journal, and the
-    /// journal's entries override them.
-    #[test]
-    fn per_key_records_of_older_versions_still_load() {
-        let dir = tempfile::tempdir().expect("tmp");
-        let o = dir.path().join("bkt/o");
-        {
-            let s = ObjectStore::open(dir.path()).expect("open");
-            s.create_bucket("bkt", "us-east-1").expect("bucket");
-            put(&s, "new", b"journal");
-        }
-        for (key, body) in [("old", b"legacy one"), ("gone", b"legacy two")] {
-            let data = format!("{}-0000000000000001.data", key_hash(key));
-            fs::write(o.join(&data), body).expect("data");
-            let info = ObjectInfo::new(
-                key,
-                body.len() as u64,
-                "\"e\"".into(),
-                PutObject::default(),
-                data,
-            );
-            fs::write(
-                o.join(format!("{}.json", key_hash(key))),
-                serde_json::to_vec(&info).expect("json"),
-            )
-            .expect("record");
-        }
-        {
-            let s = ObjectStore::open(dir.path()).expect("reopen");
-            let read = |k: &str| s.get_object("bkt", k, None).map(|(_, b)| b.to_vec());
-            assert_eq!(read("old").expect("old"), b"legacy one");
-            assert_eq!(read("new").expect("new"), b"journal");
-            s.delete_object("bkt", "gone").expect("delete");
-            put(&s, "old", b"replaced");
-        }
-        let s = ObjectStore::open(dir.path()).expect("reopen");
-        assert!(s.get_object("bkt", "gone", None).is_err());
-        assert_eq!(
-            s.get_object("bkt", "old", None).expect("old").1.to_vec(),
-            b"replaced"
-        );
     }
 
     #[test]
