@@ -135,3 +135,33 @@ def test_payload_hash_and_size_limits(server):
     # Over S3's 5 GiB single-PUT limit: refused from the declared length, before any data.
     status, text = signed_put(url, "hashes", "huge", b"", {"X-Amz-Content-SHA256": "UNSIGNED-PAYLOAD", "X-Amz-Decoded-Content-Length": str(5 * 1024**3 + 1), "Content-Encoding": "aws-chunked"})
     assert status == 400 and "<Code>EntityTooLarge</Code>" in text, text
+
+
+def test_trailers_must_match_what_x_amz_trailer_announces(server):
+    """An aws-chunked body's checksum trailers are the ones `x-amz-trailer` names: one announced
+    but missing, or sent unannounced, is MalformedTrailerError, and nothing is stored."""
+    import base64
+    import zlib
+
+    proc, url = server
+    s3 = client(url)
+    s3.create_bucket(Bucket="trailers")
+    crc = base64.b64encode(zlib.crc32(b"hello").to_bytes(4, "big")).decode()
+
+    def put(key, trailer_header, trailer_lines):
+        body = b"5\r\nhello\r\n0\r\n" + trailer_lines + b"\r\n"
+        headers = {"x-amz-content-sha256": "STREAMING-UNSIGNED-PAYLOAD-TRAILER", "Content-Encoding": "aws-chunked", "x-amz-decoded-content-length": "5"}
+        if trailer_header:
+            headers["x-amz-trailer"] = trailer_header
+        req = urllib.request.Request(f"{url}/trailers/{key}", data=body, method="PUT", headers=headers)
+        try:
+            with urllib.request.urlopen(req) as r:
+                return r.status, r.read().decode()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode()
+
+    assert put("ok", "x-amz-checksum-crc32", f"x-amz-checksum-crc32:{crc}\r\n".encode())[0] == 200
+    for key, header, lines in [("missing", "x-amz-checksum-crc32", b""), ("unannounced", None, f"x-amz-checksum-crc32:{crc}\r\n".encode())]:
+        status, text = put(key, header, lines)
+        assert status == 400 and "<Code>MalformedTrailerError</Code>" in text, (key, text)
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket="trailers")["Contents"]] == ["ok"]

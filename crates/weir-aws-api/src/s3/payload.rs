@@ -81,6 +81,8 @@ pub struct Check {
     sums: BTreeMap<String, Sum>,
     /// Checksums sent as headers.
     sent: BTreeMap<String, String>,
+    /// The checksum trailers `x-amz-trailer` announces (lower-case names).
+    declared: Vec<String>,
     decoded_len: u64,
     expected_len: Option<u64>,
     raw_len: u64,
@@ -121,15 +123,17 @@ impl Check {
                 sent.insert(name.as_str().to_string(), v.to_string());
             }
         }
-        let announced = req
+        let trailer_names: Vec<String> = req
             .header("x-amz-trailer")
             .into_iter()
             .flat_map(|t| t.split(','))
             .map(|t| t.trim().to_ascii_lowercase())
-            .chain(
-                req.header("x-amz-sdk-checksum-algorithm")
-                    .map(|a| format!("x-amz-checksum-{}", a.to_ascii_lowercase())),
-            );
+            .filter(|t| t.starts_with("x-amz-checksum-"))
+            .collect();
+        let announced = trailer_names.clone().into_iter().chain(
+            req.header("x-amz-sdk-checksum-algorithm")
+                .map(|a| format!("x-amz-checksum-{}", a.to_ascii_lowercase())),
+        );
         for name in announced {
             if let Some(sum) = Sum::for_header(&name) {
                 sums.entry(name).or_insert(sum);
@@ -152,6 +156,7 @@ impl Check {
             md5,
             sums,
             sent,
+            declared: trailer_names,
             decoded_len: 0,
             expected_len,
             raw_len: 0,
@@ -200,6 +205,21 @@ impl Check {
             Some(d) => d.finish().map_err(chunk_error)?,
             None => BTreeMap::new(),
         };
+        // The checksum trailers sent must be the ones `x-amz-trailer` announced.
+        let mut trailed: Vec<&String> = trailers
+            .keys()
+            .filter(|k| k.starts_with("x-amz-checksum-"))
+            .collect();
+        let mut declared: Vec<&String> = self.declared.iter().collect();
+        trailed.sort();
+        declared.sort();
+        if trailed != declared {
+            return Err(S3Error::new(
+                "MalformedTrailerError",
+                400,
+                "The request contained trailing data that was not well-formed or did not conform to our published schema.",
+            ));
+        }
         if let Some((h, expected)) = self.raw_sha256 {
             if weir_sigv4::hex(&h.finalize()) != expected {
                 return Err(S3Error::new(
