@@ -139,7 +139,8 @@ def test_payload_hash_and_size_limits(server):
 
 def test_trailers_must_match_what_x_amz_trailer_announces(server):
     """An aws-chunked body's checksum trailers are the ones `x-amz-trailer` names: one announced
-    but missing, or sent unannounced, is MalformedTrailerError, and nothing is stored."""
+    but missing, or sent unannounced, is MalformedTrailerError; a value of the wrong form and a
+    checksum both as header and trailer are InvalidRequest; nothing is stored."""
     import base64
     import zlib
 
@@ -164,4 +165,13 @@ def test_trailers_must_match_what_x_amz_trailer_announces(server):
     for key, header, lines in [("missing", "x-amz-checksum-crc32", b""), ("unannounced", None, f"x-amz-checksum-crc32:{crc}\r\n".encode())]:
         status, text = put(key, header, lines)
         assert status == 400 and "<Code>MalformedTrailerError</Code>" in text, (key, text)
+    status, text = put("bad-value", "x-amz-checksum-sha1", b"x-amz-checksum-sha1:not-a-sha1\r\n")
+    assert status == 400 and "<Code>InvalidRequest</Code>" in text and "Value for x-amz-checksum-sha1 trailing header is invalid." in text, text
+    # A checksum both as a header and announced as a trailer.
+    req = urllib.request.Request(f"{url}/trailers/both", data=b"5\r\nhello\r\n0\r\n" + f"x-amz-checksum-crc32:{crc}\r\n\r\n".encode(), method="PUT", headers={
+        "x-amz-content-sha256": "STREAMING-UNSIGNED-PAYLOAD-TRAILER", "Content-Encoding": "aws-chunked", "x-amz-decoded-content-length": "5",
+        "x-amz-trailer": "x-amz-checksum-crc32", "x-amz-checksum-crc32": crc})
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(req)
+    assert "Expecting a single x-amz-checksum- header" in err.value.read().decode()
     assert [o["Key"] for o in s3.list_objects_v2(Bucket="trailers")["Contents"]] == ["ok"]

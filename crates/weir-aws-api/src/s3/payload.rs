@@ -130,6 +130,13 @@ impl Check {
             .map(|t| t.trim().to_ascii_lowercase())
             .filter(|t| t.starts_with("x-amz-checksum-"))
             .collect();
+        if !trailer_names.is_empty() && !sent.is_empty() {
+            return Err(S3Error::new(
+                "InvalidRequest",
+                400,
+                "Expecting a single x-amz-checksum- header",
+            ));
+        }
         let announced = trailer_names.clone().into_iter().chain(
             req.header("x-amz-sdk-checksum-algorithm")
                 .map(|a| format!("x-amz-checksum-{}", a.to_ascii_lowercase())),
@@ -219,6 +226,25 @@ impl Check {
                 400,
                 "The request contained trailing data that was not well-formed or did not conform to our published schema.",
             ));
+        }
+        for name in trailed {
+            let size = match name.as_str() {
+                "x-amz-checksum-crc32" | "x-amz-checksum-crc32c" => 4,
+                "x-amz-checksum-crc64nvme" => 8,
+                "x-amz-checksum-sha1" => 20,
+                "x-amz-checksum-sha256" => 32,
+                _ => continue,
+            };
+            let decoded = trailers
+                .get(name)
+                .and_then(|v| base64::engine::general_purpose::STANDARD.decode(v).ok());
+            if decoded.is_none_or(|d| d.len() != size) {
+                return Err(S3Error::new(
+                    "InvalidRequest",
+                    400,
+                    format!("Value for {name} trailing header is invalid."),
+                ));
+            }
         }
         if let Some((h, expected)) = self.raw_sha256 {
             if weir_sigv4::hex(&h.finalize()) != expected {
