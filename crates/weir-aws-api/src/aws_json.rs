@@ -147,49 +147,9 @@ pub async fn handle(
         Err(e) => Err(e),
     };
     match result {
-        Ok(Reply::Held(v, _)) | Ok(Reply::Doc(v)) if !model.has_output(action) => {
-            drop(v);
-            respond(protocol, StatusCode::OK, Vec::new())
-        }
-        Ok(Reply::Held(v, held)) if !crate::value_stream::is_large(&v) => {
-            let body = value::encode(protocol, &v);
-            drop((v, held));
-            respond(protocol, StatusCode::OK, body)
-        }
-        Ok(Reply::Held(v, held)) => {
-            let mut resp = Response::new(Body::Channel(crate::value_stream::stream(
-                protocol,
-                v,
-                Some(held),
-            )));
-            resp.headers_mut().insert(
-                CONTENT_TYPE,
-                HeaderValue::from_static(protocol.content_type()),
-            );
-            request_headers(&mut resp);
-            resp
-        }
-        Ok(Reply::Doc(v)) if crate::value_stream::is_large(&v) => {
-            let mut resp = Response::new(Body::Channel(crate::value_stream::stream(
-                protocol, v, None,
-            )));
-            resp.headers_mut().insert(
-                CONTENT_TYPE,
-                HeaderValue::from_static(protocol.content_type()),
-            );
-            request_headers(&mut resp);
-            resp
-        }
-        Ok(Reply::Doc(v)) => respond(protocol, StatusCode::OK, value::encode(protocol, &v)),
-        Ok(Reply::Events(rx)) => {
-            let mut resp = Response::new(Body::Channel(rx));
-            resp.headers_mut().insert(
-                CONTENT_TYPE,
-                HeaderValue::from_static("application/vnd.amazon.eventstream"),
-            );
-            request_headers(&mut resp);
-            resp
-        }
+        Ok(Reply::Doc(v)) => document(protocol, v, None, model.has_output(action)),
+        Ok(Reply::Held(v, held)) => document(protocol, v, Some(held), model.has_output(action)),
+        Ok(Reply::Events(rx)) => with_body("application/vnd.amazon.eventstream", Body::Channel(rx)),
         Err(e) => {
             tracing::debug!(target = %target, code = e.code, message = %e.message, "request failed");
             error_response(protocol, &e)
@@ -253,14 +213,36 @@ pub fn error_response(protocol: Protocol, e: &ApiError) -> Response<Body> {
 }
 
 fn respond(protocol: Protocol, status: StatusCode, body: Vec<u8>) -> Response<Body> {
-    let mut resp = Response::new(Body::Full(Some(Bytes::from(body))));
+    let mut resp = with_body(protocol.content_type(), Body::Full(Some(Bytes::from(body))));
     *resp.status_mut() = status;
-    resp.headers_mut().insert(
-        CONTENT_TYPE,
-        HeaderValue::from_static(protocol.content_type()),
-    );
+    resp
+}
+
+/// A 200 answer with its content type and request ids.
+fn with_body(content_type: &'static str, body: Body) -> Response<Body> {
+    let mut resp = Response::new(body);
+    resp.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     request_headers(&mut resp);
     resp
+}
+
+/// A handler's document: empty for actions without output, streamed as it is encoded when
+/// large (keeping `held`, its share of a memory budget, until sent), else encoded whole.
+fn document(
+    protocol: Protocol,
+    v: Value,
+    held: Option<tokio::sync::OwnedSemaphorePermit>,
+    has_output: bool,
+) -> Response<Body> {
+    if !has_output {
+        return respond(protocol, StatusCode::OK, Vec::new());
+    }
+    if crate::value_stream::is_large(&v) {
+        let pieces = crate::value_stream::stream(protocol, v, held);
+        return with_body(protocol.content_type(), Body::Channel(pieces));
+    }
+    respond(protocol, StatusCode::OK, value::encode(protocol, &v))
 }
 
 /// `x-amzn-RequestId` and `x-amz-id-2`, as AWS's JSON endpoints send them.

@@ -199,16 +199,10 @@ impl Decoder {
     /// The trailing headers once the body has ended, with the trailer signature checked.
     pub fn finish(mut self) -> Result<BTreeMap<String, String>, ChunkError> {
         // A body may end right after its trailers without the final empty line.
-        if matches!(self.state, State::Header | State::Trailers) && !self.line.is_empty() {
-            let mut rest = std::mem::take(&mut self.line);
-            rest.extend_from_slice(b"\r\n");
-            let line = String::from_utf8(rest[..rest.len() - 2].to_vec())
+        if matches!(self.state, State::Trailers) && !self.line.is_empty() {
+            let line = String::from_utf8(std::mem::take(&mut self.line))
                 .map_err(|_| ChunkError::Malformed)?;
-            if matches!(self.state, State::Trailers) {
-                self.trailer(&line)?;
-            } else {
-                return Err(ChunkError::Malformed);
-            }
+            self.trailer(&line)?;
         }
         if !matches!(self.state, State::Trailers | State::Done) {
             return Err(ChunkError::Malformed);
