@@ -287,32 +287,7 @@ impl Config {
         if self.memory_limit_mb > 0 {
             return self.memory_limit_mb.saturating_mul(1 << 20);
         }
-        let machine = std::fs::read_to_string("/proc/meminfo")
-            .ok()
-            .and_then(|m| {
-                m.lines()
-                    .find_map(|l| l.strip_prefix("MemTotal:"))
-                    .and_then(|v| v.split_whitespace().next()?.parse::<usize>().ok())
-            })
-            .map_or(0, |kib| kib.saturating_mul(1024));
-        // A container's own limit (cgroup v2, then v1) counts where it is lower.
-        let cgroup = [
-            "/sys/fs/cgroup/memory.max",
-            "/sys/fs/cgroup/memory/memory.limit_in_bytes",
-        ]
-        .iter()
-        .find_map(|p| {
-            std::fs::read_to_string(p)
-                .ok()?
-                .trim()
-                .parse::<usize>()
-                .ok()
-        });
-        let available = match cgroup {
-            Some(limit) if limit > 0 && (machine == 0 || limit < machine) => limit,
-            _ => machine,
-        };
-        (available / 4).max(256 << 20)
+        detected_budget_bytes()
     }
 
     /// What running Athena queries may hold.
@@ -357,7 +332,11 @@ impl Config {
             }
             set_path(&mut doc, &path, parse_scalar(&v));
         }
-        let cfg: Config = doc.try_into().context("invalid configuration")?;
+        let mut cfg: Config = doc.try_into().context("invalid configuration")?;
+        // The machine is looked at once: every share is taken from the resolved budget.
+        if cfg.memory_limit_mb == 0 {
+            cfg.memory_limit_mb = (detected_budget_bytes() >> 20).max(1);
+        }
         Ok(cfg)
     }
 
@@ -435,6 +414,36 @@ fn parse_scalar(s: &str) -> toml::Value {
     } else {
         toml::Value::String(s.to_string())
     }
+}
+
+/// The default memory budget: a quarter of the machine's memory, or of the container's limit
+/// (cgroup v2, then v1) where that is lower; at least 256 MiB.
+fn detected_budget_bytes() -> usize {
+    let machine = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| {
+            m.lines()
+                .find_map(|l| l.strip_prefix("MemTotal:"))
+                .and_then(|v| v.split_whitespace().next()?.parse::<usize>().ok())
+        })
+        .map_or(0, |kib| kib.saturating_mul(1024));
+    let cgroup = [
+        "/sys/fs/cgroup/memory.max",
+        "/sys/fs/cgroup/memory/memory.limit_in_bytes",
+    ]
+    .iter()
+    .find_map(|p| {
+        std::fs::read_to_string(p)
+            .ok()?
+            .trim()
+            .parse::<usize>()
+            .ok()
+    });
+    let available = match cgroup {
+        Some(limit) if limit > 0 && (machine == 0 || limit < machine) => limit,
+        _ => machine,
+    };
+    (available / 4).max(256 << 20)
 }
 
 #[cfg(test)]
