@@ -1,6 +1,7 @@
 //! `cargo bench -p weir-delivery --bench convert`: record format conversion alone — 64 MiB of
-//! 1 KiB JSON events (shaped like `weir bench firehose`'s) decoded by the OpenX JSON SerDe into
-//! a Glue table's columns and written as Snappy Parquet, and as ORC; one core.
+//! 1 KiB JSON events (`weir bench firehose`'s, from `weir_delivery::sample`) decoded by the
+//! OpenX JSON SerDe into a Glue table's columns and written as Snappy Parquet, and as ORC; one
+//! core.
 
 use std::time::Instant;
 
@@ -9,62 +10,14 @@ use weir_delivery::{
     DeserializerConfig, FormatConversion, OpenXJsonSerDe, OrcSerDe, ParquetSerDe, SerializerConfig,
 };
 
-fn record(i: usize) -> String {
-    const ACTIONS: [&str; 6] = [
-        "view",
-        "click",
-        "add_to_cart",
-        "purchase",
-        "search",
-        "logout",
-    ];
-    const WORDS: [&str; 8] = [
-        "order", "shipped", "customer", "payment", "retry", "timeout", "ok", "cache",
-    ];
-    let mut s = format!(
-        "{{\"event_id\":\"{:016x}\",\"ts\":{},\"user_id\":{},\"action\":\"{}\",\"page\":\"/p/{}\",\
-         \"amount\":{}.{:02},\"currency\":\"EUR\",\"agent\":\"Mozilla/5.0 (X11; Linux x86_64) Chrome/124.0\",\
-         \"ip\":\"10.0.{}.{}\",\"message\":\"",
-        (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
-        1_700_000_000_000u64 + i as u64 * 13,
-        (i * 7919) % 100_003,
-        ACTIONS[i % 6],
-        i % 5,
-        (i * 31) % 10_000,
-        i % 100,
-        i % 256,
-        (i / 256) % 256,
-    );
-    let mut x = i | 1;
-    while s.len() < 1022 {
-        x = x
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        s.push_str(WORDS[(x >> 33) % 8]);
-        s.push(' ');
-    }
-    s.truncate(1022);
-    s.push_str("\"}");
-    s
-}
-
 fn main() {
-    let columns: Vec<(String, String)> = [
-        ("event_id", "string"),
-        ("ts", "timestamp"),
-        ("user_id", "int"),
-        ("action", "string"),
-        ("page", "string"),
-        ("amount", "decimal(10,2)"),
-        ("currency", "string"),
-        ("agent", "string"),
-        ("ip", "string"),
-        ("message", "string"),
-    ]
-    .iter()
-    .map(|(n, t)| (n.to_string(), t.to_string()))
-    .collect();
-    let records: Vec<String> = (0..65_536).map(record).collect();
+    let columns: Vec<(String, String)> = weir_delivery::sample::EVENT_COLUMNS
+        .iter()
+        .map(|(n, t)| (n.to_string(), t.to_string()))
+        .collect();
+    let records: Vec<String> = (0..65_536)
+        .map(|i| weir_delivery::sample::event(i, 1024))
+        .collect();
     let bytes: usize = records.iter().map(String::len).sum();
     for (label, ser) in [
         (

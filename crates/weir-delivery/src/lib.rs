@@ -23,6 +23,7 @@ pub mod model;
 pub mod prefix;
 mod process;
 mod records;
+pub mod sample;
 mod source;
 mod spill;
 mod streams;

@@ -43,69 +43,6 @@ pub struct FirehoseBench {
     pub skip_weir_only: bool,
 }
 
-/// A JSON event of about `size` bytes shaped like application logs: repeated keys, values
-/// from small vocabularies, ids, numbers and a free-text message (compresses roughly as such
-/// data does, several times, not as a run of one byte would).
-fn record(i: usize, size: usize) -> String {
-    const ACTIONS: [&str; 6] = [
-        "view",
-        "click",
-        "add_to_cart",
-        "purchase",
-        "search",
-        "logout",
-    ];
-    const PAGES: [&str; 5] = ["/home", "/product", "/cart", "/checkout", "/search"];
-    const AGENTS: [&str; 3] = [
-        "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/124.0",
-        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) Safari/604.1",
-        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Firefox/125.0",
-    ];
-    const WORDS: [&str; 12] = [
-        "order",
-        "shipped",
-        "customer",
-        "payment",
-        "retry",
-        "timeout",
-        "inventory",
-        "ok",
-        "warehouse",
-        "latency",
-        "cache",
-        "session",
-    ];
-    let h = (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    let mut s = format!(
-        "{{\"event_id\":\"{h:016x}-{:08x}\",\"ts\":{},\"user_id\":{},\"action\":\"{}\",\
-         \"page\":\"{}\",\"amount\":{}.{:02},\"currency\":\"EUR\",\"agent\":\"{}\",\
-         \"ip\":\"10.{}.{}.{}\",\"message\":\"",
-        h >> 32,
-        1_700_000_000_000u64 + i as u64 * 13,
-        (i * 7919) % 100_003,
-        ACTIONS[i % 6],
-        PAGES[(i / 3) % 5],
-        (i * 31) % 10_000,
-        i % 100,
-        AGENTS[(i / 7) % 3],
-        (h >> 8) % 256,
-        (h >> 16) % 256,
-        (h >> 24) % 256,
-    );
-    let fixed = s.len();
-    let mut x = h | 1;
-    while s.len() + 2 < size {
-        x = x
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        s.push_str(WORDS[((x >> 33) % 12) as usize]);
-        s.push(' ');
-    }
-    s.truncate(size.saturating_sub(2).max(fixed));
-    s.push_str("\"}");
-    s
-}
-
 /// The ExtendedS3DestinationConfiguration of a run: prefix `<name>/`, newline delimiters.
 fn s3_config(
     name: &str,
@@ -204,7 +141,7 @@ async fn throughput(
                     ..((b + 1) * per_batch).min(opts.records))
                     .map(|i| {
                         serde_json::json!({
-                            "Data": base64_simd::STANDARD.encode_to_string(record(i, opts.record_size)),
+                            "Data": base64_simd::STANDARD.encode_to_string(weir_delivery::sample::event(i, opts.record_size)),
                             "PartitionKey": format!("pk-{i}"),
                         })
                     })
@@ -301,7 +238,7 @@ async fn delay(
         let before = list(http, base, &format!("{name}/")).await?.len();
         let body = serde_json::json!({
             "DeliveryStreamName": name,
-            "Record": {"Data": base64_simd::STANDARD.encode_to_string(record(i, opts.record_size))}
+            "Record": {"Data": base64_simd::STANDARD.encode_to_string(weir_delivery::sample::event(i, opts.record_size))}
         });
         let t0 = Instant::now();
         fh.call("PutRecord", body.to_string().into_bytes()).await?;
@@ -390,21 +327,10 @@ pub async fn run(opts: FirehoseBench) -> anyhow::Result<()> {
                 .into_bytes(),
         )
         .await?;
-        let columns: Vec<serde_json::Value> = [
-            ("event_id", "string"),
-            ("ts", "timestamp"),
-            ("user_id", "int"),
-            ("action", "string"),
-            ("page", "string"),
-            ("amount", "decimal(10,2)"),
-            ("currency", "string"),
-            ("agent", "string"),
-            ("ip", "string"),
-            ("message", "string"),
-        ]
-        .iter()
-        .map(|(n, t)| serde_json::json!({"Name": n, "Type": t}))
-        .collect();
+        let columns: Vec<serde_json::Value> = weir_delivery::sample::EVENT_COLUMNS
+            .iter()
+            .map(|(n, t)| serde_json::json!({"Name": n, "Type": t}))
+            .collect();
         glue.call(
             "CreateTable",
             serde_json::json!({"DatabaseName": db, "TableInput": {"Name": "events",
