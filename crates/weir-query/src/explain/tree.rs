@@ -74,6 +74,17 @@ fn assignments(exprs: &[Expr], schema: &DFSchema) -> Vec<String> {
         .collect()
 }
 
+/// `symbol := expression` for expressions whose columns end the schema (aggregates after the
+/// grouping columns, however many grouping sets make; window functions after the input's).
+fn computed(exprs: &[Expr], schema: &DFSchema) -> Vec<String> {
+    let first = schema.fields().len().saturating_sub(exprs.len());
+    exprs
+        .iter()
+        .zip(schema.fields().iter().skip(first))
+        .map(|(e, f)| format!("{} := {}", f.name(), expr(e)))
+        .collect()
+}
+
 /// A table scan, with the filter and projection Trino folds into it.
 fn scan(
     scan: &datafusion::logical_expr::TableScan,
@@ -175,13 +186,7 @@ fn node(plan: &LogicalPlan, db: &str) -> Node {
             let mut n = leaf("Aggregate", plan);
             n.descriptor
                 .push(("keys", names(a.group_expr.iter().map(symbol))));
-            let first_aggregate = a.group_expr.len();
-            n.details = a
-                .aggr_expr
-                .iter()
-                .zip(a.schema.fields().iter().skip(first_aggregate))
-                .map(|(e, f)| format!("{} := {}", f.name(), expr(e)))
-                .collect();
+            n.details = computed(&a.aggr_expr, &a.schema);
             with(n, vec![node(&a.input, db)])
         }
         LogicalPlan::Distinct(d) => {
@@ -257,13 +262,7 @@ fn node(plan: &LogicalPlan, db: &str) -> Node {
                 ));
                 n.descriptor.push(("orderBy", order_by(&f.params.order_by)));
             }
-            let first = w.input.schema().fields().len();
-            n.details = w
-                .window_expr
-                .iter()
-                .zip(w.schema.fields().iter().skip(first))
-                .map(|(e, f)| format!("{} := {}", f.name(), expr(e)))
-                .collect();
+            n.details = computed(&w.window_expr, &w.schema);
             with(n, vec![node(&w.input, db)])
         }
         LogicalPlan::Values(v) => {
