@@ -46,6 +46,29 @@ def run(athena, sql, db="bench"):
     return e
 
 
+def results(athena, qid):
+    """Every row of a query's answer (the header row first), as text."""
+    rows, token = [], None
+    while True:
+        kw = {"QueryExecutionId": qid, **({"NextToken": token} if token else {})}
+        page = athena.get_query_results(**kw)
+        rows += [[c.get("VarCharValue") for c in r["Data"]] for r in page["ResultSet"]["Rows"]]
+        token = page.get("NextToken")
+        if not token:
+            return rows
+
+
+def same(row):
+    """A row's values in a form both engines' answers agree on: numbers rounded to the cent."""
+    out = []
+    for v in row:
+        try:
+            out.append(None if v is None else round(float(v), 2))
+        except (TypeError, ValueError):
+            out.append(str(v))
+    return str(out)
+
+
 def put_parquet(s3, bucket, key, table):
     buf = io.BytesIO()
     pq.write_table(table, buf)
@@ -154,6 +177,7 @@ def tpch(athena, s3, data_dir, runs):
     qdir = os.path.join(os.path.dirname(__file__), "tpch")
     weir_total = duck_total = 0.0
     worst = 0.0
+    wrong = []
     print("| query | Weir (ms) | DuckDB (ms) | ratio |")
     print("|---|---|---|---|")
     for n in range(1, 23):
@@ -162,7 +186,7 @@ def tpch(athena, s3, data_dir, runs):
         for _ in range(runs):
             t = time.perf_counter()
             try:
-                run(athena, sql, db="tpch")
+                e = run(athena, sql, db="tpch")
             except RuntimeError as e:
                 print(f"| q{n:02} | failed: {e} | | |")
                 best_w = None
@@ -170,15 +194,23 @@ def tpch(athena, s3, data_dir, runs):
             best_w = min(best_w, (time.perf_counter() - t) * 1000)
         for _ in range(runs):
             t = time.perf_counter()
-            con.execute(sql).fetchall()
+            duck_rows = con.execute(sql).fetchall()
             best_d = min(best_d, (time.perf_counter() - t) * 1000)
         if best_w is None:
+            continue
+        # The answers must agree (as text, numbers to the cent) for the times to mean anything.
+        weir_rows = results(athena, e["QueryExecutionId"])[1:]
+        if sorted(map(same, weir_rows)) != sorted(map(same, duck_rows)):
+            print(f"| q{n:02} | wrong answer: {len(weir_rows)} rows, DuckDB {len(duck_rows)} | | |")
+            wrong.append(f"q{n:02}")
             continue
         weir_total += best_w
         duck_total += best_d
         worst = max(worst, best_w / best_d)
         print(f"| q{n:02} | {best_w:.0f} | {best_d:.0f} | {best_w / best_d:.2f} |")
     print(f"| total | {weir_total:.0f} | {duck_total:.0f} | {weir_total / duck_total:.2f} (worst query {worst:.2f}) |")
+    if wrong:
+        print(f"WRONG ANSWERS (left out of the total): {', '.join(wrong)}")
 
 
 def main():

@@ -14,6 +14,7 @@ mod orc;
 mod prepare;
 mod projection;
 mod render;
+mod runtime_filter;
 mod show;
 pub mod store;
 pub mod table;
@@ -34,6 +35,7 @@ use datafusion::error::DataFusionError;
 use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
 use datafusion::execution::memory_pool::FairSpillPool;
 use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
+use datafusion::execution::SessionStateBuilder;
 use datafusion::physical_plan::{collect, ExecutionPlan};
 use datafusion::prelude::{SessionConfig, SessionContext};
 use weir_athena::classify::classify;
@@ -53,6 +55,9 @@ pub struct QueryConfig {
     pub spill_dir: PathBuf,
     /// Parallelism within a query.
     pub target_partitions: usize,
+    /// Apply joins' dynamic filters to the rows of the scans under them
+    /// ([`runtime_filter`]).
+    pub runtime_filters: bool,
 }
 
 /// The engine (cheap to clone).
@@ -277,7 +282,15 @@ impl QueryEngine {
             .with_create_default_catalog_and_schema(false)
             .with_information_schema(false)
             .with_target_partitions(self.config.target_partitions.max(1));
-        let ctx = SessionContext::new_with_config_rt(config, self.runtime.clone());
+        let mut state = SessionStateBuilder::new()
+            .with_config(config)
+            .with_runtime_env(self.runtime.clone())
+            .with_default_features();
+        if self.config.runtime_filters {
+            state = state.with_physical_optimizer_rule(Arc::new(runtime_filter::RuntimeFilters));
+        }
+        let state = state.build();
+        let ctx = SessionContext::new_with_state(state);
         ctx.register_catalog(
             CATALOG_NAME,
             Arc::new(table::GlueCatalog {

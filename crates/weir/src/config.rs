@@ -77,6 +77,10 @@ pub struct AthenaConfig {
     /// Partitions one query is split into (default twice the cores: while one partition
     /// waits on a read, another decodes; TPC-H at SF1 ran 11% faster than with one per core).
     pub target_partitions: usize,
+    /// Filter the rows a Parquet scan reads by the keys of the joins above it (and TopK
+    /// bounds) where aggregates or other joins lie between (`WEIR_ATHENA__RUNTIME_FILTERS`;
+    /// default true; off leaves those filters to skipping row groups by statistics).
+    pub runtime_filters: bool,
 }
 
 impl Default for AthenaConfig {
@@ -86,6 +90,7 @@ impl Default for AthenaConfig {
             concurrency: 4,
             memory_limit_bytes: 0,
             target_partitions: cores * 2,
+            runtime_filters: true,
         }
     }
 }

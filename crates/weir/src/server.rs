@@ -90,6 +90,7 @@ impl Server {
                     memory_limit: config.query_memory_bytes(),
                     spill_dir: config.data_dir.join("tmp").join("query-spill"),
                     target_partitions: config.athena.target_partitions,
+                    runtime_filters: config.athena.runtime_filters,
                 },
             )
             .context("starting the SQL engine")?;
