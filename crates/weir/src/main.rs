@@ -50,7 +50,24 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[global_allocator]
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
+/// A `weir` built for x86-64-v3 (`.cargo/config.toml`) stops with a clear message on a CPU
+/// without its features, rather than dying of an illegal instruction later.
+fn check_cpu() {
+    #[cfg(all(target_arch = "x86_64", target_feature = "avx2"))]
+    if !(std::arch::is_x86_feature_detected!("avx2")
+        && std::arch::is_x86_feature_detected!("bmi2")
+        && std::arch::is_x86_feature_detected!("fma"))
+    {
+        eprintln!(
+            "weir: this build needs an x86-64-v3 CPU (AVX2, BMI2, FMA), which this machine lacks; \
+             rebuild with RUSTFLAGS=\"-C target-cpu=x86-64\""
+        );
+        std::process::exit(1);
+    }
+}
+
 fn main() -> anyhow::Result<()> {
+    check_cpu();
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_env("WEIR_LOG").unwrap_or_else(|_| EnvFilter::new("info")),
