@@ -24,18 +24,29 @@ use std::task::{Context, Poll};
 use datafusion::arrow::array::{Array, BooleanArray, RecordBatch};
 use datafusion::arrow::compute::{and, filter_record_batch};
 use datafusion::arrow::datatypes::SchemaRef;
-use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
+use datafusion::common::tree_node::{Transformed, TreeNodeRecursion};
 use datafusion::config::ConfigOptions;
 use datafusion::datasource::physical_plan::FileScanConfig;
 use datafusion::datasource::source::DataSourceExec;
 use datafusion::error::Result;
 use datafusion::execution::{RecordBatchStream, SendableRecordBatchStream, TaskContext};
-use datafusion::physical_expr::expressions::{Column, DynamicFilterPhysicalExpr};
+use datafusion::physical_expr::expressions::DynamicFilterPhysicalExpr;
 use datafusion::physical_expr::utils::split_conjunction;
 use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_optimizer::PhysicalOptimizerRule;
+use datafusion::physical_plan::aggregates::AggregateExec;
+use datafusion::physical_plan::coalesce_partitions::CoalescePartitionsExec;
+use datafusion::physical_plan::coop::CooperativeExec;
+use datafusion::physical_plan::execution_plan::CardinalityEffect;
+use datafusion::physical_plan::filter::FilterExec;
 use datafusion::physical_plan::metrics::{BaselineMetrics, ExecutionPlanMetricsSet, MetricsSet};
-use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties};
+use datafusion::physical_plan::projection::ProjectionExec;
+use datafusion::physical_plan::recursive_query::RecursiveQueryExec;
+use datafusion::physical_plan::repartition::RepartitionExec;
+use datafusion::physical_plan::{
+    internal_err, ChildStats, ChildrenPropertiesMode, DisplayAs, DisplayFormatType, ExecutionPlan,
+    PlanProperties, ReplaceChildrenOptions, Statistics, StatisticsArgs,
+};
 use futures::{ready, Stream, StreamExt};
 
 /// Rows a filter is measured on before it may turn itself off.
@@ -52,7 +63,7 @@ impl PhysicalOptimizerRule for RuntimeFilters {
         plan: Arc<dyn ExecutionPlan>,
         _config: &ConfigOptions,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        Ok(place(plan, &HashMap::new())?.unwrap_or_else(|p| p))
+        Ok(place(plan, &HashMap::new())?.data)
     }
 
     fn name(&self) -> &str {
@@ -68,73 +79,74 @@ impl PhysicalOptimizerRule for RuntimeFilters {
 /// hash lookup the join does anyway, so none is placed when only these lie between a scan and
 /// the operator that makes its dynamic filter.
 fn passes_rows(plan: &Arc<dyn ExecutionPlan>) -> bool {
-    matches!(
-        plan.name(),
-        "ProjectionExec"
-            | "FilterExec"
-            | "CoalesceBatchesExec"
-            | "CoalescePartitionsExec"
-            | "RepartitionExec"
-            | "CooperativeExec"
-    )
+    plan.is::<ProjectionExec>()
+        || plan.is::<FilterExec>()
+        || plan.is::<CoalescePartitionsExec>()
+        || plan.is::<RepartitionExec>()
+        || plan.is::<CooperativeExec>()
 }
 
-/// `plan` with the filters placed (`Ok` when changed, `Err` the plan as it was). `open` holds
-/// the dynamic filters made above `plan`, by id, and whether rows do more work than passing
-/// between their maker and `plan`.
-type Placed = std::result::Result<Arc<dyn ExecutionPlan>, Arc<dyn ExecutionPlan>>;
-
-fn place(plan: Arc<dyn ExecutionPlan>, open: &HashMap<u64, bool>) -> Result<Placed> {
+/// `plan` with the filters placed. `open` holds the dynamic filters made above `plan`, by id,
+/// and whether rows do more work than passing between their maker and `plan`.
+fn place(
+    plan: Arc<dyn ExecutionPlan>,
+    open: &HashMap<u64, bool>,
+) -> Result<Transformed<Arc<dyn ExecutionPlan>>> {
     if let Some(filters) = scan_filters(&plan, open) {
-        return Ok(Ok(Arc::new(RuntimeFilterExec::new(plan, filters))));
+        return Ok(Transformed::yes(Arc::new(RuntimeFilterExec::new(
+            plan, filters,
+        ))));
     }
-    if plan.children().is_empty() {
-        return Ok(Err(plan));
+    // A recursive query runs its recursive term again and again, resetting the operators'
+    // state between runs; an aggregate's filter is not reset with it, and would carry the
+    // last run's bound into the next. Nothing under one is touched.
+    if plan.children().is_empty() || plan.is::<RecursiveQueryExec>() {
+        return Ok(Transformed::no(plan));
     }
     let passes = passes_rows(&plan);
     let mut below: HashMap<u64, bool> = open
         .iter()
         .map(|(&id, &work)| (id, work || !passes))
         .collect();
-    for e in plan.dynamic_expressions_produced() {
-        if let Some(id) = e.expression_id() {
-            below.insert(id, false);
+    // An aggregate's min/max filter leaves out the aggregates whose argument is not a plain
+    // column, so rows it rejects may still matter to those: only joins' and TopK's are used.
+    if !plan.is::<AggregateExec>() {
+        for e in plan.dynamic_expressions_produced() {
+            if let Some(id) = e.expression_id() {
+                below.insert(id, false);
+            }
         }
     }
     let mut changed = false;
     let mut children = Vec::new();
     for child in plan.children() {
-        match place(Arc::clone(child), &below)? {
-            Ok(c) => {
-                changed = true;
-                children.push(c);
-            }
-            Err(c) => children.push(c),
-        }
+        let placed = place(Arc::clone(child), &below)?;
+        changed |= placed.transformed;
+        children.push(placed.data);
     }
     Ok(if changed {
-        Ok(datafusion::physical_plan::replace_children_if_necessary(
+        Transformed::yes(datafusion::physical_plan::replace_children_if_necessary(
             plan, children,
         )?)
     } else {
-        Err(plan)
+        Transformed::no(plan)
     })
 }
 
 /// The dynamic filters of a Parquet scan's predicate worth applying to its rows (made above it
-/// with work between, per `open`), their columns renumbered from the table's schema (the
-/// predicate's) to the scan's output.
+/// with work between, per `open`), rewritten from the table's columns (the predicate's) to the
+/// scan's output; a filter that needs a column the scan does not output as it is, is skipped.
 fn scan_filters(
     plan: &Arc<dyn ExecutionPlan>,
     open: &HashMap<u64, bool>,
 ) -> Option<Vec<Arc<dyn PhysicalExpr>>> {
     let scan = plan.downcast_ref::<DataSourceExec>()?;
     let config = scan.data_source().downcast_ref::<FileScanConfig>()?;
-    if config.file_source().file_type() != "parquet" {
+    let source = config.file_source();
+    if source.file_type() != "parquet" {
         return None;
     }
-    let predicate = config.file_source().filter()?;
-    let schema = plan.schema();
+    let predicate = source.filter()?;
     let filters: Vec<_> = split_conjunction(&predicate)
         .into_iter()
         .filter(|e| e.is::<DynamicFilterPhysicalExpr>())
@@ -142,34 +154,14 @@ fn scan_filters(
             e.expression_id()
                 .is_some_and(|id| open.get(&id) == Some(&true))
         })
-        .filter_map(|e| renumbered(e, &schema))
+        .filter_map(|e| match source.projection() {
+            // The projection maps only the columns it outputs unchanged (an alias of a
+            // computed value is not the column) and fails on the others.
+            Some(projection) => projection.project_expr(e).ok(),
+            None => Some(Arc::clone(e)),
+        })
         .collect();
     (!filters.is_empty()).then_some(filters)
-}
-
-/// `expr` with each column pointing at the column of that name in `schema`; `None` when one is
-/// not there.
-fn renumbered(expr: &Arc<dyn PhysicalExpr>, schema: &SchemaRef) -> Option<Arc<dyn PhysicalExpr>> {
-    let mut missing = false;
-    let out = Arc::clone(expr)
-        .transform_up(|e| {
-            let Some(column) = e.downcast_ref::<Column>() else {
-                return Ok(Transformed::no(e));
-            };
-            match schema.index_of(column.name()) {
-                Ok(i) if i == column.index() => Ok(Transformed::no(e)),
-                Ok(i) => Ok(Transformed::yes(
-                    Arc::new(Column::new(column.name(), i)) as Arc<dyn PhysicalExpr>
-                )),
-                Err(_) => {
-                    missing = true;
-                    Ok(Transformed::new(e, false, TreeNodeRecursion::Stop))
-                }
-            }
-        })
-        .ok()?
-        .data;
-    (!missing).then_some(out)
 }
 
 /// A scan's dynamic filters applied to its batches.
@@ -237,19 +229,47 @@ impl ExecutionPlan for RuntimeFilterExec {
         Ok(TreeNodeRecursion::Continue)
     }
 
-    fn with_new_children(
+    fn replace_children(
         self: Arc<Self>,
         mut children: Vec<Arc<dyn ExecutionPlan>>,
+        _options: ReplaceChildrenOptions,
     ) -> Result<Arc<dyn ExecutionPlan>> {
+        // The filters are bound to the input's columns by position.
         match children.pop() {
-            Some(input) if children.is_empty() => Ok(Arc::new(RuntimeFilterExec::new(
-                input,
-                self.filters.clone(),
-            ))),
-            _ => Err(datafusion::error::DataFusionError::Internal(
-                "RuntimeFilterExec has one input".into(),
-            )),
+            Some(input) if children.is_empty() && input.schema() == self.input.schema() => Ok(
+                Arc::new(RuntimeFilterExec::new(input, self.filters.clone())),
+            ),
+            _ => internal_err!("RuntimeFilterExec takes one input with its input's schema"),
         }
+    }
+
+    fn with_new_children(
+        self: Arc<Self>,
+        children: Vec<Arc<dyn ExecutionPlan>>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        self.replace_children(
+            children,
+            ReplaceChildrenOptions::new(ChildrenPropertiesMode::Recompute),
+        )
+    }
+
+    fn child_stats_requests(&self, partition: Option<usize>) -> Vec<ChildStats> {
+        vec![ChildStats::At(partition)]
+    }
+
+    fn statistics_from_inputs(
+        &self,
+        input_stats: &[Arc<Statistics>],
+        _args: &StatisticsArgs,
+    ) -> Result<Arc<Statistics>> {
+        Ok(match input_stats.first() {
+            Some(s) => Arc::new(s.as_ref().clone().to_inexact()),
+            None => Arc::new(Statistics::new_unknown(&self.schema())),
+        })
+    }
+
+    fn cardinality_effect(&self) -> CardinalityEffect {
+        CardinalityEffect::LowerEqual
     }
 
     fn execute(
@@ -357,6 +377,7 @@ impl RecordBatchStream for FilterStream {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use datafusion::common::tree_node::TreeNode;
     use datafusion::execution::SessionStateBuilder;
     use datafusion::prelude::SessionContext;
 
@@ -437,5 +458,19 @@ mod tests {
         let (with, filtered) = run(dir.path(), sql, true).await;
         assert!(filtered.is_empty());
         assert!(with.contains("| 600 "), "{with}");
+    }
+
+    /// A filter on a column the scan outputs as something else (`k + 1 AS k`, the projection
+    /// pushed into the scan) is not applied to the output column of that name.
+    #[tokio::test]
+    async fn a_shadowing_alias_is_not_the_column() {
+        let dir = tempfile::tempdir().unwrap();
+        let sql = "SELECT count(*), sum(s) FROM (SELECT k, sum(x) s FROM \
+                   (SELECT k + 1 AS k, x FROM f) t GROUP BY k) a \
+                   WHERE k IN (SELECT k FROM f WHERE x IN (7, 8, 9))";
+        let (without, _) = run(dir.path(), sql, false).await;
+        let (with, _) = run(dir.path(), sql, true).await;
+        assert_eq!(with, without);
+        assert!(with.contains("| 3 "), "{with}");
     }
 }
