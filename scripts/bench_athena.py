@@ -48,14 +48,8 @@ def run(athena, sql, db="bench"):
 
 def results(athena, qid):
     """Every row of a query's answer (the header row first), as text."""
-    rows, token = [], None
-    while True:
-        kw = {"QueryExecutionId": qid, **({"NextToken": token} if token else {})}
-        page = athena.get_query_results(**kw)
-        rows += [[c.get("VarCharValue") for c in r["Data"]] for r in page["ResultSet"]["Rows"]]
-        token = page.get("NextToken")
-        if not token:
-            return rows
+    pages = athena.get_paginator("get_query_results").paginate(QueryExecutionId=qid)
+    return [[c.get("VarCharValue") for c in r["Data"]] for p in pages for r in p["ResultSet"]["Rows"]]
 
 
 def same(row):

@@ -21,8 +21,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use datafusion::arrow::array::{Array, BooleanArray, RecordBatch};
-use datafusion::arrow::compute::{and, filter_record_batch};
+use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::common::tree_node::{Transformed, TreeNodeRecursion};
 use datafusion::config::ConfigOptions;
@@ -38,7 +37,7 @@ use datafusion::physical_plan::aggregates::AggregateExec;
 use datafusion::physical_plan::coalesce_partitions::CoalescePartitionsExec;
 use datafusion::physical_plan::coop::CooperativeExec;
 use datafusion::physical_plan::execution_plan::CardinalityEffect;
-use datafusion::physical_plan::filter::FilterExec;
+use datafusion::physical_plan::filter::{batch_filter, FilterExec};
 use datafusion::physical_plan::metrics::{BaselineMetrics, ExecutionPlanMetricsSet, MetricsSet};
 use datafusion::physical_plan::projection::ProjectionExec;
 use datafusion::physical_plan::recursive_query::RecursiveQueryExec;
@@ -306,42 +305,30 @@ struct FilterStream {
 }
 
 impl FilterStream {
-    /// The batch's rows the filters keep; `None` when they are not filled in or turned off.
+    /// The batch's rows the filters keep (the batch itself while none is filled in, or they
+    /// are turned off); `None` when they keep none.
     fn apply(&mut self, batch: RecordBatch) -> Result<Option<RecordBatch>> {
         // A dynamic filter starts at generation 1 (`true`) and moves on as it is filled.
-        let ready: Vec<_> = self
+        let generation: u64 = self
             .filters
             .iter()
-            .filter(|f| f.snapshot_generation() > 1)
-            .collect();
-        let generation = ready.iter().map(|f| f.snapshot_generation()).sum();
-        if ready.is_empty() || batch.num_rows() == 0 {
-            return Ok(Some(batch));
-        }
+            .map(|f| f.snapshot_generation())
+            .filter(|&g| g > 1)
+            .sum();
         if generation != self.generation {
             (self.generation, self.rows_in, self.rows_out, self.off) = (generation, 0, 0, false);
         }
-        if self.off {
+        if generation == 0 || self.off || batch.num_rows() == 0 {
             return Ok(Some(batch));
         }
         let _timer = self.metrics.elapsed_compute().timer();
-        let mut mask: Option<BooleanArray> = None;
-        for f in ready {
-            let keep = f.evaluate(&batch)?.into_array(batch.num_rows())?;
-            let Some(keep) = keep.as_any().downcast_ref::<BooleanArray>() else {
-                // Not a predicate after all: keep the rows.
-                return Ok(Some(batch));
-            };
-            mask = Some(match mask {
-                Some(m) => and(&m, keep)?,
-                None => keep.clone(),
-            });
-        }
-        let Some(mask) = mask else {
-            return Ok(Some(batch));
-        };
-        let out = filter_record_batch(&batch, &mask)?;
         self.rows_in += batch.num_rows();
+        let mut out = batch;
+        for f in self.filters.iter().filter(|f| f.snapshot_generation() > 1) {
+            if out.num_rows() > 0 {
+                out = batch_filter(&out, f)?;
+            }
+        }
         self.rows_out += out.num_rows();
         if self.rows_in >= SAMPLE_ROWS && self.rows_out * 10 > self.rows_in * 9 {
             self.off = true;
@@ -388,7 +375,11 @@ mod tests {
         sql: &str,
         with_rule: bool,
     ) -> (String, Vec<Option<usize>>) {
-        let mut state = SessionStateBuilder::new().with_default_features();
+        // One partition: no round-robin repartition between a projection and its scan, so
+        // DataFusion folds projections (computed ones too) into the scan.
+        let mut state = SessionStateBuilder::new()
+            .with_config(datafusion::prelude::SessionConfig::new().with_target_partitions(1))
+            .with_default_features();
         if with_rule {
             state = state.with_physical_optimizer_rule(Arc::new(RuntimeFilters));
         }

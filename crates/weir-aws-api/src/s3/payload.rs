@@ -58,6 +58,16 @@ impl Sum {
         }
     }
 
+    /// Bytes of the algorithm's result.
+    fn digest_len(&self) -> usize {
+        match self {
+            Sum::Crc32(_) | Sum::Crc32c(_) => 4,
+            Sum::Crc64(_) => 8,
+            Sum::Sha1(_) => 20,
+            Sum::Sha256(_) => 32,
+        }
+    }
+
     /// S3's label for the algorithm and the base64 of the result.
     fn finish(self) -> (&'static str, String) {
         let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
@@ -137,7 +147,7 @@ impl Check {
                 "Expecting a single x-amz-checksum- header",
             ));
         }
-        let announced = trailer_names.clone().into_iter().chain(
+        let announced = trailer_names.iter().cloned().chain(
             req.header("x-amz-sdk-checksum-algorithm")
                 .map(|a| format!("x-amz-checksum-{}", a.to_ascii_lowercase())),
         );
@@ -228,12 +238,8 @@ impl Check {
             ));
         }
         for name in trailed {
-            let size = match name.as_str() {
-                "x-amz-checksum-crc32" | "x-amz-checksum-crc32c" => 4,
-                "x-amz-checksum-crc64nvme" => 8,
-                "x-amz-checksum-sha1" => 20,
-                "x-amz-checksum-sha256" => 32,
-                _ => continue,
+            let Some(size) = self.sums.get(name).map(Sum::digest_len) else {
+                continue;
             };
             let decoded = trailers
                 .get(name)
