@@ -241,7 +241,7 @@ impl ObjectStore {
             },
             data_file,
         );
-        let info = self.commit(bucket, info)?;
+        let info = self.commit(bucket, info, None)?;
         fs::remove_dir_all(&dir)?;
         Ok(info)
     }

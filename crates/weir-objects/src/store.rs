@@ -2,7 +2,8 @@
 
 use std::collections::BTreeMap;
 use std::fs::{self, File};
-use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::io::{self, Read, Write};
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -13,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
 use crate::error::{ObjectError, Result};
+use crate::journal::{self, Body, GroupSync, Journal, Record, Stored, INLINE_MAX};
 
 /// A bucket as listed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -35,7 +37,8 @@ pub struct ObjectInfo {
     pub metadata: BTreeMap<String, String>,
     /// Other stored headers returned on GET/HEAD (content-encoding, cache-control, …).
     pub headers: BTreeMap<String, String>,
-    /// The data file (in the bucket's `o/` folder).
+    /// The data file (in the bucket's `o/` folder); empty for an object kept in the journal.
+    #[serde(default)]
     data_file: String,
 }
 
@@ -92,46 +95,129 @@ pub struct ListPage {
 
 struct Bucket {
     info: BucketInfo,
-    objects: BTreeMap<String, ObjectInfo>,
-    /// Syncs of the object directory, shared by the PUTs that commit at the same time.
-    dir_sync: Arc<DirSync>,
+    objects: BTreeMap<String, Stored>,
+    /// Every object record, in commit order.
+    journal: Arc<Journal>,
+    /// Syncs of the object directory (for data files), shared by the PUTs around them.
+    dir_sync: Arc<GroupSync>,
 }
 
-/// Group commit of a directory's entries: each commit notes a generation after its rename, and
-/// one fsync of the directory makes every rename noted before it durable, so concurrent PUTs
-/// share the sync instead of taking turns.
-#[derive(Default)]
-struct DirSync {
-    /// (generations noted, generations known durable).
-    state: parking_lot::Mutex<(u64, u64)>,
-    /// One directory fsync at a time.
-    syncing: parking_lot::Mutex<()>,
-}
-
-impl DirSync {
-    fn note(&self) -> u64 {
-        let mut s = self.state.lock();
-        s.0 += 1;
-        s.0
+impl Bucket {
+    /// Loads a bucket's objects from its `o/` folder: records of the old layout (one JSON file
+    /// per object) are moved into the journal once; data and temp files no record names go.
+    fn load(info: BucketInfo, dir: &Path, compact_above: u64) -> Result<Bucket> {
+        let mut objects = BTreeMap::new();
+        let legacy = load_legacy_records(dir, &mut objects)?;
+        let journal = Journal::open(dir, &mut objects, compact_above)?;
+        if !legacy.is_empty() {
+            journal.rewrite(&mut objects)?;
+            for path in &legacy {
+                fs::remove_file(path)?;
+            }
+            sync_dir(dir)?;
+            tracing::info!(bucket = %info.name, records = legacy.len(), "moved object records into the journal");
+        }
+        remove_unreferenced(dir, &objects)?;
+        Ok(Bucket {
+            info,
+            objects,
+            journal: Arc::new(journal),
+            dir_sync: Arc::default(),
+        })
     }
 
-    /// Returns once generation `gen` is durable, syncing `dir` unless a sync since covered it.
-    fn sync_through(&self, generation: u64, dir: &Path) -> io::Result<()> {
-        if self.state.lock().1 >= generation {
-            return Ok(());
+    fn get(&self, key: &str) -> Result<&Stored> {
+        self.objects
+            .get(key)
+            .ok_or_else(|| ObjectError::NoSuchKey(key.to_string()))
+    }
+
+    /// Appends `record` to the journal (rewriting it first if it must be) under the bucket
+    /// lock; returns the journal file, the frame's offset and the generation to sync through.
+    fn append(&mut self, frame: &[u8]) -> io::Result<(Arc<File>, u64, u64)> {
+        if self.journal.is_broken() {
+            self.journal.rewrite(&mut self.objects)?;
         }
-        let _one = self.syncing.lock();
-        let target = {
-            let s = self.state.lock();
-            if s.1 >= generation {
-                return Ok(());
+        self.journal.append(frame)
+    }
+
+    /// Compacts the journal when it is mostly garbage (a failure is only logged: the records
+    /// are still in the current generation).
+    fn maybe_compact(&mut self) {
+        if self.journal.needs_rewrite() && !self.journal.is_broken() {
+            if let Err(e) = self.journal.rewrite(&mut self.objects) {
+                tracing::warn!(bucket = %self.info.name, error = %e, "journal compaction failed");
             }
-            s.0
-        };
-        sync_dir(dir)?;
-        let mut s = self.state.lock();
-        s.1 = s.1.max(target);
-        Ok(())
+        }
+    }
+}
+
+/// A record appended to its bucket's journal (so visible), not yet known to be durable.
+struct PendingPut {
+    info: ObjectInfo,
+    journal: Arc<Journal>,
+    generation: u64,
+    /// The data file of the object it replaced, removed once the record is durable.
+    replaced: Option<PathBuf>,
+}
+
+impl PendingPut {
+    /// Waits on this thread until the record is durable. If the sync fails the PUT is not
+    /// acknowledged, though the record is already visible (and may or may not survive a
+    /// crash), as with any failed S3 PUT; replaced data stays until the next open's sweep.
+    fn wait(self) -> Result<ObjectInfo> {
+        self.journal.sync_through(self.generation)?;
+        if let Some(old) = self.replaced {
+            let _ = fs::remove_file(old);
+        }
+        Ok(self.info)
+    }
+
+    /// Waits without holding a thread.
+    async fn durable(self) -> Result<ObjectInfo> {
+        self.journal.clone().durable(self.generation).await?;
+        if let Some(old) = self.replaced {
+            tokio::task::spawn_blocking(move || fs::remove_file(old));
+        }
+        Ok(self.info)
+    }
+}
+
+/// An object's bytes, open for reading: a data file (which keeps this version whole even if the
+/// object is overwritten or deleted meanwhile) or, for a small object, its bytes.
+pub enum ObjectBody {
+    File(File),
+    Bytes(Bytes),
+}
+
+impl ObjectBody {
+    /// `len` bytes from `start` (within the object).
+    pub fn read_range(&mut self, start: u64, len: u64) -> io::Result<Bytes> {
+        match self {
+            ObjectBody::Bytes(b) => {
+                let end = (start + len).min(b.len() as u64);
+                Ok(b.slice(start.min(end) as usize..end as usize))
+            }
+            ObjectBody::File(f) => {
+                let mut buf = vec![0u8; len as usize];
+                f.read_exact_at(&mut buf, start)?;
+                Ok(Bytes::from(buf))
+            }
+        }
+    }
+}
+
+impl Read for ObjectBody {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            ObjectBody::File(f) => f.read(buf),
+            ObjectBody::Bytes(b) => {
+                let n = buf.len().min(b.len());
+                buf[..n].copy_from_slice(&b[..n]);
+                bytes::Buf::advance(b, n);
+                Ok(n)
+            }
+        }
     }
 }
 
@@ -139,6 +225,8 @@ impl DirSync {
 pub struct ObjectStore {
     root: PathBuf,
     buckets: RwLock<BTreeMap<String, Bucket>>,
+    /// Journal size above which a mostly-garbage journal is compacted.
+    compact_above: u64,
 }
 
 pub(crate) fn now_ms() -> i64 {
@@ -152,12 +240,16 @@ pub(crate) fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
 }
 
-fn key_hash(key: &str) -> String {
+pub(crate) fn key_hash(key: &str) -> String {
     hex(&Sha256::digest(key.as_bytes()))
 }
 
 /// Copies `src` into `f`, feeding `md5`; returns the size.
-pub(crate) fn copy_hashed(src: &mut impl Read, f: &mut File, md5: &mut Md5) -> io::Result<u64> {
+pub(crate) fn copy_hashed(
+    src: &mut (impl Read + ?Sized),
+    f: &mut File,
+    md5: &mut Md5,
+) -> io::Result<u64> {
     // Small: a fresh buffer is zeroed on every PUT.
     let mut buf = vec![0u8; 64 * 1024];
     let mut size = 0u64;
@@ -183,13 +275,6 @@ fn check_key(key: &str) -> Result<()> {
         ));
     }
     Ok(())
-}
-
-/// Writes `bytes` to a new file at `path` and syncs it.
-fn write_synced(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let mut f = File::create(path)?;
-    f.write_all(bytes)?;
-    f.sync_data()
 }
 
 /// Writes `bytes` to `path` atomically and durably.
@@ -240,6 +325,11 @@ pub fn valid_bucket_name(name: &str) -> bool {
 impl ObjectStore {
     /// Opens the store under `root`, loading every bucket and removing unreferenced data files.
     pub fn open(root: &Path) -> Result<ObjectStore> {
+        Self::open_with(root, journal::COMPACT_ABOVE)
+    }
+
+    /// [`ObjectStore::open`] compacting journals above `compact_above` bytes.
+    pub(crate) fn open_with(root: &Path, compact_above: u64) -> Result<ObjectStore> {
         fs::create_dir_all(root)?;
         let mut buckets = BTreeMap::new();
         for entry in fs::read_dir(root)? {
@@ -251,19 +341,13 @@ impl ObjectStore {
                 tracing::warn!(dir = %dir.display(), "skipping a bucket with an unreadable record");
                 continue;
             };
-            let objects = load_objects(&dir.join("o"))?;
-            buckets.insert(
-                info.name.clone(),
-                Bucket {
-                    info,
-                    objects,
-                    dir_sync: Arc::default(),
-                },
-            );
+            let bucket = Bucket::load(info, &dir.join("o"), compact_above)?;
+            buckets.insert(bucket.info.name.clone(), bucket);
         }
         Ok(ObjectStore {
             root: root.to_path_buf(),
             buckets: RwLock::new(buckets),
+            compact_above,
         })
     }
 
@@ -289,17 +373,11 @@ impl ObjectStore {
         fs::create_dir_all(dir.join("o"))?;
         fs::create_dir_all(dir.join("u"))?;
         sync_dir(&dir)?;
+        let bucket = Bucket::load(info.clone(), &dir.join("o"), self.compact_above)?;
         let json = serde_json::to_vec(&info).map_err(io::Error::other)?;
         write_atomic(&dir.join("bucket.json"), &json)?;
         sync_dir(&self.root)?;
-        buckets.insert(
-            name.to_string(),
-            Bucket {
-                info: info.clone(),
-                objects: BTreeMap::new(),
-                dir_sync: Arc::default(),
-            },
-        );
+        buckets.insert(name.to_string(), bucket);
         Ok(info)
     }
 
@@ -342,15 +420,12 @@ impl ObjectStore {
     /// PutObject: the object is visible whole once this returns, and survives a crash.
     pub fn put_object(&self, bucket: &str, key: &str, put: PutObject) -> Result<ObjectInfo> {
         let data = put.data.clone();
-        self.put_with(bucket, key, put, |f, md5| {
-            md5.update(&data);
-            f.write_all(&data)?;
-            Ok(data.len() as u64)
-        })
+        self.put_from(bucket, key, &mut &data[..], put, None)
     }
 
-    /// PutObject of what `src` yields, copied into the object's data file as it is read (not
-    /// held in memory); `put.data` is not used.
+    /// PutObject of what `src` yields: a small object goes into the bucket's journal, a larger
+    /// one is copied into its data file as it is read (not held in memory); `put.data` is not
+    /// used.
     pub fn put_object_from_reader(
         &self,
         bucket: &str,
@@ -358,28 +433,46 @@ impl ObjectStore {
         mut src: impl Read,
         put: PutObject,
     ) -> Result<ObjectInfo> {
-        self.put_with(bucket, key, put, |f, md5| copy_hashed(&mut src, f, md5))
+        self.put_from(bucket, key, &mut src, put, None)
     }
 
-    /// Writes an object's data file with `write` (which feeds the MD5 and returns the size),
-    /// then commits its record.
-    fn put_with(
+    /// Whether `key` may be written into `bucket` (checked before a body is read).
+    pub fn check_put(&self, bucket: &str, key: &str) -> Result<()> {
+        check_key(key)?;
+        self.bucket(bucket).map(|_| ())
+    }
+
+    /// Stores what `src` yields as `key`, with `etag` or the MD5 of the bytes.
+    fn put_from(
         &self,
         bucket: &str,
         key: &str,
+        src: &mut dyn Read,
         put: PutObject,
-        write: impl FnOnce(&mut File, &mut Md5) -> io::Result<u64>,
+        etag: Option<String>,
     ) -> Result<ObjectInfo> {
-        check_key(key)?;
-        self.bucket(bucket)?;
+        self.check_put(bucket, key)?;
+        let mut head = Vec::new();
+        src.take(INLINE_MAX as u64 + 1).read_to_end(&mut head)?;
         let mut md5 = Md5::new();
-        let mut size = 0u64;
+        md5.update(&head);
+        if head.len() <= INLINE_MAX {
+            let etag = etag.unwrap_or_else(|| format!("\"{}\"", hex(&md5.finalize())));
+            let info = ObjectInfo::new(key, head.len() as u64, etag, put, String::new());
+            return self.commit(bucket, info, Some(&head));
+        }
+        let mut size = head.len() as u64;
         let data_file = self.write_data_file(bucket, key, |f| {
-            size = write(f, &mut md5)?;
+            f.write_all(&head)?;
+            size += copy_hashed(src, f, &mut md5)?;
             Ok(())
         })?;
-        let etag = format!("\"{}\"", hex(&md5.finalize()));
-        self.commit(bucket, ObjectInfo::new(key, size, etag, put, data_file))
+        let etag = etag.unwrap_or_else(|| format!("\"{}\"", hex(&md5.finalize())));
+        self.commit(
+            bucket,
+            ObjectInfo::new(key, size, etag, put, data_file),
+            None,
+        )
     }
 
     /// CopyObject: `dst` gets `src`'s bytes, with `src`'s metadata or the given replacement.
@@ -390,25 +483,14 @@ impl ObjectStore {
         replace: Option<PutObject>,
     ) -> Result<ObjectInfo> {
         check_key(dst.1)?;
-        let from = self.head_object(src.0, src.1)?;
-        self.bucket(dst.0)?;
-        let src_path = self.bucket_dir(src.0).join("o").join(&from.data_file);
-        let data_file = self.write_data_file(dst.0, dst.1, |f| {
-            let mut r = File::open(&src_path)?;
-            io::copy(&mut r, f).map(|_| ())
-        })?;
-        let mut info = ObjectInfo {
-            key: dst.1.to_string(),
-            last_modified_ms: now_ms(),
-            data_file,
-            ..from
-        };
-        if let Some(r) = replace {
-            info.content_type = r.content_type;
-            info.metadata = r.metadata;
-            info.headers = r.headers;
-        }
-        self.commit(dst.0, info)
+        let (from, mut body) = self.open_object(src.0, src.1)?;
+        let meta = replace.unwrap_or(PutObject {
+            data: Bytes::new(),
+            content_type: from.content_type,
+            metadata: from.metadata,
+            headers: from.headers,
+        });
+        self.put_from(dst.0, dst.1, &mut body, meta, Some(from.etag))
     }
 
     /// Writes and fsyncs a fresh data file for `key` with `write`; returns its name.
@@ -428,39 +510,124 @@ impl ObjectStore {
         Ok(name)
     }
 
-    /// Makes `info` (whose data file is written) the object: replaces its record atomically
-    /// and durably, then removes the data file of the object it replaced. The record is
-    /// written and synced outside the store's lock and the directory sync is shared with the
-    /// commits around it, so concurrent PUTs proceed together.
-    pub(crate) fn commit(&self, bucket: &str, info: ObjectInfo) -> Result<ObjectInfo> {
+    /// Makes `info` the object: its bytes are `inline`, or its data file is written and synced.
+    /// The record is appended to the bucket's journal and visible at once; the PUT is answered
+    /// once a journal sync (shared with the commits around it) made it durable. Only then does
+    /// the data file of the object it replaced go.
+    pub(crate) fn commit(
+        &self,
+        bucket: &str,
+        info: ObjectInfo,
+        inline: Option<&[u8]>,
+    ) -> Result<ObjectInfo> {
         let dir = self.bucket_dir(bucket).join("o");
-        let record = serde_json::to_vec(&info).map_err(io::Error::other)?;
-        let path = dir.join(format!("{}.json", key_hash(&info.key)));
-        let tmp = path.with_extension(format!("{:016x}.tmp", rand::random::<u64>()));
+        if inline.is_none() {
+            // The data file's directory entry must be durable before a record names it.
+            let dir_sync = match self.buckets.read().get(bucket) {
+                Some(b) => b.dir_sync.clone(),
+                None => {
+                    let _ = fs::remove_file(dir.join(&info.data_file));
+                    return Err(ObjectError::NoSuchBucket(bucket.to_string()));
+                }
+            };
+            let generation = dir_sync.note();
+            if let Err(e) = dir_sync.sync_through(generation, || sync_dir(&dir)) {
+                let _ = fs::remove_file(dir.join(&info.data_file));
+                return Err(e.into());
+            }
+        }
+        self.append_record(bucket, info, inline, true)?.wait()
+    }
+
+    /// Appends `info`'s record to the bucket's journal, where it is visible at once; compacts
+    /// the journal after it if `compact` and it is mostly garbage.
+    fn append_record(
+        &self,
+        bucket: &str,
+        info: ObjectInfo,
+        inline: Option<&[u8]>,
+        compact: bool,
+    ) -> Result<PendingPut> {
+        let dir = self.bucket_dir(bucket).join("o");
         let abandon = |e: ObjectError| {
-            let _ = fs::remove_file(&tmp);
-            let _ = fs::remove_file(dir.join(&info.data_file));
+            if !info.data_file.is_empty() {
+                let _ = fs::remove_file(dir.join(&info.data_file));
+            }
             e
         };
-        write_synced(&tmp, &record).map_err(|e| abandon(e.into()))?;
-        let (replaced, generation, dir_sync) = {
-            let mut buckets = self.buckets.write();
-            let Some(b) = buckets.get_mut(bucket) else {
-                return Err(abandon(ObjectError::NoSuchBucket(bucket.to_string())));
-            };
-            fs::rename(&tmp, &path).map_err(|e| abandon(e.into()))?;
-            let replaced = b.objects.insert(info.key.clone(), info.clone());
-            (replaced, b.dir_sync.note(), b.dir_sync.clone())
+        let frame = journal::encode(&Record::Put {
+            info: &info,
+            body: inline,
+        })
+        .map_err(|e| abandon(e.into()))?;
+        let mut buckets = self.buckets.write();
+        let Some(b) = buckets.get_mut(bucket) else {
+            return Err(abandon(ObjectError::NoSuchBucket(bucket.to_string())));
         };
-        // If this sync fails the PUT is not acknowledged, though the new record is already
-        // visible (and may or may not survive a crash), as with any failed S3 PUT; the data it
-        // replaced stays on disk until the next open's orphan sweep.
-        dir_sync.sync_through(generation, &dir)?;
-        // Only once the new record is durable can the old data go.
-        if let Some(old) = replaced {
-            let _ = fs::remove_file(dir.join(old.data_file));
+        let (file, offset, generation) = b.append(&frame).map_err(|e| abandon(e.into()))?;
+        let body = match inline {
+            Some(bytes) => Body::Inline {
+                file,
+                offset: offset + (frame.len() - bytes.len()) as u64,
+            },
+            None => Body::File,
+        };
+        let stored = Stored {
+            info: info.clone(),
+            body,
+            frame_len: frame.len() as u64,
+        };
+        let replaced = b.objects.insert(info.key.clone(), stored);
+        b.journal.account(
+            frame.len() as u64,
+            replaced.as_ref().map_or(0, |r| r.frame_len),
+        );
+        if compact {
+            b.maybe_compact();
         }
-        Ok(info)
+        Ok(PendingPut {
+            info,
+            journal: b.journal.clone(),
+            generation,
+            replaced: replaced
+                .filter(|r| !r.info.data_file.is_empty())
+                .map(|r| dir.join(r.info.data_file)),
+        })
+    }
+
+    /// PutObject of a body already in memory, waiting for durability without holding a
+    /// thread when it is small (its record goes into the journal from here; one waiter syncs
+    /// for all); a larger one is written on a blocking thread.
+    pub async fn put_object_async(
+        self: &Arc<Self>,
+        bucket: &str,
+        key: &str,
+        put: PutObject,
+    ) -> Result<ObjectInfo> {
+        let journal = match self.buckets.read().get(bucket) {
+            Some(b) => b.journal.clone(),
+            None => return Err(ObjectError::NoSuchBucket(bucket.to_string())),
+        };
+        if put.data.len() > INLINE_MAX || journal.is_broken() {
+            let (store, bucket, key) = (self.clone(), bucket.to_string(), key.to_string());
+            return tokio::task::spawn_blocking(move || store.put_object(&bucket, &key, put))
+                .await
+                .map_err(io::Error::other)?;
+        }
+        check_key(key)?;
+        let data = put.data.clone();
+        let etag = format!("\"{}\"", hex(&Md5::digest(&data)));
+        let info = ObjectInfo::new(key, data.len() as u64, etag, put, String::new());
+        let pending = self.append_record(bucket, info, Some(&data), false)?;
+        if pending.journal.needs_rewrite() {
+            let (store, bucket) = (self.clone(), bucket.to_string());
+            tokio::task::spawn_blocking(move || {
+                if let Some(b) = store.buckets.write().get_mut(&bucket) {
+                    b.maybe_compact();
+                }
+            });
+        }
+        pending.durable().await
     }
 
     /// HeadObject.
@@ -469,21 +636,31 @@ impl ObjectStore {
         let b = buckets
             .get(bucket)
             .ok_or_else(|| ObjectError::NoSuchBucket(bucket.to_string()))?;
-        b.objects
-            .get(key)
-            .cloned()
-            .ok_or_else(|| ObjectError::NoSuchKey(key.to_string()))
+        Ok(b.get(key)?.info.clone())
     }
 
-    /// GetObject: the object's bytes in `range` (inclusive; clamped to the object), or all.
-    /// The object's record and its data file, open: reading the file gives this version
-    /// whole even if the object is overwritten or deleted meanwhile (for streamed reads).
-    pub fn open_object(&self, bucket: &str, key: &str) -> Result<(ObjectInfo, File)> {
+    /// The object's record and its bytes, open: reading them gives this version whole even if
+    /// the object is overwritten or deleted meanwhile (for streamed reads).
+    pub fn open_object(&self, bucket: &str, key: &str) -> Result<(ObjectInfo, ObjectBody)> {
+        // A concurrent overwrite may remove the data file after the record was read: read the
+        // record again and retry once.
         for _ in 0..2 {
-            let info = self.head_object(bucket, key)?;
-            let path = self.bucket_dir(bucket).join("o").join(&info.data_file);
+            let stored = {
+                let buckets = self.buckets.read();
+                let b = buckets
+                    .get(bucket)
+                    .ok_or_else(|| ObjectError::NoSuchBucket(bucket.to_string()))?;
+                b.get(key)?.clone()
+            };
+            if let Some(bytes) = stored.read_inline()? {
+                return Ok((stored.info, ObjectBody::Bytes(bytes)));
+            }
+            let path = self
+                .bucket_dir(bucket)
+                .join("o")
+                .join(&stored.info.data_file);
             match File::open(&path) {
-                Ok(f) => return Ok((info, f)),
+                Ok(f) => return Ok((stored.info, ObjectBody::File(f))),
                 Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
                 Err(e) => return Err(e.into()),
             }
@@ -491,45 +668,45 @@ impl ObjectStore {
         Err(ObjectError::NoSuchKey(key.to_string()))
     }
 
+    /// GetObject: the object's bytes in `range` (inclusive; clamped to the object), or all.
     pub fn get_object(
         &self,
         bucket: &str,
         key: &str,
         range: Option<(u64, u64)>,
     ) -> Result<(ObjectInfo, Bytes)> {
-        // A concurrent overwrite may remove the data file after the record was read: read the
-        // record again and retry once.
-        for _ in 0..2 {
-            let info = self.head_object(bucket, key)?;
-            let path = self.bucket_dir(bucket).join("o").join(&info.data_file);
-            match read_range(&path, info.size, range) {
-                Ok(bytes) => return Ok((info, bytes)),
-                Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
-                Err(e) => return Err(e.into()),
-            }
+        let (info, mut body) = self.open_object(bucket, key)?;
+        let (start, end) = range.unwrap_or((0, info.size.saturating_sub(1)));
+        let end = end.min(info.size.saturating_sub(1));
+        if info.size == 0 || start > end {
+            return Ok((info, Bytes::new()));
         }
-        Err(ObjectError::NoSuchKey(key.to_string()))
+        let bytes = body.read_range(start, end - start + 1)?;
+        Ok((info, bytes))
     }
 
-    /// DeleteObject (deleting a missing key succeeds, as in S3).
+    /// DeleteObject (deleting a missing key succeeds, as in S3): a tombstone in the journal.
     pub fn delete_object(&self, bucket: &str, key: &str) -> Result<()> {
-        let dir = self.bucket_dir(bucket).join("o");
-        let removed = {
+        let frame = journal::encode(&Record::Delete(key))?;
+        let (removed, generation, journal) = {
             let mut buckets = self.buckets.write();
             let b = buckets
                 .get_mut(bucket)
                 .ok_or_else(|| ObjectError::NoSuchBucket(bucket.to_string()))?;
-            match b.objects.remove(key) {
-                Some(info) => {
-                    fs::remove_file(dir.join(format!("{}.json", key_hash(key))))?;
-                    sync_dir(&dir)?;
-                    Some(info)
-                }
-                None => None,
+            if !b.objects.contains_key(key) {
+                return Ok(());
             }
+            let (_, _, generation) = b.append(&frame)?;
+            let removed = b.objects.remove(key);
+            b.journal
+                .account(0, removed.as_ref().map_or(0, |r| r.frame_len));
+            b.maybe_compact();
+            (removed, generation, b.journal.clone())
         };
-        if let Some(info) = removed {
-            let _ = fs::remove_file(dir.join(info.data_file));
+        journal.sync_through(generation)?;
+        if let Some(old) = removed.filter(|r| !r.info.data_file.is_empty()) {
+            let dir = self.bucket_dir(bucket).join("o");
+            let _ = fs::remove_file(dir.join(old.info.data_file));
         }
         Ok(())
     }
@@ -546,7 +723,7 @@ impl ObjectStore {
             _ => std::ops::Bound::Included(req.prefix.clone()),
         };
         let mut count = 0;
-        for (key, info) in b.objects.range((start, std::ops::Bound::Unbounded)) {
+        for (key, stored) in b.objects.range((start, std::ops::Bound::Unbounded)) {
             if !key.starts_with(&req.prefix) {
                 break;
             }
@@ -578,7 +755,7 @@ impl ObjectStore {
                 }
                 None => {
                     page.last = Some(key.clone());
-                    page.objects.push(info.clone());
+                    page.objects.push(stored.info.clone());
                 }
             }
         }
@@ -586,207 +763,59 @@ impl ObjectStore {
     }
 }
 
-/// Reads bytes `range` (inclusive, clamped to `size`) of a data file.
-fn read_range(path: &Path, size: u64, range: Option<(u64, u64)>) -> io::Result<Bytes> {
-    let (start, end) = range.unwrap_or((0, size.saturating_sub(1)));
-    let end = end.min(size.saturating_sub(1));
-    if size == 0 || start > end {
-        // Still check that the data file exists, so a vanished file is noticed.
-        File::open(path)?;
-        return Ok(Bytes::new());
-    }
-    let mut f = File::open(path)?;
-    f.seek(SeekFrom::Start(start))?;
-    let mut buf = vec![0u8; (end - start + 1) as usize];
-    f.read_exact(&mut buf)?;
-    Ok(Bytes::from(buf))
-}
-
-/// Reads a bucket's object records and removes data and temp files no record names.
-fn load_objects(dir: &Path) -> Result<BTreeMap<String, ObjectInfo>> {
-    let mut objects = BTreeMap::new();
-    let mut files = Vec::new();
+/// Reads the object records of the layout before the journal (`<sha256(key)>.json`, one per
+/// object) into `objects`; returns their paths.
+fn load_legacy_records(dir: &Path, objects: &mut BTreeMap<String, Stored>) -> Result<Vec<PathBuf>> {
+    let mut paths = Vec::new();
     for entry in fs::read_dir(dir)? {
         let path = entry?.path();
-        match path.extension().and_then(|e| e.to_str()) {
-            Some("json") => {
-                let info: ObjectInfo = match fs::read(&path)
-                    .ok()
-                    .and_then(|b| serde_json::from_slice(&b).ok())
-                {
-                    Some(i) => i,
-                    None => {
-                        tracing::warn!(file = %path.display(), "skipping an unreadable object record");
-                        continue;
-                    }
-                };
-                objects.insert(info.key.clone(), info);
+        if path.extension().and_then(|e| e.to_str()) != Some("json") {
+            continue;
+        }
+        match fs::read(&path)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<ObjectInfo>(&b).ok())
+        {
+            Some(info) => {
+                objects.insert(
+                    info.key.clone(),
+                    Stored {
+                        info,
+                        body: Body::File,
+                        frame_len: 0,
+                    },
+                );
             }
-            _ => files.push(path),
+            None => {
+                tracing::warn!(file = %path.display(), "skipping an unreadable object record");
+                continue;
+            }
         }
+        paths.push(path);
     }
-    let referenced: std::collections::HashSet<&str> =
-        objects.values().map(|o| o.data_file.as_str()).collect();
-    for f in files {
-        let name = f.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        if !referenced.contains(name) {
-            let _ = fs::remove_file(&f);
+    Ok(paths)
+}
+
+/// Removes data and temp files no live record names.
+fn remove_unreferenced(dir: &Path, objects: &BTreeMap<String, Stored>) -> Result<()> {
+    let referenced: std::collections::HashSet<&str> = objects
+        .values()
+        .map(|o| o.info.data_file.as_str())
+        .filter(|f| !f.is_empty())
+        .collect();
+    for entry in fs::read_dir(dir)? {
+        let path = entry?.path();
+        let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+            continue;
+        };
+        if name.starts_with("journal-") || name.ends_with(".json") || referenced.contains(name) {
+            continue;
         }
+        let _ = fs::remove_file(&path);
     }
-    Ok(objects)
+    Ok(())
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn put(s: &ObjectStore, key: &str, data: &'static [u8]) -> ObjectInfo {
-        s.put_object(
-            "bkt",
-            key,
-            PutObject {
-                data: Bytes::from_static(data),
-                ..Default::default()
-            },
-        )
-        .expect("put")
-    }
-
-    /// Concurrent PUTs of the same keys (sharing directory syncs): the last commit of each key
-    /// wins in memory and on disk, and every replaced data file is gone.
-    #[test]
-    fn concurrent_puts_commit_together() {
-        let dir = tempfile::tempdir().expect("tmp");
-        let s = Arc::new(ObjectStore::open(dir.path()).expect("open"));
-        s.create_bucket("bkt", "us-east-1").expect("bucket");
-        let threads: Vec<_> = (0..8u8)
-            .map(|t| {
-                let s = s.clone();
-                std::thread::spawn(move || {
-                    for round in 0..20u8 {
-                        for k in 0..5u8 {
-                            let put = PutObject {
-                                data: Bytes::from(vec![t, round, k]),
-                                ..Default::default()
-                            };
-                            s.put_object("bkt", &format!("k{k}"), put).expect("put");
-                        }
-                    }
-                })
-            })
-            .collect();
-        for t in threads {
-            t.join().expect("thread");
-        }
-        let before: Vec<Vec<u8>> = (0..5)
-            .map(|k| {
-                s.get_object("bkt", &format!("k{k}"), None)
-                    .expect("get")
-                    .1
-                    .to_vec()
-            })
-            .collect();
-        drop(s);
-        let s = ObjectStore::open(dir.path()).expect("reopen");
-        for (k, data) in before.iter().enumerate() {
-            let got = s.get_object("bkt", &format!("k{k}"), None).expect("get");
-            assert_eq!(&got.1.to_vec(), data);
-        }
-        let files = fs::read_dir(dir.path().join("bkt/o"))
-            .expect("dir")
-            .filter(|e| {
-                e.as_ref()
-                    .is_ok_and(|e| e.path().extension().is_some_and(|x| x == "data"))
-            })
-            .count();
-        assert_eq!(files, 5, "one data file per key");
-    }
-
-    #[test]
-    fn objects_survive_reopen_and_orphans_go() {
-        let dir = tempfile::tempdir().expect("tmp");
-        {
-            let s = ObjectStore::open(dir.path()).expect("open");
-            s.create_bucket("bkt", "us-east-1").expect("bucket");
-            let info = put(&s, "a/b c%.txt", b"hello");
-            assert_eq!(info.etag, "\"5d41402abc4b2a76b9719d911017c592\"");
-            put(&s, "a/b c%.txt", b"hello again");
-        }
-        std::fs::write(dir.path().join("bkt/o/deadbeef-0000.data"), b"orphan").expect("write");
-        let s = ObjectStore::open(dir.path()).expect("reopen");
-        let (info, data) = s.get_object("bkt", "a/b c%.txt", None).expect("get");
-        assert_eq!(&data[..], b"hello again");
-        assert_eq!(info.size, 11);
-        assert_eq!(
-            s.get_object("bkt", "a/b c%.txt", Some((6, 10)))
-                .expect("range")
-                .1
-                .as_ref(),
-            b"again"
-        );
-        let files = std::fs::read_dir(dir.path().join("bkt/o"))
-            .expect("dir")
-            .count();
-        assert_eq!(files, 2, "one record and one data file");
-    }
-
-    #[test]
-    fn listing_with_prefix_delimiter_and_pages() {
-        let dir = tempfile::tempdir().expect("tmp");
-        let s = ObjectStore::open(dir.path()).expect("open");
-        s.create_bucket("bkt", "us-east-1").expect("bucket");
-        for k in ["a/1", "a/2", "b/1", "b/2/x", "c", "d"] {
-            put(&s, k, b"x");
-        }
-        let req =
-            |prefix: &str, delimiter: Option<&str>, after: Option<&str>, max: usize| ListRequest {
-                prefix: prefix.into(),
-                delimiter: delimiter.map(Into::into),
-                after: after.map(Into::into),
-                max_keys: max,
-            };
-        let p = s
-            .list("bkt", &req("", Some("/"), None, 1000))
-            .expect("list");
-        assert_eq!(p.common_prefixes, ["a/", "b/"]);
-        assert_eq!(
-            p.objects.iter().map(|o| o.key.as_str()).collect::<Vec<_>>(),
-            ["c", "d"]
-        );
-        let p = s.list("bkt", &req("", Some("/"), None, 2)).expect("page 1");
-        assert_eq!(
-            (p.common_prefixes.len(), p.is_truncated, p.last.as_deref()),
-            (2, true, Some("b/"))
-        );
-        let p = s
-            .list("bkt", &req("", Some("/"), Some("b/"), 2))
-            .expect("page 2");
-        assert_eq!(p.objects.len(), 2);
-        assert!(!p.is_truncated);
-        let p = s.list("bkt", &req("b/", None, None, 1000)).expect("prefix");
-        assert_eq!(p.objects.len(), 2);
-        assert!(matches!(
-            s.delete_bucket("bkt"),
-            Err(ObjectError::BucketNotEmpty(_))
-        ));
-    }
-
-    #[test]
-    fn bucket_names_follow_s3_rules() {
-        for ok in ["abc", "my.bucket-1", "a1b"] {
-            assert!(valid_bucket_name(ok), "{ok}");
-        }
-        for bad in [
-            "ab",
-            "ABC",
-            "-abc",
-            "abc-",
-            "a..b",
-            "192.168.1.1",
-            "xn--abc",
-            "a_b",
-        ] {
-            assert!(!valid_bucket_name(bad), "{bad}");
-        }
-    }
-}
+#[path = "store_tests.rs"]
+mod tests;

@@ -16,6 +16,7 @@ use object_store::{
     ObjectMeta, ObjectStore, PutMultipartOptions, PutOptions, PutPayload, PutResult,
 };
 use url::Url;
+use weir_objects::ObjectBody;
 use weir_objects::{ObjectError, Objects, PutObject};
 
 const NAME: &str = "weir";
@@ -177,8 +178,17 @@ impl ObjectStore for BucketStore {
         let m = meta(&info.key, info.size, info.last_modified_ms);
         options.check_preconditions(&m)?;
         let range = range_of(&options, m.size)?;
+        let payload = match file {
+            ObjectBody::File(file) => {
+                GetResultPayload::File(file, std::path::PathBuf::from(&info.key))
+            }
+            ObjectBody::Bytes(bytes) => {
+                let body = bytes.slice(range.start as usize..range.end as usize);
+                GetResultPayload::Stream(futures::stream::once(async move { Ok(body) }).boxed())
+            }
+        };
         Ok(GetResult {
-            payload: GetResultPayload::File(file, std::path::PathBuf::from(&info.key)),
+            payload,
             meta: m,
             range,
             attributes: Attributes::default(),

@@ -1,11 +1,13 @@
 //! GetObject and HeadObject: ranges, conditional requests, `response-*` overrides. The data
-//! file is opened once, so the version answered is whole even under a concurrent overwrite;
-//! bodies above 8 MiB are streamed from it in 1 MiB chunks instead of read into memory.
+//! file is opened once (a small object's bytes are read from the journal at once), so the
+//! version answered is whole even under a concurrent overwrite; bodies above 8 MiB are streamed
+//! from the file in 1 MiB chunks instead of read into memory.
 
 use std::io::{Read, Seek, SeekFrom};
 
 use bytes::Bytes;
 use hyper::Method;
+use weir_objects::ObjectBody;
 
 use super::put_object::STORED_HEADERS;
 use super::{time, S3Ctx, S3Error, S3Request, S3Response};
@@ -87,22 +89,22 @@ pub async fn handle(ctx: &S3Ctx, req: &S3Request) -> Result<S3Response, S3Error>
         None => (0, info.size),
     };
     let mut resp = S3Response::empty(if range.is_some() { 206 } else { 200 });
-    if let Some(mut file) = file {
-        if length > STREAM_ABOVE {
+    match file {
+        Some(ObjectBody::File(file)) if length > STREAM_ABOVE => {
             let (tx, rx) = tokio::sync::mpsc::channel(4);
             tokio::task::spawn_blocking(move || send_file(file, start, length, tx));
             resp.stream = Some(rx);
-        } else {
-            resp.body = tokio::task::spawn_blocking(move || -> std::io::Result<Bytes> {
-                file.seek(SeekFrom::Start(start))?;
-                let mut buf = vec![0u8; length as usize];
-                file.read_exact(&mut buf)?;
-                Ok(Bytes::from(buf))
-            })
-            .await
-            .map_err(|e| internal(e.to_string()))?
-            .map_err(|e| internal(e.to_string()))?;
         }
+        Some(ObjectBody::Bytes(bytes)) => {
+            resp.body = bytes.slice(start as usize..(start + length) as usize);
+        }
+        Some(mut body) => {
+            resp.body = tokio::task::spawn_blocking(move || body.read_range(start, length))
+                .await
+                .map_err(|e| internal(e.to_string()))?
+                .map_err(|e| internal(e.to_string()))?;
+        }
+        None => {}
     }
     let content_type = req
         .param("response-content-type")

@@ -95,6 +95,9 @@ pub struct Check {
     declared: Vec<String>,
     decoded_len: u64,
     expected_len: Option<u64>,
+    /// The decoded length the request states (`x-amz-decoded-content-length` or
+    /// `Content-Length`).
+    announced_len: Option<u64>,
     raw_len: u64,
 }
 
@@ -176,6 +179,7 @@ impl Check {
             declared: trailer_names,
             decoded_len: 0,
             expected_len,
+            announced_len: declared,
             raw_len: 0,
         })
     }
@@ -426,18 +430,37 @@ pub async fn stream_into<T: Send + 'static>(
     Ok((written?, echo))
 }
 
-/// Reads the body frame by frame into the check and on to the writer. Stops early with
-/// `Ok(true)` when the writer has gone (its own error then says why).
-async fn pump(
-    mut body: hyper::body::Incoming,
-    check: &mut Check,
-    tx: &mpsc::Sender<Piece>,
-) -> Result<bool, S3Error> {
-    let mut pending = BytesMut::new();
+/// The request's decoded body when it states a length of at most `limit`: read whole and
+/// checked here, without a blocking thread; `None` when it may be larger (stream it with
+/// [`stream_into`]).
+pub async fn collect_small(
+    req: &S3Request,
+    limit: u64,
+) -> Result<Option<(Bytes, Option<(String, String)>)>, S3Error> {
+    let mut check = Check::new(req)?;
+    if check.announced_len.is_none_or(|n| n > limit) {
+        return Ok(None);
+    }
+    let mut data = BytesMut::new();
+    match req.take_stream() {
+        Some(mut body) => {
+            while let Some(raw) = next_frame(&mut body).await? {
+                check.feed(&raw, &mut |d| data.extend_from_slice(d))?;
+            }
+        }
+        None => check.feed(&req.body, &mut |d| data.extend_from_slice(d))?,
+    }
+    let echo = check.finish()?;
+    Ok(Some((data.freeze(), echo)))
+}
+
+/// The next piece of a streamed body's data; `None` at its end. A body idle for
+/// [`IDLE_BODY`] ends with S3's RequestTimeout.
+async fn next_frame(body: &mut hyper::body::Incoming) -> Result<Option<Bytes>, S3Error> {
     loop {
         let frame = match tokio::time::timeout(IDLE_BODY, body.frame()).await {
             Ok(Some(frame)) => frame,
-            Ok(None) => break,
+            Ok(None) => return Ok(None),
             Err(_) => {
                 return Err(S3Error::new(
                     "RequestTimeout",
@@ -453,9 +476,21 @@ async fn pump(
                 format!("The request body ended early: {e}"),
             )
         })?;
-        let Ok(data) = frame.into_data() else {
-            continue;
-        };
+        if let Ok(data) = frame.into_data() {
+            return Ok(Some(data));
+        }
+    }
+}
+
+/// Reads the body frame by frame into the check and on to the writer. Stops early with
+/// `Ok(true)` when the writer has gone (its own error then says why).
+async fn pump(
+    mut body: hyper::body::Incoming,
+    check: &mut Check,
+    tx: &mpsc::Sender<Piece>,
+) -> Result<bool, S3Error> {
+    let mut pending = BytesMut::new();
+    while let Some(data) = next_frame(&mut body).await? {
         check.feed(&data, &mut |d| pending.extend_from_slice(d))?;
         if pending.len() >= PIECE
             && tx

@@ -4,9 +4,9 @@
 use std::collections::BTreeMap;
 
 use bytes::Bytes;
-use weir_objects::PutObject;
+use weir_objects::{PutObject, INLINE_MAX_BYTES};
 
-use super::payload::stream_into;
+use super::payload::{collect_small, stream_into};
 use super::{S3Ctx, S3Error, S3Request, S3Response};
 
 /// Headers stored with an object and returned on GET and HEAD.
@@ -25,10 +25,23 @@ pub async fn handle(ctx: &S3Ctx, req: &S3Request) -> Result<S3Response, S3Error>
     );
     let put = object_meta(req);
     let objects = ctx.objects.clone();
-    let (info, checksum) = stream_into(req, move |body| {
-        Ok(objects.put_object_from_reader(&bucket, &key, body, put)?)
-    })
-    .await?;
+    objects.check_put(&bucket, &key)?;
+    // Small bodies are read here and committed without a blocking thread each.
+    let (info, checksum) = match collect_small(req, INLINE_MAX_BYTES as u64).await? {
+        Some((data, checksum)) => {
+            let put = PutObject { data, ..put };
+            (
+                objects.put_object_async(&bucket, &key, put).await?,
+                checksum,
+            )
+        }
+        None => {
+            stream_into(req, move |body| {
+                Ok(objects.put_object_from_reader(&bucket, &key, body, put)?)
+            })
+            .await?
+        }
+    };
     let mut resp = S3Response::empty(200).with("etag", info.etag);
     if let Some((name, value)) = checksum {
         resp = resp.with(&name, value);
