@@ -149,7 +149,7 @@ pub async fn handle(
     match result {
         Ok(Reply::Doc(v)) => document(protocol, v, None, model.has_output(action)),
         Ok(Reply::Held(v, held)) => document(protocol, v, Some(held), model.has_output(action)),
-        Ok(Reply::Events(rx)) => with_body("application/vnd.amazon.eventstream", Body::Channel(rx)),
+        Ok(Reply::Events(rx)) => with_body("application/vnd.amazon.eventstream", Body::channel(rx)),
         Err(e) => {
             tracing::debug!(target = %target, code = e.code, message = %e.message, "request failed");
             error_response(protocol, &e)
@@ -213,7 +213,7 @@ pub fn error_response(protocol: Protocol, e: &ApiError) -> Response<Body> {
 }
 
 fn respond(protocol: Protocol, status: StatusCode, body: Vec<u8>) -> Response<Body> {
-    let mut resp = with_body(protocol.content_type(), Body::Full(Some(Bytes::from(body))));
+    let mut resp = with_body(protocol.content_type(), Body::full(Bytes::from(body)));
     *resp.status_mut() = status;
     resp
 }
@@ -240,7 +240,7 @@ fn document(
     }
     if crate::value_stream::is_large(&v) {
         let pieces = crate::value_stream::stream(protocol, v, held);
-        return with_body(protocol.content_type(), Body::Channel(pieces));
+        return with_body(protocol.content_type(), Body::channel(pieces));
     }
     respond(protocol, StatusCode::OK, value::encode(protocol, &v))
 }
@@ -264,7 +264,7 @@ fn xml_error(code: &'static str, message: Option<&str>, status: u16) -> Response
         Some(m) => format!("<{code}>\n  <Message>{m}</Message>\n</{code}>\n"),
         None => format!("<{code}/>\n"),
     };
-    let mut resp = Response::new(Body::Full(Some(Bytes::from(text))));
+    let mut resp = Response::new(Body::full(Bytes::from(text)));
     *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::FORBIDDEN);
     request_headers(&mut resp);
     resp
@@ -275,7 +275,7 @@ fn envelope_error(code: &str, status: u16) -> Response<Body> {
     let body = format!(
         "{{\"Output\":{{\"__type\":\"com.amazon.coral.service#{code}\"}},\"Version\":\"1.0\"}}"
     );
-    let mut resp = Response::new(Body::Full(Some(Bytes::from(body))));
+    let mut resp = Response::new(Body::full(Bytes::from(body)));
     *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
     resp.headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static(PLAIN_JSON));

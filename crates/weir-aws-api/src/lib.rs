@@ -43,9 +43,12 @@ pub struct Ctx {
     pub reads: std::sync::Arc<ReadBudget>,
 }
 
-/// Bytes of records that read answers may hold at once, counted in KiB permits. A read takes
-/// room for the most it may return, gives back what it did not use, and holds the rest until
-/// its answer is sent.
+/// How long a streamed answer waits for a client that takes nothing before giving up on it.
+pub const SEND_IDLE: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Bytes that read answers may hold at once, counted in KiB permits. A read takes room for
+/// the most it may return, gives back what it did not use, and holds the rest until its answer
+/// is sent (GetRecords and SubscribeToShard records, GetObject bodies).
 pub struct ReadBudget {
     kib: std::sync::Arc<tokio::sync::Semaphore>,
     total_kib: usize,
@@ -92,5 +95,5 @@ pub enum Reply {
     Doc(value::Value),
     /// A document that holds part of a memory budget until it has been sent.
     Held(value::Value, tokio::sync::OwnedSemaphorePermit),
-    Events(tokio::sync::mpsc::Receiver<bytes::Bytes>),
+    Events(tokio::sync::mpsc::Receiver<crate::body::Piece>),
 }

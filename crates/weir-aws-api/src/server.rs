@@ -148,6 +148,7 @@ pub async fn serve(
         s3: crate::s3::S3Ctx {
             objects: objects.local().clone(),
             lake: objects,
+            reads: reads.clone(),
         },
         config,
         fanout,
@@ -227,7 +228,7 @@ async fn route(shared: &Shared, req: Request<Incoming>) -> Response<Body> {
             (&Method::GET, [region, "jobs", job, "runs", run, stream]) => {
                 match shared.jobs.log(region, job, run, stream) {
                     Ok(bytes) => {
-                        let mut resp = Response::new(Body::Full(Some(Bytes::from(bytes))));
+                        let mut resp = Response::new(Body::full(Bytes::from(bytes)));
                         resp.headers_mut().insert(
                             CONTENT_TYPE,
                             HeaderValue::from_static("text/plain; charset=utf-8"),
@@ -318,7 +319,7 @@ fn json_preflight<B>(req: &Request<B>) -> bool {
 /// A CORS preflight (`OPTIONS` with `Origin`): allowed for any origin, echoing what the
 /// browser asks for, as AWS's JSON endpoints answer it.
 fn cors_preflight(headers: &hyper::HeaderMap) -> Response<Body> {
-    let mut resp = Response::new(Body::Full(Some(Bytes::new())));
+    let mut resp = Response::new(Body::full(Bytes::new()));
     let h = resp.headers_mut();
     h.insert("access-control-allow-origin", HeaderValue::from_static("*"));
     for (asked, allowed) in [
@@ -343,7 +344,7 @@ fn cors_preflight(headers: &hyper::HeaderMap) -> Response<Body> {
 }
 
 fn plain(status: StatusCode, text: &str) -> Response<Body> {
-    let mut resp = Response::new(Body::Full(Some(Bytes::copy_from_slice(text.as_bytes()))));
+    let mut resp = Response::new(Body::full(Bytes::copy_from_slice(text.as_bytes())));
     *resp.status_mut() = status;
     resp.headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static("text/plain"));
@@ -445,8 +446,8 @@ async fn s3_request(shared: &Shared, req: Request<Incoming>) -> Response<Body> {
 
 fn s3_response(r: crate::s3::S3Response, id: &str) -> Response<Body> {
     let body = match r.stream {
-        Some(rx) => Body::Channel(rx),
-        None => Body::Full(Some(r.body)),
+        Some(rx) => Body::channel(rx),
+        None => Body::Full(Some(r.body), r.held),
     };
     let mut resp = Response::new(body);
     *resp.status_mut() =

@@ -7,6 +7,7 @@
 use bytes::Bytes;
 use tokio::sync::mpsc;
 
+use crate::body::Piece;
 use crate::value::{json_size_hint, to_cbor, write_json, write_json_str, Protocol, Value};
 
 /// Documents whose JSON would exceed this are streamed.
@@ -21,38 +22,57 @@ pub fn is_large(v: &Value) -> bool {
 }
 
 /// Encodes `v` on a blocking thread into pieces; the receiver yields them in order. `held`
-/// (a share of a memory budget) is given back once the document has been sent.
+/// (a share of a memory budget) is given back once the document has been sent. A client that
+/// takes nothing for [`crate::SEND_IDLE`] is given up on (its answer ends short), so it cannot
+/// keep the thread.
 pub fn stream(
     protocol: Protocol,
     v: Value,
     held: Option<tokio::sync::OwnedSemaphorePermit>,
-) -> mpsc::Receiver<Bytes> {
+) -> mpsc::Receiver<Piece> {
     let (tx, rx) = mpsc::channel(PIECES_IN_FLIGHT);
+    let runtime = tokio::runtime::Handle::current();
     tokio::task::spawn_blocking(move || {
-        let _held = held;
+        let mut held = held;
         let mut w = Writer {
             out: Vec::with_capacity(PIECE * 2),
-            send: |piece: Vec<u8>| tx.blocking_send(Bytes::from(piece)).is_ok(),
+            send: |piece: Vec<u8>, last: bool| {
+                // The last piece carries the share, given back once it is taken.
+                let piece = Piece {
+                    bytes: Bytes::from(piece),
+                    held: if last { held.take() } else { None },
+                };
+                let sent = runtime.block_on(tokio::time::timeout(crate::SEND_IDLE, tx.send(piece)));
+                matches!(sent, Ok(Ok(())))
+            },
             gone: false,
         };
         w.value(protocol, v);
-        w.flush();
+        w.finish();
     });
     rx
 }
 
-struct Writer<F: FnMut(Vec<u8>) -> bool> {
+struct Writer<F: FnMut(Vec<u8>, bool) -> bool> {
     out: Vec<u8>,
     send: F,
     /// The client went away: stop encoding.
     gone: bool,
 }
 
-impl<F: FnMut(Vec<u8>) -> bool> Writer<F> {
+impl<F: FnMut(Vec<u8>, bool) -> bool> Writer<F> {
     fn flush(&mut self) {
         if !self.out.is_empty() && !self.gone {
             let piece = std::mem::replace(&mut self.out, Vec::with_capacity(PIECE * 2));
-            self.gone = !(self.send)(piece);
+            self.gone = !(self.send)(piece, false);
+        }
+    }
+
+    /// Sends what is left as the last piece.
+    fn finish(&mut self) {
+        if !self.gone {
+            let piece = std::mem::take(&mut self.out);
+            self.gone = !(self.send)(piece, true);
         }
     }
 
@@ -187,7 +207,7 @@ mod tests {
         let mut n = 0;
         let mut w = Writer {
             out: Vec::new(),
-            send: |p: Vec<u8>| {
+            send: |p: Vec<u8>, _last: bool| {
                 n += 1;
                 got.extend_from_slice(&p);
                 true
@@ -195,7 +215,7 @@ mod tests {
             gone: false,
         };
         w.value(protocol, v);
-        w.flush();
+        w.finish();
         assert!(n > 1, "sent in pieces");
         got
     }

@@ -192,7 +192,7 @@ pub enum ObjectBody {
 
 impl ObjectBody {
     /// `len` bytes from `start` (within the object).
-    pub fn read_range(&mut self, start: u64, len: u64) -> io::Result<Bytes> {
+    pub fn read_range(&self, start: u64, len: u64) -> io::Result<Bytes> {
         match self {
             ObjectBody::Bytes(b) => {
                 let end = (start + len).min(b.len() as u64);
@@ -675,7 +675,7 @@ impl ObjectStore {
         key: &str,
         range: Option<(u64, u64)>,
     ) -> Result<(ObjectInfo, Bytes)> {
-        let (info, mut body) = self.open_object(bucket, key)?;
+        let (info, body) = self.open_object(bucket, key)?;
         let (start, end) = range.unwrap_or((0, info.size.saturating_sub(1)));
         let end = end.min(info.size.saturating_sub(1));
         if info.size == 0 || start > end {

@@ -254,7 +254,7 @@ fn a_mostly_garbage_journal_is_compacted() {
     s.create_bucket("bkt", "us-east-1").expect("bucket");
     put(&s, "keep", &[1u8; 1000]);
     put(&s, "big", &[2u8; INLINE_MAX + 10]);
-    let (_, mut opened) = s.open_object("bkt", "keep").expect("open keep");
+    let (_, opened) = s.open_object("bkt", "keep").expect("open keep");
     for i in 0..400u32 {
         put(
             &s,

@@ -240,8 +240,9 @@ pub struct KinesisConfig {
     /// The on-demand scaling policy (`[kinesis.on_demand]`: window_ms, split_fraction,
     /// merge_fraction, quiet_ms, min_shards).
     pub on_demand: weir_log::OnDemandPolicy,
-    /// MiB of records all GetRecords answers may hold at once, from the read until sent; a
-    /// read that finds no room waits. 0 (the default): an eighth of `memory_limit_mb`.
+    /// MiB that read answers (GetRecords, SubscribeToShard events, S3 GetObject bodies above
+    /// 64 KiB) may hold at once, from the read until sent; a read that finds no room waits.
+    /// 0 (the default): an eighth of `memory_limit_mb`.
     pub read_memory_mb: usize,
 }
 

@@ -5,7 +5,6 @@
 //! least every heartbeat even when idle. The stream ends after the subscription lifetime, or after
 //! the event that carries a closed shard's ChildShards.
 
-use bytes::Bytes;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
@@ -13,6 +12,7 @@ use super::common::{
     child_shards_value, consumer_stream_key, iterator_start, record_value, CONSUMER_ARN,
     ITERATOR_TYPES, SEQUENCE_NUMBER, SHARD_ID, STREAM_ID,
 };
+use crate::body::Piece;
 use crate::error::ApiError;
 use crate::eventstream;
 use crate::fanout::Lease;
@@ -63,8 +63,8 @@ pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Reply, ApiError> {
     let start = iterator_start(kind.as_deref().unwrap_or(""), seq, ts)?;
     let iterator = ctx.log.shard_iterator(&key, &shard, &start)?;
     let lease = ctx.fanout.lease(&arn, &shard)?;
-    // Two encoded events may wait for a slow subscriber (outside the read budget); the records
-    // being read and encoded hold their share of it until the event is queued.
+    // Two encoded events may wait for a slow subscriber; each holds its share of the read
+    // budget until the connection has taken it.
     let (tx, rx) = mpsc::channel(2);
     let pump = Pump {
         log: ctx.log.clone(),
@@ -88,7 +88,7 @@ struct Pump {
     log: weir_log::Log,
     reads: std::sync::Arc<crate::ReadBudget>,
     protocol: Protocol,
-    tx: mpsc::Sender<Bytes>,
+    tx: mpsc::Sender<Piece>,
     _lease: Lease,
     deadline: Instant,
     heartbeat: std::time::Duration,
@@ -102,7 +102,7 @@ impl Pump {
         let empty = value::encode(self.protocol, &Value::Map(Vec::new()));
         if self
             .tx
-            .send(eventstream::event("initial-response", ct, &empty))
+            .send(eventstream::event("initial-response", ct, &empty).into())
             .await
             .is_err()
         {
@@ -158,15 +158,16 @@ impl Pump {
                     ("ChildShards", child_shards_value(out.child_shards)),
                 ]);
                 let payload = value::encode(self.protocol, &event);
-                if self
-                    .tx
-                    .send(eventstream::event("SubscribeToShardEvent", ct, &payload))
-                    .await
-                    .is_err()
-                {
+                drop(event);
+                let message = eventstream::event("SubscribeToShardEvent", ct, &payload);
+                crate::ReadBudget::settle(&mut held, message.len());
+                let piece = Piece {
+                    bytes: message,
+                    held: Some(held),
+                };
+                if self.tx.send(piece).await.is_err() {
                     return;
                 }
-                drop(held);
                 last_event = Instant::now();
                 first = false;
                 if let Some(pacer) = self.pacer.as_mut() {
@@ -202,11 +203,7 @@ impl Pump {
         let payload = value::encode(self.protocol, &body);
         let _ = self
             .tx
-            .send(eventstream::exception(
-                e.code,
-                self.protocol.content_type(),
-                &payload,
-            ))
+            .send(eventstream::exception(e.code, self.protocol.content_type(), &payload).into())
             .await;
     }
 }

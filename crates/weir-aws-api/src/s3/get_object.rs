@@ -3,11 +3,10 @@
 //! version answered is whole even under a concurrent overwrite; bodies above 8 MiB are streamed
 //! from the file in 1 MiB chunks instead of read into memory.
 
-use std::io::{Read, Seek, SeekFrom};
-
-use bytes::Bytes;
 use hyper::Method;
 use weir_objects::ObjectBody;
+
+use crate::body::Piece;
 
 use super::put_object::STORED_HEADERS;
 use super::{time, S3Ctx, S3Error, S3Request, S3Response};
@@ -89,22 +88,23 @@ pub async fn handle(ctx: &S3Ctx, req: &S3Request) -> Result<S3Response, S3Error>
         None => (0, info.size),
     };
     let mut resp = S3Response::empty(if range.is_some() { 206 } else { 200 });
-    match file {
-        Some(ObjectBody::File(file)) if length > STREAM_ABOVE => {
-            let (tx, rx) = tokio::sync::mpsc::channel(4);
-            tokio::task::spawn_blocking(move || send_file(file, start, length, tx));
-            resp.stream = Some(rx);
+    if let Some(body) = file {
+        if length > STREAM_ABOVE {
+            resp.stream = Some(stream_body(body, start, length, ctx.reads.clone()));
+        } else {
+            // The body holds its share of the read budget until it has been sent (bodies of
+            // small objects, like requests, are only bounded per connection).
+            if length > weir_objects::INLINE_MAX_BYTES as u64 {
+                resp.held = ctx.reads.reserve(length as usize).await;
+            }
+            resp.body = match body {
+                ObjectBody::Bytes(bytes) => bytes.slice(start as usize..(start + length) as usize),
+                body => tokio::task::spawn_blocking(move || body.read_range(start, length))
+                    .await
+                    .map_err(|e| internal(e.to_string()))?
+                    .map_err(|e| internal(e.to_string()))?,
+            };
         }
-        Some(ObjectBody::Bytes(bytes)) => {
-            resp.body = bytes.slice(start as usize..(start + length) as usize);
-        }
-        Some(mut body) => {
-            resp.body = tokio::task::spawn_blocking(move || body.read_range(start, length))
-                .await
-                .map_err(|e| internal(e.to_string()))?
-                .map_err(|e| internal(e.to_string()))?;
-        }
-        None => {}
     }
     let content_type = req
         .param("response-content-type")
@@ -132,30 +132,47 @@ pub async fn handle(ctx: &S3Ctx, req: &S3Request) -> Result<S3Response, S3Error>
     Ok(resp)
 }
 
-/// Sends `length` bytes of `file` from `start` in chunks; stops when the receiver is gone. A
-/// read error ends the body short, so the client sees a truncated response, never wrong bytes.
-fn send_file(
-    mut file: std::fs::File,
+/// Sends `length` bytes of `body` from `start` in chunks, each read on a blocking thread once
+/// the read budget has room for it and holding that room until the connection takes it; no
+/// thread waits for the client. Stops when the receiver is gone or takes nothing for
+/// [`crate::SEND_IDLE`]; a read error ends the body short, so the client sees a truncated
+/// response, never wrong bytes.
+fn stream_body(
+    body: ObjectBody,
     start: u64,
     length: u64,
-    tx: tokio::sync::mpsc::Sender<Bytes>,
-) {
-    if let Err(e) = file.seek(SeekFrom::Start(start)) {
-        tracing::error!(error = %e, "seeking an object's data file failed");
-        return;
-    }
-    let mut left = length;
-    while left > 0 {
-        let mut buf = vec![0u8; CHUNK.min(left as usize)];
-        if let Err(e) = file.read_exact(&mut buf) {
-            tracing::error!(error = %e, "reading an object's data file failed");
-            return;
+    reads: std::sync::Arc<crate::ReadBudget>,
+) -> tokio::sync::mpsc::Receiver<Piece> {
+    let (tx, rx) = tokio::sync::mpsc::channel(1);
+    tokio::spawn(async move {
+        let body = std::sync::Arc::new(body);
+        let mut at = start;
+        while at < start + length {
+            let n = CHUNK.min((start + length - at) as usize);
+            let Some(held) = reads.reserve(n).await else {
+                return;
+            };
+            let body = body.clone();
+            let read = tokio::task::spawn_blocking(move || body.read_range(at, n as u64)).await;
+            let bytes = match read {
+                Ok(Ok(bytes)) => bytes,
+                Ok(Err(e)) => return tracing::error!(error = %e, "reading an object failed"),
+                Err(e) => return tracing::error!(error = %e, "reading an object failed"),
+            };
+            let piece = Piece {
+                bytes,
+                held: Some(held),
+            };
+            if !matches!(
+                tokio::time::timeout(crate::SEND_IDLE, tx.send(piece)).await,
+                Ok(Ok(()))
+            ) {
+                return;
+            }
+            at += n as u64;
         }
-        left -= buf.len() as u64;
-        if tx.blocking_send(Bytes::from(buf)).is_err() {
-            return;
-        }
-    }
+    });
+    rx
 }
 
 /// `bytes=a-b`, `bytes=a-`, `bytes=-n` → inclusive (start, end) within `size`.

@@ -74,7 +74,9 @@ pub struct S3Response {
     pub headers: Vec<(String, String)>,
     pub body: Bytes,
     /// A body sent as it is read (large GETs), instead of `body`.
-    pub stream: Option<tokio::sync::mpsc::Receiver<Bytes>>,
+    pub stream: Option<tokio::sync::mpsc::Receiver<crate::body::Piece>>,
+    /// The share of the read budget `body` holds until sent.
+    pub held: Option<tokio::sync::OwnedSemaphorePermit>,
 }
 
 impl S3Response {
@@ -84,6 +86,7 @@ impl S3Response {
             headers: Vec::new(),
             body: Bytes::new(),
             stream: None,
+            held: None,
         }
     }
     pub fn xml(doc: String) -> S3Response {
@@ -92,6 +95,7 @@ impl S3Response {
             headers: vec![("content-type".into(), "application/xml".into())],
             body: Bytes::from(doc),
             stream: None,
+            held: None,
         }
     }
     pub fn with(mut self, name: &str, value: impl Into<String>) -> S3Response {
@@ -167,6 +171,8 @@ pub struct S3Ctx {
     pub objects: Arc<ObjectStore>,
     /// The whole layer: local plus mapped buckets.
     pub lake: Objects,
+    /// What GetObject bodies waiting to be sent may hold.
+    pub reads: Arc<crate::ReadBudget>,
 }
 
 /// Runs one S3 request.
