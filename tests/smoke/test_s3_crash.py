@@ -39,6 +39,7 @@ def test_acknowledged_objects_survive_kill_9(tmp_path):
     s3_client(url).create_bucket(Bucket="crash")
     acked = {}  # key -> body
     deleted = set()
+    deleting = {}  # key -> body, while its DELETE is in flight (either outcome is right)
     latest = {}  # thread -> last acknowledged version of its overwritten key
     lock = threading.Lock()
     enough = threading.Event()
@@ -58,9 +59,11 @@ def test_acknowledged_objects_survive_kill_9(tmp_path):
                     if len(acked) >= KILL_AFTER:
                         enough.set()
                 if i % 5 == 4:
+                    with lock:
+                        deleting[key] = acked.pop(key)
                     s3.delete_object(Bucket="crash", Key=key)
                     with lock:
-                        del acked[key]
+                        del deleting[key]
                         deleted.add(key)
                 i += 1
         except (BotoCoreError, ClientError, OSError):
@@ -85,6 +88,8 @@ def test_acknowledged_objects_survive_kill_9(tmp_path):
         for key, b in acked.items():
             assert s3.get_object(Bucket="crash", Key=key)["Body"].read() == b, key
         assert not (deleted & keys), "acknowledged deletes undone"
+        for key in deleting.keys() & keys:
+            assert s3.get_object(Bucket="crash", Key=key)["Body"].read() == deleting[key], key
         for t, i in latest.items():
             got = s3.get_object(Bucket="crash", Key=f"hot/{t}")["Body"].read()
             assert len(got) == 3000

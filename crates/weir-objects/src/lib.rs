@@ -9,8 +9,9 @@
 //! directory entry synced) before the record is appended. A record is visible once appended and
 //! acknowledged once a journal fdatasync shared by the commits around it covers it; replaying
 //! the journal gives the bucket, a torn tail is cut off, and data files no record names (a crash
-//! between the two steps, or a replaced object) are removed at open. See `journal.rs`.
+//! between the two steps, or a replaced object) are removed at open. See `journal/`.
 
+mod bucket;
 mod error;
 mod journal;
 mod lake;

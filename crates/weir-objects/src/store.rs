@@ -13,8 +13,9 @@ use parking_lot::RwLock;
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
+use crate::bucket::Bucket;
 use crate::error::{ObjectError, Result};
-use crate::journal::{self, Body, GroupSync, Journal, Record, Stored, INLINE_MAX};
+use crate::journal::{self, INLINE_MAX};
 
 /// A bucket as listed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -39,7 +40,7 @@ pub struct ObjectInfo {
     pub headers: BTreeMap<String, String>,
     /// The data file (in the bucket's `o/` folder); empty for an object kept in the journal.
     #[serde(default)]
-    data_file: String,
+    pub(crate) data_file: String,
 }
 
 impl ObjectInfo {
@@ -93,96 +94,6 @@ pub struct ListPage {
     pub last: Option<String>,
 }
 
-struct Bucket {
-    info: BucketInfo,
-    objects: BTreeMap<String, Stored>,
-    /// Every object record, in commit order.
-    journal: Arc<Journal>,
-    /// Syncs of the object directory (for data files), shared by the PUTs around them.
-    dir_sync: Arc<GroupSync>,
-}
-
-impl Bucket {
-    /// Loads a bucket's objects from its `o/` folder: records of the old layout (one JSON file
-    /// per object) are moved into the journal once; data and temp files no record names go.
-    fn load(info: BucketInfo, dir: &Path, compact_above: u64) -> Result<Bucket> {
-        let mut objects = BTreeMap::new();
-        let legacy = load_legacy_records(dir, &mut objects)?;
-        let journal = Journal::open(dir, &mut objects, compact_above)?;
-        if !legacy.is_empty() {
-            journal.rewrite(&mut objects)?;
-            for path in &legacy {
-                fs::remove_file(path)?;
-            }
-            sync_dir(dir)?;
-            tracing::info!(bucket = %info.name, records = legacy.len(), "moved object records into the journal");
-        }
-        remove_unreferenced(dir, &objects)?;
-        Ok(Bucket {
-            info,
-            objects,
-            journal: Arc::new(journal),
-            dir_sync: Arc::default(),
-        })
-    }
-
-    fn get(&self, key: &str) -> Result<&Stored> {
-        self.objects
-            .get(key)
-            .ok_or_else(|| ObjectError::NoSuchKey(key.to_string()))
-    }
-
-    /// Appends `record` to the journal (rewriting it first if it must be) under the bucket
-    /// lock; returns the journal file, the frame's offset and the generation to sync through.
-    fn append(&mut self, frame: &[u8]) -> io::Result<(Arc<File>, u64, u64)> {
-        if self.journal.is_broken() {
-            self.journal.rewrite(&mut self.objects)?;
-        }
-        self.journal.append(frame)
-    }
-
-    /// Compacts the journal when it is mostly garbage (a failure is only logged: the records
-    /// are still in the current generation).
-    fn maybe_compact(&mut self) {
-        if self.journal.needs_rewrite() && !self.journal.is_broken() {
-            if let Err(e) = self.journal.rewrite(&mut self.objects) {
-                tracing::warn!(bucket = %self.info.name, error = %e, "journal compaction failed");
-            }
-        }
-    }
-}
-
-/// A record appended to its bucket's journal (so visible), not yet known to be durable.
-struct PendingPut {
-    info: ObjectInfo,
-    journal: Arc<Journal>,
-    generation: u64,
-    /// The data file of the object it replaced, removed once the record is durable.
-    replaced: Option<PathBuf>,
-}
-
-impl PendingPut {
-    /// Waits on this thread until the record is durable. If the sync fails the PUT is not
-    /// acknowledged, though the record is already visible (and may or may not survive a
-    /// crash), as with any failed S3 PUT; replaced data stays until the next open's sweep.
-    fn wait(self) -> Result<ObjectInfo> {
-        self.journal.sync_through(self.generation)?;
-        if let Some(old) = self.replaced {
-            let _ = fs::remove_file(old);
-        }
-        Ok(self.info)
-    }
-
-    /// Waits without holding a thread.
-    async fn durable(self) -> Result<ObjectInfo> {
-        self.journal.clone().durable(self.generation).await?;
-        if let Some(old) = self.replaced {
-            tokio::task::spawn_blocking(move || fs::remove_file(old));
-        }
-        Ok(self.info)
-    }
-}
-
 /// An object's bytes, open for reading: a data file (which keeps this version whole even if the
 /// object is overwritten or deleted meanwhile) or, for a small object, its bytes.
 pub enum ObjectBody {
@@ -224,7 +135,7 @@ impl Read for ObjectBody {
 /// The object store; cheap to share behind an `Arc`.
 pub struct ObjectStore {
     root: PathBuf,
-    buckets: RwLock<BTreeMap<String, Bucket>>,
+    buckets: RwLock<BTreeMap<String, Arc<Bucket>>>,
     /// Journal size above which a mostly-garbage journal is compacted.
     compact_above: u64,
 }
@@ -342,7 +253,7 @@ impl ObjectStore {
                 continue;
             };
             let bucket = Bucket::load(info, &dir.join("o"), compact_above)?;
-            buckets.insert(bucket.info.name.clone(), bucket);
+            buckets.insert(bucket.info.name.clone(), Arc::new(bucket));
         }
         Ok(ObjectStore {
             root: root.to_path_buf(),
@@ -370,10 +281,18 @@ impl ObjectStore {
             created_ms: now_ms(),
         };
         let dir = self.bucket_dir(name);
+        if dir.exists() {
+            // What an interrupted DeleteBucket left (its record already gone).
+            fs::remove_dir_all(&dir)?;
+        }
         fs::create_dir_all(dir.join("o"))?;
         fs::create_dir_all(dir.join("u"))?;
         sync_dir(&dir)?;
-        let bucket = Bucket::load(info.clone(), &dir.join("o"), self.compact_above)?;
+        let bucket = Arc::new(Bucket::load(
+            info.clone(),
+            &dir.join("o"),
+            self.compact_above,
+        )?);
         let json = serde_json::to_vec(&info).map_err(io::Error::other)?;
         write_atomic(&dir.join("bucket.json"), &json)?;
         sync_dir(&self.root)?;
@@ -386,17 +305,28 @@ impl ObjectStore {
         let mut buckets = self.buckets.write();
         let b = buckets
             .get(name)
-            .ok_or_else(|| ObjectError::NoSuchBucket(name.to_string()))?;
-        if !b.objects.is_empty() {
+            .ok_or_else(|| ObjectError::NoSuchBucket(name.to_string()))?
+            .clone();
+        let objects = b.objects.write();
+        if !objects.is_empty() {
             return Err(ObjectError::BucketNotEmpty(name.to_string()));
         }
         let dir = self.bucket_dir(name);
         // Removing the record first makes the deletion durable even if the rest is interrupted.
         fs::remove_file(dir.join("bucket.json"))?;
         sync_dir(&dir)?;
-        fs::remove_dir_all(&dir)?;
+        b.mark_deleted();
         buckets.remove(name);
+        fs::remove_dir_all(&dir)?;
         Ok(())
+    }
+
+    fn bucket_ref(&self, name: &str) -> Result<Arc<Bucket>> {
+        self.buckets
+            .read()
+            .get(name)
+            .cloned()
+            .ok_or_else(|| ObjectError::NoSuchBucket(name.to_string()))
     }
 
     /// HeadBucket / GetBucketLocation.
@@ -520,95 +450,41 @@ impl ObjectStore {
         info: ObjectInfo,
         inline: Option<&[u8]>,
     ) -> Result<ObjectInfo> {
-        let dir = self.bucket_dir(bucket).join("o");
+        let b = match self.bucket_ref(bucket) {
+            Ok(b) => b,
+            Err(e) => {
+                if !info.data_file.is_empty() {
+                    let dir = self.bucket_dir(bucket).join("o");
+                    let _ = fs::remove_file(dir.join(&info.data_file));
+                }
+                return Err(e);
+            }
+        };
         if inline.is_none() {
             // The data file's directory entry must be durable before a record names it.
-            let dir_sync = match self.buckets.read().get(bucket) {
-                Some(b) => b.dir_sync.clone(),
-                None => {
-                    let _ = fs::remove_file(dir.join(&info.data_file));
-                    return Err(ObjectError::NoSuchBucket(bucket.to_string()));
-                }
-            };
-            let generation = dir_sync.note();
-            if let Err(e) = dir_sync.sync_through(generation, || sync_dir(&dir)) {
-                let _ = fs::remove_file(dir.join(&info.data_file));
+            let generation = b.dir_sync.note();
+            if let Err(e) = b.dir_sync.sync_through(generation, || sync_dir(&b.dir)) {
+                let _ = fs::remove_file(b.dir.join(&info.data_file));
                 return Err(e.into());
             }
         }
-        self.append_record(bucket, info, inline, true)?.wait()
-    }
-
-    /// Appends `info`'s record to the bucket's journal, where it is visible at once; compacts
-    /// the journal after it if `compact` and it is mostly garbage.
-    fn append_record(
-        &self,
-        bucket: &str,
-        info: ObjectInfo,
-        inline: Option<&[u8]>,
-        compact: bool,
-    ) -> Result<PendingPut> {
-        let dir = self.bucket_dir(bucket).join("o");
-        let abandon = |e: ObjectError| {
-            if !info.data_file.is_empty() {
-                let _ = fs::remove_file(dir.join(&info.data_file));
-            }
-            e
-        };
-        let frame = journal::encode(&Record::Put {
-            info: &info,
-            body: inline,
-        })
-        .map_err(|e| abandon(e.into()))?;
-        let mut buckets = self.buckets.write();
-        let Some(b) = buckets.get_mut(bucket) else {
-            return Err(abandon(ObjectError::NoSuchBucket(bucket.to_string())));
-        };
-        let (file, offset, generation) = b.append(&frame).map_err(|e| abandon(e.into()))?;
-        let body = match inline {
-            Some(bytes) => Body::Inline {
-                file,
-                offset: offset + (frame.len() - bytes.len()) as u64,
-            },
-            None => Body::File,
-        };
-        let stored = Stored {
-            info: info.clone(),
-            body,
-            frame_len: frame.len() as u64,
-        };
-        let replaced = b.objects.insert(info.key.clone(), stored);
-        b.journal.account(
-            frame.len() as u64,
-            replaced.as_ref().map_or(0, |r| r.frame_len),
-        );
-        if compact {
-            b.maybe_compact();
-        }
-        Ok(PendingPut {
-            info,
-            journal: b.journal.clone(),
-            generation,
-            replaced: replaced
-                .filter(|r| !r.info.data_file.is_empty())
-                .map(|r| dir.join(r.info.data_file)),
-        })
+        let info = b.put(info, inline)?.wait()?;
+        b.compact();
+        Ok(info)
     }
 
     /// PutObject of a body already in memory, waiting for durability without holding a
-    /// thread when it is small (its record goes into the journal from here; one waiter syncs
-    /// for all); a larger one is written on a blocking thread.
+    /// thread when it is small (its record goes into the journal from here, unless the
+    /// bucket's lock is busy; one waiter syncs for all); a larger one is written on a blocking
+    /// thread.
     pub async fn put_object_async(
         self: &Arc<Self>,
         bucket: &str,
         key: &str,
         put: PutObject,
     ) -> Result<ObjectInfo> {
-        let journal = match self.buckets.read().get(bucket) {
-            Some(b) => b.journal.clone(),
-            None => return Err(ObjectError::NoSuchBucket(bucket.to_string())),
-        };
-        if put.data.len() > INLINE_MAX || journal.is_broken() {
+        let b = self.bucket_ref(bucket)?;
+        if put.data.len() > INLINE_MAX || b.journal.is_broken() {
             let (store, bucket, key) = (self.clone(), bucket.to_string(), key.to_string());
             return tokio::task::spawn_blocking(move || store.put_object(&bucket, &key, put))
                 .await
@@ -618,48 +494,42 @@ impl ObjectStore {
         let data = put.data.clone();
         let etag = format!("\"{}\"", hex(&Md5::digest(&data)));
         let info = ObjectInfo::new(key, data.len() as u64, etag, put, String::new());
-        let pending = self.append_record(bucket, info, Some(&data), false)?;
-        if pending.journal.needs_rewrite() {
-            let (store, bucket) = (self.clone(), bucket.to_string());
-            tokio::task::spawn_blocking(move || {
-                if let Some(b) = store.buckets.write().get_mut(&bucket) {
-                    b.maybe_compact();
-                }
-            });
+        let locked = b.objects.try_write().map(|mut objects| {
+            // `info` is only cloned here, when the lock is free.
+            b.put_locked(&mut objects, info.clone(), Some(&data))
+        });
+        let pending = match locked {
+            Some(pending) => pending?,
+            None => {
+                let b = b.clone();
+                tokio::task::spawn_blocking(move || b.put(info, Some(&data)))
+                    .await
+                    .map_err(io::Error::other)??
+            }
+        };
+        if b.journal.wants_compaction() {
+            tokio::task::spawn_blocking(move || b.compact());
         }
         pending.durable().await
     }
 
     /// HeadObject.
     pub fn head_object(&self, bucket: &str, key: &str) -> Result<ObjectInfo> {
-        let buckets = self.buckets.read();
-        let b = buckets
-            .get(bucket)
-            .ok_or_else(|| ObjectError::NoSuchBucket(bucket.to_string()))?;
-        Ok(b.get(key)?.info.clone())
+        Ok(self.bucket_ref(bucket)?.get(key)?.info)
     }
 
     /// The object's record and its bytes, open: reading them gives this version whole even if
     /// the object is overwritten or deleted meanwhile (for streamed reads).
     pub fn open_object(&self, bucket: &str, key: &str) -> Result<(ObjectInfo, ObjectBody)> {
+        let b = self.bucket_ref(bucket)?;
         // A concurrent overwrite may remove the data file after the record was read: read the
         // record again and retry once.
         for _ in 0..2 {
-            let stored = {
-                let buckets = self.buckets.read();
-                let b = buckets
-                    .get(bucket)
-                    .ok_or_else(|| ObjectError::NoSuchBucket(bucket.to_string()))?;
-                b.get(key)?.clone()
-            };
+            let stored = b.get(key)?;
             if let Some(bytes) = stored.read_inline()? {
                 return Ok((stored.info, ObjectBody::Bytes(bytes)));
             }
-            let path = self
-                .bucket_dir(bucket)
-                .join("o")
-                .join(&stored.info.data_file);
-            match File::open(&path) {
+            match File::open(b.dir.join(&stored.info.data_file)) {
                 Ok(f) => return Ok((stored.info, ObjectBody::File(f))),
                 Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
                 Err(e) => return Err(e.into()),
@@ -687,43 +557,32 @@ impl ObjectStore {
 
     /// DeleteObject (deleting a missing key succeeds, as in S3): a tombstone in the journal.
     pub fn delete_object(&self, bucket: &str, key: &str) -> Result<()> {
-        let frame = journal::encode(&Record::Delete(key))?;
-        let (removed, generation, journal) = {
-            let mut buckets = self.buckets.write();
-            let b = buckets
-                .get_mut(bucket)
-                .ok_or_else(|| ObjectError::NoSuchBucket(bucket.to_string()))?;
-            if !b.objects.contains_key(key) {
-                return Ok(());
-            }
-            let (_, _, generation) = b.append(&frame)?;
-            let removed = b.objects.remove(key);
-            b.journal
-                .account(0, removed.as_ref().map_or(0, |r| r.frame_len));
-            b.maybe_compact();
-            (removed, generation, b.journal.clone())
-        };
-        journal.sync_through(generation)?;
-        if let Some(old) = removed.filter(|r| !r.info.data_file.is_empty()) {
-            let dir = self.bucket_dir(bucket).join("o");
-            let _ = fs::remove_file(dir.join(old.info.data_file));
+        self.delete_objects(bucket, &[key])
+    }
+
+    /// DeleteObjects: one tombstone per key present and one sync for all of them.
+    pub fn delete_objects(&self, bucket: &str, keys: &[&str]) -> Result<()> {
+        let b = self.bucket_ref(bucket)?;
+        let (generation, files) = b.delete(keys)?;
+        b.journal.sync_through(generation)?;
+        for f in files {
+            let _ = fs::remove_file(f);
         }
+        b.compact();
         Ok(())
     }
 
     /// ListObjects / ListObjectsV2: keys under `prefix`, rolled up at `delimiter`.
     pub fn list(&self, bucket: &str, req: &ListRequest) -> Result<ListPage> {
-        let buckets = self.buckets.read();
-        let b = buckets
-            .get(bucket)
-            .ok_or_else(|| ObjectError::NoSuchBucket(bucket.to_string()))?;
+        let b = self.bucket_ref(bucket)?;
+        let objects = b.objects.read();
         let mut page = ListPage::default();
         let start = match &req.after {
             Some(a) if a.as_str() >= req.prefix.as_str() => std::ops::Bound::Excluded(a.clone()),
             _ => std::ops::Bound::Included(req.prefix.clone()),
         };
         let mut count = 0;
-        for (key, stored) in b.objects.range((start, std::ops::Bound::Unbounded)) {
+        for (key, stored) in objects.range((start, std::ops::Bound::Unbounded)) {
             if !key.starts_with(&req.prefix) {
                 break;
             }
@@ -761,59 +620,6 @@ impl ObjectStore {
         }
         Ok(page)
     }
-}
-
-/// Reads the object records of the layout before the journal (`<sha256(key)>.json`, one per
-/// object) into `objects`; returns their paths.
-fn load_legacy_records(dir: &Path, objects: &mut BTreeMap<String, Stored>) -> Result<Vec<PathBuf>> {
-    let mut paths = Vec::new();
-    for entry in fs::read_dir(dir)? {
-        let path = entry?.path();
-        if path.extension().and_then(|e| e.to_str()) != Some("json") {
-            continue;
-        }
-        match fs::read(&path)
-            .ok()
-            .and_then(|b| serde_json::from_slice::<ObjectInfo>(&b).ok())
-        {
-            Some(info) => {
-                objects.insert(
-                    info.key.clone(),
-                    Stored {
-                        info,
-                        body: Body::File,
-                        frame_len: 0,
-                    },
-                );
-            }
-            None => {
-                tracing::warn!(file = %path.display(), "skipping an unreadable object record");
-                continue;
-            }
-        }
-        paths.push(path);
-    }
-    Ok(paths)
-}
-
-/// Removes data and temp files no live record names.
-fn remove_unreferenced(dir: &Path, objects: &BTreeMap<String, Stored>) -> Result<()> {
-    let referenced: std::collections::HashSet<&str> = objects
-        .values()
-        .map(|o| o.info.data_file.as_str())
-        .filter(|f| !f.is_empty())
-        .collect();
-    for entry in fs::read_dir(dir)? {
-        let path = entry?.path();
-        let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
-            continue;
-        };
-        if name.starts_with("journal-") || name.ends_with(".json") || referenced.contains(name) {
-            continue;
-        }
-        let _ = fs::remove_file(&path);
-    }
-    Ok(())
 }
 
 #[cfg(test)]

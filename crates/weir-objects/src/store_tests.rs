@@ -195,7 +195,7 @@ fn a_torn_journal_tail_is_cut_off() {
     let path = dir.path().join("bkt/o").join(&journal_files(dir.path())[0]);
     let whole = fs::metadata(&path).expect("meta").len();
     // Half of a frame for "c", then a frame whose bytes were not all written (bad CRC).
-    let frame = journal::encode(&Record::Put {
+    let frame = journal::encode(&journal::Record::Put {
         info: &ObjectInfo::new("c", 1, "\"x\"".into(), PutObject::default(), String::new()),
         body: Some(b"c"),
     })
@@ -208,6 +208,13 @@ fn a_torn_journal_tail_is_cut_off() {
     drop(f);
     let s = ObjectStore::open(dir.path()).expect("reopen");
     assert_eq!(fs::metadata(&path).expect("meta").len(), whole, "tail cut");
+    let aside = dir
+        .path()
+        .join(format!("bkt/journal-cut-0000000000000001-{whole:016x}"));
+    assert_eq!(
+        fs::read(aside).expect("kept aside"),
+        frame[..frame.len() / 2]
+    );
     assert!(matches!(
         s.head_object("bkt", "a"),
         Err(ObjectError::NoSuchKey(_))
@@ -250,17 +257,33 @@ fn a_torn_journal_tail_is_cut_off() {
 #[test]
 fn a_mostly_garbage_journal_is_compacted() {
     let dir = tempfile::tempdir().expect("tmp");
-    let s = ObjectStore::open_with(dir.path(), 64 * 1024).expect("open");
+    let s = Arc::new(ObjectStore::open_with(dir.path(), 64 * 1024).expect("open"));
     s.create_bucket("bkt", "us-east-1").expect("bucket");
     put(&s, "keep", &[1u8; 1000]);
     put(&s, "big", &[2u8; INLINE_MAX + 10]);
-    let (_, opened) = s.open_object("bkt", "keep").expect("open keep");
-    for i in 0..400u32 {
-        put(
-            &s,
-            "hot",
-            format!("value {i:04} {}", "x".repeat(900)).as_bytes(),
-        );
+    // A record as a reader holds it, pointing into the first generation.
+    let before = s
+        .bucket_ref("bkt")
+        .expect("bucket")
+        .get("keep")
+        .expect("keep");
+    // Writers overwrite and delete while compactions run under them.
+    let writers: Vec<_> = (0..4u32)
+        .map(|t| {
+            let s = s.clone();
+            std::thread::spawn(move || {
+                for i in 0..150u32 {
+                    let value = format!("value {i:04} {}", "x".repeat(900));
+                    put(&s, &format!("hot{t}"), value.as_bytes());
+                    put(&s, &format!("gone{t}-{i}"), b"short-lived");
+                    s.delete_object("bkt", &format!("gone{t}-{i}"))
+                        .expect("delete");
+                }
+            })
+        })
+        .collect();
+    for w in writers {
+        w.join().expect("writer");
     }
     let files = journal_files(dir.path());
     assert_eq!(files.len(), 1);
@@ -272,10 +295,13 @@ fn a_mostly_garbage_journal_is_compacted() {
         .expect("meta")
         .len();
     assert!(
-        len < 96 * 1024,
+        len < 160 * 1024,
         "journal holds about the live records: {len}"
     );
-    assert_eq!(opened.read_range(0, 1000).expect("read")[..], [1u8; 1000]);
+    assert_eq!(
+        before.read_inline().expect("read").expect("inline")[..],
+        [1u8; 1000]
+    );
     let check = |s: &ObjectStore| {
         assert_eq!(
             &s.get_object("bkt", "keep", None).expect("keep").1[..],
@@ -285,39 +311,66 @@ fn a_mostly_garbage_journal_is_compacted() {
             s.get_object("bkt", "big", None).expect("big").1.len(),
             INLINE_MAX + 10
         );
-        let hot = s.get_object("bkt", "hot", Some((0, 9))).expect("hot").1;
-        assert_eq!(&hot[..], b"value 0399");
+        for t in 0..4 {
+            let hot = s
+                .get_object("bkt", &format!("hot{t}"), Some((0, 9)))
+                .expect("hot")
+                .1;
+            assert_eq!(&hot[..], b"value 0149");
+        }
+        let listed = s
+            .list(
+                "bkt",
+                &ListRequest {
+                    max_keys: 100,
+                    ..Default::default()
+                },
+            )
+            .expect("list");
+        assert_eq!(listed.objects.len(), 6, "keep, big and four hot keys");
     };
     check(&s);
     drop(s);
     check(&ObjectStore::open(dir.path()).expect("reopen"));
 }
 
-/// After a failed write the journal is not trusted: the next commit rewrites it from memory
-/// into a new generation first.
+/// A failed fsync fails every write it was to cover for good (a second fsync of the same file
+/// proves nothing), and the next write first rewrites the journal into a new generation.
 #[test]
-fn a_broken_journal_is_rewritten_before_the_next_write() {
+fn a_failed_fsync_is_never_acknowledged_later() {
     let dir = tempfile::tempdir().expect("tmp");
     let s = ObjectStore::open(dir.path()).expect("open");
     s.create_bucket("bkt", "us-east-1").expect("bucket");
     put(&s, "a", b"one");
     put(&s, "b", &[3u8; INLINE_MAX + 1]);
-    s.buckets
-        .read()
-        .get("bkt")
-        .expect("bucket")
-        .journal
-        .break_for_test();
-    put(&s, "c", b"three");
+    let b = s.bucket_ref("bkt").expect("bucket");
+    b.journal
+        .fail_syncs
+        .store(1, std::sync::atomic::Ordering::SeqCst);
+    let failed = s.put_object(
+        "bkt",
+        "c",
+        PutObject {
+            data: Bytes::from_static(b"lost?"),
+            ..Default::default()
+        },
+    );
+    assert!(
+        failed.is_err(),
+        "a PUT whose fsync failed is not acknowledged"
+    );
+    let generation = b.journal.noted();
+    assert!(b.journal.sync_through(generation).is_err(), "nor later");
+    put(&s, "d", b"four");
     assert_eq!(journal_files(dir.path()), ["journal-0000000000000002.log"]);
-    drop(s);
+    assert!(b.journal.sync_through(generation).is_err(), "still not");
+    drop((b, s));
     let s = ObjectStore::open(dir.path()).expect("reopen");
-    for (k, len) in [("a", 3), ("b", INLINE_MAX + 1), ("c", 5)] {
+    for (k, len) in [("a", 3), ("b", INLINE_MAX + 1), ("d", 4)] {
         assert_eq!(s.get_object("bkt", k, None).expect(k).1.len(), len);
     }
 }
 
-/// Stores written before the journal (one JSON record per object) are moved into it at open.
 #[test]
 fn records_of_the_old_layout_move_into_the_journal() {
     let dir = tempfile::tempdir().expect("tmp");
@@ -408,6 +461,12 @@ fn async_small_puts_share_syncs() {
         }
         blocking.await.expect("blocking");
     });
+    let b = s.bucket_ref("bkt").expect("bucket");
+    assert!(
+        b.journal.is_durable(b.journal.noted()),
+        "every answered PUT was synced"
+    );
+    drop(b);
     drop(s);
     let s = ObjectStore::open(dir.path()).expect("reopen");
     for t in 0..32u32 {

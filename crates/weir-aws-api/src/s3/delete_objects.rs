@@ -18,17 +18,26 @@ pub async fn handle(ctx: &S3Ctx, req: &S3Request) -> Result<S3Response, S3Error>
     if keys.is_empty() || keys.len() > 1000 {
         return Err(malformed());
     }
+    // One tombstone per key and one sync for them all; a failure fails every key.
+    let objects = ctx.objects.clone();
+    let (b, all) = (bucket.to_string(), keys.clone());
+    let done = tokio::task::spawn_blocking(move || {
+        let refs: Vec<&str> = all.iter().map(String::as_str).collect();
+        objects.delete_objects(&b, &refs)
+    })
+    .await
+    .map_err(|e| S3Error::new("InternalError", 500, e.to_string()))?;
     let root = "DeleteResult";
     let mut x = Xml::new(root);
+    let failed = done.err().map(S3Error::from);
     for key in &keys {
-        match ctx.objects.delete_object(bucket, key) {
-            Ok(()) => {
+        match &failed {
+            None => {
                 if !quiet {
                     x.open("Deleted").text("Key", key).close("Deleted");
                 }
             }
-            Err(e) => {
-                let e = S3Error::from(e);
+            Some(e) => {
                 x.open("Error")
                     .text("Key", key)
                     .text("Code", e.code)
