@@ -231,3 +231,49 @@ def test_slow_readers_wait_within_the_read_budget(tmp_path):
             sock.close()
         proc.terminate()
         assert proc.wait(30) == 0
+
+
+def test_connections_beyond_the_limit_wait():
+    """With at most 3 connections served at once, a fourth client waits to be accepted (it is
+    not refused) and is served as soon as one of the others goes."""
+    import socket
+    import threading
+    import time
+
+    proc, url = start_weir(extra_env={"WEIR_MAX_CONNECTIONS": "3"})
+    host, port = url.removeprefix("http://").split(":")
+    idle = []
+    try:
+        s3 = client(url)
+        s3.create_bucket(Bucket="conns")
+        s3.close()  # its pooled connection goes
+        for _ in range(3):
+            sock = socket.create_connection((host, int(port)))
+            idle.append(sock)
+        # Wait until the server has taken all three (each answers a request).
+        for sock in idle:
+            sock.sendall(f"HEAD /conns HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode())
+            assert sock.recv(4096).startswith(b"HTTP/1.1 200")
+        done = threading.Event()
+
+        got = []
+
+        def fourth():
+            c = client(url)
+            c.put_object(Bucket="conns", Key="k", Body=b"waited")
+            got.append(c.get_object(Bucket="conns", Key="k")["Body"].read())
+            c.close()
+            done.set()
+
+        t = threading.Thread(target=fourth, daemon=True)
+        t.start()
+        assert not done.wait(0.5), "a fourth connection was served beside three"
+        idle.pop().close()
+        assert done.wait(30), "the waiting client was not served after a slot freed"
+        t.join(30)
+        assert got == [b"waited"]
+    finally:
+        for sock in idle:
+            sock.close()
+        proc.terminate()
+        assert proc.wait(30) == 0

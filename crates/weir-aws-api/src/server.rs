@@ -31,6 +31,9 @@ pub struct ApiConfig {
     /// Bytes of records all GetRecords answers may hold at once, from the read until the
     /// answer is sent; a read that finds no room waits for it.
     pub read_memory_bytes: usize,
+    /// Connections served at once; more wait to be accepted (each holds up to its HTTP/1
+    /// buffers of [`CONNECTION_BUFFER`] bytes, or its HTTP/2 flow-control windows).
+    pub max_connections: usize,
     /// Enforce AWS's control-plane request rates (LimitExceededException).
     pub aws_limits: bool,
     /// With keys, every request's SigV4 signature is verified; without, any credentials pass.
@@ -79,6 +82,7 @@ impl Default for ApiConfig {
             max_object_bytes: 1024 * 1024 * 1024,
             subscription_lifetime: std::time::Duration::from_secs(300),
             read_memory_bytes: 256 << 20,
+            max_connections: 1024,
             aws_limits: false,
             keys: None,
             allow_unsigned: false,
@@ -87,6 +91,9 @@ impl Default for ApiConfig {
         }
     }
 }
+
+/// The most an HTTP/1 connection buffers of a request or an answer.
+pub const CONNECTION_BUFFER: usize = 128 * 1024;
 
 /// The engines the front door serves.
 #[derive(Clone)]
@@ -161,9 +168,35 @@ pub async fn serve(
         .clone()
         .map(tokio_rustls::TlsAcceptor::from);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    let builder = auto::Builder::new(TokioExecutor::new());
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder.http1().max_buf_size(CONNECTION_BUFFER);
+    let slots = Arc::new(tokio::sync::Semaphore::new(
+        shared.config.max_connections.max(1),
+    ));
+    let mut warned: Option<std::time::Instant> = None;
     tokio::pin!(shutdown);
     loop {
+        // A connection is accepted only once it has a slot; until then it waits in the
+        // listener's backlog.
+        let slot = match slots.clone().try_acquire_owned() {
+            Ok(slot) => slot,
+            Err(_) => {
+                if warned.is_none_or(|w| w.elapsed() > std::time::Duration::from_secs(60)) {
+                    warned = Some(std::time::Instant::now());
+                    tracing::warn!(
+                        max_connections = shared.config.max_connections,
+                        "connection limit reached: new connections wait until one closes"
+                    );
+                }
+                tokio::select! {
+                    slot = slots.clone().acquire_owned() => match slot {
+                        Ok(slot) => slot,
+                        Err(_) => break,
+                    },
+                    () = &mut shutdown => break,
+                }
+            }
+        };
         tokio::select! {
             accepted = listener.accept() => {
                 let (stream, _) = match accepted {
@@ -186,6 +219,7 @@ pub async fn serve(
                         let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
                         let conn = watcher.watch(conn.into_owned());
                         tokio::spawn(async move {
+                            let _slot = slot;
                             if let Err(e) = conn.await {
                                 tracing::debug!(error = %e, "connection closed with an error");
                             }
@@ -193,6 +227,7 @@ pub async fn serve(
                     }
                     Some(acceptor) => {
                         tokio::spawn(async move {
+                            let _slot = slot;
                             let stream = match acceptor.accept(stream).await {
                                 Ok(s) => s,
                                 Err(e) => {

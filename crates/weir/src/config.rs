@@ -28,6 +28,9 @@ pub struct Config {
     /// setting says otherwise. 0 (the default): a quarter of the machine's memory (or of the
     /// container's limit, if lower), at least 256 MiB.
     pub memory_limit_mb: usize,
+    /// Connections served at once (`WEIR_MAX_CONNECTIONS`); more wait to be accepted. 0 (the
+    /// default): one per 256 KiB of an eighth of the memory budget, at least 128.
+    pub max_connections: usize,
     /// Kinesis Data Streams settings (`WEIR_KINESIS__<FIELD>`).
     pub kinesis: KinesisConfig,
     /// Request authentication (off unless keys are given).
@@ -256,6 +259,7 @@ impl Default for Config {
             limits: Limits::None,
             housekeeping_interval_ms: 30_000,
             memory_limit_mb: 0,
+            max_connections: 0,
             kinesis: KinesisConfig::default(),
             auth: AuthConfig::default(),
             tls: TlsConfig::default(),
@@ -304,7 +308,15 @@ impl Config {
         }
     }
 
-    /// What GetRecords answers may hold at once.
+    /// Connections served at once.
+    pub fn max_connections(&self) -> usize {
+        match self.max_connections {
+            0 => (self.memory_budget_bytes() / 8 / (256 << 10)).max(128),
+            n => n,
+        }
+    }
+
+    /// What read answers may hold at once.
     pub fn read_memory_bytes(&self) -> usize {
         match self.kinesis.read_memory_mb {
             0 => self.memory_budget_bytes() / 8,

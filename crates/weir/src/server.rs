@@ -138,6 +138,7 @@ impl Server {
             default_region: config.default_region.clone(),
             subscription_lifetime: Duration::from_millis(config.kinesis.subscription_lifetime_ms),
             read_memory_bytes: config.read_memory_bytes(),
+            max_connections: config.max_connections(),
             aws_limits: config.limits == crate::config::Limits::Aws,
             keys: config.auth.keys(),
             allow_unsigned: config.auth.allow_unsigned,
@@ -231,6 +232,7 @@ impl Server {
             query_memory_mib = config.query_memory_bytes() >> 20,
             firehose_buffer_mib = config.delivery_config().buffer_memory_bytes >> 20,
             read_memory_mib = config.read_memory_bytes() >> 20,
+            max_connections = config.max_connections(),
             "weir listening on {scheme}://{addr} (Kinesis, Firehose, S3, Glue, Athena), data in {}",
             config.data_dir.display()
         );
