@@ -277,3 +277,42 @@ def test_connections_beyond_the_limit_wait():
             sock.close()
         proc.terminate()
         assert proc.wait(30) == 0
+
+
+def test_object_records_stay_within_their_memory_share():
+    """With 1 MiB for the records of all objects, PUTs of new keys are refused with 503
+    ServiceUnavailable once it is full (nothing stored); overwrites and deletes go on, and a
+    delete makes room."""
+    proc, url = start_weir(extra_env={"WEIR_S3__INDEX_MEMORY_MB": "1"})
+    try:
+        s3 = boto3.client(
+            "s3",
+            endpoint_url=url,
+            region_name="us-east-1",
+            aws_access_key_id="AKIDSMOKE",
+            aws_secret_access_key="secret",
+            config=boto3.session.Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}),
+        )
+        s3.create_bucket(Bucket="index")
+        stored = []
+        for i in range(2000):
+            key = f"{i:04d}-" + "k" * 1000
+            try:
+                s3.put_object(Bucket="index", Key=key, Body=b"v")
+            except s3.exceptions.ClientError as e:
+                assert e.response["Error"]["Code"] == "ServiceUnavailable"
+                assert e.response["ResponseMetadata"]["HTTPStatusCode"] == 503
+                refused = key
+                break
+            stored.append(key)
+        else:
+            raise AssertionError("never refused")
+        assert len(stored) > 100
+        listed = [o["Key"] for p in s3.get_paginator("list_objects_v2").paginate(Bucket="index") for o in p.get("Contents", [])]
+        assert listed == stored
+        s3.put_object(Bucket="index", Key=stored[0], Body=b"w")
+        s3.delete_object(Bucket="index", Key=stored[1])
+        s3.put_object(Bucket="index", Key=refused, Body=b"v")
+    finally:
+        proc.terminate()
+        assert proc.wait(30) == 0

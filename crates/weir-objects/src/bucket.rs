@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use parking_lot::RwLock;
@@ -14,8 +14,58 @@ use crate::error::{ObjectError, Result};
 use crate::journal::{self, Frame, GroupSync, Journal, Record, Stored};
 use crate::store::{sync_dir, BucketInfo, ObjectInfo};
 
+/// The memory the records of all objects may take (their share of the memory budget): a PUT
+/// that would grow it past the limit is refused; overwrites that do not grow it and deletes
+/// always pass.
+#[derive(Default)]
+pub(crate) struct IndexBudget {
+    used: AtomicU64,
+    limit: AtomicU64,
+}
+
+impl IndexBudget {
+    pub fn set_limit(&self, bytes: u64) {
+        self.limit.store(bytes, Ordering::Relaxed);
+    }
+
+    pub fn used(&self) -> u64 {
+        self.used.load(Ordering::Relaxed)
+    }
+
+    /// Takes `add` bytes and gives back `give`; refuses growth past the limit.
+    fn change(&self, add: u64, give: u64) -> Result<()> {
+        let limit = self.limit.load(Ordering::Relaxed);
+        let grown = self
+            .used
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |used| {
+                let after = (used + add).saturating_sub(give);
+                (limit == 0 || after <= limit || after <= used).then_some(after)
+            });
+        grown.map(|_| ()).map_err(|_| ObjectError::IndexFull(limit))
+    }
+}
+
+/// What an object's record costs in memory: its map entry, key, strings and maps. Measured:
+/// 240,000 objects with 30-byte keys grew the RSS of a restarted server by 123 MiB (≈ 540
+/// bytes each, allocator overhead included); this estimates 574 for them.
+pub(crate) fn index_cost(info: &ObjectInfo) -> u64 {
+    let strings: usize = 2 * info.key.len()
+        + info.etag.len()
+        + info.data_file.len()
+        + info.content_type.as_ref().map_or(0, String::len)
+        + info
+            .metadata
+            .iter()
+            .chain(&info.headers)
+            .map(|(k, v)| k.len() + v.len() + 64)
+            .sum::<usize>();
+    (strings + 480) as u64
+}
+
 pub(crate) struct Bucket {
     pub info: BucketInfo,
+    /// Shared by all buckets of the store.
+    pub index: Arc<IndexBudget>,
     /// The bucket's `o/` folder (journal and data files).
     pub dir: PathBuf,
     pub objects: RwLock<BTreeMap<String, Stored>>,
@@ -31,7 +81,12 @@ impl Bucket {
     /// Loads a bucket's objects from its `o/` folder: records of the old layout (one JSON file
     /// per object) are moved into the journal once; data and temp files no record names go
     /// (unless a corrupt journal tail was cut off: then they stay for inspection).
-    pub fn load(info: BucketInfo, dir: &Path, compact_above: u64) -> Result<Bucket> {
+    pub fn load(
+        info: BucketInfo,
+        dir: &Path,
+        compact_above: u64,
+        index: Arc<IndexBudget>,
+    ) -> Result<Bucket> {
         let mut objects = BTreeMap::new();
         let legacy = load_legacy_records(dir, &mut objects)?;
         let (journal, cut) = Journal::open(dir, &mut objects, compact_above)?;
@@ -46,8 +101,12 @@ impl Bucket {
         if !cut {
             remove_unreferenced(dir, &objects)?;
         }
+        // What is stored is loaded whatever the limit; only growth beyond it is refused.
+        let cost: u64 = objects.values().map(|s| index_cost(&s.info)).sum();
+        index.used.fetch_add(cost, Ordering::AcqRel);
         Ok(Bucket {
             info,
+            index,
             dir: dir.to_path_buf(),
             objects: RwLock::new(objects),
             journal: Arc::new(journal),
@@ -100,7 +159,17 @@ impl Bucket {
             body: inline,
         })
         .map_err(|e| abandon(e.into()))?;
-        let (written, generation) = self.append(objects, &frame).map_err(abandon)?;
+        let old_cost = objects.get(&info.key).map_or(0, |s| index_cost(&s.info));
+        self.index
+            .change(index_cost(&info), old_cost)
+            .map_err(abandon)?;
+        let (written, generation) = match self.append(objects, &frame) {
+            Ok(w) => w,
+            Err(e) => {
+                let _ = self.index.change(old_cost, index_cost(&info));
+                return Err(abandon(e));
+            }
+        };
         let added = written.len;
         let stored = Stored {
             info: info.clone(),
@@ -144,6 +213,7 @@ impl Bucket {
             let frame = journal::encode(&Record::Delete(key))?;
             generation = self.append(&mut objects, &frame)?.1;
             if let Some(old) = objects.remove(*key) {
+                let _ = self.index.change(0, index_cost(&old.info));
                 self.journal
                     .account(0, old.frame.as_ref().map_or(0, |f| f.len));
                 if !old.info.data_file.is_empty() {

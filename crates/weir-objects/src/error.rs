@@ -27,6 +27,9 @@ pub enum ObjectError {
     EntityTooSmall,
     #[error("remote object store answered {status}: {message}")]
     Remote { status: u16, message: String },
+    /// The objects' index would outgrow its share of the memory budget.
+    #[error("Weir's object index is full: {0} bytes of memory are allowed for the records of all objects (raise [s3] index_memory_mb or memory_limit_mb, or delete objects).")]
+    IndexFull(u64),
     #[error("storage failure: {0}")]
     Storage(#[from] std::io::Error),
 }

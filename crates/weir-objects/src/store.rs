@@ -13,7 +13,7 @@ use parking_lot::RwLock;
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
-use crate::bucket::Bucket;
+use crate::bucket::{Bucket, IndexBudget};
 use crate::error::{ObjectError, Result};
 use crate::journal::{self, INLINE_MAX};
 
@@ -138,6 +138,8 @@ pub struct ObjectStore {
     buckets: RwLock<BTreeMap<String, Arc<Bucket>>>,
     /// Journal size above which a mostly-garbage journal is compacted.
     compact_above: u64,
+    /// The memory the objects' records may take, across buckets.
+    index: Arc<IndexBudget>,
 }
 
 pub(crate) fn now_ms() -> i64 {
@@ -243,6 +245,7 @@ impl ObjectStore {
     pub(crate) fn open_with(root: &Path, compact_above: u64) -> Result<ObjectStore> {
         fs::create_dir_all(root)?;
         let mut buckets = BTreeMap::new();
+        let index = Arc::new(IndexBudget::default());
         for entry in fs::read_dir(root)? {
             let dir = entry?.path();
             let Ok(bytes) = fs::read(dir.join("bucket.json")) else {
@@ -252,13 +255,14 @@ impl ObjectStore {
                 tracing::warn!(dir = %dir.display(), "skipping a bucket with an unreadable record");
                 continue;
             };
-            let bucket = Bucket::load(info, &dir.join("o"), compact_above)?;
+            let bucket = Bucket::load(info, &dir.join("o"), compact_above, index.clone())?;
             buckets.insert(bucket.info.name.clone(), Arc::new(bucket));
         }
         Ok(ObjectStore {
             root: root.to_path_buf(),
             buckets: RwLock::new(buckets),
             compact_above,
+            index,
         })
     }
 
@@ -292,6 +296,7 @@ impl ObjectStore {
             info.clone(),
             &dir.join("o"),
             self.compact_above,
+            self.index.clone(),
         )?);
         let json = serde_json::to_vec(&info).map_err(io::Error::other)?;
         write_atomic(&dir.join("bucket.json"), &json)?;
@@ -319,6 +324,17 @@ impl ObjectStore {
         buckets.remove(name);
         fs::remove_dir_all(&dir)?;
         Ok(())
+    }
+
+    /// Limits the memory the records of all objects may take (0: no limit); a PUT that would
+    /// grow them past it is refused with [`ObjectError::IndexFull`].
+    pub fn set_index_limit(&self, bytes: u64) {
+        self.index.set_limit(bytes);
+    }
+
+    /// The memory the records of all objects take (estimated).
+    pub fn index_bytes(&self) -> u64 {
+        self.index.used()
     }
 
     fn bucket_ref(&self, name: &str) -> Result<Arc<Bucket>> {

@@ -478,3 +478,50 @@ fn async_small_puts_share_syncs() {
         b"b19"
     );
 }
+
+/// The records' memory has a limit: a PUT of a new key beyond it is refused, overwrites that
+/// do not grow and deletes pass, and a delete makes room again; nothing refused is stored.
+#[test]
+fn the_object_index_stays_within_its_limit() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let s = ObjectStore::open(dir.path()).expect("open");
+    s.create_bucket("bkt", "us-east-1").expect("bucket");
+    s.set_index_limit(16 * 1024);
+    let mut stored = 0;
+    let refused = loop {
+        let put = PutObject {
+            data: Bytes::from_static(b"x"),
+            ..Default::default()
+        };
+        match s.put_object("bkt", &format!("key-{stored:04}"), put) {
+            Ok(_) => stored += 1,
+            Err(e) => break e,
+        }
+        assert!(stored < 1000, "never refused");
+    };
+    assert!(
+        matches!(refused, ObjectError::IndexFull(16384)),
+        "{refused:?}"
+    );
+    assert!(stored > 10, "only {stored} stored");
+    assert!(s.index_bytes() <= 16 * 1024);
+    let all = |s: &ObjectStore| {
+        s.list(
+            "bkt",
+            &ListRequest {
+                max_keys: 10_000,
+                ..Default::default()
+            },
+        )
+        .expect("list")
+        .objects
+        .len()
+    };
+    assert_eq!(all(&s), stored, "the refused PUT stored nothing");
+    put(&s, "key-0000", b"same size, new bytes");
+    s.delete_object("bkt", "key-0001").expect("delete");
+    put(&s, "another", b"fits again");
+    drop(s);
+    let s = ObjectStore::open(dir.path()).expect("reopen");
+    assert_eq!(all(&s), stored);
+}

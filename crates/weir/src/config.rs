@@ -24,8 +24,9 @@ pub struct Config {
     pub housekeeping_interval_ms: u64,
     /// MiB of memory Weir's large consumers share (`WEIR_MEMORY_LIMIT_MB`): running Athena
     /// queries take half (spilling beyond it), Firehose buffers an eighth (spilling to files
-    /// beyond it) and GetRecords answers an eighth (reads wait for room), unless their own
-    /// setting says otherwise. 0 (the default): a quarter of the machine's memory (or of the
+    /// beyond it), read answers an eighth (reads wait for room) and the records of S3 objects
+    /// an eighth (new keys refused beyond it), unless their own setting says otherwise;
+    /// connections are limited to one per 256 KiB of another eighth. 0 (the default): a quarter of the machine's memory (or of the
     /// container's limit, if lower), at least 256 MiB.
     pub memory_limit_mb: usize,
     /// Connections served at once (`WEIR_MAX_CONNECTIONS`); more wait to be accepted. 0 (the
@@ -142,6 +143,10 @@ pub struct S3Config {
     /// (bucket, endpoint, access_key_id, secret_access_key; optional remote_bucket, region,
     /// virtual_host, ca_file). Every Weir service reads and writes them there.
     pub remote_buckets: Vec<weir_objects::RemoteBucketConfig>,
+    /// MiB the records of all local objects may take in memory (`WEIR_S3__INDEX_MEMORY_MB`); a
+    /// PUT of a new key beyond it is refused (503 ServiceUnavailable). 0 (the default): an
+    /// eighth of `memory_limit_mb`.
+    pub index_memory_mb: usize,
 }
 
 /// Request authentication: with any key configured, every request's SigV4 signature is
@@ -305,6 +310,14 @@ impl Config {
         match self.athena.memory_limit_bytes {
             0 => self.memory_budget_bytes() / 2,
             bytes => bytes,
+        }
+    }
+
+    /// What the records of all local objects may take in memory.
+    pub fn index_memory_bytes(&self) -> usize {
+        match self.s3.index_memory_mb {
+            0 => self.memory_budget_bytes() / 8,
+            mb => mb << 20,
         }
     }
 

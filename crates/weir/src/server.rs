@@ -59,6 +59,11 @@ impl Server {
             tokio::task::spawn_blocking(move || weir_objects::ObjectStore::open(&objects_dir))
                 .await
                 .context("opening the object store")??;
+        objects.set_index_limit(config.index_memory_bytes() as u64);
+        tracing::info!(
+            objects_index_mib = objects.index_bytes() >> 20,
+            "object store open"
+        );
         let objects = weir_objects::Objects::new(objects, &config.s3.remote_buckets)
             .context("mapping remote buckets")?;
         let catalog = {
@@ -233,6 +238,7 @@ impl Server {
             firehose_buffer_mib = config.delivery_config().buffer_memory_bytes >> 20,
             read_memory_mib = config.read_memory_bytes() >> 20,
             max_connections = config.max_connections(),
+            object_index_mib = config.index_memory_bytes() >> 20,
             "weir listening on {scheme}://{addr} (Kinesis, Firehose, S3, Glue, Athena), data in {}",
             config.data_dir.display()
         );

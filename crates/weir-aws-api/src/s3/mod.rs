@@ -148,6 +148,7 @@ impl From<ObjectError> for S3Error {
             ObjectError::InvalidArgument(_) => ("InvalidArgument", 400, None),
             ObjectError::NoSuchUpload(u) => ("NoSuchUpload", 404, Some(("UploadId", u))),
             ObjectError::InvalidPart(_) => ("InvalidPart", 400, None),
+            ObjectError::IndexFull(_) => ("ServiceUnavailable", 503, None),
             ObjectError::InvalidPartOrder => ("InvalidPartOrder", 400, None),
             ObjectError::EntityTooSmall => ("EntityTooSmall", 400, None),
             ObjectError::Remote { .. } => ("ServiceUnavailable", 503, None),
