@@ -167,3 +167,50 @@ def test_reads_share_a_memory_budget():
     finally:
         proc.terminate()
         assert proc.wait(30) == 0
+
+
+def test_large_requests_share_the_read_budget():
+    """Request bodies above a connection's buffer hold a share of the read budget while they
+    are handled: with a 1 MiB budget, eight writers of 4 MiB PutRecords calls and a reader
+    take turns, and everything written is read back."""
+    import threading
+
+    from conftest import start_weir
+
+    proc, url = start_weir(extra_env={"WEIR_KINESIS__READ_MEMORY_MB": "1"})
+    try:
+        kw = dict(endpoint_url=url, region_name="us-east-1", aws_access_key_id="AKIDSMOKE", aws_secret_access_key="secret")
+        k = boto3.client("kinesis", **kw)
+        k.create_stream(StreamName="big-requests", ShardCount=4)
+        k.get_waiter("stream_exists").wait(StreamName="big-requests", WaiterConfig={"Delay": 0.05})
+        written = []
+        lock = threading.Lock()
+
+        def writer(n):
+            c = boto3.client("kinesis", **kw)
+            for round in range(2):
+                batch = [bytes([n, round, j]) * (256 * 1024 // 3) for j in range(16)]
+                r = c.put_records(StreamName="big-requests", Records=[{"Data": d, "PartitionKey": f"{n}-{j}"} for j, d in enumerate(batch)])
+                assert r["FailedRecordCount"] == 0
+                with lock:
+                    written.extend(batch)
+
+        threads = [threading.Thread(target=writer, args=(n,)) for n in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        assert len(written) == 8 * 2 * 16
+        got = []
+        for shard in k.list_shards(StreamName="big-requests")["Shards"]:
+            it = k.get_shard_iterator(StreamName="big-requests", ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+            while True:
+                r = k.get_records(ShardIterator=it)
+                got += [x["Data"] for x in r["Records"]]
+                if not r["Records"]:
+                    break
+                it = r["NextShardIterator"]
+        assert sorted(got) == sorted(written)
+    finally:
+        proc.terminate()
+        assert proc.wait(30) == 0

@@ -4,7 +4,6 @@
 //! does a handler run.
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use hyper::header::{HeaderValue, CONTENT_TYPE};
 use hyper::http::request::Parts;
@@ -58,8 +57,9 @@ pub async fn handle(
     let action_known = known.is_some_and(|s| s.actions.contains(&action));
 
     let limit = shared.config.max_body_bytes;
-    let body = match Limited::new(body, limit).collect().await {
-        Ok(b) => b.to_bytes(),
+    // `_held`: the body's share of the read budget, kept until the answer is made.
+    let (body, _held) = match crate::server::read_body(shared, &parts.headers, body, limit).await {
+        Ok(b) => b,
         Err(e) => {
             let protocol = if content_type == AMZ_CBOR {
                 Protocol::Cbor

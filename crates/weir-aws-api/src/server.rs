@@ -386,6 +386,35 @@ fn plain(status: StatusCode, text: &str) -> Response<Body> {
     resp
 }
 
+/// Reads a request body of at most `limit` bytes. One larger than a connection's own buffer
+/// first reserves its share of the read budget (its declared length, else the limit) and holds
+/// it, returned with the bytes, until the request is done: many large requests at once wait for
+/// room instead of growing memory.
+pub(crate) async fn read_body(
+    shared: &Shared,
+    headers: &hyper::HeaderMap,
+    body: Incoming,
+    limit: usize,
+) -> Result<
+    (Bytes, Option<tokio::sync::OwnedSemaphorePermit>),
+    Box<dyn std::error::Error + Send + Sync>,
+> {
+    let declared = headers
+        .get(hyper::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    let want = declared.unwrap_or(limit).min(limit);
+    let mut held = match want > CONNECTION_BUFFER {
+        true => shared.reads.reserve(want).await,
+        false => None,
+    };
+    let bytes = Limited::new(body, limit).collect().await?.to_bytes();
+    if let Some(h) = held.as_mut() {
+        crate::ReadBudget::settle(h, bytes.len());
+    }
+    Ok((bytes, held))
+}
+
 pub(crate) fn request_id() -> String {
     weir_log::ids::uuid()
 }
@@ -420,12 +449,13 @@ async fn s3_request(shared: &Shared, req: Request<Incoming>) -> Response<Body> {
         && (parts.headers.contains_key("x-amz-content-sha256")
             || shared.config.keys.is_none()
             || query.iter().any(|(k, _)| k == "X-Amz-Signature"));
-    let (body, stream) = if streams {
-        (bytes::Bytes::new(), Some(body))
+    // `_held`: the body's share of the read budget, kept until the request is done.
+    let (body, stream, _held) = if streams {
+        (bytes::Bytes::new(), Some(body), None)
     } else {
         let limit = shared.config.max_object_bytes;
-        match Limited::new(body, limit).collect().await {
-            Ok(b) => (b.to_bytes(), None),
+        match read_body(shared, &parts.headers, body, limit).await {
+            Ok((b, held)) => (b, None, held),
             Err(_) => {
                 let e = S3Error::new(
                     "EntityTooLarge",
