@@ -142,6 +142,9 @@ impl Job {
                     // Compressed straight from a spill file when the buffer was spilled.
                     _ => {
                         let data = std::mem::take(&mut self.buffer.data);
+                        if let Some(m) = self.buffer.meta_spill.take() {
+                            m.discard();
+                        }
                         self.store(&dest, &prefixes, &prefix, data).await
                     }
                 }
@@ -200,8 +203,19 @@ impl Job {
     /// The buffer's bytes (read back from its spill file when it was spilled).
     async fn load(&mut self) -> Option<Vec<u8>> {
         let store = std::mem::take(&mut self.buffer.data);
-        match tokio::task::spawn_blocking(move || store.into_vec()).await {
-            Ok(Ok(data)) => Some(data),
+        let meta = self.buffer.meta_spill.take();
+        let loaded = tokio::task::spawn_blocking(move || {
+            let data = store.into_vec()?;
+            Ok::<_, std::io::Error>((data, meta.map(|m| m.read()).transpose()?))
+        });
+        match loaded.await {
+            Ok(Ok((data, meta))) => {
+                if let Some((lens, origins)) = meta {
+                    self.buffer.lens.extend(lens);
+                    self.buffer.origins.extend(origins);
+                }
+                Some(data)
+            }
             other => {
                 tracing::error!(stream = %self.meta.name, ?other, "reading a spilled buffer failed");
                 None

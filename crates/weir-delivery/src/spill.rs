@@ -198,6 +198,73 @@ impl Body {
     }
 }
 
+/// The per-record facts of a spilled buffer (each record's length and origin), written after
+/// its bytes instead of kept in memory: a buffer of many small records would otherwise hold
+/// about 100 bytes per record in memory whatever its bytes' budget. Read back when the buffer
+/// is delivered.
+pub(crate) struct MetaSpill {
+    path: PathBuf,
+    writer: BufWriter<File>,
+}
+
+impl MetaSpill {
+    /// Starts the file at `path` with the records so far (which the caller then drops).
+    pub fn create(
+        path: PathBuf,
+        lens: &[u32],
+        origins: &[crate::worker::Origin],
+    ) -> io::Result<MetaSpill> {
+        let mut m = MetaSpill {
+            writer: BufWriter::with_capacity(64 * 1024, File::create(&path)?),
+            path,
+        };
+        for (len, origin) in lens.iter().zip(origins) {
+            m.push(*len, origin)?;
+        }
+        Ok(m)
+    }
+
+    pub fn push(&mut self, len: u32, origin: &crate::worker::Origin) -> io::Result<()> {
+        let seq = origin.sequence_number.as_bytes();
+        self.writer.write_all(&len.to_le_bytes())?;
+        self.writer.write_all(&origin.arrival_ms.to_le_bytes())?;
+        self.writer.write_all(&origin.subsequence.to_le_bytes())?;
+        self.writer.write_all(&(seq.len() as u16).to_le_bytes())?;
+        self.writer.write_all(seq)
+    }
+
+    /// Reads the records back (removing the file). Blocking.
+    pub fn read(self) -> io::Result<(Vec<u32>, Vec<crate::worker::Origin>)> {
+        let file = self.writer.into_inner().map_err(|e| e.into_error())?;
+        drop(file);
+        let bytes = std::fs::read(&self.path);
+        let _ = std::fs::remove_file(&self.path);
+        let bytes = bytes?;
+        let (mut lens, mut origins) = (Vec::new(), Vec::new());
+        let mut at = 0;
+        let bad = || io::Error::other("a spilled buffer's record list is cut short");
+        while at < bytes.len() {
+            let head = bytes.get(at..at + 18).ok_or_else(bad)?;
+            let n = u16::from_le_bytes([head[16], head[17]]) as usize;
+            let seq = bytes.get(at + 18..at + 18 + n).ok_or_else(bad)?;
+            lens.push(u32::from_le_bytes([head[0], head[1], head[2], head[3]]));
+            origins.push(crate::worker::Origin {
+                arrival_ms: i64::from_le_bytes(head[4..12].try_into().map_err(|_| bad())?),
+                subsequence: u32::from_le_bytes(head[12..16].try_into().map_err(|_| bad())?),
+                sequence_number: std::str::from_utf8(seq).map_err(|_| bad())?.into(),
+            });
+            at += 18 + n;
+        }
+        Ok((lens, origins))
+    }
+
+    /// Drops the records (and the file).
+    pub fn discard(self) {
+        drop(self.writer);
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -228,6 +295,31 @@ mod tests {
         assert_eq!(std::fs::read(&path)?, b"xyz");
         assert_eq!(s.into_vec()?, b"abcdef");
         assert!(!budget.dir.join("x").exists());
+        Ok(())
+    }
+
+    #[test]
+    fn spilled_record_lists_come_back() -> io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let origin = |i: u32| crate::worker::Origin {
+            arrival_ms: 1_700_000_000_000 + i as i64,
+            sequence_number: format!("4959{i:052}").into(),
+            subsequence: i,
+        };
+        let first: Vec<_> = (0..3).map(origin).collect();
+        let mut m = MetaSpill::create(dir.path().join("m"), &[10, 20, 30], &first)?;
+        m.push(40, &origin(3))?;
+        let (lens, origins) = m.read()?;
+        assert_eq!(lens, [10, 20, 30, 40]);
+        assert_eq!(origins.len(), 4);
+        for (i, o) in origins.iter().enumerate() {
+            let want = origin(i as u32);
+            assert_eq!(
+                (o.arrival_ms, &*o.sequence_number, o.subsequence),
+                (want.arrival_ms, &*want.sequence_number, want.subsequence)
+            );
+        }
+        assert!(!dir.path().join("m").exists(), "removed once read");
         Ok(())
     }
 }

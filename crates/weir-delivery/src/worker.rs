@@ -239,7 +239,7 @@ struct LambdaQueue {
 }
 
 /// Where a buffered record came from (failed-record documents name it).
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub(crate) struct Origin {
     pub arrival_ms: i64,
     pub sequence_number: Arc<str>,
@@ -254,6 +254,8 @@ pub(crate) struct Buffer {
     pub data: crate::spill::Store,
     /// Each record's length (an HTTP endpoint gets records one by one).
     pub lens: Vec<u32>,
+    /// Once the buffer is spilled, `lens` and `origins` go to a file too.
+    pub meta_spill: Option<crate::spill::MetaSpill>,
     pub records: u64,
     /// The oldest record's arrival (names the object and evaluates its prefix).
     pub first_arrival_ms: i64,
@@ -752,6 +754,7 @@ impl Worker {
                 origins: Vec::new(),
                 data: crate::spill::Store::default(),
                 lens: Vec::new(),
+                meta_spill: None,
                 records: 0,
                 first_arrival_ms: arrival_ms,
                 deadline: Instant::now() + interval,
@@ -767,8 +770,18 @@ impl Worker {
             tracing::error!(error = %e, "writing a spilled buffer failed; delivery stops");
             self.broken = true;
         }
-        b.lens.push(out.data.len() as u32);
-        b.origins.push(origin);
+        match b.meta_spill.as_mut() {
+            Some(m) => {
+                if let Err(e) = m.push(out.data.len() as u32, &origin) {
+                    tracing::error!(error = %e, "writing a spilled buffer failed; delivery stops");
+                    self.broken = true;
+                }
+            }
+            None => {
+                b.lens.push(out.data.len() as u32);
+                b.origins.push(origin);
+            }
+        }
         b.records += 1;
         let full = (b.data.len() >= limit).then_some(out.target);
         let budget = &self.delivery.inner.budget;
@@ -800,8 +813,18 @@ impl Worker {
             return;
         };
         let path = budget.dir.join(format!("{uid:016x}-{}", b.order));
+        let meta = path.with_extension("meta");
         match b.data.spill(path) {
             Ok(freed) => {
+                match crate::spill::MetaSpill::create(meta, &b.lens, &b.origins) {
+                    Ok(m) => {
+                        b.meta_spill = Some(m);
+                        b.lens = Vec::new();
+                        b.origins = Vec::new();
+                    }
+                    // They stay in memory rather than failing delivery.
+                    Err(e) => tracing::warn!(error = %e, "spilling a buffer's record list failed"),
+                }
                 budget.used.fetch_sub(freed, Ordering::Relaxed);
                 self.counters
                     .spilled_bytes
