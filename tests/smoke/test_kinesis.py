@@ -170,9 +170,9 @@ def test_reads_share_a_memory_budget():
 
 
 def test_large_requests_share_the_read_budget():
-    """Request bodies above a connection's buffer hold a share of the read budget while they
-    are handled: with a 1 MiB budget, eight writers of 4 MiB PutRecords calls and a reader
-    take turns, and everything written is read back."""
+    """Request bodies above a connection's buffer hold a share of a budget as large as the read
+    budget while they are handled: with 1 MiB, eight writers of 4 MiB PutRecords calls take
+    turns, and everything written is read back."""
     import threading
 
     from conftest import start_weir

@@ -242,7 +242,12 @@ fn document(
         let pieces = crate::value_stream::stream(protocol, v, held);
         return with_body(protocol.content_type(), Body::channel(pieces));
     }
-    respond(protocol, StatusCode::OK, value::encode(protocol, &v))
+    // The answer keeps its share until it has been handed to the connection.
+    let mut resp = respond(protocol, StatusCode::OK, value::encode(protocol, &v));
+    if let (Some(held), Body::Full(_, slot)) = (held, resp.body_mut()) {
+        *slot = Some(held);
+    }
+    resp
 }
 
 /// `x-amzn-RequestId` and `x-amz-id-2`, as AWS's JSON endpoints send them.

@@ -12,6 +12,9 @@ use bytes::Bytes;
 use hyper::body::{Body as HttpBody, Frame, SizeHint};
 use tokio::sync::{mpsc, OwnedSemaphorePermit};
 
+/// The slices a whole body holding a budget share is handed over in.
+const SLICE: usize = 64 * 1024;
+
 /// A piece of a streamed body, with the share of the read budget it holds until sent.
 pub struct Piece {
     pub bytes: Bytes,
@@ -51,8 +54,15 @@ impl HttpBody for Body {
     ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
         match self.get_mut() {
             Body::Full(b, held) => {
-                let frame = b.take();
-                if frame.is_none() {
+                // A body holding a budget share goes in slices, so what waits in the
+                // connection's buffer stays small while the share covers the rest.
+                let frame = match b {
+                    Some(bytes) if held.is_some() && bytes.len() > SLICE => {
+                        Some(bytes.split_to(SLICE))
+                    }
+                    _ => b.take(),
+                };
+                if b.is_none() {
                     *held = None;
                 }
                 Poll::Ready(frame.map(|b| Ok(Frame::data(b))))

@@ -19,6 +19,7 @@ mod rates;
 mod routing;
 pub mod s3;
 mod server;
+mod stall;
 mod uri;
 pub mod value;
 mod value_stream;
@@ -43,7 +44,7 @@ pub struct Ctx {
     pub reads: std::sync::Arc<ReadBudget>,
 }
 
-/// How long a streamed answer waits for a client that takes nothing before giving up on it.
+/// How long a connection may take nothing of an answer before it is closed (`stall.rs`).
 pub const SEND_IDLE: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Bytes that read answers may hold at once, counted in KiB permits. A read takes room for

@@ -34,6 +34,8 @@ pub struct ApiConfig {
     /// Connections served at once; more wait to be accepted (each holds up to its HTTP/1
     /// buffers of [`CONNECTION_BUFFER`] bytes, or its HTTP/2 flow-control windows).
     pub max_connections: usize,
+    /// Bytes of request bodies above a connection's buffer held at once; more wait.
+    pub body_memory_bytes: usize,
     /// Enforce AWS's control-plane request rates (LimitExceededException).
     pub aws_limits: bool,
     /// With keys, every request's SigV4 signature is verified; without, any credentials pass.
@@ -83,6 +85,7 @@ impl Default for ApiConfig {
             subscription_lifetime: std::time::Duration::from_secs(300),
             read_memory_bytes: 256 << 20,
             max_connections: 1024,
+            body_memory_bytes: 256 << 20,
             aws_limits: false,
             keys: None,
             allow_unsigned: false,
@@ -91,6 +94,11 @@ impl Default for ApiConfig {
         }
     }
 }
+
+/// How long a connection may wait between requests, or take to send a request's headers.
+const IDLE_CONNECTION: std::time::Duration = std::time::Duration::from_secs(60);
+/// How long a TLS handshake may take.
+const HANDSHAKE: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// The most an HTTP/1 connection buffers of a request or an answer.
 pub const CONNECTION_BUFFER: usize = 128 * 1024;
@@ -119,6 +127,9 @@ pub(crate) struct Shared {
     pub(crate) fanout: Arc<FanOut>,
     pub(crate) rates: Option<Arc<crate::rates::RateLimiter>>,
     pub(crate) reads: Arc<crate::ReadBudget>,
+    /// What request bodies being handled may hold at once (apart from reads, so a request
+    /// holding its body never waits on the budget its own answer draws from).
+    pub(crate) bodies: Arc<crate::ReadBudget>,
 }
 
 /// Serves AWS APIs on `listener` until `shutdown` resolves, then drains open connections.
@@ -136,6 +147,7 @@ pub async fn serve(
         .aws_limits
         .then(|| Arc::new(crate::rates::RateLimiter::default()));
     let reads = Arc::new(crate::ReadBudget::new(config.read_memory_bytes));
+    let bodies = Arc::new(crate::ReadBudget::new(config.body_memory_bytes));
     let Engines {
         log,
         objects,
@@ -161,6 +173,7 @@ pub async fn serve(
         fanout,
         rates,
         reads,
+        bodies,
     });
     let tls = shared
         .config
@@ -169,7 +182,13 @@ pub async fn serve(
         .map(tokio_rustls::TlsAcceptor::from);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder.http1().max_buf_size(CONNECTION_BUFFER);
+    // An idle connection (or one that never finishes its request's headers) gives its slot
+    // back after IDLE_CONNECTION.
+    builder
+        .http1()
+        .max_buf_size(CONNECTION_BUFFER)
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(IDLE_CONNECTION);
     let slots = Arc::new(tokio::sync::Semaphore::new(
         shared.config.max_connections.max(1),
     ));
@@ -202,11 +221,15 @@ pub async fn serve(
                 let (stream, _) = match accepted {
                     Ok(a) => a,
                     Err(e) => {
+                        // Out of file descriptors, say: give the others time to close.
                         tracing::warn!(error = %e, "accept failed");
+                        drop(slot);
+                        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
                         continue;
                     }
                 };
                 let _ = stream.set_nodelay(true);
+                let stream = crate::stall::Stalled::new(stream);
                 let shared = shared.clone();
                 let service = hyper::service::service_fn(move |req| {
                     let shared = shared.clone();
@@ -228,10 +251,15 @@ pub async fn serve(
                     Some(acceptor) => {
                         tokio::spawn(async move {
                             let _slot = slot;
-                            let stream = match acceptor.accept(stream).await {
-                                Ok(s) => s,
-                                Err(e) => {
+                            let handshake = tokio::time::timeout(HANDSHAKE, acceptor.accept(stream));
+                            let stream = match handshake.await {
+                                Ok(Ok(s)) => s,
+                                Ok(Err(e)) => {
                                     tracing::debug!(error = %e, "TLS handshake failed");
+                                    return;
+                                }
+                                Err(_) => {
+                                    tracing::debug!("TLS handshake timed out");
                                     return;
                                 }
                             };
@@ -386,10 +414,12 @@ fn plain(status: StatusCode, text: &str) -> Response<Body> {
     resp
 }
 
-/// Reads a request body of at most `limit` bytes. One larger than a connection's own buffer
-/// first reserves its share of the read budget (its declared length, else the limit) and holds
-/// it, returned with the bytes, until the request is done: many large requests at once wait for
-/// room instead of growing memory.
+/// Reads a request body of at most `limit` bytes. A body larger than a connection's own
+/// buffer holds a share of the request-body budget until the request is done: its declared
+/// length, reserved before reading (never more than one reservation per request, so readers
+/// cannot hold part and wait for the rest); without a declared length the first
+/// [`CONNECTION_BUFFER`] bytes are read free and the limit is reserved once more arrive. A body
+/// idle for [`IDLE_CONNECTION`] is given up on.
 pub(crate) async fn read_body(
     shared: &Shared,
     headers: &hyper::HeaderMap,
@@ -403,16 +433,34 @@ pub(crate) async fn read_body(
         .get(hyper::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
-    let want = declared.unwrap_or(limit).min(limit);
-    let mut held = match want > CONNECTION_BUFFER {
-        true => shared.reads.reserve(want).await,
-        false => None,
+    let mut held = match declared {
+        Some(n) if n.min(limit) > CONNECTION_BUFFER => shared.bodies.reserve(n.min(limit)).await,
+        _ => None,
     };
-    let bytes = Limited::new(body, limit).collect().await?.to_bytes();
+    let mut body = Limited::new(body, limit);
+    let mut bytes = bytes::BytesMut::new();
+    loop {
+        let frame = match tokio::time::timeout(IDLE_CONNECTION, body.frame()).await {
+            Ok(Some(frame)) => frame?,
+            Ok(None) => break,
+            Err(_) => {
+                return Err(Box::new(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    "the request body stopped arriving",
+                )))
+            }
+        };
+        if let Ok(data) = frame.into_data() {
+            if held.is_none() && bytes.len() + data.len() > CONNECTION_BUFFER {
+                held = shared.bodies.reserve(limit).await;
+            }
+            bytes.extend_from_slice(&data);
+        }
+    }
     if let Some(h) = held.as_mut() {
         crate::ReadBudget::settle(h, bytes.len());
     }
-    Ok((bytes, held))
+    Ok((bytes.freeze(), held))
 }
 
 pub(crate) fn request_id() -> String {

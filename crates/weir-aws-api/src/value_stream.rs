@@ -23,15 +23,13 @@ pub fn is_large(v: &Value) -> bool {
 
 /// Encodes `v` on a blocking thread into pieces; the receiver yields them in order. `held`
 /// (a share of a memory budget) is given back once the document has been sent. A client that
-/// takes nothing for [`crate::SEND_IDLE`] is given up on (its answer ends short), so it cannot
-/// keep the thread.
+/// takes nothing for [`crate::SEND_IDLE`] loses its connection, which ends this too.
 pub fn stream(
     protocol: Protocol,
     v: Value,
     held: Option<tokio::sync::OwnedSemaphorePermit>,
 ) -> mpsc::Receiver<Piece> {
     let (tx, rx) = mpsc::channel(PIECES_IN_FLIGHT);
-    let runtime = tokio::runtime::Handle::current();
     tokio::task::spawn_blocking(move || {
         let mut held = held;
         let mut w = Writer {
@@ -42,8 +40,7 @@ pub fn stream(
                     bytes: Bytes::from(piece),
                     held: if last { held.take() } else { None },
                 };
-                let sent = runtime.block_on(tokio::time::timeout(crate::SEND_IDLE, tx.send(piece)));
-                matches!(sent, Ok(Ok(())))
+                tx.blocking_send(piece).is_ok()
             },
             gone: false,
         };

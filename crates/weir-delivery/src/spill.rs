@@ -204,7 +204,17 @@ impl Body {
 /// is delivered.
 pub(crate) struct MetaSpill {
     path: PathBuf,
-    writer: BufWriter<File>,
+    /// Taken when the records are read back.
+    writer: Option<BufWriter<File>>,
+}
+
+/// The file goes with the records however the buffer ends (delivered, discarded, or dropped
+/// when its worker stops).
+impl Drop for MetaSpill {
+    fn drop(&mut self) {
+        self.writer = None;
+        let _ = std::fs::remove_file(&self.path);
+    }
 }
 
 impl MetaSpill {
@@ -215,7 +225,7 @@ impl MetaSpill {
         origins: &[crate::worker::Origin],
     ) -> io::Result<MetaSpill> {
         let mut m = MetaSpill {
-            writer: BufWriter::with_capacity(64 * 1024, File::create(&path)?),
+            writer: Some(BufWriter::with_capacity(8 * 1024, File::create(&path)?)),
             path,
         };
         for (len, origin) in lens.iter().zip(origins) {
@@ -226,20 +236,24 @@ impl MetaSpill {
 
     pub fn push(&mut self, len: u32, origin: &crate::worker::Origin) -> io::Result<()> {
         let seq = origin.sequence_number.as_bytes();
-        self.writer.write_all(&len.to_le_bytes())?;
-        self.writer.write_all(&origin.arrival_ms.to_le_bytes())?;
-        self.writer.write_all(&origin.subsequence.to_le_bytes())?;
-        self.writer.write_all(&(seq.len() as u16).to_le_bytes())?;
-        self.writer.write_all(seq)
+        let w = self
+            .writer
+            .as_mut()
+            .ok_or_else(|| io::Error::other("the record list was read back"))?;
+        w.write_all(&len.to_le_bytes())?;
+        w.write_all(&origin.arrival_ms.to_le_bytes())?;
+        w.write_all(&origin.subsequence.to_le_bytes())?;
+        w.write_all(&(seq.len() as u16).to_le_bytes())?;
+        w.write_all(seq)
     }
 
     /// Reads the records back (removing the file). Blocking.
-    pub fn read(self) -> io::Result<(Vec<u32>, Vec<crate::worker::Origin>)> {
-        let file = self.writer.into_inner().map_err(|e| e.into_error())?;
-        drop(file);
-        let bytes = std::fs::read(&self.path);
-        let _ = std::fs::remove_file(&self.path);
-        let bytes = bytes?;
+    pub fn read(mut self) -> io::Result<(Vec<u32>, Vec<crate::worker::Origin>)> {
+        if let Some(w) = self.writer.take() {
+            drop(w.into_inner().map_err(|e| e.into_error())?);
+        }
+        // The file goes when `self` is dropped.
+        let bytes = std::fs::read(&self.path)?;
         let (mut lens, mut origins) = (Vec::new(), Vec::new());
         let mut at = 0;
         let bad = || io::Error::other("a spilled buffer's record list is cut short");
@@ -259,10 +273,7 @@ impl MetaSpill {
     }
 
     /// Drops the records (and the file).
-    pub fn discard(self) {
-        drop(self.writer);
-        let _ = std::fs::remove_file(&self.path);
-    }
+    pub fn discard(self) {}
 }
 
 #[cfg(test)]

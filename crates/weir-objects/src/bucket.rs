@@ -32,6 +32,15 @@ impl IndexBudget {
         self.used.load(Ordering::Relaxed)
     }
 
+    /// Takes `add` bytes and gives back `give`, whatever the limit (undoing a change).
+    fn adjust(&self, add: u64, give: u64) {
+        let _ = self
+            .used
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |used| {
+                Some((used + add).saturating_sub(give))
+            });
+    }
+
     /// Takes `add` bytes and gives back `give`; refuses growth past the limit.
     fn change(&self, add: u64, give: u64) -> Result<()> {
         let limit = self.limit.load(Ordering::Relaxed);
@@ -166,7 +175,7 @@ impl Bucket {
         let (written, generation) = match self.append(objects, &frame) {
             Ok(w) => w,
             Err(e) => {
-                let _ = self.index.change(old_cost, index_cost(&info));
+                self.index.adjust(old_cost, index_cost(&info));
                 return Err(abandon(e));
             }
         };
@@ -213,7 +222,7 @@ impl Bucket {
             let frame = journal::encode(&Record::Delete(key))?;
             generation = self.append(&mut objects, &frame)?.1;
             if let Some(old) = objects.remove(*key) {
-                let _ = self.index.change(0, index_cost(&old.info));
+                self.index.adjust(0, index_cost(&old.info));
                 self.journal
                     .account(0, old.frame.as_ref().map_or(0, |f| f.len));
                 if !old.info.data_file.is_empty() {
