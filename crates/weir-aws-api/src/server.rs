@@ -100,7 +100,7 @@ const IDLE_CONNECTION: std::time::Duration = std::time::Duration::from_secs(60);
 /// How long a TLS handshake may take.
 const HANDSHAKE: std::time::Duration = std::time::Duration::from_secs(30);
 
-/// The most an HTTP/1 connection buffers of a request or an answer.
+/// The most a connection buffers of requests or answers (HTTP/1 buffers, HTTP/2 windows).
 pub const CONNECTION_BUFFER: usize = 128 * 1024;
 
 /// The engines the front door serves.
@@ -189,6 +189,14 @@ pub async fn serve(
         .max_buf_size(CONNECTION_BUFFER)
         .timer(hyper_util::rt::TokioTimer::new())
         .header_read_timeout(IDLE_CONNECTION);
+    // HTTP/2 buffers no more per connection than HTTP/1 (flow-control windows, send buffer).
+    builder
+        .http2()
+        .initial_connection_window_size(CONNECTION_BUFFER as u32)
+        .initial_stream_window_size((CONNECTION_BUFFER / 2) as u32)
+        .max_send_buf_size(CONNECTION_BUFFER)
+        .max_concurrent_streams(100)
+        .timer(hyper_util::rt::TokioTimer::new());
     let slots = Arc::new(tokio::sync::Semaphore::new(
         shared.config.max_connections.max(1),
     ));

@@ -26,11 +26,12 @@ pub struct Config {
     /// queries take half (spilling beyond it), Firehose buffers an eighth (spilling to files
     /// beyond it), read answers an eighth (reads wait for room) and the records of S3 objects
     /// an eighth (new keys refused beyond it), unless their own setting says otherwise;
-    /// connections are limited to one per 256 KiB of another eighth. 0 (the default): a quarter of the machine's memory (or of the
+    /// request bodies above 128 KiB a sixteenth (half the read answers' share), and connections
+    /// are limited to one per 256 KiB of the last sixteenth. 0 (the default): a quarter of the machine's memory (or of the
     /// container's limit, if lower), at least 256 MiB.
     pub memory_limit_mb: usize,
     /// Connections served at once (`WEIR_MAX_CONNECTIONS`); more wait to be accepted. 0 (the
-    /// default): one per 256 KiB of an eighth of the memory budget, at least 128.
+    /// default): one per 256 KiB of a sixteenth of the memory budget, at least 128.
     pub max_connections: usize,
     /// Kinesis Data Streams settings (`WEIR_KINESIS__<FIELD>`).
     pub kinesis: KinesisConfig,
@@ -324,7 +325,7 @@ impl Config {
     /// Connections served at once.
     pub fn max_connections(&self) -> usize {
         match self.max_connections {
-            0 => (self.memory_budget_bytes() / 8 / (256 << 10)).max(128),
+            0 => (self.memory_budget_bytes() / 16 / (256 << 10)).max(128),
             n => n,
         }
     }

@@ -144,8 +144,8 @@ impl Server {
             subscription_lifetime: Duration::from_millis(config.kinesis.subscription_lifetime_ms),
             read_memory_bytes: config.read_memory_bytes(),
             max_connections: config.max_connections(),
-            // Request bodies may hold as much as read answers, apart from them.
-            body_memory_bytes: config.read_memory_bytes(),
+            // Request bodies may hold half as much as read answers, apart from them.
+            body_memory_bytes: config.read_memory_bytes() / 2,
             aws_limits: config.limits == crate::config::Limits::Aws,
             keys: config.auth.keys(),
             allow_unsigned: config.auth.allow_unsigned,
