@@ -65,3 +65,18 @@ def aws_env():
         AWS_SECRET_ACCESS_KEY="secret",
         AWS_DEFAULT_REGION="us-east-1",
     )
+
+
+def s3_client(url, attempts=None):
+    """A boto3 S3 client for a test server (path-style; `attempts`: retries included)."""
+    import boto3
+
+    extra = {"retries": {"max_attempts": attempts}} if attempts else {}
+    return boto3.client(
+        "s3",
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id="AKIDSMOKE",
+        aws_secret_access_key="secret",
+        config=boto3.session.Config(s3={"addressing_style": "path"}, **extra),
+    )

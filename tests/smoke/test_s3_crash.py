@@ -6,9 +6,9 @@ acknowledged value or a later one, whole."""
 import signal
 import threading
 
-import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+from conftest import s3_client as conftest_s3_client
 from conftest import start_weir
 
 THREADS = 8
@@ -16,15 +16,7 @@ KILL_AFTER = 600  # acknowledged writes before the kill
 
 
 def s3_client(url):
-    cfg = boto3.session.Config(retries={"max_attempts": 1}, s3={"addressing_style": "path"})
-    return boto3.client(
-        "s3",
-        endpoint_url=url,
-        region_name="us-east-1",
-        aws_access_key_id="AKIDSMOKE",
-        aws_secret_access_key="secret",
-        config=cfg,
-    )
+    return conftest_s3_client(url, attempts=1)
 
 
 def body(t, i):

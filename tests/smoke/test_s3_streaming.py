@@ -12,7 +12,7 @@ from botocore.auth import S3SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from conftest import start_weir
+from conftest import s3_client, start_weir
 
 MIB = 1024 * 1024
 
@@ -26,14 +26,7 @@ def server():
 
 
 def client(url):
-    return boto3.client(
-        "s3",
-        endpoint_url=url,
-        region_name="us-east-1",
-        aws_access_key_id="AKIDSMOKE",
-        aws_secret_access_key="secret",
-        config=boto3.session.Config(s3={"addressing_style": "path"}),
-    )
+    return s3_client(url)
 
 
 def peak_mib(proc):
@@ -285,14 +278,7 @@ def test_object_records_stay_within_their_memory_share():
     delete makes room."""
     proc, url = start_weir(extra_env={"WEIR_S3__INDEX_MEMORY_MB": "1"})
     try:
-        s3 = boto3.client(
-            "s3",
-            endpoint_url=url,
-            region_name="us-east-1",
-            aws_access_key_id="AKIDSMOKE",
-            aws_secret_access_key="secret",
-            config=boto3.session.Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}),
-        )
+        s3 = s3_client(url, attempts=1)
         s3.create_bucket(Bucket="index")
         stored = []
         for i in range(2000):

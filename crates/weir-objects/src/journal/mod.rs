@@ -172,6 +172,19 @@ impl Staging {
     }
 }
 
+/// Points the objects named in `placed` (key, offset, length) at their records in `file`.
+fn place(objects: &mut Objects, file: &Arc<File>, placed: Vec<(String, u64, u64)>) {
+    for (key, at, len) in placed {
+        if let Some(s) = objects.get_mut(&key) {
+            s.frame = Some(Frame {
+                file: file.clone(),
+                at,
+                len,
+            });
+        }
+    }
+}
+
 /// Ends an async waiter's lead when dropped (also if its blocking task never runs).
 struct EndLead(Arc<Journal>);
 
@@ -432,15 +445,7 @@ impl Journal {
         }
         let len = st.len;
         let file = Arc::new(self.switch(&mut c, st)?);
-        for (key, at, len) in placed {
-            if let Some(s) = objects.get_mut(&key) {
-                s.frame = Some(Frame {
-                    file: file.clone(),
-                    at,
-                    len,
-                });
-            }
-        }
+        place(objects, &file, placed);
         for key in lost {
             tracing::error!(
                 key,
@@ -547,15 +552,7 @@ impl Journal {
                 f.file = file.clone();
             }
         }
-        for (key, at, len) in extra {
-            if let Some(s) = objs.get_mut(&key) {
-                s.frame = Some(Frame {
-                    file: file.clone(),
-                    at,
-                    len,
-                });
-            }
-        }
+        place(&mut objs, &file, extra);
         c.live = objs
             .values()
             .filter_map(|s| s.frame.as_ref())
