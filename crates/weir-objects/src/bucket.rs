@@ -28,6 +28,18 @@ impl IndexBudget {
         self.limit.store(bytes, Ordering::Relaxed);
     }
 
+    pub fn limit(&self) -> u64 {
+        self.limit.load(Ordering::Relaxed)
+    }
+
+    /// Whether taking `add` and giving back `give` would fit now (a PUT checks again when it
+    /// commits).
+    pub fn has_room(&self, add: u64, give: u64) -> bool {
+        let (used, limit) = (self.used(), self.limit());
+        let after = (used + add).saturating_sub(give);
+        limit == 0 || after <= limit || after <= used
+    }
+
     pub fn used(&self) -> u64 {
         self.used.load(Ordering::Relaxed)
     }

@@ -407,6 +407,15 @@ impl ObjectStore {
             let info = ObjectInfo::new(key, head.len() as u64, etag, put, String::new());
             return self.commit(bucket, info, Some(&head));
         }
+        // A large body is not written out only to be refused for want of room for its record.
+        let sketch = ObjectInfo::new(key, 0, "\"\"".repeat(17), put.clone(), "x".repeat(86));
+        let replaced = self.head_object(bucket, key).ok();
+        if !self.index.has_room(
+            crate::bucket::index_cost(&sketch),
+            replaced.map_or(0, |r| crate::bucket::index_cost(&r)),
+        ) {
+            return Err(ObjectError::IndexFull(self.index.limit()));
+        }
         let mut size = head.len() as u64;
         let data_file = self.write_data_file(bucket, key, |f| {
             f.write_all(&head)?;

@@ -518,6 +518,22 @@ fn the_object_index_stays_within_its_limit() {
         .len()
     };
     assert_eq!(all(&s), stored, "the refused PUT stored nothing");
+    let big = PutObject {
+        data: Bytes::from(vec![7u8; INLINE_MAX + 1]),
+        ..Default::default()
+    };
+    assert!(matches!(
+        s.put_object("bkt", "big-new-key", big),
+        Err(ObjectError::IndexFull(_))
+    ));
+    let data_files = fs::read_dir(dir.path().join("bkt/o"))
+        .expect("dir")
+        .filter(|e| {
+            e.as_ref()
+                .is_ok_and(|e| e.path().extension().is_some_and(|x| x == "data"))
+        })
+        .count();
+    assert_eq!(data_files, 0, "a refused large PUT wrote no data file");
     put(&s, "key-0000", b"same size, new bytes");
     s.delete_object("bkt", "key-0001").expect("delete");
     put(&s, "another", b"fits again");
