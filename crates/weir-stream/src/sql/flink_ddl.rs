@@ -408,7 +408,7 @@ impl Tokens {
                 Token::RParen | Token::Gt => depth = depth.saturating_sub(1),
                 _ => {}
             }
-            text.push_str(&tok.to_string());
+            text.push_str(&super::token_sql(tok));
             self.at += 1;
         }
         Ok(text.trim().to_string())
@@ -518,6 +518,7 @@ mod tests {
                 cheap AS price < 10 AND note <> 'a, b',
                 price DECIMAL(10, 2),
                 note STRING,
+                label AS CONCAT(`note`, 'it''s'),
                 CONSTRAINT pk PRIMARY KEY (id) NOT ENFORCED
             ) COMMENT 'it''s a table' WITH ('connector' = 'filesystem', 'path' = 's3://lake/orders/')",
         )
@@ -540,7 +541,8 @@ mod tests {
                 "MAP<STRING, STRING>",
                 "AS price < 10 AND note <> 'a, b'",
                 "DECIMAL(10, 2)",
-                "STRING"
+                "STRING",
+                "AS CONCAT(`note`, 'it''s')"
             ]
         );
         assert_eq!(t.watermark, None);
