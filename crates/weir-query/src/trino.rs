@@ -26,7 +26,7 @@ use datafusion::prelude::SessionContext;
 use datafusion::sql::parser::{DFParserBuilder, Statement};
 use datafusion::sql::sqlparser::ast::helpers::attached_token::AttachedToken;
 use datafusion::sql::sqlparser::ast::{
-    CaseWhen, CastKind, DataType, Expr, Function, FunctionArg, FunctionArgExpr,
+    BinaryOperator, CaseWhen, CastKind, DataType, Expr, Function, FunctionArg, FunctionArgExpr,
     FunctionArgumentList, FunctionArguments, Ident, LambdaFunction, LambdaFunctionParameter,
     LambdaSyntax, ObjectName, ObjectNamePart, OneOrManyWithParens, Query, TableFactor, Value,
     VisitMut, VisitorMut,
@@ -285,6 +285,34 @@ impl VisitorMut for Rewrite {
                     operand: None,
                     conditions: vec![CaseWhen { condition, result }],
                     else_result,
+                };
+            }
+        } else if name == "sequence" && f.over.is_none() {
+            // Trino's `sequence(start, stop[, step])` includes `stop`; without a step it counts
+            // down when `start > stop`. DataFusion's `generate_series` does the rest.
+            if let Some(args) = plain_args(f).filter(|a| (2..=3).contains(&a.len())) {
+                *expr = if args.len() == 3 {
+                    call("generate_series", args)
+                } else {
+                    let down = vec![
+                        args[0].clone(),
+                        args[1].clone(),
+                        Expr::value(Value::Number("-1".into(), false)),
+                    ];
+                    Expr::Case {
+                        case_token: AttachedToken::empty(),
+                        end_token: AttachedToken::empty(),
+                        operand: None,
+                        conditions: vec![CaseWhen {
+                            condition: Expr::BinaryOp {
+                                left: Box::new(args[0].clone()),
+                                op: BinaryOperator::LtEq,
+                                right: Box::new(args[1].clone()),
+                            },
+                            result: call("generate_series", args),
+                        }],
+                        else_result: Some(Box::new(call("generate_series", down))),
+                    }
                 };
             }
         } else if name == "try" && f.over.is_none() {
