@@ -35,9 +35,7 @@ impl IndexBudget {
     /// Whether taking `add` and giving back `give` would fit now (a PUT checks again when it
     /// commits).
     pub fn has_room(&self, add: u64, give: u64) -> bool {
-        let (used, limit) = (self.used(), self.limit());
-        let after = (used + add).saturating_sub(give);
-        limit == 0 || after <= limit || after <= used
+        fits(self.used(), add, give, self.limit()).is_some()
     }
 
     pub fn used(&self) -> u64 {
@@ -59,11 +57,17 @@ impl IndexBudget {
         let grown = self
             .used
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |used| {
-                let after = (used + add).saturating_sub(give);
-                (limit == 0 || after <= limit || after <= used).then_some(after)
+                fits(used, add, give, limit)
             });
         grown.map(|_| ()).map_err(|_| ObjectError::IndexFull(limit))
     }
+}
+
+/// `used` after taking `add` and giving back `give`, if that fits `limit` (0: none); a
+/// change that does not grow always fits.
+fn fits(used: u64, add: u64, give: u64, limit: u64) -> Option<u64> {
+    let after = (used + add).saturating_sub(give);
+    (limit == 0 || after <= limit || after <= used).then_some(after)
 }
 
 /// What an object's record costs in memory: its map entry, key, strings and maps. Measured:
@@ -277,9 +281,13 @@ impl PendingPut {
         Ok(self.info)
     }
 
-    /// Waits without holding a thread (in a task of its own, so a caller that goes away does
-    /// not leave the replaced data file behind).
+    /// Waits without holding a thread. When a data file is to go, in a task of its own, so a
+    /// caller that goes away does not leave it behind.
     pub async fn durable(self) -> Result<ObjectInfo> {
+        if self.replaced.is_none() {
+            self.journal.clone().durable(self.generation).await?;
+            return Ok(self.info);
+        }
         tokio::spawn(async move {
             self.journal.clone().durable(self.generation).await?;
             if let Some(old) = self.replaced {

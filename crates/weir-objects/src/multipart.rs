@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{ObjectError, Result};
 use crate::store::{
-    copy_hashed, hex, now_ms, sync_dir, write_atomic, write_atomic_with, ObjectInfo, ObjectStore,
-    PutObject,
+    copy_hashed, hex, now_ms, quoted_md5, sync_dir, write_atomic, write_atomic_with, ObjectInfo,
+    ObjectStore, PutObject,
 };
 
 /// Every part but the last must be at least this large.
@@ -124,7 +124,7 @@ impl ObjectStore {
         })?;
         let part = PartInfo {
             number,
-            etag: format!("\"{}\"", hex(&md5.finalize())),
+            etag: quoted_md5(md5),
             size,
             last_modified_ms: now_ms(),
         };

@@ -177,6 +177,11 @@ pub(crate) fn copy_hashed(
     }
 }
 
+/// An ETag as S3 sends it: the MD5 in hex, quoted.
+pub(crate) fn quoted_md5(md5: Md5) -> String {
+    format!("\"{}\"", hex(&md5.finalize()))
+}
+
 pub(crate) fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
@@ -403,7 +408,7 @@ impl ObjectStore {
         let mut md5 = Md5::new();
         md5.update(&head);
         if head.len() <= INLINE_MAX {
-            let etag = etag.unwrap_or_else(|| format!("\"{}\"", hex(&md5.finalize())));
+            let etag = etag.unwrap_or_else(|| quoted_md5(md5));
             let info = ObjectInfo::new(key, head.len() as u64, etag, put, String::new());
             return self.commit(bucket, info, Some(&head));
         }
@@ -422,7 +427,7 @@ impl ObjectStore {
             size += copy_hashed(src, f, &mut md5)?;
             Ok(())
         })?;
-        let etag = etag.unwrap_or_else(|| format!("\"{}\"", hex(&md5.finalize())));
+        let etag = etag.unwrap_or_else(|| quoted_md5(md5));
         self.commit(
             bucket,
             ObjectInfo::new(key, size, etag, put, data_file),
@@ -517,7 +522,7 @@ impl ObjectStore {
         }
         check_key(key)?;
         let data = put.data.clone();
-        let etag = format!("\"{}\"", hex(&Md5::digest(&data)));
+        let etag = quoted_md5(Md5::new_with_prefix(&data));
         let info = ObjectInfo::new(key, data.len() as u64, etag, put, String::new());
         let locked = b.objects.try_write().map(|mut objects| {
             // `info` is only cloned here, when the lock is free.

@@ -336,6 +336,11 @@ impl Journal {
     /// True when the journal is mostly garbage and large enough to compact.
     pub fn wants_compaction(&self) -> bool {
         let c = self.current.lock();
+        self.worth_compacting(&c)
+    }
+
+    /// Not broken, large enough, and mostly garbage.
+    fn worth_compacting(&self, c: &Current) -> bool {
         !c.broken && c.len > self.compact_above.max(c.compact_after) && c.live * 2 < c.len
     }
 
@@ -470,8 +475,7 @@ impl Journal {
         let (generation, from, old, mut sources) = {
             let objs = objects.read();
             let c = self.current.lock();
-            if c.broken || !(c.len > self.compact_above.max(c.compact_after) && c.live * 2 < c.len)
-            {
+            if !self.worth_compacting(&c) {
                 return Ok(());
             }
             let sources: Vec<(u64, u64)> = objs
