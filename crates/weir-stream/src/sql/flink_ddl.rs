@@ -143,8 +143,10 @@ fn read_item(t: &mut FlinkTable, item: Vec<Token>) -> Result<(), SqlError> {
         Keyword::COMMENT,
         Keyword::PRIMARY,
     ];
-    let data_type =
-        p.text_until(|tok| matches!(tok, Token::Word(w) if modifiers.contains(&w.keyword)))?;
+    let data_type = p.text_until(
+        true,
+        |tok| matches!(tok, Token::Word(w) if modifiers.contains(&w.keyword)),
+    )?;
     if data_type.is_empty() {
         return Err(SqlError::Parse(format!(
             "Expected: a data type for column {name}"
@@ -385,17 +387,24 @@ impl Tokens {
 
     /// The rest of the tokens as SQL text.
     fn rest_text(&mut self) -> Result<String, SqlError> {
-        self.text_until(|_| false)
+        self.text_until(false, |_| false)
     }
 
     fn text_until_keyword(&mut self, k: Keyword) -> Result<String, SqlError> {
         self.text_until(
+            false,
             |tok| matches!(tok, Token::Word(w) if w.keyword == k && w.quote_style.is_none()),
         )
     }
 
     /// The tokens up to (not including) the first at depth 0 that `stop` accepts, as SQL text.
-    fn text_until(&mut self, stop: impl Fn(&Token) -> bool) -> Result<String, SqlError> {
+    /// In a type (`type_brackets`) `<...>` nests like parentheses (`ROW<a INT NOT NULL>`); in an
+    /// expression `<` and `>` are comparisons.
+    fn text_until(
+        &mut self,
+        type_brackets: bool,
+        stop: impl Fn(&Token) -> bool,
+    ) -> Result<String, SqlError> {
         let mut text = String::new();
         let mut depth = 0usize;
         self.skip_ws();
@@ -404,8 +413,11 @@ impl Tokens {
                 break;
             }
             match tok {
-                Token::LParen | Token::Lt => depth += 1,
-                Token::RParen | Token::Gt => depth = depth.saturating_sub(1),
+                Token::LParen => depth += 1,
+                Token::RParen => depth = depth.saturating_sub(1),
+                Token::Lt if type_brackets => depth += 1,
+                Token::Gt if type_brackets => depth = depth.saturating_sub(1),
+                Token::ShiftRight if type_brackets => depth = depth.saturating_sub(2),
                 _ => {}
             }
             text.push_str(&super::token_sql(tok));
@@ -515,7 +527,8 @@ mod tests {
                 id STRING,
                 items ARRAY<ROW<sku STRING, qty INT>>,
                 attrs MAP<STRING, STRING> COMMENT 'free-form, WATERMARK FOR x',
-                cheap AS price < 10 AND note <> 'a, b',
+                cheap AS price < 10 AND note <> 'a, b' COMMENT 'under ten',
+                flags ROW<a INT NOT NULL, b STRING> NOT NULL,
                 price DECIMAL(10, 2),
                 note STRING,
                 label AS CONCAT(`note`, 'it''s'),
@@ -540,6 +553,7 @@ mod tests {
                 "ARRAY<ROW<sku STRING, qty INT>>",
                 "MAP<STRING, STRING>",
                 "AS price < 10 AND note <> 'a, b'",
+                "ROW<a INT NOT NULL, b STRING>",
                 "DECIMAL(10, 2)",
                 "STRING",
                 "AS CONCAT(`note`, 'it''s')"
