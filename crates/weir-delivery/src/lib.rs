@@ -24,7 +24,7 @@ pub mod prefix;
 mod process;
 mod records;
 pub mod sample;
-mod source;
+pub mod source;
 mod spill;
 mod streams;
 pub mod timefmt;
@@ -36,6 +36,7 @@ use std::sync::Arc;
 
 use parking_lot::{Mutex, RwLock};
 
+pub use catalog::{Checkpoint, Resume};
 pub use conversion::*;
 pub use error::{DeliveryError, Result};
 pub use model::*;

@@ -1,5 +1,25 @@
-//! Weir's streaming SQL engine (issues #13 and #14; plan: docs/adr/0007). So far: reading
-//! Flink's `CREATE TABLE` — the columns, computed columns, `WATERMARK FOR` and `WITH` options
-//! sqlparser cannot parse — from tokens ([`sql::parse_create_table`]).
+//! Weir's streaming SQL engine (issues #13 and #14; design: docs/adr/0007). Flink SQL sessions
+//! ([`session::Session`]) define tables over Weir streams and start jobs with
+//! `INSERT INTO ... SELECT ...`; a job ([`job`]) reads every shard of its source, decodes
+//! records by the table's format, runs the stateless parts of its query as DataFusion plans
+//! ([`stage`]) and its window aggregates through Weir's window state ([`window`]) as watermarks
+//! pass, writes to its sink ([`sink`]) and checkpoints positions with state ([`checkpoint`]).
 
+mod checkpoint;
+mod decode;
+pub mod engine;
+pub mod error;
+mod functions;
+pub mod job;
+pub mod plan;
+pub mod session;
+mod sink;
 pub mod sql;
+mod stage;
+pub mod table;
+pub mod types;
+mod window;
+
+pub use engine::{Engine, EngineConfig, JobInfo, JobSpec};
+pub use error::{Result, StreamError};
+pub use session::{Outcome, Session};

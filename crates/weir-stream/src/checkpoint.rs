@@ -1,0 +1,124 @@
+//! A job's files under `<data>/stream/jobs/<id>/`: `checkpoint.json` (source positions, the
+//! watermark, counts, and the name of the state file it goes with) and `state-<n>.arrow`
+//! (window state as an Arrow IPC stream). The state file is written and synced first, then the
+//! checkpoint replaces the previous one atomically (temporary file, fsync, rename, directory
+//! fsync), then the older state file is removed: a crash at any point leaves a checkpoint and
+//! the state it names.
+
+use std::collections::BTreeMap;
+use std::fs::{self, File};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use datafusion::arrow::array::RecordBatch;
+use serde::{Deserialize, Serialize};
+use weir_delivery::Checkpoint;
+
+use crate::error::{Result, StreamError};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Meta {
+    pub number: u64,
+    pub saved_ms: i64,
+    pub positions: Checkpoint,
+    pub watermark: i64,
+    #[serde(default)]
+    pub shard_watermarks: BTreeMap<String, i64>,
+    pub records_in: u64,
+    pub records_out: u64,
+}
+
+#[derive(Serialize, Deserialize)]
+struct OnDisk {
+    #[serde(flatten)]
+    meta: Meta,
+    /// The state file (none when the job keeps no state).
+    state: Option<String>,
+}
+
+/// A checkpoint read back.
+pub struct Saved {
+    pub meta: Meta,
+    pub state: Vec<RecordBatch>,
+}
+
+#[derive(Clone)]
+pub struct JobFiles {
+    dir: PathBuf,
+}
+
+impl JobFiles {
+    pub fn new(dir: PathBuf) -> io::Result<JobFiles> {
+        fs::create_dir_all(&dir)?;
+        Ok(JobFiles { dir })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn load(&self) -> Result<Option<Saved>> {
+        let text = match fs::read(self.dir.join("checkpoint.json")) {
+            Ok(t) => t,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        let on_disk: OnDisk = serde_json::from_slice(&text)
+            .map_err(|e| StreamError::Io(io::Error::new(io::ErrorKind::InvalidData, e)))?;
+        let mut state = Vec::new();
+        if let Some(name) = &on_disk.state {
+            let f = File::open(self.dir.join(name))?;
+            let reader = arrow_ipc::reader::StreamReader::try_new(io::BufReader::new(f), None)?;
+            for b in reader {
+                state.push(b?);
+            }
+        }
+        Ok(Some(Saved {
+            meta: on_disk.meta,
+            state,
+        }))
+    }
+
+    pub fn save(&self, meta: Meta, state: &[RecordBatch]) -> Result<()> {
+        let state_name = match state.first() {
+            Some(first) => {
+                let name = format!("state-{}.arrow", meta.number);
+                let path = self.dir.join(&name);
+                let f = File::create(&path)?;
+                let mut w = arrow_ipc::writer::StreamWriter::try_new(
+                    io::BufWriter::new(f),
+                    &first.schema(),
+                )?;
+                for b in state {
+                    w.write(b)?;
+                }
+                w.finish()?;
+                let f = w.into_inner()?.into_inner().map_err(|e| e.into_error())?;
+                f.sync_all()?;
+                Some(name)
+            }
+            None => None,
+        };
+        let tmp = self.dir.join("checkpoint.json.tmp");
+        {
+            let mut f = File::create(&tmp)?;
+            let body = serde_json::to_vec(&OnDisk {
+                meta,
+                state: state_name.clone(),
+            })
+            .map_err(|e| StreamError::Io(io::Error::other(e)))?;
+            f.write_all(&body)?;
+            f.sync_all()?;
+        }
+        fs::rename(&tmp, self.dir.join("checkpoint.json"))?;
+        File::open(&self.dir)?.sync_all()?;
+        // Older state files are no longer named by the checkpoint.
+        for entry in fs::read_dir(&self.dir)?.flatten() {
+            let n = entry.file_name().to_string_lossy().to_string();
+            if n.starts_with("state-") && Some(&n) != state_name.as_ref() {
+                let _ = fs::remove_file(entry.path());
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,161 @@
+//! Records into rows: each record's data decoded by the table's format (JSON or CSV) into the
+//! declared physical columns, the metadata columns (arrival time, shard, sequence number)
+//! appended. A record that does not decode fails the job, unless the format's
+//! `ignore-parse-errors` is set, when it is skipped and counted (as Flink does).
+
+use std::io::Cursor;
+use std::sync::Arc;
+
+use datafusion::arrow::array::{ArrayRef, RecordBatch, StringArray, TimestampMillisecondArray};
+use datafusion::arrow::datatypes::{Schema, SchemaRef};
+use weir_delivery::source::SourceRecord;
+
+use crate::error::{Result, StreamError};
+use crate::table::{Format, Meta, TableDef};
+use crate::types::LTZ;
+
+/// Decodes one table's records.
+pub struct Decoder {
+    physical: SchemaRef,
+    decoded: SchemaRef,
+    metadata: Vec<Meta>,
+    format: Format,
+    /// Records skipped because they did not decode.
+    pub skipped: u64,
+}
+
+impl Decoder {
+    pub fn new(table: &TableDef) -> Result<Decoder> {
+        let n = table.decoded.fields().len() - table.metadata.len();
+        let physical = Arc::new(Schema::new(table.decoded.fields()[..n].to_vec()));
+        Ok(Decoder {
+            physical,
+            decoded: table.decoded.clone(),
+            metadata: table.metadata.iter().map(|(_, m)| *m).collect(),
+            format: table.format.clone().ok_or_else(|| {
+                StreamError::Validation(format!("Table '{}' has no format", table.name()))
+            })?,
+            skipped: 0,
+        })
+    }
+
+    /// The rows of `records` (records that do not decode skipped or failing, as configured).
+    pub fn decode(&mut self, records: &[SourceRecord]) -> Result<RecordBatch> {
+        let all: Vec<&SourceRecord> = records.iter().collect();
+        let (batch, kept) = match self.decode_all(&all) {
+            Ok(b) if b.num_rows() == records.len() => (b, None),
+            // A record holding several JSON documents, or one that does not parse: each record
+            // is decoded alone to find which.
+            _ => self.decode_each(records)?,
+        };
+        let mut columns: Vec<ArrayRef> = batch.columns().to_vec();
+        let kept_records: Vec<&SourceRecord> = match &kept {
+            Some(k) => k.iter().map(|&i| &records[i]).collect(),
+            None => records.iter().collect(),
+        };
+        let n = columns.len();
+        for (i, m) in self.metadata.iter().enumerate() {
+            let natural: ArrayRef = match m {
+                Meta::Timestamp => Arc::new(
+                    TimestampMillisecondArray::from_iter_values(
+                        kept_records.iter().map(|r| r.arrival_ms),
+                    )
+                    .with_timezone(LTZ),
+                ),
+                Meta::ShardId => Arc::new(StringArray::from_iter_values(
+                    kept_records.iter().map(|r| &*r.shard),
+                )),
+                Meta::SequenceNumber => Arc::new(StringArray::from_iter_values(
+                    kept_records.iter().map(|r| &*r.sequence_number),
+                )),
+            };
+            let want = self.decoded.field(n + i).data_type();
+            columns.push(datafusion::arrow::compute::cast(&natural, want)?);
+        }
+        Ok(RecordBatch::try_new(self.decoded.clone(), columns)?)
+    }
+
+    fn decode_all(&self, records: &[&SourceRecord]) -> Result<RecordBatch> {
+        match self.format {
+            Format::Json { .. } => {
+                let mut d = arrow_json::ReaderBuilder::new(self.physical.clone())
+                    .with_batch_size(records.len().max(1))
+                    .build_decoder()?;
+                for r in records.iter() {
+                    let before = d.len();
+                    let used = d.decode(&r.data)?;
+                    if used != r.data.len() || d.len() != before + 1 {
+                        return Err(StreamError::Validation(format!(
+                            "Failed to deserialize JSON '{}'.",
+                            String::from_utf8_lossy(&r.data)
+                        )));
+                    }
+                }
+                Ok(d.flush()?
+                    .unwrap_or_else(|| RecordBatch::new_empty(self.physical.clone())))
+            }
+            Format::Csv { delimiter, .. } => {
+                let mut text = Vec::new();
+                let mut n = 0usize;
+                for r in records.iter() {
+                    let line = r.data.strip_suffix(b"\n").unwrap_or(&r.data);
+                    if line.contains(&b'\n') {
+                        return Err(StreamError::Validation(format!(
+                            "Failed to deserialize CSV row '{}'.",
+                            String::from_utf8_lossy(&r.data)
+                        )));
+                    }
+                    text.extend_from_slice(line);
+                    text.push(b'\n');
+                    n += 1;
+                }
+                let reader = arrow_csv::ReaderBuilder::new(self.physical.clone())
+                    .with_delimiter(delimiter)
+                    .with_header(false)
+                    .with_batch_size(n.max(1))
+                    .build(Cursor::new(text))?;
+                let batches = reader.collect::<std::result::Result<Vec<_>, _>>()?;
+                Ok(datafusion::arrow::compute::concat_batches(
+                    &self.physical,
+                    &batches,
+                )?)
+            }
+        }
+    }
+
+    /// Decodes record by record: the rows that decode, and which records they came from.
+    fn decode_each(
+        &mut self,
+        records: &[SourceRecord],
+    ) -> Result<(RecordBatch, Option<Vec<usize>>)> {
+        let ignore = match self.format {
+            Format::Json {
+                ignore_parse_errors,
+            }
+            | Format::Csv {
+                ignore_parse_errors,
+                ..
+            } => ignore_parse_errors,
+        };
+        let mut batches = Vec::new();
+        let mut kept = Vec::new();
+        for (i, r) in records.iter().enumerate() {
+            match self.decode_all(&[r]) {
+                Ok(b) if b.num_rows() == 1 => {
+                    batches.push(b);
+                    kept.push(i);
+                }
+                Ok(_) | Err(_) if ignore => self.skipped += 1,
+                Ok(_) => {
+                    return Err(StreamError::Validation(format!(
+                        "Failed to deserialize '{}'.",
+                        String::from_utf8_lossy(&r.data)
+                    )))
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        let batch = datafusion::arrow::compute::concat_batches(&self.physical, &batches)?;
+        Ok((batch, Some(kept)))
+    }
+}

@@ -1,0 +1,389 @@
+//! The engine: jobs submitted, run, stopped and listed; their definitions kept in
+//! `<data>/stream/jobs.json` (replaced atomically) so jobs that were running are planned again
+//! from their statements and resumed from their checkpoints when Weir starts.
+
+use std::collections::BTreeMap;
+use std::fs::{self, File};
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use parking_lot::Mutex;
+use serde::{Deserialize, Serialize};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use weir_delivery::Delivery;
+use weir_log::Log;
+
+use crate::checkpoint::JobFiles;
+use crate::error::{Result, StreamError};
+use crate::functions::now_ms;
+use crate::job::{self, JobState, JobStatus, RunOptions};
+use crate::plan::{parse_insert, plan_job};
+use crate::sql::parse_create_table;
+use crate::table::{table_def, TableDef};
+
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// `<data>/stream`.
+    pub dir: PathBuf,
+    pub default_region: String,
+    /// Used when a job's `execution.checkpointing.interval` is not set.
+    pub checkpoint_interval: Duration,
+}
+
+/// What a job was made from, kept so it can be planned again.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct JobSpec {
+    pub id: String,
+    pub name: String,
+    /// The `CREATE TABLE` statements of the tables it uses.
+    pub tables: Vec<String>,
+    pub insert: String,
+    /// The session's settings when it was submitted.
+    pub config: BTreeMap<String, String>,
+    pub start_ms: i64,
+    pub state: JobState,
+    #[serde(default)]
+    pub end_ms: Option<i64>,
+    #[serde(default)]
+    pub error: Option<String>,
+}
+
+/// A job as listed.
+#[derive(Debug, Clone)]
+pub struct JobInfo {
+    pub spec: JobSpec,
+    pub records_in: u64,
+    pub records_out: u64,
+    pub late_dropped: u64,
+    pub skipped: u64,
+    pub watermark: Option<i64>,
+    pub checkpoints: u64,
+    pub checkpoint_ms: Option<i64>,
+}
+
+/// A running job's stop signal and task.
+type Running = (Option<watch::Sender<bool>>, Option<JoinHandle<()>>);
+
+struct Entry {
+    spec: JobSpec,
+    status: Arc<JobStatus>,
+    stop: Option<watch::Sender<bool>>,
+    task: Option<JoinHandle<()>>,
+}
+
+struct Inner {
+    config: EngineConfig,
+    log: Log,
+    delivery: Option<Delivery>,
+    jobs: Mutex<BTreeMap<String, Entry>>,
+    /// Serializes writes of `jobs.json`.
+    file: Mutex<()>,
+}
+
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+impl Engine {
+    /// Opens the engine's directory and reads the jobs it holds (nothing runs until `start`).
+    pub fn open(config: EngineConfig, log: Log, delivery: Option<Delivery>) -> Result<Engine> {
+        fs::create_dir_all(config.dir.join("jobs"))?;
+        let specs: Vec<JobSpec> = match fs::read(config.dir.join("jobs.json")) {
+            Ok(b) => serde_json::from_slice(&b)
+                .map_err(|e| StreamError::Io(io::Error::new(io::ErrorKind::InvalidData, e)))?,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
+            Err(e) => return Err(e.into()),
+        };
+        let jobs = specs
+            .into_iter()
+            .map(|spec| {
+                let status = Arc::new(JobStatus::default());
+                *status.state.lock() = Some(spec.state);
+                (
+                    spec.id.clone(),
+                    Entry {
+                        spec,
+                        status,
+                        stop: None,
+                        task: None,
+                    },
+                )
+            })
+            .collect();
+        Ok(Engine {
+            inner: Arc::new(Inner {
+                config,
+                log,
+                delivery,
+                jobs: Mutex::new(jobs),
+                file: Mutex::new(()),
+            }),
+        })
+    }
+
+    pub fn default_region(&self) -> &str {
+        &self.inner.config.default_region
+    }
+
+    /// Starts again every job that was running (from its checkpoint).
+    pub async fn start(&self) {
+        let running: Vec<JobSpec> = self
+            .inner
+            .jobs
+            .lock()
+            .values()
+            .filter(|e| e.spec.state == JobState::Running)
+            .map(|e| e.spec.clone())
+            .collect();
+        for spec in running {
+            let id = spec.id.clone();
+            if let Err(e) = self.launch(spec).await {
+                tracing::error!(job = %id, error = %e, "a job could not be restarted");
+                self.finish(&id, JobState::Failed, Some(e.to_string()));
+            }
+        }
+    }
+
+    /// Reads a `CREATE TABLE` into a table the engine can use.
+    pub fn table(&self, ddl: &str) -> Result<TableDef> {
+        table_def(
+            parse_create_table(ddl)?,
+            ddl,
+            &self.inner.config.default_region,
+        )
+    }
+
+    /// Plans and starts `INSERT INTO ... SELECT ...` over `tables`; returns the job id.
+    pub async fn submit(
+        &self,
+        insert: &str,
+        tables: &BTreeMap<String, TableDef>,
+        config: &BTreeMap<String, String>,
+    ) -> Result<String> {
+        let (sink, _, _) = parse_insert(insert)?;
+        let id = format!("{:032x}", rand::random::<u128>());
+        let name = config
+            .get("pipeline.name")
+            .cloned()
+            .unwrap_or_else(|| format!("insert-into_default_catalog.default_database.{sink}"));
+        let spec = JobSpec {
+            id: id.clone(),
+            name,
+            tables: tables.values().map(|t| t.ddl.clone()).collect(),
+            insert: insert.to_string(),
+            config: config.clone(),
+            start_ms: now_ms(),
+            state: JobState::Running,
+            end_ms: None,
+            error: None,
+        };
+        self.launch(spec).await?;
+        self.persist()?;
+        Ok(id)
+    }
+
+    async fn launch(&self, spec: JobSpec) -> Result<()> {
+        let mut tables = BTreeMap::new();
+        for ddl in &spec.tables {
+            let t = self.table(ddl)?;
+            tables.insert(t.name().to_string(), t);
+        }
+        let (sink_name, query, tvfs) = parse_insert(&spec.insert)?;
+        let sink = tables.get(&sink_name).cloned().ok_or_else(|| {
+            StreamError::Validation(format!(
+                "Object '{sink_name}' not found within 'default_catalog.default_database'"
+            ))
+        })?;
+        let plan = plan_job(sink, query, tvfs, &|n| tables.get(n).cloned()).await?;
+        let options = RunOptions {
+            checkpoint_interval: spec
+                .config
+                .get("execution.checkpointing.interval")
+                .and_then(|v| parse_duration(v))
+                .unwrap_or(self.inner.config.checkpoint_interval),
+            idle_timeout: spec
+                .config
+                .get("table.exec.source.idle-timeout")
+                .and_then(|v| parse_duration(v))
+                .unwrap_or(Duration::ZERO),
+        };
+        let files = JobFiles::new(self.inner.config.dir.join("jobs").join(&spec.id))?;
+        let status = Arc::new(JobStatus::default());
+        *status.state.lock() = Some(JobState::Running);
+        let (stop, stopped) = watch::channel(false);
+        let id = spec.id.clone();
+        let engine = self.clone();
+        let (log, delivery, st) = (
+            self.inner.log.clone(),
+            self.inner.delivery.clone(),
+            status.clone(),
+        );
+        let task = tokio::spawn(async move {
+            let out = job::run(plan, log, delivery, files, st, options, stopped).await;
+            match out {
+                Ok(()) => {}
+                Err(e) => {
+                    tracing::error!(job = %id, error = %e, "job failed");
+                    engine.finish(&id, JobState::Failed, Some(e.to_string()));
+                }
+            }
+        });
+        self.inner.jobs.lock().insert(
+            spec.id.clone(),
+            Entry {
+                spec,
+                status,
+                stop: Some(stop),
+                task: Some(task),
+            },
+        );
+        Ok(())
+    }
+
+    /// Marks a job ended and saves the job list.
+    fn finish(&self, id: &str, state: JobState, error: Option<String>) {
+        {
+            let mut jobs = self.inner.jobs.lock();
+            if let Some(e) = jobs.get_mut(id) {
+                e.spec.state = state;
+                e.spec.end_ms = Some(now_ms());
+                e.spec.error = error;
+                *e.status.state.lock() = Some(state);
+                e.stop = None;
+            }
+        }
+        if let Err(e) = self.persist() {
+            tracing::error!(error = %e, "could not save the job list");
+        }
+    }
+
+    /// STOP JOB: the job saves a checkpoint and ends (CANCELED, or FINISHED when drained).
+    pub async fn stop_job(&self, id: &str, drain: bool) -> Result<()> {
+        let (stop, task) = {
+            let mut jobs = self.inner.jobs.lock();
+            let e = jobs
+                .get_mut(id)
+                .ok_or_else(|| StreamError::NotFound(format!("Could not find job '{id}'")))?;
+            if e.spec.state != JobState::Running {
+                return Err(StreamError::Validation(format!(
+                    "Job {id} is not running (state {})",
+                    e.spec.state.as_str()
+                )));
+            }
+            (e.stop.take(), e.task.take())
+        };
+        if let Some(s) = stop {
+            let _ = s.send(true);
+        }
+        if let Some(t) = task {
+            let _ = t.await;
+        }
+        let failed = self
+            .inner
+            .jobs
+            .lock()
+            .get(id)
+            .is_some_and(|e| e.spec.state == JobState::Failed);
+        if !failed {
+            let state = if drain {
+                JobState::Finished
+            } else {
+                JobState::Canceled
+            };
+            self.finish(id, state, None);
+        }
+        Ok(())
+    }
+
+    pub fn jobs(&self) -> Vec<JobInfo> {
+        self.inner
+            .jobs
+            .lock()
+            .values()
+            .map(|e| {
+                let s = &e.status;
+                let wm = s.watermark.load(Ordering::Relaxed);
+                let ck = s.checkpoint_ms.load(Ordering::Relaxed);
+                JobInfo {
+                    spec: e.spec.clone(),
+                    records_in: s.records_in.load(Ordering::Relaxed),
+                    records_out: s.records_out.load(Ordering::Relaxed),
+                    late_dropped: s.late_dropped.load(Ordering::Relaxed),
+                    skipped: s.skipped.load(Ordering::Relaxed),
+                    watermark: (wm != i64::MIN && wm != 0).then_some(wm),
+                    checkpoints: s.checkpoints.load(Ordering::Relaxed),
+                    checkpoint_ms: (ck != 0).then_some(ck),
+                }
+            })
+            .collect()
+    }
+
+    pub fn job(&self, id: &str) -> Option<JobInfo> {
+        self.jobs().into_iter().find(|j| j.spec.id == id)
+    }
+
+    /// Stops every job for a shutdown: each saves a checkpoint and stays RUNNING in the list,
+    /// so the next start resumes it.
+    pub async fn shutdown(&self) {
+        let stops: Vec<Running> = self
+            .inner
+            .jobs
+            .lock()
+            .values_mut()
+            .map(|e| (e.stop.take(), e.task.take()))
+            .collect();
+        for (s, t) in stops {
+            if let Some(s) = s {
+                let _ = s.send(true);
+            }
+            if let Some(t) = t {
+                let _ = t.await;
+            }
+        }
+    }
+
+    fn persist(&self) -> Result<()> {
+        let _guard = self.inner.file.lock();
+        let specs: Vec<JobSpec> = self
+            .inner
+            .jobs
+            .lock()
+            .values()
+            .map(|e| e.spec.clone())
+            .collect();
+        let body =
+            serde_json::to_vec_pretty(&specs).map_err(|e| StreamError::Io(io::Error::other(e)))?;
+        let dir = &self.inner.config.dir;
+        let tmp = dir.join("jobs.json.tmp");
+        {
+            let mut f = File::create(&tmp)?;
+            f.write_all(&body)?;
+            f.sync_all()?;
+        }
+        fs::rename(&tmp, dir.join("jobs.json"))?;
+        File::open(dir)?.sync_all()?;
+        Ok(())
+    }
+}
+
+/// Flink's durations: `10 s`, `10s`, `500 ms`, `1 min`, `1h`, or plain milliseconds.
+pub fn parse_duration(text: &str) -> Option<Duration> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: u64 = num.parse().ok()?;
+    let ms = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "ms" | "milli" | "millis" | "millisecond" | "milliseconds" => n,
+        "s" | "sec" | "secs" | "second" | "seconds" => n * 1000,
+        "min" | "m" | "minute" | "minutes" => n * 60_000,
+        "h" | "hour" | "hours" => n * 3_600_000,
+        "d" | "day" | "days" => n * 86_400_000,
+        _ => return None,
+    };
+    Some(Duration::from_millis(ms))
+}

@@ -1,0 +1,293 @@
+//! Sinks: rows cast to the sink table's columns by position, encoded by its format (Flink's
+//! JSON: timestamps as `yyyy-MM-dd HH:mm:ss[.fff]`, `TIMESTAMP_LTZ` with a trailing `Z`) and
+//! written to a Weir stream (partition key from the `PARTITIONED BY` columns joined by
+//! `sink.partitioner-field-delimiter`, else random, as Flink's partitioners), a Firehose
+//! delivery stream, the log (`print`) or nowhere (`blackhole`). A write returns once the
+//! records are durable, so a checkpoint taken after it covers them.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use datafusion::arrow::array::{Array, ArrayRef, RecordBatch, StringArray};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+use rand::Rng;
+use weir_delivery::Delivery;
+use weir_log::{Log, PutEntry, StreamKey};
+
+use crate::error::{Result, StreamError};
+use crate::table::{Connector, Format, TableDef};
+
+/// Kinesis accepts at most 500 records per PutRecords.
+const PUT_BATCH: usize = 500;
+
+pub struct Sink {
+    table: TableDef,
+    schema: SchemaRef,
+    log: Log,
+    delivery: Option<Delivery>,
+    key_columns: Vec<usize>,
+    delimiter: String,
+    pub records_out: u64,
+}
+
+impl Sink {
+    pub fn new(
+        table: TableDef,
+        schema: SchemaRef,
+        log: Log,
+        delivery: Option<Delivery>,
+    ) -> Result<Sink> {
+        let key_columns = table
+            .flink
+            .partitioned_by
+            .iter()
+            .map(|c| {
+                schema.index_of(c).map_err(|_| {
+                    StreamError::Validation(format!(
+                        "Partition column '{c}' is not a physical column of table '{}'",
+                        table.name()
+                    ))
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let delimiter = table
+            .flink
+            .options
+            .get("sink.partitioner-field-delimiter")
+            .cloned()
+            .unwrap_or_else(|| "|".into());
+        Ok(Sink {
+            table,
+            schema,
+            log,
+            delivery,
+            key_columns,
+            delimiter,
+            records_out: 0,
+        })
+    }
+
+    /// Casts a query's output to the sink's columns (by position, as Flink's implicit casts).
+    pub fn conform(&self, batch: &RecordBatch) -> Result<RecordBatch> {
+        let cols = batch
+            .columns()
+            .iter()
+            .zip(self.schema.fields())
+            .map(|(c, f)| Ok(cast(c, f.data_type())?))
+            .collect::<Result<Vec<ArrayRef>>>()?;
+        Ok(RecordBatch::try_new(self.schema.clone(), cols)?)
+    }
+
+    /// Writes rows; returns when they are stored.
+    pub async fn write(&mut self, batches: &[RecordBatch]) -> Result<()> {
+        for batch in batches {
+            if batch.num_rows() == 0 {
+                continue;
+            }
+            let batch = self.conform(batch)?;
+            self.records_out += batch.num_rows() as u64;
+            match &self.table.connector {
+                Connector::Blackhole => {}
+                Connector::Print => {
+                    for line in encode_json(&batch)? {
+                        tracing::info!(table = %self.table.name(), "+I{}", String::from_utf8_lossy(&line));
+                    }
+                }
+                Connector::Kinesis { stream, region, .. } => {
+                    let data = self.encode(&batch)?;
+                    let keys = self.partition_keys(&batch)?;
+                    let key = StreamKey::new(region.clone(), stream.clone());
+                    let mut entries: Vec<PutEntry> = data
+                        .into_iter()
+                        .zip(keys)
+                        .map(|(data, partition_key)| PutEntry {
+                            partition_key,
+                            explicit_hash_key: None,
+                            data,
+                        })
+                        .collect();
+                    while !entries.is_empty() {
+                        let rest = entries.split_off(entries.len().min(PUT_BATCH));
+                        self.log.put_all(&key, entries).await?;
+                        entries = rest;
+                    }
+                }
+                Connector::Firehose {
+                    delivery_stream,
+                    region,
+                } => {
+                    let delivery = self.delivery.as_ref().ok_or_else(|| {
+                        StreamError::Unsupported("Firehose is not running".into())
+                    })?;
+                    let mut data = self.encode(&batch)?;
+                    while !data.is_empty() {
+                        let rest = data.split_off(data.len().min(PUT_BATCH));
+                        let (results, _) =
+                            delivery.put_records(region, delivery_stream, data).await?;
+                        for r in results {
+                            r?;
+                        }
+                        data = rest;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn encode(&self, batch: &RecordBatch) -> Result<Vec<Bytes>> {
+        match &self.table.format {
+            Some(Format::Csv { delimiter, .. }) => encode_csv(batch, *delimiter),
+            _ => Ok(encode_json(batch)?.into_iter().map(Bytes::from).collect()),
+        }
+    }
+
+    fn partition_keys(&self, batch: &RecordBatch) -> Result<Vec<String>> {
+        let n = batch.num_rows();
+        if self.key_columns.is_empty() {
+            let mut rng = rand::thread_rng();
+            return Ok((0..n)
+                .map(|_| format!("{:032x}", rng.gen::<u128>()))
+                .collect());
+        }
+        let options = FormatOptions::default().with_null("null");
+        let formatters = self
+            .key_columns
+            .iter()
+            .map(|&i| ArrayFormatter::try_new(batch.column(i).as_ref(), &options))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        Ok((0..n)
+            .map(|row| {
+                formatters
+                    .iter()
+                    .map(|f| f.value(row).to_string())
+                    .collect::<Vec<_>>()
+                    .join(&self.delimiter)
+            })
+            .collect())
+    }
+}
+
+/// Timestamps as Flink's JSON format writes them (SQL standard).
+fn flink_text_columns(batch: &RecordBatch) -> Result<RecordBatch> {
+    let mut fields = Vec::new();
+    let mut cols = Vec::new();
+    for (f, c) in batch.schema().fields().iter().zip(batch.columns()) {
+        match f.data_type() {
+            DataType::Timestamp(unit, tz) => {
+                let ms = cast(c, &DataType::Timestamp(TimeUnit::Nanosecond, None))?;
+                let ns = cast(&ms, &DataType::Int64)?;
+                let ns = ns
+                    .as_any()
+                    .downcast_ref::<datafusion::arrow::array::Int64Array>()
+                    .cloned()
+                    .unwrap_or_else(|| datafusion::arrow::array::Int64Array::new_null(c.len()));
+                let digits = match unit {
+                    TimeUnit::Second => 0,
+                    TimeUnit::Millisecond => 3,
+                    TimeUnit::Microsecond => 6,
+                    TimeUnit::Nanosecond => 9,
+                };
+                let text: StringArray = ns
+                    .iter()
+                    .map(|v| v.map(|v| sql_timestamp(v, digits, tz.is_some())))
+                    .collect();
+                fields.push(Field::new(f.name(), DataType::Utf8, true));
+                cols.push(Arc::new(text) as ArrayRef);
+            }
+            _ => {
+                fields.push(f.as_ref().clone());
+                cols.push(c.clone());
+            }
+        }
+    }
+    Ok(RecordBatch::try_new(Arc::new(Schema::new(fields)), cols)?)
+}
+
+/// `yyyy-MM-dd HH:mm:ss` with the fraction's significant digits (none when zero), `Z` for an
+/// instant.
+pub fn sql_timestamp(nanos: i64, max_digits: usize, instant: bool) -> String {
+    let secs = nanos.div_euclid(1_000_000_000);
+    let frac = nanos.rem_euclid(1_000_000_000);
+    let t = chrono::DateTime::from_timestamp(secs, 0).unwrap_or_default();
+    let mut s = t.format("%Y-%m-%d %H:%M:%S").to_string();
+    if frac > 0 && max_digits > 0 {
+        let digits = format!("{frac:09}");
+        let kept = digits[..max_digits].trim_end_matches('0');
+        if !kept.is_empty() {
+            s.push('.');
+            s.push_str(kept);
+        }
+    }
+    if instant {
+        s.push('Z');
+    }
+    s
+}
+
+/// One JSON object per row.
+pub fn encode_json(batch: &RecordBatch) -> Result<Vec<Vec<u8>>> {
+    let batch = flink_text_columns(batch)?;
+    let mut buf = Vec::new();
+    {
+        let mut w = arrow_json::LineDelimitedWriter::new(&mut buf);
+        w.write(&batch)?;
+        w.finish()?;
+    }
+    Ok(buf
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(<[u8]>::to_vec)
+        .collect())
+}
+
+fn encode_csv(batch: &RecordBatch, delimiter: u8) -> Result<Vec<Bytes>> {
+    let batch = flink_text_columns(batch)?;
+    let mut buf = Vec::new();
+    {
+        let mut w = arrow_csv::WriterBuilder::new()
+            .with_header(false)
+            .with_delimiter(delimiter)
+            .build(&mut buf);
+        w.write(&batch)?;
+    }
+    // Quoted fields may hold line breaks: rows are split by the CSV reader's own rules.
+    let mut out = Vec::with_capacity(batch.num_rows());
+    let mut start = 0;
+    let mut quoted = false;
+    for (i, &b) in buf.iter().enumerate() {
+        match b {
+            b'"' => quoted = !quoted,
+            b'\n' if !quoted => {
+                out.push(Bytes::copy_from_slice(&buf[start..i]));
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_as_flink_writes_them() {
+        assert_eq!(sql_timestamp(0, 3, false), "1970-01-01 00:00:00");
+        assert_eq!(
+            sql_timestamp(1_500_000_000, 3, false),
+            "1970-01-01 00:00:01.5"
+        );
+        assert_eq!(
+            sql_timestamp(1_234_000_000, 3, true),
+            "1970-01-01 00:00:01.234Z"
+        );
+        assert_eq!(
+            sql_timestamp(-1_000_000, 3, false),
+            "1969-12-31 23:59:59.999"
+        );
+    }
+}

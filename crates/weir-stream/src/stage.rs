@@ -1,0 +1,188 @@
+//! A query planned once by DataFusion and run again for every piece of input: its table is a
+//! `SlotTable` whose scan reads whatever batches were put in the slot before the run. The
+//! stateless parts of a job (projections, filters, scalar functions) and a window's query at
+//! its firing are such stages, so a run's output is exactly what its input produced.
+
+use std::fmt;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::catalog::{Session, TableProvider};
+use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::error::Result as DfResult;
+use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::logical_expr::{Expr, TableType};
+use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
+use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
+use datafusion::physical_plan::memory::MemoryStream;
+use datafusion::physical_plan::{
+    DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning, PlanProperties,
+};
+use datafusion::prelude::SessionContext;
+use parking_lot::Mutex;
+
+/// The batches the next run reads.
+#[derive(Clone, Default)]
+pub struct Slot(Arc<Mutex<Vec<RecordBatch>>>);
+
+impl Slot {
+    pub fn put(&self, batches: Vec<RecordBatch>) {
+        *self.0.lock() = batches;
+    }
+}
+
+/// A table reading a slot.
+pub struct SlotTable {
+    schema: SchemaRef,
+    slot: Slot,
+}
+
+impl SlotTable {
+    pub fn new(schema: SchemaRef, slot: Slot) -> SlotTable {
+        SlotTable { schema, slot }
+    }
+}
+
+impl fmt::Debug for SlotTable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SlotTable").finish_non_exhaustive()
+    }
+}
+
+#[async_trait]
+impl TableProvider for SlotTable {
+    fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+
+    fn table_type(&self) -> TableType {
+        TableType::Base
+    }
+
+    async fn scan(
+        &self,
+        _state: &dyn Session,
+        projection: Option<&Vec<usize>>,
+        _filters: &[Expr],
+        _limit: Option<usize>,
+    ) -> DfResult<Arc<dyn ExecutionPlan>> {
+        let schema = match projection {
+            Some(p) => Arc::new(self.schema.project(p)?),
+            None => self.schema.clone(),
+        };
+        Ok(Arc::new(SlotExec {
+            properties: Arc::new(PlanProperties::new(
+                EquivalenceProperties::new(schema.clone()),
+                Partitioning::UnknownPartitioning(1),
+                EmissionType::Incremental,
+                Boundedness::Bounded,
+            )),
+            schema,
+            projection: projection.cloned(),
+            slot: self.slot.clone(),
+        }))
+    }
+}
+
+#[derive(Debug)]
+struct SlotExec {
+    schema: SchemaRef,
+    projection: Option<Vec<usize>>,
+    slot: Slot,
+    properties: Arc<PlanProperties>,
+}
+
+impl fmt::Debug for Slot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Slot")
+    }
+}
+
+impl DisplayAs for SlotExec {
+    fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "StreamInput")
+    }
+}
+
+impl ExecutionPlan for SlotExec {
+    fn name(&self) -> &str {
+        "StreamInput"
+    }
+
+    fn properties(&self) -> &Arc<PlanProperties> {
+        &self.properties
+    }
+
+    fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
+        vec![]
+    }
+
+    fn apply_expressions(
+        &self,
+        _f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> DfResult<TreeNodeRecursion>,
+    ) -> DfResult<TreeNodeRecursion> {
+        Ok(TreeNodeRecursion::Continue)
+    }
+
+    fn with_new_children(
+        self: Arc<Self>,
+        _children: Vec<Arc<dyn ExecutionPlan>>,
+    ) -> DfResult<Arc<dyn ExecutionPlan>> {
+        Ok(self)
+    }
+
+    fn execute(
+        &self,
+        _partition: usize,
+        _context: Arc<TaskContext>,
+    ) -> DfResult<SendableRecordBatchStream> {
+        let batches = self.slot.0.lock().clone();
+        let batches = match &self.projection {
+            Some(p) => batches
+                .iter()
+                .map(|b| b.project(p))
+                .collect::<Result<Vec<_>, _>>()?,
+            None => batches,
+        };
+        Ok(Box::pin(MemoryStream::try_new(
+            batches,
+            self.schema.clone(),
+            None,
+        )?))
+    }
+}
+
+/// A physical plan and the slots it reads.
+pub struct Stage {
+    plan: Arc<dyn ExecutionPlan>,
+    inputs: Vec<Slot>,
+    task: Arc<TaskContext>,
+}
+
+impl Stage {
+    pub fn new(ctx: &SessionContext, plan: Arc<dyn ExecutionPlan>, inputs: Vec<Slot>) -> Stage {
+        Stage {
+            plan,
+            inputs,
+            task: ctx.task_ctx(),
+        }
+    }
+
+    pub fn schema(&self) -> SchemaRef {
+        self.plan.schema()
+    }
+
+    /// Runs the plan over `input` (for its first slot) and returns every batch it produced.
+    pub async fn run(&self, input: Vec<RecordBatch>) -> DfResult<Vec<RecordBatch>> {
+        if let Some(slot) = self.inputs.first() {
+            slot.put(input);
+        }
+        let out = datafusion::physical_plan::collect(self.plan.clone(), self.task.clone()).await;
+        for s in &self.inputs {
+            s.put(Vec::new());
+        }
+        Ok(out?.into_iter().filter(|b| b.num_rows() > 0).collect())
+    }
+}

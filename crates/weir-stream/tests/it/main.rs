@@ -1,0 +1,390 @@
+//! The streaming engine driven through Flink SQL sessions over a real Weir log: window
+//! semantics against hand-computed answers, stateless queries, restart from a checkpoint.
+#![allow(clippy::expect_used, clippy::unwrap_used)] // tests may panic on failure
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use serde_json::{json, Value};
+use weir_log::{CreateStream, IteratorStart, Log, LogConfig, PutEntry, StreamKey, StreamMode};
+use weir_stream::{Engine, EngineConfig, Outcome, Session};
+
+fn open_log(dir: &Path) -> Log {
+    Log::open(
+        LogConfig {
+            data_dir: dir.join("log"),
+            create_delay_ms: 0,
+            ..LogConfig::default()
+        },
+        Arc::new(weir_log::SystemClock),
+    )
+    .expect("open log")
+}
+
+fn engine(dir: &Path, log: &Log) -> Engine {
+    Engine::open(
+        EngineConfig {
+            dir: dir.join("stream"),
+            default_region: "us-east-1".into(),
+            checkpoint_interval: Duration::from_millis(50),
+        },
+        log.clone(),
+        None,
+    )
+    .expect("engine")
+}
+
+fn key(name: &str) -> StreamKey {
+    StreamKey::new("us-east-1", name)
+}
+
+fn create(log: &Log, name: &str, shards: u32) {
+    log.create_stream(CreateStream {
+        key: key(name),
+        shard_count: Some(shards),
+        mode: StreamMode::Provisioned,
+        tags: BTreeMap::new(),
+        max_record_kib: None,
+    })
+    .expect("create");
+}
+
+async fn put(log: &Log, name: &str, pk: &str, rows: &[Value]) {
+    let entries = rows
+        .iter()
+        .map(|r| PutEntry {
+            partition_key: pk.into(),
+            explicit_hash_key: None,
+            data: Bytes::from(r.to_string()),
+        })
+        .collect();
+    log.put_all(&key(name), entries).await.expect("put");
+}
+
+/// Every record of every shard of a stream, as JSON.
+fn read(log: &Log, name: &str) -> Vec<Value> {
+    let mut out = Vec::new();
+    for sh in log.list_shards(&key(name), None).unwrap() {
+        let mut it = log
+            .shard_iterator(&key(name), &sh.shard_id, &IteratorStart::TrimHorizon)
+            .unwrap();
+        loop {
+            let r = log.get_records(&it, Some(10_000)).unwrap();
+            if r.records.is_empty() {
+                break;
+            }
+            for rec in r.records {
+                out.push(serde_json::from_slice(&rec.data).unwrap());
+            }
+            match r.next_iterator {
+                Some(n) => it = n,
+                None => break,
+            }
+        }
+    }
+    out
+}
+
+/// Polls the output stream until it holds `n` records (or a deadline passes).
+async fn wait_for(log: &Log, name: &str, n: usize) -> Vec<Value> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let got = read(log, name);
+        if got.len() >= n || Instant::now() > deadline {
+            return got;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn run(s: &mut Session, sql: &str) -> Outcome {
+    s.execute(sql)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
+const BIDS: &str = "CREATE TABLE bids (
+    item STRING,
+    price DOUBLE,
+    ts TIMESTAMP(3),
+    WATERMARK FOR ts AS ts - INTERVAL '1' SECOND
+) WITH (
+    'connector' = 'kinesis',
+    'stream' = 'bids',
+    'aws.region' = 'us-east-1',
+    'scan.stream.initpos' = 'TRIM_HORIZON',
+    'format' = 'json'
+)";
+
+const TOTALS: &str = "CREATE TABLE totals (
+    window_start TIMESTAMP(3),
+    window_end TIMESTAMP(3),
+    item STRING,
+    bids BIGINT,
+    total DOUBLE
+) PARTITIONED BY (item) WITH (
+    'connector' = 'kinesis',
+    'stream' = 'totals',
+    'format' = 'json'
+)";
+
+fn bid(item: &str, price: f64, ts: &str) -> Value {
+    json!({"item": item, "price": price, "ts": ts})
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tumbling_window_totals_match_hand_computed_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = open_log(dir.path());
+    create(&log, "bids", 1);
+    create(&log, "totals", 2);
+    let e = engine(dir.path(), &log);
+    let mut s = Session::new(e.clone(), BTreeMap::new());
+    run(&mut s, BIDS).await;
+    run(&mut s, TOTALS).await;
+    let out = run(
+        &mut s,
+        "INSERT INTO totals
+         SELECT window_start, window_end, item, COUNT(*) AS bids, SUM(price) AS total
+         FROM TABLE(TUMBLE(TABLE bids, DESCRIPTOR(ts), INTERVAL '10' SECOND))
+         GROUP BY window_start, window_end, item;",
+    )
+    .await;
+    let Outcome::Job(id) = out else {
+        panic!("expected a job, got {out:?}")
+    };
+    put(
+        &log,
+        "bids",
+        "a",
+        &[
+            bid("x", 1.0, "2026-01-01 00:00:01"),
+            bid("y", 2.0, "2026-01-01 00:00:03"),
+            bid("x", 3.0, "2026-01-01 00:00:09.999"),
+            // Opens [10, 20) and moves the watermark to 00:00:11: [0, 10) fires.
+            bid("x", 4.0, "2026-01-01 00:00:12"),
+        ],
+    )
+    .await;
+    assert_eq!(wait_for(&log, "totals", 2).await.len(), 2);
+    put(
+        &log,
+        "bids",
+        "a",
+        &[
+            // Late: its window has fired.
+            bid("x", 100.0, "2026-01-01 00:00:05"),
+            // Within the bound: still counted in [10, 20).
+            bid("y", 5.0, "2026-01-01 00:00:11.5"),
+            // Moves the watermark past 00:00:20: [10, 20) fires.
+            bid("z", 6.0, "2026-01-01 00:00:21.5"),
+        ],
+    )
+    .await;
+    let mut got = wait_for(&log, "totals", 4).await;
+    got.sort_by_key(|v| (v["window_start"].to_string(), v["item"].to_string()));
+    assert_eq!(
+        got,
+        vec![
+            json!({"window_start": "2026-01-01 00:00:00", "window_end": "2026-01-01 00:00:10", "item": "x", "bids": 2, "total": 4.0}),
+            json!({"window_start": "2026-01-01 00:00:00", "window_end": "2026-01-01 00:00:10", "item": "y", "bids": 1, "total": 2.0}),
+            json!({"window_start": "2026-01-01 00:00:10", "window_end": "2026-01-01 00:00:20", "item": "x", "bids": 1, "total": 4.0}),
+            json!({"window_start": "2026-01-01 00:00:10", "window_end": "2026-01-01 00:00:20", "item": "y", "bids": 1, "total": 5.0}),
+        ]
+    );
+    let info = e.job(&id).unwrap();
+    assert_eq!(info.records_in, 7);
+    assert_eq!(info.late_dropped, 1);
+    assert_eq!(info.records_out, 4);
+    // The partition key is the PARTITIONED BY column.
+    let recs = log
+        .get_records(
+            &log.shard_iterator(
+                &key("totals"),
+                "shardId-000000000000",
+                &IteratorStart::TrimHorizon,
+            )
+            .unwrap(),
+            None,
+        )
+        .unwrap();
+    for r in recs.records {
+        let v: Value = serde_json::from_slice(&r.data).unwrap();
+        assert_eq!(v["item"].as_str().unwrap(), r.partition_key);
+    }
+    e.stop_job(&id, false).await.unwrap();
+    assert_eq!(e.job(&id).unwrap().spec.state.as_str(), "CANCELED");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stateless_query_with_computed_and_metadata_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = open_log(dir.path());
+    create(&log, "bids", 2);
+    create(&log, "cheap", 1);
+    let e = engine(dir.path(), &log);
+    let mut s = Session::new(e.clone(), BTreeMap::new());
+    run(
+        &mut s,
+        "CREATE TABLE bids (
+            item STRING,
+            price DOUBLE,
+            qty INT,
+            cost AS price * qty,
+            shard STRING METADATA FROM 'shard-id' VIRTUAL
+        ) WITH ('connector' = 'kinesis', 'stream' = 'bids', 'scan.stream.initpos' = 'TRIM_HORIZON', 'format' = 'json')",
+    )
+    .await;
+    run(
+        &mut s,
+        "CREATE TABLE cheap (item STRING, cost DOUBLE, shard STRING) WITH ('connector' = 'kinesis', 'stream' = 'cheap', 'format' = 'json')",
+    )
+    .await;
+    let id = match run(
+        &mut s,
+        "INSERT INTO cheap SELECT UPPER(item), cost, shard FROM bids WHERE cost < 10",
+    )
+    .await
+    {
+        Outcome::Job(id) => id,
+        other => panic!("{other:?}"),
+    };
+    put(
+        &log,
+        "bids",
+        "k1",
+        &[
+            json!({"item": "a", "price": 2.5, "qty": 2}),
+            json!({"item": "b", "price": 20.0, "qty": 1}),
+            json!({"item": "it's", "price": 1.0, "qty": 3, "extra": true}),
+        ],
+    )
+    .await;
+    let got = wait_for(&log, "cheap", 2).await;
+    let shard = log.list_shards(&key("bids"), None).unwrap();
+    let expected_shard = shard
+        .iter()
+        .find(|s| {
+            let h = weir_log::hashing::partition_hash("k1");
+            s.starting_hash_key <= h && h <= s.ending_hash_key
+        })
+        .unwrap()
+        .shard_id
+        .clone();
+    assert_eq!(
+        got,
+        vec![
+            json!({"item": "A", "cost": 5.0, "shard": expected_shard}),
+            json!({"item": "IT'S", "cost": 3.0, "shard": expected_shard}),
+        ]
+    );
+    e.stop_job(&id, false).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_engine_resumes_jobs_without_losing_a_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = open_log(dir.path());
+    create(&log, "bids", 1);
+    create(&log, "totals", 1);
+    let e = engine(dir.path(), &log);
+    let mut s = Session::new(e.clone(), BTreeMap::new());
+    run(&mut s, BIDS).await;
+    run(&mut s, TOTALS).await;
+    run(
+        &mut s,
+        "INSERT INTO totals SELECT window_start, window_end, item, COUNT(*), SUM(price)
+         FROM TABLE(TUMBLE(TABLE bids, DESCRIPTOR(ts), INTERVAL '10' SECOND))
+         GROUP BY window_start, window_end, item",
+    )
+    .await;
+    put(
+        &log,
+        "bids",
+        "a",
+        &[
+            bid("x", 1.0, "2026-01-01 00:00:01"),
+            bid("x", 2.0, "2026-01-01 00:00:02"),
+        ],
+    )
+    .await;
+    // Wait until the job has read them (its checkpoint holds them in window state).
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while e.jobs()[0].records_in < 2 || e.jobs()[0].checkpoints == 0 {
+        assert!(Instant::now() < deadline, "the job did not read its input");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    e.shutdown().await;
+    drop(e);
+    // More rows while Weir is down, then a restart: the window holds rows from both sides.
+    put(
+        &log,
+        "bids",
+        "a",
+        &[
+            bid("x", 3.0, "2026-01-01 00:00:03"),
+            bid("x", 4.0, "2026-01-01 00:00:15"),
+        ],
+    )
+    .await;
+    let e = engine(dir.path(), &log);
+    e.start().await;
+    let got = wait_for(&log, "totals", 1).await;
+    assert_eq!(
+        got,
+        vec![
+            json!({"window_start": "2026-01-01 00:00:00", "window_end": "2026-01-01 00:00:10", "item": "x", "bids": 3, "total": 6.0})
+        ]
+    );
+    assert_eq!(e.jobs()[0].spec.state.as_str(), "RUNNING");
+    e.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn statements_are_checked_as_flink_checks_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = open_log(dir.path());
+    let e = engine(dir.path(), &log);
+    let mut s = Session::new(e.clone(), BTreeMap::new());
+    run(&mut s, BIDS).await;
+    run(&mut s, TOTALS).await;
+    let err = |r: weir_stream::Result<Outcome>| {
+        let e = r.expect_err("should fail").to_string();
+        eprintln!("{e}");
+        e
+    };
+    assert!(err(s.execute(BIDS).await).contains("already exists in Catalog default_catalog"));
+    assert!(err(s
+        .execute("CREATE TABLE t (a INT) WITH ('connector' = 'nope')")
+        .await)
+    .contains("Could not find any factory for identifier 'nope'"));
+    assert!(err(s
+        .execute("CREATE TABLE t (a INT) WITH ('connector' = 'kinesis', 'stream' = 's', 'format' = 'json', 'bogus' = '1')")
+        .await)
+    .contains("Unsupported options found for 'kinesis'"));
+    assert!(
+        err(s.execute("INSERT INTO totals SELECT item FROM bids").await)
+            .contains("Different number of columns")
+    );
+    assert!(err(s
+        .execute("INSERT INTO totals SELECT item, item, item, COUNT(*), SUM(price) FROM bids GROUP BY item")
+        .await)
+    .contains("doesn't support consuming update changes"));
+    assert!(
+        err(s.execute("INSERT INTO totals SELECT * FROM nowhere").await)
+            .contains("Object 'nowhere' not found")
+    );
+    match run(&mut s, "SHOW TABLES").await {
+        Outcome::Rows(b) => assert_eq!(b.num_rows(), 2),
+        other => panic!("{other:?}"),
+    }
+    match run(&mut s, "DESCRIBE bids").await {
+        Outcome::Rows(b) => assert_eq!(b.num_rows(), 3),
+        other => panic!("{other:?}"),
+    }
+    run(&mut s, "SET 'table.exec.source.idle-timeout' = '1 s'").await;
+    assert_eq!(s.config()["table.exec.source.idle-timeout"], "1 s");
+}
