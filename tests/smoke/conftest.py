@@ -10,6 +10,7 @@ import threading
 import pytest
 
 ADDR = re.compile(r"listening on (https?://\S+)")
+FLINK = re.compile(r"Flink SQL Gateway on (http://[^\s,]+)")
 
 
 def start_weir(extra_env=None, extra_args=(), data_dir=None):
@@ -24,6 +25,8 @@ def start_weir(extra_env=None, extra_args=(), data_dir=None):
         WEIR_KINESIS__DELETE_DELAY_MS="0",
         # Glue Python shell jobs run with this interpreter (it has boto3).
         WEIR_GLUE__PYTHON=sys.executable,
+        # The Flink SQL Gateway on a free port too (its address: `proc.flink_url`).
+        WEIR_FLINK__LISTEN="127.0.0.1:0",
     )
     env.update(extra_env or {})
     proc = subprocess.Popen(
@@ -41,11 +44,14 @@ def start_weir(extra_env=None, extra_args=(), data_dir=None):
             m = ADDR.search(line)
             if m and not ready.is_set():
                 found["addr"] = m.group(1)
+                f = FLINK.search(line)
+                found["flink"] = f.group(1) if f else None
                 ready.set()
         ready.set()
 
     threading.Thread(target=drain, daemon=True).start()
     assert ready.wait(30) and "addr" in found, "weir did not start"
+    proc.flink_url = found.get("flink")
     return proc, found["addr"]
 
 

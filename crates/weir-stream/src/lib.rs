@@ -13,13 +13,14 @@ mod functions;
 pub mod job;
 pub mod plan;
 pub mod session;
-mod sink;
+pub mod sink;
 pub mod sql;
 mod stage;
 pub mod table;
 pub mod types;
 mod window;
 
+pub use datafusion::arrow;
 pub use engine::{Engine, EngineConfig, JobInfo, JobSpec};
 pub use error::{Result, StreamError};
 pub use session::{Outcome, Session};

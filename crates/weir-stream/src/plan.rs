@@ -143,7 +143,7 @@ pub async fn plan_job(
     sink: TableDef,
     query: Box<Query>,
     tvfs: Vec<WindowTvf>,
-    lookup: &dyn Fn(&str) -> Option<TableDef>,
+    lookup: &(dyn Fn(&str) -> Option<TableDef> + Sync),
 ) -> Result<JobPlan> {
     let names = relations(&query);
     let mut sources = BTreeSet::new();

@@ -170,8 +170,18 @@ impl Sink {
     }
 }
 
-/// Timestamps as Flink's JSON format writes them (SQL standard).
-fn flink_text_columns(batch: &RecordBatch) -> Result<RecordBatch> {
+/// How timestamps are written as text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeStyle {
+    /// Flink's JSON format default (`'json.timestamp-format.standard' = 'SQL'`):
+    /// `2026-01-01 00:00:01.5`.
+    Sql,
+    /// ISO 8601, as the SQL Gateway's JSON rows: `2026-01-01T00:00:01.5`.
+    Iso,
+}
+
+/// Timestamps as Flink writes them in JSON.
+fn flink_text_columns(batch: &RecordBatch, style: TimeStyle) -> Result<RecordBatch> {
     let mut fields = Vec::new();
     let mut cols = Vec::new();
     for (f, c) in batch.schema().fields().iter().zip(batch.columns()) {
@@ -192,7 +202,15 @@ fn flink_text_columns(batch: &RecordBatch) -> Result<RecordBatch> {
                 };
                 let text: StringArray = ns
                     .iter()
-                    .map(|v| v.map(|v| sql_timestamp(v, digits, tz.is_some())))
+                    .map(|v| {
+                        v.map(|v| {
+                            let text = sql_timestamp(v, digits, tz.is_some());
+                            match style {
+                                TimeStyle::Sql => text,
+                                TimeStyle::Iso => text.replacen(' ', "T", 1),
+                            }
+                        })
+                    })
                     .collect();
                 fields.push(Field::new(f.name(), DataType::Utf8, true));
                 cols.push(Arc::new(text) as ArrayRef);
@@ -229,7 +247,12 @@ pub fn sql_timestamp(nanos: i64, max_digits: usize, instant: bool) -> String {
 
 /// One JSON object per row.
 pub fn encode_json(batch: &RecordBatch) -> Result<Vec<Vec<u8>>> {
-    let batch = flink_text_columns(batch)?;
+    encode_json_with(batch, TimeStyle::Sql)
+}
+
+/// One JSON object per row, timestamps in the given style.
+pub fn encode_json_with(batch: &RecordBatch, style: TimeStyle) -> Result<Vec<Vec<u8>>> {
+    let batch = flink_text_columns(batch, style)?;
     let mut buf = Vec::new();
     {
         let mut w = arrow_json::LineDelimitedWriter::new(&mut buf);
@@ -244,7 +267,7 @@ pub fn encode_json(batch: &RecordBatch) -> Result<Vec<Vec<u8>>> {
 }
 
 fn encode_csv(batch: &RecordBatch, delimiter: u8) -> Result<Vec<Bytes>> {
-    let batch = flink_text_columns(batch)?;
+    let batch = flink_text_columns(batch, TimeStyle::Sql)?;
     let mut buf = Vec::new();
     {
         let mut w = arrow_csv::WriterBuilder::new()

@@ -50,6 +50,29 @@ pub struct Config {
     pub athena: AthenaConfig,
     /// Glue settings (`[glue]`).
     pub glue: GlueConfig,
+    /// Streaming SQL and the Flink SQL Gateway (`[flink]`).
+    pub flink: FlinkConfig,
+}
+
+/// Streaming SQL settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FlinkConfig {
+    /// Address of the Flink SQL Gateway REST API (`WEIR_FLINK__LISTEN`; Flink's port, 8083,
+    /// by default; `off` leaves it closed).
+    pub listen: String,
+    /// How often a job saves a checkpoint when its `execution.checkpointing.interval` is not
+    /// set, in milliseconds.
+    pub checkpoint_interval_ms: u64,
+}
+
+impl Default for FlinkConfig {
+    fn default() -> Self {
+        FlinkConfig {
+            listen: "127.0.0.1:8083".into(),
+            checkpoint_interval_ms: 10_000,
+        }
+    }
 }
 
 /// Glue settings.
@@ -274,6 +297,7 @@ impl Default for Config {
             functions: Vec::new(),
             athena: AthenaConfig::default(),
             glue: GlueConfig::default(),
+            flink: FlinkConfig::default(),
         }
     }
 }

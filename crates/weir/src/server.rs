@@ -16,7 +16,13 @@ pub struct Server {
     pub log: weir_log::Log,
     pub delivery: weir_delivery::Delivery,
     pub catalog: weir_catalog::Catalog,
+    /// The streaming SQL engine.
+    pub stream: weir_stream::Engine,
+    /// Where the Flink SQL Gateway listens (none when it is off).
+    pub flink_addr: Option<SocketAddr>,
     stop: Option<oneshot::Sender<()>>,
+    flink_stop: Option<oneshot::Sender<()>>,
+    flink_task: Option<JoinHandle<std::io::Result<()>>>,
     task: Option<JoinHandle<std::io::Result<()>>>,
     background: Vec<JoinHandle<()>>,
 }
@@ -87,6 +93,25 @@ impl Server {
             .context("opening the delivery engine")??
         };
         delivery.start();
+        let stream = {
+            let (sconfig, log, delivery) = (
+                weir_stream::EngineConfig {
+                    dir: config.data_dir.join("stream"),
+                    default_region: config.default_region.clone(),
+                    checkpoint_interval: Duration::from_millis(
+                        config.flink.checkpoint_interval_ms.max(10),
+                    ),
+                },
+                log.clone(),
+                delivery.clone(),
+            );
+            tokio::task::spawn_blocking(move || {
+                weir_stream::Engine::open(sconfig, log, Some(delivery))
+            })
+            .await
+            .context("opening the streaming engine")??
+        };
+        stream.start().await;
         let athena = {
             let engine = weir_query::QueryEngine::new(
                 catalog.clone(),
@@ -186,6 +211,21 @@ impl Server {
             secret_access_key,
         });
         let (stop, stopped) = oneshot::channel::<()>();
+        let (flink_stop, flink_stopped) = oneshot::channel::<()>();
+        let (flink_addr, flink_task) = if config.flink.listen.eq_ignore_ascii_case("off") {
+            (None, None)
+        } else {
+            let l = tokio::net::TcpListener::bind(&config.flink.listen)
+                .await
+                .with_context(|| {
+                    format!("binding {} (the Flink SQL Gateway)", config.flink.listen)
+                })?;
+            let a = l.local_addr()?;
+            let task = tokio::spawn(weir_flink::serve(l, stream.clone(), async {
+                let _ = flink_stopped.await;
+            }));
+            (Some(a), Some(task))
+        };
         let task = tokio::spawn(weir_aws_api::serve(
             listener,
             weir_aws_api::Engines {
@@ -241,7 +281,8 @@ impl Server {
             read_memory_mib = config.read_memory_bytes() >> 20,
             max_connections = config.max_connections(),
             object_index_mib = config.index_memory_bytes() >> 20,
-            "weir listening on {scheme}://{addr} (Kinesis, Firehose, S3, Glue, Athena), data in {}",
+            "weir listening on {scheme}://{addr} (Kinesis, Firehose, S3, Glue, Athena){}, data in {}",
+            flink_addr.map(|a| format!("; Flink SQL Gateway on http://{a}")).unwrap_or_default(),
             config.data_dir.display()
         );
         Ok(Server {
@@ -249,6 +290,10 @@ impl Server {
             log,
             delivery,
             catalog,
+            stream,
+            flink_addr,
+            flink_stop: Some(flink_stop),
+            flink_task,
             stop: Some(stop),
             task: Some(task),
             background: vec![housekeeping, delivery_housekeeping, autoscaling, schedules],
@@ -271,6 +316,14 @@ impl Server {
         if let Some(task) = self.task.take() {
             task.await??;
         }
+        if let Some(stop) = self.flink_stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.flink_task.take() {
+            task.await??;
+        }
+        // Jobs save a checkpoint and stay RUNNING, to be resumed by the next start.
+        self.stream.shutdown().await;
         // Buffers are not flushed: their records stay in the intake log and are delivered
         // from the checkpoint after the next start.
         self.delivery.stop().await;

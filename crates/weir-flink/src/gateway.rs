@@ -1,0 +1,395 @@
+//! Sessions and operations of the SQL Gateway. A statement runs in its own task (operations
+//! are asynchronous: the handle comes back at once, errors show at status and fetch); the
+//! statements of one session run one after another. A finished operation's result is one page
+//! at token 0, then EOS at token 1.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+use serde_json::{json, Value};
+use weir_stream::arrow::array::{RecordBatch, StringArray};
+use weir_stream::arrow::datatypes::{DataType, Field, Schema};
+use weir_stream::{Engine, Outcome, Session, StreamError};
+
+use crate::results::{self, RowFormat};
+
+/// A statement's state as Flink names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpStatus {
+    Running,
+    Finished,
+    Error,
+    Canceled,
+}
+
+impl OpStatus {
+    pub fn name(self) -> &'static str {
+        match self {
+            OpStatus::Running => "RUNNING",
+            OpStatus::Finished => "FINISHED",
+            OpStatus::Error => "ERROR",
+            OpStatus::Canceled => "CANCELED",
+        }
+    }
+}
+
+/// A finished statement's answer.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    /// `SUCCESS` (DDL and the like) or `SUCCESS_WITH_CONTENT`.
+    pub with_content: bool,
+    pub is_query: bool,
+    pub job_id: Option<String>,
+    pub batch: RecordBatch,
+}
+
+pub struct Operation {
+    pub status: Mutex<OpStatus>,
+    pub answer: Mutex<Option<Answer>>,
+    /// Why it failed: the Java exception class Flink would name, and the message.
+    pub error: Mutex<Option<(&'static str, String)>>,
+    pub task: Mutex<Option<tokio::task::JoinHandle<()>>>,
+}
+
+pub struct SessionEntry {
+    pub session: tokio::sync::Mutex<Session>,
+    pub operations: Mutex<HashMap<String, Arc<Operation>>>,
+}
+
+/// Every open session.
+pub struct Gateway {
+    pub engine: Engine,
+    pub sessions: Mutex<HashMap<String, Arc<SessionEntry>>>,
+}
+
+/// A canonical (version 4) UUID.
+pub fn uuid() -> String {
+    let v: u128 = rand::random();
+    let v = (v & !(0xF000u128 << 64)) | (0x4000u128 << 64);
+    let v = (v & !(0xC000u128 << 48)) | (0x8000u128 << 48);
+    let h = format!("{v:032x}");
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
+}
+
+/// An error as Flink's gateway reports it: the class of the exception a Flink client would see
+/// and its message.
+#[derive(Debug)]
+pub struct GatewayError {
+    pub status: u16,
+    pub class: &'static str,
+    pub message: String,
+    /// What the gateway says it was doing ("Failed to fetchResults.").
+    pub context: String,
+}
+
+impl GatewayError {
+    pub fn new(class: &'static str, message: impl Into<String>) -> GatewayError {
+        GatewayError {
+            status: 500,
+            class,
+            message: message.into(),
+            context: "Internal server error.".into(),
+        }
+    }
+
+    /// `{"errors": [...]}` with the exception chain the SQL client reads its message from (the
+    /// text after the last `Caused by: `, up to the first `\tat `).
+    pub fn body(&self) -> Value {
+        if self.status == 404 || self.status == 400 {
+            return json!({"errors": [self.message]});
+        }
+        json!({"errors": [
+            "Internal server error.",
+            format!(
+                "<Exception on server side:\norg.apache.flink.table.gateway.api.utils.SqlGatewayException: {}\n\tat weir.flink.Gateway(Weir)\nCaused by: {}: {}\n\tat weir.flink.Gateway(Weir)\n\nEnd of exception on server side>",
+                self.context, self.class, self.message
+            )
+        ]})
+    }
+}
+
+/// The Flink exception class for an engine error.
+pub fn class_of(e: &StreamError) -> &'static str {
+    match e {
+        StreamError::Validation(_) | StreamError::NotFound(_) => {
+            "org.apache.flink.table.api.ValidationException"
+        }
+        StreamError::Sql(_) => "org.apache.flink.table.api.SqlParserException",
+        _ => "org.apache.flink.table.api.TableException",
+    }
+}
+
+impl Gateway {
+    pub fn new(engine: Engine) -> Gateway {
+        Gateway {
+            engine,
+            sessions: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn open_session(&self, properties: BTreeMap<String, String>) -> String {
+        let id = uuid();
+        let entry = Arc::new(SessionEntry {
+            session: tokio::sync::Mutex::new(Session::new(self.engine.clone(), properties)),
+            operations: Mutex::new(HashMap::new()),
+        });
+        self.sessions.lock().insert(id.clone(), entry);
+        id
+    }
+
+    pub fn session(&self, id: &str) -> Result<Arc<SessionEntry>, GatewayError> {
+        self.sessions.lock().get(id).cloned().ok_or_else(|| {
+            GatewayError::new(
+                "org.apache.flink.table.gateway.api.utils.SqlGatewayException",
+                format!("Session '{id}' does not exist."),
+            )
+        })
+    }
+
+    pub fn close_session(&self, id: &str) -> Result<(), GatewayError> {
+        let entry = self.session(id)?;
+        self.sessions.lock().remove(id);
+        for op in entry.operations.lock().values() {
+            if let Some(t) = op.task.lock().take() {
+                t.abort();
+            }
+        }
+        Ok(())
+    }
+
+    /// Starts a statement; its outcome is read later through the operation.
+    pub fn submit(&self, session: &str, statement: String) -> Result<String, GatewayError> {
+        let entry = self.session(session)?;
+        let op = Arc::new(Operation {
+            status: Mutex::new(OpStatus::Running),
+            answer: Mutex::new(None),
+            error: Mutex::new(None),
+            task: Mutex::new(None),
+        });
+        let id = uuid();
+        entry.operations.lock().insert(id.clone(), op.clone());
+        let running = op.clone();
+        let task = tokio::spawn(async move {
+            let out = {
+                let mut s = entry.session.lock().await;
+                s.execute(&statement).await
+            };
+            finish(&running, out);
+        });
+        *op.task.lock() = Some(task);
+        Ok(id)
+    }
+
+    /// Runs a statement to its end (configure-session).
+    pub async fn run_now(&self, session: &str, statement: &str) -> Result<(), GatewayError> {
+        let entry = self.session(session)?;
+        let words: Vec<String> = statement
+            .split_whitespace()
+            .take(1)
+            .map(str::to_ascii_uppercase)
+            .collect();
+        let allowed = [
+            "SET", "RESET", "CREATE", "DROP", "USE", "ALTER", "LOAD", "UNLOAD", "ADD",
+        ];
+        if !words.first().is_some_and(|w| allowed.contains(&w.as_str())) {
+            return Err(GatewayError::new(
+                "org.apache.flink.table.gateway.service.utils.SqlExecutionException",
+                format!("Unsupported statement for configuring session:{statement}"),
+            ));
+        }
+        let mut s = entry.session.lock().await;
+        s.execute(statement)
+            .await
+            .map(|_| ())
+            .map_err(|e| GatewayError::new(class_of(&e), e.to_string()))
+    }
+
+    pub fn operation(&self, session: &str, op: &str) -> Result<Arc<Operation>, GatewayError> {
+        self.session(session)?
+            .operations
+            .lock()
+            .get(op)
+            .cloned()
+            .ok_or_else(|| {
+                GatewayError::new(
+                    "org.apache.flink.table.gateway.api.utils.SqlGatewayException",
+                    format!(
+                        "Can not find the submitted operation in the OperationManager with the \
+                         {op}."
+                    ),
+                )
+            })
+    }
+
+    pub fn cancel(&self, session: &str, op: &str) -> Result<OpStatus, GatewayError> {
+        let o = self.operation(session, op)?;
+        let mut st = o.status.lock();
+        if *st == OpStatus::Running {
+            if let Some(t) = o.task.lock().take() {
+                t.abort();
+            }
+            *st = OpStatus::Canceled;
+        }
+        Ok(*st)
+    }
+
+    pub fn close_operation(&self, session: &str, op: &str) -> Result<(), GatewayError> {
+        let entry = self.session(session)?;
+        let removed = entry.operations.lock().remove(op);
+        match removed {
+            Some(o) => {
+                if let Some(t) = o.task.lock().take() {
+                    t.abort();
+                }
+                Ok(())
+            }
+            None => Err(GatewayError::new(
+                "org.apache.flink.table.gateway.api.utils.SqlGatewayException",
+                format!(
+                    "Can not find the submitted operation in the OperationManager with the {op}."
+                ),
+            )),
+        }
+    }
+
+    /// One page of an operation's result (`FetchResultsResponseBody`).
+    pub fn fetch(
+        &self,
+        session: &str,
+        op: &str,
+        token: u64,
+        format: RowFormat,
+        next_uri: &dyn Fn(u64) -> String,
+    ) -> Result<Value, GatewayError> {
+        let o = self.operation(session, op)?;
+        let status = *o.status.lock();
+        let fail = |message: String| GatewayError {
+            context: "Failed to fetchResults.".into(),
+            ..GatewayError::new(
+                "org.apache.flink.table.gateway.service.utils.SqlExecutionException",
+                message,
+            )
+        };
+        match status {
+            OpStatus::Running => {
+                return Ok(json!({"resultType": "NOT_READY", "nextResultUri": next_uri(0)}))
+            }
+            OpStatus::Canceled => {
+                return Err(fail(format!(
+                    "Can not fetch results from the {op} in CANCELED status."
+                )))
+            }
+            OpStatus::Error => {
+                let (class, message) = o
+                    .error
+                    .lock()
+                    .clone()
+                    .unwrap_or(("org.apache.flink.table.api.TableException", String::new()));
+                return Err(GatewayError {
+                    status: 500,
+                    class,
+                    message,
+                    context: format!(
+                        "Failed to fetchResults.\n\tat weir.flink.Gateway(Weir)\nCaused by: \
+                         org.apache.flink.table.gateway.service.utils.SqlExecutionException: \
+                         Failed to execute the operation {op}."
+                    ),
+                });
+            }
+            OpStatus::Finished => {}
+        }
+        let answer = o
+            .answer
+            .lock()
+            .clone()
+            .ok_or_else(|| fail("The operation has no result".into()))?;
+        let (kind, data, next) = match token {
+            0 => (
+                "PAYLOAD",
+                results::rows(&answer.batch, format).map_err(fail)?,
+                Some(next_uri(1)),
+            ),
+            1 => ("EOS", Vec::new(), None),
+            other => {
+                return Err(fail(format!(
+                    "Expecting token to be 1 or 0, but found {other}."
+                )))
+            }
+        };
+        let schema = answer.batch.schema();
+        let mut body = serde_json::Map::new();
+        body.insert("resultType".into(), json!(kind));
+        body.insert("isQueryResult".into(), json!(answer.is_query));
+        if let Some(j) = &answer.job_id {
+            body.insert("jobID".into(), json!(j));
+        }
+        body.insert(
+            "resultKind".into(),
+            json!(if answer.with_content {
+                "SUCCESS_WITH_CONTENT"
+            } else {
+                "SUCCESS"
+            }),
+        );
+        body.insert(
+            "results".into(),
+            json!({
+                "columns": schema.fields().iter().map(|f| results::column(f)).collect::<Vec<_>>(),
+                "rowFormat": format.name(),
+                "data": data,
+            }),
+        );
+        if let Some(n) = next {
+            body.insert("nextResultUri".into(), json!(n));
+        }
+        Ok(Value::Object(body))
+    }
+}
+
+fn finish(op: &Operation, out: Result<Outcome, StreamError>) {
+    let answer = match out {
+        Ok(Outcome::Ok) => Ok(Answer {
+            with_content: false,
+            is_query: false,
+            job_id: None,
+            batch: one_string("result", "OK"),
+        }),
+        Ok(Outcome::Rows(batch)) => Ok(Answer {
+            with_content: true,
+            is_query: false,
+            job_id: None,
+            batch,
+        }),
+        Ok(Outcome::Job(id)) => Ok(Answer {
+            with_content: true,
+            is_query: false,
+            batch: one_string("job id", &id),
+            job_id: Some(id),
+        }),
+        Err(e) => Err((class_of(&e), e.to_string())),
+    };
+    match answer {
+        Ok(a) => {
+            *op.answer.lock() = Some(a);
+            *op.status.lock() = OpStatus::Finished;
+        }
+        Err(e) => {
+            *op.error.lock() = Some(e);
+            *op.status.lock() = OpStatus::Error;
+        }
+    }
+}
+
+fn one_string(name: &str, value: &str) -> RecordBatch {
+    let schema = Arc::new(Schema::new(vec![Field::new(name, DataType::Utf8, true)]));
+    RecordBatch::try_new(schema, vec![Arc::new(StringArray::from(vec![value]))])
+        .unwrap_or_else(|_| RecordBatch::new_empty(Arc::new(Schema::empty())))
+}

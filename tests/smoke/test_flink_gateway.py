@@ -1,0 +1,296 @@
+"""Flink SQL over Weir streams through the Flink SQL Gateway REST API, called as Flink's SQL
+client calls it (api_versions on /v1, a session, statements, result/0 polled with
+rowFormat=PLAIN_TEXT until ready, nextResultUri followed), with boto3 writing the input stream
+and reading the results. The queries and their answers are the Flink documentation's
+window TVF examples (Bid table, 10-minute windows)."""
+
+import json
+import time
+import urllib.error
+import urllib.request
+
+import boto3
+import pytest
+
+from conftest import start_weir
+
+BIDS = [
+    ("2020-04-15 08:05:00", 4.00, "C", "supplier1"),
+    ("2020-04-15 08:07:00", 2.00, "A", "supplier1"),
+    ("2020-04-15 08:09:00", 5.00, "D", "supplier2"),
+    ("2020-04-15 08:11:00", 3.00, "B", "supplier2"),
+    ("2020-04-15 08:13:00", 1.00, "E", "supplier1"),
+    ("2020-04-15 08:17:00", 6.00, "F", "supplier2"),
+]
+
+
+@pytest.fixture(scope="module")
+def weir():
+    proc, url = start_weir()
+    assert proc.flink_url, "the gateway address was not logged"
+    yield url, proc.flink_url
+    proc.terminate()
+    assert proc.wait(30) == 0
+
+
+def call(base, method, path, body=None):
+    """One gateway call as the SQL client makes it: a JSON body on every method."""
+    data = json.dumps(body if body is not None else {}).encode()
+    req = urllib.request.Request(
+        base + path,
+        data=data,
+        method=method,
+        headers={"Content-Type": "application/json; charset=UTF-8"},
+    )
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+
+
+class Client:
+    """The SQL client's calls for one session (Flink's ExecutorImpl, gateway mode)."""
+
+    def __init__(self, base):
+        self.base = base
+        status, versions = call(base, "GET", "/v1/api_versions")
+        assert status == 200 and "V2" in versions["versions"], versions
+        status, opened = call(
+            base, "POST", "/v2/sessions", {"properties": {"execution.runtime-mode": "streaming"}}
+        )
+        assert status == 200, opened
+        self.session = opened["sessionHandle"]
+
+    def submit(self, statement):
+        status, body = call(
+            self.base,
+            "POST",
+            f"/v2/sessions/{self.session}/statements",
+            {"statement": statement, "executionTimeout": 0},
+        )
+        assert status == 200, body
+        return body["operationHandle"]
+
+    def execute(self, statement):
+        """Runs a statement; returns (first page, every row), or raises with the error."""
+        op = self.submit(statement)
+        path = f"/v2/sessions/{self.session}/operations/{op}/result/0?rowFormat=PLAIN_TEXT"
+        deadline = time.monotonic() + 30
+        while True:
+            status, page = call(self.base, "GET", path)
+            if status != 200:
+                raise RuntimeError(page["errors"][-1])
+            if page["resultType"] != "NOT_READY":
+                break
+            assert time.monotonic() < deadline, "statement never finished"
+            time.sleep(0.1)
+        first, rows = page, []
+        while True:
+            rows += [r["fields"] for r in page["results"]["data"]]
+            if "nextResultUri" not in page:
+                return first, rows
+            status, page = call(self.base, "GET", page["nextResultUri"])
+            assert status == 200, page
+
+
+def kinesis(url):
+    return boto3.client(
+        "kinesis",
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id="AKIDSMOKE",
+        aws_secret_access_key="secret",
+    )
+
+
+def read_stream(k, name, want, deadline_s=30):
+    """Every record of a stream as JSON, polled until `want` arrived (or a deadline)."""
+    deadline = time.monotonic() + deadline_s
+    while True:
+        out = []
+        for shard in k.list_shards(StreamName=name)["Shards"]:
+            it = k.get_shard_iterator(
+                StreamName=name, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+            )["ShardIterator"]
+            while it:
+                r = k.get_records(ShardIterator=it)
+                out += [json.loads(x["Data"]) for x in r["Records"]]
+                if not r["Records"]:
+                    break
+                it = r.get("NextShardIterator")
+        if len(out) >= want or time.monotonic() > deadline:
+            return out
+        time.sleep(0.05)
+
+
+def bid_table(url):
+    return f"""CREATE TABLE Bid (
+        bidtime TIMESTAMP(3),
+        price DECIMAL(10, 2),
+        item STRING,
+        supplier_id STRING,
+        WATERMARK FOR bidtime AS bidtime - INTERVAL '1' SECOND
+    ) WITH (
+        'connector' = 'kinesis',
+        'stream.arn' = 'arn:aws:kinesis:us-east-1:000000000000:stream/bids',
+        'aws.region' = 'us-east-1',
+        'aws.endpoint' = '{url}',
+        'source.init.position' = 'TRIM_HORIZON',
+        'format' = 'json'
+    );"""
+
+
+def sink_table(name, stream):
+    return f"""CREATE TABLE {name} (
+        window_start TIMESTAMP(3),
+        window_end TIMESTAMP(3),
+        total_price DECIMAL(10, 2)
+    ) WITH ('connector' = 'kinesis', 'stream' = '{stream}', 'format' = 'json');"""
+
+
+def test_flink_docs_window_examples_run_over_weir_streams(weir):
+    url, gateway = weir
+    k = kinesis(url)
+    for name in ["bids", "tumbled", "hopped", "cumulated"]:
+        k.create_stream(StreamName=name, ShardCount=1)
+    for ts, price, item, supplier in BIDS + [("2020-04-15 08:31:00", 0.5, "Z", "supplier3")]:
+        k.put_record(
+            StreamName="bids",
+            PartitionKey=supplier,
+            Data=json.dumps(
+                {"bidtime": ts, "price": price, "item": item, "supplier_id": supplier}
+            ).encode(),
+        )
+    c = Client(gateway)
+    first, rows = c.execute(bid_table(url))
+    assert first["resultKind"] == "SUCCESS" and rows == [["OK"]]
+    assert first["isQueryResult"] is False
+    for name, stream in [("tumbled", "tumbled"), ("hopped", "hopped"), ("cumulated", "cumulated")]:
+        c.execute(sink_table(name, stream))
+    jobs = []
+    for sink, window in [
+        ("tumbled", "TUMBLE(TABLE Bid, DESCRIPTOR(bidtime), INTERVAL '10' MINUTES)"),
+        (
+            "hopped",
+            "HOP(TABLE Bid, DESCRIPTOR(bidtime), INTERVAL '5' MINUTES, INTERVAL '10' MINUTES)",
+        ),
+        (
+            "cumulated",
+            "CUMULATE(TABLE Bid, DESCRIPTOR(bidtime), INTERVAL '2' MINUTES, INTERVAL '10' MINUTES)",
+        ),
+    ]:
+        first, rows = c.execute(
+            f"""INSERT INTO {sink}
+            SELECT window_start, window_end, SUM(price) AS total_price
+            FROM TABLE({window})
+            GROUP BY window_start, window_end;"""
+        )
+        assert first["resultKind"] == "SUCCESS_WITH_CONTENT"
+        assert first["results"]["columns"][0]["name"] == "job id"
+        assert rows == [[first["jobID"]]]
+        jobs.append(first["jobID"])
+
+    def windows(stream, n):
+        got = read_stream(k, stream, n)
+        return sorted(
+            (r["window_start"][11:16], r["window_end"][11:16], float(r["total_price"]))
+            for r in got
+        )
+
+    assert windows("tumbled", 2) == [("08:00", "08:10", 11.0), ("08:10", "08:20", 10.0)]
+    assert windows("hopped", 4) == [
+        ("08:00", "08:10", 11.0),
+        ("08:05", "08:15", 15.0),
+        ("08:10", "08:20", 10.0),
+        ("08:15", "08:25", 6.0),
+    ]
+    assert windows("cumulated", 8) == [
+        ("08:00", "08:06", 4.0),
+        ("08:00", "08:08", 6.0),
+        ("08:00", "08:10", 11.0),
+        ("08:10", "08:12", 3.0),
+        ("08:10", "08:14", 4.0),
+        ("08:10", "08:16", 4.0),
+        ("08:10", "08:18", 10.0),
+        ("08:10", "08:20", 10.0),
+    ]
+
+    first, rows = c.execute("SHOW JOBS;")
+    assert [col["name"] for col in first["results"]["columns"]] == [
+        "job id",
+        "job name",
+        "status",
+        "start time",
+    ]
+    assert {r[0]: r[2] for r in rows if r[0] in jobs} == {j: "RUNNING" for j in jobs}
+    assert "insert-into_default_catalog.default_database.tumbled" in [r[1] for r in rows]
+    for j in jobs:
+        c.execute(f"STOP JOB '{j}';")
+    _, rows = c.execute("SHOW JOBS;")
+    assert {r[0]: r[2] for r in rows if r[0] in jobs} == {j: "CANCELED" for j in jobs}
+
+
+def test_sessions_settings_and_errors_as_the_gateway_reports_them(weir):
+    url, gateway = weir
+    c = Client(gateway)
+    c.execute("SET 'table.exec.source.idle-timeout' = '5 s';")
+    status, cfg = call(gateway, "GET", f"/v2/sessions/{c.session}")
+    assert status == 200
+    assert cfg["properties"]["table.exec.source.idle-timeout"] == "5 s"
+    assert cfg["properties"]["execution.runtime-mode"] == "streaming"
+    first, rows = c.execute("SHOW TABLES;")
+    assert first["resultKind"] == "SUCCESS_WITH_CONTENT" and rows == []
+
+    # A failing statement: the handle comes back, the status is ERROR, the fetch a 500 whose
+    # last "Caused by:" is what the SQL client prints.
+    op = c.submit("INSERT INTO nowhere SELECT * FROM nothing;")
+    path = f"/v2/sessions/{c.session}/operations/{op}"
+    deadline = time.monotonic() + 30
+    while call(gateway, "GET", path + "/status")[1]["status"] == "RUNNING":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert call(gateway, "GET", path + "/status")[1] == {"status": "ERROR"}
+    status, body = call(gateway, "GET", path + "/result/0?rowFormat=PLAIN_TEXT")
+    assert status == 500
+    reason = body["errors"][-1].split("Caused by: ")[-1].split("\tat ")[0].strip()
+    assert reason.startswith("org.apache.flink.table.api.ValidationException: Object 'nowhere'")
+    assert call(gateway, "DELETE", path + "/close") == (200, {"status": "CLOSED"})
+    status, body = call(gateway, "GET", path + "/status")
+    assert status == 500 and "Can not find the submitted operation" in body["errors"][-1]
+
+    # Unknown sessions are 500s, unknown paths 404s; heartbeats and closes answer JSON.
+    status, body = call(gateway, "POST", "/v2/sessions/00000000-0000-4000-8000-000000000000/heartbeat")
+    assert status == 500 and "does not exist" in body["errors"][-1]
+    assert call(gateway, "GET", "/v2/nothing-here")[0] == 404
+    assert call(gateway, "POST", f"/v2/sessions/{c.session}/heartbeat") == (200, {})
+    assert call(gateway, "GET", "/v1/info")[1]["productName"] == "Apache Flink"
+    assert call(gateway, "DELETE", f"/v2/sessions/{c.session}") == (200, {"status": "CLOSED"})
+
+
+def test_json_row_format_types(weir):
+    url, gateway = weir
+    c = Client(gateway)
+    c.execute(bid_table(url))
+    op = c.submit("DESCRIBE Bid;")
+    path = f"/v2/sessions/{c.session}/operations/{op}/result/0?rowFormat=JSON"
+    deadline = time.monotonic() + 30
+    while True:
+        status, page = call(gateway, "GET", path)
+        assert status == 200, page
+        if page["resultType"] != "NOT_READY":
+            break
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert page["results"]["rowFormat"] == "JSON"
+    assert page["results"]["columns"][0] == {
+        "name": "name",
+        "logicalType": {"type": "VARCHAR", "nullable": True, "length": 2147483647},
+        "comment": None,
+    }
+    rows = {r["fields"][0]: r["fields"] for r in page["results"]["data"]}
+    assert rows["bidtime"][1] == "TIMESTAMP(3)"
+    assert rows["price"][1] == "DECIMAL(10, 2)"
+    assert rows["bidtime"][5] == "bidtime - INTERVAL '1' SECOND"
+    status, eos = call(gateway, "GET", page["nextResultUri"])
+    assert status == 200 and eos["resultType"] == "EOS" and "nextResultUri" not in eos
