@@ -294,3 +294,108 @@ def test_json_row_format_types(weir):
     assert rows["bidtime"][5] == "bidtime - INTERVAL '1' SECOND"
     status, eos = call(gateway, "GET", page["nextResultUri"])
     assert status == 200 and eos["resultType"] == "EOS" and "nextResultUri" not in eos
+
+
+def s3(url):
+    return boto3.client(
+        "s3",
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id="AKIDSMOKE",
+        aws_secret_access_key="secret",
+        config=boto3.session.Config(s3={"addressing_style": "path"}),
+    )
+
+
+def test_results_reach_parquet_files_and_firehose(weir, tmp_path):
+    import pyarrow.parquet as pq
+
+    url, gateway = weir
+    k, s, fh = kinesis(url), s3(url), boto3.client(
+        "firehose",
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id="AKIDSMOKE",
+        aws_secret_access_key="secret",
+    )
+    k.create_stream(StreamName="clicks", ShardCount=1)
+    s.create_bucket(Bucket="lake")
+    fh.create_delivery_stream(
+        DeliveryStreamName="big-clicks",
+        DeliveryStreamType="DirectPut",
+        ExtendedS3DestinationConfiguration={
+            "RoleARN": "arn:aws:iam::000000000000:role/firehose",
+            "BucketARN": "arn:aws:s3:::lake",
+            "Prefix": "firehose/",
+            "BufferingHints": {"SizeInMBs": 1, "IntervalInSeconds": 300},
+        },
+    )
+    deadline = time.monotonic() + 30
+    while fh.describe_delivery_stream(DeliveryStreamName="big-clicks")[
+        "DeliveryStreamDescription"
+    ]["DeliveryStreamStatus"] != "ACTIVE":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    c = Client(gateway)
+    c.execute("SET 'execution.checkpointing.interval' = '200 ms';")
+    c.execute(
+        """CREATE TABLE clicks (user_id STRING, page STRING, ms INT, ts TIMESTAMP(3))
+           WITH ('connector' = 'kinesis', 'stream' = 'clicks',
+                 'scan.stream.initpos' = 'TRIM_HORIZON', 'format' = 'json');"""
+    )
+    c.execute(
+        """CREATE TABLE click_files (user_id STRING, ms INT, ts TIMESTAMP(3), page STRING)
+           PARTITIONED BY (page)
+           WITH ('connector' = 'filesystem', 'path' = 's3://lake/clicks', 'format' = 'parquet');"""
+    )
+    c.execute(
+        """CREATE TABLE big_clicks (user_id STRING, ms INT)
+           WITH ('connector' = 'firehose', 'delivery-stream' = 'big-clicks', 'format' = 'json');"""
+    )
+    c.execute("INSERT INTO click_files SELECT user_id, ms, ts, page FROM clicks;")
+    c.execute("INSERT INTO big_clicks SELECT user_id, ms FROM clicks WHERE ms >= 500;")
+    rows = [
+        {"user_id": f"u{i}", "page": ["home", "cart", "a/b"][i % 3], "ms": i * 100,
+         "ts": f"2026-01-01 00:00:{i:02d}.250"}
+        for i in range(12)
+    ]
+    k.put_records(
+        StreamName="clicks",
+        Records=[{"PartitionKey": r["user_id"], "Data": json.dumps(r).encode()} for r in rows],
+    )
+    # Files appear when a checkpoint commits them.
+    deadline = time.monotonic() + 30
+    while True:
+        keys = [o["Key"] for o in s.list_objects_v2(Bucket="lake", Prefix="clicks/").get("Contents", [])]
+        if len(keys) >= 3 or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    folders = sorted({key.split("/")[1] for key in keys})
+    assert folders == ["page=a%2Fb", "page=cart", "page=home"], keys
+    got = []
+    for key in keys:
+        path = tmp_path / key.replace("/", "_")
+        s.download_file("lake", key, str(path))
+        t = pq.read_table(path)
+        assert t.column_names == ["user_id", "ms", "ts"]
+        page = key.split("/")[1].split("=")[1].replace("%2F", "/")
+        got += [(r["user_id"], r["ms"], str(r["ts"]), page) for r in t.to_pylist()]
+    assert sorted(got) == sorted(
+        (r["user_id"], r["ms"], r["ts"].replace(".250", ".250000"), r["page"]) for r in rows
+    )
+
+    # Firehose: the rows reach the delivery stream (flushed here instead of waiting 300 s).
+    deadline = time.monotonic() + 30
+    while True:
+        req = urllib.request.Request(
+            f"{url}/_weir/firehose/us-east-1/big-clicks/flush", method="POST"
+        )
+        with urllib.request.urlopen(req) as r:
+            json.loads(r.read())
+        objs = s.list_objects_v2(Bucket="lake", Prefix="firehose/").get("Contents", [])
+        body = b"".join(s.get_object(Bucket="lake", Key=o["Key"])["Body"].read() for o in objs)
+        records = [json.loads(x) for x in body.replace(b"}{", b"}\n{").splitlines() if x]
+        if len(records) >= 7 or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert sorted(r["user_id"] for r in records) == sorted(f"u{i}" for i in range(5, 12))

@@ -1,6 +1,7 @@
 //! A job's files under `<data>/stream/jobs/<id>/`: `checkpoint.json` (source positions, the
 //! watermark, counts, and the name of the state file it goes with) and `state-<n>.arrow`
-//! (window state as an Arrow IPC stream). The state file is written and synced first, then the
+//! (window state as an Arrow IPC stream) and `sink-<n>.arrow` (the rows the filesystem sink
+//! commits as files with this checkpoint). The state file is written and synced first, then the
 //! checkpoint replaces the previous one atomically (temporary file, fsync, rename, directory
 //! fsync), then the older state file is removed: a crash at any point leaves a checkpoint and
 //! the state it names.
@@ -34,12 +35,17 @@ struct OnDisk {
     meta: Meta,
     /// The state file (none when the job keeps no state).
     state: Option<String>,
+    /// The filesystem sink's rows this checkpoint commits.
+    #[serde(default)]
+    sink: Option<String>,
 }
 
 /// A checkpoint read back.
 pub struct Saved {
     pub meta: Meta,
     pub state: Vec<RecordBatch>,
+    /// Rows the checkpoint commits to files (written again after a restart: same names).
+    pub sink: Vec<RecordBatch>,
 }
 
 #[derive(Clone)]
@@ -65,46 +71,52 @@ impl JobFiles {
         };
         let on_disk: OnDisk = serde_json::from_slice(&text)
             .map_err(|e| StreamError::Io(io::Error::new(io::ErrorKind::InvalidData, e)))?;
-        let mut state = Vec::new();
-        if let Some(name) = &on_disk.state {
-            let f = File::open(self.dir.join(name))?;
-            let reader = arrow_ipc::reader::StreamReader::try_new(io::BufReader::new(f), None)?;
-            for b in reader {
-                state.push(b?);
-            }
-        }
         Ok(Some(Saved {
+            state: self.read_batches(on_disk.state.as_deref())?,
+            sink: self.read_batches(on_disk.sink.as_deref())?,
             meta: on_disk.meta,
-            state,
         }))
     }
 
-    pub fn save(&self, meta: Meta, state: &[RecordBatch]) -> Result<()> {
-        let state_name = match state.first() {
-            Some(first) => {
-                let name = format!("state-{}.arrow", meta.number);
-                let path = self.dir.join(&name);
-                let f = File::create(&path)?;
-                let mut w = arrow_ipc::writer::StreamWriter::try_new(
-                    io::BufWriter::new(f),
-                    &first.schema(),
-                )?;
-                for b in state {
-                    w.write(b)?;
-                }
-                w.finish()?;
-                let f = w.into_inner()?.into_inner().map_err(|e| e.into_error())?;
-                f.sync_all()?;
-                Some(name)
+    fn read_batches(&self, name: Option<&str>) -> Result<Vec<RecordBatch>> {
+        let mut out = Vec::new();
+        if let Some(name) = name {
+            let f = File::open(self.dir.join(name))?;
+            let reader = arrow_ipc::reader::StreamReader::try_new(io::BufReader::new(f), None)?;
+            for b in reader {
+                out.push(b?);
             }
-            None => None,
+        }
+        Ok(out)
+    }
+
+    /// Writes batches as an Arrow IPC stream file, synced; its name, or none for no batches.
+    fn write_batches(&self, name: String, batches: &[RecordBatch]) -> Result<Option<String>> {
+        let Some(first) = batches.first() else {
+            return Ok(None);
         };
+        let f = File::create(self.dir.join(&name))?;
+        let mut w =
+            arrow_ipc::writer::StreamWriter::try_new(io::BufWriter::new(f), &first.schema())?;
+        for b in batches {
+            w.write(b)?;
+        }
+        w.finish()?;
+        let f = w.into_inner()?.into_inner().map_err(|e| e.into_error())?;
+        f.sync_all()?;
+        Ok(Some(name))
+    }
+
+    pub fn save(&self, meta: Meta, state: &[RecordBatch], sink: &[RecordBatch]) -> Result<()> {
+        let state_name = self.write_batches(format!("state-{}.arrow", meta.number), state)?;
+        let sink_name = self.write_batches(format!("sink-{}.arrow", meta.number), sink)?;
         let tmp = self.dir.join("checkpoint.json.tmp");
         {
             let mut f = File::create(&tmp)?;
             let body = serde_json::to_vec(&OnDisk {
                 meta,
                 state: state_name.clone(),
+                sink: sink_name.clone(),
             })
             .map_err(|e| StreamError::Io(io::Error::other(e)))?;
             f.write_all(&body)?;
@@ -115,7 +127,8 @@ impl JobFiles {
         // Older state files are no longer named by the checkpoint.
         for entry in fs::read_dir(&self.dir)?.flatten() {
             let n = entry.file_name().to_string_lossy().to_string();
-            if n.starts_with("state-") && Some(&n) != state_name.as_ref() {
+            let named = Some(&n) == state_name.as_ref() || Some(&n) == sink_name.as_ref();
+            if (n.starts_with("state-") || n.starts_with("sink-")) && !named {
                 let _ = fs::remove_file(entry.path());
             }
         }

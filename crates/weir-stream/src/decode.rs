@@ -94,6 +94,9 @@ impl Decoder {
                 Ok(d.flush()?
                     .unwrap_or_else(|| RecordBatch::new_empty(self.physical.clone())))
             }
+            Format::Parquet => Err(StreamError::Unsupported(
+                "Parquet tables are written, not read, by streaming jobs".into(),
+            )),
             Format::Csv { delimiter, .. } => {
                 let mut text = Vec::new();
                 let mut n = 0usize;
@@ -136,6 +139,7 @@ impl Decoder {
                 ignore_parse_errors,
                 ..
             } => ignore_parse_errors,
+            Format::Parquet => false,
         };
         let mut batches = Vec::new();
         let mut kept = Vec::new();

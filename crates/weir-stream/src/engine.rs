@@ -79,6 +79,7 @@ struct Inner {
     config: EngineConfig,
     log: Log,
     delivery: Option<Delivery>,
+    objects: Option<weir_objects::Objects>,
     jobs: Mutex<BTreeMap<String, Entry>>,
     /// Serializes writes of `jobs.json`.
     file: Mutex<()>,
@@ -91,7 +92,12 @@ pub struct Engine {
 
 impl Engine {
     /// Opens the engine's directory and reads the jobs it holds (nothing runs until `start`).
-    pub fn open(config: EngineConfig, log: Log, delivery: Option<Delivery>) -> Result<Engine> {
+    pub fn open(
+        config: EngineConfig,
+        log: Log,
+        delivery: Option<Delivery>,
+        objects: Option<weir_objects::Objects>,
+    ) -> Result<Engine> {
         fs::create_dir_all(config.dir.join("jobs"))?;
         let specs: Vec<JobSpec> = match fs::read(config.dir.join("jobs.json")) {
             Ok(b) => serde_json::from_slice(&b)
@@ -120,6 +126,7 @@ impl Engine {
                 config,
                 log,
                 delivery,
+                objects,
                 jobs: Mutex::new(jobs),
                 file: Mutex::new(()),
             }),
@@ -187,7 +194,8 @@ impl Engine {
         Ok(id)
     }
 
-    async fn launch(&self, spec: JobSpec) -> Result<()> {
+    /// Plans a job from its statements.
+    async fn plan_of(&self, spec: &JobSpec) -> Result<crate::plan::JobPlan> {
         let mut tables = BTreeMap::new();
         for ddl in &spec.tables {
             let t = self.table(ddl)?;
@@ -199,7 +207,11 @@ impl Engine {
                 "Object '{sink_name}' not found within 'default_catalog.default_database'"
             ))
         })?;
-        let plan = plan_job(sink, query, tvfs, &|n| tables.get(n).cloned()).await?;
+        plan_job(sink, query, tvfs, &|n| tables.get(n).cloned()).await
+    }
+
+    async fn launch(&self, spec: JobSpec) -> Result<()> {
+        let plan = self.plan_of(&spec).await?;
         let options = RunOptions {
             checkpoint_interval: spec
                 .config
@@ -218,19 +230,60 @@ impl Engine {
         let (stop, stopped) = watch::channel(false);
         let id = spec.id.clone();
         let engine = self.clone();
-        let (log, delivery, st) = (
+        let (log, delivery, objects, st) = (
             self.inner.log.clone(),
             self.inner.delivery.clone(),
+            self.inner.objects.clone(),
             status.clone(),
         );
+        let restart = Restart::from_config(&spec.config);
+        let respec = spec.clone();
         let task = tokio::spawn(async move {
-            let out = job::run(plan, log, delivery, files, st, options, stopped).await;
-            match out {
-                Ok(()) => {}
-                Err(e) => {
+            let mut plan = Some(plan);
+            let mut attempt = 0u32;
+            loop {
+                let p = match plan.take() {
+                    Some(p) => p,
+                    None => match engine.plan_of(&respec).await {
+                        Ok(p) => p,
+                        Err(e) => {
+                            engine.finish(&id, JobState::Failed, Some(e.to_string()));
+                            return;
+                        }
+                    },
+                };
+                let out = job::run(
+                    p,
+                    &id,
+                    log.clone(),
+                    delivery.clone(),
+                    objects.clone(),
+                    files.clone(),
+                    st.clone(),
+                    options.clone(),
+                    stopped.clone(),
+                )
+                .await;
+                let Err(e) = out else { return };
+                if *stopped.borrow() {
+                    return;
+                }
+                let Some(delay) = restart.delay(attempt) else {
                     tracing::error!(job = %id, error = %e, "job failed");
                     engine.finish(&id, JobState::Failed, Some(e.to_string()));
+                    return;
+                };
+                attempt += 1;
+                tracing::warn!(job = %id, error = %e, attempt, delay_ms = delay.as_millis() as u64,
+                    "job failed; restarting from its last checkpoint");
+                *st.state.lock() = Some(JobState::Restarting);
+                *st.error.lock() = Some(e.to_string());
+                let mut stop = stopped.clone();
+                tokio::select! {
+                    _ = tokio::time::sleep(delay) => {}
+                    _ = stop.changed() => return,
                 }
+                *st.state.lock() = Some(JobState::Running);
             }
         });
         self.inner.jobs.lock().insert(
@@ -309,8 +362,12 @@ impl Engine {
                 let s = &e.status;
                 let wm = s.watermark.load(Ordering::Relaxed);
                 let ck = s.checkpoint_ms.load(Ordering::Relaxed);
+                let mut spec = e.spec.clone();
+                if let Some(live) = *s.state.lock() {
+                    spec.state = live;
+                }
                 JobInfo {
-                    spec: e.spec.clone(),
+                    spec,
                     records_in: s.records_in.load(Ordering::Relaxed),
                     records_out: s.records_out.load(Ordering::Relaxed),
                     late_dropped: s.late_dropped.load(Ordering::Relaxed),
@@ -368,6 +425,54 @@ impl Engine {
         fs::rename(&tmp, dir.join("jobs.json"))?;
         File::open(dir)?.sync_all()?;
         Ok(())
+    }
+}
+
+/// Flink's restart strategies (`restart-strategy.type`): with checkpointing on, a failed job
+/// restarts from its last checkpoint after an exponentially growing delay (1 s up to 1 min,
+/// Flink's defaults); `fixed-delay` restarts `attempts` times (default 1) after `delay`
+/// (default 1 s); `none` fails the job.
+#[derive(Debug, Clone)]
+enum Restart {
+    None,
+    Fixed { attempts: u32, delay: Duration },
+    Exponential { initial: Duration, max: Duration },
+}
+
+impl Restart {
+    fn from_config(c: &BTreeMap<String, String>) -> Restart {
+        let get = |k: &str| c.get(k).map(String::as_str);
+        let dur = |k: &str, d: Duration| get(k).and_then(parse_duration).unwrap_or(d);
+        match get("restart-strategy.type").or(get("restart-strategy")) {
+            Some("none" | "off" | "disable") => Restart::None,
+            Some("fixed-delay" | "fixeddelay") => Restart::Fixed {
+                attempts: get("restart-strategy.fixed-delay.attempts")
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(1),
+                delay: dur("restart-strategy.fixed-delay.delay", Duration::from_secs(1)),
+            },
+            _ => Restart::Exponential {
+                initial: dur(
+                    "restart-strategy.exponential-delay.initial-backoff",
+                    Duration::from_secs(1),
+                ),
+                max: dur(
+                    "restart-strategy.exponential-delay.max-backoff",
+                    Duration::from_secs(60),
+                ),
+            },
+        }
+    }
+
+    /// The wait before restart number `attempt + 1`, or none to fail.
+    fn delay(&self, attempt: u32) -> Option<Duration> {
+        match self {
+            Restart::None => None,
+            Restart::Fixed { attempts, delay } => (attempt < *attempts).then_some(*delay),
+            Restart::Exponential { initial, max } => {
+                Some((*initial * 2u32.saturating_pow(attempt.min(16))).min(*max))
+            }
+        }
     }
 }
 

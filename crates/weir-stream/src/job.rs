@@ -32,6 +32,8 @@ use crate::window::WindowState;
 pub enum JobState {
     Created,
     Running,
+    /// Failed and waiting to restart from its last checkpoint.
+    Restarting,
     Failed,
     Canceled,
     Finished,
@@ -42,6 +44,7 @@ impl JobState {
         match self {
             JobState::Created => "CREATED",
             JobState::Running => "RUNNING",
+            JobState::Restarting => "RESTARTING",
             JobState::Failed => "FAILED",
             JobState::Canceled => "CANCELED",
             JobState::Finished => "FINISHED",
@@ -77,10 +80,13 @@ pub struct RunOptions {
 
 /// Runs a job until `stop` turns true or it fails. Saves a checkpoint at every interval and
 /// when stopped.
+#[allow(clippy::too_many_arguments)]
 pub async fn run(
     plan: JobPlan,
+    id: &str,
     log: Log,
     delivery: Option<Delivery>,
+    objects: Option<weir_objects::Objects>,
     files: JobFiles,
     status: Arc<JobStatus>,
     options: RunOptions,
@@ -98,13 +104,28 @@ pub async fn run(
     };
     let key = StreamKey::new(region.clone(), stream.clone());
     let saved = files.load()?;
+    let mut sink = Sink::new(
+        plan.sink.clone(),
+        plan.sink_schema.clone(),
+        log.clone(),
+        delivery,
+        objects,
+        id,
+    )?;
+    sink.check().await?;
     let mut window = plan
         .window
         .clone()
         .map(|spec| WindowState::new(spec, plan.table_schema.clone()));
     let mut shard_marks: BTreeMap<String, (i64, Instant)> = BTreeMap::new();
     let from = match saved {
-        Some(Saved { meta, state }) => {
+        Some(Saved {
+            meta,
+            state,
+            sink: committing,
+        }) => {
+            // The files of the last checkpoint may not all have been written.
+            sink.commit(meta.number, &committing).await?;
             if let Some(w) = window.as_mut() {
                 w.restore(meta.watermark, state)?;
             }
@@ -125,12 +146,6 @@ pub async fn run(
     let mut reader = Reader::new(log.clone(), key.clone(), false, from);
     reader.refresh()?;
     let mut decoder = Decoder::new(&plan.source)?;
-    let mut sink = Sink::new(
-        plan.sink.clone(),
-        plan.sink_schema.clone(),
-        log.clone(),
-        delivery,
-    )?;
     sink.records_out = status.records_out.load(Ordering::Relaxed);
     let mut last_checkpoint = Instant::now();
     let mut dirty = false;
@@ -151,7 +166,15 @@ pub async fn run(
             dirty |= fired;
             update_status(&status, &sink, window.as_ref(), &decoder);
             if dirty && last_checkpoint.elapsed() >= options.checkpoint_interval {
-                save(&files, &reader, window.as_ref(), &shard_marks, &status)?;
+                save(
+                    &files,
+                    &reader,
+                    window.as_ref(),
+                    &shard_marks,
+                    &status,
+                    &mut sink,
+                )
+                .await?;
                 last_checkpoint = Instant::now();
                 dirty = false;
             }
@@ -215,13 +238,29 @@ pub async fn run(
         }
         update_status(&status, &sink, window.as_ref(), &decoder);
         if last_checkpoint.elapsed() >= options.checkpoint_interval {
-            save(&files, &reader, window.as_ref(), &shard_marks, &status)?;
+            save(
+                &files,
+                &reader,
+                window.as_ref(),
+                &shard_marks,
+                &status,
+                &mut sink,
+            )
+            .await?;
             last_checkpoint = Instant::now();
             dirty = false;
         }
     }
     update_status(&status, &sink, window.as_ref(), &decoder);
-    save(&files, &reader, window.as_ref(), &shard_marks, &status)?;
+    save(
+        &files,
+        &reader,
+        window.as_ref(),
+        &shard_marks,
+        &status,
+        &mut sink,
+    )
+    .await?;
     Ok(())
 }
 
@@ -283,13 +322,16 @@ fn update_status(status: &JobStatus, sink: &Sink, window: Option<&WindowState>, 
     }
 }
 
-fn save(
+/// Saves a checkpoint, then writes the files it commits.
+async fn save(
     files: &JobFiles,
     reader: &Reader,
     window: Option<&WindowState>,
     marks: &BTreeMap<String, (i64, Instant)>,
     status: &JobStatus,
+    sink: &mut Sink,
 ) -> Result<()> {
+    let committing = sink.take_staged();
     let state = match window {
         Some(w) => w.snapshot()?,
         None => Vec::new(),
@@ -306,7 +348,9 @@ fn save(
             records_out: status.records_out.load(Ordering::Relaxed),
         },
         &state,
+        &committing,
     )?;
+    sink.commit(number, &committing).await?;
     status.checkpoints.store(number, Ordering::Relaxed);
     status.checkpoint_ms.store(now_ms(), Ordering::Relaxed);
     Ok(())

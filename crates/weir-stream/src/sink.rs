@@ -13,8 +13,10 @@ use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use rand::Rng;
+use std::collections::BTreeMap;
 use weir_delivery::Delivery;
 use weir_log::{Log, PutEntry, StreamKey};
+use weir_objects::Objects;
 
 use crate::error::{Result, StreamError};
 use crate::table::{Connector, Format, TableDef};
@@ -27,6 +29,11 @@ pub struct Sink {
     schema: SchemaRef,
     log: Log,
     delivery: Option<Delivery>,
+    objects: Option<Objects>,
+    /// Rows for the filesystem sink since the last checkpoint (committed with the next).
+    staged: Vec<RecordBatch>,
+    /// Names the files the job writes.
+    job: String,
     key_columns: Vec<usize>,
     delimiter: String,
     pub records_out: u64,
@@ -38,6 +45,8 @@ impl Sink {
         schema: SchemaRef,
         log: Log,
         delivery: Option<Delivery>,
+        objects: Option<Objects>,
+        job: &str,
     ) -> Result<Sink> {
         let key_columns = table
             .flink
@@ -63,6 +72,9 @@ impl Sink {
             schema,
             log,
             delivery,
+            objects,
+            staged: Vec::new(),
+            job: job.to_string(),
             key_columns,
             delimiter,
             records_out: 0,
@@ -90,6 +102,7 @@ impl Sink {
             self.records_out += batch.num_rows() as u64;
             match &self.table.connector {
                 Connector::Blackhole => {}
+                Connector::Filesystem { .. } => self.staged.push(batch),
                 Connector::Print => {
                     for line in encode_json(&batch)? {
                         tracing::info!(table = %self.table.name(), "+I{}", String::from_utf8_lossy(&line));
@@ -137,6 +150,166 @@ impl Sink {
         Ok(())
     }
 
+    /// Checks that the sink can be written (the filesystem sink's bucket exists).
+    pub async fn check(&self) -> Result<()> {
+        if let Connector::Filesystem { bucket, .. } = &self.table.connector {
+            let objects = self.objects()?;
+            if !objects.bucket_exists(bucket).await {
+                return Err(StreamError::Validation(format!(
+                    "The bucket of table '{}' does not exist: {bucket}",
+                    self.table.name()
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    fn objects(&self) -> Result<&Objects> {
+        self.objects
+            .as_ref()
+            .ok_or_else(|| StreamError::Unsupported("The object store is not running".into()))
+    }
+
+    /// The rows staged since the last checkpoint (the next checkpoint keeps them).
+    pub fn take_staged(&mut self) -> Vec<RecordBatch> {
+        std::mem::take(&mut self.staged)
+    }
+
+    /// Writes the files of checkpoint `n` (names depend only on the job, `n` and the rows, so
+    /// writing them again after a restart replaces them with the same content).
+    pub async fn commit(&self, n: u64, rows: &[RecordBatch]) -> Result<()> {
+        let Connector::Filesystem {
+            bucket,
+            prefix,
+            file_size,
+        } = &self.table.connector
+        else {
+            return Ok(());
+        };
+        if rows.iter().all(|b| b.num_rows() == 0) {
+            return Ok(());
+        }
+        let objects = self.objects()?;
+        let mut files = 0usize;
+        for (folder, part) in self.partitions(rows)? {
+            let mut pending: Vec<RecordBatch> = Vec::new();
+            let mut size = 0usize;
+            let last = part.len().saturating_sub(1);
+            for (i, b) in part.into_iter().enumerate() {
+                size += b.get_array_memory_size();
+                pending.push(b);
+                if size as u64 >= *file_size || i == last {
+                    let data = self.encode_file(&pending)?;
+                    let key = format!("{prefix}{folder}part-{}-{n}-{files}", self.job);
+                    objects
+                        .put(
+                            bucket,
+                            &key,
+                            weir_objects::PutObject {
+                                data: Bytes::from(data),
+                                content_type: None,
+                                metadata: Default::default(),
+                                headers: Default::default(),
+                            },
+                        )
+                        .await
+                        .map_err(|e| {
+                            StreamError::Unsupported(format!("writing s3://{bucket}/{key}: {e}"))
+                        })?;
+                    files += 1;
+                    pending.clear();
+                    size = 0;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Rows by partition folder (`k=v/`, partition columns left out of the files), in order.
+    fn partitions(&self, rows: &[RecordBatch]) -> Result<Vec<(String, Vec<RecordBatch>)>> {
+        if self.key_columns.is_empty() {
+            return Ok(vec![(String::new(), rows.to_vec())]);
+        }
+        let mut out: Vec<(String, Vec<RecordBatch>)> = Vec::new();
+        let keep: Vec<usize> = (0..self.schema.fields().len())
+            .filter(|i| !self.key_columns.contains(i))
+            .collect();
+        for b in rows {
+            let options = FormatOptions::default();
+            let formatters = self
+                .key_columns
+                .iter()
+                .map(|&i| ArrayFormatter::try_new(b.column(i).as_ref(), &options))
+                .collect::<std::result::Result<Vec<_>, _>>()?;
+            let mut by_folder: BTreeMap<String, Vec<u32>> = BTreeMap::new();
+            for row in 0..b.num_rows() {
+                let folder: String = self
+                    .key_columns
+                    .iter()
+                    .zip(&formatters)
+                    .map(|(&c, f)| {
+                        let value = if b.column(c).is_null(row) {
+                            "__DEFAULT_PARTITION__".to_string()
+                        } else {
+                            escape_path(&f.value(row).to_string())
+                        };
+                        format!("{}={value}/", self.schema.field(c).name())
+                    })
+                    .collect();
+                by_folder.entry(folder).or_default().push(row as u32);
+            }
+            let projected = b.project(&keep)?;
+            for (folder, idx) in by_folder {
+                let idx = datafusion::arrow::array::UInt32Array::from(idx);
+                let cols = projected
+                    .columns()
+                    .iter()
+                    .map(|c| datafusion::arrow::compute::take(c, &idx, None))
+                    .collect::<std::result::Result<Vec<_>, _>>()?;
+                let part = RecordBatch::try_new(projected.schema(), cols)?;
+                match out.iter_mut().find(|(f, _)| f == &folder) {
+                    Some((_, v)) => v.push(part),
+                    None => out.push((folder, vec![part])),
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn encode_file(&self, batches: &[RecordBatch]) -> Result<Vec<u8>> {
+        let Some(first) = batches.first() else {
+            return Ok(Vec::new());
+        };
+        match &self.table.format {
+            Some(Format::Parquet) => {
+                let props = parquet::file::properties::WriterProperties::builder()
+                    .set_compression(parquet::basic::Compression::SNAPPY)
+                    .build();
+                let mut buf = Vec::new();
+                let mut w =
+                    parquet::arrow::ArrowWriter::try_new(&mut buf, first.schema(), Some(props))
+                        .map_err(|e| StreamError::Unsupported(format!("Parquet: {e}")))?;
+                for b in batches {
+                    w.write(b)
+                        .map_err(|e| StreamError::Unsupported(format!("Parquet: {e}")))?;
+                }
+                w.close()
+                    .map_err(|e| StreamError::Unsupported(format!("Parquet: {e}")))?;
+                Ok(buf)
+            }
+            _ => {
+                let mut out = Vec::new();
+                for b in batches {
+                    for line in self.encode(b)? {
+                        out.extend_from_slice(&line);
+                        out.push(b'\n');
+                    }
+                }
+                Ok(out)
+            }
+        }
+    }
+
     fn encode(&self, batch: &RecordBatch) -> Result<Vec<Bytes>> {
         match &self.table.format {
             Some(Format::Csv { delimiter, .. }) => encode_csv(batch, *delimiter),
@@ -168,6 +341,24 @@ impl Sink {
             })
             .collect())
     }
+}
+
+/// A partition value as Hive (and Flink's filesystem sink) writes it in a path.
+fn escape_path(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        if c.is_control()
+            || matches!(
+                c,
+                '"' | '#' | '%' | '\'' | '*' | '/' | ':' | '=' | '?' | '\\' | '{' | '[' | ']' | '^'
+            )
+        {
+            out.push_str(&format!("%{:02X}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// How timestamps are written as text.

@@ -30,6 +30,14 @@ pub enum Connector {
         delivery_stream: String,
         region: String,
     },
+    /// Files in an S3 bucket of Weir's (`'path' = 's3://bucket/prefix'`), committed with each
+    /// checkpoint (Flink's `filesystem` sink with a bulk format: exactly once).
+    Filesystem {
+        bucket: String,
+        prefix: String,
+        /// `sink.rolling-policy.file-size` in bytes.
+        file_size: u64,
+    },
     /// Swallows every row (Flink's `blackhole`, for benchmarks).
     Blackhole,
     /// Writes every row to the log (Flink's `print`).
@@ -41,6 +49,8 @@ pub enum Format {
     Json {
         ignore_parse_errors: bool,
     },
+    /// Written by the filesystem sink only.
+    Parquet,
     Csv {
         delimiter: u8,
         ignore_parse_errors: bool,
@@ -189,20 +199,51 @@ pub fn table_def(flink: FlinkTable, ddl: &str, default_region: &str) -> Result<T
                 region,
             }
         }
+        "filesystem" => {
+            let path = get("path").ok_or_else(|| {
+                StreamError::Validation("Missing required options are:\n\npath".into())
+            })?;
+            let rest = ["s3://", "s3a://", "s3n://"]
+                .iter()
+                .find_map(|p| path.strip_prefix(p))
+                .ok_or_else(|| {
+                    StreamError::Validation(format!(
+                        "Weir's filesystem connector writes to S3 paths (s3://bucket/prefix): {path}"
+                    ))
+                })?;
+            let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+            let prefix = prefix.trim_end_matches('/');
+            let file_size = match get("sink.rolling-policy.file-size") {
+                Some(v) => parse_size(v)?,
+                None => 128 << 20,
+            };
+            Connector::Filesystem {
+                bucket: bucket.to_string(),
+                prefix: if prefix.is_empty() {
+                    String::new()
+                } else {
+                    format!("{prefix}/")
+                },
+                file_size,
+            }
+        }
         "blackhole" => Connector::Blackhole,
         "print" => Connector::Print,
         other => {
             return Err(StreamError::Validation(format!(
                 "Could not find any factory for identifier '{other}' that implements \
                  'org.apache.flink.table.factories.DynamicTableFactory' in the classpath.\n\n\
-                 Available factory identifiers are:\n\nblackhole\nfirehose\nkinesis\nprint"
+                 Available factory identifiers are:\n\nblackhole\nfilesystem\nfirehose\nkinesis\nprint"
             )))
         }
     };
     let format = match &connector {
-        Connector::Kinesis { .. } | Connector::Firehose { .. } => {
+        Connector::Kinesis { .. } | Connector::Firehose { .. } | Connector::Filesystem { .. } => {
             let ignore = |p: &str| get(&format!("{p}.ignore-parse-errors")) == Some("true");
             Some(match get("format") {
+                Some("parquet") if matches!(connector, Connector::Filesystem { .. }) => {
+                    Format::Parquet
+                }
                 Some("json") => Format::Json {
                     ignore_parse_errors: ignore("json"),
                 },
@@ -273,6 +314,24 @@ pub fn table_def(flink: FlinkTable, ddl: &str, default_region: &str) -> Result<T
         metadata,
         flink,
     })
+}
+
+/// Flink's memory sizes: `128MB`, `1 gb`, `512kb`, `1000` (bytes).
+fn parse_size(text: &str) -> Result<u64> {
+    let t = text.trim().to_ascii_lowercase();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: u64 = num
+        .parse()
+        .map_err(|_| StreamError::Validation(format!("Invalid size: {text}")))?;
+    let mult = match unit.trim() {
+        "" | "b" | "bytes" => 1,
+        "k" | "kb" | "kibibytes" => 1 << 10,
+        "m" | "mb" | "mebibytes" => 1 << 20,
+        "g" | "gb" | "gibibytes" => 1 << 30,
+        _ => return Err(StreamError::Validation(format!("Invalid size: {text}"))),
+    };
+    Ok(n * mult)
 }
 
 fn parse_start_timestamp(text: &str) -> Result<i64> {

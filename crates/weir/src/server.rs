@@ -94,7 +94,7 @@ impl Server {
         };
         delivery.start();
         let stream = {
-            let (sconfig, log, delivery) = (
+            let (sconfig, log, delivery, objects) = (
                 weir_stream::EngineConfig {
                     dir: config.data_dir.join("stream"),
                     default_region: config.default_region.clone(),
@@ -104,9 +104,10 @@ impl Server {
                 },
                 log.clone(),
                 delivery.clone(),
+                objects.clone(),
             );
             tokio::task::spawn_blocking(move || {
-                weir_stream::Engine::open(sconfig, log, Some(delivery))
+                weir_stream::Engine::open(sconfig, log, Some(delivery), Some(objects))
             })
             .await
             .context("opening the streaming engine")??

@@ -33,6 +33,7 @@ fn engine(dir: &Path, log: &Log) -> Engine {
         },
         log.clone(),
         None,
+        None,
     )
     .expect("engine")
 }
@@ -387,4 +388,60 @@ async fn statements_are_checked_as_flink_checks_them() {
     }
     run(&mut s, "SET 'table.exec.source.idle-timeout' = '1 s'").await;
     assert_eq!(s.config()["table.exec.source.idle-timeout"], "1 s");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_job_restarts_from_its_checkpoint_unless_told_not_to() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = open_log(dir.path());
+    create(&log, "bids", 1);
+    let e = engine(dir.path(), &log);
+    let mut s = Session::new(e.clone(), BTreeMap::new());
+    run(&mut s, BIDS).await;
+    run(&mut s, TOTALS).await;
+    run(
+        &mut s,
+        "SET 'restart-strategy.exponential-delay.initial-backoff' = '20 ms'",
+    )
+    .await;
+    let insert = "INSERT INTO totals SELECT window_start, window_end, item, COUNT(*), SUM(price)
+         FROM TABLE(TUMBLE(TABLE bids, DESCRIPTOR(ts), INTERVAL '10' SECOND))
+         GROUP BY window_start, window_end, item";
+    let Outcome::Job(id) = run(&mut s, insert).await else {
+        panic!()
+    };
+    // The sink stream does not exist yet: the first window's write fails, the job restarts.
+    put(
+        &log,
+        "bids",
+        "a",
+        &[
+            bid("x", 1.0, "2026-01-01 00:00:01"),
+            bid("x", 2.0, "2026-01-01 00:00:12"),
+        ],
+    )
+    .await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while e.job(&id).unwrap().spec.state.as_str() != "RESTARTING" {
+        assert!(Instant::now() < deadline, "the job did not fail");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    create(&log, "totals", 1);
+    let got = wait_for(&log, "totals", 1).await;
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0]["bids"], 1);
+    assert_eq!(e.job(&id).unwrap().spec.state.as_str(), "RUNNING");
+    e.stop_job(&id, false).await.unwrap();
+
+    // With restarts off, the same failure ends the job.
+    run(&mut s, "SET 'restart-strategy.type' = 'none'").await;
+    run(&mut s, "CREATE TABLE lost (window_start TIMESTAMP(3), window_end TIMESTAMP(3), item STRING, bids BIGINT, total DOUBLE) WITH ('connector' = 'kinesis', 'stream' = 'missing', 'format' = 'json')").await;
+    let Outcome::Job(id) = run(&mut s, &insert.replace("INTO totals", "INTO lost")).await else {
+        panic!()
+    };
+    while e.job(&id).unwrap().spec.state.as_str() != "FAILED" {
+        assert!(Instant::now() < deadline, "the job did not fail");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert!(e.job(&id).unwrap().spec.error.unwrap().contains("missing"));
 }
