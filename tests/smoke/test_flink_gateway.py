@@ -399,3 +399,68 @@ def test_results_reach_parquet_files_and_firehose(weir, tmp_path):
             break
         time.sleep(0.1)
     assert sorted(r["user_id"] for r in records) == sorted(f"u{i}" for i in range(5, 12))
+
+
+def test_a_select_returns_rows_as_they_arrive(weir):
+    url, gateway = weir
+    k = kinesis(url)
+    k.create_stream(StreamName="ticks", ShardCount=1)
+    c = Client(gateway)
+    c.execute(
+        """CREATE TABLE ticks (sym STRING, price DOUBLE, ts TIMESTAMP(3),
+             WATERMARK FOR ts AS ts)
+           WITH ('connector' = 'kinesis', 'stream' = 'ticks', 'format' = 'json');"""
+    )
+    op = c.submit(
+        """SELECT window_start, sym, MAX(price) AS high
+           FROM TABLE(TUMBLE(TABLE ticks, DESCRIPTOR(ts), INTERVAL '1' SECOND))
+           GROUP BY window_start, window_end, sym;"""
+    )
+    path = f"/v2/sessions/{c.session}/operations/{op}/result/0?rowFormat=PLAIN_TEXT"
+    deadline = time.monotonic() + 30
+    while True:
+        status, page = call(gateway, "GET", path)
+        assert status == 200, page
+        if page["resultType"] != "NOT_READY":
+            break
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    assert page["isQueryResult"] is True and page["jobID"]
+    assert [col["name"] for col in page["results"]["columns"]] == ["window_start", "sym", "high"]
+    assert page["results"]["columns"][0]["logicalType"] == {
+        "type": "TIMESTAMP_WITHOUT_TIME_ZONE",
+        "nullable": False,
+        "precision": 3,
+    }
+    # The job reads from LATEST: rows put now are seen.
+    for sym, price, ts in [("A", 1.5, "00:00:00.1"), ("A", 2.5, "00:00:00.9"), ("B", 7.0, "00:00:00.5"),
+                           ("A", 0.5, "00:00:01.2")]:
+        k.put_record(
+            StreamName="ticks",
+            PartitionKey=sym,
+            Data=json.dumps({"sym": sym, "price": price, "ts": f"2026-01-01 {ts}"}).encode(),
+        )
+    rows, next_uri = [], page["nextResultUri"]
+    rows += [r["fields"] for r in page["results"]["data"]]
+    while len(rows) < 2:
+        assert time.monotonic() < deadline, rows
+        status, page = call(gateway, "GET", next_uri)
+        assert status == 200 and page["resultType"] == "PAYLOAD", page
+        rows += [r["fields"] for r in page["results"]["data"]]
+        # Asking again for the same token returns the same page.
+        assert call(gateway, "GET", next_uri)[1] == page
+        next_uri = page["nextResultUri"]
+        time.sleep(0.02)
+    assert sorted(rows) == [
+        ["2026-01-01 00:00:00.000", "A", "2.5"],
+        ["2026-01-01 00:00:00.000", "B", "7.0"],
+    ]
+    job = page["jobID"]
+    assert call(gateway, "DELETE", f"/v2/sessions/{c.session}/operations/{op}/close")[0] == 200
+    deadline = time.monotonic() + 30
+    while True:
+        _, jobs = c.execute("SHOW JOBS;")
+        if {r[0]: r[2] for r in jobs}.get(job) == "CANCELED":
+            break
+        assert time.monotonic() < deadline
+        time.sleep(0.05)

@@ -42,6 +42,17 @@ pub struct Answer {
     pub is_query: bool,
     pub job_id: Option<String>,
     pub batch: RecordBatch,
+    /// An interactive query's rows, fetched page by page as they come.
+    pub stream: Option<Arc<weir_stream::sink::Collector>>,
+}
+
+/// Where the pages of an interactive query's result are.
+#[derive(Default)]
+pub struct Pages {
+    /// The token the next new page has.
+    next: u64,
+    /// The last page sent (sent again when its token is asked for again).
+    last: Option<Value>,
 }
 
 pub struct Operation {
@@ -50,6 +61,7 @@ pub struct Operation {
     /// Why it failed: the Java exception class Flink would name, and the message.
     pub error: Mutex<Option<(&'static str, String)>>,
     pub task: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    pub pages: Mutex<Pages>,
 }
 
 pub struct SessionEntry {
@@ -158,11 +170,28 @@ impl Gateway {
         let entry = self.session(id)?;
         self.sessions.lock().remove(id);
         for op in entry.operations.lock().values() {
-            if let Some(t) = op.task.lock().take() {
-                t.abort();
-            }
+            self.end(op);
         }
         Ok(())
+    }
+
+    /// Stops what an operation runs: its statement, and an interactive query's job.
+    fn end(&self, op: &Operation) {
+        if let Some(t) = op.task.lock().take() {
+            t.abort();
+        }
+        let job = op
+            .answer
+            .lock()
+            .as_ref()
+            .filter(|a| a.stream.is_some())
+            .and_then(|a| a.job_id.clone());
+        if let Some(job) = job {
+            let engine = self.engine.clone();
+            tokio::spawn(async move {
+                let _ = engine.stop_job(&job, false).await;
+            });
+        }
     }
 
     /// Starts a statement; its outcome is read later through the operation.
@@ -173,6 +202,7 @@ impl Gateway {
             answer: Mutex::new(None),
             error: Mutex::new(None),
             task: Mutex::new(None),
+            pages: Mutex::new(Pages::default()),
         });
         let id = uuid();
         entry.operations.lock().insert(id.clone(), op.clone());
@@ -231,11 +261,10 @@ impl Gateway {
 
     pub fn cancel(&self, session: &str, op: &str) -> Result<OpStatus, GatewayError> {
         let o = self.operation(session, op)?;
+        let running_query = o.answer.lock().as_ref().is_some_and(|a| a.stream.is_some());
         let mut st = o.status.lock();
-        if *st == OpStatus::Running {
-            if let Some(t) = o.task.lock().take() {
-                t.abort();
-            }
+        if *st == OpStatus::Running || running_query {
+            self.end(&o);
             *st = OpStatus::Canceled;
         }
         Ok(*st)
@@ -246,9 +275,7 @@ impl Gateway {
         let removed = entry.operations.lock().remove(op);
         match removed {
             Some(o) => {
-                if let Some(t) = o.task.lock().take() {
-                    t.abort();
-                }
+                self.end(&o);
                 Ok(())
             }
             None => Err(GatewayError::new(
@@ -311,6 +338,9 @@ impl Gateway {
             .lock()
             .clone()
             .ok_or_else(|| fail("The operation has no result".into()))?;
+        if let Some(rows) = &answer.stream {
+            return self.query_page(&o, &answer, rows, token, format, next_uri, &fail);
+        }
         let (kind, data, next) = match token {
             0 => (
                 "PAYLOAD",
@@ -324,7 +354,82 @@ impl Gateway {
                 )))
             }
         };
-        let schema = answer.batch.schema();
+        Ok(page(
+            &answer,
+            &answer.batch.schema(),
+            kind,
+            data,
+            format,
+            next,
+        ))
+    }
+
+    /// A page of an interactive query: the rows collected since the last page (often none),
+    /// until its job ends (then EOS, or the job's error).
+    #[allow(clippy::too_many_arguments)]
+    fn query_page(
+        &self,
+        o: &Operation,
+        answer: &Answer,
+        rows: &weir_stream::sink::Collector,
+        token: u64,
+        format: RowFormat,
+        next_uri: &dyn Fn(u64) -> String,
+        fail: &dyn Fn(String) -> GatewayError,
+    ) -> Result<Value, GatewayError> {
+        let mut pages = o.pages.lock();
+        if token + 1 == pages.next {
+            if let Some(p) = &pages.last {
+                return Ok(p.clone());
+            }
+        }
+        if token != pages.next {
+            return Err(fail(format!(
+                "Expecting token to be {} or {}, but found {token}.",
+                pages.next,
+                pages.next.saturating_sub(1)
+            )));
+        }
+        let job = answer.job_id.as_deref().and_then(|j| self.engine.job(j));
+        let batches = rows.take();
+        let mut data = Vec::new();
+        for b in &batches {
+            data.extend(results::rows(b, format).map_err(fail)?);
+        }
+        let state = job
+            .as_ref()
+            .map(|j| j.spec.state.as_str())
+            .unwrap_or("CANCELED");
+        if state == "FAILED" && data.is_empty() {
+            let message = job.and_then(|j| j.spec.error).unwrap_or_default();
+            return Err(GatewayError::new(
+                "org.apache.flink.table.api.TableException",
+                message,
+            ));
+        }
+        let ended = matches!(state, "CANCELED" | "FINISHED" | "FAILED") && data.is_empty();
+        let (kind, next) = if ended {
+            ("EOS", None)
+        } else {
+            ("PAYLOAD", Some(next_uri(token + 1)))
+        };
+        let body = page(answer, &rows.schema, kind, data, format, next);
+        pages.next = token + 1;
+        pages.last = Some(body.clone());
+        Ok(body)
+    }
+}
+
+/// A `FetchResultsResponseBody`.
+fn page(
+    answer: &Answer,
+    schema: &weir_stream::arrow::datatypes::Schema,
+    kind: &str,
+    data: Vec<Value>,
+    format: RowFormat,
+    next: Option<String>,
+) -> Value {
+    {
         let mut body = serde_json::Map::new();
         body.insert("resultType".into(), json!(kind));
         body.insert("isQueryResult".into(), json!(answer.is_query));
@@ -350,7 +455,7 @@ impl Gateway {
         if let Some(n) = next {
             body.insert("nextResultUri".into(), json!(n));
         }
-        Ok(Value::Object(body))
+        Value::Object(body)
     }
 }
 
@@ -361,18 +466,28 @@ fn finish(op: &Operation, out: Result<Outcome, StreamError>) {
             is_query: false,
             job_id: None,
             batch: one_string("result", "OK"),
+            stream: None,
         }),
         Ok(Outcome::Rows(batch)) => Ok(Answer {
             with_content: true,
             is_query: false,
             job_id: None,
             batch,
+            stream: None,
         }),
         Ok(Outcome::Job(id)) => Ok(Answer {
             with_content: true,
             is_query: false,
             batch: one_string("job id", &id),
             job_id: Some(id),
+            stream: None,
+        }),
+        Ok(Outcome::Query { job, rows }) => Ok(Answer {
+            with_content: true,
+            is_query: true,
+            batch: RecordBatch::new_empty(rows.schema.clone()),
+            job_id: Some(job),
+            stream: Some(rows),
         }),
         Err(e) => Err((class_of(&e), e.to_string())),
     };

@@ -21,7 +21,8 @@ use crate::checkpoint::JobFiles;
 use crate::error::{Result, StreamError};
 use crate::functions::now_ms;
 use crate::job::{self, JobState, JobStatus, RunOptions};
-use crate::plan::{parse_insert, plan_job};
+use crate::plan::{parse_job, plan_job};
+use crate::sink::Collector;
 use crate::sql::parse_create_table;
 use crate::table::{table_def, TableDef};
 
@@ -50,6 +51,9 @@ pub struct JobSpec {
     pub end_ms: Option<i64>,
     #[serde(default)]
     pub error: Option<String>,
+    /// An interactive query's job: not kept across restarts (its client is gone).
+    #[serde(default)]
+    pub transient: bool,
 }
 
 /// A job as listed.
@@ -165,19 +169,23 @@ impl Engine {
         )
     }
 
-    /// Plans and starts `INSERT INTO ... SELECT ...` over `tables`; returns the job id.
+    /// Plans and starts `INSERT INTO ... SELECT ...` (or a query, whose rows are collected for
+    /// the caller) over `tables`; returns the job id and, for a query, its rows' collector.
     pub async fn submit(
         &self,
         insert: &str,
         tables: &BTreeMap<String, TableDef>,
         config: &BTreeMap<String, String>,
-    ) -> Result<String> {
-        let (sink, _, _) = parse_insert(insert)?;
+    ) -> Result<(String, Option<Arc<Collector>>)> {
+        let (sink, _, _) = parse_job(insert)?;
         let id = format!("{:032x}", rand::random::<u128>());
         let name = config
             .get("pipeline.name")
             .cloned()
-            .unwrap_or_else(|| format!("insert-into_default_catalog.default_database.{sink}"));
+            .unwrap_or_else(|| match &sink {
+                Some(sink) => format!("insert-into_default_catalog.default_database.{sink}"),
+                None => "collect".into(),
+            });
         let spec = JobSpec {
             id: id.clone(),
             name,
@@ -188,10 +196,11 @@ impl Engine {
             state: JobState::Running,
             end_ms: None,
             error: None,
+            transient: sink.is_none(),
         };
-        self.launch(spec).await?;
+        let collector = self.launch(spec).await?;
         self.persist()?;
-        Ok(id)
+        Ok((id, collector))
     }
 
     /// Plans a job from its statements.
@@ -201,17 +210,22 @@ impl Engine {
             let t = self.table(ddl)?;
             tables.insert(t.name().to_string(), t);
         }
-        let (sink_name, query, tvfs) = parse_insert(&spec.insert)?;
-        let sink = tables.get(&sink_name).cloned().ok_or_else(|| {
-            StreamError::Validation(format!(
-                "Object '{sink_name}' not found within 'default_catalog.default_database'"
-            ))
-        })?;
+        let (sink_name, query, tvfs) = parse_job(&spec.insert)?;
+        let sink = match sink_name {
+            Some(name) => Some(tables.get(&name).cloned().ok_or_else(|| {
+                StreamError::Validation(format!(
+                    "Object '{name}' not found within 'default_catalog.default_database'"
+                ))
+            })?),
+            None => None,
+        };
         plan_job(sink, query, tvfs, &|n| tables.get(n).cloned()).await
     }
 
-    async fn launch(&self, spec: JobSpec) -> Result<()> {
+    async fn launch(&self, spec: JobSpec) -> Result<Option<Arc<Collector>>> {
         let plan = self.plan_of(&spec).await?;
+        let collector = matches!(plan.sink.connector, crate::table::Connector::Collect)
+            .then(|| Arc::new(Collector::new(plan.sink_schema.clone())));
         let options = RunOptions {
             checkpoint_interval: spec
                 .config
@@ -223,6 +237,7 @@ impl Engine {
                 .get("table.exec.source.idle-timeout")
                 .and_then(|v| parse_duration(v))
                 .unwrap_or(Duration::ZERO),
+            collector: collector.clone(),
         };
         let files = JobFiles::new(self.inner.config.dir.join("jobs").join(&spec.id))?;
         let status = Arc::new(JobStatus::default());
@@ -295,7 +310,7 @@ impl Engine {
                 task: Some(task),
             },
         );
-        Ok(())
+        Ok(collector)
     }
 
     /// Marks a job ended and saves the job list.
@@ -411,6 +426,7 @@ impl Engine {
             .jobs
             .lock()
             .values()
+            .filter(|e| !e.spec.transient)
             .map(|e| e.spec.clone())
             .collect();
         let body =

@@ -76,6 +76,8 @@ pub struct RunOptions {
     pub checkpoint_interval: Duration,
     /// A shard without records this long stops holding the watermark back (0: never).
     pub idle_timeout: Duration,
+    /// Where an interactive query's rows go.
+    pub collector: Option<Arc<crate::sink::Collector>>,
 }
 
 /// Runs a job until `stop` turns true or it fails. Saves a checkpoint at every interval and
@@ -111,6 +113,7 @@ pub async fn run(
         delivery,
         objects,
         id,
+        options.collector.clone(),
     )?;
     sink.check().await?;
     let mut window = plan

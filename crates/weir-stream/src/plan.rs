@@ -88,8 +88,9 @@ pub fn session() -> SessionContext {
     ctx
 }
 
-/// Reads `INSERT INTO sink [(cols)] query` after window TVFs were lifted out.
-pub fn parse_insert(sql: &str) -> Result<(String, Box<Query>, Vec<WindowTvf>)> {
+/// Reads `INSERT INTO sink [(cols)] query` (the sink's name) or a query (no sink) after window
+/// TVFs were lifted out.
+pub fn parse_job(sql: &str) -> Result<(Option<String>, Box<Query>, Vec<WindowTvf>)> {
     let (rewritten, tvfs) = extract_window_tvfs(sql)?;
     let mut statements = Parser::parse_sql(&GenericDialect {}, &rewritten)
         .map_err(|e| StreamError::Sql(crate::sql::SqlError::Parse(e.to_string())))?;
@@ -111,8 +112,9 @@ pub fn parse_insert(sql: &str) -> Result<(String, Box<Query>, Vec<WindowTvf>)> {
             let source = ins
                 .source
                 .ok_or_else(|| StreamError::Validation("INSERT INTO needs a query".into()))?;
-            Ok((last_part(name), source, tvfs))
+            Ok((Some(last_part(name)), source, tvfs))
         }
+        Statement::Query(q) => Ok((None, q, tvfs)),
         _ => Err(StreamError::Validation(
             "Expected an INSERT INTO statement".into(),
         )),
@@ -140,7 +142,7 @@ fn relations(query: &Query) -> BTreeSet<String> {
 
 /// Plans a job: `sink` and the query's tables come from `lookup`.
 pub async fn plan_job(
-    sink: TableDef,
+    sink: Option<TableDef>,
     query: Box<Query>,
     tvfs: Vec<WindowTvf>,
     lookup: &(dyn Fn(&str) -> Option<TableDef> + Sync),
@@ -310,18 +312,27 @@ pub async fn plan_job(
         }
         (_, Shape::Stateless) => {}
         (_, Shape::Aggregate) => {
-            return Err(StreamError::Validation(format!(
-                "Table sink 'default_catalog.default_database.{}' doesn't support consuming \
-                 update changes which is produced by node GroupAggregate",
-                sink.name()
-            )))
+            return Err(match &sink {
+                Some(sink) => StreamError::Validation(format!(
+                    "Table sink 'default_catalog.default_database.{}' doesn't support consuming \
+                     update changes which is produced by node GroupAggregate",
+                    sink.name()
+                )),
+                None => StreamError::Unsupported(
+                    "Updating results (GROUP BY without a window) are not supported by Weir's \
+                     streaming engine yet; aggregate per window with a window TVF"
+                        .into(),
+                ),
+            })
         }
         (None, Shape::WindowAggregate) => unreachable_shape()?,
     }
     let physical = query_ctx.state().create_physical_plan(&logical).await?;
     let query = Stage::new(&query_ctx, physical, vec![slot]);
-    let sink_columns = sink.physical_columns();
     let out = query.schema();
+    // A query without a sink collects its rows for the client that asked.
+    let sink = sink.unwrap_or_else(|| crate::table::collect_table(&out));
+    let sink_columns = sink.physical_columns();
     if out.fields().len() != sink_columns.len() {
         return Err(StreamError::Validation(format!(
             "Column types of query result and sink for 'default_catalog.default_database.{}' \
@@ -344,12 +355,17 @@ pub async fn plan_job(
                 .join(", ")
         )));
     }
-    let sink_schema = Arc::new(Schema::new(
-        sink_columns
-            .into_iter()
-            .map(|(n, t)| Field::new(n, t, true))
-            .collect::<Vec<_>>(),
-    ));
+    // A client's rows keep the query's own columns (with their nullability).
+    let sink_schema = if matches!(sink.connector, crate::table::Connector::Collect) {
+        out.clone()
+    } else {
+        Arc::new(Schema::new(
+            sink_columns
+                .into_iter()
+                .map(|(n, t)| Field::new(n, t, true))
+                .collect::<Vec<_>>(),
+        ))
+    };
     Ok(JobPlan {
         source,
         source_stage,

@@ -25,6 +25,11 @@ pub enum Outcome {
     Rows(RecordBatch),
     /// A job was submitted.
     Job(String),
+    /// An interactive query runs as a job whose rows are collected as they come.
+    Query {
+        job: String,
+        rows: std::sync::Arc<crate::sink::Collector>,
+    },
 }
 
 pub struct Session {
@@ -132,23 +137,25 @@ impl Session {
             }
             ("DESCRIBE" | "DESC", _, _) => self.describe(&raw_name(sql)),
             ("INSERT", "INTO", _) => {
-                let id = self.engine.submit(sql, &self.tables, &self.config).await?;
+                let (id, _) = self.engine.submit(sql, &self.tables, &self.config).await?;
                 Ok(Outcome::Job(id))
             }
             ("EXECUTE", "INSERT", _) => {
                 let inner = sql[sql.to_ascii_uppercase().find("INSERT").unwrap_or(0)..].to_string();
-                let id = self
+                let (id, _) = self
                     .engine
                     .submit(&inner, &self.tables, &self.config)
                     .await?;
                 Ok(Outcome::Job(id))
             }
             ("USE", _, _) => Ok(Outcome::Ok),
-            ("SELECT" | "WITH", _, _) => Err(StreamError::Unsupported(
-                "Interactive SELECT over streams is not supported yet; write the query's rows \
-                 to a table with INSERT INTO"
-                    .into(),
-            )),
+            ("SELECT" | "WITH", _, _) => {
+                let (job, rows) = self.engine.submit(sql, &self.tables, &self.config).await?;
+                let rows = rows.ok_or_else(|| {
+                    StreamError::Unsupported("The query did not get a collector".into())
+                })?;
+                Ok(Outcome::Query { job, rows })
+            }
             _ => Err(StreamError::Unsupported(format!(
                 "Unsupported statement: {}",
                 sql.chars().take(60).collect::<String>()

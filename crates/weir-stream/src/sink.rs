@@ -21,6 +21,34 @@ use weir_objects::Objects;
 use crate::error::{Result, StreamError};
 use crate::table::{Connector, Format, TableDef};
 
+/// Rows an interactive query's client has not fetched yet. The job waits while more than
+/// `MAX_COLLECTED` rows wait (back pressure, as Flink's collect sink).
+#[derive(Debug)]
+pub struct Collector {
+    pub schema: SchemaRef,
+    rows: parking_lot::Mutex<Vec<RecordBatch>>,
+}
+
+const MAX_COLLECTED: usize = 100_000;
+
+impl Collector {
+    pub fn new(schema: SchemaRef) -> Collector {
+        Collector {
+            schema,
+            rows: parking_lot::Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Everything collected since the last call.
+    pub fn take(&self) -> Vec<RecordBatch> {
+        std::mem::take(&mut *self.rows.lock())
+    }
+
+    fn waiting(&self) -> usize {
+        self.rows.lock().iter().map(RecordBatch::num_rows).sum()
+    }
+}
+
 /// Kinesis accepts at most 500 records per PutRecords.
 const PUT_BATCH: usize = 500;
 
@@ -34,6 +62,7 @@ pub struct Sink {
     staged: Vec<RecordBatch>,
     /// Names the files the job writes.
     job: String,
+    collector: Option<Arc<Collector>>,
     key_columns: Vec<usize>,
     delimiter: String,
     pub records_out: u64,
@@ -47,6 +76,7 @@ impl Sink {
         delivery: Option<Delivery>,
         objects: Option<Objects>,
         job: &str,
+        collector: Option<Arc<Collector>>,
     ) -> Result<Sink> {
         let key_columns = table
             .flink
@@ -75,6 +105,7 @@ impl Sink {
             objects,
             staged: Vec::new(),
             job: job.to_string(),
+            collector,
             key_columns,
             delimiter,
             records_out: 0,
@@ -103,6 +134,14 @@ impl Sink {
             match &self.table.connector {
                 Connector::Blackhole => {}
                 Connector::Filesystem { .. } => self.staged.push(batch),
+                Connector::Collect => {
+                    if let Some(c) = &self.collector {
+                        while c.waiting() > MAX_COLLECTED {
+                            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                        }
+                        c.rows.lock().push(batch);
+                    }
+                }
                 Connector::Print => {
                     for line in encode_json(&batch)? {
                         tracing::info!(table = %self.table.name(), "+I{}", String::from_utf8_lossy(&line));

@@ -42,6 +42,8 @@ pub enum Connector {
     Blackhole,
     /// Writes every row to the log (Flink's `print`).
     Print,
+    /// Hands rows to the client of an interactive query.
+    Collect,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -314,6 +316,21 @@ pub fn table_def(flink: FlinkTable, ddl: &str, default_region: &str) -> Result<T
         metadata,
         flink,
     })
+}
+
+/// The table an interactive query's rows go to.
+pub fn collect_table(schema: &SchemaRef) -> TableDef {
+    TableDef {
+        flink: FlinkTable {
+            name: "collect".into(),
+            ..FlinkTable::default()
+        },
+        ddl: String::new(),
+        connector: Connector::Collect,
+        format: None,
+        decoded: schema.clone(),
+        metadata: Vec::new(),
+    }
 }
 
 /// Flink's memory sizes: `128MB`, `1 gb`, `512kb`, `1000` (bytes).
