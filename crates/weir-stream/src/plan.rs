@@ -155,10 +155,36 @@ pub async fn plan_job(
             None => sources.insert(n.clone()),
         };
     }
-    if sources.len() != 1 || tvfs.len() > 1 || (tvfs.len() == 1 && names.len() != 1) {
+    // Several window TVFs are allowed when they are the same window over the same table (a
+    // query joining per-window aggregates, as Nexmark's q5): the whole query then runs per
+    // window. The table itself may not be read beside its windows.
+    let same_windows = tvfs.windows(2).all(|w| {
+        let (a, b) = (&w[0], &w[1]);
+        (
+            a.kind,
+            &a.table,
+            &a.time_column,
+            &a.size,
+            &a.step,
+            &a.offset,
+            &a.partition_by,
+        ) == (
+            b.kind,
+            &b.table,
+            &b.time_column,
+            &b.size,
+            &b.step,
+            &b.offset,
+            &b.partition_by,
+        )
+    });
+    let only_windows =
+        tvfs.is_empty() || names.iter().all(|n| tvfs.iter().any(|t| &t.relation == n));
+    if sources.len() != 1 || !same_windows || !only_windows {
         return Err(StreamError::Unsupported(
-            "Weir's streaming engine runs queries over one source table (joins, unions and \
-             several windows in one query are not supported yet)"
+            "Weir's streaming engine runs queries over one source table, or over one window of \
+             it (joins of tables, unions and different windows in one query are not supported \
+             yet)"
                 .into(),
         ));
     }
@@ -259,10 +285,13 @@ pub async fn plan_job(
             for n in ["window_start", "window_end", "window_time"] {
                 fields.push(Field::new(n, time_type.clone(), false));
             }
-            query_ctx.register_table(
-                tvf.relation.as_str(),
-                Arc::new(SlotTable::new(Arc::new(Schema::new(fields)), slot.clone())),
-            )?;
+            let window_schema = Arc::new(Schema::new(fields));
+            for t in &tvfs {
+                query_ctx.register_table(
+                    t.relation.as_str(),
+                    Arc::new(SlotTable::new(window_schema.clone(), slot.clone())),
+                )?;
+            }
             let size_ms = interval_ms(&query_ctx, &tvf.size).await?;
             let step_ms = match &tvf.step {
                 Some(s) => interval_ms(&query_ctx, s).await?,
@@ -297,6 +326,7 @@ pub async fn plan_job(
         .state()
         .statement_to_plan(DfStatement::Statement(Box::new(Statement::Query(query))))
         .await?;
+    let logical = query_ctx.state().optimize(&logical)?;
     let shape = shape_of(&logical);
     match (&mut window, shape) {
         (_, Shape::Unsupported(what)) => {
@@ -455,20 +485,24 @@ fn shape_of(plan: &LogicalPlan) -> Shape {
         use datafusion::common::tree_node::TreeNodeRecursion;
         let found = match node {
             LogicalPlan::Aggregate(a) => {
-                let names: BTreeSet<String> = a
+                // Grouped by the window's bounds, under whatever names.
+                let bounds: BTreeSet<&str> = a
                     .group_expr
                     .iter()
                     .filter_map(|e| match e {
-                        Expr::Column(c) => Some(c.name.clone()),
+                        Expr::Column(c) => window_origin(&a.input, &c.name),
                         _ => None,
                     })
                     .collect();
-                if names.contains("window_start") && names.contains("window_end") {
+                if bounds.len() == 2 {
                     Some(Shape::WindowAggregate)
                 } else {
                     Some(Shape::Aggregate)
                 }
             }
+            // A join on equal window bounds (Flink's window join, or joined window
+            // aggregates) is computed per window.
+            LogicalPlan::Join(j) if joins_on_window_bounds(j) => Some(Shape::WindowAggregate),
             LogicalPlan::Join(_) => Some(Shape::Unsupported("A join")),
             LogicalPlan::Window(_) => Some(Shape::Unsupported("An OVER window")),
             LogicalPlan::Union(_) => Some(Shape::Unsupported("UNION")),
@@ -492,6 +526,56 @@ fn shape_of(plan: &LogicalPlan) -> Shape {
         }
     });
     shape
+}
+
+/// Whether a join's equalities include `window_start = window_start` and
+/// `window_end = window_end` (through aliases, projections and group keys).
+fn joins_on_window_bounds(j: &datafusion::logical_expr::Join) -> bool {
+    let mut covered = BTreeSet::new();
+    for (l, r) in &j.on {
+        let (Expr::Column(l), Expr::Column(r)) = (l, r) else {
+            continue;
+        };
+        match (
+            window_origin(&j.left, &l.name),
+            window_origin(&j.right, &r.name),
+        ) {
+            (Some(a), Some(b)) if a == b => {
+                covered.insert(a);
+            }
+            _ => {}
+        }
+    }
+    covered.len() == 2
+}
+
+/// `window_start` or `window_end` when the column `name` of `plan` is one of a window
+/// relation's bounds.
+fn window_origin(plan: &LogicalPlan, name: &str) -> Option<&'static str> {
+    let column_of = |e: &Expr| match e.clone().unalias() {
+        Expr::Column(c) => Some(c.name),
+        _ => None,
+    };
+    match plan {
+        LogicalPlan::Projection(p) => {
+            let i = p.schema.fields().iter().position(|f| f.name() == name)?;
+            window_origin(&p.input, &column_of(p.expr.get(i)?)?)
+        }
+        LogicalPlan::Aggregate(a) => {
+            let i = a.schema.fields().iter().position(|f| f.name() == name)?;
+            window_origin(&a.input, &column_of(a.group_expr.get(i)?)?)
+        }
+        LogicalPlan::SubqueryAlias(s) => window_origin(&s.input, name),
+        LogicalPlan::Filter(f) => window_origin(&f.input, name),
+        LogicalPlan::TableScan(t) if t.table_name.table().starts_with("__weir_window_") => {
+            match name {
+                "window_start" => Some("window_start"),
+                "window_end" => Some("window_end"),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
 }
 
 /// A sink takes the query's columns by position, so Flink allows `SELECT a, a`; DataFusion

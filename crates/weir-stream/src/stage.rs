@@ -15,7 +15,7 @@ use datafusion::error::Result as DfResult;
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::logical_expr::{Expr, TableType};
 use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
-use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
+use datafusion::physical_plan::execution_plan::{reset_plan_states, Boundedness, EmissionType};
 use datafusion::physical_plan::memory::MemoryStream;
 use datafusion::physical_plan::{
     DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning, PlanProperties,
@@ -179,7 +179,9 @@ impl Stage {
         if let Some(slot) = self.inputs.first() {
             slot.put(input);
         }
-        let out = datafusion::physical_plan::collect(self.plan.clone(), self.task.clone()).await;
+        // Operators keep per-execution state (a hash join's build side): a fresh copy per run.
+        let plan = reset_plan_states(self.plan.clone())?;
+        let out = datafusion::physical_plan::collect(plan, self.task.clone()).await;
         for s in &self.inputs {
             s.put(Vec::new());
         }

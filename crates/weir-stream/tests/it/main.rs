@@ -445,3 +445,80 @@ async fn a_failed_job_restarts_from_its_checkpoint_unless_told_not_to() {
     }
     assert!(e.job(&id).unwrap().spec.error.unwrap().contains("missing"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn window_aggregates_joined_on_their_window_are_computed_per_window() {
+    // Nexmark's q5 shape (over tumbling windows): the auctions with the most bids per window.
+    let dir = tempfile::tempdir().unwrap();
+    let log = open_log(dir.path());
+    create(&log, "auction_bids", 1);
+    create(&log, "hot", 1);
+    let e = engine(dir.path(), &log);
+    let mut s = Session::new(e.clone(), BTreeMap::new());
+    run(&mut s, "CREATE TABLE bid (auction BIGINT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts)
+        WITH ('connector' = 'kinesis', 'stream' = 'auction_bids', 'scan.stream.initpos' = 'TRIM_HORIZON', 'format' = 'json')").await;
+    run(
+        &mut s,
+        "CREATE TABLE hot (auction BIGINT, num BIGINT, starttime TIMESTAMP(3))
+        WITH ('connector' = 'kinesis', 'stream' = 'hot', 'format' = 'json')",
+    )
+    .await;
+    run(
+        &mut s,
+        "INSERT INTO hot
+        SELECT AuctionBids.auction, AuctionBids.num, AuctionBids.starttime
+        FROM (
+            SELECT auction, count(*) AS num, window_start AS starttime, window_end AS endtime
+            FROM TABLE(TUMBLE(TABLE bid, DESCRIPTOR(ts), INTERVAL '10' SECOND))
+            GROUP BY auction, window_start, window_end
+        ) AS AuctionBids
+        JOIN (
+            SELECT max(CountBids.num) AS maxn, CountBids.starttime, CountBids.endtime
+            FROM (
+                SELECT count(*) AS num, window_start AS starttime, window_end AS endtime
+                FROM TABLE(TUMBLE(TABLE bid, DESCRIPTOR(ts), INTERVAL '10' SECOND))
+                GROUP BY auction, window_start, window_end
+            ) AS CountBids
+            GROUP BY CountBids.starttime, CountBids.endtime
+        ) AS MaxBids
+        ON AuctionBids.starttime = MaxBids.starttime AND AuctionBids.endtime = MaxBids.endtime
+           AND AuctionBids.num >= MaxBids.maxn",
+    )
+    .await;
+    let b = |a: i64, s: u32| json!({"auction": a, "ts": format!("2026-01-01 00:00:{s:02}")});
+    put(
+        &log,
+        "auction_bids",
+        "k",
+        &[
+            b(1, 1),
+            b(1, 2),
+            b(2, 3),
+            b(2, 11),
+            b(3, 12),
+            b(3, 13),
+            b(2, 14),
+            b(9, 25),
+        ],
+    )
+    .await;
+    let mut got = wait_for(&log, "hot", 3).await;
+    got.sort_by_key(|v| (v["starttime"].to_string(), v["auction"].as_i64()));
+    assert_eq!(
+        got,
+        vec![
+            json!({"auction": 1, "num": 2, "starttime": "2026-01-01 00:00:00"}),
+            json!({"auction": 2, "num": 2, "starttime": "2026-01-01 00:00:10"}),
+            json!({"auction": 3, "num": 2, "starttime": "2026-01-01 00:00:10"}),
+        ]
+    );
+    // A join not on the window bounds is refused.
+    let err = s
+        .execute("INSERT INTO hot SELECT a.auction, a.num, a.st FROM
+            (SELECT auction, count(*) AS num, window_start AS st FROM TABLE(TUMBLE(TABLE bid, DESCRIPTOR(ts), INTERVAL '10' SECOND)) GROUP BY auction, window_start, window_end) a
+            JOIN (SELECT auction, count(*) AS num FROM TABLE(TUMBLE(TABLE bid, DESCRIPTOR(ts), INTERVAL '10' SECOND)) GROUP BY auction, window_start, window_end) b
+            ON a.auction = b.auction")
+        .await
+        .expect_err("a join of windows on other keys");
+    assert!(err.to_string().contains("A join"), "{err}");
+}
