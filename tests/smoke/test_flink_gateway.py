@@ -464,3 +464,47 @@ def test_a_select_returns_rows_as_they_arrive(weir):
             break
         assert time.monotonic() < deadline
         time.sleep(0.05)
+
+
+def test_py_flink_sql_gateway_driver(weir):
+    """py-flink-sql-gateway (a PEP 249 driver for Flink's gateway, from PyPI) against Weir:
+    DDL, an INSERT job, and a streaming SELECT whose typed rows arrive as they are put."""
+    from decimal import Decimal
+
+    from flink_gateway import connect
+
+    url, gateway = weir
+    k = kinesis(url)
+    k.create_stream(StreamName="orders", ShardCount=1)
+    k.create_stream(StreamName="order_copies", ShardCount=1)
+    with connect(gateway) as conn:
+        with conn.cursor() as cur:
+            cur.execute(
+                """CREATE TABLE orders (id INT, item STRING, amount DECIMAL(10, 2), at TIMESTAMP(3))
+                   WITH ('connector' = 'kinesis', 'stream' = 'orders', 'format' = 'json')"""
+            )
+            assert cur.description[0][0] == "result"
+            cur.execute(
+                """CREATE TABLE order_copies (id INT, item STRING)
+                   WITH ('connector' = 'kinesis', 'stream' = 'order_copies', 'format' = 'json')"""
+            )
+            cur.execute("INSERT INTO order_copies SELECT id, UPPER(item) FROM orders")
+            assert cur.description[0][0] == "job id"
+            assert len(cur.fetchall()[0][0]) == 32
+        with conn.cursor() as cur:
+            cur.execute("SELECT id, item, amount, at FROM orders WHERE amount > 1")
+            assert [d[0] for d in cur.description] == ["id", "item", "amount", "at"]
+            for i in range(4):
+                k.put_record(
+                    StreamName="orders",
+                    PartitionKey=str(i),
+                    Data=json.dumps(
+                        {"id": i, "item": f"thing {i}", "amount": i * 0.75,
+                         "at": f"2026-03-01 12:00:0{i}.5"}
+                    ).encode(),
+                )
+            rows = [cur.fetchone() for _ in range(2)]
+    assert [r[:3] for r in rows] == [(2, "thing 2", Decimal("1.50")), (3, "thing 3", Decimal("2.25"))]
+    assert str(rows[0][3]) == "2026-03-01 12:00:02.500000"
+    copies = read_stream(k, "order_copies", 4)
+    assert sorted(r["item"] for r in copies) == ["THING 0", "THING 1", "THING 2", "THING 3"]

@@ -240,6 +240,7 @@ impl Engine {
             collector: collector.clone(),
         };
         let files = JobFiles::new(self.inner.config.dir.join("jobs").join(&spec.id))?;
+        job::prepare(&plan, &self.inner.log, &files).await?;
         let status = Arc::new(JobStatus::default());
         *status.state.lock() = Some(JobState::Running);
         let (stop, stopped) = watch::channel(false);

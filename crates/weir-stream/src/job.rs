@@ -359,6 +359,40 @@ async fn save(
     Ok(())
 }
 
+/// Fixes where a new job starts reading (LATEST means the streams' ends now, when the job is
+/// submitted) by saving checkpoint 0, so the start does not move if the job restarts before
+/// its first checkpoint.
+pub async fn prepare(plan: &JobPlan, log: &Log, files: &JobFiles) -> Result<()> {
+    if files.load()?.is_some() {
+        return Ok(());
+    }
+    let Connector::Kinesis {
+        stream,
+        region,
+        start,
+    } = &plan.source.connector
+    else {
+        return Err(StreamError::Validation(
+            "The source is not a Kinesis table".into(),
+        ));
+    };
+    let key = StreamKey::new(region.clone(), stream.clone());
+    let positions = initial_positions(log, &key, *start).await?;
+    files.save(
+        crate::checkpoint::Meta {
+            number: 0,
+            saved_ms: now_ms(),
+            positions,
+            watermark: i64::MIN,
+            shard_watermarks: BTreeMap::new(),
+            records_in: 0,
+            records_out: 0,
+        },
+        &[],
+        &[],
+    )
+}
+
 /// Where a job without a checkpoint starts reading.
 async fn initial_positions(log: &Log, key: &StreamKey, start: StartPosition) -> Result<Checkpoint> {
     let mut c = Checkpoint::default();
