@@ -189,9 +189,6 @@ pub async fn run(
             continue;
         }
         dirty = true;
-        status
-            .records_in
-            .fetch_add(records.len() as u64, Ordering::Relaxed);
         for group in by_shard(&records) {
             let shard = group[0].shard.to_string();
             let decoded = decoder.decode(group)?;
@@ -239,6 +236,10 @@ pub async fn run(
             let wm = job_watermark(spec.time_kind, &shard_marks, &options);
             advance(&plan, window.as_mut(), wm, &mut sink).await?;
         }
+        // Counted once processed (their results written or held in window state).
+        status
+            .records_in
+            .fetch_add(records.len() as u64, Ordering::Relaxed);
         update_status(&status, &sink, window.as_ref(), &decoder);
         if last_checkpoint.elapsed() >= options.checkpoint_interval {
             save(

@@ -2,7 +2,7 @@
 //! date_parse/date_format (MySQL-style formats), format_datetime/parse_datetime (Joda
 //! patterns), from_iso8601_timestamp/date, date_add/date_diff, json_extract/_scalar,
 //! json_parse/json_format/json_array_length/json_size, regexp_extract/_all, split,
-//! element_at, contains (arrays and strings), arbitrary, count_if, min_by/max_by.
+//! element_at, contains (arrays and strings), mod, arbitrary, count_if, min_by/max_by.
 //! Registered on every session, so lake and streaming SQL share them.
 
 mod aggregate;
@@ -109,6 +109,24 @@ fn udf_n(
         ret,
         f,
     })
+}
+
+/// The first argument's type (Trino's and Flink's `mod` keep it).
+fn first_numeric(args: &[DataType]) -> Result<DataType> {
+    match args.first() {
+        Some(t) if t.is_numeric() => Ok(t.clone()),
+        Some(DataType::Null) | None => Ok(DataType::Int64),
+        Some(t) => Err(DataFusionError::Plan(format!("mod takes numbers, not {t}"))),
+    }
+}
+
+/// `mod(n, m)`: the remainder of n / m, with n's sign (as Java's `%`).
+fn modulo(args: &[ArrayRef]) -> Result<ArrayRef> {
+    let t = args[0].data_type().clone();
+    let m = cast(&args[1], &t)?;
+    Ok(datafusion::arrow::compute::kernels::numeric::rem(
+        &args[0], &m,
+    )?)
 }
 
 /// The argument as UTF-8 strings.
@@ -325,6 +343,7 @@ pub fn register(ctx: &SessionContext) {
             regexp_extract_all,
         ),
         udf_n("split", &[2, 3], string_list, split),
+        udf("mod", 2, first_numeric, modulo),
         udf_n("regexp_replace", &[2, 3], varchar, regexp_replace),
         ScalarUDF::new_from_impl(Contains {
             signature: Signature::user_defined(Volatility::Immutable),

@@ -1,8 +1,10 @@
-//! `weir bench …`: load generators that measure any endpoint speaking the AWS protocols.
+//! `weir bench …`: load generators that measure any endpoint speaking the AWS protocols, and
+//! in-process engine benchmarks (`nexmark`).
 
 mod firehose;
 mod kinesis;
 mod latency;
+mod nexmark;
 mod reshard;
 mod s3;
 
@@ -23,6 +25,9 @@ pub enum BenchTarget {
     S3(s3::S3Bench),
     /// Firehose: DirectPut delivery throughput into S3 (GZIP, uncompressed), put-to-object delay.
     Firehose(firehose::FirehoseBench),
+    /// Streaming SQL (in process): Nexmark queries over bids in the durable log, and
+    /// put-to-window-result latency.
+    Nexmark(nexmark::NexmarkBench),
 }
 
 pub async fn run(target: BenchTarget) -> anyhow::Result<()> {
@@ -32,6 +37,7 @@ pub async fn run(target: BenchTarget) -> anyhow::Result<()> {
         BenchTarget::Reshard(b) => reshard::run(b).await,
         BenchTarget::S3(b) => s3::run(b).await,
         BenchTarget::Firehose(b) => firehose::run(b).await,
+        BenchTarget::Nexmark(b) => nexmark::run(b).await,
     }
 }
 

@@ -1,0 +1,384 @@
+//! `weir bench nexmark`: Nexmark bids (the generator's shapes and distributions: hot auctions,
+//! log-uniform prices, channels, URLs, padding) written as JSON into a Weir stream (the durable
+//! log), then Nexmark's queries run over it as Flink SQL jobs into `blackhole` sinks, each
+//! timed from submission until it has processed every event; events per second and per CPU
+//! second (the job is one task) are printed. A latency run then measures put-to-result time of
+//! a one-second tumbling window fed live.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context as _};
+use bytes::Bytes;
+use clap::Args;
+use rand::{Rng, SeedableRng};
+use weir_log::{CreateStream, IteratorStart, Log, LogConfig, PutEntry, StreamKey, StreamMode};
+use weir_stream::{Engine, EngineConfig, Outcome, Session};
+
+/// Options of `weir bench nexmark`.
+#[derive(Args, Debug, Clone)]
+pub struct NexmarkBench {
+    /// Bids written before the queries run.
+    #[arg(long, default_value_t = 2_000_000)]
+    pub events: usize,
+    /// Bids per second of event time (how many events a window holds).
+    #[arg(long, default_value_t = 10_000)]
+    pub event_rate: u64,
+    /// Queries to run (comma-separated).
+    #[arg(long, default_value = "q0,q1,q2,q5")]
+    pub queries: String,
+    /// Where the log and jobs live (a temporary directory by default).
+    #[arg(long)]
+    pub data_dir: Option<std::path::PathBuf>,
+    /// Windows measured by the latency run (0 skips it).
+    #[arg(long, default_value_t = 10)]
+    pub latency_windows: usize,
+}
+
+const BID_TABLE: &str = "CREATE TABLE bid (
+    auction BIGINT, bidder BIGINT, price BIGINT, channel STRING, url STRING,
+    dateTime TIMESTAMP(3), extra STRING,
+    WATERMARK FOR dateTime AS dateTime - INTERVAL '4' SECOND
+) WITH ('connector' = 'kinesis', 'stream' = 'nexmark-bid',
+        'scan.stream.initpos' = 'TRIM_HORIZON', 'format' = 'json')";
+
+/// The queries (Nexmark's Flink SQL, sinks swapped for blackhole tables).
+fn query(name: &str) -> Option<(&'static str, &'static str)> {
+    Some(match name {
+        "q0" => (
+            "CREATE TABLE discard_sink (auction BIGINT, bidder BIGINT, price BIGINT,
+                dateTime TIMESTAMP(3), extra STRING) WITH ('connector' = 'blackhole')",
+            "INSERT INTO discard_sink SELECT auction, bidder, price, dateTime, extra FROM bid",
+        ),
+        "q1" => (
+            "CREATE TABLE discard_sink (auction BIGINT, bidder BIGINT, price DECIMAL(23, 3),
+                dateTime TIMESTAMP(3), extra STRING) WITH ('connector' = 'blackhole')",
+            "INSERT INTO discard_sink
+             SELECT auction, bidder, 0.908 * price AS price, dateTime, extra FROM bid",
+        ),
+        "q2" => (
+            "CREATE TABLE discard_sink (auction BIGINT, price BIGINT)
+                WITH ('connector' = 'blackhole')",
+            "INSERT INTO discard_sink SELECT auction, price FROM bid WHERE MOD(auction, 123) = 0",
+        ),
+        "q5" => (
+            "CREATE TABLE discard_sink (auction BIGINT, num BIGINT)
+                WITH ('connector' = 'blackhole')",
+            "INSERT INTO discard_sink
+             SELECT AuctionBids.auction, AuctionBids.num
+             FROM (
+               SELECT auction, count(*) AS num, window_start AS starttime, window_end AS endtime
+               FROM TABLE(HOP(TABLE bid, DESCRIPTOR(dateTime), INTERVAL '2' SECOND, INTERVAL '10' SECOND))
+               GROUP BY auction, window_start, window_end
+             ) AS AuctionBids
+             JOIN (
+               SELECT max(CountBids.num) AS maxn, CountBids.starttime, CountBids.endtime
+               FROM (
+                 SELECT count(*) AS num, window_start AS starttime, window_end AS endtime
+                 FROM TABLE(HOP(TABLE bid, DESCRIPTOR(dateTime), INTERVAL '2' SECOND, INTERVAL '10' SECOND))
+                 GROUP BY auction, window_start, window_end
+               ) AS CountBids
+               GROUP BY CountBids.starttime, CountBids.endtime
+             ) AS MaxBids
+             ON AuctionBids.starttime = MaxBids.starttime
+                AND AuctionBids.endtime = MaxBids.endtime
+                AND AuctionBids.num >= MaxBids.maxn",
+        ),
+        _ => return None,
+    })
+}
+
+/// Nexmark's bid generator (its constants: 50 events = 1 person, 3 auctions, 46 bids; one
+/// auction in 100 is hot; prices log-uniform up to $10,000).
+struct Bids {
+    rng: rand::rngs::StdRng,
+    n: u64,
+    start_ms: i64,
+    rate: u64,
+}
+
+impl Bids {
+    fn next(&mut self, at_ms: Option<i64>) -> String {
+        let i = self.n;
+        self.n += 1;
+        let epoch = i * 50 / 46;
+        let last_auction = 1000 + epoch / 50 * 3;
+        let auction = if self.rng.gen_range(0..100) > 0 {
+            (last_auction / 100) * 100
+        } else {
+            last_auction - self.rng.gen_range(0..1000.min(last_auction))
+        };
+        let last_person = 1000 + epoch / 50;
+        let bidder = if self.rng.gen_range(0..100) > 0 {
+            (last_person / 100) * 100 + 1
+        } else {
+            last_person - self.rng.gen_range(0..1000.min(last_person))
+        };
+        let price = (10f64.powf(self.rng.gen::<f64>() * 6.0) * 100.0).round() as u64;
+        let channel = match self.rng.gen_range(0..10) {
+            0 => "Google",
+            1 => "Facebook",
+            2 => "Baidu",
+            3 => "Apple",
+            _ => "channel",
+        };
+        let channel_id = self.rng.gen_range(0..10_000);
+        let word = |rng: &mut rand::rngs::StdRng| -> String {
+            (0..5).map(|_| rng.gen_range(b'a'..=b'z') as char).collect()
+        };
+        let url = format!(
+            "https://www.nexmark.com/{}/{}/{}/item.htm?query=1&channel_id={channel_id}",
+            word(&mut self.rng),
+            word(&mut self.rng),
+            word(&mut self.rng)
+        );
+        let pad = self.rng.gen_range(0..32);
+        let extra: String = (0..pad)
+            .map(|_| self.rng.gen_range(b'a'..=b'z') as char)
+            .collect();
+        let ms = at_ms.unwrap_or(self.start_ms + (i * 1000 / self.rate) as i64);
+        let t = chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default();
+        format!(
+            "{{\"auction\":{auction},\"bidder\":{bidder},\"price\":{price},\"channel\":\"{channel}\",\"url\":\"{url}\",\"dateTime\":\"{}\",\"extra\":\"{extra}\"}}",
+            t.format("%Y-%m-%d %H:%M:%S%.3f")
+        )
+    }
+}
+
+/// CPU seconds this process has used (user + system).
+fn cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
+    // Fields after the command name (which may hold spaces) end with ')'.
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    // utime and stime are fields 14 and 15 of the whole line: 12 and 13 after ')'.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+fn key(name: &str) -> StreamKey {
+    StreamKey::new("us-east-1", name)
+}
+
+fn create(log: &Log, name: &str) -> anyhow::Result<()> {
+    log.create_stream(CreateStream {
+        key: key(name),
+        shard_count: Some(1),
+        mode: StreamMode::Provisioned,
+        tags: BTreeMap::new(),
+        max_record_kib: None,
+    })?;
+    Ok(())
+}
+
+pub async fn run(b: NexmarkBench) -> anyhow::Result<()> {
+    let tmp = tempfile_dir()?;
+    let dir = b.data_dir.clone().unwrap_or_else(|| tmp.clone());
+    let log = Log::open(
+        LogConfig {
+            data_dir: dir.join("log"),
+            create_delay_ms: 0,
+            ..LogConfig::default()
+        },
+        Arc::new(weir_log::SystemClock),
+    )?;
+    create(&log, "nexmark-bid")?;
+    let mut gen = Bids {
+        rng: rand::rngs::StdRng::seed_from_u64(42),
+        n: 0,
+        start_ms: 1_767_225_600_000,
+        rate: b.event_rate.max(1),
+    };
+    let started = Instant::now();
+    let mut bytes = 0usize;
+    let mut left = b.events;
+    while left > 0 {
+        let n = left.min(500);
+        let entries: Vec<PutEntry> = (0..n)
+            .map(|_| {
+                let data = gen.next(None);
+                bytes += data.len();
+                PutEntry {
+                    partition_key: "nexmark".into(),
+                    explicit_hash_key: None,
+                    data: Bytes::from(data),
+                }
+            })
+            .collect();
+        log.put_all(&key("nexmark-bid"), entries).await?;
+        left -= n;
+    }
+    let ingest = started.elapsed();
+    println!(
+        "nexmark: {} bids ({:.0} bytes each) written to the log in {:.2} s ({:.0}/s)",
+        b.events,
+        bytes as f64 / b.events.max(1) as f64,
+        ingest.as_secs_f64(),
+        b.events as f64 / ingest.as_secs_f64()
+    );
+    let engine = Engine::open(
+        EngineConfig {
+            dir: dir.join("stream"),
+            default_region: "us-east-1".into(),
+            checkpoint_interval: Duration::from_secs(10),
+        },
+        log.clone(),
+        None,
+        None,
+    )?;
+    println!("| query | events | seconds | events/s | events per CPU second |");
+    println!("|---|---:|---:|---:|---:|");
+    for name in b
+        .queries
+        .split(',')
+        .map(str::trim)
+        .filter(|q| !q.is_empty())
+    {
+        let Some((sink, insert)) = query(name) else {
+            bail!("unknown query {name} (q0, q1, q2, q5)");
+        };
+        let mut s = Session::new(engine.clone(), BTreeMap::new());
+        s.execute(BID_TABLE).await?;
+        s.execute(sink).await?;
+        let cpu0 = cpu_seconds();
+        let t0 = Instant::now();
+        let Outcome::Job(id) = s.execute(insert).await.with_context(|| name.to_string())? else {
+            bail!("{name} did not start a job");
+        };
+        loop {
+            let j = engine.job(&id).context("job gone")?;
+            if j.records_in >= b.events as u64 {
+                break;
+            }
+            if let Some(e) = j.spec.error {
+                bail!("{name} failed: {e}");
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let secs = t0.elapsed().as_secs_f64();
+        let cpu = cpu_seconds() - cpu0;
+        engine.stop_job(&id, false).await?;
+        println!(
+            "| {name} | {} | {secs:.2} | {:.0} | {:.0} |",
+            b.events,
+            b.events as f64 / secs,
+            b.events as f64 / cpu.max(1e-9)
+        );
+    }
+    if b.latency_windows > 0 {
+        latency(&log, &engine, &mut gen, b.latency_windows).await?;
+    }
+    engine.shutdown().await;
+    let _ = std::fs::remove_dir_all(&tmp);
+    Ok(())
+}
+
+/// Bids put live (event time = the wall clock) into a fresh stream; a one-second tumbling
+/// count writes each window to a stream; how long after its window's end each result is
+/// readable.
+async fn latency(log: &Log, engine: &Engine, gen: &mut Bids, windows: usize) -> anyhow::Result<()> {
+    create(log, "nexmark-live")?;
+    create(log, "nexmark-counts")?;
+    let mut s = Session::new(engine.clone(), BTreeMap::new());
+    s.execute(
+        "CREATE TABLE live (auction BIGINT, dateTime TIMESTAMP(3),
+            WATERMARK FOR dateTime AS dateTime)
+         WITH ('connector' = 'kinesis', 'stream' = 'nexmark-live', 'format' = 'json')",
+    )
+    .await?;
+    s.execute(
+        "CREATE TABLE counts (window_end TIMESTAMP(3), n BIGINT)
+         WITH ('connector' = 'kinesis', 'stream' = 'nexmark-counts', 'format' = 'json')",
+    )
+    .await?;
+    let Outcome::Job(id) = s
+        .execute(
+            "INSERT INTO counts SELECT window_end, COUNT(*) FROM
+             TABLE(TUMBLE(TABLE live, DESCRIPTOR(dateTime), INTERVAL '1' SECOND))
+             GROUP BY window_start, window_end",
+        )
+        .await?
+    else {
+        bail!("the latency job did not start");
+    };
+    let producer_log = log.clone();
+    let now_ms = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0)
+    };
+    let end_at = Instant::now() + Duration::from_secs(windows as u64 + 2);
+    let bids: Vec<String> = (0..4096).map(|_| gen.next(Some(0))).collect();
+    let producer = tokio::spawn(async move {
+        let mut i = 0usize;
+        while Instant::now() < end_at {
+            // 1,000 bids per second, stamped with the wall clock.
+            let t = now_ms();
+            let time = chrono::DateTime::from_timestamp_millis(t).unwrap_or_default();
+            let stamp = time.format("%Y-%m-%d %H:%M:%S%.3f").to_string();
+            let data = bids[i % bids.len()].replace("1970-01-01 00:00:00.000", &stamp);
+            i += 1;
+            let _ = producer_log
+                .put_all(
+                    &key("nexmark-live"),
+                    vec![PutEntry {
+                        partition_key: "p".into(),
+                        explicit_hash_key: None,
+                        data: Bytes::from(data),
+                    }],
+                )
+                .await;
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    });
+    let mut it = log.shard_iterator(
+        &key("nexmark-counts"),
+        "shardId-000000000000",
+        &IteratorStart::TrimHorizon,
+    )?;
+    let mut delays = Vec::new();
+    while delays.len() < windows && Instant::now() < end_at + Duration::from_secs(5) {
+        let out = log.get_records(&it, None)?;
+        let seen = now_ms();
+        for r in &out.records {
+            let v: serde_json::Value = serde_json::from_slice(&r.data)?;
+            let end = v["window_end"].as_str().unwrap_or_default();
+            let end = chrono::NaiveDateTime::parse_from_str(end, "%Y-%m-%d %H:%M:%S%.f")
+                .map(|t| t.and_utc().timestamp_millis())
+                .unwrap_or(seen);
+            // Results readable at `seen` (polled every millisecond); the first window is partial.
+            delays.push(seen - end);
+        }
+        if let Some(n) = out.next_iterator {
+            it = n;
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    producer.abort();
+    engine.stop_job(&id, false).await?;
+    if delays.len() > 1 {
+        delays.remove(0);
+    }
+    delays.sort_unstable();
+    let pct = |p: f64| delays[((delays.len() - 1) as f64 * p).round() as usize];
+    if !delays.is_empty() {
+        println!(
+            "latency: {} one-second windows, result readable after the window's end: p50 {} ms, p99 {} ms, max {} ms",
+            delays.len(),
+            pct(0.5),
+            pct(0.99),
+            delays[delays.len() - 1]
+        );
+    }
+    Ok(())
+}
+
+fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {
+    let base = std::env::temp_dir().join(format!("weir-nexmark-{}", std::process::id()));
+    std::fs::create_dir_all(&base)?;
+    Ok(base)
+}
