@@ -59,6 +59,10 @@ pub enum Resume {
     At(String),
     /// After this sequence number (everything up to it delivered).
     After(String),
+    /// From the shard's oldest record (a shard not read yet).
+    TrimHorizon,
+    /// From the first record that arrived at or after this time (epoch ms), not read yet.
+    AtTimestamp(i64),
 }
 
 /// A stream's source positions: shard id → where to resume.

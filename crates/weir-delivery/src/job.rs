@@ -182,6 +182,9 @@ impl Job {
                     let (seq, inclusive) = match at {
                         crate::catalog::Resume::After(s) => (s, true),
                         crate::catalog::Resume::At(s) => (s, false),
+                        // Nothing of this shard delivered yet: nothing to free.
+                        crate::catalog::Resume::TrimHorizon
+                        | crate::catalog::Resume::AtTimestamp(_) => continue,
                     };
                     if let Err(e) = inner.intake.trim_delivered(&key, shard, seq, inclusive) {
                         tracing::warn!(error = %e, "freeing delivered intake segments failed");

@@ -35,6 +35,8 @@ pub struct Reader {
     finished: BTreeSet<String>,
     notify: Arc<Notify>,
     watchers: HashMap<String, tokio::task::JoinHandle<()>>,
+    /// Where a shard found without a position starts.
+    start: Resume,
 }
 
 impl Drop for Reader {
@@ -55,16 +57,30 @@ impl Reader {
             finished: from.finished.into_iter().collect(),
             notify: Arc::new(Notify::new()),
             watchers: HashMap::new(),
+            start: Resume::TrimHorizon,
         }
+    }
+
+    /// Shards found without a position (parentless shards at the first look, children of
+    /// finished shards) start here instead of at their oldest record.
+    pub fn starting_at(mut self, start: Resume) -> Reader {
+        self.start = start;
+        self
+    }
+
+    /// The shards being read (not finished).
+    pub fn shards(&self) -> impl Iterator<Item = &String> {
+        self.positions.keys()
     }
 
     /// Where everything read so far ends (what a checkpoint records once it is delivered).
     pub fn checkpoint(&self) -> Checkpoint {
         Checkpoint {
+            // A shard not read yet keeps where it will start, so a restart does not skip it.
             shards: self
                 .positions
                 .iter()
-                .filter_map(|(k, v)| Some((k.clone(), v.clone()?)))
+                .map(|(k, v)| (k.clone(), v.clone().unwrap_or_else(|| self.start.clone())))
                 .collect(),
             finished: self.finished.iter().cloned().collect(),
             ..Checkpoint::default()
@@ -76,6 +92,8 @@ impl Reader {
     pub fn refresh(&mut self) -> Result<(), LogError> {
         let shards = self.log.list_shards(&self.key, None)?;
         let fresh = self.positions.is_empty() && self.finished.is_empty();
+        // A parent gone from the stream (expired past the retention period) counts as read.
+        let known: BTreeSet<&str> = shards.iter().map(|s| s.shard_id.as_str()).collect();
         for sh in &shards {
             if self.finished.contains(&sh.shard_id) || self.positions.contains_key(&sh.shard_id) {
                 continue;
@@ -88,7 +106,9 @@ impl Reader {
             let ready = if parents.is_empty() {
                 fresh
             } else {
-                parents.iter().all(|p| self.finished.contains(*p))
+                parents
+                    .iter()
+                    .all(|p| self.finished.contains(*p) || !known.contains(p.as_str()))
             };
             if ready {
                 self.positions.insert(sh.shard_id.clone(), None);
@@ -133,10 +153,11 @@ impl Reader {
             .positions
             .iter()
             .map(|(shard, at)| {
-                let start = match at {
-                    None => IteratorStart::TrimHorizon,
-                    Some(Resume::At(s)) => IteratorStart::AtSequenceNumber(s.clone()),
-                    Some(Resume::After(s)) => IteratorStart::AfterSequenceNumber(s.clone()),
+                let start = match at.as_ref().unwrap_or(&self.start) {
+                    Resume::TrimHorizon => IteratorStart::TrimHorizon,
+                    Resume::AtTimestamp(ms) => IteratorStart::AtTimestamp(*ms),
+                    Resume::At(s) => IteratorStart::AtSequenceNumber(s.clone()),
+                    Resume::After(s) => IteratorStart::AfterSequenceNumber(s.clone()),
                 };
                 (shard.clone(), start)
             })

@@ -62,12 +62,21 @@ pub struct Operation {
     pub error: Mutex<Option<(&'static str, String)>>,
     pub task: Mutex<Option<tokio::task::JoinHandle<()>>>,
     pub pages: Mutex<Pages>,
+    /// Set (under the status lock) when the operation is cancelled or closed: a statement
+    /// finishing afterwards stops what it started instead of publishing it.
+    pub ended: std::sync::atomic::AtomicBool,
 }
 
 pub struct SessionEntry {
     pub session: tokio::sync::Mutex<Session>,
     pub operations: Mutex<HashMap<String, Arc<Operation>>>,
+    /// When a request last named the session (heartbeats included).
+    pub last_used: Mutex<std::time::Instant>,
 }
+
+/// Flink's `sql-gateway.session.idle-timeout`: a session no request named for this long is
+/// closed (and its interactive queries stopped).
+pub const SESSION_IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(600);
 
 /// Every open session.
 pub struct Gateway {
@@ -152,13 +161,18 @@ impl Gateway {
         let entry = Arc::new(SessionEntry {
             session: tokio::sync::Mutex::new(Session::new(self.engine.clone(), properties)),
             operations: Mutex::new(HashMap::new()),
+            last_used: Mutex::new(std::time::Instant::now()),
         });
         self.sessions.lock().insert(id.clone(), entry);
         id
     }
 
     pub fn session(&self, id: &str) -> Result<Arc<SessionEntry>, GatewayError> {
-        self.sessions.lock().get(id).cloned().ok_or_else(|| {
+        let found = self.sessions.lock().get(id).cloned();
+        if let Some(e) = &found {
+            *e.last_used.lock() = std::time::Instant::now();
+        }
+        found.ok_or_else(|| {
             GatewayError::new(
                 "org.apache.flink.table.gateway.api.utils.SqlGatewayException",
                 format!("Session '{id}' does not exist."),
@@ -175,22 +189,33 @@ impl Gateway {
         Ok(())
     }
 
+    /// Closes the sessions no request named for `SESSION_IDLE_TIMEOUT`.
+    pub fn expire_sessions(&self) {
+        let idle: Vec<String> = self
+            .sessions
+            .lock()
+            .iter()
+            .filter(|(_, e)| e.last_used.lock().elapsed() >= SESSION_IDLE_TIMEOUT)
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in idle {
+            tracing::info!(session = %id, "closing an idle Flink SQL session");
+            let _ = self.close_session(&id);
+        }
+    }
+
     /// Stops what an operation runs: its statement, and an interactive query's job.
     fn end(&self, op: &Operation) {
+        {
+            let _status = op.status.lock();
+            op.ended.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
         if let Some(t) = op.task.lock().take() {
             t.abort();
         }
-        let job = op
-            .answer
-            .lock()
-            .as_ref()
-            .filter(|a| a.stream.is_some())
-            .and_then(|a| a.job_id.clone());
-        if let Some(job) = job {
-            let engine = self.engine.clone();
-            tokio::spawn(async move {
-                let _ = engine.stop_job(&job, false).await;
-            });
+        let answer = op.answer.lock().clone();
+        if let Some(a) = answer {
+            stop_query(&self.engine, &a);
         }
     }
 
@@ -203,16 +228,28 @@ impl Gateway {
             error: Mutex::new(None),
             task: Mutex::new(None),
             pages: Mutex::new(Pages::default()),
+            ended: std::sync::atomic::AtomicBool::new(false),
         });
         let id = uuid();
         entry.operations.lock().insert(id.clone(), op.clone());
         let running = op.clone();
+        let engine = self.engine.clone();
         let task = tokio::spawn(async move {
-            let out = {
+            use futures::FutureExt as _;
+            let run = async {
                 let mut s = entry.session.lock().await;
                 s.execute(&statement).await
             };
-            finish(&running, out);
+            // A statement that panics fails its operation (it does not stay RUNNING).
+            let out = std::panic::AssertUnwindSafe(run)
+                .catch_unwind()
+                .await
+                .unwrap_or_else(|_| {
+                    Err(StreamError::Unsupported(
+                        "The statement failed unexpectedly (Weir panicked; see its log)".into(),
+                    ))
+                });
+            finish(&engine, &running, out);
         });
         *op.task.lock() = Some(task);
         Ok(id)
@@ -262,12 +299,15 @@ impl Gateway {
     pub fn cancel(&self, session: &str, op: &str) -> Result<OpStatus, GatewayError> {
         let o = self.operation(session, op)?;
         let running_query = o.answer.lock().as_ref().is_some_and(|a| a.stream.is_some());
-        let mut st = o.status.lock();
-        if *st == OpStatus::Running || running_query {
+        let running = *o.status.lock() == OpStatus::Running;
+        if running || running_query {
+            // `end` marks the operation ended first: a statement finishing now publishes
+            // nothing.
             self.end(&o);
-            *st = OpStatus::Canceled;
+            *o.status.lock() = OpStatus::Canceled;
         }
-        Ok(*st)
+        let st = *o.status.lock();
+        Ok(st)
     }
 
     pub fn close_operation(&self, session: &str, op: &str) -> Result<(), GatewayError> {
@@ -459,7 +499,18 @@ fn page(
     }
 }
 
-fn finish(op: &Operation, out: Result<Outcome, StreamError>) {
+/// Stops an interactive query's job and drops its rows.
+fn stop_query(engine: &Engine, answer: &Answer) {
+    if let (Some(rows), Some(job)) = (&answer.stream, &answer.job_id) {
+        rows.close();
+        let (engine, job) = (engine.clone(), job.clone());
+        tokio::spawn(async move {
+            let _ = engine.stop_job(&job, false).await;
+        });
+    }
+}
+
+fn finish(engine: &Engine, op: &Operation, out: Result<Outcome, StreamError>) {
     let answer = match out {
         Ok(Outcome::Ok) => Ok(Answer {
             with_content: false,
@@ -491,14 +542,22 @@ fn finish(op: &Operation, out: Result<Outcome, StreamError>) {
         }),
         Err(e) => Err((class_of(&e), e.to_string())),
     };
+    let mut status = op.status.lock();
+    if op.ended.load(std::sync::atomic::Ordering::SeqCst) {
+        // Cancelled or closed while it ran: what it started is stopped, not published.
+        if let Ok(a) = &answer {
+            stop_query(engine, a);
+        }
+        return;
+    }
     match answer {
         Ok(a) => {
             *op.answer.lock() = Some(a);
-            *op.status.lock() = OpStatus::Finished;
+            *status = OpStatus::Finished;
         }
         Err(e) => {
             *op.error.lock() = Some(e);
-            *op.status.lock() = OpStatus::Error;
+            *status = OpStatus::Error;
         }
     }
 }

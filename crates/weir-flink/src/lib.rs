@@ -40,6 +40,17 @@ pub async fn serve(
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
     let gateway = Arc::new(Gateway::new(engine));
+    let sweeper = {
+        let g = gateway.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+            loop {
+                tick.tick().await;
+                g.expire_sessions();
+            }
+        })
+    };
+    let _sweeper = AbortOnDrop(sweeper);
     tokio::pin!(shutdown);
     loop {
         let (stream, _) = tokio::select! {
@@ -60,6 +71,15 @@ pub async fn serve(
                 tracing::debug!(error = %e, "gateway connection ended");
             }
         });
+    }
+}
+
+/// Stops a background task when the server stops.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

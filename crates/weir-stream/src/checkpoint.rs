@@ -1,6 +1,6 @@
 //! A job's files under `<data>/stream/jobs/<id>/`: `checkpoint.json` (source positions, the
-//! watermark, counts, and the name of the state file it goes with) and `state-<n>.arrow`
-//! (window state as an Arrow IPC stream) and `sink-<n>.arrow` (the rows the filesystem sink
+//! watermark, counts, and the names of the state files it goes with), `state-<n>-<i>.arrow`
+//! (a source's window state as an Arrow IPC stream) and `sink-<n>.arrow` (the rows the filesystem sink
 //! commits as files with this checkpoint). The state file is written and synced first, then the
 //! checkpoint replaces the previous one atomically (temporary file, fsync, rename, directory
 //! fsync), then the older state file is removed: a crash at any point leaves a checkpoint and
@@ -21,10 +21,12 @@ use crate::error::{Result, StreamError};
 pub struct Meta {
     pub number: u64,
     pub saved_ms: i64,
-    pub positions: Checkpoint,
+    /// Per source table: where reading resumes.
+    pub positions: BTreeMap<String, Checkpoint>,
     pub watermark: i64,
+    /// Per source table, per shard: the shard's watermark.
     #[serde(default)]
-    pub shard_watermarks: BTreeMap<String, i64>,
+    pub shard_watermarks: BTreeMap<String, BTreeMap<String, i64>>,
     pub records_in: u64,
     pub records_out: u64,
 }
@@ -33,8 +35,9 @@ pub struct Meta {
 struct OnDisk {
     #[serde(flatten)]
     meta: Meta,
-    /// The state file (none when the job keeps no state).
-    state: Option<String>,
+    /// Per source table: its window state's file (none when it keeps no state).
+    #[serde(default)]
+    state: BTreeMap<String, String>,
     /// The filesystem sink's rows this checkpoint commits.
     #[serde(default)]
     sink: Option<String>,
@@ -43,7 +46,8 @@ struct OnDisk {
 /// A checkpoint read back.
 pub struct Saved {
     pub meta: Meta,
-    pub state: Vec<RecordBatch>,
+    /// Per source table: its window state.
+    pub state: BTreeMap<String, Vec<RecordBatch>>,
     /// Rows the checkpoint commits to files (written again after a restart: same names).
     pub sink: Vec<RecordBatch>,
 }
@@ -71,8 +75,12 @@ impl JobFiles {
         };
         let on_disk: OnDisk = serde_json::from_slice(&text)
             .map_err(|e| StreamError::Io(io::Error::new(io::ErrorKind::InvalidData, e)))?;
+        let mut state = BTreeMap::new();
+        for (table, file) in &on_disk.state {
+            state.insert(table.clone(), self.read_batches(Some(file))?);
+        }
         Ok(Some(Saved {
-            state: self.read_batches(on_disk.state.as_deref())?,
+            state,
             sink: self.read_batches(on_disk.sink.as_deref())?,
             meta: on_disk.meta,
         }))
@@ -107,15 +115,26 @@ impl JobFiles {
         Ok(Some(name))
     }
 
-    pub fn save(&self, meta: Meta, state: &[RecordBatch], sink: &[RecordBatch]) -> Result<()> {
-        let state_name = self.write_batches(format!("state-{}.arrow", meta.number), state)?;
+    pub fn save(
+        &self,
+        meta: Meta,
+        state: &BTreeMap<String, Vec<RecordBatch>>,
+        sink: &[RecordBatch],
+    ) -> Result<()> {
+        let mut state_names = BTreeMap::new();
+        for (i, (table, batches)) in state.iter().enumerate() {
+            let name = format!("state-{}-{i}.arrow", meta.number);
+            if let Some(n) = self.write_batches(name, batches)? {
+                state_names.insert(table.clone(), n);
+            }
+        }
         let sink_name = self.write_batches(format!("sink-{}.arrow", meta.number), sink)?;
         let tmp = self.dir.join("checkpoint.json.tmp");
         {
             let mut f = File::create(&tmp)?;
             let body = serde_json::to_vec(&OnDisk {
                 meta,
-                state: state_name.clone(),
+                state: state_names.clone(),
                 sink: sink_name.clone(),
             })
             .map_err(|e| StreamError::Io(io::Error::other(e)))?;
@@ -127,7 +146,7 @@ impl JobFiles {
         // Older state files are no longer named by the checkpoint.
         for entry in fs::read_dir(&self.dir)?.flatten() {
             let n = entry.file_name().to_string_lossy().to_string();
-            let named = Some(&n) == state_name.as_ref() || Some(&n) == sink_name.as_ref();
+            let named = state_names.values().any(|s| s == &n) || Some(&n) == sink_name.as_ref();
             if (n.starts_with("state-") || n.starts_with("sink-")) && !named {
                 let _ = fs::remove_file(entry.path());
             }

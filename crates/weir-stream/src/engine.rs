@@ -69,14 +69,17 @@ pub struct JobInfo {
     pub checkpoint_ms: Option<i64>,
 }
 
-/// A running job's stop signal and task.
-type Running = (Option<watch::Sender<bool>>, Option<JoinHandle<()>>);
-
 struct Entry {
     spec: JobSpec,
     status: Arc<JobStatus>,
+    /// Stops the job (it saves a checkpoint first); `drain` fires every window before.
     stop: Option<watch::Sender<bool>>,
+    drain: Option<watch::Sender<bool>>,
+    /// The state it is to end in once stopped (none: stopped for a shutdown, stays RUNNING).
+    stopping: Option<JobState>,
     task: Option<JoinHandle<()>>,
+    /// An interactive query's rows (closed when the job is stopped).
+    collector: Option<Arc<Collector>>,
 }
 
 struct Inner {
@@ -120,7 +123,10 @@ impl Engine {
                         spec,
                         status,
                         stop: None,
+                        drain: None,
+                        stopping: None,
                         task: None,
+                        collector: None,
                     },
                 )
             })
@@ -244,16 +250,31 @@ impl Engine {
         let status = Arc::new(JobStatus::default());
         *status.state.lock() = Some(JobState::Running);
         let (stop, stopped) = watch::channel(false);
+        let (drain, draining) = watch::channel(false);
         let id = spec.id.clone();
-        let engine = self.clone();
-        let (log, delivery, objects, st) = (
-            self.inner.log.clone(),
-            self.inner.delivery.clone(),
-            self.inner.objects.clone(),
-            status.clone(),
-        );
         let restart = Restart::from_config(&spec.config);
         let respec = spec.clone();
+        let key = spec.id.clone();
+        // Listed before it runs, so a job that fails at once is found by `finish`.
+        self.inner.jobs.lock().insert(
+            spec.id.clone(),
+            Entry {
+                spec,
+                status: status.clone(),
+                stop: Some(stop),
+                drain: Some(drain),
+                stopping: None,
+                task: None,
+                collector: collector.clone(),
+            },
+        );
+        let engine = self.clone();
+        let outputs = crate::sink::Outputs {
+            log: self.inner.log.clone(),
+            delivery: self.inner.delivery.clone(),
+            objects: self.inner.objects.clone(),
+        };
+        let st = status;
         let task = tokio::spawn(async move {
             let mut plan = Some(plan);
             let mut attempt = 0u32;
@@ -271,46 +292,53 @@ impl Engine {
                 let out = job::run(
                     p,
                     &id,
-                    log.clone(),
-                    delivery.clone(),
-                    objects.clone(),
+                    outputs.clone(),
                     files.clone(),
                     st.clone(),
                     options.clone(),
                     stopped.clone(),
+                    draining.clone(),
                 )
                 .await;
-                let Err(e) = out else { return };
-                if *stopped.borrow() {
-                    return;
+                let stopping = *stopped.borrow();
+                match out {
+                    Ok(()) => {
+                        engine.stopped(&id, None);
+                        return;
+                    }
+                    Err(e) if stopping => {
+                        tracing::error!(job = %id, error = %e, "job failed while stopping");
+                        engine.stopped(&id, Some(e.to_string()));
+                        return;
+                    }
+                    Err(e) => {
+                        let Some(delay) = restart.delay(attempt) else {
+                            tracing::error!(job = %id, error = %e, "job failed");
+                            engine.finish(&id, JobState::Failed, Some(e.to_string()));
+                            return;
+                        };
+                        attempt += 1;
+                        tracing::warn!(job = %id, error = %e, attempt,
+                            delay_ms = delay.as_millis() as u64,
+                            "job failed; restarting from its last checkpoint");
+                        *st.state.lock() = Some(JobState::Restarting);
+                        *st.error.lock() = Some(e.to_string());
+                        let mut stop = stopped.clone();
+                        tokio::select! {
+                            _ = tokio::time::sleep(delay) => {}
+                            _ = stop.changed() => {
+                                engine.stopped(&id, None);
+                                return;
+                            }
+                        }
+                        *st.state.lock() = Some(JobState::Running);
+                    }
                 }
-                let Some(delay) = restart.delay(attempt) else {
-                    tracing::error!(job = %id, error = %e, "job failed");
-                    engine.finish(&id, JobState::Failed, Some(e.to_string()));
-                    return;
-                };
-                attempt += 1;
-                tracing::warn!(job = %id, error = %e, attempt, delay_ms = delay.as_millis() as u64,
-                    "job failed; restarting from its last checkpoint");
-                *st.state.lock() = Some(JobState::Restarting);
-                *st.error.lock() = Some(e.to_string());
-                let mut stop = stopped.clone();
-                tokio::select! {
-                    _ = tokio::time::sleep(delay) => {}
-                    _ = stop.changed() => return,
-                }
-                *st.state.lock() = Some(JobState::Running);
             }
         });
-        self.inner.jobs.lock().insert(
-            spec.id.clone(),
-            Entry {
-                spec,
-                status,
-                stop: Some(stop),
-                task: Some(task),
-            },
-        );
+        if let Some(e) = self.inner.jobs.lock().get_mut(&key) {
+            e.task = Some(task);
+        }
         Ok(collector)
     }
 
@@ -324,6 +352,10 @@ impl Engine {
                 e.spec.error = error;
                 *e.status.state.lock() = Some(state);
                 e.stop = None;
+                e.drain = None;
+                if let Some(c) = &e.collector {
+                    c.close();
+                }
             }
         }
         if let Err(e) = self.persist() {
@@ -331,44 +363,53 @@ impl Engine {
         }
     }
 
-    /// STOP JOB: the job saves a checkpoint and ends (CANCELED, or FINISHED when drained).
+    /// STOP JOB: the job saves a checkpoint and ends CANCELED (FINISHED when drained: every
+    /// window fires first). Returns once it has ended.
     pub async fn stop_job(&self, id: &str, drain: bool) -> Result<()> {
-        let (stop, task) = {
+        let task = {
             let mut jobs = self.inner.jobs.lock();
             let e = jobs
                 .get_mut(id)
                 .ok_or_else(|| StreamError::NotFound(format!("Could not find job '{id}'")))?;
-            if e.spec.state != JobState::Running {
+            if e.spec.state != JobState::Running || e.stopping.is_some() {
                 return Err(StreamError::Validation(format!(
                     "Job {id} is not running (state {})",
                     e.spec.state.as_str()
                 )));
             }
-            (e.stop.take(), e.task.take())
-        };
-        if let Some(s) = stop {
-            let _ = s.send(true);
-        }
-        if let Some(t) = task {
-            let _ = t.await;
-        }
-        let failed = self
-            .inner
-            .jobs
-            .lock()
-            .get(id)
-            .is_some_and(|e| e.spec.state == JobState::Failed);
-        if !failed {
-            let state = if drain {
+            e.stopping = Some(if drain {
                 JobState::Finished
             } else {
                 JobState::Canceled
-            };
-            self.finish(id, state, None);
+            });
+            if let Some(c) = &e.collector {
+                c.close();
+            }
+            if let (true, Some(d)) = (drain, &e.drain) {
+                let _ = d.send(true);
+            }
+            if let Some(s) = &e.stop {
+                let _ = s.send(true);
+            }
+            e.task.take()
+        };
+        // The job's own task records how it ended, even if this wait is abandoned.
+        if let Some(t) = task {
+            let _ = t.await;
         }
         Ok(())
     }
 
+    /// A job's task ended after a stop: the state STOP JOB asked for (or FAILED when its last
+    /// checkpoint failed); a job stopped for a shutdown stays RUNNING, to be resumed.
+    fn stopped(&self, id: &str, error: Option<String>) {
+        let target = self.inner.jobs.lock().get(id).and_then(|e| e.stopping);
+        match (target, error) {
+            (_, Some(e)) => self.finish(id, JobState::Failed, Some(e)),
+            (Some(state), None) => self.finish(id, state, None),
+            (None, None) => {}
+        }
+    }
     pub fn jobs(&self) -> Vec<JobInfo> {
         self.inner
             .jobs
@@ -401,22 +442,22 @@ impl Engine {
     }
 
     /// Stops every job for a shutdown: each saves a checkpoint and stays RUNNING in the list,
-    /// so the next start resumes it.
+    /// so the next start resumes it. All are told at once, then awaited.
     pub async fn shutdown(&self) {
-        let stops: Vec<Running> = self
+        let tasks: Vec<JoinHandle<()>> = self
             .inner
             .jobs
             .lock()
             .values_mut()
-            .map(|e| (e.stop.take(), e.task.take()))
+            .filter_map(|e| {
+                if let Some(s) = &e.stop {
+                    let _ = s.send(true);
+                }
+                e.task.take()
+            })
             .collect();
-        for (s, t) in stops {
-            if let Some(s) = s {
-                let _ = s.send(true);
-            }
-            if let Some(t) = t {
-                let _ = t.await;
-            }
+        for t in tasks {
+            let _ = t.await;
         }
     }
 
@@ -499,13 +540,13 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
     let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
     let n: u64 = num.parse().ok()?;
-    let ms = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "ms" | "milli" | "millis" | "millisecond" | "milliseconds" => n,
-        "s" | "sec" | "secs" | "second" | "seconds" => n * 1000,
-        "min" | "m" | "minute" | "minutes" => n * 60_000,
-        "h" | "hour" | "hours" => n * 3_600_000,
-        "d" | "day" | "days" => n * 86_400_000,
+    let unit_ms: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "ms" | "milli" | "millis" | "millisecond" | "milliseconds" => 1,
+        "s" | "sec" | "secs" | "second" | "seconds" => 1000,
+        "min" | "m" | "minute" | "minutes" => 60_000,
+        "h" | "hour" | "hours" => 3_600_000,
+        "d" | "day" | "days" => 86_400_000,
         _ => return None,
     };
-    Some(Duration::from_millis(ms))
+    Some(Duration::from_millis(n.checked_mul(unit_ms)?))
 }

@@ -109,7 +109,9 @@ impl Session {
                 let id = quoted_arg(sql).ok_or_else(|| {
                     StreamError::Validation("STOP JOB needs a job id in quotes".into())
                 })?;
-                let drain = tokens.iter().any(|t| t == "DRAIN");
+                let drain = tokens_of(sql)?
+                    .iter()
+                    .any(|t| matches!(t, Token::Word(w) if w.value.eq_ignore_ascii_case("DRAIN")));
                 self.engine.stop_job(&id, drain).await?;
                 Ok(Outcome::Ok)
             }
@@ -306,8 +308,8 @@ fn quoted_arg(sql: &str) -> Option<String> {
 
 /// `SET 'key' = 'value'` (quotes optional, as in older Flink).
 fn set_pair(sql: &str) -> Result<(String, String)> {
-    let body = sql[3..].trim();
-    let tokens = tokens_of(body)?;
+    // The tokens after SET (comments skipped).
+    let tokens: Vec<Token> = tokens_of(sql)?.into_iter().skip(1).collect();
     let parts: Vec<String> = tokens
         .iter()
         .filter(|t| !matches!(t, Token::Whitespace(Whitespace::Space)))

@@ -27,6 +27,8 @@ use crate::table::{Connector, Format, TableDef};
 pub struct Collector {
     pub schema: SchemaRef,
     rows: parking_lot::Mutex<Vec<RecordBatch>>,
+    /// Set when the client is gone: rows are dropped instead of waiting for it.
+    closed: std::sync::atomic::AtomicBool,
 }
 
 const MAX_COLLECTED: usize = 100_000;
@@ -36,7 +38,19 @@ impl Collector {
         Collector {
             schema,
             rows: parking_lot::Mutex::new(Vec::new()),
+            closed: std::sync::atomic::AtomicBool::new(false),
         }
+    }
+
+    /// The client is gone: stop keeping rows (and stop waiting for room).
+    pub fn close(&self) {
+        self.closed
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+        self.rows.lock().clear();
+    }
+
+    fn is_closed(&self) -> bool {
+        self.closed.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Everything collected since the last call.
@@ -52,6 +66,14 @@ impl Collector {
 /// Kinesis accepts at most 500 records per PutRecords.
 const PUT_BATCH: usize = 500;
 
+/// Where sinks write: Weir's streams, Firehose and objects.
+#[derive(Clone)]
+pub struct Outputs {
+    pub log: Log,
+    pub delivery: Option<Delivery>,
+    pub objects: Option<Objects>,
+}
+
 pub struct Sink {
     table: TableDef,
     schema: SchemaRef,
@@ -63,6 +85,8 @@ pub struct Sink {
     /// Names the files the job writes.
     job: String,
     collector: Option<Arc<Collector>>,
+    /// The job's stop signal (a write waiting for a slow client gives up on it).
+    stop: tokio::sync::watch::Receiver<bool>,
     key_columns: Vec<usize>,
     delimiter: String,
     pub records_out: u64,
@@ -72,11 +96,10 @@ impl Sink {
     pub fn new(
         table: TableDef,
         schema: SchemaRef,
-        log: Log,
-        delivery: Option<Delivery>,
-        objects: Option<Objects>,
+        outputs: Outputs,
         job: &str,
         collector: Option<Arc<Collector>>,
+        stop: tokio::sync::watch::Receiver<bool>,
     ) -> Result<Sink> {
         let key_columns = table
             .flink
@@ -97,6 +120,11 @@ impl Sink {
             .get("sink.partitioner-field-delimiter")
             .cloned()
             .unwrap_or_else(|| "|".into());
+        let Outputs {
+            log,
+            delivery,
+            objects,
+        } = outputs;
         Ok(Sink {
             table,
             schema,
@@ -106,6 +134,7 @@ impl Sink {
             staged: Vec::new(),
             job: job.to_string(),
             collector,
+            stop,
             key_columns,
             delimiter,
             records_out: 0,
@@ -136,10 +165,13 @@ impl Sink {
                 Connector::Filesystem { .. } => self.staged.push(batch),
                 Connector::Collect => {
                     if let Some(c) = &self.collector {
-                        while c.waiting() > MAX_COLLECTED {
+                        while c.waiting() > MAX_COLLECTED && !c.is_closed() && !*self.stop.borrow()
+                        {
                             tokio::time::sleep(std::time::Duration::from_millis(10)).await;
                         }
-                        c.rows.lock().push(batch);
+                        if !c.is_closed() {
+                            c.rows.lock().push(batch);
+                        }
                     }
                 }
                 Connector::Print => {
@@ -230,12 +262,20 @@ impl Sink {
         }
         let objects = self.objects()?;
         let mut files = 0usize;
+        let mut written = std::collections::BTreeSet::new();
         for (folder, part) in self.partitions(rows)? {
             let mut pending: Vec<RecordBatch> = Vec::new();
             let mut size = 0usize;
             let last = part.len().saturating_sub(1);
             for (i, b) in part.into_iter().enumerate() {
-                size += b.get_array_memory_size();
+                // The rows' own bytes (not their buffers' capacity, which differs between rows
+                // computed and rows read back from a checkpoint): the same rows always make
+                // the same files.
+                size += b
+                    .columns()
+                    .iter()
+                    .map(|c| c.to_data().get_slice_memory_size().unwrap_or(0))
+                    .sum::<usize>();
                 pending.push(b);
                 if size as u64 >= *file_size || i == last {
                     let data = self.encode_file(&pending)?;
@@ -256,9 +296,21 @@ impl Sink {
                             StreamError::Unsupported(format!("writing s3://{bucket}/{key}: {e}"))
                         })?;
                     files += 1;
+                    written.insert(key);
                     pending.clear();
                     size = 0;
                 }
+            }
+        }
+        // Files of this checkpoint left by an earlier attempt and not written this time.
+        let stem = format!("part-{}-{n}-", self.job);
+        let keys = objects.list_keys(bucket, prefix).await.map_err(|e| {
+            StreamError::Unsupported(format!("listing s3://{bucket}/{prefix}: {e}"))
+        })?;
+        for key in keys {
+            let base = key.rsplit('/').next().unwrap_or(&key);
+            if base.starts_with(&stem) && !written.contains(&key) {
+                let _ = objects.delete(bucket, &key).await;
             }
         }
         Ok(())

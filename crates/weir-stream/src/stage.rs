@@ -176,7 +176,21 @@ impl Stage {
 
     /// Runs the plan over `input` (for its first slot) and returns every batch it produced.
     pub async fn run(&self, input: Vec<RecordBatch>) -> DfResult<Vec<RecordBatch>> {
-        if let Some(slot) = self.inputs.first() {
+        self.run_at(0, input).await
+    }
+
+    /// Runs the plan with `input` in slot `i` and the other slots empty.
+    pub async fn run_at(&self, i: usize, input: Vec<RecordBatch>) -> DfResult<Vec<RecordBatch>> {
+        let mut inputs: Vec<Vec<RecordBatch>> = self.inputs.iter().map(|_| Vec::new()).collect();
+        if let Some(slot) = inputs.get_mut(i) {
+            *slot = input;
+        }
+        self.run_all(inputs).await
+    }
+
+    /// Runs the plan with one input per slot.
+    pub async fn run_all(&self, inputs: Vec<Vec<RecordBatch>>) -> DfResult<Vec<RecordBatch>> {
+        for (slot, input) in self.inputs.iter().zip(inputs) {
             slot.put(input);
         }
         // Operators keep per-execution state (a hash join's build side): a fresh copy per run.

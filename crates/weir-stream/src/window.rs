@@ -33,6 +33,7 @@ pub struct WindowState {
 }
 
 /// A fired window's rows, window columns included.
+#[cfg(test)]
 pub struct Fired {
     pub start: i64,
     pub end: i64,
@@ -42,8 +43,8 @@ pub struct Fired {
 impl WindowState {
     pub fn new(spec: WindowSpec, schema: SchemaRef) -> WindowState {
         let mut fields: Vec<Field> = schema.fields().iter().map(|f| f.as_ref().clone()).collect();
-        for n in ["window_start", "window_end", "window_time"] {
-            fields.push(Field::new(n, spec.time_type.clone(), false));
+        for (n, t) in window_columns(&spec.time_type) {
+            fields.push(Field::new(n, t, false));
         }
         WindowState {
             spec,
@@ -98,8 +99,13 @@ impl WindowState {
         }
     }
 
+    /// The end of the last window a pane belongs to.
     fn last_end(&self, pane: i64) -> i64 {
-        self.windows_of(pane).last().map_or(pane, |w| w.1)
+        let (size, o) = (self.spec.size_ms, self.spec.offset_ms);
+        match self.spec.kind {
+            WindowKind::Tumble | WindowKind::Session | WindowKind::Hop => pane + size,
+            WindowKind::Cumulate => (pane - o).div_euclid(size) * size + o + size,
+        }
     }
 
     fn fired(&self, end: i64) -> bool {
@@ -164,9 +170,21 @@ impl WindowState {
     }
 
     /// Moves the watermark (never back) and returns the windows it closes, in end order.
+    #[cfg(test)]
     pub fn advance(&mut self, watermark: i64) -> Result<Vec<Fired>> {
+        let mut out = Vec::new();
+        for (start, end, mut rows) in fire(&mut [self], watermark)? {
+            if let Some(rows) = rows.pop().filter(|r| r.num_rows() > 0) {
+                out.push(Fired { start, end, rows });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Moves the watermark and takes out the windows it closes (end, start).
+    fn due(&mut self, watermark: i64) -> Vec<(i64, i64)> {
         if watermark <= self.watermark {
-            return Ok(Vec::new());
+            return Vec::new();
         }
         self.watermark = watermark;
         let mut out = Vec::new();
@@ -175,20 +193,24 @@ impl WindowState {
                 break;
             }
             self.pending.pop_first();
-            let parts: Vec<RecordBatch> = self
-                .panes
-                .range(start..end)
-                .flat_map(|(_, b)| b.iter().cloned())
-                .collect();
-            let rows = concat_batches(&self.schema, &parts)?;
-            if rows.num_rows() > 0 {
-                out.push(Fired {
-                    start,
-                    end,
-                    rows: self.with_window_columns(rows, start, end)?,
-                });
-            }
+            out.push((end, start));
         }
+        out
+    }
+
+    /// A window's rows with the window columns (none: an empty batch).
+    fn rows_of(&self, start: i64, end: i64) -> Result<RecordBatch> {
+        let parts: Vec<RecordBatch> = self
+            .panes
+            .range(start..end)
+            .flat_map(|(_, b)| b.iter().cloned())
+            .collect();
+        let rows = concat_batches(&self.schema, &parts)?;
+        self.with_window_columns(rows, start, end)
+    }
+
+    /// Drops the panes no window still open needs.
+    fn expire(&mut self) {
         let expired: Vec<i64> = self
             .panes
             .keys()
@@ -201,7 +223,6 @@ impl WindowState {
                 self.bytes = self.bytes.saturating_sub(freed);
             }
         }
-        Ok(out)
     }
 
     /// Rows of a window with its columns (for windows assigned without aggregation too).
@@ -213,9 +234,12 @@ impl WindowState {
     ) -> Result<RecordBatch> {
         let n = rows.num_rows();
         let mut cols: Vec<ArrayRef> = rows.columns().to_vec();
-        for v in [start, end, end - 1] {
+        for (v, (_, t)) in [start, end, end - 1]
+            .into_iter()
+            .zip(window_columns(&self.spec.time_type))
+        {
             let a: ArrayRef = Arc::new(TimestampMillisecondArray::from(vec![v; n]));
-            cols.push(cast(&a, &self.spec.time_type)?);
+            cols.push(cast(&a, &t)?);
         }
         Ok(RecordBatch::try_new(self.out_schema.clone(), cols)?)
     }
@@ -283,6 +307,44 @@ impl WindowState {
         }
         Ok(())
     }
+}
+
+/// Moves the watermark of the window states of a job's sources (the same window over each) and
+/// returns each window it closes, in end order, with every source's rows of it (empty batches
+/// for sources without rows in it).
+#[allow(clippy::type_complexity)]
+pub fn fire(
+    states: &mut [&mut WindowState],
+    watermark: i64,
+) -> Result<Vec<(i64, i64, Vec<RecordBatch>)>> {
+    let mut windows = BTreeSet::new();
+    for s in states.iter_mut() {
+        windows.extend(s.due(watermark));
+    }
+    let mut out = Vec::with_capacity(windows.len());
+    for (end, start) in windows {
+        let rows = states
+            .iter()
+            .map(|s| s.rows_of(start, end))
+            .collect::<Result<Vec<_>>>()?;
+        out.push((start, end, rows));
+    }
+    for s in states.iter_mut() {
+        s.expire();
+    }
+    Ok(out)
+}
+
+/// The window columns and their types: `window_start` and `window_end` are `TIMESTAMP(3)`,
+/// `window_time` the time attribute's type (`TIMESTAMP_LTZ(3)` over an instant), as Flink types
+/// them.
+pub fn window_columns(time_type: &DataType) -> [(&'static str, DataType); 3] {
+    let plain = DataType::Timestamp(TimeUnit::Millisecond, None);
+    [
+        ("window_start", plain.clone()),
+        ("window_end", plain),
+        ("window_time", time_type.clone()),
+    ]
 }
 
 /// The column a snapshot keeps each row's pane in.

@@ -314,14 +314,19 @@ impl Server {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
-        if let Some(task) = self.task.take() {
-            task.await??;
-        }
         if let Some(stop) = self.flink_stop.take() {
             let _ = stop.send(());
         }
-        if let Some(task) = self.flink_task.take() {
-            task.await??;
+        // The engines stop even when a front door ended with an error (reported after).
+        let mut served: anyhow::Result<()> = Ok(());
+        for task in [self.task.take(), self.flink_task.take()]
+            .into_iter()
+            .flatten()
+        {
+            let r = task.await.map_err(anyhow::Error::from).and_then(|r| Ok(r?));
+            if served.is_ok() {
+                served = r;
+            }
         }
         // Jobs save a checkpoint and stay RUNNING, to be resumed by the next start.
         self.stream.shutdown().await;
@@ -331,6 +336,6 @@ impl Server {
         // A checkpoint lets the next start skip scanning what is already on disk.
         let log = self.log.clone();
         tokio::task::spawn_blocking(move || log.checkpoint()).await??;
-        Ok(())
+        served
     }
 }

@@ -254,7 +254,8 @@ fn read_table(w: &mut WindowTvf, toks: &[Token]) -> Result<(), SqlError> {
     if name.is_empty() {
         return Err(SqlError::Parse("Expected: a table name after TABLE".into()));
     }
-    w.table = name.join(".");
+    // Tables live in one catalog and database: `cat.db.t` names `t`.
+    w.table = name.pop().unwrap_or_default();
     if is_word(toks.get(i), "PARTITION") && is_word(toks.get(i + 1), "BY") {
         for t in &toks[i + 2..] {
             if let Token::Word(c) = t {
@@ -296,11 +297,7 @@ mod tests {
                 calls[0].step.as_deref(),
                 calls[0].size.as_str()
             ),
-            (
-                "db.Bid",
-                Some("INTERVAL '5' MINUTES"),
-                "INTERVAL '10' MINUTES"
-            )
+            ("Bid", Some("INTERVAL '5' MINUTES"), "INTERVAL '10' MINUTES")
         );
 
         let (_, calls) = extract_window_tvfs(

@@ -522,3 +522,208 @@ async fn window_aggregates_joined_on_their_window_are_computed_per_window() {
         .expect_err("a join of windows on other keys");
     assert!(err.to_string().contains("A join"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_tables_union_and_window_join() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = open_log(dir.path());
+    for s in ["persons", "auctions", "both", "joined"] {
+        create(&log, s, 1);
+    }
+    let e = engine(dir.path(), &log);
+    let mut s = Session::new(e.clone(), BTreeMap::new());
+    let table = |name: &str, stream: &str, cols: &str| {
+        format!("CREATE TABLE {name} ({cols}, ts TIMESTAMP(3), WATERMARK FOR ts AS ts)
+            WITH ('connector' = 'kinesis', 'stream' = '{stream}', 'scan.stream.initpos' = 'TRIM_HORIZON', 'format' = 'json')")
+    };
+    run(
+        &mut s,
+        &table("person", "persons", "id BIGINT, name STRING"),
+    )
+    .await;
+    run(
+        &mut s,
+        &table("auction", "auctions", "seller BIGINT, item STRING"),
+    )
+    .await;
+    run(&mut s, "CREATE TABLE both_out (who STRING) WITH ('connector' = 'kinesis', 'stream' = 'both', 'format' = 'json')").await;
+    run(&mut s, "CREATE TABLE joined (id BIGINT, name STRING, item STRING, starttime TIMESTAMP(3)) WITH ('connector' = 'kinesis', 'stream' = 'joined', 'format' = 'json')").await;
+    // UNION ALL of two streams: stateless, each row as it comes.
+    run(
+        &mut s,
+        "INSERT INTO both_out SELECT name FROM person UNION ALL SELECT item FROM auction",
+    )
+    .await;
+    // Nexmark q8's shape: people who opened auctions in the same 10-second window.
+    run(
+        &mut s,
+        "INSERT INTO joined
+        SELECT P.id, P.name, A.item, P.starttime FROM (
+          SELECT id, name, window_start AS starttime, window_end AS endtime
+          FROM TABLE(TUMBLE(TABLE person, DESCRIPTOR(ts), INTERVAL '10' SECOND))
+          GROUP BY id, name, window_start, window_end
+        ) P JOIN (
+          SELECT seller, MAX(item) AS item, window_start AS starttime, window_end AS endtime
+          FROM TABLE(TUMBLE(TABLE auction, DESCRIPTOR(ts), INTERVAL '10' SECOND))
+          GROUP BY seller, window_start, window_end
+        ) A ON P.id = A.seller AND P.starttime = A.starttime AND P.endtime = A.endtime",
+    )
+    .await;
+    let at = |s: u32| format!("2026-01-01 00:00:{s:02}");
+    put(
+        &log,
+        "persons",
+        "p",
+        &[
+            json!({"id": 1, "name": "ann", "ts": at(1)}),
+            json!({"id": 2, "name": "bob", "ts": at(2)}),
+            json!({"id": 3, "name": "cid", "ts": at(12)}),
+            json!({"id": 9, "name": "zed", "ts": at(30)}),
+        ],
+    )
+    .await;
+    put(
+        &log,
+        "auctions",
+        "a",
+        &[
+            json!({"seller": 1, "item": "lamp", "ts": at(5)}),
+            // Bob sells in the next window: no match.
+            json!({"seller": 2, "item": "desk", "ts": at(11)}),
+            json!({"seller": 3, "item": "sofa", "ts": at(15)}),
+            json!({"seller": 9, "item": "late", "ts": at(31)}),
+        ],
+    )
+    .await;
+    let mut got = wait_for(&log, "joined", 2).await;
+    got.sort_by_key(|v| v["id"].as_i64());
+    assert_eq!(
+        got,
+        vec![
+            json!({"id": 1, "name": "ann", "item": "lamp", "starttime": at(0)}),
+            json!({"id": 3, "name": "cid", "item": "sofa", "starttime": at(10)}),
+        ]
+    );
+    let mut both: Vec<String> = wait_for(&log, "both", 8)
+        .await
+        .iter()
+        .map(|v| v["who"].as_str().unwrap().to_string())
+        .collect();
+    both.sort();
+    assert_eq!(
+        both,
+        ["ann", "bob", "cid", "desk", "lamp", "late", "sofa", "zed"]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shards_without_rows_hold_the_watermark_until_idle_and_restarts_read_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = open_log(dir.path());
+    create(&log, "bids", 2);
+    create(&log, "totals", 1);
+    let shards = log.list_shards(&key("bids"), None).unwrap();
+    // A partition key for each shard.
+    let key_for = |i: usize| {
+        (0..1000)
+            .map(|n| format!("k{n}"))
+            .find(|k| {
+                let h = weir_log::hashing::partition_hash(k);
+                shards[i].starting_hash_key <= h && h <= shards[i].ending_hash_key
+            })
+            .unwrap()
+    };
+    let (k0, k1) = (key_for(0), key_for(1));
+    let e = engine(dir.path(), &log);
+    let mut s = Session::new(e.clone(), BTreeMap::new());
+    run(&mut s, BIDS).await;
+    run(&mut s, TOTALS).await;
+    let insert = "INSERT INTO totals SELECT window_start, window_end, item, COUNT(*), SUM(price)
+         FROM TABLE(TUMBLE(TABLE bids, DESCRIPTOR(ts), INTERVAL '10' SECOND))
+         GROUP BY window_start, window_end, item";
+    let Outcome::Job(id) = run(&mut s, insert).await else {
+        panic!()
+    };
+    put(
+        &log,
+        "bids",
+        &k0,
+        &[
+            bid("x", 1.0, "2026-01-01 00:00:01"),
+            bid("x", 2.0, "2026-01-01 00:00:25"),
+        ],
+    )
+    .await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while e.job(&id).unwrap().records_in < 2 || e.job(&id).unwrap().checkpoints == 0 {
+        assert!(Instant::now() < deadline);
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    // Shard 1 has no rows: it holds the watermark back (no idle timeout), nothing fires.
+    assert!(read(&log, "totals").is_empty());
+    // A restart: shard 1, never read, is still read afterwards (from its first record).
+    e.shutdown().await;
+    drop(e);
+    put(
+        &log,
+        "bids",
+        &k1,
+        &[
+            bid("x", 3.0, "2026-01-01 00:00:02"),
+            bid("y", 4.0, "2026-01-01 00:00:26"),
+        ],
+    )
+    .await;
+    let e = engine(dir.path(), &log);
+    e.start().await;
+    let got = wait_for(&log, "totals", 1).await;
+    assert_eq!(
+        got,
+        vec![
+            json!({"window_start": "2026-01-01 00:00:00", "window_end": "2026-01-01 00:00:10", "item": "x", "bids": 2, "total": 4.0})
+        ]
+    );
+    e.stop_job(&id, true).await.unwrap();
+    // Drained: the open windows fired too.
+    let got = wait_for(&log, "totals", 3).await;
+    assert_eq!(got.len(), 3, "{got:?}");
+    assert_eq!(e.job(&id).unwrap().spec.state.as_str(), "FINISHED");
+
+    // With an idle timeout, a shard without rows stops holding the watermark back.
+    let mut s = Session::new(e.clone(), BTreeMap::new());
+    run(&mut s, "SET 'table.exec.source.idle-timeout' = '50 ms'").await;
+    run(
+        &mut s,
+        &BIDS
+            .replace("TABLE bids", "TABLE bids2")
+            .replace("'bids'", "'bids2'"),
+    )
+    .await;
+    create(&log, "bids2", 2);
+    create(&log, "totals2", 1);
+    run(
+        &mut s,
+        &TOTALS
+            .replace("TABLE totals", "TABLE totals2")
+            .replace("'totals'", "'totals2'"),
+    )
+    .await;
+    run(
+        &mut s,
+        &insert
+            .replace("totals", "totals2")
+            .replace("TABLE bids", "TABLE bids2"),
+    )
+    .await;
+    put(
+        &log,
+        "bids2",
+        &k0,
+        &[
+            bid("x", 1.0, "2026-01-01 00:00:01"),
+            bid("x", 2.0, "2026-01-01 00:00:25"),
+        ],
+    )
+    .await;
+    assert_eq!(wait_for(&log, "totals2", 1).await.len(), 1);
+}

@@ -8,10 +8,8 @@ use std::collections::BTreeSet;
 use std::ops::ControlFlow;
 use std::sync::Arc;
 
-use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
-use datafusion::common::tree_node::TreeNode;
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::common::ScalarValue;
-use datafusion::logical_expr::{Expr, LogicalPlan};
 use datafusion::prelude::{SessionConfig, SessionContext};
 use datafusion::sql::parser::Statement as DfStatement;
 use sqlparser::ast::{ObjectName, Query, Statement, TableObject};
@@ -19,12 +17,14 @@ use sqlparser::dialect::GenericDialect;
 use sqlparser::parser::Parser;
 
 use crate::error::{Result, StreamError};
-use crate::sql::{extract_window_tvfs, Column, WindowKind, WindowTvf};
+use crate::sql::{extract_window_tvfs, WindowKind, WindowTvf};
 use crate::stage::{Slot, SlotTable, Stage};
-use crate::table::TableDef;
 
-/// The name the source stage reads decoded rows under.
-const RAW: &str = "__weir_raw";
+mod shape;
+mod source;
+use crate::table::TableDef;
+use shape::{shape_of, Shape};
+
 /// The watermark column the source stage adds.
 pub const WATERMARK_COLUMN: &str = "__weir_watermark";
 
@@ -45,26 +45,35 @@ pub struct WindowSpec {
     /// HOP's slide, CUMULATE's step; the size for TUMBLE.
     pub step_ms: i64,
     pub offset_ms: i64,
-    /// The time column's place in the source stage's output.
+    /// The time column's place in the source's table columns (each source has its own).
     pub time_index: usize,
     pub time_kind: TimeKind,
     /// The window columns' type (the time column's, at millisecond precision).
     pub time_type: DataType,
-    /// Whether the query aggregates per window (else each row gets its window columns).
+    /// Whether the query aggregates (or joins) per window (else each row gets its window
+    /// columns).
     pub aggregate: bool,
+}
+
+/// A source table of a job.
+pub struct SourcePlan {
+    pub table: TableDef,
+    /// Decoded rows → the table's columns and `__weir_watermark` (when it has one).
+    pub stage: Stage,
+    /// The watermark column's place in the stage's output.
+    pub watermark_index: Option<usize>,
+    /// The table's columns (the stage's output without the watermark).
+    pub table_schema: SchemaRef,
+    /// The window over this table (with its own time column), in window queries.
+    pub window: Option<WindowSpec>,
 }
 
 /// A planned job.
 pub struct JobPlan {
-    pub source: TableDef,
-    /// Decoded rows → the table's columns and `__weir_watermark` (when it has one).
-    pub source_stage: Stage,
-    /// The watermark column's place in the source stage's output.
-    pub watermark_index: Option<usize>,
-    /// The table's columns (the source stage's output without the watermark).
-    pub table_schema: SchemaRef,
+    /// The tables read; the query's input `i` is source `i`'s rows.
+    pub sources: Vec<SourcePlan>,
     pub window: Option<WindowSpec>,
-    /// The query: over the table's rows, or over a window's rows with the window columns.
+    /// The query: over the tables' rows, or over a window's rows with the window columns.
     pub query: Stage,
     pub sink: TableDef,
     /// The sink's physical columns, which the query's output is cast to by position.
@@ -148,176 +157,110 @@ pub async fn plan_job(
     lookup: &(dyn Fn(&str) -> Option<TableDef> + Sync),
 ) -> Result<JobPlan> {
     let names = relations(&query);
-    let mut sources = BTreeSet::new();
+    // The tables read, in a fixed order (the query's inputs).
+    let mut tables: Vec<String> = Vec::new();
     for n in &names {
-        match tvfs.iter().find(|t| &t.relation == n) {
-            Some(t) => sources.insert(t.table.clone()),
-            None => sources.insert(n.clone()),
-        };
+        let t = tvfs
+            .iter()
+            .find(|t| &t.relation == n)
+            .map_or(n.clone(), |t| t.table.clone());
+        if !tables.contains(&t) {
+            tables.push(t);
+        }
     }
-    // Several window TVFs are allowed when they are the same window over the same table (a
-    // query joining per-window aggregates, as Nexmark's q5): the whole query then runs per
-    // window. The table itself may not be read beside its windows.
+    // Window queries run per window: every relation is a window TVF, all the same window.
     let same_windows = tvfs.windows(2).all(|w| {
         let (a, b) = (&w[0], &w[1]);
-        (
-            a.kind,
-            &a.table,
-            &a.time_column,
-            &a.size,
-            &a.step,
-            &a.offset,
-            &a.partition_by,
-        ) == (
-            b.kind,
-            &b.table,
-            &b.time_column,
-            &b.size,
-            &b.step,
-            &b.offset,
-            &b.partition_by,
-        )
+        (a.kind, &a.size, &a.step, &a.offset) == (b.kind, &b.size, &b.step, &b.offset)
     });
     let only_windows =
         tvfs.is_empty() || names.iter().all(|n| tvfs.iter().any(|t| &t.relation == n));
-    if sources.len() != 1 || !same_windows || !only_windows {
+    if tables.is_empty() {
         return Err(StreamError::Unsupported(
-            "Weir's streaming engine runs queries over one source table, or over one window of \
-             it (joins of tables, unions and different windows in one query are not supported \
-             yet)"
+            "A query without a table has nothing to stream".into(),
+        ));
+    }
+    if !same_windows || !only_windows {
+        return Err(StreamError::Unsupported(
+            "Weir's streaming engine runs a query over tables, or over one window of them \
+             (tables beside windows, or different windows, in one query are not supported yet)"
                 .into(),
         ));
     }
-    let source_name = sources.into_iter().next().unwrap_or_default();
-    let source = lookup(&source_name).ok_or_else(|| object_not_found(&source_name))?;
-    if !source.is_source_capable() {
-        return Err(StreamError::Validation(format!(
-            "Connector of table '{source_name}' can only be used as a sink"
-        )));
-    }
-    let ctx = session();
-    // The source stage.
-    let raw_slot = Slot::default();
-    ctx.register_table(
-        RAW,
-        Arc::new(SlotTable::new(source.decoded.clone(), raw_slot.clone())),
-    )?;
-    let mut select = Vec::new();
-    for c in &source.flink.columns {
-        match c {
-            Column::Physical { name, .. } => select.push(quote(name)),
-            Column::Computed { name, expr } => select.push(format!("{expr} AS {}", quote(name))),
+    let mut sources = Vec::new();
+    for name in &tables {
+        let table = lookup(name).ok_or_else(|| object_not_found(name))?;
+        if !table.is_source_capable() {
+            return Err(StreamError::Validation(format!(
+                "Connector of table '{name}' can only be used as a sink"
+            )));
         }
-    }
-    if let Some(w) = &source.flink.watermark {
-        select.push(format!("{} AS {WATERMARK_COLUMN}", w.expr));
-    }
-    let sql = format!("SELECT {} FROM {RAW}", select.join(", "));
-    let df = ctx.sql(&sql).await?;
-    let physical = df.create_physical_plan().await?;
-    let source_stage = Stage::new(&ctx, physical, vec![raw_slot]);
-    let stage_schema = source_stage.schema();
-    let watermark_index = source
-        .flink
-        .watermark
-        .as_ref()
-        .map(|_| stage_schema.fields().len() - 1);
-    let table_fields: Vec<Field> = stage_schema
-        .fields()
-        .iter()
-        .filter(|f| f.name() != WATERMARK_COLUMN)
-        .map(|f| f.as_ref().clone())
-        .collect();
-    let table_schema = Arc::new(Schema::new(table_fields));
-    if let Some(w) = &source.flink.watermark {
-        let f = table_schema.field_with_name(&w.column).map_err(|_| {
-            StreamError::Validation(format!(
-                "The rowtime attribute field '{}' is not defined in the table schema",
-                w.column
-            ))
-        })?;
-        check_time_type(f.data_type(), "watermark definition")?;
+        sources.push(source::plan_source(table).await?);
     }
 
-    // The query.
+    // The query, one input slot per table.
     let query_ctx = session();
-    let slot = Slot::default();
+    let slots: Vec<Slot> = tables.iter().map(|_| Slot::default()).collect();
     let mut window = None;
     match tvfs.first() {
-        Some(tvf) => {
-            let time_index = table_schema.index_of(&tvf.time_column).map_err(|_| {
-                StreamError::Validation(format!(
-                    "Unknown identifier '{}' in DESCRIPTOR",
-                    tvf.time_column
-                ))
-            })?;
-            let time_field = table_schema.field(time_index);
-            let is_rowtime = source
-                .flink
-                .watermark
-                .as_ref()
-                .is_some_and(|w| w.column == tvf.time_column);
-            let is_proctime = source.flink.columns.iter().any(|c| {
-                matches!(c, Column::Computed { name, expr } if name == &tvf.time_column
-                    && expr.trim().eq_ignore_ascii_case("PROCTIME()"))
-            });
-            let time_kind = if is_rowtime {
-                TimeKind::Event
-            } else if is_proctime {
-                TimeKind::Processing
-            } else {
-                return Err(StreamError::Validation(format!(
-                    "The window function requires the timecol is a time attribute type, but is \
-                     {}.",
-                    crate::types::flink_type_name(time_field.data_type())
-                )));
-            };
-            let tz = match time_field.data_type() {
-                DataType::Timestamp(_, tz) => tz.clone(),
-                _ => None,
-            };
-            let time_type = DataType::Timestamp(TimeUnit::Millisecond, tz);
-            let mut fields: Vec<Field> = table_schema
-                .fields()
-                .iter()
-                .map(|f| f.as_ref().clone())
-                .collect();
-            for n in ["window_start", "window_end", "window_time"] {
-                fields.push(Field::new(n, time_type.clone(), false));
-            }
-            let window_schema = Arc::new(Schema::new(fields));
-            for t in &tvfs {
-                query_ctx.register_table(
-                    t.relation.as_str(),
-                    Arc::new(SlotTable::new(window_schema.clone(), slot.clone())),
-                )?;
-            }
-            let size_ms = interval_ms(&query_ctx, &tvf.size).await?;
-            let step_ms = match &tvf.step {
+        Some(first) => {
+            let size_ms = interval_ms(&query_ctx, &first.size).await?;
+            let step_ms = match &first.step {
                 Some(s) => interval_ms(&query_ctx, s).await?,
                 None => size_ms,
             };
-            let offset_ms = match &tvf.offset {
+            let offset_ms = match &first.offset {
                 Some(s) => interval_ms(&query_ctx, s).await?,
                 None => 0,
             };
-            check_window(tvf.kind, size_ms, step_ms)?;
-            window = Some(WindowSpec {
-                kind: tvf.kind,
-                size_ms,
-                step_ms,
-                offset_ms,
-                time_index,
-                time_kind,
-                time_type,
-                aggregate: false,
-            });
+            if first.kind == WindowKind::Session {
+                return Err(StreamError::Unsupported(
+                    "SESSION windows are not supported by Weir's streaming engine yet".into(),
+                ));
+            }
+            check_window(first.kind, size_ms, step_ms)?;
+            for tvf in &tvfs {
+                let i = tables.iter().position(|t| t == &tvf.table).unwrap_or(0);
+                let spec = source::window_of(&sources[i], tvf, size_ms, step_ms, offset_ms)?;
+                if let Some(w) = &sources[i].window {
+                    if w.time_index != spec.time_index {
+                        return Err(StreamError::Unsupported(format!(
+                            "Windows over table '{}' by different time columns",
+                            tvf.table
+                        )));
+                    }
+                }
+                if let Some(w) = &window {
+                    let w: &WindowSpec = w;
+                    if w.time_kind != spec.time_kind {
+                        return Err(StreamError::Validation(
+                            "Windows of one query must all be on event time or all on \
+                             processing time"
+                                .into(),
+                        ));
+                    }
+                }
+                query_ctx.register_table(
+                    tvf.relation.as_str(),
+                    Arc::new(SlotTable::new(
+                        source::window_schema(&sources[i].table_schema, &spec.time_type),
+                        slots[i].clone(),
+                    )),
+                )?;
+                window.get_or_insert_with(|| spec.clone());
+                sources[i].window = Some(spec);
+            }
         }
         None => {
-            query_ctx.register_table(
-                source_name.as_str(),
-                Arc::new(SlotTable::new(table_schema.clone(), slot.clone())),
-            )?;
+            for (i, name) in tables.iter().enumerate() {
+                query_ctx.register_table(
+                    name.as_str(),
+                    Arc::new(SlotTable::new(
+                        sources[i].table_schema.clone(),
+                        slots[i].clone(),
+                    )),
+                )?;
+            }
         }
     }
     let mut query = query;
@@ -334,7 +277,14 @@ pub async fn plan_job(
                 "{what} is not supported by Weir's streaming engine yet"
             )))
         }
-        (Some(w), Shape::WindowAggregate) => w.aggregate = true,
+        (Some(w), Shape::WindowAggregate) => {
+            w.aggregate = true;
+            for s in &mut sources {
+                if let Some(sw) = s.window.as_mut() {
+                    sw.aggregate = true;
+                }
+            }
+        }
         (Some(WindowSpec { kind, .. }), Shape::Stateless) if *kind == WindowKind::Session => {
             return Err(StreamError::Unsupported(
                 "SESSION windows are supported with GROUP BY window_start, window_end".into(),
@@ -358,7 +308,7 @@ pub async fn plan_job(
         (None, Shape::WindowAggregate) => unreachable_shape()?,
     }
     let physical = query_ctx.state().create_physical_plan(&logical).await?;
-    let query = Stage::new(&query_ctx, physical, vec![slot]);
+    let query = Stage::new(&query_ctx, physical, slots);
     let out = query.schema();
     // A query without a sink collects its rows for the client that asked.
     let sink = sink.unwrap_or_else(|| crate::table::collect_table(&out));
@@ -397,10 +347,7 @@ pub async fn plan_job(
         ))
     };
     Ok(JobPlan {
-        source,
-        source_stage,
-        watermark_index,
-        table_schema,
+        sources,
         window,
         query,
         sink,
@@ -418,18 +365,6 @@ fn object_not_found(name: &str) -> StreamError {
     StreamError::Validation(format!(
         "Object '{name}' not found within 'default_catalog.default_database'"
     ))
-}
-
-fn check_time_type(t: &DataType, what: &str) -> Result<()> {
-    match t {
-        DataType::Timestamp(TimeUnit::Millisecond | TimeUnit::Second, _) => Ok(()),
-        other => Err(StreamError::Validation(format!(
-            "Invalid data type of time field for {what}. The field must be of type TIMESTAMP(p) \
-             or TIMESTAMP_LTZ(p), the supported precision 'p' is from 0 to 3, but the time \
-             field type is {}",
-            crate::types::flink_type_name(other)
-        ))),
-    }
 }
 
 fn check_window(kind: WindowKind, size: i64, step: i64) -> Result<()> {
@@ -469,112 +404,6 @@ async fn interval_ms(ctx: &SessionContext, text: &str) -> Result<i64> {
         _ => Err(StreamError::Validation(format!(
             "A window's size must be an interval of days or less: {text}"
         ))),
-    }
-}
-
-enum Shape {
-    Stateless,
-    WindowAggregate,
-    Aggregate,
-    Unsupported(&'static str),
-}
-
-fn shape_of(plan: &LogicalPlan) -> Shape {
-    let mut shape = Shape::Stateless;
-    let _ = plan.apply(|node| {
-        use datafusion::common::tree_node::TreeNodeRecursion;
-        let found = match node {
-            LogicalPlan::Aggregate(a) => {
-                // Grouped by the window's bounds, under whatever names.
-                let bounds: BTreeSet<&str> = a
-                    .group_expr
-                    .iter()
-                    .filter_map(|e| match e {
-                        Expr::Column(c) => window_origin(&a.input, &c.name),
-                        _ => None,
-                    })
-                    .collect();
-                if bounds.len() == 2 {
-                    Some(Shape::WindowAggregate)
-                } else {
-                    Some(Shape::Aggregate)
-                }
-            }
-            // A join on equal window bounds (Flink's window join, or joined window
-            // aggregates) is computed per window.
-            LogicalPlan::Join(j) if joins_on_window_bounds(j) => Some(Shape::WindowAggregate),
-            LogicalPlan::Join(_) => Some(Shape::Unsupported("A join")),
-            LogicalPlan::Window(_) => Some(Shape::Unsupported("An OVER window")),
-            LogicalPlan::Union(_) => Some(Shape::Unsupported("UNION")),
-            LogicalPlan::Sort(_) | LogicalPlan::Limit(_) => {
-                Some(Shape::Unsupported("ORDER BY or LIMIT on a stream"))
-            }
-            LogicalPlan::Distinct(_) => Some(Shape::Aggregate),
-            _ => None,
-        };
-        match found {
-            Some(s) => {
-                let stop = !matches!(s, Shape::WindowAggregate);
-                shape = s;
-                Ok(if stop {
-                    TreeNodeRecursion::Stop
-                } else {
-                    TreeNodeRecursion::Continue
-                })
-            }
-            None => Ok(TreeNodeRecursion::Continue),
-        }
-    });
-    shape
-}
-
-/// Whether a join's equalities include `window_start = window_start` and
-/// `window_end = window_end` (through aliases, projections and group keys).
-fn joins_on_window_bounds(j: &datafusion::logical_expr::Join) -> bool {
-    let mut covered = BTreeSet::new();
-    for (l, r) in &j.on {
-        let (Expr::Column(l), Expr::Column(r)) = (l, r) else {
-            continue;
-        };
-        match (
-            window_origin(&j.left, &l.name),
-            window_origin(&j.right, &r.name),
-        ) {
-            (Some(a), Some(b)) if a == b => {
-                covered.insert(a);
-            }
-            _ => {}
-        }
-    }
-    covered.len() == 2
-}
-
-/// `window_start` or `window_end` when the column `name` of `plan` is one of a window
-/// relation's bounds.
-fn window_origin(plan: &LogicalPlan, name: &str) -> Option<&'static str> {
-    let column_of = |e: &Expr| match e.clone().unalias() {
-        Expr::Column(c) => Some(c.name),
-        _ => None,
-    };
-    match plan {
-        LogicalPlan::Projection(p) => {
-            let i = p.schema.fields().iter().position(|f| f.name() == name)?;
-            window_origin(&p.input, &column_of(p.expr.get(i)?)?)
-        }
-        LogicalPlan::Aggregate(a) => {
-            let i = a.schema.fields().iter().position(|f| f.name() == name)?;
-            window_origin(&a.input, &column_of(a.group_expr.get(i)?)?)
-        }
-        LogicalPlan::SubqueryAlias(s) => window_origin(&s.input, name),
-        LogicalPlan::Filter(f) => window_origin(&f.input, name),
-        LogicalPlan::TableScan(t) if t.table_name.table().starts_with("__weir_window_") => {
-            match name {
-                "window_start" => Some("window_start"),
-                "window_end" => Some("window_end"),
-                _ => None,
-            }
-        }
-        _ => None,
     }
 }
 

@@ -1,0 +1,433 @@
+//! A running job: one task reading every shard of its sources (resharding followed), decoding,
+//! running each source's stage, keeping per-shard watermarks (the job's watermark is the least
+//! over the shards not idle, a shard without rows yet counting as the lowest), feeding rows to
+//! the query directly or through window state, writing what comes out to the sink, and
+//! checkpointing source positions with window state.
+
+mod start;
+
+pub use start::prepare;
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use datafusion::arrow::array::{Array, Int64Array, RecordBatch};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType, TimeUnit};
+use parking_lot::Mutex;
+use tokio::sync::watch;
+use weir_delivery::source::{Reader, SourceRecord};
+
+use crate::checkpoint::{JobFiles, Meta, Saved};
+use crate::decode::Decoder;
+use crate::error::Result;
+use crate::functions::now_ms;
+use crate::plan::{JobPlan, TimeKind};
+use crate::sink::{Outputs, Sink};
+use crate::window::WindowState;
+
+/// A job's state as Flink names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum JobState {
+    Created,
+    Running,
+    /// Failed and waiting to restart from its last checkpoint.
+    Restarting,
+    Failed,
+    Canceled,
+    Finished,
+}
+
+impl JobState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobState::Created => "CREATED",
+            JobState::Running => "RUNNING",
+            JobState::Restarting => "RESTARTING",
+            JobState::Failed => "FAILED",
+            JobState::Canceled => "CANCELED",
+            JobState::Finished => "FINISHED",
+        }
+    }
+}
+
+/// What a job reports while it runs.
+#[derive(Debug, Default)]
+pub struct JobStatus {
+    pub state: Mutex<Option<JobState>>,
+    pub error: Mutex<Option<String>>,
+    pub records_in: AtomicU64,
+    pub records_out: AtomicU64,
+    pub late_dropped: AtomicU64,
+    pub skipped: AtomicU64,
+    /// The job's watermark (epoch ms; `i64::MIN` before the first).
+    pub watermark: AtomicI64,
+    /// When the last checkpoint was saved (epoch ms; 0 for none).
+    pub checkpoint_ms: AtomicI64,
+    pub checkpoints: AtomicU64,
+}
+
+/// How a job runs.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub checkpoint_interval: Duration,
+    /// A shard without records this long stops holding the watermark back (0: never).
+    pub idle_timeout: Duration,
+    /// Where an interactive query's rows go.
+    pub collector: Option<Arc<crate::sink::Collector>>,
+}
+
+/// A source as the job reads it.
+struct SourceRun {
+    name: String,
+    reader: Reader,
+    decoder: Decoder,
+    /// Per shard being read: its watermark (`i64::MIN` before its first row) and when it last
+    /// had rows.
+    marks: BTreeMap<String, (i64, Instant)>,
+    window: Option<WindowState>,
+}
+
+impl SourceRun {
+    /// Every shard being read has a mark (new ones at the lowest); finished ones have none.
+    fn track_shards(&mut self) {
+        let active: Vec<String> = self.reader.shards().cloned().collect();
+        self.marks.retain(|s, _| active.contains(s));
+        for s in active {
+            self.marks.entry(s).or_insert((i64::MIN, Instant::now()));
+        }
+    }
+}
+
+/// Runs a job until `stop` turns true or it fails. Saves a checkpoint at every interval and
+/// when stopped (after firing every window when `drain` is set).
+#[allow(clippy::too_many_arguments)]
+pub async fn run(
+    plan: JobPlan,
+    id: &str,
+    outputs: Outputs,
+    files: JobFiles,
+    status: Arc<JobStatus>,
+    options: RunOptions,
+    mut stop: watch::Receiver<bool>,
+    drain: watch::Receiver<bool>,
+) -> Result<()> {
+    let saved = {
+        let f = files.clone();
+        tokio::task::spawn_blocking(move || f.load())
+            .await
+            .map_err(|e| crate::error::StreamError::Unsupported(format!("checkpoint: {e}")))??
+    };
+    let log = outputs.log.clone();
+    let mut sink = Sink::new(
+        plan.sink.clone(),
+        plan.sink_schema.clone(),
+        outputs,
+        id,
+        options.collector.clone(),
+        stop.clone(),
+    )?;
+    sink.check().await?;
+    let Saved {
+        meta,
+        mut state,
+        sink: committing,
+    } = saved.ok_or_else(|| {
+        crate::error::StreamError::Unsupported("The job has no checkpoint 0".into())
+    })?;
+    // The files of the last checkpoint may not all have been written.
+    sink.commit(meta.number, &committing).await?;
+    status.watermark.store(meta.watermark, Ordering::Relaxed);
+    status.records_in.store(meta.records_in, Ordering::Relaxed);
+    status
+        .records_out
+        .store(meta.records_out, Ordering::Relaxed);
+    status.checkpoints.store(meta.number, Ordering::Relaxed);
+    status.checkpoint_ms.store(meta.saved_ms, Ordering::Relaxed);
+    sink.records_out = meta.records_out;
+    let mut sources = Vec::with_capacity(plan.sources.len());
+    for sp in &plan.sources {
+        let name = sp.table.name().to_string();
+        let (key, start) = start::source_key(&sp.table)?;
+        let from = meta.positions.get(&name).cloned().unwrap_or_default();
+        let mut reader = Reader::new(log.clone(), key, false, from).starting_at(start);
+        reader.refresh()?;
+        let mut window = sp
+            .window
+            .clone()
+            .map(|spec| WindowState::new(spec, sp.table_schema.clone()));
+        if let Some(w) = window.as_mut() {
+            w.restore(meta.watermark, state.remove(&name).unwrap_or_default())?;
+        }
+        let marks = meta
+            .shard_watermarks
+            .get(&name)
+            .map(|m| {
+                m.iter()
+                    .map(|(s, wm)| (s.clone(), (*wm, Instant::now())))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut run = SourceRun {
+            name,
+            reader,
+            decoder: Decoder::new(&sp.table)?,
+            marks,
+            window,
+        };
+        run.track_shards();
+        sources.push(run);
+    }
+    let aggregate = plan
+        .window
+        .as_ref()
+        .filter(|w| w.aggregate)
+        .map(|w| w.time_kind);
+    let mut number = meta.number;
+    let mut last_checkpoint = Instant::now();
+    let mut dirty = false;
+    let tick = Duration::from_millis(100);
+    loop {
+        if *stop.borrow() {
+            break;
+        }
+        let mut read = 0usize;
+        for (i, src) in sources.iter_mut().enumerate() {
+            let records = src.reader.read().await?;
+            src.track_shards();
+            if records.is_empty() {
+                continue;
+            }
+            read += records.len();
+            process(&plan, i, src, &records, &mut sink).await?;
+        }
+        if let Some(kind) = aggregate {
+            let wm = job_watermark(kind, &sources, &options);
+            dirty |= advance(&plan, &mut sources, wm, &mut sink).await?;
+        }
+        if read > 0 {
+            dirty = true;
+            // Counted once processed (their results written or held in window state).
+            status.records_in.fetch_add(read as u64, Ordering::Relaxed);
+        }
+        update_status(&status, &sink, &sources);
+        if dirty && last_checkpoint.elapsed() >= options.checkpoint_interval {
+            number += 1;
+            save(&files, number, &sources, &status, &mut sink).await?;
+            last_checkpoint = Instant::now();
+            dirty = false;
+        }
+        if read == 0 {
+            let changed =
+                futures::future::select_all(sources.iter().map(|s| Box::pin(s.reader.changed())));
+            tokio::select! {
+                _ = changed => {}
+                _ = tokio::time::sleep(tick) => {}
+                _ = stop.changed() => {}
+            }
+        }
+    }
+    if *drain.borrow() && aggregate.is_some() {
+        // STOP JOB ... WITH DRAIN: every window fires, as at the end of the input.
+        advance(&plan, &mut sources, Some(i64::MAX - 1), &mut sink).await?;
+    }
+    update_status(&status, &sink, &sources);
+    save(&files, number + 1, &sources, &status, &mut sink).await?;
+    Ok(())
+}
+
+/// One source's records: decoded per shard, its stage run, watermarks kept, rows handed to
+/// the query (stateless), to window assignment, or to window state.
+async fn process(
+    plan: &JobPlan,
+    i: usize,
+    src: &mut SourceRun,
+    records: &[SourceRecord],
+    sink: &mut Sink,
+) -> Result<()> {
+    let sp = &plan.sources[i];
+    for group in by_shard(records) {
+        let shard = group[0].shard.to_string();
+        let decoded = src.decoder.decode(group)?;
+        let staged = sp.stage.run(vec![decoded]).await?;
+        let mut rows = Vec::with_capacity(staged.len());
+        for b in staged {
+            if let Some(w) = sp.watermark_index {
+                if let Some(m) = max_ms(b.column(w))? {
+                    let e = src
+                        .marks
+                        .entry(shard.clone())
+                        .or_insert((i64::MIN, Instant::now()));
+                    e.0 = e.0.max(m);
+                }
+                let mut cols = b.columns().to_vec();
+                cols.remove(w);
+                rows.push(RecordBatch::try_new(sp.table_schema.clone(), cols)?);
+            } else {
+                rows.push(b);
+            }
+        }
+        if let Some(e) = src.marks.get_mut(&shard) {
+            e.1 = Instant::now();
+        }
+        match (&plan.window, src.window.as_mut()) {
+            (Some(spec), Some(w)) if spec.aggregate => {
+                for b in &rows {
+                    w.push(b)?;
+                }
+            }
+            (Some(_), Some(w)) => {
+                let mut assigned = Vec::new();
+                for b in &rows {
+                    assigned.extend(w.assign(b)?);
+                }
+                let out = plan.query.run_at(i, assigned).await?;
+                sink.write(&out).await?;
+            }
+            _ => {
+                let out = plan.query.run_at(i, rows).await?;
+                sink.write(&out).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Fires the windows the watermark closes and writes their results.
+async fn advance(
+    plan: &JobPlan,
+    sources: &mut [SourceRun],
+    watermark: Option<i64>,
+    sink: &mut Sink,
+) -> Result<bool> {
+    let Some(wm) = watermark else {
+        return Ok(false);
+    };
+    let mut states: Vec<&mut WindowState> = sources
+        .iter_mut()
+        .filter_map(|s| s.window.as_mut())
+        .collect();
+    let fired = crate::window::fire(&mut states, wm)?;
+    let any = !fired.is_empty();
+    for (start, end, rows) in fired {
+        if rows.iter().all(|r| r.num_rows() == 0) {
+            continue;
+        }
+        tracing::debug!(start, end, "window fired");
+        let out = plan
+            .query
+            .run_all(rows.into_iter().map(|r| vec![r]).collect())
+            .await?;
+        sink.write(&out).await?;
+    }
+    Ok(any)
+}
+
+/// The job's watermark: the least over the shards of every source that are not idle (a shard
+/// without rows yet counts as the lowest, as an unread split does in Flink), or the clock.
+/// When every shard is idle, the greatest of their watermarks (as Flink's watermark valve
+/// does when all its inputs are idle).
+fn job_watermark(kind: TimeKind, sources: &[SourceRun], options: &RunOptions) -> Option<i64> {
+    match kind {
+        TimeKind::Processing => Some(now_ms() - 1),
+        TimeKind::Event => {
+            let idle = |at: &Instant| {
+                !options.idle_timeout.is_zero() && at.elapsed() >= options.idle_timeout
+            };
+            let marks = || sources.iter().flat_map(|s| s.marks.values());
+            marks()
+                .filter(|(_, at)| !idle(at))
+                .map(|(wm, _)| *wm)
+                .min()
+                .or_else(|| marks().map(|(wm, _)| *wm).max())
+                .filter(|wm| *wm > i64::MIN)
+        }
+    }
+}
+
+fn update_status(status: &JobStatus, sink: &Sink, sources: &[SourceRun]) {
+    status
+        .records_out
+        .store(sink.records_out, Ordering::Relaxed);
+    status.skipped.store(
+        sources.iter().map(|s| s.decoder.skipped).sum(),
+        Ordering::Relaxed,
+    );
+    let windows: Vec<&WindowState> = sources.iter().filter_map(|s| s.window.as_ref()).collect();
+    if let Some(w) = windows.first() {
+        status.watermark.store(w.watermark(), Ordering::Relaxed);
+        status.late_dropped.store(
+            windows.iter().map(|w| w.late_dropped).sum(),
+            Ordering::Relaxed,
+        );
+    }
+}
+
+/// Saves checkpoint `number` (off the async threads), then writes the files it commits.
+async fn save(
+    files: &JobFiles,
+    number: u64,
+    sources: &[SourceRun],
+    status: &JobStatus,
+    sink: &mut Sink,
+) -> Result<()> {
+    let committing = sink.take_staged();
+    let mut state = BTreeMap::new();
+    let mut positions = BTreeMap::new();
+    let mut shard_watermarks = BTreeMap::new();
+    let mut watermark = i64::MIN;
+    for s in sources {
+        if let Some(w) = &s.window {
+            state.insert(s.name.clone(), w.snapshot()?);
+            watermark = watermark.max(w.watermark());
+        }
+        positions.insert(s.name.clone(), s.reader.checkpoint());
+        shard_watermarks.insert(
+            s.name.clone(),
+            s.marks.iter().map(|(k, v)| (k.clone(), v.0)).collect(),
+        );
+    }
+    let meta = Meta {
+        number,
+        saved_ms: now_ms(),
+        positions,
+        watermark,
+        shard_watermarks,
+        records_in: status.records_in.load(Ordering::Relaxed),
+        records_out: status.records_out.load(Ordering::Relaxed),
+    };
+    let (f, rows) = (files.clone(), committing.clone());
+    tokio::task::spawn_blocking(move || f.save(meta, &state, &rows))
+        .await
+        .map_err(|e| crate::error::StreamError::Unsupported(format!("checkpoint: {e}")))??;
+    sink.commit(number, &committing).await?;
+    status.checkpoints.store(number, Ordering::Relaxed);
+    status.checkpoint_ms.store(now_ms(), Ordering::Relaxed);
+    Ok(())
+}
+
+/// Records in runs of one shard (a read returns each shard's records together).
+fn by_shard(records: &[SourceRecord]) -> Vec<&[SourceRecord]> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for i in 1..=records.len() {
+        if i == records.len() || records[i].shard != records[start].shard {
+            out.push(&records[start..i]);
+            start = i;
+        }
+    }
+    out
+}
+
+/// The greatest timestamp of a column, in epoch milliseconds.
+fn max_ms(col: &dyn Array) -> Result<Option<i64>> {
+    let ms = cast(col, &DataType::Timestamp(TimeUnit::Millisecond, None))?;
+    let ms = cast(&ms, &DataType::Int64)?;
+    Ok(ms
+        .as_any()
+        .downcast_ref::<Int64Array>()
+        .and_then(|a| a.iter().flatten().max()))
+}

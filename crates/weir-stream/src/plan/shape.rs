@@ -1,0 +1,113 @@
+//! The shape of a planned query: stateless, window aggregate (grouped by a window's bounds,
+//! under whatever names), window join (joined on equal window bounds) — both run per window —
+//! or something the engine does not run yet.
+
+use std::collections::BTreeSet;
+
+use datafusion::common::tree_node::TreeNode;
+use datafusion::logical_expr::{Expr, LogicalPlan};
+
+pub(super) enum Shape {
+    Stateless,
+    WindowAggregate,
+    Aggregate,
+    Unsupported(&'static str),
+}
+
+pub(super) fn shape_of(plan: &LogicalPlan) -> Shape {
+    let mut shape = Shape::Stateless;
+    let _ = plan.apply(|node| {
+        use datafusion::common::tree_node::TreeNodeRecursion;
+        let found = match node {
+            LogicalPlan::Aggregate(a) => {
+                // Grouped by the window's bounds, under whatever names.
+                let bounds: BTreeSet<&str> = a
+                    .group_expr
+                    .iter()
+                    .filter_map(|e| match e {
+                        Expr::Column(c) => window_origin(&a.input, &c.name),
+                        _ => None,
+                    })
+                    .collect();
+                if bounds.len() == 2 {
+                    Some(Shape::WindowAggregate)
+                } else {
+                    Some(Shape::Aggregate)
+                }
+            }
+            // A join on equal window bounds (Flink's window join, or joined window
+            // aggregates) is computed per window.
+            LogicalPlan::Join(j) if joins_on_window_bounds(j) => Some(Shape::WindowAggregate),
+            LogicalPlan::Join(_) => Some(Shape::Unsupported("A join")),
+            LogicalPlan::Window(_) => Some(Shape::Unsupported("An OVER window")),
+            LogicalPlan::Sort(_) | LogicalPlan::Limit(_) => {
+                Some(Shape::Unsupported("ORDER BY or LIMIT on a stream"))
+            }
+            LogicalPlan::Distinct(_) => Some(Shape::Aggregate),
+            _ => None,
+        };
+        match found {
+            Some(s) => {
+                let stop = !matches!(s, Shape::WindowAggregate);
+                shape = s;
+                Ok(if stop {
+                    TreeNodeRecursion::Stop
+                } else {
+                    TreeNodeRecursion::Continue
+                })
+            }
+            None => Ok(TreeNodeRecursion::Continue),
+        }
+    });
+    shape
+}
+
+/// Whether a join's equalities include `window_start = window_start` and
+/// `window_end = window_end` (through aliases, projections and group keys).
+fn joins_on_window_bounds(j: &datafusion::logical_expr::Join) -> bool {
+    let mut covered = BTreeSet::new();
+    for (l, r) in &j.on {
+        let (Expr::Column(l), Expr::Column(r)) = (l, r) else {
+            continue;
+        };
+        match (
+            window_origin(&j.left, &l.name),
+            window_origin(&j.right, &r.name),
+        ) {
+            (Some(a), Some(b)) if a == b => {
+                covered.insert(a);
+            }
+            _ => {}
+        }
+    }
+    covered.len() == 2
+}
+
+/// `window_start` or `window_end` when the column `name` of `plan` is one of a window
+/// relation's bounds.
+fn window_origin(plan: &LogicalPlan, name: &str) -> Option<&'static str> {
+    let column_of = |e: &Expr| match e.clone().unalias() {
+        Expr::Column(c) => Some(c.name),
+        _ => None,
+    };
+    match plan {
+        LogicalPlan::Projection(p) => {
+            let i = p.schema.fields().iter().position(|f| f.name() == name)?;
+            window_origin(&p.input, &column_of(p.expr.get(i)?)?)
+        }
+        LogicalPlan::Aggregate(a) => {
+            let i = a.schema.fields().iter().position(|f| f.name() == name)?;
+            window_origin(&a.input, &column_of(a.group_expr.get(i)?)?)
+        }
+        LogicalPlan::SubqueryAlias(s) => window_origin(&s.input, name),
+        LogicalPlan::Filter(f) => window_origin(&f.input, name),
+        LogicalPlan::TableScan(t) if t.table_name.table().starts_with("__weir_window_") => {
+            match name {
+                "window_start" => Some("window_start"),
+                "window_end" => Some("window_end"),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}

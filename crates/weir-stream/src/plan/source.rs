@@ -1,0 +1,138 @@
+//! A source table's stage (decoded rows → the table's columns, computed columns and the
+//! watermark expression) and the window over it.
+
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+
+use super::{quote, session, SourcePlan, TimeKind, WindowSpec, WATERMARK_COLUMN};
+use crate::error::{Result, StreamError};
+use crate::sql::{Column, WindowTvf};
+use crate::stage::{Slot, SlotTable, Stage};
+use crate::table::TableDef;
+
+/// The name the source stage reads decoded rows under.
+const RAW: &str = "__weir_raw";
+
+pub(super) async fn plan_source(table: TableDef) -> Result<SourcePlan> {
+    let ctx = session();
+    let raw_slot = Slot::default();
+    ctx.register_table(
+        RAW,
+        Arc::new(SlotTable::new(table.decoded.clone(), raw_slot.clone())),
+    )?;
+    let mut select = Vec::new();
+    for c in &table.flink.columns {
+        match c {
+            Column::Physical { name, .. } => select.push(quote(name)),
+            Column::Computed { name, expr } => select.push(format!("{expr} AS {}", quote(name))),
+        }
+    }
+    if let Some(w) = &table.flink.watermark {
+        select.push(format!("{} AS {WATERMARK_COLUMN}", w.expr));
+    }
+    let sql = format!("SELECT {} FROM {RAW}", select.join(", "));
+    let physical = ctx.sql(&sql).await?.create_physical_plan().await?;
+    let stage = Stage::new(&ctx, physical, vec![raw_slot]);
+    let stage_schema = stage.schema();
+    let watermark_index = table
+        .flink
+        .watermark
+        .as_ref()
+        .map(|_| stage_schema.fields().len() - 1);
+    let fields: Vec<Field> = stage_schema
+        .fields()
+        .iter()
+        .filter(|f| f.name() != WATERMARK_COLUMN)
+        .map(|f| f.as_ref().clone())
+        .collect();
+    let table_schema = Arc::new(Schema::new(fields));
+    if let Some(w) = &table.flink.watermark {
+        let f = table_schema.field_with_name(&w.column).map_err(|_| {
+            StreamError::Validation(format!(
+                "The rowtime attribute field '{}' is not defined in the table schema",
+                w.column
+            ))
+        })?;
+        check_time_type(f.data_type(), "watermark definition")?;
+    }
+    Ok(SourcePlan {
+        table,
+        stage,
+        watermark_index,
+        table_schema,
+        window: None,
+    })
+}
+
+/// The window a TVF puts over a source (its time column must be a time attribute).
+pub(super) fn window_of(
+    source: &SourcePlan,
+    tvf: &WindowTvf,
+    size_ms: i64,
+    step_ms: i64,
+    offset_ms: i64,
+) -> Result<WindowSpec> {
+    let schema = &source.table_schema;
+    let time_index = schema.index_of(&tvf.time_column).map_err(|_| {
+        StreamError::Validation(format!(
+            "Unknown identifier '{}' in DESCRIPTOR",
+            tvf.time_column
+        ))
+    })?;
+    let time_field = schema.field(time_index);
+    let flink = &source.table.flink;
+    let is_rowtime = flink
+        .watermark
+        .as_ref()
+        .is_some_and(|w| w.column == tvf.time_column);
+    let is_proctime = flink.columns.iter().any(|c| {
+        matches!(c, Column::Computed { name, expr } if name == &tvf.time_column
+            && expr.trim().eq_ignore_ascii_case("PROCTIME()"))
+    });
+    let time_kind = if is_rowtime {
+        TimeKind::Event
+    } else if is_proctime {
+        TimeKind::Processing
+    } else {
+        return Err(StreamError::Validation(format!(
+            "The window function requires the timecol is a time attribute type, but is {}.",
+            crate::types::flink_type_name(time_field.data_type())
+        )));
+    };
+    let tz = match time_field.data_type() {
+        DataType::Timestamp(_, tz) => tz.clone(),
+        _ => None,
+    };
+    Ok(WindowSpec {
+        kind: tvf.kind,
+        size_ms,
+        step_ms,
+        offset_ms,
+        time_index,
+        time_kind,
+        time_type: DataType::Timestamp(TimeUnit::Millisecond, tz),
+        aggregate: false,
+    })
+}
+
+/// A table's columns with `window_start`, `window_end` and `window_time`.
+pub(super) fn window_schema(table: &SchemaRef, time_type: &DataType) -> SchemaRef {
+    let mut fields: Vec<Field> = table.fields().iter().map(|f| f.as_ref().clone()).collect();
+    for (n, t) in crate::window::window_columns(time_type) {
+        fields.push(Field::new(n, t, false));
+    }
+    Arc::new(Schema::new(fields))
+}
+
+fn check_time_type(t: &DataType, what: &str) -> Result<()> {
+    match t {
+        DataType::Timestamp(TimeUnit::Millisecond | TimeUnit::Second, _) => Ok(()),
+        other => Err(StreamError::Validation(format!(
+            "Invalid data type of time field for {what}. The field must be of type TIMESTAMP(p) \
+             or TIMESTAMP_LTZ(p), the supported precision 'p' is from 0 to 3, but the time \
+             field type is {}",
+            crate::types::flink_type_name(other)
+        ))),
+    }
+}
