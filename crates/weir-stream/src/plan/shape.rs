@@ -39,6 +39,11 @@ pub(super) fn shape_of(plan: &LogicalPlan) -> Shape {
             // aggregates) is computed per window.
             LogicalPlan::Join(j) if joins_on_window_bounds(j) => Some(Shape::WindowAggregate),
             LogicalPlan::Join(_) => Some(Shape::Unsupported("A join")),
+            // Window Top-N / deduplication: ROW_NUMBER() (or any window function) partitioned
+            // by a window's bounds is computed per window.
+            LogicalPlan::Window(w) if partitions_by_window_bounds(w) => {
+                Some(Shape::WindowAggregate)
+            }
             LogicalPlan::Window(_) => Some(Shape::Unsupported("An OVER window")),
             LogicalPlan::Sort(_) | LogicalPlan::Limit(_) => {
                 Some(Shape::Unsupported("ORDER BY or LIMIT on a stream"))
@@ -60,6 +65,25 @@ pub(super) fn shape_of(plan: &LogicalPlan) -> Shape {
         }
     });
     shape
+}
+
+/// Whether every function of an OVER node is partitioned by both bounds of a window.
+fn partitions_by_window_bounds(w: &datafusion::logical_expr::logical_plan::Window) -> bool {
+    w.window_expr.iter().all(|e| {
+        let Expr::WindowFunction(f) = e.clone().unalias() else {
+            return false;
+        };
+        let bounds: BTreeSet<&str> = f
+            .params
+            .partition_by
+            .iter()
+            .filter_map(|p| match p {
+                Expr::Column(c) => window_origin(&w.input, &c.name),
+                _ => None,
+            })
+            .collect();
+        bounds.len() == 2
+    })
 }
 
 /// Whether a join's equalities include `window_start = window_start` and

@@ -727,3 +727,60 @@ async fn shards_without_rows_hold_the_watermark_until_idle_and_restarts_read_the
     .await;
     assert_eq!(wait_for(&log, "totals2", 1).await.len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn window_top_n_and_deduplication_run_per_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = open_log(dir.path());
+    create(&log, "bids", 1);
+    create(&log, "top", 1);
+    create(&log, "first", 1);
+    let e = engine(dir.path(), &log);
+    let mut s = Session::new(e.clone(), BTreeMap::new());
+    run(&mut s, BIDS).await;
+    run(&mut s, "CREATE TABLE top (window_start TIMESTAMP(3), item STRING, total DOUBLE, rownum BIGINT) WITH ('connector' = 'kinesis', 'stream' = 'top', 'format' = 'json')").await;
+    run(&mut s, "CREATE TABLE first_bid (window_start TIMESTAMP(3), item STRING, price DOUBLE) WITH ('connector' = 'kinesis', 'stream' = 'first', 'format' = 'json')").await;
+    // Flink's window Top-N: the two items with the highest totals per window.
+    run(&mut s, "INSERT INTO top SELECT window_start, item, total, rownum FROM (
+        SELECT *, ROW_NUMBER() OVER (PARTITION BY window_start, window_end ORDER BY total DESC) AS rownum
+        FROM (SELECT window_start, window_end, item, SUM(price) AS total
+              FROM TABLE(TUMBLE(TABLE bids, DESCRIPTOR(ts), INTERVAL '10' SECOND))
+              GROUP BY window_start, window_end, item)
+      ) WHERE rownum <= 2").await;
+    // Flink's window deduplication: the first bid of each window.
+    run(&mut s, "INSERT INTO first_bid SELECT window_start, item, price FROM (
+        SELECT window_start, item, price, ROW_NUMBER() OVER (PARTITION BY window_start, window_end ORDER BY ts ASC) AS rownum
+        FROM TABLE(TUMBLE(TABLE bids, DESCRIPTOR(ts), INTERVAL '10' SECOND))
+      ) WHERE rownum = 1").await;
+    put(
+        &log,
+        "bids",
+        "k",
+        &[
+            bid("a", 1.0, "2026-01-01 00:00:03"),
+            bid("b", 5.0, "2026-01-01 00:00:01"),
+            bid("c", 2.0, "2026-01-01 00:00:02"),
+            bid("a", 3.0, "2026-01-01 00:00:04"),
+            bid("z", 9.0, "2026-01-01 00:00:30"),
+        ],
+    )
+    .await;
+    let mut got = wait_for(&log, "top", 2).await;
+    got.sort_by_key(|v| v["rownum"].as_i64());
+    assert_eq!(
+        got,
+        vec![
+            json!({"window_start": "2026-01-01 00:00:00", "item": "b", "total": 5.0, "rownum": 1}),
+            json!({"window_start": "2026-01-01 00:00:00", "item": "a", "total": 4.0, "rownum": 2}),
+        ]
+    );
+    assert_eq!(
+        wait_for(&log, "first", 1).await,
+        vec![json!({"window_start": "2026-01-01 00:00:00", "item": "b", "price": 5.0}),]
+    );
+    // ROW_NUMBER over the whole stream (an updating Top-N) is refused.
+    let err = s.execute("INSERT INTO first_bid SELECT ts, item, price FROM (
+        SELECT ts, item, price, ROW_NUMBER() OVER (PARTITION BY item ORDER BY ts) AS rownum FROM bids) WHERE rownum = 1")
+        .await.expect_err("updating top-n");
+    assert!(err.to_string().contains("OVER window"), "{err}");
+}
