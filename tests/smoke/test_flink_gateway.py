@@ -508,3 +508,50 @@ def test_py_flink_sql_gateway_driver(weir):
     assert str(rows[0][3]) == "2026-03-01 12:00:02.500000"
     copies = read_stream(k, "order_copies", 4)
     assert sorted(r["item"] for r in copies) == ["THING 0", "THING 1", "THING 2", "THING 3"]
+
+
+def test_lookup_join_against_a_file_in_s3(weir):
+    url, gateway = weir
+    k, s = kinesis(url), s3(url)
+    k.create_stream(StreamName="purchases", ShardCount=1)
+    k.create_stream(StreamName="enriched", ShardCount=1)
+    s.create_bucket(Bucket="dims")
+    s.put_object(
+        Bucket="dims",
+        Key="customers/part-0.json",
+        Body=b'{"id": 1, "name": "Ann", "tier": "gold"}\n{"id": 2, "name": "Bob", "tier": "basic"}\n',
+    )
+    s.put_object(Bucket="dims", Key="customers/_SUCCESS", Body=b"")
+    c = Client(gateway)
+    c.execute(
+        """CREATE TABLE purchases (customer_id BIGINT, amount DOUBLE, proc AS PROCTIME())
+           WITH ('connector' = 'kinesis', 'stream' = 'purchases',
+                 'scan.stream.initpos' = 'TRIM_HORIZON', 'format' = 'json');"""
+    )
+    c.execute(
+        """CREATE TABLE customers (id BIGINT, name STRING, tier STRING)
+           WITH ('connector' = 'filesystem', 'path' = 's3://dims/customers', 'format' = 'json',
+                 'lookup.join.cache.ttl' = '10 min');"""
+    )
+    c.execute(
+        """CREATE TABLE enriched (name STRING, tier STRING, amount DOUBLE)
+           WITH ('connector' = 'kinesis', 'stream' = 'enriched', 'format' = 'json');"""
+    )
+    c.execute(
+        """INSERT INTO enriched
+           SELECT c.name, c.tier, p.amount
+           FROM purchases AS p
+           LEFT JOIN customers FOR SYSTEM_TIME AS OF p.proc AS c ON p.customer_id = c.id;"""
+    )
+    for cid, amount in [(1, 10.0), (2, 2.5), (3, 7.0)]:
+        k.put_record(
+            StreamName="purchases",
+            PartitionKey=str(cid),
+            Data=json.dumps({"customer_id": cid, "amount": amount}).encode(),
+        )
+    got = read_stream(k, "enriched", 3)
+    assert sorted(got, key=lambda r: r["amount"]) == [
+        {"name": "Bob", "tier": "basic", "amount": 2.5},
+        {"name": None, "tier": None, "amount": 7.0},
+        {"name": "Ann", "tier": "gold", "amount": 10.0},
+    ]

@@ -183,7 +183,7 @@ impl Engine {
         tables: &BTreeMap<String, TableDef>,
         config: &BTreeMap<String, String>,
     ) -> Result<(String, Option<Arc<Collector>>)> {
-        let (sink, _, _) = parse_job(insert)?;
+        let sink = parse_job(insert)?.sink;
         let id = format!("{:032x}", rand::random::<u128>());
         let name = config
             .get("pipeline.name")
@@ -216,8 +216,8 @@ impl Engine {
             let t = self.table(ddl)?;
             tables.insert(t.name().to_string(), t);
         }
-        let (sink_name, query, tvfs) = parse_job(&spec.insert)?;
-        let sink = match sink_name {
+        let parsed = parse_job(&spec.insert)?;
+        let sink = match parsed.sink.clone() {
             Some(name) => Some(tables.get(&name).cloned().ok_or_else(|| {
                 StreamError::Validation(format!(
                     "Object '{name}' not found within 'default_catalog.default_database'"
@@ -225,7 +225,7 @@ impl Engine {
             })?),
             None => None,
         };
-        plan_job(sink, query, tvfs, &|n| tables.get(n).cloned()).await
+        plan_job(sink, parsed, &|n| tables.get(n).cloned()).await
     }
 
     async fn launch(&self, spec: JobSpec) -> Result<Option<Arc<Collector>>> {

@@ -537,7 +537,10 @@ pub fn encode_json_with(batch: &RecordBatch, style: TimeStyle) -> Result<Vec<Vec
     let batch = flink_text_columns(batch, style)?;
     let mut buf = Vec::new();
     {
-        let mut w = arrow_json::LineDelimitedWriter::new(&mut buf);
+        // NULL fields are written as `null` (Flink's `json.encode.ignore-null-fields` is false).
+        let mut w = arrow_json::WriterBuilder::new()
+            .with_explicit_nulls(true)
+            .build::<_, arrow_json::writer::LineDelimited>(&mut buf);
         w.write(&batch)?;
         w.finish()?;
     }

@@ -4,6 +4,7 @@
 //! the query directly or through window state, writing what comes out to the sink, and
 //! checkpointing source positions with window state.
 
+mod lookup;
 mod start;
 
 pub use start::prepare;
@@ -122,6 +123,7 @@ pub async fn run(
             .map_err(|e| crate::error::StreamError::Unsupported(format!("checkpoint: {e}")))??
     };
     let log = outputs.log.clone();
+    let objects = outputs.objects.clone();
     let mut sink = Sink::new(
         plan.sink.clone(),
         plan.sink_schema.clone(),
@@ -181,6 +183,12 @@ pub async fn run(
         run.track_shards();
         sources.push(run);
     }
+    // Lookup tables, read whole (and again after their TTL).
+    let mut looked_up = Instant::now();
+    let lookup_ttl = plan.lookups.iter().map(|l| lookup::ttl(&l.table)).min();
+    for l in &plan.lookups {
+        l.slot.put(lookup::load(&l.table, objects.as_ref()).await?);
+    }
     let aggregate = plan
         .window
         .as_ref()
@@ -193,6 +201,12 @@ pub async fn run(
     loop {
         if *stop.borrow() {
             break;
+        }
+        if lookup_ttl.is_some_and(|t| looked_up.elapsed() >= t) {
+            for l in &plan.lookups {
+                l.slot.put(lookup::load(&l.table, objects.as_ref()).await?);
+            }
+            looked_up = Instant::now();
         }
         let mut read = 0usize;
         for (i, src) in sources.iter_mut().enumerate() {

@@ -68,10 +68,17 @@ pub struct SourcePlan {
     pub window: Option<WindowSpec>,
 }
 
+/// A table joined `FOR SYSTEM_TIME AS OF`: its rows stay in its slot across runs.
+pub struct LookupPlan {
+    pub table: TableDef,
+    pub slot: Slot,
+}
+
 /// A planned job.
 pub struct JobPlan {
     /// The tables read; the query's input `i` is source `i`'s rows.
     pub sources: Vec<SourcePlan>,
+    pub lookups: Vec<LookupPlan>,
     pub window: Option<WindowSpec>,
     /// The query: over the tables' rows, or over a window's rows with the window columns.
     pub query: Stage,
@@ -97,10 +104,21 @@ pub fn session() -> SessionContext {
     ctx
 }
 
-/// Reads `INSERT INTO sink [(cols)] query` (the sink's name) or a query (no sink) after window
-/// TVFs were lifted out.
-pub fn parse_job(sql: &str) -> Result<(Option<String>, Box<Query>, Vec<WindowTvf>)> {
-    let (rewritten, tvfs) = extract_window_tvfs(sql)?;
+/// A job's statement, taken apart.
+pub struct ParsedJob {
+    /// The sink's name (none for an interactive query).
+    pub sink: Option<String>,
+    pub query: Box<Query>,
+    pub tvfs: Vec<WindowTvf>,
+    /// Tables joined `FOR SYSTEM_TIME AS OF` (read whole, not streamed).
+    pub lookups: Vec<String>,
+}
+
+/// Reads `INSERT INTO sink [(cols)] query` (the sink's name) or a query (no sink) after lookup
+/// clauses and window TVFs were lifted out.
+pub fn parse_job(sql: &str) -> Result<ParsedJob> {
+    let (sql, lookups) = crate::sql::extract_lookups(sql)?;
+    let (rewritten, tvfs) = extract_window_tvfs(&sql)?;
     let mut statements = Parser::parse_sql(&GenericDialect {}, &rewritten)
         .map_err(|e| StreamError::Sql(crate::sql::SqlError::Parse(e.to_string())))?;
     if statements.len() != 1 {
@@ -121,9 +139,19 @@ pub fn parse_job(sql: &str) -> Result<(Option<String>, Box<Query>, Vec<WindowTvf
             let source = ins
                 .source
                 .ok_or_else(|| StreamError::Validation("INSERT INTO needs a query".into()))?;
-            Ok((Some(last_part(name)), source, tvfs))
+            Ok(ParsedJob {
+                sink: Some(last_part(name)),
+                query: source,
+                tvfs,
+                lookups,
+            })
         }
-        Statement::Query(q) => Ok((None, q, tvfs)),
+        Statement::Query(query) => Ok(ParsedJob {
+            sink: None,
+            query,
+            tvfs,
+            lookups,
+        }),
         _ => Err(StreamError::Validation(
             "Expected an INSERT INTO statement".into(),
         )),
@@ -152,11 +180,19 @@ fn relations(query: &Query) -> BTreeSet<String> {
 /// Plans a job: `sink` and the query's tables come from `lookup`.
 pub async fn plan_job(
     sink: Option<TableDef>,
-    query: Box<Query>,
-    tvfs: Vec<WindowTvf>,
+    parsed: ParsedJob,
     lookup: &(dyn Fn(&str) -> Option<TableDef> + Sync),
 ) -> Result<JobPlan> {
-    let names = relations(&query);
+    let ParsedJob {
+        query,
+        tvfs,
+        lookups: lookup_names,
+        ..
+    } = parsed;
+    let names: BTreeSet<String> = relations(&query)
+        .into_iter()
+        .filter(|n| !lookup_names.contains(n))
+        .collect();
     // The tables read, in a fixed order (the query's inputs).
     let mut tables: Vec<String> = Vec::new();
     for n in &names {
@@ -263,6 +299,23 @@ pub async fn plan_job(
             }
         }
     }
+    // Lookup tables: read whole into slots that keep their rows across runs.
+    let mut lookups = Vec::new();
+    for name in &lookup_names {
+        let table = lookup(name).ok_or_else(|| object_not_found(name))?;
+        if !matches!(table.connector, crate::table::Connector::Filesystem { .. }) {
+            return Err(StreamError::Validation(format!(
+                "Table '{name}' cannot be looked up: Weir looks up filesystem tables (files in \
+                 its S3), which it reads whole and reloads after 'lookup.join.cache.ttl'"
+            )));
+        }
+        let slot = Slot::default();
+        query_ctx.register_table(
+            name.as_str(),
+            Arc::new(SlotTable::new(table.decoded.clone(), slot.clone())),
+        )?;
+        lookups.push(LookupPlan { table, slot });
+    }
     let mut query = query;
     alias_duplicates(&mut query);
     let logical = query_ctx
@@ -270,7 +323,7 @@ pub async fn plan_job(
         .statement_to_plan(DfStatement::Statement(Box::new(Statement::Query(query))))
         .await?;
     let logical = query_ctx.state().optimize(&logical)?;
-    let shape = shape_of(&logical);
+    let shape = shape_of(&logical, &lookup_names);
     match (&mut window, shape) {
         (_, Shape::Unsupported(what)) => {
             return Err(StreamError::Unsupported(format!(
@@ -348,6 +401,7 @@ pub async fn plan_job(
     };
     Ok(JobPlan {
         sources,
+        lookups,
         window,
         query,
         sink,

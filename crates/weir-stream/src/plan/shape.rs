@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use datafusion::common::tree_node::TreeNode;
-use datafusion::logical_expr::{Expr, LogicalPlan};
+use datafusion::logical_expr::{Expr, JoinType, LogicalPlan};
 
 pub(super) enum Shape {
     Stateless,
@@ -14,7 +14,7 @@ pub(super) enum Shape {
     Unsupported(&'static str),
 }
 
-pub(super) fn shape_of(plan: &LogicalPlan) -> Shape {
+pub(super) fn shape_of(plan: &LogicalPlan, lookups: &[String]) -> Shape {
     let mut shape = Shape::Stateless;
     let _ = plan.apply(|node| {
         use datafusion::common::tree_node::TreeNodeRecursion;
@@ -38,6 +38,13 @@ pub(super) fn shape_of(plan: &LogicalPlan) -> Shape {
             // A join on equal window bounds (Flink's window join, or joined window
             // aggregates) is computed per window.
             LogicalPlan::Join(j) if joins_on_window_bounds(j) => Some(Shape::WindowAggregate),
+            // A lookup join: each row meets the looked-up table as it is now.
+            LogicalPlan::Join(j)
+                if matches!(j.join_type, JoinType::Inner | JoinType::Left)
+                    && reads_lookup(&j.right, lookups) =>
+            {
+                None
+            }
             LogicalPlan::Join(_) => Some(Shape::Unsupported("A join")),
             // Window Top-N / deduplication: ROW_NUMBER() (or any window function) partitioned
             // by a window's bounds is computed per window.
@@ -65,6 +72,18 @@ pub(super) fn shape_of(plan: &LogicalPlan) -> Shape {
         }
     });
     shape
+}
+
+/// Whether a plan reads a lookup table.
+fn reads_lookup(plan: &LogicalPlan, lookups: &[String]) -> bool {
+    let mut found = false;
+    let _ = plan.apply(|n| {
+        if let LogicalPlan::TableScan(t) = n {
+            found |= lookups.iter().any(|l| l == t.table_name.table());
+        }
+        Ok(datafusion::common::tree_node::TreeNodeRecursion::Continue)
+    });
+    found
 }
 
 /// Whether every function of an OVER node is partitioned by both bounds of a window.

@@ -2,9 +2,11 @@
 //! editing strings, so quoting cannot fool it).
 
 mod flink_ddl;
+mod lookup;
 mod window_tvf;
 
 pub use flink_ddl::{parse_create_table, Column, FlinkTable, Watermark};
+pub use lookup::extract_lookups;
 pub use window_tvf::{extract_window_tvfs, WindowKind, WindowTvf};
 
 /// A token as SQL text. sqlparser's `Display` does not escape quotes inside quoted strings and
