@@ -225,6 +225,19 @@ def test_flink_docs_window_examples_run_over_weir_streams(weir):
     ]
     assert {r[0]: r[2] for r in rows if r[0] in jobs} == {j: "RUNNING" for j in jobs}
     assert "insert-into_default_catalog.default_database.tumbled" in [r[1] for r in rows]
+    # The JobManager-style view: state, counters, watermark, checkpoints, lag per shard.
+    status, overview = call(gateway, "GET", "/jobs/overview")
+    assert status == 200 and {j["jid"] for j in overview["jobs"]} >= set(jobs)
+    status, detail = call(gateway, "GET", f"/jobs/{jobs[0]}")
+    assert status == 200 and detail["state"] == "RUNNING" and detail["end-time"] == -1
+    weir_counts = detail["weir"]
+    assert weir_counts["records-in"] == 7 and weir_counts["records-out"] == 2
+    assert weir_counts["watermark"] is not None
+    deadline = time.monotonic() + 30
+    while call(gateway, "GET", f"/jobs/{jobs[0]}")[1]["weir"]["lag"] != {"Bid/shardId-000000000000": 0}:
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    assert call(gateway, "GET", "/jobs/nope")[0] == 404
     for j in jobs:
         c.execute(f"STOP JOB '{j}';")
     _, rows = c.execute("SHOW JOBS;")
@@ -555,3 +568,66 @@ def test_lookup_join_against_a_file_in_s3(weir):
         {"name": None, "tier": None, "amount": 7.0},
         {"name": "Ann", "tier": "gold", "amount": 10.0},
     ]
+
+
+def test_weir_sql_flink_mode(weir):
+    """`weir sql --flink`: the shell over the gateway, a streaming SELECT printing rows as they
+    come until --max-rows."""
+    import os
+    import subprocess
+    import threading
+
+    url, gateway = weir
+    k = kinesis(url)
+    k.create_stream(StreamName="temps", ShardCount=1)
+    done = threading.Event()
+
+    def feed():
+        i = 0
+        while not done.is_set():
+            k.put_record(
+                StreamName="temps",
+                PartitionKey="p",
+                Data=json.dumps({"sensor": f"s{i % 3}", "celsius": 20 + i}).encode(),
+            )
+            i += 1
+            time.sleep(0.05)
+
+    feeder = threading.Thread(target=feed, daemon=True)
+    feeder.start()
+    try:
+        out = subprocess.run(
+            [
+                os.environ.get("WEIR_BIN", "target/debug/weir"),
+                "sql",
+                "--flink",
+                "--flink-endpoint",
+                gateway,
+                "--format",
+                "json",
+                "--max-rows",
+                "3",
+                "-c",
+                "CREATE TABLE temps (sensor STRING, celsius INT) WITH ('connector' = 'kinesis', "
+                "'stream' = 'temps', 'format' = 'json'); SHOW TABLES; "
+                "SELECT sensor, celsius * 1.8 + 32 AS fahrenheit FROM temps WHERE celsius > 0;",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        done.set()
+    assert out.returncode == 0, out.stderr
+    lines = [json.loads(x) for x in out.stdout.splitlines() if x.startswith("{")]
+    assert lines[0] == {"table name": "temps"}
+    rows = lines[1:]
+    assert len(rows) == 3 and all(set(r) == {"sensor", "fahrenheit"} for r in rows)
+    assert "stopped at --max-rows" in out.stderr
+    failed = subprocess.run(
+        [os.environ.get("WEIR_BIN", "target/debug/weir"), "sql", "--flink",
+         "--flink-endpoint", gateway, "-c", "SELECT * FROM missing;"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert failed.returncode == 1
+    assert "ValidationException: Object 'missing' not found" in failed.stderr

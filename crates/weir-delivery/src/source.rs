@@ -68,6 +68,11 @@ impl Reader {
         self
     }
 
+    /// The stream read.
+    pub fn key(&self) -> &StreamKey {
+        &self.key
+    }
+
     /// The shards being read (not finished).
     pub fn shards(&self) -> impl Iterator<Item = &String> {
         self.positions.keys()

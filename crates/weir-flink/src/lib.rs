@@ -4,6 +4,7 @@
 //! Every answer is JSON (`{}` when there is nothing to say); errors are `{"errors": [...]}`.
 
 mod gateway;
+mod jobs;
 mod results;
 
 use std::collections::BTreeMap;
@@ -248,6 +249,19 @@ async fn route(
             };
             gateway.fetch(s, o, token, format, &next)
         }
+        // Flink's JobManager REST API (port 8081 in Flink) for the jobs Weir runs, with Weir's
+        // counters under "weir".
+        (&Method::GET, ["jobs", "overview"]) => Ok(json!({
+            "jobs": gateway.engine.jobs().iter().map(jobs::overview).collect::<Vec<_>>()
+        })),
+        (&Method::GET, ["jobs", id]) => gateway
+            .engine
+            .job(id)
+            .map(|j| jobs::detail(&j))
+            .ok_or_else(|| GatewayError {
+                status: 404,
+                ..GatewayError::new("", format!("Job {id} not found"))
+            }),
         _ => Err(not_found()),
     }
 }

@@ -67,6 +67,8 @@ pub struct JobInfo {
     pub watermark: Option<i64>,
     pub checkpoints: u64,
     pub checkpoint_ms: Option<i64>,
+    /// Per source shard (`table/shard`): records not read yet.
+    pub lag: BTreeMap<String, u64>,
 }
 
 struct Entry {
@@ -432,6 +434,7 @@ impl Engine {
                     watermark: (wm != i64::MIN && wm != 0).then_some(wm),
                     checkpoints: s.checkpoints.load(Ordering::Relaxed),
                     checkpoint_ms: (ck != 0).then_some(ck),
+                    lag: s.lag.lock().clone(),
                 }
             })
             .collect()

@@ -42,6 +42,20 @@ pub struct SqlArgs {
     /// How rows are printed.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    /// Flink SQL through the Flink SQL Gateway instead of Athena's SQL (streaming SELECTs
+    /// print rows as they arrive).
+    #[arg(long)]
+    pub flink: bool,
+    /// The Flink SQL Gateway.
+    #[arg(
+        long,
+        env = "WEIR_FLINK_ENDPOINT",
+        default_value = "http://127.0.0.1:8083"
+    )]
+    pub flink_endpoint: String,
+    /// With --flink: stop a streaming SELECT after this many rows (0: at Ctrl-C).
+    #[arg(long, default_value_t = 0)]
+    pub max_rows: usize,
 }
 
 /// A finished statement's answer.
@@ -364,25 +378,91 @@ fn human_bytes(n: u64) -> String {
     }
 }
 
+/// What statements go to: Athena, or the Flink SQL Gateway.
+enum Backend {
+    Athena(Shell),
+    Flink(crate::sql_flink::FlinkShell),
+}
+
+impl Backend {
+    /// Runs a statement (or a shell command); `false` means quit.
+    async fn statement(&mut self, text: &str) -> bool {
+        match self {
+            Backend::Athena(shell) => shell.statement(text).await,
+            Backend::Flink(shell) => {
+                let t = text.trim();
+                if t == "\\q" || ["quit", "exit"].contains(&t.to_ascii_lowercase().as_str()) {
+                    return false;
+                }
+                if let Err(e) = shell.run(t).await {
+                    eprintln!("error: {e:#}");
+                }
+                true
+            }
+        }
+    }
+
+    /// Runs a statement for `-c`: whether it worked.
+    async fn once(&self, text: &str) -> bool {
+        let out = match self {
+            Backend::Athena(shell) => shell.run(text).await.map(|a| shell.print(&a)),
+            Backend::Flink(shell) => shell.run(text).await,
+        };
+        match out {
+            Ok(()) => true,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                false
+            }
+        }
+    }
+
+    fn prompt(&self) -> String {
+        match self {
+            Backend::Athena(shell) => shell.args.database.clone(),
+            Backend::Flink(_) => "flink".into(),
+        }
+    }
+
+    fn banner(&self) -> String {
+        match self {
+            Backend::Athena(shell) => format!(
+                "weir sql on {} — end statements with ';', \\l databases, \\d tables, \\d t describes, \\c db switches, \\q quits",
+                shell.args.endpoint
+            ),
+            Backend::Flink(shell) => format!(
+                "weir sql (Flink SQL) on {} — end statements with ';', Ctrl-C stops a streaming SELECT, \\q quits",
+                shell.endpoint()
+            ),
+        }
+    }
+}
+
 /// Runs `weir sql`.
 pub async fn run(args: SqlArgs) -> anyhow::Result<()> {
-    let athena = JsonClient::new(&args.endpoint, "AmazonAthena")?;
-    let shell = Shell { athena, args };
-    shell.ensure_bucket().await?;
-    if let Some(cmd) = shell.args.command.clone() {
+    let command = args.command.clone();
+    let backend = if args.flink {
+        Backend::Flink(
+            crate::sql_flink::FlinkShell::open(&args.flink_endpoint, args.format, args.max_rows)
+                .await?,
+        )
+    } else {
+        let athena = JsonClient::new(&args.endpoint, "AmazonAthena")?;
+        let shell = Shell { athena, args };
+        shell.ensure_bucket().await?;
+        Backend::Athena(shell)
+    };
+    if let Some(cmd) = command {
         let (stmts, rest) = split_statements(&cmd);
         let mut failed = false;
         for s in stmts
             .iter()
             .chain(std::iter::once(&rest).filter(|r| !r.trim().is_empty()))
         {
-            match shell.run(s).await {
-                Ok(a) => shell.print(&a),
-                Err(e) => {
-                    eprintln!("error: {e:#}");
-                    failed = true;
-                }
-            }
+            failed |= !backend.once(s).await;
+        }
+        if let Backend::Flink(f) = &backend {
+            f.close_session().await;
         }
         if failed {
             // Each failure was printed as it happened; scripts see the exit status.
@@ -390,10 +470,10 @@ pub async fn run(args: SqlArgs) -> anyhow::Result<()> {
         }
         return Ok(());
     }
-    interactive(shell).await
+    interactive(&mut { backend }).await
 }
 
-async fn interactive(mut shell: Shell) -> anyhow::Result<()> {
+async fn interactive(shell: &mut Backend) -> anyhow::Result<()> {
     use rustyline::error::ReadlineError;
     let mut editor = rustyline::DefaultEditor::new()?;
     let history =
@@ -401,19 +481,14 @@ async fn interactive(mut shell: Shell) -> anyhow::Result<()> {
     if let Some(h) = &history {
         let _ = editor.load_history(h);
     }
-    eprintln!(
-        "weir sql on {} — end statements with ';', \\l databases, \\d tables, \\d t describes, \\c db switches, \\q quits",
-        shell.args.endpoint
-    );
+    eprintln!("{}", shell.banner());
     let mut pending = String::new();
     loop {
+        let name = shell.prompt();
         let prompt = if pending.is_empty() {
-            format!("{}> ", shell.args.database)
+            format!("{name}> ")
         } else {
-            format!(
-                "{}-> ",
-                " ".repeat(shell.args.database.len().saturating_sub(1))
-            )
+            format!("{}-> ", " ".repeat(name.len().saturating_sub(1)))
         };
         match editor.readline(&prompt) {
             Ok(line) => {

@@ -69,6 +69,8 @@ pub struct JobStatus {
     /// When the last checkpoint was saved (epoch ms; 0 for none).
     pub checkpoint_ms: AtomicI64,
     pub checkpoints: AtomicU64,
+    /// Per source shard (`table/shard`): records not read yet.
+    pub lag: Mutex<BTreeMap<String, u64>>,
 }
 
 /// How a job runs.
@@ -195,6 +197,7 @@ pub async fn run(
         .filter(|w| w.aggregate)
         .map(|w| w.time_kind);
     let mut number = meta.number;
+    let mut lag_at = Instant::now() - Duration::from_secs(1);
     let mut last_checkpoint = Instant::now();
     let mut dirty = false;
     let tick = Duration::from_millis(100);
@@ -228,6 +231,10 @@ pub async fn run(
             status.records_in.fetch_add(read as u64, Ordering::Relaxed);
         }
         update_status(&status, &sink, &sources);
+        if lag_at.elapsed() >= Duration::from_secs(1) {
+            *status.lag.lock() = lag(&log, &sources);
+            lag_at = Instant::now();
+        }
         if dirty && last_checkpoint.elapsed() >= options.checkpoint_interval {
             number += 1;
             save(&files, number, &sources, &status, &mut sink).await?;
@@ -360,6 +367,34 @@ fn job_watermark(kind: TimeKind, sources: &[SourceRun], options: &RunOptions) ->
                 .filter(|wm| *wm > i64::MIN)
         }
     }
+}
+
+/// Records behind each shard's end (`table/shard`).
+fn lag(log: &weir_log::Log, sources: &[SourceRun]) -> BTreeMap<String, u64> {
+    use weir_delivery::Resume;
+    let mut out = BTreeMap::new();
+    for s in sources {
+        let ends: BTreeMap<String, u64> = log
+            .latest_positions(s.reader.key())
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|(shard, seq)| Some((shard, weir_log::seqno::parse(&seq)?.position)))
+            .collect();
+        for (shard, at) in s.reader.checkpoint().shards {
+            let Some(end) = ends.get(&shard) else {
+                continue;
+            };
+            let next = match &at {
+                Resume::At(seq) => weir_log::seqno::parse(seq).map(|p| p.position),
+                Resume::After(seq) => weir_log::seqno::parse(seq).map(|p| p.position + 1),
+                Resume::TrimHorizon | Resume::AtTimestamp(_) => Some(0),
+            };
+            if let Some(next) = next {
+                out.insert(format!("{}/{shard}", s.name), end.saturating_sub(next));
+            }
+        }
+    }
+    out
 }
 
 fn update_status(status: &JobStatus, sink: &Sink, sources: &[SourceRun]) {

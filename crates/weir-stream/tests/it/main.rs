@@ -784,3 +784,99 @@ async fn window_top_n_and_deduplication_run_per_window() {
         .await.expect_err("updating top-n");
     assert!(err.to_string().contains("OVER window"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_window_spanning_a_reshard_counts_parent_and_children_with_distinct_aggregates() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = Log::open(
+        LogConfig {
+            data_dir: dir.path().join("log"),
+            create_delay_ms: 0,
+            update_delay_ms: 0,
+            ..LogConfig::default()
+        },
+        Arc::new(weir_log::SystemClock),
+    )
+    .unwrap();
+    create(&log, "bids", 1);
+    create(&log, "stats", 1);
+    let e = engine(dir.path(), &log);
+    let mut s = Session::new(e.clone(), BTreeMap::new());
+    run(&mut s, BIDS).await;
+    run(&mut s, "CREATE TABLE stats (window_start TIMESTAMP(3), n BIGINT, items BIGINT, approx_items BIGINT)
+        WITH ('connector' = 'kinesis', 'stream' = 'stats', 'format' = 'json')").await;
+    let Outcome::Job(id) = run(
+        &mut s,
+        "INSERT INTO stats
+        SELECT window_start, COUNT(*), COUNT(DISTINCT item), approx_distinct(item)
+        FROM TABLE(TUMBLE(TABLE bids, DESCRIPTOR(ts), INTERVAL '10' SECOND))
+        GROUP BY window_start, window_end",
+    )
+    .await
+    else {
+        panic!()
+    };
+    put(
+        &log,
+        "bids",
+        "a",
+        &[
+            bid("x", 1.0, "2026-01-01 00:00:01"),
+            bid("y", 1.0, "2026-01-01 00:00:02"),
+        ],
+    )
+    .await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while e.job(&id).unwrap().records_in < 2 {
+        assert!(Instant::now() < deadline);
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    // Mid-window, the shard splits in two; the parent is read to its end, then its children.
+    log.split_shard(
+        &key("bids"),
+        "shardId-000000000000",
+        &(1u128 << 127).to_string(),
+    )
+    .unwrap();
+    let children: Vec<_> = log
+        .list_shards(&key("bids"), None)
+        .unwrap()
+        .into_iter()
+        .filter(|s| s.parent_shard_id.is_some())
+        .collect();
+    assert_eq!(children.len(), 2);
+    let key_for = |i: usize| {
+        (0..1000)
+            .map(|n| format!("k{n}"))
+            .find(|k| {
+                let h = weir_log::hashing::partition_hash(k);
+                children[i].starting_hash_key <= h && h <= children[i].ending_hash_key
+            })
+            .unwrap()
+    };
+    put(
+        &log,
+        "bids",
+        &key_for(0),
+        &[
+            bid("x", 1.0, "2026-01-01 00:00:05"),
+            bid("z", 1.0, "2026-01-01 00:00:30"),
+        ],
+    )
+    .await;
+    put(
+        &log,
+        "bids",
+        &key_for(1),
+        &[
+            bid("w", 1.0, "2026-01-01 00:00:06"),
+            bid("z", 1.0, "2026-01-01 00:00:31"),
+        ],
+    )
+    .await;
+    let got = wait_for(&log, "stats", 1).await;
+    assert_eq!(
+        got,
+        vec![json!({"window_start": "2026-01-01 00:00:00", "n": 4, "items": 3, "approx_items": 3})]
+    );
+}
