@@ -75,16 +75,9 @@ class Client:
     def execute(self, statement):
         """Runs a statement; returns (first page, every row), or raises with the error."""
         op = self.submit(statement)
-        path = f"/v2/sessions/{self.session}/operations/{op}/result/0?rowFormat=PLAIN_TEXT"
-        deadline = time.monotonic() + 30
-        while True:
-            status, page = call(self.base, "GET", path)
-            if status != 200:
-                raise RuntimeError(page["errors"][-1])
-            if page["resultType"] != "NOT_READY":
-                break
-            assert time.monotonic() < deadline, "statement never finished"
-            time.sleep(0.1)
+        page = first_page(
+            self.base, f"/v2/sessions/{self.session}/operations/{op}/result/0?rowFormat=PLAIN_TEXT"
+        )
         first, rows = page, []
         while True:
             rows += [r["fields"] for r in page["results"]["data"]]
@@ -92,6 +85,20 @@ class Client:
                 return first, rows
             status, page = call(self.base, "GET", page["nextResultUri"])
             assert status == 200, page
+
+
+def first_page(base, path):
+    """Polls an operation's first result page until it is ready (as the SQL client does);
+    raises with the error the gateway reports."""
+    deadline = time.monotonic() + 30
+    while True:
+        status, page = call(base, "GET", path)
+        if status != 200:
+            raise RuntimeError(page["errors"][-1])
+        if page["resultType"] != "NOT_READY":
+            return page
+        assert time.monotonic() < deadline, "statement never finished"
+        time.sleep(0.05)
 
 
 def kinesis(url):
@@ -286,15 +293,7 @@ def test_json_row_format_types(weir):
     c = Client(gateway)
     c.execute(bid_table(url))
     op = c.submit("DESCRIBE Bid;")
-    path = f"/v2/sessions/{c.session}/operations/{op}/result/0?rowFormat=JSON"
-    deadline = time.monotonic() + 30
-    while True:
-        status, page = call(gateway, "GET", path)
-        assert status == 200, page
-        if page["resultType"] != "NOT_READY":
-            break
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    page = first_page(gateway, f"/v2/sessions/{c.session}/operations/{op}/result/0?rowFormat=JSON")
     assert page["results"]["rowFormat"] == "JSON"
     assert page["results"]["columns"][0] == {
         "name": "name",
@@ -429,15 +428,10 @@ def test_a_select_returns_rows_as_they_arrive(weir):
            FROM TABLE(TUMBLE(TABLE ticks, DESCRIPTOR(ts), INTERVAL '1' SECOND))
            GROUP BY window_start, window_end, sym;"""
     )
-    path = f"/v2/sessions/{c.session}/operations/{op}/result/0?rowFormat=PLAIN_TEXT"
+    page = first_page(
+        gateway, f"/v2/sessions/{c.session}/operations/{op}/result/0?rowFormat=PLAIN_TEXT"
+    )
     deadline = time.monotonic() + 30
-    while True:
-        status, page = call(gateway, "GET", path)
-        assert status == 200, page
-        if page["resultType"] != "NOT_READY":
-            break
-        assert time.monotonic() < deadline
-        time.sleep(0.1)
     assert page["isQueryResult"] is True and page["jobID"]
     assert [col["name"] for col in page["results"]["columns"]] == ["window_start", "sym", "high"]
     assert page["results"]["columns"][0]["logicalType"] == {

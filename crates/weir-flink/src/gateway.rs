@@ -84,22 +84,6 @@ pub struct Gateway {
     pub sessions: Mutex<HashMap<String, Arc<SessionEntry>>>,
 }
 
-/// A canonical (version 4) UUID.
-pub fn uuid() -> String {
-    let v: u128 = rand::random();
-    let v = (v & !(0xF000u128 << 64)) | (0x4000u128 << 64);
-    let v = (v & !(0xC000u128 << 48)) | (0x8000u128 << 48);
-    let h = format!("{v:032x}");
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
-}
-
 /// An error as Flink's gateway reports it: the class of the exception a Flink client would see
 /// and its message.
 #[derive(Debug)]
@@ -157,7 +141,7 @@ impl Gateway {
     }
 
     pub fn open_session(&self, properties: BTreeMap<String, String>) -> String {
-        let id = uuid();
+        let id = weir_log::ids::uuid();
         let entry = Arc::new(SessionEntry {
             session: tokio::sync::Mutex::new(Session::new(self.engine.clone(), properties)),
             operations: Mutex::new(HashMap::new()),
@@ -230,7 +214,7 @@ impl Gateway {
             pages: Mutex::new(Pages::default()),
             ended: std::sync::atomic::AtomicBool::new(false),
         });
-        let id = uuid();
+        let id = weir_log::ids::uuid();
         entry.operations.lock().insert(id.clone(), op.clone());
         let running = op.clone();
         let engine = self.engine.clone();

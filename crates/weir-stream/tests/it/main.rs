@@ -101,6 +101,15 @@ async fn wait_for(log: &Log, name: &str, n: usize) -> Vec<Value> {
     }
 }
 
+/// Polls until `done` holds for the job (or fails at a deadline).
+async fn until(e: &Engine, id: &str, what: &str, done: impl Fn(&weir_stream::JobInfo) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !done(&e.job(id).expect("job")) {
+        assert!(Instant::now() < deadline, "{what}");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
 async fn run(s: &mut Session, sql: &str) -> Outcome {
     s.execute(sql)
         .await
@@ -313,11 +322,11 @@ async fn a_restarted_engine_resumes_jobs_without_losing_a_window() {
     )
     .await;
     // Wait until the job has read them (its checkpoint holds them in window state).
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while e.jobs()[0].records_in < 2 || e.jobs()[0].checkpoints == 0 {
-        assert!(Instant::now() < deadline, "the job did not read its input");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    let id = e.jobs()[0].spec.id.clone();
+    until(&e, &id, "the job did not read its input", |j| {
+        j.records_in >= 2 && j.checkpoints > 0
+    })
+    .await;
     e.shutdown().await;
     drop(e);
     // More rows while Weir is down, then a restart: the window holds rows from both sides.
@@ -421,11 +430,10 @@ async fn a_failed_job_restarts_from_its_checkpoint_unless_told_not_to() {
         ],
     )
     .await;
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while e.job(&id).unwrap().spec.state.as_str() != "RESTARTING" {
-        assert!(Instant::now() < deadline, "the job did not fail");
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    until(&e, &id, "the job did not fail", |j| {
+        j.spec.state.as_str() == "RESTARTING"
+    })
+    .await;
     create(&log, "totals", 1);
     let got = wait_for(&log, "totals", 1).await;
     assert_eq!(got.len(), 1);
@@ -439,10 +447,10 @@ async fn a_failed_job_restarts_from_its_checkpoint_unless_told_not_to() {
     let Outcome::Job(id) = run(&mut s, &insert.replace("INTO totals", "INTO lost")).await else {
         panic!()
     };
-    while e.job(&id).unwrap().spec.state.as_str() != "FAILED" {
-        assert!(Instant::now() < deadline, "the job did not fail");
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    until(&e, &id, "the job did not fail", |j| {
+        j.spec.state.as_str() == "FAILED"
+    })
+    .await;
     assert!(e.job(&id).unwrap().spec.error.unwrap().contains("missing"));
 }
 
@@ -654,11 +662,10 @@ async fn shards_without_rows_hold_the_watermark_until_idle_and_restarts_read_the
         ],
     )
     .await;
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while e.job(&id).unwrap().records_in < 2 || e.job(&id).unwrap().checkpoints == 0 {
-        assert!(Instant::now() < deadline);
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    until(&e, &id, "the job did not read its input", |j| {
+        j.records_in >= 2 && j.checkpoints > 0
+    })
+    .await;
     // Shard 1 has no rows: it holds the watermark back (no idle timeout), nothing fires.
     assert!(read(&log, "totals").is_empty());
     // A restart: shard 1, never read, is still read afterwards (from its first record).
@@ -826,11 +833,10 @@ async fn a_window_spanning_a_reshard_counts_parent_and_children_with_distinct_ag
         ],
     )
     .await;
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while e.job(&id).unwrap().records_in < 2 {
-        assert!(Instant::now() < deadline);
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    until(&e, &id, "the job did not read its input", |j| {
+        j.records_in >= 2
+    })
+    .await;
     // Mid-window, the shard splits in two; the parent is read to its end, then its children.
     log.split_shard(
         &key("bids"),
