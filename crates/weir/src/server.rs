@@ -219,7 +219,11 @@ impl Server {
             let l = tokio::net::TcpListener::bind(&config.flink.listen)
                 .await
                 .with_context(|| {
-                    format!("binding {} (the Flink SQL Gateway)", config.flink.listen)
+                    format!(
+                        "binding {} (the Flink SQL Gateway; choose another address with \
+                         [flink] listen / WEIR_FLINK__LISTEN, or `off`)",
+                        config.flink.listen
+                    )
                 })?;
             let a = l.local_addr()?;
             let task = tokio::spawn(weir_flink::serve(l, stream.clone(), async {
