@@ -12,7 +12,7 @@ import urllib.request
 import boto3
 import pytest
 
-from conftest import start_weir
+from conftest import s3_client, start_weir
 
 BIDS = [
     ("2020-04-15 08:05:00", 4.00, "C", "supplier1"),
@@ -308,22 +308,11 @@ def test_json_row_format_types(weir):
     assert status == 200 and eos["resultType"] == "EOS" and "nextResultUri" not in eos
 
 
-def s3(url):
-    return boto3.client(
-        "s3",
-        endpoint_url=url,
-        region_name="us-east-1",
-        aws_access_key_id="AKIDSMOKE",
-        aws_secret_access_key="secret",
-        config=boto3.session.Config(s3={"addressing_style": "path"}),
-    )
-
-
 def test_results_reach_parquet_files_and_firehose(weir, tmp_path):
     import pyarrow.parquet as pq
 
     url, gateway = weir
-    k, s, fh = kinesis(url), s3(url), boto3.client(
+    k, s, fh = kinesis(url), s3_client(url), boto3.client(
         "firehose",
         endpoint_url=url,
         region_name="us-east-1",
@@ -519,7 +508,7 @@ def test_py_flink_sql_gateway_driver(weir):
 
 def test_lookup_join_against_a_file_in_s3(weir):
     url, gateway = weir
-    k, s = kinesis(url), s3(url)
+    k, s = kinesis(url), s3_client(url)
     k.create_stream(StreamName="purchases", ShardCount=1)
     k.create_stream(StreamName="enriched", ShardCount=1)
     s.create_bucket(Bucket="dims")

@@ -145,10 +145,6 @@ impl Engine {
         })
     }
 
-    pub fn default_region(&self) -> &str {
-        &self.inner.config.default_region
-    }
-
     /// Starts again every job that was running (from its checkpoint).
     pub async fn start(&self) {
         let running: Vec<JobSpec> = self

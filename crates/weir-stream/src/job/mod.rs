@@ -33,7 +33,6 @@ use crate::window::WindowState;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum JobState {
-    Created,
     Running,
     /// Failed and waiting to restart from its last checkpoint.
     Restarting,
@@ -45,7 +44,6 @@ pub enum JobState {
 impl JobState {
     pub fn as_str(self) -> &'static str {
         match self {
-            JobState::Created => "CREATED",
             JobState::Running => "RUNNING",
             JobState::Restarting => "RESTARTING",
             JobState::Failed => "FAILED",
