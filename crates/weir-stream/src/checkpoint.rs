@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 use std::fs::{self, File};
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 
 use datafusion::arrow::array::RecordBatch;
@@ -129,20 +129,13 @@ impl JobFiles {
             }
         }
         let sink_name = self.write_batches(format!("sink-{}.arrow", meta.number), sink)?;
-        let tmp = self.dir.join("checkpoint.json.tmp");
-        {
-            let mut f = File::create(&tmp)?;
-            let body = serde_json::to_vec(&OnDisk {
-                meta,
-                state: state_names.clone(),
-                sink: sink_name.clone(),
-            })
-            .map_err(|e| StreamError::Io(io::Error::other(e)))?;
-            f.write_all(&body)?;
-            f.sync_all()?;
-        }
-        fs::rename(&tmp, self.dir.join("checkpoint.json"))?;
-        File::open(&self.dir)?.sync_all()?;
+        let body = serde_json::to_vec(&OnDisk {
+            meta,
+            state: state_names.clone(),
+            sink: sink_name.clone(),
+        })
+        .map_err(|e| StreamError::Io(io::Error::other(e)))?;
+        weir_log::meta::write_atomic(&self.dir, "checkpoint.json", &body)?;
         // Older state files are no longer named by the checkpoint.
         for entry in fs::read_dir(&self.dir)?.flatten() {
             let n = entry.file_name().to_string_lossy().to_string();

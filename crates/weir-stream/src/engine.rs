@@ -3,8 +3,8 @@
 //! from their statements and resumed from their checkpoints when Weir starts.
 
 use std::collections::BTreeMap;
-use std::fs::{self, File};
-use std::io::{self, Write};
+use std::fs;
+use std::io;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -472,15 +472,7 @@ impl Engine {
             .collect();
         let body =
             serde_json::to_vec_pretty(&specs).map_err(|e| StreamError::Io(io::Error::other(e)))?;
-        let dir = &self.inner.config.dir;
-        let tmp = dir.join("jobs.json.tmp");
-        {
-            let mut f = File::create(&tmp)?;
-            f.write_all(&body)?;
-            f.sync_all()?;
-        }
-        fs::rename(&tmp, dir.join("jobs.json"))?;
-        File::open(dir)?.sync_all()?;
+        weir_log::meta::write_atomic(&self.inner.config.dir, "jobs.json", &body)?;
         Ok(())
     }
 }
