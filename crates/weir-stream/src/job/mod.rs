@@ -160,7 +160,8 @@ pub async fn run(
         let mut window = sp
             .window
             .clone()
-            .map(|spec| WindowState::new(spec, sp.table_schema.clone()));
+            .map(|spec| WindowState::new(spec, sp.table_schema.clone()))
+            .transpose()?;
         if let Some(w) = window.as_mut() {
             w.restore(meta.watermark, state.remove(&name).unwrap_or_default())?;
         }

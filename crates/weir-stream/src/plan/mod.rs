@@ -53,6 +53,8 @@ pub struct WindowSpec {
     /// Whether the query aggregates (or joins) per window (else each row gets its window
     /// columns).
     pub aggregate: bool,
+    /// SESSION's `PARTITION BY` columns (places in the source's table columns).
+    pub partition: Vec<usize>,
 }
 
 /// A source table of a job.
@@ -118,7 +120,7 @@ pub struct ParsedJob {
 /// clauses and window TVFs were lifted out.
 pub fn parse_job(sql: &str) -> Result<ParsedJob> {
     let (sql, lookups) = crate::sql::extract_lookups(sql)?;
-    let (rewritten, tvfs) = extract_window_tvfs(&sql)?;
+    let (rewritten, mut tvfs) = extract_window_tvfs(&sql)?;
     let mut statements = Parser::parse_sql(&GenericDialect {}, &rewritten)
         .map_err(|e| StreamError::Sql(crate::sql::SqlError::Parse(e.to_string())))?;
     if statements.len() != 1 {
@@ -136,9 +138,11 @@ pub fn parse_job(sql: &str) -> Result<ParsedJob> {
             let TableObject::TableName(name) = &ins.table else {
                 return Err(StreamError::Validation("INSERT INTO names a table".into()));
             };
-            let source = ins
+            let mut source = ins
                 .source
                 .ok_or_else(|| StreamError::Validation("INSERT INTO needs a query".into()))?;
+            let groups = crate::sql::rewrite_group_windows(&mut source, tvfs.len())?;
+            tvfs.extend(groups);
             Ok(ParsedJob {
                 sink: Some(last_part(name)),
                 query: source,
@@ -146,12 +150,16 @@ pub fn parse_job(sql: &str) -> Result<ParsedJob> {
                 lookups,
             })
         }
-        Statement::Query(query) => Ok(ParsedJob {
-            sink: None,
-            query,
-            tvfs,
-            lookups,
-        }),
+        Statement::Query(mut query) => {
+            let groups = crate::sql::rewrite_group_windows(&mut query, tvfs.len())?;
+            tvfs.extend(groups);
+            Ok(ParsedJob {
+                sink: None,
+                query,
+                tvfs,
+                lookups,
+            })
+        }
         _ => Err(StreamError::Validation(
             "Expected an INSERT INTO statement".into(),
         )),
@@ -249,11 +257,6 @@ pub async fn plan_job(
                 Some(s) => interval_ms(&query_ctx, s).await?,
                 None => 0,
             };
-            if first.kind == WindowKind::Session {
-                return Err(StreamError::Unsupported(
-                    "SESSION windows are not supported by Weir's streaming engine yet".into(),
-                ));
-            }
             check_window(first.kind, size_ms, step_ms)?;
             for tvf in &tvfs {
                 let i = tables.iter().position(|t| t == &tvf.table).unwrap_or(0);

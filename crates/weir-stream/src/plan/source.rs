@@ -104,7 +104,19 @@ pub(super) fn window_of(
         DataType::Timestamp(_, tz) => tz.clone(),
         _ => None,
     };
+    let partition = tvf
+        .partition_by
+        .iter()
+        .map(|c| {
+            schema.index_of(c).map_err(|_| {
+                StreamError::Validation(format!(
+                    "Unknown identifier '{c}' in SESSION's PARTITION BY"
+                ))
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
     Ok(WindowSpec {
+        partition,
         kind: tvf.kind,
         size_ms,
         step_ms,

@@ -2,10 +2,12 @@
 //! editing strings, so quoting cannot fool it).
 
 mod flink_ddl;
+mod group_window;
 mod lookup;
 mod window_tvf;
 
 pub use flink_ddl::{parse_create_table, Column, FlinkTable, Watermark};
+pub use group_window::rewrite_group_windows;
 pub use lookup::extract_lookups;
 pub use window_tvf::{extract_window_tvfs, WindowKind, WindowTvf};
 

@@ -886,3 +886,74 @@ async fn a_window_spanning_a_reshard_counts_parent_and_children_with_distinct_ag
         vec![json!({"window_start": "2026-01-01 00:00:00", "n": 4, "items": 3, "approx_items": 3})]
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn session_windows_and_group_window_syntax() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = open_log(dir.path());
+    create(&log, "bids", 1);
+    let e = engine(dir.path(), &log);
+    let mut s = Session::new(e.clone(), BTreeMap::new());
+    run(&mut s, BIDS).await;
+    let queries = [
+        // Flink's SESSION window TVF, per item.
+        "SELECT window_start, window_end, item, COUNT(*), SUM(price)
+         FROM TABLE(SESSION(TABLE bids PARTITION BY item, DESCRIPTOR(ts), INTERVAL '5' SECOND))
+         GROUP BY window_start, window_end, item",
+        // The group window syntax: a SESSION per group key.
+        "SELECT SESSION_START(ts, INTERVAL '5' SECOND), SESSION_END(ts, INTERVAL '5' SECOND),
+                item, COUNT(*), SUM(price)
+         FROM bids GROUP BY SESSION(ts, INTERVAL '5' SECOND), item",
+        "SELECT TUMBLE_START(ts, INTERVAL '10' SECOND), TUMBLE_END(ts, INTERVAL '10' SECOND),
+                item, COUNT(*), SUM(price)
+         FROM bids GROUP BY item, TUMBLE(ts, INTERVAL '10' SECOND)",
+    ];
+    for (i, q) in queries.iter().enumerate() {
+        let sink = format!("out{i}");
+        create(&log, &sink, 1);
+        run(
+            &mut s,
+            &TOTALS
+                .replace("totals", &sink)
+                .replace("'stream' = 'totals'", &format!("'stream' = '{sink}'")),
+        )
+        .await;
+        let Outcome::Job(_) = run(&mut s, &format!("INSERT INTO {sink} {q}")).await else {
+            panic!("{q}: no job")
+        };
+    }
+    put(
+        &log,
+        "bids",
+        "a",
+        &[
+            bid("x", 1.0, "2026-01-01 00:00:01"),
+            bid("y", 2.0, "2026-01-01 00:00:02"),
+            bid("x", 3.0, "2026-01-01 00:00:03"),
+            bid("x", 4.0, "2026-01-01 00:00:10"),
+            // The watermark passes 00:00:20: every session and window above closes.
+            bid("z", 9.0, "2026-01-01 00:00:21"),
+        ],
+    )
+    .await;
+    let row = |s: &str, e: &str, item: &str, n: u64, t: f64| {
+        json!({"window_start": format!("2026-01-01 00:00:{s}"),
+               "window_end": format!("2026-01-01 00:00:{e}"),
+               "item": item, "bids": n, "total": t})
+    };
+    let sessions = vec![
+        row("01", "08", "x", 2, 4.0),
+        row("02", "07", "y", 1, 2.0),
+        row("10", "15", "x", 1, 4.0),
+    ];
+    let tumbling = vec![
+        row("00", "10", "x", 2, 4.0),
+        row("00", "10", "y", 1, 2.0),
+        row("10", "20", "x", 1, 4.0),
+    ];
+    for (sink, want) in [("out0", &sessions), ("out1", &sessions), ("out2", &tumbling)] {
+        let mut got = wait_for(&log, sink, want.len()).await;
+        got.sort_by_key(|v| (v["window_start"].to_string(), v["item"].to_string()));
+        assert_eq!(&got, want, "{sink}");
+    }
+}

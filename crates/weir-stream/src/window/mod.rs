@@ -3,9 +3,14 @@
 //! is late: dropped and counted. When the watermark passes a window's end (end − 1 ms ≤
 //! watermark, as Flink fires), its panes' rows, with `window_start`, `window_end` and
 //! `window_time` added, are handed to the query, and panes no later window needs are dropped,
-//! so state is bounded by the watermark.
+//! so state is bounded by the watermark. Session windows keep their rows per session instead
+//! (`session.rs`).
+
+mod session;
 
 use std::collections::{BTreeMap, BTreeSet};
+
+use session::Sessions;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
@@ -30,6 +35,8 @@ pub struct WindowState {
     watermark: i64,
     pub late_dropped: u64,
     pub bytes: usize,
+    /// SESSION windows' state (panes are unused then).
+    sessions: Option<Sessions>,
 }
 
 /// A fired window's rows, window columns included.
@@ -41,12 +48,20 @@ pub struct Fired {
 }
 
 impl WindowState {
-    pub fn new(spec: WindowSpec, schema: SchemaRef) -> WindowState {
+    pub fn new(spec: WindowSpec, schema: SchemaRef) -> Result<WindowState> {
+        let sessions = match spec.kind {
+            WindowKind::Session => Some(Sessions::new(
+                spec.size_ms,
+                spec.partition.clone(),
+                &schema,
+            )?),
+            _ => None,
+        };
         let mut fields: Vec<Field> = schema.fields().iter().map(|f| f.as_ref().clone()).collect();
         for (n, t) in window_columns(&spec.time_type) {
             fields.push(Field::new(n, t, false));
         }
-        WindowState {
+        Ok(WindowState {
             spec,
             schema,
             out_schema: Arc::new(Schema::new(fields)),
@@ -55,7 +70,8 @@ impl WindowState {
             watermark: i64::MIN,
             late_dropped: 0,
             bytes: 0,
-        }
+            sessions,
+        })
     }
 
     pub fn watermark(&self) -> i64 {
@@ -117,16 +133,13 @@ impl WindowState {
         if batch.num_rows() == 0 {
             return Ok(());
         }
-        let times = cast(
-            batch.column(self.spec.time_index),
-            &DataType::Timestamp(TimeUnit::Millisecond, None),
-        )?;
-        let times = cast(&times, &DataType::Int64)?;
-        let times = times
-            .as_any()
-            .downcast_ref::<Int64Array>()
-            .cloned()
-            .unwrap_or_else(|| Int64Array::new_null(batch.num_rows()));
+        let times = times_ms(batch.column(self.spec.time_index))?;
+        if let Some(sessions) = self.sessions.as_mut() {
+            let (late, bytes) = sessions.push(batch, &times, self.watermark)?;
+            self.late_dropped += late;
+            self.bytes += bytes;
+            return Ok(());
+        }
         let mut by_pane: BTreeMap<i64, Vec<u32>> = BTreeMap::new();
         for (i, t) in times.iter().enumerate() {
             let Some(t) = t else {
@@ -181,12 +194,32 @@ impl WindowState {
         Ok(out)
     }
 
-    /// Moves the watermark and takes out the windows it closes (end, start).
-    fn due(&mut self, watermark: i64) -> Vec<(i64, i64)> {
+    /// Moves the watermark (never back) and takes out the windows it closes: their rows with
+    /// the window columns, by (end, start).
+    fn take_fired(&mut self, watermark: i64) -> Result<BTreeMap<(i64, i64), RecordBatch>> {
         if watermark <= self.watermark {
-            return Vec::new();
+            return Ok(BTreeMap::new());
         }
         self.watermark = watermark;
+        if let Some(sessions) = self.sessions.as_mut() {
+            let (closed, freed) = sessions.fire(watermark, &self.schema)?;
+            self.bytes = self.bytes.saturating_sub(freed);
+            let mut out = BTreeMap::new();
+            for ((end, start), rows) in closed {
+                out.insert((end, start), self.with_window_columns(rows, start, end)?);
+            }
+            return Ok(out);
+        }
+        let mut out = BTreeMap::new();
+        for (end, start) in self.due() {
+            out.insert((end, start), self.rows_of(start, end)?);
+        }
+        self.expire();
+        Ok(out)
+    }
+
+    /// Takes out the windows the watermark closes (end, start).
+    fn due(&mut self) -> Vec<(i64, i64)> {
         let mut out = Vec::new();
         while let Some(&(end, start)) = self.pending.first() {
             if !self.fired(end) {
@@ -247,7 +280,7 @@ impl WindowState {
     /// Each row once per window it belongs to, with the window columns (a window TVF's rows
     /// when the query does not aggregate them); late rows are still dropped.
     pub fn assign(&mut self, batch: &RecordBatch) -> Result<Vec<RecordBatch>> {
-        let mut scratch = WindowState::new(self.spec.clone(), self.schema.clone());
+        let mut scratch = WindowState::new(self.spec.clone(), self.schema.clone())?;
         scratch.watermark = self.watermark;
         scratch.push(batch)?;
         self.late_dropped += scratch.late_dropped;
@@ -275,8 +308,19 @@ impl WindowState {
             .map(|f| f.as_ref().clone())
             .collect();
         fields.push(Field::new(PANE_COLUMN, DataType::Int64, false));
-        let schema = Arc::new(Schema::new(fields));
         let mut out = Vec::new();
+        if let Some(sessions) = &self.sessions {
+            fields.push(Field::new(SESSION_END_COLUMN, DataType::Int64, false));
+            let schema = Arc::new(Schema::new(fields));
+            for (start, end, b) in sessions.each() {
+                let mut cols = b.columns().to_vec();
+                cols.push(Arc::new(Int64Array::from(vec![start; b.num_rows()])));
+                cols.push(Arc::new(Int64Array::from(vec![end; b.num_rows()])));
+                out.push(RecordBatch::try_new(schema.clone(), cols)?);
+            }
+            return Ok(out);
+        }
+        let schema = Arc::new(Schema::new(fields));
         for (pane, batches) in &self.panes {
             for b in batches {
                 let mut cols = b.columns().to_vec();
@@ -290,20 +334,29 @@ impl WindowState {
     /// State read back from a checkpoint.
     pub fn restore(&mut self, watermark: i64, batches: Vec<RecordBatch>) -> Result<()> {
         self.watermark = watermark;
+        let extra = if self.sessions.is_some() { 2 } else { 1 };
         for b in batches {
             let n = b.num_columns();
-            if n == 0 || b.num_rows() == 0 {
+            if n < extra || b.num_rows() == 0 {
                 continue;
             }
-            let pane = b
-                .column(n - 1)
-                .as_any()
-                .downcast_ref::<Int64Array>()
-                .map(|a| a.value(0));
-            let Some(pane) = pane else { continue };
-            let rows = RecordBatch::try_new(self.schema.clone(), b.columns()[..n - 1].to_vec())?;
+            let first = |c: usize| {
+                b.column(c)
+                    .as_any()
+                    .downcast_ref::<Int64Array>()
+                    .map(|a| a.value(0))
+            };
+            let Some(pane) = first(n - extra) else {
+                continue;
+            };
+            let rows =
+                RecordBatch::try_new(self.schema.clone(), b.columns()[..n - extra].to_vec())?;
             self.bytes += rows.get_array_memory_size();
-            self.add_pane(pane, rows);
+            match (self.sessions.as_mut(), first(n - 1)) {
+                (Some(sessions), Some(end)) => sessions.restore(pane, end, rows)?,
+                (Some(_), None) => {}
+                (None, _) => self.add_pane(pane, rows),
+            }
         }
         Ok(())
     }
@@ -317,20 +370,21 @@ pub fn fire(
     states: &mut [&mut WindowState],
     watermark: i64,
 ) -> Result<Vec<(i64, i64, Vec<RecordBatch>)>> {
-    let mut windows = BTreeSet::new();
-    for s in states.iter_mut() {
-        windows.extend(s.due(watermark));
+    let mut windows: BTreeMap<(i64, i64), Vec<Option<RecordBatch>>> = BTreeMap::new();
+    let n = states.len();
+    for (i, s) in states.iter_mut().enumerate() {
+        for (bounds, rows) in s.take_fired(watermark)? {
+            windows.entry(bounds).or_insert_with(|| vec![None; n])[i] = Some(rows);
+        }
     }
     let mut out = Vec::with_capacity(windows.len());
-    for (end, start) in windows {
-        let rows = states
-            .iter()
-            .map(|s| s.rows_of(start, end))
-            .collect::<Result<Vec<_>>>()?;
+    for ((end, start), rows) in windows {
+        let rows = rows
+            .into_iter()
+            .zip(states.iter())
+            .map(|(r, s)| r.unwrap_or_else(|| RecordBatch::new_empty(s.out_schema.clone())))
+            .collect();
         out.push((start, end, rows));
-    }
-    for s in states.iter_mut() {
-        s.expire();
     }
     Ok(out)
 }
@@ -347,8 +401,21 @@ pub fn window_columns(time_type: &DataType) -> [(&'static str, DataType); 3] {
     ]
 }
 
-/// The column a snapshot keeps each row's pane in.
+/// The column a snapshot keeps each row's pane (or session's start) in.
 pub const PANE_COLUMN: &str = "__weir_pane";
+/// The column a snapshot keeps each row's session's end in.
+const SESSION_END_COLUMN: &str = "__weir_session_end";
+
+/// A time column in epoch milliseconds (nulls where it has none).
+fn times_ms(col: &ArrayRef) -> Result<Int64Array> {
+    let ms = cast(col, &DataType::Timestamp(TimeUnit::Millisecond, None))?;
+    let ms = cast(&ms, &DataType::Int64)?;
+    Ok(ms
+        .as_any()
+        .downcast_ref::<Int64Array>()
+        .cloned()
+        .unwrap_or_else(|| Int64Array::new_null(col.len())))
+}
 
 #[cfg(test)]
 mod tests {
@@ -365,6 +432,7 @@ mod tests {
             time_kind: TimeKind::Event,
             time_type: DataType::Timestamp(TimeUnit::Millisecond, None),
             aggregate: true,
+            partition: Vec::new(),
         }
     }
 
@@ -392,7 +460,7 @@ mod tests {
     #[test]
     fn tumbling_windows_fire_at_their_end_and_drop_late_rows() {
         let b = rows(&[1_000, 4_999, 5_000, 12_000]);
-        let mut w = WindowState::new(spec(WindowKind::Tumble, 5_000, 5_000), b.schema());
+        let mut w = WindowState::new(spec(WindowKind::Tumble, 5_000, 5_000), b.schema()).unwrap();
         w.push(&b).unwrap();
         assert_eq!(fired(&mut w, 4_998), vec![]);
         assert_eq!(fired(&mut w, 4_999), vec![(0, 5_000, 2)]);
@@ -411,7 +479,7 @@ mod tests {
     fn hopping_windows_share_panes() {
         // HOP(slide 2 s, size 6 s): a row at 5 s is in [0,6), [2,8), [4,10).
         let b = rows(&[5_000, 1_000]);
-        let mut w = WindowState::new(spec(WindowKind::Hop, 6_000, 2_000), b.schema());
+        let mut w = WindowState::new(spec(WindowKind::Hop, 6_000, 2_000), b.schema()).unwrap();
         w.push(&b).unwrap();
         assert_eq!(
             fired(&mut w, 100_000),
@@ -429,7 +497,7 @@ mod tests {
     fn cumulating_windows_grow_within_their_bucket() {
         // CUMULATE(step 1 s, size 3 s): [0,1), [0,2), [0,3), then [3,4) ...
         let b = rows(&[500, 1_500, 2_500, 3_500]);
-        let mut w = WindowState::new(spec(WindowKind::Cumulate, 3_000, 1_000), b.schema());
+        let mut w = WindowState::new(spec(WindowKind::Cumulate, 3_000, 1_000), b.schema()).unwrap();
         w.push(&b).unwrap();
         assert_eq!(
             fired(&mut w, 3_999),
@@ -442,14 +510,56 @@ mod tests {
         );
     }
 
+    fn keyed(rows: &[(&str, i64)]) -> RecordBatch {
+        use datafusion::arrow::array::StringArray;
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("ts", DataType::Timestamp(TimeUnit::Millisecond, None), true),
+            Field::new("k", DataType::Utf8, true),
+        ]));
+        RecordBatch::try_new(
+            schema,
+            vec![
+                Arc::new(TimestampMillisecondArray::from(
+                    rows.iter().map(|r| r.1).collect::<Vec<_>>(),
+                )),
+                Arc::new(StringArray::from(
+                    rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+                )),
+            ],
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn session_windows_merge_per_key_and_fire_after_the_gap() {
+        let b = keyed(&[("A", 1_000), ("A", 3_000), ("B", 2_000), ("A", 9_000)]);
+        let mut s = spec(WindowKind::Session, 5_000, 5_000);
+        s.partition = vec![1];
+        let mut w = WindowState::new(s.clone(), b.schema()).unwrap();
+        w.push(&b).unwrap();
+        assert_eq!(fired(&mut w, 6_998), vec![]);
+        assert_eq!(fired(&mut w, 6_999), vec![(2_000, 7_000, 1)]);
+        assert_eq!(fired(&mut w, 7_999), vec![(1_000, 8_000, 2)]);
+        // Late on its own; but a row that touches the open session [9 s, 14 s) extends it.
+        w.push(&keyed(&[("A", 2_000), ("A", 4_000)])).unwrap();
+        assert_eq!(w.late_dropped, 1);
+        // Through a checkpoint.
+        let snap = w.snapshot().unwrap();
+        let mut again = WindowState::new(s, b.schema()).unwrap();
+        again.restore(w.watermark(), snap).unwrap();
+        assert_eq!(fired(&mut again, 20_000), vec![(4_000, 14_000, 2)]);
+        assert_eq!(again.bytes, 0);
+    }
+
     #[test]
     fn snapshot_and_restore_keep_open_windows() {
         let b = rows(&[1_000, 6_000]);
-        let mut w = WindowState::new(spec(WindowKind::Tumble, 5_000, 5_000), b.schema());
+        let mut w = WindowState::new(spec(WindowKind::Tumble, 5_000, 5_000), b.schema()).unwrap();
         w.push(&b).unwrap();
         assert_eq!(fired(&mut w, 4_999).len(), 1);
         let snap = w.snapshot().unwrap();
-        let mut again = WindowState::new(spec(WindowKind::Tumble, 5_000, 5_000), b.schema());
+        let mut again =
+            WindowState::new(spec(WindowKind::Tumble, 5_000, 5_000), b.schema()).unwrap();
         again.restore(w.watermark(), snap).unwrap();
         assert_eq!(fired(&mut again, 9_999), vec![(5_000, 10_000, 1)]);
     }
