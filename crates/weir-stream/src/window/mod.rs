@@ -196,7 +196,7 @@ impl WindowState {
 
     /// Moves the watermark (never back) and takes out the windows it closes: their rows with
     /// the window columns, by (end, start).
-    fn take_fired(&mut self, watermark: i64) -> Result<BTreeMap<(i64, i64), RecordBatch>> {
+    fn take_fired(&mut self, watermark: i64) -> Result<session::Closed> {
         if watermark <= self.watermark {
             return Ok(BTreeMap::new());
         }

@@ -13,6 +13,9 @@ use datafusion::arrow::row::{RowConverter, SortField};
 
 use crate::error::Result;
 
+/// Closed windows' rows by (end, start).
+pub(super) type Closed = BTreeMap<(i64, i64), RecordBatch>;
+
 /// One open session of a key.
 struct Session {
     start: i64,
@@ -140,7 +143,7 @@ impl Sessions {
         &mut self,
         watermark: i64,
         schema: &SchemaRef,
-    ) -> Result<(BTreeMap<(i64, i64), RecordBatch>, usize)> {
+    ) -> Result<(Closed, usize)> {
         let mut closed: BTreeMap<(i64, i64), Vec<RecordBatch>> = BTreeMap::new();
         let mut freed = 0;
         self.open.retain(|_, sessions| {
