@@ -214,16 +214,16 @@ impl Engine {
             let t = self.table(ddl)?;
             tables.insert(t.name().to_string(), t);
         }
-        let parsed = parse_job(&spec.insert)?;
-        let sink = match parsed.sink.clone() {
-            Some(name) => Some(tables.get(&name).cloned().ok_or_else(|| {
-                StreamError::Validation(format!(
-                    "Object '{name}' not found within 'default_catalog.default_database'"
-                ))
-            })?),
-            None => None,
-        };
-        plan_job(sink, parsed, &|n| tables.get(n).cloned()).await
+        plan_statement(&spec.insert, &tables).await
+    }
+
+    /// `EXPLAIN`: the statement planned (and checked) as a job would be, not started.
+    pub async fn explain(
+        &self,
+        statement: &str,
+        tables: &BTreeMap<String, TableDef>,
+    ) -> Result<String> {
+        Ok(plan_statement(statement, tables).await?.explain)
     }
 
     async fn launch(&self, spec: JobSpec) -> Result<Option<Arc<Collector>>> {
@@ -540,4 +540,21 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
         _ => return None,
     };
     Some(Duration::from_millis(n.checked_mul(unit_ms)?))
+}
+
+/// Plans `INSERT INTO ...` or a query over `tables`.
+async fn plan_statement(
+    statement: &str,
+    tables: &BTreeMap<String, TableDef>,
+) -> Result<crate::plan::JobPlan> {
+    let parsed = parse_job(statement)?;
+    let sink = match parsed.sink.clone() {
+        Some(name) => Some(tables.get(&name).cloned().ok_or_else(|| {
+            StreamError::Validation(format!(
+                "Object '{name}' not found within 'default_catalog.default_database'"
+            ))
+        })?),
+        None => None,
+    };
+    plan_job(sink, parsed, &|n| tables.get(n).cloned()).await
 }

@@ -150,6 +150,11 @@ impl Session {
                     .await?;
                 Ok(Outcome::Job(id))
             }
+            ("EXPLAIN", _, _) => {
+                let inner = explained(sql)?;
+                let text = self.engine.explain(&inner, &self.tables).await?;
+                Ok(Outcome::Rows(strings(&["result"], vec![vec![Some(text)]])?))
+            }
             ("USE", _, _) => Ok(Outcome::Ok),
             ("SELECT" | "WITH", _, _) => {
                 let (job, rows) = self.engine.submit(sql, &self.tables, &self.config).await?;
@@ -304,6 +309,41 @@ fn quoted_arg(sql: &str) -> Option<String> {
         Token::SingleQuotedString(s) => Some(s),
         _ => None,
     })
+}
+
+/// The statement `EXPLAIN [PLAN FOR] [detail, ...] statement` explains (Flink's details —
+/// ESTIMATED_COST, CHANGELOG_MODE, PLAN_ADVICE, JSON_EXECUTION_PLAN — are accepted; the text is
+/// the same).
+fn explained(sql: &str) -> Result<String> {
+    let tokens = Tokenizer::new(&GenericDialect {}, sql)
+        .tokenize()
+        .map_err(|e| StreamError::Sql(crate::sql::SqlError::Parse(e.to_string())))?;
+    const SKIPPED: [&str; 7] = [
+        "EXPLAIN",
+        "PLAN",
+        "FOR",
+        "ESTIMATED_COST",
+        "CHANGELOG_MODE",
+        "PLAN_ADVICE",
+        "JSON_EXECUTION_PLAN",
+    ];
+    let start = tokens
+        .iter()
+        .position(|t| match t {
+            Token::Whitespace(_) | Token::Comma => false,
+            Token::Word(w) if w.quote_style.is_none() => {
+                !SKIPPED.iter().any(|k| w.value.eq_ignore_ascii_case(k))
+            }
+            _ => true,
+        })
+        .ok_or_else(|| StreamError::Validation("EXPLAIN needs a statement".into()))?;
+    let inner: String = tokens[start..].iter().map(crate::sql::token_sql).collect();
+    match words(&inner)?.first().map(String::as_str) {
+        Some("INSERT" | "SELECT" | "WITH") => Ok(inner),
+        _ => Err(StreamError::Unsupported(
+            "EXPLAIN explains INSERT INTO and SELECT statements".into(),
+        )),
+    }
 }
 
 /// `SET 'key' = 'value'` (quotes optional, as in older Flink).

@@ -174,6 +174,10 @@ impl Stage {
         self.plan.schema()
     }
 
+    pub fn plan(&self) -> &dyn ExecutionPlan {
+        self.plan.as_ref()
+    }
+
     /// Runs the plan over `input` (for its first slot) and returns every batch it produced.
     pub async fn run(&self, input: Vec<RecordBatch>) -> DfResult<Vec<RecordBatch>> {
         self.run_at(0, input).await

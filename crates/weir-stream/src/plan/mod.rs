@@ -20,6 +20,7 @@ use crate::error::{Result, StreamError};
 use crate::sql::{extract_window_tvfs, WindowKind, WindowTvf};
 use crate::stage::{Slot, SlotTable, Stage};
 
+mod explain;
 mod shape;
 mod source;
 use crate::table::TableDef;
@@ -87,6 +88,8 @@ pub struct JobPlan {
     pub sink: TableDef,
     /// The sink's physical columns, which the query's output is cast to by position.
     pub sink_schema: SchemaRef,
+    /// `EXPLAIN`'s text.
+    pub explain: String,
 }
 
 /// A session for planning streaming queries: identifiers keep their case (as in Flink), and
@@ -325,8 +328,8 @@ pub async fn plan_job(
         .state()
         .statement_to_plan(DfStatement::Statement(Box::new(Statement::Query(query))))
         .await?;
-    let logical = query_ctx.state().optimize(&logical)?;
-    let shape = shape_of(&logical, &lookup_names);
+    let optimized = query_ctx.state().optimize(&logical)?;
+    let shape = shape_of(&optimized, &lookup_names);
     match (&mut window, shape) {
         (_, Shape::Unsupported(what)) => {
             return Err(StreamError::Unsupported(format!(
@@ -363,7 +366,7 @@ pub async fn plan_job(
         }
         (None, Shape::WindowAggregate) => unreachable_shape()?,
     }
-    let physical = query_ctx.state().create_physical_plan(&logical).await?;
+    let physical = query_ctx.state().create_physical_plan(&optimized).await?;
     let query = Stage::new(&query_ctx, physical, slots);
     let out = query.schema();
     // A query without a sink collects its rows for the client that asked.
@@ -402,7 +405,16 @@ pub async fn plan_job(
                 .collect::<Vec<_>>(),
         ))
     };
+    let explain = explain::explain(
+        &sink,
+        &sources,
+        window.as_ref(),
+        &logical,
+        &optimized,
+        query.plan(),
+    );
     Ok(JobPlan {
+        explain,
         sources,
         lookups,
         window,

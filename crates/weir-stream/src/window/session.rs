@@ -139,11 +139,7 @@ impl Sessions {
 
     /// Takes out the sessions the watermark closes: their rows by (end, start), and the bytes
     /// freed.
-    pub(super) fn fire(
-        &mut self,
-        watermark: i64,
-        schema: &SchemaRef,
-    ) -> Result<(Closed, usize)> {
+    pub(super) fn fire(&mut self, watermark: i64, schema: &SchemaRef) -> Result<(Closed, usize)> {
         let mut closed: BTreeMap<(i64, i64), Vec<RecordBatch>> = BTreeMap::new();
         let mut freed = 0;
         self.open.retain(|_, sessions| {

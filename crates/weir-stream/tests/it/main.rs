@@ -397,6 +397,49 @@ async fn statements_are_checked_as_flink_checks_them() {
     }
     run(&mut s, "SET 'table.exec.source.idle-timeout' = '1 s'").await;
     assert_eq!(s.config()["table.exec.source.idle-timeout"], "1 s");
+    // EXPLAIN plans (and checks) without starting a job.
+    let explained = |o: Outcome| match o {
+        Outcome::Rows(b) => {
+            assert_eq!(b.schema().field(0).name(), "result");
+            let a = b
+                .column(0)
+                .as_any()
+                .downcast_ref::<datafusion::arrow::array::StringArray>()
+                .unwrap();
+            a.value(0).to_string()
+        }
+        other => panic!("{other:?}"),
+    };
+    let text = explained(
+        run(
+            &mut s,
+            "EXPLAIN PLAN FOR INSERT INTO totals SELECT window_start, window_end, item, COUNT(*), SUM(price)
+             FROM TABLE(TUMBLE(TABLE bids, DESCRIPTOR(ts), INTERVAL '10' SECOND))
+             GROUP BY window_start, window_end, item",
+        )
+        .await,
+    );
+    for part in [
+        "== Abstract Syntax Tree ==",
+        "== Optimized Physical Plan ==",
+        "== Optimized Execution Plan ==",
+        "LogicalSink(table=[default_catalog.default_database.totals]",
+        "WatermarkAssigner(rowtime=[ts]",
+        "TUMBLE(size=[10000 ms])",
+    ] {
+        assert!(text.contains(part), "{part} not in {text}");
+    }
+    let text = explained(
+        run(
+            &mut s,
+            "EXPLAIN CHANGELOG_MODE, ESTIMATED_COST SELECT item FROM bids WHERE price > 1",
+        )
+        .await,
+    );
+    assert!(text.contains("Filter"), "{text}");
+    assert!(err(s.execute("EXPLAIN SELECT * FROM nowhere").await)
+        .contains("Object 'nowhere' not found"));
+    assert!(e.jobs().is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -951,7 +994,11 @@ async fn session_windows_and_group_window_syntax() {
         row("00", "10", "y", 1, 2.0),
         row("10", "20", "x", 1, 4.0),
     ];
-    for (sink, want) in [("out0", &sessions), ("out1", &sessions), ("out2", &tumbling)] {
+    for (sink, want) in [
+        ("out0", &sessions),
+        ("out1", &sessions),
+        ("out2", &tumbling),
+    ] {
         let mut got = wait_for(&log, sink, want.len()).await;
         got.sort_by_key(|v| (v["window_start"].to_string(), v["item"].to_string()));
         assert_eq!(&got, want, "{sink}");
