@@ -4,6 +4,7 @@
 //! the query directly or through window state, writing what comes out to the sink, and
 //! checkpointing source positions with window state.
 
+mod interval;
 mod lookup;
 mod start;
 
@@ -28,6 +29,7 @@ use crate::functions::now_ms;
 use crate::plan::{JobPlan, TimeKind};
 use crate::sink::{Outputs, Sink};
 use crate::window::WindowState;
+use interval::JoinState;
 
 /// A job's state as Flink names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -184,6 +186,15 @@ pub async fn run(
         run.track_shards();
         sources.push(run);
     }
+    let mut join = plan
+        .interval
+        .clone()
+        .map(|j| JoinState::new(j, plan.sources.len()));
+    if let Some(j) = join.as_mut() {
+        for (i, s) in sources.iter().enumerate() {
+            j.restore(i, state.remove(&s.name).unwrap_or_default())?;
+        }
+    }
     // Lookup tables, read whole (and again after their TTL).
     let mut looked_up = Instant::now();
     let lookup_ttl = plan.lookups.iter().map(|l| lookup::ttl(&l.table)).min();
@@ -218,11 +229,17 @@ pub async fn run(
                 continue;
             }
             read += records.len();
-            process(&plan, i, src, &records, &mut sink).await?;
+            process(&plan, i, src, &records, &mut join, &mut sink).await?;
         }
         if let Some(kind) = aggregate {
             let wm = job_watermark(kind, &sources, &options);
             dirty |= advance(&plan, &mut sources, wm, &mut sink).await?;
+        }
+        if let (Some(j), Some(ij)) = (join.as_mut(), plan.interval.as_ref()) {
+            if let Some(wm) = job_watermark(ij.time_kind, &sources, &options) {
+                j.expire(wm)?;
+                status.watermark.store(wm, Ordering::Relaxed);
+            }
         }
         if read > 0 {
             dirty = true;
@@ -236,7 +253,7 @@ pub async fn run(
         }
         if dirty && last_checkpoint.elapsed() >= options.checkpoint_interval {
             number += 1;
-            save(&files, number, &sources, &status, &mut sink).await?;
+            save(&files, number, &sources, join.as_ref(), &status, &mut sink).await?;
             last_checkpoint = Instant::now();
             dirty = false;
         }
@@ -255,7 +272,15 @@ pub async fn run(
         advance(&plan, &mut sources, Some(i64::MAX - 1), &mut sink).await?;
     }
     update_status(&status, &sink, &sources);
-    save(&files, number + 1, &sources, &status, &mut sink).await?;
+    save(
+        &files,
+        number + 1,
+        &sources,
+        join.as_ref(),
+        &status,
+        &mut sink,
+    )
+    .await?;
     Ok(())
 }
 
@@ -266,6 +291,7 @@ async fn process(
     i: usize,
     src: &mut SourceRun,
     records: &[SourceRecord],
+    join: &mut Option<JoinState>,
     sink: &mut Sink,
 ) -> Result<()> {
     let sp = &plan.sources[i];
@@ -292,6 +318,11 @@ async fn process(
         }
         if let Some(e) = src.marks.get_mut(&shard) {
             e.1 = Instant::now();
+        }
+        if let Some(j) = join.as_mut() {
+            let out = j.run(&plan.query, i, rows).await?;
+            sink.write(&out).await?;
+            continue;
         }
         match (&plan.window, src.window.as_mut()) {
             (Some(spec), Some(w)) if spec.aggregate => {
@@ -419,6 +450,7 @@ async fn save(
     files: &JobFiles,
     number: u64,
     sources: &[SourceRun],
+    join: Option<&JoinState>,
     status: &JobStatus,
     sink: &mut Sink,
 ) -> Result<()> {
@@ -427,10 +459,13 @@ async fn save(
     let mut positions = BTreeMap::new();
     let mut shard_watermarks = BTreeMap::new();
     let mut watermark = i64::MIN;
-    for s in sources {
+    for (i, s) in sources.iter().enumerate() {
         if let Some(w) = &s.window {
             state.insert(s.name.clone(), w.snapshot()?);
             watermark = watermark.max(w.watermark());
+        }
+        if let Some(j) = join {
+            state.insert(s.name.clone(), j.snapshot(i));
         }
         positions.insert(s.name.clone(), s.reader.checkpoint());
         shard_watermarks.insert(

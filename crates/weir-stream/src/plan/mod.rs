@@ -21,9 +21,11 @@ use crate::sql::{extract_window_tvfs, WindowKind, WindowTvf};
 use crate::stage::{Slot, SlotTable, Stage};
 
 mod explain;
+mod interval;
 mod shape;
 mod source;
 use crate::table::TableDef;
+pub use interval::IntervalJoin;
 use shape::{shape_of, Shape};
 
 /// The watermark column the source stage adds.
@@ -90,6 +92,8 @@ pub struct JobPlan {
     pub sink_schema: SchemaRef,
     /// `EXPLAIN`'s text.
     pub explain: String,
+    /// The interval join the query runs, if it is one.
+    pub interval: Option<IntervalJoin>,
 }
 
 /// A session for planning streaming queries: identifiers keep their case (as in Flink), and
@@ -330,7 +334,18 @@ pub async fn plan_job(
         .await?;
     let optimized = query_ctx.state().optimize(&logical)?;
     let shape = shape_of(&optimized, &lookup_names);
+    let mut interval = None;
     match (&mut window, shape) {
+        (None, Shape::IntervalJoin(b, l, r)) => {
+            interval = Some(interval_join(&sources, &tables, b, &l, &r)?);
+        }
+        (Some(_), Shape::IntervalJoin(..)) => {
+            return Err(StreamError::Unsupported(
+                "A join of windows that is not on their window_start and window_end is not \
+                 supported by Weir's streaming engine yet"
+                    .into(),
+            ))
+        }
         (_, Shape::Unsupported(what)) => {
             return Err(StreamError::Unsupported(format!(
                 "{what} is not supported by Weir's streaming engine yet"
@@ -414,6 +429,7 @@ pub async fn plan_job(
         query.plan(),
     );
     Ok(JobPlan {
+        interval,
         explain,
         sources,
         lookups,
@@ -421,6 +437,52 @@ pub async fn plan_job(
         query,
         sink,
         sink_schema,
+    })
+}
+
+/// An interval join's sides as sources, its columns checked to be their time attributes.
+fn interval_join(
+    sources: &[SourcePlan],
+    tables: &[String],
+    b: interval::Bounds,
+    left: &str,
+    right: &str,
+) -> Result<IntervalJoin> {
+    let side = |table: &str, column: &str| -> Result<(usize, usize, TimeKind)> {
+        let i = tables.iter().position(|t| t == table).ok_or_else(|| {
+            StreamError::Unsupported(format!("An interval join side reading '{table}'"))
+        })?;
+        let time = sources[i].table_schema.index_of(column).ok();
+        match (time, source::time_attribute(&sources[i], column)) {
+            (Some(t), Some(kind)) => Ok((i, t, kind)),
+            _ => Err(StreamError::Unsupported(format!(
+                "A join of streams bounded by '{column}', which is not a time attribute of \
+                 '{table}' (a regular join), is not supported by Weir's streaming engine yet"
+            ))),
+        }
+    };
+    let (l, lt, lk) = side(left, &b.left.name)?;
+    let (r, rt, rk) = side(right, &b.right.name)?;
+    if lk != rk {
+        return Err(StreamError::Validation(
+            "Interval join requires both time attributes to be event time or both processing \
+             time"
+                .into(),
+        ));
+    }
+    if b.lower_ms > b.upper_ms {
+        return Err(StreamError::Validation(
+            "The interval join's lower bound is greater than its upper bound".into(),
+        ));
+    }
+    Ok(IntervalJoin {
+        left: l,
+        right: r,
+        left_time: lt,
+        right_time: rt,
+        lower_ms: b.lower_ms,
+        upper_ms: b.upper_ms,
+        time_kind: lk,
     })
 }
 

@@ -7,10 +7,14 @@ use std::collections::BTreeSet;
 use datafusion::common::tree_node::TreeNode;
 use datafusion::logical_expr::{Expr, JoinType, LogicalPlan};
 
+use super::interval::{bounds_of, table_of, Bounds};
+
 pub(super) enum Shape {
     Stateless,
     WindowAggregate,
     Aggregate,
+    /// An inner join of two streams bounded in time (its bounds and the tables on each side).
+    IntervalJoin(Bounds, String, String),
     Unsupported(&'static str),
 }
 
@@ -45,7 +49,24 @@ pub(super) fn shape_of(plan: &LogicalPlan, lookups: &[String]) -> Shape {
             {
                 None
             }
-            LogicalPlan::Join(_) => Some(Shape::Unsupported("A join")),
+            LogicalPlan::Join(_) if matches!(shape, Shape::IntervalJoin(..)) => Some(
+                Shape::Unsupported("More than one join of streams in a query"),
+            ),
+            LogicalPlan::Join(j) => match (bounds_of(j), table_of(&j.left), table_of(&j.right)) {
+                (Some(b), Some(l), Some(r)) if j.join_type == JoinType::Inner && l != r => {
+                    Some(Shape::IntervalJoin(b, l, r))
+                }
+                (Some(_), Some(l), Some(r)) if l == r => Some(Shape::Unsupported(
+                    "An interval join of a table with itself",
+                )),
+                (Some(_), _, _) if j.join_type != JoinType::Inner => {
+                    Some(Shape::Unsupported("An outer interval join"))
+                }
+                _ => Some(Shape::Unsupported(
+                    "A join of streams without time bounds on both sides' time attributes \
+                     (a regular join)",
+                )),
+            },
             // Window Top-N / deduplication: ROW_NUMBER() (or any window function) partitioned
             // by a window's bounds is computed per window.
             LogicalPlan::Window(w) if partitions_by_window_bounds(w) => {
@@ -60,7 +81,7 @@ pub(super) fn shape_of(plan: &LogicalPlan, lookups: &[String]) -> Shape {
         };
         match found {
             Some(s) => {
-                let stop = !matches!(s, Shape::WindowAggregate);
+                let stop = !matches!(s, Shape::WindowAggregate | Shape::IntervalJoin(..));
                 shape = s;
                 Ok(if stop {
                     TreeNodeRecursion::Stop

@@ -81,20 +81,7 @@ pub(super) fn window_of(
         ))
     })?;
     let time_field = schema.field(time_index);
-    let flink = &source.table.flink;
-    let is_rowtime = flink
-        .watermark
-        .as_ref()
-        .is_some_and(|w| w.column == tvf.time_column);
-    let is_proctime = flink.columns.iter().any(|c| {
-        matches!(c, Column::Computed { name, expr } if name == &tvf.time_column
-            && expr.trim().eq_ignore_ascii_case("PROCTIME()"))
-    });
-    let time_kind = if is_rowtime {
-        TimeKind::Event
-    } else if is_proctime {
-        TimeKind::Processing
-    } else {
+    let Some(time_kind) = time_attribute(source, &tvf.time_column) else {
         return Err(StreamError::Validation(format!(
             "The window function requires the timecol is a time attribute type, but is {}.",
             crate::types::flink_type_name(time_field.data_type())
@@ -126,6 +113,22 @@ pub(super) fn window_of(
         time_type: DataType::Timestamp(TimeUnit::Millisecond, tz),
         aggregate: false,
     })
+}
+
+/// Whether a column of a source is its rowtime (`WATERMARK FOR`) or a `PROCTIME()` column.
+pub(super) fn time_attribute(source: &SourcePlan, column: &str) -> Option<TimeKind> {
+    let flink = &source.table.flink;
+    if flink.watermark.as_ref().is_some_and(|w| w.column == column) {
+        return Some(TimeKind::Event);
+    }
+    flink
+        .columns
+        .iter()
+        .any(|c| {
+            matches!(c, Column::Computed { name, expr } if name == column
+                && expr.trim().eq_ignore_ascii_case("PROCTIME()"))
+        })
+        .then_some(TimeKind::Processing)
 }
 
 /// A table's columns with `window_start`, `window_end` and `window_time`.

@@ -407,7 +407,7 @@ pub const PANE_COLUMN: &str = "__weir_pane";
 const SESSION_END_COLUMN: &str = "__weir_session_end";
 
 /// A time column in epoch milliseconds (nulls where it has none).
-fn times_ms(col: &ArrayRef) -> Result<Int64Array> {
+pub(crate) fn times_ms(col: &ArrayRef) -> Result<Int64Array> {
     let ms = cast(col, &DataType::Timestamp(TimeUnit::Millisecond, None))?;
     let ms = cast(&ms, &DataType::Int64)?;
     Ok(ms

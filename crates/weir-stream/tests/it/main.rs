@@ -1004,3 +1004,102 @@ async fn session_windows_and_group_window_syntax() {
         assert_eq!(&got, want, "{sink}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn interval_joins_meet_each_pair_once_within_the_bounds() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = open_log(dir.path());
+    for s in ["orders", "shipments", "matched"] {
+        create(&log, s, 1);
+    }
+    let e = engine(dir.path(), &log);
+    let mut s = Session::new(e.clone(), BTreeMap::new());
+    let table = |name: &str, cols: &str, time: &str| {
+        format!(
+            "CREATE TABLE {name} ({cols}, WATERMARK FOR {time} AS {time} - INTERVAL '1' SECOND)
+             WITH ('connector' = 'kinesis', 'stream' = '{name}', 'aws.region' = 'us-east-1',
+                   'scan.stream.initpos' = 'TRIM_HORIZON', 'format' = 'json')"
+        )
+    };
+    run(
+        &mut s,
+        &table(
+            "orders",
+            "id INT, item STRING, order_time TIMESTAMP(3)",
+            "order_time",
+        ),
+    )
+    .await;
+    run(
+        &mut s,
+        &table(
+            "shipments",
+            "order_id INT, ship_time TIMESTAMP(3)",
+            "ship_time",
+        ),
+    )
+    .await;
+    run(
+        &mut s,
+        "CREATE TABLE matched (id INT, item STRING, order_time TIMESTAMP(3), ship_time TIMESTAMP(3))
+         WITH ('connector' = 'kinesis', 'stream' = 'matched', 'format' = 'json')",
+    )
+    .await;
+    // Regular and outer joins of streams are refused, naming what they are.
+    for (q, want) in [
+        ("SELECT o.id, o.item, o.order_time, s.ship_time FROM orders o JOIN shipments s ON o.id = s.order_id", "regular join"),
+        ("SELECT o.id, o.item, o.order_time, s.ship_time FROM orders o LEFT JOIN shipments s ON o.id = s.order_id AND o.order_time BETWEEN s.ship_time - INTERVAL '4' HOUR AND s.ship_time", "outer interval join"),
+    ] {
+        let err = s.execute(&format!("INSERT INTO matched {q}")).await.expect_err(q).to_string();
+        assert!(err.contains(want), "{q}: {err}");
+    }
+    // The Flink docs' interval join.
+    let Outcome::Job(id) = run(
+        &mut s,
+        "INSERT INTO matched SELECT o.id, o.item, o.order_time, s.ship_time
+         FROM orders o, shipments s
+         WHERE o.id = s.order_id AND o.order_time BETWEEN s.ship_time - INTERVAL '4' HOUR AND s.ship_time",
+    )
+    .await
+    else {
+        panic!("no job")
+    };
+    let order = |id: i32, t: &str| json!({"id": id, "item": format!("i{id}"), "order_time": format!("2026-01-01 {t}")});
+    let ship = |id: i32, t: &str| json!({"order_id": id, "ship_time": format!("2026-01-01 {t}")});
+    // Shipment 3 comes before its order: the pair still meets once.
+    put(&log, "shipments", "a", &[ship(3, "05:30:00")]).await;
+    put(
+        &log,
+        "orders",
+        "a",
+        &[
+            order(1, "00:00:00"),
+            order(2, "01:00:00"),
+            order(3, "05:00:00"),
+        ],
+    )
+    .await;
+    put(
+        &log,
+        "shipments",
+        "a",
+        &[
+            ship(1, "03:00:00"),
+            ship(2, "06:00:00"),
+            ship(1, "10:00:00"),
+        ],
+    )
+    .await;
+    // A later order meets nothing kept (the shipments above are past its bounds).
+    put(&log, "orders", "a", &[order(1, "11:00:00")]).await;
+    until(&e, &id, "every record read", |j| j.records_in == 8).await;
+    let mut got = read(&log, "matched");
+    got.sort_by_key(|v| v["id"].as_i64());
+    assert_eq!(
+        got,
+        vec![
+            json!({"id": 1, "item": "i1", "order_time": "2026-01-01 00:00:00", "ship_time": "2026-01-01 03:00:00"}),
+            json!({"id": 3, "item": "i3", "order_time": "2026-01-01 05:00:00", "ship_time": "2026-01-01 05:30:00"}),
+        ]
+    );
+}

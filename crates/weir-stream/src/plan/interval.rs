@@ -1,0 +1,191 @@
+//! Interval joins: an inner join of two streams whose condition bounds one side's time
+//! attribute by the other's (`l.t BETWEEN r.t - INTERVAL '4' HOUR AND r.t`, or `>=`/`<=`/`>`/`<`
+//! pairs). Each side keeps its rows while a row of the other side still to come can match
+//! them: with `lower ≤ l.t − r.t ≤ upper`, a left row is kept while `l.t − lower ≥ watermark`
+//! and a right row while `r.t + upper ≥ watermark`. New rows of one side run the query
+//! against the rows kept of the other, so each pair is joined exactly once.
+
+use datafusion::common::tree_node::TreeNode;
+use datafusion::common::{Column, ScalarValue};
+use datafusion::logical_expr::utils::split_conjunction;
+use datafusion::logical_expr::{BinaryExpr, Expr, Join, LogicalPlan, Operator};
+
+/// A planned interval join, by source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IntervalJoin {
+    /// The sources read on the join's left and right.
+    pub left: usize,
+    pub right: usize,
+    /// Their time attributes' places in the sources' table columns.
+    pub left_time: usize,
+    pub right_time: usize,
+    /// `lower ≤ left time − right time ≤ upper`, in milliseconds.
+    pub lower_ms: i64,
+    pub upper_ms: i64,
+    pub time_kind: super::TimeKind,
+}
+
+impl IntervalJoin {
+    /// The earliest time a source's kept row may have and still meet a row to come.
+    pub fn keep_from(&self, source: usize, watermark: i64) -> i64 {
+        if source == self.left {
+            watermark.saturating_add(self.lower_ms)
+        } else {
+            watermark.saturating_sub(self.upper_ms)
+        }
+    }
+
+    /// The time column of a source's rows.
+    pub fn time_of(&self, source: usize) -> usize {
+        if source == self.left {
+            self.left_time
+        } else {
+            self.right_time
+        }
+    }
+
+    /// The other side.
+    pub fn other(&self, source: usize) -> usize {
+        if source == self.left {
+            self.right
+        } else {
+            self.left
+        }
+    }
+}
+
+/// The time bounds a join's condition puts between a left and a right column.
+#[derive(Debug)]
+pub(super) struct Bounds {
+    pub left: Column,
+    pub right: Column,
+    pub lower_ms: i64,
+    pub upper_ms: i64,
+}
+
+/// The bounds of an inner join's condition, when it has a lower and an upper one between the
+/// same two columns (one per side).
+pub(super) fn bounds_of(j: &Join) -> Option<Bounds> {
+    let filter = j.filter.as_ref()?;
+    let mut found: Option<(Column, Column)> = None;
+    let (mut lower, mut upper) = (None::<i64>, None::<i64>);
+    let mut conjuncts: Vec<(Expr, Operator, Expr)> = Vec::new();
+    for c in split_conjunction(filter) {
+        match c {
+            Expr::BinaryExpr(BinaryExpr { left, op, right }) => {
+                conjuncts.push(((**left).clone(), *op, (**right).clone()))
+            }
+            Expr::Between(b) if !b.negated => {
+                conjuncts.push(((*b.expr).clone(), Operator::GtEq, (*b.low).clone()));
+                conjuncts.push(((*b.expr).clone(), Operator::LtEq, (*b.high).clone()));
+            }
+            _ => {}
+        }
+    }
+    for (a, op, b) in conjuncts {
+        if !matches!(
+            op,
+            Operator::Gt | Operator::GtEq | Operator::Lt | Operator::LtEq
+        ) {
+            continue;
+        }
+        // a − b = Σ sign·column + k
+        let mut terms = Vec::new();
+        let Some(ka) = linear(&a, 1, &mut terms) else {
+            continue;
+        };
+        let Some(kb) = linear(&b, -1, &mut terms) else {
+            continue;
+        };
+        let [(c1, s1), (c2, s2)] = terms.as_slice() else {
+            continue;
+        };
+        if s1 + s2 != 0 {
+            continue;
+        }
+        let side = |c: &Column| {
+            (
+                j.left.schema().has_column(c),
+                j.right.schema().has_column(c),
+            )
+        };
+        // Orient as left − right.
+        let (l, r, sign) = match (side(c1), side(c2)) {
+            ((true, false), (false, true)) => (c1, c2, *s1),
+            ((false, true), (true, false)) => (c2, c1, *s2),
+            _ => continue,
+        };
+        if found.as_ref().is_some_and(|(fl, fr)| fl != l || fr != r) {
+            return None;
+        }
+        found = Some((l.clone(), r.clone()));
+        // sign·(l − r) + k op 0  →  (l − r) op' −k·sign
+        let k = ka + kb;
+        let (op, bound) = if sign > 0 { (op, -k) } else { (op.swap()?, k) };
+        match op {
+            Operator::GtEq => lower = Some(lower.map_or(bound, |x| x.max(bound))),
+            Operator::Gt => lower = Some(lower.map_or(bound + 1, |x| x.max(bound + 1))),
+            Operator::LtEq => upper = Some(upper.map_or(bound, |x| x.min(bound))),
+            Operator::Lt => upper = Some(upper.map_or(bound - 1, |x| x.min(bound - 1))),
+            _ => {}
+        }
+    }
+    let (left, right) = found?;
+    Some(Bounds {
+        left,
+        right,
+        lower_ms: lower?,
+        upper_ms: upper?,
+    })
+}
+
+/// Adds `sign ×` an expression's columns to `terms` and returns its constant (ms), when it is
+/// columns and intervals added and subtracted.
+fn linear(e: &Expr, sign: i64, terms: &mut Vec<(Column, i64)>) -> Option<i64> {
+    match e {
+        Expr::Column(c) => {
+            terms.push((c.clone(), sign));
+            Some(0)
+        }
+        Expr::Cast(c) => linear(&c.expr, sign, terms),
+        Expr::TryCast(c) => linear(&c.expr, sign, terms),
+        Expr::Alias(a) => linear(&a.expr, sign, terms),
+        Expr::Literal(v, _) => Some(sign * interval_ms(v)?),
+        Expr::BinaryExpr(BinaryExpr { left, op, right }) => {
+            let s = match op {
+                Operator::Plus => sign,
+                Operator::Minus => -sign,
+                _ => return None,
+            };
+            Some(linear(left, sign, terms)? + linear(right, s, terms)?)
+        }
+        _ => None,
+    }
+}
+
+fn interval_ms(v: &ScalarValue) -> Option<i64> {
+    match v {
+        ScalarValue::IntervalMonthDayNano(Some(v)) if v.months == 0 => {
+            Some(v.days as i64 * 86_400_000 + v.nanoseconds / 1_000_000)
+        }
+        ScalarValue::IntervalDayTime(Some(v)) => {
+            Some(v.days as i64 * 86_400_000 + v.milliseconds as i64)
+        }
+        _ => None,
+    }
+}
+
+/// The table a side of a join reads (its one table scan).
+pub(super) fn table_of(plan: &LogicalPlan) -> Option<String> {
+    let mut names = Vec::new();
+    let _ = plan.apply(|n| {
+        if let LogicalPlan::TableScan(t) = n {
+            names.push(t.table_name.table().to_string());
+        }
+        Ok(datafusion::common::tree_node::TreeNodeRecursion::Continue)
+    });
+    match names.as_slice() {
+        [one] => Some(one.clone()),
+        _ => None,
+    }
+}
