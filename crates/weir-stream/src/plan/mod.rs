@@ -337,7 +337,7 @@ pub async fn plan_job(
     let mut interval = None;
     match (&mut window, shape) {
         (None, Shape::IntervalJoin(b, l, r)) => {
-            interval = Some(interval_join(&sources, &tables, b, &l, &r)?);
+            interval = Some(interval_join(&sources, &tables, *b, &l, &r)?);
         }
         (Some(_), Shape::IntervalJoin(..)) => {
             return Err(StreamError::Unsupported(

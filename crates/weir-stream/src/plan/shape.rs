@@ -14,7 +14,7 @@ pub(super) enum Shape {
     WindowAggregate,
     Aggregate,
     /// An inner join of two streams bounded in time (its bounds and the tables on each side).
-    IntervalJoin(Bounds, String, String),
+    IntervalJoin(Box<Bounds>, String, String),
     Unsupported(&'static str),
 }
 
@@ -54,7 +54,7 @@ pub(super) fn shape_of(plan: &LogicalPlan, lookups: &[String]) -> Shape {
             ),
             LogicalPlan::Join(j) => match (bounds_of(j), table_of(&j.left), table_of(&j.right)) {
                 (Some(b), Some(l), Some(r)) if j.join_type == JoinType::Inner && l != r => {
-                    Some(Shape::IntervalJoin(b, l, r))
+                    Some(Shape::IntervalJoin(Box::new(b), l, r))
                 }
                 (Some(_), Some(l), Some(r)) if l == r => Some(Shape::Unsupported(
                     "An interval join of a table with itself",
