@@ -6,6 +6,7 @@
 
 mod interval;
 mod lookup;
+mod over;
 mod start;
 
 pub use start::prepare;
@@ -30,6 +31,7 @@ use crate::plan::{JobPlan, TimeKind};
 use crate::sink::{Outputs, Sink};
 use crate::window::WindowState;
 use interval::JoinState;
+use over::OverState;
 
 /// A job's state as Flink names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -195,6 +197,13 @@ pub async fn run(
             j.restore(i, state.remove(&s.name).unwrap_or_default())?;
         }
     }
+    let mut over = plan
+        .over
+        .clone()
+        .map(|o| OverState::new(o, crate::plan::marked_schema(&plan.sources[0].table_schema)));
+    if let (Some(o), Some(s)) = (over.as_mut(), sources.first()) {
+        o.restore(meta.watermark, state.remove(&s.name).unwrap_or_default())?;
+    }
     // Lookup tables, read whole (and again after their TTL).
     let mut looked_up = Instant::now();
     let lookup_ttl = plan.lookups.iter().map(|l| lookup::ttl(&l.table)).min();
@@ -229,7 +238,11 @@ pub async fn run(
                 continue;
             }
             read += records.len();
-            process(&plan, i, src, &records, &mut join, &mut sink).await?;
+            let mut ops = Operators {
+                join: &mut join,
+                over: &mut over,
+            };
+            process(&plan, i, src, &records, &mut ops, &mut sink).await?;
         }
         if let Some(kind) = aggregate {
             let wm = job_watermark(kind, &sources, &options);
@@ -239,6 +252,15 @@ pub async fn run(
             if let Some(wm) = job_watermark(ij.time_kind, &sources, &options) {
                 j.expire(wm)?;
                 status.watermark.store(wm, Ordering::Relaxed);
+            }
+        }
+        if let (Some(o), Some(op)) = (over.as_mut(), plan.over.as_ref()) {
+            if let Some(wm) = job_watermark(op.time_kind, &sources, &options) {
+                let out = o.fire(&plan.query, wm).await?;
+                dirty |= !out.is_empty();
+                sink.write(&out).await?;
+                status.watermark.store(o.watermark(), Ordering::Relaxed);
+                status.late_dropped.store(o.late_dropped, Ordering::Relaxed);
             }
         }
         if read > 0 {
@@ -253,7 +275,11 @@ pub async fn run(
         }
         if dirty && last_checkpoint.elapsed() >= options.checkpoint_interval {
             number += 1;
-            save(&files, number, &sources, join.as_ref(), &status, &mut sink).await?;
+            let ops = Operators {
+                join: &mut join,
+                over: &mut over,
+            };
+            save(&files, number, &sources, &ops, &status, &mut sink).await?;
             last_checkpoint = Instant::now();
             dirty = false;
         }
@@ -271,17 +297,24 @@ pub async fn run(
         // STOP JOB ... WITH DRAIN: every window fires, as at the end of the input.
         advance(&plan, &mut sources, Some(i64::MAX - 1), &mut sink).await?;
     }
+    let draining = *drain.borrow();
+    if let (true, Some(o)) = (draining, over.as_mut()) {
+        let out = o.fire(&plan.query, i64::MAX - 1).await?;
+        sink.write(&out).await?;
+    }
     update_status(&status, &sink, &sources);
-    save(
-        &files,
-        number + 1,
-        &sources,
-        join.as_ref(),
-        &status,
-        &mut sink,
-    )
-    .await?;
+    let ops = Operators {
+        join: &mut join,
+        over: &mut over,
+    };
+    save(&files, number + 1, &sources, &ops, &status, &mut sink).await?;
     Ok(())
+}
+
+/// The state of the operators other than windows (at most one is set).
+struct Operators<'a> {
+    join: &'a mut Option<JoinState>,
+    over: &'a mut Option<OverState>,
 }
 
 /// One source's records: decoded per shard, its stage run, watermarks kept, rows handed to
@@ -291,7 +324,7 @@ async fn process(
     i: usize,
     src: &mut SourceRun,
     records: &[SourceRecord],
-    join: &mut Option<JoinState>,
+    ops: &mut Operators<'_>,
     sink: &mut Sink,
 ) -> Result<()> {
     let sp = &plan.sources[i];
@@ -319,9 +352,15 @@ async fn process(
         if let Some(e) = src.marks.get_mut(&shard) {
             e.1 = Instant::now();
         }
-        if let Some(j) = join.as_mut() {
+        if let Some(j) = ops.join.as_mut() {
             let out = j.run(&plan.query, i, rows).await?;
             sink.write(&out).await?;
+            continue;
+        }
+        if let Some(o) = ops.over.as_mut() {
+            for b in &rows {
+                o.push(b)?;
+            }
             continue;
         }
         match (&plan.window, src.window.as_mut()) {
@@ -450,7 +489,7 @@ async fn save(
     files: &JobFiles,
     number: u64,
     sources: &[SourceRun],
-    join: Option<&JoinState>,
+    ops: &Operators<'_>,
     status: &JobStatus,
     sink: &mut Sink,
 ) -> Result<()> {
@@ -464,8 +503,12 @@ async fn save(
             state.insert(s.name.clone(), w.snapshot()?);
             watermark = watermark.max(w.watermark());
         }
-        if let Some(j) = join {
+        if let Some(j) = ops.join.as_ref() {
             state.insert(s.name.clone(), j.snapshot(i));
+        }
+        if let Some(o) = ops.over.as_ref() {
+            state.insert(s.name.clone(), o.snapshot()?);
+            watermark = watermark.max(o.watermark());
         }
         positions.insert(s.name.clone(), s.reader.checkpoint());
         shard_watermarks.insert(

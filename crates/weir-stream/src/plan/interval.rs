@@ -163,7 +163,7 @@ fn linear(e: &Expr, sign: i64, terms: &mut Vec<(Column, i64)>) -> Option<i64> {
     }
 }
 
-fn interval_ms(v: &ScalarValue) -> Option<i64> {
+pub(super) fn interval_ms(v: &ScalarValue) -> Option<i64> {
     match v {
         ScalarValue::IntervalMonthDayNano(Some(v)) if v.months == 0 => {
             Some(v.days as i64 * 86_400_000 + v.nanoseconds / 1_000_000)

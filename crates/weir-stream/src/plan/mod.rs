@@ -22,10 +22,12 @@ use crate::stage::{Slot, SlotTable, Stage};
 
 mod explain;
 mod interval;
+mod over;
 mod shape;
 mod source;
 use crate::table::TableDef;
 pub use interval::IntervalJoin;
+pub use over::{marked_schema, OverPlan};
 use shape::{shape_of, Shape};
 
 /// The watermark column the source stage adds.
@@ -94,6 +96,8 @@ pub struct JobPlan {
     pub explain: String,
     /// The interval join the query runs, if it is one.
     pub interval: Option<IntervalJoin>,
+    /// The OVER aggregation the query runs, if it is one.
+    pub over: Option<OverPlan>,
 }
 
 /// A session for planning streaming queries: identifiers keep their case (as in Flink), and
@@ -330,12 +334,52 @@ pub async fn plan_job(
     alias_duplicates(&mut query);
     let logical = query_ctx
         .state()
-        .statement_to_plan(DfStatement::Statement(Box::new(Statement::Query(query))))
+        .statement_to_plan(DfStatement::Statement(Box::new(Statement::Query(
+            query.clone(),
+        ))))
         .await?;
-    let optimized = query_ctx.state().optimize(&logical)?;
+    let mut optimized = query_ctx.state().optimize(&logical)?;
     let shape = shape_of(&optimized, &lookup_names);
     let mut interval = None;
+    let mut over = None;
     match (&mut window, shape) {
+        (None, Shape::Over(frame)) if sources.len() == 1 && lookups.is_empty() => {
+            let source = &sources[0];
+            let time_index = source.table_schema.index_of(&frame.order.name).ok();
+            let time_kind = source::time_attribute(source, &frame.order.name);
+            let (Some(time_index), Some(time_kind)) = (time_index, time_kind) else {
+                return Err(StreamError::Validation(
+                    "OVER windows' ordering in stream mode must be defined on a time attribute."
+                        .into(),
+                ));
+            };
+            // Planned again over the table with the marker column.
+            query_ctx.deregister_table(tables[0].as_str())?;
+            query_ctx.register_table(
+                tables[0].as_str(),
+                Arc::new(SlotTable::new(
+                    over::marked_schema(&source.table_schema),
+                    slots[0].clone(),
+                )),
+            )?;
+            let marked = query_ctx
+                .state()
+                .statement_to_plan(DfStatement::Statement(Box::new(Statement::Query(query))))
+                .await?;
+            optimized = query_ctx.state().optimize(&over::only_new_rows(marked)?)?;
+            over = Some(OverPlan {
+                time_index,
+                range_ms: frame.range_ms,
+                time_kind,
+            });
+        }
+        (_, Shape::Over(_)) => {
+            return Err(StreamError::Unsupported(
+                "An OVER window over a window TVF, several tables or a lookup join is not \
+                 supported by Weir's streaming engine yet"
+                    .into(),
+            ))
+        }
         (None, Shape::IntervalJoin(b, l, r)) => {
             interval = Some(interval_join(&sources, &tables, *b, &l, &r)?);
         }
@@ -430,6 +474,7 @@ pub async fn plan_job(
     );
     Ok(JobPlan {
         interval,
+        over,
         explain,
         sources,
         lookups,

@@ -15,6 +15,8 @@ pub(super) enum Shape {
     Aggregate,
     /// An inner join of two streams bounded in time (its bounds and the tables on each side).
     IntervalJoin(Box<Bounds>, String, String),
+    /// OVER windows ordered by a time column over a time range before each row.
+    Over(OverFrame),
     Unsupported(&'static str),
 }
 
@@ -72,7 +74,18 @@ pub(super) fn shape_of(plan: &LogicalPlan, lookups: &[String]) -> Shape {
             LogicalPlan::Window(w) if partitions_by_window_bounds(w) => {
                 Some(Shape::WindowAggregate)
             }
-            LogicalPlan::Window(_) => Some(Shape::Unsupported("An OVER window")),
+            LogicalPlan::Window(w) => Some(match (over_frame(w), &shape) {
+                // OVER nodes stacked (functions over different partitions) share the frame.
+                (Ok(f), Shape::Over(prev)) if prev.order == f.order => Shape::Over(OverFrame {
+                    order: f.order,
+                    range_ms: f.range_ms.max(prev.range_ms),
+                }),
+                (Ok(_), Shape::Over(_)) => {
+                    Shape::Unsupported("OVER windows ordered by different columns")
+                }
+                (Ok(f), _) => Shape::Over(f),
+                (Err(what), _) => Shape::Unsupported(what),
+            }),
             LogicalPlan::Sort(_) | LogicalPlan::Limit(_) => {
                 Some(Shape::Unsupported("ORDER BY or LIMIT on a stream"))
             }
@@ -81,7 +94,10 @@ pub(super) fn shape_of(plan: &LogicalPlan, lookups: &[String]) -> Shape {
         };
         match found {
             Some(s) => {
-                let stop = !matches!(s, Shape::WindowAggregate | Shape::IntervalJoin(..));
+                let stop = !matches!(
+                    s,
+                    Shape::WindowAggregate | Shape::IntervalJoin(..) | Shape::Over(_)
+                );
                 shape = s;
                 Ok(if stop {
                     TreeNodeRecursion::Stop
@@ -174,4 +190,58 @@ fn window_origin(plan: &LogicalPlan, name: &str) -> Option<&'static str> {
         }
         _ => None,
     }
+}
+
+/// An OVER aggregation's frame: ordered by `order` (a time column), over the rows of the same
+/// partition at most `range_ms` before each row, the row's own time included.
+#[derive(Debug, Clone)]
+pub(super) struct OverFrame {
+    pub order: datafusion::common::Column,
+    pub range_ms: i64,
+}
+
+/// The frame every function of an OVER node shares, when Weir runs it: `ORDER BY` one column
+/// ascending, `RANGE BETWEEN INTERVAL ... PRECEDING AND CURRENT ROW`.
+fn over_frame(
+    w: &datafusion::logical_expr::logical_plan::Window,
+) -> Result<OverFrame, &'static str> {
+    use datafusion::logical_expr::{WindowFrameBound, WindowFrameUnits};
+    let mut frame: Option<OverFrame> = None;
+    for e in &w.window_expr {
+        let Expr::WindowFunction(f) = e.clone().unalias() else {
+            return Err("An OVER window");
+        };
+        let p = &f.params;
+        let order = match p.order_by.as_slice() {
+            [s] if s.asc => match &s.expr {
+                Expr::Column(c) => c.clone(),
+                _ => return Err("An OVER window ordered by an expression"),
+            },
+            _ => return Err("An OVER window not ordered by one time attribute ascending"),
+        };
+        let wf = &p.window_frame;
+        let range_ms = match (&wf.units, &wf.start_bound, &wf.end_bound) {
+            (
+                WindowFrameUnits::Range,
+                WindowFrameBound::Preceding(v),
+                WindowFrameBound::CurrentRow,
+            ) if !v.is_null() => super::interval::interval_ms(v)
+                .ok_or("An OVER window whose RANGE is not an interval of days or less")?,
+            (_, WindowFrameBound::Preceding(v), _) if v.is_null() => {
+                return Err(
+                    "An OVER window over UNBOUNDED PRECEDING rows (state growing without bound)",
+                )
+            }
+            (WindowFrameUnits::Rows, _, _) => {
+                return Err("An OVER window over ROWS (use RANGE BETWEEN INTERVAL ... PRECEDING)")
+            }
+            _ => return Err("An OVER window frame other than RANGE BETWEEN INTERVAL ... PRECEDING AND CURRENT ROW"),
+        };
+        match &mut frame {
+            Some(f) if f.order != order => return Err("OVER windows ordered by different columns"),
+            Some(f) => f.range_ms = f.range_ms.max(range_ms),
+            None => frame = Some(OverFrame { order, range_ms }),
+        }
+    }
+    frame.ok_or("An OVER window")
 }

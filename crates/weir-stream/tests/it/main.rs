@@ -1103,3 +1103,101 @@ async fn interval_joins_meet_each_pair_once_within_the_bounds() {
         ]
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_windows_emit_each_row_once_the_watermark_passes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = open_log(dir.path());
+    for s in ["orders", "sums", "sums2"] {
+        create(&log, s, 1);
+    }
+    let e = engine(dir.path(), &log);
+    let mut s = Session::new(e.clone(), BTreeMap::new());
+    run(
+        &mut s,
+        "CREATE TABLE orders (order_id INT, product STRING, amount INT, order_time TIMESTAMP(3),
+           WATERMARK FOR order_time AS order_time - INTERVAL '1' SECOND)
+         WITH ('connector' = 'kinesis', 'stream' = 'orders', 'aws.region' = 'us-east-1',
+               'scan.stream.initpos' = 'TRIM_HORIZON', 'format' = 'json')",
+    )
+    .await;
+    for sink in ["sums", "sums2"] {
+        run(
+            &mut s,
+            &format!(
+                "CREATE TABLE {sink} (order_id INT, order_time TIMESTAMP(3), amount INT, s BIGINT)
+                 WITH ('connector' = 'kinesis', 'stream' = '{sink}', 'format' = 'json')"
+            ),
+        )
+        .await;
+    }
+    let err = s
+        .execute(
+            "INSERT INTO sums SELECT order_id, order_time, amount, SUM(amount) OVER (PARTITION BY
+             product ORDER BY order_time) FROM orders",
+        )
+        .await
+        .expect_err("unbounded")
+        .to_string();
+    assert!(err.contains("UNBOUNDED PRECEDING"), "{err}");
+    // The Flink docs' OVER aggregation, inline and as a named window.
+    run(
+        &mut s,
+        "INSERT INTO sums SELECT order_id, order_time, amount,
+           SUM(amount) OVER (PARTITION BY product ORDER BY order_time
+             RANGE BETWEEN INTERVAL '1' HOUR PRECEDING AND CURRENT ROW) AS one_hour_prod_amount_sum
+         FROM orders",
+    )
+    .await;
+    run(
+        &mut s,
+        "INSERT INTO sums2 SELECT order_id, order_time, amount, SUM(amount) OVER w
+         FROM orders
+         WINDOW w AS (PARTITION BY product ORDER BY order_time
+                      RANGE BETWEEN INTERVAL '1' HOUR PRECEDING AND CURRENT ROW)",
+    )
+    .await;
+    let order = |id: i32, p: &str, amount: i32, t: &str| json!({"order_id": id, "product": p, "amount": amount, "order_time": format!("2026-01-01 {t}")});
+    put(
+        &log,
+        "orders",
+        "a",
+        &[
+            order(1, "p1", 10, "00:00:00"),
+            order(2, "p1", 20, "00:30:00"),
+            order(3, "p2", 5, "00:40:00"),
+            // Moves the watermark to 00:59:59: rows 1–3 are emitted.
+            order(4, "p1", 30, "01:00:00"),
+        ],
+    )
+    .await;
+    assert_eq!(wait_for(&log, "sums", 3).await.len(), 3);
+    put(
+        &log,
+        "orders",
+        "a",
+        &[
+            // The same time as row 4: each is in the other's frame.
+            order(5, "p1", 1, "01:00:00"),
+            order(6, "p1", 2, "01:45:00"),
+            // Moves the watermark to 02:59:59: rows 4–6 are emitted, row 7 waits.
+            order(7, "p2", 7, "03:00:00"),
+        ],
+    )
+    .await;
+    let want: Vec<(i64, i64)> = vec![(1, 10), (2, 30), (3, 5), (4, 61), (5, 61), (6, 33)];
+    for sink in ["sums", "sums2"] {
+        wait_for(&log, sink, 6).await;
+    }
+    for job in e.jobs() {
+        until(&e, &job.spec.id, "every record read", |j| j.records_in == 7).await;
+    }
+    for sink in ["sums", "sums2"] {
+        let mut got: Vec<(i64, i64)> = read(&log, sink)
+            .iter()
+            .map(|v| (v["order_id"].as_i64().unwrap(), v["s"].as_i64().unwrap()))
+            .collect();
+        got.sort();
+        assert_eq!(got, want, "{sink}");
+    }
+}

@@ -1,0 +1,151 @@
+//! An OVER aggregation's state: rows waiting for the watermark to pass their time, and rows
+//! already emitted that a later row's frame still reaches (`plan::OverPlan`). When the
+//! watermark moves, the rows it passes run through the query with those before them in range
+//! (marked apart), and only theirs come out — each row emitted once, in time order of firing.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{BooleanArray, RecordBatch};
+use datafusion::arrow::compute::filter_record_batch;
+use datafusion::arrow::datatypes::SchemaRef;
+
+use crate::error::Result;
+use crate::plan::OverPlan;
+use crate::stage::Stage;
+use crate::window::times_ms;
+
+pub struct OverState {
+    plan: OverPlan,
+    /// The source's table columns and the marker.
+    marked: SchemaRef,
+    /// Rows not emitted yet.
+    waiting: Vec<RecordBatch>,
+    /// Rows emitted whose time a later frame may still reach.
+    emitted: Vec<RecordBatch>,
+    watermark: i64,
+    pub late_dropped: u64,
+}
+
+impl OverState {
+    pub fn new(plan: OverPlan, marked: SchemaRef) -> OverState {
+        OverState {
+            plan,
+            marked,
+            waiting: Vec::new(),
+            emitted: Vec::new(),
+            watermark: i64::MIN,
+            late_dropped: 0,
+        }
+    }
+
+    pub fn watermark(&self) -> i64 {
+        self.watermark
+    }
+
+    /// Adds rows (the table's columns); rows at or before the watermark are late.
+    pub fn push(&mut self, rows: &RecordBatch) -> Result<()> {
+        let (late, waiting) = self.split(rows, self.watermark)?;
+        self.late_dropped += late.num_rows() as u64;
+        if waiting.num_rows() > 0 {
+            self.waiting.push(waiting);
+        }
+        Ok(())
+    }
+
+    /// Rows at or before `t`, and the others.
+    fn split(&self, rows: &RecordBatch, t: i64) -> Result<(RecordBatch, RecordBatch)> {
+        let times = times_ms(rows.column(self.plan.time_index))?;
+        let before: BooleanArray = times
+            .iter()
+            .map(|v| Some(v.is_none_or(|v| v <= t)))
+            .collect();
+        let after = datafusion::arrow::compute::not(&before)?;
+        Ok((
+            filter_record_batch(rows, &before)?,
+            filter_record_batch(rows, &after)?,
+        ))
+    }
+
+    /// Moves the watermark and returns the query's rows for the rows it passes.
+    pub async fn fire(&mut self, query: &Stage, watermark: i64) -> Result<Vec<RecordBatch>> {
+        if watermark <= self.watermark {
+            return Ok(Vec::new());
+        }
+        self.watermark = watermark;
+        let mut due = Vec::new();
+        let mut waiting = Vec::new();
+        for b in std::mem::take(&mut self.waiting) {
+            let (d, w) = self.split(&b, watermark)?;
+            if d.num_rows() > 0 {
+                due.push(d);
+            }
+            if w.num_rows() > 0 {
+                waiting.push(w);
+            }
+        }
+        self.waiting = waiting;
+        let mut out = Vec::new();
+        if !due.is_empty() {
+            let mut input = Vec::new();
+            for b in &self.emitted {
+                input.push(self.marked(b, false)?);
+            }
+            for b in &due {
+                input.push(self.marked(b, true)?);
+            }
+            out = query.run(input).await?;
+            self.emitted.extend(due);
+        }
+        // A row still to come is after the watermark: its frame starts after `watermark − range`.
+        let from = watermark.saturating_sub(self.plan.range_ms);
+        let mut emitted = Vec::new();
+        for b in std::mem::take(&mut self.emitted) {
+            let (_, keep) = self.split(&b, from - 1)?;
+            if keep.num_rows() > 0 {
+                emitted.push(keep);
+            }
+        }
+        self.emitted = emitted;
+        Ok(out)
+    }
+
+    fn marked(&self, rows: &RecordBatch, new: bool) -> Result<RecordBatch> {
+        let mut cols = rows.columns().to_vec();
+        cols.push(Arc::new(BooleanArray::from(vec![new; rows.num_rows()])));
+        Ok(RecordBatch::try_new(self.marked.clone(), cols)?)
+    }
+
+    /// The state a checkpoint keeps: rows with the marker (true: waiting).
+    pub fn snapshot(&self) -> Result<Vec<RecordBatch>> {
+        let mut out = Vec::new();
+        for b in &self.emitted {
+            out.push(self.marked(b, false)?);
+        }
+        for b in &self.waiting {
+            out.push(self.marked(b, true)?);
+        }
+        Ok(out)
+    }
+
+    pub fn restore(&mut self, watermark: i64, batches: Vec<RecordBatch>) -> Result<()> {
+        self.watermark = watermark;
+        for b in batches {
+            let n = b.num_columns();
+            if n == 0 || b.num_rows() == 0 {
+                continue;
+            }
+            let new = b
+                .column(n - 1)
+                .as_any()
+                .downcast_ref::<BooleanArray>()
+                .is_some_and(|a| a.value(0));
+            let rows = b.project(&(0..n - 1).collect::<Vec<_>>())?;
+            if new {
+                self.waiting.push(rows);
+            } else {
+                self.emitted.push(rows);
+            }
+        }
+        Ok(())
+    }
+}
