@@ -5,9 +5,12 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{BooleanArray, RecordBatch};
-use datafusion::arrow::compute::filter_record_batch;
+use std::collections::HashMap;
+
+use datafusion::arrow::array::{Array, BooleanArray, RecordBatch};
+use datafusion::arrow::compute::{concat_batches, filter_record_batch};
 use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::row::{RowConverter, SortField};
 
 use crate::error::Result;
 use crate::plan::OverPlan;
@@ -96,17 +99,59 @@ impl OverState {
             out = query.run(input).await?;
             self.emitted.extend(due);
         }
-        // A row still to come is after the watermark: its frame starts after `watermark − range`.
-        let from = watermark.saturating_sub(self.plan.range_ms);
-        let mut emitted = Vec::new();
-        for b in std::mem::take(&mut self.emitted) {
-            let (_, keep) = self.split(&b, from - 1)?;
-            if keep.num_rows() > 0 {
-                emitted.push(keep);
-            }
-        }
-        self.emitted = emitted;
+        self.trim(watermark)?;
         Ok(out)
+    }
+
+    /// Keeps the emitted rows a row still to come may reach: a row to come is after the
+    /// watermark, so its RANGE frame starts after `watermark − range`; its ROWS frame reaches
+    /// the last n rows of its partition.
+    fn trim(&mut self, watermark: i64) -> Result<()> {
+        let from = watermark.saturating_sub(self.plan.range_ms);
+        let Some((n, partition)) = &self.plan.rows else {
+            let mut emitted = Vec::new();
+            for b in std::mem::take(&mut self.emitted) {
+                let (_, keep) = self.split(&b, from - 1)?;
+                if keep.num_rows() > 0 {
+                    emitted.push(keep);
+                }
+            }
+            self.emitted = emitted;
+            return Ok(());
+        };
+        if self.emitted.is_empty() {
+            return Ok(());
+        }
+        let all = concat_batches(&self.emitted[0].schema(), &self.emitted)?;
+        let times = times_ms(all.column(self.plan.time_index))?;
+        let fields = partition
+            .iter()
+            .map(|&i| SortField::new(all.column(i).data_type().clone()))
+            .collect();
+        let cols: Vec<_> = partition.iter().map(|&i| all.column(i).clone()).collect();
+        let keys: Vec<Vec<u8>> = if cols.is_empty() {
+            vec![Vec::new(); all.num_rows()]
+        } else {
+            let rows = RowConverter::new(fields)?.convert_columns(&cols)?;
+            rows.iter().map(|r| r.as_ref().to_vec()).collect()
+        };
+        // Latest first (later arrivals first among equal times).
+        let mut order: Vec<usize> = (0..all.num_rows()).collect();
+        order.sort_by_key(|&i| std::cmp::Reverse((times.value(i), i)));
+        let mut seen: HashMap<&[u8], u64> = HashMap::new();
+        let mut keep = vec![false; all.num_rows()];
+        for i in order {
+            let c = seen.entry(keys[i].as_slice()).or_insert(0);
+            *c += 1;
+            keep[i] = *c <= *n || (times.is_valid(i) && times.value(i) >= from);
+        }
+        let kept = filter_record_batch(&all, &BooleanArray::from(keep))?;
+        self.emitted = if kept.num_rows() > 0 {
+            vec![kept]
+        } else {
+            Vec::new()
+        };
+        Ok(())
     }
 
     fn marked(&self, rows: &RecordBatch, new: bool) -> Result<RecordBatch> {

@@ -367,9 +367,20 @@ pub async fn plan_job(
                 .statement_to_plan(DfStatement::Statement(Box::new(Statement::Query(query))))
                 .await?;
             optimized = query_ctx.state().optimize(&over::only_new_rows(marked)?)?;
+            let rows = match frame.rows {
+                Some((n, partition)) => Some((
+                    n,
+                    partition
+                        .iter()
+                        .map(|c| source.table_schema.index_of(&c.name))
+                        .collect::<std::result::Result<Vec<_>, _>>()?,
+                )),
+                None => None,
+            };
             over = Some(OverPlan {
                 time_index,
                 range_ms: frame.range_ms,
+                rows,
                 time_kind,
             });
         }

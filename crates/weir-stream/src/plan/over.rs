@@ -25,6 +25,9 @@ pub struct OverPlan {
     pub time_index: usize,
     /// How far before a row its frame reaches.
     pub range_ms: i64,
+    /// How many rows before a row of its partition its frame reaches (ROWS frames), and the
+    /// partition columns' places in the source's table columns.
+    pub rows: Option<(u64, Vec<usize>)>,
     pub time_kind: TimeKind,
 }
 

@@ -76,10 +76,12 @@ pub(super) fn shape_of(plan: &LogicalPlan, lookups: &[String]) -> Shape {
             }
             LogicalPlan::Window(w) => Some(match (over_frame(w), &shape) {
                 // OVER nodes stacked (functions over different partitions) share the frame.
-                (Ok(f), Shape::Over(prev)) if prev.order == f.order => Shape::Over(OverFrame {
-                    order: f.order,
-                    range_ms: f.range_ms.max(prev.range_ms),
-                }),
+                (Ok(f), Shape::Over(prev)) if prev.order == f.order => {
+                    match merge_frames(prev.clone(), f) {
+                        Ok(f) => Shape::Over(f),
+                        Err(what) => Shape::Unsupported(what),
+                    }
+                }
                 (Ok(_), Shape::Over(_)) => {
                     Shape::Unsupported("OVER windows ordered by different columns")
                 }
@@ -198,6 +200,8 @@ fn window_origin(plan: &LogicalPlan, name: &str) -> Option<&'static str> {
 pub(super) struct OverFrame {
     pub order: datafusion::common::Column,
     pub range_ms: i64,
+    /// `ROWS BETWEEN n PRECEDING AND CURRENT ROW`: n, and the partition columns.
+    pub rows: Option<(u64, Vec<datafusion::common::Column>)>,
 }
 
 /// The frame every function of an OVER node shares, when Weir runs it: `ORDER BY` one column
@@ -220,6 +224,7 @@ fn over_frame(
             _ => return Err("An OVER window not ordered by one time attribute ascending"),
         };
         let wf = &p.window_frame;
+        let mut rows = None;
         let range_ms = match (&wf.units, &wf.start_bound, &wf.end_bound) {
             (
                 WindowFrameUnits::Range,
@@ -227,21 +232,58 @@ fn over_frame(
                 WindowFrameBound::CurrentRow,
             ) if !v.is_null() => super::interval::interval_ms(v)
                 .ok_or("An OVER window whose RANGE is not an interval of days or less")?,
+            (
+                WindowFrameUnits::Rows,
+                WindowFrameBound::Preceding(datafusion::common::ScalarValue::UInt64(Some(n))),
+                WindowFrameBound::CurrentRow,
+            ) => {
+                let partition = p
+                    .partition_by
+                    .iter()
+                    .map(|e| match e {
+                        Expr::Column(c) => Ok(c.clone()),
+                        _ => Err("An OVER window over ROWS partitioned by an expression"),
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                rows = Some((*n, partition));
+                0
+            }
             (_, WindowFrameBound::Preceding(v), _) if v.is_null() => {
                 return Err(
                     "An OVER window over UNBOUNDED PRECEDING rows (state growing without bound)",
                 )
             }
-            (WindowFrameUnits::Rows, _, _) => {
-                return Err("An OVER window over ROWS (use RANGE BETWEEN INTERVAL ... PRECEDING)")
-            }
-            _ => return Err("An OVER window frame other than RANGE BETWEEN INTERVAL ... PRECEDING AND CURRENT ROW"),
+            _ => return Err("An OVER window frame other than RANGE BETWEEN INTERVAL ... PRECEDING AND CURRENT ROW or ROWS BETWEEN n PRECEDING AND CURRENT ROW"),
         };
-        match &mut frame {
-            Some(f) if f.order != order => return Err("OVER windows ordered by different columns"),
-            Some(f) => f.range_ms = f.range_ms.max(range_ms),
-            None => frame = Some(OverFrame { order, range_ms }),
-        }
+        let f = OverFrame {
+            order,
+            range_ms,
+            rows,
+        };
+        frame = Some(match frame {
+            Some(prev) if prev.order != f.order => {
+                return Err("OVER windows ordered by different columns")
+            }
+            Some(prev) => merge_frames(prev, f)?,
+            None => f,
+        });
     }
     frame.ok_or("An OVER window")
+}
+
+/// Two frames of one query, ordered alike: the widest range, the most rows (over the same
+/// partition).
+fn merge_frames(a: OverFrame, b: OverFrame) -> Result<OverFrame, &'static str> {
+    let rows = match (a.rows, b.rows) {
+        (Some((n, p)), Some((m, q))) if p == q => Some((n.max(m), p)),
+        (Some(_), Some(_)) => {
+            return Err("OVER windows over ROWS partitioned differently in one query")
+        }
+        (x, y) => x.or(y),
+    };
+    Ok(OverFrame {
+        order: a.order,
+        range_ms: a.range_ms.max(b.range_ms),
+        rows,
+    })
 }

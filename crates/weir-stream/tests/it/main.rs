@@ -1108,7 +1108,7 @@ async fn interval_joins_meet_each_pair_once_within_the_bounds() {
 async fn over_windows_emit_each_row_once_the_watermark_passes_it() {
     let dir = tempfile::tempdir().unwrap();
     let log = open_log(dir.path());
-    for s in ["orders", "sums", "sums2"] {
+    for s in ["orders", "sums", "sums2", "sums3"] {
         create(&log, s, 1);
     }
     let e = engine(dir.path(), &log);
@@ -1121,7 +1121,7 @@ async fn over_windows_emit_each_row_once_the_watermark_passes_it() {
                'scan.stream.initpos' = 'TRIM_HORIZON', 'format' = 'json')",
     )
     .await;
-    for sink in ["sums", "sums2"] {
+    for sink in ["sums", "sums2", "sums3"] {
         run(
             &mut s,
             &format!(
@@ -1157,6 +1157,12 @@ async fn over_windows_emit_each_row_once_the_watermark_passes_it() {
                       RANGE BETWEEN INTERVAL '1' HOUR PRECEDING AND CURRENT ROW)",
     )
     .await;
+    run(
+        &mut s,
+        "INSERT INTO sums3 SELECT order_id, order_time, amount, SUM(amount) OVER (PARTITION BY
+           product ORDER BY order_time ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) FROM orders",
+    )
+    .await;
     let order = |id: i32, p: &str, amount: i32, t: &str| json!({"order_id": id, "product": p, "amount": amount, "order_time": format!("2026-01-01 {t}")});
     put(
         &log,
@@ -1186,7 +1192,7 @@ async fn over_windows_emit_each_row_once_the_watermark_passes_it() {
     )
     .await;
     let want: Vec<(i64, i64)> = vec![(1, 10), (2, 30), (3, 5), (4, 61), (5, 61), (6, 33)];
-    for sink in ["sums", "sums2"] {
+    for sink in ["sums", "sums2", "sums3"] {
         wait_for(&log, sink, 6).await;
     }
     for job in e.jobs() {
@@ -1200,4 +1206,12 @@ async fn over_windows_emit_each_row_once_the_watermark_passes_it() {
         got.sort();
         assert_eq!(got, want, "{sink}");
     }
+    // ROWS BETWEEN 1 PRECEDING: the row before in its partition (rows 4 and 5 tie in time).
+    let mut got: Vec<(i64, i64)> = read(&log, "sums3")
+        .iter()
+        .map(|v| (v["order_id"].as_i64().unwrap(), v["s"].as_i64().unwrap()))
+        .collect();
+    got.sort();
+    assert_eq!(got.len(), 6);
+    assert_eq!(got[..3], [(1, 10), (2, 30), (3, 5)]);
 }
