@@ -72,7 +72,22 @@ impl TableProvider for SlotTable {
             Some(p) => Arc::new(self.schema.project(p)?),
             None => self.schema.clone(),
         };
-        Ok(Arc::new(SlotExec {
+        Ok(Arc::new(SlotExec::new(
+            schema,
+            projection.cloned(),
+            self.slot.clone(),
+        )))
+    }
+}
+
+/// A plan reading a slot's batches whole.
+pub fn slot_exec(schema: SchemaRef, slot: Slot) -> Arc<dyn ExecutionPlan> {
+    Arc::new(SlotExec::new(schema, None, slot))
+}
+
+impl SlotExec {
+    fn new(schema: SchemaRef, projection: Option<Vec<usize>>, slot: Slot) -> SlotExec {
+        SlotExec {
             properties: Arc::new(PlanProperties::new(
                 EquivalenceProperties::new(schema.clone()),
                 Partitioning::UnknownPartitioning(1),
@@ -80,9 +95,9 @@ impl TableProvider for SlotTable {
                 Boundedness::Bounded,
             )),
             schema,
-            projection: projection.cloned(),
-            slot: self.slot.clone(),
-        }))
+            projection,
+            slot,
+        }
     }
 }
 

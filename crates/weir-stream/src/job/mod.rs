@@ -166,6 +166,9 @@ pub async fn run(
             .clone()
             .map(|spec| WindowState::new(spec, sp.table_schema.clone()))
             .transpose()?;
+        if let Some(p) = plan.partial.as_ref() {
+            window = window.map(|w| w.with_states(p.state_schema.clone(), p.window_columns));
+        }
         if let Some(w) = window.as_mut() {
             w.restore(meta.watermark, state.remove(&name).unwrap_or_default())?;
         }
@@ -311,6 +314,9 @@ pub async fn run(
     Ok(())
 }
 
+/// How many batches of partial states a pane keeps before they are merged into one.
+const MERGE_AFTER: usize = 8;
+
 /// The state of the operators other than windows (at most one is set).
 struct Operators<'a> {
     join: &'a mut Option<JoinState>,
@@ -364,11 +370,31 @@ async fn process(
             continue;
         }
         match (&plan.window, src.window.as_mut()) {
-            (Some(spec), Some(w)) if spec.aggregate => {
-                for b in &rows {
-                    w.push(b)?;
+            (Some(spec), Some(w)) if spec.aggregate => match &plan.partial {
+                Some(p) => {
+                    for b in &rows {
+                        for (pane, part) in w.split(b)? {
+                            let end = w.pane_end(pane);
+                            let input = w.with_window_columns(part, pane, end)?;
+                            for states in p.partial.run(vec![input]).await? {
+                                w.add(pane, states);
+                            }
+                        }
+                    }
+                    // A pane's states merged once they pile up.
+                    for pane in w.crowded(MERGE_AFTER) {
+                        let states = w.take_pane(pane);
+                        for merged in p.reduce.run(states).await? {
+                            w.add(pane, merged);
+                        }
+                    }
                 }
-            }
+                None => {
+                    for b in &rows {
+                        w.push(b)?;
+                    }
+                }
+            },
             (Some(_), Some(w)) => {
                 let mut assigned = Vec::new();
                 for b in &rows {
@@ -407,8 +433,8 @@ async fn advance(
             continue;
         }
         tracing::debug!(start, end, "window fired");
-        let out = plan
-            .query
+        let query = plan.partial.as_ref().map_or(&plan.query, |p| &p.finish);
+        let out = query
             .run_all(rows.into_iter().map(|r| vec![r]).collect())
             .await?;
         sink.write(&out).await?;

@@ -16,6 +16,7 @@ pub(super) fn explain(
     sink: &TableDef,
     sources: &[SourcePlan],
     window: Option<&WindowSpec>,
+    partial: bool,
     logical: &LogicalPlan,
     optimized: &LogicalPlan,
     physical: &dyn ExecutionPlan,
@@ -67,10 +68,15 @@ pub(super) fn explain(
             }
             WindowKind::Session => format!("SESSION(gap=[{} ms])", w.size_ms),
         };
-        let emit = if w.aggregate {
-            "the query runs over each window's rows when the watermark passes its end"
-        } else {
-            "each row gets its windows' columns"
+        let emit = match (w.aggregate, partial) {
+            (true, true) => {
+                "keeps partial aggregates per pane, finished per window when the watermark \
+                 passes its end"
+            }
+            (true, false) => {
+                "the query runs over each window's rows when the watermark passes its end"
+            }
+            _ => "each row gets its windows' columns",
         };
         let _ = writeln!(out, "+- WindowState(window=[{kind}], {emit})");
     }

@@ -23,11 +23,13 @@ use crate::stage::{Slot, SlotTable, Stage};
 mod explain;
 mod interval;
 mod over;
+mod partial;
 mod shape;
 mod source;
 use crate::table::TableDef;
 pub use interval::IntervalJoin;
 pub use over::{marked_schema, OverPlan};
+pub use partial::PartialPlan;
 use shape::{shape_of, Shape};
 
 /// The watermark column the source stage adds.
@@ -98,6 +100,8 @@ pub struct JobPlan {
     pub interval: Option<IntervalJoin>,
     /// The OVER aggregation the query runs, if it is one.
     pub over: Option<OverPlan>,
+    /// The window aggregate split into partial aggregation stages, when it can be.
+    pub partial: Option<PartialPlan>,
 }
 
 /// A session for planning streaming queries: identifiers keep their case (as in Flink), and
@@ -112,6 +116,8 @@ pub fn session() -> SessionContext {
     o.optimizer.enable_dynamic_filter_pushdown = false;
     o.execution.time_zone = Some("+00:00".into());
     let ctx = SessionContext::new_with_config(config);
+    // COUNT(DISTINCT x) stays one aggregate (its accumulators merge partial states).
+    ctx.remove_optimizer_rule("single_distinct_aggregation_to_group_by");
     weir_query::functions::register(&ctx);
     ctx.register_udf(crate::functions::proctime());
     ctx
@@ -437,6 +443,14 @@ pub async fn plan_job(
         (None, Shape::WindowAggregate) => unreachable_shape()?,
     }
     let physical = query_ctx.state().create_physical_plan(&optimized).await?;
+    // A window aggregate over one table keeps partial aggregates (not SESSION windows, whose
+    // sessions merge rows).
+    let partial = match &window {
+        Some(w) if w.aggregate && w.kind != WindowKind::Session && sources.len() == 1 => {
+            partial::split(&query_ctx, &physical, &slots[0])?
+        }
+        _ => None,
+    };
     let query = Stage::new(&query_ctx, physical, slots);
     let out = query.schema();
     // A query without a sink collects its rows for the client that asked.
@@ -479,6 +493,7 @@ pub async fn plan_job(
         &sink,
         &sources,
         window.as_ref(),
+        partial.is_some(),
         &logical,
         &optimized,
         query.plan(),
@@ -486,6 +501,7 @@ pub async fn plan_job(
     Ok(JobPlan {
         interval,
         over,
+        partial,
         explain,
         sources,
         lookups,

@@ -25,10 +25,14 @@ use crate::sql::WindowKind;
 
 pub struct WindowState {
     spec: WindowSpec,
-    /// The table's columns (rows as kept).
+    /// The table's columns (rows as pushed).
     schema: SchemaRef,
     /// With the window columns.
     out_schema: SchemaRef,
+    /// What panes keep: the table's rows, or partial aggregate states.
+    stored: SchemaRef,
+    /// When panes keep states: the places of the window columns among their columns.
+    state_windows: Option<[Option<usize>; 3]>,
     panes: BTreeMap<i64, Vec<RecordBatch>>,
     /// Windows with rows, not fired yet: (end, start).
     pending: BTreeSet<(i64, i64)>,
@@ -63,6 +67,8 @@ impl WindowState {
         }
         Ok(WindowState {
             spec,
+            stored: schema.clone(),
+            state_windows: None,
             schema,
             out_schema: Arc::new(Schema::new(fields)),
             panes: BTreeMap::new(),
@@ -72,6 +78,17 @@ impl WindowState {
             bytes: 0,
             sessions,
         })
+    }
+
+    /// Window state whose panes keep partial aggregate states (`plan::PartialPlan`).
+    pub fn with_states(
+        mut self,
+        state_schema: SchemaRef,
+        window_columns: [Option<usize>; 3],
+    ) -> WindowState {
+        self.stored = state_schema;
+        self.state_windows = Some(window_columns);
+        self
     }
 
     pub fn watermark(&self) -> i64 {
@@ -130,16 +147,29 @@ impl WindowState {
 
     /// Adds rows (the table's columns); rows whose windows have all fired are dropped.
     pub fn push(&mut self, batch: &RecordBatch) -> Result<()> {
-        if batch.num_rows() == 0 {
-            return Ok(());
-        }
-        let times = times_ms(batch.column(self.spec.time_index))?;
         if let Some(sessions) = self.sessions.as_mut() {
+            if batch.num_rows() == 0 {
+                return Ok(());
+            }
+            let times = times_ms(batch.column(self.spec.time_index))?;
             let (late, bytes) = sessions.push(batch, &times, self.watermark)?;
             self.late_dropped += late;
             self.bytes += bytes;
             return Ok(());
         }
+        for (pane, part) in self.split(batch)? {
+            self.add(pane, part);
+        }
+        Ok(())
+    }
+
+    /// A batch's rows by pane (rows whose windows have all fired dropped and counted).
+    pub fn split(&mut self, batch: &RecordBatch) -> Result<Vec<(i64, RecordBatch)>> {
+        let mut out = Vec::new();
+        if batch.num_rows() == 0 {
+            return Ok(out);
+        }
+        let times = times_ms(batch.column(self.spec.time_index))?;
         let mut by_pane: BTreeMap<i64, Vec<u32>> = BTreeMap::new();
         for (i, t) in times.iter().enumerate() {
             let Some(t) = t else {
@@ -165,10 +195,42 @@ impl WindowState {
                     .collect::<std::result::Result<Vec<_>, _>>()?;
                 RecordBatch::try_new(self.schema.clone(), cols)?
             };
-            self.bytes += part.get_array_memory_size();
-            self.add_pane(pane, part);
+            out.push((pane, part));
         }
-        Ok(())
+        Ok(out)
+    }
+
+    /// The length of a pane (its rows get `[pane, pane + len)` as window columns when
+    /// aggregated partially).
+    pub fn pane_end(&self, pane: i64) -> i64 {
+        pane + self.pane_len()
+    }
+
+    /// Keeps a pane's rows (or states).
+    pub fn add(&mut self, pane: i64, stored: RecordBatch) {
+        self.bytes += stored.get_array_memory_size();
+        self.add_pane(pane, stored);
+    }
+
+    /// Panes keeping more than `n` batches.
+    pub fn crowded(&self, n: usize) -> Vec<i64> {
+        self.panes
+            .iter()
+            .filter(|(_, b)| b.len() > n)
+            .map(|(p, _)| *p)
+            .collect()
+    }
+
+    /// Takes out a pane's batches (to be merged and added back).
+    pub fn take_pane(&mut self, pane: i64) -> Vec<RecordBatch> {
+        let batches = self
+            .panes
+            .get_mut(&pane)
+            .map(std::mem::take)
+            .unwrap_or_default();
+        let freed: usize = batches.iter().map(|b| b.get_array_memory_size()).sum();
+        self.bytes = self.bytes.saturating_sub(freed);
+        batches
     }
 
     fn add_pane(&mut self, pane: i64, rows: RecordBatch) {
@@ -231,15 +293,35 @@ impl WindowState {
         out
     }
 
-    /// A window's rows with the window columns (none: an empty batch).
+    /// A window's rows with the window columns, or its panes' states with the window's
+    /// bounds as their window columns (none: an empty batch).
     fn rows_of(&self, start: i64, end: i64) -> Result<RecordBatch> {
         let parts: Vec<RecordBatch> = self
             .panes
             .range(start..end)
             .flat_map(|(_, b)| b.iter().cloned())
             .collect();
-        let rows = concat_batches(&self.schema, &parts)?;
-        self.with_window_columns(rows, start, end)
+        let rows = concat_batches(&self.stored, &parts)?;
+        let Some(places) = self.state_windows else {
+            return self.with_window_columns(rows, start, end);
+        };
+        let mut cols = rows.columns().to_vec();
+        for (v, place) in [start, end, end - 1].into_iter().zip(places) {
+            if let Some(i) = place {
+                let a: ArrayRef =
+                    Arc::new(TimestampMillisecondArray::from(vec![v; rows.num_rows()]));
+                cols[i] = cast(&a, self.stored.field(i).data_type())?;
+            }
+        }
+        Ok(RecordBatch::try_new(self.stored.clone(), cols)?)
+    }
+
+    /// The schema of fired windows' batches.
+    fn fired_schema(&self) -> SchemaRef {
+        match self.state_windows {
+            Some(_) => self.stored.clone(),
+            None => self.out_schema.clone(),
+        }
     }
 
     /// Drops the panes no window still open needs.
@@ -302,7 +384,7 @@ impl WindowState {
     /// The state a checkpoint keeps: every pane's rows, with the pane's start as a column.
     pub fn snapshot(&self) -> Result<Vec<RecordBatch>> {
         let mut fields: Vec<Field> = self
-            .schema
+            .stored
             .fields()
             .iter()
             .map(|f| f.as_ref().clone())
@@ -350,7 +432,7 @@ impl WindowState {
                 continue;
             };
             let rows =
-                RecordBatch::try_new(self.schema.clone(), b.columns()[..n - extra].to_vec())?;
+                RecordBatch::try_new(self.stored.clone(), b.columns()[..n - extra].to_vec())?;
             self.bytes += rows.get_array_memory_size();
             match (self.sessions.as_mut(), first(n - 1)) {
                 (Some(sessions), Some(end)) => sessions.restore(pane, end, rows)?,
@@ -382,7 +464,7 @@ pub fn fire(
         let rows = rows
             .into_iter()
             .zip(states.iter())
-            .map(|(r, s)| r.unwrap_or_else(|| RecordBatch::new_empty(s.out_schema.clone())))
+            .map(|(r, s)| r.unwrap_or_else(|| RecordBatch::new_empty(s.fired_schema())))
             .collect();
         out.push((start, end, rows));
     }

