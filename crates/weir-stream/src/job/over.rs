@@ -111,7 +111,7 @@ impl OverState {
         let Some((n, partition)) = &self.plan.rows else {
             let mut emitted = Vec::new();
             for b in std::mem::take(&mut self.emitted) {
-                let (_, keep) = self.split(&b, from - 1)?;
+                let (_, keep) = self.split(&b, from.saturating_sub(1))?;
                 if keep.num_rows() > 0 {
                     emitted.push(keep);
                 }

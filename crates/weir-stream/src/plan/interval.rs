@@ -5,6 +5,7 @@
 //! and a right row while `r.t + upper ≥ watermark`. New rows of one side run the query
 //! against the rows kept of the other, so each pair is joined exactly once.
 
+use datafusion::arrow::datatypes::DataType;
 use datafusion::common::tree_node::TreeNode;
 use datafusion::common::{Column, ScalarValue};
 use datafusion::logical_expr::utils::split_conjunction;
@@ -64,11 +65,11 @@ pub(super) struct Bounds {
 }
 
 /// The bounds of an inner join's condition, when it has a lower and an upper one between the
-/// same two columns (one per side).
+/// same two columns (one per side); other comparisons stay conditions of the join.
 pub(super) fn bounds_of(j: &Join) -> Option<Bounds> {
     let filter = j.filter.as_ref()?;
-    let mut found: Option<(Column, Column)> = None;
-    let (mut lower, mut upper) = (None::<i64>, None::<i64>);
+    // Per (left, right) column pair: its lower and upper bound.
+    let mut pairs: Vec<(Column, Column, Option<i64>, Option<i64>)> = Vec::new();
     let mut conjuncts: Vec<(Expr, Operator, Expr)> = Vec::new();
     for c in split_conjunction(filter) {
         match c {
@@ -115,27 +116,40 @@ pub(super) fn bounds_of(j: &Join) -> Option<Bounds> {
             ((false, true), (true, false)) => (c2, c1, *s2),
             _ => continue,
         };
-        if found.as_ref().is_some_and(|(fl, fr)| fl != l || fr != r) {
-            return None;
-        }
-        found = Some((l.clone(), r.clone()));
+        let at = match pairs.iter().position(|p| &p.0 == l && &p.1 == r) {
+            Some(at) => at,
+            None => {
+                pairs.push((l.clone(), r.clone(), None, None));
+                pairs.len() - 1
+            }
+        };
+        let (_, _, lower, upper) = &mut pairs[at];
         // sign·(l − r) + k op 0  →  (l − r) op' −k·sign
         let k = ka + kb;
         let (op, bound) = if sign > 0 { (op, -k) } else { (op.swap()?, k) };
         match op {
-            Operator::GtEq => lower = Some(lower.map_or(bound, |x| x.max(bound))),
-            Operator::Gt => lower = Some(lower.map_or(bound + 1, |x| x.max(bound + 1))),
-            Operator::LtEq => upper = Some(upper.map_or(bound, |x| x.min(bound))),
-            Operator::Lt => upper = Some(upper.map_or(bound - 1, |x| x.min(bound - 1))),
+            Operator::GtEq => *lower = Some(lower.map_or(bound, |x| x.max(bound))),
+            Operator::Gt => *lower = Some(lower.map_or(bound + 1, |x| x.max(bound + 1))),
+            Operator::LtEq => *upper = Some(upper.map_or(bound, |x| x.min(bound))),
+            Operator::Lt => *upper = Some(upper.map_or(bound - 1, |x| x.min(bound - 1))),
             _ => {}
         }
     }
-    let (left, right) = found?;
+    let mut bounded = pairs
+        .into_iter()
+        .filter_map(|(l, r, lo, up)| Some((l, r, lo?, up?)));
+    let (left, right, lower_ms, upper_ms) = bounded.next()?;
+    if bounded.next().is_some() {
+        return None;
+    }
+    // The columns as the tables name them (a computed column is no time attribute).
+    let left = Column::new_unqualified(scan_column(&j.left, &left.name)?);
+    let right = Column::new_unqualified(scan_column(&j.right, &right.name)?);
     Some(Bounds {
         left,
         right,
-        lower_ms: lower?,
-        upper_ms: upper?,
+        lower_ms,
+        upper_ms,
     })
 }
 
@@ -147,8 +161,13 @@ fn linear(e: &Expr, sign: i64, terms: &mut Vec<(Column, i64)>) -> Option<i64> {
             terms.push((c.clone(), sign));
             Some(0)
         }
-        Expr::Cast(c) => linear(&c.expr, sign, terms),
-        Expr::TryCast(c) => linear(&c.expr, sign, terms),
+        // Only casts between timestamps keep the time (a cast to DATE does not).
+        Expr::Cast(c) if matches!(c.field.data_type(), DataType::Timestamp(..)) => {
+            linear(&c.expr, sign, terms)
+        }
+        Expr::TryCast(c) if matches!(c.field.data_type(), DataType::Timestamp(..)) => {
+            linear(&c.expr, sign, terms)
+        }
         Expr::Alias(a) => linear(&a.expr, sign, terms),
         Expr::Literal(v, _) => Some(sign * interval_ms(v)?),
         Expr::BinaryExpr(BinaryExpr { left, op, right }) => {
@@ -186,6 +205,24 @@ pub(super) fn table_of(plan: &LogicalPlan) -> Option<String> {
     });
     match names.as_slice() {
         [one] => Some(one.clone()),
+        _ => None,
+    }
+}
+
+/// The column of the table scan a plan's column `name` is (passed along unchanged through
+/// projections, aliases and filters), if it is one.
+pub(super) fn scan_column(plan: &LogicalPlan, name: &str) -> Option<String> {
+    match plan {
+        LogicalPlan::Projection(p) => {
+            let i = p.schema.fields().iter().position(|f| f.name() == name)?;
+            match p.expr.get(i)?.clone().unalias() {
+                Expr::Column(c) => scan_column(&p.input, &c.name),
+                _ => None,
+            }
+        }
+        LogicalPlan::SubqueryAlias(s) => scan_column(&s.input, name),
+        LogicalPlan::Filter(f) => scan_column(&f.input, name),
+        LogicalPlan::TableScan(_) => Some(name.to_string()),
         _ => None,
     }
 }

@@ -232,7 +232,8 @@ pub async fn plan_job(
     // Window queries run per window: every relation is a window TVF, all the same window.
     let same_windows = tvfs.windows(2).all(|w| {
         let (a, b) = (&w[0], &w[1]);
-        (a.kind, &a.size, &a.step, &a.offset) == (b.kind, &b.size, &b.step, &b.offset)
+        (a.kind, &a.size, &a.step, &a.offset, &a.partition_by)
+            == (b.kind, &b.size, &b.step, &b.offset, &b.partition_by)
     });
     let only_windows =
         tvfs.is_empty() || names.iter().all(|n| tvfs.iter().any(|t| &t.relation == n));
@@ -372,7 +373,9 @@ pub async fn plan_job(
                 .state()
                 .statement_to_plan(DfStatement::Statement(Box::new(Statement::Query(query))))
                 .await?;
-            optimized = query_ctx.state().optimize(&over::only_new_rows(marked)?)?;
+            optimized = query_ctx
+                .state()
+                .optimize(&over::only_new_rows(marked, frame.rows.is_some())?)?;
             let rows = match frame.rows {
                 Some((n, partition)) => Some((
                     n,
@@ -398,6 +401,13 @@ pub async fn plan_job(
             ))
         }
         (None, Shape::IntervalJoin(b, l, r)) => {
+            if sources.len() != 2 || scans(&optimized) != 2 || !lookups.is_empty() {
+                return Err(StreamError::Unsupported(
+                    "An interval join beside other reads of its tables is not supported by \
+                     Weir's streaming engine yet"
+                        .into(),
+                ));
+            }
             interval = Some(interval_join(&sources, &tables, *b, &l, &r)?);
         }
         (Some(_), Shape::IntervalJoin(..)) => {
@@ -414,9 +424,33 @@ pub async fn plan_job(
         }
         (Some(w), Shape::WindowAggregate) => {
             w.aggregate = true;
+            // Sessions are per key: the PARTITION BY columns and the GROUP BY keys.
+            let keys = match w.kind {
+                WindowKind::Session if sources.len() == 1 => session_keys(&optimized)?,
+                WindowKind::Session => {
+                    return Err(StreamError::Unsupported(
+                        "SESSION windows over several tables (window joins) are not supported"
+                            .into(),
+                    ))
+                }
+                _ => Vec::new(),
+            };
             for s in &mut sources {
                 if let Some(sw) = s.window.as_mut() {
                     sw.aggregate = true;
+                    for k in &keys {
+                        let i = s.table_schema.index_of(k).map_err(|_| {
+                            StreamError::Unsupported(format!(
+                                "A SESSION window grouped by '{k}', which is not a column of \
+                                 '{}'",
+                                s.table.name()
+                            ))
+                        })?;
+                        if !sw.partition.contains(&i) {
+                            sw.partition.push(i);
+                        }
+                    }
+                    *w = sw.clone();
                 }
             }
         }
@@ -556,6 +590,61 @@ fn interval_join(
         upper_ms: b.upper_ms,
         time_kind: lk,
     })
+}
+
+/// How many table scans a plan has.
+fn scans(plan: &datafusion::logical_expr::LogicalPlan) -> usize {
+    use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
+    let mut n = 0;
+    let _ = plan.apply(|p| {
+        n += usize::from(matches!(
+            p,
+            datafusion::logical_expr::LogicalPlan::TableScan(_)
+        ));
+        Ok(TreeNodeRecursion::Continue)
+    });
+    n
+}
+
+/// The GROUP BY columns of a SESSION window's one aggregate (window bounds left out); refused
+/// for other shapes (Flink runs sessions as keyed window aggregates only).
+fn session_keys(plan: &datafusion::logical_expr::LogicalPlan) -> Result<Vec<String>> {
+    use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
+    use datafusion::logical_expr::{Expr, LogicalPlan};
+    let refused = |what: &str| {
+        StreamError::Unsupported(format!(
+            "SESSION windows {what} are not supported by Weir's streaming engine yet"
+        ))
+    };
+    let mut aggregates = Vec::new();
+    let mut other = false;
+    plan.apply(|p| {
+        match p {
+            LogicalPlan::Aggregate(a) => aggregates.push(a.group_expr.clone()),
+            LogicalPlan::Join(_) | LogicalPlan::Window(_) | LogicalPlan::Union(_) => other = true,
+            _ => {}
+        }
+        Ok(TreeNodeRecursion::Continue)
+    })?;
+    let [groups] = aggregates.as_slice() else {
+        return Err(refused("with more than one aggregate"));
+    };
+    if other {
+        return Err(refused("in joins, unions or Top-N"));
+    }
+    let mut keys = Vec::new();
+    for g in groups {
+        match g {
+            Expr::Column(c)
+                if matches!(
+                    c.name.as_str(),
+                    "window_start" | "window_end" | "window_time"
+                ) => {}
+            Expr::Column(c) => keys.push(c.name.clone()),
+            _ => return Err(refused("grouped by an expression")),
+        }
+    }
+    Ok(keys)
 }
 
 fn unreachable_shape() -> Result<()> {

@@ -13,7 +13,7 @@ use datafusion::common::Column;
 use datafusion::logical_expr::{Expr, Filter, LogicalPlan, LogicalPlanBuilder};
 
 use super::TimeKind;
-use crate::error::Result;
+use crate::error::{Result, StreamError};
 
 /// The marker column: true for the rows falling due, false for earlier rows in range.
 pub const NEW_COLUMN: &str = "__weir_new";
@@ -39,8 +39,25 @@ pub fn marked_schema(table: &SchemaRef) -> SchemaRef {
 }
 
 /// The plan keeping only marked rows out of its topmost OVER node, without the marker in its
-/// output (a `SELECT *` would show it).
-pub(super) fn only_new_rows(plan: LogicalPlan) -> Result<LogicalPlan> {
+/// output (a `SELECT *` would show it). Refused unless the table is read once, under that
+/// node with the marker (a subquery selecting columns would lose it), and — for ROWS frames,
+/// which count the rows kept — unless no filter sits below the node.
+pub(super) fn only_new_rows(plan: LogicalPlan, rows: bool) -> Result<LogicalPlan> {
+    let mut scans = 0;
+    plan.apply(|n| {
+        scans += usize::from(matches!(n, LogicalPlan::TableScan(_)));
+        Ok(TreeNodeRecursion::Continue)
+    })?;
+    let refused = |what: &str| {
+        StreamError::Unsupported(format!(
+            "{what} is not supported by Weir's streaming engine yet"
+        ))
+    };
+    if scans != 1 {
+        return Err(refused("An OVER window beside another read of its table"));
+    }
+    let mut marked = false;
+    let mut filtered = false;
     let plan = plan
         .transform_down(|node| {
             let LogicalPlan::Window(w) = &node else {
@@ -49,6 +66,11 @@ pub(super) fn only_new_rows(plan: LogicalPlan) -> Result<LogicalPlan> {
             let Ok((q, _)) = w.schema.qualified_field_with_unqualified_name(NEW_COLUMN) else {
                 return Ok(Transformed::no(node));
             };
+            marked = true;
+            w.input.apply(|n| {
+                filtered |= matches!(n, LogicalPlan::Filter(_));
+                Ok(TreeNodeRecursion::Continue)
+            })?;
             let marker = Expr::Column(Column::new(q.cloned(), NEW_COLUMN));
             let filter = Filter::try_new(marker, Arc::new(node))?;
             Ok(Transformed::new(
@@ -58,6 +80,14 @@ pub(super) fn only_new_rows(plan: LogicalPlan) -> Result<LogicalPlan> {
             ))
         })?
         .data;
+    if !marked {
+        return Err(refused(
+            "An OVER window over a subquery that selects columns",
+        ));
+    }
+    if rows && filtered {
+        return Err(refused("An OVER window over ROWS of a filtered table"));
+    }
     let fields = plan.schema().columns();
     if !fields.iter().any(|c| c.name == NEW_COLUMN) {
         return Ok(plan);

@@ -22,6 +22,8 @@ pub(super) enum Shape {
 
 pub(super) fn shape_of(plan: &LogicalPlan, lookups: &[String]) -> Shape {
     let mut shape = Shape::Stateless;
+    // The input of the last OVER node met (another OVER node must be it: stacked directly).
+    let mut over_input: Option<*const LogicalPlan> = None;
     let _ = plan.apply(|node| {
         use datafusion::common::tree_node::TreeNodeRecursion;
         let found = match node {
@@ -75,6 +77,9 @@ pub(super) fn shape_of(plan: &LogicalPlan, lookups: &[String]) -> Shape {
                 Some(Shape::WindowAggregate)
             }
             LogicalPlan::Window(w) => Some(match (over_frame(w), &shape) {
+                (Ok(_), Shape::Over(_)) if over_input != Some(node as *const LogicalPlan) => {
+                    Shape::Unsupported("An OVER window over the result of another OVER window")
+                }
                 // OVER nodes stacked (functions over different partitions) share the frame.
                 (Ok(f), Shape::Over(prev)) if prev.order == f.order => {
                     match merge_frames(prev.clone(), f) {
@@ -94,6 +99,26 @@ pub(super) fn shape_of(plan: &LogicalPlan, lookups: &[String]) -> Shape {
             LogicalPlan::Distinct(_) => Some(Shape::Aggregate),
             _ => None,
         };
+        if let LogicalPlan::Window(w) = node {
+            over_input = Some(std::sync::Arc::as_ptr(&w.input));
+        }
+        // A stateful operator below another is refused, but for window operators (a window
+        // join over window aggregates, Top-N over them) and stacked OVER nodes.
+        let found = found.map(|s| match (&shape, s) {
+            (_, s @ Shape::Unsupported(_)) | (Shape::Stateless, s) => s,
+            (Shape::Over(_), s @ Shape::Over(_)) => s,
+            (
+                Shape::WindowAggregate,
+                s @ (Shape::WindowAggregate | Shape::Aggregate | Shape::IntervalJoin(..)),
+            ) => s,
+            (Shape::Over(_), _) | (Shape::WindowAggregate, Shape::Over(_)) => Shape::Unsupported(
+                "An OVER window over (or beside) a window aggregate, an aggregate or a join",
+            ),
+            (Shape::IntervalJoin(..), _) => {
+                Shape::Unsupported("An interval join of windows, aggregates or OVER windows")
+            }
+            (_, s) => s,
+        });
         match found {
             Some(s) => {
                 let stop = !matches!(
@@ -215,6 +240,16 @@ fn over_frame(
         let Expr::WindowFunction(f) = e.clone().unalias() else {
             return Err("An OVER window");
         };
+        // Ranking and offset functions (ROW_NUMBER, RANK, LAG, ...) need the whole partition.
+        if !matches!(
+            f.fun,
+            datafusion::logical_expr::WindowFunctionDefinition::AggregateUDF(_)
+        ) {
+            return Err(
+                "A ranking or offset function (ROW_NUMBER, RANK, LAG, ...) OVER the stream \
+                 (Top-N over the stream)",
+            );
+        }
         let p = &f.params;
         let order = match p.order_by.as_slice() {
             [s] if s.asc => match &s.expr {

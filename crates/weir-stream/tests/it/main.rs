@@ -833,7 +833,7 @@ async fn window_top_n_and_deduplication_run_per_window() {
     let err = s.execute("INSERT INTO first_bid SELECT ts, item, price FROM (
         SELECT ts, item, price, ROW_NUMBER() OVER (PARTITION BY item ORDER BY ts) AS rownum FROM bids) WHERE rownum = 1")
         .await.expect_err("updating top-n");
-    assert!(err.to_string().contains("OVER window"), "{err}");
+    assert!(err.to_string().contains("Top-N over the stream"), "{err}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -951,6 +951,10 @@ async fn session_windows_and_group_window_syntax() {
         "SELECT TUMBLE_START(ts, INTERVAL '10' SECOND), TUMBLE_END(ts, INTERVAL '10' SECOND),
                 item, COUNT(*), SUM(price)
          FROM bids GROUP BY item, TUMBLE(ts, INTERVAL '10' SECOND)",
+        // Without PARTITION BY, sessions are still per GROUP BY key (a keyed operator).
+        "SELECT window_start, window_end, item, COUNT(*), SUM(price)
+         FROM TABLE(SESSION(TABLE bids, DESCRIPTOR(ts), INTERVAL '5' SECOND))
+         GROUP BY window_start, window_end, item",
     ];
     for (i, q) in queries.iter().enumerate() {
         let sink = format!("out{i}");
@@ -999,6 +1003,7 @@ async fn session_windows_and_group_window_syntax() {
         ("out0", &sessions),
         ("out1", &sessions),
         ("out2", &tumbling),
+        ("out3", &sessions),
     ] {
         let mut got = wait_for(&log, sink, want.len()).await;
         got.sort_by_key(|v| (v["window_start"].to_string(), v["item"].to_string()));
@@ -1142,6 +1147,32 @@ async fn over_windows_emit_each_row_once_the_watermark_passes_it() {
         .expect_err("unbounded")
         .to_string();
     assert!(err.contains("UNBOUNDED PRECEDING"), "{err}");
+    for (q, want) in [
+        // The marker of rows to emit would be lost in the subquery.
+        (
+            "SELECT order_id, order_time, amount, SUM(amount) OVER (PARTITION BY product ORDER BY
+          order_time RANGE BETWEEN INTERVAL '1' HOUR PRECEDING AND CURRENT ROW)
+          FROM (SELECT order_id, product, amount, order_time FROM orders)",
+            "subquery",
+        ),
+        (
+            "SELECT order_id, order_time, amount, ROW_NUMBER() OVER (PARTITION BY product ORDER BY
+          order_time ROWS BETWEEN 2 PRECEDING AND CURRENT ROW) FROM orders",
+            "ranking",
+        ),
+        (
+            "SELECT order_id, order_time, amount, SUM(amount) OVER (PARTITION BY product ORDER BY
+          order_time ROWS BETWEEN 2 PRECEDING AND CURRENT ROW) FROM orders WHERE amount > 1",
+            "ROWS of a filtered table",
+        ),
+    ] {
+        let err = s
+            .execute(&format!("INSERT INTO sums {q}"))
+            .await
+            .expect_err(q)
+            .to_string();
+        assert!(err.contains(want), "{q}: {err}");
+    }
     // The Flink docs' OVER aggregation, inline and as a named window.
     run(
         &mut s,
