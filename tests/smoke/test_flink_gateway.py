@@ -462,6 +462,52 @@ def test_a_select_returns_rows_as_they_arrive(weir):
         time.sleep(0.05)
 
 
+def test_an_updating_select_sends_its_changelog_and_explain_plans(weir):
+    url, gateway = weir
+    k = kinesis(url)
+    k.create_stream(StreamName="clicks", ShardCount=1)
+    c = Client(gateway)
+    c.execute(
+        """CREATE TABLE clicks (user_id STRING, url STRING, ts TIMESTAMP(3))
+           WITH ('connector' = 'kinesis', 'stream' = 'clicks', 'format' = 'json');"""
+    )
+    _, plan = c.execute("EXPLAIN SELECT user_id, COUNT(url) AS n FROM clicks GROUP BY user_id;")
+    assert len(plan) == 1 and "== Optimized Execution Plan ==" in plan[0][0], plan
+    # Flink's SQL client shows these changes as +I, -U, +U rows.
+    op = c.submit("SELECT user_id, COUNT(url) AS n FROM clicks GROUP BY user_id;")
+    page = first_page(gateway, f"/v2/sessions/{c.session}/operations/{op}/result/0?rowFormat=JSON")
+    assert page["isQueryResult"] is True
+    rows, next_uri = [(r["kind"], r["fields"]) for r in page["results"]["data"]], page["nextResultUri"]
+
+    def click(user, u):
+        k.put_record(
+            StreamName="clicks",
+            PartitionKey=user,
+            Data=json.dumps({"user_id": user, "url": u, "ts": "2026-01-01 12:00:00"}).encode(),
+        )
+
+    def until(n):
+        nonlocal next_uri
+        deadline = time.monotonic() + 30
+        while len(rows) < n:
+            assert time.monotonic() < deadline, rows
+            status, page = call(gateway, "GET", next_uri)
+            assert status == 200, page
+            rows.extend((r["kind"], r["fields"]) for r in page["results"]["data"])
+            next_uri = page["nextResultUri"]
+            time.sleep(0.02)
+
+    click("Mary", "./home")
+    click("Bob", "./cart")
+    until(2)
+    click("Mary", "./prod?id=1")
+    until(4)
+    inserts = sorted(f for kind, f in rows if kind == "INSERT")
+    assert inserts == [["Bob", 1], ["Mary", 1]], rows
+    assert ("UPDATE_BEFORE", ["Mary", 1]) in rows and ("UPDATE_AFTER", ["Mary", 2]) in rows, rows
+    assert call(gateway, "DELETE", f"/v2/sessions/{c.session}/operations/{op}/close")[0] == 200
+
+
 def test_py_flink_sql_gateway_driver(weir):
     """py-flink-sql-gateway (a PEP 249 driver for Flink's gateway, from PyPI) against Weir:
     DDL, an INSERT job, and a streaming SELECT whose typed rows arrive as they are put."""

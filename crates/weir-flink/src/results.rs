@@ -7,6 +7,7 @@ use serde_json::{json, Map, Value};
 use weir_stream::arrow::array::{Array, RecordBatch};
 use weir_stream::arrow::datatypes::{DataType, Field, TimeUnit};
 use weir_stream::arrow::util::display::{ArrayFormatter, FormatOptions};
+use weir_stream::changelog::{kind_name, split_kinds};
 use weir_stream::sink::{encode_json_with, TimeStyle};
 
 /// Which row format a fetch asked for.
@@ -124,12 +125,18 @@ pub fn logical_type(t: &DataType, nullable: bool) -> Value {
     Value::Object(m)
 }
 
-/// Rows of a batch as `data` entries.
+/// Rows of a batch as `data` entries, each with its kind (`INSERT`, or an updating query's
+/// `UPDATE_BEFORE`/`UPDATE_AFTER`/`DELETE`).
 pub fn rows(batch: &RecordBatch, format: RowFormat) -> Result<Vec<Value>, String> {
-    match format {
-        RowFormat::Json => json_rows(batch),
-        RowFormat::PlainText => text_rows(batch),
+    let (batch, kinds) = split_kinds(batch);
+    let mut rows = match format {
+        RowFormat::Json => json_rows(&batch)?,
+        RowFormat::PlainText => text_rows(&batch)?,
+    };
+    for (row, kind) in rows.iter_mut().zip(kinds) {
+        row["kind"] = json!(kind_name(kind));
     }
+    Ok(rows)
 }
 
 fn json_rows(batch: &RecordBatch) -> Result<Vec<Value>, String> {

@@ -5,6 +5,7 @@
 //! ([`stage`]) and its window aggregates through Weir's window state ([`window`]) as watermarks
 //! pass, writes to its sink ([`sink`]) and checkpoints positions with state ([`checkpoint`]).
 
+pub mod changelog;
 mod checkpoint;
 mod decode;
 pub mod engine;

@@ -158,7 +158,10 @@ impl Sink {
             if batch.num_rows() == 0 {
                 continue;
             }
-            let batch = self.conform(batch)?;
+            // An updating query's rows carry their kinds (`changelog`).
+            let (rows, kinds) = crate::changelog::split_kinds(batch);
+            let changes = rows.num_columns() < batch.num_columns();
+            let batch = self.conform(&rows)?;
             self.records_out += batch.num_rows() as u64;
             match &self.table.connector {
                 Connector::Blackhole => {}
@@ -170,13 +173,18 @@ impl Sink {
                             tokio::time::sleep(std::time::Duration::from_millis(10)).await;
                         }
                         if !c.is_closed() {
+                            let batch = match changes {
+                                true => crate::changelog::with_kinds(batch, kinds)?,
+                                false => batch,
+                            };
                             c.rows.lock().push(batch);
                         }
                     }
                 }
                 Connector::Print => {
-                    for line in encode_json(&batch)? {
-                        tracing::info!(table = %self.table.name(), "+I{}", String::from_utf8_lossy(&line));
+                    for (line, kind) in encode_json(&batch)?.into_iter().zip(kinds) {
+                        let kind = crate::changelog::kind_short(kind);
+                        tracing::info!(table = %self.table.name(), "{kind}{}", String::from_utf8_lossy(&line));
                     }
                 }
                 Connector::Kinesis { stream, region, .. } => {

@@ -121,8 +121,8 @@ impl FlinkShell {
         loop {
             let new = rows_of(&page);
             if streaming {
-                for r in &new {
-                    self.print_streamed(&columns, r, shown == 0);
+                for (r, kind) in new.iter().zip(kinds_of(&page)) {
+                    self.print_streamed(&columns, r, kind, shown == 0);
                     shown += 1;
                     if self.max_rows > 0 && shown >= self.max_rows {
                         self.close(&op).await;
@@ -192,14 +192,14 @@ impl FlinkShell {
         }
     }
 
-    fn print_streamed(&self, columns: &[String], row: &[Option<String>], first: bool) {
+    fn print_streamed(&self, columns: &[String], row: &[Option<String>], kind: &str, first: bool) {
         match self.format {
             Format::Table => {
                 if first {
                     println!("op | {}", columns.join(" | "));
                 }
                 let cells: Vec<&str> = row.iter().map(|v| v.as_deref().unwrap_or("NULL")).collect();
-                println!("+I | {}", cells.join(" | "));
+                println!("{kind} | {}", cells.join(" | "));
             }
             _ => self.print_row(columns, row),
         }
@@ -237,6 +237,23 @@ impl FlinkShell {
             )
             .await;
     }
+}
+
+/// A page's rows' kinds in Flink's short form (`+I`, `-U`, `+U`, `-D`).
+fn kinds_of(page: &Value) -> Vec<&'static str> {
+    page["results"]["data"]
+        .as_array()
+        .map(|d| {
+            d.iter()
+                .map(|r| match r["kind"].as_str() {
+                    Some("UPDATE_BEFORE") => "-U",
+                    Some("UPDATE_AFTER") => "+U",
+                    Some("DELETE") => "-D",
+                    _ => "+I",
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// A page's rows as text (NULL as none).

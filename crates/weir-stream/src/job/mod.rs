@@ -8,6 +8,7 @@ mod interval;
 mod lookup;
 mod over;
 mod start;
+mod update;
 
 pub use start::prepare;
 
@@ -32,6 +33,7 @@ use crate::sink::{Outputs, Sink};
 use crate::window::WindowState;
 use interval::JoinState;
 use over::OverState;
+use update::UpdateState;
 
 /// A job's state as Flink names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -207,6 +209,13 @@ pub async fn run(
     if let (Some(o), Some(s)) = (over.as_mut(), sources.first()) {
         o.restore(meta.watermark, state.remove(&s.name).unwrap_or_default())?;
     }
+    let mut update = match (plan.changelog, plan.partial.as_ref()) {
+        (true, Some(p)) => Some(UpdateState::new(p)?),
+        _ => None,
+    };
+    if let (Some(u), Some(p), Some(s)) = (update.as_mut(), plan.partial.as_ref(), sources.first()) {
+        u.restore(p, state.remove(&s.name).unwrap_or_default())?;
+    }
     // Lookup tables, read whole (and again after their TTL).
     let mut looked_up = Instant::now();
     let lookup_ttl = plan.lookups.iter().map(|l| lookup::ttl(&l.table)).min();
@@ -244,6 +253,7 @@ pub async fn run(
             let mut ops = Operators {
                 join: &mut join,
                 over: &mut over,
+                update: &mut update,
             };
             process(&plan, i, src, &records, &mut ops, &mut sink).await?;
         }
@@ -281,6 +291,7 @@ pub async fn run(
             let ops = Operators {
                 join: &mut join,
                 over: &mut over,
+                update: &mut update,
             };
             save(&files, number, &sources, &ops, &status, &mut sink).await?;
             last_checkpoint = Instant::now();
@@ -309,6 +320,7 @@ pub async fn run(
     let ops = Operators {
         join: &mut join,
         over: &mut over,
+        update: &mut update,
     };
     save(&files, number + 1, &sources, &ops, &status, &mut sink).await?;
     Ok(())
@@ -321,6 +333,7 @@ const MERGE_AFTER: usize = 8;
 struct Operators<'a> {
     join: &'a mut Option<JoinState>,
     over: &'a mut Option<OverState>,
+    update: &'a mut Option<UpdateState>,
 }
 
 /// One source's records: decoded per shard, its stage run, watermarks kept, rows handed to
@@ -367,6 +380,11 @@ async fn process(
             for b in &rows {
                 o.push(b)?;
             }
+            continue;
+        }
+        if let (Some(u), Some(p)) = (ops.update.as_mut(), plan.partial.as_ref()) {
+            let out = u.apply(p, rows).await?;
+            sink.write(&out).await?;
             continue;
         }
         match (&plan.window, src.window.as_mut()) {
@@ -535,6 +553,9 @@ async fn save(
         if let Some(o) = ops.over.as_ref() {
             state.insert(s.name.clone(), o.snapshot()?);
             watermark = watermark.max(o.watermark());
+        }
+        if let Some(u) = ops.update.as_ref() {
+            state.insert(s.name.clone(), u.snapshot()?);
         }
         positions.insert(s.name.clone(), s.reader.checkpoint());
         shard_watermarks.insert(

@@ -100,8 +100,11 @@ pub struct JobPlan {
     pub interval: Option<IntervalJoin>,
     /// The OVER aggregation the query runs, if it is one.
     pub over: Option<OverPlan>,
-    /// The window aggregate split into partial aggregation stages, when it can be.
+    /// The window aggregate split into partial aggregation stages, when it can be (or the
+    /// updating aggregate, with `changelog`).
     pub partial: Option<PartialPlan>,
+    /// The query is an updating aggregate: its output is a changelog.
+    pub changelog: bool,
 }
 
 /// A session for planning streaming queries: identifiers keep their case (as in Flink), and
@@ -349,6 +352,7 @@ pub async fn plan_job(
     let shape = shape_of(&optimized, &lookup_names);
     let mut interval = None;
     let mut over = None;
+    let mut changelog = false;
     match (&mut window, shape) {
         (None, Shape::Over(frame)) if sources.len() == 1 && lookups.is_empty() => {
             let source = &sources[0];
@@ -460,6 +464,18 @@ pub async fn plan_job(
             ))
         }
         (_, Shape::Stateless) => {}
+        // An updating aggregate's changes go to sinks that take them (Flink's print and
+        // blackhole, and a client's query).
+        (None, Shape::Aggregate)
+            if sink.as_ref().is_none_or(|s| {
+                matches!(
+                    s.connector,
+                    crate::table::Connector::Print | crate::table::Connector::Blackhole
+                )
+            }) =>
+        {
+            changelog = true;
+        }
         (_, Shape::Aggregate) => {
             return Err(match &sink {
                 Some(sink) => StreamError::Validation(format!(
@@ -481,7 +497,24 @@ pub async fn plan_job(
     // sessions merge rows).
     let partial = match &window {
         Some(w) if w.aggregate && w.kind != WindowKind::Session && sources.len() == 1 => {
-            partial::split(&query_ctx, &physical, &slots[0])?
+            partial::split(&query_ctx, &physical, &slots[0], true)?
+        }
+        None if changelog => {
+            let split = match (sources.len(), lookups.is_empty()) {
+                (1, true) => partial::split(&query_ctx, &physical, &slots[0], false)?,
+                _ => None,
+            };
+            match split {
+                Some(p) if p.above.is_some() => Some(p),
+                _ => {
+                    return Err(StreamError::Unsupported(
+                        "Updating results of this shape (an aggregate over several tables or \
+                         joins, with HAVING, or aggregates of aggregates) are not supported \
+                         by Weir's streaming engine yet"
+                            .into(),
+                    ))
+                }
+            }
         }
         _ => None,
     };
@@ -536,6 +569,7 @@ pub async fn plan_job(
         interval,
         over,
         partial,
+        changelog,
         explain,
         sources,
         lookups,

@@ -31,6 +31,13 @@ pub struct PartialPlan {
     pub reduce: Stage,
     /// A window's states → the query's output.
     pub finish: Stage,
+    /// States → the aggregate's final rows (group columns first).
+    pub final_agg: Stage,
+    /// The aggregate's final rows → the query's output, when the plan above the aggregate
+    /// keeps their order and number.
+    pub above: Option<Stage>,
+    /// How many group columns lead the states and final rows.
+    pub groups: usize,
     /// The states' columns.
     pub state_schema: SchemaRef,
     /// The places of `window_start`, `window_end`, `window_time` among the states' columns
@@ -41,11 +48,12 @@ pub struct PartialPlan {
 const WINDOW_COLUMNS: [&str; 3] = ["window_start", "window_end", "window_time"];
 
 /// Splits `plan` (over `input`, the window relation's slot) when it is one aggregate grouped by
-/// the window's bounds.
+/// the window's bounds — or, not `windowed`, any one aggregate (an updating aggregate).
 pub fn split(
     ctx: &SessionContext,
     plan: &Arc<dyn ExecutionPlan>,
     input: &Slot,
+    windowed: bool,
 ) -> Result<Option<PartialPlan>> {
     let mut aggs = Vec::new();
     let mut others = false;
@@ -82,7 +90,8 @@ pub fn split(
             return Ok(None);
         }
     }
-    if window_columns[0].is_none() || window_columns[1].is_none() {
+    let has_bounds = window_columns[0].is_some() && window_columns[1].is_some();
+    if windowed != has_bounds {
         return Ok(None);
     }
     // Aggregate arguments and filters must not read the window columns (panes carry their
@@ -120,6 +129,28 @@ pub fn split(
     };
     let reduce = merge(AggregateMode::PartialReduce)?;
     let last = merge(AggregateMode::Final)?;
+    // The plan above the aggregate over a slot of its final rows, when it keeps their order
+    // and number (projections only): an updating aggregate's changes run through it.
+    let finals = Slot::default();
+    let mut row_preserving = true;
+    let above = plan
+        .clone()
+        .transform_down(|node| {
+            if node.downcast_ref::<AggregateExec>().is_some() {
+                return Ok(Transformed::new(
+                    slot_exec(last.schema(), finals.clone()),
+                    true,
+                    TreeNodeRecursion::Jump,
+                ));
+            }
+            if node.downcast_ref::<ProjectionExec>().is_none()
+                && !matches!(node.name(), "CooperativeExec" | "CoalesceBatchesExec")
+            {
+                row_preserving = false;
+            }
+            Ok(Transformed::no(node))
+        })?
+        .data;
     let finish = plan
         .clone()
         .transform_up(|node| {
@@ -137,7 +168,10 @@ pub fn split(
     Ok(Some(PartialPlan {
         partial: Stage::new(ctx, partial, vec![input.clone()]),
         reduce: Stage::new(ctx, reduce, vec![states.clone()]),
-        finish: Stage::new(ctx, finish, vec![states]),
+        finish: Stage::new(ctx, finish, vec![states.clone()]),
+        final_agg: Stage::new(ctx, last.clone(), vec![states]),
+        above: row_preserving.then(|| Stage::new(ctx, above, vec![finals])),
+        groups: agg.group_expr().expr().len(),
         state_schema,
         window_columns,
     }))

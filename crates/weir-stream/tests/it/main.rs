@@ -1305,3 +1305,108 @@ async fn hopping_windows_keep_partial_aggregates_that_merge_per_window() {
         ]
     );
 }
+
+/// Rows collected so far from an interactive query, as (kind, row as JSON text).
+fn collected(rows: &weir_stream::sink::Collector, into: &mut Vec<(i8, String)>) {
+    for b in rows.take() {
+        let (b, kinds) = weir_stream::changelog::split_kinds(&b);
+        let lines = weir_stream::sink::encode_json(&b).unwrap();
+        for (l, k) in lines.into_iter().zip(kinds) {
+            into.push((k, String::from_utf8(l).unwrap()));
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn updating_aggregates_send_a_changelog_to_queries() {
+    use weir_stream::changelog::{INSERT, UPDATE_AFTER, UPDATE_BEFORE};
+    let dir = tempfile::tempdir().unwrap();
+    let log = open_log(dir.path());
+    create(&log, "bids", 1);
+    let e = engine(dir.path(), &log);
+    let mut s = Session::new(e.clone(), BTreeMap::new());
+    run(&mut s, BIDS).await;
+    let Outcome::Query { rows, .. } = run(
+        &mut s,
+        "SELECT item, COUNT(*) AS n, SUM(price) AS total FROM bids GROUP BY item",
+    )
+    .await
+    else {
+        panic!("no query")
+    };
+    let Outcome::Query { rows: all, .. } = run(&mut s, "SELECT COUNT(*) AS n FROM bids").await
+    else {
+        panic!("no query")
+    };
+    put(
+        &log,
+        "bids",
+        "a",
+        &[
+            bid("x", 1.0, "2026-01-01 00:00:01"),
+            bid("y", 2.0, "2026-01-01 00:00:02"),
+        ],
+    )
+    .await;
+    let (mut got, mut total) = (Vec::new(), Vec::new());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while (got.len() < 2 || total.is_empty()) && Instant::now() < deadline {
+        collected(&rows, &mut got);
+        collected(&all, &mut total);
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    got.sort();
+    assert_eq!(
+        got,
+        vec![
+            (INSERT, r#"{"item":"x","n":1,"total":1.0}"#.to_string()),
+            (INSERT, r#"{"item":"y","n":1,"total":2.0}"#.to_string()),
+        ]
+    );
+    // A changed group is retracted and updated; an unchanged one says nothing.
+    put(&log, "bids", "a", &[bid("x", 3.0, "2026-01-01 00:00:03")]).await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while (got.len() < 4 || total.len() < 3) && Instant::now() < deadline {
+        collected(&rows, &mut got);
+        collected(&all, &mut total);
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(
+        got[2..],
+        [
+            (
+                UPDATE_BEFORE,
+                r#"{"item":"x","n":1,"total":1.0}"#.to_string()
+            ),
+            (
+                UPDATE_AFTER,
+                r#"{"item":"x","n":2,"total":4.0}"#.to_string()
+            ),
+        ]
+    );
+    assert_eq!(
+        total.last(),
+        Some(&(UPDATE_AFTER, r#"{"n":3}"#.to_string()))
+    );
+    // Sinks that take no updates refuse them, as Flink does; print and blackhole take them.
+    run(&mut s, TOTALS).await;
+    run(
+        &mut s,
+        "CREATE TABLE counts (item STRING, n BIGINT) WITH ('connector' = 'blackhole')",
+    )
+    .await;
+    run(
+        &mut s,
+        "INSERT INTO counts SELECT item, COUNT(*) FROM bids GROUP BY item",
+    )
+    .await;
+    let err = s
+        .execute("INSERT INTO totals SELECT item, item, item, COUNT(*), SUM(price) FROM bids GROUP BY item")
+        .await
+        .expect_err("kinesis takes no updates")
+        .to_string();
+    assert!(
+        err.contains("doesn't support consuming update changes"),
+        "{err}"
+    );
+}
