@@ -27,6 +27,11 @@ fn rewrite_query(
     first: usize,
     out: &mut Vec<WindowTvf>,
 ) -> Result<(), SqlError> {
+    if let Some(with) = query.with.as_mut() {
+        for cte in &mut with.cte_tables {
+            rewrite_query(&mut cte.query, first, out)?;
+        }
+    }
     rewrite_set(&mut query.body, first, out)
 }
 
@@ -85,10 +90,13 @@ fn rewrite_select(
     first: usize,
     out: &mut Vec<WindowTvf>,
 ) -> Result<(), SqlError> {
-    // Subqueries in FROM first.
+    // Subqueries in FROM (and joined) first.
     for t in &mut select.from {
-        if let TableFactor::Derived { subquery, .. } = &mut t.relation {
-            rewrite_query(subquery, first, out)?;
+        let joined = t.joins.iter_mut().map(|j| &mut j.relation);
+        for relation in std::iter::once(&mut t.relation).chain(joined) {
+            if let TableFactor::Derived { subquery, .. } = relation {
+                rewrite_query(subquery, first, out)?;
+            }
         }
     }
     let GroupByExpr::Expressions(keys, _) = &mut select.group_by else {
@@ -230,6 +238,19 @@ mod tests {
             "SELECT HOP_END(ts, INTERVAL '1' MINUTE, INTERVAL '5' MINUTE), COUNT(*) FROM t \
              GROUP BY HOP(ts, INTERVAL '1' MINUTE, INTERVAL '5' MINUTE)",
         );
+        // Nexmark q8: group windows in both joined subqueries.
+        let (sql, q8) = rewrite(
+            "SELECT P.id FROM (SELECT id, TUMBLE_START(dt, INTERVAL '10' SECOND) AS s FROM \
+             person GROUP BY id, TUMBLE(dt, INTERVAL '10' SECOND)) P JOIN (SELECT seller, \
+             TUMBLE_START(dt, INTERVAL '10' SECOND) AS s FROM auction GROUP BY seller, \
+             TUMBLE(dt, INTERVAL '10' SECOND)) A ON P.id = A.seller AND P.s = A.s",
+        );
+        assert_eq!(q8.len(), 2, "{sql}");
+        assert_eq!(
+            (q8[0].table.as_str(), q8[1].table.as_str()),
+            ("person", "auction")
+        );
+        assert_ne!(q8[0].relation, q8[1].relation);
         assert_eq!(
             (tvfs[0].step.as_deref(), tvfs[0].size.as_str()),
             (Some("INTERVAL '1' MINUTE"), "INTERVAL '5' MINUTE")
