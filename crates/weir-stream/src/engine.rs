@@ -54,6 +54,9 @@ pub struct JobSpec {
     /// An interactive query's job: not kept across restarts (its client is gone).
     #[serde(default)]
     pub transient: bool,
+    /// The session's views (name → query) when it was submitted.
+    #[serde(default)]
+    pub views: BTreeMap<String, String>,
 }
 
 /// A job as listed.
@@ -179,9 +182,10 @@ impl Engine {
         &self,
         insert: &str,
         tables: &BTreeMap<String, TableDef>,
+        views: &BTreeMap<String, String>,
         config: &BTreeMap<String, String>,
     ) -> Result<(String, Option<Arc<Collector>>)> {
-        let sink = parse_job(insert)?.sink;
+        let sink = parse_job(insert, views)?.sink;
         let id = format!("{:032x}", rand::random::<u128>());
         let name = config
             .get("pipeline.name")
@@ -201,6 +205,7 @@ impl Engine {
             end_ms: None,
             error: None,
             transient: sink.is_none(),
+            views: views.clone(),
         };
         let collector = self.launch(spec).await?;
         self.persist()?;
@@ -214,7 +219,7 @@ impl Engine {
             let t = self.table(ddl)?;
             tables.insert(t.name().to_string(), t);
         }
-        plan_statement(&spec.insert, &tables).await
+        plan_statement(&spec.insert, &tables, &spec.views).await
     }
 
     /// `EXPLAIN`: the statement planned (and checked) as a job would be, not started.
@@ -222,8 +227,9 @@ impl Engine {
         &self,
         statement: &str,
         tables: &BTreeMap<String, TableDef>,
+        views: &BTreeMap<String, String>,
     ) -> Result<String> {
-        Ok(plan_statement(statement, tables).await?.explain)
+        Ok(plan_statement(statement, tables, views).await?.explain)
     }
 
     async fn launch(&self, spec: JobSpec) -> Result<Option<Arc<Collector>>> {
@@ -546,8 +552,9 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
 async fn plan_statement(
     statement: &str,
     tables: &BTreeMap<String, TableDef>,
+    views: &BTreeMap<String, String>,
 ) -> Result<crate::plan::JobPlan> {
-    let parsed = parse_job(statement)?;
+    let parsed = parse_job(statement, views)?;
     let sink = match parsed.sink.clone() {
         Some(name) => Some(tables.get(&name).cloned().ok_or_else(|| {
             StreamError::Validation(format!(

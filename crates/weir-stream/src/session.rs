@@ -35,6 +35,8 @@ pub enum Outcome {
 pub struct Session {
     engine: Engine,
     tables: BTreeMap<String, TableDef>,
+    /// Views: name → query text.
+    views: BTreeMap<String, String>,
     config: BTreeMap<String, String>,
 }
 
@@ -43,6 +45,7 @@ impl Session {
         Session {
             engine,
             tables: BTreeMap::new(),
+            views: BTreeMap::new(),
             config,
         }
     }
@@ -73,6 +76,22 @@ impl Session {
                 self.tables.insert(t.name().to_string(), t);
                 Ok(Outcome::Ok)
             }
+            ("CREATE", "VIEW", _) | ("CREATE", "TEMPORARY", "VIEW") => self.create_view(sql).await,
+            ("DROP", "VIEW", _) | ("DROP", "TEMPORARY", "VIEW") => {
+                let if_exists = w(2) == "IF" || (w(3) == "IF" && w(4) == "EXISTS");
+                let name = raw_name(sql);
+                if self.views.remove(&name).is_none() && !if_exists {
+                    return Err(StreamError::Validation(format!(
+                        "View with identifier 'default_catalog.default_database.{name}' does not \
+                         exist."
+                    )));
+                }
+                Ok(Outcome::Ok)
+            }
+            ("SHOW", "VIEWS", _) => Ok(Outcome::Rows(strings(
+                &["view name"],
+                self.views.keys().map(|k| vec![Some(k.clone())]).collect(),
+            )?)),
             ("DROP", "TABLE", _) | ("DROP", "TEMPORARY", "TABLE") => {
                 let if_exists = w(2) == "IF" || (w(3) == "IF" && w(4) == "EXISTS");
                 let name = raw_name(sql);
@@ -84,9 +103,16 @@ impl Session {
                 }
                 Ok(Outcome::Ok)
             }
+            // Flink lists views among the tables.
             ("SHOW", "TABLES", _) => Ok(Outcome::Rows(strings(
                 &["table name"],
-                self.tables.keys().map(|k| vec![Some(k.clone())]).collect(),
+                self.tables
+                    .keys()
+                    .chain(self.views.keys())
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .into_iter()
+                    .map(|k| vec![Some(k.clone())])
+                    .collect(),
             )?)),
             ("SHOW", "CATALOGS", _) => Ok(Outcome::Rows(strings(
                 &["catalog name"],
@@ -139,25 +165,34 @@ impl Session {
             }
             ("DESCRIBE" | "DESC", _, _) => self.describe(&raw_name(sql)),
             ("INSERT", "INTO", _) => {
-                let (id, _) = self.engine.submit(sql, &self.tables, &self.config).await?;
+                let (id, _) = self
+                    .engine
+                    .submit(sql, &self.tables, &self.views, &self.config)
+                    .await?;
                 Ok(Outcome::Job(id))
             }
             ("EXECUTE", "INSERT", _) => {
                 let inner = sql[sql.to_ascii_uppercase().find("INSERT").unwrap_or(0)..].to_string();
                 let (id, _) = self
                     .engine
-                    .submit(&inner, &self.tables, &self.config)
+                    .submit(&inner, &self.tables, &self.views, &self.config)
                     .await?;
                 Ok(Outcome::Job(id))
             }
             ("EXPLAIN", _, _) => {
                 let inner = explained(sql)?;
-                let text = self.engine.explain(&inner, &self.tables).await?;
+                let text = self
+                    .engine
+                    .explain(&inner, &self.tables, &self.views)
+                    .await?;
                 Ok(Outcome::Rows(strings(&["result"], vec![vec![Some(text)]])?))
             }
             ("USE", _, _) => Ok(Outcome::Ok),
             ("SELECT" | "WITH", _, _) => {
-                let (job, rows) = self.engine.submit(sql, &self.tables, &self.config).await?;
+                let (job, rows) = self
+                    .engine
+                    .submit(sql, &self.tables, &self.views, &self.config)
+                    .await?;
                 let rows = rows.ok_or_else(|| {
                     StreamError::Unsupported("The query did not get a collector".into())
                 })?;
@@ -168,6 +203,93 @@ impl Session {
                 sql.chars().take(60).collect::<String>()
             ))),
         }
+    }
+
+    /// `CREATE [TEMPORARY] VIEW [IF NOT EXISTS] name [(columns)] AS query`: kept as its query
+    /// (under the columns' names), checked by planning it as Flink does.
+    async fn create_view(&mut self, sql: &str) -> Result<Outcome> {
+        let tokens = Tokenizer::new(&GenericDialect {}, sql)
+            .tokenize()
+            .map_err(|e| StreamError::Sql(crate::sql::SqlError::Parse(e.to_string())))?;
+        let is = |t: &Token, k: &str| matches!(t, Token::Word(w) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case(k));
+        let view_at = tokens
+            .iter()
+            .position(|t| is(t, "VIEW"))
+            .ok_or_else(|| StreamError::Validation("Expected CREATE VIEW".into()))?;
+        let mut i = view_at + 1;
+        let next = |i: &mut usize| {
+            while matches!(tokens.get(*i), Some(Token::Whitespace(_))) {
+                *i += 1;
+            }
+            tokens.get(*i)
+        };
+        let mut if_not_exists = false;
+        if next(&mut i).is_some_and(|t| is(t, "IF")) {
+            i += 1;
+            next(&mut i);
+            i += 1;
+            next(&mut i);
+            i += 1;
+            if_not_exists = true;
+        }
+        // The name (its last part), then optional columns, then AS.
+        let mut name = String::new();
+        while let Some(t) = next(&mut i) {
+            match t {
+                Token::Word(w) if !is(t, "AS") => name = w.value.clone(),
+                Token::Period => {}
+                _ => break,
+            }
+            i += 1;
+        }
+        let mut columns = Vec::new();
+        if next(&mut i) == Some(&Token::LParen) {
+            i += 1;
+            while let Some(t) = next(&mut i) {
+                i += 1;
+                match t {
+                    Token::Word(w) => columns.push(crate::plan::quote(&w.value)),
+                    Token::RParen => break,
+                    _ => {}
+                }
+            }
+        }
+        if !next(&mut i).is_some_and(|t| is(t, "AS")) || name.is_empty() {
+            return Err(StreamError::Validation(
+                "Expected CREATE VIEW name [(columns)] AS query".into(),
+            ));
+        }
+        let query: String = tokens[i + 1..].iter().map(crate::sql::token_sql).collect();
+        let query = if columns.is_empty() {
+            query
+        } else {
+            format!(
+                "SELECT * FROM ({query}) AS {}({})",
+                crate::plan::quote(&name),
+                columns.join(", ")
+            )
+        };
+        if self.tables.contains_key(&name) || self.views.contains_key(&name) {
+            if if_not_exists {
+                return Ok(Outcome::Ok);
+            }
+            return Err(StreamError::Validation(format!(
+                "Could not execute CreateView in path \
+                 `default_catalog`.`default_database`.`{name}`\nTable (or view) \
+                 default_database.{name} already exists in Catalog default_catalog."
+            )));
+        }
+        let mut views = self.views.clone();
+        views.insert(name.clone(), query.trim().to_string());
+        self.engine
+            .explain(
+                &format!("SELECT * FROM {}", crate::plan::quote(&name)),
+                &self.tables,
+                &views,
+            )
+            .await?;
+        self.views = views;
+        Ok(Outcome::Ok)
     }
 
     fn show_jobs(&self) -> Result<Outcome> {

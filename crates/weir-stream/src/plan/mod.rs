@@ -12,23 +12,23 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::common::ScalarValue;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use datafusion::sql::parser::Statement as DfStatement;
-use sqlparser::ast::{ObjectName, Query, Statement, TableObject};
-use sqlparser::dialect::GenericDialect;
-use sqlparser::parser::Parser;
+use sqlparser::ast::{Query, Statement};
 
 use crate::error::{Result, StreamError};
-use crate::sql::{extract_window_tvfs, WindowKind, WindowTvf};
+use crate::sql::WindowKind;
 use crate::stage::{Slot, SlotTable, Stage};
 
 mod explain;
 mod interval;
 mod over;
+mod parse;
 mod partial;
 mod shape;
 mod source;
 use crate::table::TableDef;
 pub use interval::IntervalJoin;
 pub use over::{marked_schema, OverPlan};
+pub use parse::{last_part, parse_job, ParsedJob};
 pub use partial::PartialPlan;
 use shape::{shape_of, Shape};
 
@@ -124,75 +124,6 @@ pub fn session() -> SessionContext {
     weir_query::functions::register(&ctx);
     ctx.register_udf(crate::functions::proctime());
     ctx
-}
-
-/// A job's statement, taken apart.
-pub struct ParsedJob {
-    /// The sink's name (none for an interactive query).
-    pub sink: Option<String>,
-    pub query: Box<Query>,
-    pub tvfs: Vec<WindowTvf>,
-    /// Tables joined `FOR SYSTEM_TIME AS OF` (read whole, not streamed).
-    pub lookups: Vec<String>,
-}
-
-/// Reads `INSERT INTO sink [(cols)] query` (the sink's name) or a query (no sink) after lookup
-/// clauses and window TVFs were lifted out.
-pub fn parse_job(sql: &str) -> Result<ParsedJob> {
-    let (sql, lookups) = crate::sql::extract_lookups(sql)?;
-    let (rewritten, mut tvfs) = extract_window_tvfs(&sql)?;
-    let mut statements = Parser::parse_sql(&GenericDialect {}, &rewritten)
-        .map_err(|e| StreamError::Sql(crate::sql::SqlError::Parse(e.to_string())))?;
-    if statements.len() != 1 {
-        return Err(StreamError::Validation(
-            "Expected one INSERT INTO statement".into(),
-        ));
-    }
-    match statements.remove(0) {
-        Statement::Insert(ins) => {
-            if ins.overwrite {
-                return Err(StreamError::Unsupported(
-                    "INSERT OVERWRITE is not supported by streaming sinks".into(),
-                ));
-            }
-            let TableObject::TableName(name) = &ins.table else {
-                return Err(StreamError::Validation("INSERT INTO names a table".into()));
-            };
-            let mut source = ins
-                .source
-                .ok_or_else(|| StreamError::Validation("INSERT INTO needs a query".into()))?;
-            let groups = crate::sql::rewrite_group_windows(&mut source, tvfs.len())?;
-            tvfs.extend(groups);
-            Ok(ParsedJob {
-                sink: Some(last_part(name)),
-                query: source,
-                tvfs,
-                lookups,
-            })
-        }
-        Statement::Query(mut query) => {
-            let groups = crate::sql::rewrite_group_windows(&mut query, tvfs.len())?;
-            tvfs.extend(groups);
-            Ok(ParsedJob {
-                sink: None,
-                query,
-                tvfs,
-                lookups,
-            })
-        }
-        _ => Err(StreamError::Validation(
-            "Expected an INSERT INTO statement".into(),
-        )),
-    }
-}
-
-/// A table's own name from `catalog.database.table`.
-pub fn last_part(name: &ObjectName) -> String {
-    name.0
-        .last()
-        .and_then(|p| p.as_ident())
-        .map(|i| i.value.clone())
-        .unwrap_or_default()
 }
 
 /// The tables a query reads, by their own names.

@@ -37,8 +37,9 @@ pub struct WindowTvf {
     pub offset: Option<String>,
 }
 
-/// The query with each window TVF replaced by `__weir_window_<n>`, and the calls.
-pub fn extract_window_tvfs(sql: &str) -> Result<(String, Vec<WindowTvf>), SqlError> {
+/// The query with each window TVF replaced by `__weir_window_<n>` (numbered from `first`),
+/// and the calls.
+pub fn extract_window_tvfs(sql: &str, first: usize) -> Result<(String, Vec<WindowTvf>), SqlError> {
     let tokens = Tokenizer::new(&GenericDialect {}, sql)
         .tokenize()
         .map_err(|e| SqlError::Parse(e.to_string()))?;
@@ -46,7 +47,7 @@ pub fn extract_window_tvfs(sql: &str) -> Result<(String, Vec<WindowTvf>), SqlErr
     let mut calls = Vec::new();
     let mut i = 0;
     while i < tokens.len() {
-        if let Some((call, end)) = window_call(&tokens, i, calls.len())? {
+        if let Some((call, end)) = window_call(&tokens, i, first + calls.len())? {
             out.push_str(&call.relation);
             calls.push(call);
             i = end;
@@ -276,6 +277,7 @@ mod tests {
             "SELECT window_start, window_end, SUM(price) FROM TABLE(
                TUMBLE(TABLE Bid, DESCRIPTOR(bidtime), INTERVAL '10' MINUTES))
              GROUP BY window_start, window_end",
+            0,
         )
         .expect("tumble");
         assert!(sql.contains("FROM __weir_window_0\n"), "{sql}");
@@ -289,6 +291,7 @@ mod tests {
         let (_, calls) = extract_window_tvfs(
             "SELECT * FROM TABLE(HOP(DATA => TABLE db.Bid, TIMECOL => DESCRIPTOR(bidtime),
                SLIDE => INTERVAL '5' MINUTES, SIZE => INTERVAL '10' MINUTES))",
+            0,
         )
         .expect("hop");
         assert_eq!(
@@ -300,10 +303,8 @@ mod tests {
             ("Bid", Some("INTERVAL '5' MINUTES"), "INTERVAL '10' MINUTES")
         );
 
-        let (_, calls) = extract_window_tvfs(
-            "SELECT * FROM TABLE(CUMULATE(TABLE Bid, DESCRIPTOR(bidtime), INTERVAL '2' MINUTES, INTERVAL '10' MINUTES))
-             UNION ALL SELECT * FROM TABLE(SESSION(TABLE Bid PARTITION BY (item, bidder), DESCRIPTOR(bidtime), INTERVAL '5' MINUTES))",
-        )
+        let (_, calls) = extract_window_tvfs("SELECT * FROM TABLE(CUMULATE(TABLE Bid, DESCRIPTOR(bidtime), INTERVAL '2' MINUTES, INTERVAL '10' MINUTES))
+             UNION ALL SELECT * FROM TABLE(SESSION(TABLE Bid PARTITION BY (item, bidder), DESCRIPTOR(bidtime), INTERVAL '5' MINUTES))", 0)
         .expect("cumulate and session");
         assert_eq!(calls.len(), 2);
         assert_eq!(calls[0].step.as_deref(), Some("INTERVAL '2' MINUTES"));
@@ -315,7 +316,7 @@ mod tests {
     #[test]
     fn other_table_functions_and_literals_stay() {
         let q = "SELECT 'TABLE(TUMBLE(TABLE x, DESCRIPTOR(t), INTERVAL ''1'' SECOND))' AS s FROM TABLE(generate_series(1, 3))";
-        let (sql, calls) = extract_window_tvfs(q).expect("parse");
+        let (sql, calls) = extract_window_tvfs(q, 0).expect("parse");
         assert!(calls.is_empty());
         assert_eq!(sql, q);
     }
@@ -328,7 +329,7 @@ mod tests {
             ("SELECT * FROM TABLE(SESSION(TABLE t, DESCRIPTOR(ts), INTERVAL '1' MINUTE, INTERVAL '1' MINUTE))", "Too many arguments"),
             ("SELECT * FROM TABLE(TUMBLE(TABLE t, DESCRIPTOR(ts), INTERVAL '1' MINUTE)", "Expected: ) after"),
         ] {
-            let e = extract_window_tvfs(q).expect_err(q).to_string();
+            let e = extract_window_tvfs(q, 0).expect_err(q).to_string();
             assert!(e.contains(want), "{q}: {e}");
         }
     }

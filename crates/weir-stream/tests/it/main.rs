@@ -1410,3 +1410,90 @@ async fn updating_aggregates_send_a_changelog_to_queries() {
         "{err}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn views_expand_into_the_queries_that_read_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = open_log(dir.path());
+    create(&log, "bids", 1);
+    create(&log, "totals", 1);
+    let e = engine(dir.path(), &log);
+    let mut s = Session::new(e.clone(), BTreeMap::new());
+    run(&mut s, BIDS).await;
+    run(&mut s, TOTALS).await;
+    // A view over a view, one of them reading a window.
+    run(
+        &mut s,
+        "CREATE VIEW big_bids AS SELECT item, price * 2 AS price, ts FROM bids WHERE price > 1",
+    )
+    .await;
+    run(
+        &mut s,
+        "CREATE TEMPORARY VIEW IF NOT EXISTS windowed (ws, we, item, n, total) AS
+         SELECT window_start, window_end, item, COUNT(*), SUM(price)
+         FROM TABLE(TUMBLE(TABLE bids, DESCRIPTOR(ts), INTERVAL '10' SECOND))
+         GROUP BY window_start, window_end, item",
+    )
+    .await;
+    let err = s
+        .execute("CREATE VIEW big_bids AS SELECT 1 FROM bids")
+        .await
+        .expect_err("exists")
+        .to_string();
+    assert!(err.contains("already exists"), "{err}");
+    let err = s
+        .execute("CREATE VIEW broken AS SELECT nope FROM bids")
+        .await
+        .expect_err("checked")
+        .to_string();
+    assert!(err.contains("nope"), "{err}");
+    match run(&mut s, "SHOW VIEWS").await {
+        Outcome::Rows(b) => assert_eq!(b.num_rows(), 2),
+        other => panic!("{other:?}"),
+    }
+    let Outcome::Job(id) = run(
+        &mut s,
+        "INSERT INTO totals SELECT ws, we, item, n, total FROM windowed WHERE item <> 'z'",
+    )
+    .await
+    else {
+        panic!("no job")
+    };
+    let Outcome::Query { rows, .. } = run(&mut s, "SELECT item, price FROM big_bids").await else {
+        panic!("no query")
+    };
+    put(
+        &log,
+        "bids",
+        "a",
+        &[
+            bid("x", 1.0, "2026-01-01 00:00:01"),
+            bid("x", 3.0, "2026-01-01 00:00:02"),
+            bid("z", 9.0, "2026-01-01 00:00:21"),
+        ],
+    )
+    .await;
+    until(&e, &id, "every record read", |j| j.records_in == 3).await;
+    assert_eq!(
+        read(&log, "totals"),
+        vec![
+            json!({"window_start": "2026-01-01 00:00:00", "window_end": "2026-01-01 00:00:10",
+                    "item": "x", "bids": 2, "total": 4.0})
+        ]
+    );
+    let mut got = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while got.len() < 2 && Instant::now() < deadline {
+        collected(&rows, &mut got);
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(
+        got.iter().map(|(_, r)| r.as_str()).collect::<Vec<_>>(),
+        [
+            r#"{"item":"x","price":6.0}"#,
+            r#"{"item":"z","price":18.0}"#
+        ]
+    );
+    // The job keeps its views across a restart.
+    assert!(e.job(&id).unwrap().spec.views.contains_key("windowed"));
+}
