@@ -306,6 +306,11 @@ impl Engine {
                 .await;
                 let stopping = *stopped.borrow();
                 match out {
+                    // A bounded job (no tables) ends on its own.
+                    Ok(()) if !stopping => {
+                        engine.finish(&id, JobState::Finished, None);
+                        return;
+                    }
                     Ok(()) => {
                         engine.stopped(&id, None);
                         return;
@@ -357,7 +362,8 @@ impl Engine {
                 *e.status.state.lock() = Some(state);
                 e.stop = None;
                 e.drain = None;
-                if let Some(c) = &e.collector {
+                // A finished query's rows stay for its client.
+                if let (Some(c), false) = (&e.collector, state == JobState::Finished) {
                     c.close();
                 }
             }

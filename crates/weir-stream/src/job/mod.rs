@@ -222,6 +222,9 @@ pub async fn run(
     for l in &plan.lookups {
         l.slot.put(lookup::load(&l.table, objects.as_ref()).await?);
     }
+    if plan.sources.is_empty() {
+        return run_bounded(&plan, &files, &status, &mut sink, meta.number).await;
+    }
     let aggregate = plan
         .window
         .as_ref()
@@ -324,6 +327,31 @@ pub async fn run(
     };
     save(&files, number + 1, &sources, &ops, &status, &mut sink).await?;
     Ok(())
+}
+
+/// A query without tables (`INSERT INTO t VALUES ...`): its rows written once, committed with
+/// a checkpoint; the job then finishes. A job that already ran (a checkpoint after the first)
+/// writes nothing again.
+async fn run_bounded(
+    plan: &JobPlan,
+    files: &JobFiles,
+    status: &JobStatus,
+    sink: &mut Sink,
+    number: u64,
+) -> Result<()> {
+    if number == 0 {
+        let out = plan.query.run_all(Vec::new()).await?;
+        sink.write(&out).await?;
+        status
+            .records_out
+            .store(sink.records_out, Ordering::Relaxed);
+    }
+    let ops = Operators {
+        join: &mut None,
+        over: &mut None,
+        update: &mut None,
+    };
+    save(files, number + 1, &[], &ops, status, sink).await
 }
 
 /// How many batches of partial states a pane keeps before they are merged into one.

@@ -171,11 +171,7 @@ pub async fn plan_job(
     });
     let only_windows =
         tvfs.is_empty() || names.iter().all(|n| tvfs.iter().any(|t| &t.relation == n));
-    if tables.is_empty() {
-        return Err(StreamError::Unsupported(
-            "A query without a table has nothing to stream".into(),
-        ));
-    }
+    // A query without a table (`VALUES`, constants) is bounded: it runs once.
     if !same_windows || !only_windows {
         return Err(StreamError::Unsupported(
             "Weir's streaming engine runs a query over tables, or over one window of them \

@@ -1497,3 +1497,35 @@ async fn views_expand_into_the_queries_that_read_them() {
     // The job keeps its views across a restart.
     assert!(e.job(&id).unwrap().spec.views.contains_key("windowed"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queries_without_tables_run_once_and_finish() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = open_log(dir.path());
+    create(&log, "totals", 1);
+    let e = engine(dir.path(), &log);
+    let mut s = Session::new(e.clone(), BTreeMap::new());
+    run(&mut s, TOTALS).await;
+    let Outcome::Job(id) = run(
+        &mut s,
+        "INSERT INTO totals VALUES
+           (TIMESTAMP '2026-01-01 00:00:00', TIMESTAMP '2026-01-01 00:00:10', 'x', 2, 4.5),
+           (TIMESTAMP '2026-01-01 00:00:00', TIMESTAMP '2026-01-01 00:00:10', 'y', 1, 1.0)",
+    )
+    .await
+    else {
+        panic!("no job")
+    };
+    until(&e, &id, "finished", |j| j.spec.state.as_str() == "FINISHED").await;
+    assert_eq!(read(&log, "totals").len(), 2);
+    let Outcome::Query { job, rows } = run(&mut s, "SELECT 1 AS one, 'a' AS two").await else {
+        panic!("no query")
+    };
+    until(&e, &job, "finished", |j| {
+        j.spec.state.as_str() == "FINISHED"
+    })
+    .await;
+    let mut got = Vec::new();
+    collected(&rows, &mut got);
+    assert_eq!(got, [(0, r#"{"one":1,"two":"a"}"#.to_string())]);
+}
