@@ -465,11 +465,11 @@ def test_a_select_returns_rows_as_they_arrive(weir):
 def test_an_updating_select_sends_its_changelog_and_explain_plans(weir):
     url, gateway = weir
     k = kinesis(url)
-    k.create_stream(StreamName="clicks", ShardCount=1)
+    k.create_stream(StreamName="changelog_clicks", ShardCount=1)
     c = Client(gateway)
     c.execute(
         """CREATE TABLE clicks (user_id STRING, url STRING, ts TIMESTAMP(3))
-           WITH ('connector' = 'kinesis', 'stream' = 'clicks', 'format' = 'json');"""
+           WITH ('connector' = 'kinesis', 'stream' = 'changelog_clicks', 'format' = 'json');"""
     )
     _, plan = c.execute("EXPLAIN SELECT user_id, COUNT(url) AS n FROM clicks GROUP BY user_id;")
     assert len(plan) == 1 and "== Optimized Execution Plan ==" in plan[0][0], plan
@@ -481,7 +481,7 @@ def test_an_updating_select_sends_its_changelog_and_explain_plans(weir):
 
     def click(user, u):
         k.put_record(
-            StreamName="clicks",
+            StreamName="changelog_clicks",
             PartitionKey=user,
             Data=json.dumps({"user_id": user, "url": u, "ts": "2026-01-01 12:00:00"}).encode(),
         )
