@@ -67,6 +67,14 @@ impl JobFiles {
         &self.dir
     }
 
+    /// The files of part `k` of a statement set's job (part 0: the job's own).
+    pub fn part(&self, k: usize) -> io::Result<JobFiles> {
+        match k {
+            0 => Ok(self.clone()),
+            k => JobFiles::new(self.dir.join(format!("part-{k}"))),
+        }
+    }
+
     pub fn load(&self) -> Result<Option<Saved>> {
         let text = match fs::read(self.dir.join("checkpoint.json")) {
             Ok(t) => t,

@@ -57,6 +57,9 @@ pub struct JobSpec {
     /// The session's views (name → query) when it was submitted.
     #[serde(default)]
     pub views: BTreeMap<String, String>,
+    /// A statement set's other `INSERT INTO` statements (run in this job with `insert`).
+    #[serde(default)]
+    pub also: Vec<String>,
 }
 
 /// A job as listed.
@@ -185,16 +188,52 @@ impl Engine {
         views: &BTreeMap<String, String>,
         config: &BTreeMap<String, String>,
     ) -> Result<(String, Option<Arc<Collector>>)> {
-        let sink = parse_job(insert, views)?.sink;
+        self.submit_set(&[insert.to_string()], tables, views, config)
+            .await
+    }
+
+    /// Plans and starts the `INSERT INTO` statements of a statement set as one job (or one
+    /// statement, as `submit`).
+    pub async fn submit_set(
+        &self,
+        statements: &[String],
+        tables: &BTreeMap<String, TableDef>,
+        views: &BTreeMap<String, String>,
+        config: &BTreeMap<String, String>,
+    ) -> Result<(String, Option<Arc<Collector>>)> {
+        let (insert, also) = statements
+            .split_first()
+            .ok_or_else(|| StreamError::Validation("No statement to run".into()))?;
+        let mut sinks = Vec::new();
+        for s in statements {
+            sinks.push(parse_job(s, views)?.sink);
+        }
+        if also.iter().zip(&sinks[1..]).any(|(_, s)| s.is_none())
+            || (sinks.len() > 1 && sinks[0].is_none())
+        {
+            return Err(StreamError::Validation(
+                "A statement set holds INSERT INTO statements only".into(),
+            ));
+        }
+        let sink = sinks[0].clone();
         let id = format!("{:032x}", rand::random::<u128>());
         let name = config
             .get("pipeline.name")
             .cloned()
             .unwrap_or_else(|| match &sink {
-                Some(sink) => format!("insert-into_default_catalog.default_database.{sink}"),
+                Some(_) => format!(
+                    "insert-into_{}",
+                    sinks
+                        .iter()
+                        .flatten()
+                        .map(|s| format!("default_catalog.default_database.{s}"))
+                        .collect::<Vec<_>>()
+                        .join(",")
+                ),
                 None => "collect".into(),
             });
         let spec = JobSpec {
+            also: also.to_vec(),
             id: id.clone(),
             name,
             tables: tables.values().map(|t| t.ddl.clone()).collect(),
@@ -212,14 +251,18 @@ impl Engine {
         Ok((id, collector))
     }
 
-    /// Plans a job from its statements.
-    async fn plan_of(&self, spec: &JobSpec) -> Result<crate::plan::JobPlan> {
+    /// Plans a job from its statements (one plan per statement of a statement set).
+    async fn plan_of(&self, spec: &JobSpec) -> Result<Vec<crate::plan::JobPlan>> {
         let mut tables = BTreeMap::new();
         for ddl in &spec.tables {
             let t = self.table(ddl)?;
             tables.insert(t.name().to_string(), t);
         }
-        plan_statement(&spec.insert, &tables, &spec.views).await
+        let mut plans = Vec::new();
+        for s in std::iter::once(&spec.insert).chain(&spec.also) {
+            plans.push(plan_statement(s, &tables, &spec.views).await?);
+        }
+        Ok(plans)
     }
 
     /// `EXPLAIN`: the statement planned (and checked) as a job would be, not started.
@@ -233,9 +276,13 @@ impl Engine {
     }
 
     async fn launch(&self, spec: JobSpec) -> Result<Option<Arc<Collector>>> {
-        let plan = self.plan_of(&spec).await?;
-        let collector = matches!(plan.sink.connector, crate::table::Connector::Collect)
-            .then(|| Arc::new(Collector::new(plan.sink_schema.clone())));
+        let plans = self.plan_of(&spec).await?;
+        let collector = match plans.as_slice() {
+            [plan] if matches!(plan.sink.connector, crate::table::Connector::Collect) => {
+                Some(Arc::new(Collector::new(plan.sink_schema.clone())))
+            }
+            _ => None,
+        };
         let options = RunOptions {
             checkpoint_interval: spec
                 .config
@@ -250,7 +297,9 @@ impl Engine {
             collector: collector.clone(),
         };
         let files = JobFiles::new(self.inner.config.dir.join("jobs").join(&spec.id))?;
-        job::prepare(&plan, &self.inner.log, &files).await?;
+        for (k, plan) in plans.iter().enumerate() {
+            job::prepare(plan, &self.inner.log, &files.part(k)?).await?;
+        }
         let status = Arc::new(JobStatus::default());
         *status.state.lock() = Some(JobState::Running);
         let (stop, stopped) = watch::channel(false);
@@ -280,7 +329,7 @@ impl Engine {
         };
         let st = status;
         let task = tokio::spawn(async move {
-            let mut plan = Some(plan);
+            let mut plan = Some(plans);
             let mut attempt = 0u32;
             loop {
                 let p = match plan.take() {
@@ -293,7 +342,7 @@ impl Engine {
                         }
                     },
                 };
-                let out = job::run(
+                let out = job::run_set(
                     p,
                     &id,
                     outputs.clone(),

@@ -37,6 +37,8 @@ pub struct Session {
     tables: BTreeMap<String, TableDef>,
     /// Views: name → query text.
     views: BTreeMap<String, String>,
+    /// `BEGIN STATEMENT SET;` ... `END;`: the INSERT statements gathered so far.
+    set: Option<Vec<String>>,
     config: BTreeMap<String, String>,
 }
 
@@ -46,6 +48,7 @@ impl Session {
             engine,
             tables: BTreeMap::new(),
             views: BTreeMap::new(),
+            set: None,
             config,
         }
     }
@@ -60,6 +63,32 @@ impl Session {
         let tokens = words(sql)?;
         let w = |i: usize| tokens.get(i).map(String::as_str).unwrap_or("");
         match (w(0), w(1), w(2)) {
+            ("BEGIN", "STATEMENT", "SET") => {
+                if self.set.is_some() {
+                    return Err(StreamError::Validation(
+                        "Only one STATEMENT SET is allowed at the same time.".into(),
+                    ));
+                }
+                self.set = Some(Vec::new());
+                Ok(Outcome::Ok)
+            }
+            ("INSERT", "INTO", _) if self.set.is_some() => {
+                if let Some(set) = self.set.as_mut() {
+                    set.push(sql.to_string());
+                }
+                Ok(Outcome::Ok)
+            }
+            ("END", _, _) if self.set.is_some() => {
+                let set = self.set.take().unwrap_or_default();
+                if set.is_empty() {
+                    return Ok(Outcome::Ok);
+                }
+                self.run_set(&set).await
+            }
+            ("EXECUTE", "STATEMENT", "SET") => {
+                let set = set_statements(sql)?;
+                self.run_set(&set).await
+            }
             ("CREATE", "TABLE", _) | ("CREATE", "TEMPORARY", "TABLE") => {
                 let t = self.engine.table(sql)?;
                 if self.tables.contains_key(t.name()) {
@@ -203,6 +232,14 @@ impl Session {
                 sql.chars().take(60).collect::<String>()
             ))),
         }
+    }
+
+    async fn run_set(&self, set: &[String]) -> Result<Outcome> {
+        let (id, _) = self
+            .engine
+            .submit_set(set, &self.tables, &self.views, &self.config)
+            .await?;
+        Ok(Outcome::Job(id))
     }
 
     /// `CREATE [TEMPORARY] VIEW [IF NOT EXISTS] name [(columns)] AS query`: kept as its query
@@ -431,6 +468,32 @@ fn quoted_arg(sql: &str) -> Option<String> {
         Token::SingleQuotedString(s) => Some(s),
         _ => None,
     })
+}
+
+/// The `INSERT INTO` statements of `EXECUTE STATEMENT SET BEGIN ...; ...; END`.
+fn set_statements(sql: &str) -> Result<Vec<String>> {
+    let tokens = Tokenizer::new(&GenericDialect {}, sql)
+        .tokenize()
+        .map_err(|e| StreamError::Sql(crate::sql::SqlError::Parse(e.to_string())))?;
+    let is = |t: &Token, k: &str| matches!(t, Token::Word(w) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case(k));
+    let begin = tokens.iter().position(|t| is(t, "BEGIN"));
+    let end = tokens.iter().rposition(|t| is(t, "END"));
+    let (Some(begin), Some(end)) = (begin, end) else {
+        return Err(StreamError::Validation(
+            "Expected EXECUTE STATEMENT SET BEGIN ... END".into(),
+        ));
+    };
+    let mut out = Vec::new();
+    for part in tokens[begin + 1..end.max(begin + 1)].split(|t| *t == Token::SemiColon) {
+        let text: String = part.iter().map(crate::sql::token_sql).collect();
+        if !text.trim().is_empty() {
+            out.push(text.trim().to_string());
+        }
+    }
+    if out.is_empty() {
+        return Err(StreamError::Validation("The statement set is empty".into()));
+    }
+    Ok(out)
 }
 
 /// The statement `EXPLAIN [PLAN FOR] [detail, ...] statement` explains (Flink's details —

@@ -109,6 +109,36 @@ impl SourceRun {
     }
 }
 
+/// Runs a job's plans (several for a statement set, each with its own checkpoints) until
+/// `stop` turns true or one fails.
+#[allow(clippy::too_many_arguments)]
+pub async fn run_set(
+    plans: Vec<JobPlan>,
+    id: &str,
+    outputs: Outputs,
+    files: JobFiles,
+    status: Arc<JobStatus>,
+    options: RunOptions,
+    stop: watch::Receiver<bool>,
+    drain: watch::Receiver<bool>,
+) -> Result<()> {
+    let mut runs = Vec::new();
+    for (k, plan) in plans.into_iter().enumerate() {
+        // Parts name their files apart.
+        let part_id = match k {
+            0 => id.to_string(),
+            k => format!("{id}-{k}"),
+        };
+        let files = files.part(k)?;
+        let (outputs, status, options) = (outputs.clone(), status.clone(), options.clone());
+        let (stop, drain) = (stop.clone(), drain.clone());
+        runs.push(async move {
+            run(plan, &part_id, outputs, files, status, options, stop, drain).await
+        });
+    }
+    futures::future::try_join_all(runs).await.map(|_| ())
+}
+
 /// Runs a job until `stop` turns true or it fails. Saves a checkpoint at every interval and
 /// when stopped (after firing every window when `drain` is set).
 #[allow(clippy::too_many_arguments)]

@@ -1529,3 +1529,81 @@ async fn queries_without_tables_run_once_and_finish() {
     collected(&rows, &mut got);
     assert_eq!(got, [(0, r#"{"one":1,"two":"a"}"#.to_string())]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_statement_set_runs_its_inserts_as_one_job() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = open_log(dir.path());
+    for s in ["bids", "a_out", "b_out", "c_out"] {
+        create(&log, s, 1);
+    }
+    let e = engine(dir.path(), &log);
+    let mut s = Session::new(e.clone(), BTreeMap::new());
+    run(&mut s, BIDS).await;
+    for t in ["a_out", "b_out", "c_out"] {
+        run(
+            &mut s,
+            &format!(
+                "CREATE TABLE {t} (item STRING, price DOUBLE)
+                 WITH ('connector' = 'kinesis', 'stream' = '{t}', 'format' = 'json')"
+            ),
+        )
+        .await;
+    }
+    let Outcome::Job(id) = run(
+        &mut s,
+        "EXECUTE STATEMENT SET BEGIN
+           INSERT INTO a_out SELECT item, price FROM bids WHERE price < 2;
+           INSERT INTO b_out SELECT item, price FROM bids WHERE price >= 2;
+         END;",
+    )
+    .await
+    else {
+        panic!("no job")
+    };
+    // The SQL client's form: statements gathered between BEGIN and END.
+    assert!(matches!(
+        run(&mut s, "BEGIN STATEMENT SET;").await,
+        Outcome::Ok
+    ));
+    assert!(matches!(
+        run(
+            &mut s,
+            "INSERT INTO c_out SELECT item, price * 10 FROM bids;"
+        )
+        .await,
+        Outcome::Ok
+    ));
+    let Outcome::Job(other) = run(&mut s, "END;").await else {
+        panic!("no job")
+    };
+    assert_eq!(e.jobs().len(), 2);
+    assert!(e
+        .job(&id)
+        .unwrap()
+        .spec
+        .name
+        .contains("a_out,default_catalog"));
+    put(
+        &log,
+        "bids",
+        "k",
+        &[
+            bid("x", 1.0, "2026-01-01 00:00:01"),
+            bid("y", 3.0, "2026-01-01 00:00:02"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        wait_for(&log, "a_out", 1).await,
+        vec![json!({"item": "x", "price": 1.0})]
+    );
+    assert_eq!(
+        wait_for(&log, "b_out", 1).await,
+        vec![json!({"item": "y", "price": 3.0})]
+    );
+    assert_eq!(wait_for(&log, "c_out", 2).await.len(), 2);
+    e.stop_job(&id, false).await.unwrap();
+    e.stop_job(&other, false).await.unwrap();
+    assert_eq!(e.job(&id).unwrap().spec.state.as_str(), "CANCELED");
+}
