@@ -402,6 +402,65 @@ def test_results_reach_parquet_files_and_firehose(weir, tmp_path):
     assert sorted(r["user_id"] for r in records) == sorted(f"u{i}" for i in range(5, 12))
 
 
+def test_a_filesystem_sink_registers_in_glue_and_athena_reads_it(weir):
+    url, gateway = weir
+    kw = dict(endpoint_url=url, region_name="us-east-1", aws_access_key_id="AKIDSMOKE",
+              aws_secret_access_key="secret")
+    k, s = kinesis(url), s3_client(url)
+    glue, athena = boto3.client("glue", **kw), boto3.client("athena", **kw)
+    k.create_stream(StreamName="glue_orders", ShardCount=1)
+    s.create_bucket(Bucket="glue-lake")
+    s.create_bucket(Bucket="glue-results")
+    c = Client(gateway)
+    c.execute("SET 'execution.checkpointing.interval' = '200 ms';")
+    c.execute(
+        """CREATE TABLE glue_orders (user_id STRING, amount INT, day STRING)
+           WITH ('connector' = 'kinesis', 'stream' = 'glue_orders',
+                 'scan.stream.initpos' = 'TRIM_HORIZON', 'format' = 'json');"""
+    )
+    c.execute(
+        """CREATE TABLE order_files (user_id STRING, amount INT, day STRING) PARTITIONED BY (day)
+           WITH ('connector' = 'filesystem', 'path' = 's3://glue-lake/orders', 'format' = 'parquet',
+                 'glue.database' = 'flink_lake', 'glue.table' = 'orders');"""
+    )
+    c.execute("INSERT INTO order_files SELECT user_id, amount, day FROM glue_orders;")
+    rows = [{"user_id": f"u{i}", "amount": i, "day": ["2026-01-01", "2026-01-02"][i % 2]} for i in range(10)]
+    k.put_records(
+        StreamName="glue_orders",
+        Records=[{"PartitionKey": r["user_id"], "Data": json.dumps(r).encode()} for r in rows],
+    )
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            parts = glue.get_partitions(DatabaseName="flink_lake", TableName="orders")["Partitions"]
+        except glue.exceptions.EntityNotFoundException:
+            parts = []
+        if len(parts) == 2:
+            break
+        assert time.monotonic() < deadline, parts
+        time.sleep(0.05)
+    table = glue.get_table(DatabaseName="flink_lake", Name="orders")["Table"]
+    assert [col["Name"] for col in table["StorageDescriptor"]["Columns"]] == ["user_id", "amount"]
+    assert [col["Name"] for col in table["PartitionKeys"]] == ["day"]
+    assert table["StorageDescriptor"]["Location"] == "s3://glue-lake/orders/"
+    qid = athena.start_query_execution(
+        QueryString="SELECT day, SUM(amount) AS total, COUNT(*) AS n FROM orders GROUP BY day ORDER BY day",
+        QueryExecutionContext={"Database": "flink_lake"},
+        ResultConfiguration={"OutputLocation": "s3://glue-results/q/"},
+    )["QueryExecutionId"]
+    deadline = time.monotonic() + 60
+    while True:
+        state = athena.get_query_execution(QueryExecutionId=qid)["QueryExecution"]["Status"]
+        if state["State"] in ("SUCCEEDED", "FAILED", "CANCELLED"):
+            break
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    assert state["State"] == "SUCCEEDED", state
+    result = athena.get_query_results(QueryExecutionId=qid)["ResultSet"]["Rows"]
+    got = [[d.get("VarCharValue") for d in r["Data"]] for r in result[1:]]
+    assert got == [["2026-01-01", "20", "5"], ["2026-01-02", "25", "5"]], got
+
+
 def test_a_select_returns_rows_as_they_arrive(weir):
     url, gateway = weir
     k = kinesis(url)

@@ -95,6 +95,8 @@ struct Inner {
     log: Log,
     delivery: Option<Delivery>,
     objects: Option<weir_objects::Objects>,
+    /// The Glue Data Catalog (set by the server; filesystem sinks register there).
+    catalog: Mutex<Option<weir_catalog::Catalog>>,
     jobs: Mutex<BTreeMap<String, Entry>>,
     /// Serializes writes of `jobs.json`.
     file: Mutex<()>,
@@ -145,6 +147,7 @@ impl Engine {
                 log,
                 delivery,
                 objects,
+                catalog: Mutex::new(None),
                 jobs: Mutex::new(jobs),
                 file: Mutex::new(()),
             }),
@@ -177,6 +180,11 @@ impl Engine {
             ddl,
             &self.inner.config.default_region,
         )
+    }
+
+    /// The Glue Data Catalog filesystem sinks with `'glue.database'` register their files in.
+    pub fn set_catalog(&self, catalog: weir_catalog::Catalog) {
+        *self.inner.catalog.lock() = Some(catalog);
     }
 
     /// Plans and starts `INSERT INTO ... SELECT ...` (or a query, whose rows are collected for
@@ -326,6 +334,8 @@ impl Engine {
             log: self.inner.log.clone(),
             delivery: self.inner.delivery.clone(),
             objects: self.inner.objects.clone(),
+            catalog: self.inner.catalog.lock().clone(),
+            region: self.inner.config.default_region.clone(),
         };
         let st = status;
         let task = tokio::spawn(async move {

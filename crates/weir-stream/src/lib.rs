@@ -11,6 +11,7 @@ mod decode;
 pub mod engine;
 pub mod error;
 mod functions;
+mod glue;
 pub mod job;
 pub mod plan;
 pub mod session;

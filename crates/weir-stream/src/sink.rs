@@ -72,6 +72,10 @@ pub struct Outputs {
     pub log: Log,
     pub delivery: Option<Delivery>,
     pub objects: Option<Objects>,
+    /// The Glue Data Catalog (filesystem sinks may register their files there).
+    pub catalog: Option<weir_catalog::Catalog>,
+    /// The region Glue registrations go to.
+    pub region: String,
 }
 
 pub struct Sink {
@@ -80,6 +84,8 @@ pub struct Sink {
     log: Log,
     delivery: Option<Delivery>,
     objects: Option<Objects>,
+    catalog: Option<weir_catalog::Catalog>,
+    region: String,
     /// Rows for the filesystem sink since the last checkpoint (committed with the next).
     staged: Vec<RecordBatch>,
     /// Names the files the job writes.
@@ -124,6 +130,8 @@ impl Sink {
             log,
             delivery,
             objects,
+            catalog,
+            region,
         } = outputs;
         Ok(Sink {
             table,
@@ -131,6 +139,8 @@ impl Sink {
             log,
             delivery,
             objects,
+            catalog,
+            region,
             staged: Vec::new(),
             job: job.to_string(),
             collector,
@@ -261,6 +271,7 @@ impl Sink {
             bucket,
             prefix,
             file_size,
+            glue,
         } = &self.table.connector
         else {
             return Ok(());
@@ -271,7 +282,9 @@ impl Sink {
         let objects = self.objects()?;
         let mut files = 0usize;
         let mut written = std::collections::BTreeSet::new();
+        let mut folders = std::collections::BTreeSet::new();
         for (folder, part) in self.partitions(rows)? {
+            folders.insert(folder.clone());
             let mut pending: Vec<RecordBatch> = Vec::new();
             let mut size = 0usize;
             let last = part.len().saturating_sub(1);
@@ -320,6 +333,20 @@ impl Sink {
             if base.starts_with(&stem) && !written.contains(&key) {
                 let _ = objects.delete(bucket, &key).await;
             }
+        }
+        if let Some(target) = glue {
+            let catalog = self.catalog.clone().ok_or_else(|| {
+                StreamError::Unsupported("No Glue Data Catalog to register the files in".into())
+            })?;
+            let registration = crate::glue::Registration {
+                target,
+                region: &self.region,
+                schema: &self.schema,
+                key_columns: &self.key_columns,
+                location: format!("s3://{bucket}/{prefix}"),
+                format: self.table.format.as_ref(),
+            };
+            crate::glue::register(&catalog, &registration, &folders)?;
         }
         Ok(())
     }

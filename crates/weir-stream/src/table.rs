@@ -37,6 +37,8 @@ pub enum Connector {
         prefix: String,
         /// `sink.rolling-policy.file-size` in bytes.
         file_size: u64,
+        /// `'glue.database'` (and `'glue.table'`): the Glue table the files are registered in.
+        glue: Option<crate::glue::GlueTarget>,
     },
     /// Swallows every row (Flink's `blackhole`, for benchmarks).
     Blackhole,
@@ -227,6 +229,12 @@ pub fn table_def(flink: FlinkTable, ddl: &str, default_region: &str) -> Result<T
                     format!("{prefix}/")
                 },
                 file_size,
+                glue: get("glue.database").map(|db| crate::glue::GlueTarget {
+                    database: db.to_lowercase(),
+                    table: get("glue.table")
+                        .unwrap_or(&flink.name)
+                        .to_lowercase(),
+                }),
             }
         }
         "blackhole" => Connector::Blackhole,

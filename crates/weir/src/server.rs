@@ -112,6 +112,7 @@ impl Server {
             .await
             .context("opening the streaming engine")??
         };
+        stream.set_catalog(catalog.clone());
         stream.start().await;
         let athena = {
             let engine = weir_query::QueryEngine::new(
