@@ -19,6 +19,7 @@ mod http;
 mod job;
 mod kpl;
 pub mod lambda;
+pub mod lambda_output;
 pub mod model;
 pub mod prefix;
 mod process;
@@ -111,6 +112,24 @@ struct Inner {
 }
 
 impl Delivery {
+    /// The function registered in Weir's config that a Lambda ARN (or a bare name) names.
+    pub fn function(&self, arn_or_name: &str) -> Result<lambda::FunctionConfig, String> {
+        let functions = &self.inner.config.functions;
+        match lambda::function_name(arn_or_name) {
+            Some(_) => lambda::resolve(functions, arn_or_name).cloned(),
+            None => functions
+                .iter()
+                .find(|f| f.name == arn_or_name)
+                .cloned()
+                .ok_or_else(|| {
+                    format!(
+                        "Lambda function {arn_or_name} is not registered in Weir's config \
+                         ([[functions]])"
+                    )
+                }),
+        }
+    }
+
     /// Opens the engine's files (blocking). Call `start` inside a runtime to begin delivering.
     pub fn open(
         config: DeliveryConfig,

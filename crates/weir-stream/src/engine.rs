@@ -285,6 +285,17 @@ impl Engine {
 
     async fn launch(&self, spec: JobSpec) -> Result<Option<Arc<Collector>>> {
         let plans = self.plan_of(&spec).await?;
+        // A sink's function must be registered: refused now rather than failing at run.
+        for plan in &plans {
+            if let crate::table::Connector::Lambda { function } = &plan.sink.connector {
+                let delivery = self.inner.delivery.as_ref().ok_or_else(|| {
+                    StreamError::Validation("No functions are registered".into())
+                })?;
+                delivery
+                    .function(function)
+                    .map_err(StreamError::Validation)?;
+            }
+        }
         let collector = match plans.as_slice() {
             [plan] if matches!(plan.sink.connector, crate::table::Connector::Collect) => {
                 Some(Arc::new(Collector::new(plan.sink_schema.clone())))

@@ -64,6 +64,8 @@ impl Collector {
 }
 
 /// Kinesis accepts at most 500 records per PutRecords.
+/// Records per invocation of a `lambda` sink's function.
+const LAMBDA_BATCH: usize = 500;
 const PUT_BATCH: usize = 500;
 
 /// Where sinks write: Weir's streams, Firehose and objects.
@@ -234,13 +236,39 @@ impl Sink {
                         data = rest;
                     }
                 }
+                Connector::Lambda { function } => {
+                    let f = self.function(function)?;
+                    let arn = format!(
+                        "arn:aws:kinesisanalytics:{}:000000000000:application/{}",
+                        self.region, self.job
+                    );
+                    let stop = self.stop.clone();
+                    let give_up = move || *stop.borrow();
+                    for chunk in self.encode(&batch)?.chunks(LAMBDA_BATCH) {
+                        weir_delivery::lambda_output::deliver(&f, &arn, chunk, &give_up)
+                            .await
+                            .map_err(StreamError::Unsupported)?;
+                    }
+                }
             }
         }
         Ok(())
     }
 
+    /// The registered function a `lambda` sink names.
+    fn function(&self, name: &str) -> Result<weir_delivery::lambda::FunctionConfig> {
+        let delivery = self
+            .delivery
+            .as_ref()
+            .ok_or_else(|| StreamError::Unsupported("No functions are registered".into()))?;
+        delivery.function(name).map_err(StreamError::Validation)
+    }
+
     /// Checks that the sink can be written (the filesystem sink's bucket exists).
     pub async fn check(&self) -> Result<()> {
+        if let Connector::Lambda { function } = &self.table.connector {
+            self.function(function)?;
+        }
         if let Connector::Filesystem { bucket, .. } = &self.table.connector {
             let objects = self.objects()?;
             if !objects.bucket_exists(bucket).await {

@@ -40,6 +40,9 @@ pub enum Connector {
         /// `'glue.database'` (and `'glue.table'`): the Glue table the files are registered in.
         glue: Option<crate::glue::GlueTarget>,
     },
+    /// Hands rows to a function registered in Weir's config (`'function'` = a name or Lambda
+    /// ARN) by Kinesis Data Analytics' Lambda output contract, until it acknowledges them.
+    Lambda { function: String },
     /// Swallows every row (Flink's `blackhole`, for benchmarks).
     Blackhole,
     /// Writes every row to the log (Flink's `print`).
@@ -237,6 +240,13 @@ pub fn table_def(flink: FlinkTable, ddl: &str, default_region: &str) -> Result<T
                 }),
             }
         }
+        "lambda" => Connector::Lambda {
+            function: get("function")
+                .ok_or_else(|| {
+                    StreamError::Validation("Missing required options are:\n\nfunction".into())
+                })?
+                .to_string(),
+        },
         "blackhole" => Connector::Blackhole,
         "print" => Connector::Print,
         other => {
@@ -248,7 +258,10 @@ pub fn table_def(flink: FlinkTable, ddl: &str, default_region: &str) -> Result<T
         }
     };
     let format = match &connector {
-        Connector::Kinesis { .. } | Connector::Firehose { .. } | Connector::Filesystem { .. } => {
+        Connector::Kinesis { .. }
+        | Connector::Firehose { .. }
+        | Connector::Filesystem { .. }
+        | Connector::Lambda { .. } => {
             let ignore = |p: &str| get(&format!("{p}.ignore-parse-errors")) == Some("true");
             Some(match get("format") {
                 Some("parquet") if matches!(connector, Connector::Filesystem { .. }) => {
