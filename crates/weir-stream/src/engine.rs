@@ -288,9 +288,10 @@ impl Engine {
         // A sink's function must be registered: refused now rather than failing at run.
         for plan in &plans {
             if let crate::table::Connector::Lambda { function } = &plan.sink.connector {
-                let delivery = self.inner.delivery.as_ref().ok_or_else(|| {
-                    StreamError::Validation("No functions are registered".into())
-                })?;
+                let delivery =
+                    self.inner.delivery.as_ref().ok_or_else(|| {
+                        StreamError::Validation("No functions are registered".into())
+                    })?;
                 delivery
                     .function(function)
                     .map_err(StreamError::Validation)?;
@@ -314,6 +315,11 @@ impl Engine {
                 .and_then(|v| parse_duration(v))
                 .unwrap_or(Duration::ZERO),
             collector: collector.clone(),
+            state_ttl: spec
+                .config
+                .get("table.exec.state.ttl")
+                .and_then(|v| parse_duration(v))
+                .filter(|d| !d.is_zero()),
         };
         let files = JobFiles::new(self.inner.config.dir.join("jobs").join(&spec.id))?;
         for (k, plan) in plans.iter().enumerate() {

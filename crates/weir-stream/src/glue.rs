@@ -131,11 +131,7 @@ fn storage(r: &Registration, columns: Vec<Column>) -> StorageDescriptor {
             TEXT.1,
             weir_catalog::SerDeInfo {
                 serialization_library: Some(TEXT.2.to_string()),
-                parameters: [(
-                    "field.delim".to_string(),
-                    (*delimiter as char).to_string(),
-                )]
-                .into(),
+                parameters: [("field.delim".to_string(), (*delimiter as char).to_string())].into(),
                 ..Default::default()
             },
         ),
@@ -166,7 +162,11 @@ fn decode(s: &str) -> String {
     let mut i = 0;
     while i < b.len() {
         let hex = |c: u8| (c as char).to_digit(16);
-        match (b[i], b.get(i + 1).copied().and_then(hex), b.get(i + 2).copied().and_then(hex)) {
+        match (
+            b[i],
+            b.get(i + 1).copied().and_then(hex),
+            b.get(i + 2).copied().and_then(hex),
+        ) {
             (b'%', Some(h), Some(l)) => {
                 out.push((h * 16 + l) as u8);
                 i += 3;
@@ -186,7 +186,10 @@ mod tests {
 
     #[test]
     fn folders_give_their_values() {
-        assert_eq!(folder_values("dt=2026-01-01/item=a%2Fb/"), ["2026-01-01", "a/b"]);
+        assert_eq!(
+            folder_values("dt=2026-01-01/item=a%2Fb/"),
+            ["2026-01-01", "a/b"]
+        );
         assert!(folder_values("").is_empty());
     }
 }

@@ -5,16 +5,19 @@
 use datafusion::arrow::array::{BooleanArray, RecordBatch};
 use datafusion::arrow::compute::filter_record_batch;
 
+use std::time::{Duration, Instant};
+
 use crate::error::Result;
 use crate::plan::IntervalJoin;
 use crate::stage::Stage;
 use crate::window::times_ms;
 
-/// A kept batch with its least and greatest time.
+/// A kept batch with its least and greatest time, and when it was kept.
 struct Kept {
     rows: RecordBatch,
     min: i64,
     max: i64,
+    at: Instant,
 }
 
 pub struct JoinState {
@@ -52,18 +55,45 @@ impl JoinState {
     }
 
     fn keep(&mut self, i: usize, rows: RecordBatch) -> Result<()> {
+        if self.join.regular {
+            if rows.num_rows() > 0 {
+                self.bytes += rows.get_array_memory_size();
+                let at = Instant::now();
+                self.kept[i].push(Kept {
+                    rows,
+                    min: i64::MAX,
+                    max: i64::MAX,
+                    at,
+                });
+            }
+            return Ok(());
+        }
         let times = times_ms(rows.column(self.join.time_of(i)))?;
         let (Some(min), Some(max)) = (times.iter().flatten().min(), times.iter().flatten().max())
         else {
             return Ok(());
         };
         self.bytes += rows.get_array_memory_size();
-        self.kept[i].push(Kept { rows, min, max });
+        let at = Instant::now();
+        self.kept[i].push(Kept { rows, min, max, at });
         Ok(())
+    }
+
+    /// Drops the rows kept longer than `ttl` (`table.exec.state.ttl`).
+    pub fn expire_ttl(&mut self, ttl: Duration) {
+        for kept in &mut self.kept {
+            let before: usize = kept.iter().map(|k| k.rows.get_array_memory_size()).sum();
+            kept.retain(|k| k.at.elapsed() < ttl);
+            let after: usize = kept.iter().map(|k| k.rows.get_array_memory_size()).sum();
+            self.bytes = self.bytes.saturating_sub(before - after);
+        }
     }
 
     /// Drops the rows no row still to come can meet.
     pub fn expire(&mut self, watermark: i64) -> Result<()> {
+        if self.join.regular {
+            return Ok(());
+        }
         for i in [self.join.left, self.join.right] {
             let from = self.join.keep_from(i, watermark);
             if self.kept[i].iter().all(|k| k.min >= from) {

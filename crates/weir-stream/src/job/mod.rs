@@ -85,6 +85,8 @@ pub struct RunOptions {
     pub idle_timeout: Duration,
     /// Where an interactive query's rows go.
     pub collector: Option<Arc<crate::sink::Collector>>,
+    /// `table.exec.state.ttl`: how long a regular join keeps rows (none: forever).
+    pub state_ttl: Option<Duration>,
 }
 
 /// A source as the job reads it.
@@ -297,7 +299,12 @@ pub async fn run(
         if let (Some(j), Some(ij)) = (join.as_mut(), plan.interval.as_ref()) {
             if let Some(wm) = job_watermark(ij.time_kind, &sources, &options) {
                 j.expire(wm)?;
-                status.watermark.store(wm, Ordering::Relaxed);
+                if !ij.regular {
+                    status.watermark.store(wm, Ordering::Relaxed);
+                }
+            }
+            if let Some(ttl) = options.state_ttl {
+                j.expire_ttl(ttl);
             }
         }
         if let (Some(o), Some(op)) = (over.as_mut(), plan.over.as_ref()) {

@@ -3,7 +3,9 @@
 //! pairs). Each side keeps its rows while a row of the other side still to come can match
 //! them: with `lower ≤ l.t − r.t ≤ upper`, a left row is kept while `l.t − lower ≥ watermark`
 //! and a right row while `r.t + upper ≥ watermark`. New rows of one side run the query
-//! against the rows kept of the other, so each pair is joined exactly once.
+//! against the rows kept of the other, so each pair is joined exactly once. A regular inner
+//! join of two streams (no time bounds) is the same with rows kept until
+//! `table.exec.state.ttl` (forever by default, as Flink's).
 
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::tree_node::TreeNode;
@@ -24,9 +26,25 @@ pub struct IntervalJoin {
     pub lower_ms: i64,
     pub upper_ms: i64,
     pub time_kind: super::TimeKind,
+    /// A regular join: no time bounds (the times above are unused).
+    pub regular: bool,
 }
 
 impl IntervalJoin {
+    /// A regular inner join of two sources.
+    pub fn regular(left: usize, right: usize) -> IntervalJoin {
+        IntervalJoin {
+            left,
+            right,
+            left_time: 0,
+            right_time: 0,
+            lower_ms: i64::MIN,
+            upper_ms: i64::MAX,
+            time_kind: super::TimeKind::Processing,
+            regular: true,
+        }
+    }
+
     /// The earliest time a source's kept row may have and still meet a row to come.
     pub fn keep_from(&self, source: usize, watermark: i64) -> i64 {
         if source == self.left {

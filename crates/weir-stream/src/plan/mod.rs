@@ -339,7 +339,13 @@ pub async fn plan_job(
                         .into(),
                 ));
             }
-            interval = Some(interval_join(&sources, &tables, *b, &l, &r)?);
+            interval = Some(match b {
+                Some(b) => interval_join(&sources, &tables, *b, &l, &r)?,
+                None => {
+                    let at = |t: &str| tables.iter().position(|x| x == t).unwrap_or(0);
+                    IntervalJoin::regular(at(&l), at(&r))
+                }
+            });
         }
         (Some(_), Shape::IntervalJoin(..)) => {
             return Err(StreamError::Unsupported(
@@ -550,6 +556,7 @@ fn interval_join(
         lower_ms: b.lower_ms,
         upper_ms: b.upper_ms,
         time_kind: lk,
+        regular: false,
     })
 }
 

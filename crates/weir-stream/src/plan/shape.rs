@@ -14,7 +14,8 @@ pub(super) enum Shape {
     WindowAggregate,
     Aggregate,
     /// An inner join of two streams bounded in time (its bounds and the tables on each side).
-    IntervalJoin(Box<Bounds>, String, String),
+    /// (No bounds: a regular inner join.)
+    IntervalJoin(Option<Box<Bounds>>, String, String),
     /// OVER windows ordered by a time column over a time range before each row.
     Over(OverFrame),
     Unsupported(&'static str),
@@ -57,8 +58,8 @@ pub(super) fn shape_of(plan: &LogicalPlan, lookups: &[String]) -> Shape {
                 Shape::Unsupported("More than one join of streams in a query"),
             ),
             LogicalPlan::Join(j) => match (bounds_of(j), table_of(&j.left), table_of(&j.right)) {
-                (Some(b), Some(l), Some(r)) if j.join_type == JoinType::Inner && l != r => {
-                    Some(Shape::IntervalJoin(Box::new(b), l, r))
+                (b, Some(l), Some(r)) if j.join_type == JoinType::Inner && l != r => {
+                    Some(Shape::IntervalJoin(b.map(Box::new), l, r))
                 }
                 (Some(_), Some(l), Some(r)) if l == r => Some(Shape::Unsupported(
                     "An interval join of a table with itself",
@@ -67,8 +68,7 @@ pub(super) fn shape_of(plan: &LogicalPlan, lookups: &[String]) -> Shape {
                     Some(Shape::Unsupported("An outer interval join"))
                 }
                 _ => Some(Shape::Unsupported(
-                    "A join of streams without time bounds on both sides' time attributes \
-                     (a regular join)",
+                    "An outer join of streams without time bounds (its results update)",
                 )),
             },
             // Window Top-N / deduplication: ROW_NUMBER() (or any window function) partitioned

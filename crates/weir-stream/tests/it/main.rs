@@ -1015,7 +1015,7 @@ async fn session_windows_and_group_window_syntax() {
 async fn interval_joins_meet_each_pair_once_within_the_bounds() {
     let dir = tempfile::tempdir().unwrap();
     let log = open_log(dir.path());
-    for s in ["orders", "shipments", "matched"] {
+    for s in ["orders", "shipments", "matched", "paired"] {
         create(&log, s, 1);
     }
     let e = engine(dir.path(), &log);
@@ -1053,7 +1053,7 @@ async fn interval_joins_meet_each_pair_once_within_the_bounds() {
     .await;
     // Regular and outer joins of streams are refused, naming what they are.
     for (q, want) in [
-        ("SELECT o.id, o.item, o.order_time, s.ship_time FROM orders o JOIN shipments s ON o.id = s.order_id", "regular join"),
+        ("SELECT o.id, o.item, o.order_time, s.ship_time FROM orders o LEFT JOIN shipments s ON o.id = s.order_id", "outer join of streams without time bounds"),
         ("SELECT o.id, o.item, o.order_time, s.ship_time FROM orders o LEFT JOIN shipments s ON o.id = s.order_id AND o.order_time BETWEEN s.ship_time - INTERVAL '4' HOUR AND s.ship_time", "outer interval join"),
     ] {
         let err = s.execute(&format!("INSERT INTO matched {q}")).await.expect_err(q).to_string();
@@ -1072,6 +1072,22 @@ async fn interval_joins_meet_each_pair_once_within_the_bounds() {
     };
     let order = |id: i32, t: &str| json!({"id": id, "item": format!("i{id}"), "order_time": format!("2026-01-01 {t}")});
     let ship = |id: i32, t: &str| json!({"order_id": id, "ship_time": format!("2026-01-01 {t}")});
+    // A regular join (no time bounds): every pair, rows kept (table.exec.state.ttl unset).
+    run(
+        &mut s,
+        "CREATE TABLE paired (id INT, item STRING, order_time TIMESTAMP(3), ship_time TIMESTAMP(3))
+         WITH ('connector' = 'kinesis', 'stream' = 'paired', 'format' = 'json')",
+    )
+    .await;
+    let Outcome::Job(regular) = run(
+        &mut s,
+        "INSERT INTO paired SELECT o.id, o.item, o.order_time, s.ship_time
+         FROM orders o JOIN shipments s ON o.id = s.order_id",
+    )
+    .await
+    else {
+        panic!("no job")
+    };
     // Shipments may be read before or after the orders (no row is late either way): each
     // pair meets once.
     put(
@@ -1100,6 +1116,8 @@ async fn interval_joins_meet_each_pair_once_within_the_bounds() {
     // A later order meets nothing kept (the shipments above are past its bounds).
     put(&log, "orders", "a", &[order(1, "11:00:00")]).await;
     until(&e, &id, "every record read", |j| j.records_in == 8).await;
+    until(&e, &regular, "every record read", |j| j.records_in == 8).await;
+    assert_eq!(read(&log, "paired").len(), 6);
     let mut got = read(&log, "matched");
     got.sort_by_key(|v| v["id"].as_i64());
     assert_eq!(
