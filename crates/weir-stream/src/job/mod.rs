@@ -4,6 +4,7 @@
 //! the query directly or through window state, writing what comes out to the sink, and
 //! checkpointing source positions with window state.
 
+mod dedup;
 mod interval;
 mod lookup;
 mod over;
@@ -31,6 +32,7 @@ use crate::functions::now_ms;
 use crate::plan::{JobPlan, TimeKind};
 use crate::sink::{Outputs, Sink};
 use crate::window::WindowState;
+use dedup::DedupState;
 use interval::JoinState;
 use over::OverState;
 use update::UpdateState;
@@ -248,6 +250,13 @@ pub async fn run(
     if let (Some(u), Some(p), Some(s)) = (update.as_mut(), plan.partial.as_ref(), sources.first()) {
         u.restore(p, state.remove(&s.name).unwrap_or_default())?;
     }
+    let mut dedup = match (plan.dedup.as_ref(), plan.sources.first()) {
+        (Some(d), Some(sp)) => Some(DedupState::new(d.keys.clone(), &sp.table_schema)?),
+        _ => None,
+    };
+    if let (Some(d), Some(s)) = (dedup.as_mut(), sources.first()) {
+        d.restore(state.remove(&s.name).unwrap_or_default());
+    }
     // Lookup tables, read whole (and again after their TTL).
     let mut looked_up = Instant::now();
     let lookup_ttl = plan.lookups.iter().map(|l| lookup::ttl(&l.table)).min();
@@ -289,6 +298,7 @@ pub async fn run(
                 join: &mut join,
                 over: &mut over,
                 update: &mut update,
+                dedup: &mut dedup,
             };
             process(&plan, i, src, &records, &mut ops, &mut sink).await?;
         }
@@ -306,6 +316,9 @@ pub async fn run(
             if let Some(ttl) = options.state_ttl {
                 j.expire_ttl(ttl);
             }
+        }
+        if let (Some(d), Some(ttl)) = (dedup.as_mut(), options.state_ttl) {
+            d.expire_ttl(ttl);
         }
         if let (Some(o), Some(op)) = (over.as_mut(), plan.over.as_ref()) {
             if let Some(wm) = job_watermark(op.time_kind, &sources, &options) {
@@ -332,6 +345,7 @@ pub async fn run(
                 join: &mut join,
                 over: &mut over,
                 update: &mut update,
+                dedup: &mut dedup,
             };
             save(&files, number, &sources, &ops, &status, &mut sink).await?;
             last_checkpoint = Instant::now();
@@ -361,6 +375,7 @@ pub async fn run(
         join: &mut join,
         over: &mut over,
         update: &mut update,
+        dedup: &mut dedup,
     };
     save(&files, number + 1, &sources, &ops, &status, &mut sink).await?;
     Ok(())
@@ -387,6 +402,7 @@ async fn run_bounded(
         join: &mut None,
         over: &mut None,
         update: &mut None,
+        dedup: &mut None,
     };
     save(files, number + 1, &[], &ops, status, sink).await
 }
@@ -399,6 +415,7 @@ struct Operators<'a> {
     join: &'a mut Option<JoinState>,
     over: &'a mut Option<OverState>,
     update: &'a mut Option<UpdateState>,
+    dedup: &'a mut Option<DedupState>,
 }
 
 /// One source's records: decoded per shard, its stage run, watermarks kept, rows handed to
@@ -445,6 +462,15 @@ async fn process(
             for b in &rows {
                 o.push(b)?;
             }
+            continue;
+        }
+        if let Some(d) = ops.dedup.as_mut() {
+            let mut first = Vec::with_capacity(rows.len());
+            for b in &rows {
+                first.push(d.first_rows(b)?);
+            }
+            let out = plan.query.run_at(i, first).await?;
+            sink.write(&out).await?;
             continue;
         }
         if let (Some(u), Some(p)) = (ops.update.as_mut(), plan.partial.as_ref()) {
@@ -621,6 +647,9 @@ async fn save(
         }
         if let Some(u) = ops.update.as_ref() {
             state.insert(s.name.clone(), u.snapshot()?);
+        }
+        if let Some(d) = ops.dedup.as_ref() {
+            state.insert(s.name.clone(), d.snapshot()?);
         }
         positions.insert(s.name.clone(), s.reader.checkpoint());
         shard_watermarks.insert(

@@ -98,6 +98,8 @@ pub struct JobPlan {
     pub explain: String,
     /// The interval join the query runs, if it is one.
     pub interval: Option<IntervalJoin>,
+    /// The deduplication the query runs, if it is one.
+    pub dedup: Option<DedupPlan>,
     /// The OVER aggregation the query runs, if it is one.
     pub over: Option<OverPlan>,
     /// The window aggregate split into partial aggregation stages, when it can be (or the
@@ -280,7 +282,34 @@ pub async fn plan_job(
     let mut interval = None;
     let mut over = None;
     let mut changelog = false;
+    let mut dedup = None;
     match (&mut window, shape) {
+        (None, Shape::Dedup(keys, order, rn))
+            if sources.len() == 1 && lookups.is_empty() && keeps_first(&optimized, &rn) =>
+        {
+            let source = &sources[0];
+            if source::time_attribute(source, &order) != Some(TimeKind::Processing) {
+                return Err(StreamError::Unsupported(
+                    "Deduplication ordered by event time (its results update as earlier rows \
+                     arrive) is not supported by Weir's streaming engine yet; order by a \
+                     PROCTIME() column to keep each key's first row"
+                        .into(),
+                ));
+            }
+            let keys = keys
+                .iter()
+                .map(|k| source.table_schema.index_of(k))
+                .collect::<std::result::Result<Vec<_>, _>>()?;
+            dedup = Some(DedupPlan { keys });
+        }
+        (_, Shape::Dedup(..)) => {
+            return Err(StreamError::Unsupported(
+                "Top-N over the stream (ROW_NUMBER kept beyond the first row, over several \
+                 tables, or not ordered ascending by a time attribute) is not supported by \
+                 Weir's streaming engine yet"
+                    .into(),
+            ))
+        }
         (None, Shape::Over(frame)) if sources.len() == 1 && lookups.is_empty() => {
             let source = &sources[0];
             let time_index = source.table_schema.index_of(&frame.order.name).ok();
@@ -499,6 +528,7 @@ pub async fn plan_job(
         query.plan(),
     );
     Ok(JobPlan {
+        dedup,
         interval,
         over,
         partial,
@@ -558,6 +588,40 @@ fn interval_join(
         time_kind: lk,
         regular: false,
     })
+}
+
+/// A deduplication keeping each key's first row (by processing time).
+#[derive(Debug, Clone)]
+pub struct DedupPlan {
+    /// The key columns' places in the source's table columns.
+    pub keys: Vec<usize>,
+}
+
+/// Whether the plan keeps only row number 1 of `rn` (`rn = 1`, `rn <= 1`, `rn < 2`).
+fn keeps_first(plan: &datafusion::logical_expr::LogicalPlan, rn: &str) -> bool {
+    use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
+    use datafusion::logical_expr::{utils::split_conjunction, BinaryExpr, Expr, Operator};
+    let mut found = false;
+    let _ = plan.apply(|p| {
+        if let datafusion::logical_expr::LogicalPlan::Filter(f) = p {
+            for c in split_conjunction(&f.predicate) {
+                if let Expr::BinaryExpr(BinaryExpr { left, op, right }) = c {
+                    let (Expr::Column(col), Expr::Literal(v, _)) = (left.as_ref(), right.as_ref())
+                    else {
+                        continue;
+                    };
+                    let n = v.to_string().parse::<i64>().unwrap_or(-1);
+                    found |= col.name == rn
+                        && matches!(
+                            (op, n),
+                            (Operator::Eq | Operator::LtEq, 1) | (Operator::Lt, 2)
+                        );
+                }
+            }
+        }
+        Ok(TreeNodeRecursion::Continue)
+    });
+    found
 }
 
 /// How many table scans a plan has.

@@ -18,6 +18,9 @@ pub(super) enum Shape {
     IntervalJoin(Option<Box<Bounds>>, String, String),
     /// OVER windows ordered by a time column over a time range before each row.
     Over(OverFrame),
+    /// Deduplication: `ROW_NUMBER() OVER (PARTITION BY keys ORDER BY a time ASC)` kept where
+    /// it is 1 (the keys and the order column as the table names them, the row number's name).
+    Dedup(Vec<String>, String, String),
     Unsupported(&'static str),
 }
 
@@ -76,6 +79,13 @@ pub(super) fn shape_of(plan: &LogicalPlan, lookups: &[String]) -> Shape {
             LogicalPlan::Window(w) if partitions_by_window_bounds(w) => {
                 Some(Shape::WindowAggregate)
             }
+            LogicalPlan::Window(w) if matches!(shape, Shape::Stateless) => match dedup_of(w) {
+                Some((keys, order, rn)) => Some(Shape::Dedup(keys, order, rn)),
+                None => Some(match over_frame(w) {
+                    Ok(f) => Shape::Over(f),
+                    Err(what) => Shape::Unsupported(what),
+                }),
+            },
             LogicalPlan::Window(w) => Some(match (over_frame(w), &shape) {
                 (Ok(_), Shape::Over(_)) if over_input != Some(node as *const LogicalPlan) => {
                     Shape::Unsupported("An OVER window over the result of another OVER window")
@@ -106,6 +116,9 @@ pub(super) fn shape_of(plan: &LogicalPlan, lookups: &[String]) -> Shape {
         // join over window aggregates, Top-N over them) and stacked OVER nodes.
         let found = found.map(|s| match (&shape, s) {
             (_, s @ Shape::Unsupported(_)) | (Shape::Stateless, s) => s,
+            (Shape::Dedup(..), _) => {
+                Shape::Unsupported("A deduplication over a join, an aggregate or a window")
+            }
             (Shape::Over(_), s @ Shape::Over(_)) => s,
             (
                 Shape::WindowAggregate,
@@ -114,16 +127,20 @@ pub(super) fn shape_of(plan: &LogicalPlan, lookups: &[String]) -> Shape {
             (Shape::Over(_), _) | (Shape::WindowAggregate, Shape::Over(_)) => Shape::Unsupported(
                 "An OVER window over (or beside) a window aggregate, an aggregate or a join",
             ),
-            (Shape::IntervalJoin(..), _) => {
-                Shape::Unsupported("An interval join of windows, aggregates or OVER windows")
-            }
+            (Shape::IntervalJoin(..), _) => Shape::Unsupported(
+                "A join of windows (not on their window_start and window_end), aggregates \
+                     or OVER windows",
+            ),
             (_, s) => s,
         });
         match found {
             Some(s) => {
                 let stop = !matches!(
                     s,
-                    Shape::WindowAggregate | Shape::IntervalJoin(..) | Shape::Over(_)
+                    Shape::WindowAggregate
+                        | Shape::IntervalJoin(..)
+                        | Shape::Over(_)
+                        | Shape::Dedup(..)
                 );
                 shape = s;
                 Ok(if stop {
@@ -217,6 +234,41 @@ fn window_origin(plan: &LogicalPlan, name: &str) -> Option<&'static str> {
         }
         _ => None,
     }
+}
+
+/// `ROW_NUMBER() OVER (PARTITION BY columns ORDER BY column ASC)` alone in its node: the key
+/// and order columns as the scan names them, and the row number's name.
+fn dedup_of(
+    w: &datafusion::logical_expr::logical_plan::Window,
+) -> Option<(Vec<String>, String, String)> {
+    let [e] = w.window_expr.as_slice() else {
+        return None;
+    };
+    let name = e.schema_name().to_string();
+    let Expr::WindowFunction(f) = e.clone().unalias() else {
+        return None;
+    };
+    let datafusion::logical_expr::WindowFunctionDefinition::WindowUDF(udf) = &f.fun else {
+        return None;
+    };
+    if udf.name() != "row_number" {
+        return None;
+    }
+    let column = |e: &Expr| match e {
+        Expr::Column(c) => super::interval::scan_column(&w.input, &c.name),
+        _ => None,
+    };
+    let keys = f
+        .params
+        .partition_by
+        .iter()
+        .map(column)
+        .collect::<Option<Vec<_>>>()?;
+    let order = match f.params.order_by.as_slice() {
+        [s] if s.asc => column(&s.expr)?,
+        _ => return None,
+    };
+    Some((keys, order, name))
 }
 
 /// An OVER aggregation's frame: ordered by `order` (a time column), over the rows of the same

@@ -829,11 +829,11 @@ async fn window_top_n_and_deduplication_run_per_window() {
         wait_for(&log, "first", 1).await,
         vec![json!({"window_start": "2026-01-01 00:00:00", "item": "b", "price": 5.0}),]
     );
-    // ROW_NUMBER over the whole stream (an updating Top-N) is refused.
+    // ROW_NUMBER over the whole stream by event time (its results update) is refused.
     let err = s.execute("INSERT INTO first_bid SELECT ts, item, price FROM (
         SELECT ts, item, price, ROW_NUMBER() OVER (PARTITION BY item ORDER BY ts) AS rownum FROM bids) WHERE rownum = 1")
         .await.expect_err("updating top-n");
-    assert!(err.to_string().contains("Top-N over the stream"), "{err}");
+    assert!(err.to_string().contains("ordered by event time"), "{err}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1176,7 +1176,7 @@ async fn over_windows_emit_each_row_once_the_watermark_passes_it() {
         (
             "SELECT order_id, order_time, amount, ROW_NUMBER() OVER (PARTITION BY product ORDER BY
           order_time ROWS BETWEEN 2 PRECEDING AND CURRENT ROW) FROM orders",
-            "ranking",
+            "Top-N over the stream",
         ),
         (
             "SELECT order_id, order_time, amount, SUM(amount) OVER (PARTITION BY product ORDER BY
@@ -1624,4 +1624,84 @@ async fn a_statement_set_runs_its_inserts_as_one_job() {
     e.stop_job(&id, false).await.unwrap();
     e.stop_job(&other, false).await.unwrap();
     assert_eq!(e.job(&id).unwrap().spec.state.as_str(), "CANCELED");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deduplication_keeps_each_keys_first_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = open_log(dir.path());
+    create(&log, "clicks", 1);
+    create(&log, "firsts", 1);
+    let e = engine(dir.path(), &log);
+    let mut s = Session::new(e.clone(), BTreeMap::new());
+    run(
+        &mut s,
+        "CREATE TABLE clicks (user_id STRING, url STRING, ts TIMESTAMP(3), pt AS PROCTIME(),
+           WATERMARK FOR ts AS ts)
+         WITH ('connector' = 'kinesis', 'stream' = 'clicks', 'aws.region' = 'us-east-1',
+               'scan.stream.initpos' = 'TRIM_HORIZON', 'format' = 'json')",
+    )
+    .await;
+    run(
+        &mut s,
+        "CREATE TABLE firsts (user_id STRING, url STRING)
+         WITH ('connector' = 'kinesis', 'stream' = 'firsts', 'format' = 'json')",
+    )
+    .await;
+    for (q, want) in [
+        (
+            "ORDER BY ts ASC) AS rn FROM clicks) WHERE rn = 1",
+            "event time",
+        ),
+        (
+            "ORDER BY pt ASC) AS rn FROM clicks) WHERE rn <= 3",
+            "Top-N over the stream",
+        ),
+    ] {
+        let sql = format!(
+            "INSERT INTO firsts SELECT user_id, url FROM (SELECT user_id, url, ROW_NUMBER() OVER
+             (PARTITION BY user_id {q}"
+        );
+        let err = s.execute(&sql).await.expect_err(q).to_string();
+        assert!(err.contains(want), "{q}: {err}");
+    }
+    let Outcome::Job(id) = run(
+        &mut s,
+        "INSERT INTO firsts SELECT user_id, url FROM (
+           SELECT user_id, url, ROW_NUMBER() OVER (PARTITION BY user_id ORDER BY pt ASC) AS rn
+           FROM clicks) WHERE rn = 1",
+    )
+    .await
+    else {
+        panic!("no job")
+    };
+    let click = |u: &str, url: &str| json!({"user_id": u, "url": url, "ts": "2026-01-01 00:00:00"});
+    put(
+        &log,
+        "clicks",
+        "k",
+        &[click("a", "u1"), click("b", "u2"), click("a", "u3")],
+    )
+    .await;
+    until(&e, &id, "read", |j| j.records_in == 3).await;
+    put(&log, "clicks", "k", &[click("b", "u4"), click("c", "u5")]).await;
+    until(&e, &id, "read", |j| j.records_in == 5).await;
+    let mut got: Vec<(String, String)> = read(&log, "firsts")
+        .iter()
+        .map(|v| {
+            (
+                v["user_id"].as_str().unwrap().into(),
+                v["url"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            ("a".into(), "u1".into()),
+            ("b".into(), "u2".into()),
+            ("c".into(), "u5".into())
+        ]
+    );
 }

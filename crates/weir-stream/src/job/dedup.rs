@@ -1,0 +1,99 @@
+//! Deduplication keeping each key's first row (`ROW_NUMBER() OVER (PARTITION BY k ORDER BY
+//! proctime ASC)` kept where it is 1): a row whose key was not seen before goes through the
+//! query, the others are dropped; keys are kept until `table.exec.state.ttl` (forever when
+//! unset, as Flink's). The output is append-only.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use datafusion::arrow::array::{Array, BinaryArray, BooleanArray, RecordBatch};
+use datafusion::arrow::compute::filter_record_batch;
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::arrow::row::{RowConverter, SortField};
+
+use crate::error::Result;
+
+pub struct DedupState {
+    keys: Vec<usize>,
+    converter: Option<RowConverter>,
+    seen: HashMap<Vec<u8>, Instant>,
+}
+
+impl DedupState {
+    pub fn new(keys: Vec<usize>, table: &Schema) -> Result<DedupState> {
+        let converter = match keys.is_empty() {
+            true => None,
+            false => Some(RowConverter::new(
+                keys.iter()
+                    .map(|&i| SortField::new(table.field(i).data_type().clone()))
+                    .collect(),
+            )?),
+        };
+        Ok(DedupState {
+            keys,
+            converter,
+            seen: HashMap::new(),
+        })
+    }
+
+    /// The rows of `batch` whose key comes for the first time (in arrival order).
+    pub fn first_rows(&mut self, batch: &RecordBatch) -> Result<RecordBatch> {
+        let keys: Vec<Vec<u8>> = match &self.converter {
+            None => vec![Vec::new(); batch.num_rows()],
+            Some(c) => {
+                let cols: Vec<_> = self.keys.iter().map(|&i| batch.column(i).clone()).collect();
+                c.convert_columns(&cols)?
+                    .iter()
+                    .map(|r| r.as_ref().to_vec())
+                    .collect()
+            }
+        };
+        let now = Instant::now();
+        let keep: BooleanArray = keys
+            .into_iter()
+            .map(|k| match self.seen.contains_key(&k) {
+                true => Some(false),
+                false => {
+                    self.seen.insert(k, now);
+                    Some(true)
+                }
+            })
+            .collect();
+        Ok(filter_record_batch(batch, &keep)?)
+    }
+
+    /// Forgets keys seen longer ago than `ttl`.
+    pub fn expire_ttl(&mut self, ttl: Duration) {
+        self.seen.retain(|_, at| at.elapsed() < ttl);
+    }
+
+    /// The keys seen (a checkpoint's state).
+    pub fn snapshot(&self) -> Result<Vec<RecordBatch>> {
+        if self.seen.is_empty() {
+            return Ok(Vec::new());
+        }
+        let keys = BinaryArray::from_iter_values(self.seen.keys());
+        let schema = Arc::new(Schema::new(vec![Field::new(
+            "key",
+            DataType::Binary,
+            false,
+        )]));
+        Ok(vec![RecordBatch::try_new(schema, vec![Arc::new(keys)])?])
+    }
+
+    pub fn restore(&mut self, batches: Vec<RecordBatch>) {
+        let now = Instant::now();
+        for b in batches {
+            if let Some(keys) = b
+                .columns()
+                .first()
+                .and_then(|c| c.as_any().downcast_ref::<BinaryArray>())
+            {
+                for k in keys.iter().flatten() {
+                    self.seen.insert(k.to_vec(), now);
+                }
+            }
+        }
+    }
+}
