@@ -26,7 +26,8 @@ struct AnswerRecord {
 }
 
 /// Delivers `records` to `f`, sending again those not acknowledged, with a growing pause,
-/// until every one is (`give_up` returning true stops it with an error).
+/// until every one is (`give_up` returning true after a failed attempt stops it with an
+/// error).
 pub async fn deliver(
     f: &FunctionConfig,
     application_arn: &str,
@@ -40,7 +41,8 @@ pub async fn deliver(
     let mut attempt = 0u32;
     let mut last = String::new();
     while !pending.is_empty() {
-        if give_up() {
+        // Given up only after a failed attempt (a stopping job still delivers what it can).
+        if attempt > 0 && give_up() {
             return Err(format!(
                 "{} records not delivered to function {}: {last}",
                 pending.len(),

@@ -391,6 +391,13 @@ impl Engine {
                         engine.stopped(&id, None);
                         return;
                     }
+                    // A write cut short by the stop: the job ends as asked (or stays to resume
+                    // from its last checkpoint at the next start).
+                    Err(StreamError::Interrupted(e)) if stopping => {
+                        tracing::warn!(job = %id, error = %e, "job stopped before its last writes");
+                        engine.stopped(&id, None);
+                        return;
+                    }
                     Err(e) if stopping => {
                         tracing::error!(job = %id, error = %e, "job failed while stopping");
                         engine.stopped(&id, Some(e.to_string()));

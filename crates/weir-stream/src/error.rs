@@ -27,6 +27,10 @@ pub enum StreamError {
     Io(#[from] std::io::Error),
     #[error("{0}")]
     Arrow(#[from] datafusion::arrow::error::ArrowError),
+    /// A stopping job could not finish a write (nothing after its last checkpoint is lost:
+    /// it resumes from there unless it was stopped for good).
+    #[error("{0}")]
+    Interrupted(String),
 }
 
 pub type Result<T> = std::result::Result<T, StreamError>;

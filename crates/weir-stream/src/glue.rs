@@ -22,15 +22,15 @@ pub struct GlueTarget {
 }
 
 /// A sink's table as Glue describes it.
-pub struct Registration<'a> {
-    pub target: &'a GlueTarget,
-    pub region: &'a str,
+pub struct Registration {
+    pub target: GlueTarget,
+    pub region: String,
     /// The sink's physical columns.
-    pub schema: &'a SchemaRef,
-    pub key_columns: &'a [usize],
+    pub schema: SchemaRef,
+    pub key_columns: Vec<usize>,
     /// `s3://bucket/prefix/`.
     pub location: String,
-    pub format: Option<&'a Format>,
+    pub format: Option<Format>,
 }
 
 fn failed(e: CatalogError) -> StreamError {
@@ -40,23 +40,24 @@ fn failed(e: CatalogError) -> StreamError {
 /// Makes sure the database and table exist and each folder written has its partition.
 pub fn register(catalog: &Catalog, r: &Registration, folders: &BTreeSet<String>) -> Result<()> {
     let (db, name) = (&r.target.database, &r.target.table);
-    match catalog.get_database(r.region, db) {
+    let region = r.region.as_str();
+    match catalog.get_database(region, db) {
         Ok(_) => {}
         Err(CatalogError::NotFound(_)) => {
             let database = Database {
                 name: db.clone(),
                 ..Default::default()
             };
-            match catalog.create_database(r.region, database) {
+            match catalog.create_database(region, database) {
                 Ok(()) | Err(CatalogError::AlreadyExists(_)) => {}
                 Err(e) => return Err(failed(e)),
             }
         }
         Err(e) => return Err(failed(e)),
     }
-    match catalog.get_table(r.region, db, name) {
+    match catalog.get_table(region, db, name) {
         Ok(_) => {}
-        Err(CatalogError::NotFound(_)) => match catalog.create_table(r.region, db, table(r)) {
+        Err(CatalogError::NotFound(_)) => match catalog.create_table(region, db, table(r)) {
             Ok(()) | Err(CatalogError::AlreadyExists(_)) => {}
             Err(e) => return Err(failed(e)),
         },
@@ -69,7 +70,7 @@ pub fn register(catalog: &Catalog, r: &Registration, folders: &BTreeSet<String>)
     for folder in folders {
         let values = folder_values(folder);
         if values.len() != r.key_columns.len()
-            || catalog.get_partition(r.region, db, name, &values).is_ok()
+            || catalog.get_partition(region, db, name, &values).is_ok()
         {
             continue;
         }
@@ -85,7 +86,7 @@ pub fn register(catalog: &Catalog, r: &Registration, folders: &BTreeSet<String>)
     if !parts.is_empty() {
         // Partitions another writer added meanwhile come back as errors: they exist.
         catalog
-            .create_partitions(r.region, db, name, parts)
+            .create_partitions(region, db, name, parts)
             .map_err(failed)?;
     }
     Ok(())
@@ -104,7 +105,7 @@ fn table(r: &Registration) -> Table {
         .filter(|i| !r.key_columns.contains(i))
         .map(column)
         .collect();
-    let classification = match r.format {
+    let classification = match &r.format {
         Some(Format::Parquet) => "parquet",
         Some(Format::Csv { .. }) => "csv",
         _ => "json",
@@ -124,7 +125,7 @@ fn table(r: &Registration) -> Table {
 }
 
 fn storage(r: &Registration, columns: Vec<Column>) -> StorageDescriptor {
-    let (input, output, serde) = match r.format {
+    let (input, output, serde) = match &r.format {
         Some(Format::Parquet) => (PARQUET.0, PARQUET.1, binary_serde(PARQUET.2)),
         Some(Format::Csv { delimiter, .. }) => (
             TEXT.0,

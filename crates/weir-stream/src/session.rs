@@ -62,6 +62,14 @@ impl Session {
         let sql = statement.trim().trim_end_matches(';').trim();
         let tokens = words(sql)?;
         let w = |i: usize| tokens.get(i).map(String::as_str).unwrap_or("");
+        // A statement set being gathered takes INSERTs until END.
+        if self.set.is_some() && !matches!((w(0), w(1)), ("INSERT", "INTO") | ("END", _)) {
+            return Err(StreamError::Validation(
+                "Only 'INSERT' statement is allowed in Statement Set or use 'END' statement to \
+                 submit Statement Set."
+                    .into(),
+            ));
+        }
         match (w(0), w(1), w(2)) {
             ("BEGIN", "STATEMENT", "SET") => {
                 if self.set.is_some() {

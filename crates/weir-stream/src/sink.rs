@@ -247,7 +247,7 @@ impl Sink {
                     for chunk in self.encode(&batch)?.chunks(LAMBDA_BATCH) {
                         weir_delivery::lambda_output::deliver(&f, &arn, chunk, &give_up)
                             .await
-                            .map_err(StreamError::Unsupported)?;
+                            .map_err(StreamError::Interrupted)?;
                     }
                 }
             }
@@ -268,6 +268,14 @@ impl Sink {
     pub async fn check(&self) -> Result<()> {
         if let Connector::Lambda { function } = &self.table.connector {
             self.function(function)?;
+        }
+        if let (Connector::Filesystem { glue: Some(_), .. }, None) =
+            (&self.table.connector, &self.catalog)
+        {
+            return Err(StreamError::Validation(format!(
+                "No Glue Data Catalog to register the files of table '{}' in",
+                self.table.name()
+            )));
         }
         if let Connector::Filesystem { bucket, .. } = &self.table.connector {
             let objects = self.objects()?;
@@ -367,14 +375,19 @@ impl Sink {
                 StreamError::Unsupported("No Glue Data Catalog to register the files in".into())
             })?;
             let registration = crate::glue::Registration {
-                target,
-                region: &self.region,
-                schema: &self.schema,
-                key_columns: &self.key_columns,
+                target: target.clone(),
+                region: self.region.clone(),
+                schema: self.schema.clone(),
+                key_columns: self.key_columns.clone(),
                 location: format!("s3://{bucket}/{prefix}"),
-                format: self.table.format.as_ref(),
+                format: self.table.format.clone(),
             };
-            crate::glue::register(&catalog, &registration, &folders)?;
+            // The catalog writes (and fsyncs) its journal: off the async threads.
+            tokio::task::spawn_blocking(move || {
+                crate::glue::register(&catalog, &registration, &folders)
+            })
+            .await
+            .map_err(|e| StreamError::Unsupported(format!("Glue registration: {e}")))??;
         }
         Ok(())
     }

@@ -220,6 +220,18 @@ pub fn table_def(flink: FlinkTable, ddl: &str, default_region: &str) -> Result<T
                 })?;
             let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
             let prefix = prefix.trim_end_matches('/');
+            let glue = match (get("glue.database"), get("glue.table")) {
+                (None, Some(_)) => {
+                    return Err(StreamError::Validation(
+                        "Option 'glue.table' needs 'glue.database'".into(),
+                    ))
+                }
+                (None, None) => None,
+                (Some(db), table) => Some(crate::glue::GlueTarget {
+                    database: db.to_lowercase(),
+                    table: table.unwrap_or(&flink.name).to_lowercase(),
+                }),
+            };
             let file_size = match get("sink.rolling-policy.file-size") {
                 Some(v) => parse_size(v)?,
                 None => 128 << 20,
@@ -232,12 +244,7 @@ pub fn table_def(flink: FlinkTable, ddl: &str, default_region: &str) -> Result<T
                     format!("{prefix}/")
                 },
                 file_size,
-                glue: get("glue.database").map(|db| crate::glue::GlueTarget {
-                    database: db.to_lowercase(),
-                    table: get("glue.table")
-                        .unwrap_or(&flink.name)
-                        .to_lowercase(),
-                }),
+                glue,
             }
         }
         "lambda" => Connector::Lambda {
@@ -253,7 +260,7 @@ pub fn table_def(flink: FlinkTable, ddl: &str, default_region: &str) -> Result<T
             return Err(StreamError::Validation(format!(
                 "Could not find any factory for identifier '{other}' that implements \
                  'org.apache.flink.table.factories.DynamicTableFactory' in the classpath.\n\n\
-                 Available factory identifiers are:\n\nblackhole\nfilesystem\nfirehose\nkinesis\nprint"
+                 Available factory identifiers are:\n\nblackhole\nfilesystem\nfirehose\nkinesis\nlambda\nprint"
             )))
         }
     };

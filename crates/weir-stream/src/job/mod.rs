@@ -128,10 +128,10 @@ pub async fn run_set(
 ) -> Result<()> {
     let mut runs = Vec::new();
     for (k, plan) in plans.into_iter().enumerate() {
-        // Parts name their files apart.
+        // Parts name their files apart (`part-<id>-<n>-` never prefixes another part's).
         let part_id = match k {
             0 => id.to_string(),
-            k => format!("{id}-{k}"),
+            k => format!("{id}_p{k}"),
         };
         let files = files.part(k)?;
         let (outputs, status, options) = (outputs.clone(), status.clone(), options.clone());
@@ -313,7 +313,7 @@ pub async fn run(
                     status.watermark.store(wm, Ordering::Relaxed);
                 }
             }
-            if let Some(ttl) = options.state_ttl {
+            if let (Some(ttl), true) = (options.state_ttl, ij.regular) {
                 j.expire_ttl(ttl);
             }
         }
@@ -493,9 +493,10 @@ async fn process(
                     // A pane's states merged once they pile up.
                     for pane in w.crowded(MERGE_AFTER) {
                         let states = w.take_pane(pane);
-                        for merged in p.reduce.run(states).await? {
-                            w.add(pane, merged);
-                        }
+                        let merged = p.reduce.run(states).await?;
+                        let merged =
+                            datafusion::arrow::compute::concat_batches(&p.state_schema, &merged)?;
+                        w.add(pane, merged);
                     }
                 }
                 None => {

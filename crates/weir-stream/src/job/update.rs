@@ -23,6 +23,8 @@ pub struct UpdateState {
     index: HashMap<Vec<u8>, (usize, usize)>,
     rows: usize,
     pub bytes: usize,
+    /// A global aggregate's state over no rows (made on first use).
+    empty: Option<RecordBatch>,
 }
 
 impl UpdateState {
@@ -39,6 +41,7 @@ impl UpdateState {
             index: HashMap::new(),
             rows: 0,
             bytes: 0,
+            empty: None,
         })
     }
 
@@ -67,6 +70,22 @@ impl UpdateState {
             return Ok(Vec::new());
         }
         let partial = concat_batches(&plan.state_schema, &partial)?;
+        // A global aggregate (no group keys) has a state row even when no row reached it (a
+        // batch its WHERE filtered out): then nothing changed.
+        if g == 0 {
+            if self.empty.is_none() {
+                let empty = plan.partial.run(Vec::new()).await?;
+                self.empty = Some(concat_batches(&plan.state_schema, &empty)?);
+            }
+            if let Some(empty) = &self.empty {
+                if partial.num_rows() == 1
+                    && empty.num_rows() == 1
+                    && same_row(&partial, 0, empty, 0)
+                {
+                    return Ok(Vec::new());
+                }
+            }
+        }
         // The touched groups' states as they were.
         let keys = self.keys_of(&partial, g)?;
         let old_at: Vec<(usize, usize)> = keys
@@ -81,7 +100,12 @@ impl UpdateState {
         };
         let merged = plan.reduce.run(vec![old.clone(), partial]).await?;
         let merged = concat_batches(&plan.state_schema, &merged)?;
-        let before = plan.final_agg.run(vec![old]).await?;
+        // No earlier state: nothing was emitted before (a global aggregate's Final over no
+        // state would still make a row).
+        let before = match old_at.is_empty() {
+            true => Vec::new(),
+            false => plan.final_agg.run(vec![old]).await?,
+        };
         let after = plan.final_agg.run(vec![merged.clone()]).await?;
         let final_schema = after
             .first()

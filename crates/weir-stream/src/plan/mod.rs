@@ -120,6 +120,8 @@ pub fn session() -> SessionContext {
     o.sql_parser.enable_ident_normalization = false;
     o.optimizer.enable_dynamic_filter_pushdown = false;
     o.execution.time_zone = Some("+00:00".into());
+    // Partial aggregates must hold one row per group (states are merged by key).
+    o.execution.skip_partial_aggregation_probe_ratio_threshold = 1.0;
     let ctx = SessionContext::new_with_config(config);
     // COUNT(DISTINCT x) stays one aggregate (its accumulators merge partial states).
     ctx.remove_optimizer_rule("single_distinct_aggregation_to_group_by");
@@ -606,9 +608,13 @@ fn keeps_first(plan: &datafusion::logical_expr::LogicalPlan, rn: &str) -> bool {
         if let datafusion::logical_expr::LogicalPlan::Filter(f) = p {
             for c in split_conjunction(&f.predicate) {
                 if let Expr::BinaryExpr(BinaryExpr { left, op, right }) = c {
-                    let (Expr::Column(col), Expr::Literal(v, _)) = (left.as_ref(), right.as_ref())
-                    else {
-                        continue;
+                    let (col, v, op) = match (left.as_ref(), right.as_ref()) {
+                        (Expr::Column(c), Expr::Literal(v, _)) => (c, v, *op),
+                        (Expr::Literal(v, _), Expr::Column(c)) => match op.swap() {
+                            Some(o) => (c, v, o),
+                            None => continue,
+                        },
+                        _ => continue,
                     };
                     let n = v.to_string().parse::<i64>().unwrap_or(-1);
                     found |= col.name == rn

@@ -254,6 +254,18 @@ fn dedup_of(
     if udf.name() != "row_number" {
         return None;
     }
+    // Keys are seen as rows arrive: a filter under the ROW_NUMBER would have to run first.
+    let mut plain = true;
+    let _ = w.input.apply(|n| {
+        plain &= matches!(
+            n,
+            LogicalPlan::Projection(_) | LogicalPlan::SubqueryAlias(_) | LogicalPlan::TableScan(_)
+        );
+        Ok(datafusion::common::tree_node::TreeNodeRecursion::Continue)
+    });
+    if !plain {
+        return None;
+    }
     let column = |e: &Expr| match e {
         Expr::Column(c) => super::interval::scan_column(&w.input, &c.name),
         _ => None,

@@ -431,8 +431,14 @@ impl WindowState {
             let Some(pane) = first(n - extra) else {
                 continue;
             };
-            let rows =
-                RecordBatch::try_new(self.stored.clone(), b.columns()[..n - extra].to_vec())?;
+            let rows = RecordBatch::try_new(self.stored.clone(), b.columns()[..n - extra].to_vec())
+                .map_err(|e| {
+                    crate::error::StreamError::Unsupported(format!(
+                        "The job's checkpoint holds window state of another shape (written by \
+                         another version of Weir, or for another plan): {e}; stop the job and \
+                         submit it again"
+                    ))
+                })?;
             self.bytes += rows.get_array_memory_size();
             match (self.sessions.as_mut(), first(n - 1)) {
                 (Some(sessions), Some(end)) => sessions.restore(pane, end, rows)?,
