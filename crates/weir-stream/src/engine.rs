@@ -510,22 +510,39 @@ impl Engine {
             .values()
             .map(|e| {
                 let s = &e.status;
-                let wm = s.watermark.load(Ordering::Relaxed);
-                let ck = s.checkpoint_ms.load(Ordering::Relaxed);
                 let mut spec = e.spec.clone();
                 if let Some(live) = *s.state.lock() {
                     spec.state = live;
                 }
+                // A statement set's parts count apart: their sums, the least watermark and
+                // checkpoint, every part's lag.
+                let mut all = vec![s.clone()];
+                all.extend(s.parts.lock().iter().cloned());
+                let sum = |f: &dyn Fn(&JobStatus) -> u64| all.iter().map(|p| f(p)).sum::<u64>();
+                let wm = all
+                    .iter()
+                    .map(|p| p.watermark.load(Ordering::Relaxed))
+                    .filter(|&w| w != i64::MIN && w != 0)
+                    .min();
+                let ck = all
+                    .iter()
+                    .map(|p| p.checkpoint_ms.load(Ordering::Relaxed))
+                    .filter(|&c| c != 0)
+                    .min();
                 JobInfo {
                     spec,
-                    records_in: s.records_in.load(Ordering::Relaxed),
-                    records_out: s.records_out.load(Ordering::Relaxed),
-                    late_dropped: s.late_dropped.load(Ordering::Relaxed),
-                    skipped: s.skipped.load(Ordering::Relaxed),
-                    watermark: (wm != i64::MIN && wm != 0).then_some(wm),
-                    checkpoints: s.checkpoints.load(Ordering::Relaxed),
-                    checkpoint_ms: (ck != 0).then_some(ck),
-                    lag: s.lag.lock().clone(),
+                    records_in: sum(&|p| p.records_in.load(Ordering::Relaxed)),
+                    records_out: sum(&|p| p.records_out.load(Ordering::Relaxed)),
+                    late_dropped: sum(&|p| p.late_dropped.load(Ordering::Relaxed)),
+                    skipped: sum(&|p| p.skipped.load(Ordering::Relaxed)),
+                    watermark: wm,
+                    checkpoints: all
+                        .iter()
+                        .map(|p| p.checkpoints.load(Ordering::Relaxed))
+                        .min()
+                        .unwrap_or(0),
+                    checkpoint_ms: ck,
+                    lag: all.iter().flat_map(|p| p.lag.lock().clone()).collect(),
                 }
             })
             .collect()

@@ -77,6 +77,8 @@ pub struct JobStatus {
     pub checkpoints: AtomicU64,
     /// Per source shard (`table/shard`): records not read yet.
     pub lag: Mutex<BTreeMap<String, u64>>,
+    /// A statement set's other parts (each counts its own; the job shows their sums).
+    pub parts: Mutex<Vec<Arc<JobStatus>>>,
 }
 
 /// How a job runs.
@@ -127,6 +129,7 @@ pub async fn run_set(
     drain: watch::Receiver<bool>,
 ) -> Result<()> {
     let mut runs = Vec::new();
+    status.parts.lock().clear();
     for (k, plan) in plans.into_iter().enumerate() {
         // Parts name their files apart (`part-<id>-<n>-` never prefixes another part's).
         let part_id = match k {
@@ -134,7 +137,15 @@ pub async fn run_set(
             k => format!("{id}_p{k}"),
         };
         let files = files.part(k)?;
-        let (outputs, status, options) = (outputs.clone(), status.clone(), options.clone());
+        let status = match k {
+            0 => status.clone(),
+            _ => {
+                let part = Arc::new(JobStatus::default());
+                status.parts.lock().push(part.clone());
+                part
+            }
+        };
+        let (outputs, options) = (outputs.clone(), options.clone());
         let (stop, drain) = (stop.clone(), drain.clone());
         runs.push(async move {
             run(plan, &part_id, outputs, files, status, options, stop, drain).await

@@ -1632,6 +1632,11 @@ async fn a_statement_set_runs_its_inserts_as_one_job() {
         vec![json!({"item": "y", "price": 3.0})]
     );
     assert_eq!(wait_for(&log, "c_out", 2).await.len(), 2);
+    // The set's job counts both parts.
+    until(&e, &id, "both parts counted", |j| {
+        j.records_in == 4 && j.records_out == 2
+    })
+    .await;
     e.stop_job(&id, false).await.unwrap();
     e.stop_job(&other, false).await.unwrap();
     assert_eq!(e.job(&id).unwrap().spec.state.as_str(), "CANCELED");
