@@ -532,6 +532,7 @@ def test_an_updating_select_sends_its_changelog_and_explain_plans(weir):
     )
     _, plan = c.execute("EXPLAIN SELECT user_id, COUNT(url) AS n FROM clicks GROUP BY user_id;")
     assert len(plan) == 1 and "== Optimized Execution Plan ==" in plan[0][0], plan
+    assert "GroupAggregate(one partial state row per group; changelog" in plan[0][0], plan
     # Flink's SQL client shows these changes as +I, -U, +U rows.
     op = c.submit("SELECT user_id, COUNT(url) AS n FROM clicks GROUP BY user_id;")
     page = first_page(gateway, f"/v2/sessions/{c.session}/operations/{op}/result/0?rowFormat=JSON")

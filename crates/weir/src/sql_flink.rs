@@ -201,20 +201,19 @@ impl FlinkShell {
                 let cells: Vec<&str> = row.iter().map(|v| v.as_deref().unwrap_or("NULL")).collect();
                 println!("{kind} | {}", cells.join(" | "));
             }
+            // An updating query's retractions and updates say so (`"op": "-U"`).
+            Format::Json if kind != "+I" => {
+                let mut obj = json_row(columns, row);
+                obj.insert("op".into(), Value::String(kind.into()));
+                println!("{}", Value::Object(obj));
+            }
             _ => self.print_row(columns, row),
         }
     }
 
     fn print_row(&self, columns: &[String], row: &[Option<String>]) {
         match self.format {
-            Format::Json => {
-                let obj: serde_json::Map<String, Value> = columns
-                    .iter()
-                    .zip(row)
-                    .map(|(c, v)| (c.clone(), v.clone().map_or(Value::Null, Value::String)))
-                    .collect();
-                println!("{}", Value::Object(obj));
-            }
+            Format::Json => println!("{}", Value::Object(json_row(columns, row))),
             _ => {
                 let cells: Vec<String> = row
                     .iter()
@@ -237,6 +236,15 @@ impl FlinkShell {
             )
             .await;
     }
+}
+
+/// A row as a JSON object of strings (NULL as null).
+fn json_row(columns: &[String], row: &[Option<String>]) -> serde_json::Map<String, Value> {
+    columns
+        .iter()
+        .zip(row)
+        .map(|(c, v)| (c.clone(), v.clone().map_or(Value::Null, Value::String)))
+        .collect()
 }
 
 /// A page's rows' kinds in Flink's short form (`+I`, `-U`, `+U`, `-D`).

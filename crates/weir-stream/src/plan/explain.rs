@@ -17,6 +17,7 @@ pub(super) fn explain(
     sources: &[SourcePlan],
     window: Option<&WindowSpec>,
     partial: bool,
+    operator: Option<&str>,
     logical: &LogicalPlan,
     optimized: &LogicalPlan,
     physical: &dyn ExecutionPlan,
@@ -79,6 +80,9 @@ pub(super) fn explain(
             _ => "each row gets its windows' columns",
         };
         let _ = writeln!(out, "+- WindowState(window=[{kind}], {emit})");
+    }
+    if let Some(op) = operator {
+        let _ = writeln!(out, "+- {op}");
     }
     indent(&mut out, &displayable(physical).indent(true).to_string());
     out.trim_end().to_string()

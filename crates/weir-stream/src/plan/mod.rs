@@ -520,11 +520,42 @@ pub async fn plan_job(
                 .collect::<Vec<_>>(),
         ))
     };
+    // How Weir runs the query's stateful operator (windows are described apart).
+    let operator = if sources.is_empty() {
+        Some("Bounded(runs once, then the job finishes)".to_string())
+    } else if let Some(j) = &interval {
+        Some(match j.regular {
+            true => "RegularJoin(inner, append-only; each side's rows kept for \
+                     table.exec.state.ttl)"
+                .to_string(),
+            false => format!(
+                "IntervalJoin(lower=[{} ms], upper=[{} ms]; each side's rows kept until the \
+                 watermark passes their reach)",
+                j.lower_ms, j.upper_ms
+            ),
+        })
+    } else if let Some(o) = &over {
+        Some(format!(
+            "OverAggregate(range=[{} ms], rows=[{}]; a row is emitted once the watermark \
+             passes it)",
+            o.range_ms,
+            o.rows
+                .as_ref()
+                .map_or("-".to_string(), |(n, _)| n.to_string())
+        ))
+    } else if dedup.is_some() {
+        Some("Deduplicate(keep first row by processing time, append-only)".to_string())
+    } else if changelog {
+        Some("GroupAggregate(one partial state row per group; changelog +I/-U/+U)".to_string())
+    } else {
+        None
+    };
     let explain = explain::explain(
         &sink,
         &sources,
         window.as_ref(),
         partial.is_some(),
+        operator.as_deref(),
         &logical,
         &optimized,
         query.plan(),
