@@ -12,16 +12,26 @@ use super::{SourcePlan, WindowSpec};
 use crate::sql::WindowKind;
 use crate::table::TableDef;
 
+/// The query's plans: as planned, optimized, and physical.
+pub(super) struct Plans<'a> {
+    pub logical: &'a LogicalPlan,
+    pub optimized: &'a LogicalPlan,
+    pub physical: &'a dyn ExecutionPlan,
+}
+
 pub(super) fn explain(
     sink: &TableDef,
     sources: &[SourcePlan],
     window: Option<&WindowSpec>,
     partial: bool,
     operator: Option<&str>,
-    logical: &LogicalPlan,
-    optimized: &LogicalPlan,
-    physical: &dyn ExecutionPlan,
+    plans: Plans,
 ) -> String {
+    let Plans {
+        logical,
+        optimized,
+        physical,
+    } = plans;
     let sink_line = format!(
         "LogicalSink(table=[default_catalog.default_database.{}], fields=[{}])",
         sink.name(),

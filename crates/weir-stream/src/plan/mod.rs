@@ -556,9 +556,11 @@ pub async fn plan_job(
         window.as_ref(),
         partial.is_some(),
         operator.as_deref(),
-        &logical,
-        &optimized,
-        query.plan(),
+        explain::Plans {
+            logical: &logical,
+            optimized: &optimized,
+            physical: query.plan(),
+        },
     );
     Ok(JobPlan {
         dedup,
