@@ -30,6 +30,9 @@ pub struct Reader {
     log: Log,
     key: StreamKey,
     deaggregate: bool,
+    /// Whether records carry their own sequence number and partition key (Firehose's do;
+    /// a reader that needs neither saves their formatting and copies).
+    per_record: bool,
     /// Active shards and where each resumes (`None`: its beginning).
     positions: BTreeMap<String, Option<Resume>>,
     finished: BTreeSet<String>,
@@ -53,6 +56,7 @@ impl Reader {
             log,
             key,
             deaggregate,
+            per_record: true,
             positions: from.shards.into_iter().map(|(k, v)| (k, Some(v))).collect(),
             finished: from.finished.into_iter().collect(),
             notify: Arc::new(Notify::new()),
@@ -65,6 +69,13 @@ impl Reader {
     /// finished shards) start here instead of at their oldest record.
     pub fn starting_at(mut self, start: Resume) -> Reader {
         self.start = start;
+        self
+    }
+
+    /// Records without their own sequence number and partition key (empty strings): for a
+    /// reader whose consumer uses neither (positions are kept all the same).
+    pub fn lean(mut self) -> Reader {
+        self.per_record = false;
         self
     }
 
@@ -168,12 +179,13 @@ impl Reader {
             })
             .collect();
         let (log, key) = (self.log.clone(), self.key.clone());
+        let every = self.per_record;
         let results = tokio::task::spawn_blocking(move || {
             plan.into_iter()
                 .map(|(shard, start)| {
                     let out = log
                         .shard_iterator(&key, &shard, &start)
-                        .and_then(|it| log.get_records(&it, None));
+                        .and_then(|it| log.get_records_with(&it, None, every));
                     (shard, out)
                 })
                 .collect::<Vec<_>>()
@@ -185,11 +197,21 @@ impl Reader {
         for (shard, out) in results {
             let out = out?;
             let shard_name: Arc<str> = Arc::from(shard.as_str());
+            let none: Arc<str> = Arc::from("");
+            if let Some(last) = out.records.last() {
+                self.positions.insert(
+                    shard.clone(),
+                    Some(Resume::After(last.sequence_number.clone())),
+                );
+            }
             for r in out.records {
-                let seq: Arc<str> = Arc::from(r.sequence_number.as_str());
-                let partition_key: Arc<str> = Arc::from(r.partition_key.as_str());
-                self.positions
-                    .insert(shard.clone(), Some(Resume::After(r.sequence_number)));
+                let (seq, partition_key): (Arc<str>, Arc<str>) = match self.per_record {
+                    true => (
+                        Arc::from(r.sequence_number.as_str()),
+                        Arc::from(r.partition_key.as_str()),
+                    ),
+                    false => (none.clone(), none.clone()),
+                };
                 let parts = if self.deaggregate {
                     crate::kpl::deaggregate(r.data)
                 } else {

@@ -325,6 +325,17 @@ impl Log {
 
     /// GetRecords: reads from an iterator. Blocking file I/O; call it off the async runtime.
     pub fn get_records(&self, iterator: &str, limit: Option<usize>) -> Result<RecordsOut> {
+        self.get_records_with(iterator, limit, true)
+    }
+
+    /// GetRecords for in-process readers that need only the last record's sequence number
+    /// (`every_sequence` false: the others are left empty, their formatting saved).
+    pub fn get_records_with(
+        &self,
+        iterator: &str,
+        limit: Option<usize>,
+        every_sequence: bool,
+    ) -> Result<RecordsOut> {
         let token = decode_token(iterator)?;
         let now = self.now_ms();
         // An iterator from the future was not issued here (AWS: invalid).
@@ -396,17 +407,17 @@ impl Log {
             ),
         };
         let shard_index = token.shard_index;
+        let last = out.records.len().saturating_sub(1);
         Ok(RecordsOut {
             records: out
                 .records
                 .into_iter()
-                .map(|r| RecordOut {
-                    sequence_number: seqno::of_record(
-                        created_ms,
-                        shard_index,
-                        r.offset,
-                        r.arrival_ms,
-                    ),
+                .enumerate()
+                .map(|(i, r)| RecordOut {
+                    sequence_number: match every_sequence || i == last {
+                        true => seqno::of_record(created_ms, shard_index, r.offset, r.arrival_ms),
+                        false => String::new(),
+                    },
                     arrival_ms: r.arrival_ms,
                     partition_key: r.partition_key,
                     data: r.data,

@@ -207,6 +207,15 @@ pub async fn run(
         let (key, start) = start::source_key(&sp.table)?;
         let from = meta.positions.get(&name).cloned().unwrap_or_default();
         let mut reader = Reader::new(log.clone(), key, false, from).starting_at(start);
+        // Sequence numbers are formatted only for a table that shows them.
+        if !sp
+            .table
+            .metadata
+            .iter()
+            .any(|(_, m)| *m == crate::table::Meta::SequenceNumber)
+        {
+            reader = reader.lean();
+        }
         reader.refresh()?;
         let mut window = sp
             .window
