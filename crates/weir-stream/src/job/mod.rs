@@ -465,10 +465,14 @@ async fn process(
                 }
                 let mut cols = b.columns().to_vec();
                 cols.remove(w);
-                rows.push(RecordBatch::try_new(sp.table_schema.clone(), cols)?);
+                rows.push(RecordBatch::try_new(sp.rows_schema.clone(), cols)?);
             } else {
                 rows.push(b);
             }
+        }
+        // A windowed view's query over its table's rows.
+        if let Some(view) = &sp.view {
+            rows = view.run(rows).await?;
         }
         if let Some(e) = src.marks.get_mut(&shard) {
             e.1 = Instant::now();

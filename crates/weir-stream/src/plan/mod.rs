@@ -71,7 +71,11 @@ pub struct SourcePlan {
     pub stage: Stage,
     /// The watermark column's place in the stage's output.
     pub watermark_index: Option<usize>,
-    /// The table's columns (the stage's output without the watermark).
+    /// The stage's output without the watermark (the table's columns).
+    pub rows_schema: SchemaRef,
+    /// A view windowed by a TVF over this table: its query over the table's rows.
+    pub view: Option<Stage>,
+    /// The columns the query sees: the table's, or the view's.
     pub table_schema: SchemaRef,
     /// The window over this table (with its own time column), in window queries.
     pub window: Option<WindowSpec>,
@@ -150,6 +154,7 @@ pub async fn plan_job(
         query,
         tvfs,
         lookups: lookup_names,
+        windowed_views: parsed_views,
         ..
     } = parsed;
     let names: BTreeSet<String> = relations(&query)
@@ -185,6 +190,10 @@ pub async fn plan_job(
     }
     let mut sources = Vec::new();
     for name in &tables {
+        if let Some(text) = parsed_views.get(name) {
+            sources.push(source::plan_view_source(name, text, lookup, &tables).await?);
+            continue;
+        }
         let table = lookup(name).ok_or_else(|| object_not_found(name))?;
         if !table.is_source_capable() {
             return Err(StreamError::Validation(format!(

@@ -22,6 +22,8 @@ pub struct ParsedJob {
     pub tvfs: Vec<WindowTvf>,
     /// Tables joined `FOR SYSTEM_TIME AS OF` (read whole, not streamed).
     pub lookups: Vec<String>,
+    /// Views a window TVF reads (name → query text): sources of their own.
+    pub windowed_views: BTreeMap<String, String>,
 }
 
 /// Reads `INSERT INTO sink [(cols)] query` (the sink's name) or a query (no sink) after lookup
@@ -30,13 +32,10 @@ pub struct ParsedJob {
 pub fn parse_job(sql: &str, views: &BTreeMap<String, String>) -> Result<ParsedJob> {
     let (sql, lookups) = crate::sql::extract_lookups(sql)?;
     let (rewritten, mut tvfs) = extract_window_tvfs(&sql, 0)?;
-    if let Some(t) = tvfs.iter().find(|t| views.contains_key(&t.table)) {
-        return Err(StreamError::Unsupported(format!(
-            "A window TVF over view '{}' is not supported by Weir's streaming engine yet; \
-             window its table (a view may read the window)",
-            t.table
-        )));
-    }
+    let windowed_views: BTreeMap<String, String> = tvfs
+        .iter()
+        .filter_map(|t| Some((t.table.clone(), views.get(&t.table)?.clone())))
+        .collect();
     let mut statements = Parser::parse_sql(&GenericDialect {}, &rewritten)
         .map_err(|e| StreamError::Sql(crate::sql::SqlError::Parse(e.to_string())))?;
     if statements.len() != 1 {
@@ -65,6 +64,7 @@ pub fn parse_job(sql: &str, views: &BTreeMap<String, String>) -> Result<ParsedJo
                 query: source,
                 tvfs,
                 lookups,
+                windowed_views,
             })
         }
         Statement::Query(mut query) => {
@@ -76,6 +76,7 @@ pub fn parse_job(sql: &str, views: &BTreeMap<String, String>) -> Result<ParsedJo
                 query,
                 tvfs,
                 lookups,
+                windowed_views,
             })
         }
         _ => Err(StreamError::Validation(

@@ -60,9 +60,70 @@ pub(super) async fn plan_source(table: TableDef) -> Result<SourcePlan> {
         table,
         stage,
         watermark_index,
+        rows_schema: table_schema.clone(),
+        view: None,
         table_schema,
         window: None,
     })
+}
+
+/// A view a window TVF reads: its one table's source, with the view's query (projections and
+/// filters only) run over the table's rows. A time column the view passes on under its own
+/// name stays a time attribute.
+pub(super) async fn plan_view_source(
+    name: &str,
+    text: &str,
+    lookup: &(dyn Fn(&str) -> Option<TableDef> + Sync),
+    tables: &[String],
+) -> Result<SourcePlan> {
+    let refused = |why: &str| {
+        StreamError::Unsupported(format!(
+            "A window TVF over view '{name}' ({why}) is not supported by Weir's streaming \
+             engine yet"
+        ))
+    };
+    let query = sqlparser::parser::Parser::new(&sqlparser::dialect::GenericDialect {})
+        .try_with_sql(text)
+        .and_then(|mut p| p.parse_query())
+        .map_err(|e| StreamError::Sql(crate::sql::SqlError::Parse(e.to_string())))?;
+    let read = super::relations(&query);
+    let [base] = read.iter().collect::<Vec<_>>()[..] else {
+        return Err(refused("it reads several tables"));
+    };
+    if tables.contains(base) {
+        return Err(refused("the query reads its table too"));
+    }
+    let table = lookup(base).ok_or_else(|| super::object_not_found(base))?;
+    if !table.is_source_capable() {
+        return Err(StreamError::Validation(format!(
+            "Connector of table '{base}' can only be used as a sink"
+        )));
+    }
+    let mut source = plan_source(table).await?;
+    let ctx = session();
+    let slot = Slot::default();
+    ctx.register_table(
+        base.as_str(),
+        Arc::new(SlotTable::new(source.rows_schema.clone(), slot.clone())),
+    )?;
+    let logical = ctx
+        .state()
+        .statement_to_plan(datafusion::sql::parser::Statement::Statement(Box::new(
+            sqlparser::ast::Statement::Query(query),
+        )))
+        .await?;
+    let optimized = ctx.state().optimize(&logical)?;
+    if !matches!(
+        super::shape::shape_of(&optimized, &[]),
+        super::shape::Shape::Stateless
+    ) {
+        return Err(refused("it aggregates, joins or windows"));
+    }
+    let physical = ctx.state().create_physical_plan(&optimized).await?;
+    let stage = Stage::new(&ctx, physical, vec![slot]);
+    source.table_schema = stage.schema();
+    source.view = Some(stage);
+    Ok(source)
 }
 
 /// The window a TVF puts over a source (its time column must be a time attribute).

@@ -1519,6 +1519,34 @@ async fn views_expand_into_the_queries_that_read_them() {
     );
     // The job keeps its views across a restart.
     assert!(e.job(&id).unwrap().spec.views.contains_key("windowed"));
+    // A window over a view (Nexmark's style: views over one table, windows over the views).
+    create(&log, "view_totals", 1);
+    run(
+        &mut s,
+        "CREATE TABLE view_totals (window_start TIMESTAMP(3), window_end TIMESTAMP(3),
+           item STRING, bids BIGINT, total DOUBLE)
+         WITH ('connector' = 'kinesis', 'stream' = 'view_totals', 'format' = 'json')",
+    )
+    .await;
+    let Outcome::Job(over_view) = run(
+        &mut s,
+        "INSERT INTO view_totals SELECT window_start, window_end, item, COUNT(*), SUM(price)
+         FROM TABLE(TUMBLE(TABLE big_bids, DESCRIPTOR(ts), INTERVAL '10' SECOND))
+         GROUP BY window_start, window_end, item",
+    )
+    .await
+    else {
+        panic!("no job")
+    };
+    until(&e, &over_view, "every record read", |j| j.records_in == 3).await;
+    // big_bids doubles prices over 1: x's 3.0 only (6.0), in [0, 10).
+    assert_eq!(
+        read(&log, "view_totals"),
+        vec![
+            json!({"window_start": "2026-01-01 00:00:00", "window_end": "2026-01-01 00:00:10",
+                    "item": "x", "bids": 1, "total": 6.0})
+        ]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
