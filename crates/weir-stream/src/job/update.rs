@@ -10,7 +10,7 @@ use datafusion::arrow::array::{Array, RecordBatch};
 use datafusion::arrow::compute::{concat_batches, interleave_record_batch};
 use datafusion::arrow::row::{RowConverter, SortField};
 
-use crate::changelog::{with_kinds, INSERT, UPDATE_AFTER, UPDATE_BEFORE};
+use crate::changelog::{with_kinds, DELETE, INSERT, UPDATE_AFTER, UPDATE_BEFORE};
 use crate::error::Result;
 use crate::plan::PartialPlan;
 
@@ -122,20 +122,28 @@ impl UpdateState {
             .map(|(i, k)| (k.as_slice(), i))
             .collect();
         let after_keys = self.keys_of(&after, g)?;
+        // A group is shown when it passes HAVING (every group without one).
+        let shown_before = passes(plan, &before)?;
+        let shown_after = passes(plan, &after)?;
         let (mut picks, mut kinds) = (Vec::new(), Vec::new());
         for (i, k) in after_keys.iter().enumerate() {
-            match was.get(k.as_slice()) {
-                None => {
+            let was = was.get(k.as_slice()).copied().filter(|&j| shown_before[j]);
+            match (was, shown_after[i]) {
+                (None, true) => {
                     picks.push((1, i));
                     kinds.push(INSERT);
                 }
-                Some(&j) if !same_row(&before, j, &after, i) => {
+                (Some(j), true) if !same_row(&before, j, &after, i) => {
                     picks.push((0, j));
                     kinds.push(UPDATE_BEFORE);
                     picks.push((1, i));
                     kinds.push(UPDATE_AFTER);
                 }
-                Some(_) => {}
+                (Some(j), false) => {
+                    picks.push((0, j));
+                    kinds.push(DELETE);
+                }
+                _ => {}
             }
         }
         // The merged states become the groups' live rows.
@@ -210,6 +218,22 @@ impl UpdateState {
         }
         Ok(())
     }
+}
+
+/// Which final rows pass the aggregate's HAVING (all when it has none; NULL fails).
+fn passes(plan: &PartialPlan, rows: &RecordBatch) -> Result<Vec<bool>> {
+    let Some(having) = &plan.having else {
+        return Ok(vec![true; rows.num_rows()]);
+    };
+    let values = having.evaluate(rows)?.into_array(rows.num_rows())?;
+    let values = values
+        .as_any()
+        .downcast_ref::<datafusion::arrow::array::BooleanArray>()
+        .cloned()
+        .unwrap_or_else(|| {
+            datafusion::arrow::array::BooleanArray::from(vec![false; rows.num_rows()])
+        });
+    Ok(values.iter().map(|v| v == Some(true)).collect())
 }
 
 /// Whether row `i` of `a` equals row `j` of `b` (same schema).

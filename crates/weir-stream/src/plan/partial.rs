@@ -38,6 +38,9 @@ pub struct PartialPlan {
     pub above: Option<Stage>,
     /// How many group columns lead the states and final rows.
     pub groups: usize,
+    /// An updating aggregate's HAVING, over its final rows (a group that fails it is not
+    /// shown).
+    pub having: Option<Arc<dyn PhysicalExpr>>,
     /// The states' columns.
     pub state_schema: SchemaRef,
     /// The places of `window_start`, `window_end`, `window_time` among the states' columns
@@ -133,9 +136,24 @@ pub fn split(
     // and number (projections only): an updating aggregate's changes run through it.
     let finals = Slot::default();
     let mut row_preserving = true;
+    // HAVING: a filter right above the aggregate, evaluated apart on the final rows.
+    let mut having: Option<Arc<dyn PhysicalExpr>> = None;
     let above = plan
         .clone()
         .transform_down(|node| {
+            if let Some(f) = node.downcast_ref::<FilterExec>() {
+                if f.input().downcast_ref::<AggregateExec>().is_some()
+                    && f.projection().is_none()
+                    && having.is_none()
+                {
+                    having = Some(f.predicate().clone());
+                    return Ok(Transformed::new(
+                        slot_exec(last.schema(), finals.clone()),
+                        true,
+                        TreeNodeRecursion::Jump,
+                    ));
+                }
+            }
             if node.downcast_ref::<AggregateExec>().is_some() {
                 return Ok(Transformed::new(
                     slot_exec(last.schema(), finals.clone()),
@@ -171,6 +189,7 @@ pub fn split(
         finish: Stage::new(ctx, finish, vec![states.clone()]),
         final_agg: Stage::new(ctx, last.clone(), vec![states]),
         above: row_preserving.then(|| Stage::new(ctx, above, vec![finals])),
+        having,
         groups: agg.group_expr().expr().len(),
         state_schema,
         window_columns,

@@ -1356,6 +1356,15 @@ async fn updating_aggregates_send_a_changelog_to_queries() {
     else {
         panic!("no query")
     };
+    // HAVING: a group is shown while it passes, deleted when it stops passing.
+    let Outcome::Query { rows: small, .. } = run(
+        &mut s,
+        "SELECT item, SUM(price) AS total FROM bids GROUP BY item HAVING SUM(price) < 3",
+    )
+    .await
+    else {
+        panic!("no query")
+    };
     put(
         &log,
         "bids",
@@ -1399,6 +1408,24 @@ async fn updating_aggregates_send_a_changelog_to_queries() {
             (
                 UPDATE_AFTER,
                 r#"{"item":"x","n":2,"total":4.0}"#.to_string()
+            ),
+        ]
+    );
+    let mut kept = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while kept.len() < 3 && Instant::now() < deadline {
+        collected(&small, &mut kept);
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    kept[..2].sort();
+    assert_eq!(
+        kept,
+        [
+            (INSERT, r#"{"item":"x","total":1.0}"#.to_string()),
+            (INSERT, r#"{"item":"y","total":2.0}"#.to_string()),
+            (
+                weir_stream::changelog::DELETE,
+                r#"{"item":"x","total":1.0}"#.to_string()
             ),
         ]
     );
