@@ -64,14 +64,18 @@ pub(super) fn shape_of(plan: &LogicalPlan, lookups: &[String]) -> Shape {
                 (b, Some(l), Some(r)) if j.join_type == JoinType::Inner && l != r => {
                     Some(Shape::IntervalJoin(b.map(Box::new), l, r))
                 }
-                (Some(_), Some(l), Some(r)) if l == r => Some(Shape::Unsupported(
-                    "An interval join of a table with itself",
-                )),
-                (Some(_), _, _) if j.join_type != JoinType::Inner => {
-                    Some(Shape::Unsupported("An outer interval join"))
+                (_, Some(l), Some(r)) if l == r => {
+                    Some(Shape::Unsupported("A join of a table with itself"))
                 }
+                (Some(_), _, _) if j.join_type != JoinType::Inner => {
+                    Some(Shape::Unsupported("An outer interval join (or a semi/anti one)"))
+                }
+                (_, Some(_), Some(_)) => Some(Shape::Unsupported(
+                    "An outer join of streams without time bounds (its results update; semi and anti \
+                     joins too)",
+                )),
                 _ => Some(Shape::Unsupported(
-                    "An outer join of streams without time bounds (its results update)",
+                    "A join of streams over several tables on one side",
                 )),
             },
             // Window Top-N / deduplication: ROW_NUMBER() (or any window function) partitioned
