@@ -2,6 +2,7 @@
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -12,12 +13,26 @@ import pytest
 ADDR = re.compile(r"listening on (https?://\S+)")
 FLINK = re.compile(r"Flink SQL Gateway on (http://[^\s,]+)")
 
+# Data directories made for servers here: removed when the session ends (a server's log
+# preallocates its segments, so a run would otherwise leave gigabytes behind).
+_DATA_DIRS = []
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _remove_data_dirs():
+    yield
+    for d in _DATA_DIRS:
+        shutil.rmtree(d, ignore_errors=True)
+
 
 def start_weir(extra_env=None, extra_args=(), data_dir=None):
     """Starts `weir serve` on a free port (on `data_dir`, else a new one); returns (process,
     endpoint URL)."""
     binary = os.environ.get("WEIR_BIN", "target/debug/weir")
-    data = data_dir or tempfile.mkdtemp(prefix="weir-smoke-")
+    data = data_dir
+    if data is None:
+        data = tempfile.mkdtemp(prefix="weir-smoke-")
+        _DATA_DIRS.append(data)
     env = dict(
         os.environ,
         NO_COLOR="1",
