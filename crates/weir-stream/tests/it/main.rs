@@ -205,8 +205,9 @@ async fn tumbling_window_totals_match_hand_computed_answers() {
             json!({"window_start": "2026-01-01 00:00:10", "window_end": "2026-01-01 00:00:20", "item": "y", "bids": 1, "total": 5.0}),
         ]
     );
+    // Counted once the read is processed (after its results are written): polled.
+    until(&e, &id, "every record counted", |j| j.records_in == 7).await;
     let info = e.job(&id).unwrap();
-    assert_eq!(info.records_in, 7);
     assert_eq!(info.late_dropped, 1);
     assert_eq!(info.records_out, 4);
     // The partition key is the PARTITIONED BY column.
