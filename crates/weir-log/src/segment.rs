@@ -445,9 +445,44 @@ fn corrupt(path: &Path, pos: u64) -> io::Error {
 }
 
 fn read_exact_at(file: &File, pos: u64, len: usize) -> io::Result<Bytes> {
-    let mut buf = BytesMut::zeroed(len);
+    let mut buf = reused(len).unwrap_or_else(|| BytesMut::zeroed(len));
     file.read_exact_at(&mut buf, pos)?;
-    Ok(buf.freeze())
+    let buf = buf.freeze();
+    recycle(&buf);
+    Ok(buf)
+}
+
+/// Read buffers kept for reuse: a fresh megabyte from the allocator is mapped anew and
+/// faults on every page as the read fills it (a quarter of a streaming job's time went
+/// there); a buffer whose records have all been dropped is taken again instead.
+static RECYCLED: parking_lot::Mutex<Vec<Bytes>> = parking_lot::Mutex::new(Vec::new());
+
+/// How many buffers are kept (at most this many read chunks stay allocated when idle).
+const RECYCLED_MAX: usize = 8;
+
+/// A kept buffer nothing else holds any more, at least `len` long (its old bytes are
+/// overwritten by the read).
+fn reused(len: usize) -> Option<BytesMut> {
+    let mut kept = RECYCLED.lock();
+    let i = kept.iter().position(|b| b.len() >= len && b.is_unique())?;
+    let mut buf = kept.swap_remove(i).try_into_mut().ok()?;
+    buf.truncate(len);
+    Some(buf)
+}
+
+/// Keeps a read buffer for reuse once its records are dropped: a full pool drops the
+/// buffers still in use (they are freed with their records) to make room.
+fn recycle(buf: &Bytes) {
+    if buf.len() < 64 * 1024 {
+        return;
+    }
+    let mut kept = RECYCLED.lock();
+    if kept.len() >= RECYCLED_MAX {
+        kept.retain(|b| b.is_unique());
+    }
+    if kept.len() < RECYCLED_MAX {
+        kept.push(buf.clone());
+    }
 }
 
 #[cfg(test)]

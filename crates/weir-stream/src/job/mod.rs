@@ -29,7 +29,7 @@ use crate::checkpoint::{JobFiles, Meta, Saved};
 use crate::decode::Decoder;
 use crate::error::Result;
 use crate::functions::now_ms;
-use crate::plan::{JobPlan, TimeKind};
+use crate::plan::{JobPlan, SourceWatermark, TimeKind};
 use crate::sink::{Outputs, Sink};
 use crate::window::WindowState;
 use dedup::DedupState;
@@ -455,20 +455,26 @@ async fn process(
         let staged = sp.stage.run(vec![decoded]).await?;
         let mut rows = Vec::with_capacity(staged.len());
         for b in staged {
-            if let Some(w) = sp.watermark_index {
-                if let Some(m) = max_ms(b.column(w))? {
-                    let e = src
-                        .marks
-                        .entry(shard.clone())
-                        .or_insert((i64::MIN, Instant::now()));
-                    e.0 = e.0.max(m);
+            let (mark, b) = match sp.watermark {
+                Some(SourceWatermark::Delayed { column, delay_ms }) => {
+                    (max_ms(b.column(column))?.map(|m| m - delay_ms), b)
                 }
-                let mut cols = b.columns().to_vec();
-                cols.remove(w);
-                rows.push(RecordBatch::try_new(sp.rows_schema.clone(), cols)?);
-            } else {
-                rows.push(b);
+                Some(SourceWatermark::Computed(w)) => {
+                    let mark = max_ms(b.column(w))?;
+                    let mut cols = b.columns().to_vec();
+                    cols.remove(w);
+                    (mark, RecordBatch::try_new(sp.rows_schema.clone(), cols)?)
+                }
+                None => (None, b),
+            };
+            if let Some(m) = mark {
+                let e = src
+                    .marks
+                    .entry(shard.clone())
+                    .or_insert((i64::MIN, Instant::now()));
+                e.0 = e.0.max(m);
             }
+            rows.push(b);
         }
         // A windowed view's query over its table's rows.
         if let Some(view) = &sp.view {

@@ -69,8 +69,8 @@ pub struct SourcePlan {
     pub table: TableDef,
     /// Decoded rows → the table's columns and `__weir_watermark` (when it has one).
     pub stage: Stage,
-    /// The watermark column's place in the stage's output.
-    pub watermark_index: Option<usize>,
+    /// How the table's watermark is found in the stage's output.
+    pub watermark: Option<SourceWatermark>,
     /// The stage's output without the watermark (the table's columns).
     pub rows_schema: SchemaRef,
     /// A view windowed by a TVF over this table: its query over the table's rows.
@@ -79,6 +79,16 @@ pub struct SourcePlan {
     pub table_schema: SchemaRef,
     /// The window over this table (with its own time column), in window queries.
     pub window: Option<WindowSpec>,
+}
+
+/// A source's watermark.
+#[derive(Clone, Copy, Debug)]
+pub enum SourceWatermark {
+    /// `ts - INTERVAL ...` of a fixed length: the greatest time of column `column` less
+    /// `delay_ms` (the same as the greatest of each row's, without computing each).
+    Delayed { column: usize, delay_ms: i64 },
+    /// Any other expression: computed per row into the last column (dropped from the rows).
+    Computed(usize),
 }
 
 /// A table joined `FOR SYSTEM_TIME AS OF`: its rows stay in its slot across runs.

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 
-use super::{quote, session, SourcePlan, TimeKind, WindowSpec, WATERMARK_COLUMN};
+use super::{quote, session, SourcePlan, SourceWatermark, TimeKind, WindowSpec, WATERMARK_COLUMN};
 use crate::error::{Result, StreamError};
 use crate::sql::{Column, WindowTvf};
 use crate::stage::{Slot, SlotTable, Stage};
@@ -28,18 +28,27 @@ pub(super) async fn plan_source(table: TableDef) -> Result<SourcePlan> {
             Column::Computed { name, expr } => select.push(format!("{expr} AS {}", quote(name))),
         }
     }
-    if let Some(w) = &table.flink.watermark {
+    // `ts - INTERVAL ...` (a fixed delay) is taken off the greatest time of each batch;
+    // any other watermark expression is computed for every row.
+    let delay = match &table.flink.watermark {
+        Some(w) => fixed_delay(&ctx, &w.column, &w.expr).await,
+        None => None,
+    };
+    if let (Some(w), None) = (&table.flink.watermark, delay) {
         select.push(format!("{} AS {WATERMARK_COLUMN}", w.expr));
     }
     let sql = format!("SELECT {} FROM {RAW}", select.join(", "));
     let physical = ctx.sql(&sql).await?.create_physical_plan().await?;
     let stage = Stage::new(&ctx, physical, vec![raw_slot]);
     let stage_schema = stage.schema();
-    let watermark_index = table
-        .flink
-        .watermark
-        .as_ref()
-        .map(|_| stage_schema.fields().len() - 1);
+    let watermark = match (&table.flink.watermark, delay) {
+        (None, _) => None,
+        (Some(w), Some(delay_ms)) => Some(SourceWatermark::Delayed {
+            column: stage_schema.index_of(&w.column)?,
+            delay_ms,
+        }),
+        (Some(_), None) => Some(SourceWatermark::Computed(stage_schema.fields().len() - 1)),
+    };
     let fields: Vec<Field> = stage_schema
         .fields()
         .iter()
@@ -59,7 +68,7 @@ pub(super) async fn plan_source(table: TableDef) -> Result<SourcePlan> {
     Ok(SourcePlan {
         table,
         stage,
-        watermark_index,
+        watermark,
         rows_schema: table_schema.clone(),
         view: None,
         table_schema,
@@ -124,6 +133,46 @@ pub(super) async fn plan_view_source(
     source.table_schema = stage.schema();
     source.view = Some(stage);
     Ok(source)
+}
+
+/// The delay of a watermark `column` or `column - INTERVAL ...` in milliseconds, when it is
+/// the same at any time (not a month or a year, whose length varies); `None` otherwise.
+async fn fixed_delay(
+    ctx: &datafusion::prelude::SessionContext,
+    column: &str,
+    expr: &str,
+) -> Option<i64> {
+    use sqlparser::ast::{BinaryOperator, Expr};
+    let parsed = sqlparser::parser::Parser::new(&sqlparser::dialect::GenericDialect {})
+        .try_with_sql(expr)
+        .and_then(|mut p| p.parse_expr())
+        .ok()?;
+    let is_column = |e: &Expr| matches!(e, Expr::Identifier(id) if id.value == column);
+    let interval = match &parsed {
+        e if is_column(e) => return Some(0),
+        Expr::BinaryOp {
+            left,
+            op: BinaryOperator::Minus,
+            right,
+        } if is_column(left) && matches!(**right, Expr::Interval(_)) => right.to_string(),
+        _ => return None,
+    };
+    // The interval taken off two instants a month-length apart must agree.
+    let mut delays = Vec::new();
+    for at in ["2000-01-31 00:00:00", "2000-03-01 00:00:00"] {
+        let sql = format!(
+            "SELECT CAST(TIMESTAMP '{at}' AS BIGINT) - CAST(TIMESTAMP '{at}' - {interval} AS BIGINT)"
+        );
+        let batches = ctx.sql(&sql).await.ok()?.collect().await.ok()?;
+        let col = batches.first()?.column(0);
+        let ns = col
+            .as_any()
+            .downcast_ref::<datafusion::arrow::array::Int64Array>()?
+            .value(0);
+        delays.push(ns);
+    }
+    (delays[0] == delays[1] && delays[0] >= 0 && delays[0] % 1_000_000 == 0)
+        .then(|| delays[0] / 1_000_000)
 }
 
 /// The window a TVF puts over a source (its time column must be a time attribute).
@@ -210,5 +259,28 @@ fn check_time_type(t: &DataType, what: &str) -> Result<()> {
              field type is {}",
             crate::types::flink_type_name(other)
         ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fixed_delay;
+
+    #[tokio::test]
+    async fn fixed_delays_are_read_from_watermark_expressions() {
+        let ctx = super::session();
+        let delay = |e: &'static str| {
+            let ctx = ctx.clone();
+            async move { fixed_delay(&ctx, "ts", e).await }
+        };
+        assert_eq!(delay("ts - INTERVAL '4' SECOND").await, Some(4000));
+        assert_eq!(delay("`ts` - INTERVAL '0.5' SECOND").await, Some(500));
+        assert_eq!(delay("ts").await, Some(0));
+        assert_eq!(delay("ts - INTERVAL '1' DAY").await, Some(86_400_000));
+        // Not the same length at every time, or not a delay of the time column.
+        assert_eq!(delay("ts - INTERVAL '1' MONTH").await, None);
+        assert_eq!(delay("other - INTERVAL '4' SECOND").await, None);
+        assert_eq!(delay("ts + INTERVAL '4' SECOND").await, None);
+        assert_eq!(delay("ts - INTERVAL '-4' SECOND").await, None);
     }
 }
