@@ -163,7 +163,8 @@ impl Reader {
         self.notify.notified().await
     }
 
-    /// One GetRecords per active shard; positions move past what is returned.
+    /// One GetRecords per active shard (several shards at once); positions move past what is
+    /// returned.
     pub async fn read(&mut self) -> Result<Vec<SourceRecord>, LogError> {
         let plan: Vec<(String, IteratorStart)> = self
             .positions
@@ -178,20 +179,35 @@ impl Reader {
                 (shard.clone(), start)
             })
             .collect();
-        let (log, key) = (self.log.clone(), self.key.clone());
-        let every = self.per_record;
-        let results = tokio::task::spawn_blocking(move || {
-            plan.into_iter()
-                .map(|(shard, start)| {
-                    let out = log
-                        .shard_iterator(&key, &shard, &start)
-                        .and_then(|it| log.get_records_with(&it, None, every));
-                    (shard, out)
-                })
-                .collect::<Vec<_>>()
-        })
-        .await
-        .map_err(|e| LogError::Internal(format!("source reader: {e}")))?;
+        // The shards are read on up to one thread per core at once, in turns of the
+        // shards' order (results come back in that order).
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let per_thread = plan.len().div_ceil(threads).max(1);
+        let mut turns = Vec::new();
+        let mut plan = plan.into_iter().peekable();
+        while plan.peek().is_some() {
+            let part: Vec<(String, IteratorStart)> = plan.by_ref().take(per_thread).collect();
+            let (log, key) = (self.log.clone(), self.key.clone());
+            let every = self.per_record;
+            turns.push(tokio::task::spawn_blocking(move || {
+                part.into_iter()
+                    .map(|(shard, start)| {
+                        let out = log
+                            .shard_iterator(&key, &shard, &start)
+                            .and_then(|it| log.get_records_with(&it, None, every));
+                        (shard, out)
+                    })
+                    .collect::<Vec<_>>()
+            }));
+        }
+        let mut results = Vec::new();
+        // Spawned, they all run; awaited in order, their results keep the shards' order.
+        for turn in turns {
+            results.extend(
+                turn.await
+                    .map_err(|e| LogError::Internal(format!("source reader: {e}")))?,
+            );
+        }
         let mut records = Vec::new();
         let mut reshaped = false;
         for (shard, out) in results {

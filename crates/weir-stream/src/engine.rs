@@ -320,6 +320,12 @@ impl Engine {
                 .get("table.exec.state.ttl")
                 .and_then(|v| parse_duration(v))
                 .filter(|d| !d.is_zero()),
+            parallelism: spec
+                .config
+                .get("parallelism.default")
+                .and_then(|v| v.trim().parse::<usize>().ok())
+                .filter(|n| *n > 0)
+                .unwrap_or_else(job::default_parallelism),
         };
         let files = JobFiles::new(self.inner.config.dir.join("jobs").join(&spec.id))?;
         for (k, plan) in plans.iter().enumerate() {

@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::catalog::{Session, TableProvider};
-use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
 use datafusion::error::Result as DfResult;
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::logical_expr::{Expr, TableType};
@@ -187,6 +187,35 @@ impl Stage {
 
     pub fn schema(&self) -> SchemaRef {
         self.plan.schema()
+    }
+
+    /// A copy that runs apart from this one (at the same time, on another core): its own
+    /// slots. Tables whose slot is not an input (lookup tables) stay shared.
+    pub fn fork(&self) -> DfResult<Stage> {
+        let fresh: Vec<Slot> = self.inputs.iter().map(|_| Slot::default()).collect();
+        let plan = self
+            .plan
+            .clone()
+            .transform_up(|node| {
+                let Some(s) = node.downcast_ref::<SlotExec>() else {
+                    return Ok(Transformed::no(node));
+                };
+                let Some(k) = self
+                    .inputs
+                    .iter()
+                    .position(|i| Arc::ptr_eq(&i.0, &s.slot.0))
+                else {
+                    return Ok(Transformed::no(node));
+                };
+                let copy = SlotExec::new(s.schema.clone(), s.projection.clone(), fresh[k].clone());
+                Ok(Transformed::yes(Arc::new(copy) as Arc<dyn ExecutionPlan>))
+            })?
+            .data;
+        Ok(Stage {
+            plan,
+            inputs: fresh,
+            task: self.task.clone(),
+        })
     }
 
     pub fn plan(&self) -> &dyn ExecutionPlan {

@@ -6,6 +6,7 @@
 
 mod dedup;
 mod interval;
+mod lanes;
 mod lookup;
 mod over;
 mod start;
@@ -18,18 +19,17 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use datafusion::arrow::array::{Array, Int64Array, RecordBatch};
+use datafusion::arrow::array::{Array, Int64Array};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, TimeUnit};
 use parking_lot::Mutex;
 use tokio::sync::watch;
-use weir_delivery::source::{Reader, SourceRecord};
+use weir_delivery::source::Reader;
 
 use crate::checkpoint::{JobFiles, Meta, Saved};
-use crate::decode::Decoder;
 use crate::error::Result;
 use crate::functions::now_ms;
-use crate::plan::{JobPlan, SourceWatermark, TimeKind};
+use crate::plan::{JobPlan, TimeKind};
 use crate::sink::{Outputs, Sink};
 use crate::window::WindowState;
 use dedup::DedupState;
@@ -91,13 +91,22 @@ pub struct RunOptions {
     pub collector: Option<Arc<crate::sink::Collector>>,
     /// `table.exec.state.ttl`: how long a regular join keeps rows (none: forever).
     pub state_ttl: Option<Duration>,
+    /// How many shards of a source are decoded and staged at once (`parallelism.default`;
+    /// the machine's cores by default).
+    pub parallelism: usize,
+}
+
+/// Lanes per source when the job does not say: the machine's cores (at most 8).
+pub fn default_parallelism() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(8))
 }
 
 /// A source as the job reads it.
 struct SourceRun {
     name: String,
     reader: Reader,
-    decoder: Decoder,
+    /// Decoding and stateless stages, one lane per core.
+    lanes: Vec<lanes::Lane>,
     /// Per shard being read: its watermark (`i64::MIN` before its first row) and when it last
     /// had rows.
     marks: BTreeMap<String, (i64, Instant)>,
@@ -240,7 +249,7 @@ pub async fn run(
         let mut run = SourceRun {
             name,
             reader,
-            decoder: Decoder::new(&sp.table)?,
+            lanes: Vec::new(),
             marks,
             window,
         };
@@ -276,6 +285,16 @@ pub async fn run(
     };
     if let (Some(d), Some(s)) = (dedup.as_mut(), sources.first()) {
         d.restore(state.remove(&s.name).unwrap_or_default());
+    }
+    // A job without state runs its query in the lanes too.
+    let stateless = plan.window.is_none()
+        && join.is_none()
+        && over.is_none()
+        && update.is_none()
+        && dedup.is_none();
+    for (i, (src, sp)) in sources.iter_mut().zip(&plan.sources).enumerate() {
+        let query = stateless.then_some(&plan.query);
+        src.lanes = lanes::Lane::for_source(sp, i, query, options.parallelism)?;
     }
     // Lookup tables, read whole (and again after their TTL).
     let mut looked_up = Instant::now();
@@ -314,13 +333,14 @@ pub async fn run(
                 continue;
             }
             read += records.len();
+            let prepared = lanes::prepare(&mut src.lanes, records).await?;
             let mut ops = Operators {
                 join: &mut join,
                 over: &mut over,
                 update: &mut update,
                 dedup: &mut dedup,
             };
-            process(&plan, i, src, &records, &mut ops, &mut sink).await?;
+            process(&plan, i, src, prepared, &mut ops, &mut sink).await?;
         }
         if let Some(kind) = aggregate {
             let wm = job_watermark(kind, &sources, &options);
@@ -438,51 +458,33 @@ struct Operators<'a> {
     dedup: &'a mut Option<DedupState>,
 }
 
-/// One source's records: decoded per shard, its stage run, watermarks kept, rows handed to
-/// the query (stateless), to window assignment, or to window state.
+/// One source's records, prepared per shard by its lanes: watermarks kept, rows handed to
+/// the operators (a job without state has its output already).
 async fn process(
     plan: &JobPlan,
     i: usize,
     src: &mut SourceRun,
-    records: &[SourceRecord],
+    prepared: Vec<lanes::Prepared>,
     ops: &mut Operators<'_>,
     sink: &mut Sink,
 ) -> Result<()> {
-    let sp = &plan.sources[i];
-    for group in by_shard(records) {
-        let shard = group[0].shard.to_string();
-        let decoded = src.decoder.decode(group)?;
-        let staged = sp.stage.run(vec![decoded]).await?;
-        let mut rows = Vec::with_capacity(staged.len());
-        for b in staged {
-            let (mark, b) = match sp.watermark {
-                Some(SourceWatermark::Delayed { column, delay_ms }) => {
-                    (max_ms(b.column(column))?.map(|m| m - delay_ms), b)
-                }
-                Some(SourceWatermark::Computed(w)) => {
-                    let mark = max_ms(b.column(w))?;
-                    let mut cols = b.columns().to_vec();
-                    cols.remove(w);
-                    (mark, RecordBatch::try_new(sp.rows_schema.clone(), cols)?)
-                }
-                None => (None, b),
-            };
-            if let Some(m) = mark {
-                let e = src
-                    .marks
-                    .entry(shard.clone())
-                    .or_insert((i64::MIN, Instant::now()));
-                e.0 = e.0.max(m);
-            }
-            rows.push(b);
+    for p in prepared {
+        let shard: &str = &p.shard;
+        if let Some(m) = p.mark {
+            let e = src
+                .marks
+                .entry(shard.to_string())
+                .or_insert((i64::MIN, Instant::now()));
+            e.0 = e.0.max(m);
         }
-        // A windowed view's query over its table's rows.
-        if let Some(view) = &sp.view {
-            rows = view.run(rows).await?;
-        }
-        if let Some(e) = src.marks.get_mut(&shard) {
+        if let Some(e) = src.marks.get_mut(shard) {
             e.1 = Instant::now();
         }
+        if let Some(out) = p.out {
+            sink.write(&out).await?;
+            continue;
+        }
+        let rows = p.rows;
         if let Some(j) = ops.join.as_mut() {
             let out = j.run(&plan.query, i, rows).await?;
             sink.write(&out).await?;
@@ -637,7 +639,11 @@ fn update_status(status: &JobStatus, sink: &Sink, sources: &[SourceRun]) {
         .records_out
         .store(sink.records_out, Ordering::Relaxed);
     status.skipped.store(
-        sources.iter().map(|s| s.decoder.skipped).sum(),
+        sources
+            .iter()
+            .flat_map(|s| &s.lanes)
+            .map(|l| l.decoder.skipped)
+            .sum(),
         Ordering::Relaxed,
     );
     let windows: Vec<&WindowState> = sources.iter().filter_map(|s| s.window.as_ref()).collect();
@@ -705,19 +711,6 @@ async fn save(
     status.checkpoints.store(number, Ordering::Relaxed);
     status.checkpoint_ms.store(now_ms(), Ordering::Relaxed);
     Ok(())
-}
-
-/// Records in runs of one shard (a read returns each shard's records together).
-fn by_shard(records: &[SourceRecord]) -> Vec<&[SourceRecord]> {
-    let mut out = Vec::new();
-    let mut start = 0;
-    for i in 1..=records.len() {
-        if i == records.len() || records[i].shard != records[start].shard {
-            out.push(&records[start..i]);
-            start = i;
-        }
-    }
-    out
 }
 
 /// The greatest timestamp of a column, in epoch milliseconds.

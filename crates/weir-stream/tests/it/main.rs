@@ -157,5 +157,6 @@ fn collected(rows: &weir_stream::sink::Collector, into: &mut Vec<(i8, String)>) 
 }
 
 mod operators;
+mod parallel;
 mod statements;
 mod windows;

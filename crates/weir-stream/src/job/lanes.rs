@@ -1,0 +1,177 @@
+//! A source's work that needs no state shared between shards, run for several shards at once
+//! (one lane per core): decoding records, the source stage (computed columns, the
+//! watermark), a windowed view's query and, in a job without state, the job's query itself.
+//! Each lane has its own copies of the stages; what a lane returns is put together again in
+//! the order of the shards, so the stateful operators after it see what one task would.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::datatypes::SchemaRef;
+use weir_delivery::source::SourceRecord;
+
+use crate::decode::Decoder;
+use crate::error::{Result, StreamError};
+use crate::plan::{SourcePlan, SourceWatermark};
+use crate::stage::Stage;
+
+/// One lane of a source.
+pub(super) struct Lane {
+    pub decoder: Decoder,
+    stage: Stage,
+    view: Option<Stage>,
+    /// In a job without state: the job's query (this source is its input `input`).
+    query: Option<Stage>,
+    input: usize,
+    watermark: Option<SourceWatermark>,
+    rows_schema: SchemaRef,
+}
+
+/// One shard's records made ready for the operators.
+pub(super) struct Prepared {
+    pub shard: Arc<str>,
+    /// The greatest watermark of the rows (when the table has one and a row had a time).
+    pub mark: Option<i64>,
+    /// The table's (or its windowed view's) rows.
+    pub rows: Vec<RecordBatch>,
+    /// In a job without state, the query's output for the rows (then `rows` is empty).
+    pub out: Option<Vec<RecordBatch>>,
+}
+
+impl Lane {
+    /// The lanes of source `input`: `n` (at least one), each with its own stages. `query` is
+    /// the job's query when the job keeps no state.
+    pub fn for_source(
+        sp: &SourcePlan,
+        input: usize,
+        query: Option<&Stage>,
+        n: usize,
+    ) -> Result<Vec<Lane>> {
+        (0..n.max(1))
+            .map(|_| {
+                Ok(Lane {
+                    decoder: Decoder::new(&sp.table)?,
+                    stage: sp.stage.fork()?,
+                    view: sp.view.as_ref().map(Stage::fork).transpose()?,
+                    query: query.map(Stage::fork).transpose()?,
+                    input,
+                    watermark: sp.watermark,
+                    rows_schema: sp.rows_schema.clone(),
+                })
+            })
+            .collect()
+    }
+
+    /// One shard's records: decoded, staged, the watermark found.
+    async fn prepare(&mut self, records: &[SourceRecord]) -> Result<Prepared> {
+        let shard = records
+            .first()
+            .map_or_else(|| Arc::from(""), |r| r.shard.clone());
+        let decoded = self.decoder.decode(records)?;
+        let staged = self.stage.run(vec![decoded]).await?;
+        let mut rows = Vec::with_capacity(staged.len());
+        let mut mark: Option<i64> = None;
+        for b in staged {
+            let (m, b) = match self.watermark {
+                Some(SourceWatermark::Delayed { column, delay_ms }) => {
+                    (super::max_ms(b.column(column))?.map(|m| m - delay_ms), b)
+                }
+                Some(SourceWatermark::Computed(w)) => {
+                    let m = super::max_ms(b.column(w))?;
+                    let mut cols = b.columns().to_vec();
+                    cols.remove(w);
+                    (m, RecordBatch::try_new(self.rows_schema.clone(), cols)?)
+                }
+                None => (None, b),
+            };
+            mark = mark.max(m);
+            rows.push(b);
+        }
+        if let Some(view) = &self.view {
+            rows = view.run(rows).await?;
+        }
+        let out = match &self.query {
+            Some(q) => Some(q.run_at(self.input, std::mem::take(&mut rows)).await?),
+            None => None,
+        };
+        Ok(Prepared {
+            shard,
+            mark,
+            rows,
+            out,
+        })
+    }
+}
+
+/// Prepares a read's records shard by shard, several shards at once when there are lanes
+/// for them; the results come back in the order of the shards in `records`.
+pub(super) async fn prepare(
+    lanes: &mut Vec<Lane>,
+    records: Vec<SourceRecord>,
+) -> Result<Vec<Prepared>> {
+    let groups = by_shard(records);
+    let n = lanes.len().min(groups.len());
+    if n <= 1 {
+        let Some(lane) = lanes.first_mut() else {
+            return Err(StreamError::Unsupported("a source without lanes".into()));
+        };
+        let mut out = Vec::with_capacity(groups.len());
+        for g in &groups {
+            out.push(lane.prepare(g).await?);
+        }
+        return Ok(out);
+    }
+    let mut work: Vec<Vec<(usize, Vec<SourceRecord>)>> = (0..n).map(|_| Vec::new()).collect();
+    for (k, g) in groups.into_iter().enumerate() {
+        work[k % n].push((k, g));
+    }
+    let handles: Vec<_> = lanes
+        .drain(..n)
+        .zip(work)
+        .map(|(mut lane, groups)| {
+            tokio::spawn(async move {
+                let mut done = Vec::with_capacity(groups.len());
+                for (k, g) in groups {
+                    match lane.prepare(&g).await {
+                        Ok(p) => done.push((k, p)),
+                        Err(e) => return (lane, Err(e)),
+                    }
+                }
+                (lane, Ok(done))
+            })
+        })
+        .collect();
+    let mut back = Vec::with_capacity(n);
+    let mut all = Vec::new();
+    let mut failed = None;
+    for h in futures::future::join_all(handles).await {
+        let (lane, result) =
+            h.map_err(|e| StreamError::Unsupported(format!("a source lane failed: {e}")))?;
+        back.push(lane);
+        match result {
+            Ok(done) => all.extend(done),
+            Err(e) => failed = failed.or(Some(e)),
+        }
+    }
+    lanes.splice(0..0, back);
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    all.sort_by_key(|(k, _)| *k);
+    Ok(all.into_iter().map(|(_, p)| p).collect())
+}
+
+/// Records in runs of one shard (a read returns each shard's records together).
+fn by_shard(records: Vec<SourceRecord>) -> Vec<Vec<SourceRecord>> {
+    if records.iter().all(|r| r.shard == records[0].shard) {
+        return vec![records];
+    }
+    let mut out: Vec<Vec<SourceRecord>> = Vec::new();
+    for r in records {
+        match out.last_mut() {
+            Some(run) if run[0].shard == r.shard => run.push(r),
+            _ => out.push(vec![r]),
+        }
+    }
+    out
+}
