@@ -6,7 +6,9 @@
 use std::io::Cursor;
 use std::sync::Arc;
 
-use datafusion::arrow::array::{ArrayRef, RecordBatch, StringArray, TimestampMillisecondArray};
+use datafusion::arrow::array::{
+    new_null_array, ArrayRef, RecordBatch, StringArray, TimestampMillisecondArray,
+};
 use datafusion::arrow::datatypes::{Schema, SchemaRef};
 use weir_delivery::source::SourceRecord;
 
@@ -20,15 +22,27 @@ pub struct Decoder {
     decoded: SchemaRef,
     metadata: Vec<Meta>,
     format: Format,
+    /// The physical columns read from JSON records when the job uses only some (their
+    /// schema and places; the others are left null).
+    read: Option<(SchemaRef, Vec<usize>)>,
     /// Records skipped because they did not decode.
     pub skipped: u64,
 }
 
 impl Decoder {
-    pub fn new(table: &TableDef) -> Result<Decoder> {
+    /// A decoder of `table`'s records; `decode` names the physical columns to read (JSON
+    /// only: a CSV row is read whole), all when `None`.
+    pub fn new(table: &TableDef, decode: Option<&[usize]>) -> Result<Decoder> {
         let n = table.decoded.fields().len() - table.metadata.len();
         let physical = Arc::new(Schema::new(table.decoded.fields()[..n].to_vec()));
+        let read = match (&table.format, decode) {
+            (Some(Format::Json { .. }), Some(cols)) if cols.iter().all(|c| *c < n) => {
+                Some((Arc::new(physical.project(cols)?), cols.to_vec()))
+            }
+            _ => None,
+        };
         Ok(Decoder {
+            read,
             physical,
             decoded: table.decoded.clone(),
             metadata: table.metadata.iter().map(|(_, m)| *m).collect(),
@@ -78,7 +92,11 @@ impl Decoder {
     fn decode_all(&self, records: &[&SourceRecord]) -> Result<RecordBatch> {
         match self.format {
             Format::Json { .. } => {
-                let mut d = arrow_json::ReaderBuilder::new(self.physical.clone())
+                let schema = self
+                    .read
+                    .as_ref()
+                    .map_or_else(|| self.physical.clone(), |(s, _)| s.clone());
+                let mut d = arrow_json::ReaderBuilder::new(schema.clone())
                     .with_batch_size(records.len().max(1))
                     .build_decoder()?;
                 for r in records.iter() {
@@ -91,8 +109,8 @@ impl Decoder {
                         )));
                     }
                 }
-                Ok(d.flush()?
-                    .unwrap_or_else(|| RecordBatch::new_empty(self.physical.clone())))
+                let batch = d.flush()?.unwrap_or_else(|| RecordBatch::new_empty(schema));
+                self.widen(batch)
             }
             Format::Parquet => Err(StreamError::Unsupported(
                 "Parquet tables are written, not read, by streaming jobs".into(),
@@ -124,6 +142,28 @@ impl Decoder {
                 )?)
             }
         }
+    }
+
+    /// The columns read, with the columns not read as nulls.
+    fn widen(&self, batch: RecordBatch) -> Result<RecordBatch> {
+        let Some((_, read)) = &self.read else {
+            return Ok(batch);
+        };
+        let n = batch.num_rows();
+        let mut got = batch.columns().iter();
+        let columns =
+            self.physical
+                .fields()
+                .iter()
+                .enumerate()
+                .map(|(k, f)| match read.contains(&k) {
+                    true => got.next().cloned().ok_or_else(|| {
+                        StreamError::Unsupported("a decoded column is missing".into())
+                    }),
+                    false => Ok(new_null_array(f.data_type(), n)),
+                })
+                .collect::<Result<Vec<ArrayRef>>>()?;
+        Ok(RecordBatch::try_new(self.physical.clone(), columns)?)
     }
 
     /// Decodes record by record: the rows that decode, and which records they came from.

@@ -189,6 +189,25 @@ impl Stage {
         self.plan.schema()
     }
 
+    /// The columns this plan reads of input `i`: `None` when a scan reads all of them.
+    pub fn columns_read(&self, i: usize) -> Option<std::collections::BTreeSet<usize>> {
+        let slot = self.inputs.get(i)?;
+        let mut read = std::collections::BTreeSet::new();
+        let mut whole = false;
+        let _ = self.plan.apply(|node| {
+            if let Some(s) = node.downcast_ref::<SlotExec>() {
+                if Arc::ptr_eq(&s.slot.0, &slot.0) {
+                    match &s.projection {
+                        Some(p) => read.extend(p.iter().copied()),
+                        None => whole = true,
+                    }
+                }
+            }
+            Ok(TreeNodeRecursion::Continue)
+        });
+        (!whole).then_some(read)
+    }
+
     /// A copy that runs apart from this one (at the same time, on another core): its own
     /// slots. Tables whose slot is not an input (lookup tables) stay shared.
     pub fn fork(&self) -> DfResult<Stage> {

@@ -50,7 +50,7 @@ impl Lane {
         (0..n.max(1))
             .map(|_| {
                 Ok(Lane {
-                    decoder: Decoder::new(&sp.table)?,
+                    decoder: Decoder::new(&sp.table, sp.decode.as_deref())?,
                     stage: sp.stage.fork()?,
                     view: sp.view.as_ref().map(Stage::fork).transpose()?,
                     query: query.map(Stage::fork).transpose()?,

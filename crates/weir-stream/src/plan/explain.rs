@@ -49,8 +49,17 @@ pub(super) fn explain(
     let _ = writeln!(out, "\n== Optimized Execution Plan ==\n{sink_line}");
     for s in sources {
         let t = &s.table;
+        // Columns decoded when not all are (Flink's projection push-down shows the same).
+        let project = s.decode.as_ref().map_or_else(String::new, |cols| {
+            let names: Vec<&str> = cols
+                .iter()
+                .map(|c| t.decoded.field(*c).name().as_str())
+                .collect();
+            format!(", project=[{}]", names.join(", "))
+        });
         let mut line = format!(
-            "TableSourceScan(table=[[default_catalog, default_database, {}]], fields=[{}])",
+            "TableSourceScan(table=[[default_catalog, default_database, {}{project}]], \
+             fields=[{}])",
             t.name(),
             s.table_schema
                 .fields()

@@ -79,6 +79,9 @@ pub struct SourcePlan {
     pub table_schema: SchemaRef,
     /// The window over this table (with its own time column), in window queries.
     pub window: Option<WindowSpec>,
+    /// The physical columns decoded from records when the job reads only some (the others
+    /// are left null); `None`: all.
+    pub decode: Option<Vec<usize>>,
 }
 
 /// A source's watermark.
@@ -569,6 +572,27 @@ pub async fn plan_job(
     } else {
         None
     };
+    // Only the columns the job reads are decoded (a stateless query, or a window aggregate
+    // kept as partial states: what their plans scan is all that is read).
+    let plain = interval.is_none() && over.is_none() && dedup.is_none() && !changelog;
+    for (i, sp) in sources.iter_mut().enumerate() {
+        let used = match (&window, &partial) {
+            _ if !plain || sp.view.is_some() => None,
+            (None, _) => query.columns_read(i),
+            (Some(w), Some(p)) if w.aggregate && sp.window.is_some() => {
+                p.partial.columns_read(0).map(|mut read| {
+                    read.retain(|c| *c < sp.rows_schema.fields().len());
+                    read.insert(w.time_index);
+                    read.extend(w.partition.iter().copied());
+                    read
+                })
+            }
+            _ => None,
+        };
+        if let Some(used) = used {
+            sp.decode = source::decoded_columns(&sp.table, &used).await?;
+        }
+    }
     let explain = explain::explain(
         &sink,
         &sources,

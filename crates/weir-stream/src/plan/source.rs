@@ -73,6 +73,7 @@ pub(super) async fn plan_source(table: TableDef) -> Result<SourcePlan> {
         view: None,
         table_schema,
         window: None,
+        decode: None,
     })
 }
 
@@ -133,6 +134,48 @@ pub(super) async fn plan_view_source(
     source.table_schema = stage.schema();
     source.view = Some(stage);
     Ok(source)
+}
+
+/// The physical columns of `table` that must be decoded for the table columns `used` (by
+/// position) and its watermark: what the source stage scans when it computes only those.
+/// `None` when that is all of them. Columns that may not be null are always decoded.
+pub(super) async fn decoded_columns(
+    table: &TableDef,
+    used: &std::collections::BTreeSet<usize>,
+) -> Result<Option<Vec<usize>>> {
+    let mut select = Vec::new();
+    for (k, c) in table.flink.columns.iter().enumerate() {
+        if !used.contains(&k) {
+            continue;
+        }
+        match c {
+            Column::Physical { name, .. } => select.push(quote(name)),
+            Column::Computed { name, expr } => select.push(format!("{expr} AS {}", quote(name))),
+        }
+    }
+    if let Some(w) = &table.flink.watermark {
+        select.push(format!("{} AS {WATERMARK_COLUMN}", w.expr));
+    }
+    if select.is_empty() {
+        return Ok(None);
+    }
+    let ctx = session();
+    let slot = Slot::default();
+    ctx.register_table(
+        RAW,
+        Arc::new(SlotTable::new(table.decoded.clone(), slot.clone())),
+    )?;
+    let sql = format!("SELECT {} FROM {RAW}", select.join(", "));
+    let physical = ctx.sql(&sql).await?.create_physical_plan().await?;
+    let stage = Stage::new(&ctx, physical, vec![slot]);
+    let Some(read) = stage.columns_read(0) else {
+        return Ok(None);
+    };
+    let physical_len = table.decoded.fields().len() - table.metadata.len();
+    let decode: Vec<usize> = (0..physical_len)
+        .filter(|c| read.contains(c) || !table.decoded.field(*c).is_nullable())
+        .collect();
+    Ok((decode.len() < physical_len).then_some(decode))
 }
 
 /// The delay of a watermark `column` or `column - INTERVAL ...` in milliseconds, when it is

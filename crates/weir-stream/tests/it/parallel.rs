@@ -54,6 +54,19 @@ async fn shards_run_in_lanes_and_each_shards_order_holds() {
         .map(|sh| sh.shard_id)
         .collect();
     assert!(shards_used.len() >= 3, "keys land on {shards_used:?}");
+    // Only the columns the query reads are decoded.
+    let Outcome::Rows(plan) = run(
+        &mut s,
+        "EXPLAIN INSERT INTO copied SELECT k, 0, 0 FROM events WHERE k <> 'x'",
+    )
+    .await
+    else {
+        panic!("no plan")
+    };
+    let plan = datafusion::arrow::util::pretty::pretty_format_batches(&[plan])
+        .unwrap()
+        .to_string();
+    assert!(plan.contains("events, project=[k]]]"), "{plan}");
     let Outcome::Job(id) = run(
         &mut s,
         "INSERT INTO copied SELECT k, n, n * 2 AS twice FROM events WHERE n >= 0",

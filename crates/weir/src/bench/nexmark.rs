@@ -31,6 +31,10 @@ pub struct NexmarkBench {
     /// Where the log and jobs live (a temporary directory by default).
     #[arg(long)]
     pub data_dir: Option<std::path::PathBuf>,
+    /// Shards of the bid stream (bids spread over them by partition key): a job reads and
+    /// decodes its shards on up to one core each.
+    #[arg(long, default_value_t = 1)]
+    pub shards: u32,
     /// Windows measured by the latency run (0 skips it).
     #[arg(long, default_value_t = 10)]
     pub latency_windows: usize,
@@ -319,9 +323,13 @@ fn key(name: &str) -> StreamKey {
 }
 
 fn create(log: &Log, name: &str) -> anyhow::Result<()> {
+    create_sharded(log, name, 1)
+}
+
+fn create_sharded(log: &Log, name: &str, shards: u32) -> anyhow::Result<()> {
     log.create_stream(CreateStream {
         key: key(name),
-        shard_count: Some(1),
+        shard_count: Some(shards.max(1)),
         mode: StreamMode::Provisioned,
         tags: BTreeMap::new(),
         max_record_kib: None,
@@ -340,7 +348,7 @@ pub async fn run(b: NexmarkBench) -> anyhow::Result<()> {
         },
         Arc::new(weir_log::SystemClock),
     )?;
-    create(&log, "nexmark-bid")?;
+    create_sharded(&log, "nexmark-bid", b.shards)?;
     let mut gen = Bids {
         rng: rand::rngs::StdRng::seed_from_u64(42),
         n: 0,
@@ -353,11 +361,11 @@ pub async fn run(b: NexmarkBench) -> anyhow::Result<()> {
     while left > 0 {
         let n = left.min(500);
         let entries: Vec<PutEntry> = (0..n)
-            .map(|_| {
+            .map(|i| {
                 let data = gen.next(None);
                 bytes += data.len();
                 PutEntry {
-                    partition_key: "nexmark".into(),
+                    partition_key: format!("nexmark-{}", (left + i) % 256),
                     explicit_hash_key: None,
                     data: Bytes::from(data),
                 }
@@ -368,9 +376,10 @@ pub async fn run(b: NexmarkBench) -> anyhow::Result<()> {
     }
     let ingest = started.elapsed();
     println!(
-        "nexmark: {} bids ({:.0} bytes each) written to the log in {:.2} s ({:.0}/s)",
+        "nexmark: {} bids ({:.0} bytes each) written to the log ({} shards) in {:.2} s ({:.0}/s)",
         b.events,
         bytes as f64 / b.events.max(1) as f64,
+        b.shards.max(1),
         ingest.as_secs_f64(),
         b.events as f64 / ingest.as_secs_f64()
     );
