@@ -1,6 +1,8 @@
 //! A source's work that needs no state shared between shards, run for several shards at once
 //! (one lane per core): decoding records, the source stage (computed columns, the
-//! watermark), a windowed view's query and, in a job without state, the job's query itself.
+//! watermark), a windowed view's query and, in a job without state, the job's query itself
+//! (in a window aggregate kept as partial states, the partial aggregation per pane: what the
+//! job task keeps is then merged states).
 //! Each lane has its own copies of the stages; what a lane returns is put together again in
 //! the order of the shards, so the stateful operators after it see what one task would.
 
@@ -14,6 +16,7 @@ use crate::decode::Decoder;
 use crate::error::{Result, StreamError};
 use crate::plan::{SourcePlan, SourceWatermark};
 use crate::stage::Stage;
+use crate::window::WindowState;
 
 /// One lane of a source.
 pub(super) struct Lane {
@@ -22,6 +25,10 @@ pub(super) struct Lane {
     view: Option<Stage>,
     /// In a job without state: the job's query (this source is its input `input`).
     query: Option<Stage>,
+    /// In a window aggregate kept as partial states: the partial aggregation, and the
+    /// window's panes at the job's watermark (set before each turn).
+    partial: Option<Stage>,
+    split: Option<WindowState>,
     input: usize,
     watermark: Option<SourceWatermark>,
     rows_schema: SchemaRef,
@@ -36,15 +43,21 @@ pub(super) struct Prepared {
     pub rows: Vec<RecordBatch>,
     /// In a job without state, the query's output for the rows (then `rows` is empty).
     pub out: Option<Vec<RecordBatch>>,
+    /// In a partial window aggregate, the rows' states by pane (then `rows` is empty), and
+    /// how many rows came too late for any window.
+    pub panes: Option<Vec<(i64, RecordBatch)>>,
+    pub late: u64,
 }
 
 impl Lane {
     /// The lanes of source `input`: `n` (at least one), each with its own stages. `query` is
-    /// the job's query when the job keeps no state.
+    /// the job's query when the job keeps no state; `partial`, the partial aggregation of a
+    /// window aggregate kept as states.
     pub fn for_source(
         sp: &SourcePlan,
         input: usize,
         query: Option<&Stage>,
+        partial: Option<&Stage>,
         n: usize,
     ) -> Result<Vec<Lane>> {
         (0..n.max(1))
@@ -54,6 +67,8 @@ impl Lane {
                     stage: sp.stage.fork()?,
                     view: sp.view.as_ref().map(Stage::fork).transpose()?,
                     query: query.map(Stage::fork).transpose()?,
+                    partial: partial.map(Stage::fork).transpose()?,
+                    split: None,
                     input,
                     watermark: sp.watermark,
                     rows_schema: sp.rows_schema.clone(),
@@ -94,11 +109,27 @@ impl Lane {
             Some(q) => Some(q.run_at(self.input, std::mem::take(&mut rows)).await?),
             None => None,
         };
+        let (mut panes, mut late) = (None, 0);
+        if let (Some(partial), Some(split)) = (&self.partial, self.split.as_mut()) {
+            let mut states = Vec::new();
+            for b in std::mem::take(&mut rows) {
+                for (pane, part) in split.split(&b)? {
+                    let input = split.with_window_columns(part, pane, split.pane_end(pane))?;
+                    for s in partial.run(vec![input]).await? {
+                        states.push((pane, s));
+                    }
+                }
+            }
+            late = std::mem::take(&mut split.late_dropped);
+            panes = Some(states);
+        }
         Ok(Prepared {
             shard,
             mark,
             rows,
             out,
+            panes,
+            late,
         })
     }
 }
@@ -108,7 +139,11 @@ impl Lane {
 pub(super) async fn prepare(
     lanes: &mut Vec<Lane>,
     records: Vec<SourceRecord>,
+    window: Option<&WindowState>,
 ) -> Result<Vec<Prepared>> {
+    for lane in lanes.iter_mut().filter(|l| l.partial.is_some()) {
+        lane.split = window.map(WindowState::splitter).transpose()?;
+    }
     let groups = by_shard(records);
     let n = lanes.len().min(groups.len());
     if n <= 1 {

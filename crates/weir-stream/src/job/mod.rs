@@ -292,9 +292,19 @@ pub async fn run(
         && over.is_none()
         && update.is_none()
         && dedup.is_none();
+    // A window aggregate kept as partial states computes them in the lanes.
+    let local = join.is_none()
+        && over.is_none()
+        && update.is_none()
+        && dedup.is_none()
+        && plan.window.as_ref().is_some_and(|w| w.aggregate);
     for (i, (src, sp)) in sources.iter_mut().zip(&plan.sources).enumerate() {
         let query = stateless.then_some(&plan.query);
-        src.lanes = lanes::Lane::for_source(sp, i, query, options.parallelism)?;
+        let partial = match (&plan.partial, &src.window) {
+            (Some(p), Some(_)) if local => Some(&p.partial),
+            _ => None,
+        };
+        src.lanes = lanes::Lane::for_source(sp, i, query, partial, options.parallelism)?;
     }
     // Lookup tables, read whole (and again after their TTL).
     let mut looked_up = Instant::now();
@@ -333,7 +343,7 @@ pub async fn run(
                 continue;
             }
             read += records.len();
-            let prepared = lanes::prepare(&mut src.lanes, records).await?;
+            let prepared = lanes::prepare(&mut src.lanes, records, src.window.as_ref()).await?;
             let mut ops = Operators {
                 join: &mut join,
                 over: &mut over,
@@ -484,6 +494,14 @@ async fn process(
             sink.write(&out).await?;
             continue;
         }
+        if let (Some(panes), Some(w)) = (p.panes, src.window.as_mut()) {
+            w.late_dropped += p.late;
+            for (pane, states) in panes {
+                w.add(pane, states);
+            }
+            merge_crowded(plan, w).await?;
+            continue;
+        }
         let rows = p.rows;
         if let Some(j) = ops.join.as_mut() {
             let out = j.run(&plan.query, i, rows).await?;
@@ -522,14 +540,7 @@ async fn process(
                             }
                         }
                     }
-                    // A pane's states merged once they pile up.
-                    for pane in w.crowded(MERGE_AFTER) {
-                        let states = w.take_pane(pane);
-                        let merged = p.reduce.run(states).await?;
-                        let merged =
-                            datafusion::arrow::compute::concat_batches(&p.state_schema, &merged)?;
-                        w.add(pane, merged);
-                    }
+                    merge_crowded(plan, w).await?;
                 }
                 None => {
                     for b in &rows {
@@ -550,6 +561,20 @@ async fn process(
                 sink.write(&out).await?;
             }
         }
+    }
+    Ok(())
+}
+
+/// Merges the partial states of each pane that keeps more than `MERGE_AFTER` batches.
+async fn merge_crowded(plan: &JobPlan, w: &mut WindowState) -> Result<()> {
+    let Some(p) = plan.partial.as_ref() else {
+        return Ok(());
+    };
+    for pane in w.crowded(MERGE_AFTER) {
+        let states = w.take_pane(pane);
+        let merged = p.reduce.run(states).await?;
+        let merged = datafusion::arrow::compute::concat_batches(&p.state_schema, &merged)?;
+        w.add(pane, merged);
     }
     Ok(())
 }

@@ -95,6 +95,16 @@ impl WindowState {
         self.watermark
     }
 
+    /// An empty state over the same windows at the same watermark, to split rows into panes
+    /// elsewhere (a lane); its late rows are counted there.
+    pub fn splitter(&self) -> Result<WindowState> {
+        let mut w = WindowState::new(self.spec.clone(), self.schema.clone())?;
+        w.stored = self.stored.clone();
+        w.state_windows = self.state_windows;
+        w.watermark = self.watermark;
+        Ok(w)
+    }
+
     fn pane_len(&self) -> i64 {
         match self.spec.kind {
             WindowKind::Tumble | WindowKind::Session => self.spec.size_ms,
