@@ -40,6 +40,8 @@ pub struct Reader {
     watchers: HashMap<String, tokio::task::JoinHandle<()>>,
     /// Where a shard found without a position starts.
     start: Resume,
+    /// Threads that read shards at once.
+    threads: usize,
 }
 
 impl Drop for Reader {
@@ -62,7 +64,14 @@ impl Reader {
             notify: Arc::new(Notify::new()),
             watchers: HashMap::new(),
             start: Resume::TrimHorizon,
+            threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
         }
+    }
+
+    /// Reads shards on at most `n` threads at once (the machine's cores by default).
+    pub fn threads(mut self, n: usize) -> Reader {
+        self.threads = n.max(1);
+        self
     }
 
     /// Shards found without a position (parentless shards at the first look, children of
@@ -181,8 +190,7 @@ impl Reader {
             .collect();
         // The shards are read on up to one thread per core at once, in turns of the
         // shards' order (results come back in that order).
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let per_thread = plan.len().div_ceil(threads).max(1);
+        let per_thread = plan.len().div_ceil(self.threads).max(1);
         let mut turns = Vec::new();
         let mut plan = plan.into_iter().peekable();
         while plan.peek().is_some() {

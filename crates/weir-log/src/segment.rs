@@ -445,43 +445,65 @@ fn corrupt(path: &Path, pos: u64) -> io::Error {
 }
 
 fn read_exact_at(file: &File, pos: u64, len: usize) -> io::Result<Bytes> {
-    let mut buf = reused(len).unwrap_or_else(|| BytesMut::zeroed(len));
+    let pooled = (RECYCLED_SIZES).contains(&len);
+    let (mut buf, capacity) = match pooled.then(|| reused(len)).flatten() {
+        Some(kept) => kept,
+        None => (BytesMut::zeroed(len), len),
+    };
     file.read_exact_at(&mut buf, pos)?;
     let buf = buf.freeze();
-    recycle(&buf);
+    if pooled {
+        recycle(capacity, &buf);
+    }
     Ok(buf)
 }
 
-/// Read buffers kept for reuse: a fresh megabyte from the allocator is mapped anew and
-/// faults on every page as the read fills it (a quarter of a streaming job's time went
-/// there); a buffer whose records have all been dropped is taken again instead.
-static RECYCLED: parking_lot::Mutex<Vec<Bytes>> = parking_lot::Mutex::new(Vec::new());
+/// Read buffers kept for reuse (with the size they were allocated at): a fresh megabyte
+/// from the allocator is mapped anew and faults on every page as the read fills it (a
+/// quarter of a streaming job's time went there); a buffer whose records have all been
+/// dropped is taken again instead.
+static RECYCLED: parking_lot::Mutex<Vec<(usize, Bytes)>> = parking_lot::Mutex::new(Vec::new());
 
 /// How many buffers are kept (at most this many read chunks stay allocated when idle).
 const RECYCLED_MAX: usize = 8;
 
-/// A kept buffer nothing else holds any more, at least `len` long (its old bytes are
-/// overwritten by the read).
-fn reused(len: usize) -> Option<BytesMut> {
-    let mut kept = RECYCLED.lock();
-    let i = kept.iter().position(|b| b.len() >= len && b.is_unique())?;
-    let mut buf = kept.swap_remove(i).try_into_mut().ok()?;
-    buf.truncate(len);
-    Some(buf)
+/// The reads that use kept buffers: chunks of a scan (small reads are not worth it; the
+/// large reads of recovery are not kept).
+const RECYCLED_SIZES: std::ops::RangeInclusive<usize> = 64 * 1024..=2 * 1024 * 1024;
+
+/// A kept buffer nothing else holds any more, allocated at least `len` long, `len` long
+/// (its old bytes are overwritten by the read).
+fn reused(len: usize) -> Option<(BytesMut, usize)> {
+    let (capacity, kept) = {
+        let mut kept = RECYCLED.lock();
+        let i = kept
+            .iter()
+            .position(|(cap, b)| *cap >= len && b.is_unique())?;
+        kept.swap_remove(i)
+    };
+    let mut buf = kept.try_into_mut().ok()?;
+    if buf.len() >= len {
+        buf.truncate(len);
+    } else {
+        buf.resize(len, 0);
+    }
+    Some((buf, capacity))
 }
 
 /// Keeps a read buffer for reuse once its records are dropped: a full pool drops the
 /// buffers still in use (they are freed with their records) to make room.
-fn recycle(buf: &Bytes) {
-    if buf.len() < 64 * 1024 {
-        return;
-    }
+fn recycle(capacity: usize, buf: &Bytes) {
     let mut kept = RECYCLED.lock();
     if kept.len() >= RECYCLED_MAX {
-        kept.retain(|b| b.is_unique());
+        kept.retain(|(_, b)| b.is_unique());
     }
     if kept.len() < RECYCLED_MAX {
-        kept.push(buf.clone());
+        kept.push((capacity, buf.clone()));
+    } else if let Some(smallest) = (0..kept.len()).min_by_key(|&i| kept[i].0) {
+        // Full of idle buffers: a larger one takes the smallest one's place.
+        if kept[smallest].0 < capacity {
+            kept[smallest] = (capacity, buf.clone());
+        }
     }
 }
 
@@ -489,6 +511,33 @@ fn recycle(buf: &Bytes) {
 mod tests {
     use super::*;
     use std::io::Write;
+
+    #[test]
+    fn kept_read_buffers_are_reused_only_once_nothing_holds_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("chunks");
+        let data: Vec<u8> = (0..3 * 1024 * 1024).map(|i| (i % 251) as u8).collect();
+        std::fs::write(&path, &data).unwrap();
+        let file = File::open(&path).unwrap();
+        for round in 0..20 {
+            let a = read_exact_at(&file, 0, 1024 * 1024).unwrap();
+            let b = read_exact_at(&file, 1024 * 1024, 1024 * 1024).unwrap();
+            let small = read_exact_at(&file, 7, 100 * 1024).unwrap();
+            // Buffers in use are never handed out again, and each read holds its own bytes.
+            assert_ne!(a.as_ptr(), b.as_ptr());
+            assert_ne!(a.as_ptr(), small.as_ptr());
+            assert_eq!(&a[..], &data[..1024 * 1024], "round {round}");
+            assert_eq!(&b[..], &data[1024 * 1024..2 * 1024 * 1024]);
+            assert_eq!(&small[..], &data[7..7 + 100 * 1024]);
+            drop(a);
+            // A slice outlives its buffer's other holders: still its bytes after more reads.
+            let kept = b.slice(10..20);
+            drop(b);
+            let c = read_exact_at(&file, 2 * 1024 * 1024, 1024 * 1024).unwrap();
+            assert_eq!(&kept[..], &data[1024 * 1024 + 10..1024 * 1024 + 20]);
+            assert_eq!(&c[..], &data[2 * 1024 * 1024..]);
+        }
+    }
 
     fn write_records(dir: &Path, n: u64) -> PathBuf {
         let mut buf = Vec::new();

@@ -325,6 +325,7 @@ impl Engine {
                 .get("parallelism.default")
                 .and_then(|v| v.trim().parse::<usize>().ok())
                 .filter(|n| *n > 0)
+                .map(|n| n.min(job::MAX_PARALLELISM))
                 .unwrap_or_else(job::default_parallelism),
         };
         let files = JobFiles::new(self.inner.config.dir.join("jobs").join(&spec.id))?;

@@ -101,6 +101,9 @@ pub fn default_parallelism() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get().min(8))
 }
 
+/// The most lanes a source gets (each has its own copy of the source's stages).
+pub const MAX_PARALLELISM: usize = 64;
+
 /// A source as the job reads it.
 struct SourceRun {
     name: String,
@@ -215,7 +218,9 @@ pub async fn run(
         let name = sp.table.name().to_string();
         let (key, start) = start::source_key(&sp.table)?;
         let from = meta.positions.get(&name).cloned().unwrap_or_default();
-        let mut reader = Reader::new(log.clone(), key, false, from).starting_at(start);
+        let mut reader = Reader::new(log.clone(), key, false, from)
+            .starting_at(start)
+            .threads(options.parallelism);
         // Sequence numbers are formatted only for a table that shows them.
         if !sp
             .table
@@ -529,25 +534,17 @@ async fn process(
             continue;
         }
         match (&plan.window, src.window.as_mut()) {
-            (Some(spec), Some(w)) if spec.aggregate => match &plan.partial {
-                Some(p) => {
-                    for b in &rows {
-                        for (pane, part) in w.split(b)? {
-                            let end = w.pane_end(pane);
-                            let input = w.with_window_columns(part, pane, end)?;
-                            for states in p.partial.run(vec![input]).await? {
-                                w.add(pane, states);
-                            }
-                        }
-                    }
-                    merge_crowded(plan, w).await?;
+            (Some(spec), Some(w)) if spec.aggregate => {
+                // Partial states are computed in the lanes (above); here windows keep rows.
+                if plan.partial.is_some() {
+                    return Err(crate::error::StreamError::Unsupported(
+                        "a partial window aggregate outside its lanes".into(),
+                    ));
                 }
-                None => {
-                    for b in &rows {
-                        w.push(b)?;
-                    }
+                for b in &rows {
+                    w.push(b)?;
                 }
-            },
+            }
             (Some(_), Some(w)) => {
                 let mut assigned = Vec::new();
                 for b in &rows {

@@ -144,6 +144,7 @@ pub fn session() -> SessionContext {
     ctx.remove_optimizer_rule("single_distinct_aggregation_to_group_by");
     weir_query::functions::register(&ctx);
     ctx.register_udf(crate::functions::proctime());
+    ctx.register_udf(crate::functions::to_timestamp_ltz());
     ctx
 }
 
@@ -590,7 +591,7 @@ pub async fn plan_job(
             _ => None,
         };
         if let Some(used) = used {
-            sp.decode = source::decoded_columns(&sp.table, &used).await?;
+            sp.decode = source::decoded_columns(&sp.table, sp.watermark, &used).await?;
         }
     }
     let explain = explain::explain(

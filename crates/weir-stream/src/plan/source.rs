@@ -141,9 +141,27 @@ pub(super) async fn plan_view_source(
 /// `None` when that is all of them. Columns that may not be null are always decoded.
 pub(super) async fn decoded_columns(
     table: &TableDef,
+    watermark: Option<SourceWatermark>,
     used: &std::collections::BTreeSet<usize>,
 ) -> Result<Option<Vec<usize>>> {
+    // A CSV row is read whole.
+    if !matches!(table.format, Some(crate::table::Format::Json { .. })) {
+        return Ok(None);
+    }
+    let mut used = used.clone();
     let mut select = Vec::new();
+    if let Some(w) = &table.flink.watermark {
+        // The rowtime column (perhaps computed), and a watermark computed per row.
+        let rowtime = table
+            .flink
+            .columns
+            .iter()
+            .position(|c| c.name() == w.column);
+        used.extend(rowtime);
+        if matches!(watermark, Some(SourceWatermark::Computed(_))) {
+            select.push(format!("{} AS {WATERMARK_COLUMN}", w.expr));
+        }
+    }
     for (k, c) in table.flink.columns.iter().enumerate() {
         if !used.contains(&k) {
             continue;
@@ -152,9 +170,6 @@ pub(super) async fn decoded_columns(
             Column::Physical { name, .. } => select.push(quote(name)),
             Column::Computed { name, expr } => select.push(format!("{expr} AS {}", quote(name))),
         }
-    }
-    if let Some(w) = &table.flink.watermark {
-        select.push(format!("{} AS {WATERMARK_COLUMN}", w.expr));
     }
     if select.is_empty() {
         return Ok(None);
@@ -165,8 +180,14 @@ pub(super) async fn decoded_columns(
         RAW,
         Arc::new(SlotTable::new(table.decoded.clone(), slot.clone())),
     )?;
+    // A plan that does not come together decodes every column.
     let sql = format!("SELECT {} FROM {RAW}", select.join(", "));
-    let physical = ctx.sql(&sql).await?.create_physical_plan().await?;
+    let Ok(frame) = ctx.sql(&sql).await else {
+        return Ok(None);
+    };
+    let Ok(physical) = frame.create_physical_plan().await else {
+        return Ok(None);
+    };
     let stage = Stage::new(&ctx, physical, vec![slot]);
     let Some(read) = stage.columns_read(0) else {
         return Ok(None);
@@ -179,7 +200,7 @@ pub(super) async fn decoded_columns(
 }
 
 /// The delay of a watermark `column` or `column - INTERVAL ...` in milliseconds, when it is
-/// the same at any time (not a month or a year, whose length varies); `None` otherwise.
+/// the same at any time (days or less: a month's or a year's length varies); `None` otherwise.
 async fn fixed_delay(
     ctx: &datafusion::prelude::SessionContext,
     column: &str,
@@ -200,22 +221,11 @@ async fn fixed_delay(
         } if is_column(left) && matches!(**right, Expr::Interval(_)) => right.to_string(),
         _ => return None,
     };
-    // The interval taken off two instants a month-length apart must agree.
-    let mut delays = Vec::new();
-    for at in ["2000-01-31 00:00:00", "2000-03-01 00:00:00"] {
-        let sql = format!(
-            "SELECT CAST(TIMESTAMP '{at}' AS BIGINT) - CAST(TIMESTAMP '{at}' - {interval} AS BIGINT)"
-        );
-        let batches = ctx.sql(&sql).await.ok()?.collect().await.ok()?;
-        let col = batches.first()?.column(0);
-        let ns = col
-            .as_any()
-            .downcast_ref::<datafusion::arrow::array::Int64Array>()?
-            .value(0);
-        delays.push(ns);
-    }
-    (delays[0] == delays[1] && delays[0] >= 0 && delays[0] % 1_000_000 == 0)
-        .then(|| delays[0] / 1_000_000)
+    // Days or less (a month or a year has no fixed length).
+    super::interval_ms(ctx, &interval)
+        .await
+        .ok()
+        .filter(|ms| *ms >= 0)
 }
 
 /// The window a TVF puts over a source (its time column must be a time attribute).
@@ -322,6 +332,7 @@ mod tests {
         assert_eq!(delay("ts - INTERVAL '1' DAY").await, Some(86_400_000));
         // Not the same length at every time, or not a delay of the time column.
         assert_eq!(delay("ts - INTERVAL '1' MONTH").await, None);
+        assert_eq!(delay("ts - INTERVAL '4' YEAR").await, None);
         assert_eq!(delay("other - INTERVAL '4' SECOND").await, None);
         assert_eq!(delay("ts + INTERVAL '4' SECOND").await, None);
         assert_eq!(delay("ts - INTERVAL '-4' SECOND").await, None);

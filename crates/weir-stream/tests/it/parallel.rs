@@ -67,6 +67,26 @@ async fn shards_run_in_lanes_and_each_shards_order_holds() {
         .unwrap()
         .to_string();
     assert!(plan.contains("events, project=[k]]]"), "{plan}");
+    // A watermark on a computed time column: the columns it is computed from are decoded.
+    run(
+        &mut s,
+        "CREATE TABLE epochs (k STRING, e BIGINT, note STRING, ts AS TO_TIMESTAMP_LTZ(e, 3),
+            WATERMARK FOR ts AS ts - INTERVAL '5' SECOND)
+         WITH ('connector' = 'kinesis', 'stream' = 'events', 'format' = 'json')",
+    )
+    .await;
+    let Outcome::Rows(plan) = run(
+        &mut s,
+        "EXPLAIN INSERT INTO copied SELECT k, 0, 0 FROM epochs",
+    )
+    .await
+    else {
+        panic!("no plan")
+    };
+    let plan = datafusion::arrow::util::pretty::pretty_format_batches(&[plan])
+        .unwrap()
+        .to_string();
+    assert!(plan.contains("epochs, project=[k, e]]]"), "{plan}");
     let Outcome::Job(id) = run(
         &mut s,
         "INSERT INTO copied SELECT k, n, n * 2 AS twice FROM events WHERE n >= 0",
