@@ -209,6 +209,11 @@ impl Engine {
         views: &BTreeMap<String, String>,
         config: &BTreeMap<String, String>,
     ) -> Result<(String, Option<Arc<Collector>>)> {
+        let id = format!("{:032x}", rand::random::<u128>());
+        let (statements, tables) = self
+            .lift_stages(&id, statements, tables, views, true)
+            .await?;
+        let (statements, tables) = (statements.as_slice(), &tables);
         let (insert, also) = statements
             .split_first()
             .ok_or_else(|| StreamError::Validation("No statement to run".into()))?;
@@ -224,7 +229,6 @@ impl Engine {
             ));
         }
         let sink = sinks[0].clone();
-        let id = format!("{:032x}", rand::random::<u128>());
         let name = config
             .get("pipeline.name")
             .cloned()
@@ -259,6 +263,106 @@ impl Engine {
         Ok((id, collector))
     }
 
+    /// Statements that read a stream beside a window aggregate of a stream (which one plan
+    /// cannot run) get each such aggregate as a part of their own, writing into an internal
+    /// stream (`weir-stage-<job>-<k>`, one shard) that the statement reads as a table with
+    /// the window's time as rowtime (`plan::stages`; the streams are made when `create`).
+    /// Other statements are kept as they are; the stages' statements follow them.
+    async fn lift_stages(
+        &self,
+        id: &str,
+        statements: &[String],
+        tables: &BTreeMap<String, TableDef>,
+        views: &BTreeMap<String, String>,
+        create: bool,
+    ) -> Result<(Vec<String>, BTreeMap<String, TableDef>)> {
+        let mut tables = tables.clone();
+        let mut out = Vec::new();
+        let mut parts = Vec::new();
+        for statement in statements {
+            let planned = plan_statement(statement, &tables, views).await;
+            let first = parts.len();
+            let split =
+                crate::plan::stages::split(statement, |k| format!("weir_stage_{}", first + k));
+            let (Err(refused), Some((rewritten, stages))) = (planned, split) else {
+                out.push(statement.clone());
+                continue;
+            };
+            let region = &self.inner.config.default_region;
+            let mut lifted = Vec::new();
+            for stage in stages {
+                let Ok(plan) = plan_statement(&stage.query, &tables, views).await else {
+                    return Err(refused);
+                };
+                let columns: Vec<String> = plan
+                    .sink_schema
+                    .fields()
+                    .iter()
+                    .map(|f| {
+                        let t = crate::types::flink_type_name(f.data_type());
+                        format!("`{}` {t}", f.name())
+                    })
+                    .collect();
+                let stream = format!("weir-stage-{id}-{}", first + lifted.len());
+                let ddl = format!(
+                    "CREATE TABLE `{table}` ({cols}, WATERMARK FOR `{rt}` AS `{rt}`) WITH \
+                     ('connector' = 'kinesis', 'stream' = '{stream}', 'aws.region' = \
+                     '{region}', 'scan.stream.initpos' = 'TRIM_HORIZON', 'format' = 'json')",
+                    table = stage.table,
+                    cols = columns.join(", "),
+                    rt = stage.rowtime,
+                );
+                tables.insert(stage.table.clone(), self.table(&ddl)?);
+                lifted.push((
+                    format!("INSERT INTO `{}` {}", stage.table, stage.query),
+                    stream,
+                ));
+            }
+            // The statement must plan over the stages' tables, or it is refused as it was.
+            if plan_statement(&rewritten, &tables, views).await.is_err() {
+                return Err(refused);
+            }
+            for (insert, stream) in lifted {
+                if create {
+                    self.create_stage_stream(&stream).await?;
+                }
+                parts.push(insert);
+            }
+            out.push(rewritten);
+        }
+        out.extend(parts);
+        Ok((out, tables))
+    }
+
+    /// An internal stream between a job's parts, once it is ACTIVE.
+    async fn create_stage_stream(&self, name: &str) -> Result<()> {
+        let key = weir_log::StreamKey::new(&self.inner.config.default_region, name);
+        let log = &self.inner.log;
+        log.create_stream(weir_log::CreateStream {
+            key: key.clone(),
+            shard_count: Some(1),
+            mode: weir_log::StreamMode::Provisioned,
+            tags: BTreeMap::new(),
+            max_record_kib: None,
+        })
+        .map_err(|e| StreamError::Validation(format!("stage stream {name}: {e}")))?;
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let info = log
+                .describe_stream(&key)
+                .map_err(|e| StreamError::Validation(format!("stage stream {name}: {e}")))?;
+            if info.status == weir_log::StreamStatus::Active {
+                return Ok(());
+            }
+            if std::time::Instant::now() > deadline {
+                return Err(StreamError::Validation(format!(
+                    "stage stream {name} did not become active"
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
     /// Plans a job from its statements (one plan per statement of a statement set).
     async fn plan_of(&self, spec: &JobSpec) -> Result<Vec<crate::plan::JobPlan>> {
         let mut tables = BTreeMap::new();
@@ -280,7 +384,22 @@ impl Engine {
         tables: &BTreeMap<String, TableDef>,
         views: &BTreeMap<String, String>,
     ) -> Result<String> {
-        Ok(plan_statement(statement, tables, views).await?.explain)
+        let refused = match plan_statement(statement, tables, views).await {
+            Ok(plan) => return Ok(plan.explain),
+            Err(e) => e,
+        };
+        // A statement with stages: each part's plan.
+        let (parts, tables) = self
+            .lift_stages("explain", &[statement.to_string()], tables, views, false)
+            .await?;
+        if parts.len() < 2 {
+            return Err(refused);
+        }
+        let mut out = Vec::new();
+        for part in &parts {
+            out.push(plan_statement(part, &tables, views).await?.explain);
+        }
+        Ok(out.join("\n\n"))
     }
 
     async fn launch(&self, spec: JobSpec) -> Result<Option<Arc<Collector>>> {
@@ -460,6 +579,17 @@ impl Engine {
         }
         if let Err(e) = self.persist() {
             tracing::error!(error = %e, "could not save the job list");
+        }
+        // The streams between its parts are the job's own: they go with it.
+        let prefix = format!("weir-stage-{id}-");
+        let region = &self.inner.config.default_region;
+        for s in self.inner.log.list_streams(region) {
+            if s.name.starts_with(&prefix) {
+                let key = weir_log::StreamKey::new(region, &s.name);
+                if let Err(e) = self.inner.log.delete_stream(&key, true) {
+                    tracing::warn!(error = %e, stream = %s.name, "could not delete a stage stream");
+                }
+            }
         }
     }
 

@@ -159,7 +159,10 @@ mod tests {
             .unwrap();
         let ms = |c: usize| {
             let a = batches[0].column(c);
-            let a = a.as_any().downcast_ref::<TimestampMillisecondArray>().unwrap();
+            let a = a
+                .as_any()
+                .downcast_ref::<TimestampMillisecondArray>()
+                .unwrap();
             a.is_valid(0).then(|| a.value(0))
         };
         assert_eq!(ms(0), Some(1_767_225_600_123));

@@ -25,6 +25,7 @@ mod parse;
 mod partial;
 mod shape;
 mod source;
+pub mod stages;
 use crate::table::TableDef;
 pub use interval::IntervalJoin;
 pub use over::{marked_schema, OverPlan};

@@ -164,6 +164,7 @@ fn rewrite_select(
         WindowKind::Hop => "HOP_",
         _ => "SESSION_",
     };
+    let uses_time = std::cell::Cell::new(false);
     let aux = |e: &mut Expr| {
         if let Expr::Function(f) = e {
             let name = name_of(&f.name).unwrap_or_default().to_ascii_uppercase();
@@ -174,6 +175,7 @@ fn rewrite_select(
                 _ => None,
             };
             if let Some(c) = column {
+                uses_time.set(uses_time.get() || c == "window_time");
                 *e = Expr::Identifier(Ident::new(c));
             }
         }
@@ -182,6 +184,13 @@ fn rewrite_select(
     let _ = sqlparser::ast::visit_expressions_mut(&mut select.projection, aux);
     if let Some(h) = select.having.as_mut() {
         let _ = sqlparser::ast::visit_expressions_mut(h, aux);
+    }
+    // `*_ROWTIME` is the window's time: one per window, so grouping by it changes nothing but
+    // lets it be selected.
+    if uses_time.get() {
+        if let GroupByExpr::Expressions(keys, _) = &mut select.group_by {
+            keys.insert(at + 2, Expr::Identifier(Ident::new("window_time")));
+        }
     }
     out.push(WindowTvf {
         kind,
@@ -221,7 +230,7 @@ mod tests {
         assert_eq!(
             sql,
             "SELECT ticker, window_start AS ws, window_time AS wt, SUM(price) FROM \
-             __weir_window_0 AS stock GROUP BY window_start, window_end, ticker"
+             __weir_window_0 AS stock GROUP BY window_start, window_end, window_time, ticker"
         );
         assert_eq!(tvfs[0].kind, WindowKind::Tumble);
         assert_eq!(tvfs[0].table, "stock");

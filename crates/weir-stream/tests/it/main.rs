@@ -158,5 +158,6 @@ fn collected(rows: &weir_stream::sink::Collector, into: &mut Vec<(i8, String)>) 
 
 mod operators;
 mod parallel;
+mod stages;
 mod statements;
 mod windows;
