@@ -156,6 +156,18 @@ impl Engine {
 
     /// Starts again every job that was running (from its checkpoint).
     pub async fn start(&self) {
+        // Stage streams of jobs the list does not hold (a crash during a submission).
+        let known: Vec<String> = self.inner.jobs.lock().keys().cloned().collect();
+        let region = self.inner.config.default_region.clone();
+        for s in self.inner.log.list_streams(&region) {
+            let Some(rest) = s.name.strip_prefix("weir-stage-") else {
+                continue;
+            };
+            if !known.iter().any(|id| rest.starts_with(&format!("{id}-"))) {
+                let key = weir_log::StreamKey::new(&region, &s.name);
+                let _ = self.inner.log.delete_stream(&key, true);
+            }
+        }
         let running: Vec<JobSpec> = self
             .inner
             .jobs
@@ -210,10 +222,29 @@ impl Engine {
         config: &BTreeMap<String, String>,
     ) -> Result<(String, Option<Arc<Collector>>)> {
         let id = format!("{:032x}", rand::random::<u128>());
-        let (statements, tables) = self
-            .lift_stages(&id, statements, tables, views, true)
-            .await?;
-        let (statements, tables) = (statements.as_slice(), &tables);
+        let lifted = self.lift_stages(&id, statements, tables, views, true).await;
+        let out = match lifted {
+            Ok((statements, tables)) => {
+                self.submit_lifted(id.clone(), &statements, &tables, views, config)
+                    .await
+            }
+            Err(e) => Err(e),
+        };
+        // A submission refused after its stage streams were made takes them away again.
+        if out.is_err() {
+            self.drop_stage_streams(&id);
+        }
+        out
+    }
+
+    async fn submit_lifted(
+        &self,
+        id: String,
+        statements: &[String],
+        tables: &BTreeMap<String, TableDef>,
+        views: &BTreeMap<String, String>,
+        config: &BTreeMap<String, String>,
+    ) -> Result<(String, Option<Arc<Collector>>)> {
         let (insert, also) = statements
             .split_first()
             .ok_or_else(|| StreamError::Validation("No statement to run".into()))?;
@@ -238,6 +269,7 @@ impl Engine {
                     sinks
                         .iter()
                         .flatten()
+                        .filter(|s| !s.starts_with(crate::plan::stages::PREFIX))
                         .map(|s| format!("default_catalog.default_database.{s}"))
                         .collect::<Vec<_>>()
                         .join(",")
@@ -282,8 +314,9 @@ impl Engine {
         for statement in statements {
             let planned = plan_statement(statement, &tables, views).await;
             let first = parts.len();
-            let split =
-                crate::plan::stages::split(statement, |k| format!("weir_stage_{}", first + k));
+            let split = crate::plan::stages::split(statement, |k| {
+                format!("{}{}", crate::plan::stages::PREFIX, first + k)
+            });
             let (Err(refused), Some((rewritten, stages))) = (planned, split) else {
                 out.push(statement.clone());
                 continue;
@@ -581,6 +614,11 @@ impl Engine {
             tracing::error!(error = %e, "could not save the job list");
         }
         // The streams between its parts are the job's own: they go with it.
+        self.drop_stage_streams(id);
+    }
+
+    /// Deletes a job's stage streams.
+    fn drop_stage_streams(&self, id: &str) {
         let prefix = format!("weir-stage-{id}-");
         let region = &self.inner.config.default_region;
         for s in self.inner.log.list_streams(region) {

@@ -110,6 +110,9 @@ struct SourceRun {
     reader: Reader,
     /// Decoding and stateless stages, one lane per core.
     lanes: Vec<lanes::Lane>,
+    /// A stage's stream: rows come only when its writer's windows fire, so its shard is
+    /// never idle (its watermark is the writer's).
+    never_idle: bool,
     /// Per shard being read: its watermark (`i64::MIN` before its first row) and when it last
     /// had rows.
     marks: BTreeMap<String, (i64, Instant)>,
@@ -141,7 +144,11 @@ pub async fn run_set(
     drain: watch::Receiver<bool>,
 ) -> Result<()> {
     let mut runs = Vec::new();
+    let mut feeders = Vec::new();
     status.parts.lock().clear();
+    // Parts that read stages stop after the parts that write them: on a drain, once those
+    // have fired their last windows into the stages (and the readers read them).
+    let (later_stop, later_stopped) = watch::channel(false);
     for (k, plan) in plans.into_iter().enumerate() {
         // Parts name their files apart (`part-<id>-<n>-` never prefixes another part's).
         let part_id = match k {
@@ -158,12 +165,55 @@ pub async fn run_set(
             }
         };
         let (outputs, options) = (outputs.clone(), options.clone());
-        let (stop, drain) = (stop.clone(), drain.clone());
-        runs.push(async move {
-            run(plan, &part_id, outputs, files, status, options, stop, drain).await
-        });
+        let reads_stage = plan.sources.iter().any(|s| is_stage(&s.table));
+        let writes_stage = is_stage(&plan.sink);
+        let stop = match reads_stage {
+            true => later_stopped.clone(),
+            false => stop.clone(),
+        };
+        let drain = drain.clone();
+        let part =
+            async move { run(plan, &part_id, outputs, files, status, options, stop, drain).await };
+        match writes_stage {
+            true => feeders.push(Box::pin(part) as futures::future::BoxFuture<'_, Result<()>>),
+            false => runs.push(Box::pin(part) as futures::future::BoxFuture<'_, Result<()>>),
+        }
     }
-    futures::future::try_join_all(runs).await.map(|_| ())
+    if feeders.is_empty() {
+        return futures::future::try_join_all(runs).await.map(|_| ());
+    }
+    let (done, mut writers_done) = watch::channel(false);
+    let writers = async move {
+        let out = futures::future::try_join_all(feeders).await;
+        let _ = done.send(true);
+        out
+    };
+    let coordinator = async move {
+        let mut stop = stop;
+        while !*stop.borrow() {
+            if stop.changed().await.is_err() {
+                break;
+            }
+        }
+        if *drain.borrow() {
+            while !*writers_done.borrow() {
+                if writers_done.changed().await.is_err() {
+                    break;
+                }
+            }
+        }
+        let _ = later_stop.send(true);
+        Ok::<(), crate::error::StreamError>(())
+    };
+    futures::future::try_join3(writers, futures::future::try_join_all(runs), coordinator)
+        .await
+        .map(|_| ())
+}
+
+/// A table over one of a job's internal stage streams.
+fn is_stage(table: &crate::table::TableDef) -> bool {
+    matches!(&table.connector, crate::table::Connector::Kinesis { stream, .. }
+        if stream.starts_with("weir-stage-"))
 }
 
 /// Runs a job until `stop` turns true or it fails. Saves a checkpoint at every interval and
@@ -255,6 +305,7 @@ pub async fn run(
             name,
             reader,
             lanes: Vec::new(),
+            never_idle: is_stage(&sp.table),
             marks,
             window,
         };
@@ -330,8 +381,11 @@ pub async fn run(
     let mut last_checkpoint = Instant::now();
     let mut dirty = false;
     let tick = Duration::from_millis(100);
+    // Drained, a part that reads stages first reads what their writers left in them.
+    let reads_stage = plan.sources.iter().any(|s| is_stage(&s.table));
+    let mut emptied = false;
     loop {
-        if *stop.borrow() {
+        if *stop.borrow() && (emptied || !(reads_stage && *drain.borrow())) {
             break;
         }
         if lookup_ttl.is_some_and(|t| looked_up.elapsed() >= t) {
@@ -405,6 +459,10 @@ pub async fn run(
             save(&files, number, &sources, &ops, &status, &mut sink).await?;
             last_checkpoint = Instant::now();
             dirty = false;
+        }
+        if read == 0 && *stop.borrow() {
+            emptied = true;
+            continue;
         }
         if read == 0 {
             let changed =
@@ -617,12 +675,16 @@ fn job_watermark(kind: TimeKind, sources: &[SourceRun], options: &RunOptions) ->
             let idle = |at: &Instant| {
                 !options.idle_timeout.is_zero() && at.elapsed() >= options.idle_timeout
             };
-            let marks = || sources.iter().flat_map(|s| s.marks.values());
+            let marks = || {
+                sources
+                    .iter()
+                    .flat_map(|s| s.marks.values().map(move |m| (m, s.never_idle)))
+            };
             marks()
-                .filter(|(_, at)| !idle(at))
-                .map(|(wm, _)| *wm)
+                .filter(|((_, at), never)| *never || !idle(at))
+                .map(|((wm, _), _)| *wm)
                 .min()
-                .or_else(|| marks().map(|(wm, _)| *wm).max())
+                .or_else(|| marks().map(|((wm, _), _)| *wm).max())
                 .filter(|wm| *wm > i64::MIN)
         }
     }

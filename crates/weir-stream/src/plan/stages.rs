@@ -12,6 +12,9 @@ use sqlparser::ast::{
 use sqlparser::dialect::GenericDialect;
 use sqlparser::parser::Parser;
 
+/// How stage tables' names start (not a name a user would give a table).
+pub const PREFIX: &str = "__weir_stage_";
+
 /// A window aggregate lifted out of a query.
 pub struct Stage {
     /// The table the query reads instead (also the stage's sink).

@@ -45,7 +45,7 @@ async fn a_stream_joins_the_window_maximum_of_itself() {
         .unwrap()
         .to_string();
     assert!(plan.contains("IntervalJoin"), "{plan}");
-    assert!(plan.contains("weir_stage_0"), "{plan}");
+    assert!(plan.contains("__weir_stage_0"), "{plan}");
     assert!(plan.contains("TUMBLE(size=[10000 ms])"), "{plan}");
     let Outcome::Job(id) = run(&mut s, q7).await else {
         panic!("no job")
@@ -88,8 +88,24 @@ async fn a_stream_joins_the_window_maximum_of_itself() {
         "{streams:?}"
     );
     assert_eq!(e.jobs().len(), 1);
+    // Window [40 s, 50 s) is still open (the watermark is at 46 s): drained, its greatest
+    // price (8) reaches the join before the job ends, and the bid with it is written.
+    put(
+        &log,
+        "bids7",
+        "a",
+        &[bid(9, 3, "45.000"), bid(10, 8, "47.000")],
+    )
+    .await;
+    until(&e, &id, "the open window's bids read", |j| {
+        j.records_in >= 20
+    })
+    .await;
+    e.stop_job(&id, true).await.unwrap();
+    let got = read(&log, "q7_out");
+    assert_eq!(got.len(), 5, "{got:?}");
+    assert_eq!(got[4]["auction"], 10);
     // Stopped, the job takes its stage stream with it.
-    e.stop_job(&id, false).await.unwrap();
     let stage = StreamKey::new("us-east-1", format!("weir-stage-{id}-0"));
     let status = log.describe_stream(&stage).map(|d| d.status);
     assert!(

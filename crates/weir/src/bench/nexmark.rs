@@ -453,10 +453,14 @@ pub async fn run(b: NexmarkBench) -> anyhow::Result<()> {
         let Outcome::Job(id) = s.execute(insert).await.with_context(|| name.to_string())? else {
             bail!("{name} did not start a job");
         };
+        let deadline = Instant::now() + Duration::from_secs(600);
         loop {
             let j = engine.job(&id).context("job gone")?;
             if j.records_in >= reads as u64 {
                 break;
+            }
+            if Instant::now() > deadline {
+                bail!("{name} read {} of {reads} records in 10 minutes", j.records_in);
             }
             if let Some(e) = j.spec.error {
                 bail!("{name} failed: {e}");
