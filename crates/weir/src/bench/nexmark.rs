@@ -460,7 +460,10 @@ pub async fn run(b: NexmarkBench) -> anyhow::Result<()> {
                 break;
             }
             if Instant::now() > deadline {
-                bail!("{name} read {} of {reads} records in 10 minutes", j.records_in);
+                bail!(
+                    "{name} read {} of {reads} records in 10 minutes",
+                    j.records_in
+                );
             }
             if let Some(e) = j.spec.error {
                 bail!("{name} failed: {e}");
