@@ -47,6 +47,8 @@ pub(super) struct Prepared {
     /// how many rows came too late for any window.
     pub panes: Option<Vec<(i64, RecordBatch)>>,
     pub late: u64,
+    /// In an updating aggregate, the rows' partial states (then `rows` is empty).
+    pub states: Option<Vec<RecordBatch>>,
 }
 
 impl Lane {
@@ -109,7 +111,10 @@ impl Lane {
             Some(q) => Some(q.run_at(self.input, std::mem::take(&mut rows)).await?),
             None => None,
         };
-        let (mut panes, mut late) = (None, 0);
+        let (mut panes, mut late, mut states) = (None, 0, None);
+        if let (Some(partial), None) = (&self.partial, self.split.as_ref()) {
+            states = Some(partial.run(std::mem::take(&mut rows)).await?);
+        }
         if let (Some(partial), Some(split)) = (&self.partial, self.split.as_mut()) {
             let mut states = Vec::new();
             for b in std::mem::take(&mut rows) {
@@ -130,6 +135,7 @@ impl Lane {
             out,
             panes,
             late,
+            states,
         })
     }
 }

@@ -35,7 +35,7 @@ use crate::window::WindowState;
 use dedup::DedupState;
 use interval::JoinState;
 use over::OverState;
-use update::UpdateState;
+use update::KeyedUpdate;
 
 /// A job's state as Flink names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -329,11 +329,11 @@ pub async fn run(
         o.restore(meta.watermark, state.remove(&s.name).unwrap_or_default())?;
     }
     let mut update = match (plan.changelog, plan.partial.as_ref()) {
-        (true, Some(p)) => Some(UpdateState::new(p)?),
+        (true, Some(p)) => Some(KeyedUpdate::new(p, options.parallelism)?),
         _ => None,
     };
-    if let (Some(u), Some(p), Some(s)) = (update.as_mut(), plan.partial.as_ref(), sources.first()) {
-        u.restore(p, state.remove(&s.name).unwrap_or_default())?;
+    if let (Some(u), Some(s)) = (update.as_mut(), sources.first()) {
+        u.restore(state.remove(&s.name).unwrap_or_default())?;
     }
     let mut dedup = match (plan.dedup.as_ref(), plan.sources.first()) {
         (Some(d), Some(sp)) => Some(DedupState::new(d.keys.clone(), &sp.table_schema)?),
@@ -356,8 +356,11 @@ pub async fn run(
         && plan.window.as_ref().is_some_and(|w| w.aggregate);
     for (i, (src, sp)) in sources.iter_mut().zip(&plan.sources).enumerate() {
         let query = stateless.then_some(&plan.query);
+        // Partial aggregation in the lanes: per pane of a window aggregate, or the states an
+        // updating aggregate merges by key.
         let partial = match (&plan.partial, &src.window) {
             (Some(p), Some(_)) if local => Some(&p.partial),
+            (Some(p), None) if update.is_some() && plan.sources.len() == 1 => Some(&p.partial),
             _ => None,
         };
         src.lanes = lanes::Lane::for_source(sp, i, query, partial, options.parallelism)?;
@@ -527,7 +530,7 @@ const MERGE_AFTER: usize = 8;
 struct Operators<'a> {
     join: &'a mut Option<JoinState>,
     over: &'a mut Option<OverState>,
-    update: &'a mut Option<UpdateState>,
+    update: &'a mut Option<KeyedUpdate>,
     dedup: &'a mut Option<DedupState>,
 }
 
@@ -586,8 +589,13 @@ async fn process(
             sink.write(&out).await?;
             continue;
         }
-        if let (Some(u), Some(p)) = (ops.update.as_mut(), plan.partial.as_ref()) {
-            let out = u.apply(p, rows).await?;
+        if let (Some(u), Some(partial)) = (ops.update.as_mut(), plan.partial.as_ref()) {
+            // Partial states from the lanes (or made here), merged by key over the parts.
+            let states = match p.states {
+                Some(states) => states,
+                None => partial.partial.run(rows).await?,
+            };
+            let out = u.apply_states(states).await?;
             sink.write(&out).await?;
             continue;
         }

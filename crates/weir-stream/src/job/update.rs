@@ -54,18 +54,18 @@ impl UpdateState {
         Ok(rows.iter().map(|r| r.as_ref().to_vec()).collect())
     }
 
-    /// Aggregates new rows into their groups and returns the changes (the query's columns
-    /// and the change column).
-    pub async fn apply(
+    /// Merges new rows' partial states (`plan.partial`'s output) into their groups and
+    /// returns the changes (the query's columns and the change column).
+    pub async fn apply_states(
         &mut self,
         plan: &PartialPlan,
-        rows: Vec<RecordBatch>,
+        partial: Vec<RecordBatch>,
     ) -> Result<Vec<RecordBatch>> {
         let Some(above) = plan.above.as_ref() else {
             return Ok(Vec::new());
         };
         let g = plan.groups;
-        let partial = plan.partial.run(rows).await?;
+        let partial: Vec<RecordBatch> = partial.into_iter().filter(|b| b.num_rows() > 0).collect();
         if partial.is_empty() {
             return Ok(Vec::new());
         }
@@ -243,4 +243,136 @@ fn same_row(a: &RecordBatch, i: usize, b: &RecordBatch, j: usize) -> bool {
         let y = y.slice(j, 1);
         x.to_data() == y.to_data()
     })
+}
+
+/// An updating aggregate's groups split by key into parts (one per lane): each part keeps its
+/// keys' states, with its own copies of the stages, and parts merge their states at once on
+/// several cores. A global aggregate is one part.
+pub struct KeyedUpdate {
+    parts: Vec<(UpdateState, PartialPlan)>,
+    /// Group keys as bytes, to pick a row's part.
+    keys: Option<RowConverter>,
+    groups: usize,
+    state_schema: datafusion::arrow::datatypes::SchemaRef,
+}
+
+impl KeyedUpdate {
+    pub fn new(plan: &PartialPlan, parallelism: usize) -> Result<KeyedUpdate> {
+        let n = match plan.groups {
+            0 => 1,
+            _ => parallelism.max(1),
+        };
+        let parts = (0..n)
+            .map(|_| Ok((UpdateState::new(plan)?, plan.fork()?)))
+            .collect::<Result<Vec<_>>>()?;
+        let fields = plan.state_schema.fields()[..plan.groups]
+            .iter()
+            .map(|f| SortField::new(f.data_type().clone()))
+            .collect();
+        Ok(KeyedUpdate {
+            parts,
+            keys: (plan.groups > 0 && n > 1)
+                .then(|| RowConverter::new(fields))
+                .transpose()?,
+            groups: plan.groups,
+            state_schema: plan.state_schema.clone(),
+        })
+    }
+
+    /// State rows by part (their keys' hash).
+    fn split(&self, batch: &RecordBatch) -> Result<Vec<Option<RecordBatch>>> {
+        use std::hash::{Hash, Hasher};
+        let n = self.parts.len();
+        let Some(converter) = self.keys.as_ref() else {
+            let mut out = vec![None; n];
+            out[0] = Some(batch.clone());
+            return Ok(out);
+        };
+        let rows = converter.convert_columns(&batch.columns()[..self.groups])?;
+        let mut picks: Vec<Vec<u32>> = vec![Vec::new(); n];
+        for (i, r) in rows.iter().enumerate() {
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            r.as_ref().hash(&mut h);
+            picks[(h.finish() % n as u64) as usize].push(i as u32);
+        }
+        picks
+            .into_iter()
+            .map(|rows| {
+                if rows.is_empty() {
+                    return Ok(None);
+                }
+                let idx = datafusion::arrow::array::UInt32Array::from(rows);
+                Ok(Some(datafusion::arrow::compute::take_record_batch(
+                    batch, &idx,
+                )?))
+            })
+            .collect()
+    }
+
+    /// Merges partial states into their groups (each part on its own task) and returns the
+    /// changes.
+    pub async fn apply_states(&mut self, states: Vec<RecordBatch>) -> Result<Vec<RecordBatch>> {
+        let states: Vec<RecordBatch> = states.into_iter().filter(|b| b.num_rows() > 0).collect();
+        if states.is_empty() {
+            return Ok(Vec::new());
+        }
+        if self.parts.len() == 1 {
+            let (u, p) = &mut self.parts[0];
+            return u.apply_states(p, states).await;
+        }
+        let all = concat_batches(&self.state_schema, &states)?;
+        let split = self.split(&all)?;
+        let handles: Vec<_> = std::mem::take(&mut self.parts)
+            .into_iter()
+            .zip(split)
+            .map(|((mut u, p), batch)| {
+                tokio::spawn(async move {
+                    let out = match batch {
+                        Some(b) => u.apply_states(&p, vec![b]).await,
+                        None => Ok(Vec::new()),
+                    };
+                    (u, p, out)
+                })
+            })
+            .collect();
+        let mut out = Vec::new();
+        let mut failed = None;
+        for h in futures::future::join_all(handles).await {
+            let (u, p, result) = h.map_err(|e| {
+                crate::error::StreamError::Unsupported(format!("an aggregate part failed: {e}"))
+            })?;
+            self.parts.push((u, p));
+            match result {
+                Ok(b) => out.extend(b),
+                Err(e) => failed = failed.or(Some(e)),
+            }
+        }
+        match failed {
+            Some(e) => Err(e),
+            None => Ok(out),
+        }
+    }
+
+    /// Every part's live state rows (a checkpoint's state).
+    pub fn snapshot(&self) -> Result<Vec<RecordBatch>> {
+        let mut out = Vec::new();
+        for (u, _) in &self.parts {
+            out.extend(u.snapshot()?);
+        }
+        Ok(out)
+    }
+
+    /// Restores saved state rows, each into the part its key falls in now.
+    pub fn restore(&mut self, batches: Vec<RecordBatch>) -> Result<()> {
+        for b in batches.into_iter().filter(|b| b.num_rows() > 0) {
+            let b = RecordBatch::try_new(self.state_schema.clone(), b.columns().to_vec())?;
+            let split = self.split(&b)?;
+            for ((u, p), part) in self.parts.iter_mut().zip(split) {
+                if let Some(part) = part {
+                    u.restore(p, vec![part])?;
+                }
+            }
+        }
+        Ok(())
+    }
 }

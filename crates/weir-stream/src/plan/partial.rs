@@ -48,6 +48,23 @@ pub struct PartialPlan {
     pub window_columns: [Option<usize>; 3],
 }
 
+impl PartialPlan {
+    /// A copy whose stages run apart from these (another key partition, on another core).
+    pub fn fork(&self) -> Result<PartialPlan> {
+        Ok(PartialPlan {
+            partial: self.partial.fork()?,
+            reduce: self.reduce.fork()?,
+            finish: self.finish.fork()?,
+            final_agg: self.final_agg.fork()?,
+            above: self.above.as_ref().map(Stage::fork).transpose()?,
+            groups: self.groups,
+            having: self.having.clone(),
+            state_schema: self.state_schema.clone(),
+            window_columns: self.window_columns,
+        })
+    }
+}
+
 const WINDOW_COLUMNS: [&str; 3] = ["window_start", "window_end", "window_time"];
 
 /// Splits `plan` (over `input`, the window relation's slot) when it is one aggregate grouped by

@@ -116,6 +116,16 @@ async fn run(s: &mut Session, sql: &str) -> Outcome {
         .unwrap_or_else(|e| panic!("{sql}: {e}"))
 }
 
+/// `EXPLAIN <statement>`'s text.
+async fn explain(s: &mut Session, statement: &str) -> String {
+    let Outcome::Rows(plan) = run(s, &format!("EXPLAIN {statement}")).await else {
+        panic!("no plan for {statement}")
+    };
+    datafusion::arrow::util::pretty::pretty_format_batches(&[plan])
+        .unwrap()
+        .to_string()
+}
+
 const BIDS: &str = "CREATE TABLE bids (
     item STRING,
     price DOUBLE,

@@ -55,17 +55,11 @@ async fn shards_run_in_lanes_and_each_shards_order_holds() {
         .collect();
     assert!(shards_used.len() >= 3, "keys land on {shards_used:?}");
     // Only the columns the query reads are decoded.
-    let Outcome::Rows(plan) = run(
+    let plan = explain(
         &mut s,
-        "EXPLAIN INSERT INTO copied SELECT k, 0, 0 FROM events WHERE k <> 'x'",
+        "INSERT INTO copied SELECT k, 0, 0 FROM events WHERE k <> 'x'",
     )
-    .await
-    else {
-        panic!("no plan")
-    };
-    let plan = datafusion::arrow::util::pretty::pretty_format_batches(&[plan])
-        .unwrap()
-        .to_string();
+    .await;
     assert!(plan.contains("events, project=[k]]]"), "{plan}");
     // A watermark on a computed time column: the columns it is computed from are decoded.
     run(
@@ -75,17 +69,7 @@ async fn shards_run_in_lanes_and_each_shards_order_holds() {
          WITH ('connector' = 'kinesis', 'stream' = 'events', 'format' = 'json')",
     )
     .await;
-    let Outcome::Rows(plan) = run(
-        &mut s,
-        "EXPLAIN INSERT INTO copied SELECT k, 0, 0 FROM epochs",
-    )
-    .await
-    else {
-        panic!("no plan")
-    };
-    let plan = datafusion::arrow::util::pretty::pretty_format_batches(&[plan])
-        .unwrap()
-        .to_string();
+    let plan = explain(&mut s, "INSERT INTO copied SELECT k, 0, 0 FROM epochs").await;
     assert!(plan.contains("epochs, project=[k, e]]]"), "{plan}");
     let Outcome::Job(id) = run(
         &mut s,
@@ -139,12 +123,7 @@ async fn lanes_aggregate_partially_and_windows_total_every_shard() {
          FROM TABLE(TUMBLE(TABLE ticks, DESCRIPTOR(ts), INTERVAL '10' SECOND))
          GROUP BY k, window_start, window_end";
     // The note is not read: the lanes decode k, n and ts.
-    let Outcome::Rows(plan) = run(&mut s, &format!("EXPLAIN {sql}")).await else {
-        panic!("no plan")
-    };
-    let plan = datafusion::arrow::util::pretty::pretty_format_batches(&[plan])
-        .unwrap()
-        .to_string();
+    let plan = explain(&mut s, sql).await;
     assert!(plan.contains("ticks, project=[k, n, ts]]]"), "{plan}");
     assert!(plan.contains("keeps partial aggregates per pane"), "{plan}");
     let Outcome::Job(id) = run(&mut s, sql).await else {
@@ -204,5 +183,68 @@ async fn lanes_aggregate_partially_and_windows_total_every_shard() {
     )
     .await;
     until(&e, &id, "one late row", |j| j.late_dropped == 1).await;
+    e.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn updating_aggregates_keep_groups_split_by_key_and_each_keys_changes_in_order() {
+    use weir_stream::changelog::{INSERT, UPDATE_AFTER, UPDATE_BEFORE};
+    let dir = tempfile::tempdir().unwrap();
+    let log = open_log(dir.path());
+    create(&log, "bids", 2);
+    let e = engine(dir.path(), &log);
+    let mut s = Session::new(e.clone(), BTreeMap::new());
+    run(&mut s, BIDS).await;
+    // Three parts of the groups, over two shards.
+    run(&mut s, "SET 'parallelism.default' = '3'").await;
+    let Outcome::Query { rows, .. } =
+        run(&mut s, "SELECT item, COUNT(*) AS n FROM bids GROUP BY item").await
+    else {
+        panic!("no query")
+    };
+    // Item k gets k + 1 bids, over several puts (several reads, several changes per key).
+    let items: Vec<String> = (0..24).map(|k| format!("item-{k}")).collect();
+    for round in 0..24 {
+        let batch: Vec<Value> = items
+            .iter()
+            .enumerate()
+            .filter(|(k, _)| *k >= round)
+            .map(|(_, i)| bid(i, 1.0, "2026-01-01 00:00:01"))
+            .collect();
+        put(&log, "bids", &format!("pk-{round}"), &batch).await;
+    }
+    let mut got = Vec::new();
+    let mut last: BTreeMap<String, i64> = BTreeMap::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        collected(&rows, &mut got);
+        last.clear();
+        for (kind, row) in &got {
+            let v: Value = serde_json::from_str(row).unwrap();
+            if *kind != UPDATE_BEFORE {
+                last.insert(v["item"].as_str().unwrap().into(), v["n"].as_i64().unwrap());
+            }
+        }
+        if (0..24).all(|k| last.get(&items[k]) == Some(&(k as i64 + 1))) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    for (k, item) in items.iter().enumerate() {
+        assert_eq!(last.get(item), Some(&(k as i64 + 1)), "{item}");
+        // Per key: one insert first, then retract/update pairs whose counts rise.
+        let changes: Vec<(i8, i64)> = got
+            .iter()
+            .map(|(kind, row)| (*kind, serde_json::from_str::<Value>(row).unwrap()))
+            .filter(|(_, v)| v["item"] == item.as_str())
+            .map(|(kind, v)| (kind, v["n"].as_i64().unwrap()))
+            .collect();
+        assert_eq!(changes[0].0, INSERT, "{item}: {changes:?}");
+        for pair in changes[1..].chunks(2) {
+            assert_eq!(pair[0].0, UPDATE_BEFORE, "{item}: {changes:?}");
+            assert_eq!(pair[1].0, UPDATE_AFTER, "{item}: {changes:?}");
+            assert!(pair[1].1 > pair[0].1, "{item}: {changes:?}");
+        }
+    }
     e.shutdown().await;
 }

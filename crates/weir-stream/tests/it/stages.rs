@@ -38,12 +38,7 @@ async fn a_stream_joins_the_window_maximum_of_itself() {
          ON B.price = B1.maxprice
          WHERE B.dateTime BETWEEN B1.dateTime - INTERVAL '10' SECOND AND B1.dateTime";
     // EXPLAIN shows both parts: the join reading the stage's table, the window aggregate.
-    let Outcome::Rows(plan) = run(&mut s, &format!("EXPLAIN {q7}")).await else {
-        panic!("no plan")
-    };
-    let plan = datafusion::arrow::util::pretty::pretty_format_batches(&[plan])
-        .unwrap()
-        .to_string();
+    let plan = explain(&mut s, q7).await;
     assert!(plan.contains("IntervalJoin"), "{plan}");
     assert!(plan.contains("__weir_stage_0"), "{plan}");
     assert!(plan.contains("TUMBLE(size=[10000 ms])"), "{plan}");
