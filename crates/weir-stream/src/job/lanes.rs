@@ -25,8 +25,9 @@ pub(super) struct Lane {
     view: Option<Stage>,
     /// In a job without state: the job's query (this source is its input `input`).
     query: Option<Stage>,
-    /// In a window aggregate kept as partial states: the partial aggregation, and the
-    /// window's panes at the job's watermark (set before each turn).
+    /// In a window aggregate kept as partial states or an updating aggregate: the partial
+    /// aggregation, and (windows) the window's panes at the job's watermark (set before
+    /// each turn).
     partial: Option<Stage>,
     split: Option<WindowState>,
     input: usize,
@@ -54,7 +55,7 @@ pub(super) struct Prepared {
 impl Lane {
     /// The lanes of source `input`: `n` (at least one), each with its own stages. `query` is
     /// the job's query when the job keeps no state; `partial`, the partial aggregation of a
-    /// window aggregate kept as states.
+    /// window aggregate kept as states or of an updating aggregate.
     pub fn for_source(
         sp: &SourcePlan,
         input: usize,

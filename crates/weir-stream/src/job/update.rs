@@ -322,31 +322,51 @@ impl KeyedUpdate {
         }
         let all = concat_batches(&self.state_schema, &states)?;
         let split = self.split(&all)?;
-        let handles: Vec<_> = std::mem::take(&mut self.parts)
+        // Parts without rows stay; the others merge at once, each on its own task.
+        let mut idle = Vec::new();
+        let mut handles = Vec::new();
+        for (k, ((mut u, p), batch)) in std::mem::take(&mut self.parts)
             .into_iter()
             .zip(split)
-            .map(|((mut u, p), batch)| {
-                tokio::spawn(async move {
-                    let out = match batch {
-                        Some(b) => u.apply_states(&p, vec![b]).await,
-                        None => Ok(Vec::new()),
-                    };
-                    (u, p, out)
-                })
-            })
-            .collect();
-        let mut out = Vec::new();
-        let mut failed = None;
-        for h in futures::future::join_all(handles).await {
-            let (u, p, result) = h.map_err(|e| {
-                crate::error::StreamError::Unsupported(format!("an aggregate part failed: {e}"))
-            })?;
-            self.parts.push((u, p));
-            match result {
-                Ok(b) => out.extend(b),
-                Err(e) => failed = failed.or(Some(e)),
+            .enumerate()
+        {
+            match batch {
+                None => idle.push((k, (u, p))),
+                Some(b) => handles.push((
+                    k,
+                    tokio::spawn(async move {
+                        let out = u.apply_states(&p, vec![b]).await;
+                        (u, p, out)
+                    }),
+                )),
             }
         }
+        let mut parts = idle;
+        let mut out = Vec::new();
+        let mut failed = None;
+        let (places, handles): (Vec<usize>, Vec<_>) = handles.into_iter().unzip();
+        for (k, h) in places
+            .into_iter()
+            .zip(futures::future::join_all(handles).await)
+        {
+            match h {
+                Ok((u, p, result)) => {
+                    parts.push((k, (u, p)));
+                    match result {
+                        Ok(b) => out.extend(b),
+                        Err(e) => failed = failed.or(Some(e)),
+                    }
+                }
+                // A part lost to a panic: the job fails (and resumes from its checkpoint).
+                Err(e) => {
+                    failed = failed.or(Some(crate::error::StreamError::Unsupported(format!(
+                        "an aggregate part failed: {e}"
+                    ))))
+                }
+            }
+        }
+        parts.sort_by_key(|(k, _)| *k);
+        self.parts = parts.into_iter().map(|(_, part)| part).collect();
         match failed {
             Some(e) => Err(e),
             None => Ok(out),
