@@ -27,7 +27,13 @@ pub struct Decoder {
     read: Option<(SchemaRef, Vec<usize>)>,
     /// Records skipped because they did not decode.
     pub skipped: u64,
+    /// The JSON decoder, kept between batches (behind a lock only to be `Sync`: it is used
+    /// through `&mut self`, never locked).
+    json: parking_lot::Mutex<Option<arrow_json::reader::Decoder>>,
 }
+
+/// Rows a kept JSON decoder holds before it is flushed (a read returns at most 10,000).
+const JSON_BATCH: usize = 16 * 1024;
 
 impl Decoder {
     /// A decoder of `table`'s records; `decode` names the physical columns to read (JSON
@@ -42,6 +48,7 @@ impl Decoder {
             _ => None,
         };
         Ok(Decoder {
+            json: parking_lot::Mutex::new(None),
             read,
             physical,
             decoded: table.decoded.clone(),
@@ -89,29 +96,46 @@ impl Decoder {
         Ok(RecordBatch::try_new(self.decoded.clone(), columns)?)
     }
 
-    fn decode_all(&self, records: &[&SourceRecord]) -> Result<RecordBatch> {
-        match self.format {
-            Format::Json { .. } => {
-                let schema = self
-                    .read
-                    .as_ref()
-                    .map_or_else(|| self.physical.clone(), |(s, _)| s.clone());
-                let mut d = arrow_json::ReaderBuilder::new(schema.clone())
-                    .with_batch_size(records.len().max(1))
-                    .build_decoder()?;
-                for r in records.iter() {
-                    let before = d.len();
-                    let used = d.decode(&r.data)?;
-                    if used != r.data.len() || d.len() != before + 1 {
-                        return Err(StreamError::Validation(format!(
-                            "Failed to deserialize JSON '{}'.",
-                            String::from_utf8_lossy(&r.data)
-                        )));
-                    }
-                }
-                let batch = d.flush()?.unwrap_or_else(|| RecordBatch::new_empty(schema));
-                self.widen(batch)
+    /// Records' JSON through the table's kept decoder (its buffers reused from batch to
+    /// batch: a new decoder grew them anew, page by page, for every read).
+    fn decode_json(&mut self, records: &[&SourceRecord]) -> Result<RecordBatch> {
+        let schema = self
+            .read
+            .as_ref()
+            .map_or_else(|| self.physical.clone(), |(s, _)| s.clone());
+        let mut d = match self.json.get_mut().take() {
+            Some(d) => d,
+            None => arrow_json::ReaderBuilder::new(schema.clone())
+                .with_batch_size(JSON_BATCH)
+                .build_decoder()?,
+        };
+        let mut batches = Vec::new();
+        for r in records.iter() {
+            if d.len() >= JSON_BATCH {
+                batches.extend(d.flush()?);
             }
+            let before = d.len();
+            // A record that fails leaves the decoder mid-way: it is dropped (a new one next).
+            let used = d.decode(&r.data)?;
+            if used != r.data.len() || d.len() != before + 1 {
+                return Err(StreamError::Validation(format!(
+                    "Failed to deserialize JSON '{}'.",
+                    String::from_utf8_lossy(&r.data)
+                )));
+            }
+        }
+        batches.extend(d.flush()?);
+        *self.json.get_mut() = Some(d);
+        let batch = match batches.len() {
+            1 => batches.remove(0),
+            _ => datafusion::arrow::compute::concat_batches(&schema, &batches)?,
+        };
+        self.widen(batch)
+    }
+
+    fn decode_all(&mut self, records: &[&SourceRecord]) -> Result<RecordBatch> {
+        match self.format {
+            Format::Json { .. } => self.decode_json(records),
             Format::Parquet => Err(StreamError::Unsupported(
                 "Parquet tables are written, not read, by streaming jobs".into(),
             )),
