@@ -37,6 +37,7 @@ pub fn detail(j: &JobInfo) -> Value {
                 "records-out": j.records_out,
                 "late-records-dropped": j.late_dropped,
                 "records-skipped": j.skipped,
+                "state-bytes": j.state_bytes,
                 "watermark": j.watermark,
                 "checkpoints": j.checkpoints,
                 "last-checkpoint-time": j.checkpoint_ms,

@@ -70,6 +70,8 @@ pub struct JobInfo {
     pub records_out: u64,
     pub late_dropped: u64,
     pub skipped: u64,
+    /// Bytes of operator state in memory (windows, joins, updating aggregates).
+    pub state_bytes: u64,
     pub watermark: Option<i64>,
     pub checkpoints: u64,
     pub checkpoint_ms: Option<i64>,
@@ -710,6 +712,7 @@ impl Engine {
                     records_out: sum(&|p| p.records_out.load(Ordering::Relaxed)),
                     late_dropped: sum(&|p| p.late_dropped.load(Ordering::Relaxed)),
                     skipped: sum(&|p| p.skipped.load(Ordering::Relaxed)),
+                    state_bytes: sum(&|p| p.state_bytes.load(Ordering::Relaxed)),
                     watermark: wm,
                     checkpoints: all
                         .iter()

@@ -79,6 +79,9 @@ pub struct JobStatus {
     pub lag: Mutex<BTreeMap<String, u64>>,
     /// A statement set's other parts (each counts its own; the job shows their sums).
     pub parts: Mutex<Vec<Arc<JobStatus>>>,
+    /// Bytes of operator state in memory: window panes, join rows and updating-aggregate
+    /// states (OVER rows and deduplication keys are not counted yet).
+    pub state_bytes: AtomicU64,
 }
 
 /// How a job runs.
@@ -447,6 +450,14 @@ pub async fn run(
             status.records_in.fetch_add(read as u64, Ordering::Relaxed);
         }
         update_status(&status, &sink, &sources);
+        let held = sources
+            .iter()
+            .filter_map(|s| s.window.as_ref())
+            .map(|w| w.bytes)
+            .sum::<usize>()
+            + join.as_ref().map_or(0, |j| j.bytes)
+            + update.as_ref().map_or(0, KeyedUpdate::bytes);
+        status.state_bytes.store(held as u64, Ordering::Relaxed);
         if lag_at.elapsed() >= Duration::from_secs(1) {
             *status.lag.lock() = lag(&log, &sources);
             lag_at = Instant::now();

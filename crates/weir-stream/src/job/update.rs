@@ -279,6 +279,11 @@ impl KeyedUpdate {
         })
     }
 
+    /// The states' bytes in memory.
+    pub fn bytes(&self) -> usize {
+        self.parts.iter().map(|(u, _)| u.bytes).sum()
+    }
+
     /// State rows by part (their keys' hash).
     fn split(&self, batch: &RecordBatch) -> Result<Vec<Option<RecordBatch>>> {
         use std::hash::{Hash, Hasher};

@@ -159,6 +159,8 @@ async fn lanes_aggregate_partially_and_windows_total_every_shard() {
         placed.iter().map(|r| r.shard_id.clone()).collect();
     assert_eq!(shards.len(), 4, "keys land on {shards:?}");
     let got = wait_for(&log, "tick_totals", 16 * 3).await;
+    // Window [40 s, 50 s) stays open: its states are held (and counted).
+    until(&e, &id, "state held", |j| j.state_bytes > 0).await;
     assert_eq!(got.len(), 16 * 3, "{got:?}");
     let mut totals: BTreeMap<(String, String), (i64, i64)> = BTreeMap::new();
     for r in &got {
