@@ -70,7 +70,7 @@ pub struct JobInfo {
     pub records_out: u64,
     pub late_dropped: u64,
     pub skipped: u64,
-    /// Bytes of operator state in memory (windows, joins, updating aggregates).
+    /// Bytes of operator state in memory (windows, joins, aggregates, OVER rows, dedup keys).
     pub state_bytes: u64,
     pub watermark: Option<i64>,
     pub checkpoints: u64,

@@ -18,6 +18,8 @@ pub struct DedupState {
     keys: Vec<usize>,
     converter: Option<RowConverter>,
     seen: HashMap<Vec<u8>, Instant>,
+    /// Bytes the seen keys take (their bytes and each entry's own).
+    pub bytes: usize,
 }
 
 impl DedupState {
@@ -34,6 +36,7 @@ impl DedupState {
             keys,
             converter,
             seen: HashMap::new(),
+            bytes: 0,
         })
     }
 
@@ -55,6 +58,7 @@ impl DedupState {
             .map(|k| match self.seen.contains_key(&k) {
                 true => Some(false),
                 false => {
+                    self.bytes += entry_bytes(&k);
                     self.seen.insert(k, now);
                     Some(true)
                 }
@@ -65,7 +69,15 @@ impl DedupState {
 
     /// Forgets keys seen longer ago than `ttl`.
     pub fn expire_ttl(&mut self, ttl: Duration) {
-        self.seen.retain(|_, at| at.elapsed() < ttl);
+        let mut freed = 0;
+        self.seen.retain(|k, at| {
+            let keep = at.elapsed() < ttl;
+            if !keep {
+                freed += entry_bytes(k);
+            }
+            keep
+        });
+        self.bytes = self.bytes.saturating_sub(freed);
     }
 
     /// The keys seen (a checkpoint's state).
@@ -91,9 +103,16 @@ impl DedupState {
                 .and_then(|c| c.as_any().downcast_ref::<BinaryArray>())
             {
                 for k in keys.iter().flatten() {
-                    self.seen.insert(k.to_vec(), now);
+                    if self.seen.insert(k.to_vec(), now).is_none() {
+                        self.bytes += entry_bytes(k);
+                    }
                 }
             }
         }
     }
+}
+
+/// What one seen key takes: its bytes, its vector and the entry's time.
+fn entry_bytes(key: &[u8]) -> usize {
+    key.len() + std::mem::size_of::<(Vec<u8>, Instant)>()
 }

@@ -79,8 +79,8 @@ pub struct JobStatus {
     pub lag: Mutex<BTreeMap<String, u64>>,
     /// A statement set's other parts (each counts its own; the job shows their sums).
     pub parts: Mutex<Vec<Arc<JobStatus>>>,
-    /// Bytes of operator state in memory: window panes, join rows and updating-aggregate
-    /// states (OVER rows and deduplication keys are not counted yet).
+    /// Bytes of operator state in memory: window panes, join rows, updating-aggregate
+    /// states, OVER rows and deduplication keys.
     pub state_bytes: AtomicU64,
 }
 
@@ -456,7 +456,9 @@ pub async fn run(
             .map(|w| w.bytes)
             .sum::<usize>()
             + join.as_ref().map_or(0, |j| j.bytes)
-            + update.as_ref().map_or(0, KeyedUpdate::bytes);
+            + update.as_ref().map_or(0, KeyedUpdate::bytes)
+            + over.as_ref().map_or(0, OverState::bytes)
+            + dedup.as_ref().map_or(0, |d| d.bytes);
         status.state_bytes.store(held as u64, Ordering::Relaxed);
         if lag_at.elapsed() >= Duration::from_secs(1) {
             *status.lag.lock() = lag(&log, &sources);

@@ -30,6 +30,15 @@ pub struct OverState {
 }
 
 impl OverState {
+    /// Bytes of the rows kept (waiting and emitted).
+    pub fn bytes(&self) -> usize {
+        self.waiting
+            .iter()
+            .chain(&self.emitted)
+            .map(RecordBatch::get_array_memory_size)
+            .sum()
+    }
+
     pub fn new(plan: OverPlan, marked: SchemaRef) -> OverState {
         OverState {
             plan,

@@ -505,6 +505,8 @@ async fn deduplication_keeps_each_keys_first_row() {
     until(&e, &id, "read", |j| j.records_in == 3).await;
     put(&log, "clicks", "k", &[click("b", "u4"), click("c", "u5")]).await;
     until(&e, &id, "read", |j| j.records_in == 5).await;
+    // The keys seen are state, and counted.
+    until(&e, &id, "keys counted", |j| j.state_bytes > 0).await;
     let mut got: Vec<(String, String)> = read(&log, "firsts")
         .iter()
         .map(|v| {
