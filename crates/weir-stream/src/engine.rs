@@ -162,7 +162,7 @@ impl Engine {
         let known: Vec<String> = self.inner.jobs.lock().keys().cloned().collect();
         let region = self.inner.config.default_region.clone();
         for s in self.inner.log.list_streams(&region) {
-            let Some(rest) = s.name.strip_prefix("weir-stage-") else {
+            let Some(rest) = s.name.strip_prefix(crate::plan::stages::STREAM_PREFIX) else {
                 continue;
             };
             if !known.iter().any(|id| rest.starts_with(&format!("{id}-"))) {
@@ -314,12 +314,16 @@ impl Engine {
         let mut out = Vec::new();
         let mut parts = Vec::new();
         for statement in statements {
-            let planned = plan_statement(statement, &tables, views).await;
+            // Read first (no planning): most statements have no window aggregate to lift.
             let first = parts.len();
             let split = crate::plan::stages::split(statement, |k| {
                 format!("{}{}", crate::plan::stages::PREFIX, first + k)
             });
-            let (Err(refused), Some((rewritten, stages))) = (planned, split) else {
+            let Some((rewritten, stages)) = split else {
+                out.push(statement.clone());
+                continue;
+            };
+            let Err(refused) = plan_statement(statement, &tables, views).await else {
                 out.push(statement.clone());
                 continue;
             };
@@ -338,7 +342,7 @@ impl Engine {
                         format!("`{}` {t}", f.name())
                     })
                     .collect();
-                let stream = format!("weir-stage-{id}-{}", first + lifted.len());
+                let stream = crate::plan::stages::stream_name(id, first + lifted.len());
                 let ddl = format!(
                     "CREATE TABLE `{table}` ({cols}, WATERMARK FOR `{rt}` AS `{rt}`) WITH \
                      ('connector' = 'kinesis', 'stream' = '{stream}', 'aws.region' = \
@@ -621,7 +625,7 @@ impl Engine {
 
     /// Deletes a job's stage streams.
     fn drop_stage_streams(&self, id: &str) {
-        let prefix = format!("weir-stage-{id}-");
+        let prefix = format!("{}{id}-", crate::plan::stages::STREAM_PREFIX);
         let region = &self.inner.config.default_region;
         for s in self.inner.log.list_streams(region) {
             if s.name.starts_with(&prefix) {

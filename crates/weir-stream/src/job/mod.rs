@@ -216,7 +216,7 @@ pub async fn run_set(
 /// A table over one of a job's internal stage streams.
 fn is_stage(table: &crate::table::TableDef) -> bool {
     matches!(&table.connector, crate::table::Connector::Kinesis { stream, .. }
-        if stream.starts_with("weir-stage-"))
+        if stream.starts_with(crate::plan::stages::STREAM_PREFIX))
 }
 
 /// Runs a job until `stop` turns true or it fails. Saves a checkpoint at every interval and

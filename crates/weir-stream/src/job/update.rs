@@ -29,14 +29,8 @@ pub struct UpdateState {
 
 impl UpdateState {
     pub fn new(plan: &PartialPlan) -> Result<UpdateState> {
-        let fields = plan.state_schema.fields()[..plan.groups]
-            .iter()
-            .map(|f| SortField::new(f.data_type().clone()))
-            .collect();
         Ok(UpdateState {
-            keys: (plan.groups > 0)
-                .then(|| RowConverter::new(fields))
-                .transpose()?,
+            keys: key_converter(plan)?,
             states: Vec::new(),
             index: HashMap::new(),
             rows: 0,
@@ -220,6 +214,18 @@ impl UpdateState {
     }
 }
 
+/// Group keys (the states' leading columns) as bytes; none for a global aggregate.
+fn key_converter(plan: &PartialPlan) -> Result<Option<RowConverter>> {
+    if plan.groups == 0 {
+        return Ok(None);
+    }
+    let fields = plan.state_schema.fields()[..plan.groups]
+        .iter()
+        .map(|f| SortField::new(f.data_type().clone()))
+        .collect();
+    Ok(Some(RowConverter::new(fields)?))
+}
+
 /// Which final rows pass the aggregate's HAVING (all when it has none; NULL fails).
 fn passes(plan: &PartialPlan, rows: &RecordBatch) -> Result<Vec<bool>> {
     let Some(having) = &plan.having else {
@@ -265,15 +271,12 @@ impl KeyedUpdate {
         let parts = (0..n)
             .map(|_| Ok((UpdateState::new(plan)?, plan.fork()?)))
             .collect::<Result<Vec<_>>>()?;
-        let fields = plan.state_schema.fields()[..plan.groups]
-            .iter()
-            .map(|f| SortField::new(f.data_type().clone()))
-            .collect();
         Ok(KeyedUpdate {
             parts,
-            keys: (plan.groups > 0 && n > 1)
-                .then(|| RowConverter::new(fields))
-                .transpose()?,
+            keys: match n {
+                1 => None,
+                _ => key_converter(plan)?,
+            },
             groups: plan.groups,
             state_schema: plan.state_schema.clone(),
         })

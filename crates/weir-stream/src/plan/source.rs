@@ -21,13 +21,7 @@ pub(super) async fn plan_source(table: TableDef) -> Result<SourcePlan> {
         RAW,
         Arc::new(SlotTable::new(table.decoded.clone(), raw_slot.clone())),
     )?;
-    let mut select = Vec::new();
-    for c in &table.flink.columns {
-        match c {
-            Column::Physical { name, .. } => select.push(quote(name)),
-            Column::Computed { name, expr } => select.push(format!("{expr} AS {}", quote(name))),
-        }
-    }
+    let mut select: Vec<String> = table.flink.columns.iter().map(select_item).collect();
     // `ts - INTERVAL ...` (a fixed delay) is taken off the greatest time of each batch;
     // any other watermark expression is computed for every row.
     let delay = match &table.flink.watermark {
@@ -162,15 +156,11 @@ pub(super) async fn decoded_columns(
             select.push(format!("{} AS {WATERMARK_COLUMN}", w.expr));
         }
     }
-    for (k, c) in table.flink.columns.iter().enumerate() {
-        if !used.contains(&k) {
-            continue;
-        }
-        match c {
-            Column::Physical { name, .. } => select.push(quote(name)),
-            Column::Computed { name, expr } => select.push(format!("{expr} AS {}", quote(name))),
-        }
-    }
+    select.extend(
+        (table.flink.columns.iter().enumerate())
+            .filter(|(k, _)| used.contains(k))
+            .map(|(_, c)| select_item(c)),
+    );
     if select.is_empty() {
         return Ok(None);
     }
@@ -197,6 +187,14 @@ pub(super) async fn decoded_columns(
         .filter(|c| read.contains(c) || !table.decoded.field(*c).is_nullable())
         .collect();
     Ok((decode.len() < physical_len).then_some(decode))
+}
+
+/// A table column as the source stage selects it from the decoded rows.
+fn select_item(c: &Column) -> String {
+    match c {
+        Column::Physical { name, .. } => quote(name),
+        Column::Computed { name, expr } => format!("{expr} AS {}", quote(name)),
+    }
 }
 
 /// The delay of a watermark `column` or `column - INTERVAL ...` in milliseconds, when it is

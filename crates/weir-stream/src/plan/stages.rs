@@ -15,6 +15,14 @@ use sqlparser::parser::Parser;
 /// How stage tables' names start (not a name a user would give a table).
 pub const PREFIX: &str = "__weir_stage_";
 
+/// How stage streams' names start: `weir-stage-<job id>-<k>`.
+pub const STREAM_PREFIX: &str = "weir-stage-";
+
+/// The internal stream of job `id`'s stage `k`.
+pub fn stream_name(id: &str, k: usize) -> String {
+    format!("{STREAM_PREFIX}{id}-{k}")
+}
+
 /// A window aggregate lifted out of a query.
 pub struct Stage {
     /// The table the query reads instead (also the stage's sink).
