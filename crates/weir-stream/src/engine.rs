@@ -72,6 +72,9 @@ pub struct JobInfo {
     pub skipped: u64,
     /// Bytes of operator state in memory (windows, joins, aggregates, OVER rows, dedup keys).
     pub state_bytes: u64,
+    /// How many parts keyed state is split into over the cores (the most of any part of the
+    /// job).
+    pub state_parts: u64,
     pub watermark: Option<i64>,
     pub checkpoints: u64,
     pub checkpoint_ms: Option<i64>,
@@ -717,6 +720,11 @@ impl Engine {
                     late_dropped: sum(&|p| p.late_dropped.load(Ordering::Relaxed)),
                     skipped: sum(&|p| p.skipped.load(Ordering::Relaxed)),
                     state_bytes: sum(&|p| p.state_bytes.load(Ordering::Relaxed)),
+                    state_parts: all
+                        .iter()
+                        .map(|p| p.state_parts.load(Ordering::Relaxed))
+                        .max()
+                        .unwrap_or(0),
                     watermark: wm,
                     checkpoints: all
                         .iter()

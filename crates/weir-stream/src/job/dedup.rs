@@ -1,7 +1,8 @@
 //! Deduplication keeping each key's first row (`ROW_NUMBER() OVER (PARTITION BY k ORDER BY
 //! proctime ASC)` kept where it is 1): a row whose key was not seen before goes through the
 //! query, the others are dropped; keys are kept until `table.exec.state.ttl` (forever when
-//! unset, as Flink's). The output is append-only.
+//! unset, as Flink's). The output is append-only. The keys are split over the cores
+//! (`KeyedDedup`).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -12,6 +13,7 @@ use datafusion::arrow::compute::filter_record_batch;
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::arrow::row::{RowConverter, SortField};
 
+use super::keyed::{in_parts, KeySplit};
 use crate::error::Result;
 
 pub struct DedupState {
@@ -86,12 +88,10 @@ impl DedupState {
             return Ok(Vec::new());
         }
         let keys = BinaryArray::from_iter_values(self.seen.keys());
-        let schema = Arc::new(Schema::new(vec![Field::new(
-            "key",
-            DataType::Binary,
-            false,
-        )]));
-        Ok(vec![RecordBatch::try_new(schema, vec![Arc::new(keys)])?])
+        Ok(vec![RecordBatch::try_new(
+            key_schema(),
+            vec![Arc::new(keys)],
+        )?])
     }
 
     pub fn restore(&mut self, batches: Vec<RecordBatch>) {
@@ -115,4 +115,106 @@ impl DedupState {
 /// What one seen key takes: its bytes, its vector and the entry's time.
 fn entry_bytes(key: &[u8]) -> usize {
     key.len() + std::mem::size_of::<(Vec<u8>, Instant)>()
+}
+
+/// Deduplication split by its keys into parts (one per lane), each keeping the keys that
+/// fall in it and deduplicating its rows on its own task.
+pub struct KeyedDedup {
+    parts: Vec<DedupState>,
+    split: Option<KeySplit>,
+}
+
+impl KeyedDedup {
+    pub fn new(keys: Vec<usize>, table: &Schema, parallelism: usize) -> Result<KeyedDedup> {
+        let types: Vec<_> = keys
+            .iter()
+            .map(|&i| table.field(i).data_type().clone())
+            .collect();
+        let split = KeySplit::new(parallelism, vec![keys.clone()], &types)?;
+        let n = split.as_ref().map_or(1, KeySplit::parts);
+        let parts = (0..n)
+            .map(|_| DedupState::new(keys.clone(), table))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(KeyedDedup { parts, split })
+    }
+
+    pub fn parts(&self) -> usize {
+        self.parts.len()
+    }
+
+    pub fn bytes(&self) -> usize {
+        self.parts.iter().map(|d| d.bytes).sum()
+    }
+
+    /// The rows whose key comes for the first time (in arrival order within a key's part).
+    pub async fn first_rows(&mut self, rows: Vec<RecordBatch>) -> Result<Vec<RecordBatch>> {
+        let Some(split) = self.split.as_ref() else {
+            let d = &mut self.parts[0];
+            return rows.iter().map(|b| d.first_rows(b)).collect();
+        };
+        let inputs = split
+            .split_all(0, &rows)?
+            .into_iter()
+            .map(|p| (!p.is_empty()).then_some(p))
+            .collect();
+        let out = in_parts(&mut self.parts, inputs, |mut d, rows| async move {
+            let out = rows
+                .iter()
+                .map(|b| d.first_rows(b))
+                .collect::<Result<Vec<_>>>();
+            (d, out)
+        })
+        .await?;
+        Ok(out.into_iter().flatten().collect())
+    }
+
+    pub fn expire_ttl(&mut self, ttl: Duration) {
+        self.parts.iter_mut().for_each(|d| d.expire_ttl(ttl));
+    }
+
+    /// Every part's keys (a checkpoint's state).
+    pub fn snapshot(&self) -> Result<Vec<RecordBatch>> {
+        let mut out = Vec::new();
+        for d in &self.parts {
+            out.extend(d.snapshot()?);
+        }
+        Ok(out)
+    }
+
+    /// Restores saved keys, each into the part it falls in now.
+    pub fn restore(&mut self, batches: Vec<RecordBatch>) -> Result<()> {
+        let Some(split) = self.split.as_ref() else {
+            self.parts[0].restore(batches);
+            return Ok(());
+        };
+        let mut keys: Vec<Vec<&[u8]>> = vec![Vec::new(); self.parts.len()];
+        for b in &batches {
+            if let Some(k) = b
+                .columns()
+                .first()
+                .and_then(|c| c.as_any().downcast_ref::<BinaryArray>())
+            {
+                for k in k.iter().flatten() {
+                    keys[split.part_of(k)].push(k);
+                }
+            }
+        }
+        for (d, keys) in self.parts.iter_mut().zip(keys) {
+            let column = BinaryArray::from_iter_values(keys);
+            d.restore(vec![RecordBatch::try_new(
+                key_schema(),
+                vec![Arc::new(column)],
+            )?]);
+        }
+        Ok(())
+    }
+}
+
+/// The schema of saved keys.
+fn key_schema() -> Arc<Schema> {
+    Arc::new(Schema::new(vec![Field::new(
+        "key",
+        DataType::Binary,
+        false,
+    )]))
 }

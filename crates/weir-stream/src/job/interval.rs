@@ -1,12 +1,16 @@
 //! An interval join's state: the rows each side keeps while rows of the other side still to
 //! come can meet them (`plan::IntervalJoin`). New rows of a side run the query against the
-//! rows the other side keeps, then are kept in turn: each pair is joined exactly once.
+//! rows the other side keeps, then are kept in turn: each pair is joined exactly once. The
+//! state is split over the cores by the join's equality columns (`KeyedJoin`).
 
 use datafusion::arrow::array::{BooleanArray, RecordBatch};
 use datafusion::arrow::compute::filter_record_batch;
 
 use std::time::{Duration, Instant};
 
+use datafusion::arrow::datatypes::{DataType, SchemaRef};
+
+use super::keyed::{in_parts, KeySplit};
 use crate::error::Result;
 use crate::plan::IntervalJoin;
 use crate::stage::Stage;
@@ -130,6 +134,96 @@ impl JoinState {
     pub fn restore(&mut self, i: usize, batches: Vec<RecordBatch>) -> Result<()> {
         for b in batches.into_iter().filter(|b| b.num_rows() > 0) {
             self.keep(i, b)?;
+        }
+        Ok(())
+    }
+}
+
+/// A join's state split by its equality columns into parts (one per lane, each with its own
+/// copy of the query): a new row meets only the kept rows of its part, where every row of its
+/// key is. A join without equality columns is one part.
+pub struct KeyedJoin {
+    parts: Vec<(JoinState, Stage)>,
+    split: Option<KeySplit>,
+}
+
+impl KeyedJoin {
+    pub fn new(
+        join: IntervalJoin,
+        sources: usize,
+        query: &Stage,
+        parallelism: usize,
+        schemas: &[SchemaRef],
+    ) -> Result<KeyedJoin> {
+        let mut columns: Vec<Vec<usize>> = vec![Vec::new(); sources];
+        columns[join.left] = join.keys.iter().map(|k| k.0).collect();
+        columns[join.right] = join.keys.iter().map(|k| k.1).collect();
+        let types: Vec<DataType> = join
+            .keys
+            .iter()
+            .map(|k| schemas[join.left].field(k.0).data_type().clone())
+            .collect();
+        let split = KeySplit::new(parallelism, columns, &types)?;
+        let n = split.as_ref().map_or(1, KeySplit::parts);
+        let parts = (0..n)
+            .map(|_| Ok((JoinState::new(join.clone(), sources), query.fork()?)))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(KeyedJoin { parts, split })
+    }
+
+    pub fn parts(&self) -> usize {
+        self.parts.len()
+    }
+
+    pub fn bytes(&self) -> usize {
+        self.parts.iter().map(|(j, _)| j.bytes).sum()
+    }
+
+    /// Runs source `i`'s new rows against the rows the other side keeps, part by part.
+    pub async fn run(&mut self, i: usize, rows: Vec<RecordBatch>) -> Result<Vec<RecordBatch>> {
+        let inputs = match self.split.as_ref() {
+            None => vec![Some(rows)],
+            Some(s) => s
+                .split_all(i, &rows)?
+                .into_iter()
+                .map(|p| (!p.is_empty()).then_some(p))
+                .collect(),
+        };
+        let out = in_parts(
+            &mut self.parts,
+            inputs,
+            move |(mut j, q), rows| async move {
+                let out = j.run(&q, i, rows).await;
+                ((j, q), out)
+            },
+        )
+        .await?;
+        Ok(out.into_iter().flatten().collect())
+    }
+
+    pub fn expire(&mut self, watermark: i64) -> Result<()> {
+        self.parts
+            .iter_mut()
+            .try_for_each(|(j, _)| j.expire(watermark))
+    }
+
+    pub fn expire_ttl(&mut self, ttl: Duration) {
+        self.parts.iter_mut().for_each(|(j, _)| j.expire_ttl(ttl));
+    }
+
+    /// The rows source `i` keeps, over every part (a checkpoint's state).
+    pub fn snapshot(&self, i: usize) -> Vec<RecordBatch> {
+        self.parts.iter().flat_map(|(j, _)| j.snapshot(i)).collect()
+    }
+
+    /// Restores source `i`'s kept rows, each into the part its key falls in now.
+    pub fn restore(&mut self, i: usize, batches: Vec<RecordBatch>) -> Result<()> {
+        let parts = match self.split.as_ref() {
+            None => vec![batches],
+            Some(s) => s.split_all(i, &batches)?,
+        };
+        for ((j, _), rows) in self.parts.iter_mut().zip(parts) {
+            j.restore(i, rows)?;
         }
         Ok(())
     }

@@ -6,10 +6,12 @@
 
 mod dedup;
 mod interval;
+mod keyed;
 mod lanes;
 mod lookup;
 mod over;
 mod start;
+mod topn;
 mod update;
 
 pub use start::prepare;
@@ -32,9 +34,10 @@ use crate::functions::now_ms;
 use crate::plan::{JobPlan, TimeKind};
 use crate::sink::{Outputs, Sink};
 use crate::window::WindowState;
-use dedup::DedupState;
-use interval::JoinState;
-use over::OverState;
+use dedup::KeyedDedup;
+use interval::KeyedJoin;
+use over::KeyedOver;
+use topn::KeyedTopN;
 use update::KeyedUpdate;
 
 /// A job's state as Flink names it.
@@ -82,6 +85,9 @@ pub struct JobStatus {
     /// Bytes of operator state in memory: window panes, join rows, updating-aggregate
     /// states, OVER rows and deduplication keys.
     pub state_bytes: AtomicU64,
+    /// How many parts the keyed state of a join, OVER aggregation, updating aggregate or
+    /// deduplication is split into, over the cores (1 for one, and for windows).
+    pub state_parts: AtomicU64,
 }
 
 /// How a job runs.
@@ -315,10 +321,24 @@ pub async fn run(
         run.track_shards();
         sources.push(run);
     }
+    let schemas: Vec<_> = plan
+        .sources
+        .iter()
+        .map(|s| s.table_schema.clone())
+        .collect();
     let mut join = plan
         .interval
         .clone()
-        .map(|j| JoinState::new(j, plan.sources.len()));
+        .map(|j| {
+            KeyedJoin::new(
+                j,
+                plan.sources.len(),
+                &plan.query,
+                options.parallelism,
+                &schemas,
+            )
+        })
+        .transpose()?;
     if let Some(j) = join.as_mut() {
         for (i, s) in sources.iter().enumerate() {
             j.restore(i, state.remove(&s.name).unwrap_or_default())?;
@@ -327,7 +347,11 @@ pub async fn run(
     let mut over = plan
         .over
         .clone()
-        .map(|o| OverState::new(o, crate::plan::marked_schema(&plan.sources[0].table_schema)));
+        .map(|o| {
+            let marked = crate::plan::marked_schema(&plan.sources[0].table_schema);
+            KeyedOver::new(o, marked, &plan.query, options.parallelism)
+        })
+        .transpose()?;
     if let (Some(o), Some(s)) = (over.as_mut(), sources.first()) {
         o.restore(meta.watermark, state.remove(&s.name).unwrap_or_default())?;
     }
@@ -339,23 +363,50 @@ pub async fn run(
         u.restore(state.remove(&s.name).unwrap_or_default())?;
     }
     let mut dedup = match (plan.dedup.as_ref(), plan.sources.first()) {
-        (Some(d), Some(sp)) => Some(DedupState::new(d.keys.clone(), &sp.table_schema)?),
+        (Some(d), Some(sp)) => Some(KeyedDedup::new(
+            d.keys.clone(),
+            &sp.table_schema,
+            options.parallelism,
+        )?),
         _ => None,
     };
     if let (Some(d), Some(s)) = (dedup.as_mut(), sources.first()) {
-        d.restore(state.remove(&s.name).unwrap_or_default());
+        d.restore(state.remove(&s.name).unwrap_or_default())?;
     }
+    let mut top = match (plan.top.as_ref(), plan.sources.first()) {
+        (Some(t), Some(sp)) => Some(KeyedTopN::new(
+            t.clone(),
+            sp.table_schema.clone(),
+            &plan.query,
+            options.parallelism,
+        )?),
+        _ => None,
+    };
+    if let (Some(t), Some(s)) = (top.as_mut(), sources.first()) {
+        t.restore(state.remove(&s.name).unwrap_or_default()).await?;
+    }
+    let parts = [
+        join.as_ref().map(KeyedJoin::parts),
+        over.as_ref().map(KeyedOver::parts),
+        update.as_ref().map(KeyedUpdate::parts),
+        dedup.as_ref().map(KeyedDedup::parts),
+        top.as_ref().map(KeyedTopN::parts),
+    ];
+    let parts = parts.into_iter().flatten().max().unwrap_or(1);
+    status.state_parts.store(parts as u64, Ordering::Relaxed);
     // A job without state runs its query in the lanes too.
     let stateless = plan.window.is_none()
         && join.is_none()
         && over.is_none()
         && update.is_none()
-        && dedup.is_none();
+        && dedup.is_none()
+        && top.is_none();
     // A window aggregate kept as partial states computes them in the lanes.
     let local = join.is_none()
         && over.is_none()
         && update.is_none()
         && dedup.is_none()
+        && top.is_none()
         && plan.window.as_ref().is_some_and(|w| w.aggregate);
     for (i, (src, sp)) in sources.iter_mut().zip(&plan.sources).enumerate() {
         let query = stateless.then_some(&plan.query);
@@ -414,6 +465,7 @@ pub async fn run(
                 over: &mut over,
                 update: &mut update,
                 dedup: &mut dedup,
+                top: &mut top,
             };
             process(&plan, i, src, prepared, &mut ops, &mut sink).await?;
         }
@@ -437,11 +489,13 @@ pub async fn run(
         }
         if let (Some(o), Some(op)) = (over.as_mut(), plan.over.as_ref()) {
             if let Some(wm) = job_watermark(op.time_kind, &sources, &options) {
-                let out = o.fire(&plan.query, wm).await?;
+                let out = o.fire(wm).await?;
                 dirty |= !out.is_empty();
                 sink.write(&out).await?;
                 status.watermark.store(o.watermark(), Ordering::Relaxed);
-                status.late_dropped.store(o.late_dropped, Ordering::Relaxed);
+                status
+                    .late_dropped
+                    .store(o.late_dropped(), Ordering::Relaxed);
             }
         }
         if read > 0 {
@@ -455,10 +509,11 @@ pub async fn run(
             .filter_map(|s| s.window.as_ref())
             .map(|w| w.bytes)
             .sum::<usize>()
-            + join.as_ref().map_or(0, |j| j.bytes)
+            + join.as_ref().map_or(0, KeyedJoin::bytes)
             + update.as_ref().map_or(0, KeyedUpdate::bytes)
-            + over.as_ref().map_or(0, OverState::bytes)
-            + dedup.as_ref().map_or(0, |d| d.bytes);
+            + over.as_ref().map_or(0, KeyedOver::bytes)
+            + dedup.as_ref().map_or(0, KeyedDedup::bytes)
+            + top.as_ref().map_or(0, KeyedTopN::bytes);
         status.state_bytes.store(held as u64, Ordering::Relaxed);
         if lag_at.elapsed() >= Duration::from_secs(1) {
             *status.lag.lock() = lag(&log, &sources);
@@ -471,6 +526,7 @@ pub async fn run(
                 over: &mut over,
                 update: &mut update,
                 dedup: &mut dedup,
+                top: &mut top,
             };
             save(&files, number, &sources, &ops, &status, &mut sink).await?;
             last_checkpoint = Instant::now();
@@ -496,7 +552,7 @@ pub async fn run(
     }
     let draining = *drain.borrow();
     if let (true, Some(o)) = (draining, over.as_mut()) {
-        let out = o.fire(&plan.query, i64::MAX - 1).await?;
+        let out = o.fire(i64::MAX - 1).await?;
         sink.write(&out).await?;
     }
     update_status(&status, &sink, &sources);
@@ -505,6 +561,7 @@ pub async fn run(
         over: &mut over,
         update: &mut update,
         dedup: &mut dedup,
+        top: &mut top,
     };
     save(&files, number + 1, &sources, &ops, &status, &mut sink).await?;
     Ok(())
@@ -532,6 +589,7 @@ async fn run_bounded(
         over: &mut None,
         update: &mut None,
         dedup: &mut None,
+        top: &mut None,
     };
     save(files, number + 1, &[], &ops, status, sink).await
 }
@@ -541,10 +599,11 @@ const MERGE_AFTER: usize = 8;
 
 /// The state of the operators other than windows (at most one is set).
 struct Operators<'a> {
-    join: &'a mut Option<JoinState>,
-    over: &'a mut Option<OverState>,
+    join: &'a mut Option<KeyedJoin>,
+    over: &'a mut Option<KeyedOver>,
     update: &'a mut Option<KeyedUpdate>,
-    dedup: &'a mut Option<DedupState>,
+    dedup: &'a mut Option<KeyedDedup>,
+    top: &'a mut Option<KeyedTopN>,
 }
 
 /// One source's records, prepared per shard by its lanes: watermarks kept, rows handed to
@@ -583,7 +642,7 @@ async fn process(
         }
         let rows = p.rows;
         if let Some(j) = ops.join.as_mut() {
-            let out = j.run(&plan.query, i, rows).await?;
+            let out = j.run(i, rows).await?;
             sink.write(&out).await?;
             continue;
         }
@@ -593,11 +652,13 @@ async fn process(
             }
             continue;
         }
+        if let Some(t) = ops.top.as_mut() {
+            let out = t.push(rows).await?;
+            sink.write(&out).await?;
+            continue;
+        }
         if let Some(d) = ops.dedup.as_mut() {
-            let mut first = Vec::with_capacity(rows.len());
-            for b in &rows {
-                first.push(d.first_rows(b)?);
-            }
+            let first = d.first_rows(rows).await?;
             let out = plan.query.run_at(i, first).await?;
             sink.write(&out).await?;
             continue;
@@ -792,6 +853,9 @@ async fn save(
         }
         if let Some(d) = ops.dedup.as_ref() {
             state.insert(s.name.clone(), d.snapshot()?);
+        }
+        if let Some(t) = ops.top.as_ref() {
+            state.insert(s.name.clone(), t.snapshot()?);
         }
         positions.insert(s.name.clone(), s.reader.checkpoint());
         shard_watermarks.insert(

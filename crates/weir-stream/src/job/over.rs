@@ -12,6 +12,7 @@ use datafusion::arrow::compute::{concat_batches, filter_record_batch};
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::row::{RowConverter, SortField};
 
+use super::keyed::{in_parts, KeySplit};
 use crate::error::Result;
 use crate::plan::OverPlan;
 use crate::stage::Stage;
@@ -48,10 +49,6 @@ impl OverState {
             watermark: i64::MIN,
             late_dropped: 0,
         }
-    }
-
-    pub fn watermark(&self) -> i64 {
-        self.watermark
     }
 
     /// Adds rows (the table's columns); rows at or before the watermark are late.
@@ -199,6 +196,111 @@ impl OverState {
             } else {
                 self.emitted.push(rows);
             }
+        }
+        Ok(())
+    }
+}
+
+/// An OVER aggregation's state split by the columns every function is partitioned by into
+/// parts (one per lane, each with its own copy of the query): a row's frame holds rows of its
+/// key only, all in its part. Without such columns, one part.
+pub struct KeyedOver {
+    parts: Vec<(OverState, Stage)>,
+    split: Option<KeySplit>,
+}
+
+impl KeyedOver {
+    pub fn new(
+        plan: OverPlan,
+        marked: SchemaRef,
+        query: &Stage,
+        parallelism: usize,
+    ) -> Result<KeyedOver> {
+        let types: Vec<_> = plan
+            .keys
+            .iter()
+            .map(|&k| marked.field(k).data_type().clone())
+            .collect();
+        let split = KeySplit::new(parallelism, vec![plan.keys.clone()], &types)?;
+        let n = split.as_ref().map_or(1, KeySplit::parts);
+        let parts = (0..n)
+            .map(|_| Ok((OverState::new(plan.clone(), marked.clone()), query.fork()?)))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(KeyedOver { parts, split })
+    }
+
+    pub fn parts(&self) -> usize {
+        self.parts.len()
+    }
+
+    pub fn bytes(&self) -> usize {
+        self.parts.iter().map(|(o, _)| o.bytes()).sum()
+    }
+
+    pub fn watermark(&self) -> i64 {
+        self.parts
+            .iter()
+            .map(|(o, _)| o.watermark)
+            .max()
+            .unwrap_or(i64::MIN)
+    }
+
+    pub fn late_dropped(&self) -> u64 {
+        self.parts.iter().map(|(o, _)| o.late_dropped).sum()
+    }
+
+    /// Adds rows (the table's columns), each to its key's part.
+    pub fn push(&mut self, rows: &RecordBatch) -> Result<()> {
+        let parts = match self.split.as_ref() {
+            None => vec![Some(rows.clone())],
+            Some(s) => s.split(0, rows)?,
+        };
+        for ((o, _), rows) in self.parts.iter_mut().zip(parts) {
+            if let Some(rows) = rows {
+                o.push(&rows)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Moves the watermark of every part (at once) and returns the rows it passes.
+    pub async fn fire(&mut self, watermark: i64) -> Result<Vec<RecordBatch>> {
+        let inputs = self
+            .parts
+            .iter()
+            .map(|(o, _)| (watermark > o.watermark && !o.waiting.is_empty()).then_some(()))
+            .collect();
+        let out = in_parts(&mut self.parts, inputs, move |(mut o, q), ()| async move {
+            let out = o.fire(&q, watermark).await;
+            ((o, q), out)
+        })
+        .await?;
+        // Parts with nothing due move their watermark too (and drop rows out of range).
+        for (o, q) in &mut self.parts {
+            if watermark > o.watermark {
+                o.fire(q, watermark).await?;
+            }
+        }
+        Ok(out.into_iter().flatten().collect())
+    }
+
+    /// Every part's rows with the marker (true: waiting).
+    pub fn snapshot(&self) -> Result<Vec<RecordBatch>> {
+        let mut out = Vec::new();
+        for (o, _) in &self.parts {
+            out.extend(o.snapshot()?);
+        }
+        Ok(out)
+    }
+
+    /// Restores saved rows, each into the part its key falls in now.
+    pub fn restore(&mut self, watermark: i64, batches: Vec<RecordBatch>) -> Result<()> {
+        let parts = match self.split.as_ref() {
+            None => vec![batches],
+            Some(s) => s.split_all(0, &batches)?,
+        };
+        for ((o, _), rows) in self.parts.iter_mut().zip(parts) {
+            o.restore(watermark, rows)?;
         }
         Ok(())
     }

@@ -14,6 +14,8 @@ use crate::changelog::{with_kinds, DELETE, INSERT, UPDATE_AFTER, UPDATE_BEFORE};
 use crate::error::Result;
 use crate::plan::PartialPlan;
 
+use super::keyed::{in_parts, KeySplit};
+
 pub struct UpdateState {
     /// Group keys as bytes (none for a global aggregate).
     keys: Option<RowConverter>,
@@ -256,65 +258,37 @@ fn same_row(a: &RecordBatch, i: usize, b: &RecordBatch, j: usize) -> bool {
 /// several cores. A global aggregate is one part.
 pub struct KeyedUpdate {
     parts: Vec<(UpdateState, PartialPlan)>,
-    /// Group keys as bytes, to pick a row's part.
-    keys: Option<RowConverter>,
-    groups: usize,
+    /// Group keys (the states' leading columns), to pick a row's part.
+    split: Option<KeySplit>,
     state_schema: datafusion::arrow::datatypes::SchemaRef,
 }
 
 impl KeyedUpdate {
     pub fn new(plan: &PartialPlan, parallelism: usize) -> Result<KeyedUpdate> {
-        let n = match plan.groups {
-            0 => 1,
-            _ => parallelism.max(1),
-        };
+        let types: Vec<_> = plan.state_schema.fields()[..plan.groups]
+            .iter()
+            .map(|f| f.data_type().clone())
+            .collect();
+        let split = KeySplit::new(parallelism, vec![(0..plan.groups).collect()], &types)?;
+        let n = split.as_ref().map_or(1, KeySplit::parts);
         let parts = (0..n)
             .map(|_| Ok((UpdateState::new(plan)?, plan.fork()?)))
             .collect::<Result<Vec<_>>>()?;
         Ok(KeyedUpdate {
             parts,
-            keys: match n {
-                1 => None,
-                _ => key_converter(plan)?,
-            },
-            groups: plan.groups,
+            split,
             state_schema: plan.state_schema.clone(),
         })
+    }
+
+    /// How many parts keep the state.
+    pub fn parts(&self) -> usize {
+        self.parts.len()
     }
 
     /// The states' bytes in memory.
     pub fn bytes(&self) -> usize {
         self.parts.iter().map(|(u, _)| u.bytes).sum()
-    }
-
-    /// State rows by part (their keys' hash).
-    fn split(&self, batch: &RecordBatch) -> Result<Vec<Option<RecordBatch>>> {
-        use std::hash::{Hash, Hasher};
-        let n = self.parts.len();
-        let Some(converter) = self.keys.as_ref() else {
-            let mut out = vec![None; n];
-            out[0] = Some(batch.clone());
-            return Ok(out);
-        };
-        let rows = converter.convert_columns(&batch.columns()[..self.groups])?;
-        let mut picks: Vec<Vec<u32>> = vec![Vec::new(); n];
-        for (i, r) in rows.iter().enumerate() {
-            let mut h = std::collections::hash_map::DefaultHasher::new();
-            r.as_ref().hash(&mut h);
-            picks[(h.finish() % n as u64) as usize].push(i as u32);
-        }
-        picks
-            .into_iter()
-            .map(|rows| {
-                if rows.is_empty() {
-                    return Ok(None);
-                }
-                let idx = datafusion::arrow::array::UInt32Array::from(rows);
-                Ok(Some(datafusion::arrow::compute::take_record_batch(
-                    batch, &idx,
-                )?))
-            })
-            .collect()
     }
 
     /// Merges partial states into their groups (each part on its own task) and returns the
@@ -324,61 +298,18 @@ impl KeyedUpdate {
         if states.is_empty() {
             return Ok(Vec::new());
         }
-        if self.parts.len() == 1 {
+        let Some(split) = self.split.as_ref() else {
             let (u, p) = &mut self.parts[0];
             return u.apply_states(p, states).await;
-        }
+        };
         let all = concat_batches(&self.state_schema, &states)?;
-        let split = self.split(&all)?;
-        // Parts without rows stay; the others merge at once, each on its own task.
-        let mut idle = Vec::new();
-        let mut handles = Vec::new();
-        for (k, ((mut u, p), batch)) in std::mem::take(&mut self.parts)
-            .into_iter()
-            .zip(split)
-            .enumerate()
-        {
-            match batch {
-                None => idle.push((k, (u, p))),
-                Some(b) => handles.push((
-                    k,
-                    tokio::spawn(async move {
-                        let out = u.apply_states(&p, vec![b]).await;
-                        (u, p, out)
-                    }),
-                )),
-            }
-        }
-        let mut parts = idle;
-        let mut out = Vec::new();
-        let mut failed = None;
-        let (places, handles): (Vec<usize>, Vec<_>) = handles.into_iter().unzip();
-        for (k, h) in places
-            .into_iter()
-            .zip(futures::future::join_all(handles).await)
-        {
-            match h {
-                Ok((u, p, result)) => {
-                    parts.push((k, (u, p)));
-                    match result {
-                        Ok(b) => out.extend(b),
-                        Err(e) => failed = failed.or(Some(e)),
-                    }
-                }
-                // A part lost to a panic: the job fails (and resumes from its checkpoint).
-                Err(e) => {
-                    failed = failed.or(Some(crate::error::StreamError::Unsupported(format!(
-                        "an aggregate part failed: {e}"
-                    ))))
-                }
-            }
-        }
-        parts.sort_by_key(|(k, _)| *k);
-        self.parts = parts.into_iter().map(|(_, part)| part).collect();
-        match failed {
-            Some(e) => Err(e),
-            None => Ok(out),
-        }
+        let inputs = split.split(0, &all)?;
+        let out = in_parts(&mut self.parts, inputs, |(mut u, p), b| async move {
+            let out = u.apply_states(&p, vec![b]).await;
+            ((u, p), out)
+        })
+        .await?;
+        Ok(out.into_iter().flatten().collect())
     }
 
     /// Every part's live state rows (a checkpoint's state).
@@ -394,7 +325,10 @@ impl KeyedUpdate {
     pub fn restore(&mut self, batches: Vec<RecordBatch>) -> Result<()> {
         for b in batches.into_iter().filter(|b| b.num_rows() > 0) {
             let b = RecordBatch::try_new(self.state_schema.clone(), b.columns().to_vec())?;
-            let split = self.split(&b)?;
+            let split = match self.split.as_ref() {
+                Some(s) => s.split(0, &b)?,
+                None => vec![Some(b)],
+            };
             for ((u, p), part) in self.parts.iter_mut().zip(split) {
                 if let Some(part) = part {
                     u.restore(p, vec![part])?;

@@ -28,6 +28,10 @@ pub struct IntervalJoin {
     pub time_kind: super::TimeKind,
     /// A regular join: no time bounds (the times above are unused).
     pub regular: bool,
+    /// The columns joined by equality (left, right: places in the sources' table columns, of
+    /// one type each pair): rows of a key meet only rows of the same key, so the state is
+    /// split by them over the cores. Empty: one part.
+    pub keys: Vec<(usize, usize)>,
 }
 
 impl IntervalJoin {
@@ -42,6 +46,7 @@ impl IntervalJoin {
             upper_ms: i64::MAX,
             time_kind: super::TimeKind::Processing,
             regular: true,
+            keys: Vec::new(),
         }
     }
 
@@ -169,6 +174,19 @@ pub(super) fn bounds_of(j: &Join) -> Option<Bounds> {
         lower_ms,
         upper_ms,
     })
+}
+
+/// The columns a join's condition makes equal, one of each side (as the tables name them).
+pub(super) fn equi_keys(j: &Join) -> Vec<(String, String)> {
+    j.on.iter()
+        .filter_map(|(l, r)| match (l, r) {
+            (Expr::Column(l), Expr::Column(r)) => Some((
+                scan_column(&j.left, &l.name)?,
+                scan_column(&j.right, &r.name)?,
+            )),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Adds `sign ×` an expression's columns to `terms` and returns its constant (ms), when it is

@@ -9,7 +9,7 @@ use std::ops::ControlFlow;
 use std::sync::Arc;
 
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
-use datafusion::common::ScalarValue;
+use datafusion::common::{ScalarValue, TableReference};
 use datafusion::prelude::{SessionConfig, SessionContext};
 use datafusion::sql::parser::Statement as DfStatement;
 use sqlparser::ast::{Query, Statement};
@@ -26,12 +26,14 @@ mod partial;
 mod shape;
 mod source;
 pub mod stages;
+mod topn;
 use crate::table::TableDef;
 pub use interval::IntervalJoin;
 pub use over::{marked_schema, OverPlan};
 pub use parse::{last_part, parse_job, ParsedJob};
 pub use partial::PartialPlan;
 use shape::{shape_of, Shape};
+pub use topn::{ranked_schema, TopNPlan};
 
 /// The watermark column the source stage adds.
 pub const WATERMARK_COLUMN: &str = "__weir_watermark";
@@ -118,6 +120,9 @@ pub struct JobPlan {
     pub interval: Option<IntervalJoin>,
     /// The deduplication the query runs, if it is one.
     pub dedup: Option<DedupPlan>,
+    /// The Top-N the query runs, if it is one (its output is a changelog; the query reads
+    /// the table's rows with their ranks, `topn::ranked_schema`).
+    pub top: Option<TopNPlan>,
     /// The OVER aggregation the query runs, if it is one.
     pub over: Option<OverPlan>,
     /// The window aggregate split into partial aggregation stages, when it can be (or the
@@ -256,7 +261,7 @@ pub async fn plan_job(
                     }
                 }
                 query_ctx.register_table(
-                    tvf.relation.as_str(),
+                    TableReference::bare(tvf.relation.as_str()),
                     Arc::new(SlotTable::new(
                         source::window_schema(&sources[i].table_schema, &spec.time_type),
                         slots[i].clone(),
@@ -269,7 +274,7 @@ pub async fn plan_job(
         None => {
             for (i, name) in tables.iter().enumerate() {
                 query_ctx.register_table(
-                    name.as_str(),
+                    TableReference::bare(name.as_str()),
                     Arc::new(SlotTable::new(
                         sources[i].table_schema.clone(),
                         slots[i].clone(),
@@ -290,7 +295,7 @@ pub async fn plan_job(
         }
         let slot = Slot::default();
         query_ctx.register_table(
-            name.as_str(),
+            TableReference::bare(name.as_str()),
             Arc::new(SlotTable::new(table.decoded.clone(), slot.clone())),
         )?;
         lookups.push(LookupPlan { table, slot });
@@ -309,30 +314,48 @@ pub async fn plan_job(
     let mut over = None;
     let mut changelog = false;
     let mut dedup = None;
+    let mut top = None;
     match (&mut window, shape) {
-        (None, Shape::Dedup(keys, order, rn))
-            if sources.len() == 1 && lookups.is_empty() && keeps_first(&optimized, &rn) =>
-        {
+        (None, Shape::Rank(rank)) if sources.len() == 1 && lookups.is_empty() => {
             let source = &sources[0];
-            if source::time_attribute(source, &order) != Some(TimeKind::Processing) {
-                return Err(StreamError::Unsupported(
-                    "Deduplication ordered by event time (its results update as earlier rows \
-                     arrive) is not supported by Weir's streaming engine yet; order by a \
-                     PROCTIME() column to keep each key's first row"
+            let n = topn::rank_limit(&optimized, &rank.rn).ok_or_else(|| {
+                StreamError::Unsupported(
+                    "A ROW_NUMBER over the stream not kept up to a number (Top-N over the stream \
+                     without rn <= N) is not \
+                     supported by Weir's streaming engine yet"
                         .into(),
-                ));
+                )
+            })?;
+            match (n, topn::first_by_proctime(source, &rank)) {
+                (1, Some(keys)) => dedup = Some(DedupPlan { keys }),
+                _ => {
+                    topn::check_sink(sink.as_ref())?;
+                    let numbered = topn::shows_rank(&optimized, &rank.rn);
+                    top = Some(topn::top_n(source, &rank, n, numbered)?);
+                    // Planned again over the table with the rank column.
+                    query_ctx.deregister_table(TableReference::bare(tables[0].as_str()))?;
+                    query_ctx.register_table(
+                        TableReference::bare(tables[0].as_str()),
+                        Arc::new(SlotTable::new(
+                            topn::ranked_schema(&source.table_schema),
+                            slots[0].clone(),
+                        )),
+                    )?;
+                    let ranked = query_ctx
+                        .state()
+                        .statement_to_plan(DfStatement::Statement(Box::new(Statement::Query(
+                            query,
+                        ))))
+                        .await?;
+                    optimized = query_ctx.state().optimize(&topn::with_ranks(ranked)?)?;
+                }
             }
-            let keys = keys
-                .iter()
-                .map(|k| source.table_schema.index_of(k))
-                .collect::<std::result::Result<Vec<_>, _>>()?;
-            dedup = Some(DedupPlan { keys });
         }
-        (_, Shape::Dedup(..)) => {
+        (_, Shape::Rank(..)) => {
             return Err(StreamError::Unsupported(
-                "Top-N over the stream (ROW_NUMBER kept beyond the first row, over several \
-                 tables, or not ordered ascending by a time attribute) is not supported by \
-                 Weir's streaming engine yet"
+                "Top-N over a window TVF, several tables or a lookup join (ROW_NUMBER \
+                 partitioned by other than a window's bounds) is not supported by Weir's \
+                 streaming engine yet"
                     .into(),
             ))
         }
@@ -347,9 +370,9 @@ pub async fn plan_job(
                 ));
             };
             // Planned again over the table with the marker column.
-            query_ctx.deregister_table(tables[0].as_str())?;
+            query_ctx.deregister_table(TableReference::bare(tables[0].as_str()))?;
             query_ctx.register_table(
-                tables[0].as_str(),
+                TableReference::bare(tables[0].as_str()),
                 Arc::new(SlotTable::new(
                     over::marked_schema(&source.table_schema),
                     slots[0].clone(),
@@ -372,11 +395,17 @@ pub async fn plan_job(
                 )),
                 None => None,
             };
+            let keys = frame
+                .keys
+                .iter()
+                .filter_map(|k| source.table_schema.index_of(k).ok())
+                .collect();
             over = Some(OverPlan {
                 time_index,
                 range_ms: frame.range_ms,
                 rows,
                 time_kind,
+                keys,
             });
         }
         (_, Shape::Over(_)) => {
@@ -386,7 +415,7 @@ pub async fn plan_job(
                     .into(),
             ))
         }
-        (None, Shape::IntervalJoin(b, l, r)) => {
+        (None, Shape::IntervalJoin(b, l, r, keys)) => {
             if sources.len() != 2 || scans(&optimized) != 2 || !lookups.is_empty() {
                 return Err(StreamError::Unsupported(
                     "An interval join beside other reads of its tables is not supported by \
@@ -394,13 +423,15 @@ pub async fn plan_job(
                         .into(),
                 ));
             }
-            interval = Some(match b {
+            let mut join = match b {
                 Some(b) => interval_join(&sources, &tables, *b, &l, &r)?,
                 None => {
                     let at = |t: &str| tables.iter().position(|x| x == t).unwrap_or(0);
                     IntervalJoin::regular(at(&l), at(&r))
                 }
-            });
+            };
+            join.keys = join_keys(&sources, &join, &keys);
+            interval = Some(join);
         }
         (Some(_), Shape::IntervalJoin(..)) => {
             return Err(StreamError::Unsupported(
@@ -507,7 +538,12 @@ pub async fn plan_job(
         _ => None,
     };
     let query = Stage::new(&query_ctx, physical, slots);
-    let out = query.schema();
+    let mut out = query.schema();
+    // A Top-N's query carries each row's key last (for the operator, not the sink).
+    if top.is_some() {
+        let n = out.fields().len().saturating_sub(1);
+        out = Arc::new(out.project(&(0..n).collect::<Vec<_>>())?);
+    }
     // A query without a sink collects its rows for the client that asked.
     let sink = sink.unwrap_or_else(|| crate::table::collect_table(&out));
     let sink_columns = sink.physical_columns();
@@ -567,6 +603,8 @@ pub async fn plan_job(
                 .as_ref()
                 .map_or("-".to_string(), |(n, _)| n.to_string())
         ))
+    } else if let Some(t) = &top {
+        Some(t.explain(&sources[0].table_schema))
     } else if dedup.is_some() {
         Some("Deduplicate(keep first row by processing time, append-only)".to_string())
     } else if changelog {
@@ -576,7 +614,8 @@ pub async fn plan_job(
     };
     // Only the columns the job reads are decoded (a stateless query, or a window aggregate
     // kept as partial states: what their plans scan is all that is read).
-    let plain = interval.is_none() && over.is_none() && dedup.is_none() && !changelog;
+    let plain =
+        interval.is_none() && over.is_none() && dedup.is_none() && top.is_none() && !changelog;
     for (i, sp) in sources.iter_mut().enumerate() {
         let used = match (&window, &partial) {
             _ if !plain || sp.view.is_some() => None,
@@ -609,6 +648,7 @@ pub async fn plan_job(
     );
     Ok(JobPlan {
         dedup,
+        top,
         interval,
         over,
         partial,
@@ -667,7 +707,26 @@ fn interval_join(
         upper_ms: b.upper_ms,
         time_kind: lk,
         regular: false,
+        keys: Vec::new(),
     })
+}
+
+/// A join's equality columns as places in its sources' table columns (pairs of one type).
+fn join_keys(
+    sources: &[SourcePlan],
+    j: &IntervalJoin,
+    keys: &[(String, String)],
+) -> Vec<(usize, usize)> {
+    let (l, r) = (
+        &sources[j.left].table_schema,
+        &sources[j.right].table_schema,
+    );
+    keys.iter()
+        .filter_map(|(a, b)| {
+            let (a, b) = (l.index_of(a).ok()?, r.index_of(b).ok()?);
+            (l.field(a).data_type() == r.field(b).data_type()).then_some((a, b))
+        })
+        .collect()
 }
 
 /// A deduplication keeping each key's first row (by processing time).
@@ -675,37 +734,6 @@ fn interval_join(
 pub struct DedupPlan {
     /// The key columns' places in the source's table columns.
     pub keys: Vec<usize>,
-}
-
-/// Whether the plan keeps only row number 1 of `rn` (`rn = 1`, `rn <= 1`, `rn < 2`).
-fn keeps_first(plan: &datafusion::logical_expr::LogicalPlan, rn: &str) -> bool {
-    use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
-    use datafusion::logical_expr::{utils::split_conjunction, BinaryExpr, Expr, Operator};
-    let mut found = false;
-    let _ = plan.apply(|p| {
-        if let datafusion::logical_expr::LogicalPlan::Filter(f) = p {
-            for c in split_conjunction(&f.predicate) {
-                if let Expr::BinaryExpr(BinaryExpr { left, op, right }) = c {
-                    let (col, v, op) = match (left.as_ref(), right.as_ref()) {
-                        (Expr::Column(c), Expr::Literal(v, _)) => (c, v, *op),
-                        (Expr::Literal(v, _), Expr::Column(c)) => match op.swap() {
-                            Some(o) => (c, v, o),
-                            None => continue,
-                        },
-                        _ => continue,
-                    };
-                    let n = v.to_string().parse::<i64>().unwrap_or(-1);
-                    found |= col.name == rn
-                        && matches!(
-                            (op, n),
-                            (Operator::Eq | Operator::LtEq, 1) | (Operator::Lt, 2)
-                        );
-                }
-            }
-        }
-        Ok(TreeNodeRecursion::Continue)
-    });
-    found
 }
 
 /// How many table scans a plan has.

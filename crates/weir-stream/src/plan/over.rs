@@ -29,6 +29,9 @@ pub struct OverPlan {
     /// partition columns' places in the source's table columns.
     pub rows: Option<(u64, Vec<usize>)>,
     pub time_kind: TimeKind,
+    /// Table columns every function is partitioned by (places in the source's table
+    /// columns): the state is split by them over the cores. Empty: one part.
+    pub keys: Vec<usize>,
 }
 
 /// A table's columns and the marker.

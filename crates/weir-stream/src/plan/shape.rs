@@ -7,20 +7,21 @@ use std::collections::BTreeSet;
 use datafusion::common::tree_node::TreeNode;
 use datafusion::logical_expr::{Expr, JoinType, LogicalPlan};
 
-use super::interval::{bounds_of, table_of, Bounds};
+use super::interval::{bounds_of, equi_keys, table_of, Bounds};
 
 pub(super) enum Shape {
     Stateless,
     WindowAggregate,
     Aggregate,
-    /// An inner join of two streams bounded in time (its bounds and the tables on each side).
-    /// (No bounds: a regular inner join.)
-    IntervalJoin(Option<Box<Bounds>>, String, String),
+    /// An inner join of two streams bounded in time (its bounds, the tables on each side and
+    /// the columns it joins on by equality, as the tables name them). (No bounds: a regular
+    /// inner join.)
+    IntervalJoin(Option<Box<Bounds>>, String, String, Vec<(String, String)>),
     /// OVER windows ordered by a time column over a time range before each row.
     Over(OverFrame),
-    /// Deduplication: `ROW_NUMBER() OVER (PARTITION BY keys ORDER BY a time ASC)` kept where
-    /// it is 1 (the keys and the order column as the table names them, the row number's name).
-    Dedup(Vec<String>, String, String),
+    /// Top-N (or deduplication): `ROW_NUMBER() OVER (PARTITION BY keys ORDER BY ...)` over the
+    /// table's rows, kept up to some number.
+    Rank(RankShape),
     Unsupported(&'static str),
 }
 
@@ -62,7 +63,7 @@ pub(super) fn shape_of(plan: &LogicalPlan, lookups: &[String]) -> Shape {
             ),
             LogicalPlan::Join(j) => match (bounds_of(j), table_of(&j.left), table_of(&j.right)) {
                 (b, Some(l), Some(r)) if j.join_type == JoinType::Inner && l != r => {
-                    Some(Shape::IntervalJoin(b.map(Box::new), l, r))
+                    Some(Shape::IntervalJoin(b.map(Box::new), l, r, equi_keys(j)))
                 }
                 (_, Some(l), Some(r)) if l == r => {
                     Some(Shape::Unsupported("A join of a table with itself"))
@@ -83,8 +84,8 @@ pub(super) fn shape_of(plan: &LogicalPlan, lookups: &[String]) -> Shape {
             LogicalPlan::Window(w) if partitions_by_window_bounds(w) => {
                 Some(Shape::WindowAggregate)
             }
-            LogicalPlan::Window(w) if matches!(shape, Shape::Stateless) => match dedup_of(w) {
-                Some((keys, order, rn)) => Some(Shape::Dedup(keys, order, rn)),
+            LogicalPlan::Window(w) if matches!(shape, Shape::Stateless) => match rank_of(w) {
+                Some(rank) => Some(Shape::Rank(rank)),
                 None => Some(match over_frame(w) {
                     Ok(f) => Shape::Over(f),
                     Err(what) => Shape::Unsupported(what),
@@ -120,8 +121,8 @@ pub(super) fn shape_of(plan: &LogicalPlan, lookups: &[String]) -> Shape {
         // join over window aggregates, Top-N over them) and stacked OVER nodes.
         let found = found.map(|s| match (&shape, s) {
             (_, s @ Shape::Unsupported(_)) | (Shape::Stateless, s) => s,
-            (Shape::Dedup(..), _) => {
-                Shape::Unsupported("A deduplication over a join, an aggregate or a window")
+            (Shape::Rank(_), _) => {
+                Shape::Unsupported("A Top-N or deduplication over a join, an aggregate or a window")
             }
             (Shape::Over(_), s @ Shape::Over(_)) => s,
             (
@@ -144,7 +145,7 @@ pub(super) fn shape_of(plan: &LogicalPlan, lookups: &[String]) -> Shape {
                     Shape::WindowAggregate
                         | Shape::IntervalJoin(..)
                         | Shape::Over(_)
-                        | Shape::Dedup(..)
+                        | Shape::Rank(..)
                 );
                 shape = s;
                 Ok(if stop {
@@ -240,11 +241,19 @@ fn window_origin(plan: &LogicalPlan, name: &str) -> Option<&'static str> {
     }
 }
 
-/// `ROW_NUMBER() OVER (PARTITION BY columns ORDER BY column ASC)` alone in its node: the key
-/// and order columns as the scan names them, and the row number's name.
-fn dedup_of(
-    w: &datafusion::logical_expr::logical_plan::Window,
-) -> Option<(Vec<String>, String, String)> {
+/// A `ROW_NUMBER()` over the table's rows (a projection at most between them), partitioned
+/// and ordered by its columns.
+#[derive(Debug, Clone)]
+pub(super) struct RankShape {
+    /// The PARTITION BY columns as the table names them.
+    pub keys: Vec<String>,
+    /// The ORDER BY columns as the table names them, each with its ascending and nulls-first.
+    pub order: Vec<(String, bool, bool)>,
+    /// The row number's name in the plan.
+    pub rn: String,
+}
+
+fn rank_of(w: &datafusion::logical_expr::logical_plan::Window) -> Option<RankShape> {
     let [e] = w.window_expr.as_slice() else {
         return None;
     };
@@ -258,7 +267,7 @@ fn dedup_of(
     if udf.name() != "row_number" {
         return None;
     }
-    // Keys are seen as rows arrive: a filter under the ROW_NUMBER would have to run first.
+    // Rows are ranked as they arrive: a filter under the ROW_NUMBER would have to run first.
     let mut plain = true;
     let _ = w.input.apply(|n| {
         plain &= matches!(
@@ -280,11 +289,20 @@ fn dedup_of(
         .iter()
         .map(column)
         .collect::<Option<Vec<_>>>()?;
-    let order = match f.params.order_by.as_slice() {
-        [s] if s.asc => column(&s.expr)?,
-        _ => return None,
-    };
-    Some((keys, order, name))
+    let order = f
+        .params
+        .order_by
+        .iter()
+        .map(|s| Some((column(&s.expr)?, s.asc, s.nulls_first)))
+        .collect::<Option<Vec<_>>>()?;
+    if order.is_empty() {
+        return None;
+    }
+    Some(RankShape {
+        keys,
+        order,
+        rn: name,
+    })
 }
 
 /// An OVER aggregation's frame: ordered by `order` (a time column), over the rows of the same
@@ -295,6 +313,9 @@ pub(super) struct OverFrame {
     pub range_ms: i64,
     /// `ROWS BETWEEN n PRECEDING AND CURRENT ROW`: n, and the partition columns.
     pub rows: Option<(u64, Vec<datafusion::common::Column>)>,
+    /// Table columns every function is partitioned by (as the table names them): rows of
+    /// different keys never share a frame.
+    pub keys: Vec<String>,
 }
 
 /// The frame every function of an OVER node shares, when Weir runs it: `ORDER BY` one column
@@ -358,10 +379,19 @@ fn over_frame(
             }
             _ => return Err("An OVER window frame other than RANGE BETWEEN INTERVAL ... PRECEDING AND CURRENT ROW or ROWS BETWEEN n PRECEDING AND CURRENT ROW"),
         };
+        let keys = p
+            .partition_by
+            .iter()
+            .filter_map(|e| match e {
+                Expr::Column(c) => super::interval::scan_column(&w.input, &c.name),
+                _ => None,
+            })
+            .collect();
         let f = OverFrame {
             order,
             range_ms,
             rows,
+            keys,
         };
         frame = Some(match frame {
             Some(prev) if prev.order != f.order => {
@@ -388,5 +418,6 @@ fn merge_frames(a: OverFrame, b: OverFrame) -> Result<OverFrame, &'static str> {
         order: a.order,
         range_ms: a.range_ms.max(b.range_ms),
         rows,
+        keys: a.keys.into_iter().filter(|k| b.keys.contains(k)).collect(),
     })
 }

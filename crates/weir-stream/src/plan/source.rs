@@ -107,7 +107,7 @@ pub(super) async fn plan_view_source(
     let ctx = session();
     let slot = Slot::default();
     ctx.register_table(
-        base.as_str(),
+        datafusion::common::TableReference::bare(base.as_str()),
         Arc::new(SlotTable::new(source.rows_schema.clone(), slot.clone())),
     )?;
     let logical = ctx

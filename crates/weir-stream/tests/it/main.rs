@@ -166,6 +166,7 @@ fn collected(rows: &weir_stream::sink::Collector, into: &mut Vec<(i8, String)>) 
     }
 }
 
+mod keyed;
 mod operators;
 mod parallel;
 mod stages;
