@@ -11,33 +11,43 @@ use std::time::{Duration, Instant};
 use datafusion::arrow::datatypes::{DataType, SchemaRef};
 
 use super::keyed::{in_parts, KeySplit};
+use super::outer::{KeptKeys, OuterKeys};
 use crate::error::Result;
 use crate::plan::IntervalJoin;
 use crate::stage::Stage;
 use crate::window::times_ms;
 
 /// A kept batch with its least and greatest time, and when it was kept.
-struct Kept {
-    rows: RecordBatch,
+pub(super) struct Kept {
+    pub rows: RecordBatch,
+    /// In an outer join: the rows' keys and standing padded rows.
+    pub outer: Option<KeptKeys>,
     min: i64,
     max: i64,
     at: Instant,
 }
 
 pub struct JoinState {
-    join: IntervalJoin,
+    pub(super) join: IntervalJoin,
     /// Per source of the job.
-    kept: Vec<Vec<Kept>>,
+    pub(super) kept: Vec<Vec<Kept>>,
+    /// An outer join's kept rows counted by key.
+    pub(super) outer: Option<OuterKeys>,
     pub bytes: usize,
 }
 
 impl JoinState {
-    pub fn new(join: IntervalJoin, sources: usize) -> JoinState {
-        JoinState {
+    pub fn new(join: IntervalJoin, sources: usize, schemas: &[SchemaRef]) -> Result<JoinState> {
+        let outer = match join.outer.any() {
+            true => Some(OuterKeys::new(&join, sources, schemas)?),
+            false => None,
+        };
+        Ok(JoinState {
             join,
             kept: (0..sources).map(|_| Vec::new()).collect(),
+            outer,
             bytes: 0,
-        }
+        })
     }
 
     /// Runs the query over source `i`'s new rows and the rows the other side keeps.
@@ -47,6 +57,9 @@ impl JoinState {
         i: usize,
         rows: Vec<RecordBatch>,
     ) -> Result<Vec<RecordBatch>> {
+        if self.outer.is_some() {
+            return self.run_outer(query, i, rows).await;
+        }
         let other = self.join.other(i);
         let mut inputs: Vec<Vec<RecordBatch>> = self.kept.iter().map(|_| Vec::new()).collect();
         inputs[other] = self.kept[other].iter().map(|k| k.rows.clone()).collect();
@@ -58,13 +71,15 @@ impl JoinState {
         Ok(out)
     }
 
-    fn keep(&mut self, i: usize, rows: RecordBatch) -> Result<()> {
+    pub(super) fn keep(&mut self, i: usize, rows: RecordBatch) -> Result<()> {
         if self.join.regular {
             if rows.num_rows() > 0 {
+                let outer = self.outer.as_mut().map(|o| o.kept(i, &rows)).transpose()?;
                 self.bytes += rows.get_array_memory_size();
                 let at = Instant::now();
                 self.kept[i].push(Kept {
                     rows,
+                    outer,
                     min: i64::MAX,
                     max: i64::MAX,
                     at,
@@ -79,18 +94,34 @@ impl JoinState {
         };
         self.bytes += rows.get_array_memory_size();
         let at = Instant::now();
-        self.kept[i].push(Kept { rows, min, max, at });
+        self.kept[i].push(Kept {
+            rows,
+            outer: None,
+            min,
+            max,
+            at,
+        });
         Ok(())
     }
 
     /// Drops the rows kept longer than `ttl` (`table.exec.state.ttl`).
-    pub fn expire_ttl(&mut self, ttl: Duration) {
-        for kept in &mut self.kept {
-            let before: usize = kept.iter().map(|k| k.rows.get_array_memory_size()).sum();
-            kept.retain(|k| k.at.elapsed() < ttl);
-            let after: usize = kept.iter().map(|k| k.rows.get_array_memory_size()).sum();
-            self.bytes = self.bytes.saturating_sub(before - after);
+    pub fn expire_ttl(&mut self, ttl: Duration) -> Result<()> {
+        for (i, kept) in self.kept.iter_mut().enumerate() {
+            if kept.iter().all(|k| k.at.elapsed() < ttl) {
+                continue;
+            }
+            let (gone, stay): (Vec<Kept>, Vec<Kept>) = std::mem::take(kept)
+                .into_iter()
+                .partition(|k| k.at.elapsed() >= ttl);
+            *kept = stay;
+            for k in gone {
+                self.bytes = self.bytes.saturating_sub(k.rows.get_array_memory_size());
+                if let (Some(o), Some(kk)) = (self.outer.as_mut(), k.outer.as_ref()) {
+                    o.dropped(i, kk);
+                }
+            }
         }
+        Ok(())
     }
 
     /// Drops the rows no row still to come can meet.
@@ -166,7 +197,12 @@ impl KeyedJoin {
         let split = KeySplit::new(parallelism, columns, &types)?;
         let n = split.as_ref().map_or(1, KeySplit::parts);
         let parts = (0..n)
-            .map(|_| Ok((JoinState::new(join.clone(), sources), query.fork()?)))
+            .map(|_| {
+                Ok((
+                    JoinState::new(join.clone(), sources, schemas)?,
+                    query.fork()?,
+                ))
+            })
             .collect::<Result<Vec<_>>>()?;
         Ok(KeyedJoin { parts, split })
     }
@@ -207,13 +243,20 @@ impl KeyedJoin {
             .try_for_each(|(j, _)| j.expire(watermark))
     }
 
-    pub fn expire_ttl(&mut self, ttl: Duration) {
-        self.parts.iter_mut().for_each(|(j, _)| j.expire_ttl(ttl));
+    pub fn expire_ttl(&mut self, ttl: Duration) -> Result<()> {
+        self.parts
+            .iter_mut()
+            .try_for_each(|(j, _)| j.expire_ttl(ttl))
     }
 
     /// The rows source `i` keeps, over every part (a checkpoint's state).
     pub fn snapshot(&self, i: usize) -> Vec<RecordBatch> {
         self.parts.iter().flat_map(|(j, _)| j.snapshot(i)).collect()
+    }
+
+    /// After every source's rows are restored: an outer join's standing padded rows.
+    pub fn settle(&mut self) {
+        self.parts.iter_mut().for_each(|(j, _)| j.settle_outer());
     }
 
     /// Restores source `i`'s kept rows, each into the part its key falls in now.

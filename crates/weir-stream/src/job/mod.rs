@@ -9,6 +9,7 @@ mod interval;
 mod keyed;
 mod lanes;
 mod lookup;
+mod outer;
 mod over;
 mod start;
 mod topn;
@@ -343,6 +344,7 @@ pub async fn run(
         for (i, s) in sources.iter().enumerate() {
             j.restore(i, state.remove(&s.name).unwrap_or_default())?;
         }
+        j.settle();
     }
     let mut over = plan
         .over
@@ -481,7 +483,7 @@ pub async fn run(
                 }
             }
             if let (Some(ttl), true) = (options.state_ttl, ij.regular) {
-                j.expire_ttl(ttl);
+                j.expire_ttl(ttl)?;
             }
         }
         if let (Some(d), Some(ttl)) = (dedup.as_mut(), options.state_ttl) {

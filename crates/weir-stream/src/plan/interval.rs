@@ -32,6 +32,39 @@ pub struct IntervalJoin {
     /// one type each pair): rows of a key meet only rows of the same key, so the state is
     /// split by them over the cores. Empty: one part.
     pub keys: Vec<(usize, usize)>,
+    /// The sides an outer join keeps without a match (a regular join on `keys` alone).
+    pub outer: Outer,
+}
+
+/// Which sides of an outer join are kept without a match, padded with nulls.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Outer {
+    pub left: bool,
+    pub right: bool,
+}
+
+impl Outer {
+    pub fn of(kind: datafusion::logical_expr::JoinType) -> Outer {
+        use datafusion::logical_expr::JoinType;
+        Outer {
+            left: matches!(kind, JoinType::Left | JoinType::Full),
+            right: matches!(kind, JoinType::Right | JoinType::Full),
+        }
+    }
+
+    pub fn any(&self) -> bool {
+        self.left || self.right
+    }
+
+    /// Flink's name of the join's type.
+    pub fn name(&self) -> &'static str {
+        match (self.left, self.right) {
+            (true, true) => "FullOuterJoin",
+            (true, false) => "LeftOuterJoin",
+            (false, true) => "RightOuterJoin",
+            (false, false) => "InnerJoin",
+        }
+    }
 }
 
 impl IntervalJoin {
@@ -47,6 +80,7 @@ impl IntervalJoin {
             time_kind: super::TimeKind::Processing,
             regular: true,
             keys: Vec::new(),
+            outer: Outer::default(),
         }
     }
 
@@ -65,6 +99,15 @@ impl IntervalJoin {
             self.left_time
         } else {
             self.right_time
+        }
+    }
+
+    /// Whether a source's rows are kept without a match (an outer join's preserved side).
+    pub fn preserved(&self, source: usize) -> bool {
+        if source == self.left {
+            self.outer.left
+        } else {
+            self.outer.right
         }
     }
 

@@ -28,7 +28,7 @@ mod source;
 pub mod stages;
 mod topn;
 use crate::table::TableDef;
-pub use interval::IntervalJoin;
+pub use interval::{IntervalJoin, Outer};
 pub use over::{marked_schema, OverPlan};
 pub use parse::{last_part, parse_job, ParsedJob};
 pub use partial::PartialPlan;
@@ -329,7 +329,7 @@ pub async fn plan_job(
             match (n, topn::first_by_proctime(source, &rank)) {
                 (1, Some(keys)) => dedup = Some(DedupPlan { keys }),
                 _ => {
-                    topn::check_sink(sink.as_ref())?;
+                    topn::check_sink(sink.as_ref(), "Rank")?;
                     let numbered = topn::shows_rank(&optimized, &rank.rn);
                     top = Some(topn::top_n(source, &rank, n, numbered)?);
                     // Planned again over the table with the rank column.
@@ -415,7 +415,7 @@ pub async fn plan_job(
                     .into(),
             ))
         }
-        (None, Shape::IntervalJoin(b, l, r, keys)) => {
+        (None, Shape::IntervalJoin(b, l, r, keys, kind)) => {
             if sources.len() != 2 || scans(&optimized) != 2 || !lookups.is_empty() {
                 return Err(StreamError::Unsupported(
                     "An interval join beside other reads of its tables is not supported by \
@@ -431,6 +431,19 @@ pub async fn plan_job(
                 }
             };
             join.keys = join_keys(&sources, &join, &keys);
+            if kind != datafusion::logical_expr::JoinType::Inner {
+                // Each side's rows meet by their key alone: every equality must be a pair
+                // of columns of one type.
+                if join.keys.len() != keys.len() {
+                    return Err(StreamError::Unsupported(
+                        "An outer join of streams on columns of different types (or on \
+                         computed values) is not supported by Weir's streaming engine yet"
+                            .into(),
+                    ));
+                }
+                topn::check_sink(sink.as_ref(), "Join")?;
+                join.outer = interval::Outer::of(kind);
+            }
             interval = Some(join);
         }
         (Some(_), Shape::IntervalJoin(..)) => {
@@ -585,6 +598,11 @@ pub async fn plan_job(
         Some("Bounded(runs once, then the job finishes)".to_string())
     } else if let Some(j) = &interval {
         Some(match j.regular {
+            true if j.outer.any() => format!(
+                "RegularJoin(joinType=[{}], each side's rows kept for table.exec.state.ttl; \
+                 changelog: a null-padded row is retracted when its key's first match comes)",
+                j.outer.name()
+            ),
             true => "RegularJoin(inner, append-only; each side's rows kept for \
                      table.exec.state.ttl)"
                 .to_string(),
@@ -708,6 +726,7 @@ fn interval_join(
         time_kind: lk,
         regular: false,
         keys: Vec::new(),
+        outer: Outer::default(),
     })
 }
 

@@ -16,7 +16,13 @@ pub(super) enum Shape {
     /// An inner join of two streams bounded in time (its bounds, the tables on each side and
     /// the columns it joins on by equality, as the tables name them). (No bounds: a regular
     /// inner join.)
-    IntervalJoin(Option<Box<Bounds>>, String, String, Vec<(String, String)>),
+    IntervalJoin(
+        Option<Box<Bounds>>,
+        String,
+        String,
+        Vec<(String, String)>,
+        JoinType,
+    ),
     /// OVER windows ordered by a time column over a time range before each row.
     Over(OverFrame),
     /// Top-N (or deduplication): `ROW_NUMBER() OVER (PARTITION BY keys ORDER BY ...)` over the
@@ -62,18 +68,33 @@ pub(super) fn shape_of(plan: &LogicalPlan, lookups: &[String]) -> Shape {
                 Shape::Unsupported("More than one join of streams in a query"),
             ),
             LogicalPlan::Join(j) => match (bounds_of(j), table_of(&j.left), table_of(&j.right)) {
-                (b, Some(l), Some(r)) if j.join_type == JoinType::Inner && l != r => {
-                    Some(Shape::IntervalJoin(b.map(Box::new), l, r, equi_keys(j)))
+                (b, Some(l), Some(r)) if j.join_type == JoinType::Inner && l != r => Some(
+                    Shape::IntervalJoin(b.map(Box::new), l, r, equi_keys(j), JoinType::Inner),
+                ),
+                // An outer join on equal columns only: a row meets the other side's rows of
+                // its key (its null-padded row is retracted when the first one comes).
+                (None, Some(l), Some(r))
+                    if matches!(
+                        j.join_type,
+                        JoinType::Left | JoinType::Right | JoinType::Full
+                    ) && l != r
+                        && j.filter.is_none()
+                        && unfiltered(&j.left)
+                        && unfiltered(&j.right)
+                        && !j.on.is_empty()
+                        && equi_keys(j).len() == j.on.len() =>
+                {
+                    Some(Shape::IntervalJoin(None, l, r, equi_keys(j), j.join_type))
                 }
                 (_, Some(l), Some(r)) if l == r => {
                     Some(Shape::Unsupported("A join of a table with itself"))
                 }
-                (Some(_), _, _) if j.join_type != JoinType::Inner => {
-                    Some(Shape::Unsupported("An outer interval join (or a semi/anti one)"))
-                }
+                (Some(_), _, _) if j.join_type != JoinType::Inner => Some(Shape::Unsupported(
+                    "An outer interval join (or a semi/anti one)",
+                )),
                 (_, Some(_), Some(_)) => Some(Shape::Unsupported(
-                    "An outer join of streams without time bounds (its results update; semi and anti \
-                     joins too)",
+                    "An outer join of streams on other than equal columns, over a filtered \
+                     table (or a semi or anti join)",
                 )),
                 _ => Some(Shape::Unsupported(
                     "A join of streams over several tables on one side",
@@ -239,6 +260,21 @@ fn window_origin(plan: &LogicalPlan, name: &str) -> Option<&'static str> {
         }
         _ => None,
     }
+}
+
+/// Whether a join side reads its table unfiltered (an outer join counts its rows by key: a
+/// row a filter drops would still count as a match).
+fn unfiltered(plan: &LogicalPlan) -> bool {
+    let mut plain = true;
+    let _ = plan.apply(|n| {
+        plain &= match n {
+            LogicalPlan::TableScan(t) => t.filters.is_empty(),
+            LogicalPlan::Projection(_) | LogicalPlan::SubqueryAlias(_) => true,
+            _ => false,
+        };
+        Ok(datafusion::common::tree_node::TreeNodeRecursion::Continue)
+    });
+    plain
 }
 
 /// A `ROW_NUMBER()` over the table's rows (a projection at most between them), partitioned

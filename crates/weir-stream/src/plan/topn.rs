@@ -131,13 +131,13 @@ pub(super) fn first_by_proctime(source: &SourcePlan, rank: &RankShape) -> Option
         .collect()
 }
 
-/// Refuses a sink that takes no changes (Flink's error).
-pub(super) fn check_sink(sink: Option<&TableDef>) -> Result<()> {
+/// Refuses a sink that takes no changes (Flink's error, naming the node that makes them).
+pub(super) fn check_sink(sink: Option<&TableDef>, node: &str) -> Result<()> {
     match sink {
         Some(s) if !matches!(s.connector, Connector::Print | Connector::Blackhole) => {
             Err(StreamError::Validation(format!(
                 "Table sink 'default_catalog.default_database.{}' doesn't support consuming \
-                 update changes which is produced by node Rank",
+                 update and delete changes which is produced by node {node}",
                 s.name()
             )))
         }

@@ -382,3 +382,129 @@ async fn top_n_keeps_each_keys_best_rows_and_sends_their_changes() {
     );
     e.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outer_joins_send_padded_rows_and_retract_them_when_a_match_comes() {
+    use weir_stream::changelog::DELETE;
+    let dir = tempfile::tempdir().unwrap();
+    let log = open_log(dir.path());
+    create(&log, "Orders", 1);
+    create(&log, "Shipments", 1);
+    let e = engine(dir.path(), &log);
+    let mut s = Session::new(e.clone(), BTreeMap::new());
+    for (name, cols) in [
+        ("Orders", "id INT, item STRING"),
+        ("Shipments", "order_id INT, carrier STRING"),
+    ] {
+        run(
+            &mut s,
+            &format!(
+                "CREATE TABLE {name} ({cols}) WITH ('connector' = 'kinesis', 'stream' = '{name}',
+                   'aws.region' = 'us-east-1', 'scan.stream.initpos' = 'TRIM_HORIZON',
+                   'format' = 'json')"
+            ),
+        )
+        .await;
+    }
+    run(&mut s, "SET 'parallelism.default' = '2'").await;
+    let left =
+        "SELECT o.id, o.item, s.carrier FROM Orders o LEFT JOIN Shipments s ON o.id = s.order_id";
+    let full = "SELECT o.id, s.order_id, s.carrier FROM Orders o FULL OUTER JOIN Shipments s ON o.id = s.order_id";
+    let plan = explain(&mut s, full).await;
+    assert!(
+        plan.contains("RegularJoin(joinType=[FullOuterJoin]"),
+        "{plan}"
+    );
+    let Outcome::Query {
+        job: lj,
+        rows: lrows,
+    } = run(&mut s, left).await
+    else {
+        panic!("no query")
+    };
+    let Outcome::Query {
+        job: fj,
+        rows: frows,
+    } = run(&mut s, full).await
+    else {
+        panic!("no query")
+    };
+    // The left join written as a right one (the preserved side is the plan's right).
+    let right =
+        "SELECT o.id, o.item, s.carrier FROM Shipments s RIGHT JOIN Orders o ON s.order_id = o.id";
+    let Outcome::Query {
+        job: rj,
+        rows: rrows,
+    } = run(&mut s, right).await
+    else {
+        panic!("no query")
+    };
+    // Orders 1–3; then shipments of 1 (two), of 4 (no order yet) and one without an order id;
+    // then order 4.
+    let steps: [(&str, Vec<Value>); 3] = [
+        (
+            "Orders",
+            (1..=3)
+                .map(|id| json!({"id": id, "item": format!("i{id}")}))
+                .collect(),
+        ),
+        (
+            "Shipments",
+            vec![
+                json!({"order_id": 1, "carrier": "a"}),
+                json!({"order_id": 1, "carrier": "b"}),
+                json!({"order_id": 4, "carrier": "c"}),
+                json!({"order_id": null, "carrier": "d"}),
+            ],
+        ),
+        ("Orders", vec![json!({"id": 4, "item": "i4"})]),
+    ];
+    let mut read = 0;
+    for (table, rows) in steps {
+        read += rows.len() as u64;
+        put(&log, table, "k", &rows).await;
+        until(&e, &lj, "read", |j| j.records_in == read).await;
+        until(&e, &fj, "read", |j| j.records_in == read).await;
+        until(&e, &rj, "read", |j| j.records_in == read).await;
+    }
+    let row = |v: Value| v.to_string();
+    let mut want_left = vec![
+        row(json!({"id": 1, "item": "i1", "carrier": "a"})),
+        row(json!({"id": 1, "item": "i1", "carrier": "b"})),
+        row(json!({"id": 2, "item": "i2", "carrier": null})),
+        row(json!({"id": 3, "item": "i3", "carrier": null})),
+        row(json!({"id": 4, "item": "i4", "carrier": "c"})),
+    ];
+    want_left.sort();
+    let mut want_full = vec![
+        row(json!({"id": 1, "order_id": 1, "carrier": "a"})),
+        row(json!({"id": 1, "order_id": 1, "carrier": "b"})),
+        row(json!({"id": 2, "order_id": null, "carrier": null})),
+        row(json!({"id": 3, "order_id": null, "carrier": null})),
+        row(json!({"id": 4, "order_id": 4, "carrier": "c"})),
+        row(json!({"id": null, "order_id": null, "carrier": "d"})),
+    ];
+    want_full.sort();
+    let (mut got_left, mut got_full, mut got_right) = (Vec::new(), Vec::new(), Vec::new());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        collected(&lrows, &mut got_left);
+        collected(&frows, &mut got_full);
+        collected(&rrows, &mut got_right);
+        if applied(&got_left) == want_left
+            && applied(&got_full) == want_full
+            && applied(&got_right) == want_left
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(applied(&got_left), want_left);
+    assert_eq!(applied(&got_full), want_full);
+    assert_eq!(applied(&got_right), want_left);
+    // Order 1's padded row was sent, then retracted; in the full join, shipment 4's too.
+    let retracted = |got: &[(i8, String)]| got.iter().filter(|(k, _)| *k == DELETE).count();
+    assert_eq!(retracted(&got_left), 1, "{got_left:?}");
+    assert_eq!(retracted(&got_full), 2, "{got_full:?}");
+    e.shutdown().await;
+}

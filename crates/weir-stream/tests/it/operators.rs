@@ -42,9 +42,12 @@ async fn interval_joins_meet_each_pair_once_within_the_bounds() {
          WITH ('connector' = 'kinesis', 'stream' = 'matched', 'format' = 'json')",
     )
     .await;
-    // Regular and outer joins of streams are refused, naming what they are.
+    // Outer joins into a stream (their results update) and outer joins on more than equal
+    // columns are refused, naming what they are.
     for (q, want) in [
-        ("SELECT o.id, o.item, o.order_time, s.ship_time FROM orders o LEFT JOIN shipments s ON o.id = s.order_id", "outer join of streams without time bounds"),
+        ("SELECT o.id, o.item, o.order_time, s.ship_time FROM orders o LEFT JOIN shipments s ON o.id = s.order_id", "doesn't support consuming update and delete changes which is produced by node Join"),
+        ("SELECT o.id, o.item, o.order_time, s.ship_time FROM orders o LEFT JOIN shipments s ON o.id = s.order_id AND s.ship_time > o.order_time", "outer join of streams on other than equal columns"),
+        ("SELECT o.id, o.item, o.order_time, s.ship_time FROM orders o LEFT JOIN shipments s ON o.id = s.order_id AND s.order_id > 2", "over a filtered table"),
         ("SELECT o.id, o.item, o.order_time, s.ship_time FROM orders o LEFT JOIN shipments s ON o.id = s.order_id AND o.order_time BETWEEN s.ship_time - INTERVAL '4' HOUR AND s.ship_time", "outer interval join"),
     ] {
         let err = s.execute(&format!("INSERT INTO matched {q}")).await.expect_err(q).to_string();
@@ -468,11 +471,11 @@ async fn deduplication_keeps_each_keys_first_row() {
         // sink takes no updates (as Flink's).
         (
             "ORDER BY ts ASC) AS rn FROM clicks) WHERE rn = 1",
-            "doesn't support consuming update changes which is produced by node Rank",
+            "doesn't support consuming update and delete changes which is produced by node Rank",
         ),
         (
             "ORDER BY pt ASC) AS rn FROM clicks) WHERE rn <= 3",
-            "doesn't support consuming update changes which is produced by node Rank",
+            "doesn't support consuming update and delete changes which is produced by node Rank",
         ),
         (
             "ORDER BY pt ASC) AS rn FROM clicks WHERE url <> 'x') WHERE rn = 1",

@@ -694,7 +694,7 @@ async fn window_top_n_and_deduplication_run_per_window() {
         .await.expect_err("updating top-n");
     assert!(
         err.to_string()
-            .contains("doesn't support consuming update changes"),
+            .contains("doesn't support consuming update and delete changes"),
         "{err}"
     );
 }
