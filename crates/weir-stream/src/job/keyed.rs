@@ -210,6 +210,29 @@ mod tests {
     }
 
     #[test]
+    fn keys_in_other_places_of_other_inputs_meet_too() {
+        // Input 1 holds its key second, after a text column.
+        let split = KeySplit::new(3, vec![vec![0], vec![1]], &[DataType::Int64])
+            .unwrap()
+            .unwrap();
+        let keys: Vec<i64> = (0..60).collect();
+        let names: Vec<&str> = keys.iter().map(|_| "x").collect();
+        let a = batch(&keys, &names);
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("n", DataType::Utf8, true),
+            Field::new("k", DataType::Int64, true),
+        ]));
+        let b =
+            RecordBatch::try_new(schema, vec![a.column(1).clone(), a.column(0).clone()]).unwrap();
+        let (pa, pb) = (split.split(0, &a).unwrap(), split.split(1, &b).unwrap());
+        for (x, y) in pa.iter().zip(&pb) {
+            let keys =
+                |p: &Option<RecordBatch>, c: usize| p.as_ref().map(|p| p.column(c).to_data());
+            assert_eq!(keys(x, 0), keys(y, 1));
+        }
+    }
+
+    #[test]
     fn one_part_or_no_key_is_no_split() {
         assert!(KeySplit::new(1, vec![vec![0]], &[DataType::Int64])
             .unwrap()

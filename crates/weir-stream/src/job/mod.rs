@@ -489,6 +489,9 @@ pub async fn run(
         if let (Some(d), Some(ttl)) = (dedup.as_mut(), options.state_ttl) {
             d.expire_ttl(ttl);
         }
+        if let (Some(t), Some(ttl)) = (top.as_mut(), options.state_ttl) {
+            t.expire_ttl(ttl);
+        }
         if let (Some(o), Some(op)) = (over.as_mut(), plan.over.as_ref()) {
             if let Some(wm) = job_watermark(op.time_kind, &sources, &options) {
                 let out = o.fire(wm).await?;

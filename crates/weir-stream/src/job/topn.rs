@@ -7,6 +7,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use datafusion::arrow::array::{ArrayRef, RecordBatch, UInt32Array, UInt64Array};
 use datafusion::arrow::datatypes::SchemaRef;
@@ -37,6 +38,8 @@ pub struct TopNState {
     sent: HashMap<Box<[u8]>, Vec<OwnedRow>>,
     /// The query's columns (without the key column) and their row converter, once known.
     out: Option<(SchemaRef, RowConverter)>,
+    /// When each key's list last changed (for `table.exec.state.ttl`).
+    touched: HashMap<Box<[u8]>, Instant>,
     pub bytes: usize,
 }
 
@@ -69,6 +72,7 @@ impl TopNState {
             lists: HashMap::new(),
             sent: HashMap::new(),
             out: None,
+            touched: HashMap::new(),
             bytes: 0,
         })
     }
@@ -119,7 +123,31 @@ impl TopNState {
             }
             changed.push(Box::<[u8]>::from(key));
         }
+        let now = Instant::now();
+        for k in &changed {
+            self.touched.insert(k.clone(), now);
+        }
         Ok(changed)
+    }
+
+    /// Forgets the keys whose lists did not change for `ttl` (their results stay as sent).
+    pub fn expire_ttl(&mut self, ttl: Duration) {
+        let old: Vec<Box<[u8]>> = self
+            .touched
+            .iter()
+            .filter(|(_, at)| at.elapsed() >= ttl)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in old {
+            self.touched.remove(&k);
+            if let Some(list) = self.lists.remove(&k) {
+                let held: usize = list.iter().map(kept_bytes).sum();
+                self.bytes = self.bytes.saturating_sub(held);
+            }
+            if let Some(sent) = self.sent.remove(&k) {
+                self.bytes = self.bytes.saturating_sub(sent_bytes(&sent));
+            }
+        }
     }
 
     /// Keys' lists as ranked rows (the table's columns, the rank, the key's place).
@@ -357,6 +385,10 @@ impl KeyedTopN {
         Ok(out.into_iter().flatten().collect())
     }
 
+    pub fn expire_ttl(&mut self, ttl: Duration) {
+        self.parts.iter_mut().for_each(|(t, _)| t.expire_ttl(ttl));
+    }
+
     pub fn snapshot(&self) -> Result<Vec<RecordBatch>> {
         let mut out = Vec::new();
         for (t, _) in &self.parts {
@@ -471,5 +503,11 @@ mod tests {
         }
         assert_eq!(kept(&restored), kept(&s));
         assert_eq!(restored.bytes, s.bytes);
+        // table.exec.state.ttl: keys not changed for that long are forgotten.
+        restored.expire_ttl(Duration::from_secs(3600));
+        assert_eq!(kept(&restored).len(), 2);
+        restored.expire_ttl(Duration::ZERO);
+        assert!(restored.lists.is_empty() && restored.touched.is_empty());
+        assert_eq!(restored.bytes, 0);
     }
 }
