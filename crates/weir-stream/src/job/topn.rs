@@ -434,6 +434,7 @@ mod tests {
                 },
             )],
             n: 2,
+            start: 1,
             numbered: false,
         };
         TopNState::new(plan, table).unwrap()

@@ -327,7 +327,7 @@ pub async fn plan_job(
                 )
             })?;
             match (n, topn::first_by_proctime(source, &rank)) {
-                (1, Some(keys)) => dedup = Some(DedupPlan { keys }),
+                ((1, 1), Some(keys)) => dedup = Some(DedupPlan { keys }),
                 _ => {
                     topn::check_sink(sink.as_ref(), "Rank")?;
                     let numbered = topn::shows_rank(&optimized, &rank.rn);

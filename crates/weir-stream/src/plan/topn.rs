@@ -38,6 +38,8 @@ pub struct TopNPlan {
     pub order: Vec<(usize, SortOptions)>,
     /// How many rows each key keeps (`rn <= N`).
     pub n: usize,
+    /// The first rank shown (`rn > M`: M + 1), for EXPLAIN (the query's filter keeps it).
+    pub start: usize,
     /// Whether the result shows the row number (then a row whose rank changes is updated,
     /// `-U`/`+U`; otherwise rows come and go, `+I`/`-D`).
     pub numbered: bool,
@@ -48,8 +50,9 @@ impl TopNPlan {
     pub fn explain(&self, table: &SchemaRef) -> String {
         let name = |i: usize| table.field(i).name().clone();
         format!(
-            "Rank(strategy=[AppendFastStrategy], rankType=[ROW_NUMBER], rankRange=[rankStart=1, \
+            "Rank(strategy=[AppendFastStrategy], rankType=[ROW_NUMBER], rankRange=[rankStart={}, \
              rankEnd={}], partitionBy=[{}], orderBy=[{}]; each key's best rows kept, changelog)",
+            self.start,
             self.n,
             self.keys
                 .iter()
@@ -73,10 +76,11 @@ pub fn ranked_schema(table: &SchemaRef) -> SchemaRef {
     Arc::new(Schema::new(fields))
 }
 
-/// The greatest row number a plan keeps of `rn` (`rn = 1`, `rn <= N`, `rn < N`), if it bounds
-/// it from 1.
-pub(super) fn rank_limit(plan: &LogicalPlan, rn: &str) -> Option<usize> {
+/// The greatest row number a plan keeps of `rn` (`rn = 1`, `rn <= N`, `rn < N`, with a lower
+/// bound `rn > M` or `rn >= M` beside it or not), if it bounds it.
+pub(super) fn rank_limit(plan: &LogicalPlan, rn: &str) -> Option<(usize, usize)> {
     let mut limit: Option<i64> = None;
+    let mut start: i64 = 1;
     let mut other = false;
     let _ = plan.apply(|p| {
         if let LogicalPlan::Filter(f) = p {
@@ -100,18 +104,32 @@ pub(super) fn rank_limit(plan: &LogicalPlan, rn: &str) -> Option<usize> {
                     Operator::Eq if n == 1 => Some(1),
                     Operator::LtEq => Some(n),
                     Operator::Lt => Some(n - 1),
-                    _ => None,
+                    // A rank range starting later (`rn > 2 AND rn <= 5`): the query's own
+                    // filter on Weir's ranks keeps it; the state keeps the first N.
+                    Operator::Gt if n >= 0 => {
+                        start = start.max(n + 1);
+                        None
+                    }
+                    Operator::GtEq if n >= 0 => {
+                        start = start.max(n);
+                        None
+                    }
+                    _ => {
+                        other = true;
+                        None
+                    }
                 };
-                match bound {
-                    Some(b) => limit = Some(limit.map_or(b, |l| l.min(b))),
-                    None => other = true,
+                if let Some(b) = bound {
+                    limit = Some(limit.map_or(b, |l| l.min(b)));
                 }
             }
         }
         Ok(TreeNodeRecursion::Continue)
     });
     match (limit, other) {
-        (Some(n), false) if n >= 1 => usize::try_from(n).ok(),
+        (Some(n), false) if n >= 1 => {
+            Some((usize::try_from(start).ok()?, usize::try_from(n).ok()?))
+        }
         _ => None,
     }
 }
@@ -149,7 +167,7 @@ pub(super) fn check_sink(sink: Option<&TableDef>, node: &str) -> Result<()> {
 pub(super) fn top_n(
     source: &SourcePlan,
     rank: &RankShape,
-    n: usize,
+    (start, n): (usize, usize),
     numbered: bool,
 ) -> Result<TopNPlan> {
     let at = |c: &str| source.table_schema.index_of(c).map_err(StreamError::from);
@@ -169,6 +187,7 @@ pub(super) fn top_n(
             })
             .collect::<Result<_>>()?,
         n,
+        start,
         numbered,
     })
 }

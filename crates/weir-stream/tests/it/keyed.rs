@@ -307,6 +307,16 @@ async fn top_n_keeps_each_keys_best_rows_and_sends_their_changes() {
     let Outcome::Query { rows: kept, .. } = run(&mut s, plain).await else {
         panic!("no query")
     };
+    // A rank range not starting at 1: second and third only.
+    let ranged = plain.replace("WHERE row_num <= 3", "WHERE row_num > 1 AND row_num <= 3");
+    let plan = explain(&mut s, &ranged).await;
+    assert!(
+        plan.contains("rankRange=[rankStart=2, rankEnd=3]"),
+        "{plan}"
+    );
+    let Outcome::Query { rows: later, .. } = run(&mut s, &ranged).await else {
+        panic!("no query")
+    };
     // Six categories, twenty products each, their sales in a shuffled order over five puts.
     let mut sales: Vec<(usize, i64)> = Vec::new();
     for c in 0..6 {
@@ -327,6 +337,7 @@ async fn top_n_keeps_each_keys_best_rows_and_sends_their_changes() {
     }
     // What the result must end as: each category's three best (sales differ within one).
     let mut want_plain: Vec<String> = Vec::new();
+    let mut want_ranged: Vec<String> = Vec::new();
     let mut want_ranked: Vec<String> = Vec::new();
     for c in 0..6 {
         let mut best: Vec<(i64, String)> = Vec::new();
@@ -342,24 +353,33 @@ async fn top_n_keeps_each_keys_best_rows_and_sends_their_changes() {
             let row = json!({"product_id": id, "category": format!("c{c}"),
                 "product_name": format!("n{v}"), "sales": v});
             want_plain.push(row.to_string());
+            if r > 0 {
+                want_ranged.push(row.to_string());
+            }
             let mut row = row;
             row["row_num"] = json!(r + 1);
             want_ranked.push(row.to_string());
         }
     }
     want_plain.sort();
+    want_ranged.sort();
     want_ranked.sort();
-    let (mut got_ranked, mut got_plain) = (Vec::new(), Vec::new());
+    let (mut got_ranked, mut got_plain, mut got_ranged) = (Vec::new(), Vec::new(), Vec::new());
     let deadline = Instant::now() + Duration::from_secs(20);
     while Instant::now() < deadline {
         collected(&ranked, &mut got_ranked);
         collected(&kept, &mut got_plain);
-        if applied(&got_plain) == want_plain && applied(&got_ranked) == want_ranked {
+        collected(&later, &mut got_ranged);
+        if applied(&got_plain) == want_plain
+            && applied(&got_ranked) == want_ranked
+            && applied(&got_ranged) == want_ranged
+        {
             break;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     assert_eq!(applied(&got_plain), want_plain);
+    assert_eq!(applied(&got_ranged), want_ranged);
     assert_eq!(applied(&got_ranked), want_ranked);
     // Rows come and go in the plain result; shown ranks move as updates.
     assert!(got_plain.iter().all(|(k, _)| *k == INSERT || *k == DELETE));
