@@ -13,7 +13,7 @@ use datafusion::arrow::compute::filter_record_batch;
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::arrow::row::{RowConverter, SortField};
 
-use super::keyed::{in_parts, KeySplit};
+use super::keyed::{in_parts, parts_of, work, KeySplit};
 use crate::error::Result;
 
 pub struct DedupState {
@@ -126,13 +126,8 @@ pub struct KeyedDedup {
 
 impl KeyedDedup {
     pub fn new(keys: Vec<usize>, table: &Schema, parallelism: usize) -> Result<KeyedDedup> {
-        let types: Vec<_> = keys
-            .iter()
-            .map(|&i| table.field(i).data_type().clone())
-            .collect();
-        let split = KeySplit::new(parallelism, vec![keys.clone()], &types)?;
-        let n = split.as_ref().map_or(1, KeySplit::parts);
-        let parts = (0..n)
+        let split = KeySplit::on(parallelism, &keys, table)?;
+        let parts = (0..parts_of(split.as_ref()))
             .map(|_| DedupState::new(keys.clone(), table))
             .collect::<Result<Vec<_>>>()?;
         Ok(KeyedDedup { parts, split })
@@ -152,11 +147,7 @@ impl KeyedDedup {
             let d = &mut self.parts[0];
             return rows.iter().map(|b| d.first_rows(b)).collect();
         };
-        let inputs = split
-            .split_all(0, &rows)?
-            .into_iter()
-            .map(|p| (!p.is_empty()).then_some(p))
-            .collect();
+        let inputs = work(Some(split), 0, rows)?;
         let out = in_parts(&mut self.parts, inputs, |mut d, rows| async move {
             let out = rows
                 .iter()

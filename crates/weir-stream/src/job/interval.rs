@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use datafusion::arrow::datatypes::{DataType, SchemaRef};
 
-use super::keyed::{in_parts, KeySplit};
+use super::keyed::{by_part, in_parts, parts_of, work, KeySplit};
 use super::outer::{KeptKeys, OuterKeys};
 use crate::error::Result;
 use crate::plan::IntervalJoin;
@@ -195,8 +195,7 @@ impl KeyedJoin {
             .map(|k| schemas[join.left].field(k.0).data_type().clone())
             .collect();
         let split = KeySplit::new(parallelism, columns, &types)?;
-        let n = split.as_ref().map_or(1, KeySplit::parts);
-        let parts = (0..n)
+        let parts = (0..parts_of(split.as_ref()))
             .map(|_| {
                 Ok((
                     JoinState::new(join.clone(), sources, schemas)?,
@@ -217,14 +216,7 @@ impl KeyedJoin {
 
     /// Runs source `i`'s new rows against the rows the other side keeps, part by part.
     pub async fn run(&mut self, i: usize, rows: Vec<RecordBatch>) -> Result<Vec<RecordBatch>> {
-        let inputs = match self.split.as_ref() {
-            None => vec![Some(rows)],
-            Some(s) => s
-                .split_all(i, &rows)?
-                .into_iter()
-                .map(|p| (!p.is_empty()).then_some(p))
-                .collect(),
-        };
+        let inputs = work(self.split.as_ref(), i, rows)?;
         let out = in_parts(
             &mut self.parts,
             inputs,
@@ -261,10 +253,7 @@ impl KeyedJoin {
 
     /// Restores source `i`'s kept rows, each into the part its key falls in now.
     pub fn restore(&mut self, i: usize, batches: Vec<RecordBatch>) -> Result<()> {
-        let parts = match self.split.as_ref() {
-            None => vec![batches],
-            Some(s) => s.split_all(i, &batches)?,
-        };
+        let parts = by_part(self.split.as_ref(), i, batches)?;
         for ((j, _), rows) in self.parts.iter_mut().zip(parts) {
             j.restore(i, rows)?;
         }

@@ -8,7 +8,7 @@ use std::hash::{Hash, Hasher};
 
 use datafusion::arrow::array::{RecordBatch, UInt32Array};
 use datafusion::arrow::compute::take_record_batch;
-use datafusion::arrow::datatypes::DataType;
+use datafusion::arrow::datatypes::{DataType, Schema};
 use datafusion::arrow::row::{RowConverter, SortField};
 
 use crate::error::{Result, StreamError};
@@ -40,6 +40,15 @@ impl KeySplit {
             columns,
             converter,
         }))
+    }
+
+    /// A split of one input's rows by its key columns `keys` (none: one part).
+    pub fn on(parts: usize, keys: &[usize], schema: &Schema) -> Result<Option<KeySplit>> {
+        let types: Vec<DataType> = keys
+            .iter()
+            .map(|&k| schema.field(k).data_type().clone())
+            .collect();
+        KeySplit::new(parts, vec![keys.to_vec()], &types)
     }
 
     pub fn parts(&self) -> usize {
@@ -90,6 +99,35 @@ impl KeySplit {
         }
         Ok(out)
     }
+}
+
+/// How many parts a split makes (one without a split).
+pub fn parts_of(split: Option<&KeySplit>) -> usize {
+    split.map_or(1, KeySplit::parts)
+}
+
+/// Input `input`'s batches by part (all in the one part without a split).
+pub fn by_part(
+    split: Option<&KeySplit>,
+    input: usize,
+    batches: Vec<RecordBatch>,
+) -> Result<Vec<Vec<RecordBatch>>> {
+    match split {
+        None => Ok(vec![batches]),
+        Some(s) => s.split_all(input, &batches),
+    }
+}
+
+/// Input `input`'s batches as the parts' work (none for a part without rows).
+pub fn work(
+    split: Option<&KeySplit>,
+    input: usize,
+    batches: Vec<RecordBatch>,
+) -> Result<Vec<Option<Vec<RecordBatch>>>> {
+    Ok(by_part(split, input, batches)?
+        .into_iter()
+        .map(|p| (!p.is_empty()).then_some(p))
+        .collect())
 }
 
 /// Runs `f` for each part that has work (`inputs[k]` for part `k`), at once on several tasks

@@ -12,7 +12,7 @@ use datafusion::arrow::compute::{concat_batches, filter_record_batch};
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::row::{RowConverter, SortField};
 
-use super::keyed::{in_parts, KeySplit};
+use super::keyed::{by_part, in_parts, parts_of, KeySplit};
 use crate::error::Result;
 use crate::plan::OverPlan;
 use crate::stage::Stage;
@@ -216,14 +216,8 @@ impl KeyedOver {
         query: &Stage,
         parallelism: usize,
     ) -> Result<KeyedOver> {
-        let types: Vec<_> = plan
-            .keys
-            .iter()
-            .map(|&k| marked.field(k).data_type().clone())
-            .collect();
-        let split = KeySplit::new(parallelism, vec![plan.keys.clone()], &types)?;
-        let n = split.as_ref().map_or(1, KeySplit::parts);
-        let parts = (0..n)
+        let split = KeySplit::on(parallelism, &plan.keys, &marked)?;
+        let parts = (0..parts_of(split.as_ref()))
             .map(|_| Ok((OverState::new(plan.clone(), marked.clone()), query.fork()?)))
             .collect::<Result<Vec<_>>>()?;
         Ok(KeyedOver { parts, split })
@@ -295,10 +289,7 @@ impl KeyedOver {
 
     /// Restores saved rows, each into the part its key falls in now.
     pub fn restore(&mut self, watermark: i64, batches: Vec<RecordBatch>) -> Result<()> {
-        let parts = match self.split.as_ref() {
-            None => vec![batches],
-            Some(s) => s.split_all(0, &batches)?,
-        };
+        let parts = by_part(self.split.as_ref(), 0, batches)?;
         for ((o, _), rows) in self.parts.iter_mut().zip(parts) {
             o.restore(watermark, rows)?;
         }

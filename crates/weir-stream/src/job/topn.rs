@@ -13,7 +13,7 @@ use datafusion::arrow::array::{ArrayRef, RecordBatch, UInt32Array, UInt64Array};
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::row::{OwnedRow, RowConverter, Rows, SortField};
 
-use super::keyed::{in_parts, KeySplit};
+use super::keyed::{by_part, in_parts, parts_of, work, KeySplit};
 use crate::changelog::{with_kinds, DELETE, INSERT, UPDATE_AFTER, UPDATE_BEFORE};
 use crate::error::{Result, StreamError};
 use crate::plan::TopNPlan;
@@ -346,14 +346,8 @@ impl KeyedTopN {
         query: &Stage,
         parallelism: usize,
     ) -> Result<KeyedTopN> {
-        let types: Vec<_> = plan
-            .keys
-            .iter()
-            .map(|&k| table.field(k).data_type().clone())
-            .collect();
-        let split = KeySplit::new(parallelism, vec![plan.keys.clone()], &types)?;
-        let n = split.as_ref().map_or(1, KeySplit::parts);
-        let parts = (0..n)
+        let split = KeySplit::on(parallelism, &plan.keys, &table)?;
+        let parts = (0..parts_of(split.as_ref()))
             .map(|_| Ok((TopNState::new(plan.clone(), table.clone())?, query.fork()?)))
             .collect::<Result<Vec<_>>>()?;
         Ok(KeyedTopN { parts, split })
@@ -369,14 +363,7 @@ impl KeyedTopN {
 
     /// New rows in (each part on its own task): the changes of the result.
     pub async fn push(&mut self, rows: Vec<RecordBatch>) -> Result<Vec<RecordBatch>> {
-        let inputs = match self.split.as_ref() {
-            None => vec![Some(rows)],
-            Some(s) => s
-                .split_all(0, &rows)?
-                .into_iter()
-                .map(|p| (!p.is_empty()).then_some(p))
-                .collect(),
-        };
+        let inputs = work(self.split.as_ref(), 0, rows)?;
         let out = in_parts(&mut self.parts, inputs, |(mut t, q), rows| async move {
             let out = t.push(&q, rows).await;
             ((t, q), out)
@@ -399,10 +386,7 @@ impl KeyedTopN {
 
     /// Restores kept rows, each into the part its key falls in now.
     pub async fn restore(&mut self, batches: Vec<RecordBatch>) -> Result<()> {
-        let parts = match self.split.as_ref() {
-            None => vec![batches],
-            Some(s) => s.split_all(0, &batches)?,
-        };
+        let parts = by_part(self.split.as_ref(), 0, batches)?;
         for ((t, q), rows) in self.parts.iter_mut().zip(parts) {
             t.restore(q, rows).await?;
         }

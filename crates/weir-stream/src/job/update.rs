@@ -14,7 +14,7 @@ use crate::changelog::{with_kinds, DELETE, INSERT, UPDATE_AFTER, UPDATE_BEFORE};
 use crate::error::Result;
 use crate::plan::PartialPlan;
 
-use super::keyed::{in_parts, KeySplit};
+use super::keyed::{in_parts, parts_of, KeySplit};
 
 pub struct UpdateState {
     /// Group keys as bytes (none for a global aggregate).
@@ -270,8 +270,7 @@ impl KeyedUpdate {
             .map(|f| f.data_type().clone())
             .collect();
         let split = KeySplit::new(parallelism, vec![(0..plan.groups).collect()], &types)?;
-        let n = split.as_ref().map_or(1, KeySplit::parts);
-        let parts = (0..n)
+        let parts = (0..parts_of(split.as_ref()))
             .map(|_| Ok((UpdateState::new(plan)?, plan.fork()?)))
             .collect::<Result<Vec<_>>>()?;
         Ok(KeyedUpdate {

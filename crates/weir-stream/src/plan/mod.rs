@@ -332,21 +332,8 @@ pub async fn plan_job(
                     topn::check_sink(sink.as_ref(), "Rank")?;
                     let numbered = topn::shows_rank(&optimized, &rank.rn);
                     top = Some(topn::top_n(source, &rank, n, numbered)?);
-                    // Planned again over the table with the rank column.
-                    query_ctx.deregister_table(TableReference::bare(tables[0].as_str()))?;
-                    query_ctx.register_table(
-                        TableReference::bare(tables[0].as_str()),
-                        Arc::new(SlotTable::new(
-                            topn::ranked_schema(&source.table_schema),
-                            slots[0].clone(),
-                        )),
-                    )?;
-                    let ranked = query_ctx
-                        .state()
-                        .statement_to_plan(DfStatement::Statement(Box::new(Statement::Query(
-                            query,
-                        ))))
-                        .await?;
+                    let schema = topn::ranked_schema(&source.table_schema);
+                    let ranked = replan(&query_ctx, &tables[0], schema, &slots[0], query).await?;
                     optimized = query_ctx.state().optimize(&topn::with_ranks(ranked)?)?;
                 }
             }
@@ -369,19 +356,8 @@ pub async fn plan_job(
                         .into(),
                 ));
             };
-            // Planned again over the table with the marker column.
-            query_ctx.deregister_table(TableReference::bare(tables[0].as_str()))?;
-            query_ctx.register_table(
-                TableReference::bare(tables[0].as_str()),
-                Arc::new(SlotTable::new(
-                    over::marked_schema(&source.table_schema),
-                    slots[0].clone(),
-                )),
-            )?;
-            let marked = query_ctx
-                .state()
-                .statement_to_plan(DfStatement::Statement(Box::new(Statement::Query(query))))
-                .await?;
+            let schema = over::marked_schema(&source.table_schema);
+            let marked = replan(&query_ctx, &tables[0], schema, &slots[0], query).await?;
             optimized = query_ctx
                 .state()
                 .optimize(&over::only_new_rows(marked, frame.rows.is_some())?)?;
@@ -728,6 +704,26 @@ fn interval_join(
         keys: Vec::new(),
         outer: Outer::default(),
     })
+}
+
+/// The query planned again with its one table read with other columns (the table's and
+/// Weir's own: an OVER's marker, a Top-N's rank and key).
+async fn replan(
+    ctx: &SessionContext,
+    table: &str,
+    schema: SchemaRef,
+    slot: &Slot,
+    query: Box<Query>,
+) -> Result<datafusion::logical_expr::LogicalPlan> {
+    ctx.deregister_table(TableReference::bare(table))?;
+    ctx.register_table(
+        TableReference::bare(table),
+        Arc::new(SlotTable::new(schema, slot.clone())),
+    )?;
+    Ok(ctx
+        .state()
+        .statement_to_plan(DfStatement::Statement(Box::new(Statement::Query(query))))
+        .await?)
 }
 
 /// A join's equality columns as places in its sources' table columns (pairs of one type).
