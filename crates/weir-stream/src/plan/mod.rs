@@ -318,6 +318,13 @@ pub async fn plan_job(
     match (&mut window, shape) {
         (None, Shape::Rank(rank)) if sources.len() == 1 && lookups.is_empty() => {
             let source = &sources[0];
+            if !topn::row_operators_only(&optimized) {
+                return Err(StreamError::Unsupported(
+                    "A Top-N or deduplication under an aggregate, a join or another operator \
+                     is not supported by Weir's streaming engine yet"
+                        .into(),
+                ));
+            }
             let n = topn::rank_limit(&optimized, &rank.rn).ok_or_else(|| {
                 StreamError::Unsupported(
                     "A ROW_NUMBER over the stream not kept up to a number (Top-N over the stream \

@@ -262,17 +262,7 @@ pub(super) fn with_ranks(plan: LogicalPlan) -> Result<LogicalPlan> {
             Ok(Transformed::yes(LogicalPlan::Projection(p)))
         })?
         .data;
-    let mut only_rows = true;
-    plan.apply(|n| {
-        only_rows &= matches!(
-            n,
-            LogicalPlan::Projection(_)
-                | LogicalPlan::Filter(_)
-                | LogicalPlan::SubqueryAlias(_)
-                | LogicalPlan::TableScan(_)
-        );
-        Ok(TreeNodeRecursion::Continue)
-    })?;
+    let only_rows = row_operators_only(&plan);
     let key = plan
         .schema()
         .columns()
@@ -296,6 +286,24 @@ pub(super) fn with_ranks(plan: LogicalPlan) -> Result<LogicalPlan> {
         keep,
         Arc::new(plan),
     )?))
+}
+
+/// Whether a plan is only projections, filters, aliases, its table scan and (before its
+/// rewrite) the ROW_NUMBER node: nothing that keeps state over the ranked rows.
+pub(super) fn row_operators_only(plan: &LogicalPlan) -> bool {
+    let mut only = true;
+    let _ = plan.apply(|n| {
+        only &= matches!(
+            n,
+            LogicalPlan::Projection(_)
+                | LogicalPlan::Filter(_)
+                | LogicalPlan::SubqueryAlias(_)
+                | LogicalPlan::TableScan(_)
+                | LogicalPlan::Window(_)
+        );
+        Ok(TreeNodeRecursion::Continue)
+    });
+    only
 }
 
 /// Whether a plan's output shows the row number `rn` (a column computed from it).

@@ -489,6 +489,20 @@ async fn deduplication_keeps_each_keys_first_row() {
         let err = s.execute(&sql).await.expect_err(q).to_string();
         assert!(err.contains(want), "{q}: {err}");
     }
+    // An aggregate over the first rows (updating, over a stateful operator): refused.
+    let err = s
+        .execute(
+            "SELECT user_id, COUNT(*) FROM (SELECT user_id, url, ROW_NUMBER() OVER
+             (PARTITION BY user_id ORDER BY pt ASC) AS rn FROM clicks) WHERE rn = 1
+             GROUP BY user_id",
+        )
+        .await
+        .expect_err("aggregate over dedup")
+        .to_string();
+    assert!(
+        err.contains("not supported by Weir's streaming engine yet"),
+        "{err}"
+    );
     let Outcome::Job(id) = run(
         &mut s,
         "INSERT INTO firsts SELECT user_id, url FROM (
