@@ -537,6 +537,7 @@ impl Engine {
                         }
                     },
                 };
+                let began = std::time::Instant::now();
                 let out = job::run_set(
                     p,
                     &id,
@@ -572,6 +573,10 @@ impl Engine {
                         return;
                     }
                     Err(e) => {
+                        // A job that ran long enough before failing starts its backoff anew.
+                        if restart.resets_after(began.elapsed()) {
+                            attempt = 0;
+                        }
                         let Some(delay) = restart.delay(attempt) else {
                             tracing::error!(job = %id, error = %e, "job failed");
                             engine.finish(&id, JobState::Failed, Some(e.to_string()));
@@ -782,12 +787,20 @@ impl Engine {
 /// Flink's restart strategies (`restart-strategy.type`): with checkpointing on, a failed job
 /// restarts from its last checkpoint after an exponentially growing delay (1 s up to 1 min,
 /// Flink's defaults); `fixed-delay` restarts `attempts` times (default 1) after `delay`
-/// (default 1 s); `none` fails the job.
+/// (default 1 s); `none` fails the job. The exponential delay starts again from its initial
+/// backoff after a run of `reset-backoff-threshold` (1 h by default, as Flink's).
 #[derive(Debug, Clone)]
 enum Restart {
     None,
-    Fixed { attempts: u32, delay: Duration },
-    Exponential { initial: Duration, max: Duration },
+    Fixed {
+        attempts: u32,
+        delay: Duration,
+    },
+    Exponential {
+        initial: Duration,
+        max: Duration,
+        reset: Duration,
+    },
 }
 
 impl Restart {
@@ -811,6 +824,10 @@ impl Restart {
                     "restart-strategy.exponential-delay.max-backoff",
                     Duration::from_secs(60),
                 ),
+                reset: dur(
+                    "restart-strategy.exponential-delay.reset-backoff-threshold",
+                    Duration::from_secs(3600),
+                ),
             },
         }
     }
@@ -820,10 +837,15 @@ impl Restart {
         match self {
             Restart::None => None,
             Restart::Fixed { attempts, delay } => (attempt < *attempts).then_some(*delay),
-            Restart::Exponential { initial, max } => {
+            Restart::Exponential { initial, max, .. } => {
                 Some((*initial * 2u32.saturating_pow(attempt.min(16))).min(*max))
             }
         }
+    }
+
+    /// Whether a run this long before its failure resets the exponential backoff.
+    fn resets_after(&self, ran: Duration) -> bool {
+        matches!(self, Restart::Exponential { reset, .. } if ran >= *reset)
     }
 }
 
@@ -860,4 +882,46 @@ async fn plan_statement(
         None => None,
     };
     plan_job(sink, parsed, &|n| tables.get(n).cloned()).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exponential_restarts_double_up_to_the_max_and_reset_after_a_long_run() {
+        let config: BTreeMap<String, String> = [
+            (
+                "restart-strategy.exponential-delay.initial-backoff",
+                "100 ms",
+            ),
+            ("restart-strategy.exponential-delay.max-backoff", "1 s"),
+            (
+                "restart-strategy.exponential-delay.reset-backoff-threshold",
+                "10 min",
+            ),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let r = Restart::from_config(&config);
+        let ms = |a| r.delay(a).map(|d| d.as_millis());
+        assert_eq!(
+            (ms(0), ms(1), ms(3), ms(10)),
+            (Some(100), Some(200), Some(800), Some(1000))
+        );
+        assert!(!r.resets_after(Duration::from_secs(599)));
+        assert!(r.resets_after(Duration::from_secs(600)));
+        // Flink's default threshold is an hour; fixed delays never reset.
+        let default = Restart::from_config(&BTreeMap::new());
+        assert!(!default.resets_after(Duration::from_secs(3599)));
+        let fixed: BTreeMap<String, String> = [(
+            "restart-strategy.type".to_string(),
+            "fixed-delay".to_string(),
+        )]
+        .into();
+        let fixed = Restart::from_config(&fixed);
+        assert!(!fixed.resets_after(Duration::from_secs(7200)));
+        assert_eq!(fixed.delay(1), None);
+    }
 }
