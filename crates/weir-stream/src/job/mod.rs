@@ -437,6 +437,12 @@ pub async fn run(
         .map(|w| w.time_kind);
     let mut number = meta.number;
     let mut lag_at = Instant::now() - Duration::from_secs(1);
+    // State past table.exec.state.ttl is looked for now and then (an eighth of the TTL, at
+    // most every second), not at every read: expiry is lazy, as Flink's cleanup.
+    let ttl_every = options
+        .state_ttl
+        .map(|t| (t / 8).min(Duration::from_secs(1)));
+    let mut ttl_at = Instant::now();
     let mut last_checkpoint = Instant::now();
     let mut dirty = false;
     let tick = Duration::from_millis(100);
@@ -482,15 +488,23 @@ pub async fn run(
                     status.watermark.store(wm, Ordering::Relaxed);
                 }
             }
-            if let (Some(ttl), true) = (options.state_ttl, ij.regular) {
-                j.expire_ttl(ttl)?;
+        }
+        if let (Some(ttl), Some(every)) = (options.state_ttl, ttl_every) {
+            if ttl_at.elapsed() >= every {
+                ttl_at = Instant::now();
+                if let (Some(j), true) = (
+                    join.as_mut(),
+                    plan.interval.as_ref().is_some_and(|i| i.regular),
+                ) {
+                    j.expire_ttl(ttl)?;
+                }
+                if let Some(d) = dedup.as_mut() {
+                    d.expire_ttl(ttl);
+                }
+                if let Some(t) = top.as_mut() {
+                    t.expire_ttl(ttl);
+                }
             }
-        }
-        if let (Some(d), Some(ttl)) = (dedup.as_mut(), options.state_ttl) {
-            d.expire_ttl(ttl);
-        }
-        if let (Some(t), Some(ttl)) = (top.as_mut(), options.state_ttl) {
-            t.expire_ttl(ttl);
         }
         if let (Some(o), Some(op)) = (over.as_mut(), plan.over.as_ref()) {
             if let Some(wm) = job_watermark(op.time_kind, &sources, &options) {
