@@ -143,11 +143,8 @@ impl KeyedDedup {
 
     /// The rows whose key comes for the first time (in arrival order within a key's part).
     pub async fn first_rows(&mut self, rows: Vec<RecordBatch>) -> Result<Vec<RecordBatch>> {
-        let Some(split) = self.split.as_ref() else {
-            let d = &mut self.parts[0];
-            return rows.iter().map(|b| d.first_rows(b)).collect();
-        };
-        let inputs = work(Some(split), 0, rows)?;
+        // One part with work runs in place (`in_parts` spawns only for several).
+        let inputs = work(self.split.as_ref(), 0, rows)?;
         let out = in_parts(&mut self.parts, inputs, |mut d, rows| async move {
             let out = rows
                 .iter()

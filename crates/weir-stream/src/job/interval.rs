@@ -8,7 +8,7 @@ use datafusion::arrow::compute::filter_record_batch;
 
 use std::time::{Duration, Instant};
 
-use datafusion::arrow::datatypes::{DataType, SchemaRef};
+use datafusion::arrow::datatypes::SchemaRef;
 
 use super::keyed::{by_part, in_parts, parts_of, work, KeySplit};
 use super::outer::{KeptKeys, OuterKeys};
@@ -37,14 +37,15 @@ pub struct JoinState {
 }
 
 impl JoinState {
-    pub fn new(join: IntervalJoin, sources: usize, schemas: &[SchemaRef]) -> Result<JoinState> {
+    /// A join's state over sources of these table columns.
+    pub fn new(join: IntervalJoin, schemas: &[SchemaRef]) -> Result<JoinState> {
         let outer = match join.outer.any() {
-            true => Some(OuterKeys::new(&join, sources, schemas)?),
+            true => Some(OuterKeys::new(&join, schemas)?),
             false => None,
         };
         Ok(JoinState {
             join,
-            kept: (0..sources).map(|_| Vec::new()).collect(),
+            kept: schemas.iter().map(|_| Vec::new()).collect(),
             outer,
             bytes: 0,
         })
@@ -181,27 +182,14 @@ pub struct KeyedJoin {
 impl KeyedJoin {
     pub fn new(
         join: IntervalJoin,
-        sources: usize,
         query: &Stage,
         parallelism: usize,
         schemas: &[SchemaRef],
     ) -> Result<KeyedJoin> {
-        let mut columns: Vec<Vec<usize>> = vec![Vec::new(); sources];
-        columns[join.left] = join.keys.iter().map(|k| k.0).collect();
-        columns[join.right] = join.keys.iter().map(|k| k.1).collect();
-        let types: Vec<DataType> = join
-            .keys
-            .iter()
-            .map(|k| schemas[join.left].field(k.0).data_type().clone())
-            .collect();
+        let (columns, types) = join.key_columns(schemas);
         let split = KeySplit::new(parallelism, columns, &types)?;
         let parts = (0..parts_of(split.as_ref()))
-            .map(|_| {
-                Ok((
-                    JoinState::new(join.clone(), sources, schemas)?,
-                    query.fork()?,
-                ))
-            })
+            .map(|_| Ok((JoinState::new(join.clone(), schemas)?, query.fork()?)))
             .collect::<Result<Vec<_>>>()?;
         Ok(KeyedJoin { parts, split })
     }

@@ -330,15 +330,7 @@ pub async fn run(
     let mut join = plan
         .interval
         .clone()
-        .map(|j| {
-            KeyedJoin::new(
-                j,
-                plan.sources.len(),
-                &plan.query,
-                options.parallelism,
-                &schemas,
-            )
-        })
+        .map(|j| KeyedJoin::new(j, &plan.query, options.parallelism, &schemas))
         .transpose()?;
     if let Some(j) = join.as_mut() {
         for (i, s) in sources.iter().enumerate() {

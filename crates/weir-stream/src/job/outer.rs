@@ -34,19 +34,12 @@ pub struct KeptKeys {
 }
 
 impl OuterKeys {
-    pub fn new(join: &IntervalJoin, sources: usize, schemas: &[SchemaRef]) -> Result<OuterKeys> {
-        let mut columns = vec![Vec::new(); sources];
-        columns[join.left] = join.keys.iter().map(|k| k.0).collect();
-        columns[join.right] = join.keys.iter().map(|k| k.1).collect();
-        let fields = join
-            .keys
-            .iter()
-            .map(|k| SortField::new(schemas[join.left].field(k.0).data_type().clone()))
-            .collect();
+    pub fn new(join: &IntervalJoin, schemas: &[SchemaRef]) -> Result<OuterKeys> {
+        let (columns, types) = join.key_columns(schemas);
         Ok(OuterKeys {
             columns,
-            converter: RowConverter::new(fields)?,
-            counts: (0..sources).map(|_| HashMap::new()).collect(),
+            converter: RowConverter::new(types.into_iter().map(SortField::new).collect())?,
+            counts: schemas.iter().map(|_| HashMap::new()).collect(),
         })
     }
 

@@ -265,11 +265,8 @@ pub struct KeyedUpdate {
 
 impl KeyedUpdate {
     pub fn new(plan: &PartialPlan, parallelism: usize) -> Result<KeyedUpdate> {
-        let types: Vec<_> = plan.state_schema.fields()[..plan.groups]
-            .iter()
-            .map(|f| f.data_type().clone())
-            .collect();
-        let split = KeySplit::new(parallelism, vec![(0..plan.groups).collect()], &types)?;
+        let groups: Vec<usize> = (0..plan.groups).collect();
+        let split = KeySplit::on(parallelism, &groups, &plan.state_schema)?;
         let parts = (0..parts_of(split.as_ref()))
             .map(|_| Ok((UpdateState::new(plan)?, plan.fork()?)))
             .collect::<Result<Vec<_>>>()?;

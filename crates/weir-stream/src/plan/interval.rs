@@ -111,6 +111,23 @@ impl IntervalJoin {
         }
     }
 
+    /// Per source of the job: its equality columns (in `keys`' order), and their types
+    /// (alike on both sides).
+    pub fn key_columns(
+        &self,
+        schemas: &[datafusion::arrow::datatypes::SchemaRef],
+    ) -> (Vec<Vec<usize>>, Vec<DataType>) {
+        let mut columns = vec![Vec::new(); schemas.len()];
+        columns[self.left] = self.keys.iter().map(|k| k.0).collect();
+        columns[self.right] = self.keys.iter().map(|k| k.1).collect();
+        let types = self
+            .keys
+            .iter()
+            .map(|k| schemas[self.left].field(k.0).data_type().clone())
+            .collect();
+        (columns, types)
+    }
+
     /// The other side.
     pub fn other(&self, source: usize) -> usize {
         if source == self.left {

@@ -260,12 +260,11 @@ pub async fn plan_job(
                         ));
                     }
                 }
-                query_ctx.register_table(
-                    TableReference::bare(tvf.relation.as_str()),
-                    Arc::new(SlotTable::new(
-                        source::window_schema(&sources[i].table_schema, &spec.time_type),
-                        slots[i].clone(),
-                    )),
+                register_slot(
+                    &query_ctx,
+                    tvf.relation.as_str(),
+                    source::window_schema(&sources[i].table_schema, &spec.time_type),
+                    &slots[i],
                 )?;
                 window.get_or_insert_with(|| spec.clone());
                 sources[i].window = Some(spec);
@@ -273,12 +272,11 @@ pub async fn plan_job(
         }
         None => {
             for (i, name) in tables.iter().enumerate() {
-                query_ctx.register_table(
-                    TableReference::bare(name.as_str()),
-                    Arc::new(SlotTable::new(
-                        sources[i].table_schema.clone(),
-                        slots[i].clone(),
-                    )),
+                register_slot(
+                    &query_ctx,
+                    name.as_str(),
+                    sources[i].table_schema.clone(),
+                    &slots[i],
                 )?;
             }
         }
@@ -294,10 +292,7 @@ pub async fn plan_job(
             )));
         }
         let slot = Slot::default();
-        query_ctx.register_table(
-            TableReference::bare(name.as_str()),
-            Arc::new(SlotTable::new(table.decoded.clone(), slot.clone())),
-        )?;
+        register_slot(&query_ctx, name.as_str(), table.decoded.clone(), &slot)?;
         lookups.push(LookupPlan { table, slot });
     }
     let mut query = query;
@@ -713,6 +708,21 @@ fn interval_join(
     })
 }
 
+/// Registers a table read from a slot under its name as written (Flink's names keep their
+/// case; DataFusion would lowercase a name parsed from text).
+pub(crate) fn register_slot(
+    ctx: &SessionContext,
+    name: &str,
+    schema: SchemaRef,
+    slot: &Slot,
+) -> Result<()> {
+    ctx.register_table(
+        TableReference::bare(name),
+        Arc::new(SlotTable::new(schema, slot.clone())),
+    )?;
+    Ok(())
+}
+
 /// The query planned again with its one table read with other columns (the table's and
 /// Weir's own: an OVER's marker, a Top-N's rank and key).
 async fn replan(
@@ -723,10 +733,7 @@ async fn replan(
     query: Box<Query>,
 ) -> Result<datafusion::logical_expr::LogicalPlan> {
     ctx.deregister_table(TableReference::bare(table))?;
-    ctx.register_table(
-        TableReference::bare(table),
-        Arc::new(SlotTable::new(schema, slot.clone())),
-    )?;
+    register_slot(ctx, table, schema, slot)?;
     Ok(ctx
         .state()
         .statement_to_plan(DfStatement::Statement(Box::new(Statement::Query(query))))

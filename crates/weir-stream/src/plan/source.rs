@@ -106,10 +106,7 @@ pub(super) async fn plan_view_source(
     let mut source = plan_source(table).await?;
     let ctx = session();
     let slot = Slot::default();
-    ctx.register_table(
-        datafusion::common::TableReference::bare(base.as_str()),
-        Arc::new(SlotTable::new(source.rows_schema.clone(), slot.clone())),
-    )?;
+    super::register_slot(&ctx, base.as_str(), source.rows_schema.clone(), &slot)?;
     let logical = ctx
         .state()
         .statement_to_plan(datafusion::sql::parser::Statement::Statement(Box::new(
