@@ -720,3 +720,134 @@ def test_weir_sql_flink_mode(weir):
     )
     assert failed.returncode == 1
     assert "ValidationException: Object 'missing' not found" in failed.stderr
+
+
+def follow(gateway, next_uri, rows, done, what):
+    """Follows a streaming SELECT's pages (rowFormat=JSON) into `rows` as (kind, fields) until
+    `done(rows)`; returns the next page's URI."""
+    deadline = time.monotonic() + 30
+    while not done(rows):
+        assert time.monotonic() < deadline, (what, rows)
+        status, page = call(gateway, "GET", next_uri)
+        assert status == 200, page
+        rows.extend((r["kind"], r["fields"]) for r in page["results"]["data"])
+        next_uri = page["nextResultUri"]
+        time.sleep(0.02)
+    return next_uri
+
+
+def materialize(changes):
+    """A changelog applied: the rows it ends with (as the SQL client's table view shows)."""
+    out = []
+    for kind, fields in changes:
+        if kind in ("INSERT", "UPDATE_AFTER"):
+            out.append(fields)
+        else:
+            assert fields in out, (kind, fields, out)
+            out.remove(fields)
+    return sorted(out, key=json.dumps)
+
+
+def test_top_n_and_outer_joins_send_their_changelogs_through_the_gateway(weir):
+    """The Flink docs' Top-N (ShopSales, three best per category) and a LEFT JOIN as
+    streaming SELECTs: the changelog each sends, applied, ends as the answer computed here;
+    an INSERT job of the Top-N into a blackhole sink shows its state split over two parts."""
+    url, gateway = weir
+    k = kinesis(url)
+    for name, shards in [("topn_sales", 2), ("oj_orders", 1), ("oj_customers", 1)]:
+        k.create_stream(StreamName=name, ShardCount=shards)
+    c = Client(gateway)
+    c.execute(
+        """CREATE TABLE ShopSales (product_id STRING, category STRING, product_name STRING,
+             sales BIGINT)
+           WITH ('connector' = 'kinesis', 'stream' = 'topn_sales', 'aws.region' = 'us-east-1',
+                 'scan.stream.initpos' = 'TRIM_HORIZON', 'format' = 'json');"""
+    )
+    c.execute("CREATE TABLE nowhere (product_id STRING, sales BIGINT) WITH ('connector' = 'blackhole');")
+    top3 = """SELECT * FROM (
+                SELECT *, ROW_NUMBER() OVER (PARTITION BY category ORDER BY sales DESC) AS row_num
+                FROM ShopSales)
+              WHERE row_num <= 3"""
+    _, plan = c.execute(f"EXPLAIN {top3};")
+    assert "Rank(strategy=[AppendFastStrategy], rankType=[ROW_NUMBER], rankRange=[rankStart=1, rankEnd=3]" in plan[0][0], plan
+    op = c.submit(top3 + ";")
+    page = first_page(gateway, f"/v2/sessions/{c.session}/operations/{op}/result/0?rowFormat=JSON")
+    assert page["isQueryResult"] is True
+    assert [col["name"] for col in page["results"]["columns"]][-1] == "row_num"
+    ranked = [(r["kind"], r["fields"]) for r in page["results"]["data"]]
+    c.execute("SET 'parallelism.default' = '2';")
+    first, rows = c.execute(
+        f"INSERT INTO nowhere SELECT product_id, sales FROM ({top3});"
+    )
+    job = first["jobID"]
+    # Four categories of fifteen products, their sales put in a shuffled order.
+    sales = [(f"p{c_}-{p}", f"c{c_}", (p * 37 + c_ * 11) % 101) for c_ in range(4) for p in range(15)]
+    order = sorted(range(len(sales)), key=lambda i: (i * 7919) % len(sales))
+    for start in range(0, len(order), 20):
+        k.put_records(
+            StreamName="topn_sales",
+            Records=[
+                {
+                    "PartitionKey": sales[i][0],
+                    "Data": json.dumps(
+                        {"product_id": sales[i][0], "category": sales[i][1],
+                         "product_name": f"n{sales[i][2]}", "sales": sales[i][2]}
+                    ).encode(),
+                }
+                for i in order[start : start + 20]
+            ],
+        )
+    want = []
+    for cat in range(4):
+        best = sorted((s for s in sales if s[1] == f"c{cat}"), key=lambda s: -s[2])[:3]
+        want += [[pid, cat_, f"n{v}", v, r + 1] for r, (pid, cat_, v) in enumerate(best)]
+    want = sorted(want, key=json.dumps)
+    follow(gateway, page["nextResultUri"], ranked, lambda rows: materialize(rows) == want, "top-n")
+    # The rank is shown, so a row moving down is an update of its rank's row (-U/+U).
+    assert any(kind == "UPDATE_BEFORE" for kind, _ in ranked), ranked
+    deadline = time.monotonic() + 30
+    while True:
+        detail = call(gateway, "GET", f"/jobs/{job}")[1]
+        if detail["weir"]["records-in"] == len(sales):
+            break
+        assert time.monotonic() < deadline, detail
+        time.sleep(0.05)
+    assert detail["state"] == "RUNNING" and detail["weir"]["state-parts"] == 2, detail
+    c.execute(f"STOP JOB '{job}';")
+    assert call(gateway, "DELETE", f"/v2/sessions/{c.session}/operations/{op}/close")[0] == 200
+
+    # A LEFT JOIN: orders without their customer padded with nulls, retracted when it comes.
+    c.execute(
+        """CREATE TABLE Orders (order_id BIGINT, customer_id BIGINT, amount INT)
+           WITH ('connector' = 'kinesis', 'stream' = 'oj_orders', 'format' = 'json');"""
+    )
+    c.execute(
+        """CREATE TABLE Customers (id BIGINT, name STRING)
+           WITH ('connector' = 'kinesis', 'stream' = 'oj_customers', 'format' = 'json');"""
+    )
+    op = c.submit(
+        """SELECT o.order_id, o.amount, c.name
+           FROM Orders AS o LEFT JOIN Customers AS c ON o.customer_id = c.id;"""
+    )
+    page = first_page(gateway, f"/v2/sessions/{c.session}/operations/{op}/result/0?rowFormat=JSON")
+    joined = [(r["kind"], r["fields"]) for r in page["results"]["data"]]
+
+    def put(stream, rows):
+        k.put_records(
+            StreamName=stream,
+            Records=[{"PartitionKey": "k", "Data": json.dumps(r).encode()} for r in rows],
+        )
+
+    put("oj_orders", [{"order_id": i, "customer_id": i % 3, "amount": 10 * i} for i in range(1, 7)])
+    next_uri = follow(gateway, page["nextResultUri"], joined, lambda rows: len(materialize(rows)) == 6, "padded")
+    assert materialize(joined) == sorted(
+        [[i, 10 * i, None] for i in range(1, 7)], key=json.dumps
+    ), joined
+    put("oj_customers", [{"id": 1, "name": "Ada"}, {"id": 2, "name": "Bo"}])
+    want = sorted(
+        [[i, 10 * i, {0: None, 1: "Ada", 2: "Bo"}[i % 3]] for i in range(1, 7)], key=json.dumps
+    )
+    follow(gateway, next_uri, joined, lambda rows: materialize(rows) == want, "joined")
+    # Each padded row was taken back (-D) before its joined row came.
+    assert sum(kind == "DELETE" for kind, _ in joined) == 4, joined
+    assert call(gateway, "DELETE", f"/v2/sessions/{c.session}/operations/{op}/close")[0] == 200
