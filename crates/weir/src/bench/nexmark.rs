@@ -26,7 +26,7 @@ pub struct NexmarkBench {
     #[arg(long, default_value_t = 10_000)]
     pub event_rate: u64,
     /// Queries to run (comma-separated).
-    #[arg(long, default_value = "q0,q1,q2,q5,q7,q8")]
+    #[arg(long, default_value = "q0,q1,q2,q5,q7,q8,q19")]
     pub queries: String,
     /// Where the log and jobs live (a temporary directory by default).
     #[arg(long)]
@@ -142,6 +142,16 @@ fn query(name: &str) -> Option<(&'static str, &'static str)> {
              ) B1
              ON B.price = B1.maxprice
              WHERE B.dateTime BETWEEN B1.dateTime - INTERVAL '10' SECOND AND B1.dateTime",
+        ),
+        "q19" => (
+            "CREATE TABLE discard_sink (auction BIGINT, bidder BIGINT, price BIGINT,
+                channel STRING, url STRING, dateTime TIMESTAMP(3), extra STRING,
+                rank_number BIGINT) WITH ('connector' = 'blackhole')",
+            "INSERT INTO discard_sink
+             SELECT * FROM
+             (SELECT *, ROW_NUMBER() OVER (PARTITION BY auction ORDER BY price DESC)
+                AS rank_number FROM bid)
+             WHERE rank_number <= 10",
         ),
         _ => return None,
     })
@@ -424,7 +434,7 @@ pub async fn run(b: NexmarkBench) -> anyhow::Result<()> {
         .filter(|q| !q.is_empty())
     {
         let Some((sink, insert)) = query(name) else {
-            bail!("unknown query {name} (q0, q1, q2, q5, q7, q8)");
+            bail!("unknown query {name} (q0, q1, q2, q5, q7, q8, q19)");
         };
         let mut s = Session::new(engine.clone(), BTreeMap::new());
         // q8 reads persons and auctions; the others, bids.

@@ -3,6 +3,8 @@
 //! appended. A record that does not decode fails the job, unless the format's
 //! `ignore-parse-errors` is set, when it is skipped and counted (as Flink does).
 
+mod flat;
+
 use std::io::Cursor;
 use std::sync::Arc;
 
@@ -30,6 +32,8 @@ pub struct Decoder {
     /// The JSON decoder, kept between batches (behind a lock only to be `Sync`: it is used
     /// through `&mut self`, never locked).
     json: parking_lot::Mutex<Option<arrow_json::reader::Decoder>>,
+    /// The fast reader of flat JSON objects (when the read columns' types allow it).
+    flat: Option<flat::FlatJson>,
 }
 
 /// Rows a kept JSON decoder holds before it is flushed (a read returns at most 10,000).
@@ -47,8 +51,14 @@ impl Decoder {
             }
             _ => None,
         };
+        let flat = match (&table.format, &read) {
+            (Some(Format::Json { .. }), Some((schema, _))) => flat::FlatJson::new(schema),
+            (Some(Format::Json { .. }), None) => flat::FlatJson::new(&physical),
+            _ => None,
+        };
         Ok(Decoder {
             json: parking_lot::Mutex::new(None),
+            flat,
             read,
             physical,
             decoded: table.decoded.clone(),
@@ -103,6 +113,11 @@ impl Decoder {
             .read
             .as_ref()
             .map_or_else(|| self.physical.clone(), |(s, _)| s.clone());
+        if let Some(flat) = self.flat.as_mut() {
+            if let Some(batch) = flat.decode(records.iter().map(|r| &r.data[..])) {
+                return self.widen(batch);
+            }
+        }
         let mut d = match self.json.get_mut().take() {
             Some(d) => d,
             None => arrow_json::ReaderBuilder::new(schema.clone())
