@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use datafusion::arrow::array::timezone::Tz;
 use datafusion::arrow::array::{
     ArrayRef, BooleanBuilder, Decimal128Builder, Float32Builder, Float64Builder, Int32Builder,
@@ -18,6 +18,13 @@ use datafusion::arrow::datatypes::{DataType, Date32Type, Decimal128Type, SchemaR
 
 /// Nesting deeper than this in a value not read is left to arrow-json.
 const MAX_DEPTH: u32 = 64;
+
+/// Records of more bytes than this in one batch are left to arrow-json.
+const MAX_BYTES: usize = 1 << 30;
+
+/// Longer numbers are left to arrow-json: Rust's float parser and arrow-json's (lexical)
+/// read the same value from any number up to this length, not from every longer one.
+const MAX_FLOAT_LEN: usize = 64;
 
 /// What a column's JSON value becomes.
 #[derive(Clone)]
@@ -51,7 +58,7 @@ pub(super) struct FlatJson {
     names: Vec<Box<[u8]>>,
     kinds: Vec<Kind>,
     nullable: Vec<bool>,
-    /// Batches in a row that had to go through arrow-json: past a few, this stops trying.
+    /// Batches in a row that went through arrow-json: past a few, this tries one in 64.
     declined: u32,
     /// Unescaped string values are built here.
     scratch: String,
@@ -60,7 +67,9 @@ pub(super) struct FlatJson {
 impl FlatJson {
     /// A reader of `schema`'s columns, or `None` when a column's type is not one it reads.
     pub fn new(schema: &SchemaRef) -> Option<FlatJson> {
-        if schema.fields().len() > 64 {
+        let names: Vec<&String> = schema.fields().iter().map(|f| f.name()).collect();
+        let unique: std::collections::HashSet<&&String> = names.iter().collect();
+        if names.len() > 64 || unique.len() != names.len() {
             return None;
         }
         let kinds = schema
@@ -113,8 +122,12 @@ impl FlatJson {
         &mut self,
         records: impl ExactSizeIterator<Item = &'a [u8]>,
     ) -> Option<RecordBatch> {
+        // Data this keeps declining is left to arrow-json, but tried again now and then.
         if self.declined >= 4 {
-            return None;
+            self.declined += 1;
+            if self.declined % 64 != 0 {
+                return None;
+            }
         }
         let out = self.try_decode(records);
         match out {
@@ -143,7 +156,13 @@ impl FlatJson {
                 Kind::Date => Builder::Date(Int32Builder::with_capacity(n)),
             })
             .collect();
+        // A string column's offsets are 32-bit: data near that much is left to arrow-json.
+        let mut bytes = 0usize;
         for r in records {
+            bytes += r.len();
+            if bytes > MAX_BYTES {
+                return None;
+            }
             self.record(r, &mut builders)?;
         }
         let columns = builders
@@ -181,7 +200,7 @@ impl FlatJson {
 
     /// One record's values appended to the builders (every column: absent ones as nulls).
     fn record(&mut self, data: &[u8], builders: &mut [Builder]) -> Option<()> {
-        let text = std::str::from_utf8(data).ok()?;
+        let text = simdutf8::basic::from_utf8(data).ok()?;
         let b = text.as_bytes();
         let mut i = ws(b, 0);
         if b.get(i) != Some(&b'{') {
@@ -244,9 +263,11 @@ impl FlatJson {
     }
 
     fn find(&self, key: &[u8], hint: usize) -> Option<usize> {
+        // Names are short: compared in place rather than by a call to memcmp.
+        let same = |n: &[u8]| n.len() == key.len() && n.iter().zip(key).all(|(a, b)| a == b);
         match self.names.get(hint) {
-            Some(n) if **n == *key => Some(hint),
-            _ => self.names.iter().position(|n| **n == *key),
+            Some(n) if same(n) => Some(hint),
+            _ => self.names.iter().position(|n| same(n)),
         }
     }
 
@@ -267,12 +288,12 @@ impl FlatJson {
                 Some(end)
             }
             (Builder::F64(bl), _) => {
-                let end = number_end(b, i)?;
+                let end = float_end(b, i)?;
                 bl.append_value(text[i..end].parse().ok()?);
                 Some(end)
             }
             (Builder::F32(bl), _) => {
-                let end = number_end(b, i)?;
+                let end = float_end(b, i)?;
                 bl.append_value(text[i..end].parse().ok()?);
                 Some(end)
             }
@@ -316,9 +337,10 @@ impl FlatJson {
                 match b.get(i)? {
                     b'"' => {
                         let (end, v) = self.string(text, i)?;
-                        let v = match &tz {
-                            Some(tz) => in_unit(string_to_datetime(tz, v).ok()?, unit)?,
-                            None => in_unit(string_to_datetime(&Utc, v).ok()?, unit)?,
+                        let v = match (&tz, plain_datetime(v)) {
+                            (None, Some(t)) => in_unit(t.and_utc(), unit)?,
+                            (None, None) => in_unit(string_to_datetime(&Utc, v).ok()?, unit)?,
+                            (Some(tz), _) => in_unit(string_to_datetime(tz, v).ok()?, unit)?,
                         };
                         bl.append_value(v);
                         Some(end)
@@ -362,6 +384,40 @@ impl FlatJson {
     }
 }
 
+/// The common form of a time without a zone, `YYYY-MM-DD HH:MM:SS` (or `T` between) with up
+/// to nine digits of fraction, read without arrow's general parser; `None` for anything else
+/// (which that parser then reads, to the same instant for this form).
+fn plain_datetime(s: &str) -> Option<NaiveDateTime> {
+    let b = s.as_bytes();
+    if b.len() < 19
+        || b.len() == 20
+        || b.len() > 29
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || !matches!(b[10], b' ' | b'T')
+        || b[13] != b':'
+        || b[16] != b':'
+        || (b.len() > 19 && b[19] != b'.')
+    {
+        return None;
+    }
+    let num = |from: usize, to: usize| -> Option<u32> {
+        b.get(from..to)?.iter().try_fold(0u32, |v, c| {
+            c.is_ascii_digit().then(|| v * 10 + u32::from(c - b'0'))
+        })
+    };
+    let nanos = match b.len() {
+        19 => 0,
+        n => num(20, n)? * 10u32.pow((29 - n) as u32),
+    };
+    NaiveDate::from_ymd_opt(num(0, 4)? as i32, num(5, 7)?, num(8, 10)?)?.and_hms_nano_opt(
+        num(11, 13)?,
+        num(14, 16)?,
+        num(17, 19)?,
+        nanos,
+    )
+}
+
 fn in_unit<T: TimeZone>(t: DateTime<T>, unit: TimeUnit) -> Option<i64> {
     Some(match unit {
         TimeUnit::Second => t.timestamp(),
@@ -395,6 +451,15 @@ fn ws(b: &[u8], mut i: usize) -> usize {
 /// whether it holds escapes.
 fn string_end(b: &[u8], i: usize) -> Option<(usize, bool)> {
     let mut j = i + 1;
+    // Most strings are short: a plain loop finds their end before memchr would be set up.
+    let short = (j + 16).min(b.len());
+    while j < short {
+        match b[j] {
+            b'"' => return Some((j + 1, false)),
+            b'\\' => break,
+            _ => j += 1,
+        }
+    }
     let mut escaped = false;
     loop {
         j += memchr::memchr2(b'"', b'\\', b.get(j..)?)?;
@@ -480,6 +545,11 @@ fn number_end(b: &[u8], i: usize) -> Option<usize> {
     }
 }
 
+/// A number short enough to be read as a float here.
+fn float_end(b: &[u8], i: usize) -> Option<usize> {
+    number_end(b, i).filter(|end| end - i <= MAX_FLOAT_LEN)
+}
+
 fn digits(b: &[u8], mut i: usize) -> usize {
     while matches!(b.get(i), Some(b'0'..=b'9')) {
         i += 1;
@@ -487,30 +557,30 @@ fn digits(b: &[u8], mut i: usize) -> usize {
     i
 }
 
-/// A JSON integer at `i` (no fraction, no exponent, no leading zero; within `i64`).
+/// A JSON integer at `i` (no fraction, no exponent, no leading zero; within `i64`), read in
+/// one pass.
 fn integer(b: &[u8], i: usize) -> Option<(usize, i64)> {
-    let end = number_end(b, i)?;
-    let t = &b[i..end];
-    let (neg, d) = match t.first()? {
-        b'-' => (true, &t[1..]),
-        _ => (false, t),
-    };
-    if d.is_empty() || (d[0] == b'0' && (d.len() > 1 || neg)) {
-        return None;
-    }
+    let neg = b.get(i) == Some(&b'-');
+    let start = i + usize::from(neg);
+    let mut j = start;
     let mut v: i64 = 0;
-    for &c in d {
-        if !c.is_ascii_digit() {
-            return None;
-        }
+    while let Some(c) = b.get(j).filter(|c| c.is_ascii_digit()) {
         let digit = i64::from(c - b'0');
         v = v.checked_mul(10)?;
         v = match neg {
             true => v.checked_sub(digit)?,
             false => v.checked_add(digit)?,
         };
+        j += 1;
     }
-    Some((end, v))
+    let n = j - start;
+    if n == 0
+        || (b[start] == b'0' && (n > 1 || neg))
+        || matches!(b.get(j), Some(b'.' | b'e' | b'E' | b'+' | b'-'))
+    {
+        return None;
+    }
+    Some((j, v))
 }
 
 /// Past the JSON value at `i` (checked as arrow-json would accept it).
@@ -634,6 +704,8 @@ mod tests {
             r#"{"name": "ünïcödé ✓", "ok": false, "f": 3}"#,
             r#"{"ts": "2020-04-15T08:05:00.123+01:00", "lts": "2020-04-15 08:05:00"}"#,
             "{\"id\"\t:\n5\r}",
+            r#"{"ts": "2020-01-01 00:00:00.5", "lts": "1999-12-31T23:59:59.999999"}"#,
+            r#"{"ts": "1999-12-31T23:59:59.999999999"}"#,
         ] {
             same(r, true);
         }
@@ -661,6 +733,7 @@ mod tests {
             r#"{"ts": "not a time"}"#,
             r#"{"id": 1"#,
             "",
+            &format!(r#"{{"ratio": 0.{}1e700001}}"#, "0".repeat(70)),
         ] {
             same(r, false);
         }
@@ -693,6 +766,15 @@ mod tests {
                     "\"2020-01-01T00:00:00Z\"",
                     "null",
                     "\"x\"",
+                    "\"2020-01-01 00:00:00.5\"",
+                    "\"2020-02-30 00:00:00\"",
+                    "\"2020-01-01 24:00:00\"",
+                    "\"2020-01-01T23:59:59.123456789\"",
+                    "\"2020-01-01 00:00:00.1234567891\"",
+                    "\"2020-01-01 00:00:00.\"",
+                    "\"0999-12-31 10:11:12.010\"",
+                    "\"2020-01-01t00:00:00\"",
+                    "\"2020-01-01 00:00:60\"",
                 ],
             ),
             ("lts", vec!["\"2020-01-01 00:00:00\"", "12"]),
@@ -725,12 +807,17 @@ mod tests {
     }
 
     #[test]
-    fn nested_columns_are_not_read_here() {
+    fn nested_columns_and_repeated_names_are_not_read_here() {
         let schema = Arc::new(Schema::new(vec![Field::new(
             "l",
             DataType::List(Arc::new(Field::new("item", DataType::Int64, true))),
             true,
         )]));
         assert!(FlatJson::new(&schema).is_none());
+        let twice = Arc::new(Schema::new(vec![
+            Field::new("a", DataType::Int64, true),
+            Field::new("a", DataType::Int64, true),
+        ]));
+        assert!(FlatJson::new(&twice).is_none());
     }
 }
