@@ -329,7 +329,8 @@ impl Log {
     }
 
     /// GetRecords for in-process readers that need only the last record's sequence number
-    /// (`every_sequence` false: the others are left empty, their formatting saved).
+    /// (`every_sequence` false: the others are left empty, their formatting saved, and so
+    /// are every record's partition key).
     pub fn get_records_with(
         &self,
         iterator: &str,
@@ -383,6 +384,7 @@ impl Log {
             min_arrival_ms: token
                 .min_arrival_ms
                 .max(retention_cutoff(now, retention_hours)),
+            keys: every_sequence,
         };
         let out = log.read(token.offset, limits)?;
         if self.inner.config.aws_limits {

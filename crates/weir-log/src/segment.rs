@@ -62,7 +62,7 @@ enum Decoded {
     Corrupt(&'static str),
 }
 
-fn decode_frame(buf: &Bytes) -> Decoded {
+fn decode_frame(buf: &Bytes, keys: bool) -> Decoded {
     if buf.len() < FRAME_HEADER {
         return Decoded::Incomplete { need: FRAME_HEADER };
     }
@@ -89,13 +89,18 @@ fn decode_frame(buf: &Bytes) -> Decoded {
         return Decoded::Corrupt("partition key longer than frame");
     }
     let pk_start = FRAME_HEADER + BODY_FIXED;
-    let Ok(partition_key) = std::str::from_utf8(&buf[pk_start..pk_start + pk_len]) else {
-        return Decoded::Corrupt("partition key is not UTF-8");
+    // A reader that does not use keys is spared their copies (the checksum covers them).
+    let partition_key = match keys {
+        true => match std::str::from_utf8(&buf[pk_start..pk_start + pk_len]) {
+            Ok(k) => k.to_owned(),
+            Err(_) => return Decoded::Corrupt("partition key is not UTF-8"),
+        },
+        false => String::new(),
     };
     let rec = StoredRecord {
         offset,
         arrival_ms,
-        partition_key: partition_key.to_owned(),
+        partition_key,
         data: buf.slice(pk_start + pk_len..total),
     };
     Decoded::Frame { rec, len: total }
@@ -212,7 +217,7 @@ impl Segment {
                 if at == buf.len() {
                     break;
                 }
-                match decode_frame(&buf.slice(at..)) {
+                match decode_frame(&buf.slice(at..), true) {
                     Decoded::Frame { rec, len } => {
                         if rec.offset != seg.next_offset {
                             problem = Some("record offset out of sequence");
@@ -328,7 +333,9 @@ impl Segment {
 }
 
 /// Reads records with offset >= `from` from `file` starting at byte `pos`, calling `take` for
-/// each until it returns false or `len_limit` (the durable length) is reached.
+/// each until it returns false or `len_limit` (the durable length) is reached. Records carry
+/// their partition keys when `keys` is set (empty otherwise).
+#[allow(clippy::too_many_arguments)]
 pub fn scan(
     file: &File,
     path: &Path,
@@ -336,6 +343,7 @@ pub fn scan(
     mut pos: u64,
     len_limit: u64,
     max_chunk: usize,
+    keys: bool,
     take: &mut dyn FnMut(StoredRecord) -> bool,
 ) -> io::Result<()> {
     while pos < len_limit {
@@ -343,7 +351,7 @@ pub fn scan(
         let buf = read_exact_at(file, pos, want)?;
         let mut at = 0usize;
         loop {
-            match decode_frame(&buf.slice(at..)) {
+            match decode_frame(&buf.slice(at..), keys) {
                 Decoded::Frame { rec, len } => {
                     at += len;
                     if rec.offset >= from && !take(rec) {
@@ -354,7 +362,7 @@ pub fn scan(
                     if at == 0 {
                         // A single frame bigger than the chunk: read exactly it.
                         let buf = read_exact_at(file, pos, need)?;
-                        match decode_frame(&buf) {
+                        match decode_frame(&buf, keys) {
                             Decoded::Frame { rec, len } => {
                                 at = len;
                                 if rec.offset >= from && !take(rec) {
@@ -557,10 +565,19 @@ mod tests {
 
     fn read_all(seg: &Segment) -> Vec<StoredRecord> {
         let mut out = Vec::new();
-        scan(&seg.file, &seg.path, 0, 0, seg.len, 1 << 20, &mut |r| {
-            out.push(r);
-            true
-        })
+        scan(
+            &seg.file,
+            &seg.path,
+            0,
+            0,
+            seg.len,
+            1 << 20,
+            true,
+            &mut |r| {
+                out.push(r);
+                true
+            },
+        )
         .expect("scan");
         out
     }

@@ -53,6 +53,8 @@ pub struct ReadLimits {
     pub max_bytes: usize,
     /// Records that arrived before this are skipped (retention, AT_TIMESTAMP).
     pub min_arrival_ms: i64,
+    /// Whether records carry their partition keys (empty otherwise).
+    pub keys: bool,
 }
 
 /// What a read returned.
@@ -155,7 +157,7 @@ impl ShardLog {
             match last {
                 Some(last) if last >= ts_ms => {
                     let mut found = next;
-                    segment::scan(&file, &path, 0, pos, len, 1 << 20, &mut |r| {
+                    segment::scan(&file, &path, 0, pos, len, 1 << 20, false, &mut |r| {
                         if r.arrival_ms >= ts_ms {
                             found = r.offset;
                             false
@@ -209,6 +211,7 @@ impl ShardLog {
                 pos,
                 len,
                 limits.max_bytes.min(READ_CHUNK),
+                limits.keys,
                 &mut |r| {
                     if out.records.len() >= limits.max_records
                         || (bytes + r.data.len() > limits.max_bytes && !out.records.is_empty())
