@@ -5,6 +5,7 @@
 //! checkpointing source positions with window state.
 
 mod dedup;
+mod fired;
 mod interval;
 mod keyed;
 mod lanes;
@@ -379,7 +380,16 @@ pub async fn run(
     if let (Some(t), Some(s)) = (top.as_mut(), sources.first()) {
         t.restore(state.remove(&s.name).unwrap_or_default()).await?;
     }
+    // A window's query at its firing, in parts by its keys.
+    let mut fire = match plan.window {
+        Some(_) => Some(fired::KeyedFire::new(
+            plan.partial.as_ref().map_or(&plan.query, |p| &p.finish),
+            options.parallelism,
+        )?),
+        None => None,
+    };
     let parts = [
+        fire.as_ref().map(fired::KeyedFire::parts),
         join.as_ref().map(KeyedJoin::parts),
         over.as_ref().map(KeyedOver::parts),
         update.as_ref().map(KeyedUpdate::parts),
@@ -471,7 +481,7 @@ pub async fn run(
         }
         if let Some(kind) = aggregate {
             let wm = job_watermark(kind, &sources, &options);
-            dirty |= advance(&plan, &mut sources, wm, &mut sink).await?;
+            dirty |= advance(fire.as_mut(), &plan, &mut sources, wm, &mut sink).await?;
         }
         if let (Some(j), Some(ij)) = (join.as_mut(), plan.interval.as_ref()) {
             if let Some(wm) = job_watermark(ij.time_kind, &sources, &options) {
@@ -559,7 +569,14 @@ pub async fn run(
     }
     if *drain.borrow() && aggregate.is_some() {
         // STOP JOB ... WITH DRAIN: every window fires, as at the end of the input.
-        advance(&plan, &mut sources, Some(i64::MAX - 1), &mut sink).await?;
+        advance(
+            fire.as_mut(),
+            &plan,
+            &mut sources,
+            Some(i64::MAX - 1),
+            &mut sink,
+        )
+        .await?;
     }
     let draining = *drain.borrow();
     if let (true, Some(o)) = (draining, over.as_mut()) {
@@ -729,6 +746,7 @@ async fn merge_crowded(plan: &JobPlan, w: &mut WindowState) -> Result<()> {
 
 /// Fires the windows the watermark closes and writes their results.
 async fn advance(
+    fire: Option<&mut fired::KeyedFire>,
     plan: &JobPlan,
     sources: &mut [SourceRun],
     watermark: Option<i64>,
@@ -743,15 +761,21 @@ async fn advance(
         .collect();
     let fired = crate::window::fire(&mut states, wm)?;
     let any = !fired.is_empty();
+    let mut fire = fire;
     for (start, end, rows) in fired {
         if rows.iter().all(|r| r.num_rows() == 0) {
             continue;
         }
         tracing::debug!(start, end, "window fired");
-        let query = plan.partial.as_ref().map_or(&plan.query, |p| &p.finish);
-        let out = query
-            .run_all(rows.into_iter().map(|r| vec![r]).collect())
-            .await?;
+        let out = match fire.as_deref_mut() {
+            Some(f) => f.run(rows).await?,
+            None => {
+                let query = plan.partial.as_ref().map_or(&plan.query, |p| &p.finish);
+                query
+                    .run_all(rows.into_iter().map(|r| vec![r]).collect())
+                    .await?
+            }
+        };
         sink.write(&out).await?;
     }
     Ok(any)

@@ -1,6 +1,6 @@
 //! Keyed state over cores: joins, OVER aggregations and deduplication split their state by key
 //! into parts (`parallelism.default`), answer as one operator would, and restore into another
-//! number of parts after a restart.
+//! number of parts after a restart; windows that keep rows fire in parts by key.
 
 use super::*;
 
@@ -527,4 +527,117 @@ async fn outer_joins_send_padded_rows_and_retract_them_when_a_match_comes() {
     assert_eq!(retracted(&got_left), 1, "{got_left:?}");
     assert_eq!(retracted(&got_full), 2, "{got_full:?}");
     e.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn window_joins_and_top_n_fire_in_parts_by_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = open_log(dir.path());
+    for s in ["lefts", "rights", "wjoined", "wtop"] {
+        create(&log, s, 1);
+    }
+    let e = engine(dir.path(), &log);
+    let mut s = Session::new(e.clone(), BTreeMap::new());
+    run(
+        &mut s,
+        &table("lefts", "id INT, v INT, ts TIMESTAMP(3)", "ts"),
+    )
+    .await;
+    run(
+        &mut s,
+        &table("rights", "id INT, v INT, ts TIMESTAMP(3)", "ts"),
+    )
+    .await;
+    run(
+        &mut s,
+        "CREATE TABLE wjoined (id INT, lv INT, rv INT, ws TIMESTAMP(3))
+        WITH ('connector' = 'kinesis', 'stream' = 'wjoined', 'format' = 'json')",
+    )
+    .await;
+    run(
+        &mut s,
+        "CREATE TABLE wtop (ws TIMESTAMP(3), id INT, v INT, rownum BIGINT)
+        WITH ('connector' = 'kinesis', 'stream' = 'wtop', 'format' = 'json')",
+    )
+    .await;
+    run(&mut s, "SET 'parallelism.default' = '3'").await;
+    // Flink's window join: rows of one id in the same window.
+    let Outcome::Job(join) = run(
+        &mut s,
+        "INSERT INTO wjoined SELECT L.id, L.v, R.v, L.window_start
+         FROM (SELECT * FROM TABLE(TUMBLE(TABLE lefts, DESCRIPTOR(ts), INTERVAL '10' SECOND))) L
+         JOIN (SELECT * FROM TABLE(TUMBLE(TABLE rights, DESCRIPTOR(ts), INTERVAL '10' SECOND))) R
+         ON L.id = R.id AND L.window_start = R.window_start AND L.window_end = R.window_end",
+    )
+    .await
+    else {
+        panic!("no job")
+    };
+    // Flink's window Top-N: each id's two greatest values per window.
+    let Outcome::Job(top) = run(
+        &mut s,
+        "INSERT INTO wtop SELECT window_start, id, v, rownum FROM (
+           SELECT *, ROW_NUMBER() OVER (PARTITION BY window_start, window_end, id ORDER BY v DESC)
+             AS rownum
+           FROM TABLE(TUMBLE(TABLE lefts, DESCRIPTOR(ts), INTERVAL '10' SECOND)))
+         WHERE rownum <= 2",
+    )
+    .await
+    else {
+        panic!("no job")
+    };
+    until(&e, &join, "three parts", |j| j.state_parts == 3).await;
+    until(&e, &top, "three parts", |j| j.state_parts == 3).await;
+    let at = |s: i64| format!("2026-01-01 00:00:{s:02}");
+    // Twenty ids; in each of two windows, three left rows and two right rows per id.
+    let (mut lefts, mut rights) = (Vec::new(), Vec::new());
+    for w in 0..2i64 {
+        for id in 0..20i64 {
+            for k in 0..3i64 {
+                lefts.push(json!({"id": id, "v": (id * 7 + k * 5 + w) % 23, "ts": at(w * 10 + k)}));
+            }
+            for k in 0..2i64 {
+                rights.push(json!({"id": id, "v": 100 + id + k, "ts": at(w * 10 + 4 + k)}));
+            }
+        }
+    }
+    // Rows past both windows move the watermark on.
+    lefts.push(json!({"id": 99, "v": 0, "ts": at(45)}));
+    rights.push(json!({"id": 99, "v": 0, "ts": at(45)}));
+    put(&log, "lefts", "l", &lefts).await;
+    put(&log, "rights", "r", &rights).await;
+    let (mut want_join, mut want_top) = (Vec::new(), Vec::new());
+    for w in 0..2i64 {
+        for id in 0..20i64 {
+            let mut vs: Vec<i64> = (0..3).map(|k| (id * 7 + k * 5 + w) % 23).collect();
+            for lv in &vs {
+                for k in 0..2 {
+                    want_join.push(
+                        json!({"id": id, "lv": lv, "rv": 100 + id + k, "ws": at(w * 10)})
+                            .to_string(),
+                    );
+                }
+            }
+            vs.sort_by(|a, b| b.cmp(a));
+            for (r, v) in vs.iter().take(2).enumerate() {
+                want_top
+                    .push(json!({"ws": at(w * 10), "id": id, "v": v, "rownum": r + 1}).to_string());
+            }
+        }
+    }
+    want_join.sort();
+    want_top.sort();
+    let sorted = |rows: Vec<Value>| {
+        let mut rows: Vec<String> = rows.iter().map(Value::to_string).collect();
+        rows.sort();
+        rows
+    };
+    assert_eq!(
+        sorted(wait_for(&log, "wjoined", want_join.len()).await),
+        want_join
+    );
+    assert_eq!(
+        sorted(wait_for(&log, "wtop", want_top.len()).await),
+        want_top
+    );
 }

@@ -23,6 +23,8 @@ use datafusion::physical_plan::{
 use datafusion::prelude::SessionContext;
 use parking_lot::Mutex;
 
+mod keys;
+
 /// The batches the next run reads.
 #[derive(Clone, Default)]
 pub struct Slot(Arc<Mutex<Vec<RecordBatch>>>);
