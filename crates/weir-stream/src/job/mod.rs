@@ -87,8 +87,9 @@ pub struct JobStatus {
     /// Bytes of operator state in memory: window panes, join rows, updating-aggregate
     /// states, OVER rows and deduplication keys.
     pub state_bytes: AtomicU64,
-    /// How many parts the keyed state of a join, OVER aggregation, updating aggregate or
-    /// deduplication is split into, over the cores (1 for one, and for windows).
+    /// How many parts the keyed state of a join, OVER aggregation, updating aggregate,
+    /// deduplication or Top-N, or a window's query at its firing, is split into over the
+    /// cores (1 for one).
     pub state_parts: AtomicU64,
 }
 
@@ -381,7 +382,7 @@ pub async fn run(
         t.restore(state.remove(&s.name).unwrap_or_default()).await?;
     }
     // A window's query at its firing, in parts by its keys.
-    let mut fire = match plan.window {
+    let mut fire = match plan.window.as_ref().filter(|w| w.aggregate) {
         Some(_) => Some(fired::KeyedFire::new(
             plan.partial.as_ref().map_or(&plan.query, |p| &p.finish),
             options.parallelism,

@@ -53,6 +53,10 @@ impl Stage {
 
 /// The keys of the first keyed operator from the top (what is above it works row by row).
 fn natural(stage: &Stage, node: &Arc<dyn ExecutionPlan>) -> Option<Found> {
+    // A limit pushed into an operator would keep that many rows per part.
+    if node.fetch().is_some() {
+        return None;
+    }
     if let Some(j) = node.downcast_ref::<HashJoinExec>() {
         let (l, r): (Vec<usize>, Vec<usize>) = join_pairs(j).into_iter().unzip();
         if l.is_empty()
@@ -68,7 +72,7 @@ fn natural(stage: &Stage, node: &Arc<dyn ExecutionPlan>) -> Option<Found> {
         return Some(found);
     }
     if let Some(a) = node.downcast_ref::<AggregateExec>() {
-        if !a.group_expr().is_single() {
+        if !a.group_expr().is_single() || a.limit_options().is_some() {
             return None;
         }
         let cols: Vec<usize> = a
@@ -99,6 +103,9 @@ fn natural(stage: &Stage, node: &Arc<dyn ExecutionPlan>) -> Option<Found> {
 /// Where the key columns `cols` of `node`'s output come from in the slots it scans, when
 /// rows of different keys never meet below it.
 fn keys_of(stage: &Stage, node: &Arc<dyn ExecutionPlan>, cols: &[usize]) -> Option<Found> {
+    if node.fetch().is_some() {
+        return None;
+    }
     if let Some(s) = node.downcast_ref::<SlotExec>() {
         let slot = stage
             .inputs
@@ -169,7 +176,7 @@ fn keys_of(stage: &Stage, node: &Arc<dyn ExecutionPlan>, cols: &[usize]) -> Opti
     }
     if let Some(a) = node.downcast_ref::<AggregateExec>() {
         let groups = a.group_expr();
-        if !groups.is_single() {
+        if !groups.is_single() || a.limit_options().is_some() {
             return None;
         }
         let mapped: Vec<usize> = cols
