@@ -125,7 +125,7 @@ impl FlatJson {
         // Data this keeps declining is left to arrow-json, but tried again now and then.
         if self.declined >= 4 {
             self.declined += 1;
-            if self.declined % 64 != 0 {
+            if !self.declined.is_multiple_of(64) {
                 return None;
             }
         }
@@ -333,7 +333,7 @@ impl FlatJson {
                 Some(end)
             }
             (Builder::Time(bl), Kind::Time(unit, tz)) => {
-                let (unit, tz) = (*unit, tz.clone());
+                let (unit, tz) = (*unit, *tz);
                 match b.get(i)? {
                     b'"' => {
                         let (end, v) = self.string(text, i)?;

@@ -244,8 +244,11 @@ fn join_pairs(j: &HashJoinExec) -> Vec<(usize, usize)> {
         .collect()
 }
 
+/// A window function node's input and, per function, the plain columns it partitions by.
+type WindowNode<'a> = (&'a Arc<dyn ExecutionPlan>, Vec<Vec<usize>>);
+
 /// A window function node: its input and, per function, the plain columns it partitions by.
-fn window(node: &Arc<dyn ExecutionPlan>) -> Option<(&Arc<dyn ExecutionPlan>, Vec<Vec<usize>>)> {
+fn window(node: &Arc<dyn ExecutionPlan>) -> Option<WindowNode<'_>> {
     let (input, exprs) = if let Some(w) = node.downcast_ref::<BoundedWindowAggExec>() {
         (w.input(), w.window_expr())
     } else if let Some(w) = node.downcast_ref::<WindowAggExec>() {
