@@ -77,14 +77,7 @@ impl FlatJson {
             .iter()
             .map(|f| {
                 Some(match f.data_type() {
-                    DataType::Int8
-                    | DataType::Int16
-                    | DataType::Int32
-                    | DataType::Int64
-                    | DataType::UInt8
-                    | DataType::UInt16
-                    | DataType::UInt32
-                    | DataType::UInt64 => Kind::Int,
+                    t if t.is_integer() => Kind::Int,
                     DataType::Float64 => Kind::F64,
                     DataType::Float32 => Kind::F32,
                     DataType::Boolean => Kind::Bool,

@@ -111,13 +111,7 @@ fn keys_of(stage: &Stage, node: &Arc<dyn ExecutionPlan>, cols: &[usize]) -> Opti
             .inputs
             .iter()
             .position(|i| Arc::ptr_eq(&i.0, &s.slot.0))?;
-        let mapped: Vec<usize> = match &s.projection {
-            Some(p) => cols
-                .iter()
-                .map(|c| p.get(*c).copied())
-                .collect::<Option<_>>()?,
-            None => cols.to_vec(),
-        };
+        let mapped = through(s.projection.as_deref(), cols)?;
         // The scan's schema is its projection's.
         let types = cols
             .iter()
@@ -133,23 +127,11 @@ fn keys_of(stage: &Stage, node: &Arc<dyn ExecutionPlan>, cols: &[usize]) -> Opti
         return keys_of(stage, p.input(), &mapped);
     }
     if let Some(f) = node.downcast_ref::<FilterExec>() {
-        let mapped: Vec<usize> = match f.projection() {
-            Some(p) => cols
-                .iter()
-                .map(|c| p.get(*c).copied())
-                .collect::<Option<_>>()?,
-            None => cols.to_vec(),
-        };
+        let mapped = through(f.projection().as_deref(), cols)?;
         return keys_of(stage, f.input(), &mapped);
     }
     if let Some(j) = node.downcast_ref::<HashJoinExec>() {
-        let cols: Vec<usize> = match &j.projection {
-            Some(p) => cols
-                .iter()
-                .map(|c| p.get(*c).copied())
-                .collect::<Option<_>>()?,
-            None => cols.to_vec(),
-        };
+        let cols = through(j.projection.as_deref(), cols)?;
         let left_len = j.left().schema().fields().len();
         // An outer join's padded side has nulls where its rows had keys: only the kept side's
         // columns key its output.
@@ -206,6 +188,15 @@ fn keys_of(stage: &Stage, node: &Arc<dyn ExecutionPlan>, cols: &[usize]) -> Opti
         return keys_of(stage, child, cols);
     }
     None
+}
+
+/// Columns of a node's output as columns of what it projects from (the same without a
+/// projection).
+fn through(projection: Option<&[usize]>, cols: &[usize]) -> Option<Vec<usize>> {
+    match projection {
+        Some(p) => cols.iter().map(|c| p.get(*c).copied()).collect(),
+        None => Some(cols.to_vec()),
+    }
 }
 
 /// A node that passes its input's rows on as they are (columns in place): its input.
