@@ -38,6 +38,7 @@ pub fn detail(j: &JobInfo) -> Value {
                 "late-records-dropped": j.late_dropped,
                 "records-skipped": j.skipped,
                 "state-bytes": j.state_bytes,
+                "state-spilled-bytes": j.spilled_bytes,
                 "state-parts": j.state_parts,
                 "watermark": j.watermark,
                 "checkpoints": j.checkpoints,

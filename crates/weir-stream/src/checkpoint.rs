@@ -17,6 +17,20 @@ use weir_delivery::Checkpoint;
 
 use crate::error::{Result, StreamError};
 
+/// State batches, read or made one at a time (a checkpoint's state is written and read back
+/// without holding all of it at once).
+pub type Batches = Box<dyn Iterator<Item = Result<RecordBatch>> + Send>;
+
+/// Batches held in memory, as `Batches`.
+pub fn batches(v: Vec<RecordBatch>) -> Batches {
+    Box::new(v.into_iter().map(Ok))
+}
+
+/// All of them.
+pub fn collect(b: Batches) -> Result<Vec<RecordBatch>> {
+    b.collect()
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Meta {
     pub number: u64,
@@ -46,8 +60,8 @@ struct OnDisk {
 /// A checkpoint read back.
 pub struct Saved {
     pub meta: Meta,
-    /// Per source table: its window state.
-    pub state: BTreeMap<String, Vec<RecordBatch>>,
+    /// Per source table: its operator state, read from its file as it is taken.
+    pub state: BTreeMap<String, Batches>,
     /// Rows the checkpoint commits to files (written again after a restart: same names).
     pub sink: Vec<RecordBatch>,
 }
@@ -85,7 +99,7 @@ impl JobFiles {
             .map_err(|e| StreamError::Io(io::Error::new(io::ErrorKind::InvalidData, e)))?;
         let mut state = BTreeMap::new();
         for (table, file) in &on_disk.state {
-            state.insert(table.clone(), self.read_batches(Some(file))?);
+            state.insert(table.clone(), self.open_batches(file)?);
         }
         Ok(Some(Saved {
             state,
@@ -95,27 +109,36 @@ impl JobFiles {
     }
 
     fn read_batches(&self, name: Option<&str>) -> Result<Vec<RecordBatch>> {
-        let mut out = Vec::new();
-        if let Some(name) = name {
-            let f = File::open(self.dir.join(name))?;
-            let reader = arrow_ipc::reader::StreamReader::try_new(io::BufReader::new(f), None)?;
-            for b in reader {
-                out.push(b?);
-            }
+        match name {
+            Some(name) => self.open_batches(name)?.collect(),
+            None => Ok(Vec::new()),
         }
-        Ok(out)
+    }
+
+    /// A state file's batches, read as they are taken (the open file stays readable when a
+    /// later checkpoint removes it).
+    fn open_batches(&self, name: &str) -> Result<Batches> {
+        let f = File::open(self.dir.join(name))?;
+        let reader = arrow_ipc::reader::StreamReader::try_new(io::BufReader::new(f), None)?;
+        Ok(Box::new(reader.map(|b| b.map_err(Into::into))))
     }
 
     /// Writes batches as an Arrow IPC stream file, synced; its name, or none for no batches.
-    fn write_batches(&self, name: String, batches: &[RecordBatch]) -> Result<Option<String>> {
-        let Some(first) = batches.first() else {
+    fn write_batches(
+        &self,
+        name: String,
+        batches: impl IntoIterator<Item = Result<RecordBatch>>,
+    ) -> Result<Option<String>> {
+        let mut batches = batches.into_iter();
+        let Some(first) = batches.next().transpose()? else {
             return Ok(None);
         };
         let f = File::create(self.dir.join(&name))?;
         let mut w =
             arrow_ipc::writer::StreamWriter::try_new(io::BufWriter::new(f), &first.schema())?;
+        w.write(&first)?;
         for b in batches {
-            w.write(b)?;
+            w.write(&b?)?;
         }
         w.finish()?;
         let f = w.into_inner()?.into_inner().map_err(|e| e.into_error())?;
@@ -126,17 +149,20 @@ impl JobFiles {
     pub fn save(
         &self,
         meta: Meta,
-        state: &BTreeMap<String, Vec<RecordBatch>>,
+        state: BTreeMap<String, Batches>,
         sink: &[RecordBatch],
     ) -> Result<()> {
         let mut state_names = BTreeMap::new();
-        for (i, (table, batches)) in state.iter().enumerate() {
+        for (i, (table, batches)) in state.into_iter().enumerate() {
             let name = format!("state-{}-{i}.arrow", meta.number);
             if let Some(n) = self.write_batches(name, batches)? {
                 state_names.insert(table.clone(), n);
             }
         }
-        let sink_name = self.write_batches(format!("sink-{}.arrow", meta.number), sink)?;
+        let sink_name = self.write_batches(
+            format!("sink-{}.arrow", meta.number),
+            sink.iter().cloned().map(Ok),
+        )?;
         let body = serde_json::to_vec(&OnDisk {
             meta,
             state: state_names.clone(),

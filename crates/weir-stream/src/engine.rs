@@ -33,6 +33,9 @@ pub struct EngineConfig {
     pub default_region: String,
     /// Used when a job's `execution.checkpointing.interval` is not set.
     pub checkpoint_interval: Duration,
+    /// What all jobs' operator state may hold in memory before window panes spill to files
+    /// (0: no limit).
+    pub state_memory_bytes: usize,
 }
 
 /// What a job was made from, kept so it can be planned again.
@@ -72,6 +75,8 @@ pub struct JobInfo {
     pub skipped: u64,
     /// Bytes of operator state in memory (windows, joins, aggregates, OVER rows, dedup keys).
     pub state_bytes: u64,
+    /// Bytes of window panes moved to spill files past the state budget.
+    pub spilled_bytes: u64,
     /// How many parts keyed state is split into over the cores (the most of any part of the
     /// job).
     pub state_parts: u64,
@@ -103,6 +108,7 @@ struct Inner {
     /// The Glue Data Catalog (set by the server; filesystem sinks register there).
     catalog: Mutex<Option<weir_catalog::Catalog>>,
     jobs: Mutex<BTreeMap<String, Entry>>,
+    state_budget: Arc<job::budget::StateBudget>,
     /// Serializes writes of `jobs.json`.
     file: Mutex<()>,
 }
@@ -148,6 +154,7 @@ impl Engine {
             .collect();
         Ok(Engine {
             inner: Arc::new(Inner {
+                state_budget: job::budget::StateBudget::new(config.state_memory_bytes),
                 config,
                 log,
                 delivery,
@@ -488,6 +495,7 @@ impl Engine {
                 .filter(|n| *n > 0)
                 .map(|n| n.min(job::MAX_PARALLELISM))
                 .unwrap_or_else(job::default_parallelism),
+            state_budget: Some(self.inner.state_budget.clone()),
         };
         let files = JobFiles::new(self.inner.config.dir.join("jobs").join(&spec.id))?;
         for (k, plan) in plans.iter().enumerate() {
@@ -725,6 +733,7 @@ impl Engine {
                     late_dropped: sum(&|p| p.late_dropped.load(Ordering::Relaxed)),
                     skipped: sum(&|p| p.skipped.load(Ordering::Relaxed)),
                     state_bytes: sum(&|p| p.state_bytes.load(Ordering::Relaxed)),
+                    spilled_bytes: sum(&|p| p.spilled_bytes.load(Ordering::Relaxed)),
                     state_parts: all
                         .iter()
                         .map(|p| p.state_parts.load(Ordering::Relaxed))

@@ -23,7 +23,8 @@ pub struct Config {
     /// How often retention and deleted-stream clean-up run, in milliseconds.
     pub housekeeping_interval_ms: u64,
     /// MiB of memory Weir's large consumers share (`WEIR_MEMORY_LIMIT_MB`): running Athena
-    /// queries take half (spilling beyond it), Firehose buffers an eighth (spilling to files
+    /// queries take a quarter (spilling beyond it), streaming jobs' operator state a quarter
+    /// (window panes spill to files beyond it), Firehose buffers an eighth (spilling to files
     /// beyond it), read answers an eighth (reads wait for room) and the records of S3 objects
     /// an eighth (new keys refused beyond it), unless their own setting says otherwise;
     /// request bodies above 128 KiB a sixteenth (half the read answers' share), and connections
@@ -64,6 +65,10 @@ pub struct FlinkConfig {
     /// How often a job saves a checkpoint when its `execution.checkpointing.interval` is not
     /// set, in milliseconds.
     pub checkpoint_interval_ms: u64,
+    /// What all streaming jobs' operator state may hold in memory before window panes move
+    /// to spill files (`WEIR_FLINK__STATE_MEMORY_MB`); 0 (the default): a quarter of
+    /// `memory_limit_mb`.
+    pub state_memory_mb: usize,
 }
 
 impl Default for FlinkConfig {
@@ -71,6 +76,7 @@ impl Default for FlinkConfig {
         FlinkConfig {
             listen: "127.0.0.1:8083".into(),
             checkpoint_interval_ms: 10_000,
+            state_memory_mb: 0,
         }
     }
 }
@@ -100,7 +106,7 @@ pub struct AthenaConfig {
     pub concurrency: usize,
     /// Bytes all running queries may hold; beyond it sorts, joins and aggregates spill to
     /// disk (under the data directory), and a query that still cannot fit fails saying so.
-    /// 0 (the default): half of `memory_limit_mb`.
+    /// 0 (the default): a quarter of `memory_limit_mb`.
     pub memory_limit_bytes: usize,
     /// Partitions one query is split into (default twice the cores: while one partition
     /// waits on a read, another decodes; TPC-H at SF1 ran 11% faster than with one per core).
@@ -333,8 +339,16 @@ impl Config {
     /// What running Athena queries may hold.
     pub fn query_memory_bytes(&self) -> usize {
         match self.athena.memory_limit_bytes {
-            0 => self.memory_budget_bytes() / 2,
+            0 => self.memory_budget_bytes() / 4,
             bytes => bytes,
+        }
+    }
+
+    /// What streaming jobs' operator state may hold in memory.
+    pub fn state_memory_bytes(&self) -> usize {
+        match self.flink.state_memory_mb {
+            0 => self.memory_budget_bytes() / 4,
+            mb => mb.saturating_mul(1 << 20),
         }
     }
 

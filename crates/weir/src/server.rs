@@ -101,6 +101,7 @@ impl Server {
                     checkpoint_interval: Duration::from_millis(
                         config.flink.checkpoint_interval_ms.max(10),
                     ),
+                    state_memory_bytes: config.state_memory_bytes(),
                 },
                 log.clone(),
                 delivery.clone(),

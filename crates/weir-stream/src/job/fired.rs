@@ -33,27 +33,45 @@ impl KeyedFire {
         self.parts.len()
     }
 
-    /// The query's output for one window's rows (one batch per source).
-    pub async fn run(&mut self, rows: Vec<RecordBatch>) -> Result<Vec<RecordBatch>> {
-        let inputs = rows.len();
-        let mut per_part: Vec<Vec<Vec<RecordBatch>>> = (0..self.parts.len())
-            .map(|_| vec![Vec::new(); inputs])
-            .collect();
-        for (i, r) in rows.into_iter().enumerate() {
-            for (k, b) in by_part(self.split.as_ref(), i, vec![r])?
-                .into_iter()
-                .enumerate()
-            {
-                per_part[k][i] = b;
+    /// The query's output for windows that fire together (each window's rows: one batch per
+    /// source). Each part runs its share of every window, window after window (in the order
+    /// given), the parts at once: session windows of many keys closing together, or windows
+    /// fired while catching up, use every part's core. Each window is still queried alone.
+    pub async fn run(&mut self, windows: Vec<Vec<RecordBatch>>) -> Result<Vec<RecordBatch>> {
+        let mut per_part: Vec<Vec<Vec<Vec<RecordBatch>>>> =
+            (0..self.parts.len()).map(|_| Vec::new()).collect();
+        for rows in windows {
+            let inputs = rows.len();
+            let mut this: Vec<Vec<Vec<RecordBatch>>> = (0..self.parts.len())
+                .map(|_| vec![Vec::new(); inputs])
+                .collect();
+            for (i, r) in rows.into_iter().enumerate() {
+                for (k, b) in by_part(self.split.as_ref(), i, vec![r])?
+                    .into_iter()
+                    .enumerate()
+                {
+                    this[k][i] = b;
+                }
+            }
+            for (k, w) in this.into_iter().enumerate() {
+                if w.iter().any(|b| !b.is_empty()) {
+                    per_part[k].push(w);
+                }
             }
         }
         let work = per_part
             .into_iter()
-            .map(|p| p.iter().any(|b| !b.is_empty()).then_some(p))
+            .map(|p| (!p.is_empty()).then_some(p))
             .collect();
-        let out = in_parts(&mut self.parts, work, |stage, input| async move {
-            let out = stage.run_all(input).await.map_err(Into::into);
-            (stage, out)
+        let out = in_parts(&mut self.parts, work, |stage, windows| async move {
+            let mut out = Vec::new();
+            for input in windows {
+                match stage.run_all(input).await {
+                    Ok(o) => out.extend(o),
+                    Err(e) => return (stage, Err(e.into())),
+                }
+            }
+            (stage, Ok(out))
         })
         .await?;
         Ok(out.into_iter().flatten().collect())

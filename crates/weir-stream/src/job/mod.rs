@@ -4,6 +4,7 @@
 //! the query directly or through window state, writing what comes out to the sink, and
 //! checkpointing source positions with window state.
 
+pub mod budget;
 mod dedup;
 mod fired;
 mod interval;
@@ -30,11 +31,12 @@ use parking_lot::Mutex;
 use tokio::sync::watch;
 use weir_delivery::source::Reader;
 
-use crate::checkpoint::{JobFiles, Meta, Saved};
+use crate::checkpoint::{batches, Batches, JobFiles, Meta, Saved};
 use crate::error::Result;
 use crate::functions::now_ms;
 use crate::plan::{JobPlan, TimeKind};
 use crate::sink::{Outputs, Sink};
+use crate::window::spill::SpillDir;
 use crate::window::WindowState;
 use dedup::KeyedDedup;
 use interval::KeyedJoin;
@@ -87,6 +89,8 @@ pub struct JobStatus {
     /// Bytes of operator state in memory: window panes, join rows, updating-aggregate
     /// states, OVER rows and deduplication keys.
     pub state_bytes: AtomicU64,
+    /// Bytes of window panes moved to spill files (past the state budget).
+    pub spilled_bytes: AtomicU64,
     /// How many parts the keyed state of a join, OVER aggregation, updating aggregate,
     /// deduplication or Top-N, or a window's query at its firing, is split into over the
     /// cores (1 for one).
@@ -106,6 +110,8 @@ pub struct RunOptions {
     /// How many shards of a source are decoded and staged at once (`parallelism.default`;
     /// the machine's cores by default).
     pub parallelism: usize,
+    /// What all jobs' operator state may hold in memory (`[flink] state_memory_mb`).
+    pub state_budget: Option<Arc<budget::StateBudget>>,
 }
 
 /// Lanes per source when the job does not say: the machine's cores (at most 8).
@@ -275,6 +281,8 @@ pub async fn run(
     status.checkpoints.store(meta.number, Ordering::Relaxed);
     status.checkpoint_ms.store(meta.saved_ms, Ordering::Relaxed);
     sink.records_out = meta.records_out;
+    let mut account = budget::Account::new(options.state_budget.clone());
+    let spill_dir = Arc::new(SpillDir::open(files.dir().join("spill"))?);
     let mut sources = Vec::with_capacity(plan.sources.len());
     for sp in &plan.sources {
         let name = sp.table.name().to_string();
@@ -302,7 +310,9 @@ pub async fn run(
             window = window.map(|w| w.with_states(p.state_schema.clone(), p.window_columns));
         }
         if let Some(w) = window.as_mut() {
-            w.restore(meta.watermark, state.remove(&name).unwrap_or_default())?;
+            w.spill_to(spill_dir.clone());
+            let saved = state.remove(&name).unwrap_or_else(|| batches(Vec::new()));
+            w.restore(meta.watermark, saved, account.restore_cap())?;
         }
         let marks = meta
             .shard_watermarks
@@ -336,7 +346,7 @@ pub async fn run(
         .transpose()?;
     if let Some(j) = join.as_mut() {
         for (i, s) in sources.iter().enumerate() {
-            j.restore(i, state.remove(&s.name).unwrap_or_default())?;
+            j.restore(i, take(&mut state, &s.name)?)?;
         }
         j.settle();
     }
@@ -349,14 +359,14 @@ pub async fn run(
         })
         .transpose()?;
     if let (Some(o), Some(s)) = (over.as_mut(), sources.first()) {
-        o.restore(meta.watermark, state.remove(&s.name).unwrap_or_default())?;
+        o.restore(meta.watermark, take(&mut state, &s.name)?)?;
     }
     let mut update = match (plan.changelog, plan.partial.as_ref()) {
         (true, Some(p)) => Some(KeyedUpdate::new(p, options.parallelism)?),
         _ => None,
     };
     if let (Some(u), Some(s)) = (update.as_mut(), sources.first()) {
-        u.restore(state.remove(&s.name).unwrap_or_default())?;
+        u.restore(take(&mut state, &s.name)?)?;
     }
     let mut dedup = match (plan.dedup.as_ref(), plan.sources.first()) {
         (Some(d), Some(sp)) => Some(KeyedDedup::new(
@@ -367,7 +377,7 @@ pub async fn run(
         _ => None,
     };
     if let (Some(d), Some(s)) = (dedup.as_mut(), sources.first()) {
-        d.restore(state.remove(&s.name).unwrap_or_default())?;
+        d.restore(take(&mut state, &s.name)?)?;
     }
     let mut top = match (plan.top.as_ref(), plan.sources.first()) {
         (Some(t), Some(sp)) => Some(KeyedTopN::new(
@@ -379,8 +389,10 @@ pub async fn run(
         _ => None,
     };
     if let (Some(t), Some(s)) = (top.as_mut(), sources.first()) {
-        t.restore(state.remove(&s.name).unwrap_or_default()).await?;
+        t.restore(take(&mut state, &s.name)?).await?;
     }
+    // What no operator took is closed now (its file is not kept open for the job's run).
+    drop(state);
     // A window's query at its firing, in parts by its keys.
     let mut fire = match plan.window.as_ref().filter(|w| w.aggregate) {
         Some(_) => Some(fired::KeyedFire::new(
@@ -536,7 +548,16 @@ pub async fn run(
             + over.as_ref().map_or(0, KeyedOver::bytes)
             + dedup.as_ref().map_or(0, KeyedDedup::bytes)
             + top.as_ref().map_or(0, KeyedTopN::bytes);
+        let mut windows: Vec<&mut WindowState> = sources
+            .iter_mut()
+            .filter_map(|s| s.window.as_mut())
+            .collect();
+        let held = account.settle(held, &mut windows)?;
+        let spilled: usize = windows.iter().map(|w| w.spilled_bytes).sum();
         status.state_bytes.store(held as u64, Ordering::Relaxed);
+        status
+            .spilled_bytes
+            .store(spilled as u64, Ordering::Relaxed);
         if lag_at.elapsed() >= Duration::from_secs(1) {
             *status.lag.lock() = lag(&log, &sources);
             lag_at = Instant::now();
@@ -762,22 +783,26 @@ async fn advance(
         .collect();
     let fired = crate::window::fire(&mut states, wm)?;
     let any = !fired.is_empty();
-    let mut fire = fire;
+    let mut windows = Vec::with_capacity(fired.len());
     for (start, end, rows) in fired {
         if rows.iter().all(|r| r.num_rows() == 0) {
             continue;
         }
         tracing::debug!(start, end, "window fired");
-        let out = match fire.as_deref_mut() {
-            Some(f) => f.run(rows).await?,
-            None => {
-                let query = plan.partial.as_ref().map_or(&plan.query, |p| &p.finish);
-                query
+        windows.push(rows);
+    }
+    match fire {
+        Some(f) if !windows.is_empty() => sink.write(&f.run(windows).await?).await?,
+        Some(_) => {}
+        None => {
+            let query = plan.partial.as_ref().map_or(&plan.query, |p| &p.finish);
+            for rows in windows {
+                let out = query
                     .run_all(rows.into_iter().map(|r| vec![r]).collect())
-                    .await?
+                    .await?;
+                sink.write(&out).await?;
             }
-        };
-        sink.write(&out).await?;
+        }
     }
     Ok(any)
 }
@@ -878,20 +903,20 @@ async fn save(
             watermark = watermark.max(w.watermark());
         }
         if let Some(j) = ops.join.as_ref() {
-            state.insert(s.name.clone(), j.snapshot(i));
+            state.insert(s.name.clone(), batches(j.snapshot(i)));
         }
         if let Some(o) = ops.over.as_ref() {
-            state.insert(s.name.clone(), o.snapshot()?);
+            state.insert(s.name.clone(), batches(o.snapshot()?));
             watermark = watermark.max(o.watermark());
         }
         if let Some(u) = ops.update.as_ref() {
-            state.insert(s.name.clone(), u.snapshot()?);
+            state.insert(s.name.clone(), batches(u.snapshot()?));
         }
         if let Some(d) = ops.dedup.as_ref() {
-            state.insert(s.name.clone(), d.snapshot()?);
+            state.insert(s.name.clone(), batches(d.snapshot()?));
         }
         if let Some(t) = ops.top.as_ref() {
-            state.insert(s.name.clone(), t.snapshot()?);
+            state.insert(s.name.clone(), batches(t.snapshot()?));
         }
         positions.insert(s.name.clone(), s.reader.checkpoint());
         shard_watermarks.insert(
@@ -909,13 +934,23 @@ async fn save(
         records_out: status.records_out.load(Ordering::Relaxed),
     };
     let (f, rows) = (files.clone(), committing.clone());
-    tokio::task::spawn_blocking(move || f.save(meta, &state, &rows))
+    tokio::task::spawn_blocking(move || f.save(meta, state, &rows))
         .await
         .map_err(|e| crate::error::StreamError::Unsupported(format!("checkpoint: {e}")))??;
     sink.commit(number, &committing).await?;
     status.checkpoints.store(number, Ordering::Relaxed);
     status.checkpoint_ms.store(now_ms(), Ordering::Relaxed);
     Ok(())
+}
+
+/// A source's saved operator state, read whole (none: empty).
+fn take(
+    state: &mut BTreeMap<String, Batches>,
+    name: &str,
+) -> Result<Vec<datafusion::arrow::array::RecordBatch>> {
+    state
+        .remove(name)
+        .map_or(Ok(Vec::new()), crate::checkpoint::collect)
 }
 
 /// The greatest timestamp of a column, in epoch milliseconds.

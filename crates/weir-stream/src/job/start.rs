@@ -66,7 +66,7 @@ pub async fn prepare(plan: &JobPlan, log: &Log, files: &JobFiles) -> Result<()> 
         records_out: 0,
     };
     let f = files.clone();
-    tokio::task::spawn_blocking(move || f.save(meta, &BTreeMap::new(), &[]))
+    tokio::task::spawn_blocking(move || f.save(meta, BTreeMap::new(), &[]))
         .await
         .map_err(|e| StreamError::Unsupported(format!("checkpoint: {e}")))?
 }

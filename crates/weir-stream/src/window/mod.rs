@@ -4,9 +4,11 @@
 //! watermark, as Flink fires), its panes' rows, with `window_start`, `window_end` and
 //! `window_time` added, are handed to the query, and panes no later window needs are dropped,
 //! so state is bounded by the watermark. Session windows keep their rows per session instead
-//! (`session.rs`).
+//! (`session.rs`). Past the jobs' state budget, panes move to spill files (`spill.rs`), the
+//! panes needed last first.
 
 mod session;
+pub mod spill;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -19,9 +21,11 @@ use datafusion::arrow::array::{
 use datafusion::arrow::compute::{cast, concat_batches, take};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 
+use crate::checkpoint::Batches;
 use crate::error::Result;
 use crate::plan::WindowSpec;
 use crate::sql::WindowKind;
+use spill::{SpillDir, Spilled};
 
 pub struct WindowState {
     spec: WindowSpec,
@@ -34,6 +38,12 @@ pub struct WindowState {
     /// When panes keep states: the places of the window columns among their columns.
     state_windows: Option<[Option<usize>; 3]>,
     panes: BTreeMap<i64, Vec<RecordBatch>>,
+    /// Panes' batches moved to spill files (older than the pane's batches in memory); a
+    /// spilled pane keeps its (maybe empty) entry in `panes`.
+    spilled: BTreeMap<i64, Vec<Arc<Spilled>>>,
+    spill_dir: Option<Arc<SpillDir>>,
+    /// Bytes of the batches in spill files (as they were in memory).
+    pub spilled_bytes: usize,
     /// Windows with rows, not fired yet: (end, start).
     pending: BTreeSet<(i64, i64)>,
     watermark: i64,
@@ -72,6 +82,9 @@ impl WindowState {
             schema,
             out_schema: Arc::new(Schema::new(fields)),
             panes: BTreeMap::new(),
+            spilled: BTreeMap::new(),
+            spill_dir: None,
+            spilled_bytes: 0,
             pending: BTreeSet::new(),
             watermark: i64::MIN,
             late_dropped: 0,
@@ -93,6 +106,50 @@ impl WindowState {
 
     pub fn watermark(&self) -> i64 {
         self.watermark
+    }
+
+    /// Where panes may be spilled (none: they stay in memory).
+    pub fn spill_to(&mut self, dir: Arc<SpillDir>) {
+        self.spill_dir = Some(dir);
+    }
+
+    /// Moves panes' batches to spill files, the panes whose windows fire last first, until
+    /// `want` bytes are freed or nothing is left to move; panes holding less than `least`
+    /// bytes in memory stay (so that a job over its budget does not write a file per pane at
+    /// every batch). The bytes freed. Session windows' rows stay in memory.
+    pub fn spill(&mut self, want: usize, least: usize) -> Result<usize> {
+        let Some(dir) = self.spill_dir.clone().filter(|_| self.sessions.is_none()) else {
+            return Ok(0);
+        };
+        let mut freed = 0;
+        let latest: Vec<i64> = self.panes.keys().rev().copied().collect();
+        for pane in latest {
+            if freed >= want {
+                break;
+            }
+            let held: usize = self.panes[&pane]
+                .iter()
+                .map(|b| b.get_array_memory_size())
+                .sum();
+            if held == 0 || held < least {
+                continue;
+            }
+            let batches = self.take_pane(pane);
+            let piece = match dir.write(&batches) {
+                Ok(p) => p,
+                Err(e) => {
+                    // Kept in memory: the job fails with the error, its state whole.
+                    for b in batches {
+                        self.add(pane, b);
+                    }
+                    return Err(e);
+                }
+            };
+            self.spilled_bytes += piece.bytes;
+            freed += piece.bytes;
+            self.spilled.entry(pane).or_default().push(Arc::new(piece));
+        }
+        Ok(freed)
     }
 
     /// An empty state over the same windows at the same watermark, to split rows into panes
@@ -306,11 +363,13 @@ impl WindowState {
     /// A window's rows with the window columns, or its panes' states with the window's
     /// bounds as their window columns (none: an empty batch).
     fn rows_of(&self, start: i64, end: i64) -> Result<RecordBatch> {
-        let parts: Vec<RecordBatch> = self
-            .panes
-            .range(start..end)
-            .flat_map(|(_, b)| b.iter().cloned())
-            .collect();
+        let mut parts: Vec<RecordBatch> = Vec::new();
+        for (pane, batches) in self.panes.range(start..end) {
+            for piece in self.spilled.get(pane).into_iter().flatten() {
+                parts.extend(piece.read()?);
+            }
+            parts.extend(batches.iter().cloned());
+        }
         let rows = concat_batches(&self.stored, &parts)?;
         let Some(places) = self.state_windows else {
             return self.with_window_columns(rows, start, end);
@@ -346,6 +405,9 @@ impl WindowState {
             if let Some(batches) = self.panes.remove(&p) {
                 let freed: usize = batches.iter().map(|b| b.get_array_memory_size()).sum();
                 self.bytes = self.bytes.saturating_sub(freed);
+            }
+            for piece in self.spilled.remove(&p).into_iter().flatten() {
+                self.spilled_bytes = self.spilled_bytes.saturating_sub(piece.bytes);
             }
         }
     }
@@ -391,8 +453,9 @@ impl WindowState {
         Ok(out)
     }
 
-    /// The state a checkpoint keeps: every pane's rows, with the pane's start as a column.
-    pub fn snapshot(&self) -> Result<Vec<RecordBatch>> {
+    /// The state a checkpoint keeps: every pane's rows, with the pane's start as a column
+    /// (spilled panes read back one batch at a time as the checkpoint is written).
+    pub fn snapshot(&self) -> Result<Batches> {
         let mut fields: Vec<Field> = self
             .stored
             .fields()
@@ -410,24 +473,48 @@ impl WindowState {
                 cols.push(Arc::new(Int64Array::from(vec![end; b.num_rows()])));
                 out.push(RecordBatch::try_new(schema.clone(), cols)?);
             }
-            return Ok(out);
+            return Ok(crate::checkpoint::batches(out));
         }
         let schema = Arc::new(Schema::new(fields));
-        for (pane, batches) in &self.panes {
-            for b in batches {
-                let mut cols = b.columns().to_vec();
-                cols.push(Arc::new(Int64Array::from(vec![*pane; b.num_rows()])));
-                out.push(RecordBatch::try_new(schema.clone(), cols)?);
+        let with_pane = move |pane: i64, b: RecordBatch| -> Result<RecordBatch> {
+            let mut cols = b.columns().to_vec();
+            cols.push(Arc::new(Int64Array::from(vec![pane; b.num_rows()])));
+            Ok(RecordBatch::try_new(schema.clone(), cols)?)
+        };
+        let mut pieces: Vec<Batches> = Vec::new();
+        for (&pane, batches) in &self.panes {
+            for piece in self.spilled.get(&pane).into_iter().flatten() {
+                // Opened only when the checkpoint reaches it (one open file at a time); the
+                // piece's file stays while the iterator holds it.
+                let (piece, with_pane) = (piece.clone(), with_pane.clone());
+                pieces.push(Box::new(std::iter::once(piece).flat_map(move |p| {
+                    let with_pane = with_pane.clone();
+                    let batches: Batches = match p.open() {
+                        Ok(b) => Box::new(b.map(move |b| b.and_then(|b| with_pane(pane, b)))),
+                        Err(e) => Box::new(std::iter::once(Err(e))),
+                    };
+                    batches
+                })));
             }
+            let mem: Vec<Result<RecordBatch>> =
+                batches.iter().map(|b| with_pane(pane, b.clone())).collect();
+            pieces.push(Box::new(mem.into_iter()));
         }
-        Ok(out)
+        Ok(Box::new(pieces.into_iter().flatten()))
     }
 
-    /// State read back from a checkpoint.
-    pub fn restore(&mut self, watermark: i64, batches: Vec<RecordBatch>) -> Result<()> {
+    /// State read back from a checkpoint, one batch at a time; panes are spilled whenever
+    /// those in memory pass `cap` bytes.
+    pub fn restore(&mut self, watermark: i64, batches: Batches, cap: usize) -> Result<()> {
         self.watermark = watermark;
         let extra = if self.sessions.is_some() { 2 } else { 1 };
         for b in batches {
+            let b = b?;
+            if self.bytes > cap {
+                // Down to seven eighths of the cap: not a file per batch read.
+                let over = self.bytes - cap + cap / 8;
+                self.spill(over, 0)?;
+            }
             let n = b.num_columns();
             if n < extra || b.num_rows() == 0 {
                 continue;
@@ -644,7 +731,7 @@ mod tests {
         // Through a checkpoint.
         let snap = w.snapshot().unwrap();
         let mut again = WindowState::new(s, b.schema()).unwrap();
-        again.restore(w.watermark(), snap).unwrap();
+        again.restore(w.watermark(), snap, usize::MAX).unwrap();
         assert_eq!(fired(&mut again, 20_000), vec![(4_000, 14_000, 2)]);
         assert_eq!(again.bytes, 0);
     }
@@ -658,7 +745,59 @@ mod tests {
         let snap = w.snapshot().unwrap();
         let mut again =
             WindowState::new(spec(WindowKind::Tumble, 5_000, 5_000), b.schema()).unwrap();
-        again.restore(w.watermark(), snap).unwrap();
+        again.restore(w.watermark(), snap, usize::MAX).unwrap();
         assert_eq!(fired(&mut again, 9_999), vec![(5_000, 10_000, 1)]);
+    }
+
+    #[test]
+    fn spilled_panes_fire_as_if_kept_in_memory_and_survive_a_checkpoint() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = Arc::new(SpillDir::open(tmp.path().join("spill")).unwrap());
+        let hop = || spec(WindowKind::Hop, 6_000, 2_000);
+        let first = rows(&[500, 1_500, 2_500, 4_100, 7_000, 11_000]);
+        let then = rows(&[1_000, 3_000, 9_000]);
+        let mut kept = WindowState::new(hop(), first.schema()).unwrap();
+        let mut spilled = WindowState::new(hop(), first.schema()).unwrap();
+        spilled.spill_to(dir.clone());
+        for w in [&mut kept, &mut spilled] {
+            w.push(&first).unwrap();
+        }
+        // The latest pane goes first; then everything.
+        assert_eq!(spilled.spill(1, usize::MAX).unwrap(), 0);
+        let one = spilled.spill(1, 0).unwrap();
+        assert!(one > 0 && spilled.bytes > 0);
+        spilled.spill(usize::MAX, 0).unwrap();
+        assert_eq!(spilled.bytes, 0);
+        assert!(spilled.spilled_bytes > 0);
+        for w in [&mut kept, &mut spilled] {
+            w.push(&then).unwrap();
+        }
+        let rows_of = |f: Vec<Fired>| -> Vec<(i64, i64, Vec<Option<i64>>)> {
+            f.into_iter()
+                .map(|f| {
+                    let t = times_ms(f.rows.column(0)).unwrap();
+                    (f.start, f.end, t.iter().collect())
+                })
+                .collect()
+        };
+        let expect = rows_of(kept.advance(3_999).unwrap());
+        assert_eq!(rows_of(spilled.advance(3_999).unwrap()), expect);
+        assert_eq!(expect.len(), 2);
+        // Through a checkpoint restored under a cap of nothing: it spills as it reads.
+        let snap = spilled.snapshot().unwrap();
+        let mut again = WindowState::new(hop(), first.schema()).unwrap();
+        again.spill_to(dir.clone());
+        again.restore(spilled.watermark(), snap, 0).unwrap();
+        assert!(again.spilled_bytes > 0);
+        let expect = rows_of(kept.advance(20_000).unwrap());
+        assert_eq!(rows_of(again.advance(20_000).unwrap()), expect);
+        assert_eq!(rows_of(spilled.advance(20_000).unwrap()), expect);
+        // Expired panes take their files with them.
+        drop(spilled);
+        assert_eq!(again.spilled_bytes, 0);
+        assert_eq!(
+            std::fs::read_dir(tmp.path().join("spill")).unwrap().count(),
+            0
+        );
     }
 }

@@ -25,11 +25,17 @@ fn open_log(dir: &Path) -> Log {
 }
 
 fn engine(dir: &Path, log: &Log) -> Engine {
+    engine_with(dir, log, 0)
+}
+
+/// An engine whose jobs' operator state may hold `state_memory_bytes` (0: no limit).
+fn engine_with(dir: &Path, log: &Log, state_memory_bytes: usize) -> Engine {
     Engine::open(
         EngineConfig {
             dir: dir.join("stream"),
             default_region: "us-east-1".into(),
             checkpoint_interval: Duration::from_millis(50),
+            state_memory_bytes,
         },
         log.clone(),
         None,
@@ -169,6 +175,7 @@ fn collected(rows: &weir_stream::sink::Collector, into: &mut Vec<(i8, String)>) 
 mod keyed;
 mod operators;
 mod parallel;
+mod spill;
 mod stages;
 mod statements;
 mod windows;

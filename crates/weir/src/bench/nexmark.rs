@@ -420,6 +420,7 @@ pub async fn run(b: NexmarkBench) -> anyhow::Result<()> {
             dir: dir.join("stream"),
             default_region: "us-east-1".into(),
             checkpoint_interval: Duration::from_secs(10),
+            state_memory_bytes: 0,
         },
         log.clone(),
         None,
