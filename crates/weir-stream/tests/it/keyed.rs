@@ -529,41 +529,26 @@ async fn outer_joins_send_padded_rows_and_retract_them_when_a_match_comes() {
     e.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn window_joins_and_top_n_fire_in_parts_by_key() {
-    let dir = tempfile::tempdir().unwrap();
-    let log = open_log(dir.path());
-    for s in ["lefts", "rights", "wjoined", "wtop"] {
-        create(&log, s, 1);
-    }
-    let e = engine(dir.path(), &log);
-    let mut s = Session::new(e.clone(), BTreeMap::new());
+/// The window join and window Top-N jobs over `lefts` and `rights` (tables made here too),
+/// into the streams `wjoined` and `wtop`: their job ids.
+pub(super) async fn window_join_and_top(s: &mut Session) -> (String, String) {
+    run(s, &table("lefts", "id INT, v INT, ts TIMESTAMP(3)", "ts")).await;
+    run(s, &table("rights", "id INT, v INT, ts TIMESTAMP(3)", "ts")).await;
     run(
-        &mut s,
-        &table("lefts", "id INT, v INT, ts TIMESTAMP(3)", "ts"),
-    )
-    .await;
-    run(
-        &mut s,
-        &table("rights", "id INT, v INT, ts TIMESTAMP(3)", "ts"),
-    )
-    .await;
-    run(
-        &mut s,
+        s,
         "CREATE TABLE wjoined (id INT, lv INT, rv INT, ws TIMESTAMP(3))
         WITH ('connector' = 'kinesis', 'stream' = 'wjoined', 'format' = 'json')",
     )
     .await;
     run(
-        &mut s,
+        s,
         "CREATE TABLE wtop (ws TIMESTAMP(3), id INT, v INT, rownum BIGINT)
         WITH ('connector' = 'kinesis', 'stream' = 'wtop', 'format' = 'json')",
     )
     .await;
-    run(&mut s, "SET 'parallelism.default' = '3'").await;
     // Flink's window join: rows of one id in the same window.
     let Outcome::Job(join) = run(
-        &mut s,
+        s,
         "INSERT INTO wjoined SELECT L.id, L.v, R.v, L.window_start
          FROM (SELECT * FROM TABLE(TUMBLE(TABLE lefts, DESCRIPTOR(ts), INTERVAL '10' SECOND))) L
          JOIN (SELECT * FROM TABLE(TUMBLE(TABLE rights, DESCRIPTOR(ts), INTERVAL '10' SECOND))) R
@@ -575,7 +560,7 @@ async fn window_joins_and_top_n_fire_in_parts_by_key() {
     };
     // Flink's window Top-N: each id's two greatest values per window.
     let Outcome::Job(top) = run(
-        &mut s,
+        s,
         "INSERT INTO wtop SELECT window_start, id, v, rownum FROM (
            SELECT *, ROW_NUMBER() OVER (PARTITION BY window_start, window_end, id ORDER BY v DESC)
              AS rownum
@@ -586,26 +571,52 @@ async fn window_joins_and_top_n_fire_in_parts_by_key() {
     else {
         panic!("no job")
     };
-    until(&e, &join, "three parts", |j| j.state_parts == 3).await;
-    until(&e, &top, "three parts", |j| j.state_parts == 3).await;
-    let at = |s: i64| format!("2026-01-01 00:00:{s:02}");
-    // Twenty ids; in each of two windows, three left rows and two right rows per id.
+    (join, top)
+}
+
+/// Second `s` of the test day.
+pub(super) fn at(s: i64) -> String {
+    format!("2026-01-01 00:00:{s:02}")
+}
+
+/// Window `w`'s rows of ids `ids`: three left rows and two right rows per id.
+pub(super) fn window_rows(w: i64, ids: std::ops::Range<i64>) -> (Vec<Value>, Vec<Value>) {
     let (mut lefts, mut rights) = (Vec::new(), Vec::new());
-    for w in 0..2i64 {
-        for id in 0..20i64 {
-            for k in 0..3i64 {
-                lefts.push(json!({"id": id, "v": (id * 7 + k * 5 + w) % 23, "ts": at(w * 10 + k)}));
-            }
-            for k in 0..2i64 {
-                rights.push(json!({"id": id, "v": 100 + id + k, "ts": at(w * 10 + 4 + k)}));
-            }
+    for id in ids {
+        for k in 0..3i64 {
+            lefts.push(json!({"id": id, "v": (id * 7 + k * 5 + w) % 23, "ts": at(w * 10 + k)}));
+        }
+        for k in 0..2i64 {
+            rights.push(json!({"id": id, "v": 100 + id + k, "ts": at(w * 10 + 4 + k)}));
         }
     }
-    // Rows past both windows move the watermark on.
-    lefts.push(json!({"id": 99, "v": 0, "ts": at(45)}));
-    rights.push(json!({"id": 99, "v": 0, "ts": at(45)}));
-    put(&log, "lefts", "l", &lefts).await;
-    put(&log, "rights", "r", &rights).await;
+    (lefts, rights)
+}
+
+/// Puts rows into `lefts` and `rights`.
+pub(super) async fn put_rows(log: &Log, (lefts, rights): (Vec<Value>, Vec<Value>)) {
+    put(log, "lefts", "l", &lefts).await;
+    put(log, "rights", "r", &rights).await;
+}
+
+/// Puts rows past windows 0 and 1 (the watermark moves on, both fire), then waits for the
+/// window join's and Top-N's whole answers over those windows of ids 0..20 and compares them
+/// with the hand-computed ones.
+pub(super) async fn check_window_answers(log: &Log) {
+    put(
+        log,
+        "lefts",
+        "l",
+        &[json!({"id": 99, "v": 0, "ts": at(45)})],
+    )
+    .await;
+    put(
+        log,
+        "rights",
+        "r",
+        &[json!({"id": 99, "v": 0, "ts": at(45)})],
+    )
+    .await;
     let (mut want_join, mut want_top) = (Vec::new(), Vec::new());
     for w in 0..2i64 {
         for id in 0..20i64 {
@@ -633,11 +644,31 @@ async fn window_joins_and_top_n_fire_in_parts_by_key() {
         rows
     };
     assert_eq!(
-        sorted(wait_for(&log, "wjoined", want_join.len()).await),
+        sorted(wait_for(log, "wjoined", want_join.len()).await),
         want_join
     );
     assert_eq!(
-        sorted(wait_for(&log, "wtop", want_top.len()).await),
+        sorted(wait_for(log, "wtop", want_top.len()).await),
         want_top
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn window_joins_and_top_n_fire_in_parts_by_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = open_log(dir.path());
+    for s in ["lefts", "rights", "wjoined", "wtop"] {
+        create(&log, s, 1);
+    }
+    let e = engine(dir.path(), &log);
+    let mut s = Session::new(e.clone(), BTreeMap::new());
+    run(&mut s, "SET 'parallelism.default' = '3'").await;
+    let (join, top) = window_join_and_top(&mut s).await;
+    until(&e, &join, "three parts", |j| j.state_parts == 3).await;
+    until(&e, &top, "three parts", |j| j.state_parts == 3).await;
+    // Twenty ids; in each of two windows, three left rows and two right rows per id.
+    for w in 0..2 {
+        put_rows(&log, window_rows(w, 0..20)).await;
+    }
+    check_window_answers(&log).await;
 }
