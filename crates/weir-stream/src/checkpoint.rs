@@ -26,11 +26,6 @@ pub fn batches(v: Vec<RecordBatch>) -> Batches {
     Box::new(v.into_iter().map(Ok))
 }
 
-/// All of them.
-pub fn collect(b: Batches) -> Result<Vec<RecordBatch>> {
-    b.collect()
-}
-
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Meta {
     pub number: u64,

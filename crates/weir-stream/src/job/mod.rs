@@ -948,9 +948,7 @@ fn take(
     state: &mut BTreeMap<String, Batches>,
     name: &str,
 ) -> Result<Vec<datafusion::arrow::array::RecordBatch>> {
-    state
-        .remove(name)
-        .map_or(Ok(Vec::new()), crate::checkpoint::collect)
+    state.remove(name).map_or(Ok(Vec::new()), Iterator::collect)
 }
 
 /// The greatest timestamp of a column, in epoch milliseconds.

@@ -484,17 +484,13 @@ impl WindowState {
         let mut pieces: Vec<Batches> = Vec::new();
         for (&pane, batches) in &self.panes {
             for piece in self.spilled.get(&pane).into_iter().flatten() {
-                // Opened only when the checkpoint reaches it (one open file at a time); the
-                // piece's file stays while the iterator holds it.
-                let (piece, with_pane) = (piece.clone(), with_pane.clone());
-                pieces.push(Box::new(std::iter::once(piece).flat_map(move |p| {
-                    let with_pane = with_pane.clone();
-                    let batches: Batches = match p.open() {
-                        Ok(b) => Box::new(b.map(move |b| b.and_then(|b| with_pane(pane, b)))),
-                        Err(e) => Box::new(std::iter::once(Err(e))),
-                    };
-                    batches
-                })));
+                let with_pane = with_pane.clone();
+                pieces.push(Box::new(
+                    piece
+                        .clone()
+                        .lazy()
+                        .map(move |b| b.and_then(|b| with_pane(pane, b))),
+                ));
             }
             let mem: Vec<Result<RecordBatch>> =
                 batches.iter().map(|b| with_pane(pane, b.clone())).collect();

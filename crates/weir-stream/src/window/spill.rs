@@ -9,6 +9,7 @@ use std::fs::{self, File};
 use std::io::{self, BufReader, BufWriter};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use datafusion::arrow::array::RecordBatch;
 
@@ -80,6 +81,16 @@ impl Spilled {
         Ok(Box::new(reader.map(|b| b.map_err(Into::into))))
     }
 
+    /// Its batches, its file opened only when the first is taken (one open file at a time
+    /// for a checkpoint going through many pieces); the file stays while the iterator holds
+    /// the piece.
+    pub fn lazy(self: Arc<Self>) -> Box<dyn Iterator<Item = Result<RecordBatch>> + Send> {
+        Box::new(std::iter::once(self).flat_map(|p| match p.open() {
+            Ok(b) => b,
+            Err(e) => Box::new(std::iter::once(Err(e))),
+        }))
+    }
+
     /// All its batches.
     pub fn read(&self) -> Result<Vec<RecordBatch>> {
         self.open()?.collect()
@@ -98,7 +109,6 @@ impl Drop for Spilled {
 mod tests {
     use super::*;
     use datafusion::arrow::array::Int64Array;
-    use std::sync::Arc;
 
     #[test]
     fn spilled_batches_read_back_and_their_file_goes_with_them() {
