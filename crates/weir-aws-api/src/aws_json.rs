@@ -170,6 +170,8 @@ async fn dispatch(
         delivery: shared.delivery.clone(),
         catalog: shared.catalog.clone(),
         athena: shared.athena.clone(),
+        analytics: shared.analytics.clone(),
+        lake: shared.s3.lake.clone(),
         crawlers: shared.crawlers.clone(),
         jobs: shared.jobs.clone(),
         region,

@@ -14,6 +14,7 @@ pub mod firehose;
 pub mod glue;
 pub mod input;
 pub mod kinesis;
+pub mod kinesisanalytics;
 pub mod model;
 mod rates;
 mod routing;
@@ -33,6 +34,9 @@ pub struct Ctx {
     pub delivery: weir_delivery::Delivery,
     pub catalog: weir_catalog::Catalog,
     pub athena: weir_athena::Athena,
+    pub analytics: weir_analytics::Analytics,
+    /// Objects: local buckets and mapped ones.
+    pub lake: weir_objects::Objects,
     pub crawlers: weir_crawler::Crawlers,
     pub jobs: weir_jobs::Jobs,
     pub region: String,

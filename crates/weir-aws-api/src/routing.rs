@@ -76,6 +76,18 @@ pub static SERVICES: &[JsonService] = &[
         actions: crate::athena::ACTIONS,
         dispatch: |ctx, action, input| Box::pin(crate::athena::dispatch(ctx, action, input)),
     },
+    // Both Kinesis Analytics APIs sign as `kinesisanalytics`: a signed request without a
+    // target goes to the first (v1).
+    JsonService {
+        target_prefix: crate::kinesisanalytics::TARGET_PREFIX,
+        signing_name: "kinesisanalytics",
+        model: crate::model::kinesisanalytics,
+        overlay: &crate::kinesisanalytics::OVERLAY,
+        actions: crate::kinesisanalytics::ACTIONS,
+        dispatch: |ctx, action, input| {
+            Box::pin(crate::kinesisanalytics::dispatch(ctx, action, input))
+        },
+    },
 ];
 
 /// Decides the service of a request.

@@ -111,6 +111,7 @@ pub struct Engines {
     pub delivery: weir_delivery::Delivery,
     pub catalog: weir_catalog::Catalog,
     pub athena: weir_athena::Athena,
+    pub analytics: weir_analytics::Analytics,
     pub crawlers: weir_crawler::Crawlers,
     pub jobs: weir_jobs::Jobs,
 }
@@ -120,9 +121,10 @@ pub(crate) struct Shared {
     pub(crate) delivery: weir_delivery::Delivery,
     pub(crate) catalog: weir_catalog::Catalog,
     pub(crate) athena: weir_athena::Athena,
+    pub(crate) analytics: weir_analytics::Analytics,
     pub(crate) crawlers: weir_crawler::Crawlers,
     pub(crate) jobs: weir_jobs::Jobs,
-    s3: crate::s3::S3Ctx,
+    pub(crate) s3: crate::s3::S3Ctx,
     pub(crate) config: ApiConfig,
     pub(crate) fanout: Arc<FanOut>,
     pub(crate) rates: Option<Arc<crate::rates::RateLimiter>>,
@@ -154,6 +156,7 @@ pub async fn serve(
         delivery,
         catalog,
         athena,
+        analytics,
         crawlers,
         jobs,
     } = engines;
@@ -162,6 +165,7 @@ pub async fn serve(
         delivery,
         catalog,
         athena,
+        analytics,
         crawlers,
         jobs,
         s3: crate::s3::S3Ctx {

@@ -9,6 +9,11 @@ const MAGIC: [u8; 4] = [0xF3, 0x89, 0x9A, 0xC2];
 /// A user record: where its data lies in the aggregate, and its partition key.
 type Part = (std::ops::Range<usize>, Option<String>);
 
+/// Whether `data` starts as an aggregate does (only those need [`deaggregate`]).
+pub fn may_be_aggregate(data: &[u8]) -> bool {
+    data.len() >= MAGIC.len() + 16 && data[..4] == MAGIC
+}
+
 /// The user records inside `data` with their own partition keys (or `data` itself, with no
 /// key of its own, when it is not a valid aggregate).
 pub fn deaggregate(data: Bytes) -> Vec<(Bytes, Option<String>)> {
@@ -24,7 +29,7 @@ pub fn deaggregate(data: Bytes) -> Vec<(Bytes, Option<String>)> {
 /// Byte ranges of the user records' data and their partition keys, if `data` is a valid
 /// aggregate.
 fn parse(data: &[u8]) -> Option<Vec<Part>> {
-    if data.len() < MAGIC.len() + 16 || data[..4] != MAGIC {
+    if !may_be_aggregate(data) {
         return None;
     }
     let body = &data[4..data.len() - 16];

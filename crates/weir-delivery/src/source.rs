@@ -236,11 +236,20 @@ impl Reader {
                     ),
                     false => (none.clone(), none.clone()),
                 };
-                let parts = if self.deaggregate {
-                    crate::kpl::deaggregate(r.data)
-                } else {
-                    vec![(r.data, None)]
-                };
+                // Most records are plain: they are taken without a list of parts each.
+                if !(self.deaggregate && crate::kpl::may_be_aggregate(&r.data)) {
+                    records.push(SourceRecord {
+                        arrival_ms: r.arrival_ms,
+                        data: r.data,
+                        shard: shard_name.clone(),
+                        sequence_number: seq,
+                        partition_key,
+                        subsequence: 0,
+                        boundary: true,
+                    });
+                    continue;
+                }
+                let parts = crate::kpl::deaggregate(r.data);
                 let last = parts.len().saturating_sub(1);
                 records.extend(parts.into_iter().enumerate().map(|(i, (data, key))| {
                     SourceRecord {

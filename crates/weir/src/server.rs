@@ -163,6 +163,17 @@ impl Server {
                 .await
                 .context("opening the Glue jobs")??
         };
+        let analytics = {
+            let (dir, account) = (
+                config.data_dir.join("analytics"),
+                log.config().account_id.clone(),
+            );
+            tokio::task::spawn_blocking(move || {
+                weir_analytics::Analytics::open(&dir, &account, None)
+            })
+            .await
+            .context("opening the Kinesis Analytics applications")??
+        };
         let listener = tokio::net::TcpListener::bind(&config.listen)
             .await
             .with_context(|| format!("binding {}", config.listen))?;
@@ -241,6 +252,7 @@ impl Server {
                 delivery: delivery.clone(),
                 catalog: catalog.clone(),
                 athena,
+                analytics,
                 crawlers: crawlers.clone(),
                 jobs: jobs.clone(),
             },

@@ -11,7 +11,7 @@ mod batch_get_jobs;
 mod batch_get_partition;
 mod batch_stop_job_run;
 mod batch_update_partition;
-mod common;
+pub(crate) mod common;
 mod crawler;
 mod create_crawler;
 mod create_database;

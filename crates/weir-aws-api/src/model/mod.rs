@@ -188,6 +188,18 @@ pub fn athena() -> &'static ServiceModel {
     MODEL.get_or_init(|| load(include_str!("../../models/athena.json")))
 }
 
+/// The Kinesis Data Analytics (v1) model.
+pub fn kinesisanalytics() -> &'static ServiceModel {
+    static MODEL: std::sync::OnceLock<ServiceModel> = std::sync::OnceLock::new();
+    MODEL.get_or_init(|| load(include_str!("../../models/kinesisanalytics.json")))
+}
+
+/// The Kinesis Data Analytics v2 model.
+pub fn kinesisanalyticsv2() -> &'static ServiceModel {
+    static MODEL: std::sync::OnceLock<ServiceModel> = std::sync::OnceLock::new();
+    MODEL.get_or_init(|| load(include_str!("../../models/kinesisanalyticsv2.json")))
+}
+
 #[allow(clippy::panic)] // a checked-in model that does not parse is a build defect, caught by tests
 fn load(json: &str) -> ServiceModel {
     match ServiceModel::parse(json) {
@@ -218,6 +230,8 @@ mod tests {
         "AssetTypeName",
         "ClusterJDBCURL",
         "NotebookName",
+        // Kinesis Analytics v2 (`^(?=^\$)(?=^\S+$).*$`): starts with `$`, no whitespace.
+        "RecordRowPath",
     ];
 
     #[test]
@@ -226,7 +240,14 @@ mod tests {
         // equivalent: these go unchecked by pattern (Firehose's Redshift URL, which Weir
         // refuses anyway; a few Glue and Athena names).
         let mut unsupported = Vec::new();
-        for model in [kinesis(), firehose(), glue(), athena()] {
+        for model in [
+            kinesis(),
+            firehose(),
+            glue(),
+            athena(),
+            kinesisanalytics(),
+            kinesisanalyticsv2(),
+        ] {
             for (name, shape) in &model.shapes {
                 if shape.pattern.is_some() && shape.regex.is_none() {
                     unsupported.push(name.as_str());

@@ -58,6 +58,8 @@ pub(super) struct FlatJson {
     names: Vec<Box<[u8]>>,
     kinds: Vec<Kind>,
     nullable: Vec<bool>,
+    /// Names without quotes or backslashes (a key in JSON reads as the name's own bytes).
+    plain: Vec<bool>,
     /// Batches in a row that went through arrow-json: past a few, this tries one in 64.
     declined: u32,
     /// Unescaped string values are built here.
@@ -102,6 +104,10 @@ impl FlatJson {
                 .map(|f| f.name().as_bytes().into())
                 .collect(),
             nullable: schema.fields().iter().map(|f| f.is_nullable()).collect(),
+            plain: names
+                .iter()
+                .map(|n| !n.bytes().any(|c| c == b'"' || c == b'\\' || c < 0x20))
+                .collect(),
             kinds,
             schema: schema.clone(),
             declined: 0,
@@ -209,17 +215,24 @@ impl FlatJson {
                 if b.get(i) != Some(&b'"') {
                     return None;
                 }
-                let (end, escaped) = string_end(b, i)?;
-                if escaped {
-                    return None;
-                }
-                let key = &b[i + 1..end - 1];
+                // Keys mostly come in the columns' order: the next column's name is tried in
+                // place before the key's end is looked for.
+                let (end, column) = match self.expected(b, i, hint) {
+                    Some(end) => (end, Some(hint)),
+                    None => {
+                        let (end, escaped) = string_end(b, i)?;
+                        if escaped {
+                            return None;
+                        }
+                        (end, self.find(&b[i + 1..end - 1], hint))
+                    }
+                };
                 i = ws(b, end);
                 if b.get(i) != Some(&b':') {
                     return None;
                 }
                 i = ws(b, i + 1);
-                match self.find(key, hint) {
+                match column {
                     Some(c) => {
                         if seen & (1 << c) != 0 {
                             return None;
@@ -253,6 +266,14 @@ impl FlatJson {
             }
         }
         Some(())
+    }
+
+    /// Where the key at `i` (its opening quote) ends when it is column `c`'s name.
+    fn expected(&self, b: &[u8], i: usize, c: usize) -> Option<usize> {
+        let name = self.names.get(c)?;
+        let end = i + 1 + name.len();
+        let plain = self.plain.get(c).copied().unwrap_or(false);
+        (plain && b.get(i + 1..end)? == &name[..] && b.get(end) == Some(&b'"')).then_some(end + 1)
     }
 
     fn find(&self, key: &[u8], hint: usize) -> Option<usize> {
@@ -444,24 +465,39 @@ fn ws(b: &[u8], mut i: usize) -> usize {
 /// whether it holds escapes.
 fn string_end(b: &[u8], i: usize) -> Option<(usize, bool)> {
     let mut j = i + 1;
-    // Most strings are short: a plain loop finds their end before memchr would be set up.
-    let short = (j + 16).min(b.len());
-    while j < short {
-        match b[j] {
-            b'"' => return Some((j + 1, false)),
-            b'\\' => break,
-            _ => j += 1,
-        }
-    }
     let mut escaped = false;
     loop {
-        j += memchr::memchr2(b'"', b'\\', b.get(j..)?)?;
+        j += special(b.get(j..)?)?;
         if b[j] == b'"' {
             return Some((j + 1, escaped));
         }
         escaped = true;
         j += 2;
     }
+}
+
+/// Where the first quote or backslash in `b` is, eight bytes at a time (most strings are
+/// short: a call to memchr costs more than it saves on them).
+fn special(b: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut at = 0;
+    while let Some(word) = b.get(at..).and_then(|r| r.first_chunk::<8>()) {
+        let w = u64::from_le_bytes(*word);
+        let quote = w ^ (ONES * u64::from(b'"'));
+        let slash = w ^ (ONES * u64::from(b'\\'));
+        // A byte of `quote` or `slash` is zero where the word holds that character; the
+        // lowest flagged byte is exact (a borrow only flags bytes above a zero one).
+        let hits = (quote.wrapping_sub(ONES) & !quote | slash.wrapping_sub(ONES) & !slash) & HIGH;
+        if hits != 0 {
+            return Some(at + (hits.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    b.get(at..)?
+        .iter()
+        .position(|&c| c == b'"' || c == b'\\')
+        .map(|k| at + k)
 }
 
 /// A string's escapes checked (and the string written to `out` when given). Escapes of
@@ -682,6 +718,28 @@ mod tests {
         if let Some(fast) = fast {
             let slow = arrow_json(&schema, &[record]).expect("arrow-json reads what flat reads");
             assert_eq!(fast, slow, "{record}");
+        }
+    }
+
+    #[test]
+    fn special_finds_the_first_quote_or_backslash_at_every_place() {
+        for len in 0..40 {
+            for at in 0..=len {
+                for c in [b'"', b'\\'] {
+                    // Bytes just below and above the two, and high bytes, around the hit.
+                    let mut b: Vec<u8> = (0..len)
+                        .map(|k| [b'!', b'#', b'[', b']', 0xc3, 0x80][k % 6])
+                        .collect();
+                    let want = (at < len).then(|| {
+                        b[at] = c;
+                        at
+                    });
+                    if at + 3 < len {
+                        b[at + 3] = b'"';
+                    }
+                    assert_eq!(super::special(&b), want, "len {len}, at {at}");
+                }
+            }
         }
     }
 

@@ -1,0 +1,23 @@
+//! AddApplicationInputProcessingConfiguration: a Lambda that preprocesses the input records.
+
+use weir_analytics::Change;
+
+use super::{changed, required, string, version};
+use crate::error::ApiError;
+use crate::input::Input;
+use crate::value::Value;
+use crate::Ctx;
+
+pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
+    let name = string(&mut input, "ApplicationName");
+    let expected = version(&mut input);
+    let change = Change::AddInputProcessing(
+        string(&mut input, "InputId"),
+        required(&mut input, "InputProcessingConfiguration")?,
+    );
+    changed(
+        ctx.analytics
+            .change(&ctx.region, &name, expected, change)
+            .await,
+    )
+}
