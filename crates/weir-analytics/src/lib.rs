@@ -98,6 +98,16 @@ fn not_found(name: &str) -> AnalyticsError {
     AnalyticsError::NotFound(format!("Application {name} is not found."))
 }
 
+/// A copy of application `name` of `region`.
+fn lookup(state: &State, region: &str, name: &str) -> Result<Application> {
+    state
+        .apps
+        .get(region)
+        .and_then(|m| m.get(name))
+        .cloned()
+        .ok_or_else(|| not_found(name))
+}
+
 fn in_use(name: &str, status: Status) -> AnalyticsError {
     AnalyticsError::InUse(format!(
         "Application {name} is not available for this operation: its status is {}.",
@@ -149,25 +159,7 @@ impl Analytics {
     }
 
     pub fn create(&self, region: &str, new: NewApplication) -> Result<Application> {
-        if new.inputs.len() > MAX_INPUTS {
-            return Err(AnalyticsError::InvalidArgument(format!(
-                "An application can have at most {MAX_INPUTS} streaming source."
-            )));
-        }
-        if new.outputs.len() > MAX_OUTPUTS {
-            return Err(AnalyticsError::InvalidArgument(format!(
-                "An application can have at most {MAX_OUTPUTS} destinations."
-            )));
-        }
-        if new.references.len() > MAX_REFERENCES {
-            return Err(AnalyticsError::InvalidArgument(format!(
-                "An application can have at most {MAX_REFERENCES} reference data source."
-            )));
-        }
         let tags: BTreeMap<String, String> = new.tags.into_iter().collect();
-        if tags.len() > MAX_TAGS {
-            return Err(too_many_tags());
-        }
         let now = now_ms();
         let mut app = Application {
             region: region.to_string(),
@@ -191,6 +183,9 @@ impl Analytics {
         };
         update::give_ids(&mut app);
         update::check(&app)?;
+        if app.tags.len() > MAX_TAGS {
+            return Err(too_many_tags());
+        }
         self.check_code(&app)?;
         let mut j = self.journal.lock();
         let apps = j.state().apps.get(region);
@@ -210,14 +205,7 @@ impl Analytics {
     }
 
     pub fn describe(&self, region: &str, name: &str) -> Result<Application> {
-        self.journal
-            .lock()
-            .state()
-            .apps
-            .get(region)
-            .and_then(|m| m.get(name))
-            .cloned()
-            .ok_or_else(|| not_found(name))
+        lookup(self.journal.lock().state(), region, name)
     }
 
     /// Applications in name order after `after`, at most `limit`; whether more follow.
@@ -250,13 +238,7 @@ impl Analytics {
     ) -> Result<Application> {
         let (app, was_running) = {
             let mut j = self.journal.lock();
-            let mut app = j
-                .state()
-                .apps
-                .get(region)
-                .and_then(|m| m.get(name))
-                .cloned()
-                .ok_or_else(|| not_found(name))?;
+            let mut app = lookup(j.state(), region, name)?;
             if let Some(v) = expected {
                 if v != app.version {
                     return Err(AnalyticsError::ConcurrentModification(format!(
@@ -311,13 +293,7 @@ impl Analytics {
         let runner = self.runner()?;
         let (app, resume) = {
             let mut j = self.journal.lock();
-            let mut app = j
-                .state()
-                .apps
-                .get(region)
-                .and_then(|m| m.get(name))
-                .cloned()
-                .ok_or_else(|| not_found(name))?;
+            let mut app = lookup(j.state(), region, name)?;
             if app.status != Status::Ready {
                 return Err(in_use(name, app.status));
             }
@@ -448,13 +424,7 @@ impl Analytics {
 
     fn set(&self, region: &str, name: &str, f: impl FnOnce(&mut Application)) -> Result<()> {
         let mut j = self.journal.lock();
-        let mut app = j
-            .state()
-            .apps
-            .get(region)
-            .and_then(|m| m.get(name))
-            .cloned()
-            .ok_or_else(|| not_found(name))?;
+        let mut app = lookup(j.state(), region, name)?;
         f(&mut app);
         j.commit(Op::Put(Box::new(app)))?;
         Ok(())

@@ -3,7 +3,7 @@
 //! an S3 object, and infers the InputSchema (`weir_analytics::discover`).
 
 use weir_analytics::StartingPosition;
-use weir_log::{IteratorStart, StreamKey};
+use weir_log::IteratorStart;
 
 use super::{error, string};
 use crate::error::ApiError;
@@ -27,28 +27,13 @@ fn nested(v: &Option<Value>, name: &str) -> Option<String> {
 
 /// A stream's sample records.
 fn stream_samples(ctx: &Ctx, arn: &str, at: StartingPosition) -> Result<Vec<Vec<u8>>, ApiError> {
-    let mut parts = arn.splitn(6, ':');
-    let (Some("arn"), Some(_), Some(service), Some(region), Some(account), Some(resource)) = (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    ) else {
-        return Err(ApiError::invalid_argument(format!("Invalid ARN: {arn}")));
-    };
-    let not_found = || ApiError::not_found(format!("Resource {arn} is not found."));
-    if service == "firehose" {
+    if arn.starts_with("arn:aws:firehose:") {
         return Err(ApiError::invalid_argument(
             "Weir discovers schemas from Kinesis streams and S3 objects, not from Firehose delivery streams.",
         ));
     }
-    let name = resource.strip_prefix("stream/").ok_or_else(not_found)?;
-    if service != "kinesis" || account != ctx.log.config().account_id {
-        return Err(not_found());
-    }
-    let key = StreamKey::new(region, name);
+    let key = crate::kinesis::common::stream_key_from_arn(ctx, arn)?;
+    let not_found = || ApiError::not_found(format!("Resource {arn} is not found."));
     let shards = ctx.log.list_shards(&key, None).map_err(|_| not_found())?;
     let start = match at {
         StartingPosition::TrimHorizon => IteratorStart::TrimHorizon,
