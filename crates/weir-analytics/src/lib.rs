@@ -324,6 +324,7 @@ impl Analytics {
                 input.starting_position = Some(at.as_str().to_string());
             }
             runner.check(&app).map_err(AnalyticsError::CodeValidation)?;
+            runner.runnable(&app).map_err(AnalyticsError::Unsupported)?;
             let job = match (resume, &app.last_job) {
                 (true, Some(last)) => last.clone(),
                 _ => format!("kda-{}-{}", app.name, now_ms()),

@@ -14,6 +14,10 @@ pub trait Runner: Send + Sync + 'static {
     /// CodeValidationException.
     fn check(&self, app: &Application) -> Result<(), String>;
 
+    /// Checks that the runner can run the whole configuration (inputs, outputs, reference
+    /// data) as it stands: `Err` holds the text of an UnsupportedOperationException.
+    fn runnable(&self, app: &Application) -> Result<(), String>;
+
     /// Starts the application as engine job `job`; `resume` continues where that job last
     /// stopped (LAST_STOPPED_POINT), otherwise each input starts at its position.
     fn start(&self, app: &Application, job: &str, resume: bool) -> Pending<()>;

@@ -206,6 +206,11 @@ impl Engine {
         )
     }
 
+    /// The region of tables that name none (and of internal streams).
+    pub fn default_region(&self) -> &str {
+        &self.inner.config.default_region
+    }
+
     /// The Glue Data Catalog filesystem sinks with `'glue.database'` register their files in.
     pub fn set_catalog(&self, catalog: weir_catalog::Catalog) {
         *self.inner.catalog.lock() = Some(catalog);
@@ -234,6 +239,21 @@ impl Engine {
         config: &BTreeMap<String, String>,
     ) -> Result<(String, Option<Arc<Collector>>)> {
         let id = format!("{:032x}", rand::random::<u128>());
+        self.submit_set_as(&id, statements, tables, views, config)
+            .await
+    }
+
+    /// `submit_set` under a job id the caller chose: a job that ran under it before (and is
+    /// not running) is replaced, and its sources resume from its last checkpoint.
+    pub async fn submit_set_as(
+        &self,
+        id: &str,
+        statements: &[String],
+        tables: &BTreeMap<String, TableDef>,
+        views: &BTreeMap<String, String>,
+        config: &BTreeMap<String, String>,
+    ) -> Result<(String, Option<Arc<Collector>>)> {
+        let id = id.to_string();
         let lifted = self.lift_stages(&id, statements, tables, views, true).await;
         let out = match lifted {
             Ok((statements, tables)) => {
@@ -373,7 +393,7 @@ impl Engine {
             }
             for (insert, stream) in lifted {
                 if create {
-                    self.create_stage_stream(&stream).await?;
+                    self.internal_stream(&stream).await?;
                 }
                 parts.push(insert);
             }
@@ -383,18 +403,21 @@ impl Engine {
         Ok((out, tables))
     }
 
-    /// An internal stream between a job's parts, once it is ACTIVE.
-    async fn create_stage_stream(&self, name: &str) -> Result<()> {
+    /// An internal stream between a job's parts (one shard, in the default region), made if
+    /// it does not exist, once it is ACTIVE.
+    pub(crate) async fn internal_stream(&self, name: &str) -> Result<()> {
         let key = weir_log::StreamKey::new(&self.inner.config.default_region, name);
         let log = &self.inner.log;
-        log.create_stream(weir_log::CreateStream {
-            key: key.clone(),
-            shard_count: Some(1),
-            mode: weir_log::StreamMode::Provisioned,
-            tags: BTreeMap::new(),
-            max_record_kib: None,
-        })
-        .map_err(|e| StreamError::Validation(format!("stage stream {name}: {e}")))?;
+        if log.describe_stream(&key).is_err() {
+            log.create_stream(weir_log::CreateStream {
+                key: key.clone(),
+                shard_count: Some(1),
+                mode: weir_log::StreamMode::Provisioned,
+                tags: BTreeMap::new(),
+                max_record_kib: None,
+            })
+            .map_err(|e| StreamError::Validation(format!("stage stream {name}: {e}")))?;
+        }
         let deadline = std::time::Instant::now() + Duration::from_secs(30);
         loop {
             let info = log
@@ -641,10 +664,14 @@ impl Engine {
 
     /// Deletes a job's stage streams.
     fn drop_stage_streams(&self, id: &str) {
-        let prefix = format!("{}{id}-", crate::plan::stages::STREAM_PREFIX);
+        self.drop_internal_streams(&format!("{}{id}-", crate::plan::stages::STREAM_PREFIX));
+    }
+
+    /// Deletes the default region's streams whose names start with `prefix`.
+    pub(crate) fn drop_internal_streams(&self, prefix: &str) {
         let region = &self.inner.config.default_region;
         for s in self.inner.log.list_streams(region) {
-            if s.name.starts_with(&prefix) {
+            if s.name.starts_with(prefix) {
                 let key = weir_log::StreamKey::new(region, &s.name);
                 if let Err(e) = self.inner.log.delete_stream(&key, true) {
                     tracing::warn!(error = %e, stream = %s.name, "could not delete a stage stream");

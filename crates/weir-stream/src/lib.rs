@@ -13,6 +13,7 @@ pub mod error;
 mod functions;
 mod glue;
 pub mod job;
+pub mod kda;
 pub mod plan;
 pub mod session;
 pub mod sink;

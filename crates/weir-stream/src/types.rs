@@ -144,7 +144,7 @@ impl TypeReader {
             "SMALLINT" => DataType::Int16,
             "INT" | "INTEGER" => DataType::Int32,
             "BIGINT" => DataType::Int64,
-            "FLOAT" => DataType::Float32,
+            "FLOAT" | "REAL" => DataType::Float32,
             "DOUBLE" => {
                 self.eat_word("PRECISION");
                 DataType::Float64

@@ -168,8 +168,10 @@ impl Server {
                 config.data_dir.join("analytics"),
                 log.config().account_id.clone(),
             );
+            let runner: Arc<dyn weir_analytics::Runner> =
+                Arc::new(weir_stream::kda::KdaRunner::new(stream.clone()));
             tokio::task::spawn_blocking(move || {
-                weir_analytics::Analytics::open(&dir, &account, None)
+                weir_analytics::Analytics::open(&dir, &account, Some(runner))
             })
             .await
             .context("opening the Kinesis Analytics applications")??

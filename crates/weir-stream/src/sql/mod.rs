@@ -3,6 +3,7 @@
 
 mod flink_ddl;
 mod group_window;
+pub mod kda;
 mod lookup;
 mod window_tvf;
 

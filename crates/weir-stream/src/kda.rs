@@ -1,0 +1,396 @@
+//! Kinesis Data Analytics SQL applications run as engine jobs: the [`weir_analytics::Runner`]
+//! the control plane calls.
+//!
+//! An application becomes one statement set (one job):
+//! - each input is a table over its Kinesis stream named as its in-application stream
+//!   (`SOURCE_SQL_STREAM_001`), its columns mapped by the input schema, with `ROWTIME` (the
+//!   time the row entered the application: processing time) and `APPROXIMATE_ARRIVAL_TIME`;
+//! - each in-application stream the code creates is a table over an internal Weir stream
+//!   (`weir-kda-<job hash>-<n>`, kept while the job may resume) with its own `ROWTIME`;
+//! - each pump is an `INSERT INTO` (`sql::kda` translates the dialect);
+//! - each output reads its in-application stream into the destination's table.
+//!
+//! A start from LAST_STOPPED_POINT resubmits the job under its previous id, so its sources
+//! (the inputs and the internal streams) continue from its last checkpoint.
+
+use std::collections::BTreeMap;
+
+use weir_analytics::model::{Application, Input, Output, SourceSchema};
+use weir_analytics::{Pending, Runner};
+
+use crate::sql::kda::{translate, KdaCode};
+use crate::{Engine, StreamError};
+
+/// The prefix of the internal streams behind in-application streams.
+pub const STREAM_PREFIX: &str = "weir-kda-";
+
+/// Runs applications on an engine.
+pub struct KdaRunner {
+    engine: Engine,
+}
+
+impl KdaRunner {
+    pub fn new(engine: Engine) -> KdaRunner {
+        KdaRunner { engine }
+    }
+}
+
+/// An application as the engine runs it.
+struct AppJob {
+    statements: Vec<String>,
+    ddl: Vec<String>,
+    /// The internal streams of its in-application streams.
+    streams: Vec<String>,
+}
+
+/// The prefix of job `job`'s internal streams (a stable hash keeps names short and valid).
+fn streams_of(job: &str) -> String {
+    // FNV-1a: the same on every run and platform.
+    let hash = job.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    format!("{STREAM_PREFIX}{hash:016x}-")
+}
+
+fn quote(name: &str) -> String {
+    format!("`{}`", name.replace('`', "``"))
+}
+
+/// The quoted SQL text of a string literal.
+fn literal(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+/// The resource name and region of an ARN (`arn:aws:kinesis:<region>:<account>:stream/<name>`).
+fn arn_parts<'a>(arn: &'a str, kind: &str) -> Result<(&'a str, &'a str), String> {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let name = parts
+        .get(5)
+        .and_then(|r| r.strip_prefix(kind))
+        .and_then(|r| r.strip_prefix('/'))
+        .filter(|n| !n.is_empty());
+    match (parts.get(3), name) {
+        (Some(region), Some(name)) => Ok((name, region)),
+        _ => Err(format!("{arn} is not a {kind} ARN")),
+    }
+}
+
+fn unsupported(what: &str) -> String {
+    format!("{what} is not supported by Weir yet")
+}
+
+/// The columns of a source table and its format options, from an input schema.
+fn source_columns(schema: &SourceSchema) -> Result<(Vec<String>, Vec<String>), String> {
+    let format = schema.record_format.record_format_type.as_str();
+    let mapping = schema.record_format.mapping_parameters.as_ref();
+    let mut columns = Vec::new();
+    let options = match format {
+        "JSON" => {
+            if let Some(path) = mapping.and_then(|m| m.json.as_ref()) {
+                if path.record_row_path != "$" {
+                    return Err(unsupported("A RecordRowPath other than \"$\""));
+                }
+            }
+            for c in &schema.record_columns {
+                let key = match c.mapping.as_deref() {
+                    None => c.name.as_str(),
+                    Some(m) => m
+                        .strip_prefix("$.")
+                        .filter(|k| !k.contains(['.', '[', '*']))
+                        .ok_or_else(|| {
+                            unsupported(&format!("Mapping {m} (a path below the top level)"))
+                        })?,
+                };
+                let sql_type = kda_type(&c.sql_type);
+                if key == c.name {
+                    columns.push(format!("{} {sql_type}", quote(key)));
+                } else {
+                    columns.push(format!("{} {sql_type}", quote(key)));
+                    columns.push(format!("{} AS {}", quote(&c.name), quote(key)));
+                }
+            }
+            vec![
+                "'format' = 'json'".into(),
+                "'json.ignore-parse-errors' = 'true'".into(),
+            ]
+        }
+        "CSV" => {
+            let csv = mapping.and_then(|m| m.csv.as_ref());
+            let rows = csv.map_or("\n", |c| c.record_row_delimiter.as_str());
+            let cols = csv.map_or(",", |c| c.record_column_delimiter.as_str());
+            if rows != "\n" {
+                return Err(unsupported("A RecordRowDelimiter other than \"\\n\""));
+            }
+            if cols.len() != 1 {
+                return Err(unsupported("A RecordColumnDelimiter longer than one byte"));
+            }
+            for c in &schema.record_columns {
+                columns.push(format!("{} {}", quote(&c.name), kda_type(&c.sql_type)));
+            }
+            vec![
+                "'format' = 'csv'".into(),
+                format!("'csv.field-delimiter' = {}", literal(cols)),
+                "'csv.ignore-parse-errors' = 'true'".into(),
+            ]
+        }
+        other => return Err(format!("RecordFormatType {other} is not JSON or CSV")),
+    };
+    Ok((columns, options))
+}
+
+/// A KDA column type as Flink DDL (KDA's TIMESTAMP has milliseconds).
+fn kda_type(t: &str) -> String {
+    if t.trim().eq_ignore_ascii_case("TIMESTAMP") {
+        "TIMESTAMP(3)".into()
+    } else {
+        t.to_string()
+    }
+}
+
+/// The table over an input's stream.
+fn input_table(input: &Input) -> Result<(String, String), String> {
+    if input.kinesis_firehose_input.is_some() {
+        return Err(unsupported("A Firehose delivery stream as input"));
+    }
+    if input.input_processing_configuration.is_some() {
+        return Err(unsupported("Input preprocessing with Lambda"));
+    }
+    if input.parallelism() != 1 {
+        return Err(unsupported("InputParallelism above 1"));
+    }
+    let target = input
+        .kinesis_streams_input
+        .as_ref()
+        .ok_or("The input has no Kinesis stream")?;
+    let (stream, region) = arn_parts(&target.resource_arn, "stream")?;
+    let (mut columns, format) = source_columns(&input.input_schema)?;
+    columns.push("`ROWTIME` AS PROCTIME()".into());
+    columns.push("`APPROXIMATE_ARRIVAL_TIME` TIMESTAMP(3) METADATA FROM 'timestamp'".into());
+    let at = match input.starting_position.as_deref() {
+        Some("TRIM_HORIZON") => "TRIM_HORIZON",
+        _ => "LATEST",
+    };
+    let name = input
+        .in_app_streams()
+        .into_iter()
+        .next()
+        .ok_or("The input has no in-application stream")?;
+    let ddl = format!(
+        "CREATE TABLE {} ({}) WITH ('connector' = 'kinesis', 'stream' = {}, 'aws.region' = {}, \
+         'scan.stream.initpos' = '{at}', {})",
+        quote(&name),
+        columns.join(", "),
+        literal(stream),
+        literal(region),
+        format.join(", ")
+    );
+    Ok((name, ddl))
+}
+
+/// The table an output writes to and its connector options.
+fn output_table(output: &Output, k: usize, columns: &[String]) -> Result<(String, String), String> {
+    let connector = if let Some(t) = &output.kinesis_streams_output {
+        let (stream, region) = arn_parts(&t.resource_arn, "stream")?;
+        format!(
+            "'connector' = 'kinesis', 'stream' = {}, 'aws.region' = {}",
+            literal(stream),
+            literal(region)
+        )
+    } else if let Some(t) = &output.kinesis_firehose_output {
+        let (name, region) = arn_parts(&t.resource_arn, "deliverystream")?;
+        format!(
+            "'connector' = 'firehose', 'delivery-stream' = {}, 'aws.region' = {}",
+            literal(name),
+            literal(region)
+        )
+    } else if let Some(t) = &output.lambda_output {
+        format!(
+            "'connector' = 'lambda', 'function' = {}",
+            literal(&t.resource_arn)
+        )
+    } else {
+        return Err(format!("Output {} has no destination", output.name));
+    };
+    let format = match output.destination_schema.record_format_type.as_str() {
+        "JSON" => "json",
+        "CSV" => "csv",
+        other => return Err(format!("RecordFormatType {other} is not JSON or CSV")),
+    };
+    let table = format!("weir_kda_output_{k}");
+    let ddl = format!(
+        "CREATE TABLE {} ({}) WITH ({connector}, 'format' = '{format}')",
+        quote(&table),
+        columns.join(", ")
+    );
+    Ok((table, ddl))
+}
+
+/// The application's statements and tables for job `job` (internal streams in `region`).
+fn app_job(app: &Application, job: &str, region: &str) -> Result<AppJob, String> {
+    let code: KdaCode =
+        translate(app.code.as_deref().unwrap_or_default()).map_err(|e| e.to_string())?;
+    if !app.references.is_empty() {
+        return Err(unsupported("Reference data"));
+    }
+    let mut ddl = Vec::new();
+    let mut names = Vec::new();
+    for input in &app.inputs {
+        let (name, table) = input_table(input)?;
+        names.push(name);
+        ddl.push(table);
+    }
+    let prefix = streams_of(job);
+    let mut streams = Vec::new();
+    for (k, s) in code.streams.iter().enumerate() {
+        if names.contains(&s.name) {
+            return Err(format!("Stream {} is already an input's stream", s.name));
+        }
+        names.push(s.name.clone());
+        let internal = format!("{prefix}{k}");
+        let columns: Vec<String> = s
+            .columns
+            .iter()
+            .map(|(c, t)| format!("{} {t}", quote(c)))
+            .chain(["`ROWTIME` AS PROCTIME()".to_string()])
+            .collect();
+        ddl.push(format!(
+            "CREATE TABLE {} ({}) WITH ('connector' = 'kinesis', 'stream' = {}, 'aws.region' = \
+             {}, 'scan.stream.initpos' = 'TRIM_HORIZON', 'format' = 'json')",
+            quote(&s.name),
+            columns.join(", "),
+            literal(&internal),
+            literal(region),
+        ));
+        streams.push(internal);
+    }
+    let mut statements: Vec<String> = code.pumps.iter().map(|p| p.insert.clone()).collect();
+    for (k, output) in app.outputs.iter().enumerate() {
+        let stream = code
+            .streams
+            .iter()
+            .find(|s| s.name == output.name)
+            .or_else(|| {
+                let upper = output.name.to_ascii_uppercase();
+                code.streams.iter().find(|s| s.name == upper)
+            });
+        let Some(stream) = stream else {
+            if output.name.eq_ignore_ascii_case("error_stream") {
+                // Rows that fail to map are skipped (and counted), not yet routed.
+                continue;
+            }
+            return Err(format!(
+                "Output {} names no in-application stream of the code",
+                output.name
+            ));
+        };
+        let columns: Vec<String> = stream
+            .columns
+            .iter()
+            .map(|(c, t)| format!("{} {t}", quote(c)))
+            .collect();
+        let (table, table_ddl) = output_table(output, k, &columns)?;
+        let selected: Vec<String> = stream.columns.iter().map(|(c, _)| quote(c)).collect();
+        statements.push(format!(
+            "INSERT INTO {} SELECT {} FROM {}",
+            quote(&table),
+            selected.join(", "),
+            quote(&stream.name)
+        ));
+        ddl.push(table_ddl);
+    }
+    if statements.is_empty() {
+        return Err("The application code has no pump and the application no output".into());
+    }
+    Ok(AppJob {
+        statements,
+        ddl,
+        streams,
+    })
+}
+
+impl KdaRunner {
+    fn tables(&self, app: &AppJob) -> crate::Result<BTreeMap<String, crate::table::TableDef>> {
+        let mut tables = BTreeMap::new();
+        for ddl in &app.ddl {
+            let t = self.engine.table(ddl)?;
+            tables.insert(t.name().to_string(), t);
+        }
+        Ok(tables)
+    }
+}
+
+fn text(e: StreamError) -> String {
+    e.to_string()
+}
+
+impl Runner for KdaRunner {
+    fn check(&self, app: &Application) -> Result<(), String> {
+        translate(app.code.as_deref().unwrap_or_default())
+            .map(drop)
+            .map_err(|e| e.to_string())
+    }
+
+    fn runnable(&self, app: &Application) -> Result<(), String> {
+        let job = app_job(app, "check", self.engine.default_region())?;
+        self.tables(&job).map_err(text)?;
+        Ok(())
+    }
+
+    fn start(&self, app: &Application, job: &str, resume: bool) -> Pending<()> {
+        let engine = self.engine.clone();
+        let planned = app_job(app, job, engine.default_region())
+            .and_then(|j| Ok((self.tables(&j).map_err(text)?, j)));
+        let stale = app.last_job.clone().filter(|last| !resume && last != job);
+        let (id, name) = (job.to_string(), app.name.clone());
+        Box::pin(async move {
+            let (tables, planned) = planned?;
+            if let Some(last) = stale {
+                engine.drop_internal_streams(&streams_of(&last));
+            }
+            for s in &planned.streams {
+                engine.internal_stream(s).await.map_err(text)?;
+            }
+            let config = BTreeMap::from([("pipeline.name".to_string(), format!("kda-{name}"))]);
+            engine
+                .submit_set_as(&id, &planned.statements, &tables, &BTreeMap::new(), &config)
+                .await
+                .map_err(text)?;
+            Ok(())
+        })
+    }
+
+    fn stop(&self, job: &str) -> Pending<()> {
+        let (engine, job) = (self.engine.clone(), job.to_string());
+        Box::pin(async move { engine.stop_job(&job, false).await.map_err(text) })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arns_name_their_resources() {
+        assert_eq!(
+            arn_parts("arn:aws:kinesis:us-east-1:000000000000:stream/in", "stream").unwrap(),
+            ("in", "us-east-1")
+        );
+        assert!(arn_parts("arn:aws:kinesis:us-east-1:0:stream/", "stream").is_err());
+        assert_eq!(
+            arn_parts(
+                "arn:aws:firehose:eu-west-1:0:deliverystream/d",
+                "deliverystream"
+            )
+            .unwrap(),
+            ("d", "eu-west-1")
+        );
+    }
+
+    #[test]
+    fn internal_streams_are_named_by_job() {
+        let p = streams_of("kda-app-1");
+        assert!(p.starts_with(STREAM_PREFIX) && p.len() == STREAM_PREFIX.len() + 17);
+        assert_eq!(p, streams_of("kda-app-1"));
+        assert_ne!(p, streams_of("kda-app-2"));
+    }
+}

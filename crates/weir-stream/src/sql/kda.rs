@@ -1,0 +1,551 @@
+//! Kinesis Data Analytics SQL (the SQLstream dialect of KDA's SQL applications) turned into the
+//! Flink form the engine plans: in-application streams become tables, pumps become `INSERT INTO`
+//! statements of one statement set.
+//!
+//! What changes, token by token (never by editing strings):
+//! - unquoted identifiers are upper-cased (KDA folds them so), quoted ones keep their case;
+//! - `SELECT STREAM` loses `STREAM`;
+//! - `STEP(t BY INTERVAL ...)` and `FLOOR(t TO unit)` in a GROUP BY become `TUMBLE(t, ...)`; in
+//!   the select list they become the window's start, and a bare `ROWTIME` its end (the time KDA
+//!   gives an aggregate's row); `FLOOR(t TO unit)` elsewhere truncates (`DATE_TRUNC`);
+//! - a sliding window (`OVER (... RANGE INTERVAL ... PRECEDING)`, `WINDOW w AS (...)`) without
+//!   ORDER BY is ordered by `ROWTIME`, as KDA orders it;
+//! - `SIMILAR TO` patterns become anchored regular expressions (the planner matches them as
+//!   regular expressions anywhere in the text).
+
+use sqlparser::dialect::GenericDialect;
+use sqlparser::tokenizer::{Token, Tokenizer};
+
+use super::{token_sql, SqlError};
+
+/// An in-application stream: `CREATE OR REPLACE STREAM name (columns)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InAppStream {
+    pub name: String,
+    /// Column names and their types as Flink DDL text.
+    pub columns: Vec<(String, String)>,
+}
+
+/// A pump: `CREATE OR REPLACE PUMP name AS INSERT INTO ...`, as a Flink `INSERT INTO`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pump {
+    pub name: String,
+    pub target: String,
+    pub insert: String,
+}
+
+/// An application's code, read.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KdaCode {
+    pub streams: Vec<InAppStream>,
+    pub pumps: Vec<Pump>,
+}
+
+fn fail(what: impl Into<String>) -> SqlError {
+    SqlError::Parse(what.into())
+}
+
+/// Reads application code: its streams and pumps, in order.
+pub fn translate(code: &str) -> Result<KdaCode, SqlError> {
+    let tokens: Vec<Token> = tokens(code)?.into_iter().map(normalize).collect();
+    let mut out = KdaCode::default();
+    for statement in tokens.split(|t| *t == Token::SemiColon) {
+        if statement.is_empty() {
+            continue;
+        }
+        let mut at = 0;
+        if !is(statement, 0, "CREATE") {
+            return Err(fail(format!(
+                "Weir reads CREATE STREAM and CREATE PUMP statements in application code, found: {}",
+                text(&statement[..statement.len().min(6)])
+            )));
+        }
+        at += 1;
+        if is(statement, at, "OR") && is(statement, at + 1, "REPLACE") {
+            at += 2;
+        }
+        if is(statement, at, "STREAM") {
+            out.streams.push(stream(statement, at + 1)?);
+        } else if is(statement, at, "PUMP") {
+            out.pumps.push(pump(statement, at + 1)?);
+        } else {
+            return Err(fail(format!(
+                "Weir runs CREATE STREAM and CREATE PUMP statements (no {} yet)",
+                text(&statement[..(at + 1).min(statement.len())])
+            )));
+        }
+    }
+    for p in &out.pumps {
+        if !out.streams.iter().any(|s| s.name == p.target) {
+            return Err(fail(format!(
+                "Pump {} inserts into {}, which is not a stream created in the application code",
+                p.name, p.target
+            )));
+        }
+    }
+    Ok(out)
+}
+
+/// Unquoted words upper-cased; double-quoted identifiers written with backticks.
+fn normalize(t: Token) -> Token {
+    match t {
+        Token::Word(w) if w.quote_style.is_none() => {
+            Token::make_word(&w.value.to_ascii_uppercase(), None)
+        }
+        Token::Word(w) if w.quote_style == Some('"') => Token::make_word(&w.value, Some('`')),
+        other => other,
+    }
+}
+
+/// Whether token `at` is the unquoted keyword `k`.
+fn is(tokens: &[Token], at: usize, k: &str) -> bool {
+    matches!(tokens.get(at), Some(Token::Word(w)) if w.quote_style.is_none() && w.value == k)
+}
+
+fn text(tokens: &[Token]) -> String {
+    tokens.iter().map(token_sql).collect::<Vec<_>>().join(" ")
+}
+
+fn name_at(tokens: &[Token], at: usize) -> Result<String, SqlError> {
+    match tokens.get(at) {
+        Some(Token::Word(w)) => Ok(w.value.clone()),
+        other => Err(fail(format!(
+            "Expected a name, found: {}",
+            other.map_or_else(|| "end of statement".into(), token_sql)
+        ))),
+    }
+}
+
+/// The index of the `)` closing the `(` at `open`.
+fn closing(tokens: &[Token], open: usize) -> Result<usize, SqlError> {
+    let mut depth = 0usize;
+    for (i, t) in tokens.iter().enumerate().skip(open) {
+        match t {
+            Token::LParen => depth += 1,
+            Token::RParen => {
+                depth -= 1;
+                if depth == 0 {
+                    return Ok(i);
+                }
+            }
+            _ => {}
+        }
+    }
+    Err(fail("A parenthesis is not closed"))
+}
+
+/// Splits tokens at depth-0 commas.
+fn split_commas(tokens: &[Token]) -> Vec<&[Token]> {
+    let mut parts = Vec::new();
+    let (mut depth, mut start) = (0usize, 0);
+    for (i, t) in tokens.iter().enumerate() {
+        match t {
+            Token::LParen => depth += 1,
+            Token::RParen => depth = depth.saturating_sub(1),
+            Token::Comma if depth == 0 => {
+                parts.push(&tokens[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(&tokens[start..]);
+    parts
+}
+
+fn stream(s: &[Token], at: usize) -> Result<InAppStream, SqlError> {
+    let name = name_at(s, at)?;
+    if s.get(at + 1) != Some(&Token::LParen) {
+        return Err(fail(format!(
+            "Stream {name} needs its columns: (name type, ...)"
+        )));
+    }
+    let end = closing(s, at + 1)?;
+    let mut columns = Vec::new();
+    for part in split_commas(&s[at + 2..end]) {
+        let column = name_at(part, 0)?;
+        if part.len() < 2 {
+            return Err(fail(format!(
+                "Column {column} of stream {name} has no type"
+            )));
+        }
+        if column == "ROWTIME" {
+            return Err(fail(format!(
+                "ROWTIME is a column of every stream; stream {name} cannot declare it"
+            )));
+        }
+        columns.push((column, flink_type(&part[1..])));
+    }
+    // `DESCRIPTION '...'` may follow; nothing else.
+    let rest = &s[end + 1..];
+    if !(rest.is_empty() || (is(rest, 0, "DESCRIPTION") && rest.len() == 2)) {
+        return Err(fail(format!(
+            "Unexpected text after the columns of stream {name}: {}",
+            text(rest)
+        )));
+    }
+    Ok(InAppStream { name, columns })
+}
+
+/// A KDA column type as Flink DDL text (TIMESTAMP is KDA's millisecond timestamp).
+fn flink_type(tokens: &[Token]) -> String {
+    match tokens {
+        [Token::Word(w)] if w.quote_style.is_none() && w.value == "TIMESTAMP" => {
+            "TIMESTAMP(3)".into()
+        }
+        _ => tokens.iter().map(token_sql).collect::<String>(),
+    }
+}
+
+fn pump(s: &[Token], at: usize) -> Result<Pump, SqlError> {
+    let name = name_at(s, at)?;
+    let mut at = at + 1;
+    if is(s, at, "STOPPED") || is(s, at, "STARTED") {
+        at += 1;
+    }
+    if !(is(s, at, "AS") && is(s, at + 1, "INSERT") && is(s, at + 2, "INTO")) {
+        return Err(fail(format!(
+            "Pump {name} must be AS INSERT INTO a stream SELECT ..."
+        )));
+    }
+    let target = name_at(s, at + 3)?;
+    let body = rewrite(&s[at..])?;
+    Ok(Pump {
+        name,
+        target,
+        insert: text(&body[1..]),
+    })
+}
+
+const CLAUSE_ENDS: [&str; 7] = [
+    "HAVING",
+    "WINDOW",
+    "ORDER",
+    "LIMIT",
+    "UNION",
+    "EXCEPT",
+    "INTERSECT",
+];
+
+/// Where a token stands in its query.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Place {
+    Other,
+    SelectList,
+    GroupBy,
+}
+
+/// The KDA forms of a pump's `INSERT INTO ... SELECT` rewritten (see the module's notes).
+fn rewrite(s: &[Token]) -> Result<Vec<Token>, SqlError> {
+    // Pass 1: the group windows, as the argument text TUMBLE will get.
+    let mut windows = Vec::new();
+    {
+        let mut places = vec![Place::Other];
+        let mut i = 0;
+        while i < s.len() {
+            track(s, i, &mut places);
+            if places.last() == Some(&Place::GroupBy) {
+                if let Some((args, end)) = time_floor(s, i)? {
+                    windows.push(text(&args));
+                    i = end + 1;
+                    continue;
+                }
+            }
+            i += 1;
+        }
+    }
+    let mut out = Vec::with_capacity(s.len());
+    let mut places = vec![Place::Other];
+    let mut i = 0;
+    while i < s.len() {
+        track(s, i, &mut places);
+        let place = *places.last().unwrap_or(&Place::Other);
+        // SELECT STREAM
+        if is(s, i, "STREAM") && i > 0 && is(s, i - 1, "SELECT") {
+            i += 1;
+            continue;
+        }
+        if let Some((args, end)) = time_floor(s, i)? {
+            let function = if place == Place::GroupBy {
+                "TUMBLE"
+            } else if windows.contains(&text(&args)) {
+                "TUMBLE_START"
+            } else if is(s, i, "FLOOR") {
+                let unit = args.last().cloned().unwrap_or(Token::EOF);
+                let Token::Word(unit) = unit else {
+                    return Err(fail("FLOOR(... TO unit) needs a unit"));
+                };
+                out.push(Token::make_word("DATE_TRUNC", None));
+                out.push(Token::LParen);
+                out.push(Token::SingleQuotedString(unit.value.to_ascii_lowercase()));
+                out.push(Token::Comma);
+                let comma = args.iter().position(|t| *t == Token::Comma).unwrap_or(0);
+                out.extend_from_slice(&args[..comma]);
+                out.push(Token::RParen);
+                i = end + 1;
+                continue;
+            } else {
+                return Err(fail(
+                    "STEP(...) outside GROUP BY must be the same as a window of the GROUP BY",
+                ));
+            };
+            out.push(Token::make_word(function, None));
+            out.push(Token::LParen);
+            out.extend(args);
+            out.push(Token::RParen);
+            i = end + 1;
+            continue;
+        }
+        // A bare ROWTIME in the select list of a windowed aggregate: its window's end.
+        if place == Place::SelectList && windows.len() == 1 && is(s, i, "ROWTIME") {
+            let args = tokens(&windows[0])?;
+            if out.last() == Some(&Token::Period) {
+                out.pop();
+                out.pop();
+            }
+            out.push(Token::make_word("TUMBLE_END", None));
+            out.push(Token::LParen);
+            out.extend(args);
+            out.push(Token::RParen);
+            i += 1;
+            continue;
+        }
+        if (is(s, i, "OVER") || (is(s, i, "AS") && i >= 2 && is(s, i - 2, "WINDOW")))
+            && s.get(i + 1) == Some(&Token::LParen)
+        {
+            let end = closing(s, i + 1)?;
+            out.push(s[i].clone());
+            out.push(Token::LParen);
+            out.extend(ordered_window(&s[i + 2..end]));
+            out.push(Token::RParen);
+            i = end + 1;
+            continue;
+        }
+        if is(s, i, "SIMILAR") && is(s, i + 1, "TO") {
+            if let Some(Token::SingleQuotedString(p)) = s.get(i + 2) {
+                out.extend_from_slice(&s[i..i + 2]);
+                out.push(Token::SingleQuotedString(similar_regex(p)));
+                i += 3;
+                continue;
+            }
+        }
+        out.push(s[i].clone());
+        i += 1;
+    }
+    Ok(out)
+}
+
+/// Updates the place stack for token `i` (before it is handled).
+fn track(s: &[Token], i: usize, places: &mut Vec<Place>) {
+    match &s[i] {
+        Token::LParen => places.push(Place::Other),
+        Token::RParen => {
+            if places.len() > 1 {
+                places.pop();
+            }
+        }
+        _ => {
+            let top = places.last_mut();
+            let Some(top) = top else { return };
+            if is(s, i, "SELECT") {
+                *top = Place::SelectList;
+            } else if is(s, i, "FROM") {
+                *top = Place::Other;
+            } else if is(s, i, "BY") && i > 0 && is(s, i - 1, "GROUP") {
+                *top = Place::GroupBy;
+            } else if CLAUSE_ENDS.iter().any(|k| is(s, i, k)) {
+                *top = Place::Other;
+            }
+        }
+    }
+}
+
+/// `STEP(t BY INTERVAL ...)` or `FLOOR(t TO unit)` at `i`: TUMBLE's arguments (`t, INTERVAL
+/// ...`) and the index of the closing parenthesis.
+fn time_floor(s: &[Token], i: usize) -> Result<Option<(Vec<Token>, usize)>, SqlError> {
+    let step = is(s, i, "STEP");
+    if !(step || is(s, i, "FLOOR")) || s.get(i + 1) != Some(&Token::LParen) {
+        return Ok(None);
+    }
+    let end = closing(s, i + 1)?;
+    let inner = &s[i + 2..end];
+    let split = if step { "BY" } else { "TO" };
+    let mut depth = 0usize;
+    let mut at = None;
+    for (k, t) in inner.iter().enumerate() {
+        match t {
+            Token::LParen => depth += 1,
+            Token::RParen => depth = depth.saturating_sub(1),
+            _ if depth == 0 && is(inner, k, split) => at = Some(k),
+            _ => {}
+        }
+    }
+    let Some(at) = at else {
+        // A numeric FLOOR(x).
+        return if step {
+            Err(fail("STEP needs (time BY INTERVAL ...)"))
+        } else {
+            Ok(None)
+        };
+    };
+    let mut args = inner[..at].to_vec();
+    args.push(Token::Comma);
+    if step {
+        args.extend_from_slice(&inner[at + 1..]);
+    } else {
+        let [Token::Word(unit)] = &inner[at + 1..] else {
+            return Err(fail("FLOOR(time TO unit) needs one unit"));
+        };
+        args.push(Token::make_word("INTERVAL", None));
+        args.push(Token::SingleQuotedString("1".into()));
+        args.push(Token::Word(unit.clone()));
+    }
+    Ok(Some((args, end)))
+}
+
+/// Tokens of SQL text, without whitespace and comments.
+fn tokens(sql: &str) -> Result<Vec<Token>, SqlError> {
+    Ok(Tokenizer::new(&GenericDialect {}, sql)
+        .tokenize()
+        .map_err(|e| fail(e.to_string()))?
+        .into_iter()
+        .filter(|t| !matches!(t, Token::Whitespace(_)))
+        .collect())
+}
+
+/// A window specification with `ORDER BY ROWTIME` before its frame when it has none.
+fn ordered_window(spec: &[Token]) -> Vec<Token> {
+    let ordered = spec.iter().enumerate().any(|(k, _)| is(spec, k, "ORDER"));
+    let frame = spec
+        .iter()
+        .enumerate()
+        .position(|(k, _)| is(spec, k, "RANGE") || is(spec, k, "ROWS"));
+    match (ordered, frame) {
+        (false, Some(f)) => {
+            let mut out = spec[..f].to_vec();
+            out.push(Token::make_word("ORDER", None));
+            out.push(Token::make_word("BY", None));
+            out.push(Token::make_word("ROWTIME", None));
+            out.extend_from_slice(&spec[f..]);
+            out
+        }
+        _ => spec.to_vec(),
+    }
+}
+
+/// A SQL `SIMILAR TO` pattern as an anchored regular expression: `%` is any text, `_` any
+/// character, `\` escapes; `| * + ? { } ( ) [ ]` mean what they mean in both.
+fn similar_regex(pattern: &str) -> String {
+    let mut out = String::from("^(?:");
+    let mut chars = pattern.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '%' => out.push_str(".*"),
+            '_' => out.push('.'),
+            '\\' => {
+                if let Some(n) = chars.next() {
+                    out.push_str(&regex_escape(n));
+                }
+            }
+            '|' | '*' | '+' | '?' | '{' | '}' | '(' | ')' | '[' | ']' => out.push(c),
+            other => out.push_str(&regex_escape(other)),
+        }
+    }
+    out.push_str(")$");
+    out
+}
+
+fn regex_escape(c: char) -> String {
+    if c.is_ascii_punctuation() {
+        format!("\\{c}")
+    } else {
+        c.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_getting_started_filter() {
+        let code = r#"
+            -- ** Continuous Filter **
+            CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM" (ticker_symbol VARCHAR(4),
+                sector VARCHAR(12), change DOUBLE, price DOUBLE);
+            /* pump */ CREATE OR REPLACE PUMP "STREAM_PUMP" AS INSERT INTO "DESTINATION_SQL_STREAM"
+            SELECT STREAM ticker_symbol, sector, change, price
+            FROM "SOURCE_SQL_STREAM_001"
+            WHERE sector SIMILAR TO '%TECH%';"#;
+        let c = translate(code).unwrap();
+        assert_eq!(c.streams[0].name, "DESTINATION_SQL_STREAM");
+        assert_eq!(
+            c.streams[0].columns,
+            vec![
+                ("TICKER_SYMBOL".into(), "VARCHAR(4)".into()),
+                ("SECTOR".into(), "VARCHAR(12)".into()),
+                ("CHANGE".into(), "DOUBLE".into()),
+                ("PRICE".into(), "DOUBLE".into()),
+            ]
+        );
+        assert_eq!(c.pumps[0].target, "DESTINATION_SQL_STREAM");
+        assert_eq!(
+            c.pumps[0].insert,
+            "INSERT INTO `DESTINATION_SQL_STREAM` SELECT TICKER_SYMBOL , SECTOR , CHANGE , \
+             PRICE FROM `SOURCE_SQL_STREAM_001` WHERE SECTOR SIMILAR TO '^(?:.*TECH.*)$'"
+        );
+    }
+
+    #[test]
+    fn step_and_floor_become_tumbling_windows() {
+        let code = r#"CREATE OR REPLACE STREAM "D" (ts TIMESTAMP, sym VARCHAR(4), n INTEGER);
+            CREATE OR REPLACE PUMP "P" AS INSERT INTO "D"
+            SELECT STREAM ROWTIME, sym, COUNT(*) FROM "S"
+            GROUP BY sym, STEP("S".ROWTIME BY INTERVAL '10' SECOND);"#;
+        let c = translate(code).unwrap();
+        assert_eq!(c.streams[0].columns[0].1, "TIMESTAMP(3)");
+        assert_eq!(
+            c.pumps[0].insert,
+            "INSERT INTO `D` SELECT TUMBLE_END ( `S` . ROWTIME , INTERVAL '10' SECOND ) , SYM , \
+             COUNT ( * ) FROM `S` GROUP BY SYM , TUMBLE ( `S` . ROWTIME , INTERVAL '10' SECOND )"
+        );
+        let code = r#"CREATE STREAM "D" (m TIMESTAMP, n INTEGER);
+            CREATE PUMP "P" AS INSERT INTO "D"
+            SELECT STREAM FLOOR(s.ROWTIME TO MINUTE), COUNT(*) FROM "S" AS s
+            GROUP BY FLOOR(s.ROWTIME TO MINUTE);"#;
+        let c = translate(code).unwrap();
+        assert_eq!(
+            c.pumps[0].insert,
+            "INSERT INTO `D` SELECT TUMBLE_START ( S . ROWTIME , INTERVAL '1' MINUTE ) , \
+             COUNT ( * ) FROM `S` AS S GROUP BY TUMBLE ( S . ROWTIME , INTERVAL '1' MINUTE )"
+        );
+    }
+
+    #[test]
+    fn sliding_windows_are_ordered_by_rowtime() {
+        let code = r#"CREATE STREAM "D" (sym VARCHAR(4), a REAL);
+            CREATE PUMP "P" AS INSERT INTO "D"
+            SELECT STREAM sym, AVG(price) OVER W1 FROM "S"
+            WINDOW W1 AS (PARTITION BY sym RANGE INTERVAL '1' MINUTE PRECEDING);"#;
+        let c = translate(code).unwrap();
+        assert!(c.pumps[0].insert.ends_with(
+            "WINDOW W1 AS ( PARTITION BY SYM ORDER BY ROWTIME RANGE INTERVAL '1' MINUTE PRECEDING )"
+        ));
+    }
+
+    #[test]
+    fn refuses_what_it_cannot_run() {
+        assert!(translate("SELECT 1").is_err());
+        assert!(
+            translate(r#"CREATE PUMP "P" AS INSERT INTO "X" SELECT STREAM * FROM "S""#).is_err()
+        );
+        assert!(translate(r#"CREATE STREAM "D" (ROWTIME TIMESTAMP)"#).is_err());
+    }
+
+    #[test]
+    fn similar_to_patterns() {
+        assert_eq!(similar_regex("%TECH%"), "^(?:.*TECH.*)$");
+        assert_eq!(similar_regex("a_b.c"), "^(?:a.b\\.c)$");
+        assert_eq!(similar_regex("(x|y)%"), "^(?:(x|y).*)$");
+    }
+}

@@ -1,0 +1,224 @@
+"""Kinesis Data Analytics SQL applications running on Weir's streaming engine, driven with boto3
+as AWS's getting-started guide drives them: the stock-ticker demo's records go into a Kinesis
+stream, the application's SQL runs, its output is read back from the destination stream."""
+
+import json
+import time
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from conftest import start_weir
+
+ROLE = "arn:aws:iam::123456789012:role/kda"
+
+# The getting-started application's filter (the console's "Continuous filter" template).
+FILTER = """-- ** Continuous Filter **
+CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM" (ticker_symbol VARCHAR(4), sector VARCHAR(12), change DOUBLE, price DOUBLE);
+CREATE OR REPLACE PUMP "STREAM_PUMP" AS INSERT INTO "DESTINATION_SQL_STREAM"
+SELECT STREAM ticker_symbol, sector, change, price
+FROM   "SOURCE_SQL_STREAM_001"
+WHERE  sector SIMILAR TO '%TECH%';"""
+
+# The guide's aggregate: a count per ticker over tumbling windows (one second here).
+AGGREGATE = """CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM" (ticker_symbol VARCHAR(4), ticker_symbol_count INTEGER);
+CREATE OR REPLACE PUMP "STREAM_PUMP" AS INSERT INTO "DESTINATION_SQL_STREAM"
+SELECT STREAM ticker_symbol, COUNT(*) AS ticker_symbol_count
+FROM "SOURCE_SQL_STREAM_001"
+GROUP BY ticker_symbol, STEP("SOURCE_SQL_STREAM_001".ROWTIME BY INTERVAL '1' SECOND);"""
+
+TICKS = [
+    {"TICKER_SYMBOL": "AMZN", "SECTOR": "TECHNOLOGY", "CHANGE": -0.25, "PRICE": 84.5},
+    {"TICKER_SYMBOL": "XOM", "SECTOR": "ENERGY", "CHANGE": 1.5, "PRICE": 90.25},
+    {"TICKER_SYMBOL": "MSFT", "SECTOR": "TECHNOLOGY", "CHANGE": 0.75, "PRICE": 51.0},
+    {"TICKER_SYMBOL": "WFC", "SECTOR": "FINANCIAL", "CHANGE": -2.0, "PRICE": 47.5},
+    {"TICKER_SYMBOL": "INTC", "SECTOR": "TECHNOLOGY", "CHANGE": 0.5, "PRICE": 33.25},
+]
+
+
+def clients(url):
+    kw = dict(endpoint_url=url, region_name="us-east-1", aws_access_key_id="AKIDSMOKE", aws_secret_access_key="secret")
+    return boto3.client("kinesisanalytics", **kw), boto3.client("kinesis", **kw)
+
+
+def stream_arn(kinesis, name):
+    kinesis.create_stream(StreamName=name, ShardCount=1)
+    kinesis.get_waiter("stream_exists").wait(StreamName=name, WaiterConfig={"Delay": 0.05})
+    return kinesis.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]["StreamARN"]
+
+
+def schema():
+    cols = [("TICKER_SYMBOL", "VARCHAR(4)"), ("SECTOR", "VARCHAR(16)"), ("CHANGE", "REAL"), ("PRICE", "REAL")]
+    return {
+        "RecordFormat": {"RecordFormatType": "JSON", "MappingParameters": {"JSONMappingParameters": {"RecordRowPath": "$"}}},
+        "RecordEncoding": "UTF-8",
+        "RecordColumns": [{"Name": n, "SqlType": t, "Mapping": f"$.{n}"} for n, t in cols],
+    }
+
+
+def create_app(kda, name, code, source, dest):
+    kda.create_application(
+        ApplicationName=name,
+        Inputs=[{"NamePrefix": "SOURCE_SQL_STREAM", "KinesisStreamsInput": {"ResourceARN": source, "RoleARN": ROLE},
+                 "InputSchema": schema()}],
+        Outputs=[{"Name": "DESTINATION_SQL_STREAM", "KinesisStreamsOutput": {"ResourceARN": dest, "RoleARN": ROLE},
+                  "DestinationSchema": {"RecordFormatType": "JSON"}}],
+        ApplicationCode=code,
+    )
+
+
+def wait_status(kda, name, status, deadline=30):
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        d = kda.describe_application(ApplicationName=name)["ApplicationDetail"]
+        if d["ApplicationStatus"] == status:
+            return d
+        time.sleep(0.05)
+    raise AssertionError(f"{name} did not become {status}: {d['ApplicationStatus']}")
+
+
+def start(kda, name, position):
+    d = kda.describe_application(ApplicationName=name)["ApplicationDetail"]
+    input_id = d["InputDescriptions"][0]["InputId"]
+    kda.start_application(ApplicationName=name, InputConfigurations=[
+        {"Id": input_id, "InputStartingPositionConfiguration": {"InputStartingPosition": position}}])
+    return wait_status(kda, name, "RUNNING")
+
+
+class Reader:
+    """Reads a one-shard stream from its start, keeping its place."""
+
+    def __init__(self, kinesis, stream):
+        self.kinesis = kinesis
+        shard = kinesis.list_shards(StreamName=stream)["Shards"][0]["ShardId"]
+        self.iterator = kinesis.get_shard_iterator(StreamName=stream, ShardId=shard, ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+
+    def read(self, count, deadline=30):
+        """Polls until `count` more records came (or the deadline passes); returns them."""
+        out = []
+        end = time.monotonic() + deadline
+        while len(out) < count and time.monotonic() < end:
+            r = self.kinesis.get_records(ShardIterator=self.iterator)
+            self.iterator = r["NextShardIterator"]
+            out.extend(json.loads(x["Data"]) for x in r["Records"])
+            if not r["Records"]:
+                time.sleep(0.05)
+        return out
+
+    def nothing_more(self):
+        r = self.kinesis.get_records(ShardIterator=self.iterator)
+        return r["Records"] == []
+
+
+def put(kinesis, stream, rows):
+    kinesis.put_records(StreamName=stream, Records=[
+        {"Data": json.dumps(r).encode(), "PartitionKey": r["TICKER_SYMBOL"]} for r in rows])
+
+
+def tech(rows):
+    return [r for r in rows if "TECH" in r["SECTOR"]]
+
+
+def test_the_getting_started_filter_runs_stops_and_resumes(endpoint):
+    kda, kinesis = clients(endpoint)
+    source = stream_arn(kinesis, "gs-source")
+    dest = stream_arn(kinesis, "gs-dest")
+    create_app(kda, "gs-filter", FILTER, source, dest)
+    put(kinesis, "gs-source", TICKS)
+    d = start(kda, "gs-filter", "TRIM_HORIZON")
+    assert d["InputDescriptions"][0]["InputStartingPositionConfiguration"] == {"InputStartingPosition": "TRIM_HORIZON"}
+
+    out = Reader(kinesis, "gs-dest")
+    got = out.read(3)
+    assert got == tech(TICKS), got
+
+    # Stopped, it keeps its place: what came meanwhile is read once when it resumes.
+    kda.stop_application(ApplicationName="gs-filter")
+    wait_status(kda, "gs-filter", "READY")
+    later = [dict(t, PRICE=t["PRICE"] + 1) for t in TICKS]
+    put(kinesis, "gs-source", later)
+    start(kda, "gs-filter", "LAST_STOPPED_POINT")
+    got = out.read(3)
+    assert got == tech(later), got
+    put(kinesis, "gs-source", TICKS[:1])
+    assert out.read(1) == TICKS[:1]
+    assert out.nothing_more()
+
+    # Started again from NOW, it reads only what comes after.
+    kda.stop_application(ApplicationName="gs-filter")
+    wait_status(kda, "gs-filter", "READY")
+    start(kda, "gs-filter", "NOW")
+    put(kinesis, "gs-source", TICKS[2:3])
+    assert out.read(1) == TICKS[2:3]
+    assert out.nothing_more()
+    kda.stop_application(ApplicationName="gs-filter")
+    wait_status(kda, "gs-filter", "READY")
+
+
+def test_a_tumbling_count_per_ticker(endpoint):
+    kda, kinesis = clients(endpoint)
+    source = stream_arn(kinesis, "agg-source")
+    dest = stream_arn(kinesis, "agg-dest")
+    create_app(kda, "gs-aggregate", AGGREGATE, source, dest)
+    rows = TICKS * 3 + TICKS[:2]
+    put(kinesis, "agg-source", rows)
+    start(kda, "gs-aggregate", "TRIM_HORIZON")
+    # The records arrive within a window or two: the counts per ticker add up to what was put.
+    out = Reader(kinesis, "agg-dest")
+    totals = {}
+    end = time.monotonic() + 30
+    want = {t["TICKER_SYMBOL"]: sum(1 for r in rows if r["TICKER_SYMBOL"] == t["TICKER_SYMBOL"]) for t in TICKS}
+    while totals != want and time.monotonic() < end:
+        for r in out.read(1, deadline=1):
+            assert set(r) == {"TICKER_SYMBOL", "TICKER_SYMBOL_COUNT"}, r
+            totals[r["TICKER_SYMBOL"]] = totals.get(r["TICKER_SYMBOL"], 0) + r["TICKER_SYMBOL_COUNT"]
+    assert totals == want
+    kda.stop_application(ApplicationName="gs-aggregate")
+    wait_status(kda, "gs-aggregate", "READY")
+
+
+def test_code_and_configuration_errors(endpoint):
+    kda, kinesis = clients(endpoint)
+    source = stream_arn(kinesis, "bad-source")
+    with pytest.raises(ClientError) as e:
+        kda.create_application(ApplicationName="bad-code", ApplicationCode="CREATE OR REPLACE PUMP \"P\" AS SELEC")
+    assert e.value.response["Error"]["Code"] == "CodeValidationException"
+    create_app(kda, "firehose-in", FILTER, source, source)
+    kda.add_application_reference_data_source(ApplicationName="firehose-in", CurrentApplicationVersionId=1, ReferenceDataSource={
+        "TableName": "T", "S3ReferenceDataSource": {"BucketARN": "arn:aws:s3:::b", "FileKey": "k", "ReferenceRoleARN": ROLE},
+        "ReferenceSchema": {"RecordFormat": {"RecordFormatType": "CSV"}, "RecordColumns": [{"Name": "A", "SqlType": "INTEGER"}]}})
+    with pytest.raises(ClientError) as e:
+        start(kda, "firehose-in", "NOW")
+    assert e.value.response["Error"]["Code"] == "UnsupportedOperationException"
+    assert kda.describe_application(ApplicationName="firehose-in")["ApplicationDetail"]["ApplicationStatus"] == "READY"
+
+
+def test_a_running_application_survives_kill_9(tmp_path):
+    proc, url = start_weir(data_dir=str(tmp_path))
+    try:
+        kda, kinesis = clients(url)
+        source = stream_arn(kinesis, "k9-source")
+        dest = stream_arn(kinesis, "k9-dest")
+        create_app(kda, "k9", FILTER, source, dest)
+        start(kda, "k9", "TRIM_HORIZON")
+        put(kinesis, "k9-source", TICKS)
+        assert Reader(kinesis, "k9-dest").read(3) == tech(TICKS)
+    finally:
+        proc.kill()
+        proc.wait(30)
+    proc, url = start_weir(data_dir=str(tmp_path))
+    try:
+        kda, kinesis = clients(url)
+        assert kda.describe_application(ApplicationName="k9")["ApplicationDetail"]["ApplicationStatus"] == "RUNNING"
+        later = [dict(t, CHANGE=t["CHANGE"] * 2) for t in TICKS]
+        put(kinesis, "k9-source", later)
+        # At least once across the crash: every record is there, the new ones after the old.
+        out, got = Reader(kinesis, "k9-dest"), []
+        end = time.monotonic() + 30
+        while got[-3:] != tech(later) and time.monotonic() < end:
+            got += out.read(1, deadline=1)
+        assert got[:3] == tech(TICKS) and got[-3:] == tech(later), got
+    finally:
+        proc.terminate()
+        proc.wait(30)
