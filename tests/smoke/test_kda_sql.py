@@ -222,3 +222,31 @@ def test_a_running_application_survives_kill_9(tmp_path):
     finally:
         proc.terminate()
         proc.wait(30)
+
+
+# The guide's sliding window: each row with the minimum and maximum price of its ticker over
+# the minute before it.
+SLIDING = """CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM" (ticker_symbol VARCHAR(4), min_price REAL, max_price REAL);
+CREATE OR REPLACE PUMP "STREAM_PUMP" AS INSERT INTO "DESTINATION_SQL_STREAM"
+SELECT STREAM ticker_symbol,
+       MIN(price) OVER W1 AS min_price,
+       MAX(price) OVER W1 AS max_price
+FROM "SOURCE_SQL_STREAM_001"
+WINDOW W1 AS (PARTITION BY ticker_symbol RANGE INTERVAL '1' MINUTE PRECEDING);"""
+
+
+def test_a_sliding_window(endpoint):
+    kda, kinesis = clients(endpoint)
+    source = stream_arn(kinesis, "slide-source")
+    dest = stream_arn(kinesis, "slide-dest")
+    create_app(kda, "gs-sliding", SLIDING, source, dest)
+    rows = TICKS + [dict(t, PRICE=t["PRICE"] * 2) for t in TICKS] + [dict(t, PRICE=t["PRICE"] / 2) for t in TICKS]
+    put(kinesis, "slide-source", rows)
+    start(kda, "gs-sliding", "TRIM_HORIZON")
+    got = Reader(kinesis, "slide-dest").read(len(rows))
+    assert len(got) == len(rows)
+    last = {r["TICKER_SYMBOL"]: r for r in got}
+    for t in TICKS:
+        assert last[t["TICKER_SYMBOL"]] == {"TICKER_SYMBOL": t["TICKER_SYMBOL"], "MIN_PRICE": t["PRICE"] / 2, "MAX_PRICE": t["PRICE"] * 2}
+    kda.stop_application(ApplicationName="gs-sliding")
+    wait_status(kda, "gs-sliding", "READY")
