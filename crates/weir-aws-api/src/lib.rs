@@ -15,6 +15,7 @@ pub mod glue;
 pub mod input;
 pub mod kinesis;
 pub mod kinesisanalytics;
+pub mod kinesisanalyticsv2;
 pub mod model;
 mod rates;
 mod routing;

@@ -88,6 +88,16 @@ pub static SERVICES: &[JsonService] = &[
             Box::pin(crate::kinesisanalytics::dispatch(ctx, action, input))
         },
     },
+    JsonService {
+        target_prefix: crate::kinesisanalyticsv2::TARGET_PREFIX,
+        signing_name: "kinesisanalytics",
+        model: crate::model::kinesisanalyticsv2,
+        overlay: &crate::kinesisanalyticsv2::OVERLAY,
+        actions: crate::kinesisanalyticsv2::ACTIONS,
+        dispatch: |ctx, action, input| {
+            Box::pin(crate::kinesisanalyticsv2::dispatch(ctx, action, input))
+        },
+    },
 ];
 
 /// Decides the service of a request.

@@ -18,7 +18,7 @@ mod discover_input_schema;
 mod list_applications;
 mod list_tags_for_resource;
 pub(crate) mod shapes;
-mod start_application;
+pub(crate) mod start_application;
 mod stop_application;
 mod tag_resource;
 mod untag_resource;

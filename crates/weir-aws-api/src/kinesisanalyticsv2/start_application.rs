@@ -1,0 +1,23 @@
+//! StartApplication: each input from its SqlRunConfigurations position (NOW when none).
+
+use crate::error::ApiError;
+use crate::input::Input;
+use crate::kinesisanalytics::{self as v1, start_application::positions};
+use crate::value::Value;
+use crate::Ctx;
+
+pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
+    let name = v1::string(&mut input, "ApplicationName");
+    let runs = match input.raw("RunConfiguration") {
+        Some(Value::Map(m)) => m
+            .into_iter()
+            .find(|(k, _)| k == "SqlRunConfigurations")
+            .map(|(_, v)| v),
+        _ => None,
+    };
+    let at = positions(runs, "InputId");
+    ctx.analytics
+        .start(&ctx.region, &name, &at)
+        .map_err(v1::error)?;
+    Ok(Value::map([]))
+}
