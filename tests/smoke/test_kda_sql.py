@@ -184,14 +184,14 @@ def test_code_and_configuration_errors(endpoint):
     with pytest.raises(ClientError) as e:
         kda.create_application(ApplicationName="bad-code", ApplicationCode="CREATE OR REPLACE PUMP \"P\" AS SELEC")
     assert e.value.response["Error"]["Code"] == "CodeValidationException"
-    create_app(kda, "firehose-in", FILTER, source, source)
-    kda.add_application_reference_data_source(ApplicationName="firehose-in", CurrentApplicationVersionId=1, ReferenceDataSource={
-        "TableName": "T", "S3ReferenceDataSource": {"BucketARN": "arn:aws:s3:::b", "FileKey": "k", "ReferenceRoleARN": ROLE},
-        "ReferenceSchema": {"RecordFormat": {"RecordFormatType": "CSV"}, "RecordColumns": [{"Name": "A", "SqlType": "INTEGER"}]}})
+    create_app(kda, "parallel", FILTER, source, source)
+    kda.update_application(ApplicationName="parallel", CurrentApplicationVersionId=1, ApplicationUpdate={
+        "InputUpdates": [{"InputId": "1.1", "InputParallelismUpdate": {"CountUpdate": 2}}]})
     with pytest.raises(ClientError) as e:
-        start(kda, "firehose-in", "NOW")
+        start(kda, "parallel", "NOW")
     assert e.value.response["Error"]["Code"] == "UnsupportedOperationException"
-    assert kda.describe_application(ApplicationName="firehose-in")["ApplicationDetail"]["ApplicationStatus"] == "READY"
+    assert "InputParallelism" in e.value.response["Error"]["Message"]
+    assert kda.describe_application(ApplicationName="parallel")["ApplicationDetail"]["ApplicationStatus"] == "READY"
 
 
 def test_a_running_application_survives_kill_9(tmp_path):
@@ -250,3 +250,36 @@ def test_a_sliding_window(endpoint):
         assert last[t["TICKER_SYMBOL"]] == {"TICKER_SYMBOL": t["TICKER_SYMBOL"], "MIN_PRICE": t["PRICE"] / 2, "MAX_PRICE": t["PRICE"] * 2}
     kda.stop_application(ApplicationName="gs-sliding")
     wait_status(kda, "gs-sliding", "READY")
+
+
+# The guide's reference data example: ticker symbols joined with company names from S3.
+REFERENCE = """CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM" (ticker_symbol VARCHAR(4), "Company" varchar(20), sector VARCHAR(12), change DOUBLE, price DOUBLE);
+CREATE OR REPLACE PUMP "STREAM_PUMP" AS INSERT INTO "DESTINATION_SQL_STREAM"
+   SELECT STREAM ticker_symbol, "c"."Company", sector, change, price
+   FROM "SOURCE_SQL_STREAM_001" LEFT JOIN "CompanyName" as "c"
+   ON "SOURCE_SQL_STREAM_001".ticker_symbol = "c"."Ticker";"""
+
+
+def test_a_reference_table_join(endpoint):
+    kda, kinesis = clients(endpoint)
+    s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="AKIDSMOKE", aws_secret_access_key="secret")
+    s3.create_bucket(Bucket="kda-reference")
+    s3.put_object(Bucket="kda-reference", Key="TickerReference.csv", Body=b"AMZN,Amazon\nMSFT,Microsoft\nXOM,Exxon\n")
+    source = stream_arn(kinesis, "ref-source")
+    dest = stream_arn(kinesis, "ref-dest")
+    create_app(kda, "gs-reference", REFERENCE, source, dest)
+    kda.add_application_reference_data_source(ApplicationName="gs-reference", CurrentApplicationVersionId=1, ReferenceDataSource={
+        "TableName": "CompanyName",
+        "S3ReferenceDataSource": {"BucketARN": "arn:aws:s3:::kda-reference", "FileKey": "TickerReference.csv", "ReferenceRoleARN": ROLE},
+        "ReferenceSchema": {
+            "RecordFormat": {"RecordFormatType": "CSV", "MappingParameters": {"CSVMappingParameters": {"RecordRowDelimiter": "\n", "RecordColumnDelimiter": ","}}},
+            "RecordEncoding": "UTF-8",
+            "RecordColumns": [{"Name": "Ticker", "SqlType": "VARCHAR(4)"}, {"Name": "Company", "SqlType": "VARCHAR(20)"}]}})
+    put(kinesis, "ref-source", TICKS)
+    start(kda, "gs-reference", "TRIM_HORIZON")
+    got = Reader(kinesis, "ref-dest").read(len(TICKS))
+    names = {"AMZN": "Amazon", "MSFT": "Microsoft", "XOM": "Exxon"}
+    assert got == [{"TICKER_SYMBOL": t["TICKER_SYMBOL"], "Company": names.get(t["TICKER_SYMBOL"]), "SECTOR": t["SECTOR"],
+                    "CHANGE": t["CHANGE"], "PRICE": t["PRICE"]} for t in TICKS], got
+    kda.stop_application(ApplicationName="gs-reference")
+    wait_status(kda, "gs-reference", "READY")

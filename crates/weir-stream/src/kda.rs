@@ -15,7 +15,7 @@
 
 use std::collections::BTreeMap;
 
-use weir_analytics::model::{Application, Input, Output, SourceSchema};
+use weir_analytics::model::{Application, Input, Output, Reference, SourceSchema};
 use weir_analytics::{Pending, Runner};
 
 use crate::sql::kda::{translate, KdaCode};
@@ -187,6 +187,26 @@ fn input_table(input: &Input) -> Result<(String, String), String> {
     Ok((name, ddl))
 }
 
+/// The table over a reference data source's S3 object, read whole when the job starts.
+fn reference_table(r: &Reference) -> Result<String, String> {
+    let s3 =
+        r.s3.as_ref()
+            .ok_or("The reference data source has no S3 object")?;
+    let bucket = s3
+        .bucket_arn
+        .strip_prefix("arn:aws:s3:::")
+        .filter(|b| !b.is_empty())
+        .ok_or_else(|| format!("{} is not a bucket ARN", s3.bucket_arn))?;
+    let (columns, format) = source_columns(&r.reference_schema)?;
+    Ok(format!(
+        "CREATE TABLE {} ({}) WITH ('connector' = 'filesystem', 'path' = {}, {})",
+        quote(&r.table_name),
+        columns.join(", "),
+        literal(&format!("s3://{bucket}/{}", s3.file_key)),
+        format.join(", ")
+    ))
+}
+
 /// The table an output writes to and its connector options.
 fn output_table(output: &Output, k: usize, columns: &[String]) -> Result<(String, String), String> {
     let connector = if let Some(t) = &output.kinesis_streams_output {
@@ -227,13 +247,19 @@ fn output_table(output: &Output, k: usize, columns: &[String]) -> Result<(String
 
 /// The application's statements and tables for job `job` (internal streams in `region`).
 fn app_job(app: &Application, job: &str, region: &str) -> Result<AppJob, String> {
+    let lookups: Vec<String> = app
+        .references
+        .iter()
+        .map(|r| r.table_name.clone())
+        .collect();
     let code: KdaCode =
-        translate(app.code.as_deref().unwrap_or_default()).map_err(|e| e.to_string())?;
-    if !app.references.is_empty() {
-        return Err(unsupported("Reference data"));
-    }
+        translate(app.code.as_deref().unwrap_or_default(), &lookups).map_err(|e| e.to_string())?;
     let mut ddl = Vec::new();
     let mut names = Vec::new();
+    for r in &app.references {
+        ddl.push(reference_table(r)?);
+        names.push(r.table_name.clone());
+    }
     for input in &app.inputs {
         let (name, table) = input_table(input)?;
         names.push(name);
@@ -325,7 +351,7 @@ fn text(e: StreamError) -> String {
 
 impl Runner for KdaRunner {
     fn check(&self, app: &Application) -> Result<(), String> {
-        translate(app.code.as_deref().unwrap_or_default())
+        translate(app.code.as_deref().unwrap_or_default(), &[])
             .map(drop)
             .map_err(|e| e.to_string())
     }

@@ -141,7 +141,11 @@ pub fn session() -> SessionContext {
         .with_coalesce_batches(false);
     let o = config.options_mut();
     o.sql_parser.enable_ident_normalization = false;
+    // (Set one by one: the umbrella option passes to the others only when set by name.)
     o.optimizer.enable_dynamic_filter_pushdown = false;
+    o.optimizer.enable_join_dynamic_filter_pushdown = false;
+    o.optimizer.enable_topk_dynamic_filter_pushdown = false;
+    o.optimizer.enable_aggregate_dynamic_filter_pushdown = false;
     o.execution.time_zone = Some("+00:00".into());
     // Partial aggregates must hold one row per group (states are merged by key).
     o.execution.skip_partial_aggregation_probe_ratio_threshold = 1.0;
@@ -503,6 +507,7 @@ pub async fn plan_job(
         (None, Shape::WindowAggregate) => unreachable_shape()?,
     }
     let physical = query_ctx.state().create_physical_plan(&optimized).await?;
+    let physical = probe_with_streams(physical, &lookups)?;
     // A window aggregate over one table keeps partial aggregates (not SESSION windows, whose
     // sessions merge rows).
     let partial = match &window {
@@ -706,6 +711,37 @@ fn interval_join(
         keys: Vec::new(),
         outer: Outer::default(),
     })
+}
+
+/// Lookup joins built on the lookup table and probed with the stream's rows, so those keep
+/// their order: DataFusion builds a hash join on its left side, and a left join emits its
+/// unmatched build rows last.
+fn probe_with_streams(
+    plan: Arc<dyn datafusion::physical_plan::ExecutionPlan>,
+    lookups: &[LookupPlan],
+) -> Result<Arc<dyn datafusion::physical_plan::ExecutionPlan>> {
+    use datafusion::common::tree_node::{Transformed, TreeNode};
+    use datafusion::common::JoinType;
+    use datafusion::physical_plan::joins::{HashJoinExec, PartitionMode};
+    if lookups.is_empty() {
+        return Ok(plan);
+    }
+    let looked_up = |p: &Arc<dyn datafusion::physical_plan::ExecutionPlan>| {
+        lookups.iter().any(|l| crate::stage::reads(p, &l.slot))
+    };
+    Ok(plan
+        .transform_up(|node| {
+            if let Some(j) = node.downcast_ref::<HashJoinExec>() {
+                if looked_up(j.right())
+                    && !looked_up(j.left())
+                    && matches!(j.join_type(), JoinType::Inner | JoinType::Left)
+                {
+                    return Ok(Transformed::yes(j.swap_inputs(PartitionMode::CollectLeft)?));
+                }
+            }
+            Ok(Transformed::no(node))
+        })?
+        .data)
 }
 
 /// Registers a table read from a slot under its name as written (Flink's names keep their

@@ -45,8 +45,9 @@ fn fail(what: impl Into<String>) -> SqlError {
     SqlError::Parse(what.into())
 }
 
-/// Reads application code: its streams and pumps, in order.
-pub fn translate(code: &str) -> Result<KdaCode, SqlError> {
+/// Reads application code: its streams and pumps, in order. A join with one of the `lookups`
+/// (the reference tables) becomes a lookup join.
+pub fn translate(code: &str, lookups: &[String]) -> Result<KdaCode, SqlError> {
     let tokens: Vec<Token> = tokens(code)?.into_iter().map(normalize).collect();
     let mut out = KdaCode::default();
     for statement in tokens.split(|t| *t == Token::SemiColon) {
@@ -67,7 +68,7 @@ pub fn translate(code: &str) -> Result<KdaCode, SqlError> {
         if is(statement, at, "STREAM") {
             out.streams.push(stream(statement, at + 1)?);
         } else if is(statement, at, "PUMP") {
-            out.pumps.push(pump(statement, at + 1)?);
+            out.pumps.push(pump(statement, at + 1, lookups)?);
         } else {
             return Err(fail(format!(
                 "Weir runs CREATE STREAM and CREATE PUMP statements (no {} yet)",
@@ -197,7 +198,7 @@ fn flink_type(tokens: &[Token]) -> String {
     }
 }
 
-fn pump(s: &[Token], at: usize) -> Result<Pump, SqlError> {
+fn pump(s: &[Token], at: usize, lookups: &[String]) -> Result<Pump, SqlError> {
     let name = name_at(s, at)?;
     let mut at = at + 1;
     if is(s, at, "STOPPED") || is(s, at, "STARTED") {
@@ -209,7 +210,7 @@ fn pump(s: &[Token], at: usize) -> Result<Pump, SqlError> {
         )));
     }
     let target = name_at(s, at + 3)?;
-    let body = rewrite(&s[at..])?;
+    let body = rewrite(&s[at..], lookups)?;
     Ok(Pump {
         name,
         target,
@@ -236,7 +237,7 @@ enum Place {
 }
 
 /// The KDA forms of a pump's `INSERT INTO ... SELECT` rewritten (see the module's notes).
-fn rewrite(s: &[Token]) -> Result<Vec<Token>, SqlError> {
+fn rewrite(s: &[Token], lookups: &[String]) -> Result<Vec<Token>, SqlError> {
     // Pass 1: the group windows, as the argument text TUMBLE will get.
     let mut windows = Vec::new();
     {
@@ -320,6 +321,17 @@ fn rewrite(s: &[Token]) -> Result<Vec<Token>, SqlError> {
             out.push(Token::RParen);
             i = end + 1;
             continue;
+        }
+        // A reference table joined: read whole, as of each row (Flink's lookup join).
+        if let (true, Some(Token::Word(w))) = (i > 0 && is(s, i - 1, "JOIN"), s.get(i)) {
+            if lookups.contains(&w.value) {
+                out.push(s[i].clone());
+                for k in ["FOR", "SYSTEM_TIME", "AS", "OF", "ROWTIME"] {
+                    out.push(Token::make_word(k, None));
+                }
+                i += 1;
+                continue;
+            }
         }
         if is(s, i, "SIMILAR") && is(s, i + 1, "TO") {
             if let Some(Token::SingleQuotedString(p)) = s.get(i + 2) {
@@ -477,7 +489,7 @@ mod tests {
             SELECT STREAM ticker_symbol, sector, change, price
             FROM "SOURCE_SQL_STREAM_001"
             WHERE sector SIMILAR TO '%TECH%';"#;
-        let c = translate(code).unwrap();
+        let c = translate(code, &[]).unwrap();
         assert_eq!(c.streams[0].name, "DESTINATION_SQL_STREAM");
         assert_eq!(
             c.streams[0].columns,
@@ -502,7 +514,7 @@ mod tests {
             CREATE OR REPLACE PUMP "P" AS INSERT INTO "D"
             SELECT STREAM ROWTIME, sym, COUNT(*) FROM "S"
             GROUP BY sym, STEP("S".ROWTIME BY INTERVAL '10' SECOND);"#;
-        let c = translate(code).unwrap();
+        let c = translate(code, &[]).unwrap();
         assert_eq!(c.streams[0].columns[0].1, "TIMESTAMP(3)");
         assert_eq!(
             c.pumps[0].insert,
@@ -513,7 +525,7 @@ mod tests {
             CREATE PUMP "P" AS INSERT INTO "D"
             SELECT STREAM FLOOR(s.ROWTIME TO MINUTE), COUNT(*) FROM "S" AS s
             GROUP BY FLOOR(s.ROWTIME TO MINUTE);"#;
-        let c = translate(code).unwrap();
+        let c = translate(code, &[]).unwrap();
         assert_eq!(
             c.pumps[0].insert,
             "INSERT INTO `D` SELECT TUMBLE_START ( S . ROWTIME , INTERVAL '1' MINUTE ) , \
@@ -527,19 +539,35 @@ mod tests {
             CREATE PUMP "P" AS INSERT INTO "D"
             SELECT STREAM sym, AVG(price) OVER W1 FROM "S"
             WINDOW W1 AS (PARTITION BY sym RANGE INTERVAL '1' MINUTE PRECEDING);"#;
-        let c = translate(code).unwrap();
+        let c = translate(code, &[]).unwrap();
         assert!(c.pumps[0].insert.ends_with(
             "WINDOW W1 AS ( PARTITION BY SYM ORDER BY ROWTIME RANGE INTERVAL '1' MINUTE PRECEDING )"
         ));
     }
 
+    fn translate_(code: &str) -> Result<KdaCode, SqlError> {
+        translate(code, &[])
+    }
+
+    #[test]
+    fn reference_tables_are_looked_up() {
+        let code = r#"CREATE STREAM "D" (sym VARCHAR(4), "Company" VARCHAR(20));
+            CREATE PUMP "P" AS INSERT INTO "D"
+            SELECT STREAM ticker_symbol, "c"."Company" FROM "SOURCE_SQL_STREAM_001"
+            LEFT JOIN "CompanyName" AS "c" ON "SOURCE_SQL_STREAM_001".ticker_symbol = "c"."Ticker";"#;
+        let c = translate(code, &["CompanyName".to_string()]).unwrap();
+        assert!(c.pumps[0]
+            .insert
+            .contains("LEFT JOIN `CompanyName` FOR SYSTEM_TIME AS OF ROWTIME AS `c` ON"));
+    }
+
     #[test]
     fn refuses_what_it_cannot_run() {
-        assert!(translate("SELECT 1").is_err());
+        assert!(translate_("SELECT 1").is_err());
         assert!(
-            translate(r#"CREATE PUMP "P" AS INSERT INTO "X" SELECT STREAM * FROM "S""#).is_err()
+            translate_(r#"CREATE PUMP "P" AS INSERT INTO "X" SELECT STREAM * FROM "S""#).is_err()
         );
-        assert!(translate(r#"CREATE STREAM "D" (ROWTIME TIMESTAMP)"#).is_err());
+        assert!(translate_(r#"CREATE STREAM "D" (ROWTIME TIMESTAMP)"#).is_err());
     }
 
     #[test]

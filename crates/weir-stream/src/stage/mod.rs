@@ -171,6 +171,21 @@ impl ExecutionPlan for SlotExec {
     }
 }
 
+/// Whether `plan` reads `slot` anywhere below it.
+pub fn reads(plan: &Arc<dyn ExecutionPlan>, slot: &Slot) -> bool {
+    let mut found = false;
+    let _ = plan.apply(|node| {
+        if let Some(s) = node.downcast_ref::<SlotExec>() {
+            if Arc::ptr_eq(&s.slot.0, &slot.0) {
+                found = true;
+                return Ok(TreeNodeRecursion::Stop);
+            }
+        }
+        Ok(TreeNodeRecursion::Continue)
+    });
+    found
+}
+
 /// A physical plan and the slots it reads.
 pub struct Stage {
     plan: Arc<dyn ExecutionPlan>,
