@@ -153,7 +153,18 @@ def test_the_getting_started_filter_runs_stops_and_resumes(endpoint):
     assert out.read(1) == TICKS[2:3]
     assert out.nothing_more()
     kda.stop_application(ApplicationName="gs-filter")
-    wait_status(kda, "gs-filter", "READY")
+    d = wait_status(kda, "gs-filter", "READY")
+
+    # Deleted, it leaves no internal stream behind (one was kept to resume it).
+    def internal():
+        names = kinesis.list_streams(Limit=1000)["StreamNames"]
+        return {n for n in names if n.startswith("weir-kda-")}
+    before = internal()
+    kda.delete_application(ApplicationName="gs-filter", CreateTimestamp=d["CreateTimestamp"])
+    end = time.monotonic() + 30
+    while len(internal()) != len(before) - 1 and time.monotonic() < end:
+        time.sleep(0.05)
+    assert len(internal()) == len(before) - 1
 
 
 def test_a_tumbling_count_per_ticker(endpoint):
@@ -283,3 +294,25 @@ def test_a_reference_table_join(endpoint):
                     "CHANGE": t["CHANGE"], "PRICE": t["PRICE"]} for t in TICKS], got
     kda.stop_application(ApplicationName="gs-reference")
     wait_status(kda, "gs-reference", "READY")
+
+
+def test_an_update_restarts_a_running_application_on_its_new_code(endpoint):
+    kda, kinesis = clients(endpoint)
+    source = stream_arn(kinesis, "upd-source")
+    dest = stream_arn(kinesis, "upd-dest")
+    create_app(kda, "gs-update", FILTER, source, dest)
+    put(kinesis, "upd-source", TICKS)
+    start(kda, "gs-update", "TRIM_HORIZON")
+    out = Reader(kinesis, "upd-dest")
+    assert out.read(3) == tech(TICKS)
+    energy = FILTER.replace("'%TECH%'", "'ENERGY'")
+    kda.update_application(ApplicationName="gs-update", CurrentApplicationVersionId=1,
+                           ApplicationUpdate={"ApplicationCodeUpdate": energy})
+    d = wait_status(kda, "gs-update", "RUNNING")
+    assert d["ApplicationVersionId"] == 2
+    # The new code goes on from where the old one stopped: nothing read twice, nothing skipped.
+    put(kinesis, "upd-source", TICKS)
+    assert out.read(1) == [t for t in TICKS if t["SECTOR"] == "ENERGY"]
+    assert out.nothing_more()
+    kda.stop_application(ApplicationName="gs-update")
+    wait_status(kda, "gs-update", "READY")

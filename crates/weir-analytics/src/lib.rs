@@ -389,9 +389,14 @@ impl Analytics {
         let (this, runner) = (self.clone(), self.runner.clone());
         let (region, name) = (region.to_string(), name.to_string());
         tokio::spawn(async move {
-            if let (Some(r), Some(job)) = (runner, app.job.clone()) {
-                if let Err(e) = r.stop(&job).await {
-                    tracing::error!(app = %name, error = %e, "deleted application did not stop cleanly");
+            if let Some(r) = runner {
+                if let Some(job) = &app.job {
+                    if let Err(e) = r.stop(job).await {
+                        tracing::error!(app = %name, error = %e, "deleted application did not stop cleanly");
+                    }
+                }
+                for job in app.job.iter().chain(&app.last_job) {
+                    r.discard(job);
                 }
             }
             if let Err(e) = this.journal.lock().commit(Op::Remove(region, name)) {

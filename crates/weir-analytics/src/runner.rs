@@ -24,4 +24,7 @@ pub trait Runner: Send + Sync + 'static {
 
     /// Stops job `job`, keeping where it stopped.
     fn stop(&self, job: &str) -> Pending<()>;
+
+    /// Forgets a stopped job of a deleted application (what it kept to resume).
+    fn discard(&self, job: &str);
 }

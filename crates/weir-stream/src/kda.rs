@@ -389,6 +389,10 @@ impl Runner for KdaRunner {
         let (engine, job) = (self.engine.clone(), job.to_string());
         Box::pin(async move { engine.stop_job(&job, false).await.map_err(text) })
     }
+
+    fn discard(&self, job: &str) {
+        self.engine.drop_internal_streams(&streams_of(job));
+    }
 }
 
 #[cfg(test)]
