@@ -316,3 +316,50 @@ def test_an_update_restarts_a_running_application_on_its_new_code(endpoint):
     assert out.nothing_more()
     kda.stop_application(ApplicationName="gs-update")
     wait_status(kda, "gs-update", "READY")
+
+
+# A stream-to-stream join: orders and trades split from one input into in-application
+# streams, then joined within a minute of each other.
+JOIN = """CREATE OR REPLACE STREAM "Orders" (order_id INTEGER, ticker VARCHAR(4), amount DOUBLE);
+CREATE OR REPLACE STREAM "Trades" (order_id INTEGER, amount DOUBLE);
+CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM" (order_id INTEGER, ticker VARCHAR(4), order_amount DOUBLE, trade_amount DOUBLE);
+CREATE OR REPLACE PUMP "ORDER_PUMP" AS INSERT INTO "Orders"
+  SELECT STREAM "id", "ticker", "amount" FROM "SOURCE_SQL_STREAM_001" WHERE "kind" = 'order';
+CREATE OR REPLACE PUMP "TRADE_PUMP" AS INSERT INTO "Trades"
+  SELECT STREAM "id", "amount" FROM "SOURCE_SQL_STREAM_001" WHERE "kind" = 'trade';
+CREATE OR REPLACE PUMP "JOIN_PUMP" AS INSERT INTO "DESTINATION_SQL_STREAM"
+  SELECT STREAM o.order_id, o.ticker, o.amount, t.amount
+  FROM "Orders" OVER (RANGE INTERVAL '1' MINUTE PRECEDING) AS o
+  JOIN "Trades" OVER (RANGE INTERVAL '1' MINUTE PRECEDING) AS t
+  ON o.order_id = t.order_id;"""
+
+
+def test_a_stream_to_stream_join(endpoint):
+    kda, kinesis = clients(endpoint)
+    source = stream_arn(kinesis, "join-source")
+    dest = stream_arn(kinesis, "join-dest")
+    cols = [("kind", "VARCHAR(8)"), ("id", "INTEGER"), ("ticker", "VARCHAR(4)"), ("amount", "DOUBLE")]
+    kda.create_application(
+        ApplicationName="gs-join",
+        Inputs=[{"NamePrefix": "SOURCE_SQL_STREAM", "KinesisStreamsInput": {"ResourceARN": source, "RoleARN": ROLE},
+                 "InputSchema": {"RecordFormat": {"RecordFormatType": "JSON"},
+                                 "RecordColumns": [{"Name": n, "SqlType": t, "Mapping": f"$.{n}"} for n, t in cols]}}],
+        Outputs=[{"Name": "DESTINATION_SQL_STREAM", "KinesisStreamsOutput": {"ResourceARN": dest, "RoleARN": ROLE},
+                  "DestinationSchema": {"RecordFormatType": "JSON"}}],
+        ApplicationCode=JOIN,
+    )
+    rows = [
+        {"kind": "order", "id": 1, "ticker": "AMZN", "amount": 100.0},
+        {"kind": "order", "id": 2, "ticker": "MSFT", "amount": 50.0},
+        {"kind": "trade", "id": 1, "amount": 60.0},
+        {"kind": "trade", "id": 1, "amount": 40.0},
+        {"kind": "trade", "id": 3, "amount": 10.0},
+    ]
+    kinesis.put_records(StreamName="join-source", Records=[{"Data": json.dumps(r).encode(), "PartitionKey": "k"} for r in rows])
+    start(kda, "gs-join", "TRIM_HORIZON")
+    got = Reader(kinesis, "join-dest").read(2)
+    want = [{"ORDER_ID": 1, "TICKER": "AMZN", "ORDER_AMOUNT": 100.0, "TRADE_AMOUNT": a} for a in (60.0, 40.0)]
+    key = lambda r: r["TRADE_AMOUNT"]
+    assert sorted(got, key=key) == sorted(want, key=key)
+    kda.stop_application(ApplicationName="gs-join")
+    wait_status(kda, "gs-join", "READY")

@@ -210,7 +210,7 @@ fn pump(s: &[Token], at: usize, lookups: &[String]) -> Result<Pump, SqlError> {
         )));
     }
     let target = name_at(s, at + 3)?;
-    let body = rewrite(&s[at..], lookups)?;
+    let body = rewrite(&stream_windows(&s[at..])?, lookups)?;
     Ok(Pump {
         name,
         target,
@@ -344,6 +344,142 @@ fn rewrite(s: &[Token], lookups: &[String]) -> Result<Vec<Token>, SqlError> {
         out.push(s[i].clone());
         i += 1;
     }
+    Ok(out)
+}
+
+/// A stream-to-stream join: `FROM L [AS l] JOIN R OVER (RANGE INTERVAL ... PRECEDING) [AS r]
+/// ON c` (either side or both windowed) becomes an interval join: `ON (c) AND r.ROWTIME BETWEEN
+/// l.ROWTIME - <R's window> AND l.ROWTIME + <L's window>` (a side without a window: none).
+fn stream_windows(s: &[Token]) -> Result<Vec<Token>, SqlError> {
+    // (relation or alias, its window's interval tokens) in FROM order.
+    let mut relations: Vec<(String, Option<Vec<Token>>)> = Vec::new();
+    let mut out = Vec::with_capacity(s.len());
+    let mut on_at = None;
+    let mut windowed = false;
+    let mut i = 0;
+    while i < s.len() {
+        let relation_start = i > 0 && (is(s, i - 1, "FROM") || is(s, i - 1, "JOIN"));
+        if let (true, Some(Token::Word(w))) = (relation_start, s.get(i)) {
+            let mut name = w.value.clone();
+            out.push(s[i].clone());
+            i += 1;
+            let mut window = None;
+            if is(s, i, "OVER") && s.get(i + 1) == Some(&Token::LParen) {
+                let end = closing(s, i + 1)?;
+                let spec = &s[i + 2..end];
+                let ok = is(spec, 0, "RANGE")
+                    && is(spec, 1, "INTERVAL")
+                    && spec.len() > 3
+                    && is(spec, spec.len() - 1, "PRECEDING");
+                if !ok {
+                    return Err(fail(format!(
+                        "A stream's window in a join must be OVER (RANGE INTERVAL ... PRECEDING), \
+                         found: {}",
+                        text(spec)
+                    )));
+                }
+                window = Some(spec[1..spec.len() - 1].to_vec());
+                windowed = true;
+                i = end + 1;
+            }
+            if is(s, i, "AS") {
+                out.push(s[i].clone());
+                i += 1;
+            }
+            if let Some(Token::Word(alias)) = s.get(i) {
+                let keyword = [
+                    "ON", "JOIN", "LEFT", "RIGHT", "INNER", "FULL", "CROSS", "WHERE",
+                ]
+                .iter()
+                .any(|k| is(s, i, k))
+                    || alias.keyword != sqlparser::keywords::Keyword::NoKeyword
+                        && alias.quote_style.is_none();
+                if !keyword {
+                    name = alias.value.clone();
+                    out.push(s[i].clone());
+                    i += 1;
+                }
+            }
+            relations.push((name, window));
+            continue;
+        }
+        if is(s, i, "ON") && on_at.is_none() {
+            out.push(s[i].clone());
+            out.push(Token::LParen);
+            on_at = Some(out.len());
+            i += 1;
+            // The condition runs to the clause after it.
+            let mut depth = 0usize;
+            while i < s.len() {
+                match &s[i] {
+                    Token::LParen => depth += 1,
+                    Token::RParen if depth == 0 => break,
+                    Token::RParen => depth -= 1,
+                    _ if depth == 0
+                        && [
+                            "WHERE", "GROUP", "HAVING", "WINDOW", "ORDER", "LIMIT", "UNION", "JOIN",
+                        ]
+                        .iter()
+                        .any(|k| is(s, i, k)) =>
+                    {
+                        break
+                    }
+                    _ => {}
+                }
+                out.push(s[i].clone());
+                i += 1;
+            }
+            out.push(Token::RParen);
+            out.push(Token::make_word("__WEIR_BOUNDS__", None));
+            continue;
+        }
+        out.push(s[i].clone());
+        i += 1;
+    }
+    let marker = out
+        .iter()
+        .position(|t| matches!(t, Token::Word(w) if w.value == "__WEIR_BOUNDS__"));
+    let Some(marker) = marker else {
+        if windowed {
+            return Err(fail(
+                "A stream's window OVER (...) needs a join ON a condition",
+            ));
+        }
+        return Ok(out);
+    };
+    let bounds = match relations.as_slice() {
+        [(l, lw), (r, rw)] if windowed => {
+            let time = |name: &str| {
+                vec![
+                    Token::make_word(name, Some('`')),
+                    Token::Period,
+                    Token::make_word("ROWTIME", None),
+                ]
+            };
+            let mut b = vec![Token::make_word("AND", None)];
+            b.extend(time(r));
+            b.push(Token::make_word("BETWEEN", None));
+            b.extend(time(l));
+            if let Some(w) = rw {
+                b.push(Token::Minus);
+                b.extend(w.iter().cloned());
+            }
+            b.push(Token::make_word("AND", None));
+            b.extend(time(l));
+            if let Some(w) = lw {
+                b.push(Token::Plus);
+                b.extend(w.iter().cloned());
+            }
+            b
+        }
+        _ if windowed => {
+            return Err(fail(
+                "Weir joins two streams with windows (OVER (RANGE ...)); not more",
+            ))
+        }
+        _ => Vec::new(),
+    };
+    out.splice(marker..=marker, bounds);
     Ok(out)
 }
 
@@ -559,6 +695,28 @@ mod tests {
         assert!(c.pumps[0]
             .insert
             .contains("LEFT JOIN `CompanyName` FOR SYSTEM_TIME AS OF ROWTIME AS `c` ON"));
+    }
+
+    #[test]
+    fn windowed_stream_joins_become_interval_joins() {
+        let code = r#"CREATE STREAM "D" (id INTEGER, amount DOUBLE);
+            CREATE PUMP "P" AS INSERT INTO "D"
+            SELECT STREAM o.orderId, t.amount FROM "Orders" AS o
+            JOIN "Trades" OVER (RANGE INTERVAL '1' MINUTE PRECEDING) AS t
+            ON o.orderId = t.orderId WHERE t.amount > 0;"#;
+        let c = translate_(code).unwrap();
+        assert_eq!(
+            c.pumps[0].insert,
+            "INSERT INTO `D` SELECT O . ORDERID , T . AMOUNT FROM `Orders` AS O JOIN `Trades` AS \
+             T ON ( O . ORDERID = T . ORDERID ) AND `T` . ROWTIME BETWEEN `O` . ROWTIME - \
+             INTERVAL '1' MINUTE AND `O` . ROWTIME WHERE T . AMOUNT > 0"
+        );
+        // Without a join ON a condition, a window on a stream means nothing.
+        assert!(translate_(
+            r#"CREATE STREAM "D" (a INTEGER); CREATE PUMP "P" AS INSERT INTO "D"
+               SELECT STREAM a FROM "S" OVER (RANGE INTERVAL '1' MINUTE PRECEDING);"#
+        )
+        .is_err());
     }
 
     #[test]
