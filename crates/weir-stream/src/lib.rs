@@ -14,6 +14,7 @@ mod functions;
 mod glue;
 pub mod job;
 pub mod kda;
+mod kda_functions;
 pub mod plan;
 pub mod session;
 pub mod sink;

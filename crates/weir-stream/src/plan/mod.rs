@@ -155,6 +155,9 @@ pub fn session() -> SessionContext {
     weir_query::functions::register(&ctx);
     ctx.register_udf(crate::functions::proctime());
     ctx.register_udf(crate::functions::to_timestamp_ltz());
+    for f in crate::kda_functions::all() {
+        ctx.register_udf(f);
+    }
     ctx
 }
 

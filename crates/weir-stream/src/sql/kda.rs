@@ -257,10 +257,32 @@ fn rewrite(s: &[Token], lookups: &[String]) -> Result<Vec<Token>, SqlError> {
     }
     let mut out = Vec::with_capacity(s.len());
     let mut places = vec![Place::Other];
+    // Closing parentheses of UNIX_TIMESTAMP(...) calls, which get a second argument.
+    let mut epoch_at = Vec::new();
     let mut i = 0;
     while i < s.len() {
         track(s, i, &mut places);
         let place = *places.last().unwrap_or(&Place::Other);
+        // KDA's TO_TIMESTAMP(ms) and UNIX_TIMESTAMP(t) (in ms): other names in the engine.
+        if s.get(i + 1) == Some(&Token::LParen) {
+            if is(s, i, "TO_TIMESTAMP") {
+                out.push(Token::make_word("TO_TIMESTAMP_MILLIS", None));
+                i += 1;
+                continue;
+            }
+            if is(s, i, "UNIX_TIMESTAMP") {
+                epoch_at.push(closing(s, i + 1)?);
+                out.push(Token::make_word("TSDIFF", None));
+                i += 1;
+                continue;
+            }
+        }
+        if epoch_at.last() == Some(&i) {
+            epoch_at.pop();
+            out.push(Token::Comma);
+            out.push(Token::make_word("TIMESTAMP", None));
+            out.push(Token::SingleQuotedString("1970-01-01 00:00:00".into()));
+        }
         // SELECT STREAM
         if is(s, i, "STREAM") && i > 0 && is(s, i - 1, "SELECT") {
             i += 1;
@@ -717,6 +739,19 @@ mod tests {
                SELECT STREAM a FROM "S" OVER (RANGE INTERVAL '1' MINUTE PRECEDING);"#
         )
         .is_err());
+    }
+
+    #[test]
+    fn epoch_functions_take_the_engine_names() {
+        let code = r#"CREATE STREAM "D" (t TIMESTAMP, ms BIGINT);
+            CREATE PUMP "P" AS INSERT INTO "D"
+            SELECT STREAM TO_TIMESTAMP(x), UNIX_TIMESTAMP(FLOOR(ROWTIME TO SECOND)) FROM "S";"#;
+        let c = translate_(code).unwrap();
+        assert_eq!(
+            c.pumps[0].insert,
+            "INSERT INTO `D` SELECT TO_TIMESTAMP_MILLIS ( X ) , TSDIFF ( DATE_TRUNC ( 'second' , \
+             ROWTIME ) , TIMESTAMP '1970-01-01 00:00:00' ) FROM `S`"
+        );
     }
 
     #[test]
