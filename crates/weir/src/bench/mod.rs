@@ -2,6 +2,7 @@
 //! in-process engine benchmarks (`nexmark`).
 
 mod firehose;
+mod kda;
 mod kinesis;
 mod latency;
 mod nexmark;
@@ -28,6 +29,9 @@ pub enum BenchTarget {
     /// Streaming SQL (in process): Nexmark queries over bids in the durable log, and
     /// put-to-window-result latency.
     Nexmark(nexmark::NexmarkBench),
+    /// Kinesis Data Analytics SQL applications (in process): the getting-started demo's
+    /// filter and tumbling count over ticker records in the durable log.
+    Kda(kda::KdaBench),
 }
 
 pub async fn run(target: BenchTarget) -> anyhow::Result<()> {
@@ -38,6 +42,7 @@ pub async fn run(target: BenchTarget) -> anyhow::Result<()> {
         BenchTarget::S3(b) => s3::run(b).await,
         BenchTarget::Firehose(b) => firehose::run(b).await,
         BenchTarget::Nexmark(b) => nexmark::run(b).await,
+        BenchTarget::Kda(b) => kda::run(b).await,
     }
 }
 

@@ -331,7 +331,7 @@ async fn write_people(log: &Log, bids: usize, rate: u64) -> anyhow::Result<usize
 }
 
 /// CPU seconds this process has used (user + system).
-fn cpu_seconds() -> f64 {
+pub(super) fn cpu_seconds() -> f64 {
     let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
         return 0.0;
     };
@@ -343,7 +343,7 @@ fn cpu_seconds() -> f64 {
     (ticks(11) + ticks(12)) / 100.0
 }
 
-fn key(name: &str) -> StreamKey {
+pub(super) fn key(name: &str) -> StreamKey {
     StreamKey::new("us-east-1", name)
 }
 
@@ -351,7 +351,7 @@ fn create(log: &Log, name: &str) -> anyhow::Result<()> {
     create_sharded(log, name, 1)
 }
 
-fn create_sharded(log: &Log, name: &str, shards: u32) -> anyhow::Result<()> {
+pub(super) fn create_sharded(log: &Log, name: &str, shards: u32) -> anyhow::Result<()> {
     log.create_stream(CreateStream {
         key: key(name),
         shard_count: Some(shards.max(1)),
@@ -601,7 +601,7 @@ async fn latency(log: &Log, engine: &Engine, gen: &mut Bids, windows: usize) -> 
     Ok(())
 }
 
-fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {
+pub(super) fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {
     let base = std::env::temp_dir().join(format!("weir-nexmark-{}", std::process::id()));
     std::fs::create_dir_all(&base)?;
     Ok(base)
