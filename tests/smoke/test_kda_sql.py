@@ -363,3 +363,32 @@ def test_a_stream_to_stream_join(endpoint):
     assert sorted(got, key=key) == sorted(want, key=key)
     kda.stop_application(ApplicationName="gs-join")
     wait_status(kda, "gs-join", "READY")
+
+
+TOP_K = """CREATE OR REPLACE STREAM DESTINATION_SQL_STREAM ("TICKER_SYMBOL" VARCHAR(4), "MOST_FREQUENT_VALUES" BIGINT);
+CREATE OR REPLACE PUMP "STREAM_PUMP" AS INSERT INTO "DESTINATION_SQL_STREAM"
+SELECT STREAM * FROM TABLE (TOP_K_ITEMS_TUMBLING(
+    CURSOR(SELECT STREAM * FROM "SOURCE_SQL_STREAM_001"), 'TICKER_SYMBOL', 2, 1));"""
+
+DISTINCT = """CREATE OR REPLACE STREAM DESTINATION_SQL_STREAM (NUMBER_OF_DISTINCT_ITEMS BIGINT);
+CREATE OR REPLACE PUMP "STREAM_PUMP" AS INSERT INTO "DESTINATION_SQL_STREAM"
+SELECT STREAM * FROM TABLE(COUNT_DISTINCT_ITEMS_TUMBLING(
+    CURSOR(SELECT STREAM * FROM "SOURCE_SQL_STREAM_001"), 'TICKER_SYMBOL', 1));"""
+
+
+@pytest.mark.parametrize("name,code,want", [
+    # Records read together enter at one ROWTIME: one window holds them all.
+    ("topk", TOP_K, [{"TICKER_SYMBOL": "AMZN", "MOST_FREQUENT_VALUES": 4}, {"TICKER_SYMBOL": "XOM", "MOST_FREQUENT_VALUES": 4}]),
+    ("distinct", DISTINCT, [{"NUMBER_OF_DISTINCT_ITEMS": 5}]),
+])
+def test_the_analytic_table_functions(endpoint, name, code, want):
+    kda, kinesis = clients(endpoint)
+    source = stream_arn(kinesis, f"{name}-source")
+    dest = stream_arn(kinesis, f"{name}-dest")
+    create_app(kda, f"gs-{name}", code, source, dest)
+    put(kinesis, f"{name}-source", TICKS * 3 + TICKS[:2])
+    start(kda, f"gs-{name}", "TRIM_HORIZON")
+    got = Reader(kinesis, f"{name}-dest").read(len(want))
+    assert sorted(got, key=json.dumps) == sorted(want, key=json.dumps)
+    kda.stop_application(ApplicationName=f"gs-{name}")
+    wait_status(kda, f"gs-{name}", "READY")

@@ -352,11 +352,9 @@ impl Analytics {
 
     /// Stops a RUNNING application; it keeps where it stopped for LAST_STOPPED_POINT.
     pub fn stop(&self, region: &str, name: &str) -> Result<()> {
-        let app = self.describe(region, name)?;
-        if app.status != Status::Running {
-            return Err(in_use(name, app.status));
-        }
-        self.set(region, name, |a| a.status = Status::Stopping)?;
+        let app = self.transition(region, name, &[Status::Running], Status::Stopping, |_| {
+            Ok(())
+        })?;
         let (this, runner) = (self.clone(), self.runner.clone());
         let (region, name) = (region.to_string(), name.to_string());
         tokio::spawn(async move {
@@ -375,17 +373,16 @@ impl Analytics {
 
     /// Deletes an application (stopping it first); `created_ms` must be its creation time.
     pub fn delete(&self, region: &str, name: &str, created_ms: i64) -> Result<()> {
-        let app = self.describe(region, name)?;
-        // Timestamps travel as seconds (with fractions): a second's difference is the same time.
-        if (app.created_ms - created_ms).abs() >= 1000 {
-            return Err(AnalyticsError::InvalidArgument(format!(
-                "CreateTimestamp does not match application {name}'s creation time."
-            )));
-        }
-        if !matches!(app.status, Status::Ready | Status::Running) {
-            return Err(in_use(name, app.status));
-        }
-        self.set(region, name, |a| a.status = Status::Deleting)?;
+        let allowed = [Status::Ready, Status::Running];
+        let app = self.transition(region, name, &allowed, Status::Deleting, |app| {
+            // Timestamps travel as seconds (with fractions): a second's difference is the same.
+            if (app.created_ms - created_ms).abs() >= 1000 {
+                return Err(AnalyticsError::InvalidArgument(format!(
+                    "CreateTimestamp does not match application {name}'s creation time."
+                )));
+            }
+            Ok(())
+        })?;
         let (this, runner) = (self.clone(), self.runner.clone());
         let (region, name) = (region.to_string(), name.to_string());
         tokio::spawn(async move {
@@ -437,6 +434,28 @@ impl Analytics {
     }
 
     /// Ends a transition: applies `f` if the application is still in status `from`.
+    /// Moves an application from one of `from` to `to` in one step (after `check`), so two
+    /// calls cannot both see the old status; returns it as it was.
+    fn transition(
+        &self,
+        region: &str,
+        name: &str,
+        from: &[Status],
+        to: Status,
+        check: impl FnOnce(&Application) -> Result<()>,
+    ) -> Result<Application> {
+        let mut j = self.journal.lock();
+        let mut app = lookup(j.state(), region, name)?;
+        check(&app)?;
+        if !from.contains(&app.status) {
+            return Err(in_use(name, app.status));
+        }
+        let before = app.clone();
+        app.status = to;
+        j.commit(Op::Put(Box::new(app)))?;
+        Ok(before)
+    }
+
     fn settle(&self, region: &str, name: &str, from: Status, f: impl FnOnce(&mut Application)) {
         let r = self.set(region, name, |a| {
             if a.status == from {

@@ -43,13 +43,16 @@ struct AppJob {
     streams: Vec<String>,
 }
 
+/// FNV-1a: the same on every run and platform.
+fn fnv(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
 /// The prefix of job `job`'s internal streams (a stable hash keeps names short and valid).
 fn streams_of(job: &str) -> String {
-    // FNV-1a: the same on every run and platform.
-    let hash = job.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    });
-    format!("{STREAM_PREFIX}{hash:016x}-")
+    format!("{STREAM_PREFIX}{:016x}-", fnv(job))
 }
 
 fn quote(name: &str) -> String {
@@ -267,12 +270,14 @@ fn app_job(app: &Application, job: &str, region: &str) -> Result<AppJob, String>
     }
     let prefix = streams_of(job);
     let mut streams = Vec::new();
-    for (k, s) in code.streams.iter().enumerate() {
+    for s in &code.streams {
         if names.contains(&s.name) {
             return Err(format!("Stream {} is already an input's stream", s.name));
         }
         names.push(s.name.clone());
-        let internal = format!("{prefix}{k}");
+        // Named by the stream's name: code changed between runs of a job keeps each stream's
+        // rows and positions with it.
+        let internal = format!("{prefix}{:016x}", fnv(&s.name));
         let columns: Vec<String> = s
             .columns
             .iter()

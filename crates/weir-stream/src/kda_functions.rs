@@ -130,7 +130,11 @@ impl ScalarUDFImpl for KdaFunction {
                 let (a, b) = (millis(&a)?, millis(&b)?);
                 Arc::new(
                     (0..rows)
-                        .map(|i| (a.is_valid(i) && b.is_valid(i)).then(|| a.value(i) - b.value(i)))
+                        .map(|i| {
+                            (a.is_valid(i) && b.is_valid(i))
+                                .then(|| a.value(i).checked_sub(b.value(i)))
+                                .flatten()
+                        })
                         .collect::<Int64Array>(),
                 )
             }

@@ -160,8 +160,8 @@ pub(crate) fn token(app: &Application) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Changes an application as CurrentApplicationVersionId or ConditionalToken (either; neither
-/// only where the model allows) says it should be now.
+/// Changes an application as CurrentApplicationVersionId or ConditionalToken (one of them)
+/// says it should be now.
 pub(crate) async fn change(
     ctx: &Ctx,
     input: &mut Input,
@@ -187,6 +187,11 @@ pub(crate) async fn change(
             ));
         }
         expected = Some(app.version);
+    }
+    if expected.is_none() {
+        return Err(ApiError::invalid_argument(
+            "Either CurrentApplicationVersionId or ConditionalToken must be given.",
+        ));
     }
     let change = make(input)?;
     ctx.analytics

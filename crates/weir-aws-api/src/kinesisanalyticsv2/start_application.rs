@@ -16,8 +16,15 @@ pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
         _ => None,
     };
     let at = positions(runs, "InputId");
+    // v2's StartApplication declares no UnsupportedOperationException: what Weir cannot run
+    // is a configuration it cannot start.
     ctx.analytics
         .start(&ctx.region, &name, &at)
-        .map_err(v1::error)?;
+        .map_err(|e| match e {
+            weir_analytics::AnalyticsError::Unsupported(m) => {
+                ApiError::new("InvalidApplicationConfigurationException", 400, m)
+            }
+            other => v1::error(other),
+        })?;
     Ok(Value::map([]))
 }

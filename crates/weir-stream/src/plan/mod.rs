@@ -510,7 +510,7 @@ pub async fn plan_job(
         (None, Shape::WindowAggregate) => unreachable_shape()?,
     }
     let physical = query_ctx.state().create_physical_plan(&optimized).await?;
-    let physical = probe_with_streams(physical, &lookups)?;
+    let physical = probe_with_streams(physical, &slots, &lookups)?;
     // A window aggregate over one table keeps partial aggregates (not SESSION windows, whose
     // sessions merge rows).
     let partial = match &window {
@@ -716,11 +716,12 @@ fn interval_join(
     })
 }
 
-/// Lookup joins built on the lookup table and probed with the stream's rows, so those keep
+/// Lookup joins built on the lookup tables and probed with the stream's rows, so those keep
 /// their order: DataFusion builds a hash join on its left side, and a left join emits its
 /// unmatched build rows last.
 fn probe_with_streams(
     plan: Arc<dyn datafusion::physical_plan::ExecutionPlan>,
+    streams: &[Slot],
     lookups: &[LookupPlan],
 ) -> Result<Arc<dyn datafusion::physical_plan::ExecutionPlan>> {
     use datafusion::common::tree_node::{Transformed, TreeNode};
@@ -729,14 +730,15 @@ fn probe_with_streams(
     if lookups.is_empty() {
         return Ok(plan);
     }
-    let looked_up = |p: &Arc<dyn datafusion::physical_plan::ExecutionPlan>| {
-        lookups.iter().any(|l| crate::stage::reads(p, &l.slot))
+    let streamed = |p: &Arc<dyn datafusion::physical_plan::ExecutionPlan>| {
+        streams.iter().any(|s| crate::stage::reads(p, s))
     };
     Ok(plan
         .transform_up(|node| {
             if let Some(j) = node.downcast_ref::<HashJoinExec>() {
-                if looked_up(j.right())
-                    && !looked_up(j.left())
+                // A side reading no stream reads lookup tables only.
+                if !streamed(j.right())
+                    && streamed(j.left())
                     && matches!(j.join_type(), JoinType::Inner | JoinType::Left)
                 {
                     return Ok(Transformed::yes(j.swap_inputs(PartitionMode::CollectLeft)?));

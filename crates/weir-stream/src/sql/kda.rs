@@ -194,7 +194,20 @@ fn flink_type(tokens: &[Token]) -> String {
         [Token::Word(w)] if w.quote_style.is_none() && w.value == "TIMESTAMP" => {
             "TIMESTAMP(3)".into()
         }
-        _ => tokens.iter().map(token_sql).collect::<String>(),
+        // Words apart (`DOUBLE PRECISION`), punctuation close (`VARCHAR(4)`).
+        _ => {
+            let mut out = String::new();
+            let mut word_before = false;
+            for t in tokens {
+                let word = matches!(t, Token::Word(_) | Token::Number(..));
+                if word && word_before {
+                    out.push(' ');
+                }
+                out.push_str(&token_sql(t));
+                word_before = word;
+            }
+            out
+        }
     }
 }
 
@@ -210,13 +223,20 @@ fn pump(s: &[Token], at: usize, lookups: &[String]) -> Result<Pump, SqlError> {
         )));
     }
     let target = name_at(s, at + 3)?;
-    let body = rewrite(&stream_windows(&s[at..])?, lookups)?;
+    let body = super::kda_cursor::table_functions(&s[at..])?;
+    let body = rewrite(&stream_windows(&body)?, lookups)?;
     Ok(Pump {
         name,
         target,
         insert: text(&body[1..]),
     })
 }
+
+/// What ends a join's ON condition.
+const ON_ENDS: [&str; 14] = [
+    "WHERE", "GROUP", "HAVING", "WINDOW", "ORDER", "LIMIT", "UNION", "JOIN", "LEFT", "RIGHT",
+    "INNER", "FULL", "CROSS", "NATURAL",
+];
 
 const CLAUSE_ENDS: [&str; 7] = [
     "HAVING",
@@ -302,8 +322,8 @@ fn rewrite(s: &[Token], lookups: &[String]) -> Result<Vec<Token>, SqlError> {
                 out.push(Token::LParen);
                 out.push(Token::SingleQuotedString(unit.value.to_ascii_lowercase()));
                 out.push(Token::Comma);
-                let comma = args.iter().position(|t| *t == Token::Comma).unwrap_or(0);
-                out.extend_from_slice(&args[..comma]);
+                // The time is what comes before the comma time_floor added.
+                out.extend_from_slice(&args[..args.len().saturating_sub(4)]);
                 out.push(Token::RParen);
                 i = end + 1;
                 continue;
@@ -378,9 +398,16 @@ fn stream_windows(s: &[Token]) -> Result<Vec<Token>, SqlError> {
     let mut out = Vec::with_capacity(s.len());
     let mut on_at = None;
     let mut windowed = false;
+    // Only the top query's relations (FROM inside EXTRACT(...), SUBSTRING(...) is not one).
+    let mut level = 0usize;
     let mut i = 0;
     while i < s.len() {
-        let relation_start = i > 0 && (is(s, i - 1, "FROM") || is(s, i - 1, "JOIN"));
+        match s[i] {
+            Token::LParen => level += 1,
+            Token::RParen => level = level.saturating_sub(1),
+            _ => {}
+        }
+        let relation_start = level == 0 && i > 0 && (is(s, i - 1, "FROM") || is(s, i - 1, "JOIN"));
         if let (true, Some(Token::Word(w))) = (relation_start, s.get(i)) {
             let mut name = w.value.clone();
             out.push(s[i].clone());
@@ -404,19 +431,16 @@ fn stream_windows(s: &[Token]) -> Result<Vec<Token>, SqlError> {
                 windowed = true;
                 i = end + 1;
             }
-            if is(s, i, "AS") {
+            let explicit = is(s, i, "AS");
+            if explicit {
                 out.push(s[i].clone());
                 i += 1;
             }
             if let Some(Token::Word(alias)) = s.get(i) {
-                let keyword = [
-                    "ON", "JOIN", "LEFT", "RIGHT", "INNER", "FULL", "CROSS", "WHERE",
-                ]
-                .iter()
-                .any(|k| is(s, i, k))
-                    || alias.keyword != sqlparser::keywords::Keyword::NoKeyword
-                        && alias.quote_style.is_none();
-                if !keyword {
+                // Without AS, a keyword after the relation is the next clause.
+                let keyword = alias.keyword != sqlparser::keywords::Keyword::NoKeyword
+                    && alias.quote_style.is_none();
+                if explicit || !keyword {
                     name = alias.value.clone();
                     out.push(s[i].clone());
                     i += 1;
@@ -437,15 +461,7 @@ fn stream_windows(s: &[Token]) -> Result<Vec<Token>, SqlError> {
                     Token::LParen => depth += 1,
                     Token::RParen if depth == 0 => break,
                     Token::RParen => depth -= 1,
-                    _ if depth == 0
-                        && [
-                            "WHERE", "GROUP", "HAVING", "WINDOW", "ORDER", "LIMIT", "UNION", "JOIN",
-                        ]
-                        .iter()
-                        .any(|k| is(s, i, k)) =>
-                    {
-                        break
-                    }
+                    _ if depth == 0 && ON_ENDS.iter().any(|k| is(s, i, k)) => break,
                     _ => {}
                 }
                 out.push(s[i].clone());
@@ -461,16 +477,16 @@ fn stream_windows(s: &[Token]) -> Result<Vec<Token>, SqlError> {
     let marker = out
         .iter()
         .position(|t| matches!(t, Token::Word(w) if w.value == "__WEIR_BOUNDS__"));
+    if !windowed {
+        return Ok(s.to_vec());
+    }
     let Some(marker) = marker else {
-        if windowed {
-            return Err(fail(
-                "A stream's window OVER (...) needs a join ON a condition",
-            ));
-        }
-        return Ok(out);
+        return Err(fail(
+            "A stream's window OVER (...) needs a join ON a condition",
+        ));
     };
     let bounds = match relations.as_slice() {
-        [(l, lw), (r, rw)] if windowed => {
+        [(l, lw), (r, rw)] => {
             let time = |name: &str| {
                 vec![
                     Token::make_word(name, Some('`')),
@@ -494,12 +510,11 @@ fn stream_windows(s: &[Token]) -> Result<Vec<Token>, SqlError> {
             }
             b
         }
-        _ if windowed => {
+        _ => {
             return Err(fail(
                 "Weir joins two streams with windows (OVER (RANGE ...)); not more",
             ))
         }
-        _ => Vec::new(),
     };
     out.splice(marker..=marker, bounds);
     Ok(out)
@@ -558,7 +573,23 @@ fn time_floor(s: &[Token], i: usize) -> Result<Option<(Vec<Token>, usize)>, SqlE
             Ok(None)
         };
     };
-    let mut args = inner[..at].to_vec();
+    let (time, unit) = (&inner[..at], &inner[at + 1..]);
+    if !step {
+        if let Some(args) = epoch_floor(time, unit) {
+            return Ok(Some((args, end)));
+        }
+        let column = time
+            .iter()
+            .all(|t| matches!(t, Token::Word(_) | Token::Period));
+        if !column {
+            return Err(fail(format!(
+                "FLOOR(... TO unit) over {} is not a window Weir reads: floor a time column, or \
+                 write FLOOR((t - TIMESTAMP '1970-01-01 00:00:00') SECOND / n TO SECOND)",
+                text(time)
+            )));
+        }
+    }
+    let mut args = time.to_vec();
     args.push(Token::Comma);
     if step {
         args.extend_from_slice(&inner[at + 1..]);
@@ -571,6 +602,36 @@ fn time_floor(s: &[Token], i: usize) -> Result<Option<(Vec<Token>, usize)>, SqlE
         args.push(Token::Word(unit.clone()));
     }
     Ok(Some((args, end)))
+}
+
+/// The KDA guide's n-unit tumbling idiom `FLOOR((t - TIMESTAMP '1970-01-01 00:00:00') SECOND /
+/// n TO SECOND)` as TUMBLE's arguments `t, INTERVAL 'n' SECOND`.
+fn epoch_floor(time: &[Token], unit: &[Token]) -> Option<Vec<Token>> {
+    let [Token::LParen, rest @ ..] = time else {
+        return None;
+    };
+    let close = rest.iter().position(|t| *t == Token::RParen)?;
+    let (diff, after) = (&rest[..close], &rest[close + 1..]);
+    let [t @ .., Token::Minus, Token::Word(ts), Token::SingleQuotedString(epoch)] = diff else {
+        return None;
+    };
+    let epoch_ok =
+        ts.value == "TIMESTAMP" && epoch.trim_end_matches([' ', ':', '0', '.']) == "1970-01-01";
+    let [Token::Word(u1), Token::Div, Token::Number(n, _)] = after else {
+        return None;
+    };
+    let [Token::Word(u2)] = unit else {
+        return None;
+    };
+    if !epoch_ok || t.is_empty() || u1.value != u2.value {
+        return None;
+    }
+    let mut args = t.to_vec();
+    args.push(Token::Comma);
+    args.push(Token::make_word("INTERVAL", None));
+    args.push(Token::SingleQuotedString(n.clone()));
+    args.push(Token::Word(u1.clone()));
+    Some(args)
 }
 
 /// Tokens of SQL text, without whitespace and comments.
@@ -752,6 +813,67 @@ mod tests {
             "INSERT INTO `D` SELECT TO_TIMESTAMP_MILLIS ( X ) , TSDIFF ( DATE_TRUNC ( 'second' , \
              ROWTIME ) , TIMESTAMP '1970-01-01 00:00:00' ) FROM `S`"
         );
+    }
+
+    #[test]
+    fn analytic_table_functions_become_window_queries() {
+        let code = r#"CREATE OR REPLACE STREAM DESTINATION_SQL_STREAM ("TICKER_SYMBOL" VARCHAR(4),
+                "MOST_FREQUENT_VALUES" BIGINT);
+            CREATE OR REPLACE PUMP "STREAM_PUMP" AS INSERT INTO "DESTINATION_SQL_STREAM"
+            SELECT STREAM * FROM TABLE (TOP_K_ITEMS_TUMBLING(
+                CURSOR(SELECT STREAM * FROM "SOURCE_SQL_STREAM_001"), 'TICKER_SYMBOL', 5, 60));"#;
+        let c = translate_(code).unwrap();
+        assert!(
+            c.pumps[0].insert.contains(
+                "FROM TABLE ( TUMBLE ( TABLE `SOURCE_SQL_STREAM_001` , DESCRIPTOR ( ROWTIME ) , \
+                 INTERVAL '60' SECOND ) ) GROUP BY window_start , window_end , `TICKER_SYMBOL`"
+            ),
+            "{}",
+            c.pumps[0].insert
+        );
+        assert!(translate_(
+            r#"CREATE STREAM "D" (n BIGINT); CREATE PUMP "P" AS INSERT INTO "D" SELECT STREAM *
+               FROM TABLE(COUNT_DISTINCT_ITEMS_TUMBLING(CURSOR(SELECT STREAM * FROM "S"), 'X', 0));"#
+        )
+        .is_err());
+    }
+
+    #[test]
+    fn review_cases() {
+        // Two reference joins: the ON conditions are left alone.
+        let code = r#"CREATE STREAM "D" (a VARCHAR(4), b VARCHAR(4));
+            CREATE PUMP "P" AS INSERT INTO "D" SELECT STREAM x.a, y.b FROM "S"
+            LEFT JOIN "R1" AS x ON "S".k = x.k LEFT JOIN "R2" AS y ON "S".k = y.k;"#;
+        let c = translate(code, &["R1".into(), "R2".into()]).unwrap();
+        assert!(c.pumps[0].insert.ends_with(
+            "LEFT JOIN `R1` FOR SYSTEM_TIME AS OF ROWTIME AS X ON `S` . K = X . K LEFT JOIN `R2` \
+             FOR SYSTEM_TIME AS OF ROWTIME AS Y ON `S` . K = Y . K"
+        ));
+        // Types keep their spaces; FLOOR over an expression is refused.
+        let code = r#"CREATE STREAM "D" (d DOUBLE PRECISION, t TIMESTAMP);
+            CREATE PUMP "P" AS INSERT INTO "D"
+            SELECT STREAM 1.0, FLOOR(COALESCE(a, b) TO MINUTE) FROM "S";"#;
+        assert!(translate_(code).is_err());
+        let c = translate_(&code.replace("COALESCE(a, b)", "s.t")).unwrap();
+        assert_eq!(c.streams[0].columns[0].1, "DOUBLE PRECISION");
+        assert!(c.pumps[0]
+            .insert
+            .contains("DATE_TRUNC ( 'minute' , S . T )"));
+        // The guide's ten-second idiom.
+        let code = r#"CREATE STREAM "D" (n BIGINT);
+            CREATE PUMP "P" AS INSERT INTO "D" SELECT STREAM COUNT(*) FROM "S"
+            GROUP BY FLOOR(("S".ROWTIME - TIMESTAMP '1970-01-01 00:00:00') SECOND / 10 TO SECOND);"#;
+        assert!(translate_(code).unwrap().pumps[0]
+            .insert
+            .ends_with("GROUP BY TUMBLE ( `S` . ROWTIME , INTERVAL '10' SECOND )"));
+        // An alias that is a keyword, after AS; FROM inside a function is no relation.
+        let code = r#"CREATE STREAM "D" (n INTEGER);
+            CREATE PUMP "P" AS INSERT INTO "D" SELECT STREAM EXTRACT(HOUR FROM data.ROWTIME)
+            FROM "A" AS data JOIN "B" OVER (RANGE INTERVAL '1' MINUTE PRECEDING) AS b
+            ON data.k = b.k;"#;
+        assert!(translate_(code).unwrap().pumps[0]
+            .insert
+            .contains("`B` . ROWTIME BETWEEN `DATA` . ROWTIME - INTERVAL '1' MINUTE"));
     }
 
     #[test]

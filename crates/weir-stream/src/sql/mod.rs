@@ -4,6 +4,7 @@
 mod flink_ddl;
 mod group_window;
 pub mod kda;
+mod kda_cursor;
 mod lookup;
 mod window_tvf;
 

@@ -1,0 +1,147 @@
+//! KDA's analytic table functions over a stream pointer, `TABLE(F(CURSOR(SELECT STREAM * FROM
+//! "S"), ...))`, as the windowed queries they compute (exactly, where KDA approximates):
+//! - `TOP_K_ITEMS_TUMBLING(cursor, 'col', k, seconds)`: per tumbling window, the `k` most
+//!   frequent values of `col` and their counts (columns `col`, `ITEM_COUNT`), a window Top-N
+//!   over a window count;
+//! - `COUNT_DISTINCT_ITEMS_TUMBLING(cursor, 'col', seconds)`: per tumbling window, the number
+//!   of distinct values (`NUMBER_OF_DISTINCT_ITEMS`).
+
+use sqlparser::tokenizer::Token;
+
+use super::SqlError;
+
+fn fail(what: impl Into<String>) -> SqlError {
+    SqlError::Parse(what.into())
+}
+
+fn word(t: Option<&Token>) -> Option<&str> {
+    match t {
+        Some(Token::Word(w)) if w.quote_style.is_none() => Some(w.value.as_str()),
+        _ => None,
+    }
+}
+
+/// The index of the `)` closing the `(` at `open`.
+fn closing(s: &[Token], open: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    for (i, t) in s.iter().enumerate().skip(open) {
+        match t {
+            Token::LParen => depth += 1,
+            Token::RParen => {
+                depth = depth.checked_sub(1)?;
+                if depth == 0 {
+                    return Some(i);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// The statement with its `TABLE(F(CURSOR(...), ...))` calls replaced by their queries.
+pub fn table_functions(s: &[Token]) -> Result<Vec<Token>, SqlError> {
+    let mut out = Vec::with_capacity(s.len());
+    let mut i = 0;
+    while i < s.len() {
+        let call = word(s.get(i + 2));
+        let is_call = word(s.get(i)) == Some("TABLE")
+            && s.get(i + 1) == Some(&Token::LParen)
+            && matches!(
+                call,
+                Some("TOP_K_ITEMS_TUMBLING" | "COUNT_DISTINCT_ITEMS_TUMBLING")
+            );
+        if !is_call {
+            out.push(s[i].clone());
+            i += 1;
+            continue;
+        }
+        let name = call.unwrap_or_default();
+        let end = closing(s, i + 1).ok_or_else(|| fail("A parenthesis is not closed"))?;
+        let args_end = closing(s, i + 3).ok_or_else(|| fail("A parenthesis is not closed"))?;
+        let args = &s[i + 4..args_end];
+        out.extend(expand(name, args)?);
+        i = end + 1;
+    }
+    Ok(out)
+}
+
+/// `CURSOR(SELECT [STREAM] * FROM rel), 'col', [k,] seconds` → the function's query in
+/// parentheses.
+fn expand(name: &str, args: &[Token]) -> Result<Vec<Token>, SqlError> {
+    let usage = || {
+        fail(format!(
+            "{name} takes CURSOR(SELECT STREAM * FROM \"stream\"), 'column'{}, window seconds",
+            if name == "TOP_K_ITEMS_TUMBLING" {
+                ", K"
+            } else {
+                ""
+            }
+        ))
+    };
+    if word(args.first()) != Some("CURSOR") || args.get(1) != Some(&Token::LParen) {
+        return Err(usage());
+    }
+    let cursor_end = closing(args, 1).ok_or_else(usage)?;
+    let mut q: Vec<&Token> = args[2..cursor_end].iter().collect();
+    if word(q.get(1).copied()) == Some("STREAM") {
+        q.remove(1);
+    }
+    let relation = match q.as_slice() {
+        [select, Token::Mul, from, Token::Word(rel)]
+            if word(Some(select)) == Some("SELECT") && word(Some(from)) == Some("FROM") =>
+        {
+            rel.clone()
+        }
+        _ => return Err(usage()),
+    };
+    let rest: Vec<&Token> = args[cursor_end + 1..]
+        .iter()
+        .filter(|t| **t != Token::Comma)
+        .collect();
+    let number = |t: &Token| match t {
+        Token::Number(n, _) => n.parse::<u64>().ok(),
+        _ => None,
+    };
+    let (column, k, seconds) = match (name, rest.as_slice()) {
+        ("TOP_K_ITEMS_TUMBLING", [Token::SingleQuotedString(c), k, w]) => {
+            (c.clone(), number(k), number(w))
+        }
+        ("COUNT_DISTINCT_ITEMS_TUMBLING", [Token::SingleQuotedString(c), w]) => {
+            (c.clone(), Some(1), number(w))
+        }
+        _ => return Err(usage()),
+    };
+    let (Some(k), Some(seconds)) = (k, seconds) else {
+        return Err(usage());
+    };
+    if !(1..=100_000).contains(&k) || !(1..=3600).contains(&seconds) {
+        return Err(fail(format!(
+            "{name}: K must be 1 to 100000 and the window 1 to 3600 seconds"
+        )));
+    }
+    let col = format!("`{}`", column.replace('`', "``"));
+    let rel = super::token_sql(&Token::Word(relation));
+    let window =
+        format!("TABLE(TUMBLE(TABLE {rel}, DESCRIPTOR(ROWTIME), INTERVAL '{seconds}' SECOND))");
+    let sql = if name == "TOP_K_ITEMS_TUMBLING" {
+        format!(
+            "(SELECT {col}, ITEM_COUNT FROM (SELECT {col}, ITEM_COUNT, ROW_NUMBER() OVER \
+             (PARTITION BY window_start, window_end ORDER BY ITEM_COUNT DESC) AS WEIR_RANK \
+             FROM (SELECT window_start, window_end, {col}, COUNT(*) AS ITEM_COUNT FROM \
+             {window} GROUP BY window_start, window_end, {col})) WHERE WEIR_RANK <= {k})"
+        )
+    } else {
+        format!(
+            "(SELECT COUNT(DISTINCT {col}) AS NUMBER_OF_DISTINCT_ITEMS FROM {window} GROUP BY \
+             window_start, window_end)"
+        )
+    };
+    let tokens = sqlparser::tokenizer::Tokenizer::new(&sqlparser::dialect::GenericDialect {}, &sql)
+        .tokenize()
+        .map_err(|e| fail(e.to_string()))?;
+    Ok(tokens
+        .into_iter()
+        .filter(|t| !matches!(t, Token::Whitespace(_)))
+        .collect())
+}
