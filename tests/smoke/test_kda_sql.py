@@ -392,3 +392,26 @@ def test_the_analytic_table_functions(endpoint, name, code, want):
     assert sorted(got, key=json.dumps) == sorted(want, key=json.dumps)
     kda.stop_application(ApplicationName=f"gs-{name}")
     wait_status(kda, f"gs-{name}", "READY")
+
+
+def test_records_that_do_not_map_go_to_the_error_stream(endpoint):
+    kda, kinesis = clients(endpoint)
+    source = stream_arn(kinesis, "err-source")
+    dest = stream_arn(kinesis, "err-dest")
+    errors = stream_arn(kinesis, "err-errors")
+    create_app(kda, "gs-errors", FILTER, source, dest)
+    kda.add_application_output(ApplicationName="gs-errors", CurrentApplicationVersionId=1, Output={
+        "Name": "error_stream", "KinesisStreamsOutput": {"ResourceARN": errors, "RoleARN": ROLE},
+        "DestinationSchema": {"RecordFormatType": "JSON"}})
+    bad = [b"not json at all", b'{"TICKER_SYMBOL": "AMZN", "SECTOR": "TECHNOLOGY", "CHANGE": "abc", "PRICE": 1}']
+    records = [json.dumps(t).encode() for t in TICKS[:2]] + bad + [json.dumps(TICKS[2]).encode()]
+    kinesis.put_records(StreamName="err-source", Records=[{"Data": d, "PartitionKey": "k"} for d in records])
+    start(kda, "gs-errors", "TRIM_HORIZON")
+    assert Reader(kinesis, "err-dest").read(2) == tech(TICKS[:3])
+    got = Reader(kinesis, "err-errors").read(2)
+    assert [g["DATA_ROW"] for g in got] == [b.decode() for b in bad]
+    for g in got:
+        assert set(g) == {"ERROR_TIME", "ERROR_LEVEL", "ERROR_NAME", "MESSAGE", "DATA_ROWTIME", "DATA_ROW", "PUMP_NAME"}
+        assert g["ERROR_LEVEL"] == "ERROR" and g["MESSAGE"]
+    kda.stop_application(ApplicationName="gs-errors")
+    wait_status(kda, "gs-errors", "READY")

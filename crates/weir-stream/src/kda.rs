@@ -21,6 +21,18 @@ use weir_analytics::{Pending, Runner};
 use crate::sql::kda::{translate, KdaCode};
 use crate::{Engine, StreamError};
 
+/// The in-application stream of rows that did not map, and its columns.
+const ERROR_STREAM: &str = "error_stream";
+const ERROR_COLUMNS: [(&str, &str); 7] = [
+    ("ERROR_TIME", "TIMESTAMP(3)"),
+    ("ERROR_LEVEL", "VARCHAR(10)"),
+    ("ERROR_NAME", "VARCHAR(32)"),
+    ("MESSAGE", "VARCHAR(4096)"),
+    ("DATA_ROWTIME", "TIMESTAMP(3)"),
+    ("DATA_ROW", "VARCHAR(49152)"),
+    ("PUMP_NAME", "VARCHAR(128)"),
+];
+
 /// The prefix of the internal streams behind in-application streams.
 pub const STREAM_PREFIX: &str = "weir-kda-";
 
@@ -151,7 +163,7 @@ fn kda_type(t: &str) -> String {
 }
 
 /// The table over an input's stream.
-fn input_table(input: &Input) -> Result<(String, String), String> {
+fn input_table(input: &Input, errors: Option<&str>) -> Result<(String, String), String> {
     if input.kinesis_firehose_input.is_some() {
         return Err(unsupported("A Firehose delivery stream as input"));
     }
@@ -166,7 +178,14 @@ fn input_table(input: &Input) -> Result<(String, String), String> {
         .as_ref()
         .ok_or("The input has no Kinesis stream")?;
     let (stream, region) = arn_parts(&target.resource_arn, "stream")?;
-    let (mut columns, format) = source_columns(&input.input_schema)?;
+    let (mut columns, mut format) = source_columns(&input.input_schema)?;
+    if let Some(errors) = errors {
+        format.push(format!(
+            "'{}' = {}",
+            crate::decode::ERRORS_OPTION,
+            literal(errors)
+        ));
+    }
     columns.push("`ROWTIME` AS PROCTIME()".into());
     columns.push("`APPROXIMATE_ARRIVAL_TIME` TIMESTAMP(3) METADATA FROM 'timestamp'".into());
     let at = match input.starting_position.as_deref() {
@@ -263,14 +282,30 @@ fn app_job(app: &Application, job: &str, region: &str) -> Result<AppJob, String>
         ddl.push(reference_table(r)?);
         names.push(r.table_name.clone());
     }
+    let prefix = streams_of(job);
+    // Rows that do not map go to `error_stream` when an output reads it.
+    let mut in_app = code.streams.clone();
+    let errors = app
+        .outputs
+        .iter()
+        .any(|o| o.name.eq_ignore_ascii_case(ERROR_STREAM));
+    let errors_at = format!("{region}:{prefix}{:016x}", fnv(ERROR_STREAM));
+    if errors {
+        in_app.push(crate::sql::kda::InAppStream {
+            name: ERROR_STREAM.into(),
+            columns: ERROR_COLUMNS
+                .iter()
+                .map(|(c, t)| (c.to_string(), t.to_string()))
+                .collect(),
+        });
+    }
     for input in &app.inputs {
-        let (name, table) = input_table(input)?;
+        let (name, table) = input_table(input, errors.then_some(errors_at.as_str()))?;
         names.push(name);
         ddl.push(table);
     }
-    let prefix = streams_of(job);
     let mut streams = Vec::new();
-    for s in &code.streams {
+    for s in &in_app {
         if names.contains(&s.name) {
             return Err(format!("Stream {} is already an input's stream", s.name));
         }
@@ -296,19 +331,18 @@ fn app_job(app: &Application, job: &str, region: &str) -> Result<AppJob, String>
     }
     let mut statements: Vec<String> = code.pumps.iter().map(|p| p.insert.clone()).collect();
     for (k, output) in app.outputs.iter().enumerate() {
-        let stream = code
-            .streams
+        let stream = in_app
             .iter()
             .find(|s| s.name == output.name)
             .or_else(|| {
                 let upper = output.name.to_ascii_uppercase();
-                code.streams.iter().find(|s| s.name == upper)
+                in_app.iter().find(|s| s.name == upper)
+            })
+            .or_else(|| {
+                let lower = output.name.to_ascii_lowercase();
+                in_app.iter().find(|s| s.name == lower)
             });
         let Some(stream) = stream else {
-            if output.name.eq_ignore_ascii_case("error_stream") {
-                // Rows that fail to map are skipped (and counted), not yet routed.
-                continue;
-            }
             return Err(format!(
                 "Output {} names no in-application stream of the code",
                 output.name

@@ -123,6 +123,7 @@ const KINESIS_OPTIONS: &[&str] = &[
     "source.init.position",
     "source.init.timestamp",
     "source.init.timestamp.format",
+    crate::decode::ERRORS_OPTION,
     "sink.partitioner",
     "sink.partitioner-field-delimiter",
     "sink.batch.max-size",

@@ -18,6 +18,11 @@ use crate::error::{Result, StreamError};
 use crate::table::{Format, Meta, TableDef};
 use crate::types::LTZ;
 
+/// The table option naming the stream (`<region>:<stream>`) that receives the records that
+/// do not decode, as Kinesis Data Analytics' `error_stream` rows (with
+/// `'json.ignore-parse-errors'` or `'csv.ignore-parse-errors'`).
+pub const ERRORS_OPTION: &str = "weir.errors.stream";
+
 /// Decodes one table's records.
 pub struct Decoder {
     physical: SchemaRef,
@@ -29,11 +34,21 @@ pub struct Decoder {
     read: Option<(SchemaRef, Vec<usize>)>,
     /// Records skipped because they did not decode.
     pub skipped: u64,
+    /// The skipped records with why, kept when the table names a stream for them
+    /// (`'weir.errors.stream'`) until the job takes them.
+    pub rejected: Option<Vec<Rejected>>,
     /// The JSON decoder, kept between batches (behind a lock only to be `Sync`: it is used
     /// through `&mut self`, never locked).
     json: parking_lot::Mutex<Option<arrow_json::reader::Decoder>>,
     /// The fast reader of flat JSON objects (when the read columns' types allow it).
     flat: Option<flat::FlatJson>,
+}
+
+/// A record that did not decode.
+pub struct Rejected {
+    pub arrival_ms: i64,
+    pub data: bytes::Bytes,
+    pub message: String,
 }
 
 /// Rows a kept JSON decoder holds before it is flushed (a read returns at most 10,000).
@@ -67,6 +82,11 @@ impl Decoder {
                 StreamError::Validation(format!("Table '{}' has no format", table.name()))
             })?,
             skipped: 0,
+            rejected: table
+                .flink
+                .options
+                .contains_key(ERRORS_OPTION)
+                .then(Vec::new),
         })
     }
 
@@ -228,7 +248,20 @@ impl Decoder {
                     batches.push(b);
                     kept.push(i);
                 }
-                Ok(_) | Err(_) if ignore => self.skipped += 1,
+                other if ignore => {
+                    self.skipped += 1;
+                    if let Some(rejected) = self.rejected.as_mut() {
+                        let message = match other {
+                            Err(e) => e.to_string(),
+                            Ok(_) => "The record is not one row of the table.".to_string(),
+                        };
+                        rejected.push(Rejected {
+                            arrival_ms: r.arrival_ms,
+                            data: r.data.clone(),
+                            message,
+                        });
+                    }
+                }
                 Ok(_) => {
                     return Err(StreamError::Validation(format!(
                         "Failed to deserialize '{}'.",

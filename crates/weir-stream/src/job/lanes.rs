@@ -50,6 +50,8 @@ pub(super) struct Prepared {
     pub late: u64,
     /// In an updating aggregate, the rows' partial states (then `rows` is empty).
     pub states: Option<Vec<RecordBatch>>,
+    /// Records that did not decode, when the table keeps them.
+    pub rejected: Vec<crate::decode::Rejected>,
 }
 
 impl Lane {
@@ -137,6 +139,12 @@ impl Lane {
             panes,
             late,
             states,
+            rejected: self
+                .decoder
+                .rejected
+                .as_mut()
+                .map(std::mem::take)
+                .unwrap_or_default(),
         })
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod budget;
 mod dedup;
+mod errors;
 mod fired;
 mod interval;
 mod keyed;
@@ -482,7 +483,8 @@ pub async fn run(
                 continue;
             }
             read += records.len();
-            let prepared = lanes::prepare(&mut src.lanes, records, src.window.as_ref()).await?;
+            let mut prepared = lanes::prepare(&mut src.lanes, records, src.window.as_ref()).await?;
+            errors::write(&log, &plan.sources[i].table, &mut prepared).await?;
             let mut ops = Operators {
                 join: &mut join,
                 over: &mut over,

@@ -1,0 +1,62 @@
+//! Records a source could not decode, written to the stream its table names for them
+//! (`'weir.errors.stream' = '<region>:<stream>'`) as rows of Kinesis Data Analytics' `error_stream`: ERROR_TIME,
+//! ERROR_LEVEL, ERROR_NAME, MESSAGE, DATA_ROWTIME, DATA_ROW, PUMP_NAME. At least once: a
+//! record read again after a restart is reported again.
+
+use bytes::Bytes;
+use weir_log::{Log, PutEntry, StreamKey};
+
+use super::lanes::Prepared;
+use crate::decode::ERRORS_OPTION;
+use crate::error::{Result, StreamError};
+use crate::table::TableDef;
+
+/// KDA's timestamp text (`yyyy-MM-dd HH:mm:ss.SSS`, UTC).
+fn time(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.format("%Y-%m-%d %H:%M:%S%.3f").to_string())
+        .unwrap_or_default()
+}
+
+/// Takes the prepared shards' rejected records and writes them to the table's errors stream.
+pub(super) async fn write(log: &Log, table: &TableDef, prepared: &mut [Prepared]) -> Result<()> {
+    let Some((region, stream)) = table
+        .flink
+        .options
+        .get(ERRORS_OPTION)
+        .and_then(|o| o.split_once(':'))
+    else {
+        return Ok(());
+    };
+    let rejected: Vec<_> = prepared
+        .iter_mut()
+        .flat_map(|p| std::mem::take(&mut p.rejected))
+        .collect();
+    if rejected.is_empty() {
+        return Ok(());
+    }
+    let now = crate::functions::now_ms();
+    let entries: Vec<PutEntry> = rejected
+        .iter()
+        .map(|r| {
+            let row = serde_json::json!({
+                "ERROR_TIME": time(now),
+                "ERROR_LEVEL": "ERROR",
+                "ERROR_NAME": "Error_Parsing_Record",
+                "MESSAGE": r.message,
+                "DATA_ROWTIME": time(r.arrival_ms),
+                "DATA_ROW": String::from_utf8_lossy(&r.data),
+                "PUMP_NAME": serde_json::Value::Null,
+            });
+            PutEntry {
+                partition_key: "error_stream".into(),
+                explicit_hash_key: None,
+                data: Bytes::from(row.to_string()),
+            }
+        })
+        .collect();
+    log.put_all(&StreamKey::new(region, stream), entries)
+        .await
+        .map_err(|e| StreamError::Validation(format!("error stream {stream}: {e}")))?;
+    Ok(())
+}
