@@ -415,3 +415,20 @@ def test_records_that_do_not_map_go_to_the_error_stream(endpoint):
         assert g["ERROR_LEVEL"] == "ERROR" and g["MESSAGE"]
     kda.stop_application(ApplicationName="gs-errors")
     wait_status(kda, "gs-errors", "READY")
+
+
+def test_a_pump_with_a_column_list(endpoint):
+    # The SQL reference's CREATE PUMP form: the query's columns go where the list says.
+    code = """CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM" ("price" DOUBLE, "ticker" VARCHAR(4), "note" VARCHAR(8));
+CREATE OR REPLACE PUMP "STREAM_PUMP" AS INSERT INTO "DESTINATION_SQL_STREAM" ("ticker", "price")
+SELECT STREAM ticker_symbol, price FROM "SOURCE_SQL_STREAM_001";"""
+    kda, kinesis = clients(endpoint)
+    source = stream_arn(kinesis, "cols-source")
+    dest = stream_arn(kinesis, "cols-dest")
+    create_app(kda, "gs-columns", code, source, dest)
+    put(kinesis, "cols-source", TICKS[:2])
+    start(kda, "gs-columns", "TRIM_HORIZON")
+    got = Reader(kinesis, "cols-dest").read(2)
+    assert got == [{"price": t["PRICE"], "ticker": t["TICKER_SYMBOL"], "note": None} for t in TICKS[:2]], got
+    kda.stop_application(ApplicationName="gs-columns")
+    wait_status(kda, "gs-columns", "READY")

@@ -68,7 +68,8 @@ pub fn translate(code: &str, lookups: &[String]) -> Result<KdaCode, SqlError> {
         if is(statement, at, "STREAM") {
             out.streams.push(stream(statement, at + 1)?);
         } else if is(statement, at, "PUMP") {
-            out.pumps.push(pump(statement, at + 1, lookups)?);
+            out.pumps
+                .push(pump(statement, at + 1, lookups, &out.streams)?);
         } else {
             return Err(fail(format!(
                 "Weir runs CREATE STREAM and CREATE PUMP statements (no {} yet)",
@@ -211,7 +212,12 @@ fn flink_type(tokens: &[Token]) -> String {
     }
 }
 
-fn pump(s: &[Token], at: usize, lookups: &[String]) -> Result<Pump, SqlError> {
+fn pump(
+    s: &[Token],
+    at: usize,
+    lookups: &[String],
+    streams: &[InAppStream],
+) -> Result<Pump, SqlError> {
     let name = name_at(s, at)?;
     let mut at = at + 1;
     if is(s, at, "STOPPED") || is(s, at, "STARTED") {
@@ -223,13 +229,79 @@ fn pump(s: &[Token], at: usize, lookups: &[String]) -> Result<Pump, SqlError> {
         )));
     }
     let target = name_at(s, at + 3)?;
-    let body = super::kda_cursor::table_functions(&s[at..])?;
-    let body = rewrite(&stream_windows(&body)?, lookups)?;
+    // `INSERT INTO "S" (a, b) SELECT ...`: the query's columns go to the listed columns.
+    let (query_at, listed) = match s.get(at + 4) {
+        Some(Token::LParen) => {
+            let end = closing(s, at + 4)?;
+            let mut listed = Vec::new();
+            for part in split_commas(&s[at + 5..end]) {
+                listed.push(name_at(part, 0)?);
+            }
+            (end + 1, Some(listed))
+        }
+        _ => (at + 4, None),
+    };
+    let body = super::kda_cursor::table_functions(&s[query_at..])?;
+    let query = rewrite(&stream_windows(&body)?, lookups)?;
+    let head = text(&s[at + 1..at + 4]);
+    let insert = match listed {
+        None => format!("{head} {}", text(&query)),
+        Some(listed) => {
+            let stream = streams.iter().find(|x| x.name == target).ok_or_else(|| {
+                fail(format!(
+                    "Pump {name} inserts into {target}, which is not created before it"
+                ))
+            })?;
+            let all: Vec<&String> = stream.columns.iter().map(|(c, _)| c).collect();
+            if listed.iter().collect::<Vec<_>>() == all {
+                format!("{head} {}", text(&query))
+            } else {
+                placed(&head, &query, &listed, stream, &name)?
+            }
+        }
+    };
     Ok(Pump {
         name,
         target,
-        insert: text(&body[1..]),
+        insert,
     })
+}
+
+/// `INSERT INTO s SELECT ...` with the query's columns placed as `listed` names them among the
+/// stream's columns (the others null).
+fn placed(
+    head: &str,
+    query: &[Token],
+    listed: &[String],
+    stream: &InAppStream,
+    pump: &str,
+) -> Result<String, SqlError> {
+    if let Some(unknown) = listed
+        .iter()
+        .find(|l| !stream.columns.iter().any(|(c, _)| c == *l))
+    {
+        return Err(fail(format!(
+            "Pump {pump} inserts into column {unknown}, which stream {} does not have",
+            stream.name
+        )));
+    }
+    let columns: Vec<String> = stream
+        .columns
+        .iter()
+        .map(|(c, t)| match listed.iter().position(|l| l == c) {
+            Some(k) => format!("`__weir_pump`.`__weir_c{k}`"),
+            None => format!("CAST(NULL AS {t})"),
+        })
+        .collect();
+    let aliases: Vec<String> = (0..listed.len())
+        .map(|k| format!("`__weir_c{k}`"))
+        .collect();
+    Ok(format!(
+        "{head} SELECT {} FROM ({}) AS `__weir_pump`({})",
+        columns.join(", "),
+        text(query),
+        aliases.join(", ")
+    ))
 }
 
 /// What ends a join's ON condition.
@@ -874,6 +946,24 @@ mod tests {
         assert!(translate_(code).unwrap().pumps[0]
             .insert
             .contains("`B` . ROWTIME BETWEEN `DATA` . ROWTIME - INTERVAL '1' MINUTE"));
+    }
+
+    #[test]
+    fn insert_column_lists() {
+        let code = r#"CREATE STREAM "D" ("a" INTEGER, "b" VARCHAR(4), "c" DOUBLE);
+            CREATE PUMP "P1" AS INSERT INTO "D" ("a", "b", "c") SELECT STREAM x, y, z FROM "S";
+            CREATE PUMP "P2" AS INSERT INTO "D" ("c", "a") SELECT STREAM z, x FROM "S";"#;
+        let c = translate_(code).unwrap();
+        assert_eq!(
+            c.pumps[0].insert,
+            "INSERT INTO `D` SELECT X , Y , Z FROM `S`"
+        );
+        assert_eq!(
+            c.pumps[1].insert,
+            "INSERT INTO `D` SELECT `__weir_pump`.`__weir_c1`, CAST(NULL AS VARCHAR(4)), \
+             `__weir_pump`.`__weir_c0` FROM (SELECT Z , X FROM `S`) AS `__weir_pump`(`__weir_c0`, \
+             `__weir_c1`)"
+        );
     }
 
     #[test]
