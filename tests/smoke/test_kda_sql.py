@@ -203,6 +203,13 @@ def test_code_and_configuration_errors(endpoint):
     assert e.value.response["Error"]["Code"] == "UnsupportedOperationException"
     assert "InputParallelism" in e.value.response["Error"]["Message"]
     assert kda.describe_application(ApplicationName="parallel")["ApplicationDetail"]["ApplicationStatus"] == "READY"
+    # Code that names a column the input does not have is planned, and refused, at start.
+    create_app(kda, "no-column", FILTER.replace("sector SIMILAR", "industry SIMILAR"), source, source)
+    with pytest.raises(ClientError) as e:
+        start(kda, "no-column", "NOW")
+    assert e.value.response["Error"]["Code"] == "InvalidApplicationConfigurationException"
+    assert "INDUSTRY" in e.value.response["Error"]["Message"]
+    assert kda.describe_application(ApplicationName="no-column")["ApplicationDetail"]["ApplicationStatus"] == "READY"
 
 
 def test_a_running_application_survives_kill_9(tmp_path):

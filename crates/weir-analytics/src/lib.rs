@@ -20,7 +20,7 @@ use weir_catalog::store::{Durable, Journaled};
 pub use discover::{discover, Discovered};
 pub use error::{AnalyticsError, Result};
 pub use model::{Application, StartingPosition, Status};
-pub use runner::{Pending, Runner};
+pub use runner::{Pending, Refusal, Runner};
 pub use update::Change;
 
 /// Applications per region (AWS's default quota).
@@ -284,13 +284,24 @@ impl Analytics {
     }
 
     /// Starts a READY application: each input from its position (input id → position).
-    pub fn start(
+    /// The runner plans it first: what it cannot run is refused here, not after.
+    pub async fn start(
         &self,
         region: &str,
         name: &str,
         positions: &[(String, StartingPosition)],
     ) -> Result<()> {
         let runner = self.runner()?;
+        let planned = self.describe(region, name)?;
+        if planned.status == Status::Ready && planned.code.is_some() && !planned.inputs.is_empty() {
+            runner
+                .check(&planned)
+                .map_err(AnalyticsError::CodeValidation)?;
+            runner.runnable(&planned).await.map_err(|r| match r {
+                Refusal::Unsupported(m) => AnalyticsError::Unsupported(m),
+                Refusal::Invalid(m) => AnalyticsError::InvalidConfiguration(m),
+            })?;
+        }
         let (app, resume) = {
             let mut j = self.journal.lock();
             let mut app = lookup(j.state(), region, name)?;
@@ -324,7 +335,6 @@ impl Analytics {
                 input.starting_position = Some(at.as_str().to_string());
             }
             runner.check(&app).map_err(AnalyticsError::CodeValidation)?;
-            runner.runnable(&app).map_err(AnalyticsError::Unsupported)?;
             let job = match (resume, &app.last_job) {
                 (true, Some(last)) => last.clone(),
                 _ => format!("kda-{}-{}", app.name, now_ms()),

@@ -15,8 +15,11 @@
 
 use std::collections::BTreeMap;
 
+use std::future::Future;
+use std::pin::Pin;
 use weir_analytics::model::{Application, Input, Output, Reference, SourceSchema};
-use weir_analytics::{Pending, Runner};
+
+use weir_analytics::{Pending, Refusal, Runner};
 
 use crate::sql::kda::{translate, KdaCode};
 use crate::{Engine, StreamError};
@@ -395,10 +398,30 @@ impl Runner for KdaRunner {
             .map_err(|e| e.to_string())
     }
 
-    fn runnable(&self, app: &Application) -> Result<(), String> {
-        let job = app_job(app, "check", self.engine.default_region())?;
-        self.tables(&job).map_err(text)?;
-        Ok(())
+    fn runnable(
+        &self,
+        app: &Application,
+    ) -> Pin<Box<dyn Future<Output = Result<(), Refusal>> + Send>> {
+        let engine = self.engine.clone();
+        let planned = app_job(app, "check", engine.default_region())
+            .map_err(Refusal::Unsupported)
+            .and_then(|j| {
+                let tables = self.tables(&j).map_err(|e| Refusal::Unsupported(text(e)))?;
+                Ok((j, tables))
+            });
+        Box::pin(async move {
+            let (job, tables) = planned?;
+            for statement in &job.statements {
+                engine
+                    .explain(statement, &tables, &BTreeMap::new())
+                    .await
+                    .map_err(|e| match e {
+                        StreamError::Unsupported(m) => Refusal::Unsupported(m),
+                        other => Refusal::Invalid(other.to_string()),
+                    })?;
+            }
+            Ok(())
+        })
     }
 
     fn start(&self, app: &Application, job: &str, resume: bool) -> Pending<()> {

@@ -44,6 +44,7 @@ pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
     let at = positions(input.raw("InputConfigurations"), "Id");
     ctx.analytics
         .start(&ctx.region, &name, &at)
+        .await
         .map_err(error)?;
     Ok(Value::map([]))
 }

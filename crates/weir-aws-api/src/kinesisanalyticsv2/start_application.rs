@@ -20,6 +20,7 @@ pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
     // is a configuration it cannot start.
     ctx.analytics
         .start(&ctx.region, &name, &at)
+        .await
         .map_err(|e| match e {
             weir_analytics::AnalyticsError::Unsupported(m) => {
                 ApiError::new("InvalidApplicationConfigurationException", 400, m)

@@ -184,11 +184,13 @@ pub async fn run(b: KdaBench) -> anyhow::Result<()> {
         let mut iterator = log.shard_iterator(&key(&out), &shard, &IteratorStart::TrimHorizon)?;
         let cpu0 = cpu_seconds();
         let t0 = Instant::now();
-        analytics.start(
-            "us-east-1",
-            name,
-            &[("1.1".to_string(), StartingPosition::TrimHorizon)],
-        )?;
+        analytics
+            .start(
+                "us-east-1",
+                name,
+                &[("1.1".to_string(), StartingPosition::TrimHorizon)],
+            )
+            .await?;
         // Done when every result is out: the filter's rows; the counts adding up.
         let (mut rows, mut counted) = (0usize, 0usize);
         let deadline = Instant::now() + Duration::from_secs(600);
