@@ -439,3 +439,27 @@ SELECT STREAM ticker_symbol, price FROM "SOURCE_SQL_STREAM_001";"""
     assert got == [{"price": t["PRICE"], "ticker": t["TICKER_SYMBOL"], "note": None} for t in TICKS[:2]], got
     kda.stop_application(ApplicationName="gs-columns")
     wait_status(kda, "gs-columns", "READY")
+
+
+def test_nested_json_paths(endpoint):
+    kda, kinesis = clients(endpoint)
+    source = stream_arn(kinesis, "nest-source")
+    dest = stream_arn(kinesis, "nest-dest")
+    cols = [("TICKER_SYMBOL", "VARCHAR(4)", "$.stock.symbol"), ("SECTOR", "VARCHAR(16)", "$.stock.sector"),
+            ("CHANGE", "REAL", "$.quote.change"), ("PRICE", "REAL", "$.quote.price")]
+    kda.create_application(
+        ApplicationName="gs-nested",
+        Inputs=[{"NamePrefix": "SOURCE_SQL_STREAM", "KinesisStreamsInput": {"ResourceARN": source, "RoleARN": ROLE},
+                 "InputSchema": {"RecordFormat": {"RecordFormatType": "JSON", "MappingParameters": {"JSONMappingParameters": {"RecordRowPath": "$"}}},
+                                 "RecordColumns": [{"Name": n, "SqlType": t, "Mapping": m} for n, t, m in cols]}}],
+        Outputs=[{"Name": "DESTINATION_SQL_STREAM", "KinesisStreamsOutput": {"ResourceARN": dest, "RoleARN": ROLE},
+                  "DestinationSchema": {"RecordFormatType": "JSON"}}],
+        ApplicationCode=FILTER,
+    )
+    nested = [{"stock": {"symbol": t["TICKER_SYMBOL"], "sector": t["SECTOR"]}, "quote": {"change": t["CHANGE"], "price": t["PRICE"]}}
+              for t in TICKS]
+    kinesis.put_records(StreamName="nest-source", Records=[{"Data": json.dumps(r).encode(), "PartitionKey": "k"} for r in nested])
+    start(kda, "gs-nested", "TRIM_HORIZON")
+    assert Reader(kinesis, "nest-dest").read(3) == tech(TICKS)
+    kda.stop_application(ApplicationName="gs-nested")
+    wait_status(kda, "gs-nested", "READY")

@@ -109,24 +109,7 @@ fn source_columns(schema: &SourceSchema) -> Result<(Vec<String>, Vec<String>), S
                     return Err(unsupported("A RecordRowPath other than \"$\""));
                 }
             }
-            for c in &schema.record_columns {
-                let key = match c.mapping.as_deref() {
-                    None => c.name.as_str(),
-                    Some(m) => m
-                        .strip_prefix("$.")
-                        .filter(|k| !k.contains(['.', '[', '*']))
-                        .ok_or_else(|| {
-                            unsupported(&format!("Mapping {m} (a path below the top level)"))
-                        })?,
-                };
-                let sql_type = kda_type(&c.sql_type);
-                if key == c.name {
-                    columns.push(format!("{} {sql_type}", quote(key)));
-                } else {
-                    columns.push(format!("{} {sql_type}", quote(key)));
-                    columns.push(format!("{} AS {}", quote(&c.name), quote(key)));
-                }
-            }
+            json_columns(schema, &mut columns)?;
             vec![
                 "'format' = 'json'".into(),
                 "'json.ignore-parse-errors' = 'true'".into(),
@@ -154,6 +137,94 @@ fn source_columns(schema: &SourceSchema) -> Result<(Vec<String>, Vec<String>), S
         other => return Err(format!("RecordFormatType {other} is not JSON or CSV")),
     };
     Ok((columns, options))
+}
+
+/// A JSON path's place in a record: a value, or an object of named parts.
+enum Node {
+    Value(String),
+    Object(Vec<(String, Node)>),
+}
+
+impl Node {
+    fn ddl(&self) -> String {
+        match self {
+            Node::Value(t) => t.clone(),
+            Node::Object(fields) => {
+                let fields: Vec<String> = fields
+                    .iter()
+                    .map(|(n, node)| format!("{} {}", quote(n), node.ddl()))
+                    .collect();
+                format!("ROW<{}>", fields.join(", "))
+            }
+        }
+    }
+}
+
+/// Puts a value of type `t` at `path` among `fields`.
+fn place(fields: &mut Vec<(String, Node)>, path: &[&str], t: &str) -> Result<(), String> {
+    let Some((first, rest)) = path.split_first() else {
+        return Ok(());
+    };
+    let at = match fields.iter().position(|(n, _)| n == first) {
+        Some(at) => at,
+        None => {
+            let node = if rest.is_empty() {
+                Node::Value(t.to_string())
+            } else {
+                Node::Object(Vec::new())
+            };
+            fields.push((first.to_string(), node));
+            fields.len() - 1
+        }
+    };
+    match (&mut fields[at].1, rest.is_empty()) {
+        (Node::Object(inner), false) => place(inner, rest, t),
+        (Node::Value(_), true) => Ok(()),
+        _ => Err(format!(
+            "Mappings of {first} disagree: a value and an object"
+        )),
+    }
+}
+
+/// A JSON input's columns: the records' top-level keys (objects as ROW types), and each
+/// column mapped elsewhere computed from them (`$.a.b` → `get_field(a, 'b')`).
+fn json_columns(schema: &SourceSchema, columns: &mut Vec<String>) -> Result<(), String> {
+    let mut tree: Vec<(String, Node)> = Vec::new();
+    let mut computed = Vec::new();
+    for c in &schema.record_columns {
+        let path: Vec<&str> = match c.mapping.as_deref() {
+            None => vec![c.name.as_str()],
+            Some(m) => {
+                let rest = m.strip_prefix("$.").filter(|r| {
+                    !r.is_empty()
+                        && !r.contains(['[', ']', '*'])
+                        && !r.split('.').any(str::is_empty)
+                });
+                rest.ok_or_else(|| {
+                    unsupported(&format!("Mapping {m} (an array or wildcard path)"))
+                })?
+                .split('.')
+                .collect()
+            }
+        };
+        place(&mut tree, &path, &kda_type(&c.sql_type))?;
+        if path != [c.name.as_str()] {
+            let mut expr = quote(path[0]);
+            for part in &path[1..] {
+                expr = format!("get_field({expr}, {})", literal(part));
+            }
+            computed.push(format!("{} AS {expr}", quote(&c.name)));
+        }
+    }
+    for (name, node) in &tree {
+        if schema.record_columns.iter().any(|c| &c.name == name) && !matches!(node, Node::Value(_))
+        {
+            return Err(format!("Column {name} is also an object of the records"));
+        }
+        columns.push(format!("{} {}", quote(name), node.ddl()));
+    }
+    columns.extend(computed);
+    Ok(())
 }
 
 /// A KDA column type as Flink DDL (KDA's TIMESTAMP has milliseconds).
