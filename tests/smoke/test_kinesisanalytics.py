@@ -9,31 +9,12 @@ import pytest
 from botocore.exceptions import ClientError
 
 from conftest import start_weir
+from test_kda_sql import clients, schema, stream_arn
 
 ROLE = "arn:aws:iam::123456789012:role/kda"
 CODE = """CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM" (ticker_symbol VARCHAR(4), change REAL, price REAL);
 CREATE OR REPLACE PUMP "STREAM_PUMP" AS INSERT INTO "DESTINATION_SQL_STREAM"
   SELECT STREAM ticker_symbol, change, price FROM "SOURCE_SQL_STREAM_001";"""
-
-
-def clients(url):
-    kw = dict(endpoint_url=url, region_name="us-east-1", aws_access_key_id="AKIDSMOKE", aws_secret_access_key="secret")
-    return boto3.client("kinesisanalytics", **kw), boto3.client("kinesis", **kw)
-
-
-def stream_arn(kinesis, name):
-    kinesis.create_stream(StreamName=name, ShardCount=1)
-    kinesis.get_waiter("stream_exists").wait(StreamName=name, WaiterConfig={"Delay": 0.05})
-    return kinesis.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]["StreamARN"]
-
-
-def schema():
-    cols = [("TICKER_SYMBOL", "VARCHAR(4)"), ("SECTOR", "VARCHAR(16)"), ("CHANGE", "REAL"), ("PRICE", "REAL")]
-    return {
-        "RecordFormat": {"RecordFormatType": "JSON", "MappingParameters": {"JSONMappingParameters": {"RecordRowPath": "$"}}},
-        "RecordEncoding": "UTF-8",
-        "RecordColumns": [{"Name": n, "SqlType": t, "Mapping": f"$.{n}"} for n, t in cols],
-    }
 
 
 def code(err):

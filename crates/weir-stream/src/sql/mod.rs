@@ -5,6 +5,7 @@ mod flink_ddl;
 mod group_window;
 pub mod kda;
 mod kda_cursor;
+mod kda_join;
 mod lookup;
 mod window_tvf;
 

@@ -15,9 +15,8 @@ use weir_analytics::model::{
 };
 use weir_analytics::{Analytics, NewApplication, StartingPosition, Status};
 use weir_log::{IteratorStart, Log, LogConfig, PutEntry};
-use weir_stream::{Engine, EngineConfig};
 
-use super::nexmark::{cpu_seconds, create_sharded, key, tempfile_dir};
+use super::nexmark::{cpu_seconds, create_sharded, key, open_engine, tempfile_dir};
 
 /// Options of `weir bench kda`.
 #[derive(Args, Debug, Clone)]
@@ -153,17 +152,7 @@ pub async fn run(b: KdaBench) -> anyhow::Result<()> {
         log.put_all(&key("kda-bench-in"), entries).await?;
         left -= n;
     }
-    let engine = Engine::open(
-        EngineConfig {
-            dir: dir.join("stream"),
-            default_region: "us-east-1".into(),
-            checkpoint_interval: Duration::from_secs(10),
-            state_memory_bytes: 0,
-        },
-        log.clone(),
-        None,
-        None,
-    )?;
+    let engine = open_engine(&dir, &log)?;
     let runner: Arc<dyn weir_analytics::Runner> =
         Arc::new(weir_stream::kda::KdaRunner::new(engine.clone()));
     let analytics = Analytics::open(&dir.join("analytics"), "000000000000", Some(runner))?;

@@ -415,17 +415,7 @@ pub async fn run(b: NexmarkBench) -> anyhow::Result<()> {
     } else {
         0
     };
-    let engine = Engine::open(
-        EngineConfig {
-            dir: dir.join("stream"),
-            default_region: "us-east-1".into(),
-            checkpoint_interval: Duration::from_secs(10),
-            state_memory_bytes: 0,
-        },
-        log.clone(),
-        None,
-        None,
-    )?;
+    let engine = open_engine(&dir, &log)?;
     println!("| query | events | seconds | events/s | events per CPU second | rows out |");
     println!("|---|---:|---:|---:|---:|---:|");
     for name in b
@@ -599,6 +589,21 @@ async fn latency(log: &Log, engine: &Engine, gen: &mut Bids, windows: usize) -> 
         );
     }
     Ok(())
+}
+
+/// The streaming engine of an in-process bench, under `dir/stream`.
+pub(super) fn open_engine(dir: &std::path::Path, log: &Log) -> anyhow::Result<Engine> {
+    Ok(Engine::open(
+        EngineConfig {
+            dir: dir.join("stream"),
+            default_region: "us-east-1".into(),
+            checkpoint_interval: Duration::from_secs(10),
+            state_memory_bytes: 0,
+        },
+        log.clone(),
+        None,
+        None,
+    )?)
 }
 
 pub(super) fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {
