@@ -463,3 +463,29 @@ def test_nested_json_paths(endpoint):
     assert Reader(kinesis, "nest-dest").read(3) == tech(TICKS)
     kda.stop_application(ApplicationName="gs-nested")
     wait_status(kda, "gs-nested", "READY")
+
+
+def test_lag_over_a_sliding_window(endpoint):
+    # Each row with its ticker's previous price within the minute (none for the first).
+    code = """CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM" (ticker_symbol VARCHAR(4), price REAL, previous_price REAL);
+CREATE OR REPLACE PUMP "STREAM_PUMP" AS INSERT INTO "DESTINATION_SQL_STREAM"
+SELECT STREAM ticker_symbol, price, LAG(price, 1) OVER W1
+FROM "SOURCE_SQL_STREAM_001"
+WINDOW W1 AS (PARTITION BY ticker_symbol ROWS 3 PRECEDING);"""
+    kda, kinesis = clients(endpoint)
+    source = stream_arn(kinesis, "lag-source")
+    dest = stream_arn(kinesis, "lag-dest")
+    create_app(kda, "gs-lag", code, source, dest)
+    rows = TICKS + [dict(t, PRICE=t["PRICE"] + 1) for t in TICKS]
+    put(kinesis, "lag-source", rows)
+    start(kda, "gs-lag", "TRIM_HORIZON")
+    got = Reader(kinesis, "lag-dest").read(len(rows))
+    by_ticker = {}
+    for r in got:
+        by_ticker.setdefault(r["TICKER_SYMBOL"], []).append(r)
+    for t in TICKS:
+        first, second = by_ticker[t["TICKER_SYMBOL"]]
+        assert first == {"TICKER_SYMBOL": t["TICKER_SYMBOL"], "PRICE": t["PRICE"], "PREVIOUS_PRICE": None}
+        assert second == {"TICKER_SYMBOL": t["TICKER_SYMBOL"], "PRICE": t["PRICE"] + 1, "PREVIOUS_PRICE": t["PRICE"]}
+    kda.stop_application(ApplicationName="gs-lag")
+    wait_status(kda, "gs-lag", "READY")

@@ -365,13 +365,19 @@ fn over_frame(
         let Expr::WindowFunction(f) = e.clone().unalias() else {
             return Err("An OVER window");
         };
-        // Ranking and offset functions (ROW_NUMBER, RANK, LAG, ...) need the whole partition.
-        if !matches!(
-            f.fun,
-            datafusion::logical_expr::WindowFunctionDefinition::AggregateUDF(_)
-        ) {
+        // Ranking functions (ROW_NUMBER, RANK, ...) and LEAD need the whole partition; LAG and
+        // the value functions read rows before the current one, which the frame keeps (a row
+        // further back than the frame reaches counts as absent, as in KDA's windows).
+        let backward = match &f.fun {
+            datafusion::logical_expr::WindowFunctionDefinition::AggregateUDF(_) => true,
+            datafusion::logical_expr::WindowFunctionDefinition::WindowUDF(u) => matches!(
+                u.name().to_ascii_lowercase().as_str(),
+                "lag" | "first_value" | "last_value" | "nth_value"
+            ),
+        };
+        if !backward {
             return Err(
-                "A ranking or offset function (ROW_NUMBER, RANK, LAG, ...) OVER the stream \
+                "A ranking function or LEAD (ROW_NUMBER, RANK, LEAD, ...) OVER the stream \
                  (Top-N over the stream)",
             );
         }
