@@ -489,3 +489,39 @@ WINDOW W1 AS (PARTITION BY ticker_symbol ROWS 3 PRECEDING);"""
         assert second == {"TICKER_SYMBOL": t["TICKER_SYMBOL"], "PRICE": t["PRICE"] + 1, "PREVIOUS_PRICE": t["PRICE"]}
     kda.stop_application(ApplicationName="gs-lag")
     wait_status(kda, "gs-lag", "READY")
+
+
+def test_an_output_to_firehose(endpoint):
+    import urllib.request
+    kda, kinesis = clients(endpoint)
+    kw = dict(endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="AKIDSMOKE", aws_secret_access_key="secret")
+    s3, fh = boto3.client("s3", **kw), boto3.client("firehose", **kw)
+    s3.create_bucket(Bucket="kda-firehose")
+    fh.create_delivery_stream(DeliveryStreamName="kda-out", DeliveryStreamType="DirectPut", ExtendedS3DestinationConfiguration={
+        "RoleARN": ROLE, "BucketARN": "arn:aws:s3:::kda-firehose", "Prefix": "out/",
+        "BufferingHints": {"SizeInMBs": 1, "IntervalInSeconds": 300}})
+    arn = fh.describe_delivery_stream(DeliveryStreamName="kda-out")["DeliveryStreamDescription"]["DeliveryStreamARN"]
+    source = stream_arn(kinesis, "fh-source")
+    kda.create_application(
+        ApplicationName="gs-firehose",
+        Inputs=[{"NamePrefix": "SOURCE_SQL_STREAM", "KinesisStreamsInput": {"ResourceARN": source, "RoleARN": ROLE},
+                 "InputSchema": schema()}],
+        Outputs=[{"Name": "DESTINATION_SQL_STREAM", "KinesisFirehoseOutput": {"ResourceARN": arn, "RoleARN": ROLE},
+                  "DestinationSchema": {"RecordFormatType": "CSV"}}],
+        ApplicationCode=FILTER,
+    )
+    put(kinesis, "fh-source", TICKS)
+    start(kda, "gs-firehose", "TRIM_HORIZON")
+    # Delivered when flushed (instead of after 300 s): one CSV record per row, which Firehose
+    # concatenates as they are.
+    want = "".join(f'{t["TICKER_SYMBOL"]},{t["SECTOR"]},{t["CHANGE"]},{t["PRICE"]}' for t in tech(TICKS))
+    end = time.monotonic() + 30
+    body = ""
+    while len(body) < len(want) and time.monotonic() < end:
+        urllib.request.urlopen(urllib.request.Request(f"{endpoint}/_weir/firehose/us-east-1/kda-out/flush", method="POST")).read()
+        objs = s3.list_objects_v2(Bucket="kda-firehose", Prefix="out/").get("Contents", [])
+        body = b"".join(s3.get_object(Bucket="kda-firehose", Key=o["Key"])["Body"].read() for o in objs).decode()
+        time.sleep(0.05)
+    assert body == want, body
+    kda.stop_application(ApplicationName="gs-firehose")
+    wait_status(kda, "gs-firehose", "READY")
