@@ -1,13 +1,15 @@
 //! Scalar functions of the Kinesis Data Analytics SQL reference that neither Flink nor Trino
 //! has: `TSDIFF(t1, t2)` (milliseconds from t2 to t1), `CHAR_TO_TIMESTAMP(format, text)` and
 //! `TIMESTAMP_TO_CHAR(format, time)` with Java SimpleDateFormat patterns (the letters
-//! `weir_delivery::timefmt` reads). `TO_TIMESTAMP(ms)` and `UNIX_TIMESTAMP(t)` are rewritten by
+//! `weir_delivery::timefmt` reads), and `CHAR_TO_DATE(format, text)` / `CHAR_TO_TIME(format,
+//! text)`. `TO_TIMESTAMP(ms)` and `UNIX_TIMESTAMP(t)` are rewritten by
 //! the KDA translator (their names mean other things in Flink).
 
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    Array, ArrayRef, Int64Array, StringArray, TimestampMillisecondArray,
+    Array, ArrayRef, Date32Array, Int64Array, StringArray, Time32MillisecondArray,
+    TimestampMillisecondArray,
 };
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, TimeUnit};
@@ -21,15 +23,21 @@ use weir_delivery::timefmt::Pattern;
 
 /// The three functions, to register in a session.
 pub fn all() -> Vec<ScalarUDF> {
-    [Kind::TsDiff, Kind::CharToTimestamp, Kind::TimestampToChar]
-        .into_iter()
-        .map(|kind| {
-            ScalarUDF::new_from_impl(KdaFunction {
-                kind,
-                signature: Signature::one_of(vec![TypeSignature::Any(2)], Volatility::Immutable),
-            })
+    [
+        Kind::TsDiff,
+        Kind::CharToTimestamp,
+        Kind::TimestampToChar,
+        Kind::CharToDate,
+        Kind::CharToTime,
+    ]
+    .into_iter()
+    .map(|kind| {
+        ScalarUDF::new_from_impl(KdaFunction {
+            kind,
+            signature: Signature::one_of(vec![TypeSignature::Any(2)], Volatility::Immutable),
         })
-        .collect()
+    })
+    .collect()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -37,6 +45,8 @@ enum Kind {
     TsDiff,
     CharToTimestamp,
     TimestampToChar,
+    CharToDate,
+    CharToTime,
 }
 
 #[derive(Debug, PartialEq, Eq, Hash)]
@@ -88,22 +98,28 @@ impl ScalarUDFImpl for KdaFunction {
             Kind::TsDiff => "TSDIFF",
             Kind::CharToTimestamp => "CHAR_TO_TIMESTAMP",
             Kind::TimestampToChar => "TIMESTAMP_TO_CHAR",
+            Kind::CharToDate => "CHAR_TO_DATE",
+            Kind::CharToTime => "CHAR_TO_TIME",
         }
     }
 
     fn aliases(&self) -> &[String] {
-        static ALIASES: std::sync::OnceLock<[Vec<String>; 3]> = std::sync::OnceLock::new();
+        static ALIASES: std::sync::OnceLock<[Vec<String>; 5]> = std::sync::OnceLock::new();
         let all = ALIASES.get_or_init(|| {
             [
                 vec!["tsdiff".to_string()],
                 vec!["char_to_timestamp".to_string()],
                 vec!["timestamp_to_char".to_string()],
+                vec!["char_to_date".to_string()],
+                vec!["char_to_time".to_string()],
             ]
         });
         match self.kind {
             Kind::TsDiff => &all[0],
             Kind::CharToTimestamp => &all[1],
             Kind::TimestampToChar => &all[2],
+            Kind::CharToDate => &all[3],
+            Kind::CharToTime => &all[4],
         }
     }
 
@@ -116,6 +132,8 @@ impl ScalarUDFImpl for KdaFunction {
             Kind::TsDiff => DataType::Int64,
             Kind::CharToTimestamp => DataType::Timestamp(TimeUnit::Millisecond, None),
             Kind::TimestampToChar => DataType::Utf8,
+            Kind::CharToDate => DataType::Date32,
+            Kind::CharToTime => DataType::Time32(TimeUnit::Millisecond),
         })
     }
 
@@ -138,7 +156,7 @@ impl ScalarUDFImpl for KdaFunction {
                         .collect::<Int64Array>(),
                 )
             }
-            Kind::CharToTimestamp => {
+            Kind::CharToTimestamp | Kind::CharToDate | Kind::CharToTime => {
                 let (formats, texts) = (strings(&a)?, strings(&b)?);
                 let mut cache = None;
                 let mut out = Vec::with_capacity(rows);
@@ -150,7 +168,20 @@ impl ScalarUDFImpl for KdaFunction {
                     let p = pattern(&mut cache, formats.value(i), self.name())?;
                     out.push(p.parse_time(texts.value(i)));
                 }
-                Arc::new(TimestampMillisecondArray::from(out))
+                const DAY: i64 = 86_400_000;
+                match self.kind {
+                    Kind::CharToDate => {
+                        Arc::new(Date32Array::from_iter(out.iter().map(|ms| {
+                            ms.and_then(|ms| i32::try_from(ms.div_euclid(DAY)).ok())
+                        })))
+                    }
+                    Kind::CharToTime => {
+                        Arc::new(Time32MillisecondArray::from_iter(out.iter().map(|ms| {
+                            ms.and_then(|ms| i32::try_from(ms.rem_euclid(DAY)).ok())
+                        })))
+                    }
+                    _ => Arc::new(TimestampMillisecondArray::from(out)),
+                }
             }
             Kind::TimestampToChar => {
                 let (formats, times) = (strings(&a)?, millis(&b)?);
@@ -187,7 +218,8 @@ mod tests {
                 "SELECT TSDIFF(TIMESTAMP '2024-05-01 10:00:01.500', TIMESTAMP '2024-05-01 \
                  10:00:00'), CHAR_TO_TIMESTAMP('yyyy-MM-dd HH:mm:ss', '2024-05-01 10:20:30'), \
                  TIMESTAMP_TO_CHAR('dd/MM/yyyy HH:mm', TIMESTAMP '2024-05-01 10:20:30'), \
-                 CHAR_TO_TIMESTAMP('yyyy-MM-dd', 'not a date')",
+                 CHAR_TO_TIMESTAMP('yyyy-MM-dd', 'not a date'), CHAR_TO_DATE('dd.MM.yyyy', \
+                 '02.05.2024'), CHAR_TO_TIME('HH:mm', '13:45')",
             )
             .await
             .unwrap()
@@ -198,5 +230,7 @@ mod tests {
         assert!(text.contains("| 1500 "), "{text}");
         assert!(text.contains("2024-05-01T10:20:30"), "{text}");
         assert!(text.contains("01/05/2024 10:20"), "{text}");
+        assert!(text.contains("| 2024-05-02 "), "{text}");
+        assert!(text.contains("| 13:45:00 "), "{text}");
     }
 }

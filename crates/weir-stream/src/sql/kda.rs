@@ -363,6 +363,14 @@ fn rewrite(s: &[Token], lookups: &[String]) -> Result<Vec<Token>, SqlError> {
                 continue;
             }
         }
+        // KDA's CURRENT_ROW_TIMESTAMP: when the row is processed.
+        if is(s, i, "CURRENT_ROW_TIMESTAMP") && s.get(i + 1) != Some(&Token::LParen) {
+            out.push(Token::make_word("PROCTIME", None));
+            out.push(Token::LParen);
+            out.push(Token::RParen);
+            i += 1;
+            continue;
+        }
         if epoch_at.last() == Some(&i) {
             epoch_at.pop();
             out.push(Token::Comma);
