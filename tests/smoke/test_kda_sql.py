@@ -525,3 +525,37 @@ def test_an_output_to_firehose(endpoint):
     assert body == want, body
     kda.stop_application(ApplicationName="gs-firehose")
     wait_status(kda, "gs-firehose", "READY")
+
+
+def test_a_stagger_window(endpoint):
+    # The guide's stagger example: a count per ticker and event minute, a window opening with
+    # each partition's first row (one second long here).
+    code = """CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM" (ticker_symbol VARCHAR(4), event_minute TIMESTAMP, ticker_count INTEGER);
+CREATE OR REPLACE PUMP "STREAM_PUMP" AS INSERT INTO "DESTINATION_SQL_STREAM"
+SELECT STREAM ticker_symbol, FLOOR(event_time TO MINUTE), COUNT(*) AS ticker_count
+FROM "SOURCE_SQL_STREAM_001"
+WINDOWED BY STAGGER (
+    PARTITION BY FLOOR(event_time TO MINUTE), ticker_symbol RANGE INTERVAL '1' SECOND);"""
+    kda, kinesis = clients(endpoint)
+    source = stream_arn(kinesis, "stagger-source")
+    dest = stream_arn(kinesis, "stagger-dest")
+    cols = [("TICKER_SYMBOL", "VARCHAR(4)"), ("EVENT_TIME", "TIMESTAMP")]
+    kda.create_application(
+        ApplicationName="gs-stagger",
+        Inputs=[{"NamePrefix": "SOURCE_SQL_STREAM", "KinesisStreamsInput": {"ResourceARN": source, "RoleARN": ROLE},
+                 "InputSchema": {"RecordFormat": {"RecordFormatType": "JSON"},
+                                 "RecordColumns": [{"Name": n, "SqlType": t, "Mapping": f"$.{n}"} for n, t in cols]}}],
+        Outputs=[{"Name": "DESTINATION_SQL_STREAM", "KinesisStreamsOutput": {"ResourceARN": dest, "RoleARN": ROLE},
+                  "DestinationSchema": {"RecordFormatType": "JSON"}}],
+        ApplicationCode=code,
+    )
+    rows = [("AMZN", "10:00:10"), ("AMZN", "10:00:50"), ("MSFT", "10:00:30"), ("AMZN", "10:01:05")]
+    kinesis.put_records(StreamName="stagger-source", Records=[
+        {"Data": json.dumps({"TICKER_SYMBOL": t, "EVENT_TIME": f"2024-05-01 {at}.000"}).encode(), "PartitionKey": t}
+        for t, at in rows])
+    start(kda, "gs-stagger", "TRIM_HORIZON")
+    got = Reader(kinesis, "stagger-dest").read(3)
+    summary = sorted((r["TICKER_SYMBOL"], r["EVENT_MINUTE"][11:16], r["TICKER_COUNT"]) for r in got)
+    assert summary == [("AMZN", "10:00", 2), ("AMZN", "10:01", 1), ("MSFT", "10:00", 1)], got
+    kda.stop_application(ApplicationName="gs-stagger")
+    wait_status(kda, "gs-stagger", "READY")

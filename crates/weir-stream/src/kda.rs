@@ -56,6 +56,8 @@ struct AppJob {
     ddl: Vec<String>,
     /// The internal streams of its in-application streams.
     streams: Vec<String>,
+    /// Views its statements read.
+    views: BTreeMap<String, String>,
 }
 
 /// FNV-1a: the same on every run and platform.
@@ -440,10 +442,12 @@ fn app_job(app: &Application, job: &str, region: &str) -> Result<AppJob, String>
     if statements.is_empty() {
         return Err("The application code has no pump and the application no output".into());
     }
+    let views = code.pumps.iter().flat_map(|p| p.views.clone()).collect();
     Ok(AppJob {
         statements,
         ddl,
         streams,
+        views,
     })
 }
 
@@ -484,7 +488,7 @@ impl Runner for KdaRunner {
             let (job, tables) = planned?;
             for statement in &job.statements {
                 engine
-                    .explain(statement, &tables, &BTreeMap::new())
+                    .explain(statement, &tables, &job.views)
                     .await
                     .map_err(|e| match e {
                         StreamError::Unsupported(m) => Refusal::Unsupported(m),
@@ -511,7 +515,7 @@ impl Runner for KdaRunner {
             }
             let config = BTreeMap::from([("pipeline.name".to_string(), format!("kda-{name}"))]);
             engine
-                .submit_set_as(&id, &planned.statements, &tables, &BTreeMap::new(), &config)
+                .submit_set_as(&id, &planned.statements, &tables, &planned.views, &config)
                 .await
                 .map_err(text)?;
             Ok(())

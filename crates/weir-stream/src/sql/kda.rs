@@ -32,6 +32,8 @@ pub struct Pump {
     pub name: String,
     pub target: String,
     pub insert: String,
+    /// Views the statement reads (name, query text).
+    pub views: Vec<(String, String)>,
 }
 
 /// An application's code, read.
@@ -137,7 +139,7 @@ pub(super) fn closing(tokens: &[Token], open: usize) -> Result<usize, SqlError> 
 }
 
 /// Splits tokens at depth-0 commas.
-fn split_commas(tokens: &[Token]) -> Vec<&[Token]> {
+pub(super) fn split_commas(tokens: &[Token]) -> Vec<&[Token]> {
     let mut parts = Vec::new();
     let (mut depth, mut start) = (0usize, 0);
     for (i, t) in tokens.iter().enumerate() {
@@ -242,7 +244,10 @@ fn pump(
         _ => (at + 4, None),
     };
     let body = super::kda_cursor::table_functions(&s[query_at..])?;
-    let query = rewrite(&super::kda_join::stream_windows(&body)?, lookups)?;
+    let (query, views) = super::kda_stagger::stagger(
+        rewrite(&super::kda_join::stream_windows(&body)?, lookups)?,
+        &name,
+    )?;
     let head = text(&s[at + 1..at + 4]);
     let insert = match listed {
         None => format!("{head} {}", text(&query)),
@@ -264,6 +269,7 @@ fn pump(
         name,
         target,
         insert,
+        views,
     })
 }
 
@@ -834,6 +840,32 @@ mod tests {
             "INSERT INTO `D` SELECT `__weir_pump`.`__weir_c1`, CAST(NULL AS VARCHAR(4)), \
              `__weir_pump`.`__weir_c0` FROM (SELECT Z , X FROM `S`) AS `__weir_pump`(`__weir_c0`, \
              `__weir_c1`)"
+        );
+    }
+
+    #[test]
+    fn stagger_windows_become_session_windows() {
+        let code = r#"CREATE STREAM "D" (ticker VARCHAR(4), m TIMESTAMP, n INTEGER);
+            CREATE PUMP "P" AS INSERT INTO "D"
+            SELECT STREAM ticker_symbol, FLOOR(event_time TO MINUTE), COUNT(*)
+            FROM "S"
+            WINDOWED BY STAGGER (PARTITION BY FLOOR(event_time TO MINUTE), ticker_symbol
+                RANGE INTERVAL '1' MINUTE);"#;
+        let c = translate_(code).unwrap();
+        assert_eq!(
+            c.pumps[0].insert,
+            "INSERT INTO `D` SELECT TICKER_SYMBOL , `WEIR_KEY_0` , COUNT ( * ) FROM TABLE ( \
+             SESSION ( TABLE `weir_stagger_P` PARTITION BY ( `WEIR_KEY_0` , TICKER_SYMBOL ) , \
+             DESCRIPTOR ( ROWTIME ) , INTERVAL '1' MINUTE ) ) AS `S` GROUP BY window_start , \
+             window_end , `WEIR_KEY_0` , TICKER_SYMBOL"
+        );
+        assert_eq!(
+            c.pumps[0].views,
+            vec![(
+                "weir_stagger_P".to_string(),
+                "SELECT *, DATE_TRUNC ( 'minute' , EVENT_TIME ) AS `WEIR_KEY_0` FROM `S`"
+                    .to_string()
+            )]
         );
     }
 
