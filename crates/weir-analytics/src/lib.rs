@@ -308,6 +308,12 @@ impl Analytics {
             if app.status != Status::Ready {
                 return Err(in_use(name, app.status));
             }
+            // What was planned is what starts.
+            if app.version != planned.version {
+                return Err(AnalyticsError::ConcurrentModification(format!(
+                    "Application {name} changed while it was being started."
+                )));
+            }
             if app.inputs.is_empty() {
                 return Err(AnalyticsError::InvalidConfiguration(
                     "The application has no streaming source.".into(),

@@ -8,8 +8,16 @@ use weir_log::{Log, PutEntry, StreamKey};
 
 use super::lanes::Prepared;
 use crate::decode::ERRORS_OPTION;
-use crate::error::{Result, StreamError};
+use crate::error::Result;
 use crate::table::TableDef;
+
+/// Rows written per put.
+const BATCH: usize = 500;
+
+/// `text` cut to at most `chars` characters.
+fn cut(text: &str, chars: usize) -> String {
+    text.chars().take(chars).collect()
+}
 
 /// KDA's timestamp text (`yyyy-MM-dd HH:mm:ss.SSS`, UTC).
 fn time(ms: i64) -> String {
@@ -36,27 +44,36 @@ pub(super) async fn write(log: &Log, table: &TableDef, prepared: &mut [Prepared]
         return Ok(());
     }
     let now = crate::functions::now_ms();
-    let entries: Vec<PutEntry> = rejected
+    let mut entries: Vec<PutEntry> = rejected
         .iter()
         .map(|r| {
+            // Cut to the widths of error_stream's columns, so a row always fits a record.
             let row = serde_json::json!({
                 "ERROR_TIME": time(now),
                 "ERROR_LEVEL": "ERROR",
                 "ERROR_NAME": "Error_Parsing_Record",
-                "MESSAGE": r.message,
+                "MESSAGE": cut(&r.message, 4096),
                 "DATA_ROWTIME": time(r.arrival_ms),
-                "DATA_ROW": String::from_utf8_lossy(&r.data),
+                "DATA_ROW": cut(&String::from_utf8_lossy(&r.data), 49_152),
                 "PUMP_NAME": serde_json::Value::Null,
             });
             PutEntry {
-                partition_key: "error_stream".into(),
+                partition_key: format!("error-{}", r.arrival_ms),
                 explicit_hash_key: None,
                 data: Bytes::from(row.to_string()),
             }
         })
         .collect();
-    log.put_all(&StreamKey::new(region, stream), entries)
-        .await
-        .map_err(|e| StreamError::Validation(format!("error stream {stream}: {e}")))?;
+    // Reporting is best effort: a refused write is logged, never the job's failure.
+    let key = StreamKey::new(region, stream);
+    while !entries.is_empty() {
+        let rest = entries.split_off(entries.len().min(BATCH));
+        if let Err(e) = log
+            .put_all(&key, std::mem::replace(&mut entries, rest))
+            .await
+        {
+            tracing::warn!(error = %e, stream, "error_stream rows not written");
+        }
+    }
     Ok(())
 }

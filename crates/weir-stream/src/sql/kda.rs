@@ -398,12 +398,29 @@ fn rewrite(s: &[Token], lookups: &[String]) -> Result<Vec<Token>, SqlError> {
                 let Token::Word(unit) = unit else {
                     return Err(fail("FLOOR(... TO unit) needs a unit"));
                 };
-                out.push(Token::make_word("DATE_TRUNC", None));
-                out.push(Token::LParen);
-                out.push(Token::SingleQuotedString(unit.value.to_ascii_lowercase()));
-                out.push(Token::Comma);
                 // The time is what comes before the comma time_floor added.
-                out.extend_from_slice(&args[..args.len().saturating_sub(4)]);
+                let time = &args[..args.len().saturating_sub(4)];
+                let n = match args.get(args.len().saturating_sub(2)) {
+                    Some(Token::SingleQuotedString(n)) => n.clone(),
+                    _ => "1".to_string(),
+                };
+                if n == "1" {
+                    out.push(Token::make_word("DATE_TRUNC", None));
+                    out.push(Token::LParen);
+                    out.push(Token::SingleQuotedString(unit.value.to_ascii_lowercase()));
+                    out.push(Token::Comma);
+                    out.extend_from_slice(time);
+                } else {
+                    // n units from the epoch: DATE_BIN(INTERVAL 'n' unit, t, epoch).
+                    out.push(Token::make_word("DATE_BIN", None));
+                    out.push(Token::LParen);
+                    out.extend_from_slice(&args[args.len().saturating_sub(3)..]);
+                    out.push(Token::Comma);
+                    out.extend_from_slice(time);
+                    out.push(Token::Comma);
+                    out.push(Token::make_word("TIMESTAMP", None));
+                    out.push(Token::SingleQuotedString("1970-01-01 00:00:00".into()));
+                }
                 out.push(Token::RParen);
                 i = end + 1;
                 continue;
@@ -808,7 +825,13 @@ mod tests {
         assert!(c.pumps[0]
             .insert
             .contains("DATE_TRUNC ( 'minute' , S . T )"));
-        // The guide's ten-second idiom.
+        // The guide's ten-second idiom, in a GROUP BY and elsewhere.
+        let code2 = r#"CREATE STREAM "D" (t TIMESTAMP);
+            CREATE PUMP "P" AS INSERT INTO "D" SELECT STREAM
+            FLOOR(("S".ROWTIME - TIMESTAMP '1970-01-01 00:00:00') SECOND / 10 TO SECOND) FROM "S";"#;
+        assert!(translate_(code2).unwrap().pumps[0].insert.contains(
+            "DATE_BIN ( INTERVAL '10' SECOND , `S` . ROWTIME , TIMESTAMP '1970-01-01 00:00:00' )"
+        ));
         let code = r#"CREATE STREAM "D" (n BIGINT);
             CREATE PUMP "P" AS INSERT INTO "D" SELECT STREAM COUNT(*) FROM "S"
             GROUP BY FLOOR(("S".ROWTIME - TIMESTAMP '1970-01-01 00:00:00') SECOND / 10 TO SECOND);"#;
@@ -863,7 +886,7 @@ mod tests {
             c.pumps[0].views,
             vec![(
                 "weir_stagger_P".to_string(),
-                "SELECT *, DATE_TRUNC ( 'minute' , EVENT_TIME ) AS `WEIR_KEY_0` FROM `S`"
+                "SELECT *, DATE_TRUNC ( 'minute' , EVENT_TIME ) AS `WEIR_KEY_0` FROM `S` AS `S`"
                     .to_string()
             )]
         );

@@ -58,7 +58,16 @@ pub(super) fn stagger(s: Vec<Token>, pump: &str) -> Result<(Vec<Token>, Views), 
             }
         }
     }
-    let from = (0..query.len()).find(|&i| is(&query, i, "FROM"));
+    // The top query's FROM (not one inside EXTRACT(... FROM ...)).
+    let mut depth = 0usize;
+    let from = (0..query.len()).find(|&i| {
+        match query[i] {
+            Token::LParen => depth += 1,
+            Token::RParen => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        depth == 0 && is(&query, i, "FROM")
+    });
     let relation = from.and_then(|f| match query.get(f + 1) {
         Some(t @ Token::Word(_)) if !matches!(query.get(f + 2), Some(Token::Period)) => {
             Some((f + 1, t.clone()))
@@ -67,6 +76,15 @@ pub(super) fn stagger(s: Vec<Token>, pump: &str) -> Result<(Vec<Token>, Views), 
     });
     let Some((r, relation)) = relation else {
         return Err(fail("WINDOWED BY STAGGER reads one stream"));
+    };
+    let alias = match query.get(r + 1) {
+        Some(Token::Word(_)) if is(&query, r + 1, "AS") => query.get(r + 2).cloned(),
+        Some(t @ Token::Word(w))
+            if w.keyword == sqlparser::keywords::Keyword::NoKeyword || w.quote_style.is_some() =>
+        {
+            Some(t.clone())
+        }
+        _ => None,
     };
     let mut views = Vec::new();
     let read = if computed.is_empty() {
@@ -79,9 +97,10 @@ pub(super) fn stagger(s: Vec<Token>, pump: &str) -> Result<(Vec<Token>, Views), 
         views.push((
             view.clone(),
             format!(
-                "SELECT *, {} FROM {}",
+                "SELECT *, {} FROM {} AS {}",
                 computed.join(", "),
-                token_sql(&relation)
+                token_sql(&relation),
+                token_sql(alias.as_ref().unwrap_or(&relation))
             ),
         ));
         Token::make_word(&view, Some('`'))
