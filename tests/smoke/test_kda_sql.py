@@ -57,13 +57,21 @@ def schema():
     }
 
 
-def create_app(kda, name, code, source, dest):
+def json_schema(columns):
+    """A JSON input schema of (name, SQL type[, mapping]) columns (mapping `$.name` by default)."""
+    return {"RecordFormat": {"RecordFormatType": "JSON", "MappingParameters": {"JSONMappingParameters": {"RecordRowPath": "$"}}},
+            "RecordColumns": [{"Name": c[0], "SqlType": c[1], "Mapping": c[2] if len(c) > 2 else f"$.{c[0]}"} for c in columns]}
+
+
+def create_app(kda, name, code, source, dest, input_schema=None, output=None):
+    """An application reading `source` into SOURCE_SQL_STREAM_001, its DESTINATION_SQL_STREAM
+    going to the Kinesis stream `dest` as JSON (or to `output`)."""
     kda.create_application(
         ApplicationName=name,
         Inputs=[{"NamePrefix": "SOURCE_SQL_STREAM", "KinesisStreamsInput": {"ResourceARN": source, "RoleARN": ROLE},
-                 "InputSchema": schema()}],
-        Outputs=[{"Name": "DESTINATION_SQL_STREAM", "KinesisStreamsOutput": {"ResourceARN": dest, "RoleARN": ROLE},
-                  "DestinationSchema": {"RecordFormatType": "JSON"}}],
+                 "InputSchema": input_schema or schema()}],
+        Outputs=[output or {"Name": "DESTINATION_SQL_STREAM", "KinesisStreamsOutput": {"ResourceARN": dest, "RoleARN": ROLE},
+                            "DestinationSchema": {"RecordFormatType": "JSON"}}],
         ApplicationCode=code,
     )
 
@@ -346,15 +354,7 @@ def test_a_stream_to_stream_join(endpoint):
     source = stream_arn(kinesis, "join-source")
     dest = stream_arn(kinesis, "join-dest")
     cols = [("kind", "VARCHAR(8)"), ("id", "INTEGER"), ("ticker", "VARCHAR(4)"), ("amount", "DOUBLE")]
-    kda.create_application(
-        ApplicationName="gs-join",
-        Inputs=[{"NamePrefix": "SOURCE_SQL_STREAM", "KinesisStreamsInput": {"ResourceARN": source, "RoleARN": ROLE},
-                 "InputSchema": {"RecordFormat": {"RecordFormatType": "JSON"},
-                                 "RecordColumns": [{"Name": n, "SqlType": t, "Mapping": f"$.{n}"} for n, t in cols]}}],
-        Outputs=[{"Name": "DESTINATION_SQL_STREAM", "KinesisStreamsOutput": {"ResourceARN": dest, "RoleARN": ROLE},
-                  "DestinationSchema": {"RecordFormatType": "JSON"}}],
-        ApplicationCode=JOIN,
-    )
+    create_app(kda, "gs-join", JOIN, source, dest, input_schema=json_schema(cols))
     rows = [
         {"kind": "order", "id": 1, "ticker": "AMZN", "amount": 100.0},
         {"kind": "order", "id": 2, "ticker": "MSFT", "amount": 50.0},
@@ -447,15 +447,7 @@ def test_nested_json_paths(endpoint):
     dest = stream_arn(kinesis, "nest-dest")
     cols = [("TICKER_SYMBOL", "VARCHAR(4)", "$.stock.symbol"), ("SECTOR", "VARCHAR(16)", "$.stock.sector"),
             ("CHANGE", "REAL", "$.quote.change"), ("PRICE", "REAL", "$.quote.price")]
-    kda.create_application(
-        ApplicationName="gs-nested",
-        Inputs=[{"NamePrefix": "SOURCE_SQL_STREAM", "KinesisStreamsInput": {"ResourceARN": source, "RoleARN": ROLE},
-                 "InputSchema": {"RecordFormat": {"RecordFormatType": "JSON", "MappingParameters": {"JSONMappingParameters": {"RecordRowPath": "$"}}},
-                                 "RecordColumns": [{"Name": n, "SqlType": t, "Mapping": m} for n, t, m in cols]}}],
-        Outputs=[{"Name": "DESTINATION_SQL_STREAM", "KinesisStreamsOutput": {"ResourceARN": dest, "RoleARN": ROLE},
-                  "DestinationSchema": {"RecordFormatType": "JSON"}}],
-        ApplicationCode=FILTER,
-    )
+    create_app(kda, "gs-nested", FILTER, source, dest, input_schema=json_schema(cols))
     nested = [{"stock": {"symbol": t["TICKER_SYMBOL"], "sector": t["SECTOR"]}, "quote": {"change": t["CHANGE"], "price": t["PRICE"]}}
               for t in TICKS]
     kinesis.put_records(StreamName="nest-source", Records=[{"Data": json.dumps(r).encode(), "PartitionKey": "k"} for r in nested])
@@ -502,14 +494,9 @@ def test_an_output_to_firehose(endpoint):
         "BufferingHints": {"SizeInMBs": 1, "IntervalInSeconds": 300}})
     arn = fh.describe_delivery_stream(DeliveryStreamName="kda-out")["DeliveryStreamDescription"]["DeliveryStreamARN"]
     source = stream_arn(kinesis, "fh-source")
-    kda.create_application(
-        ApplicationName="gs-firehose",
-        Inputs=[{"NamePrefix": "SOURCE_SQL_STREAM", "KinesisStreamsInput": {"ResourceARN": source, "RoleARN": ROLE},
-                 "InputSchema": schema()}],
-        Outputs=[{"Name": "DESTINATION_SQL_STREAM", "KinesisFirehoseOutput": {"ResourceARN": arn, "RoleARN": ROLE},
-                  "DestinationSchema": {"RecordFormatType": "CSV"}}],
-        ApplicationCode=FILTER,
-    )
+    create_app(kda, "gs-firehose", FILTER, source, None, output={
+        "Name": "DESTINATION_SQL_STREAM", "KinesisFirehoseOutput": {"ResourceARN": arn, "RoleARN": ROLE},
+        "DestinationSchema": {"RecordFormatType": "CSV"}})
     put(kinesis, "fh-source", TICKS)
     start(kda, "gs-firehose", "TRIM_HORIZON")
     # Delivered when flushed (instead of after 300 s): one CSV record per row, which Firehose
@@ -540,15 +527,7 @@ WINDOWED BY STAGGER (
     source = stream_arn(kinesis, "stagger-source")
     dest = stream_arn(kinesis, "stagger-dest")
     cols = [("TICKER_SYMBOL", "VARCHAR(4)"), ("EVENT_TIME", "TIMESTAMP")]
-    kda.create_application(
-        ApplicationName="gs-stagger",
-        Inputs=[{"NamePrefix": "SOURCE_SQL_STREAM", "KinesisStreamsInput": {"ResourceARN": source, "RoleARN": ROLE},
-                 "InputSchema": {"RecordFormat": {"RecordFormatType": "JSON"},
-                                 "RecordColumns": [{"Name": n, "SqlType": t, "Mapping": f"$.{n}"} for n, t in cols]}}],
-        Outputs=[{"Name": "DESTINATION_SQL_STREAM", "KinesisStreamsOutput": {"ResourceARN": dest, "RoleARN": ROLE},
-                  "DestinationSchema": {"RecordFormatType": "JSON"}}],
-        ApplicationCode=code,
-    )
+    create_app(kda, "gs-stagger", code, source, dest, input_schema=json_schema(cols))
     rows = [("AMZN", "10:00:10"), ("AMZN", "10:00:50"), ("MSFT", "10:00:30"), ("AMZN", "10:01:05")]
     kinesis.put_records(StreamName="stagger-source", Records=[
         {"Data": json.dumps({"TICKER_SYMBOL": t, "EVENT_TIME": f"2024-05-01 {at}.000"}).encode(), "PartitionKey": t}

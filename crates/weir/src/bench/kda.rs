@@ -14,9 +14,9 @@ use weir_analytics::model::{
     DestinationSchema, Input, Output, RecordColumn, RecordFormat, SourceSchema, Target,
 };
 use weir_analytics::{Analytics, NewApplication, StartingPosition, Status};
-use weir_log::{IteratorStart, Log, LogConfig, PutEntry};
+use weir_log::{IteratorStart, Log, PutEntry};
 
-use super::nexmark::{cpu_seconds, create_sharded, key, open_engine, tempfile_dir};
+use super::nexmark::{cpu_seconds, create_sharded, key, open_engine, open_log, tempfile_dir};
 
 /// Options of `weir bench kda`.
 #[derive(Args, Debug, Clone)]
@@ -119,14 +119,7 @@ fn read_new(log: &Log, stream: &str, iterator: &mut String) -> anyhow::Result<Ve
 
 pub async fn run(b: KdaBench) -> anyhow::Result<()> {
     let dir = tempfile_dir()?;
-    let log = Log::open(
-        LogConfig {
-            data_dir: dir.join("log"),
-            create_delay_ms: 0,
-            ..LogConfig::default()
-        },
-        Arc::new(weir_log::SystemClock),
-    )?;
+    let log = open_log(&dir)?;
     create_sharded(&log, "kda-bench-in", 1)?;
     let mut rng = rand::rngs::StdRng::seed_from_u64(7);
     let mut tech = 0usize;

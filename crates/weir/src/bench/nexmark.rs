@@ -365,14 +365,7 @@ pub(super) fn create_sharded(log: &Log, name: &str, shards: u32) -> anyhow::Resu
 pub async fn run(b: NexmarkBench) -> anyhow::Result<()> {
     let tmp = tempfile_dir()?;
     let dir = b.data_dir.clone().unwrap_or_else(|| tmp.clone());
-    let log = Log::open(
-        LogConfig {
-            data_dir: dir.join("log"),
-            create_delay_ms: 0,
-            ..LogConfig::default()
-        },
-        Arc::new(weir_log::SystemClock),
-    )?;
+    let log = open_log(&dir)?;
     create_sharded(&log, "nexmark-bid", b.shards)?;
     let mut gen = Bids {
         rng: rand::rngs::StdRng::seed_from_u64(42),
@@ -589,6 +582,18 @@ async fn latency(log: &Log, engine: &Engine, gen: &mut Bids, windows: usize) -> 
         );
     }
     Ok(())
+}
+
+/// The durable log of an in-process bench, under `dir/log` (streams active at once).
+pub(super) fn open_log(dir: &std::path::Path) -> anyhow::Result<Log> {
+    Ok(Log::open(
+        LogConfig {
+            data_dir: dir.join("log"),
+            create_delay_ms: 0,
+            ..LogConfig::default()
+        },
+        Arc::new(weir_log::SystemClock),
+    )?)
 }
 
 /// The streaming engine of an in-process bench, under `dir/stream`.
