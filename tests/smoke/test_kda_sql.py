@@ -406,7 +406,11 @@ def test_records_that_do_not_map_go_to_the_error_stream(endpoint):
     source = stream_arn(kinesis, "err-source")
     dest = stream_arn(kinesis, "err-dest")
     errors = stream_arn(kinesis, "err-errors")
-    create_app(kda, "gs-errors", FILTER, source, dest)
+    # A second pump reads the input too: each bad record is still reported once.
+    code = FILTER + """
+CREATE OR REPLACE STREAM "ALL_ROWS" (ticker_symbol VARCHAR(4));
+CREATE OR REPLACE PUMP "ALL_PUMP" AS INSERT INTO "ALL_ROWS" SELECT STREAM ticker_symbol FROM "SOURCE_SQL_STREAM_001";"""
+    create_app(kda, "gs-errors", code, source, dest)
     kda.add_application_output(ApplicationName="gs-errors", CurrentApplicationVersionId=1, Output={
         "Name": "error_stream", "KinesisStreamsOutput": {"ResourceARN": errors, "RoleARN": ROLE},
         "DestinationSchema": {"RecordFormatType": "JSON"}})
@@ -415,8 +419,10 @@ def test_records_that_do_not_map_go_to_the_error_stream(endpoint):
     kinesis.put_records(StreamName="err-source", Records=[{"Data": d, "PartitionKey": "k"} for d in records])
     start(kda, "gs-errors", "TRIM_HORIZON")
     assert Reader(kinesis, "err-dest").read(2) == tech(TICKS[:3])
-    got = Reader(kinesis, "err-errors").read(2)
+    errors_out = Reader(kinesis, "err-errors")
+    got = errors_out.read(2)
     assert [g["DATA_ROW"] for g in got] == [b.decode() for b in bad]
+    assert errors_out.read(1, deadline=1) == []
     for g in got:
         assert set(g) == {"ERROR_TIME", "ERROR_LEVEL", "ERROR_NAME", "MESSAGE", "DATA_ROWTIME", "DATA_ROW", "PUMP_NAME"}
         assert g["ERROR_LEVEL"] == "ERROR" and g["MESSAGE"]

@@ -11,6 +11,22 @@ use crate::decode::ERRORS_OPTION;
 use crate::error::Result;
 use crate::table::TableDef;
 
+/// Each error stream reported to by one part of a statement set: the other parts reading the
+/// same table decode the same records and would report them again.
+pub(super) fn one_reporter(plans: &mut [crate::plan::JobPlan]) {
+    let mut claimed = std::collections::BTreeSet::new();
+    for plan in plans {
+        for source in &mut plan.sources {
+            let options = &mut source.table.flink.options;
+            if let Some(target) = options.get(ERRORS_OPTION).cloned() {
+                if !claimed.insert(target) {
+                    options.remove(ERRORS_OPTION);
+                }
+            }
+        }
+    }
+}
+
 /// Rows written per put.
 const BATCH: usize = 500;
 

@@ -162,6 +162,8 @@ pub async fn run_set(
     stop: watch::Receiver<bool>,
     drain: watch::Receiver<bool>,
 ) -> Result<()> {
+    let mut plans = plans;
+    errors::one_reporter(&mut plans);
     let mut runs = Vec::new();
     let mut feeders = Vec::new();
     status.parts.lock().clear();
