@@ -498,7 +498,13 @@ def test_an_output_to_firehose(endpoint):
     fh.create_delivery_stream(DeliveryStreamName="kda-out", DeliveryStreamType="DirectPut", ExtendedS3DestinationConfiguration={
         "RoleARN": ROLE, "BucketARN": "arn:aws:s3:::kda-firehose", "Prefix": "out/",
         "BufferingHints": {"SizeInMBs": 1, "IntervalInSeconds": 300}})
-    arn = fh.describe_delivery_stream(DeliveryStreamName="kda-out")["DeliveryStreamDescription"]["DeliveryStreamARN"]
+    # Written to once ACTIVE (a put while it is CREATING fails, and the job then restarts from
+    # its last checkpoint, sending again what it had sent: at least once).
+    end = time.monotonic() + 30
+    while (d := fh.describe_delivery_stream(DeliveryStreamName="kda-out")["DeliveryStreamDescription"])["DeliveryStreamStatus"] != "ACTIVE":
+        assert time.monotonic() < end
+        time.sleep(0.05)
+    arn = d["DeliveryStreamARN"]
     source = stream_arn(kinesis, "fh-source")
     create_app(kda, "gs-firehose", FILTER, source, None, output={
         "Name": "DESTINATION_SQL_STREAM", "KinesisFirehoseOutput": {"ResourceARN": arn, "RoleARN": ROLE},
