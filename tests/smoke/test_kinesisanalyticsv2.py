@@ -77,11 +77,11 @@ def test_a_sql_application_through_v2(endpoint):
             "ApplicationCodeConfigurationUpdate": {"CodeContentUpdate": {"TextContentUpdate": FILTER + "\n-- 3"}}})
     assert err(e)[0] == "ConcurrentModificationException"
     token = api.describe_application(ApplicationName="v2-filter")["ApplicationDetail"]["ConditionalToken"]
-    d = api.update_application(ApplicationName="v2-filter", ConditionalToken=token, ApplicationConfigurationUpdate={
+    d = api.update_application(ApplicationName="v2-filter", ConditionalToken=token, ServiceExecutionRoleUpdate=ROLE + "-2", ApplicationConfigurationUpdate={
         "ApplicationCodeConfigurationUpdate": {"CodeContentUpdate": {"TextContentUpdate": FILTER + "\n-- 3"}},
         "SqlApplicationConfigurationUpdate": {"OutputUpdates": [{"OutputId": "2.1", "DestinationSchemaUpdate": {"RecordFormatType": "JSON"}}]},
     })["ApplicationDetail"]
-    assert d["ApplicationVersionId"] == 3
+    assert d["ApplicationVersionId"] == 3 and d["ServiceExecutionRole"] == ROLE + "-2"
     assert d["ApplicationConfigurationDescription"]["ApplicationCodeConfigurationDescription"]["CodeContentDescription"]["TextContent"].endswith("-- 3")
     r = api.delete_application_output(ApplicationName="v2-filter", CurrentApplicationVersionId=3, OutputId="2.1")
     assert r == {"ApplicationARN": d["ApplicationARN"], "ApplicationVersionId": 4, "ResponseMetadata": r["ResponseMetadata"]}

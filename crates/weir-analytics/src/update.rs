@@ -136,6 +136,9 @@ pub struct ApplicationUpdate {
     pub reference_data_source_updates: Vec<ReferenceUpdate>,
     #[serde(default)]
     pub cloud_watch_logging_option_updates: Vec<LoggingUpdate>,
+    /// v2's ServiceExecutionRoleUpdate.
+    #[serde(skip)]
+    pub service_role_update: Option<String>,
 }
 
 fn no_id(what: &str, id: &str) -> AnalyticsError {
@@ -236,6 +239,9 @@ pub(crate) fn apply(app: &mut Application, change: Change) -> Result<()> {
 fn update(app: &mut Application, u: ApplicationUpdate) -> Result<()> {
     if let Some(code) = u.application_code_update {
         app.code = Some(code);
+    }
+    if let Some(role) = u.service_role_update {
+        app.service_role = Some(role);
     }
     for iu in u.input_updates {
         let input = app

@@ -45,6 +45,10 @@ pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
                 "ReferenceDataSourceUpdates",
             )?,
             cloud_watch_logging_option_updates: parse(logging, "CloudWatchLoggingOptionUpdates")?,
+            service_role_update: match input.raw("ServiceExecutionRoleUpdate") {
+                Some(Value::Str(role)) => Some(role),
+                _ => None,
+            },
         }))
     })
     .await?;
