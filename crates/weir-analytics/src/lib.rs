@@ -108,6 +108,32 @@ fn lookup(state: &State, region: &str, name: &str) -> Result<Application> {
         .ok_or_else(|| not_found(name))
 }
 
+/// Whether `app` can start with these positions: READY, with an input, code, and positions
+/// for its own inputs.
+fn startable(app: &Application, positions: &[(String, StartingPosition)]) -> Result<()> {
+    if app.status != Status::Ready {
+        return Err(in_use(&app.name, app.status));
+    }
+    if app.inputs.is_empty() {
+        return Err(AnalyticsError::InvalidConfiguration(
+            "The application has no streaming source.".into(),
+        ));
+    }
+    if app.code.as_deref().is_none_or(|c| c.trim().is_empty()) {
+        return Err(AnalyticsError::InvalidConfiguration(
+            "The application has no code.".into(),
+        ));
+    }
+    for (id, _) in positions {
+        if !app.inputs.iter().any(|i| &i.input_id == id) {
+            return Err(AnalyticsError::InvalidArgument(format!(
+                "Input id {id} is not found."
+            )));
+        }
+    }
+    Ok(())
+}
+
 fn in_use(name: &str, status: Status) -> AnalyticsError {
     AnalyticsError::InUse(format!(
         "Application {name} is not available for this operation: its status is {}.",
@@ -292,44 +318,26 @@ impl Analytics {
         positions: &[(String, StartingPosition)],
     ) -> Result<()> {
         let runner = self.runner()?;
+        // Checked and planned before the lock; started only if it is still what was planned.
         let planned = self.describe(region, name)?;
-        if planned.status == Status::Ready && planned.code.is_some() && !planned.inputs.is_empty() {
-            runner
-                .check(&planned)
-                .map_err(AnalyticsError::CodeValidation)?;
-            runner.runnable(&planned).await.map_err(|r| match r {
-                Refusal::Unsupported(m) => AnalyticsError::Unsupported(m),
-                Refusal::Invalid(m) => AnalyticsError::InvalidConfiguration(m),
-            })?;
-        }
+        startable(&planned, positions)?;
+        runner
+            .check(&planned)
+            .map_err(AnalyticsError::CodeValidation)?;
+        runner.runnable(&planned).await.map_err(|r| match r {
+            Refusal::Unsupported(m) => AnalyticsError::Unsupported(m),
+            Refusal::Invalid(m) => AnalyticsError::InvalidConfiguration(m),
+        })?;
         let (app, resume) = {
             let mut j = self.journal.lock();
             let mut app = lookup(j.state(), region, name)?;
             if app.status != Status::Ready {
                 return Err(in_use(name, app.status));
             }
-            // What was planned is what starts.
             if app.version != planned.version {
                 return Err(AnalyticsError::ConcurrentModification(format!(
                     "Application {name} changed while it was being started."
                 )));
-            }
-            if app.inputs.is_empty() {
-                return Err(AnalyticsError::InvalidConfiguration(
-                    "The application has no streaming source.".into(),
-                ));
-            }
-            if app.code.as_deref().is_none_or(|c| c.trim().is_empty()) {
-                return Err(AnalyticsError::InvalidConfiguration(
-                    "The application has no code.".into(),
-                ));
-            }
-            for (id, _) in positions {
-                if !app.inputs.iter().any(|i| &i.input_id == id) {
-                    return Err(AnalyticsError::InvalidArgument(format!(
-                        "Input id {id} is not found."
-                    )));
-                }
             }
             let mut resume = false;
             for input in &mut app.inputs {
@@ -340,7 +348,6 @@ impl Analytics {
                 resume |= at == StartingPosition::LastStoppedPoint && app.last_job.is_some();
                 input.starting_position = Some(at.as_str().to_string());
             }
-            runner.check(&app).map_err(AnalyticsError::CodeValidation)?;
             let job = match (resume, &app.last_job) {
                 (true, Some(last)) => last.clone(),
                 _ => format!("kda-{}-{}", app.name, now_ms()),

@@ -4,7 +4,7 @@
 mod batch_get_named_query;
 mod batch_get_prepared_statement;
 mod batch_get_query_execution;
-mod common;
+pub(crate) mod common;
 mod create_named_query;
 mod create_prepared_statement;
 mod create_work_group;

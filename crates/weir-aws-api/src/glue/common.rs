@@ -65,6 +65,16 @@ pub fn from_json(j: serde_json::Value, timestamp: bool) -> Value {
 
 /// Reads a structure member into a catalog type.
 pub fn read<T: DeserializeOwned>(input: &mut Input, name: &str) -> Result<Option<T>, ApiError> {
+    read_or(input, name, invalid)
+}
+
+/// Reads a structure member into an engine's serde type; `invalid` makes the service's error
+/// for a member that does not fit.
+pub fn read_or<T: DeserializeOwned>(
+    input: &mut Input,
+    name: &str,
+    invalid: impl FnOnce(String) -> ApiError,
+) -> Result<Option<T>, ApiError> {
     match input.raw(name) {
         None => Ok(None),
         Some(v) => serde_json::from_value(to_json(v, false))

@@ -6,6 +6,7 @@ use weir_analytics::StartingPosition;
 use weir_log::IteratorStart;
 
 use super::{error, string};
+use crate::athena::common::nested;
 use crate::error::ApiError;
 use crate::glue::common::write;
 use crate::input::Input;
@@ -14,16 +15,6 @@ use crate::Ctx;
 
 /// Records read per shard.
 const SAMPLE: usize = 100;
-
-fn nested(v: &Option<Value>, name: &str) -> Option<String> {
-    match v {
-        Some(Value::Map(m)) => m.iter().find_map(|(k, v)| match v {
-            Value::Str(s) if k == name => Some(s.clone()),
-            _ => None,
-        }),
-        _ => None,
-    }
-}
 
 /// A stream's sample records.
 fn stream_samples(ctx: &Ctx, arn: &str, at: StartingPosition) -> Result<Vec<Vec<u8>>, ApiError> {

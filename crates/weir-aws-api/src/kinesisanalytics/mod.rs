@@ -155,12 +155,7 @@ pub(crate) fn read<T: serde::de::DeserializeOwned>(
     input: &mut Input,
     name: &str,
 ) -> Result<Option<T>, ApiError> {
-    match input.raw(name) {
-        None => Ok(None),
-        Some(v) => serde_json::from_value(crate::glue::common::to_json(v, false))
-            .map(Some)
-            .map_err(|e| ApiError::invalid_argument(format!("{name} is not valid: {e}"))),
-    }
+    crate::glue::common::read_or(input, name, ApiError::invalid_argument)
 }
 
 /// The empty answer of a configuration change.

@@ -115,7 +115,7 @@ pub fn logging(l: &LoggingOption, role: Option<&str>) -> Value {
 }
 
 /// A list member, left out when empty.
-fn list<T>(items: &[T], f: impl Fn(&T) -> Value) -> Value {
+pub fn list<T>(items: &[T], f: impl Fn(&T) -> Value) -> Value {
     Value::List(items.iter().map(f).collect())
 }
 

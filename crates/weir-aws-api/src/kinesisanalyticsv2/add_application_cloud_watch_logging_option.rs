@@ -22,12 +22,7 @@ pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
         &app,
         vec![(
             "CloudWatchLoggingOptionDescriptions",
-            Value::List(
-                app.logging
-                    .iter()
-                    .map(|l| shapes::logging(l, role))
-                    .collect(),
-            ),
+            shapes::list(&app.logging, |l| shapes::logging(l, role)),
         )],
     ))
 }

@@ -19,7 +19,7 @@ pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
         &app,
         vec![(
             "InputDescriptions",
-            Value::List(app.inputs.iter().map(|i| shapes::input(i, role)).collect()),
+            shapes::list(&app.inputs, |i| shapes::input(i, role)),
         )],
     ))
 }

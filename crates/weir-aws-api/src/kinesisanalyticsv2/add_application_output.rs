@@ -19,12 +19,7 @@ pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
         &app,
         vec![(
             "OutputDescriptions",
-            Value::List(
-                app.outputs
-                    .iter()
-                    .map(|o| shapes::output(o, role))
-                    .collect(),
-            ),
+            shapes::list(&app.outputs, |o| shapes::output(o, role)),
         )],
     ))
 }

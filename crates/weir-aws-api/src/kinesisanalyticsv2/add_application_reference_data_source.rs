@@ -22,12 +22,7 @@ pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
         &app,
         vec![(
             "ReferenceDataSourceDescriptions",
-            Value::List(
-                app.references
-                    .iter()
-                    .map(|r| shapes::reference(r, role))
-                    .collect(),
-            ),
+            shapes::list(&app.references, |r| shapes::reference(r, role)),
         )],
     ))
 }

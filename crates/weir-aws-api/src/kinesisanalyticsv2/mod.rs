@@ -219,7 +219,6 @@ pub(crate) fn detail(app: &Application) -> Value {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
-    let list = |items: Vec<Value>| Value::List(items);
     Value::map([
         ("ApplicationARN", Value::str(app.arn.clone())),
         (
@@ -244,25 +243,15 @@ pub(crate) fn detail(app: &Application) -> Value {
                     Value::map([
                         (
                             "InputDescriptions",
-                            list(app.inputs.iter().map(|i| shapes::input(i, role)).collect()),
+                            shapes::list(&app.inputs, |i| shapes::input(i, role)),
                         ),
                         (
                             "OutputDescriptions",
-                            list(
-                                app.outputs
-                                    .iter()
-                                    .map(|o| shapes::output(o, role))
-                                    .collect(),
-                            ),
+                            shapes::list(&app.outputs, |o| shapes::output(o, role)),
                         ),
                         (
                             "ReferenceDataSourceDescriptions",
-                            list(
-                                app.references
-                                    .iter()
-                                    .map(|r| shapes::reference(r, role))
-                                    .collect(),
-                            ),
+                            shapes::list(&app.references, |r| shapes::reference(r, role)),
                         ),
                     ]),
                 ),
@@ -284,12 +273,7 @@ pub(crate) fn detail(app: &Application) -> Value {
         ),
         (
             "CloudWatchLoggingOptionDescriptions",
-            list(
-                app.logging
-                    .iter()
-                    .map(|l| shapes::logging(l, role))
-                    .collect(),
-            ),
+            shapes::list(&app.logging, |l| shapes::logging(l, role)),
         ),
         ("ConditionalToken", Value::str(token(app))),
     ])
