@@ -127,7 +127,7 @@ pub(super) fn closing(tokens: &[Token], open: usize) -> Result<usize, SqlError> 
         match t {
             Token::LParen => depth += 1,
             Token::RParen => {
-                depth -= 1;
+                depth = depth.saturating_sub(1);
                 if depth == 0 {
                     return Ok(i);
                 }

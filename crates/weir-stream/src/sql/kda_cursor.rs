@@ -8,35 +8,14 @@
 
 use sqlparser::tokenizer::Token;
 
+use super::kda::{closing, fail};
 use super::SqlError;
-
-fn fail(what: impl Into<String>) -> SqlError {
-    SqlError::Parse(what.into())
-}
 
 fn word(t: Option<&Token>) -> Option<&str> {
     match t {
         Some(Token::Word(w)) if w.quote_style.is_none() => Some(w.value.as_str()),
         _ => None,
     }
-}
-
-/// The index of the `)` closing the `(` at `open`.
-fn closing(s: &[Token], open: usize) -> Option<usize> {
-    let mut depth = 0usize;
-    for (i, t) in s.iter().enumerate().skip(open) {
-        match t {
-            Token::LParen => depth += 1,
-            Token::RParen => {
-                depth = depth.checked_sub(1)?;
-                if depth == 0 {
-                    return Some(i);
-                }
-            }
-            _ => {}
-        }
-    }
-    None
 }
 
 /// The statement with its `TABLE(F(CURSOR(...), ...))` calls replaced by their queries.
@@ -47,6 +26,7 @@ pub fn table_functions(s: &[Token]) -> Result<Vec<Token>, SqlError> {
         let call = word(s.get(i + 2));
         let is_call = word(s.get(i)) == Some("TABLE")
             && s.get(i + 1) == Some(&Token::LParen)
+            && s.get(i + 3) == Some(&Token::LParen)
             && matches!(
                 call,
                 Some("TOP_K_ITEMS_TUMBLING" | "COUNT_DISTINCT_ITEMS_TUMBLING")
@@ -57,8 +37,8 @@ pub fn table_functions(s: &[Token]) -> Result<Vec<Token>, SqlError> {
             continue;
         }
         let name = call.unwrap_or_default();
-        let end = closing(s, i + 1).ok_or_else(|| fail("A parenthesis is not closed"))?;
-        let args_end = closing(s, i + 3).ok_or_else(|| fail("A parenthesis is not closed"))?;
+        let end = closing(s, i + 1)?;
+        let args_end = closing(s, i + 3)?;
         let args = &s[i + 4..args_end];
         out.extend(expand(name, args)?);
         i = end + 1;
@@ -82,7 +62,7 @@ fn expand(name: &str, args: &[Token]) -> Result<Vec<Token>, SqlError> {
     if word(args.first()) != Some("CURSOR") || args.get(1) != Some(&Token::LParen) {
         return Err(usage());
     }
-    let cursor_end = closing(args, 1).ok_or_else(usage)?;
+    let cursor_end = closing(args, 1).map_err(|_| usage())?;
     let mut q: Vec<&Token> = args[2..cursor_end].iter().collect();
     if word(q.get(1).copied()) == Some("STREAM") {
         q.remove(1);
