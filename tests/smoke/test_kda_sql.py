@@ -3,6 +3,7 @@ as AWS's getting-started guide drives them: the stock-ticker demo's records go i
 stream, the application's SQL runs, its output is read back from the destination stream."""
 
 import json
+import re
 import time
 
 import boto3
@@ -550,3 +551,39 @@ WINDOWED BY STAGGER (
     assert summary == [("AMZN", "10:00", 2), ("AMZN", "10:01", 1), ("MSFT", "10:00", 1)], got
     kda.stop_application(ApplicationName="gs-stagger")
     wait_status(kda, "gs-stagger", "READY")
+
+
+def test_log_parsing_functions(endpoint):
+    # The developer guide's REGEX_LOG_PARSE and W3C_LOG_PARSE examples over an Apache log line;
+    # Python's `re` (the same greedy semantics as Java's) checks the regex groups.
+    dev = '203.0.113.24 - - [25/Mar/2018:15:25:37 -0700] "GET /index.php HTTP/1.1" 200 125 "-" "Mozilla/5.0 [en] Gecko/20100101 Firefox/52.0"'
+    common = '192.168.254.30 - John [24/May/2004:22:01:02 -0700] "GET /icons/apache_pb.gif HTTP/1.1" 304 0'
+    pattern = r"(\w.+) (\d.+) (\w.+) (\w.+)"
+    code = r"""CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM" (logentry VARCHAR(256), match1 VARCHAR(256),
+  match2 VARCHAR(256), host VARCHAR(16), request VARCHAR(64), status VARCHAR(8));
+CREATE OR REPLACE PUMP "STREAM_PUMP" AS INSERT INTO "DESTINATION_SQL_STREAM"
+    SELECT STREAM T.LOGENTRY, T.REC.COLUMN1, T.REC.COLUMN2, T.W.COLUMN1, T.W.COLUMN5, T.W.COLUMN6
+    FROM (SELECT STREAM LOGENTRY, REGEX_LOG_PARSE(LOGENTRY, '""" + pattern + r"""') AS REC,
+                 W3C_LOG_PARSE(LOGENTRY, 'COMMON') AS W
+          FROM SOURCE_SQL_STREAM_001) AS T;"""
+    kda, kinesis = clients(endpoint)
+    source = stream_arn(kinesis, "logs-source")
+    dest = stream_arn(kinesis, "logs-dest")
+    create_app(kda, "gs-logs", code, source, dest, input_schema=json_schema([("LOGENTRY", "VARCHAR(256)", "$.log")]))
+    lines = [dev, common, "not a log line"]
+    kinesis.put_records(StreamName="logs-source", Records=[
+        {"Data": json.dumps({"log": x}).encode(), "PartitionKey": "k"} for x in lines])
+    start(kda, "gs-logs", "TRIM_HORIZON")
+    got = Reader(kinesis, "logs-dest").read(3)
+    m = re.fullmatch(pattern, dev)
+    assert got[0] == {"LOGENTRY": dev, "MATCH1": m.group(1), "MATCH2": m.group(2), "HOST": "203.0.113.24",
+                      "REQUEST": "GET /index.php HTTP/1.1", "STATUS": "200"}, got
+    # The common log line does not match the regex (its last group needs two characters).
+    assert re.fullmatch(pattern, common) is None
+    assert got[1] == {"LOGENTRY": common, "MATCH1": None, "MATCH2": None, "HOST": "192.168.254.30",
+                      "REQUEST": "GET /icons/apache_pb.gif HTTP/1.1", "STATUS": "304"}, got
+    # A line that matches neither gives NULL fields.
+    assert got[2] == {"LOGENTRY": "not a log line", "MATCH1": None, "MATCH2": None, "HOST": None,
+                      "REQUEST": None, "STATUS": None}, got
+    kda.stop_application(ApplicationName="gs-logs")
+    wait_status(kda, "gs-logs", "READY")

@@ -155,7 +155,10 @@ pub fn session() -> SessionContext {
     weir_query::functions::register(&ctx);
     ctx.register_udf(crate::functions::proctime());
     ctx.register_udf(crate::functions::to_timestamp_ltz());
-    for f in crate::kda_functions::all() {
+    for f in crate::kda_functions::all()
+        .into_iter()
+        .chain(crate::kda_parse::all())
+    {
         ctx.register_udf(f);
     }
     ctx
