@@ -587,3 +587,100 @@ CREATE OR REPLACE PUMP "STREAM_PUMP" AS INSERT INTO "DESTINATION_SQL_STREAM"
                       "REQUEST": None, "STATUS": None}, got
     kda.stop_application(ApplicationName="gs-logs")
     wait_status(kda, "gs-logs", "READY")
+
+
+HEART_RATE_CODE = """CREATE OR REPLACE STREAM "TEMP_STREAM" ("heartRate" INTEGER, "rateType" varchar(20), "ANOMALY_SCORE" DOUBLE);
+CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM" ("heartRate" INTEGER, "rateType" varchar(20), "ANOMALY_SCORE" DOUBLE);
+CREATE OR REPLACE PUMP "STREAM_PUMP" AS
+   INSERT INTO "TEMP_STREAM"
+      SELECT STREAM "heartRate", "rateType", ANOMALY_SCORE
+      FROM TABLE(RANDOM_CUT_FOREST(
+              CURSOR(SELECT STREAM * FROM "SOURCE_SQL_STREAM_001")));
+CREATE OR REPLACE PUMP "OUTPUT_PUMP" AS
+   INSERT INTO "DESTINATION_SQL_STREAM"
+      SELECT STREAM * FROM "TEMP_STREAM"
+      ORDER BY FLOOR("TEMP_STREAM".ROWTIME TO SECOND), ANOMALY_SCORE DESC;"""
+
+
+def test_random_cut_forest_scores_the_outlier(endpoint):
+    # The developer guide's anomaly detection example: heart rates, one far off.
+    kda, kinesis = clients(endpoint)
+    source = stream_arn(kinesis, "rcf-source")
+    dest = stream_arn(kinesis, "rcf-dest")
+    cols = [("heartRate", "INTEGER"), ("rateType", "VARCHAR(20)")]
+    create_app(kda, "gs-rcf", HEART_RATE_CODE, source, dest, input_schema=json_schema(cols))
+    rates = [60 + (i * 37) % 41 for i in range(400)] + [190] + [60 + (i * 13) % 41 for i in range(20)]
+    rows = [{"heartRate": r, "rateType": "HIGH" if r > 150 else "NORMAL"} for r in rates]
+    for k in range(0, len(rows), 200):
+        kinesis.put_records(StreamName="rcf-source", Records=[
+            {"Data": json.dumps(r).encode(), "PartitionKey": "k"} for r in rows[k:k + 200]])
+    start(kda, "gs-rcf", "TRIM_HORIZON")
+    got = Reader(kinesis, "rcf-dest").read(len(rows))
+    assert len(got) == len(rows)
+    assert sorted((g["heartRate"], g["rateType"]) for g in got) == sorted((r["heartRate"], r["rateType"]) for r in rows)
+    # The model learns from the first 256 rows (score 0), then scores; the outlier stands out.
+    by_order = [g for g in got if g["ANOMALY_SCORE"] == 0]
+    assert len(by_order) == 256, len(by_order)
+    outlier = next(g for g in got if g["heartRate"] == 190)
+    normal = [g["ANOMALY_SCORE"] for g in got if g["ANOMALY_SCORE"] > 0 and g["heartRate"] != 190]
+    assert outlier["ANOMALY_SCORE"] > 2 * (sum(normal) / len(normal)), (outlier, sum(normal) / len(normal))
+    kda.stop_application(ApplicationName="gs-rcf")
+    wait_status(kda, "gs-rcf", "READY")
+
+
+def test_explanations_and_hotspots(endpoint):
+    # The SQL reference's RANDOM_CUT_FOREST_WITH_EXPLANATION (WHERE ANOMALY_SCORE > 0) and
+    # the developer guide's HOTSPOTS over x, y points, one application with two pumps.
+    code = """CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM" (anomaly REAL, ANOMALY_EXPLANATION VARCHAR(20480));
+CREATE OR REPLACE PUMP "STREAM_PUMP" AS INSERT INTO "DESTINATION_SQL_STREAM"
+SELECT "ANOMALY_SCORE", "ANOMALY_EXPLANATION" FROM TABLE (RANDOM_CUT_FOREST_WITH_EXPLANATION(CURSOR(SELECT STREAM * FROM "SOURCE_SQL_STREAM_001"), 100, 256, 100000, 1, true)) WHERE ANOMALY_SCORE > 0;
+CREATE OR REPLACE STREAM "HOT_STREAM" ("x" DOUBLE, "y" DOUBLE, "is_hot" VARCHAR(4), HOTSPOTS_RESULT VARCHAR(10000));
+CREATE OR REPLACE PUMP "HOT_PUMP" AS INSERT INTO "HOT_STREAM"
+    SELECT "x", "y", "is_hot", "HOTSPOTS_RESULT"
+    FROM TABLE (HOTSPOTS(CURSOR(SELECT STREAM "x", "y", "is_hot" FROM "SOURCE_SQL_STREAM_001"), 1000, 0.2, 17));"""
+    kda, kinesis = clients(endpoint)
+    source = stream_arn(kinesis, "hot-source")
+    dest = stream_arn(kinesis, "hot-dest")
+    hot = stream_arn(kinesis, "hot-spots")
+    cols = [("x", "DOUBLE"), ("y", "DOUBLE"), ("is_hot", "VARCHAR(4)")]
+    kda.create_application(
+        ApplicationName="gs-hot",
+        Inputs=[{"NamePrefix": "SOURCE_SQL_STREAM", "KinesisStreamsInput": {"ResourceARN": source, "RoleARN": ROLE},
+                 "InputSchema": json_schema(cols)}],
+        Outputs=[{"Name": "DESTINATION_SQL_STREAM", "KinesisStreamsOutput": {"ResourceARN": dest, "RoleARN": ROLE},
+                  "DestinationSchema": {"RecordFormatType": "JSON"}},
+                 {"Name": "HOT_STREAM", "KinesisStreamsOutput": {"ResourceARN": hot, "RoleARN": ROLE},
+                  "DestinationSchema": {"RecordFormatType": "JSON"}}],
+        ApplicationCode=code,
+    )
+    # Background on a 1-unit grid over [0, 10)^2; every third row in the square [3.2, 3.7)^2.
+    rows = []
+    for i in range(300):
+        if i % 3 == 2:
+            f = (i * 0.618) % 1
+            rows.append({"x": 3.2 + 0.5 * f, "y": 3.2 + 0.5 * ((f * 7) % 1), "is_hot": "Y"})
+        else:
+            rows.append({"x": float(i % 10), "y": float((i // 10) % 10), "is_hot": "N"})
+    rows.append({"x": 9.5, "y": 500.0, "is_hot": "N"})
+    kinesis.put_records(StreamName="hot-source", Records=[{"Data": json.dumps(r).encode(), "PartitionKey": "k"} for r in rows])
+    start(kda, "gs-hot", "TRIM_HORIZON")
+    spots = Reader(kinesis, "hot-spots").read(len(rows))
+    assert [(s["x"], s["is_hot"]) for s in spots] == [(r["x"], r["is_hot"]) for r in rows]
+    last = json.loads(spots[-1]["HOTSPOTS_RESULT"])["hotspots"]
+    assert len(last) >= 1 and last[0]["density"] > 40, last
+    assert 3.2 <= last[0]["minValues"][0] and last[0]["maxValues"][0] < 3.7, last
+    assert 3.2 <= last[0]["minValues"][1] and last[0]["maxValues"][1] < 3.7, last
+    assert json.loads(spots[0]["HOTSPOTS_RESULT"]) == {"hotspots": []}
+    # Scores after the first 256 rows only; each explanation's attributions add up to its score.
+    scored = Reader(kinesis, "hot-dest").read(len(rows) - 256)
+    assert len(scored) == len(rows) - 256
+    for s in scored:
+        e = json.loads(s["ANOMALY_EXPLANATION"])
+        assert list(e) == ["x", "y"], e
+        assert list(e["x"]) == ["DIRECTION", "STRENGTH", "ATTRIBUTION_SCORE"], e
+        total = sum(float(v["ATTRIBUTION_SCORE"]) for v in e.values())
+        assert abs(total - s["ANOMALY"]) < 0.01, (total, s)
+    far = json.loads(scored[-1]["ANOMALY_EXPLANATION"])
+    assert far["y"]["DIRECTION"] == "HIGH" and float(far["y"]["ATTRIBUTION_SCORE"]) > float(far["x"]["ATTRIBUTION_SCORE"]), far
+    kda.stop_application(ApplicationName="gs-hot")
+    wait_status(kda, "gs-hot", "READY")

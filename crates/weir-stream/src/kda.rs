@@ -343,6 +343,28 @@ fn output_table(output: &Output, k: usize, columns: &[String]) -> Result<(String
     Ok((table, ddl))
 }
 
+/// The in-application streams of the inputs, with their columns' names.
+fn input_streams(app: &Application) -> Vec<crate::sql::kda::InAppStream> {
+    app.inputs
+        .iter()
+        .flat_map(|input| {
+            let columns: Vec<(String, String)> = input
+                .input_schema
+                .record_columns
+                .iter()
+                .map(|c| (c.name.clone(), c.sql_type.clone()))
+                .collect();
+            input
+                .in_app_streams()
+                .into_iter()
+                .map(move |name| crate::sql::kda::InAppStream {
+                    name,
+                    columns: columns.clone(),
+                })
+        })
+        .collect()
+}
+
 /// The application's statements and tables for job `job` (internal streams in `region`).
 fn app_job(app: &Application, job: &str, region: &str) -> Result<AppJob, String> {
     let lookups: Vec<String> = app
@@ -350,8 +372,12 @@ fn app_job(app: &Application, job: &str, region: &str) -> Result<AppJob, String>
         .iter()
         .map(|r| r.table_name.clone())
         .collect();
-    let code: KdaCode =
-        translate(app.code.as_deref().unwrap_or_default(), &lookups).map_err(|e| e.to_string())?;
+    let code: KdaCode = translate(
+        app.code.as_deref().unwrap_or_default(),
+        &lookups,
+        &input_streams(app),
+    )
+    .map_err(|e| e.to_string())?;
     let mut ddl = Vec::new();
     let mut names = Vec::new();
     for r in &app.references {
@@ -468,9 +494,13 @@ fn text(e: StreamError) -> String {
 
 impl Runner for KdaRunner {
     fn check(&self, app: &Application) -> Result<(), String> {
-        translate(app.code.as_deref().unwrap_or_default(), &[])
-            .map(drop)
-            .map_err(|e| e.to_string())
+        translate(
+            app.code.as_deref().unwrap_or_default(),
+            &[],
+            &input_streams(app),
+        )
+        .map(drop)
+        .map_err(|e| e.to_string())
     }
 
     fn runnable(

@@ -152,12 +152,17 @@ pub fn session() -> SessionContext {
     let ctx = SessionContext::new_with_config(config);
     // COUNT(DISTINCT x) stays one aggregate (its accumulators merge partial states).
     ctx.remove_optimizer_rule("single_distinct_aggregation_to_group_by");
+    // These copy a field access's argument (a call included) to where the field is read, so
+    // a stateful call (KDA's RANDOM_CUT_FOREST) would run once per field read.
+    ctx.remove_optimizer_rule("extract_leaf_expressions");
+    ctx.remove_optimizer_rule("push_down_leaf_projections");
     weir_query::functions::register(&ctx);
     ctx.register_udf(crate::functions::proctime());
     ctx.register_udf(crate::functions::to_timestamp_ltz());
     for f in crate::kda_functions::all()
         .into_iter()
         .chain(crate::kda_parse::all())
+        .chain(crate::kda_analytic::all())
     {
         ctx.register_udf(f);
     }

@@ -49,9 +49,15 @@ pub(super) fn fail(what: impl Into<String>) -> SqlError {
 
 /// Reads application code: its streams and pumps, in order. A join with one of the `lookups`
 /// (the reference tables) becomes a lookup join.
-pub fn translate(code: &str, lookups: &[String]) -> Result<KdaCode, SqlError> {
+/// `inputs` are the input streams (their columns, for a cursor's `*`).
+pub fn translate(
+    code: &str,
+    lookups: &[String],
+    inputs: &[InAppStream],
+) -> Result<KdaCode, SqlError> {
     let tokens: Vec<Token> = tokens(code)?.into_iter().map(normalize).collect();
     let mut out = KdaCode::default();
+    let mut known: Vec<InAppStream> = inputs.to_vec();
     for statement in tokens.split(|t| *t == Token::SemiColon) {
         if statement.is_empty() {
             continue;
@@ -68,10 +74,11 @@ pub fn translate(code: &str, lookups: &[String]) -> Result<KdaCode, SqlError> {
             at += 2;
         }
         if is(statement, at, "STREAM") {
-            out.streams.push(stream(statement, at + 1)?);
+            let created = stream(statement, at + 1)?;
+            known.push(created.clone());
+            out.streams.push(created);
         } else if is(statement, at, "PUMP") {
-            out.pumps
-                .push(pump(statement, at + 1, lookups, &out.streams)?);
+            out.pumps.push(pump(statement, at + 1, lookups, &known)?);
         } else {
             return Err(fail(format!(
                 "Weir runs CREATE STREAM and CREATE PUMP statements (no {} yet)",
@@ -243,7 +250,8 @@ fn pump(
         }
         _ => (at + 4, None),
     };
-    let body = super::kda_cursor::table_functions(&s[query_at..])?;
+    let body = super::kda_cursor::table_functions(&s[query_at..], streams, &name)?;
+    let body = super::kda_cursor::star(super::kda_cursor::time_order(body), streams);
     let (query, views) = super::kda_stagger::stagger(
         rewrite(&super::kda_join::stream_windows(&body)?, lookups)?,
         &name,
@@ -674,7 +682,7 @@ mod tests {
             SELECT STREAM ticker_symbol, sector, change, price
             FROM "SOURCE_SQL_STREAM_001"
             WHERE sector SIMILAR TO '%TECH%';"#;
-        let c = translate(code, &[]).unwrap();
+        let c = translate(code, &[], &[]).unwrap();
         assert_eq!(c.streams[0].name, "DESTINATION_SQL_STREAM");
         assert_eq!(
             c.streams[0].columns,
@@ -699,7 +707,7 @@ mod tests {
             CREATE OR REPLACE PUMP "P" AS INSERT INTO "D"
             SELECT STREAM ROWTIME, sym, COUNT(*) FROM "S"
             GROUP BY sym, STEP("S".ROWTIME BY INTERVAL '10' SECOND);"#;
-        let c = translate(code, &[]).unwrap();
+        let c = translate(code, &[], &[]).unwrap();
         assert_eq!(c.streams[0].columns[0].1, "TIMESTAMP(3)");
         assert_eq!(
             c.pumps[0].insert,
@@ -710,7 +718,7 @@ mod tests {
             CREATE PUMP "P" AS INSERT INTO "D"
             SELECT STREAM FLOOR(s.ROWTIME TO MINUTE), COUNT(*) FROM "S" AS s
             GROUP BY FLOOR(s.ROWTIME TO MINUTE);"#;
-        let c = translate(code, &[]).unwrap();
+        let c = translate(code, &[], &[]).unwrap();
         assert_eq!(
             c.pumps[0].insert,
             "INSERT INTO `D` SELECT TUMBLE_START ( S . ROWTIME , INTERVAL '1' MINUTE ) , \
@@ -724,14 +732,14 @@ mod tests {
             CREATE PUMP "P" AS INSERT INTO "D"
             SELECT STREAM sym, AVG(price) OVER W1 FROM "S"
             WINDOW W1 AS (PARTITION BY sym RANGE INTERVAL '1' MINUTE PRECEDING);"#;
-        let c = translate(code, &[]).unwrap();
+        let c = translate(code, &[], &[]).unwrap();
         assert!(c.pumps[0].insert.ends_with(
             "WINDOW W1 AS ( PARTITION BY SYM ORDER BY ROWTIME RANGE INTERVAL '1' MINUTE PRECEDING )"
         ));
     }
 
     fn translate_(code: &str) -> Result<KdaCode, SqlError> {
-        translate(code, &[])
+        translate(code, &[], &[])
     }
 
     #[test]
@@ -740,7 +748,7 @@ mod tests {
             CREATE PUMP "P" AS INSERT INTO "D"
             SELECT STREAM ticker_symbol, "c"."Company" FROM "SOURCE_SQL_STREAM_001"
             LEFT JOIN "CompanyName" AS "c" ON "SOURCE_SQL_STREAM_001".ticker_symbol = "c"."Ticker";"#;
-        let c = translate(code, &["CompanyName".to_string()]).unwrap();
+        let c = translate(code, &["CompanyName".to_string()], &[]).unwrap();
         assert!(c.pumps[0]
             .insert
             .contains("LEFT JOIN `CompanyName` FOR SYSTEM_TIME AS OF ROWTIME AS `c` ON"));
@@ -810,7 +818,7 @@ mod tests {
         let code = r#"CREATE STREAM "D" (a VARCHAR(4), b VARCHAR(4));
             CREATE PUMP "P" AS INSERT INTO "D" SELECT STREAM x.a, y.b FROM "S"
             LEFT JOIN "R1" AS x ON "S".k = x.k LEFT JOIN "R2" AS y ON "S".k = y.k;"#;
-        let c = translate(code, &["R1".into(), "R2".into()]).unwrap();
+        let c = translate(code, &["R1".into(), "R2".into()], &[]).unwrap();
         assert!(c.pumps[0].insert.ends_with(
             "LEFT JOIN `R1` FOR SYSTEM_TIME AS OF ROWTIME AS X ON `S` . K = X . K LEFT JOIN `R2` \
              FOR SYSTEM_TIME AS OF ROWTIME AS Y ON `S` . K = Y . K"

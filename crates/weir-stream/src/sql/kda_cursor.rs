@@ -8,7 +8,7 @@
 
 use sqlparser::tokenizer::Token;
 
-use super::kda::{closing, fail};
+use super::kda::{closing, fail, InAppStream};
 use super::SqlError;
 
 fn word(t: Option<&Token>) -> Option<&str> {
@@ -19,28 +19,42 @@ fn word(t: Option<&Token>) -> Option<&str> {
 }
 
 /// The statement with its `TABLE(F(CURSOR(...), ...))` calls replaced by their queries.
-pub fn table_functions(s: &[Token]) -> Result<Vec<Token>, SqlError> {
+/// `streams` are the streams whose columns a cursor's `*` may stand for; `site` names the
+/// statement's models (machine-learning functions, `kda_models`).
+pub fn table_functions(
+    s: &[Token],
+    streams: &[InAppStream],
+    site: &str,
+) -> Result<Vec<Token>, SqlError> {
     let mut out = Vec::with_capacity(s.len());
     let mut i = 0;
+    let mut calls = 0;
     while i < s.len() {
-        let call = word(s.get(i + 2));
+        let call = word(s.get(i + 2)).unwrap_or_default();
+        let model = super::kda_models::FUNCTIONS.contains(&call);
         let is_call = word(s.get(i)) == Some("TABLE")
             && s.get(i + 1) == Some(&Token::LParen)
             && s.get(i + 3) == Some(&Token::LParen)
-            && matches!(
-                call,
-                Some("TOP_K_ITEMS_TUMBLING" | "COUNT_DISTINCT_ITEMS_TUMBLING")
-            );
+            && (model
+                || matches!(
+                    call,
+                    "TOP_K_ITEMS_TUMBLING" | "COUNT_DISTINCT_ITEMS_TUMBLING"
+                ));
         if !is_call {
             out.push(s[i].clone());
             i += 1;
             continue;
         }
-        let name = call.unwrap_or_default();
         let end = closing(s, i + 1)?;
         let args_end = closing(s, i + 3)?;
         let args = &s[i + 4..args_end];
-        out.extend(expand(name, args)?);
+        if model {
+            calls += 1;
+            let site = format!("{site}#{calls}");
+            out.extend(super::kda_models::expand(call, args, streams, &site)?);
+        } else {
+            out.extend(expand(call, args)?);
+        }
         i = end + 1;
     }
     Ok(out)
@@ -124,4 +138,98 @@ fn expand(name: &str, args: &[Token]) -> Result<Vec<Token>, SqlError> {
         .into_iter()
         .filter(|t| !matches!(t, Token::Whitespace(_)))
         .collect())
+}
+
+/// A stream's `ORDER BY FLOOR(s.ROWTIME TO unit), ...` (or `ORDER BY ROWTIME, ...`) at the
+/// end of a query: KDA sorts the rows of each time unit by the other keys. Weir's rows keep
+/// their arrival order (time order already), so the clause goes; any other ORDER BY stays (and
+/// is refused by the engine).
+pub fn time_order(s: Vec<Token>) -> Vec<Token> {
+    let mut depth = 0i32;
+    let mut order_at = None;
+    for (i, t) in s.iter().enumerate() {
+        match t {
+            Token::LParen => depth += 1,
+            Token::RParen => depth -= 1,
+            _ if depth == 0
+                && word(Some(t)) == Some("ORDER")
+                && word(s.get(i + 1)) == Some("BY") =>
+            {
+                order_at = Some(i);
+            }
+            _ => {}
+        }
+    }
+    let Some(at) = order_at else {
+        return s;
+    };
+    let key = &s[at + 2..];
+    // The first key: everything up to a comma outside parentheses.
+    let mut depth = 0i32;
+    let first_end = key
+        .iter()
+        .position(|t| {
+            match t {
+                Token::LParen => depth += 1,
+                Token::RParen => depth -= 1,
+                _ => {}
+            }
+            depth == 0 && *t == Token::Comma
+        })
+        .unwrap_or(key.len());
+    let first = &key[..first_end];
+    let rowtime = |ts: &[Token]| {
+        ts.iter()
+            .rposition(|t| word(Some(t)) == Some("ROWTIME"))
+            .is_some_and(|k| {
+                ts[..k]
+                    .iter()
+                    .all(|t| matches!(t, Token::Word(_) | Token::Period))
+            })
+    };
+    let by_time = match first {
+        [f, Token::LParen, inner @ .., Token::RParen] if word(Some(f)) == Some("FLOOR") => inner
+            .iter()
+            .position(|t| word(Some(t)) == Some("TO"))
+            .is_some_and(|to| rowtime(&inner[..to])),
+        plain => {
+            rowtime(plain) && matches!(plain.last(), Some(Token::Word(w)) if w.value == "ROWTIME")
+        }
+    };
+    if by_time {
+        s[..at].to_vec()
+    } else {
+        s
+    }
+}
+
+/// `SELECT [STREAM] * FROM "S" ...`: KDA's `*` is the stream's columns, without `ROWTIME`
+/// (and an input's `APPROXIMATE_ARRIVAL_TIME`), which Weir's tables carry as columns.
+pub fn star(s: Vec<Token>, streams: &[InAppStream]) -> Vec<Token> {
+    let at = if word(s.get(1)) == Some("STREAM") {
+        2
+    } else {
+        1
+    };
+    if word(s.first()) != Some("SELECT")
+        || s.get(at) != Some(&Token::Mul)
+        || word(s.get(at + 1)) != Some("FROM")
+    {
+        return s;
+    }
+    let Some(Token::Word(rel)) = s.get(at + 2) else {
+        return s;
+    };
+    let Some(stream) = streams.iter().find(|st| st.name == rel.value) else {
+        return s;
+    };
+    let mut out = s[..at].to_vec();
+    for (k, (c, _)) in stream.columns.iter().enumerate() {
+        if k > 0 {
+            out.push(Token::Comma);
+        }
+        out.push(Token::make_word(c, Some('`')));
+    }
+    out.extend_from_slice(&s[at + 1..]);
+    out
 }

@@ -6,6 +6,7 @@ mod group_window;
 pub mod kda;
 mod kda_cursor;
 mod kda_join;
+mod kda_models;
 mod kda_stagger;
 mod lookup;
 mod window_tvf;
