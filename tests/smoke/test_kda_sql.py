@@ -684,3 +684,42 @@ CREATE OR REPLACE PUMP "HOT_PUMP" AS INSERT INTO "HOT_STREAM"
     assert far["y"]["DIRECTION"] == "HIGH" and float(far["y"]["ATTRIBUTION_SCORE"]) > float(far["x"]["ATTRIBUTION_SCORE"]), far
     kda.stop_application(ApplicationName="gs-hot")
     wait_status(kda, "gs-hot", "READY")
+
+
+def test_input_parallelism_splits_the_shards(endpoint):
+    # InputParallelism 2 over four shards: SOURCE_SQL_STREAM_001 and _002 each read two of
+    # them; a pump per in-application stream brings every row, once.
+    code = """CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM" (ticker_symbol VARCHAR(4), price REAL, part INTEGER);
+CREATE OR REPLACE PUMP "P1" AS INSERT INTO "DESTINATION_SQL_STREAM" SELECT STREAM ticker_symbol, price, 1 FROM "SOURCE_SQL_STREAM_001";
+CREATE OR REPLACE PUMP "P2" AS INSERT INTO "DESTINATION_SQL_STREAM" SELECT STREAM ticker_symbol, price, 2 FROM "SOURCE_SQL_STREAM_002";"""
+    kda, kinesis = clients(endpoint)
+    kinesis.create_stream(StreamName="par-source", ShardCount=4)
+    kinesis.get_waiter("stream_exists").wait(StreamName="par-source", WaiterConfig={"Delay": 0.05})
+    source = kinesis.describe_stream_summary(StreamName="par-source")["StreamDescriptionSummary"]["StreamARN"]
+    dest = stream_arn(kinesis, "par-dest")
+    kda.create_application(
+        ApplicationName="gs-par",
+        Inputs=[{"NamePrefix": "SOURCE_SQL_STREAM", "KinesisStreamsInput": {"ResourceARN": source, "RoleARN": ROLE},
+                 "InputParallelism": {"Count": 2}, "InputSchema": schema()}],
+        Outputs=[{"Name": "DESTINATION_SQL_STREAM", "KinesisStreamsOutput": {"ResourceARN": dest, "RoleARN": ROLE},
+                  "DestinationSchema": {"RecordFormatType": "JSON"}}],
+        ApplicationCode=code,
+    )
+    rows = [{"TICKER_SYMBOL": f"T{i:03d}", "SECTOR": "TECH", "CHANGE": 0.5, "PRICE": float(i)} for i in range(200)]
+    put(kinesis, "par-source", rows)
+    start(kda, "gs-par", "TRIM_HORIZON")
+    got = Reader(kinesis, "par-dest").read(len(rows))
+    assert sorted(g["TICKER_SYMBOL"] for g in got) == [r["TICKER_SYMBOL"] for r in rows]
+    # Both in-application streams carried rows, and a shard went to one of them only.
+    shard_of = {}
+    for s in kinesis.list_shards(StreamName="par-source")["Shards"]:
+        it = kinesis.get_shard_iterator(StreamName="par-source", ShardId=s["ShardId"], ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        for rec in kinesis.get_records(ShardIterator=it, Limit=1000)["Records"]:
+            shard_of[json.loads(rec["Data"])["TICKER_SYMBOL"]] = s["ShardId"]
+    parts = {}
+    for g in got:
+        parts.setdefault(shard_of[g["TICKER_SYMBOL"]], set()).add(g["PART"])
+    assert all(len(p) == 1 for p in parts.values()), parts
+    assert {p for ps in parts.values() for p in ps} == {1, 2}, parts
+    kda.stop_application(ApplicationName="gs-par")
+    wait_status(kda, "gs-par", "READY")

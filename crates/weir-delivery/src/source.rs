@@ -42,6 +42,8 @@ pub struct Reader {
     start: Resume,
     /// Threads that read shards at once.
     threads: usize,
+    /// Only the shards of this part `(k, n)`: those whose number is `k` modulo `n`.
+    part: Option<(u32, u32)>,
 }
 
 impl Drop for Reader {
@@ -65,7 +67,41 @@ impl Reader {
             watchers: HashMap::new(),
             start: Resume::TrimHorizon,
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            part: None,
         }
+    }
+
+    /// Reads only part `k` of `n` of the shards (a shard's number modulo `n`); the others
+    /// count as finished, so their children of this part are read in their turn.
+    pub fn part(mut self, k: u32, n: u32) -> Reader {
+        self.part = Some((k, n.max(1)));
+        let others: Vec<String> = self
+            .positions
+            .keys()
+            .filter(|s| !self.ours(s))
+            .cloned()
+            .collect();
+        for s in others {
+            self.positions.remove(&s);
+            self.finished.insert(s);
+        }
+        self
+    }
+
+    fn ours(&self, shard: &str) -> bool {
+        let Some((k, n)) = self.part else {
+            return true;
+        };
+        let number = shard
+            .rsplit('-')
+            .next()
+            .and_then(|d| d.parse::<u64>().ok())
+            .unwrap_or_else(|| {
+                shard.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+                    (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+                })
+            });
+        number % u64::from(n) == u64::from(k)
     }
 
     /// Reads shards on at most `n` threads at once (the machine's cores by default).
@@ -121,6 +157,10 @@ impl Reader {
         let known: BTreeSet<&str> = shards.iter().map(|s| s.shard_id.as_str()).collect();
         for sh in &shards {
             if self.finished.contains(&sh.shard_id) || self.positions.contains_key(&sh.shard_id) {
+                continue;
+            }
+            if !self.ours(&sh.shard_id) {
+                self.finished.insert(sh.shard_id.clone());
                 continue;
             }
             let parents: Vec<&String> = sh

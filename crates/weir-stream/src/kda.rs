@@ -239,15 +239,14 @@ fn kda_type(t: &str) -> String {
 }
 
 /// The table over an input's stream.
-fn input_table(input: &Input, errors: Option<&str>) -> Result<(String, String), String> {
+/// The input's in-application streams (`_001` ... `_00n` for InputParallelism n), each reading
+/// its part of the shards.
+fn input_table(input: &Input, errors: Option<&str>) -> Result<Vec<(String, String)>, String> {
     if input.kinesis_firehose_input.is_some() {
         return Err(unsupported("A Firehose delivery stream as input"));
     }
     if input.input_processing_configuration.is_some() {
         return Err(unsupported("Input preprocessing with Lambda"));
-    }
-    if input.parallelism() != 1 {
-        return Err(unsupported("InputParallelism above 1"));
     }
     let target = input
         .kinesis_streams_input
@@ -268,21 +267,32 @@ fn input_table(input: &Input, errors: Option<&str>) -> Result<(String, String), 
         Some("TRIM_HORIZON") => "TRIM_HORIZON",
         _ => "LATEST",
     };
-    let name = input
-        .in_app_streams()
+    let names = input.in_app_streams();
+    if names.is_empty() {
+        return Err("The input has no in-application stream".into());
+    }
+    let n = names.len();
+    Ok(names
         .into_iter()
-        .next()
-        .ok_or("The input has no in-application stream")?;
-    let ddl = format!(
-        "CREATE TABLE {} ({}) WITH ('connector' = 'kinesis', 'stream' = {}, 'aws.region' = {}, \
-         'scan.stream.initpos' = '{at}', {})",
-        quote(&name),
-        columns.join(", "),
-        literal(stream),
-        literal(region),
-        format.join(", ")
-    );
-    Ok((name, ddl))
+        .enumerate()
+        .map(|(k, name)| {
+            let part = if n > 1 {
+                format!(", '{}' = '{k}/{n}'", crate::table::SHARDS_OPTION)
+            } else {
+                String::new()
+            };
+            let ddl = format!(
+                "CREATE TABLE {} ({}) WITH ('connector' = 'kinesis', 'stream' = {}, 'aws.region' = \
+                 {}, 'scan.stream.initpos' = '{at}'{part}, {})",
+                quote(&name),
+                columns.join(", "),
+                literal(stream),
+                literal(region),
+                format.join(", ")
+            );
+            (name, ddl)
+        })
+        .collect())
 }
 
 /// The table over a reference data source's S3 object, read whole when the job starts.
@@ -402,9 +412,10 @@ fn app_job(app: &Application, job: &str, region: &str) -> Result<AppJob, String>
         });
     }
     for input in &app.inputs {
-        let (name, table) = input_table(input, errors.then_some(errors_at.as_str()))?;
-        names.push(name);
-        ddl.push(table);
+        for (name, table) in input_table(input, errors.then_some(errors_at.as_str()))? {
+            names.push(name);
+            ddl.push(table);
+        }
     }
     let mut streams = Vec::new();
     for s in &in_app {

@@ -25,6 +25,9 @@ pub enum Connector {
         stream: String,
         region: String,
         start: StartPosition,
+        /// `'weir.shards' = 'k/n'`: only the shards whose number is `k` modulo `n` (a KDA
+        /// input's in-application streams when its InputParallelism is `n`).
+        part: Option<(u32, u32)>,
     },
     Firehose {
         delivery_stream: String,
@@ -107,7 +110,11 @@ impl TableDef {
     }
 }
 
+/// A Kinesis source reads part of the shards (`k/n`).
+pub const SHARDS_OPTION: &str = "weir.shards";
+
 const KINESIS_OPTIONS: &[&str] = &[
+    SHARDS_OPTION,
     "connector",
     "stream",
     "stream.arn",
@@ -192,10 +199,27 @@ pub fn table_def(flink: FlinkTable, ddl: &str, default_region: &str) -> Result<T
                     )))
                 }
             };
+            let part = match get(SHARDS_OPTION) {
+                None => None,
+                Some(text) => {
+                    let parsed = text.split_once('/').and_then(|(k, n)| {
+                        Some((k.trim().parse::<u32>().ok()?, n.trim().parse::<u32>().ok()?))
+                    });
+                    match parsed {
+                        Some((k, n)) if k < n => Some((k, n)),
+                        _ => {
+                            return Err(StreamError::Validation(format!(
+                                "Invalid value for option '{SHARDS_OPTION}': {text} (k/n, k < n)"
+                            )))
+                        }
+                    }
+                }
+            };
             Connector::Kinesis {
                 stream,
                 region,
                 start,
+                part,
             }
         }
         "firehose" => {

@@ -294,6 +294,12 @@ pub async fn run(
         let mut reader = Reader::new(log.clone(), key, false, from)
             .starting_at(start)
             .threads(options.parallelism);
+        if let crate::table::Connector::Kinesis {
+            part: Some((k, n)), ..
+        } = sp.table.connector
+        {
+            reader = reader.part(k, n);
+        }
         // Sequence numbers are formatted only for a table that shows them.
         if !sp
             .table

@@ -18,6 +18,7 @@ pub(super) fn source_key(table: &TableDef) -> Result<(StreamKey, Resume)> {
         stream,
         region,
         start,
+        ..
     } = &table.connector
     else {
         return Err(StreamError::Validation(format!(
