@@ -4,6 +4,7 @@ stream, the application's SQL runs, its output is read back from the destination
 
 import json
 import re
+import sys
 import time
 
 import boto3
@@ -723,3 +724,77 @@ CREATE OR REPLACE PUMP "P2" AS INSERT INTO "DESTINATION_SQL_STREAM" SELECT STREA
     assert {p for ps in parts.values() for p in ps} == {1, 2}, parts
     kda.stop_application(ApplicationName="gs-par")
     wait_status(kda, "gs-par", "READY")
+
+
+PREPROCESSOR = r'''
+import base64, json, sys
+event = json.load(sys.stdin)
+assert event["applicationArn"].startswith("arn:aws:kinesisanalytics:"), event
+assert event["streamArn"].endswith(":stream/pre-source"), event
+out = []
+for r in event["records"]:
+    meta = r["kinesisStreamRecordMetadata"]
+    assert meta["shardId"].startswith("shardId-") and meta["sequenceNumber"] and meta["partitionKey"], meta
+    row = json.loads(base64.b64decode(r["data"]))
+    if row["ticker"] == "DROP":
+        out.append({"recordId": r["recordId"], "result": "Dropped"})
+    elif row["ticker"] == "FAIL":
+        out.append({"recordId": r["recordId"], "result": "ProcessingFailed", "data": r["data"]})
+    else:
+        mapped = {"TICKER_SYMBOL": row["ticker"], "SECTOR": row["sector"].upper(), "CHANGE": 0.0, "PRICE": row["price"]}
+        out.append({"recordId": r["recordId"], "result": "Ok", "data": base64.b64encode(json.dumps(mapped).encode()).decode()})
+json.dump({"records": out}, sys.stdout)
+'''
+
+
+def test_an_input_preprocessing_function(tmp_path):
+    # The function maps each record to the input schema's JSON, drops one and fails one (to
+    # error_stream); the application sees only what it returned.
+    script = tmp_path / "pre.py"
+    script.write_text(PREPROCESSOR)
+    config = tmp_path / "weir.toml"
+    config.write_text(f'[[functions]]\nname = "pre"\ncommand = [{json.dumps(sys.executable)}, {json.dumps(str(script))}]\n')
+    proc, url = start_weir(extra_args=("--config", str(config)))
+    try:
+        kda, kinesis = clients(url)
+        source = stream_arn(kinesis, "pre-source")
+        dest = stream_arn(kinesis, "pre-dest")
+        errors = stream_arn(kinesis, "pre-errors")
+        kda.create_application(
+            ApplicationName="gs-pre",
+            Inputs=[{"NamePrefix": "SOURCE_SQL_STREAM", "KinesisStreamsInput": {"ResourceARN": source, "RoleARN": ROLE},
+                     "InputProcessingConfiguration": {"InputLambdaProcessor": {
+                         "ResourceARN": "arn:aws:lambda:us-east-1:123456789012:function:pre", "RoleARN": ROLE}},
+                     "InputSchema": schema()}],
+            Outputs=[{"Name": "DESTINATION_SQL_STREAM", "KinesisStreamsOutput": {"ResourceARN": dest, "RoleARN": ROLE},
+                      "DestinationSchema": {"RecordFormatType": "JSON"}},
+                     {"Name": "error_stream", "KinesisStreamsOutput": {"ResourceARN": errors, "RoleARN": ROLE},
+                      "DestinationSchema": {"RecordFormatType": "JSON"}}],
+            ApplicationCode=FILTER,
+        )
+        raw = [{"ticker": "AMZN", "sector": "technology", "price": 84.5}, {"ticker": "DROP", "sector": "technology", "price": 1},
+               {"ticker": "FAIL", "sector": "technology", "price": 2}, {"ticker": "XOM", "sector": "energy", "price": 90.25},
+               {"ticker": "MSFT", "sector": "technology", "price": 51.0}]
+        kinesis.put_records(StreamName="pre-source", Records=[{"Data": json.dumps(r).encode(), "PartitionKey": r["ticker"]} for r in raw])
+        start(kda, "gs-pre", "TRIM_HORIZON")
+        got = Reader(kinesis, "pre-dest").read(2)
+        assert [(g["TICKER_SYMBOL"], g["SECTOR"], g["PRICE"]) for g in got] == [("AMZN", "TECHNOLOGY", 84.5), ("MSFT", "TECHNOLOGY", 51.0)], got
+        failed = Reader(kinesis, "pre-errors").read(1)
+        assert json.loads(failed[0]["DATA_ROW"])["ticker"] == "FAIL", failed
+        # A function not registered in Weir's config is refused at start.
+        kda.create_application(
+            ApplicationName="gs-pre-missing",
+            Inputs=[{"NamePrefix": "SOURCE_SQL_STREAM", "KinesisStreamsInput": {"ResourceARN": source, "RoleARN": ROLE},
+                     "InputProcessingConfiguration": {"InputLambdaProcessor": {
+                         "ResourceARN": "arn:aws:lambda:us-east-1:123456789012:function:nope", "RoleARN": ROLE}},
+                     "InputSchema": schema()}],
+            Outputs=[{"Name": "DESTINATION_SQL_STREAM", "KinesisStreamsOutput": {"ResourceARN": dest, "RoleARN": ROLE},
+                      "DestinationSchema": {"RecordFormatType": "JSON"}}],
+            ApplicationCode=FILTER,
+        )
+        with pytest.raises(ClientError) as e:
+            start(kda, "gs-pre-missing", "NOW")
+        assert "not registered" in e.value.response["Error"]["Message"], e.value.response
+    finally:
+        proc.terminate()
+        proc.wait(30)

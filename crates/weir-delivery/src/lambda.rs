@@ -245,7 +245,7 @@ fn read_answer(answer: &[u8], ids: &[String]) -> Result<Vec<Transformed>, (Strin
     Ok(out)
 }
 
-pub(crate) async fn invoke(f: &FunctionConfig, event: Vec<u8>) -> Result<Vec<u8>, String> {
+pub async fn invoke(f: &FunctionConfig, event: Vec<u8>) -> Result<Vec<u8>, String> {
     let timeout = Duration::from_millis(f.timeout_ms);
     let work = async {
         if let Some((program, args)) = f.command.split_first() {

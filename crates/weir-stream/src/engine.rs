@@ -474,10 +474,29 @@ impl Engine {
         Ok(out.join("\n\n"))
     }
 
+    /// Refuses a function (a Lambda ARN or name) not registered in Weir's config.
+    pub fn check_function(&self, arn: &str) -> Result<()> {
+        let delivery = self
+            .inner
+            .delivery
+            .as_ref()
+            .ok_or_else(|| StreamError::Validation("No functions are registered".into()))?;
+        delivery
+            .function(arn)
+            .map(drop)
+            .map_err(StreamError::Validation)
+    }
+
     async fn launch(&self, spec: JobSpec) -> Result<Option<Arc<Collector>>> {
         let plans = self.plan_of(&spec).await?;
         // A sink's function must be registered: refused now rather than failing at run.
         for plan in &plans {
+            for source in &plan.sources {
+                let options = &source.table.flink.options;
+                if let Some(function) = options.get(crate::job::preprocess::FUNCTION_OPTION) {
+                    self.check_function(function)?;
+                }
+            }
             if let crate::table::Connector::Lambda { function } = &plan.sink.connector {
                 let delivery =
                     self.inner.delivery.as_ref().ok_or_else(|| {

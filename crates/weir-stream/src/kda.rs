@@ -241,12 +241,13 @@ fn kda_type(t: &str) -> String {
 /// The table over an input's stream.
 /// The input's in-application streams (`_001` ... `_00n` for InputParallelism n), each reading
 /// its part of the shards.
-fn input_table(input: &Input, errors: Option<&str>) -> Result<Vec<(String, String)>, String> {
+fn input_table(
+    app_arn: &str,
+    input: &Input,
+    errors: Option<&str>,
+) -> Result<Vec<(String, String)>, String> {
     if input.kinesis_firehose_input.is_some() {
         return Err(unsupported("A Firehose delivery stream as input"));
-    }
-    if input.input_processing_configuration.is_some() {
-        return Err(unsupported("Input preprocessing with Lambda"));
     }
     let target = input
         .kinesis_streams_input
@@ -260,6 +261,12 @@ fn input_table(input: &Input, errors: Option<&str>) -> Result<Vec<(String, Strin
             crate::decode::ERRORS_OPTION,
             literal(errors)
         ));
+    }
+    if let Some(p) = &input.input_processing_configuration {
+        use crate::job::preprocess::{APPLICATION_OPTION, FUNCTION_OPTION};
+        let function = &p.input_lambda_processor.resource_arn;
+        format.push(format!("'{FUNCTION_OPTION}' = {}", literal(function)));
+        format.push(format!("'{APPLICATION_OPTION}' = {}", literal(app_arn)));
     }
     columns.push("`ROWTIME` AS PROCTIME()".into());
     columns.push("`APPROXIMATE_ARRIVAL_TIME` TIMESTAMP(3) METADATA FROM 'timestamp'".into());
@@ -412,7 +419,7 @@ fn app_job(app: &Application, job: &str, region: &str) -> Result<AppJob, String>
         });
     }
     for input in &app.inputs {
-        for (name, table) in input_table(input, errors.then_some(errors_at.as_str()))? {
+        for (name, table) in input_table(&app.arn, input, errors.then_some(errors_at.as_str()))? {
             names.push(name);
             ddl.push(table);
         }
@@ -519,6 +526,23 @@ impl Runner for KdaRunner {
         app: &Application,
     ) -> Pin<Box<dyn Future<Output = Result<(), Refusal>> + Send>> {
         let engine = self.engine.clone();
+        // The functions the application calls must be registered in Weir's config.
+        let functions = app
+            .inputs
+            .iter()
+            .filter_map(|i| i.input_processing_configuration.as_ref())
+            .map(|p| &p.input_lambda_processor.resource_arn)
+            .chain(
+                app.outputs
+                    .iter()
+                    .filter_map(|o| o.lambda_output.as_ref())
+                    .map(|l| &l.resource_arn),
+            );
+        for arn in functions {
+            if let Err(e) = engine.check_function(arn) {
+                return Box::pin(std::future::ready(Err(Refusal::Invalid(text(e)))));
+            }
+        }
         let planned = app_job(app, "check", engine.default_region())
             .map_err(Refusal::Unsupported)
             .and_then(|j| {

@@ -49,6 +49,8 @@ pub struct Rejected {
     pub arrival_ms: i64,
     pub data: bytes::Bytes,
     pub message: String,
+    /// error_stream's ERROR_NAME.
+    pub name: &'static str,
 }
 
 /// Rows a kept JSON decoder holds before it is flushed (a read returns at most 10,000).
@@ -259,6 +261,7 @@ impl Decoder {
                             arrival_ms: r.arrival_ms,
                             data: r.data.clone(),
                             message,
+                            name: "Error_Parsing_Record",
                         });
                     }
                 }

@@ -44,6 +44,19 @@ fn time(ms: i64) -> String {
 
 /// Takes the prepared shards' rejected records and writes them to the table's errors stream.
 pub(super) async fn write(log: &Log, table: &TableDef, prepared: &mut [Prepared]) -> Result<()> {
+    let rejected: Vec<_> = prepared
+        .iter_mut()
+        .flat_map(|p| std::mem::take(&mut p.rejected))
+        .collect();
+    write_rejected(log, table, rejected).await
+}
+
+/// Writes rejected records to the table's errors stream (when it has one).
+pub(super) async fn write_rejected(
+    log: &Log,
+    table: &TableDef,
+    rejected: Vec<crate::decode::Rejected>,
+) -> Result<()> {
     let Some((region, stream)) = table
         .flink
         .options
@@ -52,10 +65,6 @@ pub(super) async fn write(log: &Log, table: &TableDef, prepared: &mut [Prepared]
     else {
         return Ok(());
     };
-    let rejected: Vec<_> = prepared
-        .iter_mut()
-        .flat_map(|p| std::mem::take(&mut p.rejected))
-        .collect();
     if rejected.is_empty() {
         return Ok(());
     }
@@ -67,7 +76,7 @@ pub(super) async fn write(log: &Log, table: &TableDef, prepared: &mut [Prepared]
             let row = serde_json::json!({
                 "ERROR_TIME": time(now),
                 "ERROR_LEVEL": "ERROR",
-                "ERROR_NAME": "Error_Parsing_Record",
+                "ERROR_NAME": r.name,
                 "MESSAGE": cut(&r.message, 4096),
                 "DATA_ROWTIME": time(r.arrival_ms),
                 "DATA_ROW": cut(&String::from_utf8_lossy(&r.data), 49_152),

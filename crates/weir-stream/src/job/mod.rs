@@ -14,6 +14,7 @@ mod lanes;
 mod lookup;
 mod outer;
 mod over;
+pub mod preprocess;
 mod start;
 mod topn;
 mod update;
@@ -258,6 +259,7 @@ pub async fn run(
     };
     let log = outputs.log.clone();
     let objects = outputs.objects.clone();
+    let delivery = outputs.delivery.clone();
     let mut sink = Sink::new(
         plan.sink.clone(),
         plan.sink_schema.clone(),
@@ -301,11 +303,12 @@ pub async fn run(
             reader = reader.part(k, n);
         }
         // Sequence numbers are formatted only for a table that shows them.
-        if !sp
-            .table
-            .metadata
-            .iter()
-            .any(|(_, m)| *m == crate::table::Meta::SequenceNumber)
+        if !preprocess::enabled(&sp.table)
+            && !sp
+                .table
+                .metadata
+                .iter()
+                .any(|(_, m)| *m == crate::table::Meta::SequenceNumber)
         {
             reader = reader.lean();
         }
@@ -491,6 +494,15 @@ pub async fn run(
                 continue;
             }
             read += records.len();
+            let table = &plan.sources[i].table;
+            let records = if preprocess::enabled(table) {
+                let (kept, failed) =
+                    preprocess::apply(table, delivery.as_ref(), records, &stop).await?;
+                errors::write_rejected(&log, table, failed).await?;
+                kept
+            } else {
+                records
+            };
             let mut prepared = lanes::prepare(&mut src.lanes, records, src.window.as_ref()).await?;
             errors::write(&log, &plan.sources[i].table, &mut prepared).await?;
             let mut ops = Operators {

@@ -1,0 +1,178 @@
+//! Kinesis Data Analytics' input preprocessing: a source table naming a function
+//! (`'weir.preprocess.function'`, a Lambda ARN registered in Weir's config) hands the records it
+//! reads to it before decoding, by KDA's contract: `{invocationId, applicationArn, streamArn,
+//! records: [{recordId, kinesisStreamRecordMetadata: {sequenceNumber, partitionKey, shardId,
+//! approximateArrivalTimestamp}, data}]}` answered by `{records: [{recordId, result: "Ok" |
+//! "Dropped" | "ProcessingFailed", data}]}`. Ok records go on with the answer's data, Dropped
+//! ones are gone, ProcessingFailed ones go to `error_stream`. An invocation that fails (or an
+//! answer that leaves records out) is tried again, with a growing pause, until it succeeds
+//! or the job stops (then nothing read since the last checkpoint counts as read).
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use base64::Engine as _;
+use bytes::Bytes;
+use serde::Deserialize;
+use tokio::sync::watch;
+use weir_delivery::source::SourceRecord;
+use weir_delivery::Delivery;
+
+use crate::decode::Rejected;
+use crate::error::{Result, StreamError};
+use crate::table::TableDef;
+
+/// The function option, and the application's ARN the events carry.
+pub const FUNCTION_OPTION: &str = "weir.preprocess.function";
+pub const APPLICATION_OPTION: &str = "weir.preprocess.application";
+
+/// Records per invocation (well inside Lambda's 6 MB event).
+const CHUNK: usize = 500;
+
+#[derive(Deserialize)]
+struct Answer {
+    records: Vec<AnswerRecord>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AnswerRecord {
+    record_id: String,
+    result: String,
+    #[serde(default)]
+    data: Option<String>,
+}
+
+/// Whether `table` has its records preprocessed.
+pub fn enabled(table: &TableDef) -> bool {
+    table.flink.options.contains_key(FUNCTION_OPTION)
+}
+
+/// The records to decode, and those the function failed.
+pub async fn apply(
+    table: &TableDef,
+    delivery: Option<&Delivery>,
+    records: Vec<SourceRecord>,
+    stop: &watch::Receiver<bool>,
+) -> Result<(Vec<SourceRecord>, Vec<Rejected>)> {
+    let Some(arn) = table.flink.options.get(FUNCTION_OPTION) else {
+        return Ok((records, Vec::new()));
+    };
+    let delivery =
+        delivery.ok_or_else(|| StreamError::Validation("No functions are registered".into()))?;
+    let f = delivery.function(arn).map_err(StreamError::Validation)?;
+    let application = table
+        .flink
+        .options
+        .get(APPLICATION_OPTION)
+        .cloned()
+        .unwrap_or_default();
+    let stream_arn = match &table.connector {
+        crate::table::Connector::Kinesis { stream, region, .. } => {
+            format!("arn:aws:kinesis:{region}:000000000000:stream/{stream}")
+        }
+        _ => String::new(),
+    };
+    let mut kept = Vec::with_capacity(records.len());
+    let mut failed = Vec::new();
+    let mut records = records.into_iter().peekable();
+    while records.peek().is_some() {
+        let chunk: Vec<SourceRecord> = records.by_ref().take(CHUNK).collect();
+        let ids: Vec<String> = (0..chunk.len())
+            .map(|i| format!("{}{i:08}", weir_log::ids::uuid().replace('-', "")))
+            .collect();
+        let event = serde_json::json!({
+            "invocationId": weir_log::ids::uuid(),
+            "applicationArn": application,
+            "streamArn": stream_arn,
+            "records": chunk.iter().zip(&ids).map(|(r, id)| serde_json::json!({
+                "recordId": id,
+                "kinesisStreamRecordMetadata": {
+                    "sequenceNumber": &*r.sequence_number,
+                    "partitionKey": &*r.partition_key,
+                    "shardId": &*r.shard,
+                    "approximateArrivalTimestamp": r.arrival_ms,
+                },
+                "data": base64::engine::general_purpose::STANDARD.encode(&r.data),
+            })).collect::<Vec<_>>(),
+        })
+        .to_string()
+        .into_bytes();
+        let mut attempt = 0u32;
+        let answers: HashMap<String, AnswerRecord> = loop {
+            if attempt > 0 {
+                if *stop.borrow() {
+                    return Err(StreamError::Interrupted(format!(
+                        "input preprocessing function {} did not answer",
+                        f.name
+                    )));
+                }
+                let pause = 50u64.saturating_mul(1 << attempt.min(6));
+                tokio::time::sleep(Duration::from_millis(pause)).await;
+            }
+            attempt += 1;
+            let answer = match weir_delivery::lambda::invoke(&f, event.clone()).await {
+                Ok(a) => a,
+                Err(e) => {
+                    tracing::warn!(function = %f.name, error = %e, "input preprocessing failed");
+                    continue;
+                }
+            };
+            match serde_json::from_slice::<Answer>(&answer) {
+                Ok(a) => {
+                    let by_id: HashMap<String, AnswerRecord> = a
+                        .records
+                        .into_iter()
+                        .map(|r| (r.record_id.clone(), r))
+                        .collect();
+                    if ids.iter().all(|id| by_id.contains_key(id)) {
+                        break by_id;
+                    }
+                    tracing::warn!(function = %f.name, "the preprocessing answer leaves records out");
+                }
+                Err(e) => {
+                    tracing::warn!(function = %f.name, error = %e, "the preprocessing answer is not KDA's contract");
+                }
+            }
+        };
+        for (mut r, id) in chunk.into_iter().zip(&ids) {
+            let Some(a) = answers.get(id) else {
+                continue;
+            };
+            let reject = |r: &SourceRecord, message: String| Rejected {
+                arrival_ms: r.arrival_ms,
+                data: r.data.clone(),
+                message,
+                name: "Lambda_Processing_Failed",
+            };
+            match a.result.as_str() {
+                "Ok" => {
+                    let data = a
+                        .data
+                        .as_deref()
+                        .map(|d| base64::engine::general_purpose::STANDARD.decode(d));
+                    match data {
+                        Some(Ok(d)) => {
+                            r.data = Bytes::from(d);
+                            kept.push(r);
+                        }
+                        _ => failed.push(reject(
+                            &r,
+                            "The preprocessing function returned data that is not base64".into(),
+                        )),
+                    }
+                }
+                "Dropped" => {}
+                "ProcessingFailed" => failed.push(reject(
+                    &r,
+                    "The preprocessing function returned ProcessingFailed".into(),
+                )),
+                other => failed.push(reject(
+                    &r,
+                    format!("The preprocessing function returned the result '{other}'"),
+                )),
+            }
+        }
+    }
+    Ok((kept, failed))
+}
