@@ -205,14 +205,17 @@ def test_code_and_configuration_errors(endpoint):
     with pytest.raises(ClientError) as e:
         kda.create_application(ApplicationName="bad-code", ApplicationCode="CREATE OR REPLACE PUMP \"P\" AS SELEC")
     assert e.value.response["Error"]["Code"] == "CodeValidationException"
-    create_app(kda, "parallel", FILTER, source, source)
-    kda.update_application(ApplicationName="parallel", CurrentApplicationVersionId=1, ApplicationUpdate={
-        "InputUpdates": [{"InputId": "1.1", "InputParallelismUpdate": {"CountUpdate": 2}}]})
+    # What Weir does not run yet is refused at start, the application staying READY.
+    kda.create_application(
+        ApplicationName="from-firehose",
+        Inputs=[{"NamePrefix": "SOURCE_SQL_STREAM", "InputSchema": schema(), "KinesisFirehoseInput": {
+            "ResourceARN": "arn:aws:firehose:us-east-1:123456789012:deliverystream/ticks", "RoleARN": ROLE}}],
+        ApplicationCode=FILTER)
     with pytest.raises(ClientError) as e:
-        start(kda, "parallel", "NOW")
+        start(kda, "from-firehose", "NOW")
     assert e.value.response["Error"]["Code"] == "UnsupportedOperationException"
-    assert "InputParallelism" in e.value.response["Error"]["Message"]
-    assert kda.describe_application(ApplicationName="parallel")["ApplicationDetail"]["ApplicationStatus"] == "READY"
+    assert "Firehose" in e.value.response["Error"]["Message"]
+    assert kda.describe_application(ApplicationName="from-firehose")["ApplicationDetail"]["ApplicationStatus"] == "READY"
     # Code that names a column the input does not have is planned, and refused, at start.
     create_app(kda, "no-column", FILTER.replace("sector SIMILAR", "industry SIMILAR"), source, source)
     with pytest.raises(ClientError) as e:

@@ -91,7 +91,7 @@ struct Call {
 
 fn number(v: Option<&ScalarValue>) -> Option<f64> {
     let v = v?;
-    if v.is_null() {
+    if v.is_null() || matches!(v, ScalarValue::Boolean(_)) {
         return None;
     }
     match v.cast_to(&DataType::Float64).ok()? {
@@ -110,6 +110,17 @@ fn text(v: Option<&ScalarValue>) -> Option<String> {
 }
 
 impl Kind {
+    /// The result fields after the row's columns.
+    fn results(self) -> Vec<Field> {
+        match self {
+            Kind::Rcf => vec![
+                Field::new("ANOMALY_SCORE", DataType::Float64, true),
+                Field::new("ANOMALY_EXPLANATION", DataType::Utf8, true),
+            ],
+            Kind::Hotspots => vec![Field::new("HOTSPOTS_RESULT", DataType::Utf8, true)],
+        }
+    }
+
     fn name(self) -> &'static str {
         match self {
             Kind::Rcf => "KDA_RANDOM_CUT_FOREST",
@@ -145,7 +156,13 @@ impl Kind {
                 _ => return plan_err!("{name}: argument {} must be TRUE or FALSE", i + 1),
             }
         }
-        if args.len() <= first_column || !(args.len() - first_column).is_multiple_of(2) {
+        if args.len() <= first_column {
+            return plan_err!(
+                "{name}: the cursor has no columns (its stream is neither an input nor an \
+                 in-application stream)"
+            );
+        }
+        if !(args.len() - first_column).is_multiple_of(2) {
             return plan_err!("{name}: the columns come as 'name', column pairs");
         }
         Ok(out)
@@ -233,14 +250,30 @@ impl ScalarUDFImpl for Analytic {
                 }
             }
         }
-        let t = match self.kind {
-            Kind::Rcf => DataType::Struct(Fields::from(vec![
-                Field::new("ANOMALY_SCORE", DataType::Float64, true),
-                Field::new("ANOMALY_EXPLANATION", DataType::Utf8, true),
-            ])),
-            Kind::Hotspots => DataType::Utf8,
-        };
-        Ok(Arc::new(Field::new(self.name(), t, true)))
+        // The row's columns come back beside the results, so every column read from the
+        // call's output depends on the call (no filter moves below it).
+        let mut fields: Vec<Field> = Vec::new();
+        for (k, f) in args.arg_fields[call.first_column..]
+            .iter()
+            .enumerate()
+            .skip(1)
+            .step_by(2)
+        {
+            let name = text(
+                args.scalar_arguments
+                    .get(call.first_column + k - 1)
+                    .copied()
+                    .flatten(),
+            )
+            .unwrap_or_default();
+            fields.push(Field::new(name, f.data_type().clone(), true));
+        }
+        fields.extend(self.kind.results());
+        Ok(Arc::new(Field::new(
+            self.name(),
+            DataType::Struct(Fields::from(fields)),
+            true,
+        )))
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
@@ -257,11 +290,20 @@ impl ScalarUDFImpl for Analytic {
         // The numeric columns, by name.
         let mut names = Vec::new();
         let mut columns: Vec<Float64Array> = Vec::new();
+        let mut passed: Vec<(Field, ArrayRef)> = Vec::new();
         for pair in args.args[call.first_column..].chunks(2) {
             let [name, column] = pair else {
                 return exec_err!("{}: columns come in pairs", self.name());
             };
             let column = column.clone().into_array(rows)?;
+            let field_name = match name {
+                ColumnarValue::Scalar(s) => text(Some(s)).unwrap_or_default(),
+                ColumnarValue::Array(_) => String::new(),
+            };
+            passed.push((
+                Field::new(field_name, column.data_type().clone(), true),
+                column.clone(),
+            ));
             if !is_numeric(column.data_type()) {
                 continue;
             }
@@ -279,11 +321,19 @@ impl ScalarUDFImpl for Analytic {
         let row = |i: usize| -> Vec<f64> {
             columns
                 .iter()
-                .map(|c| if c.is_valid(i) { c.value(i) } else { 0.0 })
+                .map(|c| {
+                    // NULL, NaN and infinities count as 0 (they have no place in a box).
+                    let v = if c.is_valid(i) { c.value(i) } else { 0.0 };
+                    if v.is_finite() {
+                        v
+                    } else {
+                        0.0
+                    }
+                })
                 .collect()
         };
         let mut state = self.state.lock();
-        let out: ArrayRef = match self.kind {
+        let out: Vec<ArrayRef> = match self.kind {
             Kind::Rcf => {
                 let params = call.params()?;
                 let (explain, directions) = (call.flags[0], call.flags[1]);
@@ -304,14 +354,7 @@ impl ScalarUDFImpl for Analytic {
                         texts.append_null();
                     }
                 }
-                Arc::new(StructArray::try_new(
-                    Fields::from(vec![
-                        Field::new("ANOMALY_SCORE", DataType::Float64, true),
-                        Field::new("ANOMALY_EXPLANATION", DataType::Utf8, true),
-                    ]),
-                    vec![Arc::new(scores.finish()), Arc::new(texts.finish())],
-                    None,
-                )?)
+                vec![Arc::new(scores.finish()), Arc::new(texts.finish())]
             }
             Kind::Hotspots => {
                 let [window, radius, min_points] = call.numbers[..] else {
@@ -335,10 +378,17 @@ impl ScalarUDFImpl for Analytic {
                         min_points as usize,
                     ));
                 }
-                Arc::new(StringArray::from(out))
+                vec![Arc::new(StringArray::from(out))]
             }
         };
-        Ok(ColumnarValue::Array(out))
+        let (mut fields, mut arrays): (Vec<Field>, Vec<ArrayRef>) = passed.into_iter().unzip();
+        fields.extend(self.kind.results());
+        arrays.extend(out);
+        Ok(ColumnarValue::Array(Arc::new(StructArray::try_new(
+            Fields::from(fields),
+            arrays,
+            None,
+        )?)))
     }
 }
 
@@ -423,6 +473,27 @@ mod tests {
             (attribution - scores[299]).abs() < 1e-3,
             "{attribution} vs {}",
             scores[299]
+        );
+    }
+
+    #[tokio::test]
+    async fn filters_on_passed_columns_stay_above_the_call() {
+        let ctx = crate::plan::session();
+        let sql = "EXPLAIN SELECT M.X AS X, M.ANOMALY_SCORE AS S FROM (SELECT \
+                   KDA_RANDOM_CUT_FOREST('t#1', 50, 64, 100000, 1, FALSE, FALSE, 'X', X) AS M \
+                   FROM (VALUES (1), (2)) AS V(X)) WHERE M.X > 1";
+        let plan = ctx.sql(sql).await.unwrap().collect().await.unwrap();
+        let text = datafusion::arrow::util::pretty::pretty_format_batches(&plan)
+            .unwrap()
+            .to_string();
+        let physical = &text[text.find("physical_plan").unwrap()..];
+        let filter = physical.find("FilterExec").unwrap();
+        let call = physical.find("KDA_RANDOM_CUT_FOREST").unwrap();
+        assert!(filter < call, "{text}");
+        assert_eq!(
+            physical.matches("KDA_RANDOM_CUT_FOREST(").count(),
+            1,
+            "{text}"
         );
     }
 

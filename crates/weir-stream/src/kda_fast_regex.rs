@@ -105,7 +105,8 @@ impl Reader<'_> {
         self.at += 1;
         Ok(match c {
             '.' => ("(?s:.)".into(), true, true),
-            '@' => ("(?s:.*)".into(), false, false),
+            // Any string, as little as it can (as `.*`).
+            '@' => ("(?s:.*?)".into(), false, false),
             '#' => (r"[^\s\S]".into(), false, true),
             '\\' => match self.peek() {
                 Some(e) => {
@@ -277,6 +278,9 @@ impl Reader<'_> {
                 '|' => {
                     self.at = start;
                     let body = self.sequence(true)?;
+                    if self.peek() != Some(')') {
+                        return self.fail("an unclosed '('");
+                    }
                     return Ok(vec![Unit {
                         atom: format!("(?:{body})"),
                         any: false,

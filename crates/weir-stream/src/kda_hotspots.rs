@@ -45,7 +45,11 @@ fn neighbours(points: &[Vec<f64>], eps: f64) -> Vec<Vec<usize>> {
             let home = cell(p);
             let mut out = Vec::new();
             for o in &offsets {
-                let c: Vec<i64> = home.iter().zip(o).map(|(a, b)| a + b).collect();
+                let c: Vec<i64> = home
+                    .iter()
+                    .zip(o)
+                    .map(|(a, b)| a.saturating_add(*b))
+                    .collect();
                 if let Some(members) = grid.get(&c) {
                     out.extend(members.iter().copied().filter(|&j| near(p, &points[j])));
                 }

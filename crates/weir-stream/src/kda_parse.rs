@@ -546,7 +546,11 @@ fn convert(col: &Column, texts: &StringArray, failed: &mut [bool]) -> Result<Arr
             }
         }
         (t, _) => {
-            let trimmed: StringArray = texts.iter().map(|s| s.map(str::trim)).collect();
+            // An empty field is NULL, not a failed conversion.
+            let trimmed: StringArray = texts
+                .iter()
+                .map(|s| s.map(str::trim).filter(|s| !s.is_empty()))
+                .collect();
             let safe = CastOptions {
                 safe: true,
                 ..CastOptions::default()
@@ -556,7 +560,8 @@ fn convert(col: &Column, texts: &StringArray, failed: &mut [bool]) -> Result<Arr
     };
     for (i, f) in failed.iter_mut().enumerate() {
         let missing = array.is_null(i);
-        if missing && (texts.is_valid(i) || col.not_null) {
+        let given = texts.is_valid(i) && !texts.value(i).trim().is_empty();
+        if missing && (given || col.not_null) {
             *f = true;
         }
     }
@@ -646,6 +651,15 @@ impl ScalarUDFImpl for LogParse {
             arrays
         };
         let nulls = NullBuffer::from(valid);
+        // A NULL row's fields are NULL too (a field read from it does not see the row's nulls).
+        let arrays = arrays
+            .into_iter()
+            .map(|a| {
+                let merged = NullBuffer::union(a.nulls(), Some(&nulls));
+                let data = a.to_data().into_builder().nulls(merged).build()?;
+                Ok(datafusion::arrow::array::make_array(data))
+            })
+            .collect::<Result<Vec<ArrayRef>>>()?;
         Ok(ColumnarValue::Array(Arc::new(StructArray::try_new(
             fields,
             arrays,

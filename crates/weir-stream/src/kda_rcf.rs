@@ -126,8 +126,8 @@ impl Tree {
             }
             last = Some(d);
             if r < len {
-                let v = a + r;
-                return Some((d, if v >= *b { a.max(b - len * 1e-12) } else { v }));
+                // Strictly below the box's top, so both sides of the cut hold something.
+                return Some((d, (a + r).min(b.next_down())));
             }
             r -= len;
         }
@@ -151,7 +151,10 @@ impl Tree {
             let cut = self.random_cut(&min, &max);
             let node = &self.nodes[v];
             if let Some((dim, value)) = cut {
-                if value < node.min[dim] || value >= node.max[dim] {
+                // Separated as routing sends points: left at or below the cut.
+                let separates = (p[dim] <= value && node.min[dim] > value)
+                    || (p[dim] > value && node.max[dim] <= value);
+                if separates {
                     let parent = node.parent;
                     let mass = node.mass + 1;
                     let leaf = Tree::leaf(p, None);
@@ -199,6 +202,7 @@ impl Tree {
             v = if p[c.dim] <= c.value { c.left } else { c.right };
         }
         if self.nodes[v].min.as_slice() != p {
+            debug_assert!(false, "a sampled point is not in its tree");
             return;
         }
         let mut up = if self.nodes[v].mass > 1 {

@@ -71,6 +71,10 @@ async fn fast_regex_is_lazy_and_never_backtracks() {
         text.contains("| Mary | had_a_little_lamb | false |"),
         "{text}"
     );
+    let text = rows(&q("(@)_(.*)", "a_b_c")).await;
+    assert!(text.contains("| a | b_c | false |"), "{text}");
+    let e = fails(&q("(a|b", "a")).await;
+    assert!(e.contains("unclosed"), "{e}");
     let e = fails(&q("(a&b)(c)", "x")).await;
     assert!(e.contains("not supported"), "{e}");
 }
@@ -106,13 +110,21 @@ async fn variable_and_fixed_columns() {
     )
     .await;
     assert!(text.contains("| 2 | true |"), "{text}");
-    // A field that does not convert makes the row NULL.
+    // A field that does not convert makes the row NULL, its other fields too.
     let text = rows(
-        "SELECT R IS NULL AS NONE FROM (SELECT FIXED_COLUMN_LOG_PARSE('  x', \
-         'a TYPE Integer START 0 FOR 3') AS R) AS T",
+        "SELECT R IS NULL AS NONE, R.B IS NULL AS NO_B FROM (SELECT \
+         FIXED_COLUMN_LOG_PARSE('  x   true', 'a TYPE Integer START 0 FOR 3, b TYPE boolean \
+         START 4') AS R) AS T",
     )
     .await;
-    assert!(text.contains("| true |"), "{text}");
+    assert!(text.contains("| true | true |"), "{text}");
+    // An empty field is NULL, the row is not.
+    let text = rows(
+        "SELECT R IS NULL AS NONE, R.N IS NULL AS NO_N, R.S AS S FROM (SELECT \
+         VARIABLE_COLUMN_LOG_PARSE('|x', 'N TYPE INTEGER, S TYPE VARCHAR(4)', '|') AS R) AS T",
+    )
+    .await;
+    assert!(text.contains("| false | true | x |"), "{text}");
     let text = rows(
         "SELECT R.\"when\" AS W FROM (SELECT FIXED_COLUMN_LOG_PARSE('[24/May/2004:22:01:02]', \
          '\"when\" TYPE TIMESTAMP ''dd/MMM/yyyy:HH:mm:ss'' START 1 FOR 20') AS R) AS T",

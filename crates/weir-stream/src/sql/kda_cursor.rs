@@ -223,6 +223,19 @@ pub fn star(s: Vec<Token>, streams: &[InAppStream]) -> Vec<Token> {
     let Some(stream) = streams.iter().find(|st| st.name == rel.value) else {
         return s;
     };
+    // Only a query of the one stream: a join's `*` holds the other side's columns too.
+    let mut depth = 0i32;
+    let joined = s[at + 3..].iter().any(|t| {
+        match t {
+            Token::LParen => depth += 1,
+            Token::RParen => depth -= 1,
+            _ => {}
+        }
+        depth == 0 && (*t == Token::Comma || word(Some(t)) == Some("JOIN"))
+    });
+    if joined {
+        return s;
+    }
     let mut out = s[..at].to_vec();
     for (k, (c, _)) in stream.columns.iter().enumerate() {
         if k > 0 {
