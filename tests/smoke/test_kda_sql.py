@@ -206,16 +206,14 @@ def test_code_and_configuration_errors(endpoint):
         kda.create_application(ApplicationName="bad-code", ApplicationCode="CREATE OR REPLACE PUMP \"P\" AS SELEC")
     assert e.value.response["Error"]["Code"] == "CodeValidationException"
     # What Weir does not run yet is refused at start, the application staying READY.
-    kda.create_application(
-        ApplicationName="from-firehose",
-        Inputs=[{"NamePrefix": "SOURCE_SQL_STREAM", "InputSchema": schema(), "KinesisFirehoseInput": {
-            "ResourceARN": "arn:aws:firehose:us-east-1:123456789012:deliverystream/ticks", "RoleARN": ROLE}}],
-        ApplicationCode=FILTER)
+    rows_under = schema()
+    rows_under["RecordFormat"]["MappingParameters"]["JSONMappingParameters"]["RecordRowPath"] = "$.ticks[0:]"
+    create_app(kda, "row-path", FILTER, source, source, input_schema=rows_under)
     with pytest.raises(ClientError) as e:
-        start(kda, "from-firehose", "NOW")
+        start(kda, "row-path", "NOW")
     assert e.value.response["Error"]["Code"] == "UnsupportedOperationException"
-    assert "Firehose" in e.value.response["Error"]["Message"]
-    assert kda.describe_application(ApplicationName="from-firehose")["ApplicationDetail"]["ApplicationStatus"] == "READY"
+    assert "RecordRowPath" in e.value.response["Error"]["Message"]
+    assert kda.describe_application(ApplicationName="row-path")["ApplicationDetail"]["ApplicationStatus"] == "READY"
     # Code that names a column the input does not have is planned, and refused, at start.
     create_app(kda, "no-column", FILTER.replace("sector SIMILAR", "industry SIMILAR"), source, source)
     with pytest.raises(ClientError) as e:
@@ -801,3 +799,46 @@ def test_an_input_preprocessing_function(tmp_path):
     finally:
         proc.terminate()
         proc.wait(30)
+
+
+def test_a_firehose_delivery_stream_as_input(endpoint):
+    # Records put to the delivery stream reach the application (and still the delivery's
+    # destination); one reading a delivery stream that does not exist is refused at start.
+    kda, kinesis = clients(endpoint)
+    kw = dict(endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="AKIDSMOKE", aws_secret_access_key="secret")
+    fh = boto3.client("firehose", **kw)
+    boto3.client("s3", **kw).create_bucket(Bucket="kda-firehose-in")
+    fh.create_delivery_stream(DeliveryStreamName="ticks-in", DeliveryStreamType="DirectPut", ExtendedS3DestinationConfiguration={
+        "RoleARN": ROLE, "BucketARN": "arn:aws:s3:::kda-firehose-in", "Prefix": "raw/",
+        "BufferingHints": {"SizeInMBs": 1, "IntervalInSeconds": 60}})
+    end = time.monotonic() + 30
+    while (d := fh.describe_delivery_stream(DeliveryStreamName="ticks-in")["DeliveryStreamDescription"])["DeliveryStreamStatus"] != "ACTIVE":
+        assert time.monotonic() < end
+        time.sleep(0.05)
+    dest = stream_arn(kinesis, "fhin-dest")
+
+    def app(name, delivery):
+        kda.create_application(
+            ApplicationName=name,
+            Inputs=[{"NamePrefix": "SOURCE_SQL_STREAM", "InputSchema": schema(), "KinesisFirehoseInput": {
+                "ResourceARN": f"arn:aws:firehose:us-east-1:123456789012:deliverystream/{delivery}", "RoleARN": ROLE}}],
+            Outputs=[{"Name": "DESTINATION_SQL_STREAM", "KinesisStreamsOutput": {"ResourceARN": dest, "RoleARN": ROLE},
+                      "DestinationSchema": {"RecordFormatType": "JSON"}}],
+            ApplicationCode=FILTER)
+
+    app("gs-firehose-in", "ticks-in")
+    start(kda, "gs-firehose-in", "NOW")
+    fh.put_record_batch(DeliveryStreamName="ticks-in", Records=[{"Data": json.dumps(t).encode()} for t in TICKS])
+    assert Reader(kinesis, "fhin-dest").read(3) == tech(TICKS)
+    kda.stop_application(ApplicationName="gs-firehose-in")
+    wait_status(kda, "gs-firehose-in", "READY")
+    # Put while stopped, read on LAST_STOPPED_POINT.
+    fh.put_record(DeliveryStreamName="ticks-in", Record={"Data": json.dumps(TICKS[0]).encode()})
+    start(kda, "gs-firehose-in", "LAST_STOPPED_POINT")
+    assert Reader(kinesis, "fhin-dest").read(4)[3:] == [TICKS[0]]
+    kda.stop_application(ApplicationName="gs-firehose-in")
+    wait_status(kda, "gs-firehose-in", "READY")
+    app("gs-firehose-missing", "nope")
+    with pytest.raises(ClientError) as e:
+        start(kda, "gs-firehose-missing", "NOW")
+    assert e.value.response["Error"]["Code"] == "InvalidApplicationConfigurationException", e.value.response

@@ -28,6 +28,10 @@ pub struct StreamMeta {
     pub tags: Vec<(String, String)>,
     pub encryption: Option<StreamEncryption>,
     pub delivery_start_ms: i64,
+    /// Streams of the main log (`region:name`) that get a copy of every record put (a Kinesis
+    /// Data Analytics application reading the delivery stream).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub taps: Vec<String>,
 }
 
 impl StreamMeta {

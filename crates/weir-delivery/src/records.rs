@@ -44,7 +44,7 @@ impl Delivery {
         records: Vec<Bytes>,
     ) -> Result<(Vec<Result<String>>, bool)> {
         // One look at the catalog per call, without copying the stream's configuration.
-        let (key, encrypted) = {
+        let (key, encrypted, taps) = {
             let now = self.now_ms();
             let state = self.inner.state.read();
             let meta = state
@@ -62,9 +62,9 @@ impl Delivery {
                 )));
             }
             let encrypted = meta.encryption.as_ref().is_some_and(|e| e.enabled);
-            (Self::intake_key(meta), encrypted)
+            (Self::intake_key(meta), encrypted, meta.taps.clone())
         };
-        let entries = records
+        let entries: Vec<weir_log::PutEntry> = records
             .into_iter()
             .map(|data| weir_log::PutEntry {
                 partition_key: "p".into(),
@@ -72,7 +72,42 @@ impl Delivery {
                 data,
             })
             .collect();
+        let copies: Vec<weir_log::PutEntry> = if taps.is_empty() {
+            Vec::new()
+        } else {
+            entries.clone()
+        };
         let out = self.inner.intake.put_records(&key, entries).await?;
+        // The stored records go to the taps too, before the answer (so an acknowledged record
+        // is in both).
+        if !taps.is_empty() {
+            let stored: Vec<weir_log::PutEntry> = copies
+                .into_iter()
+                .zip(&out)
+                .filter(|(_, r)| r.is_ok())
+                .map(|(e, _)| e)
+                .collect();
+            for tap in taps {
+                // `region:stream` (a bare name: the delivery stream's region).
+                let tap_key = match tap.split_once(':') {
+                    Some((r, s)) => weir_log::StreamKey::new(r, s),
+                    None => weir_log::StreamKey::new(region, &tap),
+                };
+                match self
+                    .inner
+                    .streams
+                    .put_records(&tap_key, stored.clone())
+                    .await
+                {
+                    Ok(_) => {}
+                    Err(weir_log::LogError::NotFound(_)) => {
+                        // Its reader is gone (the application deleted or started afresh).
+                        let _ = self.untap(region, name, &tap);
+                    }
+                    Err(e) => tracing::warn!(error = %e, tap, "records not copied to a tap"),
+                }
+            }
+        }
         let results = out
             .into_iter()
             .map(|r| {

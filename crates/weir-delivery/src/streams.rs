@@ -242,6 +242,7 @@ impl Delivery {
                 tags: req.tags,
                 encryption: req.encryption,
                 delivery_start_ms: now,
+                taps: Vec::new(),
             };
             state.insert(key, meta.clone());
             drop(state);
@@ -443,6 +444,30 @@ impl Delivery {
                 )));
             }
             m.tags.sort();
+            Ok(())
+        })
+    }
+
+    /// Sends a copy of every record put from now on to `stream` of the main log (in the
+    /// delivery stream's region), as well as to the destination.
+    pub fn tap(&self, region: &str, name: &str, stream: &str) -> Result<()> {
+        self.modify(region, name, |m| {
+            if !matches!(m.source, crate::model::Source::DirectPut { .. }) {
+                return Err(DeliveryError::InvalidSource(format!(
+                    "Firehose {name} reads a Kinesis stream: read that stream instead"
+                )));
+            }
+            if !m.taps.iter().any(|t| t == stream) {
+                m.taps.push(stream.to_string());
+            }
+            Ok(())
+        })
+    }
+
+    /// Stops copying records to `stream`.
+    pub fn untap(&self, region: &str, name: &str, stream: &str) -> Result<()> {
+        self.modify(region, name, |m| {
+            m.taps.retain(|t| t != stream);
             Ok(())
         })
     }

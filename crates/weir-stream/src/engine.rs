@@ -474,6 +474,35 @@ impl Engine {
         Ok(out.join("\n\n"))
     }
 
+    /// Copies every record put to Firehose delivery stream `name` to internal stream `tap`
+    /// (a KDA application reading the delivery stream).
+    pub fn tap_firehose(&self, region: &str, name: &str, tap: &str) -> Result<()> {
+        let delivery = self.inner.delivery.as_ref().ok_or_else(|| {
+            StreamError::Validation("No Firehose delivery streams are served".into())
+        })?;
+        let tap = format!("{}:{tap}", self.inner.config.default_region);
+        delivery
+            .tap(region, name, &tap)
+            .map_err(|e| StreamError::Validation(e.to_string()))
+    }
+
+    /// Refuses a Firehose delivery stream that cannot be read (unknown, or reading a Kinesis
+    /// stream itself).
+    pub fn check_firehose(&self, region: &str, name: &str) -> Result<()> {
+        let delivery = self.inner.delivery.as_ref().ok_or_else(|| {
+            StreamError::Validation("No Firehose delivery streams are served".into())
+        })?;
+        let info = delivery
+            .describe(region, name)
+            .map_err(|e| StreamError::Validation(e.to_string()))?;
+        if !matches!(info.source, weir_delivery::Source::DirectPut { .. }) {
+            return Err(StreamError::Unsupported(format!(
+                "Firehose {name} reads a Kinesis stream: make that stream the input"
+            )));
+        }
+        Ok(())
+    }
+
     /// Refuses a function (a Lambda ARN or name) not registered in Weir's config.
     pub fn check_function(&self, arn: &str) -> Result<()> {
         let delivery = self

@@ -58,6 +58,9 @@ struct AppJob {
     streams: Vec<String>,
     /// Views its statements read.
     views: BTreeMap<String, String>,
+    /// Firehose delivery streams read (region, name) and the internal stream each copies its
+    /// records to.
+    taps: Vec<(String, String, String)>,
 }
 
 /// FNV-1a: the same on every run and platform.
@@ -241,19 +244,22 @@ fn kda_type(t: &str) -> String {
 /// The table over an input's stream.
 /// The input's in-application streams (`_001` ... `_00n` for InputParallelism n), each reading
 /// its part of the shards.
+/// A Firehose delivery stream is read through a copy of the records put to it (its tap: an
+/// internal stream of the job, `tap`).
 fn input_table(
     app_arn: &str,
     input: &Input,
     errors: Option<&str>,
+    tap: &str,
 ) -> Result<Vec<(String, String)>, String> {
-    if input.kinesis_firehose_input.is_some() {
-        return Err(unsupported("A Firehose delivery stream as input"));
-    }
-    let target = input
-        .kinesis_streams_input
-        .as_ref()
-        .ok_or("The input has no Kinesis stream")?;
-    let (stream, region) = arn_parts(&target.resource_arn, "stream")?;
+    let (stream, region) = match (&input.kinesis_streams_input, &input.kinesis_firehose_input) {
+        (Some(target), _) => arn_parts(&target.resource_arn, "stream")?,
+        (None, Some(target)) => {
+            let (_, region) = arn_parts(&target.resource_arn, "deliverystream")?;
+            (tap, region)
+        }
+        (None, None) => return Err("The input has no Kinesis stream or Firehose".into()),
+    };
     let (mut columns, mut format) = source_columns(&input.input_schema)?;
     if let Some(errors) = errors {
         format.push(format!(
@@ -418,13 +424,24 @@ fn app_job(app: &Application, job: &str, region: &str) -> Result<AppJob, String>
                 .collect(),
         });
     }
+    let mut streams = Vec::new();
+    let mut taps = Vec::new();
     for input in &app.inputs {
-        for (name, table) in input_table(&app.arn, input, errors.then_some(errors_at.as_str()))? {
+        let tap = format!(
+            "{prefix}{:016x}",
+            fnv(&format!("firehose:{}", input.name_prefix))
+        );
+        if let Some(f) = &input.kinesis_firehose_input {
+            let (delivery, region) = arn_parts(&f.resource_arn, "deliverystream")?;
+            taps.push((region.to_string(), delivery.to_string(), tap.clone()));
+            streams.push(tap.clone());
+        }
+        let errors = errors.then_some(errors_at.as_str());
+        for (name, table) in input_table(&app.arn, input, errors, &tap)? {
             names.push(name);
             ddl.push(table);
         }
     }
-    let mut streams = Vec::new();
     for s in &in_app {
         if names.contains(&s.name) {
             return Err(format!("Stream {} is already an input's stream", s.name));
@@ -492,6 +509,7 @@ fn app_job(app: &Application, job: &str, region: &str) -> Result<AppJob, String>
         ddl,
         streams,
         views,
+        taps,
     })
 }
 
@@ -543,6 +561,23 @@ impl Runner for KdaRunner {
                 return Box::pin(std::future::ready(Err(Refusal::Invalid(text(e)))));
             }
         }
+        for f in app
+            .inputs
+            .iter()
+            .filter_map(|i| i.kinesis_firehose_input.as_ref())
+        {
+            let checked = arn_parts(&f.resource_arn, "deliverystream")
+                .map_err(Refusal::Invalid)
+                .and_then(|(name, region)| {
+                    engine.check_firehose(region, name).map_err(|e| match e {
+                        StreamError::Unsupported(m) => Refusal::Unsupported(m),
+                        other => Refusal::Invalid(text(other)),
+                    })
+                });
+            if let Err(e) = checked {
+                return Box::pin(std::future::ready(Err(e)));
+            }
+        }
         let planned = app_job(app, "check", engine.default_region())
             .map_err(Refusal::Unsupported)
             .and_then(|j| {
@@ -577,6 +612,9 @@ impl Runner for KdaRunner {
             }
             for s in &planned.streams {
                 engine.internal_stream(s).await.map_err(text)?;
+            }
+            for (region, delivery, tap) in &planned.taps {
+                engine.tap_firehose(region, delivery, tap).map_err(text)?;
             }
             let config = BTreeMap::from([("pipeline.name".to_string(), format!("kda-{name}"))]);
             engine
