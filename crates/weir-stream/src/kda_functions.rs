@@ -37,7 +37,47 @@ pub fn all() -> Vec<ScalarUDF> {
             signature: Signature::one_of(vec![TypeSignature::Any(2)], Volatility::Immutable),
         })
     })
+    .chain([ScalarUDF::new_from_impl(Monotonic {
+        signature: Signature::any(1, Volatility::Immutable),
+        aliases: vec!["monotonic".into()],
+    })])
     .collect()
+}
+
+/// `MONOTONIC(x)`: declares that `x` only grows (KDA uses it to close GROUP BY windows); the
+/// engine windows by ROWTIME, so it is `x` itself.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct Monotonic {
+    signature: Signature,
+    aliases: Vec<String>,
+}
+
+impl ScalarUDFImpl for Monotonic {
+    fn name(&self) -> &str {
+        "MONOTONIC"
+    }
+
+    fn aliases(&self) -> &[String] {
+        &self.aliases
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, args: &[DataType]) -> Result<DataType> {
+        match args.first() {
+            Some(t) => Ok(t.clone()),
+            None => exec_err!("MONOTONIC takes one argument"),
+        }
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        match args.args.into_iter().next() {
+            Some(v) => Ok(v),
+            None => exec_err!("MONOTONIC takes one argument"),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -219,7 +259,7 @@ mod tests {
                  10:00:00'), CHAR_TO_TIMESTAMP('yyyy-MM-dd HH:mm:ss', '2024-05-01 10:20:30'), \
                  TIMESTAMP_TO_CHAR('dd/MM/yyyy HH:mm', TIMESTAMP '2024-05-01 10:20:30'), \
                  CHAR_TO_TIMESTAMP('yyyy-MM-dd', 'not a date'), CHAR_TO_DATE('dd.MM.yyyy', \
-                 '02.05.2024'), CHAR_TO_TIME('HH:mm', '13:45')",
+                 '02.05.2024'), CHAR_TO_TIME('HH:mm', '13:45'), MONOTONIC(41) + 1",
             )
             .await
             .unwrap()
@@ -232,5 +272,6 @@ mod tests {
         assert!(text.contains("01/05/2024 10:20"), "{text}");
         assert!(text.contains("| 2024-05-02 "), "{text}");
         assert!(text.contains("| 13:45:00 "), "{text}");
+        assert!(text.contains("| 42 "), "{text}");
     }
 }

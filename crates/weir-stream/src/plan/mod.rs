@@ -65,6 +65,8 @@ pub struct WindowSpec {
     pub aggregate: bool,
     /// SESSION's `PARTITION BY` columns (places in the source's table columns).
     pub partition: Vec<usize>,
+    /// A session lasting its gap from its first row (KDA's stagger windows).
+    pub fixed: bool,
 }
 
 /// A source table of a job.

@@ -270,6 +270,7 @@ pub(super) fn window_of(
         time_kind,
         time_type: DataType::Timestamp(TimeUnit::Millisecond, tz),
         aggregate: false,
+        fixed: tvf.fixed,
     })
 }
 

@@ -201,6 +201,7 @@ fn rewrite_select(
         size: size.to_string(),
         step: step.map(|s| s.to_string()),
         offset: None,
+        fixed: false,
     });
     Ok(())
 }

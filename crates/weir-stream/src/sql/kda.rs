@@ -875,7 +875,7 @@ mod tests {
     }
 
     #[test]
-    fn stagger_windows_become_session_windows() {
+    fn stagger_windows_become_fixed_session_windows() {
         let code = r#"CREATE STREAM "D" (ticker VARCHAR(4), m TIMESTAMP, n INTEGER);
             CREATE PUMP "P" AS INSERT INTO "D"
             SELECT STREAM ticker_symbol, FLOOR(event_time TO MINUTE), COUNT(*)
@@ -886,7 +886,7 @@ mod tests {
         assert_eq!(
             c.pumps[0].insert,
             "INSERT INTO `D` SELECT TICKER_SYMBOL , `WEIR_KEY_0` , COUNT ( * ) FROM TABLE ( \
-             SESSION ( TABLE `weir_stagger_P` PARTITION BY ( `WEIR_KEY_0` , TICKER_SYMBOL ) , \
+             STAGGER ( TABLE `weir_stagger_P` PARTITION BY ( `WEIR_KEY_0` , TICKER_SYMBOL ) , \
              DESCRIPTOR ( ROWTIME ) , INTERVAL '1' MINUTE ) ) AS `S` GROUP BY window_start , \
              window_end , `WEIR_KEY_0` , TICKER_SYMBOL"
         );

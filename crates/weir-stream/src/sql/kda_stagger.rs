@@ -1,4 +1,4 @@
-//! KDA's stagger windows (`WINDOWED BY STAGGER`) as the engine's session windows.
+//! KDA's stagger windows (`WINDOWED BY STAGGER`) as the engine's fixed session windows.
 
 use sqlparser::tokenizer::Token;
 
@@ -9,10 +9,9 @@ use super::{token_sql, SqlError};
 pub type Views = Vec<(String, String)>;
 
 /// `WINDOWED BY STAGGER (PARTITION BY e, ... RANGE INTERVAL ...)` (after `rewrite`, which made
-/// its FLOORs DATE_TRUNCs) as `GROUP BY e, ..., SESSION(ROWTIME, INTERVAL ...)`: a window per
-/// partition that opens with its first row, as KDA's does. It closes the interval after the
-/// partition's last row rather than its first (the engine's session windows), so rows that
-/// keep coming less than the interval apart stay in one window.
+/// its FLOORs DATE_TRUNCs) as a `STAGGER(TABLE r PARTITION BY e, ..., DESCRIPTOR(ROWTIME),
+/// INTERVAL ...)` window grouped by its bounds and keys: a window per partition that opens with
+/// its first row and closes the interval after it, as KDA's does.
 pub(super) fn stagger(s: Vec<Token>, pump: &str) -> Result<(Vec<Token>, Views), SqlError> {
     let Some(at) = (0..s.len())
         .find(|&i| is(&s, i, "WINDOWED") && is(&s, i + 1, "BY") && is(&s, i + 2, "STAGGER"))
@@ -105,11 +104,11 @@ pub(super) fn stagger(s: Vec<Token>, pump: &str) -> Result<(Vec<Token>, Views), 
         ));
         Token::make_word(&view, Some('`'))
     };
-    // FROM TABLE(SESSION(TABLE r PARTITION BY keys, DESCRIPTOR(ROWTIME), interval)) AS r
+    // FROM TABLE(STAGGER(TABLE r PARTITION BY keys, DESCRIPTOR(ROWTIME), interval)) AS r
     let mut window = vec![
         Token::make_word("TABLE", None),
         Token::LParen,
-        Token::make_word("SESSION", None),
+        Token::make_word("STAGGER", None),
         Token::LParen,
         Token::make_word("TABLE", None),
         read,

@@ -35,6 +35,9 @@ pub struct WindowTvf {
     /// HOP's slide, CUMULATE's step.
     pub step: Option<String>,
     pub offset: Option<String>,
+    /// Weir's `STAGGER(...)` (KDA's stagger windows): a SESSION whose window lasts its gap
+    /// from its first row, however rows keep coming.
+    pub fixed: bool,
 }
 
 /// The query with each window TVF replaced by `__weir_window_<n>` (numbered from `first`),
@@ -90,9 +93,10 @@ fn window_call(
         t if is_word(t, "TUMBLE") => WindowKind::Tumble,
         t if is_word(t, "HOP") => WindowKind::Hop,
         t if is_word(t, "CUMULATE") => WindowKind::Cumulate,
-        t if is_word(t, "SESSION") => WindowKind::Session,
+        t if is_word(t, "SESSION") || is_word(t, "STAGGER") => WindowKind::Session,
         _ => return Ok(None),
     };
+    let fixed = is_word(tokens.get(name_at), "STAGGER");
     let args_open = skip(tokens, name_at + 1);
     if tokens.get(args_open) != Some(&Token::LParen) {
         return Ok(None);
@@ -104,7 +108,8 @@ fn window_call(
             "Expected: ) after the window function".into(),
         ));
     }
-    let call = window_from_args(kind, args, format!("__weir_window_{n}"))?;
+    let mut call = window_from_args(kind, args, format!("__weir_window_{n}"))?;
+    call.fixed = fixed;
     Ok(Some((call, close + 1)))
 }
 
@@ -154,6 +159,7 @@ fn window_from_args(
         size: String::new(),
         step: None,
         offset: None,
+        fixed: false,
     };
     // Positional parameters after DATA and TIMECOL, by window kind.
     let positional: &[&str] = match kind {

@@ -68,6 +68,7 @@ impl WindowState {
                 spec.size_ms,
                 spec.partition.clone(),
                 &schema,
+                spec.fixed,
             )?),
             _ => None,
         };
@@ -614,6 +615,7 @@ mod tests {
             time_type: DataType::Timestamp(TimeUnit::Millisecond, None),
             aggregate: true,
             partition: Vec::new(),
+            fixed: false,
         }
     }
 
@@ -730,6 +732,21 @@ mod tests {
         again.restore(w.watermark(), snap, usize::MAX).unwrap();
         assert_eq!(fired(&mut again, 20_000), vec![(4_000, 14_000, 2)]);
         assert_eq!(again.bytes, 0);
+    }
+
+    #[test]
+    fn fixed_sessions_last_their_gap_from_the_first_row() {
+        // Stagger windows: A's window opens at 1 s and holds what comes before 6 s; the row at
+        // 6 s opens the next one (a session would have held all three).
+        let b = keyed(&[("A", 1_000), ("A", 4_000), ("A", 6_000), ("B", 5_500)]);
+        let mut s = spec(WindowKind::Session, 5_000, 5_000);
+        s.partition = vec![1];
+        s.fixed = true;
+        let mut w = WindowState::new(s, b.schema()).unwrap();
+        w.push(&b).unwrap();
+        assert_eq!(fired(&mut w, 5_999), vec![(1_000, 6_000, 2)]);
+        assert_eq!(fired(&mut w, 10_499), vec![(5_500, 10_500, 1)]);
+        assert_eq!(fired(&mut w, 10_999), vec![(6_000, 11_000, 1)]);
     }
 
     #[test]

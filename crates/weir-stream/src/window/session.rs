@@ -3,6 +3,8 @@
 //! merges every open session of its key it touches (Flink's `TimeWindow.intersects`: adjacent
 //! windows merge). A session fires when the watermark passes its end (end − 1 ms ≤ watermark);
 //! a row whose own window has closed and which touches no open session is late.
+//! Fixed sessions (KDA's stagger windows) last the gap from their first row: a row joins the
+//! open window of its key that it falls in, else opens `[t, t + gap)`; windows never merge.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -33,19 +35,26 @@ impl Session {
 
 pub(super) struct Sessions {
     gap: i64,
+    fixed: bool,
     partition: Vec<usize>,
     keys: RowConverter,
     open: HashMap<Vec<u8>, Vec<Session>>,
 }
 
 impl Sessions {
-    pub(super) fn new(gap: i64, partition: Vec<usize>, schema: &SchemaRef) -> Result<Sessions> {
+    pub(super) fn new(
+        gap: i64,
+        partition: Vec<usize>,
+        schema: &SchemaRef,
+        fixed: bool,
+    ) -> Result<Sessions> {
         let fields = partition
             .iter()
             .map(|&i| SortField::new(schema.field(i).data_type().clone()))
             .collect();
         Ok(Sessions {
             gap,
+            fixed,
             partition,
             keys: RowConverter::new(fields)?,
             open: HashMap::new(),
@@ -92,8 +101,15 @@ impl Sessions {
                 rows: Vec::new(),
                 new_rows: vec![i as u32],
             };
+            if self.fixed {
+                if let Some(s) = sessions.iter_mut().find(|s| s.start <= t && t < s.end) {
+                    s.new_rows.push(i as u32);
+                    touched.insert(key.as_slice());
+                    continue;
+                }
+            }
             let mut k = 0;
-            while k < sessions.len() {
+            while !self.fixed && k < sessions.len() {
                 if sessions[k].touches(start, end) {
                     let s = sessions.swap_remove(k);
                     start = start.min(s.start);
