@@ -424,7 +424,8 @@ CREATE OR REPLACE PUMP "ALL_PUMP" AS INSERT INTO "ALL_ROWS" SELECT STREAM ticker
     assert Reader(kinesis, "err-dest").read(2) == tech(TICKS[:3])
     errors_out = Reader(kinesis, "err-errors")
     got = errors_out.read(2)
-    assert [g["DATA_ROW"] for g in got] == [b.decode() for b in bad]
+    # DATA_ROW holds the record hex-encoded, as AWS documents it.
+    assert [bytes.fromhex(g["DATA_ROW"]) for g in got] == bad
     assert errors_out.read(1, deadline=1) == []
     for g in got:
         assert set(g) == {"ERROR_TIME", "ERROR_LEVEL", "ERROR_NAME", "MESSAGE", "DATA_ROWTIME", "DATA_ROW", "PUMP_NAME"}
@@ -781,7 +782,8 @@ def test_an_input_preprocessing_function(tmp_path):
         got = Reader(kinesis, "pre-dest").read(2)
         assert [(g["TICKER_SYMBOL"], g["SECTOR"], g["PRICE"]) for g in got] == [("AMZN", "TECHNOLOGY", 84.5), ("MSFT", "TECHNOLOGY", 51.0)], got
         failed = Reader(kinesis, "pre-errors").read(1)
-        assert json.loads(failed[0]["DATA_ROW"])["ticker"] == "FAIL", failed
+        assert json.loads(bytes.fromhex(failed[0]["DATA_ROW"]))["ticker"] == "FAIL", failed
+        assert failed[0]["ERROR_NAME"] == "Lambda_Processing_Failed", failed
         # A function not registered in Weir's config is refused at start.
         kda.create_application(
             ApplicationName="gs-pre-missing",
@@ -842,3 +844,29 @@ def test_a_firehose_delivery_stream_as_input(endpoint):
     with pytest.raises(ClientError) as e:
         start(kda, "gs-firehose-missing", "NOW")
     assert e.value.response["Error"]["Code"] == "InvalidApplicationConfigurationException", e.value.response
+
+
+def test_rows_the_sql_fails_on_go_to_the_error_stream(endpoint):
+    # Integer division by zero fails its row, not the application: the row goes to
+    # error_stream and the others come out.
+    code = """CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM" (ticker_symbol VARCHAR(4), ratio INTEGER);
+CREATE OR REPLACE PUMP "STREAM_PUMP" AS INSERT INTO "DESTINATION_SQL_STREAM"
+SELECT STREAM ticker_symbol, CAST(price AS INTEGER) / CAST(change AS INTEGER) FROM "SOURCE_SQL_STREAM_001";"""
+    kda, kinesis = clients(endpoint)
+    source = stream_arn(kinesis, "div-source")
+    dest = stream_arn(kinesis, "div-dest")
+    errors = stream_arn(kinesis, "div-errors")
+    create_app(kda, "gs-div", code, source, dest)
+    kda.add_application_output(ApplicationName="gs-div", CurrentApplicationVersionId=1, Output={
+        "Name": "error_stream", "KinesisStreamsOutput": {"ResourceARN": errors, "RoleARN": ROLE},
+        "DestinationSchema": {"RecordFormatType": "JSON"}})
+    put(kinesis, "div-source", TICKS)
+    start(kda, "gs-div", "TRIM_HORIZON")
+    got = Reader(kinesis, "div-dest").read(2)
+    assert got == [{"TICKER_SYMBOL": "XOM", "RATIO": 90}, {"TICKER_SYMBOL": "WFC", "RATIO": -23}], got
+    failed = Reader(kinesis, "div-errors").read(3)
+    assert [json.loads(bytes.fromhex(f["DATA_ROW"]))["TICKER_SYMBOL"] for f in failed] == ["AMZN", "MSFT", "INTC"], failed
+    assert all(f["ERROR_NAME"] == "Error_Evaluating_Row" and "zero" in f["MESSAGE"].lower() for f in failed), failed
+    assert kda.describe_application(ApplicationName="gs-div")["ApplicationDetail"]["ApplicationStatus"] == "RUNNING"
+    kda.stop_application(ApplicationName="gs-div")
+    wait_status(kda, "gs-div", "READY")

@@ -268,6 +268,7 @@ fn input_table(
             literal(errors)
         ));
     }
+    format.push(sql_errors(errors));
     if let Some(p) = &input.input_processing_configuration {
         use crate::job::preprocess::{APPLICATION_OPTION, FUNCTION_OPTION};
         let function = &p.input_lambda_processor.resource_arn;
@@ -366,6 +367,16 @@ fn output_table(output: &Output, k: usize, columns: &[String]) -> Result<(String
     Ok((table, ddl))
 }
 
+/// The option that sets apart rows a pump's query fails on (division by zero), to
+/// `error_stream` when an output reads it.
+fn sql_errors(errors: Option<&str>) -> String {
+    format!(
+        "'{}' = {}",
+        crate::job::SQL_ERRORS_OPTION,
+        literal(errors.unwrap_or("-"))
+    )
+}
+
 /// The in-application streams of the inputs, with their columns' names.
 fn input_streams(app: &Application) -> Vec<crate::sql::kda::InAppStream> {
     app.inputs
@@ -458,11 +469,12 @@ fn app_job(app: &Application, job: &str, region: &str) -> Result<AppJob, String>
             .collect();
         ddl.push(format!(
             "CREATE TABLE {} ({}) WITH ('connector' = 'kinesis', 'stream' = {}, 'aws.region' = \
-             {}, 'scan.stream.initpos' = 'TRIM_HORIZON', 'format' = 'json')",
+             {}, 'scan.stream.initpos' = 'TRIM_HORIZON', 'format' = 'json', {})",
             quote(&s.name),
             columns.join(", "),
             literal(&internal),
             literal(region),
+            sql_errors(errors.then_some(errors_at.as_str())),
         ));
         streams.push(internal);
     }

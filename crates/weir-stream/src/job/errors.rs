@@ -35,6 +35,17 @@ fn cut(text: &str, chars: usize) -> String {
     text.chars().take(chars).collect()
 }
 
+/// Lower-case hex of `bytes`.
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}
+
 /// KDA's timestamp text (`yyyy-MM-dd HH:mm:ss.SSS`, UTC).
 fn time(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms)
@@ -51,18 +62,45 @@ pub(super) async fn write(log: &Log, table: &TableDef, prepared: &mut [Prepared]
     write_rejected(log, table, rejected).await
 }
 
+/// Takes the rows the query failed on and writes them to the table's SQL errors stream.
+pub(super) async fn write_failed(
+    log: &Log,
+    table: &TableDef,
+    prepared: &mut [Prepared],
+) -> Result<()> {
+    let failed: Vec<_> = prepared
+        .iter_mut()
+        .flat_map(|p| std::mem::take(&mut p.failed))
+        .collect();
+    if failed.is_empty() {
+        return Ok(());
+    }
+    tracing::warn!(
+        rows = failed.len(),
+        table = table.name(),
+        "rows the query failed on set apart"
+    );
+    let target = table.flink.options.get(super::lanes::SQL_ERRORS_OPTION);
+    write_to(log, target.map(String::as_str), failed).await
+}
+
 /// Writes rejected records to the table's errors stream (when it has one).
 pub(super) async fn write_rejected(
     log: &Log,
     table: &TableDef,
     rejected: Vec<crate::decode::Rejected>,
 ) -> Result<()> {
-    let Some((region, stream)) = table
-        .flink
-        .options
-        .get(ERRORS_OPTION)
-        .and_then(|o| o.split_once(':'))
-    else {
+    let target = table.flink.options.get(ERRORS_OPTION);
+    write_to(log, target.map(String::as_str), rejected).await
+}
+
+/// Writes rejected records as error_stream rows to `target` (`region:stream`).
+async fn write_to(
+    log: &Log,
+    target: Option<&str>,
+    rejected: Vec<crate::decode::Rejected>,
+) -> Result<()> {
+    let Some((region, stream)) = target.and_then(|o| o.split_once(':')) else {
         return Ok(());
     };
     if rejected.is_empty() {
@@ -79,7 +117,8 @@ pub(super) async fn write_rejected(
                 "ERROR_NAME": r.name,
                 "MESSAGE": cut(&r.message, 4096),
                 "DATA_ROWTIME": time(r.arrival_ms),
-                "DATA_ROW": cut(&String::from_utf8_lossy(&r.data), 49_152),
+                // Hex-encoded, as AWS documents it (49,152 characters: 24,576 bytes).
+                "DATA_ROW": hex(&r.data[..r.data.len().min(24_576)]),
                 "PUMP_NAME": serde_json::Value::Null,
             });
             PutEntry {

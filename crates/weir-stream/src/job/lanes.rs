@@ -33,6 +33,9 @@ pub(super) struct Lane {
     input: usize,
     watermark: Option<SourceWatermark>,
     rows_schema: SchemaRef,
+    /// A KDA table: a row the query fails on (division by zero) is set apart, not the job's
+    /// failure.
+    row_errors: bool,
 }
 
 /// One shard's records made ready for the operators.
@@ -52,6 +55,8 @@ pub(super) struct Prepared {
     pub states: Option<Vec<RecordBatch>>,
     /// Records that did not decode, when the table keeps them.
     pub rejected: Vec<crate::decode::Rejected>,
+    /// Rows the query failed on (KDA tables).
+    pub failed: Vec<crate::decode::Rejected>,
 }
 
 impl Lane {
@@ -77,6 +82,7 @@ impl Lane {
                     input,
                     watermark: sp.watermark,
                     rows_schema: sp.rows_schema.clone(),
+                    row_errors: sp.table.flink.options.contains_key(SQL_ERRORS_OPTION),
                 })
             })
             .collect()
@@ -110,7 +116,15 @@ impl Lane {
         if let Some(view) = &self.view {
             rows = view.run(rows).await?;
         }
+        let mut failed = Vec::new();
         let out = match &self.query {
+            Some(q) if self.row_errors => {
+                let input = std::mem::take(&mut rows);
+                match q.run_at(self.input, input.clone()).await {
+                    Ok(out) => Some(out),
+                    Err(_) => Some(one_by_one(q, self.input, input, &mut failed).await?),
+                }
+            }
             Some(q) => Some(q.run_at(self.input, std::mem::take(&mut rows)).await?),
             None => None,
         };
@@ -145,8 +159,41 @@ impl Lane {
                 .as_mut()
                 .map(std::mem::take)
                 .unwrap_or_default(),
+            failed,
         })
     }
+}
+
+/// A KDA table's option: rows its query fails on go to this stream (`region:name`, or `-`:
+/// nowhere) instead of failing the job.
+pub const SQL_ERRORS_OPTION: &str = "weir.sql.errors.stream";
+
+/// The query run row by row: the rows it fails on are set apart with the error.
+async fn one_by_one(
+    q: &Stage,
+    input: usize,
+    rows: Vec<RecordBatch>,
+    failed: &mut Vec<crate::decode::Rejected>,
+) -> Result<Vec<RecordBatch>> {
+    let mut out = Vec::new();
+    for b in rows {
+        for i in 0..b.num_rows() {
+            let row = b.slice(i, 1);
+            match q.run_at(input, vec![row.clone()]).await {
+                Ok(o) => out.extend(o),
+                Err(e) => {
+                    let data = crate::sink::encode_json(&row)?.pop().unwrap_or_default();
+                    failed.push(crate::decode::Rejected {
+                        arrival_ms: crate::functions::now_ms(),
+                        data: data.into(),
+                        message: e.to_string(),
+                        name: "Error_Evaluating_Row",
+                    });
+                }
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Prepares a read's records shard by shard, several shards at once when there are lanes

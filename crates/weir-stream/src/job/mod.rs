@@ -15,6 +15,7 @@ mod lookup;
 mod outer;
 mod over;
 pub mod preprocess;
+pub use lanes::SQL_ERRORS_OPTION;
 mod start;
 mod topn;
 mod update;
@@ -505,6 +506,7 @@ pub async fn run(
             };
             let mut prepared = lanes::prepare(&mut src.lanes, records, src.window.as_ref()).await?;
             errors::write(&log, &plan.sources[i].table, &mut prepared).await?;
+            errors::write_failed(&log, &plan.sources[i].table, &mut prepared).await?;
             let mut ops = Operators {
                 join: &mut join,
                 over: &mut over,
