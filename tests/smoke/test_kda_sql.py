@@ -207,7 +207,7 @@ def test_code_and_configuration_errors(endpoint):
     assert e.value.response["Error"]["Code"] == "CodeValidationException"
     # What Weir does not run yet is refused at start, the application staying READY.
     rows_under = schema()
-    rows_under["RecordFormat"]["MappingParameters"]["JSONMappingParameters"]["RecordRowPath"] = "$.ticks[0:]"
+    rows_under["RecordFormat"]["MappingParameters"]["JSONMappingParameters"]["RecordRowPath"] = "$.ticks[1]"
     create_app(kda, "row-path", FILTER, source, source, input_schema=rows_under)
     with pytest.raises(ClientError) as e:
         start(kda, "row-path", "NOW")
@@ -870,3 +870,45 @@ SELECT STREAM ticker_symbol, CAST(price AS INTEGER) / CAST(change AS INTEGER) FR
     assert kda.describe_application(ApplicationName="gs-div")["ApplicationDetail"]["ApplicationStatus"] == "RUNNING"
     kda.stop_application(ApplicationName="gs-div")
     wait_status(kda, "gs-div", "READY")
+
+
+def test_array_paths_flatten_and_read_arrays(endpoint):
+    # The developer guide's JSONPath example: `$.orders[0:].orderId` makes a row per order
+    # (the other values repeated; an empty array gives one row of nulls), `$.tags[0:]` reads
+    # the whole array as text; and rows under a RecordRowPath `$.batch[0:]`.
+    code = """CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM" (customer VARCHAR(16), order_id VARCHAR(8), item VARCHAR(16), tags VARCHAR(64));
+CREATE OR REPLACE PUMP "STREAM_PUMP" AS INSERT INTO "DESTINATION_SQL_STREAM" SELECT STREAM * FROM "SOURCE_SQL_STREAM_001";"""
+    kda, kinesis = clients(endpoint)
+    source = stream_arn(kinesis, "orders-source")
+    dest = stream_arn(kinesis, "orders-dest")
+    cols = [("CUSTOMER", "VARCHAR(16)", "$.customerName"), ("ORDER_ID", "VARCHAR(8)", "$.orders[0:].orderId"),
+            ("ITEM", "VARCHAR(16)", "$.orders[0:].itemName"), ("TAGS", "VARCHAR(64)", "$.tags[0:]")]
+    create_app(kda, "gs-orders", code, source, dest, input_schema=json_schema(cols))
+    john = {"customerName": "John Doe", "tags": ["new", "vip"], "orders": [
+        {"orderId": "23284", "itemName": "Widget", "itemPrice": "33.99"},
+        {"orderId": "63122", "itemName": "Gadget", "itemPrice": "22.50"},
+        {"orderId": "77284", "itemName": "Sprocket", "itemPrice": "12.00"}]}
+    jane = {"customerName": "Jane Doe", "tags": [], "orders": []}
+    kinesis.put_records(StreamName="orders-source", Records=[{"Data": json.dumps(r).encode(), "PartitionKey": "k"} for r in (john, jane)])
+    start(kda, "gs-orders", "TRIM_HORIZON")
+    got = Reader(kinesis, "orders-dest").read(4)
+    assert got == [
+        {"CUSTOMER": "John Doe", "ORDER_ID": "23284", "ITEM": "Widget", "TAGS": '["new","vip"]'},
+        {"CUSTOMER": "John Doe", "ORDER_ID": "63122", "ITEM": "Gadget", "TAGS": '["new","vip"]'},
+        {"CUSTOMER": "John Doe", "ORDER_ID": "77284", "ITEM": "Sprocket", "TAGS": '["new","vip"]'},
+        {"CUSTOMER": "Jane Doe", "ORDER_ID": None, "ITEM": None, "TAGS": "[]"},
+    ], got
+    kda.stop_application(ApplicationName="gs-orders")
+    wait_status(kda, "gs-orders", "READY")
+    # Rows under a RecordRowPath: each element of `batch` is a row.
+    batched = json_schema([("TICKER_SYMBOL", "VARCHAR(4)", "$.batch[0:].TICKER_SYMBOL"), ("SECTOR", "VARCHAR(16)"),
+                           ("CHANGE", "REAL"), ("PRICE", "REAL")])
+    batched["RecordFormat"]["MappingParameters"]["JSONMappingParameters"]["RecordRowPath"] = "$.batch[0:]"
+    source2 = stream_arn(kinesis, "batch-source")
+    dest2 = stream_arn(kinesis, "batch-dest")
+    create_app(kda, "gs-batch", FILTER, source2, dest2, input_schema=batched)
+    kinesis.put_record(StreamName="batch-source", Data=json.dumps({"batch": TICKS}).encode(), PartitionKey="k")
+    start(kda, "gs-batch", "TRIM_HORIZON")
+    assert Reader(kinesis, "batch-dest").read(3) == tech(TICKS)
+    kda.stop_application(ApplicationName="gs-batch")
+    wait_status(kda, "gs-batch", "READY")

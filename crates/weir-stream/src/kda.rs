@@ -109,16 +109,36 @@ fn source_columns(schema: &SourceSchema) -> Result<(Vec<String>, Vec<String>), S
     let mut columns = Vec::new();
     let options = match format {
         "JSON" => {
+            let mut reshape = crate::job::reshape::Reshape::default();
             if let Some(path) = mapping.and_then(|m| m.json.as_ref()) {
-                if path.record_row_path != "$" {
-                    return Err(unsupported("A RecordRowPath other than \"$\""));
+                let row_path = path.record_row_path.trim();
+                if row_path != "$" {
+                    let (keys, array) = json_path(row_path)
+                        .ok_or_else(|| unsupported(&format!("RecordRowPath {row_path}")))?;
+                    match array {
+                        None => reshape.root = keys,
+                        Some((at, after)) if after.is_empty() => {
+                            reshape.root = at;
+                            reshape.root_array = true;
+                        }
+                        Some(_) => return Err(unsupported(&format!("RecordRowPath {row_path}"))),
+                    }
                 }
             }
-            json_columns(schema, &mut columns)?;
-            vec![
-                "'format' = 'json'".into(),
+            json_columns(schema, &mut columns, &mut reshape)?;
+            let mut options = vec![
+                "'format' = 'json'".to_string(),
                 "'json.ignore-parse-errors' = 'true'".into(),
-            ]
+            ];
+            if !reshape.is_identity() {
+                let spec = serde_json::to_string(&reshape).map_err(|e| e.to_string())?;
+                options.push(format!(
+                    "'{}' = {}",
+                    crate::job::reshape::RESHAPE_OPTION,
+                    literal(&spec)
+                ));
+            }
+            options
         }
         "CSV" => {
             let csv = mapping.and_then(|m| m.csv.as_ref());
@@ -191,27 +211,80 @@ fn place(fields: &mut Vec<(String, Node)>, path: &[&str], t: &str) -> Result<(),
     }
 }
 
+/// A JSONPath as KDA reads it: `$.a.b`, or with one `[0:]` (all of an array's elements):
+/// the keys, and for an array the keys to it and the keys after it.
+type PathKeys = (Vec<String>, Option<(Vec<String>, Vec<String>)>);
+
+fn json_path(path: &str) -> Option<PathKeys> {
+    let rest = path.strip_prefix("$.")?;
+    let (before, after) = match rest.split_once("[0:]") {
+        None => (rest, None),
+        Some((b, a)) => (b, Some(a.strip_prefix('.').unwrap_or(a))),
+    };
+    let keys = |s: &str| -> Option<Vec<String>> {
+        let parts: Vec<String> = s.split('.').map(str::to_string).collect();
+        (!s.is_empty()
+            && parts
+                .iter()
+                .all(|p| !p.is_empty() && !p.contains(['[', ']', '*'])))
+        .then_some(parts)
+    };
+    let before = keys(before)?;
+    match after {
+        None => Some((before, None)),
+        Some("") => Some((before.clone(), Some((before, Vec::new())))),
+        Some(a) => {
+            let after = keys(a)?;
+            let all = before.iter().chain(&after).cloned().collect();
+            Some((all, Some((before, after))))
+        }
+    }
+}
+
 /// A JSON input's columns: the records' top-level keys (objects as ROW types), and each
-/// column mapped elsewhere computed from them (`$.a.b` → `get_field(a, 'b')`).
-fn json_columns(schema: &SourceSchema, columns: &mut Vec<String>) -> Result<(), String> {
+/// column mapped elsewhere computed from them (`$.a.b` → `get_field(a, 'b')`). Array paths
+/// (`$.arr[0:]`, `$.arr[0:].x`) add to `reshape`.
+fn json_columns(
+    schema: &SourceSchema,
+    columns: &mut Vec<String>,
+    reshape: &mut crate::job::reshape::Reshape,
+) -> Result<(), String> {
     let mut tree: Vec<(String, Node)> = Vec::new();
     let mut computed = Vec::new();
     for c in &schema.record_columns {
-        let path: Vec<&str> = match c.mapping.as_deref() {
-            None => vec![c.name.as_str()],
+        let owned: Vec<String> = match c.mapping.as_deref() {
+            None => vec![c.name.clone()],
             Some(m) => {
-                let rest = m.strip_prefix("$.").filter(|r| {
-                    !r.is_empty()
-                        && !r.contains(['[', ']', '*'])
-                        && !r.split('.').any(str::is_empty)
-                });
-                rest.ok_or_else(|| {
-                    unsupported(&format!("Mapping {m} (an array or wildcard path)"))
-                })?
-                .split('.')
-                .collect()
+                // Below a RecordRowPath, a mapping may name the row's path first.
+                let root = format!(
+                    "$.{}{}.",
+                    reshape.root.join("."),
+                    if reshape.root_array { "[0:]" } else { "" }
+                );
+                let m = match m.trim().strip_prefix(root.as_str()) {
+                    Some(rest) if !reshape.root.is_empty() => format!("$.{rest}"),
+                    _ => m.trim().to_string(),
+                };
+                let (keys, array) =
+                    json_path(&m).ok_or_else(|| unsupported(&format!("Mapping {m}")))?;
+                match array {
+                    None => {}
+                    // The whole array, as its JSON text.
+                    Some((_, after)) if after.is_empty() => reshape.text.push(keys.clone()),
+                    Some((at, _)) => match &reshape.flatten {
+                        Some(other) if *other != at => {
+                            return Err(format!(
+                                "Mapping {m} flattens a second array: only one array can be \
+                                 flattened in a schema"
+                            ))
+                        }
+                        _ => reshape.flatten = Some(at),
+                    },
+                }
+                keys
             }
         };
+        let path: Vec<&str> = owned.iter().map(String::as_str).collect();
         place(&mut tree, &path, &kda_type(&c.sql_type))?;
         if path != [c.name.as_str()] {
             let mut expr = quote(path[0]);

@@ -15,6 +15,7 @@ mod lookup;
 mod outer;
 mod over;
 pub mod preprocess;
+pub mod reshape;
 pub use lanes::SQL_ERRORS_OPTION;
 mod start;
 mod topn;
@@ -129,6 +130,8 @@ pub const MAX_PARALLELISM: usize = 64;
 struct SourceRun {
     name: String,
     reader: Reader,
+    /// KDA's JSONPath reshaping of each record, before decoding.
+    reshape: Option<reshape::Reshape>,
     /// Decoding and stateless stages, one lane per core.
     lanes: Vec<lanes::Lane>,
     /// A stage's stream: rows come only when its writer's windows fire, so its shard is
@@ -339,6 +342,7 @@ pub async fn run(
         let mut run = SourceRun {
             name,
             reader,
+            reshape: reshape::of(&sp.table),
             lanes: Vec::new(),
             never_idle: is_stage(&sp.table),
             marks,
@@ -503,6 +507,10 @@ pub async fn run(
                 kept
             } else {
                 records
+            };
+            let records = match &src.reshape {
+                Some(spec) => reshape::apply(spec, records),
+                None => records,
             };
             let mut prepared = lanes::prepare(&mut src.lanes, records, src.window.as_ref()).await?;
             errors::write(&log, &plan.sources[i].table, &mut prepared).await?;
