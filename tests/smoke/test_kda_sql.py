@@ -502,13 +502,8 @@ def test_an_output_to_firehose(endpoint):
     fh.create_delivery_stream(DeliveryStreamName="kda-out", DeliveryStreamType="DirectPut", ExtendedS3DestinationConfiguration={
         "RoleARN": ROLE, "BucketARN": "arn:aws:s3:::kda-firehose", "Prefix": "out/",
         "BufferingHints": {"SizeInMBs": 1, "IntervalInSeconds": 300}})
-    # Written to once ACTIVE (a put while it is CREATING fails, and the job then restarts from
-    # its last checkpoint, sending again what it had sent: at least once).
-    end = time.monotonic() + 30
-    while (d := fh.describe_delivery_stream(DeliveryStreamName="kda-out")["DeliveryStreamDescription"])["DeliveryStreamStatus"] != "ACTIVE":
-        assert time.monotonic() < end
-        time.sleep(0.05)
-    arn = d["DeliveryStreamARN"]
+    # Not waited for: a put while it is CREATING is refused and tried again in place.
+    arn = fh.describe_delivery_stream(DeliveryStreamName="kda-out")["DeliveryStreamDescription"]["DeliveryStreamARN"]
     source = stream_arn(kinesis, "fh-source")
     create_app(kda, "gs-firehose", FILTER, source, None, output={
         "Name": "DESTINATION_SQL_STREAM", "KinesisFirehoseOutput": {"ResourceARN": arn, "RoleARN": ROLE},
@@ -912,3 +907,21 @@ CREATE OR REPLACE PUMP "STREAM_PUMP" AS INSERT INTO "DESTINATION_SQL_STREAM" SEL
     assert Reader(kinesis, "batch-dest").read(3) == tech(TICKS)
     kda.stop_application(ApplicationName="gs-batch")
     wait_status(kda, "gs-batch", "READY")
+
+
+def test_a_refused_output_write_is_tried_again_in_place(endpoint):
+    # The output stream does not exist when the rows come: the write is tried again until it
+    # exists, the application running all along, each row written once.
+    kda, kinesis = clients(endpoint)
+    source = stream_arn(kinesis, "late-source")
+    dest = "arn:aws:kinesis:us-east-1:123456789012:stream/late-dest"
+    create_app(kda, "gs-late", FILTER, source, dest)
+    start(kda, "gs-late", "TRIM_HORIZON")
+    put(kinesis, "late-source", TICKS)
+    stream_arn(kinesis, "late-dest")
+    got = Reader(kinesis, "late-dest").read(3)
+    assert got == tech(TICKS), got
+    assert Reader(kinesis, "late-dest").read(4, deadline=1) == tech(TICKS)
+    assert kda.describe_application(ApplicationName="gs-late")["ApplicationDetail"]["ApplicationStatus"] == "RUNNING"
+    kda.stop_application(ApplicationName="gs-late")
+    wait_status(kda, "gs-late", "READY")

@@ -433,9 +433,10 @@ fn output_table(output: &Output, k: usize, columns: &[String]) -> Result<(String
     };
     let table = format!("weir_kda_output_{k}");
     let ddl = format!(
-        "CREATE TABLE {} ({}) WITH ({connector}, 'format' = '{format}')",
+        "CREATE TABLE {} ({}) WITH ({connector}, 'format' = '{format}', '{}' = 'true')",
         quote(&table),
-        columns.join(", ")
+        columns.join(", "),
+        crate::sink::RETRY_OPTION,
     );
     Ok((table, ddl))
 }

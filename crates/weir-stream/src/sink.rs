@@ -214,7 +214,17 @@ impl Sink {
                         .collect();
                     while !entries.is_empty() {
                         let rest = entries.split_off(entries.len().min(PUT_BATCH));
-                        self.log.put_all(&key, entries).await?;
+                        let mut attempt = 0;
+                        loop {
+                            match self.log.put_all(&key, entries.clone()).await {
+                                Ok(_) => break,
+                                Err(e) if self.retries() => {
+                                    attempt += 1;
+                                    self.pause(attempt, &e.to_string()).await?;
+                                }
+                                Err(e) => return Err(e.into()),
+                            }
+                        }
                         entries = rest;
                     }
                 }
@@ -228,10 +238,38 @@ impl Sink {
                     let mut data = self.encode(&batch)?;
                     while !data.is_empty() {
                         let rest = data.split_off(data.len().min(PUT_BATCH));
-                        let (results, _) =
-                            delivery.put_records(region, delivery_stream, data).await?;
-                        for r in results {
-                            r?;
+                        let mut attempt = 0;
+                        while !data.is_empty() {
+                            let failed = match delivery
+                                .put_records(region, delivery_stream, data.clone())
+                                .await
+                            {
+                                Ok((results, _)) => {
+                                    let mut failed = Vec::new();
+                                    let mut last = None;
+                                    for (r, d) in results.into_iter().zip(data) {
+                                        if let Err(e) = r {
+                                            last = Some(e);
+                                            failed.push(d);
+                                        }
+                                    }
+                                    match last {
+                                        Some(e) if !self.retries() => return Err(e.into()),
+                                        Some(e) => Some((failed, e.to_string())),
+                                        None => None,
+                                    }
+                                }
+                                Err(e) if self.retries() => Some((data, e.to_string())),
+                                Err(e) => return Err(e.into()),
+                            };
+                            data = match failed {
+                                None => Vec::new(),
+                                Some((failed, why)) => {
+                                    attempt += 1;
+                                    self.pause(attempt, &why).await?;
+                                    failed
+                                }
+                            };
                         }
                         data = rest;
                     }
@@ -252,6 +290,29 @@ impl Sink {
                 }
             }
         }
+        Ok(())
+    }
+
+    /// Whether a refused write is tried again in place (KDA's outputs) rather than failing
+    /// the job.
+    fn retries(&self) -> bool {
+        self.table.flink.options.contains_key(RETRY_OPTION)
+    }
+
+    /// Waits before trying a refused write again (longer each attempt); a stopping job gives
+    /// up (what it had not written is written again after its restart).
+    async fn pause(&self, attempt: u32, why: &str) -> Result<()> {
+        if *self.stop.borrow() {
+            return Err(StreamError::Interrupted(format!(
+                "table '{}' not written: {why}",
+                self.table.name()
+            )));
+        }
+        if attempt == 1 || attempt.is_power_of_two() {
+            tracing::warn!(table = %self.table.name(), attempt, why, "a write refused, trying again");
+        }
+        let pause = 50u64.saturating_mul(1 << attempt.min(6));
+        tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
         Ok(())
     }
 
@@ -602,6 +663,10 @@ pub fn sql_timestamp(nanos: i64, max_digits: usize, instant: bool) -> String {
     }
     s
 }
+
+/// A sink's option: refused writes are tried again in place until they succeed or the job
+/// stops (KDA's outputs).
+pub const RETRY_OPTION: &str = "weir.sink.retry";
 
 /// One JSON object per row.
 pub fn encode_json(batch: &RecordBatch) -> Result<Vec<Vec<u8>>> {

@@ -116,6 +116,7 @@ pub const SHARDS_OPTION: &str = "weir.shards";
 const KINESIS_OPTIONS: &[&str] = &[
     SHARDS_OPTION,
     crate::job::SQL_ERRORS_OPTION,
+    crate::sink::RETRY_OPTION,
     crate::job::reshape::RESHAPE_OPTION,
     crate::job::preprocess::FUNCTION_OPTION,
     crate::job::preprocess::APPLICATION_OPTION,
