@@ -925,3 +925,69 @@ def test_a_refused_output_write_is_tried_again_in_place(endpoint):
     assert kda.describe_application(ApplicationName="gs-late")["ApplicationDetail"]["ApplicationStatus"] == "RUNNING"
     kda.stop_application(ApplicationName="gs-late")
     wait_status(kda, "gs-late", "READY")
+
+
+def test_json_reference_data(endpoint):
+    # Reference data as JSON lines (mapped by JSONPath), joined as in the CSV example.
+    kda, kinesis = clients(endpoint)
+    s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="AKIDSMOKE", aws_secret_access_key="secret")
+    s3.create_bucket(Bucket="kda-reference-json")
+    lines = [{"symbol": "AMZN", "company": {"name": "Amazon"}}, {"symbol": "MSFT", "company": {"name": "Microsoft"}}]
+    s3.put_object(Bucket="kda-reference-json", Key="tickers.json", Body="\n".join(json.dumps(x) for x in lines).encode())
+    source = stream_arn(kinesis, "refj-source")
+    dest = stream_arn(kinesis, "refj-dest")
+    create_app(kda, "gs-reference-json", REFERENCE, source, dest)
+    kda.add_application_reference_data_source(ApplicationName="gs-reference-json", CurrentApplicationVersionId=1, ReferenceDataSource={
+        "TableName": "CompanyName",
+        "S3ReferenceDataSource": {"BucketARN": "arn:aws:s3:::kda-reference-json", "FileKey": "tickers.json", "ReferenceRoleARN": ROLE},
+        "ReferenceSchema": {
+            "RecordFormat": {"RecordFormatType": "JSON", "MappingParameters": {"JSONMappingParameters": {"RecordRowPath": "$"}}},
+            "RecordColumns": [{"Name": "Ticker", "SqlType": "VARCHAR(4)", "Mapping": "$.symbol"},
+                              {"Name": "Company", "SqlType": "VARCHAR(20)", "Mapping": "$.company.name"}]}})
+    put(kinesis, "refj-source", TICKS)
+    start(kda, "gs-reference-json", "TRIM_HORIZON")
+    got = Reader(kinesis, "refj-dest").read(len(TICKS))
+    names = {"AMZN": "Amazon", "MSFT": "Microsoft"}
+    assert [(g["TICKER_SYMBOL"], g["Company"]) for g in got] == [(t["TICKER_SYMBOL"], names.get(t["TICKER_SYMBOL"])) for t in TICKS], got
+    kda.stop_application(ApplicationName="gs-reference-json")
+    wait_status(kda, "gs-reference-json", "READY")
+
+
+OUTPUT_FUNCTION = r'''
+import base64, json, os, sys
+event = json.load(sys.stdin)
+assert event["applicationArn"].startswith("arn:aws:kinesisanalytics:"), event
+with open(os.environ["WEIR_SMOKE_KDA_OUT"], "a") as f:
+    for r in event["records"]:
+        assert r["lambdaDeliveryRecordMetadata"]["retryHint"] == 0, r
+        f.write(base64.b64decode(r["data"]).decode() + "\n")
+json.dump({"records": [{"recordId": r["recordId"], "result": "Ok"} for r in event["records"]]}, sys.stdout)
+'''
+
+
+def test_a_lambda_output(tmp_path):
+    script = tmp_path / "out.py"
+    script.write_text(OUTPUT_FUNCTION)
+    out = tmp_path / "rows.jsonl"
+    config = tmp_path / "weir.toml"
+    config.write_text(f'[[functions]]\nname = "sink"\ncommand = [{json.dumps(sys.executable)}, {json.dumps(str(script))}]\n')
+    proc, url = start_weir(extra_env={"WEIR_SMOKE_KDA_OUT": str(out)}, extra_args=("--config", str(config)))
+    try:
+        kda, kinesis = clients(url)
+        source = stream_arn(kinesis, "lam-source")
+        create_app(kda, "gs-lambda", FILTER, source, None, output={
+            "Name": "DESTINATION_SQL_STREAM", "LambdaOutput": {
+                "ResourceARN": "arn:aws:lambda:us-east-1:123456789012:function:sink", "RoleARN": ROLE},
+            "DestinationSchema": {"RecordFormatType": "JSON"}})
+        put(kinesis, "lam-source", TICKS)
+        start(kda, "gs-lambda", "TRIM_HORIZON")
+        end = time.monotonic() + 30
+        got = []
+        while len(got) < 3:
+            assert time.monotonic() < end, got
+            time.sleep(0.05)
+            got = [json.loads(x) for x in out.read_text().splitlines()] if out.exists() else []
+        assert got == tech(TICKS), got
+    finally:
+        proc.terminate()
+        proc.wait(30)

@@ -18,6 +18,7 @@ mod kda_analytic;
 mod kda_fast_regex;
 mod kda_functions;
 mod kda_hotspots;
+mod kda_mapping;
 mod kda_parse;
 mod kda_rcf;
 mod kda_w3c;

@@ -101,9 +101,16 @@ fn decode(table: &TableDef, data: Bytes) -> Result<Vec<RecordBatch>> {
             .with_header(false)
             .build(Cursor::new(data))?
             .collect::<std::result::Result<Vec<_>, _>>()?,
-        _ => arrow_json::ReaderBuilder::new(schema)
-            .build(Cursor::new(data))?
-            .collect::<std::result::Result<Vec<_>, _>>()?,
+        _ => {
+            // KDA reference data mapped by JSONPath: each line reshaped first.
+            let data = match super::reshape::of(table) {
+                Some(spec) => Bytes::from(super::reshape::lines(&spec, &data)),
+                None => data,
+            };
+            arrow_json::ReaderBuilder::new(schema)
+                .build(Cursor::new(data))?
+                .collect::<std::result::Result<Vec<_>, _>>()?
+        }
     };
     Ok(batches)
 }

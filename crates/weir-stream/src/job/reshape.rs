@@ -28,6 +28,9 @@ pub struct Reshape {
     /// Values read as their JSON text.
     #[serde(default)]
     pub text: Vec<Vec<String>>,
+    /// When set, each row becomes an object of these columns, each the value at its path.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub project: Vec<(String, Vec<String>)>,
 }
 
 impl Reshape {
@@ -64,6 +67,17 @@ fn rows(spec: &Reshape, record: Value) -> Vec<Value> {
         (_, v) => vec![v],
     };
     let mut out = Vec::new();
+    let project = |mut row: Value| -> Value {
+        if spec.project.is_empty() {
+            return row;
+        }
+        let mut obj = serde_json::Map::new();
+        for (name, path) in &spec.project {
+            let v = at(&mut row, path).map(Value::take).unwrap_or(Value::Null);
+            obj.insert(name.clone(), v);
+        }
+        Value::Object(obj)
+    };
     for mut row in roots {
         for path in &spec.text {
             if let Some(v) = at(&mut row, path) {
@@ -73,7 +87,7 @@ fn rows(spec: &Reshape, record: Value) -> Vec<Value> {
             }
         }
         match &spec.flatten {
-            None => out.push(row),
+            None => out.push(project(row)),
             Some(path) => {
                 let items = match at(&mut row, path).map(Value::take) {
                     Some(Value::Array(items)) if !items.is_empty() => items,
@@ -84,8 +98,28 @@ fn rows(spec: &Reshape, record: Value) -> Vec<Value> {
                     if let Some(v) = at(&mut copy, path) {
                         *v = item;
                     }
-                    out.push(copy);
+                    out.push(project(copy));
                 }
+            }
+        }
+    }
+    out
+}
+
+/// JSON lines as the lines of their rows.
+pub fn lines(spec: &Reshape, data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(data.len());
+    for line in data.split(|b| *b == b'\n') {
+        match serde_json::from_slice::<Value>(line) {
+            Ok(v) => {
+                for row in rows(spec, v) {
+                    out.extend_from_slice(row.to_string().as_bytes());
+                    out.push(b'\n');
+                }
+            }
+            Err(_) => {
+                out.extend_from_slice(line);
+                out.push(b'\n');
             }
         }
     }

@@ -751,6 +751,18 @@ fn probe_with_streams(
                     && streamed(j.left())
                     && matches!(j.join_type(), JoinType::Inner | JoinType::Left)
                 {
+                    // The stream's rows, said to be in order, keep it through an outer join.
+                    let ordered =
+                        datafusion::physical_plan::execution_plan::replace_children_if_necessary(
+                            node.clone(),
+                            vec![
+                                crate::stage::InOrder::wrap(j.left().clone()),
+                                j.right().clone(),
+                            ],
+                        )?;
+                    let Some(j) = ordered.downcast_ref::<HashJoinExec>() else {
+                        return Ok(Transformed::no(node));
+                    };
                     return Ok(Transformed::yes(j.swap_inputs(PartitionMode::CollectLeft)?));
                 }
             }

@@ -23,7 +23,10 @@ use datafusion::physical_plan::{
 use datafusion::prelude::SessionContext;
 use parking_lot::Mutex;
 
+mod in_order;
 mod keys;
+
+pub use in_order::InOrder;
 
 /// The batches the next run reads.
 #[derive(Clone, Default)]
