@@ -991,3 +991,26 @@ def test_a_lambda_output(tmp_path):
     finally:
         proc.terminate()
         proc.wait(30)
+
+
+def test_csv_records_with_several_rows_and_longer_delimiters(endpoint):
+    # A record holds several rows; the delimiters are "\r\n" and "||" (KDA splits records by
+    # RecordRowDelimiter and rows by RecordColumnDelimiter, whatever their length).
+    kda, kinesis = clients(endpoint)
+    source = stream_arn(kinesis, "csv-source")
+    dest = stream_arn(kinesis, "csv-dest")
+    csv_schema = {
+        "RecordFormat": {"RecordFormatType": "CSV", "MappingParameters": {"CSVMappingParameters": {
+            "RecordRowDelimiter": "\r\n", "RecordColumnDelimiter": "||"}}},
+        "RecordEncoding": "UTF-8",
+        "RecordColumns": [{"Name": n, "SqlType": t} for n, t in
+                          [("TICKER_SYMBOL", "VARCHAR(4)"), ("SECTOR", "VARCHAR(16)"), ("CHANGE", "REAL"), ("PRICE", "REAL")]],
+    }
+    create_app(kda, "gs-csv", FILTER, source, dest, input_schema=csv_schema)
+    kinesis.put_records(StreamName="csv-source", Records=[
+        {"Data": "".join(f'{t["TICKER_SYMBOL"]}||{t["SECTOR"]}||{t["CHANGE"]}||{t["PRICE"]}\r\n' for t in part).encode(), "PartitionKey": "k"}
+        for part in (TICKS[:3], TICKS[3:])])
+    start(kda, "gs-csv", "TRIM_HORIZON")
+    assert Reader(kinesis, "csv-dest").read(3) == tech(TICKS)
+    kda.stop_application(ApplicationName="gs-csv")
+    wait_status(kda, "gs-csv", "READY")

@@ -22,19 +22,32 @@ pub(crate) fn source_columns(schema: &SourceSchema) -> Result<(Vec<String>, Vec<
             let csv = mapping.and_then(|m| m.csv.as_ref());
             let rows = csv.map_or("\n", |c| c.record_row_delimiter.as_str());
             let cols = csv.map_or(",", |c| c.record_column_delimiter.as_str());
-            if rows != "\n" {
-                return Err(unsupported("A RecordRowDelimiter other than \"\\n\""));
-            }
-            if cols.len() != 1 {
-                return Err(unsupported("A RecordColumnDelimiter longer than one byte"));
+            if rows.is_empty() || cols.is_empty() {
+                return Err("A CSV delimiter is empty".into());
             }
             for c in &schema.record_columns {
                 columns.push(format!("{} {}", quote(&c.name), kda_type(&c.sql_type)));
             }
+            // A record may hold several rows; a longer column delimiter becomes one byte.
+            let reshape = Reshape {
+                csv: Some((rows.to_string(), cols.to_string())),
+                ..Reshape::default()
+            };
+            let field = if cols.len() == 1 {
+                cols.to_string()
+            } else {
+                char::from(crate::job::reshape::UNIT_SEPARATOR).to_string()
+            };
+            let spec = serde_json::to_string(&reshape).map_err(|e| e.to_string())?;
             vec![
                 "'format' = 'csv'".into(),
-                format!("'csv.field-delimiter' = {}", literal(cols)),
+                format!("'csv.field-delimiter' = {}", literal(&field)),
                 "'csv.ignore-parse-errors' = 'true'".into(),
+                format!(
+                    "'{}' = {}",
+                    crate::job::reshape::RESHAPE_OPTION,
+                    literal(&spec)
+                ),
             ]
         }
         other => return Err(format!("RecordFormatType {other} is not JSON or CSV")),

@@ -96,11 +96,20 @@ fn decode(table: &TableDef, data: Bytes) -> Result<Vec<RecordBatch>> {
             }
             out
         }
-        Some(Format::Csv { delimiter, .. }) => arrow_csv::ReaderBuilder::new(schema)
-            .with_delimiter(*delimiter)
-            .with_header(false)
-            .build(Cursor::new(data))?
-            .collect::<std::result::Result<Vec<_>, _>>()?,
+        Some(Format::Csv { delimiter, .. }) => {
+            // KDA reference data with other row or column delimiters: rewritten first.
+            let data = match super::reshape::of(table)
+                .and_then(|spec| super::reshape::csv_lines(&spec, &data))
+            {
+                Some(lines) => Bytes::from(lines),
+                None => data,
+            };
+            arrow_csv::ReaderBuilder::new(schema)
+                .with_delimiter(*delimiter)
+                .with_header(false)
+                .build(Cursor::new(data))?
+                .collect::<std::result::Result<Vec<_>, _>>()?
+        }
         _ => {
             // KDA reference data mapped by JSONPath: each line reshaped first.
             let data = match super::reshape::of(table) {

@@ -31,6 +31,66 @@ pub struct Reshape {
     /// When set, each row becomes an object of these columns, each the value at its path.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub project: Vec<(String, Vec<String>)>,
+    /// CSV records: rows cut at the first (RecordRowDelimiter), and a column delimiter of
+    /// more than one byte rewritten to the unit separator (0x1F) the decoder then reads.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub csv: Option<(String, String)>,
+}
+
+/// The byte a multi-byte CSV column delimiter is rewritten to.
+pub const UNIT_SEPARATOR: u8 = 0x1f;
+
+/// The rows of a CSV record (empty ones left out), columns delimited by one byte.
+fn csv_rows<'a>(
+    rows: &'a str,
+    columns: &'a str,
+    data: &'a [u8],
+) -> impl Iterator<Item = Vec<u8>> + 'a {
+    split(data, rows.as_bytes())
+        .filter(|r| !r.is_empty())
+        .map(move |r| {
+            if columns.len() <= 1 {
+                return r.to_vec();
+            }
+            let mut out = Vec::with_capacity(r.len());
+            let mut parts = split(r, columns.as_bytes()).peekable();
+            while let Some(p) = parts.next() {
+                out.extend_from_slice(p);
+                if parts.peek().is_some() {
+                    out.push(UNIT_SEPARATOR);
+                }
+            }
+            out
+        })
+}
+
+/// `data` cut at each `sep` (non-empty).
+fn split<'a>(data: &'a [u8], sep: &'a [u8]) -> impl Iterator<Item = &'a [u8]> + 'a {
+    let mut rest = Some(data);
+    std::iter::from_fn(move || {
+        let r = rest?;
+        match r.windows(sep.len().max(1)).position(|w| w == sep) {
+            Some(at) if !sep.is_empty() => {
+                rest = Some(&r[at + sep.len()..]);
+                Some(&r[..at])
+            }
+            _ => {
+                rest = None;
+                Some(r)
+            }
+        }
+    })
+}
+
+/// A CSV object's rows as lines (for a lookup table).
+pub fn csv_lines(spec: &Reshape, data: &[u8]) -> Option<Vec<u8>> {
+    let (rows, columns) = spec.csv.as_ref()?;
+    let mut out = Vec::with_capacity(data.len());
+    for row in csv_rows(rows, columns, data) {
+        out.extend_from_slice(&row);
+        out.push(b'\n');
+    }
+    Some(out)
 }
 
 impl Reshape {
@@ -130,16 +190,24 @@ pub fn lines(spec: &Reshape, data: &[u8]) -> Vec<u8> {
 pub fn apply(spec: &Reshape, records: Vec<SourceRecord>) -> Vec<SourceRecord> {
     let mut out = Vec::with_capacity(records.len());
     for r in records {
-        let Ok(value) = serde_json::from_slice::<Value>(&r.data) else {
-            out.push(r);
-            continue;
+        let parts: Vec<Vec<u8>> = match &spec.csv {
+            Some((rows, columns)) => csv_rows(rows, columns, &r.data).collect(),
+            None => match serde_json::from_slice::<Value>(&r.data) {
+                Ok(value) => rows(spec, value)
+                    .into_iter()
+                    .map(|v| v.to_string().into_bytes())
+                    .collect(),
+                Err(_) => {
+                    out.push(r);
+                    continue;
+                }
+            },
         };
-        let parts = rows(spec, value);
         let n = parts.len();
         for (k, part) in parts.into_iter().enumerate() {
             out.push(SourceRecord {
                 arrival_ms: r.arrival_ms,
-                data: part.to_string().into_bytes().into(),
+                data: part.into(),
                 shard: Arc::clone(&r.shard),
                 sequence_number: Arc::clone(&r.sequence_number),
                 partition_key: Arc::clone(&r.partition_key),
@@ -160,6 +228,18 @@ mod tests {
             .iter()
             .map(Value::to_string)
             .collect()
+    }
+
+    #[test]
+    fn csv_records_are_cut_into_rows() {
+        let rows: Vec<String> = csv_rows("\r\n", "||", b"a||1\r\nb||2\r\n")
+            .map(|r| String::from_utf8(r).unwrap())
+            .collect();
+        assert_eq!(rows, vec!["a\u{1f}1", "b\u{1f}2"]);
+        let rows: Vec<String> = csv_rows("\n", ",", b"a,1\nb,2")
+            .map(|r| String::from_utf8(r).unwrap())
+            .collect();
+        assert_eq!(rows, vec!["a,1", "b,2"]);
     }
 
     #[test]
