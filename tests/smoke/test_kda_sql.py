@@ -1014,3 +1014,24 @@ def test_csv_records_with_several_rows_and_longer_delimiters(endpoint):
     assert Reader(kinesis, "csv-dest").read(3) == tech(TICKS)
     kda.stop_application(ApplicationName="gs-csv")
     wait_status(kda, "gs-csv", "READY")
+
+
+def test_a_sql_function(endpoint):
+    # The SQL reference's CREATE FUNCTION example, called in a pump.
+    code = """CREATE FUNCTION get_fraction( degrees DOUBLE )
+    RETURNS DOUBLE
+    CONTAINS SQL
+    RETURN degrees - FLOOR(degrees) ;
+CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM" (ticker_symbol VARCHAR(4), cents DOUBLE);
+CREATE OR REPLACE PUMP "STREAM_PUMP" AS INSERT INTO "DESTINATION_SQL_STREAM"
+SELECT STREAM ticker_symbol, get_fraction(price) FROM "SOURCE_SQL_STREAM_001";"""
+    kda, kinesis = clients(endpoint)
+    source = stream_arn(kinesis, "fn-source")
+    dest = stream_arn(kinesis, "fn-dest")
+    create_app(kda, "gs-function", code, source, dest)
+    put(kinesis, "fn-source", TICKS)
+    start(kda, "gs-function", "TRIM_HORIZON")
+    got = Reader(kinesis, "fn-dest").read(len(TICKS))
+    assert got == [{"TICKER_SYMBOL": t["TICKER_SYMBOL"], "CENTS": t["PRICE"] % 1} for t in TICKS], got
+    kda.stop_application(ApplicationName="gs-function")
+    wait_status(kda, "gs-function", "READY")

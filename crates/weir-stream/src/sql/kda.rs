@@ -58,6 +58,7 @@ pub fn translate(
     let tokens: Vec<Token> = tokens(code)?.into_iter().map(normalize).collect();
     let mut out = KdaCode::default();
     let mut known: Vec<InAppStream> = inputs.to_vec();
+    let mut functions: Vec<super::kda_function::SqlFunction> = Vec::new();
     for statement in tokens.split(|t| *t == Token::SemiColon) {
         if statement.is_empty() {
             continue;
@@ -78,10 +79,14 @@ pub fn translate(
             known.push(created.clone());
             out.streams.push(created);
         } else if is(statement, at, "PUMP") {
-            out.pumps.push(pump(statement, at + 1, lookups, &known)?);
+            let statement = super::kda_function::expand(statement, &functions)?;
+            out.pumps.push(pump(&statement, at + 1, lookups, &known)?);
+        } else if is(statement, at, "FUNCTION") {
+            let f = super::kda_function::function(statement, at + 1, &functions)?;
+            functions.push(f);
         } else {
             return Err(fail(format!(
-                "Weir runs CREATE STREAM and CREATE PUMP statements (no {} yet)",
+                "Weir runs CREATE STREAM, CREATE PUMP and CREATE FUNCTION statements (no {} yet)",
                 text(&statement[..(at + 1).min(statement.len())])
             )));
         }
@@ -199,7 +204,7 @@ fn stream(s: &[Token], at: usize) -> Result<InAppStream, SqlError> {
 }
 
 /// A KDA column type as Flink DDL text (TIMESTAMP is KDA's millisecond timestamp).
-fn flink_type(tokens: &[Token]) -> String {
+pub(super) fn flink_type(tokens: &[Token]) -> String {
     match tokens {
         [Token::Word(w)] if w.quote_style.is_none() && w.value == "TIMESTAMP" => {
             "TIMESTAMP(3)".into()

@@ -5,6 +5,7 @@ mod flink_ddl;
 mod group_window;
 pub mod kda;
 mod kda_cursor;
+mod kda_function;
 mod kda_join;
 mod kda_models;
 mod kda_stagger;
