@@ -390,6 +390,10 @@ SELECT STREAM * FROM TABLE(COUNT_DISTINCT_ITEMS_TUMBLING(
     # Records read together enter at one ROWTIME: one window holds them all.
     ("topk", TOP_K, [{"TICKER_SYMBOL": "AMZN", "MOST_FREQUENT_VALUES": 4}, {"TICKER_SYMBOL": "XOM", "MOST_FREQUENT_VALUES": 4}]),
     ("distinct", DISTINCT, [{"NUMBER_OF_DISTINCT_ITEMS": 5}]),
+    # A cursor with its own columns and a filter (a view of the stream).
+    ("distinct-where", DISTINCT.replace('SELECT STREAM * FROM "SOURCE_SQL_STREAM_001"',
+                                        'SELECT STREAM ticker_symbol, sector AS s FROM "SOURCE_SQL_STREAM_001" WHERE price > 50'),
+     [{"NUMBER_OF_DISTINCT_ITEMS": 3}]),
 ])
 def test_the_analytic_table_functions(endpoint, name, code, want):
     kda, kinesis = clients(endpoint)

@@ -255,12 +255,13 @@ fn pump(
         }
         _ => (at + 4, None),
     };
-    let body = super::kda_cursor::table_functions(&s[query_at..], streams, &name)?;
+    let (body, cursor_views) = super::kda_cursor::table_functions(&s[query_at..], streams, &name)?;
     let body = super::kda_cursor::star(super::kda_cursor::time_order(body), streams);
-    let (query, views) = super::kda_stagger::stagger(
+    let (query, stagger_views) = super::kda_stagger::stagger(
         rewrite(&super::kda_join::stream_windows(&body)?, lookups)?,
         &name,
     )?;
+    let views: Vec<(String, String)> = cursor_views.into_iter().chain(stagger_views).collect();
     let head = text(&s[at + 1..at + 4]);
     let insert = match listed {
         None => format!("{head} {}", text(&query)),

@@ -8,10 +8,11 @@
 
 use sqlparser::tokenizer::Token;
 
-use super::kda::{closing, fail, InAppStream};
+use super::kda::{closing, fail, split_commas, InAppStream};
+use super::kda_stagger::Views;
 use super::SqlError;
 
-fn word(t: Option<&Token>) -> Option<&str> {
+pub(super) fn word(t: Option<&Token>) -> Option<&str> {
     match t {
         Some(Token::Word(w)) if w.quote_style.is_none() => Some(w.value.as_str()),
         _ => None,
@@ -19,14 +20,16 @@ fn word(t: Option<&Token>) -> Option<&str> {
 }
 
 /// The statement with its `TABLE(F(CURSOR(...), ...))` calls replaced by their queries.
-/// `streams` are the streams whose columns a cursor's `*` may stand for; `site` names the
-/// statement's models (machine-learning functions, `kda_models`).
+/// `streams` are the streams whose columns a cursor's `*` may stand for; `site` (the pump's
+/// name) names the statement's models (machine-learning functions, `kda_models`) and the
+/// views of its cursors that are more than a stream.
 pub fn table_functions(
     s: &[Token],
     streams: &[InAppStream],
     site: &str,
-) -> Result<Vec<Token>, SqlError> {
+) -> Result<(Vec<Token>, Views), SqlError> {
     let mut out = Vec::with_capacity(s.len());
+    let mut views = Views::new();
     let mut i = 0;
     let mut calls = 0;
     while i < s.len() {
@@ -48,21 +51,141 @@ pub fn table_functions(
         let end = closing(s, i + 1)?;
         let args_end = closing(s, i + 3)?;
         let args = &s[i + 4..args_end];
-        if model {
-            calls += 1;
+        calls += 1;
+        let view = format!(
+            "weir_cursor_{}_{calls}",
+            site.replace(|c: char| !c.is_ascii_alphanumeric(), "_")
+        );
+        let (tokens, cursor_view) = if model {
             let site = format!("{site}#{calls}");
-            out.extend(super::kda_models::expand(call, args, streams, &site)?);
+            super::kda_models::expand(call, args, streams, &site, &view)?
         } else {
-            out.extend(expand(call, args)?);
-        }
+            expand(call, args, streams, &view)?
+        };
+        out.extend(tokens);
+        views.extend(cursor_view);
         i = end + 1;
     }
-    Ok(out)
+    Ok((out, views))
 }
 
-/// `CURSOR(SELECT [STREAM] * FROM rel), 'col', [k,] seconds` → the function's query in
-/// parentheses.
-fn expand(name: &str, args: &[Token]) -> Result<Vec<Token>, SqlError> {
+/// A cursor's relation: the stream it reads, or a view of its query (with `ROWTIME`).
+pub(super) struct Cursor {
+    pub relation: Token,
+    /// The columns it returns (`*`: the stream's, when known).
+    pub columns: Vec<String>,
+    /// Where the cursor's `)` is in the arguments.
+    pub end: usize,
+    pub view: Option<(String, String)>,
+}
+
+/// Reads `CURSOR(SELECT [STREAM] list FROM "S" [...])` at the start of `args`: a plain `*` of
+/// a stream is the stream; anything else (columns, expressions named with AS, WHERE) becomes
+/// view `view`.
+pub(super) fn cursor(
+    args: &[Token],
+    streams: &[InAppStream],
+    name: &str,
+    view: &str,
+) -> Result<Cursor, SqlError> {
+    let usage = || {
+        fail(format!(
+            "{name} reads CURSOR(SELECT STREAM columns FROM \"stream\" ...), its columns named \
+             (a column, or an expression AS a name)"
+        ))
+    };
+    if word(args.first()) != Some("CURSOR") || args.get(1) != Some(&Token::LParen) {
+        return Err(usage());
+    }
+    let end = closing(args, 1).map_err(|_| usage())?;
+    let mut q: Vec<Token> = args[2..end].to_vec();
+    if word(q.first()) != Some("SELECT") {
+        return Err(usage());
+    }
+    if word(q.get(1)) == Some("STREAM") {
+        q.remove(1);
+    }
+    let mut depth = 0i32;
+    let from = q
+        .iter()
+        .position(|t| {
+            match t {
+                Token::LParen => depth += 1,
+                Token::RParen => depth -= 1,
+                _ => {}
+            }
+            depth == 0 && word(Some(t)) == Some("FROM")
+        })
+        .ok_or_else(usage)?;
+    let Some(Token::Word(rel)) = q.get(from + 1) else {
+        return Err(usage());
+    };
+    let rel_columns = || -> Vec<String> {
+        streams
+            .iter()
+            .find(|s| s.name == rel.value)
+            .map(|s| s.columns.iter().map(|(c, _)| c.clone()).collect())
+            // Not known yet (code checked before its input is added): refused at start.
+            .unwrap_or_default()
+    };
+    let list = &q[1..from];
+    let star = list == [Token::Mul];
+    if star && q.len() == from + 2 {
+        return Ok(Cursor {
+            relation: Token::Word(rel.clone()),
+            columns: rel_columns(),
+            end,
+            view: None,
+        });
+    }
+    let columns = if star {
+        rel_columns()
+    } else {
+        let mut out = Vec::new();
+        for item in split_commas(list) {
+            match item {
+                [.., Token::Word(w)]
+                    if item.len() == 1
+                        || (item.len() >= 3 && word(item.get(item.len() - 2)) == Some("AS"))
+                        || item[..item.len() - 1].iter().enumerate().all(|(k, t)| {
+                            matches!((k % 2, t), (0, Token::Word(_)) | (1, Token::Period))
+                        }) =>
+                {
+                    out.push(w.value.clone())
+                }
+                _ => return Err(usage()),
+            }
+        }
+        out
+    };
+    let mut select: Vec<Token> = q.clone();
+    if !star && !columns.iter().any(|c| c == "ROWTIME") {
+        // The view keeps the rows' time for the window after it.
+        select.splice(
+            from..from,
+            [Token::Comma, Token::make_word("ROWTIME", None)],
+        );
+    }
+    let text = select
+        .iter()
+        .map(super::token_sql)
+        .collect::<Vec<_>>()
+        .join(" ");
+    Ok(Cursor {
+        relation: Token::make_word(view, Some('`')),
+        columns,
+        end,
+        view: Some((view.to_string(), text)),
+    })
+}
+
+/// `CURSOR(...), 'col', [k,] seconds` → the function's query in parentheses.
+fn expand(
+    name: &str,
+    args: &[Token],
+    streams: &[InAppStream],
+    view: &str,
+) -> Result<(Vec<Token>, Option<(String, String)>), SqlError> {
     let usage = || {
         fail(format!(
             "{name} takes CURSOR(SELECT STREAM * FROM \"stream\"), 'column'{}, window seconds",
@@ -73,22 +196,8 @@ fn expand(name: &str, args: &[Token]) -> Result<Vec<Token>, SqlError> {
             }
         ))
     };
-    if word(args.first()) != Some("CURSOR") || args.get(1) != Some(&Token::LParen) {
-        return Err(usage());
-    }
-    let cursor_end = closing(args, 1).map_err(|_| usage())?;
-    let mut q: Vec<&Token> = args[2..cursor_end].iter().collect();
-    if word(q.get(1).copied()) == Some("STREAM") {
-        q.remove(1);
-    }
-    let relation = match q.as_slice() {
-        [select, Token::Mul, from, Token::Word(rel)]
-            if word(Some(select)) == Some("SELECT") && word(Some(from)) == Some("FROM") =>
-        {
-            rel.clone()
-        }
-        _ => return Err(usage()),
-    };
+    let c = cursor(args, streams, name, view)?;
+    let (relation, cursor_end) = (c.relation, c.end);
     let rest: Vec<&Token> = args[cursor_end + 1..]
         .iter()
         .filter(|t| **t != Token::Comma)
@@ -115,7 +224,7 @@ fn expand(name: &str, args: &[Token]) -> Result<Vec<Token>, SqlError> {
         )));
     }
     let col = format!("`{}`", column.replace('`', "``"));
-    let rel = super::token_sql(&Token::Word(relation));
+    let rel = super::token_sql(&relation);
     let window =
         format!("TABLE(TUMBLE(TABLE {rel}, DESCRIPTOR(ROWTIME), INTERVAL '{seconds}' SECOND))");
     let sql = if name == "TOP_K_ITEMS_TUMBLING" {
@@ -134,10 +243,11 @@ fn expand(name: &str, args: &[Token]) -> Result<Vec<Token>, SqlError> {
     let tokens = sqlparser::tokenizer::Tokenizer::new(&sqlparser::dialect::GenericDialect {}, &sql)
         .tokenize()
         .map_err(|e| fail(e.to_string()))?;
-    Ok(tokens
+    let tokens = tokens
         .into_iter()
         .filter(|t| !matches!(t, Token::Whitespace(_)))
-        .collect())
+        .collect();
+    Ok((tokens, c.view))
 }
 
 /// A stream's `ORDER BY FLOOR(s.ROWTIME TO unit), ...` (or `ORDER BY ROWTIME, ...`) at the

@@ -8,7 +8,7 @@
 
 use sqlparser::tokenizer::Token;
 
-use super::kda::{closing, fail, split_commas, InAppStream};
+use super::kda::{fail, InAppStream};
 use super::SqlError;
 
 pub const FUNCTIONS: [&str; 3] = [
@@ -16,13 +16,6 @@ pub const FUNCTIONS: [&str; 3] = [
     "RANDOM_CUT_FOREST_WITH_EXPLANATION",
     "HOTSPOTS",
 ];
-
-fn word(t: Option<&Token>) -> Option<&str> {
-    match t {
-        Some(Token::Word(w)) if w.quote_style.is_none() => Some(w.value.as_str()),
-        _ => None,
-    }
-}
 
 fn quoted(name: &str) -> String {
     format!("`{}`", name.replace('`', "``"))
@@ -32,62 +25,6 @@ fn literal(text: &str) -> String {
     format!("'{}'", text.replace('\'', "''"))
 }
 
-/// The cursor's relation and columns.
-fn cursor(
-    args: &[Token],
-    streams: &[InAppStream],
-    name: &str,
-) -> Result<(Token, Vec<String>, usize), SqlError> {
-    let usage = || {
-        fail(format!(
-            "{name} reads CURSOR(SELECT STREAM * FROM \"stream\") or CURSOR(SELECT STREAM \"a\", \
-             \"b\" FROM \"stream\")"
-        ))
-    };
-    if word(args.first()) != Some("CURSOR") || args.get(1) != Some(&Token::LParen) {
-        return Err(usage());
-    }
-    let end = closing(args, 1).map_err(|_| usage())?;
-    let mut q: Vec<&Token> = args[2..end].iter().collect();
-    if word(q.first().copied()) != Some("SELECT") {
-        return Err(usage());
-    }
-    q.remove(0);
-    if word(q.first().copied()) == Some("STREAM") {
-        q.remove(0);
-    }
-    let from = q
-        .iter()
-        .position(|t| word(Some(t)) == Some("FROM"))
-        .ok_or_else(usage)?;
-    let relation = match &q[from + 1..] {
-        [Token::Word(rel)] => rel.clone(),
-        _ => return Err(usage()),
-    };
-    let rel_name = relation.value.clone();
-    let columns = match &q[..from] {
-        [Token::Mul] => streams
-            .iter()
-            .find(|s| s.name == rel_name)
-            .map(|s| s.columns.iter().map(|(c, _)| c.clone()).collect())
-            // Not known yet (code checked before its input is added): the call then has no
-            // columns, refused when the application starts.
-            .unwrap_or_default(),
-        list => {
-            let list: Vec<Token> = list.iter().map(|t| (*t).clone()).collect();
-            let mut out = Vec::new();
-            for part in split_commas(&list) {
-                match part {
-                    [Token::Word(w)] => out.push(w.value.clone()),
-                    _ => return Err(usage()),
-                }
-            }
-            out
-        }
-    };
-    Ok((Token::Word(relation), columns, end))
-}
-
 /// `TABLE(F(CURSOR(...), ...))`'s arguments → the query in parentheses. `site` names the
 /// call's model.
 pub fn expand(
@@ -95,8 +32,10 @@ pub fn expand(
     args: &[Token],
     streams: &[InAppStream],
     site: &str,
-) -> Result<Vec<Token>, SqlError> {
-    let (relation, columns, end) = cursor(args, streams, name)?;
+    view: &str,
+) -> Result<(Vec<Token>, Option<(String, String)>), SqlError> {
+    let c = super::kda_cursor::cursor(args, streams, name, view)?;
+    let (relation, columns, end) = (c.relation, c.columns, c.end);
     let rest: Vec<&Token> = args[end + 1..]
         .iter()
         .filter(|t| **t != Token::Comma)
@@ -175,10 +114,11 @@ pub fn expand(
     let tokens = sqlparser::tokenizer::Tokenizer::new(&sqlparser::dialect::GenericDialect {}, &sql)
         .tokenize()
         .map_err(|e| fail(e.to_string()))?;
-    Ok(tokens
+    let tokens = tokens
         .into_iter()
         .filter(|t| !matches!(t, Token::Whitespace(_)))
-        .collect())
+        .collect();
+    Ok((tokens, c.view))
 }
 
 #[cfg(test)]
