@@ -69,6 +69,9 @@ pub fn table_functions(
     Ok((out, views))
 }
 
+/// A table function's query, and the view its cursor needs (name, query).
+pub(super) type Expanded = (Vec<Token>, Option<(String, String)>);
+
 /// A cursor's relation: the stream it reads, or a view of its query (with `ROWTIME`).
 pub(super) struct Cursor {
     pub relation: Token,
@@ -185,7 +188,7 @@ fn expand(
     args: &[Token],
     streams: &[InAppStream],
     view: &str,
-) -> Result<(Vec<Token>, Option<(String, String)>), SqlError> {
+) -> Result<Expanded, SqlError> {
     let usage = || {
         fail(format!(
             "{name} takes CURSOR(SELECT STREAM * FROM \"stream\"), 'column'{}, window seconds",

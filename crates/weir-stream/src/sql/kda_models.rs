@@ -33,7 +33,7 @@ pub fn expand(
     streams: &[InAppStream],
     site: &str,
     view: &str,
-) -> Result<(Vec<Token>, Option<(String, String)>), SqlError> {
+) -> Result<super::kda_cursor::Expanded, SqlError> {
     let c = super::kda_cursor::cursor(args, streams, name, view)?;
     let (relation, columns, end) = (c.relation, c.columns, c.end);
     let rest: Vec<&Token> = args[end + 1..]
