@@ -181,6 +181,8 @@ def test_discover_input_schema_from_a_stream(endpoint):
         kda.discover_input_schema(ResourceARN=empty, RoleARN=ROLE,
                                   InputStartingPositionConfiguration={"InputStartingPosition": "TRIM_HORIZON"})
     assert code(e) == "UnableToDetectSchemaException"
+    # The exception's records members come with it (empty here: nothing was read).
+    assert e.value.response["RawInputRecords"] == [] and e.value.response["ProcessedInputRecords"] == [], e.value.response
 
 
 def test_applications_survive_a_restart(tmp_path):

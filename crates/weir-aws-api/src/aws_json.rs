@@ -205,6 +205,12 @@ pub fn error_response(protocol: Protocol, e: &ApiError) -> Response<Body> {
     if let Some(key) = e.message_key.filter(|_| !e.message.is_empty()) {
         members.push((key, Value::str(e.message.clone())));
     }
+    for (key, items) in &e.lists {
+        members.push((
+            key,
+            Value::List(items.iter().cloned().map(Value::Str).collect()),
+        ));
+    }
     let body = Value::map(members);
     let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
     let mut resp = respond(protocol, status, value::encode(protocol, &body));

@@ -12,6 +12,9 @@ pub struct ApiError {
     /// The member the message goes in: AWS writes `message`, but `Message` for
     /// SerializationException, and no message at all for some protocol-level errors.
     pub message_key: Option<&'static str>,
+    /// Other members of the error's shape: lists of strings (UnableToDetectSchemaException's
+    /// RawInputRecords).
+    pub lists: Vec<(&'static str, Vec<String>)>,
 }
 
 impl ApiError {
@@ -21,7 +24,13 @@ impl ApiError {
             status,
             message: message.into(),
             message_key: Some("message"),
+            lists: Vec::new(),
         }
+    }
+    /// The same error with a list member beside its message.
+    pub fn with_list(mut self, member: &'static str, items: Vec<String>) -> Self {
+        self.lists.push((member, items));
+        self
     }
     /// An error whose body is only its type (`{"__type":"UnknownOperationException"}`).
     pub fn bare(code: &'static str, status: u16) -> Self {
@@ -30,6 +39,7 @@ impl ApiError {
             status,
             message: String::new(),
             message_key: None,
+            lists: Vec::new(),
         }
     }
     /// The same error with its message in `Message` (as Glue's and Athena's models name it).

@@ -68,8 +68,6 @@ pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
             ))
         }
     };
-    // UnableToDetectSchemaException's RawInputRecords and ProcessedInputRecords are not
-    // sent beside its message.
     let found = weir_analytics::discover(&samples).map_err(error)?;
     let texts = |v: &[String]| Value::List(v.iter().cloned().map(Value::Str).collect());
     Ok(Value::map([

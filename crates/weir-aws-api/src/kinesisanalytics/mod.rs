@@ -125,7 +125,11 @@ pub(crate) fn error(e: AnalyticsError) -> ApiError {
         AnalyticsError::TooManyTags(_) => "TooManyTagsException",
         AnalyticsError::InvalidConfiguration(_) => "InvalidApplicationConfigurationException",
         AnalyticsError::Unsupported(_) => "UnsupportedOperationException",
-        AnalyticsError::UnableToDetectSchema { .. } => "UnableToDetectSchemaException",
+        AnalyticsError::UnableToDetectSchema { raw, processed, .. } => {
+            return ApiError::new("UnableToDetectSchemaException", 400, message)
+                .with_list("RawInputRecords", raw)
+                .with_list("ProcessedInputRecords", processed);
+        }
         AnalyticsError::Storage(_) => {
             tracing::error!(error = %message, "Kinesis Analytics request failed inside Weir");
             return ApiError::new("ServiceUnavailableException", 500, message);
