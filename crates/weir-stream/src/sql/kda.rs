@@ -615,7 +615,7 @@ fn epoch_floor(time: &[Token], unit: &[Token]) -> Option<Vec<Token>> {
 }
 
 /// Tokens of SQL text, without whitespace and comments.
-fn tokens(sql: &str) -> Result<Vec<Token>, SqlError> {
+pub(super) fn tokens(sql: &str) -> Result<Vec<Token>, SqlError> {
     Ok(Tokenizer::new(&GenericDialect {}, sql)
         .tokenize()
         .map_err(|e| fail(e.to_string()))?

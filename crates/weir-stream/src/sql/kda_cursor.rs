@@ -12,6 +12,19 @@ use super::kda::{closing, fail, split_commas, InAppStream};
 use super::kda_stagger::Views;
 use super::SqlError;
 
+/// The first token outside parentheses for which `f` holds.
+fn at_top(tokens: &[Token], mut f: impl FnMut(&Token) -> bool) -> Option<usize> {
+    let mut depth = 0i32;
+    tokens.iter().position(|t| {
+        match t {
+            Token::LParen => depth += 1,
+            Token::RParen => depth -= 1,
+            _ => {}
+        }
+        depth == 0 && f(t)
+    })
+}
+
 pub(super) fn word(t: Option<&Token>) -> Option<&str> {
     match t {
         Some(Token::Word(w)) if w.quote_style.is_none() => Some(w.value.as_str()),
@@ -108,18 +121,7 @@ pub(super) fn cursor(
     if word(q.get(1)) == Some("STREAM") {
         q.remove(1);
     }
-    let mut depth = 0i32;
-    let from = q
-        .iter()
-        .position(|t| {
-            match t {
-                Token::LParen => depth += 1,
-                Token::RParen => depth -= 1,
-                _ => {}
-            }
-            depth == 0 && word(Some(t)) == Some("FROM")
-        })
-        .ok_or_else(usage)?;
+    let from = at_top(&q, |t| word(Some(t)) == Some("FROM")).ok_or_else(usage)?;
     let Some(Token::Word(rel)) = q.get(from + 1) else {
         return Err(usage());
     };
@@ -243,14 +245,7 @@ fn expand(
              window_start, window_end)"
         )
     };
-    let tokens = sqlparser::tokenizer::Tokenizer::new(&sqlparser::dialect::GenericDialect {}, &sql)
-        .tokenize()
-        .map_err(|e| fail(e.to_string()))?;
-    let tokens = tokens
-        .into_iter()
-        .filter(|t| !matches!(t, Token::Whitespace(_)))
-        .collect();
-    Ok((tokens, c.view))
+    Ok((super::kda::tokens(&sql)?, c.view))
 }
 
 /// A stream's `ORDER BY FLOOR(s.ROWTIME TO unit), ...` (or `ORDER BY ROWTIME, ...`) at the
@@ -278,18 +273,7 @@ pub fn time_order(s: Vec<Token>) -> Vec<Token> {
     };
     let key = &s[at + 2..];
     // The first key: everything up to a comma outside parentheses.
-    let mut depth = 0i32;
-    let first_end = key
-        .iter()
-        .position(|t| {
-            match t {
-                Token::LParen => depth += 1,
-                Token::RParen => depth -= 1,
-                _ => {}
-            }
-            depth == 0 && *t == Token::Comma
-        })
-        .unwrap_or(key.len());
+    let first_end = at_top(key, |t| *t == Token::Comma).unwrap_or(key.len());
     let first = &key[..first_end];
     let rowtime = |ts: &[Token]| {
         ts.iter()
@@ -337,15 +321,10 @@ pub fn star(s: Vec<Token>, streams: &[InAppStream]) -> Vec<Token> {
         return s;
     };
     // Only a query of the one stream: a join's `*` holds the other side's columns too.
-    let mut depth = 0i32;
-    let joined = s[at + 3..].iter().any(|t| {
-        match t {
-            Token::LParen => depth += 1,
-            Token::RParen => depth -= 1,
-            _ => {}
-        }
-        depth == 0 && (*t == Token::Comma || word(Some(t)) == Some("JOIN"))
-    });
+    let joined = at_top(&s[at + 3..], |t| {
+        *t == Token::Comma || word(Some(t)) == Some("JOIN")
+    })
+    .is_some();
     if joined {
         return s;
     }

@@ -129,15 +129,7 @@ pub fn expand(tokens: &[Token], functions: &[SqlFunction]) -> Result<Vec<Token>,
                 .collect();
             sql = format!("CASE WHEN {} THEN NULL ELSE {sql} END", nulls.join(" OR "));
         }
-        let expanded =
-            sqlparser::tokenizer::Tokenizer::new(&sqlparser::dialect::GenericDialect {}, &sql)
-                .tokenize()
-                .map_err(|e| fail(e.to_string()))?;
-        out.extend(
-            expanded
-                .into_iter()
-                .filter(|t| !matches!(t, Token::Whitespace(_))),
-        );
+        out.extend(super::kda::tokens(&sql)?);
         i = close + 1;
     }
     Ok(out)

@@ -111,14 +111,7 @@ pub fn expand(
             cols = selected.join(", "),
         )
     };
-    let tokens = sqlparser::tokenizer::Tokenizer::new(&sqlparser::dialect::GenericDialect {}, &sql)
-        .tokenize()
-        .map_err(|e| fail(e.to_string()))?;
-    let tokens = tokens
-        .into_iter()
-        .filter(|t| !matches!(t, Token::Whitespace(_)))
-        .collect();
-    Ok((tokens, c.view))
+    Ok((super::kda::tokens(&sql)?, c.view))
 }
 
 #[cfg(test)]
