@@ -26,6 +26,8 @@ use crate::sink::Collector;
 use crate::sql::parse_create_table;
 use crate::table::{table_def, TableDef};
 
+mod resources;
+
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
     /// `<data>/stream`.
@@ -403,38 +405,6 @@ impl Engine {
         Ok((out, tables))
     }
 
-    /// An internal stream between a job's parts (one shard, in the default region), made if
-    /// it does not exist, once it is ACTIVE.
-    pub(crate) async fn internal_stream(&self, name: &str) -> Result<()> {
-        let key = weir_log::StreamKey::new(&self.inner.config.default_region, name);
-        let log = &self.inner.log;
-        if log.describe_stream(&key).is_err() {
-            log.create_stream(weir_log::CreateStream {
-                key: key.clone(),
-                shard_count: Some(1),
-                mode: weir_log::StreamMode::Provisioned,
-                tags: BTreeMap::new(),
-                max_record_kib: None,
-            })
-            .map_err(|e| StreamError::Validation(format!("stage stream {name}: {e}")))?;
-        }
-        let deadline = std::time::Instant::now() + Duration::from_secs(30);
-        loop {
-            let info = log
-                .describe_stream(&key)
-                .map_err(|e| StreamError::Validation(format!("stage stream {name}: {e}")))?;
-            if info.status == weir_log::StreamStatus::Active {
-                return Ok(());
-            }
-            if std::time::Instant::now() > deadline {
-                return Err(StreamError::Validation(format!(
-                    "stage stream {name} did not become active"
-                )));
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    }
-
     /// Plans a job from its statements (one plan per statement of a statement set).
     async fn plan_of(&self, spec: &JobSpec) -> Result<Vec<crate::plan::JobPlan>> {
         let mut tables = BTreeMap::new();
@@ -472,48 +442,6 @@ impl Engine {
             out.push(plan_statement(part, &tables, views).await?.explain);
         }
         Ok(out.join("\n\n"))
-    }
-
-    /// Copies every record put to Firehose delivery stream `name` to internal stream `tap`
-    /// (a KDA application reading the delivery stream).
-    pub fn tap_firehose(&self, region: &str, name: &str, tap: &str) -> Result<()> {
-        let delivery = self.inner.delivery.as_ref().ok_or_else(|| {
-            StreamError::Validation("No Firehose delivery streams are served".into())
-        })?;
-        let tap = format!("{}:{tap}", self.inner.config.default_region);
-        delivery
-            .tap(region, name, &tap)
-            .map_err(|e| StreamError::Validation(e.to_string()))
-    }
-
-    /// Refuses a Firehose delivery stream that cannot be read (unknown, or reading a Kinesis
-    /// stream itself).
-    pub fn check_firehose(&self, region: &str, name: &str) -> Result<()> {
-        let delivery = self.inner.delivery.as_ref().ok_or_else(|| {
-            StreamError::Validation("No Firehose delivery streams are served".into())
-        })?;
-        let info = delivery
-            .describe(region, name)
-            .map_err(|e| StreamError::Validation(e.to_string()))?;
-        if !matches!(info.source, weir_delivery::Source::DirectPut { .. }) {
-            return Err(StreamError::Unsupported(format!(
-                "Firehose {name} reads a Kinesis stream: make that stream the input"
-            )));
-        }
-        Ok(())
-    }
-
-    /// Refuses a function (a Lambda ARN or name) not registered in Weir's config.
-    pub fn check_function(&self, arn: &str) -> Result<()> {
-        let delivery = self
-            .inner
-            .delivery
-            .as_ref()
-            .ok_or_else(|| StreamError::Validation("No functions are registered".into()))?;
-        delivery
-            .function(arn)
-            .map(drop)
-            .map_err(StreamError::Validation)
     }
 
     async fn launch(&self, spec: JobSpec) -> Result<Option<Arc<Collector>>> {
@@ -713,19 +641,6 @@ impl Engine {
     /// Deletes a job's stage streams.
     fn drop_stage_streams(&self, id: &str) {
         self.drop_internal_streams(&format!("{}{id}-", crate::plan::stages::STREAM_PREFIX));
-    }
-
-    /// Deletes the default region's streams whose names start with `prefix`.
-    pub(crate) fn drop_internal_streams(&self, prefix: &str) {
-        let region = &self.inner.config.default_region;
-        for s in self.inner.log.list_streams(region) {
-            if s.name.starts_with(prefix) {
-                let key = weir_log::StreamKey::new(region, &s.name);
-                if let Err(e) = self.inner.log.delete_stream(&key, true) {
-                    tracing::warn!(error = %e, stream = %s.name, "could not delete a stage stream");
-                }
-            }
-        }
     }
 
     /// STOP JOB: the job saves a checkpoint and ends CANCELED (FINISHED when drained: every
