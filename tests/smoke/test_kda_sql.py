@@ -725,6 +725,23 @@ CREATE OR REPLACE PUMP "P2" AS INSERT INTO "DESTINATION_SQL_STREAM" SELECT STREA
     assert {p for ps in parts.values() for p in ps} == {1, 2}, parts
     kda.stop_application(ApplicationName="gs-par")
     wait_status(kda, "gs-par", "READY")
+    # Down to one in-application stream: resumed, it reads every shard (the shards that were
+    # the other part's from their start: at least once).
+    one = code.split(";")[0] + ";" + code.split(";")[1] + ";"
+    kda.update_application(ApplicationName="gs-par", CurrentApplicationVersionId=1, ApplicationUpdate={
+        "ApplicationCodeUpdate": one,
+        "InputUpdates": [{"InputId": "1.1", "InputParallelismUpdate": {"CountUpdate": 1}}]})
+    more = [{"TICKER_SYMBOL": f"U{i:03d}", "SECTOR": "TECH", "CHANGE": 0.5, "PRICE": float(i)} for i in range(40)]
+    put(kinesis, "par-source", more)
+    start(kda, "gs-par", "LAST_STOPPED_POINT")
+    reader = Reader(kinesis, "par-dest")
+    end = time.monotonic() + 30
+    seen = set()
+    while not {m["TICKER_SYMBOL"] for m in more} <= seen:
+        assert time.monotonic() < end, sorted(seen)
+        seen |= {g["TICKER_SYMBOL"] for g in reader.read(1, deadline=1)}
+    kda.stop_application(ApplicationName="gs-par")
+    wait_status(kda, "gs-par", "READY")
 
 
 PREPROCESSOR = r'''

@@ -93,18 +93,39 @@ impl Delivery {
                     Some((r, s)) => weir_log::StreamKey::new(r, s),
                     None => weir_log::StreamKey::new(region, &tap),
                 };
-                match self
-                    .inner
-                    .streams
-                    .put_records(&tap_key, stored.clone())
-                    .await
-                {
-                    Ok(_) => {}
-                    Err(weir_log::LogError::NotFound(_)) => {
-                        // Its reader is gone (the application deleted or started afresh).
-                        let _ = self.untap(region, name, &tap);
+                // Copies a throttled tap refuses are put again (a few times, then logged).
+                let mut pending = stored.clone();
+                for attempt in 0..8u32 {
+                    if pending.is_empty() {
+                        break;
                     }
-                    Err(e) => tracing::warn!(error = %e, tap, "records not copied to a tap"),
+                    if attempt > 0 {
+                        tokio::time::sleep(std::time::Duration::from_millis(25 << attempt)).await;
+                    }
+                    match self
+                        .inner
+                        .streams
+                        .put_records(&tap_key, pending.clone())
+                        .await
+                    {
+                        Ok(results) => {
+                            pending = results
+                                .into_iter()
+                                .zip(pending)
+                                .filter(|(r, _)| r.is_err())
+                                .map(|(_, e)| e)
+                                .collect();
+                        }
+                        Err(weir_log::LogError::NotFound(_)) => {
+                            // Its reader is gone (the application deleted or started afresh).
+                            let _ = self.untap(region, name, &tap);
+                            pending.clear();
+                        }
+                        Err(e) => tracing::warn!(error = %e, tap, "records not copied to a tap"),
+                    }
+                }
+                if !pending.is_empty() {
+                    tracing::error!(tap, records = pending.len(), "records not copied to a tap");
                 }
             }
         }

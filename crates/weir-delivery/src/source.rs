@@ -44,6 +44,9 @@ pub struct Reader {
     threads: usize,
     /// Only the shards of this part `(k, n)`: those whose number is `k` modulo `n`.
     part: Option<(u32, u32)>,
+    /// The other parts' shards (not checkpointed: a part read with another `n` later takes
+    /// what is its own then).
+    others: BTreeSet<String>,
 }
 
 impl Drop for Reader {
@@ -68,22 +71,27 @@ impl Reader {
             start: Resume::TrimHorizon,
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
             part: None,
+            others: BTreeSet::new(),
         }
     }
 
     /// Reads only part `k` of `n` of the shards (a shard's number modulo `n`); the others
-    /// count as finished, so their children of this part are read in their turn.
+    /// count as finished, so their children of this part are read in their turn, and a shard
+    /// of this part it has no position for (the parts were cut otherwise before) is read from
+    /// where shards found later start.
     pub fn part(mut self, k: u32, n: u32) -> Reader {
         self.part = Some((k, n.max(1)));
         let others: Vec<String> = self
             .positions
             .keys()
+            .chain(&self.finished)
             .filter(|s| !self.ours(s))
             .cloned()
             .collect();
         for s in others {
             self.positions.remove(&s);
-            self.finished.insert(s);
+            self.finished.remove(&s);
+            self.others.insert(s);
         }
         self
     }
@@ -160,7 +168,7 @@ impl Reader {
                 continue;
             }
             if !self.ours(&sh.shard_id) {
-                self.finished.insert(sh.shard_id.clone());
+                self.others.insert(sh.shard_id.clone());
                 continue;
             }
             let parents: Vec<&String> = sh
@@ -169,11 +177,13 @@ impl Reader {
                 .chain(sh.adjacent_parent_shard_id.iter())
                 .collect();
             let ready = if parents.is_empty() {
-                fresh
+                fresh || self.part.is_some()
             } else {
-                parents
-                    .iter()
-                    .all(|p| self.finished.contains(*p) || !known.contains(p.as_str()))
+                parents.iter().all(|p| {
+                    self.finished.contains(*p)
+                        || self.others.contains(*p)
+                        || !known.contains(p.as_str())
+                })
             };
             if ready {
                 self.positions.insert(sh.shard_id.clone(), None);

@@ -112,14 +112,12 @@ fn input_table(
     app_arn: &str,
     input: &Input,
     errors: Option<&str>,
-    tap: &str,
+    tap: (&str, &str),
 ) -> Result<Vec<(String, String)>, String> {
     let (stream, region) = match (&input.kinesis_streams_input, &input.kinesis_firehose_input) {
         (Some(target), _) => arn_parts(&target.resource_arn, "stream")?,
-        (None, Some(target)) => {
-            let (_, region) = arn_parts(&target.resource_arn, "deliverystream")?;
-            (tap, region)
-        }
+        // The tap: an internal stream, in the engine's region.
+        (None, Some(_)) => tap,
         (None, None) => return Err("The input has no Kinesis stream or Firehose".into()),
     };
     let (mut columns, mut format) = source_columns(&input.input_schema)?;
@@ -152,11 +150,8 @@ fn input_table(
         .into_iter()
         .enumerate()
         .map(|(k, name)| {
-            let part = if n > 1 {
-                format!(", '{}' = '{k}/{n}'", crate::table::SHARDS_OPTION)
-            } else {
-                String::new()
-            };
+            // Always a part (0/1 too): a later InputParallelism takes up the shards then its own.
+            let part = format!(", '{}' = '{k}/{n}'", crate::table::SHARDS_OPTION);
             let ddl = format!(
                 "CREATE TABLE {} ({}) WITH ('connector' = 'kinesis', 'stream' = {}, 'aws.region' = \
                  {}, 'scan.stream.initpos' = '{at}'{part}, {})",
@@ -311,7 +306,7 @@ fn app_job(app: &Application, job: &str, region: &str) -> Result<AppJob, String>
             streams.push(tap.clone());
         }
         let errors = errors.then_some(errors_at.as_str());
-        for (name, table) in input_table(&app.arn, input, errors, &tap)? {
+        for (name, table) in input_table(&app.arn, input, errors, (&tap, region))? {
             names.push(name);
             ddl.push(table);
         }

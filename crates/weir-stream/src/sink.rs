@@ -213,19 +213,36 @@ impl Sink {
                         })
                         .collect();
                     while !entries.is_empty() {
-                        let rest = entries.split_off(entries.len().min(PUT_BATCH));
+                        let mut rest = entries.split_off(entries.len().min(PUT_BATCH));
+                        if !self.retries() {
+                            self.log.put_all(&key, entries).await?;
+                            entries = rest;
+                            continue;
+                        }
+                        // Only the refused entries are sent again (the others are stored).
                         let mut attempt = 0;
-                        loop {
-                            match self.log.put_all(&key, entries.clone()).await {
-                                Ok(_) => break,
-                                Err(e) if self.retries() => {
-                                    attempt += 1;
-                                    self.pause(attempt, &e.to_string()).await?;
+                        while !entries.is_empty() {
+                            let why = match self.log.put_records(&key, entries.clone()).await {
+                                Ok(results) => {
+                                    let mut why = String::new();
+                                    let mut refused = Vec::new();
+                                    for (r, e) in results.into_iter().zip(entries) {
+                                        if let Err(err) = r {
+                                            why = err.to_string();
+                                            refused.push(e);
+                                        }
+                                    }
+                                    entries = refused;
+                                    why
                                 }
-                                Err(e) => return Err(e.into()),
+                                Err(e) => e.to_string(),
+                            };
+                            if !entries.is_empty() {
+                                attempt += 1;
+                                self.pause(attempt, &why).await?;
                             }
                         }
-                        entries = rest;
+                        std::mem::swap(&mut entries, &mut rest);
                     }
                 }
                 Connector::Firehose {

@@ -122,7 +122,10 @@ impl Lane {
                 let input = std::mem::take(&mut rows);
                 match q.run_at(self.input, input.clone()).await {
                     Ok(out) => Some(out),
-                    Err(_) => Some(one_by_one(q, self.input, input, &mut failed).await?),
+                    Err(e) if row_error(&e) => {
+                        Some(one_by_one(q, self.input, input, &mut failed).await?)
+                    }
+                    Err(e) => return Err(e.into()),
                 }
             }
             Some(q) => Some(q.run_at(self.input, std::mem::take(&mut rows)).await?),
@@ -167,6 +170,26 @@ impl Lane {
 /// A KDA table's option: rows its query fails on go to this stream (`region:name`, or `-`:
 /// nowhere) instead of failing the job.
 pub const SQL_ERRORS_OPTION: &str = "weir.sql.errors.stream";
+
+/// Whether an error comes from a row's values (division by zero, overflow, a cast), not from
+/// the plan or the machine.
+fn row_error(e: &datafusion::error::DataFusionError) -> bool {
+    use datafusion::arrow::error::ArrowError;
+    use datafusion::error::DataFusionError;
+    match e.find_root() {
+        DataFusionError::ArrowError(a, _) => matches!(
+            a.as_ref(),
+            ArrowError::DivideByZero
+                | ArrowError::ArithmeticOverflow(_)
+                | ArrowError::CastError(_)
+                | ArrowError::ParseError(_)
+                | ArrowError::ComputeError(_)
+                | ArrowError::InvalidArgumentError(_)
+        ),
+        DataFusionError::Execution(_) => true,
+        _ => false,
+    }
+}
 
 /// The query run row by row: the rows it fails on are set apart with the error.
 async fn one_by_one(

@@ -133,7 +133,7 @@ fn rows(spec: &Reshape, record: Value) -> Vec<Value> {
         }
         let mut obj = serde_json::Map::new();
         for (name, path) in &spec.project {
-            let v = at(&mut row, path).map(Value::take).unwrap_or(Value::Null);
+            let v = at(&mut row, path).cloned().unwrap_or(Value::Null);
             obj.insert(name.clone(), v);
         }
         Value::Object(obj)
@@ -166,19 +166,22 @@ fn rows(spec: &Reshape, record: Value) -> Vec<Value> {
     out
 }
 
-/// JSON lines as the lines of their rows.
+/// A JSON object's rows as lines: its values one after the other (lines, or pretty-printed),
+/// a top-level array's elements each a record. What does not read stays as it is.
 pub fn lines(spec: &Reshape, data: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(data.len());
-    for line in data.split(|b| *b == b'\n') {
-        match serde_json::from_slice::<Value>(line) {
-            Ok(v) => {
-                for row in rows(spec, v) {
-                    out.extend_from_slice(row.to_string().as_bytes());
-                    out.push(b'\n');
-                }
-            }
-            Err(_) => {
-                out.extend_from_slice(line);
+    let mut values = serde_json::Deserializer::from_slice(data).into_iter::<Value>();
+    for v in values.by_ref() {
+        let Ok(v) = v else {
+            return data.to_vec();
+        };
+        let records = match v {
+            Value::Array(items) => items,
+            v => vec![v],
+        };
+        for record in records {
+            for row in rows(spec, record) {
+                out.extend_from_slice(row.to_string().as_bytes());
                 out.push(b'\n');
             }
         }

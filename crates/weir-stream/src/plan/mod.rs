@@ -763,7 +763,8 @@ fn probe_with_streams(
                     let Some(j) = ordered.downcast_ref::<HashJoinExec>() else {
                         return Ok(Transformed::no(node));
                     };
-                    return Ok(Transformed::yes(j.swap_inputs(PartitionMode::CollectLeft)?));
+                    let swapped = j.swap_inputs(PartitionMode::CollectLeft)?;
+                    return Ok(Transformed::yes(crate::stage::InOrder::forget(swapped)));
                 }
             }
             Ok(Transformed::no(node))

@@ -65,9 +65,12 @@ pub fn table_functions(
         let args_end = closing(s, i + 3)?;
         let args = &s[i + 4..args_end];
         calls += 1;
+        // Named by the pump (its hash keeps "A-B" and "A_B" apart).
         let view = format!(
-            "weir_cursor_{}_{calls}",
-            site.replace(|c: char| !c.is_ascii_alphanumeric(), "_")
+            "weir_cursor_{}_{:08x}_{calls}",
+            site.replace(|c: char| !c.is_ascii_alphanumeric(), "_"),
+            site.bytes().fold(0x811c_9dc5u32, |h, b| (h ^ u32::from(b))
+                .wrapping_mul(0x0100_0193))
         );
         let (tokens, cursor_view) = if model {
             let site = format!("{site}#{calls}");

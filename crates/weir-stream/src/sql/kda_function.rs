@@ -12,7 +12,8 @@ use super::SqlError;
 #[derive(Debug, Clone)]
 pub struct SqlFunction {
     name: Token,
-    params: Vec<Token>,
+    /// Each parameter's name and type (Flink DDL text).
+    params: Vec<(String, String)>,
     returns: String,
     null_on_null: bool,
     body: Vec<Token>,
@@ -44,8 +45,10 @@ pub fn function(s: &[Token], at: usize, before: &[SqlFunction]) -> Result<SqlFun
     let close = closing(s, at + 1)?;
     let mut params = Vec::new();
     for p in split_commas(&s[at + 2..close]) {
-        match p.first() {
-            Some(t @ Token::Word(_)) => params.push(t.clone()),
+        match p {
+            [Token::Word(w), ty @ ..] if !ty.is_empty() => {
+                params.push((w.value.clone(), flink_type(ty)))
+            }
             _ => return Err(usage()),
         }
     }
@@ -110,12 +113,24 @@ pub fn expand(tokens: &[Token], functions: &[SqlFunction]) -> Result<Vec<Token>,
                 args.len()
             )));
         }
+        // A parameter is a name in the body, not a field (`x.p`) nor a function (`p(`); its
+        // argument comes cast to the parameter's type, as KDA passes exact types.
         let mut body = Vec::with_capacity(f.body.len());
-        for t in &f.body {
-            match f.params.iter().position(|p| p == t) {
-                Some(k) => {
+        for (k, t) in f.body.iter().enumerate() {
+            let param = match t {
+                Token::Word(w)
+                    if !(k > 0 && f.body[k - 1] == Token::Period)
+                        && f.body.get(k + 1) != Some(&Token::LParen) =>
+                {
+                    f.params.iter().position(|(p, _)| *p == w.value)
+                }
+                _ => None,
+            };
+            match param {
+                Some(p) => {
+                    let cast = format!("CAST(({}) AS {})", tokens_text(&args[p]), f.params[p].1);
                     body.push(Token::LParen);
-                    body.extend(args[k].iter().cloned());
+                    body.extend(super::kda::tokens(&cast)?);
                     body.push(Token::RParen);
                 }
                 None => body.push(t.clone()),
@@ -161,16 +176,18 @@ mod tests {
         let c = translate(code, &[], &[]).unwrap();
         let p = &c.pumps[0].insert;
         assert!(
-            p.contains("CAST ( ( ( PRICE ) - FLOOR ( ( PRICE ) ) ) AS DOUBLE )"),
-            "{p}"
-        );
-        assert!(
             p.contains(
-                "CASE WHEN ( PRICE + 1 ) IS NULL THEN NULL ELSE CAST ( ( CAST ( ( ( ( PRICE + 1 ) ) - \
-                 FLOOR ( ( ( PRICE + 1 ) ) ) ) AS DOUBLE ) * 2 ) AS DOUBLE ) END"
+                "CAST ( ( ( CAST ( ( PRICE ) AS DOUBLE ) ) - FLOOR ( ( CAST ( ( PRICE ) AS DOUBLE ) \
+                 ) ) ) AS DOUBLE )"
             ),
             "{p}"
         );
+        // The NULL check, and the inner function's argument cast to its parameter's type.
+        assert!(
+            p.contains("CASE WHEN ( PRICE + 1 ) IS NULL THEN NULL ELSE CAST ( ( CAST ( ( ( CAST ("),
+            "{p}"
+        );
+        assert!(p.contains("CAST ( ( PRICE + 1 ) AS DOUBLE )"), "{p}");
         let bad = "CREATE FUNCTION f(x DOUBLE) RETURNS DOUBLE CONTAINS SQL RETURN x; \
                    CREATE STREAM \"D\" (f DOUBLE); CREATE PUMP \"P\" AS INSERT INTO \"D\" \
                    SELECT STREAM f(1, 2) FROM \"S\";";

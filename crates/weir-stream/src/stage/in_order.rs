@@ -20,6 +20,8 @@ use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, Pla
 pub struct InOrder {
     input: Arc<dyn ExecutionPlan>,
     properties: Arc<PlanProperties>,
+    /// Whether it claims the order (else it hides any order its input claims).
+    ordered: bool,
 }
 
 impl InOrder {
@@ -33,6 +35,21 @@ impl InOrder {
         if let Some(ordering) = LexOrdering::new(vec![sort]) {
             eq.add_ordering(ordering);
         }
+        InOrder::with(input, eq, true)
+    }
+
+    /// `input` said to be in no order: the join above the ordered rows passes their order on,
+    /// and what is above it must not take it as sorted.
+    pub fn forget(input: Arc<dyn ExecutionPlan>) -> Arc<dyn ExecutionPlan> {
+        let eq = EquivalenceProperties::new(input.schema());
+        InOrder::with(input, eq, false)
+    }
+
+    fn with(
+        input: Arc<dyn ExecutionPlan>,
+        eq: EquivalenceProperties,
+        ordered: bool,
+    ) -> Arc<dyn ExecutionPlan> {
         let p = input.properties();
         let properties = Arc::new(PlanProperties::new(
             eq,
@@ -40,7 +57,11 @@ impl InOrder {
             p.emission_type,
             p.boundedness,
         ));
-        Arc::new(InOrder { input, properties })
+        Arc::new(InOrder {
+            input,
+            properties,
+            ordered,
+        })
     }
 }
 
@@ -75,7 +96,8 @@ impl ExecutionPlan for InOrder {
         mut children: Vec<Arc<dyn ExecutionPlan>>,
     ) -> DfResult<Arc<dyn ExecutionPlan>> {
         match children.pop() {
-            Some(input) => Ok(InOrder::wrap(input)),
+            Some(input) if self.ordered => Ok(InOrder::wrap(input)),
+            Some(input) => Ok(InOrder::forget(input)),
             None => Ok(self),
         }
     }
