@@ -26,6 +26,9 @@ use crate::table::TableDef;
 pub const FUNCTION_OPTION: &str = "weir.preprocess.function";
 pub const APPLICATION_OPTION: &str = "weir.preprocess.application";
 
+/// Answers not following the contract before their records fail.
+const MALFORMED: u32 = 4;
+
 /// Records per invocation (well inside Lambda's 6 MB event).
 const CHUNK: usize = 500;
 
@@ -99,6 +102,9 @@ pub async fn apply(
         .to_string()
         .into_bytes();
         let mut attempt = 0u32;
+        // An answer that is not the contract is asked for again a few times; then the records
+        // it did not answer for fail (a function that cannot be reached is waited for).
+        let mut malformed = 0u32;
         let answers: HashMap<String, AnswerRecord> = loop {
             if attempt > 0 {
                 if *stop.borrow() {
@@ -125,25 +131,34 @@ pub async fn apply(
                         .into_iter()
                         .map(|r| (r.record_id.clone(), r))
                         .collect();
-                    if ids.iter().all(|id| by_id.contains_key(id)) {
+                    if ids.iter().all(|id| by_id.contains_key(id)) || malformed >= MALFORMED {
                         break by_id;
                     }
                     tracing::warn!(function = %f.name, "the preprocessing answer leaves records out");
+                }
+                Err(e) if malformed >= MALFORMED => {
+                    tracing::warn!(function = %f.name, error = %e, "the preprocessing answer is not KDA's contract: its records fail");
+                    break HashMap::new();
                 }
                 Err(e) => {
                     tracing::warn!(function = %f.name, error = %e, "the preprocessing answer is not KDA's contract");
                 }
             }
+            malformed += 1;
         };
         for (mut r, id) in chunk.into_iter().zip(&ids) {
-            let Some(a) = answers.get(id) else {
-                continue;
-            };
             let reject = |r: &SourceRecord, message: String| Rejected {
                 arrival_ms: r.arrival_ms,
                 data: r.data.clone(),
                 message,
                 name: "Lambda_Processing_Failed",
+            };
+            let Some(a) = answers.get(id) else {
+                failed.push(reject(
+                    &r,
+                    "The preprocessing function did not answer for the record".into(),
+                ));
+                continue;
             };
             match a.result.as_str() {
                 "Ok" => {
