@@ -24,7 +24,7 @@ pub struct KdaBench {
     /// Ticker records written before the applications run.
     #[arg(long, default_value_t = 1_000_000)]
     pub records: usize,
-    /// Applications to run (comma-separated: filter, count).
+    /// Applications to run (comma-separated: filter, count, rcf).
     #[arg(long, default_value = "filter,count")]
     pub apps: String,
 }
@@ -49,6 +49,11 @@ const COUNT: &str = "CREATE OR REPLACE STREAM \"DESTINATION_SQL_STREAM\" (ticker
 CREATE OR REPLACE PUMP \"STREAM_PUMP\" AS INSERT INTO \"DESTINATION_SQL_STREAM\"
 SELECT STREAM ticker_symbol, COUNT(*) AS ticker_symbol_count FROM \"SOURCE_SQL_STREAM_001\"
 GROUP BY ticker_symbol, STEP(\"SOURCE_SQL_STREAM_001\".ROWTIME BY INTERVAL '1' SECOND);";
+
+const RCF: &str = "CREATE OR REPLACE STREAM \"DESTINATION_SQL_STREAM\" (ticker_symbol VARCHAR(4), anomaly_score DOUBLE);
+CREATE OR REPLACE PUMP \"STREAM_PUMP\" AS INSERT INTO \"DESTINATION_SQL_STREAM\"
+SELECT STREAM ticker_symbol, ANOMALY_SCORE
+FROM TABLE(RANDOM_CUT_FOREST(CURSOR(SELECT STREAM * FROM \"SOURCE_SQL_STREAM_001\")));";
 
 fn arn(name: &str) -> String {
     format!("arn:aws:kinesis:us-east-1:000000000000:stream/{name}")
@@ -157,7 +162,8 @@ pub async fn run(b: KdaBench) -> anyhow::Result<()> {
         let code = match name {
             "filter" => FILTER,
             "count" => COUNT,
-            other => bail!("unknown application {other} (filter, count)"),
+            "rcf" => RCF,
+            other => bail!("unknown application {other} (filter, count, rcf)"),
         };
         let out = format!("kda-bench-{name}");
         create_sharded(&log, &out, 1)?;
@@ -186,6 +192,7 @@ pub async fn run(b: KdaBench) -> anyhow::Result<()> {
             }
             let done = match name {
                 "filter" => rows >= tech,
+                "rcf" => rows >= b.records,
                 _ => counted >= b.records,
             };
             if done {
