@@ -111,27 +111,34 @@ impl Tree {
         self.nodes[new].parent = parent;
     }
 
-    /// A cut of the box spanning `min`..`max`, each dimension chosen by its length.
-    fn random_cut(&mut self, min: &[f64], max: &[f64]) -> Option<(usize, f64)> {
-        let total: f64 = min.iter().zip(max).map(|(a, b)| b - a).sum();
+    /// A cut of node `v`'s box grown to hold `p`, each dimension chosen by its length.
+    fn random_cut(&mut self, v: usize, p: &[f64]) -> Option<(usize, f64)> {
+        let total: f64 = {
+            let node = &self.nodes[v];
+            (0..p.len())
+                .map(|d| node.max[d].max(p[d]) - node.min[d].min(p[d]))
+                .sum()
+        };
         if total <= 0.0 || !total.is_finite() {
             return None;
         }
         let mut r = self.rng.gen::<f64>() * total;
+        let node = &self.nodes[v];
         let mut last = None;
-        for (d, (a, b)) in min.iter().zip(max).enumerate() {
+        for (d, x) in p.iter().enumerate() {
+            let (a, b) = (node.min[d].min(*x), node.max[d].max(*x));
             let len = b - a;
             if len <= 0.0 {
                 continue;
             }
-            last = Some(d);
+            last = Some((d, a));
             if r < len {
                 // Strictly below the box's top, so both sides of the cut hold something.
                 return Some((d, (a + r).min(b.next_down())));
             }
             r -= len;
         }
-        last.map(|d| (d, min[d]))
+        last
     }
 
     fn insert(&mut self, p: &[f64]) {
@@ -146,9 +153,7 @@ impl Tree {
                 self.nodes[v].mass += 1;
                 return;
             }
-            let min: Vec<f64> = node.min.iter().zip(p).map(|(a, b)| a.min(*b)).collect();
-            let max: Vec<f64> = node.max.iter().zip(p).map(|(a, b)| a.max(*b)).collect();
-            let cut = self.random_cut(&min, &max);
+            let cut = self.random_cut(v, p);
             let node = &self.nodes[v];
             if let Some((dim, value)) = cut {
                 // Separated as routing sends points: left at or below the cut.
@@ -157,6 +162,8 @@ impl Tree {
                 if separates {
                     let parent = node.parent;
                     let mass = node.mass + 1;
+                    let min = node.min.iter().zip(p).map(|(a, b)| a.min(*b)).collect();
+                    let max = node.max.iter().zip(p).map(|(a, b)| a.max(*b)).collect();
                     let leaf = Tree::leaf(p, None);
                     let leaf = self.alloc(leaf);
                     let (left, right) = if p[dim] <= value {
@@ -187,8 +194,10 @@ impl Tree {
                 return;
             };
             let node = &mut self.nodes[v];
-            node.min = min;
-            node.max = max;
+            for (d, x) in p.iter().enumerate() {
+                node.min[d] = node.min[d].min(*x);
+                node.max[d] = node.max[d].max(*x);
+            }
             node.mass += 1;
             v = if p[c.dim] <= c.value { c.left } else { c.right };
         }
@@ -227,9 +236,14 @@ impl Tree {
             let Some(c) = self.nodes[a].cut else {
                 break;
             };
+            // The parent's box from its children's, in place.
+            let mut min = std::mem::take(&mut self.nodes[a].min);
+            let mut max = std::mem::take(&mut self.nodes[a].max);
             let (l, r) = (&self.nodes[c.left], &self.nodes[c.right]);
-            let min = l.min.iter().zip(&r.min).map(|(a, b)| a.min(*b)).collect();
-            let max = l.max.iter().zip(&r.max).map(|(a, b)| a.max(*b)).collect();
+            for d in 0..min.len() {
+                min[d] = l.min[d].min(r.min[d]);
+                max[d] = l.max[d].max(r.max[d]);
+            }
             let node = &mut self.nodes[a];
             node.min = min;
             node.max = max;
@@ -272,27 +286,23 @@ impl Tree {
             .collect();
         for (j, &u) in path.iter().enumerate().rev().skip(1) {
             let b = &self.nodes[u];
-            let gaps_hi: Vec<f64> = q
-                .iter()
-                .zip(&b.max)
-                .map(|(a, m)| (a - m).max(0.0))
-                .collect();
-            let gaps_lo: Vec<f64> = q
-                .iter()
-                .zip(&b.min)
-                .map(|(a, m)| (m - a).max(0.0))
-                .collect();
-            let gap: f64 = gaps_hi.iter().chain(&gaps_lo).sum();
+            let gap_hi = |i: usize| (q[i] - b.max[i]).max(0.0);
+            let gap_lo = |i: usize| (b.min[i] - q[i]).max(0.0);
+            let (mut gap, mut range) = (0.0, 0.0);
+            for i in 0..dims {
+                gap += gap_hi(i) + gap_lo(i);
+                range += b.max[i] - b.min[i];
+            }
             if gap <= 0.0 {
                 break;
             }
-            let range: f64 = b.min.iter().zip(&b.max).map(|(a, m)| m - a).sum::<f64>() + gap;
+            range += gap;
             let p = gap / range;
             let w = 1.0 / (j as f64 + 1.0);
             s = p * w + (1.0 - p) * s;
             for i in 0..dims {
-                high[i] = gaps_hi[i] / range * w + (1.0 - p) * high[i];
-                low[i] = gaps_lo[i] / range * w + (1.0 - p) * low[i];
+                high[i] = gap_hi(i) / range * w + (1.0 - p) * high[i];
+                low[i] = gap_lo(i) / range * w + (1.0 - p) * low[i];
             }
         }
         high.iter_mut()
