@@ -62,6 +62,7 @@ pub fn resolve<'a>(
 }
 
 /// What became of one record.
+#[derive(Debug, Clone)]
 pub enum Transformed {
     Ok {
         data: Bytes,
@@ -179,7 +180,9 @@ struct AnswerMetadata {
     partition_keys: Option<BTreeMap<String, serde_json::Value>>,
 }
 
-fn read_answer(answer: &[u8], ids: &[String]) -> Result<Vec<Transformed>, (String, String)> {
+/// Reads a transformation answer (Firehose's contract, also KDA's input preprocessing): one
+/// result per id, in order, or the error code and message of an answer that breaks it.
+pub fn read_answer(answer: &[u8], ids: &[String]) -> Result<Vec<Transformed>, (String, String)> {
     let json = |m: String| ("Lambda.JsonProcessingException".to_string(), m);
     let parsed: Answer = serde_json::from_slice(answer).map_err(|e| {
         json(format!(

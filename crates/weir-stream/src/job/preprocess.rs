@@ -8,13 +8,11 @@
 //! answer that leaves records out) is tried again, with a growing pause, until it succeeds
 //! or the job stops (then nothing read since the last checkpoint counts as read).
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use base64::Engine as _;
-use bytes::Bytes;
-use serde::Deserialize;
 use tokio::sync::watch;
+use weir_delivery::lambda::{self, Transformed};
 use weir_delivery::source::SourceRecord;
 use weir_delivery::Delivery;
 
@@ -31,20 +29,6 @@ const MALFORMED: u32 = 4;
 
 /// Records per invocation (well inside Lambda's 6 MB event).
 const CHUNK: usize = 500;
-
-#[derive(Deserialize)]
-struct Answer {
-    records: Vec<AnswerRecord>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct AnswerRecord {
-    record_id: String,
-    result: String,
-    #[serde(default)]
-    data: Option<String>,
-}
 
 /// Whether `table` has its records preprocessed.
 pub fn enabled(table: &TableDef) -> bool {
@@ -105,7 +89,7 @@ pub async fn apply(
         // An answer that is not the contract is asked for again a few times; then the records
         // it did not answer for fail (a function that cannot be reached is waited for).
         let mut malformed = 0u32;
-        let answers: HashMap<String, AnswerRecord> = loop {
+        let results: Vec<Transformed> = loop {
             if attempt > 0 {
                 if *stop.borrow() {
                     return Err(StreamError::Interrupted(format!(
@@ -117,75 +101,39 @@ pub async fn apply(
                 tokio::time::sleep(Duration::from_millis(pause)).await;
             }
             attempt += 1;
-            let answer = match weir_delivery::lambda::invoke(&f, event.clone()).await {
+            let answer = match lambda::invoke(&f, event.clone()).await {
                 Ok(a) => a,
                 Err(e) => {
                     tracing::warn!(function = %f.name, error = %e, "input preprocessing failed");
                     continue;
                 }
             };
-            match serde_json::from_slice::<Answer>(&answer) {
-                Ok(a) => {
-                    let by_id: HashMap<String, AnswerRecord> = a
-                        .records
-                        .into_iter()
-                        .map(|r| (r.record_id.clone(), r))
-                        .collect();
-                    if ids.iter().all(|id| by_id.contains_key(id)) || malformed >= MALFORMED {
-                        break by_id;
-                    }
-                    tracing::warn!(function = %f.name, "the preprocessing answer leaves records out");
+            // The same answer as Firehose's transformation contract.
+            match lambda::read_answer(&answer, &ids) {
+                Ok(results) => break results,
+                Err((code, message)) if malformed >= MALFORMED => {
+                    let failed = Transformed::Failed { code, message };
+                    break ids.iter().map(|_| failed.clone()).collect();
                 }
-                Err(e) if malformed >= MALFORMED => {
-                    tracing::warn!(function = %f.name, error = %e, "the preprocessing answer is not KDA's contract: its records fail");
-                    break HashMap::new();
-                }
-                Err(e) => {
-                    tracing::warn!(function = %f.name, error = %e, "the preprocessing answer is not KDA's contract");
+                Err((code, message)) => {
+                    tracing::warn!(function = %f.name, code, message, "the preprocessing answer is not KDA's contract");
                 }
             }
             malformed += 1;
         };
-        for (mut r, id) in chunk.into_iter().zip(&ids) {
-            let reject = |r: &SourceRecord, message: String| Rejected {
-                arrival_ms: r.arrival_ms,
-                data: r.data.clone(),
-                message,
-                name: "Lambda_Processing_Failed",
-            };
-            let Some(a) = answers.get(id) else {
-                failed.push(reject(
-                    &r,
-                    "The preprocessing function did not answer for the record".into(),
-                ));
-                continue;
-            };
-            match a.result.as_str() {
-                "Ok" => {
-                    let data = a
-                        .data
-                        .as_deref()
-                        .map(|d| base64::engine::general_purpose::STANDARD.decode(d));
-                    match data {
-                        Some(Ok(d)) => {
-                            r.data = Bytes::from(d);
-                            kept.push(r);
-                        }
-                        _ => failed.push(reject(
-                            &r,
-                            "The preprocessing function returned data that is not base64".into(),
-                        )),
-                    }
+        for (mut r, result) in chunk.into_iter().zip(results) {
+            match result {
+                Transformed::Ok { data, .. } => {
+                    r.data = data;
+                    kept.push(r);
                 }
-                "Dropped" => {}
-                "ProcessingFailed" => failed.push(reject(
-                    &r,
-                    "The preprocessing function returned ProcessingFailed".into(),
-                )),
-                other => failed.push(reject(
-                    &r,
-                    format!("The preprocessing function returned the result '{other}'"),
-                )),
+                Transformed::Dropped => {}
+                Transformed::Failed { code, message } => failed.push(Rejected {
+                    arrival_ms: r.arrival_ms,
+                    data: r.data.clone(),
+                    message: format!("{code}: {message}"),
+                    name: "Lambda_Processing_Failed",
+                }),
             }
         }
     }
