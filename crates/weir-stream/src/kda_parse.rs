@@ -45,6 +45,7 @@ pub fn all() -> Vec<ScalarUDF> {
             kind,
             signature: Signature::variadic_any(Volatility::Immutable),
             aliases: kind.aliases(),
+            shape: parking_lot::Mutex::new(None),
         })
     })
     .collect()
@@ -82,11 +83,35 @@ impl Kind {
     }
 }
 
-#[derive(Debug, PartialEq, Eq, Hash)]
 struct LogParse {
     kind: Kind,
     signature: Signature,
     aliases: Vec<String>,
+    /// The parser of the last literal arguments (a regex is compiled once, not per batch).
+    shape: parking_lot::Mutex<Option<CachedShape>>,
+}
+
+/// A call's literal arguments and the parser they make.
+type CachedShape = (Vec<Option<ScalarValue>>, Arc<Shape>);
+
+impl std::fmt::Debug for LogParse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LogParse")
+            .field("kind", &self.kind)
+            .finish()
+    }
+}
+
+impl PartialEq for LogParse {
+    fn eq(&self, other: &Self) -> bool {
+        self.kind == other.kind
+    }
+}
+impl Eq for LogParse {}
+impl std::hash::Hash for LogParse {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.kind.hash(state);
+    }
 }
 
 /// A field of the returned ROW.
@@ -600,7 +625,18 @@ impl ScalarUDFImpl for LogParse {
                 ColumnarValue::Array(_) => None,
             })
             .collect();
-        let shape = self.kind.shape(&literals)?;
+        let key: Vec<Option<ScalarValue>> = literals.iter().map(|l| l.cloned()).collect();
+        let shape = {
+            let mut cached = self.shape.lock();
+            match cached.as_ref() {
+                Some((k, shape)) if *k == key => shape.clone(),
+                _ => {
+                    let shape = Arc::new(self.kind.shape(&literals)?);
+                    *cached = Some((key, shape.clone()));
+                    shape
+                }
+            }
+        };
         let Some(text) = args.args.first() else {
             return exec_err!("{} needs a text", self.name());
         };

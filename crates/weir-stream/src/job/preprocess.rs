@@ -4,9 +4,11 @@
 //! records: [{recordId, kinesisStreamRecordMetadata: {sequenceNumber, partitionKey, shardId,
 //! approximateArrivalTimestamp}, data}]}` answered by `{records: [{recordId, result: "Ok" |
 //! "Dropped" | "ProcessingFailed", data}]}`. Ok records go on with the answer's data, Dropped
-//! ones are gone, ProcessingFailed ones go to `error_stream`. An invocation that fails (or an
-//! answer that leaves records out) is tried again, with a growing pause, until it succeeds
-//! or the job stops (then nothing read since the last checkpoint counts as read).
+//! ones are gone, ProcessingFailed ones go to `error_stream` (the answer is read as Firehose's
+//! transformation answer, the same contract). An invocation that fails is tried again, with a
+//! growing pause, until it succeeds or the job stops (then nothing read since the last
+//! checkpoint counts as read); an answer that breaks the contract is asked for again four
+//! times, then the chunk's records go to `error_stream`.
 
 use std::time::Duration;
 
