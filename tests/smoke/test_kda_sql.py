@@ -394,6 +394,11 @@ SELECT STREAM * FROM TABLE(COUNT_DISTINCT_ITEMS_TUMBLING(
     ("distinct-where", DISTINCT.replace('SELECT STREAM * FROM "SOURCE_SQL_STREAM_001"',
                                         'SELECT STREAM ticker_symbol, sector AS s FROM "SOURCE_SQL_STREAM_001" WHERE price > 50'),
      [{"NUMBER_OF_DISTINCT_ITEMS": 3}]),
+    # The cursor's query is KDA SQL too (SIMILAR TO's patterns).
+    ("distinct-similar", DISTINCT.replace('SELECT STREAM * FROM "SOURCE_SQL_STREAM_001"',
+                                          'SELECT STREAM ticker_symbol FROM "SOURCE_SQL_STREAM_001" '
+                                          "WHERE price > 50 AND sector SIMILAR TO '%TECH%'"),
+     [{"NUMBER_OF_DISTINCT_ITEMS": 2}]),
 ])
 def test_the_analytic_table_functions(endpoint, name, code, want):
     kda, kinesis = clients(endpoint)
@@ -422,14 +427,17 @@ CREATE OR REPLACE PUMP "ALL_PUMP" AS INSERT INTO "ALL_ROWS" SELECT STREAM ticker
         "Name": "error_stream", "KinesisStreamsOutput": {"ResourceARN": errors, "RoleARN": ROLE},
         "DestinationSchema": {"RecordFormatType": "JSON"}})
     bad = [b"not json at all", b'{"TICKER_SYMBOL": "AMZN", "SECTOR": "TECHNOLOGY", "CHANGE": "abc", "PRICE": 1}']
-    records = [json.dumps(t).encode() for t in TICKS[:2]] + bad + [json.dumps(TICKS[2]).encode()]
+    # A row over KDA's 512 KB row limit (a 600 KB SECTOR) cannot enter the stream either.
+    big = json.dumps(dict(TICKS[0], SECTOR="T" * 600_000)).encode()
+    records = [json.dumps(t).encode() for t in TICKS[:2]] + bad + [big, json.dumps(TICKS[2]).encode()]
     kinesis.put_records(StreamName="err-source", Records=[{"Data": d, "PartitionKey": "k"} for d in records])
     start(kda, "gs-errors", "TRIM_HORIZON")
     assert Reader(kinesis, "err-dest").read(2) == tech(TICKS[:3])
     errors_out = Reader(kinesis, "err-errors")
-    got = errors_out.read(2)
-    # DATA_ROW holds the record hex-encoded, as AWS documents it.
-    assert [bytes.fromhex(g["DATA_ROW"]) for g in got] == bad
+    got = errors_out.read(3)
+    # DATA_ROW holds the record hex-encoded, as AWS documents it (its first 24,576 bytes).
+    assert [bytes.fromhex(g["DATA_ROW"]) for g in got] == bad + [big[:24_576]]
+    assert "512 KB" in got[2]["MESSAGE"]
     assert errors_out.read(1, deadline=1) == []
     for g in got:
         assert set(g) == {"ERROR_TIME", "ERROR_LEVEL", "ERROR_NAME", "MESSAGE", "DATA_ROWTIME", "DATA_ROW", "PUMP_NAME"}
@@ -495,6 +503,34 @@ WINDOW W1 AS (PARTITION BY ticker_symbol ROWS 3 PRECEDING);"""
         assert second == {"TICKER_SYMBOL": t["TICKER_SYMBOL"], "PRICE": t["PRICE"] + 1, "PREVIOUS_PRICE": t["PRICE"]}
     kda.stop_application(ApplicationName="gs-lag")
     wait_status(kda, "gs-lag", "READY")
+
+
+def test_lag_ignoring_nulls_and_nth_value_from_last(endpoint):
+    code = """CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM" (price REAL, previous REAL, second_last REAL, first_one REAL);
+CREATE OR REPLACE PUMP "STREAM_PUMP" AS INSERT INTO "DESTINATION_SQL_STREAM"
+SELECT STREAM price, LAG(price, 1) IGNORE NULLS OVER W1, NTH_VALUE(price, 2) FROM LAST OVER W1,
+    NTH_VALUE(price, 1) FROM FIRST RESPECT NULLS OVER W1
+FROM "SOURCE_SQL_STREAM_001"
+WINDOW W1 AS (PARTITION BY ticker_symbol ROWS 3 PRECEDING);"""
+    kda, kinesis = clients(endpoint)
+    source = stream_arn(kinesis, "nth-source")
+    dest = stream_arn(kinesis, "nth-dest")
+    create_app(kda, "gs-nth", code, source, dest)
+    prices = [1.0, None, None, 4.0, 5.0]
+    put(kinesis, "nth-source", [dict(TICKS[0], PRICE=p) for p in prices])
+    start(kda, "gs-nth", "TRIM_HORIZON")
+    got = Reader(kinesis, "nth-dest").read(len(prices))
+    # Frames of up to four rows: the row and the three before it.
+    want = [
+        (1.0, None, None, 1.0),
+        (None, 1.0, 1.0, 1.0),
+        (None, 1.0, None, 1.0),
+        (4.0, 1.0, None, 1.0),
+        (5.0, 4.0, 4.0, None),
+    ]
+    assert [(r["PRICE"], r["PREVIOUS"], r["SECOND_LAST"], r["FIRST_ONE"]) for r in got] == want, got
+    kda.stop_application(ApplicationName="gs-nth")
+    wait_status(kda, "gs-nth", "READY")
 
 
 def test_an_output_to_firehose(endpoint):
@@ -688,30 +724,54 @@ CREATE OR REPLACE PUMP "HOT_PUMP" AS INSERT INTO "HOT_STREAM"
     wait_status(kda, "gs-hot", "READY")
 
 
-def test_rows_the_sql_fails_on_go_to_the_error_stream(endpoint):
-    # Integer division by zero fails its row, not the application: the row goes to
-    # error_stream and the others come out.
-    code = """CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM" (ticker_symbol VARCHAR(4), ratio INTEGER);
+DIVIDE = """CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM" (ticker_symbol VARCHAR(4), ratio INTEGER);
 CREATE OR REPLACE PUMP "STREAM_PUMP" AS INSERT INTO "DESTINATION_SQL_STREAM"
 SELECT STREAM ticker_symbol, CAST(price AS INTEGER) / CAST(change AS INTEGER) FROM "SOURCE_SQL_STREAM_001";"""
+
+# The same division inside a tumbling window's aggregate.
+DIVIDE_IN_WINDOW = """CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM" (ticker_symbol VARCHAR(4), ratio INTEGER);
+CREATE OR REPLACE PUMP "STREAM_PUMP" AS INSERT INTO "DESTINATION_SQL_STREAM"
+SELECT STREAM ticker_symbol, SUM(CAST(price AS INTEGER) / CAST(change AS INTEGER)) FROM "SOURCE_SQL_STREAM_001"
+GROUP BY ticker_symbol, STEP("SOURCE_SQL_STREAM_001".ROWTIME BY INTERVAL '1' SECOND);"""
+
+
+@pytest.mark.parametrize("name,code", [("div", DIVIDE), ("divwin", DIVIDE_IN_WINDOW)])
+def test_rows_the_sql_fails_on_go_to_the_error_stream(endpoint, name, code):
+    # Integer division by zero fails its row, not the application: the row goes to
+    # error_stream and the others come out (a stateless pump, and a window's aggregate).
     kda, kinesis = clients(endpoint)
-    source = stream_arn(kinesis, "div-source")
-    dest = stream_arn(kinesis, "div-dest")
-    errors = stream_arn(kinesis, "div-errors")
-    create_app(kda, "gs-div", code, source, dest)
-    kda.add_application_output(ApplicationName="gs-div", CurrentApplicationVersionId=1, Output={
+    source = stream_arn(kinesis, f"{name}-source")
+    dest = stream_arn(kinesis, f"{name}-dest")
+    errors = stream_arn(kinesis, f"{name}-errors")
+    app = f"gs-{name}"
+    create_app(kda, app, code, source, dest)
+    kda.add_application_output(ApplicationName=app, CurrentApplicationVersionId=1, Output={
         "Name": "error_stream", "KinesisStreamsOutput": {"ResourceARN": errors, "RoleARN": ROLE},
         "DestinationSchema": {"RecordFormatType": "JSON"}})
-    put(kinesis, "div-source", TICKS)
-    start(kda, "gs-div", "TRIM_HORIZON")
-    got = Reader(kinesis, "div-dest").read(2)
-    assert got == [{"TICKER_SYMBOL": "XOM", "RATIO": 90}, {"TICKER_SYMBOL": "WFC", "RATIO": -23}], got
-    failed = Reader(kinesis, "div-errors").read(3)
+    # Many good rows around the bad ones: the bad ones are found within a batch.
+    filler = [dict(t, CHANGE=1.0) for t in TICKS] * 40
+    put(kinesis, f"{name}-source", filler + TICKS + filler)
+    start(kda, app, "TRIM_HORIZON")
+    want = [{"TICKER_SYMBOL": "XOM", "RATIO": 90}, {"TICKER_SYMBOL": "WFC", "RATIO": -23}]
+    if code == DIVIDE:
+        got = Reader(kinesis, f"{name}-dest").read(len(filler) * 2 + 2)
+        assert got[len(filler):len(filler) + 2] == want, got
+    else:
+        want = {t["TICKER_SYMBOL"]: 80 * int(t["PRICE"]) for t in TICKS}
+        want["XOM"] += 90
+        want["WFC"] += -23
+        # The rows may fall in more than one window: their sums add up.
+        out, sums, end = Reader(kinesis, f"{name}-dest"), {}, time.monotonic() + 30
+        while sums != want and time.monotonic() < end:
+            for r in out.read(1, deadline=1):
+                sums[r["TICKER_SYMBOL"]] = sums.get(r["TICKER_SYMBOL"], 0) + r["RATIO"]
+        assert sums == want
+    failed = Reader(kinesis, f"{name}-errors").read(3)
     assert [json.loads(bytes.fromhex(f["DATA_ROW"]))["TICKER_SYMBOL"] for f in failed] == ["AMZN", "MSFT", "INTC"], failed
     assert all(f["ERROR_NAME"] == "Error_Evaluating_Row" and "zero" in f["MESSAGE"].lower() for f in failed), failed
-    assert kda.describe_application(ApplicationName="gs-div")["ApplicationDetail"]["ApplicationStatus"] == "RUNNING"
-    kda.stop_application(ApplicationName="gs-div")
-    wait_status(kda, "gs-div", "READY")
+    assert kda.describe_application(ApplicationName=app)["ApplicationDetail"]["ApplicationStatus"] == "RUNNING"
+    kda.stop_application(ApplicationName=app)
+    wait_status(kda, app, "READY")
 
 
 def test_a_sql_function(endpoint):

@@ -15,6 +15,7 @@ mod glue;
 pub mod job;
 pub mod kda;
 mod kda_analytic;
+mod kda_distinct;
 mod kda_fast_regex;
 mod kda_functions;
 mod kda_hotspots;

@@ -42,7 +42,12 @@ pub struct Decoder {
     json: parking_lot::Mutex<Option<arrow_json::reader::Decoder>>,
     /// The fast reader of flat JSON objects (when the read columns' types allow it).
     flat: Option<flat::FlatJson>,
+    /// The greatest row, in bytes (KDA tables).
+    row_limit: Option<usize>,
 }
+
+/// Kinesis Data Analytics' rows are limited to 512 KB, 1 KB of which is the row's metadata.
+const KDA_ROW_LIMIT: usize = 512 * 1024 - 1024;
 
 /// A record that did not decode.
 pub struct Rejected {
@@ -89,6 +94,11 @@ impl Decoder {
                 .options
                 .contains_key(ERRORS_OPTION)
                 .then(Vec::new),
+            row_limit: table
+                .flink
+                .options
+                .contains_key(crate::job::SQL_ERRORS_OPTION)
+                .then_some(KDA_ROW_LIMIT),
         })
     }
 
@@ -101,6 +111,7 @@ impl Decoder {
             // is decoded alone to find which.
             _ => self.decode_each(records)?,
         };
+        let (batch, kept) = self.within_limit(records, batch, kept)?;
         let mut columns: Vec<ArrayRef> = batch.columns().to_vec();
         let kept_records: Vec<&SourceRecord> = match &kept {
             Some(k) => k.iter().map(|&i| &records[i]).collect(),
@@ -126,6 +137,49 @@ impl Decoder {
             columns.push(datafusion::arrow::compute::cast(&natural, want)?);
         }
         Ok(RecordBatch::try_new(self.decoded.clone(), columns)?)
+    }
+
+    /// The rows within the table's row limit (the others set apart as records that do not
+    /// decode), and which records they came from. A record no larger than the limit cannot
+    /// make a larger row, so most reads are not measured.
+    fn within_limit(
+        &mut self,
+        records: &[SourceRecord],
+        batch: RecordBatch,
+        kept: Option<Vec<usize>>,
+    ) -> Result<(RecordBatch, Option<Vec<usize>>)> {
+        let Some(limit) = self.row_limit else {
+            return Ok((batch, kept));
+        };
+        if records.iter().all(|r| r.data.len() <= limit) {
+            return Ok((batch, kept));
+        }
+        let sizes = row_sizes(&batch);
+        let from: Vec<usize> = kept.unwrap_or_else(|| (0..records.len()).collect());
+        let keep: Vec<bool> = sizes.iter().map(|n| *n <= limit).collect();
+        for (k, n) in sizes.iter().enumerate().filter(|(_, n)| **n > limit) {
+            self.skipped += 1;
+            let (Some(rejected), Some(r)) = (self.rejected.as_mut(), records.get(from[k])) else {
+                continue;
+            };
+            rejected.push(Rejected {
+                arrival_ms: r.arrival_ms,
+                data: r.data.clone(),
+                message: format!(
+                    "The row is {n} bytes: a row of an in-application stream is at most 512 KB, \
+                     1 KB of it the row's metadata."
+                ),
+                name: "Error_Parsing_Record",
+            });
+        }
+        let mask = datafusion::arrow::array::BooleanArray::from(keep.clone());
+        let batch = datafusion::arrow::compute::filter_record_batch(&batch, &mask)?;
+        let kept = from
+            .into_iter()
+            .zip(keep)
+            .filter_map(|(i, k)| k.then_some(i))
+            .collect();
+        Ok((batch, Some(kept)))
     }
 
     /// Records' JSON through the table's kept decoder (its buffers reused from batch to
@@ -277,4 +331,30 @@ impl Decoder {
         let batch = datafusion::arrow::compute::concat_batches(&self.physical, &batches)?;
         Ok((batch, Some(kept)))
     }
+}
+
+/// Each row's size in bytes: its texts' and binaries' lengths, its other values' widths.
+fn row_sizes(batch: &RecordBatch) -> Vec<usize> {
+    use datafusion::arrow::array::{Array, AsArray};
+    use datafusion::arrow::datatypes::DataType;
+    let mut sizes = vec![0usize; batch.num_rows()];
+    for c in batch.columns() {
+        let add = |sizes: &mut Vec<usize>, len: &dyn Fn(usize) -> usize| {
+            for (i, s) in sizes.iter_mut().enumerate() {
+                if c.is_valid(i) {
+                    *s += len(i);
+                }
+            }
+        };
+        match c.data_type() {
+            DataType::Utf8 => add(&mut sizes, &|i| c.as_string::<i32>().value(i).len()),
+            DataType::LargeUtf8 => add(&mut sizes, &|i| c.as_string::<i64>().value(i).len()),
+            DataType::Binary => add(&mut sizes, &|i| c.as_binary::<i32>().value(i).len()),
+            other => {
+                let w = other.primitive_width().unwrap_or(8);
+                add(&mut sizes, &|_| w)
+            }
+        }
+    }
+    sizes
 }

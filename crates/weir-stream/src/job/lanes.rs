@@ -117,30 +117,26 @@ impl Lane {
             rows = view.run(rows).await?;
         }
         let mut failed = Vec::new();
-        let out = match &self.query {
-            Some(q) if self.row_errors => {
-                let input = std::mem::take(&mut rows);
-                match q.run_at(self.input, input.clone()).await {
-                    Ok(out) => Some(out),
-                    Err(e) if row_error(&e) => {
-                        Some(one_by_one(q, self.input, input, &mut failed).await?)
-                    }
-                    Err(e) => return Err(e.into()),
-                }
+        let failed_to = self.row_errors.then_some(&mut failed);
+        let (out, failed_to) = match &self.query {
+            Some(q) => {
+                let rows = std::mem::take(&mut rows);
+                (Some(run_apart(q, self.input, rows, failed_to).await?), None)
             }
-            Some(q) => Some(q.run_at(self.input, std::mem::take(&mut rows)).await?),
-            None => None,
+            None => (None, failed_to),
         };
         let (mut panes, mut late, mut states) = (None, 0, None);
         if let (Some(partial), None) = (&self.partial, self.split.as_ref()) {
-            states = Some(partial.run(std::mem::take(&mut rows)).await?);
-        }
-        if let (Some(partial), Some(split)) = (&self.partial, self.split.as_mut()) {
+            let rows = std::mem::take(&mut rows);
+            states = Some(run_apart(partial, 0, rows, failed_to).await?);
+        } else if let (Some(partial), Some(split)) = (&self.partial, self.split.as_mut()) {
             let mut states = Vec::new();
+            let mut failed_to = failed_to;
             for b in std::mem::take(&mut rows) {
                 for (pane, part) in split.split(&b)? {
                     let input = split.with_window_columns(part, pane, split.pane_end(pane))?;
-                    for s in partial.run(vec![input]).await? {
+                    let to = failed_to.as_deref_mut();
+                    for s in run_apart(partial, 0, vec![input], to).await? {
                         states.push((pane, s));
                     }
                 }
@@ -191,28 +187,47 @@ fn row_error(e: &datafusion::error::DataFusionError) -> bool {
     }
 }
 
-/// The query run row by row: the rows it fails on are set apart with the error.
-async fn one_by_one(
+/// Runs `q` with `rows` in slot `input`. With `failed` (a KDA table), a batch the query fails
+/// on for a row's values is halved until the rows it fails on are found; they are set apart
+/// with the error, the others' output kept in order (a batch with one bad row costs about
+/// 2·log2(rows) more runs).
+async fn run_apart(
     q: &Stage,
     input: usize,
     rows: Vec<RecordBatch>,
-    failed: &mut Vec<crate::decode::Rejected>,
+    failed: Option<&mut Vec<crate::decode::Rejected>>,
 ) -> Result<Vec<RecordBatch>> {
+    let Some(failed) = failed else {
+        return Ok(q.run_at(input, rows).await?);
+    };
     let mut out = Vec::new();
-    for b in rows {
-        for i in 0..b.num_rows() {
-            let row = b.slice(i, 1);
-            match q.run_at(input, vec![row.clone()]).await {
-                Ok(o) => out.extend(o),
-                Err(e) => {
-                    let data = crate::sink::encode_json(&row)?.pop().unwrap_or_default();
-                    failed.push(crate::decode::Rejected {
-                        arrival_ms: crate::functions::now_ms(),
-                        data: data.into(),
-                        message: e.to_string(),
-                        name: "Error_Evaluating_Row",
-                    });
-                }
+    // Batches still to run, the next on top.
+    let mut todo: Vec<RecordBatch> = rows.into_iter().rev().collect();
+    if todo.len() > 1 {
+        // All at once first: the common case has no bad row.
+        match q.run_at(input, todo.iter().rev().cloned().collect()).await {
+            Ok(o) => return Ok(o),
+            Err(e) if row_error(&e) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    while let Some(b) = todo.pop() {
+        match q.run_at(input, vec![b.clone()]).await {
+            Ok(o) => out.extend(o),
+            Err(e) if !row_error(&e) => return Err(e.into()),
+            Err(_) if b.num_rows() > 1 => {
+                let half = b.num_rows() / 2;
+                todo.push(b.slice(half, b.num_rows() - half));
+                todo.push(b.slice(0, half));
+            }
+            Err(e) => {
+                let data = crate::sink::encode_json(&b)?.pop().unwrap_or_default();
+                failed.push(crate::decode::Rejected {
+                    arrival_ms: crate::functions::now_ms(),
+                    data: data.into(),
+                    message: e.to_string(),
+                    name: "Error_Evaluating_Row",
+                });
             }
         }
     }

@@ -161,6 +161,7 @@ pub fn session() -> SessionContext {
     weir_query::functions::register(&ctx);
     ctx.register_udf(crate::functions::proctime());
     ctx.register_udf(crate::functions::to_timestamp_ltz());
+    ctx.register_udaf(crate::kda_distinct::udaf());
     for f in crate::kda_functions::all()
         .into_iter()
         .chain(crate::kda_parse::all())

@@ -343,7 +343,8 @@ enum Place {
 }
 
 /// The KDA forms of a pump's `INSERT INTO ... SELECT` rewritten (see the module's notes).
-fn rewrite(s: &[Token], lookups: &[String]) -> Result<Vec<Token>, SqlError> {
+pub(super) fn rewrite(s: &[Token], lookups: &[String]) -> Result<Vec<Token>, SqlError> {
+    let s = &nth_from(s)?;
     // Pass 1: the group windows, as the argument text TUMBLE will get.
     let mut windows = Vec::new();
     {
@@ -496,6 +497,41 @@ fn rewrite(s: &[Token], lookups: &[String]) -> Result<Vec<Token>, SqlError> {
         }
         out.push(s[i].clone());
         i += 1;
+    }
+    Ok(out)
+}
+
+/// `NTH_VALUE(x, n) FROM FIRST | FROM LAST`: the engine's NTH_VALUE counts from the frame's
+/// last row when `n` is negative.
+fn nth_from(s: &[Token]) -> Result<Vec<Token>, SqlError> {
+    let mut out = Vec::with_capacity(s.len());
+    let mut i = 0;
+    while i < s.len() {
+        if !(is(s, i, "NTH_VALUE") && s.get(i + 1) == Some(&Token::LParen)) {
+            out.push(s[i].clone());
+            i += 1;
+            continue;
+        }
+        let end = closing(s, i + 1)?;
+        let last = is(s, end + 1, "FROM") && is(s, end + 2, "LAST");
+        let first = is(s, end + 1, "FROM") && is(s, end + 2, "FIRST");
+        let args = split_commas(&s[i + 2..end]);
+        match (last, args.as_slice()) {
+            (false, _) => out.extend_from_slice(&s[i..=end]),
+            (true, [x, [Token::Number(n, long)]]) => {
+                out.extend_from_slice(&s[i..i + 2]);
+                out.extend_from_slice(x);
+                out.push(Token::Comma);
+                out.push(Token::Number(format!("-{n}"), *long));
+                out.push(Token::RParen);
+            }
+            (true, _) => {
+                return Err(fail(
+                    "NTH_VALUE(expression, n) FROM LAST needs n as a number",
+                ))
+            }
+        }
+        i = if first || last { end + 3 } else { end + 1 };
     }
     Ok(out)
 }
@@ -913,6 +949,19 @@ mod tests {
             translate_(r#"CREATE PUMP "P" AS INSERT INTO "X" SELECT STREAM * FROM "S""#).is_err()
         );
         assert!(translate_(r#"CREATE STREAM "D" (ROWTIME TIMESTAMP)"#).is_err());
+    }
+
+    #[test]
+    fn nth_value_from_last_counts_back() {
+        let code = r#"CREATE OR REPLACE STREAM "D" (a INTEGER, b INTEGER);
+            CREATE OR REPLACE PUMP "P" AS INSERT INTO "D" SELECT STREAM
+            NTH_VALUE(x, 2) FROM LAST IGNORE NULLS OVER W, NTH_VALUE(x, 1) FROM FIRST OVER W
+            FROM "S" WINDOW W AS (ROWS 3 PRECEDING);"#;
+        let sql = &translate(code, &[], &[]).unwrap().pumps[0].insert;
+        assert!(
+            sql.contains("NTH_VALUE ( X , -2 ) IGNORE NULLS OVER W , NTH_VALUE ( X , 1 ) OVER W"),
+            "{sql}"
+        );
     }
 
     #[test]

@@ -1,10 +1,11 @@
 //! KDA's analytic table functions over a stream pointer, `TABLE(F(CURSOR(SELECT STREAM * FROM
-//! "S"), ...))`, as the windowed queries they compute (exactly, where KDA approximates):
+//! "S"), ...))`, as the windowed queries they compute (Top-K exactly, where KDA approximates):
 //! - `TOP_K_ITEMS_TUMBLING(cursor, 'col', k, seconds)`: per tumbling window, the `k` most
 //!   frequent values of `col` and their counts (columns `col`, `ITEM_COUNT`), a window Top-N
 //!   over a window count;
 //! - `COUNT_DISTINCT_ITEMS_TUMBLING(cursor, 'col', seconds)`: per tumbling window, the number
-//!   of distinct values (`NUMBER_OF_DISTINCT_ITEMS`).
+//!   of distinct values (`NUMBER_OF_DISTINCT_ITEMS`), exact up to 10,000 items and
+//!   HyperLogLog past that, as KDA's (`crate::kda_distinct`).
 
 use sqlparser::tokenizer::Token;
 
@@ -174,6 +175,8 @@ pub(super) fn cursor(
             [Token::Comma, Token::make_word("ROWTIME", None)],
         );
     }
+    // The view's query is KDA's too (TO_TIMESTAMP, FLOOR(t TO unit), SIMILAR TO, ...).
+    let select = super::kda::rewrite(&select, &[])?;
     let text = select
         .iter()
         .map(super::token_sql)
@@ -244,8 +247,9 @@ fn expand(
         )
     } else {
         format!(
-            "(SELECT COUNT(DISTINCT {col}) AS NUMBER_OF_DISTINCT_ITEMS FROM {window} GROUP BY \
-             window_start, window_end)"
+            "(SELECT {f}({col}) AS NUMBER_OF_DISTINCT_ITEMS FROM {window} GROUP BY \
+             window_start, window_end)",
+            f = crate::kda_distinct::NAME
         )
     };
     Ok((super::kda::tokens(&sql)?, c.view))
