@@ -1,7 +1,9 @@
 //! `weir bench kda`: Kinesis Data Analytics SQL applications (in process) — the stock-ticker
 //! records of AWS's getting-started demo written into a stream, then the guide's applications
-//! (a filter, a tumbling count per ticker) started from TRIM_HORIZON through the control plane,
-//! each timed until its output stream holds every result.
+//! (a filter, a tumbling count per ticker), RANDOM_CUT_FOREST, HOTSPOTS and the log parsers
+//! (REGEX_LOG_PARSE, W3C_LOG_PARSE over lines made of the records' fields) started from
+//! TRIM_HORIZON through the control plane, each timed until its output stream holds every
+//! result.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -24,7 +26,7 @@ pub struct KdaBench {
     /// Ticker records written before the applications run.
     #[arg(long, default_value_t = 1_000_000)]
     pub records: usize,
-    /// Applications to run (comma-separated: filter, count, rcf).
+    /// Applications to run (comma-separated: filter, count, rcf, regex, w3c, hotspots).
     #[arg(long, default_value = "filter,count")]
     pub apps: String,
 }
@@ -54,6 +56,24 @@ const RCF: &str = "CREATE OR REPLACE STREAM \"DESTINATION_SQL_STREAM\" (ticker_s
 CREATE OR REPLACE PUMP \"STREAM_PUMP\" AS INSERT INTO \"DESTINATION_SQL_STREAM\"
 SELECT STREAM ticker_symbol, ANOMALY_SCORE
 FROM TABLE(RANDOM_CUT_FOREST(CURSOR(SELECT STREAM * FROM \"SOURCE_SQL_STREAM_001\")));";
+
+// The log parsers over lines made of each record's fields.
+const REGEX: &str = "CREATE OR REPLACE STREAM \"DESTINATION_SQL_STREAM\" (ticker_symbol VARCHAR(4), sector VARCHAR(16));
+CREATE OR REPLACE PUMP \"STREAM_PUMP\" AS INSERT INTO \"DESTINATION_SQL_STREAM\"
+SELECT STREAM T.R.COLUMN1, T.R.COLUMN2 FROM (SELECT STREAM
+  REGEX_LOG_PARSE(ticker_symbol || ' ' || sector || ' ' || CAST(price AS VARCHAR(16)), '(\\w+) (\\w+) .*') AS R
+  FROM \"SOURCE_SQL_STREAM_001\") AS T;";
+
+const W3C: &str = "CREATE OR REPLACE STREAM \"DESTINATION_SQL_STREAM\" (host VARCHAR(16), request VARCHAR(64), status VARCHAR(4));
+CREATE OR REPLACE PUMP \"STREAM_PUMP\" AS INSERT INTO \"DESTINATION_SQL_STREAM\"
+SELECT STREAM T.W.COLUMN1, T.W.COLUMN5, T.W.COLUMN6 FROM (SELECT STREAM
+  W3C_LOG_PARSE('192.168.1.1 - ' || ticker_symbol || ' [24/May/2004:22:01:02 -0700] \"GET /' || sector || ' HTTP/1.1\" 200 ' || CAST(CAST(price AS INTEGER) AS VARCHAR(8)), 'COMMON') AS W
+  FROM \"SOURCE_SQL_STREAM_001\") AS T;";
+
+const HOTSPOTS: &str = "CREATE OR REPLACE STREAM \"DESTINATION_SQL_STREAM\" (change DOUBLE, price DOUBLE, HOTSPOTS_RESULT VARCHAR(10000));
+CREATE OR REPLACE PUMP \"STREAM_PUMP\" AS INSERT INTO \"DESTINATION_SQL_STREAM\"
+SELECT STREAM \"CHANGE\", \"PRICE\", \"HOTSPOTS_RESULT\"
+FROM TABLE(HOTSPOTS(CURSOR(SELECT STREAM \"CHANGE\", \"PRICE\" FROM \"SOURCE_SQL_STREAM_001\"), 1000, 20.0, 17));";
 
 fn arn(name: &str) -> String {
     format!("arn:aws:kinesis:us-east-1:000000000000:stream/{name}")
@@ -163,7 +183,12 @@ pub async fn run(b: KdaBench) -> anyhow::Result<()> {
             "filter" => FILTER,
             "count" => COUNT,
             "rcf" => RCF,
-            other => bail!("unknown application {other} (filter, count, rcf)"),
+            "regex" => REGEX,
+            "w3c" => W3C,
+            "hotspots" => HOTSPOTS,
+            other => {
+                bail!("unknown application {other} (filter, count, rcf, regex, w3c, hotspots)")
+            }
         };
         let out = format!("kda-bench-{name}");
         create_sharded(&log, &out, 1)?;
@@ -180,19 +205,22 @@ pub async fn run(b: KdaBench) -> anyhow::Result<()> {
             )
             .await?;
         // Done when every result is out: the filter's rows; the counts adding up.
-        let (mut rows, mut counted) = (0usize, 0usize);
+        let (mut rows, mut counted, mut parsed) = (0usize, 0usize, 0usize);
         let deadline = Instant::now() + Duration::from_secs(600);
         loop {
             for r in read_new(&log, &out, &mut iterator)? {
                 rows += 1;
-                if name == "count" {
+                if matches!(name, "count" | "regex" | "w3c") {
                     let v: serde_json::Value = serde_json::from_slice(&r)?;
                     counted += v["TICKER_SYMBOL_COUNT"].as_u64().unwrap_or(0) as usize;
+                    // A parser's line always matches: its first field is set.
+                    let first = ["TICKER_SYMBOL", "HOST"].iter().any(|k| v[k].is_string());
+                    parsed += usize::from(first);
                 }
             }
             let done = match name {
                 "filter" => rows >= tech,
-                "rcf" => rows >= b.records,
+                "rcf" | "regex" | "w3c" | "hotspots" => rows >= b.records,
                 _ => counted >= b.records,
             };
             if done {
@@ -204,6 +232,9 @@ pub async fn run(b: KdaBench) -> anyhow::Result<()> {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
         let secs = t0.elapsed().as_secs_f64();
+        if matches!(name, "regex" | "w3c") && parsed != rows {
+            bail!("{name}: {} of {rows} lines did not parse", rows - parsed);
+        }
         let cpu = cpu_seconds() - cpu0;
         println!(
             "| {name} | {} | {secs:.2} | {:.0} | {:.0} | {rows} |",
