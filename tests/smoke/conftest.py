@@ -1,5 +1,6 @@
 """Starts a real `weir serve` on a free loopback port for the Python smoke tests."""
 
+import collections
 import os
 import re
 import shutil
@@ -53,9 +54,12 @@ def start_weir(extra_env=None, extra_args=(), data_dir=None):
     )
     found = {}
     ready = threading.Event()
+    # The server's last log lines, for tests that wait for something it logs.
+    proc.log_lines = collections.deque(maxlen=5000)
 
     def drain():
         for line in proc.stderr:
+            proc.log_lines.append(line)
             m = ADDR.search(line)
             if m and not ready.is_set():
                 found["addr"] = m.group(1)

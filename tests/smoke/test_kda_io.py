@@ -231,16 +231,30 @@ CREATE OR REPLACE PUMP "STREAM_PUMP" AS INSERT INTO "DESTINATION_SQL_STREAM" SEL
     wait_status(kda, "gs-batch", "READY")
 
 
-def test_a_refused_output_write_is_tried_again_in_place(endpoint):
+def test_a_refused_output_write_is_tried_again_in_place():
     # The output stream does not exist when the rows come: the write is tried again until it
     # exists, the application running all along, each row written once.
-    kda, kinesis = clients(endpoint)
-    source = stream_arn(kinesis, "late-source")
-    dest = "arn:aws:kinesis:us-east-1:123456789012:stream/late-dest"
-    create_app(kda, "gs-late", FILTER, source, dest)
-    start(kda, "gs-late", "TRIM_HORIZON")
-    put(kinesis, "late-source", TICKS)
-    stream_arn(kinesis, "late-dest")
+    proc, endpoint = start_weir()
+    try:
+        kda, kinesis = clients(endpoint)
+        source = stream_arn(kinesis, "late-source")
+        dest = "arn:aws:kinesis:us-east-1:123456789012:stream/late-dest"
+        create_app(kda, "gs-late", FILTER, source, dest)
+        start(kda, "gs-late", "TRIM_HORIZON")
+        put(kinesis, "late-source", TICKS)
+        # The output is created only once the server has logged a refused write.
+        end = time.monotonic() + 30
+        while not any("a write refused" in line for line in list(proc.log_lines)):
+            assert time.monotonic() < end, "no write was refused"
+            time.sleep(0.05)
+        stream_arn(kinesis, "late-dest")
+        refused_then_written(kda, kinesis)
+    finally:
+        proc.terminate()
+        proc.wait(30)
+
+
+def refused_then_written(kda, kinesis):
     got = Reader(kinesis, "late-dest").read(3)
     assert got == tech(TICKS), got
     assert Reader(kinesis, "late-dest").read(4, deadline=1) == tech(TICKS)

@@ -818,6 +818,11 @@ async fn session_windows_and_group_window_syntax() {
         "SELECT window_start, window_end, item, COUNT(*), SUM(price)
          FROM TABLE(SESSION(TABLE bids, DESCRIPTOR(ts), INTERVAL '5' SECOND))
          GROUP BY window_start, window_end, item",
+        // KDA's stagger windows: each opens with its partition's first row and closes the
+        // interval after it, however close the next row comes.
+        "SELECT window_start, window_end, item, COUNT(*), SUM(price)
+         FROM TABLE(STAGGER(TABLE bids PARTITION BY item, DESCRIPTOR(ts), INTERVAL '5' SECOND))
+         GROUP BY window_start, window_end, item",
     ];
     for (i, q) in queries.iter().enumerate() {
         let sink = format!("out{i}");
@@ -842,8 +847,11 @@ async fn session_windows_and_group_window_syntax() {
             bid("y", 2.0, "2026-01-01 00:00:02"),
             bid("x", 3.0, "2026-01-01 00:00:03"),
             bid("x", 4.0, "2026-01-01 00:00:10"),
-            // The watermark passes 00:00:20: every session and window above closes.
-            bid("z", 9.0, "2026-01-01 00:00:21"),
+            // Within a session's gap of x's last row, past the stagger window of its first.
+            bid("x", 5.0, "2026-01-01 00:00:12"),
+            bid("x", 6.0, "2026-01-01 00:00:16"),
+            // The watermark passes 00:00:30: every session and window above closes.
+            bid("z", 9.0, "2026-01-01 00:00:31"),
         ],
     )
     .await;
@@ -855,18 +863,25 @@ async fn session_windows_and_group_window_syntax() {
     let sessions = vec![
         row("01", "08", "x", 2, 4.0),
         row("02", "07", "y", 1, 2.0),
-        row("10", "15", "x", 1, 4.0),
+        row("10", "21", "x", 3, 15.0),
     ];
     let tumbling = vec![
         row("00", "10", "x", 2, 4.0),
         row("00", "10", "y", 1, 2.0),
-        row("10", "20", "x", 1, 4.0),
+        row("10", "20", "x", 3, 15.0),
+    ];
+    let stagger = vec![
+        row("01", "06", "x", 2, 4.0),
+        row("02", "07", "y", 1, 2.0),
+        row("10", "15", "x", 2, 9.0),
+        row("16", "21", "x", 1, 6.0),
     ];
     for (sink, want) in [
         ("out0", &sessions),
         ("out1", &sessions),
         ("out2", &tumbling),
         ("out3", &sessions),
+        ("out4", &stagger),
     ] {
         let mut got = wait_for(&log, sink, want.len()).await;
         got.sort_by_key(|v| (v["window_start"].to_string(), v["item"].to_string()));
