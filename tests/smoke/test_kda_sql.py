@@ -769,6 +769,7 @@ def test_rows_the_sql_fails_on_go_to_the_error_stream(endpoint, name, code):
     failed = Reader(kinesis, f"{name}-errors").read(3)
     assert [json.loads(bytes.fromhex(f["DATA_ROW"]))["TICKER_SYMBOL"] for f in failed] == ["AMZN", "MSFT", "INTC"], failed
     assert all(f["ERROR_NAME"] == "Error_Evaluating_Row" and "zero" in f["MESSAGE"].lower() for f in failed), failed
+    assert all(f["PUMP_NAME"] == "STREAM_PUMP" for f in failed), failed
     assert kda.describe_application(ApplicationName=app)["ApplicationDetail"]["ApplicationStatus"] == "RUNNING"
     kda.stop_application(ApplicationName=app)
     wait_status(kda, app, "READY")

@@ -54,6 +54,8 @@ impl KdaRunner {
 /// An application as the engine runs it.
 struct AppJob {
     statements: Vec<String>,
+    /// The pumps' names by the stream each inserts into, as JSON (`job::PUMPS_OPTION`).
+    pumps: String,
     ddl: Vec<String>,
     /// The internal streams of its in-application streams.
     streams: Vec<String>,
@@ -374,7 +376,16 @@ fn app_job(app: &Application, job: &str, region: &str) -> Result<AppJob, String>
         return Err("The application code has no pump and the application no output".into());
     }
     let views = code.pumps.iter().flat_map(|p| p.views.clone()).collect();
+    // error_stream's PUMP_NAME, by the stream a pump inserts into (when one pump does).
+    let mut pumps = serde_json::Map::new();
+    for p in &code.pumps {
+        let one = code.pumps.iter().filter(|q| q.target == p.target).count() == 1;
+        if one {
+            pumps.insert(p.target.clone(), p.name.clone().into());
+        }
+    }
     Ok(AppJob {
+        pumps: serde_json::Value::Object(pumps).to_string(),
         statements,
         ddl,
         streams,
@@ -486,7 +497,10 @@ impl Runner for KdaRunner {
             for (region, delivery, tap) in &planned.taps {
                 engine.tap_firehose(region, delivery, tap).map_err(text)?;
             }
-            let config = BTreeMap::from([("pipeline.name".to_string(), format!("kda-{name}"))]);
+            let config = BTreeMap::from([
+                ("pipeline.name".to_string(), format!("kda-{name}")),
+                (crate::job::PUMPS_OPTION.to_string(), planned.pumps.clone()),
+            ]);
             engine
                 .submit_set_as(&id, &planned.statements, &tables, &planned.views, &config)
                 .await

@@ -56,6 +56,8 @@ pub struct Rejected {
     pub message: String,
     /// error_stream's ERROR_NAME.
     pub name: &'static str,
+    /// error_stream's PUMP_NAME (a row a pump's query failed on).
+    pub pump: Option<String>,
 }
 
 /// Rows a kept JSON decoder holds before it is flushed (a read returns at most 10,000).
@@ -170,6 +172,7 @@ impl Decoder {
                      1 KB of it the row's metadata."
                 ),
                 name: "Error_Parsing_Record",
+                pump: None,
             });
         }
         let mask = datafusion::arrow::array::BooleanArray::from(keep.clone());
@@ -316,6 +319,7 @@ impl Decoder {
                             data: r.data.clone(),
                             message,
                             name: "Error_Parsing_Record",
+                            pump: None,
                         });
                     }
                 }

@@ -495,6 +495,11 @@ impl Engine {
                 .map(|n| n.min(job::MAX_PARALLELISM))
                 .unwrap_or_else(job::default_parallelism),
             state_budget: Some(self.inner.state_budget.clone()),
+            pumps: spec
+                .config
+                .get(job::PUMPS_OPTION)
+                .and_then(|v| serde_json::from_str(v).ok())
+                .unwrap_or_default(),
         };
         let files = JobFiles::new(self.inner.config.dir.join("jobs").join(&spec.id))?;
         for (k, plan) in plans.iter().enumerate() {

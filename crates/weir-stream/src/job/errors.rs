@@ -62,15 +62,21 @@ pub(super) async fn write(log: &Log, table: &TableDef, prepared: &mut [Prepared]
     write_rejected(log, table, rejected).await
 }
 
-/// Takes the rows the query failed on and writes them to the table's SQL errors stream.
+/// Takes the rows the query failed on and writes them to the table's SQL errors stream
+/// (`pump`: the pump whose query it is).
 pub(super) async fn write_failed(
     log: &Log,
     table: &TableDef,
     prepared: &mut [Prepared],
+    pump: Option<&str>,
 ) -> Result<()> {
     let failed: Vec<_> = prepared
         .iter_mut()
         .flat_map(|p| std::mem::take(&mut p.failed))
+        .map(|mut r| {
+            r.pump = pump.map(str::to_string);
+            r
+        })
         .collect();
     if failed.is_empty() {
         return Ok(());
@@ -119,7 +125,7 @@ async fn write_to(
                 "DATA_ROWTIME": time(r.arrival_ms),
                 // Hex-encoded, as AWS documents it (49,152 characters: 24,576 bytes).
                 "DATA_ROW": hex(&r.data[..r.data.len().min(24_576)]),
-                "PUMP_NAME": serde_json::Value::Null,
+                "PUMP_NAME": r.pump,
             });
             PutEntry {
                 partition_key: format!("error-{}", r.arrival_ms),

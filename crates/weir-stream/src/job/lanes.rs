@@ -227,6 +227,7 @@ async fn run_apart(
                     data: data.into(),
                     message: e.to_string(),
                     name: "Error_Evaluating_Row",
+                    pump: None,
                 });
             }
         }

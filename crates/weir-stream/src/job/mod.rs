@@ -116,7 +116,13 @@ pub struct RunOptions {
     pub parallelism: usize,
     /// What all jobs' operator state may hold in memory (`[flink] state_memory_mb`).
     pub state_budget: Option<Arc<budget::StateBudget>>,
+    /// A KDA application's pump names by the stream each inserts into (`PUMPS_OPTION`).
+    pub pumps: BTreeMap<String, String>,
 }
+
+/// A job's option: a KDA application's pumps by the stream each inserts into, as a JSON
+/// object (error_stream's PUMP_NAME for the rows a pump fails on).
+pub const PUMPS_OPTION: &str = "weir.kda.pumps";
 
 /// Lanes per source when the job does not say: the machine's cores (at most 8).
 pub fn default_parallelism() -> usize {
@@ -514,7 +520,8 @@ pub async fn run(
             };
             let mut prepared = lanes::prepare(&mut src.lanes, records, src.window.as_ref()).await?;
             errors::write(&log, &plan.sources[i].table, &mut prepared).await?;
-            errors::write_failed(&log, &plan.sources[i].table, &mut prepared).await?;
+            let pump = options.pumps.get(plan.sink.name()).map(String::as_str);
+            errors::write_failed(&log, &plan.sources[i].table, &mut prepared, pump).await?;
             let mut ops = Operators {
                 join: &mut join,
                 over: &mut over,

@@ -135,6 +135,7 @@ pub async fn apply(
                     data: r.data.clone(),
                     message: format!("{code}: {message}"),
                     name: "Lambda_Processing_Failed",
+                    pump: None,
                 }),
             }
         }
