@@ -8,10 +8,10 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, BinaryArray, ListArray, StringArray};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, ListArray, StringArray};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, UInt64Type};
-use datafusion::common::ScalarValue;
+use datafusion::common::{exec_err, ScalarValue};
 use datafusion::error::Result;
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
 use datafusion::logical_expr::{
@@ -191,12 +191,17 @@ impl Accumulator for Distinct {
     }
 
     fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
-        let [items, hashes, registers] = states else {
-            return Ok(());
+        let parts = match states {
+            [items, hashes, registers] => (
+                items.as_primitive_opt::<UInt64Type>(),
+                hashes.as_list_opt::<i32>(),
+                registers.as_binary_opt::<i32>(),
+            ),
+            _ => (None, None, None),
         };
-        let items = items.as_primitive::<UInt64Type>();
-        let hashes: &ListArray = hashes.as_list();
-        let registers: &BinaryArray = registers.as_binary();
+        let (Some(items), Some(hashes), Some(registers)) = parts else {
+            return exec_err!("{NAME}: a state that is not (items, hashes, registers)");
+        };
         for i in 0..items.len() {
             if items.is_null(i) {
                 continue;
@@ -214,7 +219,10 @@ impl Accumulator for Distinct {
             self.settle();
             if !hashes.is_null(i) {
                 let list = hashes.value(i);
-                for h in list.as_primitive::<UInt64Type>().iter().flatten() {
+                let Some(list) = list.as_primitive_opt::<UInt64Type>() else {
+                    return exec_err!("{NAME}: a state's hashes are not UInt64");
+                };
+                for h in list.iter().flatten() {
                     self.add(h);
                 }
             }

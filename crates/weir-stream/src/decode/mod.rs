@@ -156,8 +156,17 @@ impl Decoder {
         if records.iter().all(|r| r.data.len() <= limit) {
             return Ok((batch, kept));
         }
-        let sizes = row_sizes(&batch);
         let from: Vec<usize> = kept.unwrap_or_else(|| (0..records.len()).collect());
+        // A job reading some of the columns measures a large record's whole row, so every
+        // job of the table keeps or sets apart the same rows.
+        let sizes: Vec<usize> = row_sizes(&batch)
+            .into_iter()
+            .zip(&from)
+            .map(|(n, &i)| match (&self.read, records.get(i)) {
+                (Some(_), Some(r)) if r.data.len() > limit => self.whole_row_size(r).unwrap_or(n),
+                _ => n,
+            })
+            .collect();
         let keep: Vec<bool> = sizes.iter().map(|n| *n <= limit).collect();
         for (k, n) in sizes.iter().enumerate().filter(|(_, n)| **n > limit) {
             self.skipped += 1;
@@ -183,6 +192,16 @@ impl Decoder {
             .filter_map(|(i, k)| k.then_some(i))
             .collect();
         Ok((batch, Some(kept)))
+    }
+
+    /// The size of a JSON record's row with all the table's columns.
+    fn whole_row_size(&self, r: &SourceRecord) -> Option<usize> {
+        let mut d = arrow_json::ReaderBuilder::new(self.physical.clone())
+            .build_decoder()
+            .ok()?;
+        d.decode(&r.data).ok()?;
+        let batch = d.flush().ok()??;
+        row_sizes(&batch).first().copied()
     }
 
     /// Records' JSON through the table's kept decoder (its buffers reused from batch to
@@ -354,6 +373,8 @@ fn row_sizes(batch: &RecordBatch) -> Vec<usize> {
             DataType::Utf8 => add(&mut sizes, &|i| c.as_string::<i32>().value(i).len()),
             DataType::LargeUtf8 => add(&mut sizes, &|i| c.as_string::<i64>().value(i).len()),
             DataType::Binary => add(&mut sizes, &|i| c.as_binary::<i32>().value(i).len()),
+            DataType::LargeBinary => add(&mut sizes, &|i| c.as_binary::<i64>().value(i).len()),
+            DataType::Utf8View => add(&mut sizes, &|i| c.as_string_view().value(i).len()),
             other => {
                 let w = other.primitive_width().unwrap_or(8);
                 add(&mut sizes, &|_| w)

@@ -121,21 +121,25 @@ impl Lane {
         let (out, failed_to) = match &self.query {
             Some(q) => {
                 let rows = std::mem::take(&mut rows);
-                (Some(run_apart(q, self.input, rows, failed_to).await?), None)
+                let to = failed_to.map(|f| (f, usize::MAX));
+                (Some(run_apart(q, self.input, rows, to).await?), None)
             }
             None => (None, failed_to),
         };
         let (mut panes, mut late, mut states) = (None, 0, None);
         if let (Some(partial), None) = (&self.partial, self.split.as_ref()) {
             let rows = std::mem::take(&mut rows);
-            states = Some(run_apart(partial, 0, rows, failed_to).await?);
+            let to = failed_to.map(|f| (f, usize::MAX));
+            states = Some(run_apart(partial, 0, rows, to).await?);
         } else if let (Some(partial), Some(split)) = (&self.partial, self.split.as_mut()) {
             let mut states = Vec::new();
             let mut failed_to = failed_to;
             for b in std::mem::take(&mut rows) {
                 for (pane, part) in split.split(&b)? {
+                    // A failing row is reported without the window columns added here.
+                    let columns = part.num_columns();
                     let input = split.with_window_columns(part, pane, split.pane_end(pane))?;
-                    let to = failed_to.as_deref_mut();
+                    let to = failed_to.as_deref_mut().map(|f| (f, columns));
                     for s in run_apart(partial, 0, vec![input], to).await? {
                         states.push((pane, s));
                     }
@@ -189,15 +193,15 @@ fn row_error(e: &datafusion::error::DataFusionError) -> bool {
 
 /// Runs `q` with `rows` in slot `input`. With `failed` (a KDA table), a batch the query fails
 /// on for a row's values is halved until the rows it fails on are found; they are set apart
-/// with the error, the others' output kept in order (a batch with one bad row costs about
-/// 2·log2(rows) more runs).
+/// with the error (their first `columns` columns as DATA_ROW), the others' output kept in
+/// order (a batch with one bad row costs about 2·log2(rows) more runs).
 async fn run_apart(
     q: &Stage,
     input: usize,
     rows: Vec<RecordBatch>,
-    failed: Option<&mut Vec<crate::decode::Rejected>>,
+    failed: Option<(&mut Vec<crate::decode::Rejected>, usize)>,
 ) -> Result<Vec<RecordBatch>> {
-    let Some(failed) = failed else {
+    let Some((failed, columns)) = failed else {
         return Ok(q.run_at(input, rows).await?);
     };
     let mut out = Vec::new();
@@ -214,14 +218,15 @@ async fn run_apart(
     while let Some(b) = todo.pop() {
         match q.run_at(input, vec![b.clone()]).await {
             Ok(o) => out.extend(o),
-            Err(e) if !row_error(&e) => return Err(e.into()),
+            Err(e) if !row_error(&e) || b.num_rows() == 0 => return Err(e.into()),
             Err(_) if b.num_rows() > 1 => {
                 let half = b.num_rows() / 2;
                 todo.push(b.slice(half, b.num_rows() - half));
                 todo.push(b.slice(0, half));
             }
             Err(e) => {
-                let data = crate::sink::encode_json(&b)?.pop().unwrap_or_default();
+                let shown = b.project(&(0..columns.min(b.num_columns())).collect::<Vec<_>>())?;
+                let data = crate::sink::encode_json(&shown)?.pop().unwrap_or_default();
                 failed.push(crate::decode::Rejected {
                     arrival_ms: crate::functions::now_ms(),
                     data: data.into(),

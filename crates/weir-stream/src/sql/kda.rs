@@ -232,6 +232,8 @@ fn pump(
     lookups: &[String],
     streams: &[InAppStream],
 ) -> Result<Pump, SqlError> {
+    // First: the other passes would read `FROM LAST` as a relation.
+    let s = &nth_from(s)?;
     let name = name_at(s, at)?;
     let mut at = at + 1;
     if is(s, at, "STOPPED") || is(s, at, "STARTED") {
@@ -344,7 +346,6 @@ enum Place {
 
 /// The KDA forms of a pump's `INSERT INTO ... SELECT` rewritten (see the module's notes).
 pub(super) fn rewrite(s: &[Token], lookups: &[String]) -> Result<Vec<Token>, SqlError> {
-    let s = &nth_from(s)?;
     // Pass 1: the group windows, as the argument text TUMBLE will get.
     let mut windows = Vec::new();
     {
@@ -516,18 +517,21 @@ fn nth_from(s: &[Token]) -> Result<Vec<Token>, SqlError> {
         let last = is(s, end + 1, "FROM") && is(s, end + 2, "LAST");
         let first = is(s, end + 1, "FROM") && is(s, end + 2, "FIRST");
         let args = split_commas(&s[i + 2..end]);
-        match (last, args.as_slice()) {
+        let positive = |n: &str| n.parse::<u64>().is_ok_and(|n| n > 0);
+        match (first || last, args.as_slice()) {
             (false, _) => out.extend_from_slice(&s[i..=end]),
-            (true, [x, [Token::Number(n, long)]]) => {
+            (true, [x, [Token::Number(n, long)]]) if positive(n) => {
                 out.extend_from_slice(&s[i..i + 2]);
                 out.extend_from_slice(x);
                 out.push(Token::Comma);
-                out.push(Token::Number(format!("-{n}"), *long));
+                let n = if last { format!("-{n}") } else { n.clone() };
+                out.push(Token::Number(n, *long));
                 out.push(Token::RParen);
             }
             (true, _) => {
                 return Err(fail(
-                    "NTH_VALUE(expression, n) FROM LAST needs n as a number",
+                    "NTH_VALUE(expression, n) FROM FIRST | FROM LAST needs n as a whole number \
+                     from 1",
                 ))
             }
         }
@@ -962,6 +966,20 @@ mod tests {
             sql.contains("NTH_VALUE ( X , -2 ) IGNORE NULLS OVER W , NTH_VALUE ( X , 1 ) OVER W"),
             "{sql}"
         );
+        // A window written in place (the join pass must not read `FROM LAST` as a relation).
+        let inline = code.replace(
+            "OVER W,",
+            "OVER (PARTITION BY y RANGE INTERVAL '1' MINUTE PRECEDING),",
+        );
+        let sql = &translate(&inline, &[], &[]).unwrap().pumps[0].insert;
+        assert!(
+            sql.contains("NTH_VALUE ( X , -2 ) IGNORE NULLS OVER ("),
+            "{sql}"
+        );
+        for bad in ["NTH_VALUE(x, 0) FROM LAST", "NTH_VALUE(x, -2) FROM FIRST"] {
+            let code = code.replace("NTH_VALUE(x, 2) FROM LAST", bad);
+            assert!(translate(&code, &[], &[]).is_err(), "{bad}");
+        }
     }
 
     #[test]
