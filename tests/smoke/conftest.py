@@ -13,6 +13,7 @@ import pytest
 
 ADDR = re.compile(r"listening on (https?://\S+)")
 FLINK = re.compile(r"Flink SQL Gateway on (http://[^\s,]+)")
+KAFKA = re.compile(r"Kafka on ([^\s,;]+)")
 
 # Data directories made for servers here: removed when the session ends (a server's log
 # preallocates its segments, so a run would otherwise leave gigabytes behind).
@@ -43,6 +44,8 @@ def start_weir(extra_env=None, extra_args=(), data_dir=None):
         WEIR_GLUE__PYTHON=sys.executable,
         # The Flink SQL Gateway on a free port too (its address: `proc.flink_url`).
         WEIR_FLINK__LISTEN="127.0.0.1:0",
+        # The Kafka listener too (its address: `proc.kafka_bootstrap`).
+        WEIR_KAFKA__LISTEN="127.0.0.1:0",
     )
     env.update(extra_env or {})
     proc = subprocess.Popen(
@@ -65,12 +68,15 @@ def start_weir(extra_env=None, extra_args=(), data_dir=None):
                 found["addr"] = m.group(1)
                 f = FLINK.search(line)
                 found["flink"] = f.group(1) if f else None
+                k = KAFKA.search(line)
+                found["kafka"] = k.group(1) if k else None
                 ready.set()
         ready.set()
 
     threading.Thread(target=drain, daemon=True).start()
     assert ready.wait(30) and "addr" in found, "weir did not start"
     proc.flink_url = found.get("flink")
+    proc.kafka_bootstrap = found.get("kafka")
     return proc, found["addr"]
 
 

@@ -7,6 +7,7 @@
 pub mod clock;
 mod commit;
 mod consumers;
+mod direct;
 pub mod error;
 pub mod hashing;
 pub mod ids;
@@ -26,6 +27,7 @@ pub mod types;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use consumers::{consumer_name_of, ConsumerInfo, MAX_CONSUMERS_PER_STREAM};
+pub use direct::{Partition, ShardEntry, ShardRead, ShardRecord};
 pub use error::{LogError, Result};
 pub use log::{Log, LogConfig};
 pub use meta::{Encryption, StreamMode};

@@ -53,6 +53,37 @@ pub struct Config {
     pub glue: GlueConfig,
     /// Streaming SQL and the Flink SQL Gateway (`[flink]`).
     pub flink: FlinkConfig,
+    /// The Kafka front door (`[kafka]`).
+    pub kafka: KafkaConfig,
+}
+
+/// Kafka front door settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct KafkaConfig {
+    /// Address of the Kafka listener (`WEIR_KAFKA__LISTEN`; Kafka's port, 9092, by default;
+    /// `off` leaves it closed).
+    pub listen: String,
+    /// The host clients are told to connect to (Metadata); empty: the listener's address.
+    pub advertised_host: String,
+    /// The broker's node id.
+    pub node_id: i32,
+    /// Whether producing to (or asking for the metadata of) an unknown topic creates it.
+    pub auto_create_topics: bool,
+    /// Partitions (shards) of a topic created on first use (Kafka's `num.partitions`).
+    pub default_partitions: u32,
+}
+
+impl Default for KafkaConfig {
+    fn default() -> Self {
+        KafkaConfig {
+            listen: "127.0.0.1:9092".into(),
+            advertised_host: String::new(),
+            node_id: 1,
+            auto_create_topics: true,
+            default_partitions: 1,
+        }
+    }
 }
 
 /// Streaming SQL settings.
@@ -304,6 +335,7 @@ impl Default for Config {
             athena: AthenaConfig::default(),
             glue: GlueConfig::default(),
             flink: FlinkConfig::default(),
+            kafka: KafkaConfig::default(),
         }
     }
 }

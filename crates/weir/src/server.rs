@@ -23,6 +23,10 @@ pub struct Server {
     stop: Option<oneshot::Sender<()>>,
     flink_stop: Option<oneshot::Sender<()>>,
     flink_task: Option<JoinHandle<std::io::Result<()>>>,
+    /// Where the Kafka front door listens (none when it is off).
+    pub kafka_addr: Option<SocketAddr>,
+    kafka_stop: Option<oneshot::Sender<()>>,
+    kafka_task: Option<JoinHandle<()>>,
     task: Option<JoinHandle<std::io::Result<()>>>,
     background: Vec<JoinHandle<()>>,
 }
@@ -246,6 +250,37 @@ impl Server {
             }));
             (Some(a), Some(task))
         };
+        let (kafka_stop, kafka_stopped) = oneshot::channel::<()>();
+        let (kafka_addr, kafka_task) = if config.kafka.listen.eq_ignore_ascii_case("off") {
+            (None, None)
+        } else {
+            let l = tokio::net::TcpListener::bind(&config.kafka.listen)
+                .await
+                .with_context(|| {
+                    format!(
+                        "binding {} (the Kafka listener; choose another address with \
+                         [kafka] listen / WEIR_KAFKA__LISTEN, or `off`)",
+                        config.kafka.listen
+                    )
+                })?;
+            let a = l.local_addr()?;
+            let k = &config.kafka;
+            let opts = weir_kafka::KafkaOptions {
+                host: match k.advertised_host.is_empty() {
+                    true => a.ip().to_string(),
+                    false => k.advertised_host.clone(),
+                },
+                port: i32::from(a.port()),
+                node_id: k.node_id,
+                region: config.default_region.clone(),
+                auto_create: k.auto_create_topics,
+                default_partitions: k.default_partitions,
+            };
+            let task = tokio::spawn(weir_kafka::serve(l, log.clone(), opts, async {
+                let _ = kafka_stopped.await;
+            }));
+            (Some(a), Some(task))
+        };
         let task = tokio::spawn(weir_aws_api::serve(
             listener,
             weir_aws_api::Engines {
@@ -292,6 +327,15 @@ impl Server {
                 since = now;
             }
         });
+        let doors = format!(
+            "{}{}",
+            flink_addr
+                .map(|a| format!("; Flink SQL Gateway on http://{a}"))
+                .unwrap_or_default(),
+            kafka_addr
+                .map(|a| format!("; Kafka on {a}"))
+                .unwrap_or_default()
+        );
         tracing::info!(
             addr = %addr,
             data_dir = %config.data_dir.display(),
@@ -303,7 +347,7 @@ impl Server {
             max_connections = config.max_connections(),
             object_index_mib = config.index_memory_bytes() >> 20,
             "weir listening on {scheme}://{addr} (Kinesis, Firehose, S3, Glue, Athena){}, data in {}",
-            flink_addr.map(|a| format!("; Flink SQL Gateway on http://{a}")).unwrap_or_default(),
+            doors,
             config.data_dir.display()
         );
         Ok(Server {
@@ -315,6 +359,9 @@ impl Server {
             flink_addr,
             flink_stop: Some(flink_stop),
             flink_task,
+            kafka_addr,
+            kafka_stop: Some(kafka_stop),
+            kafka_task,
             stop: Some(stop),
             task: Some(task),
             background: vec![housekeeping, delivery_housekeeping, autoscaling, schedules],
@@ -336,6 +383,12 @@ impl Server {
         }
         if let Some(stop) = self.flink_stop.take() {
             let _ = stop.send(());
+        }
+        if let Some(stop) = self.kafka_stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.kafka_task.take() {
+            let _ = task.await;
         }
         // The engines stop even when a front door ended with an error (reported after).
         let mut served: anyhow::Result<()> = Ok(());

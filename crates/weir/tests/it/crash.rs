@@ -25,6 +25,7 @@ pub(crate) fn spawn_server(dir: &std::path::Path) -> Child9 {
         .env("WEIR_FIREHOSE__CREATE_DELAY_MS", "0")
         // Servers of tests running at once cannot all have the gateway's default port.
         .env("WEIR_FLINK__LISTEN", "127.0.0.1:0")
+        .env("WEIR_KAFKA__LISTEN", "127.0.0.1:0")
         .env("WEIR_KINESIS__SEGMENT_BYTES", "65536")
         // Checkpoints (saved segment indexes) happen under load too.
         .env("WEIR_HOUSEKEEPING_INTERVAL_MS", "20")

@@ -21,6 +21,7 @@ pub fn test_config(dir: &std::path::Path) -> Config {
         ..Config::default()
     };
     c.flink.listen = "127.0.0.1:0".into();
+    c.kafka.listen = "127.0.0.1:0".into();
     c.kinesis.create_delay_ms = 0;
     c.kinesis.delete_delay_ms = 0;
     c.kinesis.update_delay_ms = 0;

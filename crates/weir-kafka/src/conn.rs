@@ -1,0 +1,101 @@
+//! One client connection: size-prefixed requests read in order, each answered in order (a
+//! produce with acks=0 gets no answer, as Kafka's).
+
+use std::io;
+use std::sync::Arc;
+
+use bytes::{BufMut, Bytes, BytesMut};
+use kafka_protocol::messages::{ApiKey, RequestHeader, RequestKind, ResponseHeader, ResponseKind};
+use kafka_protocol::protocol::{Decodable, Encodable};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use crate::{api_versions, fetch, list_offsets, metadata, produce, versions, Broker};
+
+/// The largest request read (Kafka's `socket.request.max.bytes` default).
+const MAX_REQUEST: usize = 100 * 1024 * 1024;
+
+fn bad(what: impl std::fmt::Display) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, what.to_string())
+}
+
+pub async fn run(broker: Arc<Broker>, socket: TcpStream) -> io::Result<()> {
+    let (mut rd, mut wr) = socket.into_split();
+    loop {
+        let mut len = [0u8; 4];
+        match rd.read_exact(&mut len).await {
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(()),
+            Err(e) => return Err(e),
+        }
+        let n = i32::from_be_bytes(len);
+        if n < 8 || n as usize > MAX_REQUEST {
+            return Err(bad(format!("a request of {n} bytes")));
+        }
+        let mut body = vec![0u8; n as usize];
+        rd.read_exact(&mut body).await?;
+        let raw_key = i16::from_be_bytes([body[0], body[1]]);
+        let version = i16::from_be_bytes([body[2], body[3]]);
+        let correlation = i32::from_be_bytes([body[4], body[5], body[6], body[7]]);
+        let key = ApiKey::try_from(raw_key).map_err(|_| bad(format!("API key {raw_key}")))?;
+        let mut body = Bytes::from(body);
+        let answer = if versions::supported(key, version) {
+            RequestHeader::decode(&mut body, key.request_header_version(version)).map_err(bad)?;
+            let request = RequestKind::decode(key, &mut body, version).map_err(bad)?;
+            handle(&broker, request, version).await
+        } else if key == ApiKey::ApiVersions {
+            // An ApiVersions this broker does not know: its versions, in a v0 answer.
+            let answer = api_versions::answer(crate::errors::UNSUPPORTED_VERSION);
+            write(
+                &mut wr,
+                correlation,
+                key,
+                0,
+                &ResponseKind::ApiVersions(answer),
+            )
+            .await?;
+            continue;
+        } else {
+            // Kafka closes a connection sending a version it does not serve.
+            return Err(bad(format!("{key:?} version {version} is not served")));
+        };
+        if let Some(answer) = answer {
+            write(&mut wr, correlation, key, version, &answer).await?;
+        }
+    }
+}
+
+async fn write(
+    wr: &mut tokio::net::tcp::OwnedWriteHalf,
+    correlation: i32,
+    key: ApiKey,
+    version: i16,
+    answer: &ResponseKind,
+) -> io::Result<()> {
+    let mut buf = BytesMut::with_capacity(256);
+    buf.put_i32(0);
+    let mut header = ResponseHeader::default();
+    header.correlation_id = correlation;
+    header
+        .encode(&mut buf, key.response_header_version(version))
+        .map_err(bad)?;
+    answer.encode(&mut buf, version).map_err(bad)?;
+    let len = (buf.len() - 4) as i32;
+    buf[..4].copy_from_slice(&len.to_be_bytes());
+    wr.write_all(&buf).await
+}
+
+/// The answer to a request (none to a produce with acks=0).
+async fn handle(b: &Broker, request: RequestKind, version: i16) -> Option<ResponseKind> {
+    Some(match request {
+        RequestKind::ApiVersions(_) => {
+            ResponseKind::ApiVersions(api_versions::answer(crate::errors::NONE))
+        }
+        RequestKind::Metadata(r) => ResponseKind::Metadata(metadata::handle(b, r, version)),
+        RequestKind::Produce(r) => ResponseKind::Produce(produce::handle(b, r).await?),
+        RequestKind::Fetch(r) => ResponseKind::Fetch(fetch::handle(b, r).await),
+        RequestKind::ListOffsets(r) => ResponseKind::ListOffsets(list_offsets::handle(b, r)),
+        // Not reached: `versions::supported` lets only the above through.
+        _ => return None,
+    })
+}

@@ -1,0 +1,19 @@
+//! The API versions the broker serves (what ApiVersions advertises and requests are checked
+//! against). Ranges overlap what current clients send: librdkafka 2.x, kafka-python, kafkajs.
+
+use kafka_protocol::messages::ApiKey;
+
+pub const SUPPORTED: [(ApiKey, i16, i16); 5] = [
+    (ApiKey::Produce, 3, 9),
+    (ApiKey::Fetch, 4, 12),
+    (ApiKey::ListOffsets, 1, 7),
+    (ApiKey::Metadata, 0, 12),
+    (ApiKey::ApiVersions, 0, 3),
+];
+
+/// Whether `version` of `key` is served.
+pub fn supported(key: ApiKey, version: i16) -> bool {
+    SUPPORTED
+        .iter()
+        .any(|(k, lo, hi)| *k == key && (*lo..=*hi).contains(&version))
+}

@@ -1,0 +1,204 @@
+//! A shard by its index, for front doors that name shards themselves (Kafka: a partition is a
+//! shard, an offset the record's position in it). Appends are not routed by key hash: they go
+//! to the shard named, durably, with consecutive offsets per call; reads start at an offset.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use tokio::sync::watch;
+
+use crate::commit::AppendItem;
+use crate::error::{LogError, Result};
+use crate::log::{retention_cutoff, Log};
+use crate::shard::{ReadLimits, ShardLog};
+use crate::types::{StreamKey, StreamStatus};
+
+/// One shard's state as a partition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Partition {
+    /// The shard's index (its id's number).
+    pub index: u32,
+    /// Closed by a reshard: read-only.
+    pub closed: bool,
+}
+
+/// A record read from a shard.
+#[derive(Debug, Clone)]
+pub struct ShardRecord {
+    pub offset: u64,
+    pub arrival_ms: i64,
+    pub partition_key: String,
+    pub data: Bytes,
+}
+
+/// What a shard read returned.
+#[derive(Debug, Clone, Default)]
+pub struct ShardRead {
+    pub records: Vec<ShardRecord>,
+    /// The offset the next appended record gets.
+    pub high_watermark: u64,
+    /// The first offset still readable (retention applied).
+    pub log_start: u64,
+}
+
+/// One record to append: its partition key (what Kinesis readers see) and data.
+#[derive(Debug, Clone)]
+pub struct ShardEntry {
+    pub partition_key: String,
+    pub data: Bytes,
+}
+
+impl Log {
+    /// The stream's shards that have not expired, in index order.
+    pub fn partitions(&self, key: &StreamKey) -> Result<Vec<Partition>> {
+        let state = self.inner.state.read();
+        let s = self.lookup(&state, key)?;
+        match self.status_of(&s.meta) {
+            StreamStatus::Active | StreamStatus::Updating => {}
+            _ => return Err(self.not_found(key)),
+        }
+        Ok(s.meta
+            .shards
+            .iter()
+            .filter(|m| !m.expired)
+            .map(|m| Partition {
+                index: m.index,
+                closed: m.closed.is_some(),
+            })
+            .collect())
+    }
+
+    /// The live shard `index` of an active stream, with the stream's retention in hours.
+    fn shard_at(&self, key: &StreamKey, index: u32) -> Result<(Arc<ShardLog>, u32, bool)> {
+        let state = self.inner.state.read();
+        let s = self.lookup(&state, key)?;
+        match self.status_of(&s.meta) {
+            StreamStatus::Active | StreamStatus::Updating => {}
+            _ => return Err(self.not_found(key)),
+        }
+        let missing = || LogError::NotFound(format!("Stream {} has no shard {index}.", key.name));
+        let log = s.live_shard(index).ok_or_else(missing)?;
+        let closed = s
+            .meta
+            .shards
+            .get(index as usize)
+            .is_some_and(|m| m.closed.is_some());
+        Ok((log, s.meta.retention_hours, closed))
+    }
+
+    /// Appends `entries` to shard `index`, durably, with consecutive offsets; returns the
+    /// first one's offset and the records' arrival time. A closed shard refuses writes.
+    pub async fn append_to_shard(
+        &self,
+        key: &StreamKey,
+        index: u32,
+        entries: Vec<ShardEntry>,
+    ) -> Result<(u64, i64)> {
+        let reply = {
+            let state = self.inner.state.read();
+            let s = self.lookup(&state, key)?;
+            match self.status_of(&s.meta) {
+                StreamStatus::Active | StreamStatus::Updating => {}
+                _ => return Err(self.not_found(key)),
+            }
+            let meta = s.meta.shards.get(index as usize);
+            if meta.is_none_or(|m| m.closed.is_some() || m.expired) {
+                return Err(LogError::InvalidArgument(format!(
+                    "Shard {index} of stream {} is not open for writes.",
+                    key.name
+                )));
+            }
+            let max = s.meta.max_record_kib as usize * 1024;
+            if let Some(e) = entries.iter().find(|e| e.data.len() > max) {
+                return Err(LogError::Validation(format!(
+                    "A record of {} bytes is larger than the stream's {max}.",
+                    e.data.len()
+                )));
+            }
+            let shard = s
+                .shards
+                .get(index as usize)
+                .ok_or_else(|| LogError::Internal(format!("shard {index} has no log")))?;
+            if entries.is_empty() {
+                return Ok((shard.next_offset(), self.now_ms()));
+            }
+            let items = entries
+                .into_iter()
+                .map(|e| AppendItem {
+                    shard: Arc::clone(shard),
+                    partition_key: e.partition_key,
+                    data: e.data,
+                })
+                .collect();
+            // Queued under the state lock, as PutRecords', so a reshard's fence comes after.
+            self.inner.committer.submit(items)?
+        };
+        let appended = reply
+            .await
+            .map_err(|_| LogError::Internal("commit thread stopped".into()))??;
+        let first = appended
+            .first()
+            .ok_or_else(|| LogError::Internal("no record appended".into()))?;
+        Ok((first.offset, first.arrival_ms))
+    }
+
+    /// Reads shard `index` from offset `from` (records before its log start are skipped), at
+    /// most `max_bytes` of data but at least one record when there is one. Blocking file I/O.
+    pub fn read_shard(
+        &self,
+        key: &StreamKey,
+        index: u32,
+        from: u64,
+        max_bytes: usize,
+    ) -> Result<ShardRead> {
+        let (log, retention_hours, _) = self.shard_at(key, index)?;
+        let cutoff = retention_cutoff(self.now_ms(), retention_hours);
+        let log_start = self.log_start(&log, cutoff)?;
+        let limits = ReadLimits {
+            max_records: crate::MAX_GET_RECORDS,
+            max_bytes,
+            min_arrival_ms: cutoff,
+            keys: true,
+        };
+        let out = log.read(from.max(log_start), limits)?;
+        Ok(ShardRead {
+            records: out
+                .records
+                .into_iter()
+                .map(|r| ShardRecord {
+                    offset: r.offset,
+                    arrival_ms: r.arrival_ms,
+                    partition_key: r.partition_key,
+                    data: r.data,
+                })
+                .collect(),
+            high_watermark: log.next_offset(),
+            log_start,
+        })
+    }
+
+    /// The first offset of a shard still within retention.
+    fn log_start(&self, log: &ShardLog, cutoff_ms: i64) -> Result<u64> {
+        Ok(log.offset_at_time(cutoff_ms)?.max(log.first_offset()))
+    }
+
+    /// Shard `index`'s log start and high watermark.
+    pub fn shard_bounds(&self, key: &StreamKey, index: u32) -> Result<(u64, u64)> {
+        let (log, retention_hours, _) = self.shard_at(key, index)?;
+        let cutoff = retention_cutoff(self.now_ms(), retention_hours);
+        Ok((self.log_start(&log, cutoff)?, log.next_offset()))
+    }
+
+    /// The first offset of shard `index` whose record arrived at or after `ms` (the high
+    /// watermark when none did).
+    pub fn shard_offset_at(&self, key: &StreamKey, index: u32, ms: i64) -> Result<u64> {
+        let (log, retention_hours, _) = self.shard_at(key, index)?;
+        let cutoff = retention_cutoff(self.now_ms(), retention_hours);
+        Ok(log.offset_at_time(ms.max(cutoff))?)
+    }
+
+    /// A receiver that changes when shard `index` gets new durable records.
+    pub fn watch_shard(&self, key: &StreamKey, index: u32) -> Result<watch::Receiver<u64>> {
+        Ok(self.shard_at(key, index)?.0.watch())
+    }
+}

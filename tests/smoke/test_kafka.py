@@ -1,0 +1,125 @@
+"""The Kafka front door with real Kafka clients (kafka-python, confluent-kafka/librdkafka): topics
+are Weir streams, so what Kafka clients produce Kinesis clients read, and the reverse."""
+
+import time
+
+import boto3
+import pytest
+from confluent_kafka import Consumer as CKConsumer
+from confluent_kafka import Producer as CKProducer
+from confluent_kafka import TopicPartition as CKTopicPartition
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+
+from conftest import start_weir
+
+
+@pytest.fixture(scope="module")
+def server():
+    proc, endpoint = start_weir()
+    assert proc.kafka_bootstrap, "the Kafka address was not logged"
+    yield proc.kafka_bootstrap, endpoint
+    proc.terminate()
+    assert proc.wait(30) == 0
+
+
+def kinesis(endpoint):
+    return boto3.client("kinesis", endpoint_url=endpoint, region_name="us-east-1",
+                        aws_access_key_id="AKIDSMOKE", aws_secret_access_key="secret")
+
+
+def consume(bootstrap, topic, count, partition=0, deadline=30):
+    """`count` records of one partition from its start, with kafka-python (no group)."""
+    c = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
+                      auto_offset_reset="earliest", consumer_timeout_ms=1000)
+    tp = TopicPartition(topic, partition)
+    c.assign([tp])
+    c.seek_to_beginning(tp)
+    got, end = [], time.monotonic() + deadline
+    while len(got) < count and time.monotonic() < end:
+        for batch in c.poll(timeout_ms=500).values():
+            got.extend(batch)
+    c.close()
+    return got
+
+
+def test_kafka_python_produces_and_consumes_in_order(server):
+    bootstrap, _ = server
+    p = KafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=False)
+    sent = [p.send("orders", key=f"k{i}".encode(), value=f"order {i}".encode()) for i in range(5)]
+    offsets = [f.get(timeout=30).offset for f in sent]
+    p.close()
+    assert offsets == [0, 1, 2, 3, 4]
+    got = consume(bootstrap, "orders", 5)
+    assert [(r.offset, r.key, r.value) for r in got] == [
+        (i, f"k{i}".encode(), f"order {i}".encode()) for i in range(5)]
+    # Earliest and latest offsets (ListOffsets).
+    c = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
+    tp = TopicPartition("orders", 0)
+    assert c.beginning_offsets([tp]) == {tp: 0}
+    assert c.end_offsets([tp]) == {tp: 5}
+    c.close()
+
+
+def test_kafka_records_are_kinesis_records_and_back(server):
+    bootstrap, endpoint = server
+    k = kinesis(endpoint)
+    p = KafkaProducer(bootstrap_servers=bootstrap, acks=1, enable_idempotence=False)
+    p.send("bridge", key=b"user-7", value=b'{"a": 1}').get(timeout=30)
+    p.close()
+    # Kafka → Kinesis: the value is the Data, the key the PartitionKey.
+    shard = k.list_shards(StreamName="bridge")["Shards"][0]["ShardId"]
+    it = k.get_shard_iterator(StreamName="bridge", ShardId=shard, ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    recs = k.get_records(ShardIterator=it)["Records"]
+    assert [(r["Data"], r["PartitionKey"]) for r in recs] == [(b'{"a": 1}', "user-7")]
+    # Kinesis → Kafka: PutRecords read by a Kafka consumer, after the Kafka record.
+    k.put_records(StreamName="bridge", Records=[
+        {"Data": f"kinesis {i}".encode(), "PartitionKey": f"pk{i}"} for i in range(3)])
+    got = consume(bootstrap, "bridge", 4)
+    assert [(r.offset, r.key, r.value) for r in got] == [(0, b"user-7", b'{"a": 1}')] + [
+        (i + 1, f"pk{i}".encode(), f"kinesis {i}".encode()) for i in range(3)]
+
+
+@pytest.mark.parametrize("compression", ["none", "gzip", "snappy", "zstd"])
+def test_librdkafka_produces_compressed_batches(server, compression):
+    bootstrap, _ = server
+    topic = f"ck-{compression}"
+    p = CKProducer({"bootstrap.servers": bootstrap, "acks": "all", "compression.type": compression,
+                    "linger.ms": 5})
+    delivered = []
+    for i in range(20):
+        p.produce(topic, key=f"key-{i}".encode(), value=(f"value {i} " * 20).encode(),
+                  on_delivery=lambda err, msg: delivered.append((err, msg.offset() if msg else None)))
+    assert p.flush(30) == 0
+    assert all(err is None for err, _ in delivered), delivered
+    assert sorted(o for _, o in delivered) == list(range(20))
+    c = CKConsumer({"bootstrap.servers": bootstrap, "group.id": "weir-smoke",
+                    "enable.auto.commit": False, "auto.offset.reset": "earliest"})
+    c.assign([CKTopicPartition(topic, 0, 0)])
+    got, end = [], time.monotonic() + 30
+    while len(got) < 20 and time.monotonic() < end:
+        m = c.poll(0.5)
+        if m is not None and m.error() is None:
+            got.append((m.offset(), m.key(), m.value()))
+    c.close()
+    assert got == [(i, f"key-{i}".encode(), (f"value {i} " * 20).encode()) for i in range(20)]
+
+
+def test_an_unknown_partition_and_a_bad_offset_are_refused(server):
+    bootstrap, _ = server
+    p = KafkaProducer(bootstrap_servers=bootstrap, acks=1, enable_idempotence=False)
+    p.send("refusals", value=b"x").get(timeout=30)
+    with pytest.raises(Exception):
+        p.send("refusals", value=b"y", partition=5).get(timeout=5)
+    p.close()
+    # A fetch past the end: OFFSET_OUT_OF_RANGE, reset to earliest by the client.
+    c = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="earliest",
+                      consumer_timeout_ms=1000)
+    tp = TopicPartition("refusals", 0)
+    c.assign([tp])
+    c.seek(tp, 100)
+    got, end = [], time.monotonic() + 30
+    while not got and time.monotonic() < end:
+        for batch in c.poll(timeout_ms=500).values():
+            got.extend(batch)
+    c.close()
+    assert [(r.offset, r.value) for r in got] == [(0, b"x")]
