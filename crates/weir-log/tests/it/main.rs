@@ -10,6 +10,8 @@ use weir_log::{
     StreamKey, StreamMode, StreamStatus,
 };
 
+mod direct;
+
 const T0: i64 = 1_750_000_000_000;
 
 fn config(dir: &std::path::Path) -> LogConfig {

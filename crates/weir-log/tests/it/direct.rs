@@ -1,0 +1,81 @@
+//! Shards addressed by index (the Kafka front door's partitions): appends with consecutive
+//! offsets, reads from an offset, the same records seen through Kinesis iterators.
+
+use bytes::Bytes;
+use weir_log::{LogError, ShardEntry};
+
+use super::{create, key, open, read_all, ManualClock, T0};
+
+fn entries(n: usize, tag: &str) -> Vec<ShardEntry> {
+    (0..n)
+        .map(|i| ShardEntry {
+            partition_key: format!("{tag}-{i}"),
+            data: Bytes::from(format!("{tag} {i}")),
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn appends_go_to_the_shard_named_with_consecutive_offsets() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let clock = ManualClock::new(T0);
+    let log = open(dir.path(), &clock);
+    create(&log, &clock, "t", 2);
+    let k = key("t");
+    assert_eq!(
+        log.append_to_shard(&k, 1, entries(3, "a")).await.unwrap().0,
+        0
+    );
+    assert_eq!(
+        log.append_to_shard(&k, 1, entries(2, "b")).await.unwrap().0,
+        3
+    );
+    let read = log.read_shard(&k, 1, 0, 1 << 20).unwrap();
+    assert_eq!(
+        read.records.iter().map(|r| r.offset).collect::<Vec<_>>(),
+        vec![0, 1, 2, 3, 4]
+    );
+    assert_eq!((read.high_watermark, read.log_start), (5, 0));
+    assert_eq!(read.records[3].partition_key, "b-0");
+    // From an offset; at least one record even past the byte limit.
+    let read = log.read_shard(&k, 1, 3, 1).unwrap();
+    assert_eq!(read.records.len(), 1);
+    assert_eq!(read.records[0].data, Bytes::from("b 0"));
+    // The other shard has nothing; Kinesis readers see the same records in order.
+    assert_eq!(log.shard_bounds(&k, 0).unwrap(), (0, 0));
+    let seen = read_all(&log, "t", "shardId-000000000001");
+    assert_eq!(seen.len(), 5);
+    assert_eq!(seen[4].1, b"b 1".to_vec());
+    // Unknown shards and streams.
+    assert!(matches!(
+        log.append_to_shard(&k, 7, entries(1, "c")).await,
+        Err(LogError::InvalidArgument(_))
+    ));
+    assert!(matches!(
+        log.read_shard(&key("nope"), 0, 0, 100),
+        Err(LogError::NotFound(_))
+    ));
+    // Durable: a reopened log goes on from the next offset.
+    drop(log);
+    let log = open(dir.path(), &clock);
+    assert_eq!(
+        log.append_to_shard(&k, 1, entries(1, "c")).await.unwrap().0,
+        5
+    );
+    assert_eq!(log.shard_offset_at(&k, 1, T0 + 1_000_000).unwrap(), 6);
+    // A closed (split) shard is read-only.
+    log.split_shard(
+        &k,
+        "shardId-000000000001",
+        &((1u128 << 127) + (1u128 << 126)).to_string(),
+    )
+    .expect("split");
+    clock.advance_ms(1000);
+    let parts = log.partitions(&k).unwrap();
+    assert!(parts.iter().any(|p| p.index == 1 && p.closed));
+    assert!(matches!(
+        log.append_to_shard(&k, 1, entries(1, "d")).await,
+        Err(LogError::InvalidArgument(_))
+    ));
+    assert_eq!(log.read_shard(&k, 1, 0, 1 << 20).unwrap().records.len(), 6);
+}
