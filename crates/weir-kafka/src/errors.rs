@@ -5,15 +5,17 @@ use weir_log::LogError;
 
 pub const NONE: i16 = 0;
 pub const OFFSET_OUT_OF_RANGE: i16 = 1;
-pub const CORRUPT_MESSAGE: i16 = 2;
 pub const UNKNOWN_TOPIC_OR_PARTITION: i16 = 3;
 pub const LEADER_NOT_AVAILABLE: i16 = 5;
 pub const MESSAGE_TOO_LARGE: i16 = 10;
 pub const INVALID_TOPIC_EXCEPTION: i16 = 17;
 pub const INVALID_REQUIRED_ACKS: i16 = 21;
 pub const UNSUPPORTED_VERSION: i16 = 35;
+pub const POLICY_VIOLATION: i16 = 44;
 pub const TRANSACTIONAL_ID_AUTHORIZATION_FAILED: i16 = 53;
 pub const KAFKA_STORAGE_ERROR: i16 = 56;
+pub const UNSUPPORTED_COMPRESSION_TYPE: i16 = 76;
+pub const INVALID_RECORD: i16 = 87;
 pub const UNKNOWN_SERVER_ERROR: i16 = -1;
 
 /// A log error as Kafka's code for a partition.
@@ -24,9 +26,9 @@ pub fn code(e: &LogError) -> i16 {
         LogError::Validation(_) => MESSAGE_TOO_LARGE,
         LogError::InvalidArgument(_) => UNKNOWN_TOPIC_OR_PARTITION,
         LogError::Storage(_) => KAFKA_STORAGE_ERROR,
-        LogError::LimitExceeded(_)
-        | LogError::Throughput(_)
-        | LogError::ExpiredIterator { .. }
-        | LogError::Internal(_) => UNKNOWN_SERVER_ERROR,
+        LogError::LimitExceeded(_) => POLICY_VIOLATION,
+        LogError::Throughput(_) | LogError::ExpiredIterator { .. } | LogError::Internal(_) => {
+            UNKNOWN_SERVER_ERROR
+        }
     }
 }

@@ -11,6 +11,8 @@ use crate::{errors, records, topics, Broker};
 
 /// The longest a fetch waits, whatever it asks.
 const MAX_WAIT: Duration = Duration::from_secs(30);
+/// The most record bytes one answer holds, whatever it asks.
+const MAX_RESPONSE: usize = 50 * 1024 * 1024;
 
 pub async fn handle(b: &Broker, r: FetchRequest) -> FetchResponse {
     let wait = Duration::from_millis(r.max_wait_ms.max(0) as u64).min(MAX_WAIT);
@@ -20,7 +22,8 @@ pub async fn handle(b: &Broker, r: FetchRequest) -> FetchResponse {
     for t in &r.topics {
         let key = topics::key(b, t.topic.0.as_str());
         for p in &t.partitions {
-            if let Ok(w) = b.log.watch_shard(&key, p.partition as u32) {
+            let index = u32::try_from(p.partition).unwrap_or(u32::MAX);
+            if let Ok(w) = b.log.watch_shard(&key, index) {
                 watches.push(w);
             }
         }
@@ -31,7 +34,13 @@ pub async fn handle(b: &Broker, r: FetchRequest) -> FetchResponse {
         }
         let (out, bytes) = read(b, &r).await;
         let enough = r.min_bytes <= 0 || bytes >= r.min_bytes as usize;
-        if enough || tokio::time::Instant::now() >= deadline {
+        // A partition in error is answered at once, as Kafka does.
+        let failed = out
+            .responses
+            .iter()
+            .flat_map(|t| &t.partitions)
+            .any(|p| p.error_code != errors::NONE);
+        if enough || failed || tokio::time::Instant::now() >= deadline {
             return out;
         }
         if watches.is_empty() {
@@ -40,20 +49,26 @@ pub async fn handle(b: &Broker, r: FetchRequest) -> FetchResponse {
         }
         let changed = async {
             let waits = watches.iter_mut().map(|w| Box::pin(w.changed()));
-            let _ = select_first(waits.collect()).await;
+            select_first(waits.collect()).await
         };
-        if tokio::time::timeout_at(deadline, changed).await.is_err() {
-            return read(b, &r).await.0;
+        match tokio::time::timeout_at(deadline, changed).await {
+            Ok(true) => {}
+            // A shard gone (its stream deleted), or the time is up: answered as it stands.
+            Ok(false) | Err(_) => return read(b, &r).await.0,
         }
     }
 }
 
-/// Waits for the first of `futures` to finish.
-async fn select_first<F: std::future::Future + Unpin>(mut futures: Vec<F>) {
+/// Waits for the first of the watches' changes: true when it is a change, false when its
+/// sender is gone.
+async fn select_first<F, E>(mut futures: Vec<F>) -> bool
+where
+    F: std::future::Future<Output = Result<(), E>> + Unpin,
+{
     std::future::poll_fn(|cx| {
         for f in futures.iter_mut() {
-            if std::pin::Pin::new(f).poll(cx).is_ready() {
-                return std::task::Poll::Ready(());
+            if let std::task::Poll::Ready(r) = std::pin::Pin::new(f).poll(cx) {
+                return std::task::Poll::Ready(r.is_ok());
             }
         }
         std::task::Poll::Pending
@@ -65,10 +80,9 @@ async fn select_first<F: std::future::Future + Unpin>(mut futures: Vec<F>) {
 async fn read(b: &Broker, r: &FetchRequest) -> (FetchResponse, usize) {
     let mut out = FetchResponse::default();
     let mut total = 0usize;
-    let budget = if r.max_bytes > 0 {
-        r.max_bytes as usize
-    } else {
-        usize::MAX
+    let budget = match r.max_bytes {
+        n if n > 0 => (n as usize).min(MAX_RESPONSE),
+        _ => MAX_RESPONSE,
     };
     for t in &r.topics {
         let name = t.topic.0.as_str().to_string();
@@ -84,14 +98,17 @@ async fn read(b: &Broker, r: &FetchRequest) -> (FetchResponse, usize) {
             d.preferred_read_replica = kafka_protocol::messages::BrokerId(-1);
             let index = u32::try_from(p.partition).unwrap_or(u32::MAX);
             let left = budget.saturating_sub(total);
-            let max = (p.partition_max_bytes.max(1) as usize).min(left.max(1));
+            let max = (p.partition_max_bytes.max(1) as usize)
+                .min(weir_log::MAX_GET_BYTES)
+                .min(left.max(1));
             let (log, k, from) = (b.log.clone(), key.clone(), p.fetch_offset);
             let got = tokio::task::spawn_blocking(move || {
-                let (start, end) = log.shard_bounds(&k, index)?;
-                if from < 0 || (from as u64) < start || from as u64 > end {
-                    return Ok(Err((start, end)));
+                let read = log.read_shard(&k, index, u64::try_from(from).unwrap_or(0), max)?;
+                let (start, end) = (read.log_start as i64, read.high_watermark as i64);
+                match from < start || from > end {
+                    true => Ok(Err((start, end))),
+                    false => Ok(Ok(read)),
                 }
-                log.read_shard(&k, index, from as u64, max).map(Ok)
             })
             .await;
             match got {
@@ -103,6 +120,8 @@ async fn read(b: &Broker, r: &FetchRequest) -> (FetchResponse, usize) {
                     // ones only within it.
                     if !read.records.is_empty() && (total == 0 || left > 0) {
                         match records::encode(&read.records) {
+                            // Past the first batch, only what fits the answer's budget.
+                            Ok(bytes) if total > 0 && bytes.len() > left => {}
                             Ok(bytes) => {
                                 total += bytes.len();
                                 d.records = Some(bytes);
@@ -116,9 +135,9 @@ async fn read(b: &Broker, r: &FetchRequest) -> (FetchResponse, usize) {
                 }
                 Ok(Ok(Err((start, end)))) => {
                     d.error_code = errors::OFFSET_OUT_OF_RANGE;
-                    d.high_watermark = end as i64;
-                    d.last_stable_offset = end as i64;
-                    d.log_start_offset = start as i64;
+                    d.high_watermark = end;
+                    d.last_stable_offset = end;
+                    d.log_start_offset = start;
                 }
                 Ok(Err(e)) => d.error_code = errors::code(&e),
                 Err(_) => d.error_code = errors::UNKNOWN_SERVER_ERROR,

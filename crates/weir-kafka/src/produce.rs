@@ -46,7 +46,10 @@ pub async fn handle(b: &Broker, r: ProduceRequest) -> Option<ProduceResponse> {
                     match entries {
                         Err(e) => {
                             tracing::debug!(topic = %name, error = %e, "a produced batch did not decode");
-                            p.error_code = errors::CORRUPT_MESSAGE;
+                            p.error_code = match e.contains("Lz4") || e.contains("LZ4") {
+                                true => errors::UNSUPPORTED_COMPRESSION_TYPE,
+                                false => errors::INVALID_RECORD,
+                            };
                         }
                         Ok(entries) => {
                             let key = topics::key(b, &name);

@@ -37,6 +37,7 @@ fn partition_key(key: Option<&[u8]>, partition: i32) -> String {
 
 /// Records read from a shard as one uncompressed v2 batch.
 pub fn encode(records: &[ShardRecord]) -> Result<Bytes, String> {
+    let first = records.first().map_or(0, |r| r.offset);
     let records: Vec<Record> = records
         .iter()
         .map(|r| Record {
@@ -48,7 +49,8 @@ pub fn encode(records: &[ShardRecord]) -> Result<Bytes, String> {
             producer_epoch: -1,
             timestamp_type: TimestampType::LogAppend,
             offset: r.offset as i64,
-            sequence: -1,
+            // The encoder keeps records in one batch while offset − sequence is the same.
+            sequence: (r.offset - first) as i32 - 1,
             timestamp: r.arrival_ms,
             key: Some(Bytes::from(r.partition_key.clone().into_bytes())),
             value: Some(r.data.clone()),
@@ -85,6 +87,10 @@ mod tests {
             data: Bytes::from_static(data),
         };
         let bytes = encode(&[rec(7, "a", b"one"), rec(8, "b", b"two")]).unwrap();
+        // One batch for the read, not one per record.
+        let info = RecordBatchDecoder::decode_batch_info(&mut bytes.clone()).unwrap();
+        assert_eq!(info.len(), 1);
+        assert_eq!((info[0].record_count, info[0].min_offset), (2, 7));
         let got = decode(bytes, 0).unwrap();
         assert_eq!(
             got.iter()

@@ -6,7 +6,7 @@ use kafka_protocol::messages::ApiKey;
 pub const SUPPORTED: [(ApiKey, i16, i16); 5] = [
     (ApiKey::Produce, 3, 9),
     (ApiKey::Fetch, 4, 12),
-    (ApiKey::ListOffsets, 1, 7),
+    (ApiKey::ListOffsets, 1, 6),
     (ApiKey::Metadata, 0, 12),
     (ApiKey::ApiVersions, 0, 3),
 ];

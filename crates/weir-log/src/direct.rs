@@ -142,8 +142,9 @@ impl Log {
         Ok((first.offset, first.arrival_ms))
     }
 
-    /// Reads shard `index` from offset `from` (records before its log start are skipped), at
-    /// most `max_bytes` of data but at least one record when there is one. Blocking file I/O.
+    /// Reads shard `index` from offset `from`, at most `max_bytes` of data but at least one
+    /// record when there is one; nothing when `from` is outside the log start and the high
+    /// watermark (the answer's bounds tell). Blocking file I/O.
     pub fn read_shard(
         &self,
         key: &StreamKey,
@@ -160,7 +161,15 @@ impl Log {
             min_arrival_ms: cutoff,
             keys: true,
         };
-        let out = log.read(from.max(log_start), limits)?;
+        let high_watermark = log.next_offset();
+        if from < log_start || from > high_watermark {
+            return Ok(ShardRead {
+                records: Vec::new(),
+                high_watermark,
+                log_start,
+            });
+        }
+        let out = log.read(from, limits)?;
         Ok(ShardRead {
             records: out
                 .records
@@ -172,7 +181,7 @@ impl Log {
                     data: r.data,
                 })
                 .collect(),
-            high_watermark: log.next_offset(),
+            high_watermark,
             log_start,
         })
     }
