@@ -12,7 +12,7 @@ import threading
 import pytest
 
 ADDR = re.compile(r"listening on (https?://\S+)")
-FLINK = re.compile(r"Flink SQL Gateway on (http://[^\s,]+)")
+FLINK = re.compile(r"Flink SQL Gateway on (http://[^\s,;]+)")
 KAFKA = re.compile(r"Kafka on ([^\s,;]+)")
 
 # Data directories made for servers here: removed when the session ends (a server's log

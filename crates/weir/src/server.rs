@@ -327,13 +327,14 @@ impl Server {
                 since = now;
             }
         });
+        // The Flink gateway's URL last, before the comma (scripts read it up to there).
         let doors = format!(
             "{}{}",
-            flink_addr
-                .map(|a| format!("; Flink SQL Gateway on http://{a}"))
-                .unwrap_or_default(),
             kafka_addr
                 .map(|a| format!("; Kafka on {a}"))
+                .unwrap_or_default(),
+            flink_addr
+                .map(|a| format!("; Flink SQL Gateway on http://{a}"))
                 .unwrap_or_default()
         );
         tracing::info!(
