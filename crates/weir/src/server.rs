@@ -31,6 +31,23 @@ pub struct Server {
     background: Vec<JoinHandle<()>>,
 }
 
+/// A front door's listener, unless its setting (`listen`) is `off`.
+async fn bind_door(
+    listen: &str,
+    what: &str,
+    setting: &str,
+) -> anyhow::Result<Option<tokio::net::TcpListener>> {
+    if listen.eq_ignore_ascii_case("off") {
+        return Ok(None);
+    }
+    let l = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| {
+            format!("binding {listen} ({what}; choose another address with {setting}, or `off`)")
+        })?;
+    Ok(Some(l))
+}
+
 /// Runs `work` on a blocking thread every `period_ms` (at least 10 ms) until aborted.
 fn every<T: Clone + Send + 'static>(period_ms: u64, on: T, work: fn(&T)) -> JoinHandle<()> {
     let period = Duration::from_millis(period_ms.max(10));
@@ -232,37 +249,29 @@ impl Server {
         });
         let (stop, stopped) = oneshot::channel::<()>();
         let (flink_stop, flink_stopped) = oneshot::channel::<()>();
-        let (flink_addr, flink_task) = if config.flink.listen.eq_ignore_ascii_case("off") {
-            (None, None)
-        } else {
-            let l = tokio::net::TcpListener::bind(&config.flink.listen)
-                .await
-                .with_context(|| {
-                    format!(
-                        "binding {} (the Flink SQL Gateway; choose another address with \
-                         [flink] listen / WEIR_FLINK__LISTEN, or `off`)",
-                        config.flink.listen
-                    )
-                })?;
+        let flink_listener = bind_door(
+            &config.flink.listen,
+            "the Flink SQL Gateway",
+            "[flink] listen / WEIR_FLINK__LISTEN",
+        )
+        .await?;
+        let (flink_addr, flink_task) = if let Some(l) = flink_listener {
             let a = l.local_addr()?;
             let task = tokio::spawn(weir_flink::serve(l, stream.clone(), async {
                 let _ = flink_stopped.await;
             }));
             (Some(a), Some(task))
+        } else {
+            (None, None)
         };
         let (kafka_stop, kafka_stopped) = oneshot::channel::<()>();
-        let (kafka_addr, kafka_task) = if config.kafka.listen.eq_ignore_ascii_case("off") {
-            (None, None)
-        } else {
-            let l = tokio::net::TcpListener::bind(&config.kafka.listen)
-                .await
-                .with_context(|| {
-                    format!(
-                        "binding {} (the Kafka listener; choose another address with \
-                         [kafka] listen / WEIR_KAFKA__LISTEN, or `off`)",
-                        config.kafka.listen
-                    )
-                })?;
+        let kafka_listener = bind_door(
+            &config.kafka.listen,
+            "the Kafka listener",
+            "[kafka] listen / WEIR_KAFKA__LISTEN",
+        )
+        .await?;
+        let (kafka_addr, kafka_task) = if let Some(l) = kafka_listener {
             let a = l.local_addr()?;
             let k = &config.kafka;
             let opts = weir_kafka::KafkaOptions {
@@ -280,6 +289,8 @@ impl Server {
                 let _ = kafka_stopped.await;
             }));
             (Some(a), Some(task))
+        } else {
+            (None, None)
         };
         let task = tokio::spawn(weir_aws_api::serve(
             listener,

@@ -27,6 +27,10 @@ pub(super) fn one_reporter(plans: &mut [crate::plan::JobPlan]) {
     }
 }
 
+/// A job's option: a KDA application's pumps by the stream each inserts into, as a JSON
+/// object (error_stream's PUMP_NAME for the rows a pump fails on).
+pub const PUMPS_OPTION: &str = "weir.kda.pumps";
+
 /// Rows written per put.
 const BATCH: usize = 500;
 

@@ -16,6 +16,7 @@ mod outer;
 mod over;
 pub mod preprocess;
 pub mod reshape;
+pub use errors::PUMPS_OPTION;
 pub use lanes::SQL_ERRORS_OPTION;
 mod start;
 mod topn;
@@ -119,10 +120,6 @@ pub struct RunOptions {
     /// A KDA application's pump names by the stream each inserts into (`PUMPS_OPTION`).
     pub pumps: BTreeMap<String, String>,
 }
-
-/// A job's option: a KDA application's pumps by the stream each inserts into, as a JSON
-/// object (error_stream's PUMP_NAME for the rows a pump fails on).
-pub const PUMPS_OPTION: &str = "weir.kda.pumps";
 
 /// Lanes per source when the job does not say: the machine's cores (at most 8).
 pub fn default_parallelism() -> usize {
