@@ -11,7 +11,7 @@ use crate::commit::AppendItem;
 use crate::error::{LogError, Result};
 use crate::log::{retention_cutoff, Log};
 use crate::shard::{ReadLimits, ShardLog};
-use crate::types::{StreamKey, StreamStatus};
+use crate::types::StreamKey;
 
 /// One shard's state as a partition.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,11 +52,7 @@ impl Log {
     /// The stream's shards that have not expired, in index order.
     pub fn partitions(&self, key: &StreamKey) -> Result<Vec<Partition>> {
         let state = self.inner.state.read();
-        let s = self.lookup(&state, key)?;
-        match self.status_of(&s.meta) {
-            StreamStatus::Active | StreamStatus::Updating => {}
-            _ => return Err(self.not_found(key)),
-        }
+        let s = self.lookup_active(&state, key)?;
         Ok(s.meta
             .shards
             .iter()
@@ -69,21 +65,12 @@ impl Log {
     }
 
     /// The live shard `index` of an active stream, with the stream's retention in hours.
-    fn shard_at(&self, key: &StreamKey, index: u32) -> Result<(Arc<ShardLog>, u32, bool)> {
+    fn shard_at(&self, key: &StreamKey, index: u32) -> Result<(Arc<ShardLog>, u32)> {
         let state = self.inner.state.read();
-        let s = self.lookup(&state, key)?;
-        match self.status_of(&s.meta) {
-            StreamStatus::Active | StreamStatus::Updating => {}
-            _ => return Err(self.not_found(key)),
-        }
+        let s = self.lookup_active(&state, key)?;
         let missing = || LogError::NotFound(format!("Stream {} has no shard {index}.", key.name));
         let log = s.live_shard(index).ok_or_else(missing)?;
-        let closed = s
-            .meta
-            .shards
-            .get(index as usize)
-            .is_some_and(|m| m.closed.is_some());
-        Ok((log, s.meta.retention_hours, closed))
+        Ok((log, s.meta.retention_hours))
     }
 
     /// Appends `entries` to shard `index`, durably, with consecutive offsets; returns the
@@ -96,11 +83,7 @@ impl Log {
     ) -> Result<(u64, i64)> {
         let reply = {
             let state = self.inner.state.read();
-            let s = self.lookup(&state, key)?;
-            match self.status_of(&s.meta) {
-                StreamStatus::Active | StreamStatus::Updating => {}
-                _ => return Err(self.not_found(key)),
-            }
+            let s = self.lookup_active(&state, key)?;
             let meta = s.meta.shards.get(index as usize);
             if meta.is_none_or(|m| m.closed.is_some() || m.expired) {
                 return Err(LogError::InvalidArgument(format!(
@@ -152,7 +135,7 @@ impl Log {
         from: u64,
         max_bytes: usize,
     ) -> Result<ShardRead> {
-        let (log, retention_hours, _) = self.shard_at(key, index)?;
+        let (log, retention_hours) = self.shard_at(key, index)?;
         let cutoff = retention_cutoff(self.now_ms(), retention_hours);
         let log_start = self.log_start(&log, cutoff)?;
         let limits = ReadLimits {
@@ -193,7 +176,7 @@ impl Log {
 
     /// Shard `index`'s log start and high watermark.
     pub fn shard_bounds(&self, key: &StreamKey, index: u32) -> Result<(u64, u64)> {
-        let (log, retention_hours, _) = self.shard_at(key, index)?;
+        let (log, retention_hours) = self.shard_at(key, index)?;
         let cutoff = retention_cutoff(self.now_ms(), retention_hours);
         Ok((self.log_start(&log, cutoff)?, log.next_offset()))
     }
@@ -201,7 +184,7 @@ impl Log {
     /// The first offset of shard `index` whose record arrived at or after `ms` (the high
     /// watermark when none did).
     pub fn shard_offset_at(&self, key: &StreamKey, index: u32, ms: i64) -> Result<u64> {
-        let (log, retention_hours, _) = self.shard_at(key, index)?;
+        let (log, retention_hours) = self.shard_at(key, index)?;
         let cutoff = retention_cutoff(self.now_ms(), retention_hours);
         Ok(log.offset_at_time(ms.max(cutoff))?)
     }

@@ -199,6 +199,20 @@ impl Log {
         }
     }
 
+    /// The stream named `key` when it takes records (ACTIVE or UPDATING); "not found" while
+    /// it is being created or deleted, as AWS answers.
+    pub(crate) fn lookup_active<'a>(
+        &self,
+        state: &'a State,
+        key: &StreamKey,
+    ) -> Result<&'a Stream> {
+        let s = self.lookup(state, key)?;
+        match self.status_of(&s.meta) {
+            StreamStatus::Active | StreamStatus::Updating => Ok(s),
+            _ => Err(self.not_found(key)),
+        }
+    }
+
     /// Status of a stream now.
     pub(crate) fn status_of(&self, meta: &StreamMeta) -> StreamStatus {
         let now = self.now_ms();

@@ -38,11 +38,7 @@ impl Log {
         let account = self.inner.config.account_id.clone();
         let (reply, slots, created) = {
             let state = self.inner.state.read();
-            let s = self.lookup(&state, key)?;
-            match self.status_of(&s.meta) {
-                StreamStatus::Active | StreamStatus::Updating => {}
-                _ => return Err(self.not_found(key)),
-            }
+            let s = self.lookup_active(&state, key)?;
             let max = s.meta.max_record_kib as usize * 1024;
             let single = entries.len() == 1;
             for (i, e) in entries.iter().enumerate() {

@@ -143,7 +143,7 @@ impl ShardLog {
     pub fn offset_at_time(&self, ts_ms: i64) -> io::Result<u64> {
         let segs: Vec<_> = self.segments.read().clone();
         for seg in segs {
-            let (file, path, pos, len, last, next) = {
+            let (file, path, pos, len, last, next, first) = {
                 let s = seg.read();
                 (
                     s.file.clone(),
@@ -152,8 +152,17 @@ impl ShardLog {
                     s.len,
                     s.last_arrival_ms,
                     s.next_offset,
+                    // The segment's first record, when its index says it is already late enough
+                    // (arrivals only grow): found without reading the file.
+                    s.index
+                        .first()
+                        .filter(|e| e.offset == s.base_offset && e.arrival_ms >= ts_ms)
+                        .map(|e| e.offset),
                 )
             };
+            if let Some(first) = first {
+                return Ok(first);
+            }
             match last {
                 Some(last) if last >= ts_ms => {
                     let mut found = next;
