@@ -1,6 +1,8 @@
 """The Kafka front door with real Kafka clients (kafka-python, confluent-kafka/librdkafka): topics
 are Weir streams, so what Kafka clients produce Kinesis clients read, and the reverse."""
 
+import socket
+import struct
 import time
 
 import boto3
@@ -79,7 +81,7 @@ def test_kafka_records_are_kinesis_records_and_back(server):
         (i + 1, f"pk{i}".encode(), f"kinesis {i}".encode()) for i in range(3)]
 
 
-@pytest.mark.parametrize("compression", ["none", "gzip", "snappy", "zstd"])
+@pytest.mark.parametrize("compression", ["none", "gzip", "snappy", "lz4", "zstd"])
 def test_librdkafka_produces_compressed_batches(server, compression):
     bootstrap, _ = server
     topic = f"ck-{compression}"
@@ -123,3 +125,42 @@ def test_an_unknown_partition_and_a_bad_offset_are_refused(server):
             got.extend(batch)
     c.close()
     assert [(r.offset, r.value) for r in got] == [(0, b"x")]
+
+
+def raw_request(bootstrap, body):
+    """Sends one size-prefixed request; the answer's bytes, or b"" when the broker closed."""
+    host, port = bootstrap.rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=10) as s:
+        s.sendall(struct.pack(">i", len(body)) + body)
+        try:
+            head = s.recv(4)
+        except ConnectionResetError:
+            return b""
+        if len(head) < 4:
+            return b""
+        (n,) = struct.unpack(">i", head)
+        out = b""
+        while len(out) < n:
+            out += s.recv(n - len(out))
+        return out
+
+
+def test_a_lying_request_closes_its_connection_not_the_broker(server):
+    bootstrap, _ = server
+    header = lambda key, version: struct.pack(">hhih", key, version, 9, 3) + b"cli"
+    # Metadata v1 claiming two billion topics in a few bytes: refused before anything is sized.
+    assert raw_request(bootstrap, header(3, 1) + struct.pack(">ih", 2**31 - 1, 2) + b"t1") == b""
+    # A produce whose batch claims two billion records (Produce v3, acks 1, one partition).
+    batch = bytearray(61)
+    batch[8:12] = struct.pack(">i", 49)
+    batch[16] = 2
+    batch[57:61] = struct.pack(">i", 2**31 - 1)
+    produce = (header(0, 3) + struct.pack(">hhii", -1, 1, 5000, 1) + struct.pack(">h", 4) + b"lies"
+               + struct.pack(">iii", 1, 0, len(batch)) + bytes(batch))
+    answer = raw_request(bootstrap, produce)
+    # Answered (CRC fails first here: CORRUPT_MESSAGE), the broker still up.
+    assert answer[:4] == struct.pack(">i", 9)
+    assert answer[10:14] == b"lies" and struct.unpack(">h", answer[22:24]) == (2,)
+    # The broker still serves: an ApiVersions v0 answer (error code 0).
+    answer = raw_request(bootstrap, header(18, 0))
+    assert answer[:6] == struct.pack(">ih", 9, 0)

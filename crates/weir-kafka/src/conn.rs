@@ -8,9 +8,10 @@ use bytes::{BufMut, Bytes, BytesMut};
 use kafka_protocol::messages::{ApiKey, RequestHeader, RequestKind, ResponseHeader, ResponseKind};
 use kafka_protocol::protocol::{Decodable, Encodable};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::tcp::OwnedReadHalf;
 use tokio::net::TcpStream;
 
-use crate::{api_versions, fetch, list_offsets, metadata, produce, versions, Broker};
+use crate::{api_versions, fetch, list_offsets, metadata, produce, shapes, versions, Broker};
 
 /// The largest request read (Kafka's `socket.request.max.bytes` default).
 const MAX_REQUEST: usize = 100 * 1024 * 1024;
@@ -19,27 +20,52 @@ fn bad(what: impl std::fmt::Display) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, what.to_string())
 }
 
+/// The next request's length prefix; `None` when the client closed, went idle past the
+/// broker's limit, or the broker is stopping.
+async fn next_length(b: &Broker, rd: &mut OwnedReadHalf) -> io::Result<Option<i32>> {
+    let mut stop = b.stop.clone();
+    if *stop.borrow_and_update() {
+        return Ok(None);
+    }
+    let mut len = [0u8; 4];
+    let read = tokio::time::timeout(b.opts.idle, rd.read_exact(&mut len));
+    tokio::select! {
+        got = read => match got {
+            Ok(Ok(_)) => Ok(Some(i32::from_be_bytes(len))),
+            Ok(Err(e)) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(None),
+            Ok(Err(e)) => Err(e),
+            Err(_) => {
+                tracing::debug!("a Kafka connection closed after its idle time");
+                Ok(None)
+            }
+        },
+        _ = stop.changed() => Ok(None),
+    }
+}
+
 pub async fn run(broker: Arc<Broker>, socket: TcpStream) -> io::Result<()> {
     let (mut rd, mut wr) = socket.into_split();
     loop {
-        let mut len = [0u8; 4];
-        match rd.read_exact(&mut len).await {
-            Ok(_) => {}
-            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(()),
-            Err(e) => return Err(e),
-        }
-        let n = i32::from_be_bytes(len);
+        let Some(n) = next_length(&broker, &mut rd).await? else {
+            return Ok(());
+        };
         if n < 8 || n as usize > MAX_REQUEST {
             return Err(bad(format!("a request of {n} bytes")));
         }
-        let mut body = vec![0u8; n as usize];
-        rd.read_exact(&mut body).await?;
+        // Memory follows the bytes that arrive, not the length a client claims.
+        let mut body = Vec::with_capacity((n as usize).min(64 * 1024));
+        (&mut rd).take(n as u64).read_to_end(&mut body).await?;
+        if body.len() != n as usize {
+            return Err(bad("a request cut short"));
+        }
         let raw_key = i16::from_be_bytes([body[0], body[1]]);
         let version = i16::from_be_bytes([body[2], body[3]]);
         let correlation = i32::from_be_bytes([body[4], body[5], body[6], body[7]]);
         let key = ApiKey::try_from(raw_key).map_err(|_| bad(format!("API key {raw_key}")))?;
         let mut body = Bytes::from(body);
         let answer = if versions::supported(key, version) {
+            // Kafka closes the connection of a request it cannot parse.
+            shapes::check(raw_key, version, &body).map_err(|e| bad(format!("{key:?}: {e}")))?;
             RequestHeader::decode(&mut body, key.request_header_version(version)).map_err(bad)?;
             let request = RequestKind::decode(key, &mut body, version).map_err(bad)?;
             handle(&broker, request, version).await

@@ -3,8 +3,11 @@
 
 use weir_log::LogError;
 
+use crate::batch::BatchError;
+
 pub const NONE: i16 = 0;
 pub const OFFSET_OUT_OF_RANGE: i16 = 1;
+pub const CORRUPT_MESSAGE: i16 = 2;
 pub const UNKNOWN_TOPIC_OR_PARTITION: i16 = 3;
 pub const LEADER_NOT_AVAILABLE: i16 = 5;
 pub const MESSAGE_TOO_LARGE: i16 = 10;
@@ -30,5 +33,16 @@ pub fn code(e: &LogError) -> i16 {
         LogError::Throughput(_) | LogError::ExpiredIterator { .. } | LogError::Internal(_) => {
             UNKNOWN_SERVER_ERROR
         }
+    }
+}
+
+/// A produced batch's fault as Kafka's code for its partition.
+pub fn batch(e: &BatchError) -> i16 {
+    match e {
+        BatchError::Corrupt(_) => CORRUPT_MESSAGE,
+        // Produce v3 and later carry magic-2 batches only.
+        BatchError::Magic(_) => INVALID_RECORD,
+        BatchError::Codec(_) => UNSUPPORTED_COMPRESSION_TYPE,
+        BatchError::TooLarge(_) => MESSAGE_TOO_LARGE,
     }
 }

@@ -4,6 +4,7 @@
 //! Weir write. One broker: this listener. See `docs/plans/kafka.md` for what is served so far.
 
 mod api_versions;
+mod batch;
 mod conn;
 mod errors;
 mod fetch;
@@ -11,13 +12,16 @@ mod list_offsets;
 mod metadata;
 mod produce;
 mod records;
+mod shapes;
 mod topics;
 mod versions;
 
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::net::TcpListener;
+use tokio::sync::{watch, Semaphore};
 use weir_log::Log;
 
 /// How the broker presents itself and treats unknown topics.
@@ -33,34 +37,51 @@ pub struct KafkaOptions {
     pub auto_create: bool,
     /// Partitions (shards) of a topic created on first use.
     pub default_partitions: u32,
+    /// Connections served at once; more are closed as they are accepted.
+    pub max_connections: usize,
+    /// A connection silent this long is closed.
+    pub idle: Duration,
 }
 
 /// What the connections share.
 pub(crate) struct Broker {
     pub log: Log,
     pub opts: KafkaOptions,
+    /// Turns true when the broker stops: connections close between requests.
+    pub stop: watch::Receiver<bool>,
 }
 
-/// Serves Kafka clients on `listener` until `shutdown` completes.
+/// How long a stopping broker waits for connections to finish the request they are in.
+const DRAIN: Duration = Duration::from_secs(5);
+
+/// Serves Kafka clients on `listener` until `shutdown` completes; then stops accepting, lets
+/// each connection finish the request it is answering (up to a few seconds) and returns.
 pub async fn serve(
     listener: TcpListener,
     log: Log,
     opts: KafkaOptions,
     shutdown: impl Future<Output = ()>,
 ) {
-    let broker = Arc::new(Broker { log, opts });
+    let slots = Arc::new(Semaphore::new(opts.max_connections));
+    let (stop_tx, stop) = watch::channel(false);
+    let broker = Arc::new(Broker { log, opts, stop });
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
             _ = &mut shutdown => break,
             accepted = listener.accept() => match accepted {
                 Ok((socket, peer)) => {
+                    let Ok(slot) = slots.clone().try_acquire_owned() else {
+                        tracing::warn!(%peer, "a Kafka connection refused: max_connections reached");
+                        continue;
+                    };
                     let _ = socket.set_nodelay(true);
                     let broker = broker.clone();
                     tokio::spawn(async move {
                         if let Err(e) = conn::run(broker, socket).await {
                             tracing::debug!(%peer, error = %e, "Kafka connection closed");
                         }
+                        drop(slot);
                     });
                 }
                 Err(e) => {
@@ -70,4 +91,8 @@ pub async fn serve(
             }
         }
     }
+    drop(listener);
+    let _ = stop_tx.send(true);
+    let all = u32::try_from(broker.opts.max_connections).unwrap_or(u32::MAX);
+    let _ = tokio::time::timeout(DRAIN, slots.acquire_many(all)).await;
 }

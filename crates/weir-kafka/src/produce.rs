@@ -46,10 +46,7 @@ pub async fn handle(b: &Broker, r: ProduceRequest) -> Option<ProduceResponse> {
                     match entries {
                         Err(e) => {
                             tracing::debug!(topic = %name, error = %e, "a produced batch did not decode");
-                            p.error_code = match e.contains("Lz4") || e.contains("LZ4") {
-                                true => errors::UNSUPPORTED_COMPRESSION_TYPE,
-                                false => errors::INVALID_RECORD,
-                            };
+                            p.error_code = errors::batch(&e);
                         }
                         Ok(entries) => {
                             let key = topics::key(b, &name);

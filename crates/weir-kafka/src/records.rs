@@ -1,22 +1,23 @@
-//! Kafka record batches ↔ Weir records. A produced record's value is the record's data; its key,
+//! Kafka records ↔ Weir records. A produced record's value is the record's data; its key,
 //! when UTF-8 of 1 to 256 characters, is the PartitionKey Kinesis readers see (otherwise its
 //! bytes in hex, cut to 256 characters; a null key: the partition's number). Headers, null
 //! values and the producer's timestamps are not kept yet (`docs/plans/kafka.md`, increment 2).
 //! A fetched record's key is its PartitionKey, its timestamp its arrival (LogAppendTime).
 
 use bytes::{Bytes, BytesMut};
-use kafka_protocol::indexmap::IndexMap;
-use kafka_protocol::records::{
-    Compression, Record, RecordBatchDecoder, RecordBatchEncoder, RecordEncodeOptions, TimestampType,
-};
 use weir_log::{ShardEntry, ShardRecord};
 
+use crate::batch::{self, BatchError, OutRecord};
+
+/// The most a produced batch may hold once decompressed.
+pub const MAX_INFLATED: usize = 64 * 1024 * 1024;
+
 /// The records of a produce request's partition data.
-pub fn decode(mut data: Bytes, partition: i32) -> Result<Vec<ShardEntry>, String> {
-    let sets = RecordBatchDecoder::decode_all(&mut data).map_err(|e| e.to_string())?;
-    Ok(sets
+pub fn decode(data: Bytes, partition: i32) -> Result<Vec<ShardEntry>, BatchError> {
+    let batches = batch::decode_all(data, MAX_INFLATED)?;
+    Ok(batches
         .into_iter()
-        .flat_map(|s| s.records)
+        .flat_map(|b| b.records)
         .map(|r| ShardEntry {
             partition_key: partition_key(r.key.as_deref(), partition),
             data: r.value.unwrap_or_default(),
@@ -35,35 +36,23 @@ fn partition_key(key: Option<&[u8]>, partition: i32) -> String {
     }
 }
 
-/// Records read from a shard as one uncompressed v2 batch.
-pub fn encode(records: &[ShardRecord]) -> Result<Bytes, String> {
-    let first = records.first().map_or(0, |r| r.offset);
-    let records: Vec<Record> = records
+/// Records read from a shard as one uncompressed batch, stamped LogAppendTime.
+pub fn encode(records: &[ShardRecord]) -> Bytes {
+    let Some(first) = records.first() else {
+        return Bytes::new();
+    };
+    let out: Vec<OutRecord> = records
         .iter()
-        .map(|r| Record {
-            transactional: false,
-            control: false,
-            delete_horizon: false,
-            partition_leader_epoch: 0,
-            producer_id: -1,
-            producer_epoch: -1,
-            timestamp_type: TimestampType::LogAppend,
-            offset: r.offset as i64,
-            // The encoder keeps records in one batch while offset − sequence is the same.
-            sequence: (r.offset - first) as i32 - 1,
+        .map(|r| OutRecord {
             timestamp: r.arrival_ms,
-            key: Some(Bytes::from(r.partition_key.clone().into_bytes())),
-            value: Some(r.data.clone()),
-            headers: IndexMap::new(),
+            key: Some(r.partition_key.as_bytes()),
+            value: Some(&r.data),
+            headers: &[],
         })
         .collect();
     let mut buf = BytesMut::new();
-    let options = RecordEncodeOptions {
-        version: 2,
-        compression: Compression::None,
-    };
-    RecordBatchEncoder::encode(&mut buf, records.iter(), &options).map_err(|e| e.to_string())?;
-    Ok(buf.freeze())
+    batch::encode(&mut buf, first.offset as i64, &out, true);
+    buf.freeze()
 }
 
 #[cfg(test)]
@@ -79,18 +68,15 @@ mod tests {
     }
 
     #[test]
-    fn a_batch_read_back_decodes() {
+    fn a_read_is_one_batch_that_decodes() {
         let rec = |offset, key: &str, data: &'static [u8]| ShardRecord {
             offset,
             arrival_ms: 1_700_000_000_000,
             partition_key: key.into(),
             data: Bytes::from_static(data),
         };
-        let bytes = encode(&[rec(7, "a", b"one"), rec(8, "b", b"two")]).unwrap();
-        // One batch for the read, not one per record.
-        let info = RecordBatchDecoder::decode_batch_info(&mut bytes.clone()).unwrap();
-        assert_eq!(info.len(), 1);
-        assert_eq!((info[0].record_count, info[0].min_offset), (2, 7));
+        let bytes = encode(&[rec(7, "a", b"one"), rec(8, "b", b"two")]);
+        assert_eq!(i64::from_be_bytes(bytes[..8].try_into().unwrap()), 7);
         let got = decode(bytes, 0).unwrap();
         assert_eq!(
             got.iter()

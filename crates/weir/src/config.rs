@@ -72,6 +72,11 @@ pub struct KafkaConfig {
     pub auto_create_topics: bool,
     /// Partitions (shards) of a topic created on first use (Kafka's `num.partitions`).
     pub default_partitions: u32,
+    /// Connections served at once; more are closed on accept (Kafka's `max.connections`).
+    pub max_connections: usize,
+    /// A connection sending nothing for this long is closed (Kafka's
+    /// `connections.max.idle.ms`, 10 minutes).
+    pub idle_ms: u64,
 }
 
 impl Default for KafkaConfig {
@@ -82,6 +87,8 @@ impl Default for KafkaConfig {
             node_id: 1,
             auto_create_topics: true,
             default_partitions: 1,
+            max_connections: 1024,
+            idle_ms: 600_000,
         }
     }
 }

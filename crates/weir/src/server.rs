@@ -284,6 +284,8 @@ impl Server {
                 region: config.default_region.clone(),
                 auto_create: k.auto_create_topics,
                 default_partitions: k.default_partitions,
+                max_connections: k.max_connections.max(1),
+                idle: std::time::Duration::from_millis(k.idle_ms.max(1)),
             };
             let task = tokio::spawn(weir_kafka::serve(l, log.clone(), opts, async {
                 let _ = kafka_stopped.await;
