@@ -86,7 +86,7 @@ def test_librdkafka_produces_compressed_batches(server, compression):
     bootstrap, _ = server
     topic = f"ck-{compression}"
     p = CKProducer({"bootstrap.servers": bootstrap, "acks": "all", "compression.type": compression,
-                    "linger.ms": 5})
+                    "linger.ms": 5, "enable.idempotence": True})
     delivered = []
     for i in range(20):
         p.produce(topic, key=f"key-{i}".encode(), value=(f"value {i} " * 20).encode(),
@@ -164,3 +164,51 @@ def test_a_lying_request_closes_its_connection_not_the_broker(server):
     # The broker still serves: an ApiVersions v0 answer (error code 0).
     answer = raw_request(bootstrap, header(18, 0))
     assert answer[:6] == struct.pack(">ih", 9, 0)
+
+
+def produce_v3(topic, batch, correlation=9):
+    """A Produce v3 request (acks all) of one batch for partition 0."""
+    header = struct.pack(">hhih", 0, 3, correlation, 3) + b"cli"
+    name = topic.encode()
+    return (header + struct.pack(">hhii", -1, -1, 5000, 1) + struct.pack(">h", len(name)) + name
+            + struct.pack(">iii", 1, 0, len(batch)) + bytes(batch))
+
+
+def test_an_idempotent_producers_retry_is_not_written_twice(server):
+    from kafka.record.default_records import DefaultRecordBatchBuilder
+
+    bootstrap, endpoint = server
+    # kafka-python 3 is idempotent by default: InitProducerId, then sequenced batches.
+    p = KafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    for i in range(5):
+        p.send("idem", key=b"k", value=f"v{i}".encode())
+    p.flush()
+    p.close()
+    # A retried batch, as a producer resends one whose answer it lost: same id, same sequence.
+    init = struct.pack(">hhih", 22, 0, 1, 3) + b"cli" + struct.pack(">hi", -1, 60000)
+    answer = raw_request(bootstrap, init)
+    error, pid, epoch = struct.unpack(">hqh", answer[8:20])
+    assert error == 0 and pid >= 0 and epoch == 0
+
+    def batch(seq, values):
+        b = DefaultRecordBatchBuilder(2, 0, False, pid, epoch, seq, 1 << 20)
+        for i, v in enumerate(values):
+            b.append(i, 1_700_000_000_000, None, v, [])
+        return b.build()
+
+    def base_offset(answer):
+        # correlation, topics, name, partitions, index, error, base offset
+        n = struct.unpack(">h", answer[8:10])[0]
+        at = 10 + n + 4 + 4
+        return struct.unpack(">hq", answer[at:at + 10])
+
+    first = base_offset(raw_request(bootstrap, produce_v3("idem", batch(0, [b"a", b"b"]))))
+    again = base_offset(raw_request(bootstrap, produce_v3("idem", batch(0, [b"a", b"b"]))))
+    assert first == again == (0, 5)
+    # A gap in the sequence: OUT_OF_ORDER_SEQUENCE_NUMBER (45), nothing written.
+    gap = base_offset(raw_request(bootstrap, produce_v3("idem", batch(5, [b"c"]))))
+    assert gap[0] == 45
+    nxt = base_offset(raw_request(bootstrap, produce_v3("idem", batch(2, [b"c"]))))
+    assert nxt == (0, 7)
+    got = consume(bootstrap, "idem", 8)
+    assert [r.value for r in got] == [b"v0", b"v1", b"v2", b"v3", b"v4", b"a", b"b", b"c"]

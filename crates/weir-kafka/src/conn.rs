@@ -11,7 +11,10 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::OwnedReadHalf;
 use tokio::net::TcpStream;
 
-use crate::{api_versions, fetch, list_offsets, metadata, produce, shapes, versions, Broker};
+use crate::{
+    api_versions, fetch, init_producer_id, list_offsets, metadata, produce, shapes, versions,
+    Broker,
+};
 
 /// The largest request read (Kafka's `socket.request.max.bytes` default).
 const MAX_REQUEST: usize = 100 * 1024 * 1024;
@@ -121,6 +124,9 @@ async fn handle(b: &Broker, request: RequestKind, version: i16) -> Option<Respon
         RequestKind::Produce(r) => ResponseKind::Produce(produce::handle(b, r).await?),
         RequestKind::Fetch(r) => ResponseKind::Fetch(fetch::handle(b, r).await),
         RequestKind::ListOffsets(r) => ResponseKind::ListOffsets(list_offsets::handle(b, r)),
+        RequestKind::InitProducerId(r) => {
+            ResponseKind::InitProducerId(init_producer_id::handle(b, r))
+        }
         // Not reached: `versions::supported` lets only the above through.
         _ => return None,
     })

@@ -8,9 +8,11 @@ mod batch;
 mod conn;
 mod errors;
 mod fetch;
+mod init_producer_id;
 mod list_offsets;
 mod metadata;
 mod produce;
+mod producers;
 mod records;
 mod shapes;
 mod topics;
@@ -49,6 +51,7 @@ pub(crate) struct Broker {
     pub opts: KafkaOptions,
     /// Turns true when the broker stops: connections close between requests.
     pub stop: watch::Receiver<bool>,
+    pub producers: producers::Producers,
 }
 
 /// How long a stopping broker waits for connections to finish the request they are in.
@@ -64,7 +67,12 @@ pub async fn serve(
 ) {
     let slots = Arc::new(Semaphore::new(opts.max_connections));
     let (stop_tx, stop) = watch::channel(false);
-    let broker = Arc::new(Broker { log, opts, stop });
+    let broker = Arc::new(Broker {
+        log,
+        opts,
+        stop,
+        producers: Default::default(),
+    });
     tokio::pin!(shutdown);
     loop {
         tokio::select! {

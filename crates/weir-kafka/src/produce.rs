@@ -1,10 +1,13 @@
 //! Produce: each partition's batches appended to its shard, durably (acks 1 and all alike: a
-//! Weir write is fsynced before it is answered); acks=0 gets no answer.
+//! Weir write is fsynced before it is answered); acks=0 gets no answer. An idempotent
+//! producer's retried batch is answered with its first offset, not written twice.
 
 use kafka_protocol::messages::produce_response::{PartitionProduceResponse, TopicProduceResponse};
 use kafka_protocol::messages::{ProduceRequest, ProduceResponse};
 
-use crate::{errors, records, topics, Broker};
+use crate::producers::Verdict;
+use crate::records::{self, Produced};
+use crate::{errors, topics, Broker};
 
 pub async fn handle(b: &Broker, r: ProduceRequest) -> Option<ProduceResponse> {
     let refused = if r.transactional_id.is_some() {
@@ -36,31 +39,26 @@ pub async fn handle(b: &Broker, r: ProduceRequest) -> Option<ProduceResponse> {
                     _ => Err(errors::UNKNOWN_TOPIC_OR_PARTITION),
                 }
             });
-            match open {
+            let batches = open.and_then(|_| match pd.records {
+                Some(data) => records::decode(data, pd.index).map_err(|e| {
+                    tracing::debug!(topic = %name, error = %e, "a produced batch did not decode");
+                    errors::batch(&e)
+                }),
+                None => Ok(Vec::new()),
+            });
+            match open.and_then(|index| batches.map(|bs| (index, bs))) {
                 Err(code) => p.error_code = code,
-                Ok(index) => {
-                    let entries = match pd.records {
-                        Some(data) => records::decode(data, pd.index),
-                        None => Ok(Vec::new()),
-                    };
-                    match entries {
-                        Err(e) => {
-                            tracing::debug!(topic = %name, error = %e, "a produced batch did not decode");
-                            p.error_code = errors::batch(&e);
-                        }
-                        Ok(entries) => {
-                            let key = topics::key(b, &name);
-                            match b.log.append_to_shard(&key, index, entries).await {
-                                Ok((base, _)) => {
-                                    p.base_offset = base as i64;
-                                    p.log_start_offset = b
-                                        .log
-                                        .shard_bounds(&key, index)
-                                        .map_or(0, |(start, _)| start as i64);
-                                }
-                                Err(e) => p.error_code = errors::code(&e),
-                            }
-                        }
+                Ok((index, batches)) => {
+                    match append(b, &name, index, pd.index, batches).await {
+                        Ok(Some(base)) => p.base_offset = base,
+                        Ok(None) => {}
+                        Err(code) => p.error_code = code,
+                    }
+                    if p.error_code == errors::NONE {
+                        p.log_start_offset = b
+                            .log
+                            .shard_bounds(&topics::key(b, &name), index)
+                            .map_or(0, |(start, _)| start as i64);
                     }
                 }
             }
@@ -69,4 +67,37 @@ pub async fn handle(b: &Broker, r: ProduceRequest) -> Option<ProduceResponse> {
         out.responses.push(t);
     }
     (r.acks != 0).then_some(out)
+}
+
+/// Appends a partition's batches in order; the first one's base offset.
+async fn append(
+    b: &Broker,
+    topic: &str,
+    index: u32,
+    partition: i32,
+    batches: Vec<Produced>,
+) -> Result<Option<i64>, i16> {
+    let key = topics::key(b, topic);
+    let mut first_base = None;
+    for batch in batches {
+        let (pid, epoch) = (batch.producer_id, batch.epoch);
+        let (first, last) = (batch.first_seq, batch.last_seq);
+        let base = match b.producers.check(topic, partition, pid, epoch, first, last) {
+            Verdict::Refuse(code) => return Err(code),
+            Verdict::Duplicate(base) => base,
+            Verdict::Append => {
+                let (base, _) = b
+                    .log
+                    .append_to_shard(&key, index, batch.entries)
+                    .await
+                    .map_err(|e| errors::code(&e))?;
+                let base = base as i64;
+                b.producers
+                    .record(topic, partition, pid, epoch, first, last, base);
+                base
+            }
+        };
+        first_base.get_or_insert(base);
+    }
+    Ok(first_base)
 }

@@ -12,15 +12,34 @@ use crate::batch::{self, BatchError, OutRecord};
 /// The most a produced batch may hold once decompressed.
 pub const MAX_INFLATED: usize = 64 * 1024 * 1024;
 
-/// The records of a produce request's partition data.
-pub fn decode(data: Bytes, partition: i32) -> Result<Vec<ShardEntry>, BatchError> {
+/// One produced batch as Weir records, with the producer's id and sequences (−1 when the
+/// producer is not idempotent).
+pub struct Produced {
+    pub producer_id: i64,
+    pub epoch: i16,
+    pub first_seq: i32,
+    pub last_seq: i32,
+    pub entries: Vec<ShardEntry>,
+}
+
+/// The batches of a produce request's partition data.
+pub fn decode(data: Bytes, partition: i32) -> Result<Vec<Produced>, BatchError> {
     let batches = batch::decode_all(data, MAX_INFLATED)?;
     Ok(batches
         .into_iter()
-        .flat_map(|b| b.records)
-        .map(|r| ShardEntry {
-            partition_key: partition_key(r.key.as_deref(), partition),
-            data: r.value.unwrap_or_default(),
+        .map(|b| Produced {
+            producer_id: b.producer_id,
+            epoch: b.producer_epoch,
+            first_seq: b.base_sequence,
+            last_seq: crate::producers::add_seq(b.base_sequence, b.last_offset_delta),
+            entries: b
+                .records
+                .into_iter()
+                .map(|r| ShardEntry {
+                    partition_key: partition_key(r.key.as_deref(), partition),
+                    data: r.value.unwrap_or_default(),
+                })
+                .collect(),
         })
         .collect())
 }
@@ -78,8 +97,11 @@ mod tests {
         let bytes = encode(&[rec(7, "a", b"one"), rec(8, "b", b"two")]);
         assert_eq!(i64::from_be_bytes(bytes[..8].try_into().unwrap()), 7);
         let got = decode(bytes, 0).unwrap();
+        assert_eq!((got.len(), got[0].producer_id, got[0].last_seq), (1, -1, 0));
         assert_eq!(
-            got.iter()
+            got[0]
+                .entries
+                .iter()
                 .map(|e| (e.partition_key.as_str(), &e.data[..]))
                 .collect::<Vec<_>>(),
             vec![("a", &b"one"[..]), ("b", &b"two"[..])]

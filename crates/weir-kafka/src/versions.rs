@@ -3,12 +3,13 @@
 
 use kafka_protocol::messages::ApiKey;
 
-pub const SUPPORTED: [(ApiKey, i16, i16); 5] = [
+pub const SUPPORTED: [(ApiKey, i16, i16); 6] = [
     (ApiKey::Produce, 3, 9),
     (ApiKey::Fetch, 4, 12),
     (ApiKey::ListOffsets, 1, 6),
     (ApiKey::Metadata, 0, 12),
     (ApiKey::ApiVersions, 0, 3),
+    (ApiKey::InitProducerId, 0, 4),
 ];
 
 /// Whether `version` of `key` is served.
