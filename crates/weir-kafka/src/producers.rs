@@ -149,7 +149,7 @@ impl Producers {
         }
         s.used = now;
         // Forgetting is paid for by the writers, now and then.
-        if seqs.len() % 1024 == 0 {
+        if seqs.len().is_multiple_of(1024) {
             seqs.retain(|_, s| now.duration_since(s.used) < EXPIRY);
         }
     }
