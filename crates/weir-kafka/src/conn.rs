@@ -12,8 +12,9 @@ use tokio::net::tcp::OwnedReadHalf;
 use tokio::net::TcpStream;
 
 use crate::{
-    api_versions, fetch, init_producer_id, list_offsets, metadata, produce, shapes, versions,
-    Broker,
+    api_versions, delete_groups, describe_groups, fetch, find_coordinator, heartbeat,
+    init_producer_id, join_group, leave_group, list_groups, list_offsets, metadata, offset_commit,
+    offset_fetch, produce, shapes, sync_group, versions, Broker, Client,
 };
 
 /// The largest request read (Kafka's `socket.request.max.bytes` default).
@@ -47,6 +48,9 @@ async fn next_length(b: &Broker, rd: &mut OwnedReadHalf) -> io::Result<Option<i3
 }
 
 pub async fn run(broker: Arc<Broker>, socket: TcpStream) -> io::Result<()> {
+    let host = socket
+        .peer_addr()
+        .map_or_else(|_| "/".to_string(), |a| format!("/{}", a.ip()));
     let (mut rd, mut wr) = socket.into_split();
     loop {
         let Some(n) = next_length(&broker, &mut rd).await? else {
@@ -69,9 +73,14 @@ pub async fn run(broker: Arc<Broker>, socket: TcpStream) -> io::Result<()> {
         let answer = if versions::supported(key, version) {
             // Kafka closes the connection of a request it cannot parse.
             shapes::check(raw_key, version, &body).map_err(|e| bad(format!("{key:?}: {e}")))?;
-            RequestHeader::decode(&mut body, key.request_header_version(version)).map_err(bad)?;
+            let header = RequestHeader::decode(&mut body, key.request_header_version(version))
+                .map_err(bad)?;
             let request = RequestKind::decode(key, &mut body, version).map_err(bad)?;
-            handle(&broker, request, version).await
+            let client = Client {
+                id: header.client_id.map(|s| s.to_string()).unwrap_or_default(),
+                host: host.clone(),
+            };
+            handle(&broker, request, version, &client).await
         } else if key == ApiKey::ApiVersions {
             // An ApiVersions this broker does not know: its versions, in a v0 answer.
             let answer = api_versions::answer(crate::errors::UNSUPPORTED_VERSION);
@@ -115,7 +124,12 @@ async fn write(
 }
 
 /// The answer to a request (none to a produce with acks=0).
-async fn handle(b: &Broker, request: RequestKind, version: i16) -> Option<ResponseKind> {
+async fn handle(
+    b: &Broker,
+    request: RequestKind,
+    version: i16,
+    client: &Client,
+) -> Option<ResponseKind> {
     Some(match request {
         RequestKind::ApiVersions(_) => {
             ResponseKind::ApiVersions(api_versions::answer(crate::errors::NONE))
@@ -126,6 +140,28 @@ async fn handle(b: &Broker, request: RequestKind, version: i16) -> Option<Respon
         RequestKind::ListOffsets(r) => ResponseKind::ListOffsets(list_offsets::handle(b, r)),
         RequestKind::InitProducerId(r) => {
             ResponseKind::InitProducerId(init_producer_id::handle(b, r))
+        }
+        RequestKind::FindCoordinator(r) => {
+            ResponseKind::FindCoordinator(find_coordinator::handle(b, r, version))
+        }
+        RequestKind::JoinGroup(r) => {
+            ResponseKind::JoinGroup(join_group::handle(b, r, version, client).await)
+        }
+        RequestKind::SyncGroup(r) => ResponseKind::SyncGroup(sync_group::handle(b, r).await),
+        RequestKind::Heartbeat(r) => ResponseKind::Heartbeat(heartbeat::handle(b, r)),
+        RequestKind::LeaveGroup(r) => ResponseKind::LeaveGroup(leave_group::handle(b, r, version)),
+        RequestKind::OffsetCommit(r) => {
+            ResponseKind::OffsetCommit(offset_commit::handle(b, r).await)
+        }
+        RequestKind::OffsetFetch(r) => {
+            ResponseKind::OffsetFetch(offset_fetch::handle(b, r, version))
+        }
+        RequestKind::ListGroups(r) => ResponseKind::ListGroups(list_groups::handle(b, r)),
+        RequestKind::DescribeGroups(r) => {
+            ResponseKind::DescribeGroups(describe_groups::handle(b, r))
+        }
+        RequestKind::DeleteGroups(r) => {
+            ResponseKind::DeleteGroups(delete_groups::handle(b, r).await)
         }
         // Not reached: `versions::supported` lets only the above through.
         _ => return None,

@@ -6,19 +6,31 @@
 mod api_versions;
 mod batch;
 mod conn;
+mod delete_groups;
+mod describe_groups;
 mod errors;
 mod fetch;
+mod find_coordinator;
+mod groups;
+mod heartbeat;
 mod init_producer_id;
+mod join_group;
+mod leave_group;
+mod list_groups;
 mod list_offsets;
 mod metadata;
+mod offset_commit;
+mod offset_fetch;
 mod produce;
 mod producers;
 mod records;
 mod shapes;
+mod sync_group;
 mod topics;
 mod versions;
 
 use std::future::Future;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -43,6 +55,18 @@ pub struct KafkaOptions {
     pub max_connections: usize,
     /// A connection silent this long is closed.
     pub idle: Duration,
+    /// Where committed offsets are kept (memory only when None).
+    pub data_dir: Option<PathBuf>,
+    /// How long the first rebalance of an empty group waits for more members (Kafka's
+    /// `group.initial.rebalance.delay.ms`).
+    pub initial_rebalance_delay: Duration,
+}
+
+/// Who sent a request (group members are described with it).
+pub(crate) struct Client {
+    pub id: String,
+    /// As Kafka shows it: `/` and the address.
+    pub host: String,
 }
 
 /// What the connections share.
@@ -52,6 +76,31 @@ pub(crate) struct Broker {
     /// Turns true when the broker stops: connections close between requests.
     pub stop: watch::Receiver<bool>,
     pub producers: producers::Producers,
+    pub groups: Arc<groups::Coordinator>,
+}
+
+/// The Kafka front door, opened (committed offsets read) and ready to serve.
+pub struct KafkaDoor {
+    broker: Broker,
+    stop_tx: watch::Sender<bool>,
+}
+
+impl KafkaDoor {
+    pub fn open(log: Log, opts: KafkaOptions) -> std::io::Result<KafkaDoor> {
+        let groups =
+            groups::Coordinator::open(opts.data_dir.clone(), opts.initial_rebalance_delay)?;
+        let (stop_tx, stop) = watch::channel(false);
+        Ok(KafkaDoor {
+            broker: Broker {
+                log,
+                opts,
+                stop,
+                producers: Default::default(),
+                groups: Arc::new(groups),
+            },
+            stop_tx,
+        })
+    }
 }
 
 /// How long a stopping broker waits for connections to finish the request they are in.
@@ -59,19 +108,18 @@ const DRAIN: Duration = Duration::from_secs(5);
 
 /// Serves Kafka clients on `listener` until `shutdown` completes; then stops accepting, lets
 /// each connection finish the request it is answering (up to a few seconds) and returns.
-pub async fn serve(
-    listener: TcpListener,
-    log: Log,
-    opts: KafkaOptions,
-    shutdown: impl Future<Output = ()>,
-) {
-    let slots = Arc::new(Semaphore::new(opts.max_connections));
-    let (stop_tx, stop) = watch::channel(false);
-    let broker = Arc::new(Broker {
-        log,
-        opts,
-        stop,
-        producers: Default::default(),
+pub async fn serve(listener: TcpListener, door: KafkaDoor, shutdown: impl Future<Output = ()>) {
+    let KafkaDoor { broker, stop_tx } = door;
+    let slots = Arc::new(Semaphore::new(broker.opts.max_connections));
+    let broker = Arc::new(broker);
+    // Sessions expire and rebalances pass their deadlines on this clock.
+    let groups = broker.groups.clone();
+    let ticker = tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_millis(250));
+        loop {
+            every.tick().await;
+            groups.tick(std::time::Instant::now());
+        }
     });
     tokio::pin!(shutdown);
     loop {
@@ -100,6 +148,7 @@ pub async fn serve(
         }
     }
     drop(listener);
+    ticker.abort();
     let _ = stop_tx.send(true);
     let all = u32::try_from(broker.opts.max_connections).unwrap_or(u32::MAX);
     let _ = tokio::time::timeout(DRAIN, slots.acquire_many(all)).await;

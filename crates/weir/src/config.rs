@@ -77,6 +77,10 @@ pub struct KafkaConfig {
     /// A connection sending nothing for this long is closed (Kafka's
     /// `connections.max.idle.ms`, 10 minutes).
     pub idle_ms: u64,
+    /// How long the first rebalance of an empty consumer group waits for more members
+    /// (Kafka's `group.initial.rebalance.delay.ms`; Kafka waits 3 s, Weir none by default, as
+    /// Kafka's development setups do).
+    pub initial_rebalance_delay_ms: u64,
 }
 
 impl Default for KafkaConfig {
@@ -89,6 +93,7 @@ impl Default for KafkaConfig {
             default_partitions: 1,
             max_connections: 1024,
             idle_ms: 600_000,
+            initial_rebalance_delay_ms: 0,
         }
     }
 }

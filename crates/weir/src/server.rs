@@ -286,8 +286,14 @@ impl Server {
                 default_partitions: k.default_partitions,
                 max_connections: k.max_connections.max(1),
                 idle: std::time::Duration::from_millis(k.idle_ms.max(1)),
+                data_dir: Some(config.data_dir.join("kafka")),
+                initial_rebalance_delay: std::time::Duration::from_millis(
+                    k.initial_rebalance_delay_ms,
+                ),
             };
-            let task = tokio::spawn(weir_kafka::serve(l, log.clone(), opts, async {
+            let door = weir_kafka::KafkaDoor::open(log.clone(), opts)
+                .context("opening the Kafka front door's group offsets")?;
+            let task = tokio::spawn(weir_kafka::serve(l, door, async {
                 let _ = kafka_stopped.await;
             }));
             (Some(a), Some(task))
