@@ -81,6 +81,29 @@ def test_kafka_records_are_kinesis_records_and_back(server):
         (i + 1, f"pk{i}".encode(), f"kinesis {i}".encode()) for i in range(3)]
 
 
+def test_null_keys_tombstones_and_raw_keys_come_back_as_produced(server):
+    bootstrap, endpoint = server
+    p = KafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    p.send("shapes", key=None, value=b"no key", timestamp_ms=1_600_000_000_000).get(timeout=30)
+    p.send("shapes", key=b"gone", value=None, headers=[("why", b"deleted")]).get(timeout=30)
+    p.send("shapes", key=b"", value=b"empty key").get(timeout=30)
+    p.send("shapes", key=bytes([0xff, 0x00, 0x7f]), value=b"binary key").get(timeout=30)
+    p.close()
+    got = consume(bootstrap, "shapes", 4)
+    assert [(r.key, r.value, r.headers) for r in got] == [
+        (None, b"no key", []), (b"gone", None, [("why", b"deleted")]),
+        (b"", b"empty key", []), (bytes([0xff, 0x00, 0x7f]), b"binary key", [])]
+    assert got[0].timestamp == 1_600_000_000_000
+    # Kinesis readers see a partition key for each (the partition number where Kafka had
+    # none, hex for bytes that are not text) and empty data for the tombstone.
+    k = kinesis(endpoint)
+    it = k.get_shard_iterator(StreamName="shapes", ShardId="shardId-000000000000",
+                              ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    recs = k.get_records(ShardIterator=it)["Records"]
+    assert [(r["PartitionKey"], r["Data"]) for r in recs] == [
+        ("0", b"no key"), ("gone", b""), ("0", b"empty key"), ("ff007f", b"binary key")]
+
+
 @pytest.mark.parametrize("compression", ["none", "gzip", "snappy", "lz4", "zstd"])
 def test_librdkafka_produces_compressed_batches(server, compression):
     bootstrap, _ = server
@@ -90,6 +113,8 @@ def test_librdkafka_produces_compressed_batches(server, compression):
     delivered = []
     for i in range(20):
         p.produce(topic, key=f"key-{i}".encode(), value=(f"value {i} " * 20).encode(),
+                  headers=[("n", str(i).encode()), ("n", b"again"), ("empty", None)],
+                  timestamp=1_700_000_000_000 + i,
                   on_delivery=lambda err, msg: delivered.append((err, msg.offset() if msg else None)))
     assert p.flush(30) == 0
     assert all(err is None for err, _ in delivered), delivered
@@ -101,9 +126,13 @@ def test_librdkafka_produces_compressed_batches(server, compression):
     while len(got) < 20 and time.monotonic() < end:
         m = c.poll(0.5)
         if m is not None and m.error() is None:
-            got.append((m.offset(), m.key(), m.value()))
+            got.append((m.offset(), m.key(), m.value(), m.headers(), m.timestamp()))
     c.close()
-    assert got == [(i, f"key-{i}".encode(), (f"value {i} " * 20).encode()) for i in range(20)]
+    # Keys, values, ordered (repeated, null-valued) headers and the producer's timestamps.
+    from confluent_kafka import TIMESTAMP_CREATE_TIME
+    assert got == [(i, f"key-{i}".encode(), (f"value {i} " * 20).encode(),
+                    [("n", str(i).encode()), ("n", b"again"), ("empty", None)],
+                    (TIMESTAMP_CREATE_TIME, 1_700_000_000_000 + i)) for i in range(20)]
 
 
 def test_an_unknown_partition_and_a_bad_offset_are_refused(server):

@@ -1,13 +1,15 @@
 //! Kafka records ↔ Weir records. A produced record's value is the record's data; its key,
 //! when UTF-8 of 1 to 256 characters, is the PartitionKey Kinesis readers see (otherwise its
-//! bytes in hex, cut to 256 characters; a null key: the partition's number). Headers, null
-//! values and the producer's timestamps are not kept yet (`docs/plans/kafka.md`, increment 2).
-//! A fetched record's key is its PartitionKey, its timestamp its arrival (LogAppendTime).
+//! bytes in hex, cut to 256 characters; a null key: the partition's number). What Kinesis has
+//! no place for — a null or non-UTF-8 key, a null value, headers, the producer's timestamp —
+//! is kept in the record's attributes (see `Attrs`), so Kafka consumers get the record back as
+//! it was produced. A record written by Kinesis reads back with its PartitionKey as key, its
+//! data as value and its arrival time as timestamp.
 
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, BufMut, Bytes, BytesMut};
 use weir_log::{ShardEntry, ShardRecord};
 
-use crate::batch::{self, BatchError, OutRecord};
+use crate::batch::{self, BatchError, OutRecord, Rec};
 
 /// The most a produced batch may hold once decompressed.
 pub const MAX_INFLATED: usize = 64 * 1024 * 1024;
@@ -35,9 +37,14 @@ pub fn decode(data: Bytes, partition: i32) -> Result<Vec<Produced>, BatchError> 
             entries: b
                 .records
                 .into_iter()
-                .map(|r| ShardEntry {
-                    partition_key: partition_key(r.key.as_deref(), partition),
-                    data: r.value.unwrap_or_default(),
+                .map(|r| {
+                    let partition_key = partition_key(r.key.as_deref(), partition);
+                    let attrs = Attrs::of(&r, &partition_key).encode();
+                    ShardEntry {
+                        partition_key,
+                        data: r.value.unwrap_or_default(),
+                        attrs: Some(attrs),
+                    }
                 })
                 .collect(),
         })
@@ -55,22 +62,139 @@ fn partition_key(key: Option<&[u8]>, partition: i32) -> String {
     }
 }
 
-/// Records read from a shard as one uncompressed batch, stamped LogAppendTime.
+/// What a Kafka record carries beyond Kinesis's partition key and data. Stored as: version
+/// (1) · flags (1: key null, 2: value null, 4: key differs from the partition key) ·
+/// timestamp (i64 LE) · [key: u32 LE length · bytes] · header count (u32 LE) · per header:
+/// name (u32 LE length · bytes), value (i32 LE length, −1 null · bytes).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attrs {
+    pub timestamp: i64,
+    /// The key when it is not the partition key as it stands (None inside: a null key).
+    pub key: Option<Option<Bytes>>,
+    pub value_null: bool,
+    pub headers: Vec<(Bytes, Option<Bytes>)>,
+}
+
+const ATTRS_VERSION: u8 = 1;
+
+impl Attrs {
+    fn of(r: &Rec, partition_key: &str) -> Attrs {
+        let key = match &r.key {
+            Some(k) if k[..] == *partition_key.as_bytes() => None,
+            other => Some(other.clone()),
+        };
+        Attrs {
+            timestamp: r.timestamp,
+            key,
+            value_null: r.value.is_none(),
+            headers: r.headers.clone(),
+        }
+    }
+
+    fn encode(&self) -> Bytes {
+        let mut b = BytesMut::new();
+        b.put_u8(ATTRS_VERSION);
+        let flags = match &self.key {
+            Some(None) => 1,
+            Some(Some(_)) => 4,
+            None => 0,
+        } | if self.value_null { 2 } else { 0 };
+        b.put_u8(flags);
+        b.put_i64_le(self.timestamp);
+        if let Some(Some(k)) = &self.key {
+            b.put_u32_le(k.len() as u32);
+            b.put_slice(k);
+        }
+        b.put_u32_le(self.headers.len() as u32);
+        for (name, value) in &self.headers {
+            b.put_u32_le(name.len() as u32);
+            b.put_slice(name);
+            match value {
+                Some(v) => {
+                    b.put_i32_le(v.len() as i32);
+                    b.put_slice(v);
+                }
+                None => b.put_i32_le(-1),
+            }
+        }
+        b.freeze()
+    }
+
+    /// Attributes as stored; None for bytes this version does not read (the record is then
+    /// served as a Kinesis one).
+    pub fn decode(mut b: Bytes) -> Option<Attrs> {
+        fn take(b: &mut Bytes, n: usize) -> Option<Bytes> {
+            (b.remaining() >= n).then(|| b.split_to(n))
+        }
+        if b.remaining() < 10 || b.get_u8() != ATTRS_VERSION {
+            return None;
+        }
+        let flags = b.get_u8();
+        let timestamp = b.get_i64_le();
+        let key = match flags & 5 {
+            1 => Some(None),
+            4 => {
+                let n = (b.remaining() >= 4).then(|| b.get_u32_le())? as usize;
+                Some(Some(take(&mut b, n)?))
+            }
+            _ => None,
+        };
+        let count = (b.remaining() >= 4).then(|| b.get_u32_le())? as usize;
+        // Every header takes eight bytes at least.
+        let mut headers = Vec::with_capacity(count.min(b.remaining() / 8));
+        for _ in 0..count {
+            let n = (b.remaining() >= 4).then(|| b.get_u32_le())? as usize;
+            let name = take(&mut b, n)?;
+            let n = (b.remaining() >= 4).then(|| b.get_i32_le())?;
+            let value = match n {
+                -1 => None,
+                n if n >= 0 => Some(take(&mut b, n as usize)?),
+                _ => return None,
+            };
+            headers.push((name, value));
+        }
+        Some(Attrs {
+            timestamp,
+            key,
+            value_null: flags & 2 != 0,
+            headers,
+        })
+    }
+}
+
+/// Records read from a shard as one uncompressed batch (CreateTime: a Kafka record's
+/// producer timestamp, a Kinesis record's arrival).
 pub fn encode(records: &[ShardRecord]) -> Bytes {
     let Some(first) = records.first() else {
         return Bytes::new();
     };
+    let attrs: Vec<Option<Attrs>> = records
+        .iter()
+        .map(|r| r.attrs.clone().and_then(Attrs::decode))
+        .collect();
     let out: Vec<OutRecord> = records
         .iter()
-        .map(|r| OutRecord {
-            timestamp: r.arrival_ms,
-            key: Some(r.partition_key.as_bytes()),
-            value: Some(&r.data),
-            headers: &[],
+        .zip(&attrs)
+        .map(|(r, a)| match a {
+            None => OutRecord {
+                timestamp: r.arrival_ms,
+                key: Some(r.partition_key.as_bytes()),
+                value: Some(&r.data),
+                headers: &[],
+            },
+            Some(a) => OutRecord {
+                timestamp: a.timestamp,
+                key: match &a.key {
+                    None => Some(r.partition_key.as_bytes()),
+                    Some(k) => k.as_deref(),
+                },
+                value: (!a.value_null).then_some(&r.data[..]),
+                headers: &a.headers,
+            },
         })
         .collect();
     let mut buf = BytesMut::new();
-    batch::encode(&mut buf, first.offset as i64, &out, true);
+    batch::encode(&mut buf, first.offset as i64, &out, false);
     buf.freeze()
 }
 
@@ -93,6 +217,7 @@ mod tests {
             arrival_ms: 1_700_000_000_000,
             partition_key: key.into(),
             data: Bytes::from_static(data),
+            attrs: None,
         };
         let bytes = encode(&[rec(7, "a", b"one"), rec(8, "b", b"two")]);
         assert_eq!(i64::from_be_bytes(bytes[..8].try_into().unwrap()), 7);
@@ -105,6 +230,52 @@ mod tests {
                 .map(|e| (e.partition_key.as_str(), &e.data[..]))
                 .collect::<Vec<_>>(),
             vec![("a", &b"one"[..]), ("b", &b"two"[..])]
+        );
+    }
+
+    #[test]
+    fn what_kinesis_cannot_carry_comes_back_to_kafka() {
+        let rec = |key: Option<&'static [u8]>, value: Option<&'static [u8]>, headers| Rec {
+            timestamp: 1_234,
+            key: key.map(Bytes::from_static),
+            value: value.map(Bytes::from_static),
+            headers,
+        };
+        let produced = [
+            rec(Some(b"plain"), Some(b"v"), vec![]),
+            rec(None, None, vec![(Bytes::from_static(b"h"), None)]),
+            rec(
+                Some(&[0xff, 0]),
+                Some(b""),
+                vec![(Bytes::from_static(b"a"), Some(Bytes::from_static(b"1")))],
+            ),
+        ];
+        let stored: Vec<ShardRecord> = produced
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let pk = partition_key(r.key.as_deref(), 2);
+                let attrs = Attrs::of(r, &pk).encode();
+                ShardRecord {
+                    offset: i as u64,
+                    arrival_ms: 9_999,
+                    partition_key: pk,
+                    data: r.value.clone().unwrap_or_default(),
+                    attrs: Some(attrs),
+                }
+            })
+            .collect();
+        assert_eq!(stored[1].partition_key, "2");
+        assert_eq!(stored[2].partition_key, "ff00");
+        let back = batch::decode_all(encode(&stored), 1 << 20).unwrap();
+        assert_eq!(back[0].records, produced.to_vec());
+        // Damaged attributes read as a Kinesis record, never a panic.
+        assert_eq!(Attrs::decode(Bytes::from_static(&[1, 4, 0, 0])), None);
+        assert_eq!(
+            Attrs::decode(Bytes::from_static(&[
+                1, 4, 0, 0, 0, 0, 0, 0, 0, 0, 9, 9, 9, 9
+            ])),
+            None
         );
     }
 }

@@ -18,6 +18,8 @@ use crate::shard::{AppendCursor, ShardLog, StagedFrame};
 pub struct AppendItem {
     pub shard: Arc<ShardLog>,
     pub partition_key: String,
+    /// Attributes kept beside the data (Kafka's key, headers, timestamp), opaque here.
+    pub attrs: Option<Bytes>,
     pub data: Bytes,
 }
 
@@ -186,6 +188,7 @@ fn commit_batch(batch: Vec<Append>, now_ms: i64) {
                     offset,
                     arrival_ms,
                     &item.partition_key,
+                    item.attrs.as_deref(),
                     &item.data,
                 );
                 sb.frames.push(StagedFrame {

@@ -29,6 +29,8 @@ pub struct ShardRecord {
     pub arrival_ms: i64,
     pub partition_key: String,
     pub data: Bytes,
+    /// The attributes stored with it (None for a record written by Kinesis).
+    pub attrs: Option<Bytes>,
 }
 
 /// What a shard read returned.
@@ -41,11 +43,13 @@ pub struct ShardRead {
     pub log_start: u64,
 }
 
-/// One record to append: its partition key (what Kinesis readers see) and data.
+/// One record to append: its partition key (what Kinesis readers see), data, and attributes a
+/// front door keeps beside them (opaque to the log; Kinesis reads ignore them).
 #[derive(Debug, Clone)]
 pub struct ShardEntry {
     pub partition_key: String,
     pub data: Bytes,
+    pub attrs: Option<Bytes>,
 }
 
 impl Log {
@@ -92,10 +96,12 @@ impl Log {
                 )));
             }
             let max = s.meta.max_record_kib as usize * 1024;
-            if let Some(e) = entries.iter().find(|e| e.data.len() > max) {
+            // Attributes count against the record's size (they share its frame).
+            let size = |e: &ShardEntry| e.data.len() + e.attrs.as_ref().map_or(0, |a| a.len());
+            if let Some(e) = entries.iter().find(|e| size(e) > max) {
                 return Err(LogError::Validation(format!(
                     "A record of {} bytes is larger than the stream's {max}.",
-                    e.data.len()
+                    size(e)
                 )));
             }
             let shard = s
@@ -110,6 +116,7 @@ impl Log {
                 .map(|e| AppendItem {
                     shard: Arc::clone(shard),
                     partition_key: e.partition_key,
+                    attrs: e.attrs,
                     data: e.data,
                 })
                 .collect();
@@ -162,6 +169,7 @@ impl Log {
                     arrival_ms: r.arrival_ms,
                     partition_key: r.partition_key,
                     data: r.data,
+                    attrs: r.attrs,
                 })
                 .collect(),
             high_watermark,

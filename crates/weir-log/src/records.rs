@@ -103,6 +103,7 @@ impl Log {
                 items.push(AppendItem {
                     shard: Arc::clone(shard),
                     partition_key: e.partition_key,
+                    attrs: None,
                     data: e.data,
                 });
                 slots.push(Ok(index));

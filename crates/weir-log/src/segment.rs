@@ -2,6 +2,9 @@
 //!
 //! Frame: `len: u32 LE` · `crc32c(body): u32 LE` · body, where body is
 //! `offset: u64 LE` · `arrival_ms: i64 LE` · `pk_len: u16 LE` · partition key · data.
+//! A record with attributes (a Kafka record's key, headers, timestamp: opaque to the log) sets
+//! the top bit of `pk_len` and carries `attrs_len: u32 LE` · attributes between the key and the
+//! data. Keys are at most 256 bytes, so frames written before attributes existed read the same.
 
 use std::fs::{File, OpenOptions};
 use std::io;
@@ -27,7 +30,12 @@ pub struct StoredRecord {
     pub arrival_ms: i64,
     pub partition_key: String,
     pub data: Bytes,
+    /// Attributes a front door keeps beside the data (None for Kinesis records).
+    pub attrs: Option<Bytes>,
 }
+
+/// The `pk_len` bit saying attributes follow the partition key.
+const ATTRS_FLAG: u16 = 0x8000;
 
 /// Sparse index entry: the record at `offset` starts at byte `pos` and arrived at `arrival_ms`.
 #[derive(Debug, Clone, Copy)]
@@ -38,15 +46,28 @@ pub struct IndexEntry {
 }
 
 /// Appends one frame for a record to `buf`.
-pub fn encode_frame(buf: &mut Vec<u8>, offset: u64, arrival_ms: i64, pk: &str, data: &[u8]) {
-    let body_len = BODY_FIXED + pk.len() + data.len();
+pub fn encode_frame(
+    buf: &mut Vec<u8>,
+    offset: u64,
+    arrival_ms: i64,
+    pk: &str,
+    attrs: Option<&[u8]>,
+    data: &[u8],
+) {
+    let attrs_len = attrs.map_or(0, |a| 4 + a.len());
+    let body_len = BODY_FIXED + pk.len() + attrs_len + data.len();
     let start = buf.len();
     buf.extend_from_slice(&(body_len as u32).to_le_bytes());
     buf.extend_from_slice(&[0u8; 4]);
     buf.extend_from_slice(&offset.to_le_bytes());
     buf.extend_from_slice(&arrival_ms.to_le_bytes());
-    buf.extend_from_slice(&(pk.len() as u16).to_le_bytes());
+    let flag = if attrs.is_some() { ATTRS_FLAG } else { 0 };
+    buf.extend_from_slice(&(pk.len() as u16 | flag).to_le_bytes());
     buf.extend_from_slice(pk.as_bytes());
+    if let Some(a) = attrs {
+        buf.extend_from_slice(&(a.len() as u32).to_le_bytes());
+        buf.extend_from_slice(a);
+    }
     buf.extend_from_slice(data);
     let crc = crc32c::crc32c(&buf[start + FRAME_HEADER..]);
     buf[start + 4..start + 8].copy_from_slice(&crc.to_le_bytes());
@@ -84,11 +105,26 @@ fn decode_frame(buf: &Bytes, keys: bool) -> Decoded {
     let offset = u64::from_le_bytes(u8x8);
     u8x8.copy_from_slice(&body[8..16]);
     let arrival_ms = i64::from_le_bytes(u8x8);
-    let pk_len = u16::from_le_bytes([body[16], body[17]]) as usize;
+    let raw_pk_len = u16::from_le_bytes([body[16], body[17]]);
+    let pk_len = (raw_pk_len & !ATTRS_FLAG) as usize;
     if BODY_FIXED + pk_len > body_len {
         return Decoded::Corrupt("partition key longer than frame");
     }
     let pk_start = FRAME_HEADER + BODY_FIXED;
+    let mut data_start = pk_start + pk_len;
+    let mut attrs = None;
+    if raw_pk_len & ATTRS_FLAG != 0 {
+        let Some(len) = buf.get(data_start..data_start + 4) else {
+            return Decoded::Corrupt("attributes longer than frame");
+        };
+        let len = u32::from_le_bytes([len[0], len[1], len[2], len[3]]) as usize;
+        let end = data_start + 4 + len;
+        if end > total {
+            return Decoded::Corrupt("attributes longer than frame");
+        }
+        attrs = Some(buf.slice(data_start + 4..end));
+        data_start = end;
+    }
     // A reader that does not use keys is spared their copies (the checksum covers them).
     let partition_key = match keys {
         true => match std::str::from_utf8(&buf[pk_start..pk_start + pk_len]) {
@@ -101,7 +137,8 @@ fn decode_frame(buf: &Bytes, keys: bool) -> Decoded {
         offset,
         arrival_ms,
         partition_key,
-        data: buf.slice(pk_start + pk_len..total),
+        data: buf.slice(data_start..total),
+        attrs,
     };
     Decoded::Frame { rec, len: total }
 }
@@ -555,6 +592,7 @@ mod tests {
                 i,
                 1000 + i as i64,
                 &format!("pk{i}"),
+                None,
                 &[i as u8; 100],
             );
         }
@@ -603,7 +641,7 @@ mod tests {
         let full = std::fs::metadata(&path).expect("meta").len();
         // Append half a frame.
         let mut extra = Vec::new();
-        encode_frame(&mut extra, 10, 5, "x", &[1u8; 50]);
+        encode_frame(&mut extra, 10, 5, "x", None, &[1u8; 50]);
         let mut f = OpenOptions::new().append(true).open(&path).expect("open");
         f.write_all(&extra[..extra.len() / 2]).expect("write");
         drop(f);
@@ -648,9 +686,9 @@ mod tests {
         assert_eq!(read_all(&indexed.segment).len(), 2000);
         // Records appended after the checkpoint are scanned, and a torn tail still cut.
         let mut more = Vec::new();
-        encode_frame(&mut more, 2000, 9, "k", b"after");
+        encode_frame(&mut more, 2000, 9, "k", None, b"after");
         let whole = more.len();
-        encode_frame(&mut more, 2001, 9, "k", b"torn");
+        encode_frame(&mut more, 2001, 9, "k", None, b"torn");
         let mut f = OpenOptions::new().append(true).open(&path).expect("open");
         f.write_all(&more[..whole + 5]).expect("write");
         let r = Segment::open_and_recover(&path, 0).expect("open");
