@@ -19,6 +19,7 @@ impl Delivery {
                     mode: weir_log::StreamMode::Provisioned,
                     tags: Default::default(),
                     max_record_kib: None,
+                    retention_hours: None,
                 })?;
                 Ok(())
             }

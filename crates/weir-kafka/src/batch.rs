@@ -18,6 +18,8 @@ pub enum BatchError {
     Codec(i16),
     #[error("a batch inflating past {0} bytes")]
     TooLarge(usize),
+    #[error("invalid batch: {0}")]
+    Invalid(String),
 }
 
 /// One produced record.
@@ -32,6 +34,8 @@ pub struct Rec {
 /// One batch's header fields and records.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Batch {
+    /// The batch's bytes on the wire (what `max.message.bytes` bounds).
+    pub size: usize,
     pub attributes: i16,
     pub last_offset_delta: i32,
     pub max_timestamp: i64,
@@ -129,6 +133,11 @@ fn decode(batch: Bytes, max: usize) -> Result<Batch, BatchError> {
     if count < 0 || count as usize > body.len() {
         return Err(corrupt(format!("{count} records in {} bytes", body.len())));
     }
+    if last_offset_delta != count - 1 {
+        return Err(BatchError::Invalid(format!(
+            "Inconsistent batch offset range ({last_offset_delta}) and record count ({count})"
+        )));
+    }
     let mut records = Vec::with_capacity(count as usize);
     for _ in 0..count {
         let length = varint(&mut body)?;
@@ -161,6 +170,7 @@ fn decode(batch: Bytes, max: usize) -> Result<Batch, BatchError> {
         return Err(corrupt("bytes after the last record"));
     }
     Ok(Batch {
+        size: batch.len(),
         attributes,
         last_offset_delta,
         max_timestamp,

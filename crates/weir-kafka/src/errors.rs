@@ -23,6 +23,11 @@ pub const UNKNOWN_MEMBER_ID: i16 = 25;
 pub const INVALID_SESSION_TIMEOUT: i16 = 26;
 pub const REBALANCE_IN_PROGRESS: i16 = 27;
 pub const UNSUPPORTED_VERSION: i16 = 35;
+pub const TOPIC_ALREADY_EXISTS: i16 = 36;
+pub const INVALID_PARTITIONS: i16 = 37;
+pub const INVALID_REPLICATION_FACTOR: i16 = 38;
+pub const INVALID_REPLICA_ASSIGNMENT: i16 = 39;
+pub const INVALID_CONFIG: i16 = 40;
 pub const INVALID_REQUEST: i16 = 42;
 pub const POLICY_VIOLATION: i16 = 44;
 pub const OUT_OF_ORDER_SEQUENCE_NUMBER: i16 = 45;
@@ -34,6 +39,7 @@ pub const GROUP_ID_NOT_FOUND: i16 = 69;
 pub const UNSUPPORTED_COMPRESSION_TYPE: i16 = 76;
 pub const MEMBER_ID_REQUIRED: i16 = 79;
 pub const FENCED_INSTANCE_ID: i16 = 82;
+pub const UNKNOWN_TOPIC_ID: i16 = 100;
 pub const INVALID_RECORD: i16 = 87;
 pub const UNKNOWN_SERVER_ERROR: i16 = -1;
 
@@ -60,5 +66,6 @@ pub fn batch(e: &BatchError) -> i16 {
         BatchError::Magic(_) => INVALID_RECORD,
         BatchError::Codec(_) => UNSUPPORTED_COMPRESSION_TYPE,
         BatchError::TooLarge(_) => MESSAGE_TOO_LARGE,
+        BatchError::Invalid(_) => INVALID_RECORD,
     }
 }

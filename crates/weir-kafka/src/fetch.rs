@@ -119,7 +119,8 @@ async fn read(b: &Broker, r: &FetchRequest) -> (FetchResponse, usize) {
                     // The first batch is sent whole even past the budget (Kafka's rule), later
                     // ones only within it.
                     if !read.records.is_empty() && (total == 0 || left > 0) {
-                        let bytes = records::encode(&read.records);
+                        let log_append = b.topic_configs.log_append_time(&name);
+                        let bytes = records::encode(&read.records, log_append);
                         // Past the first batch, only what fits the answer's budget.
                         if total == 0 || bytes.len() <= left {
                             total += bytes.len();

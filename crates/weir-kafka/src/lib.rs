@@ -3,16 +3,22 @@
 //! record's position in its shard; records are fsynced before a produce is answered, as every
 //! Weir write. One broker: this listener. See `docs/plans/kafka.md` for what is served so far.
 
+mod alter_configs;
 mod api_versions;
 mod batch;
 mod conn;
+mod create_topics;
 mod delete_groups;
+mod delete_topics;
+mod describe_cluster;
+mod describe_configs;
 mod describe_groups;
 mod errors;
 mod fetch;
 mod find_coordinator;
 mod groups;
 mod heartbeat;
+mod incremental_alter_configs;
 mod init_producer_id;
 mod join_group;
 mod leave_group;
@@ -26,6 +32,7 @@ mod producers;
 mod records;
 mod shapes;
 mod sync_group;
+mod topic_configs;
 mod topics;
 mod versions;
 
@@ -77,7 +84,11 @@ pub(crate) struct Broker {
     pub stop: watch::Receiver<bool>,
     pub producers: producers::Producers,
     pub groups: Arc<groups::Coordinator>,
+    pub topic_configs: topic_configs::TopicConfigs,
 }
+
+/// The cluster id clients see (Metadata, DescribeCluster).
+pub(crate) const CLUSTER_ID: &str = "weir";
 
 /// The Kafka front door, opened (committed offsets read) and ready to serve.
 pub struct KafkaDoor {
@@ -89,6 +100,7 @@ impl KafkaDoor {
     pub fn open(log: Log, opts: KafkaOptions) -> std::io::Result<KafkaDoor> {
         let groups =
             groups::Coordinator::open(opts.data_dir.clone(), opts.initial_rebalance_delay)?;
+        let topic_configs = topic_configs::TopicConfigs::open(opts.data_dir.clone())?;
         let (stop_tx, stop) = watch::channel(false);
         Ok(KafkaDoor {
             broker: Broker {
@@ -97,6 +109,7 @@ impl KafkaDoor {
                 stop,
                 producers: Default::default(),
                 groups: Arc::new(groups),
+                topic_configs,
             },
             stop_tx,
         })

@@ -38,7 +38,7 @@ pub fn handle(b: &Broker, r: MetadataRequest, version: i16) -> MetadataResponse 
     broker.host = StrBytes::from_string(b.opts.host.clone());
     broker.port = b.opts.port;
     out.brokers = vec![broker];
-    out.cluster_id = Some(StrBytes::from_static_str("weir"));
+    out.cluster_id = Some(StrBytes::from_static_str(crate::CLUSTER_ID));
     out.controller_id = node;
     out.topics = names
         .into_iter()

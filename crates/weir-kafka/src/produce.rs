@@ -46,11 +46,21 @@ pub async fn handle(b: &Broker, r: ProduceRequest) -> Option<ProduceResponse> {
                 }),
                 None => Ok(Vec::new()),
             });
+            // Produce v3 and later carry exactly one batch per partition.
+            let batches = batches.and_then(|bs| match bs.len() {
+                1 => Ok(bs),
+                _ => Err(errors::INVALID_RECORD),
+            });
             match open.and_then(|index| batches.map(|bs| (index, bs))) {
                 Err(code) => p.error_code = code,
                 Ok((index, batches)) => {
                     match append(b, &name, index, pd.index, batches).await {
-                        Ok(Some(base)) => p.base_offset = base,
+                        Ok(Some((base, arrival_ms))) => {
+                            p.base_offset = base;
+                            if b.topic_configs.log_append_time(&name) {
+                                p.log_append_time_ms = arrival_ms;
+                            }
+                        }
                         Ok(None) => {}
                         Err(code) => p.error_code = code,
                     }
@@ -69,24 +79,34 @@ pub async fn handle(b: &Broker, r: ProduceRequest) -> Option<ProduceResponse> {
     (r.acks != 0).then_some(out)
 }
 
-/// Appends a partition's batches in order; the first one's base offset.
+/// Appends a partition's batches in order; the first one's base offset and arrival time.
 async fn append(
     b: &Broker,
     topic: &str,
     index: u32,
     partition: i32,
     batches: Vec<Produced>,
-) -> Result<Option<i64>, i16> {
+) -> Result<Option<(i64, i64)>, i16> {
     let key = topics::key(b, topic);
+    let max = b.topic_configs.max_message_bytes(topic);
+    if batches.iter().any(|x| x.size > max) {
+        return Err(errors::MESSAGE_TOO_LARGE);
+    }
     let mut first_base = None;
     for batch in batches {
         let (pid, epoch) = (batch.producer_id, batch.epoch);
         let (first, last) = (batch.first_seq, batch.last_seq);
+        // An idempotent producer's batches for a partition are checked, written and
+        // remembered one at a time (a retry on another connection waits for the first).
+        let _turn = match pid >= 0 {
+            true => Some(b.producers.turn(topic, partition).await),
+            false => None,
+        };
         let base = match b.producers.check(topic, partition, pid, epoch, first, last) {
             Verdict::Refuse(code) => return Err(code),
-            Verdict::Duplicate(base) => base,
+            Verdict::Duplicate(base) => (base, b.log.now_ms()),
             Verdict::Append => {
-                let (base, _) = b
+                let (base, arrival_ms) = b
                     .log
                     .append_to_shard(&key, index, batch.entries)
                     .await
@@ -94,7 +114,7 @@ async fn append(
                 let base = base as i64;
                 b.producers
                     .record(topic, partition, pid, epoch, first, last, base);
-                base
+                (base, arrival_ms)
             }
         };
         first_base.get_or_insert(base);

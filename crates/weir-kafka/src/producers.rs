@@ -6,6 +6,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
@@ -33,9 +34,14 @@ pub enum Verdict {
     Refuse(i16),
 }
 
+/// A partition's turn for idempotent writes.
+type Turn = Arc<tokio::sync::Mutex<()>>;
+
 pub struct Producers {
     next: AtomicI64,
     seqs: Mutex<HashMap<(String, i32, i64), Seqs>>,
+    /// One turn at a time per partition for idempotent writes.
+    turns: Mutex<HashMap<(String, i32), Turn>>,
 }
 
 /// Kafka's sequence arithmetic: sequences wrap from i32::MAX to 0.
@@ -56,11 +62,23 @@ impl Default for Producers {
         Producers {
             next: AtomicI64::new(now << 10),
             seqs: Mutex::new(HashMap::new()),
+            turns: Mutex::new(HashMap::new()),
         }
     }
 }
 
 impl Producers {
+    /// Waits for the partition's turn: held from the sequence check to the batch remembered.
+    pub async fn turn(&self, topic: &str, partition: i32) -> tokio::sync::OwnedMutexGuard<()> {
+        let lock = self
+            .turns
+            .lock()
+            .entry((topic.to_string(), partition))
+            .or_default()
+            .clone();
+        lock.lock_owned().await
+    }
+
     /// A new producer id, epoch 0.
     pub fn allocate(&self) -> i64 {
         self.next.fetch_add(1, Ordering::Relaxed)

@@ -21,6 +21,8 @@ pub struct Produced {
     pub epoch: i16,
     pub first_seq: i32,
     pub last_seq: i32,
+    /// The batch's size on the wire.
+    pub size: usize,
     pub entries: Vec<ShardEntry>,
 }
 
@@ -34,6 +36,7 @@ pub fn decode(data: Bytes, partition: i32) -> Result<Vec<Produced>, BatchError> 
             epoch: b.producer_epoch,
             first_seq: b.base_sequence,
             last_seq: crate::producers::add_seq(b.base_sequence, b.last_offset_delta),
+            size: b.size,
             entries: b
                 .records
                 .into_iter()
@@ -162,9 +165,10 @@ impl Attrs {
     }
 }
 
-/// Records read from a shard as one uncompressed batch (CreateTime: a Kafka record's
-/// producer timestamp, a Kinesis record's arrival).
-pub fn encode(records: &[ShardRecord]) -> Bytes {
+/// Records read from a shard as one uncompressed batch: CreateTime (a Kafka record's producer
+/// timestamp, a Kinesis record's arrival), or every record's arrival as LogAppendTime when
+/// the topic is so configured.
+pub fn encode(records: &[ShardRecord], log_append: bool) -> Bytes {
     let Some(first) = records.first() else {
         return Bytes::new();
     };
@@ -183,7 +187,11 @@ pub fn encode(records: &[ShardRecord]) -> Bytes {
                 headers: &[],
             },
             Some(a) => OutRecord {
-                timestamp: a.timestamp,
+                timestamp: if log_append {
+                    r.arrival_ms
+                } else {
+                    a.timestamp
+                },
                 key: match &a.key {
                     None => Some(r.partition_key.as_bytes()),
                     Some(k) => k.as_deref(),
@@ -194,7 +202,7 @@ pub fn encode(records: &[ShardRecord]) -> Bytes {
         })
         .collect();
     let mut buf = BytesMut::new();
-    batch::encode(&mut buf, first.offset as i64, &out, false);
+    batch::encode(&mut buf, first.offset as i64, &out, log_append);
     buf.freeze()
 }
 
@@ -219,7 +227,7 @@ mod tests {
             data: Bytes::from_static(data),
             attrs: None,
         };
-        let bytes = encode(&[rec(7, "a", b"one"), rec(8, "b", b"two")]);
+        let bytes = encode(&[rec(7, "a", b"one"), rec(8, "b", b"two")], false);
         assert_eq!(i64::from_be_bytes(bytes[..8].try_into().unwrap()), 7);
         let got = decode(bytes, 0).unwrap();
         assert_eq!((got.len(), got[0].producer_id, got[0].last_seq), (1, -1, 0));
@@ -267,7 +275,7 @@ mod tests {
             .collect();
         assert_eq!(stored[1].partition_key, "2");
         assert_eq!(stored[2].partition_key, "ff00");
-        let back = batch::decode_all(encode(&stored), 1 << 20).unwrap();
+        let back = batch::decode_all(encode(&stored, false), 1 << 20).unwrap();
         assert_eq!(back[0].records, produced.to_vec());
         // Damaged attributes read as a Kinesis record, never a panic.
         assert_eq!(Attrs::decode(Bytes::from_static(&[1, 4, 0, 0])), None);

@@ -13,7 +13,7 @@ pub fn key(b: &Broker, topic: &str) -> StreamKey {
 }
 
 /// Whether a topic name is also a stream name (Kafka allows 249 characters, Kinesis 128).
-fn valid(topic: &str) -> bool {
+pub fn valid(topic: &str) -> bool {
     (1..=128).contains(&topic.len())
         && topic
             .bytes()
@@ -36,6 +36,8 @@ pub fn partitions(b: &Broker, topic: &str, create: bool) -> Result<Vec<Partition
                 mode: StreamMode::Provisioned,
                 tags: BTreeMap::new(),
                 max_record_kib: None,
+                // Kafka's `log.retention.hours`.
+                retention_hours: Some(crate::topic_configs::DEFAULT_RETENTION_HOURS),
             });
             match made {
                 // A stream being created answers once it is ACTIVE: clients ask again.

@@ -3,7 +3,7 @@
 
 use kafka_protocol::messages::ApiKey;
 
-pub const SUPPORTED: [(ApiKey, i16, i16); 16] = [
+pub const SUPPORTED: [(ApiKey, i16, i16); 22] = [
     (ApiKey::Produce, 3, 9),
     (ApiKey::Fetch, 4, 12),
     (ApiKey::ListOffsets, 1, 6),
@@ -20,6 +20,12 @@ pub const SUPPORTED: [(ApiKey, i16, i16); 16] = [
     (ApiKey::ListGroups, 0, 4),
     (ApiKey::DescribeGroups, 0, 5),
     (ApiKey::DeleteGroups, 0, 2),
+    (ApiKey::CreateTopics, 2, 7),
+    (ApiKey::DeleteTopics, 1, 6),
+    (ApiKey::DescribeConfigs, 1, 4),
+    (ApiKey::AlterConfigs, 0, 2),
+    (ApiKey::IncrementalAlterConfigs, 0, 1),
+    (ApiKey::DescribeCluster, 0, 1),
 ];
 
 /// Whether `version` of `key` is served.

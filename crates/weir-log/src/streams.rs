@@ -64,6 +64,9 @@ impl Log {
                 ))
             }
         };
+        if let Some(hours) = req.retention_hours {
+            check_retention_bounds(hours)?;
+        }
         let store = self.inner.meta_lock.lock();
         let mut state = self.inner.state.write();
         if state.streams.contains_key(&req.key) {
@@ -135,7 +138,7 @@ impl Log {
             active_at_ms: now + cfg.create_delay_ms,
             updating_until_ms: None,
             deleted_at_ms: None,
-            retention_hours: MIN_RETENTION_HOURS,
+            retention_hours: req.retention_hours.unwrap_or(MIN_RETENTION_HOURS),
             mode: req.mode,
             max_record_kib: req.max_record_kib.unwrap_or(1024),
             shards: shards_meta,

@@ -50,6 +50,8 @@ pub struct CreateStream {
     pub mode: StreamMode,
     pub tags: BTreeMap<String, String>,
     pub max_record_kib: Option<u32>,
+    /// Hours records are kept (Kinesis's 24 when None; the Kafka door asks Kafka's 168).
+    pub retention_hours: Option<u32>,
 }
 
 /// A shard as described to clients.

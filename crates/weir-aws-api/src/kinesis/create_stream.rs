@@ -32,6 +32,7 @@ pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
         mode,
         tags: tags.unwrap_or_default(),
         max_record_kib: max_record_kib.map(|n| n as u32),
+        retention_hours: None,
     })?;
     Ok(Value::Map(Vec::new()))
 }

@@ -186,15 +186,21 @@ impl Coordinator {
         }
         let now = Instant::now();
         let mut groups = self.groups.lock();
+        // A group comes into being with a new member, never with an unknown one.
+        if !j.member_id.is_empty() && !groups.contains_key(&j.group) {
+            return Reply::Now(failed(errors::UNKNOWN_MEMBER_ID));
+        }
         let g = groups.entry(j.group.clone()).or_insert_with(Group::new);
-        let others_agree = g.members.iter().filter(|m| m.id != j.member_id).all(|m| {
-            m.protocols
+        // One protocol every member (the joiner too) supports, as Kafka requires.
+        let others: Vec<&Member> = g.members.iter().filter(|m| m.id != j.member_id).collect();
+        let common = j.protocols.iter().any(|(n, _)| {
+            others
                 .iter()
-                .any(|(n, _)| j.protocols.iter().any(|(o, _)| o == n))
+                .all(|m| m.protocols.iter().any(|(o, _)| o == n))
         });
         let same_type =
-            g.members.is_empty() || g.protocol_type.as_deref() == Some(j.protocol_type.as_str());
-        if !others_agree || !same_type {
+            others.is_empty() || g.protocol_type.as_deref() == Some(j.protocol_type.as_str());
+        if !common || !same_type {
             return Reply::Now(failed(errors::INCONSISTENT_GROUP_PROTOCOL));
         }
         let mut member_id = j.member_id.clone();
@@ -324,6 +330,9 @@ impl Coordinator {
             State::Empty => now_error(errors::UNKNOWN_MEMBER_ID),
             State::PreparingRebalance => now_error(errors::REBALANCE_IN_PROGRESS),
             State::Stable => {
+                if let Some(m) = g.member(member_id) {
+                    m.seen = Instant::now();
+                }
                 let answer = synced(g, member_id);
                 Reply::Now(answer)
             }
@@ -365,8 +374,8 @@ impl Coordinator {
         m.seen = Instant::now();
         match state {
             State::Empty => errors::UNKNOWN_MEMBER_ID,
-            State::PreparingRebalance => errors::REBALANCE_IN_PROGRESS,
             _ if generation != current => errors::ILLEGAL_GENERATION,
+            State::PreparingRebalance => errors::REBALANCE_IN_PROGRESS,
             _ => errors::NONE,
         }
     }
@@ -442,17 +451,22 @@ impl Coordinator {
                 false => Err(errors::ILLEGAL_GENERATION),
             };
         };
+        // Kafka's order: a simple commit to an empty group; else the member, its generation,
+        // and only then the group's state.
         if generation < 0 && g.state == State::Empty {
             return Ok(());
         }
+        let current = g.generation;
+        let Some(m) = g.member(member_id) else {
+            return Err(errors::UNKNOWN_MEMBER_ID);
+        };
+        // A commit is a sign of life, as a heartbeat.
+        m.seen = Instant::now();
+        if generation != current {
+            return Err(errors::ILLEGAL_GENERATION);
+        }
         if g.state == State::CompletingRebalance {
             return Err(errors::REBALANCE_IN_PROGRESS);
-        }
-        if g.member(member_id).is_none() {
-            return Err(errors::UNKNOWN_MEMBER_ID);
-        }
-        if generation != g.generation {
-            return Err(errors::ILLEGAL_GENERATION);
         }
         Ok(())
     }
@@ -474,8 +488,12 @@ impl Coordinator {
     pub fn describe(&self, group: &str) -> Option<Described> {
         let groups = self.groups.lock();
         let g = groups.get(group)?;
-        let protocol = g.protocol.clone().unwrap_or_default();
         let stable = g.state == State::Stable;
+        // Kafka names the protocol only once the group is stable.
+        let protocol = match stable {
+            true => g.protocol.clone().unwrap_or_default(),
+            false => String::new(),
+        };
         let members = g
             .members
             .iter()
@@ -512,18 +530,23 @@ impl Coordinator {
 
     /// Deletes an empty group and its offsets.
     pub fn delete(&self, group: &str) -> Result<(), i16> {
-        let mut groups = self.groups.lock();
-        match groups.get(group) {
-            None => Err(errors::GROUP_ID_NOT_FOUND),
-            Some(g) if !g.members.is_empty() => Err(errors::NON_EMPTY_GROUP),
-            Some(_) => {
-                self.offsets
-                    .delete_group(group)
-                    .map_err(|_| errors::COORDINATOR_NOT_AVAILABLE)?;
-                groups.remove(group);
-                Ok(())
-            }
+        {
+            let mut groups = self.groups.lock();
+            match groups.get(group) {
+                None => return Err(errors::GROUP_ID_NOT_FOUND),
+                Some(g) if !g.members.is_empty() => return Err(errors::NON_EMPTY_GROUP),
+                Some(_) => groups.remove(group),
+            };
         }
+        // The journal is written without holding up the other groups.
+        self.offsets.delete_group(group).map_err(|e| {
+            tracing::warn!(%group, error = %e, "a Kafka group's deletion was not written");
+            self.groups
+                .lock()
+                .entry(group.to_string())
+                .or_insert_with(Group::new);
+            errors::COORDINATOR_NOT_AVAILABLE
+        })
     }
 }
 
@@ -601,6 +624,10 @@ fn complete_join(g: &mut Group, now: Instant) {
     g.members = kept;
     for m in gone {
         fence(m, errors::UNKNOWN_MEMBER_ID);
+    }
+    // Every member's session starts over with the new generation.
+    for m in &mut g.members {
+        m.seen = now;
     }
     g.pending.clear();
     g.deadline = None;

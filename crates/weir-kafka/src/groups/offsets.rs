@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs::{File, OpenOptions};
-use std::io::{self, BufRead, BufReader, Write};
+use std::io::{self, Write};
 use std::path::PathBuf;
 
 use parking_lot::Mutex;
@@ -34,8 +34,17 @@ pub type TopicOffsets = (String, Vec<(i32, Option<Committed>)>);
 
 type Offsets = HashMap<String, BTreeMap<(String, i32), Committed>>;
 
+/// The journal: appended under its own lock (held through the fsync), so readers of the
+/// offsets never wait for a disk.
+struct Journal {
+    file: Option<File>,
+    /// A write failed and could not be cut back: no more writes are taken.
+    broken: bool,
+}
+
 pub struct OffsetStore {
-    inner: Mutex<(Offsets, Option<File>)>,
+    offsets: Mutex<Offsets>,
+    journal: Mutex<Journal>,
 }
 
 const JOURNAL: &str = "offsets.jsonl";
@@ -44,18 +53,24 @@ impl OffsetStore {
     pub fn open(dir: Option<PathBuf>) -> io::Result<OffsetStore> {
         let Some(dir) = dir else {
             return Ok(OffsetStore {
-                inner: Mutex::new((HashMap::new(), None)),
+                offsets: Mutex::new(HashMap::new()),
+                journal: Mutex::new(Journal {
+                    file: None,
+                    broken: false,
+                }),
             });
         };
         std::fs::create_dir_all(&dir)?;
         let path = dir.join(JOURNAL);
         let mut offsets = Offsets::new();
-        if let Ok(f) = File::open(&path) {
-            for line in BufReader::new(f).lines() {
-                let Ok(line) = serde_json::from_str::<Line>(&line?) else {
-                    // A torn line was never acknowledged.
-                    continue;
-                };
+        let bytes = match std::fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
+            Err(e) => return Err(e),
+        };
+        for line in bytes.split(|b| *b == b'\n') {
+            // A torn line (cut anywhere, even inside a character) was never acknowledged.
+            if let Ok(line) = serde_json::from_slice::<Line>(line) {
                 apply(&mut offsets, line);
             }
         }
@@ -79,15 +94,19 @@ impl OffsetStore {
         }
         std::fs::rename(&tmp, &path)?;
         File::open(&dir)?.sync_all()?;
-        let journal = OpenOptions::new().append(true).open(&path)?;
+        let file = OpenOptions::new().append(true).open(&path)?;
         Ok(OffsetStore {
-            inner: Mutex::new((offsets, Some(journal))),
+            offsets: Mutex::new(offsets),
+            journal: Mutex::new(Journal {
+                file: Some(file),
+                broken: false,
+            }),
         })
     }
 
     /// The groups with committed offsets.
     pub fn groups(&self) -> Vec<String> {
-        self.inner.lock().0.keys().cloned().collect()
+        self.offsets.lock().keys().cloned().collect()
     }
 
     /// Commits durably (journal fsynced) then in memory. Blocking: call off the async threads.
@@ -108,26 +127,32 @@ impl OffsetStore {
     }
 
     fn write(&self, line: Line) -> io::Result<()> {
-        let mut inner = self.inner.lock();
-        let (offsets, journal) = &mut *inner;
-        if let Some(f) = journal {
+        let mut journal = self.journal.lock();
+        if journal.broken {
+            return Err(io::Error::other("the offsets journal failed earlier"));
+        }
+        if let Some(f) = &mut journal.file {
             let mut bytes = serde_json::to_vec(&line)?;
             bytes.push(b'\n');
             let end = f.metadata()?.len();
             if let Err(e) = f.write_all(&bytes).and_then(|_| f.sync_data()) {
-                // Cut back, so the next line does not land after half of this one.
-                let _ = f.set_len(end);
+                // Cut back, so the next line does not land after half of this one; if even
+                // that fails, take no more writes.
+                if f.set_len(end).and_then(|_| f.sync_data()).is_err() {
+                    journal.broken = true;
+                }
                 return Err(e);
             }
         }
-        apply(offsets, line);
+        // Applied while the journal is held: memory follows the journal's order.
+        apply(&mut self.offsets.lock(), line);
         Ok(())
     }
 
     /// A group's committed offsets: of the partitions named, or all when None.
     pub fn fetch(&self, group: &str, wanted: Option<&[(String, Vec<i32>)]>) -> Vec<TopicOffsets> {
-        let inner = self.inner.lock();
-        let parts = inner.0.get(group);
+        let offsets = self.offsets.lock();
+        let parts = offsets.get(group);
         match wanted {
             Some(wanted) => wanted
                 .iter()

@@ -121,10 +121,27 @@ fn refusals() {
     // No protocol in common with the group.
     let b = now(join(&c, "", &["sticky"]));
     assert_eq!(b.error, errors::INCONSISTENT_GROUP_PROTOCOL);
+    // Member and generation are checked before the group's state (Kafka's order).
     assert_eq!(
         c.may_commit("g", 1, "nobody"),
-        Err(errors::REBALANCE_IN_PROGRESS)
+        Err(errors::UNKNOWN_MEMBER_ID)
     );
+    assert_eq!(c.may_commit("g", 1, &a), Err(errors::REBALANCE_IN_PROGRESS));
+    // A joiner with a made-up id creates no group.
+    let ghost = c.join(Join {
+        group: "ghost".into(),
+        member_id: "made-up".into(),
+        instance_id: None,
+        client_id: "cli".into(),
+        client_host: "/127.0.0.1".into(),
+        session: Duration::from_secs(10),
+        rebalance: Duration::from_secs(30),
+        protocol_type: "consumer".into(),
+        protocols: vec![("range".into(), Bytes::new())],
+        id_required: true,
+    });
+    assert_eq!(now(ghost).error, errors::UNKNOWN_MEMBER_ID);
+    assert!(c.describe("ghost").is_none());
     now(c.sync("g", 1, &a, (None, None), vec![]));
     assert_eq!(
         c.may_commit("g", 1, "nobody"),
@@ -137,5 +154,20 @@ fn refusals() {
     assert_eq!(
         c.may_commit("other", 3, ""),
         Err(errors::ILLEGAL_GENERATION)
+    );
+}
+
+#[test]
+fn a_protocol_must_be_common_to_every_member() {
+    let c = coordinator();
+    let a = now(join(&c, "", &["x", "y"])).member_id;
+    now(join(&c, &a, &["x", "y"]));
+    now(c.sync("g", 1, &a, (None, None), vec![]));
+    let b = now(join(&c, "", &["y", "z"])).member_id;
+    let _jb = later(join(&c, &b, &["y", "z"]));
+    // {x, z} shares a protocol with each member but none with both.
+    assert_eq!(
+        now(join(&c, "", &["x", "z"])).error,
+        errors::INCONSISTENT_GROUP_PROTOCOL
     );
 }

@@ -39,6 +39,7 @@ fn create(log: &Log, clock: &ManualClock, name: &str, shards: u32) {
         mode: StreamMode::Provisioned,
         tags: BTreeMap::new(),
         max_record_kib: None,
+        retention_hours: None,
     })
     .expect("create");
     clock.advance_ms(1000);
@@ -83,6 +84,7 @@ async fn status_moves_from_creating_to_active() {
         mode: StreamMode::Provisioned,
         tags: BTreeMap::new(),
         max_record_kib: None,
+        retention_hours: None,
     })
     .expect("create");
     assert_eq!(
@@ -373,6 +375,7 @@ async fn shard_limit_is_enforced() {
             mode: StreamMode::Provisioned,
             tags: BTreeMap::new(),
             max_record_kib: None,
+            retention_hours: None,
         })
         .expect_err("over limit");
     assert!(matches!(err, LogError::LimitExceeded(_)));
@@ -433,6 +436,7 @@ async fn a_deleted_name_is_free_once_deleting_ends() {
         mode: StreamMode::Provisioned,
         tags: BTreeMap::new(),
         max_record_kib: None,
+        retention_hours: None,
     };
     assert!(matches!(
         log.create_stream(again.clone()),
@@ -624,6 +628,7 @@ async fn on_demand_streams_split_hot_shards_and_merge_cold_ones() {
         mode: StreamMode::OnDemand,
         tags: BTreeMap::new(),
         max_record_kib: None,
+        retention_hours: None,
     })
     .expect("create");
     clock.advance_ms(20_000);

@@ -20,6 +20,7 @@ impl Engine {
                 mode: weir_log::StreamMode::Provisioned,
                 tags: BTreeMap::new(),
                 max_record_kib: None,
+                retention_hours: None,
             })
             .map_err(|e| StreamError::Validation(format!("stage stream {name}: {e}")))?;
         }

@@ -55,6 +55,7 @@ fn create(log: &Log, name: &str, shards: u32) {
         mode: StreamMode::Provisioned,
         tags: BTreeMap::new(),
         max_record_kib: None,
+        retention_hours: None,
     })
     .expect("create");
 }

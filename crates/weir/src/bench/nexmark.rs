@@ -358,6 +358,7 @@ pub(super) fn create_sharded(log: &Log, name: &str, shards: u32) -> anyhow::Resu
         mode: StreamMode::Provisioned,
         tags: BTreeMap::new(),
         max_record_kib: None,
+        retention_hours: None,
     })?;
     Ok(())
 }
