@@ -11,12 +11,13 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::OwnedReadHalf;
 use tokio::net::TcpStream;
 
+use crate::sasl::Session;
 use crate::{
     alter_configs, api_versions, create_topics, delete_groups, delete_topics, describe_cluster,
     describe_configs, describe_groups, fetch, find_coordinator, heartbeat,
     incremental_alter_configs, init_producer_id, join_group, leave_group, list_groups,
-    list_offsets, metadata, offset_commit, offset_fetch, produce, shapes, sync_group, versions,
-    Broker, Client,
+    list_offsets, metadata, offset_commit, offset_fetch, produce, sasl_authenticate,
+    sasl_handshake, shapes, sync_group, versions, Broker, Client,
 };
 
 /// The largest request read (Kafka's `socket.request.max.bytes` default).
@@ -54,6 +55,7 @@ pub async fn run(broker: Arc<Broker>, socket: TcpStream) -> io::Result<()> {
         .peer_addr()
         .map_or_else(|_| "/".to_string(), |a| format!("/{}", a.ip()));
     let (mut rd, mut wr) = socket.into_split();
+    let mut session = Session::None;
     loop {
         let Some(n) = next_length(&broker, &mut rd).await? else {
             return Ok(());
@@ -82,7 +84,28 @@ pub async fn run(broker: Arc<Broker>, socket: TcpStream) -> io::Result<()> {
                 id: header.client_id.map(|s| s.to_string()).unwrap_or_default(),
                 host: host.clone(),
             };
-            handle(&broker, request, version, &client).await
+            match request {
+                RequestKind::SaslHandshake(r) => Some(ResponseKind::SaslHandshake(
+                    sasl_handshake::handle(&mut session, r),
+                )),
+                RequestKind::SaslAuthenticate(r) => {
+                    let (answer, close) = sasl_authenticate::handle(&broker, &mut session, r);
+                    let answer = ResponseKind::SaslAuthenticate(answer);
+                    write(&mut wr, correlation, key, version, &answer).await?;
+                    if close {
+                        return Err(bad("SASL authentication failed"));
+                    }
+                    continue;
+                }
+                // A broker requiring SASL closes a connection asking anything else first.
+                _ if broker.opts.require_sasl
+                    && !session.authenticated()
+                    && key != ApiKey::ApiVersions =>
+                {
+                    return Err(bad(format!("{key:?} before SASL authentication")));
+                }
+                request => handle(&broker, request, version, &client).await,
+            }
         } else if key == ApiKey::ApiVersions {
             // An ApiVersions this broker does not know: its versions, in a v0 answer.
             let answer = api_versions::answer(crate::errors::UNSUPPORTED_VERSION);

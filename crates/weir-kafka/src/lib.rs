@@ -30,12 +30,16 @@ mod offset_fetch;
 mod produce;
 mod producers;
 mod records;
+mod sasl;
+mod sasl_authenticate;
+mod sasl_handshake;
 mod shapes;
 mod sync_group;
 mod topic_configs;
 mod topics;
 mod versions;
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -67,6 +71,12 @@ pub struct KafkaOptions {
     /// How long the first rebalance of an empty group waits for more members (Kafka's
     /// `group.initial.rebalance.delay.ms`).
     pub initial_rebalance_delay: Duration,
+    /// SASL users (PLAIN, SCRAM): name → password.
+    pub sasl_users: HashMap<String, String>,
+    /// Access keys MSK IAM tokens are verified with (empty: any well-formed one is taken).
+    pub iam_keys: HashMap<String, String>,
+    /// Whether a client must authenticate before anything but ApiVersions and SASL.
+    pub require_sasl: bool,
 }
 
 /// Who sent a request (group members are described with it).
@@ -85,6 +95,7 @@ pub(crate) struct Broker {
     pub producers: producers::Producers,
     pub groups: Arc<groups::Coordinator>,
     pub topic_configs: topic_configs::TopicConfigs,
+    pub creds: sasl::Credentials,
 }
 
 /// The cluster id clients see (Metadata, DescribeCluster).
@@ -102,6 +113,10 @@ impl KafkaDoor {
             groups::Coordinator::open(opts.data_dir.clone(), opts.initial_rebalance_delay)?;
         let topic_configs = topic_configs::TopicConfigs::open(opts.data_dir.clone())?;
         let (stop_tx, stop) = watch::channel(false);
+        let creds = sasl::Credentials {
+            users: opts.sasl_users.clone(),
+            keys: opts.iam_keys.clone(),
+        };
         Ok(KafkaDoor {
             broker: Broker {
                 log,
@@ -110,6 +125,7 @@ impl KafkaDoor {
                 producers: Default::default(),
                 groups: Arc::new(groups),
                 topic_configs,
+                creds,
             },
             stop_tx,
         })

@@ -3,7 +3,7 @@
 
 use kafka_protocol::messages::ApiKey;
 
-pub const SUPPORTED: [(ApiKey, i16, i16); 22] = [
+pub const SUPPORTED: [(ApiKey, i16, i16); 24] = [
     (ApiKey::Produce, 3, 9),
     (ApiKey::Fetch, 4, 12),
     (ApiKey::ListOffsets, 1, 6),
@@ -26,6 +26,9 @@ pub const SUPPORTED: [(ApiKey, i16, i16); 22] = [
     (ApiKey::AlterConfigs, 0, 2),
     (ApiKey::IncrementalAlterConfigs, 0, 1),
     (ApiKey::DescribeCluster, 0, 1),
+    // v0's raw token frames are not served: clients use v1 and SaslAuthenticate.
+    (ApiKey::SaslHandshake, 1, 1),
+    (ApiKey::SaslAuthenticate, 0, 2),
 ];
 
 /// Whether `version` of `key` is served.

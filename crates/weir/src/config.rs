@@ -81,6 +81,13 @@ pub struct KafkaConfig {
     /// (Kafka's `group.initial.rebalance.delay.ms`; Kafka waits 3 s, Weir none by default, as
     /// Kafka's development setups do).
     pub initial_rebalance_delay_ms: u64,
+    /// SASL users for PLAIN and SCRAM-SHA-256/512: `name:password` pairs, comma-separated
+    /// (`WEIR_KAFKA__SASL_USERS`). MSK IAM tokens are checked against `[auth]` keys (any
+    /// well-formed token is taken when there are none).
+    pub sasl_users: String,
+    /// Whether clients must authenticate (SASL) before anything but ApiVersions (off: SASL
+    /// is checked when a client does it, as on MSK's SASL ports, and optional otherwise).
+    pub require_sasl: bool,
 }
 
 impl Default for KafkaConfig {
@@ -94,6 +101,8 @@ impl Default for KafkaConfig {
             max_connections: 1024,
             idle_ms: 600_000,
             initial_rebalance_delay_ms: 0,
+            sasl_users: String::new(),
+            require_sasl: false,
         }
     }
 }

@@ -290,6 +290,14 @@ impl Server {
                 initial_rebalance_delay: std::time::Duration::from_millis(
                     k.initial_rebalance_delay_ms,
                 ),
+                sasl_users: k
+                    .sasl_users
+                    .split(',')
+                    .filter_map(|u| u.split_once(':'))
+                    .map(|(name, password)| (name.trim().to_string(), password.to_string()))
+                    .collect(),
+                iam_keys: config.auth.keys().map(|k| k.0).unwrap_or_default(),
+                require_sasl: k.require_sasl,
             };
             let door = weir_kafka::KafkaDoor::open(log.clone(), opts)
                 .context("opening the Kafka front door's group offsets")?;
