@@ -94,6 +94,14 @@ def test_null_keys_tombstones_and_raw_keys_come_back_as_produced(server):
         (None, b"no key", []), (b"gone", None, [("why", b"deleted")]),
         (b"", b"empty key", []), (bytes([0xff, 0x00, 0x7f]), b"binary key", [])]
     assert got[0].timestamp == 1_600_000_000_000
+    # ListOffsets by time goes by the records' timestamps (the producer's, here).
+    c = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
+    tp = TopicPartition("shapes", 0)
+    by_time = c.offsets_for_times({tp: 1_600_000_000_000})[tp]
+    assert (by_time.offset, by_time.timestamp) == (0, 1_600_000_000_000)
+    assert c.offsets_for_times({tp: 1_600_000_000_001})[tp].offset == 1
+    assert c.offsets_for_times({tp: 4_000_000_000_000})[tp] is None
+    c.close()
     # Kinesis readers see a partition key for each (the partition number where Kafka had
     # none, hex for bytes that are not text) and empty data for the tombstone.
     k = kinesis(endpoint)

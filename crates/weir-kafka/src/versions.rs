@@ -6,7 +6,7 @@ use kafka_protocol::messages::ApiKey;
 pub const SUPPORTED: [(ApiKey, i16, i16); 24] = [
     (ApiKey::Produce, 3, 9),
     (ApiKey::Fetch, 4, 12),
-    (ApiKey::ListOffsets, 1, 6),
+    (ApiKey::ListOffsets, 1, 7),
     (ApiKey::Metadata, 0, 12),
     (ApiKey::ApiVersions, 0, 3),
     (ApiKey::InitProducerId, 0, 4),
