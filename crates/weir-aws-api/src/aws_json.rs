@@ -143,7 +143,7 @@ pub async fn handle(
         return error_response(protocol, &e);
     }
     let result = match Input::new(doc, protocol) {
-        Ok(input) => dispatch(shared, service, action, region, protocol, input).await,
+        Ok(input) => run(shared, service.dispatch, action, region, input).await,
         Err(e) => Err(e),
     };
     match result {
@@ -157,14 +157,15 @@ pub async fn handle(
     }
 }
 
-async fn dispatch(
+/// Runs a checked request's handler with the engines.
+pub(crate) async fn run(
     shared: &Shared,
-    service: &JsonService,
+    dispatch: crate::routing::Dispatch,
     action: &str,
     region: String,
-    protocol: Protocol,
     input: Input,
 ) -> Result<Reply, ApiError> {
+    let protocol = input.protocol();
     let ctx = Ctx {
         log: shared.log.clone(),
         delivery: shared.delivery.clone(),
@@ -179,13 +180,14 @@ async fn dispatch(
         fanout: shared.fanout.clone(),
         rates: shared.rates.clone(),
         reads: shared.reads.clone(),
+        clusters: shared.clusters.clone(),
     };
-    (service.dispatch)(&ctx, action, input).await
+    dispatch(&ctx, action, input).await
 }
 
 /// The authentication structure AWS checks before anything else about the caller, then the
 /// signature itself when keys are configured.
-fn check_auth(shared: &Shared, parts: &Parts, body: &[u8]) -> Result<(), ApiError> {
+pub(crate) fn check_auth(shared: &Shared, parts: &Parts, body: &[u8]) -> Result<(), ApiError> {
     if let Some(keys) = &shared.config.keys {
         return crate::auth::verify(keys, parts, body, shared.log.now_ms(), false).map(|_| ());
     }

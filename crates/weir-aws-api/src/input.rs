@@ -89,6 +89,11 @@ impl Input {
         }
     }
 
+    /// The protocol the request came in.
+    pub fn protocol(&self) -> Protocol {
+        self.protocol
+    }
+
     /// Whether a non-null member is present.
     pub fn has(&self, name: &str) -> bool {
         self.members

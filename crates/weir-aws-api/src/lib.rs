@@ -13,11 +13,13 @@ mod fanout;
 pub mod firehose;
 pub mod glue;
 pub mod input;
+pub mod kafka;
 pub mod kinesis;
 pub mod kinesisanalytics;
 pub mod kinesisanalyticsv2;
 pub mod model;
 mod rates;
+mod rest_json;
 mod routing;
 pub mod s3;
 mod server;
@@ -47,6 +49,8 @@ pub struct Ctx {
     pub rates: Option<std::sync::Arc<rates::RateLimiter>>,
     /// The memory GetRecords answers draw from.
     pub reads: std::sync::Arc<ReadBudget>,
+    /// MSK's clusters and configurations (the `kafka` API).
+    pub clusters: weir_kafka::Clusters,
 }
 
 /// How long a connection may take nothing of an answer before it is closed (`stall.rs`).

@@ -39,6 +39,8 @@ pub struct JsonService {
 pub enum Route {
     /// An AWS JSON service. `None`: a JSON-protocol request that names no known service.
     Json(Option<&'static JsonService>),
+    /// A REST-JSON service, found by the signing name of the credential scope.
+    Rest(&'static crate::rest_json::RestService),
     S3,
 }
 
@@ -114,6 +116,9 @@ pub fn route(parts: &Parts) -> Route {
         Some(name) => {
             if let Some(s) = SERVICES.iter().find(|s| s.signing_name == name) {
                 return Route::Json(Some(s));
+            }
+            if let Some(s) = crate::rest_json::service(name) {
+                return Route::Rest(s);
             }
             // Signed for a service Weir does not serve here (or for none, as signers do that
             // cannot tell the service from the host): answer as an AWS JSON endpoint.

@@ -114,6 +114,7 @@ pub struct Engines {
     pub analytics: weir_analytics::Analytics,
     pub crawlers: weir_crawler::Crawlers,
     pub jobs: weir_jobs::Jobs,
+    pub clusters: weir_kafka::Clusters,
 }
 
 pub(crate) struct Shared {
@@ -124,6 +125,7 @@ pub(crate) struct Shared {
     pub(crate) analytics: weir_analytics::Analytics,
     pub(crate) crawlers: weir_crawler::Crawlers,
     pub(crate) jobs: weir_jobs::Jobs,
+    pub(crate) clusters: weir_kafka::Clusters,
     pub(crate) s3: crate::s3::S3Ctx,
     pub(crate) config: ApiConfig,
     pub(crate) fanout: Arc<FanOut>,
@@ -159,6 +161,7 @@ pub async fn serve(
         analytics,
         crawlers,
         jobs,
+        clusters,
     } = engines;
     let shared = Arc::new(Shared {
         log,
@@ -168,6 +171,7 @@ pub async fn serve(
         analytics,
         crawlers,
         jobs,
+        clusters,
         s3: crate::s3::S3Ctx {
             objects: objects.local().clone(),
             lake: objects,
@@ -366,6 +370,9 @@ async fn route(shared: &Shared, req: Request<Incoming>) -> Response<Body> {
         crate::routing::Route::S3 => (false, s3_request(shared, req).await),
         crate::routing::Route::Json(service) => {
             (true, crate::aws_json::handle(shared, service, req).await)
+        }
+        crate::routing::Route::Rest(service) => {
+            (true, crate::rest_json::handle(shared, service, req).await)
         }
     };
     if origin && json {

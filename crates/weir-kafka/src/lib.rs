@@ -6,6 +6,7 @@
 mod alter_configs;
 mod api_versions;
 mod batch;
+mod clusters;
 mod conn;
 mod create_topics;
 mod delete_groups;
@@ -38,6 +39,8 @@ mod sync_group;
 mod topic_configs;
 mod topics;
 mod versions;
+
+pub use clusters::{Cluster, ClusterError, ClusterState, Clusters, Configuration};
 
 use std::collections::HashMap;
 use std::future::Future;

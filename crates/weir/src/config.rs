@@ -88,6 +88,9 @@ pub struct KafkaConfig {
     /// Whether clients must authenticate (SASL) before anything but ApiVersions (off: SASL
     /// is checked when a client does it, as on MSK's SASL ports, and optional otherwise).
     pub require_sasl: bool,
+    /// How long an MSK cluster (the `kafka` API) is CREATING, and DELETING, before it is ACTIVE
+    /// or gone.
+    pub cluster_create_delay_ms: i64,
 }
 
 impl Default for KafkaConfig {
@@ -103,6 +106,7 @@ impl Default for KafkaConfig {
             initial_rebalance_delay_ms: 0,
             sasl_users: String::new(),
             require_sasl: false,
+            cluster_create_delay_ms: 1000,
         }
     }
 }

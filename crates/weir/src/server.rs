@@ -308,6 +308,16 @@ impl Server {
         } else {
             (None, None)
         };
+        // MSK's clusters: all served by this Kafka listener.
+        let clusters = weir_kafka::Clusters::open(
+            Some(config.data_dir.join("kafka")),
+            kafka_addr.map(|a| match config.kafka.advertised_host.is_empty() {
+                true => a.to_string(),
+                false => format!("{}:{}", config.kafka.advertised_host, a.port()),
+            }),
+            config.kafka.cluster_create_delay_ms,
+        )
+        .context("opening the MSK clusters")?;
         let task = tokio::spawn(weir_aws_api::serve(
             listener,
             weir_aws_api::Engines {
@@ -319,6 +329,7 @@ impl Server {
                 analytics,
                 crawlers: crawlers.clone(),
                 jobs: jobs.clone(),
+                clusters,
             },
             api,
             async {

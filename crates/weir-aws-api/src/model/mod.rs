@@ -33,11 +33,42 @@ pub struct Metadata {
     pub endpoint_prefix: String,
 }
 
-/// An operation's input and output shapes (names in `shapes`).
+/// An operation's input and output shapes (names in `shapes`), and for REST protocols its
+/// method, URI template and success status.
 #[derive(Debug, Deserialize)]
 pub struct Operation {
     pub input: Option<String>,
     pub output: Option<String>,
+    #[serde(default)]
+    pub http: Option<Http>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Http {
+    pub method: String,
+    pub request_uri: String,
+    #[serde(default)]
+    pub response_code: Option<u16>,
+}
+
+/// Where a REST protocol carries a member: `uri`, `querystring`, `header` (`location`), and
+/// under which name (`locationName`; the body key when there is no location).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Location {
+    #[serde(default)]
+    pub location: Option<String>,
+    #[serde(default)]
+    pub location_name: Option<String>,
+}
+
+/// An error shape's HTTP status.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ErrorInfo {
+    #[serde(default)]
+    pub http_status_code: Option<u16>,
 }
 
 /// A shape with the constraints AWS validates.
@@ -66,6 +97,11 @@ pub struct Shape {
     pub members: Vec<(String, String)>,
     #[serde(default)]
     pub required: Vec<String>,
+    /// REST bindings of members (member name → where and under which name).
+    #[serde(default)]
+    pub locations: HashMap<String, Location>,
+    #[serde(default)]
+    pub error: Option<ErrorInfo>,
     /// A compiled `pattern`, anchored at both ends (AWS matches the whole value).
     #[serde(skip)]
     regex: Option<regex::Regex>,
@@ -143,6 +179,11 @@ impl ServiceModel {
         self.operations.get(name)
     }
 
+    /// Every operation, by name.
+    pub fn operations(&self) -> impl Iterator<Item = (&String, &Operation)> {
+        self.operations.iter()
+    }
+
     pub fn shape(&self, name: &str) -> Option<&Shape> {
         self.shapes.get(name)
     }
@@ -192,6 +233,12 @@ pub fn athena() -> &'static ServiceModel {
 pub fn kinesisanalytics() -> &'static ServiceModel {
     static MODEL: std::sync::OnceLock<ServiceModel> = std::sync::OnceLock::new();
     MODEL.get_or_init(|| load(include_str!("../../models/kinesisanalytics.json")))
+}
+
+/// The MSK (`kafka`) model: REST-JSON.
+pub fn kafka() -> &'static ServiceModel {
+    static MODEL: std::sync::OnceLock<ServiceModel> = std::sync::OnceLock::new();
+    MODEL.get_or_init(|| load(include_str!("../../models/kafka.json")))
 }
 
 /// The Kinesis Data Analytics v2 model.

@@ -1,0 +1,345 @@
+//! MSK's control plane state: clusters and configurations as the `kafka` API creates them.
+//! Every cluster is served by the one broker (its bootstrap string is this listener); a
+//! cluster is CREATING for a moment and then ACTIVE, DELETING and then gone. What a caller
+//! gave (broker node group, authentication, encryption, ...) is kept as given and described
+//! back. Kept in `kafka/clusters.json` under the data directory, rewritten whole on change.
+
+use std::collections::BTreeMap;
+use std::io;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// One cluster (provisioned or serverless).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Cluster {
+    pub arn: String,
+    pub name: String,
+    pub region: String,
+    /// PROVISIONED or SERVERLESS.
+    pub kind: String,
+    pub created_ms: i64,
+    /// When DeleteCluster was called.
+    pub deleted_ms: Option<i64>,
+    /// The request's members as given (member names of the API model).
+    pub spec: Value,
+    pub tags: BTreeMap<String, String>,
+    /// Bumped by each change, as MSK's `CurrentVersion`.
+    pub version: u32,
+}
+
+/// One configuration and its revisions (server.properties text each).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Configuration {
+    pub arn: String,
+    pub name: String,
+    pub region: String,
+    pub description: String,
+    pub kafka_versions: Vec<String>,
+    /// (created ms, description, server properties) per revision, revision 1 first.
+    pub revisions: Vec<(i64, String, String)>,
+    pub tags: BTreeMap<String, String>,
+}
+
+#[derive(Default, Serialize, Deserialize)]
+struct State {
+    clusters: Vec<Cluster>,
+    configurations: Vec<Configuration>,
+}
+
+/// Where a cluster is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClusterState {
+    Creating,
+    Active,
+    Deleting,
+}
+
+impl ClusterState {
+    pub fn name(self) -> &'static str {
+        match self {
+            ClusterState::Creating => "CREATING",
+            ClusterState::Active => "ACTIVE",
+            ClusterState::Deleting => "DELETING",
+        }
+    }
+}
+
+struct Inner {
+    path: Option<PathBuf>,
+    state: Mutex<State>,
+    /// How long creating and deleting take.
+    delay_ms: i64,
+    /// This broker's address (`host:port`), when the Kafka listener is on.
+    bootstrap: Option<String>,
+}
+
+/// The clusters and configurations (cheap to clone).
+#[derive(Clone)]
+pub struct Clusters(Arc<Inner>);
+
+impl Clusters {
+    pub fn open(
+        dir: Option<PathBuf>,
+        bootstrap: Option<String>,
+        delay_ms: i64,
+    ) -> io::Result<Clusters> {
+        let path = dir.map(|d| d.join("clusters.json"));
+        let state = match &path {
+            Some(p) => match std::fs::read(p) {
+                Ok(bytes) => serde_json::from_slice(&bytes)
+                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => State::default(),
+                Err(e) => return Err(e),
+            },
+            None => State::default(),
+        };
+        Ok(Clusters(Arc::new(Inner {
+            path,
+            state: Mutex::new(state),
+            delay_ms,
+            bootstrap,
+        })))
+    }
+
+    /// The broker's `host:port`, when Kafka is served.
+    pub fn bootstrap(&self) -> Option<&str> {
+        self.0.bootstrap.as_deref()
+    }
+
+    pub fn state_of(&self, c: &Cluster, now_ms: i64) -> ClusterState {
+        match c.deleted_ms {
+            Some(_) => ClusterState::Deleting,
+            None if now_ms < c.created_ms + self.0.delay_ms => ClusterState::Creating,
+            None => ClusterState::Active,
+        }
+    }
+
+    /// Drops clusters whose deletion is over.
+    fn purge(&self, state: &mut State, now_ms: i64) {
+        let delay = self.0.delay_ms;
+        state
+            .clusters
+            .retain(|c| c.deleted_ms.is_none_or(|d| now_ms < d + delay));
+    }
+
+    fn save(&self, state: &State) -> io::Result<()> {
+        let Some(path) = &self.0.path else {
+            return Ok(());
+        };
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let tmp = path.with_extension("json.tmp");
+        {
+            let f = std::fs::File::create(&tmp)?;
+            serde_json::to_writer(&f, state)?;
+            f.sync_all()?;
+        }
+        std::fs::rename(&tmp, path)?;
+        if let Some(dir) = path.parent() {
+            std::fs::File::open(dir)?.sync_all()?;
+        }
+        Ok(())
+    }
+
+    /// Applies `change` to the state and saves it; the change's answer.
+    fn update<T>(
+        &self,
+        now_ms: i64,
+        change: impl FnOnce(&mut State) -> Result<T, ClusterError>,
+    ) -> Result<T, ClusterError> {
+        let mut state = self.0.state.lock();
+        self.purge(&mut state, now_ms);
+        let out = change(&mut state)?;
+        self.save(&state)
+            .map_err(|e| ClusterError::Storage(e.to_string()))?;
+        Ok(out)
+    }
+
+    pub fn create_cluster(&self, cluster: Cluster) -> Result<Cluster, ClusterError> {
+        let now = cluster.created_ms;
+        self.update(now, |s| {
+            let taken = s
+                .clusters
+                .iter()
+                .any(|c| c.name == cluster.name && c.region == cluster.region);
+            if taken {
+                return Err(ClusterError::Conflict(format!(
+                    "A cluster with the name {} already exists.",
+                    cluster.name
+                )));
+            }
+            s.clusters.push(cluster.clone());
+            Ok(cluster)
+        })
+    }
+
+    pub fn cluster(&self, arn: &str, now_ms: i64) -> Option<Cluster> {
+        let mut state = self.0.state.lock();
+        self.purge(&mut state, now_ms);
+        state.clusters.iter().find(|c| c.arn == arn).cloned()
+    }
+
+    pub fn clusters(&self, region: &str, now_ms: i64) -> Vec<Cluster> {
+        let mut state = self.0.state.lock();
+        self.purge(&mut state, now_ms);
+        let mut out: Vec<Cluster> = state
+            .clusters
+            .iter()
+            .filter(|c| c.region == region)
+            .cloned()
+            .collect();
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        out
+    }
+
+    pub fn delete_cluster(&self, arn: &str, now_ms: i64) -> Result<Cluster, ClusterError> {
+        self.update(now_ms, |s| {
+            let c = s
+                .clusters
+                .iter_mut()
+                .find(|c| c.arn == arn)
+                .ok_or_else(|| not_found(arn))?;
+            c.deleted_ms.get_or_insert(now_ms);
+            Ok(c.clone())
+        })
+    }
+
+    /// Tags on a cluster or configuration: added (`add`), removed (`remove`).
+    pub fn tag(
+        &self,
+        arn: &str,
+        add: BTreeMap<String, String>,
+        remove: &[String],
+        now_ms: i64,
+    ) -> Result<BTreeMap<String, String>, ClusterError> {
+        self.update(now_ms, |s| {
+            let tags = match s.clusters.iter_mut().find(|c| c.arn == arn) {
+                Some(c) => &mut c.tags,
+                None => {
+                    &mut s
+                        .configurations
+                        .iter_mut()
+                        .find(|c| c.arn == arn)
+                        .ok_or_else(|| not_found(arn))?
+                        .tags
+                }
+            };
+            tags.extend(add);
+            for k in remove {
+                tags.remove(k);
+            }
+            Ok(tags.clone())
+        })
+    }
+
+    pub fn create_configuration(
+        &self,
+        c: Configuration,
+        now_ms: i64,
+    ) -> Result<Configuration, ClusterError> {
+        self.update(now_ms, |s| {
+            if s.configurations
+                .iter()
+                .any(|x| x.name == c.name && x.region == c.region)
+            {
+                return Err(ClusterError::Conflict(format!(
+                    "A configuration with the name {} already exists.",
+                    c.name
+                )));
+            }
+            s.configurations.push(c.clone());
+            Ok(c)
+        })
+    }
+
+    pub fn configuration(&self, arn: &str) -> Option<Configuration> {
+        let state = self.0.state.lock();
+        state.configurations.iter().find(|c| c.arn == arn).cloned()
+    }
+
+    pub fn configurations(&self, region: &str) -> Vec<Configuration> {
+        let state = self.0.state.lock();
+        let mut out: Vec<Configuration> = state
+            .configurations
+            .iter()
+            .filter(|c| c.region == region)
+            .cloned()
+            .collect();
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        out
+    }
+}
+
+fn not_found(arn: &str) -> ClusterError {
+    ClusterError::NotFound(format!(
+        "The resource {arn} does not exist. Check the ARN and try again."
+    ))
+}
+
+/// What the control plane refuses, by MSK's error type.
+#[derive(Debug, thiserror::Error)]
+pub enum ClusterError {
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Storage(String),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cluster(name: &str, now: i64) -> Cluster {
+        Cluster {
+            arn: format!("arn:aws:kafka:us-east-1:000000000000:cluster/{name}/u-1"),
+            name: name.into(),
+            region: "us-east-1".into(),
+            kind: "PROVISIONED".into(),
+            created_ms: now,
+            deleted_ms: None,
+            spec: Value::Null,
+            tags: BTreeMap::new(),
+            version: 1,
+        }
+    }
+
+    #[test]
+    fn clusters_live_creating_active_deleting_gone_and_persist() {
+        let dir = std::env::temp_dir().join(format!("weir-msk-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let cs = Clusters::open(Some(dir.clone()), Some("h:1".into()), 100).unwrap();
+        let c = cs.create_cluster(cluster("a", 1_000)).unwrap();
+        assert!(matches!(
+            cs.create_cluster(cluster("a", 1_001)),
+            Err(ClusterError::Conflict(_))
+        ));
+        assert_eq!(cs.state_of(&c, 1_050), ClusterState::Creating);
+        assert_eq!(cs.state_of(&c, 1_100), ClusterState::Active);
+        let tags = cs
+            .tag(
+                &c.arn,
+                [("k".to_string(), "v".to_string())].into(),
+                &[],
+                1_200,
+            )
+            .unwrap();
+        assert_eq!(tags.len(), 1);
+        let again = Clusters::open(Some(dir.clone()), None, 100).unwrap();
+        assert_eq!(again.cluster(&c.arn, 1_300).unwrap().tags, tags);
+        let d = again.delete_cluster(&c.arn, 2_000).unwrap();
+        assert_eq!(again.state_of(&d, 2_050), ClusterState::Deleting);
+        assert!(again.cluster(&c.arn, 2_100).is_none());
+        assert!(matches!(
+            again.delete_cluster(&c.arn, 2_200),
+            Err(ClusterError::NotFound(_))
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

@@ -1,0 +1,150 @@
+"""The MSK control plane (`kafka`, REST-JSON) with boto3: a cluster created, described through
+CREATING to ACTIVE, its bootstrap string used by a Kafka client, configurations, tags, nodes,
+errors of MSK's types, deletion."""
+
+import time
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from confluent_kafka import Consumer as CKConsumer
+from confluent_kafka import Producer as CKProducer
+from confluent_kafka import TopicPartition as CKTopicPartition
+
+from conftest import start_weir
+
+
+@pytest.fixture(scope="module")
+def server():
+    proc, endpoint = start_weir(extra_env={"WEIR_KAFKA__CLUSTER_CREATE_DELAY_MS": "300"})
+    yield proc, endpoint
+    proc.terminate()
+    assert proc.wait(30) == 0
+
+
+def msk(endpoint):
+    return boto3.client("kafka", endpoint_url=endpoint, region_name="us-east-1",
+                        aws_access_key_id="AKIDSMOKE", aws_secret_access_key="secret")
+
+
+def wait_state(client, arn, state):
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        info = client.describe_cluster_v2(ClusterArn=arn)["ClusterInfo"]
+        if info["State"] == state:
+            return info
+        time.sleep(0.05)
+    raise AssertionError(f"{arn} never became {state}")
+
+
+BROKERS = {"InstanceType": "kafka.m5.large", "ClientSubnets": ["subnet-1", "subnet-2"],
+           "StorageInfo": {"EbsStorageInfo": {"VolumeSize": 100}}}
+
+
+def test_a_cluster_from_creation_to_a_kafka_client_to_deletion(server):
+    proc, endpoint = server
+    client = msk(endpoint)
+    made = client.create_cluster(ClusterName="orders", KafkaVersion="3.6.0",
+                                 NumberOfBrokerNodes=3, BrokerNodeGroupInfo=BROKERS,
+                                 Tags={"team": "data"})
+    arn = made["ClusterArn"]
+    assert made["State"] == "CREATING"
+    # arn:aws:kafka:{region}:{account}:cluster/{name}/{uuid}, as Terraform parses it.
+    parts = arn.split(":")
+    assert parts[:5] == ["arn", "aws", "kafka", "us-east-1", "000000000000"]
+    assert parts[5].startswith("cluster/orders/")
+    assert client.describe_cluster(ClusterArn=arn)["ClusterInfo"]["State"] == "CREATING"
+    info = wait_state(client, arn, "ACTIVE")
+    assert info["ClusterType"] == "PROVISIONED"
+    prov = info["Provisioned"]
+    assert prov["NumberOfBrokerNodes"] == 3
+    assert prov["BrokerNodeGroupInfo"]["InstanceType"] == "kafka.m5.large"
+    assert prov["CurrentBrokerSoftwareInfo"]["KafkaVersion"] == "3.6.0"
+    v1 = client.describe_cluster(ClusterArn=arn)["ClusterInfo"]
+    assert v1["ClusterName"] == "orders" and v1["Tags"] == {"team": "data"}
+    assert v1["CreationTime"].year >= 2024
+
+    brokers = client.get_bootstrap_brokers(ClusterArn=arn)
+    assert brokers["BootstrapBrokerString"] == proc.kafka_bootstrap
+    # The bootstrap string is a real Kafka endpoint.
+    p = CKProducer({"bootstrap.servers": brokers["BootstrapBrokerString"], "acks": "all"})
+    p.produce("msk-topic", value=b"via the bootstrap string", partition=0)
+    assert p.flush(30) == 0
+    c = CKConsumer({"bootstrap.servers": brokers["BootstrapBrokerString"], "group.id": "msk",
+                    "auto.offset.reset": "earliest"})
+    c.assign([CKTopicPartition("msk-topic", 0, 0)])
+    got, end = None, time.monotonic() + 30
+    while got is None and time.monotonic() < end:
+        m = c.poll(0.2)
+        if m is not None and m.error() is None:
+            got = m.value()
+    c.close()
+    assert got == b"via the bootstrap string"
+
+    nodes = client.list_nodes(ClusterArn=arn)["NodeInfoList"]
+    assert len(nodes) == 3 and nodes[0]["NodeType"] == "BROKER"
+    listed = client.list_clusters()["ClusterInfoList"]
+    assert [c["ClusterName"] for c in listed] == ["orders"]
+    assert [c["ClusterArn"] for c in client.list_clusters_v2()["ClusterInfoList"]] == [arn]
+
+    client.tag_resource(ResourceArn=arn, Tags={"env": "dev"})
+    client.untag_resource(ResourceArn=arn, TagKeys=["team"])
+    assert client.list_tags_for_resource(ResourceArn=arn)["Tags"] == {"env": "dev"}
+
+    with pytest.raises(ClientError) as dup:
+        client.create_cluster(ClusterName="orders", KafkaVersion="3.6.0", NumberOfBrokerNodes=3,
+                              BrokerNodeGroupInfo=BROKERS)
+    assert dup.value.response["Error"]["Code"] == "ConflictException"
+    assert dup.value.response["ResponseMetadata"]["HTTPStatusCode"] == 409
+
+    assert client.delete_cluster(ClusterArn=arn)["State"] == "DELETING"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            client.describe_cluster(ClusterArn=arn)
+        except ClientError as e:
+            assert e.response["Error"]["Code"] == "NotFoundException"
+            break
+        time.sleep(0.05)
+    else:
+        raise AssertionError("the cluster was never gone")
+
+
+def test_serverless_clusters_bootstrap_with_iam(server):
+    proc, endpoint = server
+    client = msk(endpoint)
+    made = client.create_cluster_v2(ClusterName="events", Serverless={
+        "VpcConfigs": [{"SubnetIds": ["subnet-1"]}],
+        "ClientAuthentication": {"Sasl": {"Iam": {"Enabled": True}}}})
+    assert made["ClusterType"] == "SERVERLESS"
+    brokers = client.get_bootstrap_brokers(ClusterArn=made["ClusterArn"])
+    assert brokers["BootstrapBrokerStringSaslIam"] == proc.kafka_bootstrap
+    assert "BootstrapBrokerString" not in brokers
+    kinds = {c["ClusterName"]: c["ClusterType"]
+             for c in client.list_clusters_v2(ClusterTypeFilter="SERVERLESS")["ClusterInfoList"]}
+    assert kinds == {"events": "SERVERLESS"}
+
+
+def test_configurations_and_errors(server):
+    _, endpoint = server
+    client = msk(endpoint)
+    props = b"auto.create.topics.enable=true\nnum.partitions=3\n"
+    made = client.create_configuration(Name="base", KafkaVersions=["3.6.0"],
+                                       ServerProperties=props, Description="defaults")
+    assert made["LatestRevision"]["Revision"] == 1 and made["State"] == "ACTIVE"
+    desc = client.describe_configuration(Arn=made["Arn"])
+    assert desc["Name"] == "base" and desc["KafkaVersions"] == ["3.6.0"]
+    rev = client.describe_configuration_revision(Arn=made["Arn"], Revision=1)
+    assert rev["ServerProperties"] == props
+    assert [c["Name"] for c in client.list_configurations()["Configurations"]] == ["base"]
+
+    missing = "arn:aws:kafka:us-east-1:000000000000:cluster/none/0000-1"
+    with pytest.raises(ClientError) as nf:
+        client.describe_cluster(ClusterArn=missing)
+    assert nf.value.response["Error"]["Code"] == "NotFoundException"
+    assert nf.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+    # A number of brokers outside MSK's 1-15: BadRequestException from the model's checks.
+    with pytest.raises(ClientError) as bad:
+        client.create_cluster(ClusterName="big", KafkaVersion="3.6.0", NumberOfBrokerNodes=99,
+                              BrokerNodeGroupInfo=BROKERS)
+    assert bad.value.response["Error"]["Code"] == "BadRequestException"
