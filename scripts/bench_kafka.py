@@ -8,6 +8,7 @@ Every record is checked on the way back: all of them, once, in order within each
 """
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -109,6 +110,15 @@ def latency(bootstrap, topic, count, size):
     return statistics.median(waits), waits[int(len(waits) * 0.99) - 1]
 
 
+def cpu_seconds(pid):
+    """User + system CPU seconds the server process has used (None without a pid)."""
+    if not pid:
+        return None
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bootstrap", required=True)
@@ -116,16 +126,23 @@ def main():
     ap.add_argument("--size", type=int, default=1024)
     ap.add_argument("--partitions", type=int, default=4)
     ap.add_argument("--latency-records", type=int, default=2000)
+    ap.add_argument("--server-pid", type=int, default=0,
+                    help="the broker's pid, to report the CPU it used per phase")
     a = ap.parse_args()
     topic = f"bench-{uuid.uuid4().hex[:8]}"
     create_topic(a.bootstrap, topic, a.partitions)
+    c0 = cpu_seconds(a.server_pid)
     t = produce(a.bootstrap, topic, a.records, a.size, a.partitions)
+    c1 = cpu_seconds(a.server_pid)
     mb = a.records * a.size / 1e6
+    used = f", broker CPU {c1 - c0:.1f} s" if c0 is not None else ""
     print(f"produce (acks=all, {a.size} B, {a.partitions} partitions): "
-          f"{a.records / t:,.0f} records/s ({mb / t:,.0f} MB/s) in {t:.1f} s")
+          f"{a.records / t:,.0f} records/s ({mb / t:,.0f} MB/s) in {t:.1f} s{used}")
     t, nbytes = consume(a.bootstrap, topic, a.records, a.partitions)
+    c2 = cpu_seconds(a.server_pid)
+    used = f", broker CPU {c2 - c1:.1f} s" if c0 is not None else ""
     print(f"consume from earliest: {a.records / t:,.0f} records/s ({nbytes / 1e6 / t:,.0f} MB/s) "
-          f"in {t:.1f} s, every record once and in order")
+          f"in {t:.1f} s, every record once and in order{used}")
     p50, p99 = latency(a.bootstrap, topic, a.latency_records, a.size)
     print(f"produce latency, one record at a time: p50 {p50:.2f} ms, p99 {p99:.2f} ms")
 
