@@ -44,9 +44,9 @@ def test_topics_are_created_described_altered_and_deleted(server):
     with pytest.raises(KafkaException) as refused:
         made["admin-b"].result(30)
     assert refused.value.args[0].name() == "INVALID_REPLICATION_FACTOR"
-    # Again: TOPIC_ALREADY_EXISTS.
+    # Again (even with a replication factor it could not have): TOPIC_ALREADY_EXISTS.
     with pytest.raises(KafkaException) as again:
-        admin.create_topics([NewTopic("admin-a", 1, 1)])["admin-a"].result(30)
+        admin.create_topics([NewTopic("admin-a", 1, 3)])["admin-a"].result(30)
     assert again.value.args[0].name() == "TOPIC_ALREADY_EXISTS"
     # The topic is a stream of three shards kept two days.
     stream = kinesis(endpoint).describe_stream_summary(StreamName="admin-a")["StreamDescriptionSummary"]
@@ -89,6 +89,17 @@ def test_topics_are_created_described_altered_and_deleted(server):
               on_delivery=lambda err, msg: errors.append(err))
     p.flush(30)
     assert sorted(str(e.name()) if e else "ok" for e in errors) == ["MSG_SIZE_TOO_LARGE", "ok"]
+
+    # Raised past a mebibyte, a record that large goes in.
+    big = ConfigResource("topic", "admin-a", incremental_configs=[
+        ConfigEntry("max.message.bytes", "3000000", incremental_operation=AlterConfigOpType.SET)])
+    admin.incremental_alter_configs([big])[big].result(30)
+    errors = []
+    p = CKProducer({"bootstrap.servers": bootstrap, "acks": "all", "message.max.bytes": 4000000})
+    p.produce("admin-a", value=b"y" * 2_000_000, partition=2,
+              on_delivery=lambda err, msg: errors.append(err))
+    p.flush(30)
+    assert errors == [None]
 
     cluster = admin.describe_cluster().result(30)
     assert cluster.cluster_id == "weir" and len(cluster.nodes) == 1

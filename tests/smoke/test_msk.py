@@ -117,12 +117,23 @@ def test_serverless_clusters_bootstrap_with_iam(server):
         "VpcConfigs": [{"SubnetIds": ["subnet-1"]}],
         "ClientAuthentication": {"Sasl": {"Iam": {"Enabled": True}}}})
     assert made["ClusterType"] == "SERVERLESS"
+    # The provisioned-only API refuses a serverless cluster.
+    with pytest.raises(ClientError) as refused:
+        client.describe_cluster(ClusterArn=made["ClusterArn"])
+    assert refused.value.response["Error"]["Code"] == "BadRequestException"
+    # A provisioned cluster made with V2 is described by the v1 API too.
+    v2 = client.create_cluster_v2(ClusterName="ledger", Provisioned={
+        "BrokerNodeGroupInfo": BROKERS, "KafkaVersion": "3.7.x", "NumberOfBrokerNodes": 2})
+    v1 = client.describe_cluster(ClusterArn=v2["ClusterArn"])["ClusterInfo"]
+    assert v1["NumberOfBrokerNodes"] == 2
+    assert v1["CurrentBrokerSoftwareInfo"]["KafkaVersion"] == "3.7.x"
     brokers = client.get_bootstrap_brokers(ClusterArn=made["ClusterArn"])
     assert brokers["BootstrapBrokerStringSaslIam"] == proc.kafka_bootstrap
     assert "BootstrapBrokerString" not in brokers
     kinds = {c["ClusterName"]: c["ClusterType"]
              for c in client.list_clusters_v2(ClusterTypeFilter="SERVERLESS")["ClusterInfoList"]}
     assert kinds == {"events": "SERVERLESS"}
+    client.delete_cluster(ClusterArn=v2["ClusterArn"])
 
 
 def test_configurations_and_errors(server):

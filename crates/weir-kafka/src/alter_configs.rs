@@ -41,6 +41,17 @@ pub fn apply(
         std::cmp::Ordering::Equal => Ok(()),
     };
     changed.map_err(|e| (errors::code(&e), e.to_string()))?;
+    // A record may be as large as a batch the topic takes (Kinesis's 1–10 MiB range).
+    let max_bytes = values
+        .get(tc::MAX_MESSAGE_BYTES)
+        .and_then(|v| v.trim().parse::<u32>().ok())
+        .unwrap_or(tc::DEFAULT_MAX_MESSAGE_BYTES as u32);
+    let kib = max_bytes.div_ceil(1024).clamp(1024, 10240);
+    if kib != info.max_record_kib {
+        b.log
+            .set_max_record_kib(&key, kib)
+            .map_err(|e| (errors::code(&e), e.to_string()))?;
+    }
     b.topic_configs
         .replace(topic, values)
         .map_err(|e| (errors::KAFKA_STORAGE_ERROR, e.to_string()))

@@ -287,7 +287,7 @@ pub fn encode(out: &mut BytesMut, base: i64, records: &[OutRecord], log_append: 
     for (i, r) in records.iter().enumerate() {
         rec.clear();
         rec.put_u8(0);
-        put_varlong(&mut rec, r.timestamp - base_ts);
+        put_varlong(&mut rec, r.timestamp.wrapping_sub(base_ts));
         put_varlong(&mut rec, i as i64);
         put_nullable(&mut rec, r.key);
         put_nullable(&mut rec, r.value);

@@ -154,9 +154,15 @@ impl Clusters {
     ) -> Result<T, ClusterError> {
         let mut state = self.0.state.lock();
         self.purge(&mut state, now_ms);
-        let out = change(&mut state)?;
-        self.save(&state)
+        // Changed on a copy, kept only once saved.
+        let mut next = State {
+            clusters: state.clusters.clone(),
+            configurations: state.configurations.clone(),
+        };
+        let out = change(&mut next)?;
+        self.save(&next)
             .map_err(|e| ClusterError::Storage(e.to_string()))?;
+        *state = next;
         Ok(out)
     }
 
@@ -235,6 +241,28 @@ impl Clusters {
             }
             Ok(tags.clone())
         })
+    }
+
+    /// The tags of a cluster or configuration.
+    pub fn tags(&self, arn: &str, now_ms: i64) -> Result<BTreeMap<String, String>, ClusterError> {
+        let mut state = self.0.state.lock();
+        self.purge(&mut state, now_ms);
+        let cluster = state
+            .clusters
+            .iter()
+            .find(|c| c.arn == arn)
+            .map(|c| &c.tags);
+        let config = || {
+            state
+                .configurations
+                .iter()
+                .find(|c| c.arn == arn)
+                .map(|c| &c.tags)
+        };
+        cluster
+            .or_else(config)
+            .cloned()
+            .ok_or_else(|| not_found(arn))
     }
 
     pub fn create_configuration(

@@ -20,6 +20,9 @@ use crate::{
     sasl_handshake, shapes, sync_group, versions, Broker, Client,
 };
 
+/// How long a connection that failed authentication waits before it is closed.
+const FAILED_AUTH_DELAY: std::time::Duration = std::time::Duration::from_millis(100);
+
 /// The largest request read (Kafka's `socket.request.max.bytes` default).
 const MAX_REQUEST: usize = 100 * 1024 * 1024;
 
@@ -85,17 +88,29 @@ pub async fn run(broker: Arc<Broker>, socket: TcpStream) -> io::Result<()> {
                 host: host.clone(),
             };
             match request {
-                RequestKind::SaslHandshake(r) => Some(ResponseKind::SaslHandshake(
-                    sasl_handshake::handle(&mut session, r),
-                )),
+                RequestKind::SaslHandshake(r) => {
+                    let (answer, close) = sasl_handshake::handle(&broker.creds, &mut session, r);
+                    let answer = ResponseKind::SaslHandshake(answer);
+                    write(&mut wr, correlation, key, version, &answer).await?;
+                    if close {
+                        return Err(bad("SASL handshake refused"));
+                    }
+                    continue;
+                }
                 RequestKind::SaslAuthenticate(r) => {
                     let (answer, close) = sasl_authenticate::handle(&broker, &mut session, r);
                     let answer = ResponseKind::SaslAuthenticate(answer);
                     write(&mut wr, correlation, key, version, &answer).await?;
                     if close {
+                        // Kafka's connection.failed.authentication.delay.ms: guessing is slowed.
+                        tokio::time::sleep(FAILED_AUTH_DELAY).await;
                         return Err(bad("SASL authentication failed"));
                     }
                     continue;
+                }
+                // Between a handshake and its authentication nothing else is taken.
+                _ if matches!(session, Session::Chosen(_) | Session::ScramSent(_)) => {
+                    return Err(bad(format!("{key:?} in the middle of SASL authentication")));
                 }
                 // A broker requiring SASL closes a connection asking anything else first.
                 _ if broker.opts.require_sasl

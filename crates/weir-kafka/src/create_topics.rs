@@ -69,14 +69,35 @@ fn create(
             format!("Topic name {name} is illegal: Weir topics are stream names (1-128 of a-z, A-Z, 0-9, '.', '_', '-')."),
         ));
     }
-    let partitions = match (t.num_partitions, t.assignments.len()) {
-        (-1, 0) => b.opts.default_partitions.max(1),
-        (n, 0) if n > 0 => n as u32,
-        (-1, n) => n as u32,
-        (n, _) => {
+    // Kafka's order: the name, whether it exists, the configs, then partitions and replicas.
+    let key = topics::key(b, name);
+    if b.log.describe_stream(&key).is_ok() {
+        return Err((
+            errors::TOPIC_ALREADY_EXISTS,
+            format!("Topic '{name}' already exists."),
+        ));
+    }
+    let mut values = BTreeMap::new();
+    for c in &t.configs {
+        let (k, v) = (c.name.to_string(), c.value.as_ref().map(|v| v.to_string()));
+        let Some(v) = v else { continue };
+        tc::check(&k, &v).map_err(|m| (errors::INVALID_CONFIG, m))?;
+        values.insert(k, v);
+    }
+    let partitions = match (t.num_partitions, t.replication_factor, t.assignments.len()) {
+        (-1, _, 0) => b.opts.default_partitions.max(1),
+        (n, _, 0) if n > 0 => n as u32,
+        (-1, -1, n) => n as u32,
+        (n, _, 0) => {
             return Err((
                 errors::INVALID_PARTITIONS,
                 format!("Number of partitions was set to an invalid non-positive value: {n}."),
+            ))
+        }
+        _ => {
+            return Err((
+                errors::INVALID_REQUEST,
+                "Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time.".into(),
             ))
         }
     };
@@ -89,28 +110,23 @@ fn create(
             ),
         ));
     }
-    if t.assignments
-        .iter()
-        .any(|a| a.broker_ids.iter().any(|id| id.0 != b.opts.node_id))
-    {
-        return Err((
-            errors::INVALID_REPLICA_ASSIGNMENT,
-            format!("The only broker is {}.", b.opts.node_id),
-        ));
-    }
-    let mut values = BTreeMap::new();
-    for c in &t.configs {
-        let (k, v) = (c.name.to_string(), c.value.as_ref().map(|v| v.to_string()));
-        let Some(v) = v else { continue };
-        tc::check(&k, &v).map_err(|m| (errors::INVALID_CONFIG, m))?;
-        values.insert(k, v);
-    }
-    let key = topics::key(b, name);
-    if b.log.describe_stream(&key).is_ok() {
-        return Err((
-            errors::TOPIC_ALREADY_EXISTS,
-            format!("Topic '{name}' already exists."),
-        ));
+    let mut seen = std::collections::BTreeSet::new();
+    for a in &t.assignments {
+        if !seen.insert(a.partition_index)
+            || a.partition_index < 0
+            || a.partition_index as u32 >= partitions
+        {
+            return Err((
+                errors::INVALID_REPLICA_ASSIGNMENT,
+                "Partitions of a replica assignment must be 0 to N-1, each once.".into(),
+            ));
+        }
+        if a.broker_ids.iter().any(|id| id.0 != b.opts.node_id) {
+            return Err((
+                errors::INVALID_REPLICA_ASSIGNMENT,
+                format!("The only broker is {}.", b.opts.node_id),
+            ));
+        }
     }
     if validate_only {
         return Ok(partitions);

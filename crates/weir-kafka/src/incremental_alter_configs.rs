@@ -28,8 +28,21 @@ fn edit(
             values.insert(tc::RETENTION_MS.into(), ms.to_string());
         }
     }
+    let mut named = std::collections::BTreeSet::new();
     for op in ops {
         let name = op.name.to_string();
+        if !named.insert(name.clone()) {
+            return Err((
+                errors::INVALID_REQUEST,
+                format!("Error due to duplicate config keys: {name}"),
+            ));
+        }
+        if op.value.is_none() && matches!(op.config_operation, SET | APPEND | SUBTRACT) {
+            return Err((
+                errors::INVALID_REQUEST,
+                format!("Null value not supported for: {name}"),
+            ));
+        }
         let value = op.value.as_ref().map(|v| v.to_string()).unwrap_or_default();
         let list = matches!(tc::def(&name), Some((_, _, Kind::List(_))));
         match op.config_operation {

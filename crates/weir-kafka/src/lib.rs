@@ -119,6 +119,7 @@ impl KafkaDoor {
         let creds = sasl::Credentials {
             users: opts.sasl_users.clone(),
             keys: opts.iam_keys.clone(),
+            strict: opts.require_sasl,
         };
         Ok(KafkaDoor {
             broker: Broker {

@@ -19,16 +19,27 @@ const MAX_TIMESTAMP: i64 = -3;
 /// How far a search by time reads past its starting record.
 const SEARCH_BYTES: usize = 16 << 20;
 
-/// A record's Kafka timestamp.
-pub fn timestamp(r: &ShardRecord) -> i64 {
-    r.attrs
-        .clone()
-        .and_then(Attrs::decode)
-        .map_or(r.arrival_ms, |a| a.timestamp)
+/// A record's Kafka timestamp: the producer's, or its arrival on a LogAppendTime topic.
+pub fn timestamp(r: &ShardRecord, log_append: bool) -> i64 {
+    match log_append {
+        true => r.arrival_ms,
+        false => r
+            .attrs
+            .clone()
+            .and_then(Attrs::decode)
+            .map_or(r.arrival_ms, |a| a.timestamp),
+    }
 }
 
 /// (offset, timestamp) of the answer; (-1, -1) when no record qualifies.
-fn find(b: &Broker, key: &StreamKey, index: u32, at: i64) -> Result<(i64, i64), LogError> {
+fn find(
+    b: &Broker,
+    key: &StreamKey,
+    index: u32,
+    at: i64,
+    log_append: bool,
+) -> Result<(i64, i64), LogError> {
+    let timestamp = |r: &ShardRecord| timestamp(r, log_append);
     match at {
         LATEST => b
             .log
@@ -72,13 +83,14 @@ pub fn handle(b: &Broker, r: ListOffsetsRequest) -> ListOffsetsResponse {
     let mut out = ListOffsetsResponse::default();
     for topic in r.topics {
         let key = topics::key(b, topic.name.0.as_str());
+        let log_append = b.topic_configs.log_append_time(topic.name.0.as_str());
         let mut t = ListOffsetsTopicResponse::default();
         t.name = topic.name.clone();
         for p in topic.partitions {
             let mut a = ListOffsetsPartitionResponse::default();
             a.partition_index = p.partition_index;
             let index = u32::try_from(p.partition_index).unwrap_or(u32::MAX);
-            match find(b, &key, index, p.timestamp) {
+            match find(b, &key, index, p.timestamp, log_append) {
                 Ok((offset, ts)) => {
                     a.offset = offset;
                     a.timestamp = ts;

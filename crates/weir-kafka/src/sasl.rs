@@ -22,6 +22,10 @@ pub const MECHANISMS: [&str; 5] = [
 const ITERATIONS: u32 = 4096;
 /// A signed token is good for this long past its X-Amz-Date when it names no expiry.
 const DEFAULT_EXPIRES_S: i64 = 900;
+/// The longest expiry SigV4 allows (7 days).
+const MAX_EXPIRES_S: i64 = 604_800;
+/// How far ahead of Weir's clock a token may be dated.
+const MAX_SKEW_MS: i64 = 15 * 60 * 1000;
 
 /// Who may authenticate: users (PLAIN, SCRAM) and access keys (IAM). Empty keys: any
 /// well-formed IAM signature is taken.
@@ -29,6 +33,21 @@ const DEFAULT_EXPIRES_S: i64 = 900;
 pub struct Credentials {
     pub users: HashMap<String, String>,
     pub keys: HashMap<String, String>,
+    /// SASL is required: IAM tokens are then taken only when keys can verify them.
+    pub strict: bool,
+}
+
+impl Credentials {
+    /// The mechanisms offered: the IAM ones only where a token can be trusted (verified by
+    /// keys, or SASL optional anyway).
+    pub fn mechanisms(&self) -> Vec<&'static str> {
+        let iam = !self.strict || !self.keys.is_empty();
+        MECHANISMS
+            .iter()
+            .copied()
+            .filter(|m| iam || !matches!(*m, "OAUTHBEARER" | "AWS_MSK_IAM"))
+            .collect()
+    }
 }
 
 /// Where a connection's authentication stands.
@@ -97,11 +116,13 @@ pub fn step(
             Ok(format!(r#"{{"version":"2020_10_22","request-id":"{request_id}"}}"#).into_bytes())
         }
         Session::Done(_) => Err("Already authenticated.".into()),
-        _ => Err("SaslHandshake must come first.".into()),
+        _ => Err(NO_HANDSHAKE.into()),
     }
 }
 
 const BAD_LOGIN: &str = "Authentication failed: Invalid username or password";
+/// SaslAuthenticate before a SaslHandshake chose a mechanism (ILLEGAL_SASL_STATE).
+pub const NO_HANDSHAKE: &str = "SaslHandshake must come first.";
 
 fn plain(creds: &Credentials, token: &[u8]) -> Result<String, String> {
     let parts: Vec<&[u8]> = token.split(|b| *b == 0).collect();
@@ -230,12 +251,15 @@ struct Signed {
 fn oauthbearer(creds: &Credentials, token: &[u8], now_ms: i64) -> Result<String, String> {
     // RFC 7628: "n,," then \x01-separated key=value pairs, auth=Bearer <token>.
     let msg = std::str::from_utf8(token).map_err(|_| "Invalid OAUTHBEARER message")?;
+    // The scheme is matched without regard to case, and any spaces may follow it (Kafka's).
     let bearer = msg
         .split('\u{1}')
         .find_map(|kv| kv.strip_prefix("auth="))
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .ok_or("Invalid OAUTHBEARER message: no bearer token")?
-        .trim();
+        .and_then(|v| {
+            let (scheme, token) = v.split_at_checked(6)?;
+            (scheme.eq_ignore_ascii_case("bearer") && token.starts_with(' ')).then(|| token.trim())
+        })
+        .ok_or("Invalid OAUTHBEARER message: no bearer token")?;
     let url = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(bearer.trim_end_matches('='))
         .ok()
@@ -310,15 +334,30 @@ fn verify(creds: &Credentials, s: Signed, now_ms: i64) -> Result<String, String>
     }
     let amz_date = get("X-Amz-Date").ok_or("No X-Amz-Date")?;
     let signed_at = weir_sigv4::parse_amz_date(amz_date).ok_or("Malformed X-Amz-Date")?;
-    let expires = get("X-Amz-Expires")
-        .and_then(|e| e.parse::<i64>().ok())
-        .unwrap_or(DEFAULT_EXPIRES_S);
-    if now_ms > signed_at + expires * 1000 {
+    if !amz_date.starts_with(*date) {
+        return Err("The credential scope's date is not the X-Amz-Date's".into());
+    }
+    let expires = match get("X-Amz-Expires") {
+        None => DEFAULT_EXPIRES_S,
+        Some(e) => e
+            .parse::<i64>()
+            .ok()
+            .filter(|e| (1..=MAX_EXPIRES_S).contains(e))
+            .ok_or("X-Amz-Expires must be 1 to 604800 seconds")?,
+    };
+    if signed_at > now_ms.saturating_add(MAX_SKEW_MS) {
+        return Err("The IAM token is dated in the future".into());
+    }
+    if now_ms > signed_at.saturating_add(expires * 1000) {
         return Err("The IAM token has expired".into());
     }
     let signature = get("X-Amz-Signature").ok_or("No X-Amz-Signature")?;
     if creds.keys.is_empty() {
-        return Ok(key_id.to_string());
+        // Without keys nothing can be verified: taken only when SASL is optional anyway.
+        return match creds.strict {
+            false => Ok(key_id.to_string()),
+            true => Err("IAM tokens cannot be verified: no [auth] keys are configured".into()),
+        };
     }
     let secret = creds
         .keys
@@ -354,6 +393,7 @@ mod tests {
         Credentials {
             users: [("alice".to_string(), "secret".to_string())].into(),
             keys: HashMap::new(),
+            strict: false,
         }
     }
 
@@ -470,9 +510,22 @@ mod tests {
         assert!(step(&mut s, &with_keys, message.as_bytes(), signed_at + 1_000).is_err());
         let mut s = Session::Chosen("OAUTHBEARER");
         assert!(step(&mut s, &creds(), message.as_bytes(), signed_at + 901_000).is_err());
-        // Without keys, any well-formed token.
+        // Without keys, any well-formed token — unless SASL is required.
         let mut s = Session::Chosen("OAUTHBEARER");
         assert!(step(&mut s, &creds(), message.as_bytes(), signed_at).is_ok());
+        let strict = Credentials {
+            strict: true,
+            ..creds()
+        };
+        let mut s = Session::Chosen("OAUTHBEARER");
+        assert!(step(&mut s, &strict, message.as_bytes(), signed_at).is_err());
+        assert!(!strict.mechanisms().contains(&"OAUTHBEARER"));
+        // The scheme in any case; a token dated too far ahead.
+        let lower = message.replace("Bearer ", "bearer  ");
+        let mut s = Session::Chosen("OAUTHBEARER");
+        assert!(step(&mut s, &creds(), lower.as_bytes(), signed_at).is_ok());
+        let mut s = Session::Chosen("OAUTHBEARER");
+        assert!(step(&mut s, &creds(), message.as_bytes(), signed_at - 3_600_000).is_err());
         let mut s = Session::Chosen("OAUTHBEARER");
         assert!(step(&mut s, &creds(), b"n,,\x01auth=Bearer nonsense\x01\x01", 0).is_err());
     }

@@ -23,7 +23,10 @@ pub fn handle(
             (out, false)
         }
         Err(message) => {
-            out.error_code = errors::SASL_AUTHENTICATION_FAILED;
+            out.error_code = match message == sasl::NO_HANDSHAKE {
+                true => errors::ILLEGAL_SASL_STATE,
+                false => errors::SASL_AUTHENTICATION_FAILED,
+            };
             out.error_message = Some(StrBytes::from_string(message));
             (out, true)
         }

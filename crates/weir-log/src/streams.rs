@@ -296,6 +296,19 @@ impl Log {
         })
     }
 
+    /// The stream's largest record (KiB, 1024 to 10240), as Kinesis's UpdateMaxRecordSize.
+    pub fn set_max_record_kib(&self, key: &StreamKey, kib: u32) -> Result<()> {
+        if !(1024..=10240).contains(&kib) {
+            return Err(LogError::InvalidArgument(format!(
+                "MaxRecordSizeInKiB {kib} is outside 1024 to 10240."
+            )));
+        }
+        self.update_active_stream(key, |meta| {
+            meta.max_record_kib = kib;
+            Ok(())
+        })
+    }
+
     /// DecreaseStreamRetentionPeriod.
     pub fn decrease_retention(&self, key: &StreamKey, hours: u32) -> Result<()> {
         check_retention_bounds(hours)?;

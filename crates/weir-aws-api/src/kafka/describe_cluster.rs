@@ -17,11 +17,12 @@ pub fn info(ctx: &Ctx, c: &weir_kafka::Cluster) -> Value {
         ("State", Value::str(state)),
         ("Tags", tags_value(&c.tags)),
     ];
-    members.extend(provisioned_members(ctx, c, false));
+    members.extend(provisioned_members(c));
     Value::map(members)
 }
 
 pub fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
     let c = cluster_of(ctx, &mut input)?;
+    super::provisioned_only(&c)?;
     Ok(Value::map([("ClusterInfo", info(ctx, &c))]))
 }

@@ -20,7 +20,7 @@ pub fn info(ctx: &Ctx, c: &weir_kafka::Cluster) -> Value {
                 ),
             ]),
         ),
-        _ => ("Provisioned", Value::map(provisioned_members(ctx, c, true))),
+        _ => ("Provisioned", Value::map(provisioned_members(c))),
     };
     Value::map([
         ("ClusterArn", Value::str(c.arn.clone())),

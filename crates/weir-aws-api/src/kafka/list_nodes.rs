@@ -9,6 +9,7 @@ use crate::Ctx;
 
 pub fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
     let c = cluster_of(ctx, &mut input)?;
+    super::provisioned_only(&c)?;
     let count = match spec(&c, &["NumberOfBrokerNodes"]) {
         Value::Int(n) => n,
         _ => match spec(&c, &["Provisioned", "NumberOfBrokerNodes"]) {

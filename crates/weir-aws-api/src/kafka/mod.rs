@@ -207,6 +207,16 @@ pub fn spec(c: &Cluster, path: &[&str]) -> Value {
     from_json(v)
 }
 
+/// A serverless cluster asked for through an API of provisioned clusters only.
+pub fn provisioned_only(c: &Cluster) -> Result<(), ApiError> {
+    match c.kind.as_str() {
+        "SERVERLESS" => Err(crate::rest_json::bad_request(
+            "This operation cannot be performed on serverless clusters.",
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// The cluster named by the `ClusterArn` member.
 pub fn cluster_of(ctx: &Ctx, input: &mut Input) -> Result<Cluster, ApiError> {
     let arn = string(input, "ClusterArn").unwrap_or_default();
@@ -320,11 +330,11 @@ pub fn current_version(c: &Cluster) -> Value {
 }
 
 /// The provisioned part of a cluster, as DescribeCluster and DescribeClusterV2 show it.
-pub fn provisioned_members(ctx: &Ctx, c: &Cluster, v2: bool) -> Vec<(&'static str, Value)> {
-    let root: &[&str] = if v2 && c.spec.get("Provisioned").is_some() {
-        &["Provisioned"]
-    } else {
-        &[]
+pub fn provisioned_members(c: &Cluster) -> Vec<(&'static str, Value)> {
+    // A cluster made by CreateClusterV2 keeps its settings under `Provisioned`.
+    let root: &[&str] = match c.spec.get("Provisioned") {
+        Some(_) => &["Provisioned"],
+        None => &[],
     };
     let at = |name: &str| {
         let path: Vec<&str> = root.iter().copied().chain([name]).collect();
@@ -345,7 +355,6 @@ pub fn provisioned_members(ctx: &Ctx, c: &Cluster, v2: bool) -> Vec<(&'static st
         ),
         _ => (Value::Null, Value::Null),
     };
-    let _ = ctx;
     vec![
         ("BrokerNodeGroupInfo", at("BrokerNodeGroupInfo")),
         ("ClientAuthentication", at("ClientAuthentication")),

@@ -35,9 +35,6 @@ pub fn untag(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
 
 pub fn list(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
     let arn = string(&mut input, "ResourceArn").unwrap_or_default();
-    let tags = ctx
-        .clusters
-        .tag(&arn, Default::default(), &[], now_ms(ctx))
-        .map_err(api_error)?;
+    let tags = ctx.clusters.tags(&arn, now_ms(ctx)).map_err(api_error)?;
     Ok(Value::map([("Tags", tags_value(&tags))]))
 }
