@@ -159,3 +159,59 @@ def test_configurations_and_errors(server):
         client.create_cluster(ClusterName="big", KafkaVersion="3.6.0", NumberOfBrokerNodes=99,
                               BrokerNodeGroupInfo=BROKERS)
     assert bad.value.response["Error"]["Code"] == "BadRequestException"
+
+
+def test_firehose_delivers_an_msk_topic_to_s3(server):
+    import json
+    import urllib.request
+
+    proc, endpoint = server
+    kw = dict(endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="AKIDSMOKE",
+              aws_secret_access_key="secret")
+    client, fh, s3 = msk(endpoint), boto3.client("firehose", **kw), boto3.client("s3", **kw)
+    arn = client.create_cluster(ClusterName="feed", KafkaVersion="3.6.0", NumberOfBrokerNodes=1,
+                                BrokerNodeGroupInfo=BROKERS)["ClusterArn"]
+    p = CKProducer({"bootstrap.servers": proc.kafka_bootstrap, "acks": "all"})
+    p.produce("feed-topic", value=b"before\n", partition=0)
+    assert p.flush(30) == 0
+    s3.create_bucket(Bucket="msk-lake")
+    fh.create_delivery_stream(
+        DeliveryStreamName="from-msk", DeliveryStreamType="MSKAsSource",
+        MSKSourceConfiguration={
+            "MSKClusterARN": arn, "TopicName": "feed-topic",
+            "AuthenticationConfiguration": {
+                "RoleARN": "arn:aws:iam::000000000000:role/firehose", "Connectivity": "PRIVATE"}},
+        ExtendedS3DestinationConfiguration={
+            "RoleARN": "arn:aws:iam::000000000000:role/firehose",
+            "BucketARN": "arn:aws:s3:::msk-lake", "Prefix": "msk/",
+            "BufferingHints": {"SizeInMBs": 5, "IntervalInSeconds": 300}})
+    desc = fh.describe_delivery_stream(DeliveryStreamName="from-msk")["DeliveryStreamDescription"]
+    assert desc["DeliveryStreamType"] == "MSKAsSource"
+    src = desc["Source"]["MSKSourceDescription"]
+    assert (src["MSKClusterARN"], src["TopicName"]) == (arn, "feed-topic")
+    # Records produced after the delivery stream's start are delivered, each once.
+    for i in range(20):
+        p.produce("feed-topic", value=f"after {i}\n".encode(), partition=0)
+    assert p.flush(30) == 0
+    req = urllib.request.Request(f"{endpoint}/_weir/firehose/us-east-1/from-msk/flush",
+                                 method="POST")
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        counts = json.loads(resp.read())
+    assert counts["recordsDelivered"] == 20, counts
+    lines = []
+    for o in s3.list_objects_v2(Bucket="msk-lake", Prefix="msk/")["Contents"]:
+        lines += s3.get_object(Bucket="msk-lake", Key=o["Key"])["Body"].read().decode().splitlines()
+    assert sorted(lines) == sorted(f"after {i}" for i in range(20))
+    # An unknown cluster is refused.
+    with pytest.raises(ClientError) as bad:
+        fh.create_delivery_stream(
+            DeliveryStreamName="nowhere", DeliveryStreamType="MSKAsSource",
+            MSKSourceConfiguration={
+                "MSKClusterARN": arn.replace("feed", "gone"), "TopicName": "feed-topic",
+                "AuthenticationConfiguration": {
+                    "RoleARN": "arn:aws:iam::000000000000:role/firehose",
+                    "Connectivity": "PRIVATE"}},
+            ExtendedS3DestinationConfiguration={
+                "RoleARN": "arn:aws:iam::000000000000:role/firehose",
+                "BucketARN": "arn:aws:s3:::msk-lake"})
+    assert bad.value.response["Error"]["Code"] == "InvalidArgumentException"

@@ -15,6 +15,15 @@ pub enum Source {
         stream_arn: String,
         role_arn: String,
     },
+    /// An MSK topic: Weir's Kafka front door keeps a topic as the stream of that name in the
+    /// cluster's region. Read from `read_from_ms` (the creation time unless asked).
+    Msk {
+        cluster_arn: String,
+        topic: String,
+        role_arn: String,
+        connectivity: String,
+        read_from_ms: i64,
+    },
 }
 
 impl Source {
@@ -22,6 +31,7 @@ impl Source {
         match self {
             Source::DirectPut { .. } => "DirectPut",
             Source::KinesisStream { .. } => "KinesisStreamAsSource",
+            Source::Msk { .. } => "MSKAsSource",
         }
     }
 }

@@ -33,6 +33,16 @@ impl Delivery {
                 self.inner.files.save_checkpoint(meta.uid, &c)?;
                 Ok(())
             }
+            Source::Msk { read_from_ms, .. } => {
+                // Reading starts at ReadFromTimestamp (the creation time by default).
+                let key = self.source_of(&meta.source)?;
+                let mut c = Checkpoint::default();
+                for (shard, _) in self.inner.streams.latest_positions(&key)? {
+                    c.shards.insert(shard, Resume::AtTimestamp(*read_from_ms));
+                }
+                self.inner.files.save_checkpoint(meta.uid, &c)?;
+                Ok(())
+            }
         }
     }
 
@@ -57,9 +67,10 @@ impl Delivery {
             }
             if !matches!(meta.source, Source::DirectPut { .. }) {
                 return Err(DeliveryError::InvalidSource(format!(
-                    "This operation is not permitted on KinesisStreamAsSource firehose {} under \
-                     account {}.",
-                    name, self.inner.config.account_id
+                    "This operation is not permitted on {} firehose {} under account {}.",
+                    meta.source.type_name(),
+                    name,
+                    self.inner.config.account_id
                 )));
             }
             let encrypted = meta.encryption.as_ref().is_some_and(|e| e.enabled);

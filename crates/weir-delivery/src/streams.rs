@@ -200,8 +200,8 @@ impl Delivery {
                 &self.inner.config.functions,
             )?;
         }
-        if let Source::KinesisStream { stream_arn, .. } = &req.source {
-            self.source_key(stream_arn)?;
+        if !matches!(req.source, Source::DirectPut { .. }) {
+            self.source_of(&req.source)?;
         }
         let now = self.now_ms();
         let meta = {
@@ -536,6 +536,36 @@ impl Delivery {
             *s = next;
         }
         self.persist()
+    }
+
+    /// The stream a Kinesis or MSK source reads (it must exist).
+    pub(crate) fn source_of(&self, source: &Source) -> Result<weir_log::StreamKey> {
+        match source {
+            Source::KinesisStream { stream_arn, .. } => self.source_key(stream_arn),
+            Source::Msk {
+                cluster_arn, topic, ..
+            } => {
+                let region = cluster_arn
+                    .strip_prefix("arn:aws:kafka:")
+                    .and_then(|r| r.split(':').next())
+                    .filter(|r| !r.is_empty())
+                    .ok_or_else(|| {
+                        DeliveryError::InvalidArgument(format!(
+                            "{cluster_arn} is not an MSK cluster ARN."
+                        ))
+                    })?;
+                let key = weir_log::StreamKey::new(region, topic);
+                self.inner.streams.describe_stream(&key).map_err(|_| {
+                    DeliveryError::InvalidArgument(format!(
+                        "Topic {topic} does not exist in MSK cluster {cluster_arn}."
+                    ))
+                })?;
+                Ok(key)
+            }
+            Source::DirectPut { .. } => Err(DeliveryError::InvalidArgument(
+                "A DirectPut Firehose stream reads no stream.".into(),
+            )),
+        }
     }
 
     /// The Kinesis stream an ARN names (it must exist).

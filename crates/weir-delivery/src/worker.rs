@@ -359,15 +359,17 @@ impl Worker {
                 Delivery::intake_key(&meta),
                 false,
             ),
-            Source::KinesisStream { stream_arn, .. } => {
-                match self.delivery.source_key(stream_arn) {
-                    Ok(k) => (self.delivery.inner.streams.clone(), k, true),
-                    Err(e) => {
-                        tracing::error!(stream = %meta.name, error = %e, "source stream is gone");
-                        return;
-                    }
+            // KPL aggregation is a Kinesis producers' format: Kafka records are taken whole.
+            source => match self.delivery.source_of(source) {
+                Ok(k) => {
+                    let deaggregate = matches!(source, Source::KinesisStream { .. });
+                    (self.delivery.inner.streams.clone(), k, deaggregate)
                 }
-            }
+                Err(e) => {
+                    tracing::error!(stream = %meta.name, error = %e, "source stream is gone");
+                    return;
+                }
+            },
         };
         if let Some(stats) = &checkpoint.stats {
             self.counters.restore(stats);
@@ -621,7 +623,7 @@ impl Worker {
         let stream_arn = self.delivery.arn(&meta.region, &meta.name);
         let source_arn = match &meta.source {
             Source::KinesisStream { stream_arn, .. } => Some(stream_arn.as_str()),
-            Source::DirectPut { .. } => None,
+            Source::Msk { .. } | Source::DirectPut { .. } => None,
         };
         let function = match lambda::resolve(&self.delivery.inner.config.functions, arn) {
             Ok(f) => Some(f.clone()),

@@ -26,6 +26,12 @@ pub const KINESIS_ARN: StrRule = StrRule::len(1, 512).pattern(
     is_kinesis_arn,
 );
 pub const PREFIX: StrRule = StrRule::len(0, 1024);
+pub const MSK_CLUSTER_ARN: StrRule =
+    StrRule::len(1, 512).pattern("arn:.*", |s| s.starts_with("arn:"));
+pub const TOPIC_NAME: StrRule = StrRule::len(1, 255).pattern("[a-zA-Z0-9\\._\\-]+", |s| {
+    s.bytes()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-'))
+});
 pub const DESTINATION_ID: StrRule = StrRule::len(1, 100).pattern("[a-zA-Z0-9-]+", |s| {
     !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
 });
@@ -410,6 +416,31 @@ pub fn describe(info: &StreamInfo, limit: usize, after_destination: Option<&str>
             Value::map([("ThroughputHintInMBs", Value::Int((*h).into()))]),
         )]),
         Source::DirectPut { .. } => Value::Null,
+        Source::Msk {
+            cluster_arn,
+            topic,
+            role_arn,
+            connectivity,
+            read_from_ms,
+        } => Value::map([(
+            "MSKSourceDescription",
+            Value::map([
+                ("MSKClusterARN", Value::str(cluster_arn)),
+                ("TopicName", Value::str(topic)),
+                (
+                    "AuthenticationConfiguration",
+                    Value::map([
+                        ("RoleARN", Value::str(role_arn)),
+                        ("Connectivity", Value::str(connectivity)),
+                    ]),
+                ),
+                (
+                    "DeliveryStartTimestamp",
+                    Value::Timestamp(info.delivery_start_ms),
+                ),
+                ("ReadFromTimestamp", Value::Timestamp(*read_from_ms)),
+            ]),
+        )]),
         Source::KinesisStream {
             stream_arn,
             role_arn,

@@ -1,9 +1,11 @@
-//! CreateDeliveryStream: DirectPut or KinesisStreamAsSource, into an (Extended)S3 destination.
+//! CreateDeliveryStream: DirectPut, KinesisStreamAsSource or MSKAsSource (a topic of Weir's
+//! Kafka front door: the stream of that name), into an (Extended)S3 or HTTP destination.
 
 use weir_delivery::{CreateRequest, S3Destination, Source, StreamEncryption};
 
 use super::common::{
-    read_s3, read_tags, KINESIS_ARN, KMS_KEY_ARN, ROLE_ARN, SOURCE_TYPES, STREAM_NAME,
+    read_s3, read_tags, KINESIS_ARN, KMS_KEY_ARN, MSK_CLUSTER_ARN, ROLE_ARN, SOURCE_TYPES,
+    STREAM_NAME, TOPIC_NAME,
 };
 use crate::error::ApiError;
 use crate::input::{Input, StrRule};
@@ -33,6 +35,24 @@ pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
             k.string("RoleARN", true, ROLE_ARN)?,
         ))
     })?;
+    let msk = input.structure("MSKSourceConfiguration", |m| {
+        let auth = m.structure("AuthenticationConfiguration", |a| {
+            Ok((
+                a.string("RoleARN", true, ROLE_ARN)?,
+                a.string(
+                    "Connectivity",
+                    true,
+                    StrRule::one_of(&["PUBLIC", "PRIVATE"]),
+                )?,
+            ))
+        })?;
+        Ok((
+            m.string("MSKClusterARN", true, MSK_CLUSTER_ARN)?,
+            m.string("TopicName", true, TOPIC_NAME)?,
+            auth,
+            m.timestamp("ReadFromTimestamp")?,
+        ))
+    })?;
     let encryption = input.structure("DeliveryStreamEncryptionConfigurationInput", |e| {
         Ok((
             e.string("KeyARN", false, KMS_KEY_ARN)?,
@@ -56,12 +76,10 @@ pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
         .copied()
         .filter(|d| input.has(d))
         .collect();
-    for source in ["MSKSourceConfiguration", "DatabaseSourceConfiguration"] {
-        if input.has(source) {
-            return Err(ApiError::invalid_argument(format!(
-                "{source} is not supported by Weir."
-            )));
-        }
+    if input.has("DatabaseSourceConfiguration") {
+        return Err(ApiError::invalid_argument(
+            "DatabaseSourceConfiguration is not supported by Weir.",
+        ));
     }
     input.finish()?;
     if let Some(d) = others.first() {
@@ -87,7 +105,44 @@ pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
             ))
         }
     };
-    let source = match (kind.as_deref().unwrap_or("DirectPut"), kinesis) {
+    let kind = kind.as_deref().unwrap_or("DirectPut");
+    if (kind == "MSKAsSource") != msk.is_some() {
+        return Err(ApiError::invalid_argument(
+            "MSKSourceConfiguration is required when, and only when, DeliveryStreamType is \
+             MSKAsSource.",
+        ));
+    }
+    let source = match (kind, kinesis) {
+        ("MSKAsSource", None) => {
+            let Some((
+                Some(cluster_arn),
+                Some(topic),
+                Some((Some(role_arn), Some(connectivity))),
+                from,
+            )) = msk
+            else {
+                return Err(ApiError::invalid_argument(
+                    "MSKSourceConfiguration needs MSKClusterARN, TopicName and \
+                     AuthenticationConfiguration.",
+                ));
+            };
+            if ctx
+                .clusters
+                .cluster(&cluster_arn, ctx.log.now_ms())
+                .is_none()
+            {
+                return Err(ApiError::invalid_argument(format!(
+                    "MSK cluster {cluster_arn} does not exist."
+                )));
+            }
+            Source::Msk {
+                cluster_arn,
+                topic,
+                role_arn,
+                connectivity,
+                read_from_ms: from.unwrap_or_else(|| ctx.log.now_ms()),
+            }
+        }
         ("DirectPut", None) => Source::DirectPut {
             throughput_hint_mb: hint.flatten().map(|h| h as u32),
         },
