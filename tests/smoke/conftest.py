@@ -14,6 +14,7 @@ import pytest
 ADDR = re.compile(r"listening on (https?://\S+)")
 FLINK = re.compile(r"Flink SQL Gateway on (http://[^\s,;]+)")
 KAFKA = re.compile(r"Kafka on ([^\s,;]+)")
+KAFKA_TLS = re.compile(r"Kafka TLS on ([^\s,;]+)")
 
 # Data directories made for servers here: removed when the session ends (a server's log
 # preallocates its segments, so a run would otherwise leave gigabytes behind).
@@ -70,6 +71,8 @@ def start_weir(extra_env=None, extra_args=(), data_dir=None):
                 found["flink"] = f.group(1) if f else None
                 k = KAFKA.search(line)
                 found["kafka"] = k.group(1) if k else None
+                t = KAFKA_TLS.search(line)
+                found["kafka_tls"] = t.group(1) if t else None
                 ready.set()
         ready.set()
 
@@ -77,6 +80,7 @@ def start_weir(extra_env=None, extra_args=(), data_dir=None):
     assert ready.wait(30) and "addr" in found, "weir did not start"
     proc.flink_url = found.get("flink")
     proc.kafka_bootstrap = found.get("kafka")
+    proc.kafka_tls_bootstrap = found.get("kafka_tls")
     return proc, found["addr"]
 
 

@@ -75,6 +75,8 @@ struct Inner {
     delay_ms: i64,
     /// This broker's address (`host:port`), when the Kafka listener is on.
     bootstrap: Option<String>,
+    /// Its TLS listener's address, when there is one.
+    bootstrap_tls: Option<String>,
 }
 
 /// The clusters and configurations (cheap to clone).
@@ -85,6 +87,7 @@ impl Clusters {
     pub fn open(
         dir: Option<PathBuf>,
         bootstrap: Option<String>,
+        bootstrap_tls: Option<String>,
         delay_ms: i64,
     ) -> io::Result<Clusters> {
         let path = dir.map(|d| d.join("clusters.json"));
@@ -102,12 +105,18 @@ impl Clusters {
             state: Mutex::new(state),
             delay_ms,
             bootstrap,
+            bootstrap_tls,
         })))
     }
 
     /// The broker's `host:port`, when Kafka is served.
     pub fn bootstrap(&self) -> Option<&str> {
         self.0.bootstrap.as_deref()
+    }
+
+    /// The broker's TLS `host:port`, when Kafka is served over TLS.
+    pub fn bootstrap_tls(&self) -> Option<&str> {
+        self.0.bootstrap_tls.as_deref()
     }
 
     pub fn state_of(&self, c: &Cluster, now_ms: i64) -> ClusterState {
@@ -342,7 +351,7 @@ mod tests {
     fn clusters_live_creating_active_deleting_gone_and_persist() {
         let dir = std::env::temp_dir().join(format!("weir-msk-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        let cs = Clusters::open(Some(dir.clone()), Some("h:1".into()), 100).unwrap();
+        let cs = Clusters::open(Some(dir.clone()), Some("h:1".into()), None, 100).unwrap();
         let c = cs.create_cluster(cluster("a", 1_000)).unwrap();
         assert!(matches!(
             cs.create_cluster(cluster("a", 1_001)),
@@ -359,7 +368,7 @@ mod tests {
             )
             .unwrap();
         assert_eq!(tags.len(), 1);
-        let again = Clusters::open(Some(dir.clone()), None, 100).unwrap();
+        let again = Clusters::open(Some(dir.clone()), None, None, 100).unwrap();
         assert_eq!(again.cluster(&c.arn, 1_300).unwrap().tags, tags);
         let d = again.delete_cluster(&c.arn, 2_000).unwrap();
         assert_eq!(again.state_of(&d, 2_050), ClusterState::Deleting);

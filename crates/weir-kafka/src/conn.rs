@@ -7,9 +7,7 @@ use std::sync::Arc;
 use bytes::{BufMut, Bytes, BytesMut};
 use kafka_protocol::messages::{ApiKey, RequestHeader, RequestKind, ResponseHeader, ResponseKind};
 use kafka_protocol::protocol::{Decodable, Encodable};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::tcp::OwnedReadHalf;
-use tokio::net::TcpStream;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use crate::sasl::Session;
 use crate::{
@@ -32,7 +30,7 @@ fn bad(what: impl std::fmt::Display) -> io::Error {
 
 /// The next request's length prefix; `None` when the client closed, went idle past the
 /// broker's limit, or the broker is stopping.
-async fn next_length(b: &Broker, rd: &mut OwnedReadHalf) -> io::Result<Option<i32>> {
+async fn next_length(b: &Broker, rd: &mut (impl AsyncRead + Unpin)) -> io::Result<Option<i32>> {
     let mut stop = b.stop.clone();
     if *stop.borrow_and_update() {
         return Ok(None);
@@ -53,11 +51,18 @@ async fn next_length(b: &Broker, rd: &mut OwnedReadHalf) -> io::Result<Option<i3
     }
 }
 
-pub async fn run(broker: Arc<Broker>, socket: TcpStream) -> io::Result<()> {
-    let host = socket
-        .peer_addr()
-        .map_or_else(|_| "/".to_string(), |a| format!("/{}", a.ip()));
-    let (mut rd, mut wr) = socket.into_split();
+/// Serves one connection (plain TCP or TLS) that came in on the listener advertised as `port`.
+pub async fn run<S>(
+    broker: Arc<Broker>,
+    stream: S,
+    peer: std::net::SocketAddr,
+    port: i32,
+) -> io::Result<()>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send,
+{
+    let host = format!("/{}", peer.ip());
+    let (mut rd, mut wr) = tokio::io::split(stream);
     let mut session = Session::None;
     loop {
         let Some(n) = next_length(&broker, &mut rd).await? else {
@@ -86,6 +91,7 @@ pub async fn run(broker: Arc<Broker>, socket: TcpStream) -> io::Result<()> {
             let client = Client {
                 id: header.client_id.map(|s| s.to_string()).unwrap_or_default(),
                 host: host.clone(),
+                port,
             };
             match request {
                 RequestKind::SaslHandshake(r) => {
@@ -144,7 +150,7 @@ pub async fn run(broker: Arc<Broker>, socket: TcpStream) -> io::Result<()> {
 }
 
 async fn write(
-    wr: &mut tokio::net::tcp::OwnedWriteHalf,
+    wr: &mut (impl AsyncWrite + Unpin),
     correlation: i32,
     key: ApiKey,
     version: i16,
@@ -174,7 +180,9 @@ async fn handle(
         RequestKind::ApiVersions(_) => {
             ResponseKind::ApiVersions(api_versions::answer(crate::errors::NONE))
         }
-        RequestKind::Metadata(r) => ResponseKind::Metadata(metadata::handle(b, r, version)),
+        RequestKind::Metadata(r) => {
+            ResponseKind::Metadata(metadata::handle(b, r, version, client.port))
+        }
         RequestKind::Produce(r) => ResponseKind::Produce(produce::handle(b, r).await?),
         RequestKind::Fetch(r) => ResponseKind::Fetch(fetch::handle(b, r).await),
         RequestKind::ListOffsets(r) => ResponseKind::ListOffsets(list_offsets::handle(b, r)),
@@ -182,7 +190,7 @@ async fn handle(
             ResponseKind::InitProducerId(init_producer_id::handle(b, r))
         }
         RequestKind::FindCoordinator(r) => {
-            ResponseKind::FindCoordinator(find_coordinator::handle(b, r, version))
+            ResponseKind::FindCoordinator(find_coordinator::handle(b, r, version, client.port))
         }
         RequestKind::JoinGroup(r) => {
             ResponseKind::JoinGroup(join_group::handle(b, r, version, client).await)
@@ -217,7 +225,7 @@ async fn handle(
             ResponseKind::IncrementalAlterConfigs(incremental_alter_configs::handle(b, r))
         }
         RequestKind::DescribeCluster(r) => {
-            ResponseKind::DescribeCluster(describe_cluster::handle(b, r))
+            ResponseKind::DescribeCluster(describe_cluster::handle(b, r, client.port))
         }
         // Not reached: `versions::supported` lets only the above through.
         _ => return None,

@@ -6,12 +6,12 @@ use kafka_protocol::protocol::StrBytes;
 
 use crate::Broker;
 
-pub fn handle(b: &Broker, r: DescribeClusterRequest) -> DescribeClusterResponse {
+pub fn handle(b: &Broker, r: DescribeClusterRequest, port: i32) -> DescribeClusterResponse {
     let mut out = DescribeClusterResponse::default();
     let mut broker = DescribeClusterBroker::default();
     broker.broker_id = BrokerId(b.opts.node_id);
     broker.host = StrBytes::from_string(b.opts.host.clone());
-    broker.port = b.opts.port;
+    broker.port = port;
     out.brokers = vec![broker];
     out.cluster_id = StrBytes::from_static_str(crate::CLUSTER_ID);
     out.controller_id = BrokerId(b.opts.node_id);

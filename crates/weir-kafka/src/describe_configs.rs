@@ -71,7 +71,10 @@ fn broker_entries(b: &Broker, keys: Option<&[StrBytes]>) -> Vec<DescribeConfigsR
         ("broker.id", o.node_id.to_string(), 3),
         (
             "advertised.listeners",
-            format!("PLAINTEXT://{}:{}", o.host, o.port),
+            match o.tls_port {
+                Some(t) => format!("PLAINTEXT://{0}:{1},SSL://{0}:{t}", o.host, o.port),
+                None => format!("PLAINTEXT://{}:{}", o.host, o.port),
+            },
             2,
         ),
         ("auto.create.topics.enable", o.auto_create.to_string(), 1),

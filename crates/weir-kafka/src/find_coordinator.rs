@@ -22,7 +22,13 @@ fn verdict(key_type: i8) -> (i16, Option<&'static str>) {
     }
 }
 
-pub fn handle(b: &Broker, r: FindCoordinatorRequest, version: i16) -> FindCoordinatorResponse {
+/// `port`: the listener the client came in on (its coordinator is reached the same way).
+pub fn handle(
+    b: &Broker,
+    r: FindCoordinatorRequest,
+    version: i16,
+    port: i32,
+) -> FindCoordinatorResponse {
     let (code, message) = verdict(r.key_type);
     let ok = code == errors::NONE;
     let node = BrokerId(if ok { b.opts.node_id } else { -1 });
@@ -31,7 +37,7 @@ pub fn handle(b: &Broker, r: FindCoordinatorRequest, version: i16) -> FindCoordi
     } else {
         String::new()
     });
-    let port = if ok { b.opts.port } else { -1 };
+    let port = if ok { port } else { -1 };
     let message = message.map(StrBytes::from_static_str);
     let mut out = FindCoordinatorResponse::default();
     if version >= 4 {

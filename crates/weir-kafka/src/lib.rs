@@ -58,6 +58,8 @@ pub struct KafkaOptions {
     /// The host and port clients are told to connect to (Metadata's broker).
     pub host: String,
     pub port: i32,
+    /// The TLS listener's port, when there is one.
+    pub tls_port: Option<i32>,
     pub node_id: i32,
     /// The region whose streams are the topics.
     pub region: String,
@@ -87,6 +89,8 @@ pub(crate) struct Client {
     pub id: String,
     /// As Kafka shows it: `/` and the address.
     pub host: String,
+    /// The port of the listener it came in on (what Metadata tells it).
+    pub port: i32,
 }
 
 /// What the connections share.
@@ -136,12 +140,21 @@ impl KafkaDoor {
     }
 }
 
+/// How long a TLS client has to finish its handshake.
+const HANDSHAKE: Duration = Duration::from_secs(10);
+
 /// How long a stopping broker waits for connections to finish the request they are in.
 const DRAIN: Duration = Duration::from_secs(5);
 
-/// Serves Kafka clients on `listener` until `shutdown` completes; then stops accepting, lets
-/// each connection finish the request it is answering (up to a few seconds) and returns.
-pub async fn serve(listener: TcpListener, door: KafkaDoor, shutdown: impl Future<Output = ()>) {
+/// Serves Kafka clients on `listener` (and TLS clients on `tls`, with its server
+/// configuration) until `shutdown` completes; then stops accepting, lets each connection
+/// finish the request it is answering (up to a few seconds) and returns.
+pub async fn serve(
+    listener: TcpListener,
+    tls: Option<(TcpListener, Arc<tokio_rustls::rustls::ServerConfig>)>,
+    door: KafkaDoor,
+    shutdown: impl Future<Output = ()>,
+) {
     let KafkaDoor { broker, stop_tx } = door;
     let slots = Arc::new(Semaphore::new(broker.opts.max_connections));
     let broker = Arc::new(broker);
@@ -154,31 +167,63 @@ pub async fn serve(listener: TcpListener, door: KafkaDoor, shutdown: impl Future
             groups.tick(std::time::Instant::now());
         }
     });
+    let (tls_listener, acceptor) = match tls {
+        Some((l, config)) => {
+            // Kafka clients negotiate no application protocol.
+            let mut config = (*config).clone();
+            config.alpn_protocols.clear();
+            (
+                Some(l),
+                Some(tokio_rustls::TlsAcceptor::from(Arc::new(config))),
+            )
+        }
+        None => (None, None),
+    };
+    let tls_accept = || async {
+        match &tls_listener {
+            Some(l) => l.accept().await,
+            None => std::future::pending().await,
+        }
+    };
     tokio::pin!(shutdown);
     loop {
-        tokio::select! {
+        let (accepted, secure) = tokio::select! {
             _ = &mut shutdown => break,
-            accepted = listener.accept() => match accepted {
-                Ok((socket, peer)) => {
-                    let Ok(slot) = slots.clone().try_acquire_owned() else {
-                        tracing::warn!(%peer, "a Kafka connection refused: max_connections reached");
-                        continue;
-                    };
-                    let _ = socket.set_nodelay(true);
-                    let broker = broker.clone();
-                    tokio::spawn(async move {
-                        if let Err(e) = conn::run(broker, socket).await {
-                            tracing::debug!(%peer, error = %e, "Kafka connection closed");
-                        }
-                        drop(slot);
-                    });
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "accepting a Kafka connection failed");
-                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                }
+            a = listener.accept() => (a, false),
+            a = tls_accept() => (a, true),
+        };
+        let (socket, peer) = match accepted {
+            Ok(x) => x,
+            Err(e) => {
+                tracing::warn!(error = %e, "accepting a Kafka connection failed");
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                continue;
             }
-        }
+        };
+        let Ok(slot) = slots.clone().try_acquire_owned() else {
+            tracing::warn!(%peer, "a Kafka connection refused: max_connections reached");
+            continue;
+        };
+        let _ = socket.set_nodelay(true);
+        let broker = broker.clone();
+        let acceptor = acceptor.clone().filter(|_| secure);
+        tokio::spawn(async move {
+            let served = match acceptor {
+                None => conn::run(broker.clone(), socket, peer, broker.opts.port).await,
+                Some(acceptor) => {
+                    let port = broker.opts.tls_port.unwrap_or(broker.opts.port);
+                    match tokio::time::timeout(HANDSHAKE, acceptor.accept(socket)).await {
+                        Ok(Ok(stream)) => conn::run(broker.clone(), stream, peer, port).await,
+                        Ok(Err(e)) => Err(e),
+                        Err(_) => Err(std::io::Error::other("TLS handshake timed out")),
+                    }
+                }
+            };
+            if let Err(e) = served {
+                tracing::debug!(%peer, error = %e, "Kafka connection closed");
+            }
+            drop(slot);
+        });
     }
     drop(listener);
     ticker.abort();

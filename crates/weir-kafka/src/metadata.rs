@@ -10,7 +10,8 @@ use weir_log::StreamStatus;
 
 use crate::{errors, topics, Broker};
 
-pub fn handle(b: &Broker, r: MetadataRequest, version: i16) -> MetadataResponse {
+/// `port`: the listener the client came in on, the one it is told to use (plaintext or TLS).
+pub fn handle(b: &Broker, r: MetadataRequest, version: i16, port: i32) -> MetadataResponse {
     let named: Option<Vec<String>> = r.topics.as_ref().map(|ts| {
         ts.iter()
             .filter_map(|t| t.name.as_ref().map(|n| n.0.as_str().to_string()))
@@ -36,7 +37,7 @@ pub fn handle(b: &Broker, r: MetadataRequest, version: i16) -> MetadataResponse 
     let mut broker = MetadataResponseBroker::default();
     broker.node_id = node;
     broker.host = StrBytes::from_string(b.opts.host.clone());
-    broker.port = b.opts.port;
+    broker.port = port;
     out.brokers = vec![broker];
     out.cluster_id = Some(StrBytes::from_static_str(crate::CLUSTER_ID));
     out.controller_id = node;

@@ -64,6 +64,9 @@ pub struct KafkaConfig {
     /// Address of the Kafka listener (`WEIR_KAFKA__LISTEN`; Kafka's port, 9092, by default;
     /// `off` leaves it closed).
     pub listen: String,
+    /// Address of the Kafka TLS listener (`WEIR_KAFKA__TLS_LISTEN`; MSK's TLS port is 9094;
+    /// `off` by default). It uses `[tls]`'s certificate and key.
+    pub tls_listen: String,
     /// The host clients are told to connect to (Metadata); empty: the listener's address.
     pub advertised_host: String,
     /// The broker's node id.
@@ -97,6 +100,7 @@ impl Default for KafkaConfig {
     fn default() -> Self {
         KafkaConfig {
             listen: "127.0.0.1:9092".into(),
+            tls_listen: "off".into(),
             advertised_host: String::new(),
             node_id: 1,
             auto_create_topics: true,

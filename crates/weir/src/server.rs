@@ -271,6 +271,24 @@ impl Server {
             "[kafka] listen / WEIR_KAFKA__LISTEN",
         )
         .await?;
+        // Kafka over TLS (MSK's TLS port) with the certificate of the AWS port.
+        let kafka_tls = match (&api.tls, kafka_listener.is_some()) {
+            (Some(tls), true) => bind_door(
+                &config.kafka.tls_listen,
+                "the Kafka TLS listener",
+                "[kafka] tls_listen / WEIR_KAFKA__TLS_LISTEN",
+            )
+            .await?
+            .map(|l| (l, tls.clone())),
+            (None, _) if !config.kafka.tls_listen.eq_ignore_ascii_case("off") => {
+                anyhow::bail!("[kafka] tls_listen needs a certificate: set tls.cert and tls.key")
+            }
+            _ => None,
+        };
+        let kafka_tls_addr = match &kafka_tls {
+            Some((l, _)) => Some(l.local_addr()?),
+            None => None,
+        };
         let (kafka_addr, kafka_task) = if let Some(l) = kafka_listener {
             let a = l.local_addr()?;
             let k = &config.kafka;
@@ -280,6 +298,7 @@ impl Server {
                     false => k.advertised_host.clone(),
                 },
                 port: i32::from(a.port()),
+                tls_port: kafka_tls_addr.map(|t| i32::from(t.port())),
                 node_id: k.node_id,
                 region: config.default_region.clone(),
                 auto_create: k.auto_create_topics,
@@ -301,20 +320,22 @@ impl Server {
             };
             let door = weir_kafka::KafkaDoor::open(log.clone(), opts)
                 .context("opening the Kafka front door's group offsets")?;
-            let task = tokio::spawn(weir_kafka::serve(l, door, async {
+            let task = tokio::spawn(weir_kafka::serve(l, kafka_tls, door, async {
                 let _ = kafka_stopped.await;
             }));
             (Some(a), Some(task))
         } else {
             (None, None)
         };
-        // MSK's clusters: all served by this Kafka listener.
+        // MSK's clusters: all served by this Kafka listener (and its TLS one).
+        let advertised = |a: SocketAddr| match config.kafka.advertised_host.is_empty() {
+            true => a.to_string(),
+            false => format!("{}:{}", config.kafka.advertised_host, a.port()),
+        };
         let clusters = weir_kafka::Clusters::open(
             Some(config.data_dir.join("kafka")),
-            kafka_addr.map(|a| match config.kafka.advertised_host.is_empty() {
-                true => a.to_string(),
-                false => format!("{}:{}", config.kafka.advertised_host, a.port()),
-            }),
+            kafka_addr.map(advertised),
+            kafka_tls_addr.map(advertised),
             config.kafka.cluster_create_delay_ms,
         )
         .context("opening the MSK clusters")?;
@@ -370,7 +391,10 @@ impl Server {
             "{}{}",
             kafka_addr
                 .map(|a| format!("; Kafka on {a}"))
-                .unwrap_or_default(),
+                .unwrap_or_default()
+                + &kafka_tls_addr
+                    .map(|a| format!("; Kafka TLS on {a}"))
+                    .unwrap_or_default(),
             flink_addr
                 .map(|a| format!("; Flink SQL Gateway on http://{a}"))
                 .unwrap_or_default()

@@ -1,0 +1,112 @@
+"""Kafka over TLS (MSK's TLS listener) with the AWS port's certificate: librdkafka over SSL and
+SASL_SSL, kafka-python's own AWS_MSK_IAM (which needs TLS), and MSK's TLS bootstrap strings."""
+
+import subprocess
+import time
+
+import boto3
+import pytest
+from confluent_kafka import Consumer as CKConsumer
+from confluent_kafka import Producer as CKProducer
+from confluent_kafka import TopicPartition as CKTopicPartition
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+
+from conftest import start_weir
+
+KEY_ID, SECRET = "AKIDKAFKATLS", "kafka-tls-secret"
+
+
+@pytest.fixture(scope="module")
+def secure(tmp_path_factory):
+    d = tmp_path_factory.mktemp("kafka-tls")
+    ca, ca_key = d / "ca.pem", d / "ca-key.pem"
+    cert, key, csr, ext = d / "cert.pem", d / "key.pem", d / "req.csr", d / "ext.cnf"
+
+    def openssl(*args):
+        subprocess.run(["openssl", *args], check=True, capture_output=True)
+
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
+            "/CN=Weir Kafka test CA", "-keyout", str(ca_key), "-out", str(ca))
+    openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost",
+            "-keyout", str(key), "-out", str(csr))
+    ext.write_text("subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n")
+    openssl("x509", "-req", "-in", str(csr), "-CA", str(ca), "-CAkey", str(ca_key),
+            "-CAcreateserial", "-days", "1", "-extfile", str(ext), "-out", str(cert))
+    proc, url = start_weir({
+        "WEIR_TLS__CERT": str(cert), "WEIR_TLS__KEY": str(key),
+        "WEIR_KAFKA__TLS_LISTEN": "127.0.0.1:0",
+        "WEIR_KAFKA__SASL_USERS": "alice:alice-secret",
+        "WEIR_AUTH__ACCESS_KEY_ID": KEY_ID, "WEIR_AUTH__SECRET_ACCESS_KEY": SECRET,
+        "WEIR_KAFKA__CLUSTER_CREATE_DELAY_MS": "0",
+    })
+    assert proc.kafka_tls_bootstrap, "the Kafka TLS address was not logged"
+    yield proc, url, str(ca)
+    proc.terminate()
+    assert proc.wait(30) == 0
+
+
+def roundtrip(bootstrap, topic, extra):
+    p = CKProducer({"bootstrap.servers": bootstrap, "acks": "all", **extra})
+    for i in range(3):
+        p.produce(topic, value=f"{topic} {i}".encode(), partition=0)
+    assert p.flush(30) == 0
+    c = CKConsumer({"bootstrap.servers": bootstrap, "group.id": topic,
+                    "auto.offset.reset": "earliest", **extra})
+    c.assign([CKTopicPartition(topic, 0, 0)])
+    got, end = [], time.monotonic() + 30
+    while len(got) < 3 and time.monotonic() < end:
+        m = c.poll(0.2)
+        if m is not None and m.error() is None:
+            got.append(m.value())
+    c.close()
+    assert got == [f"{topic} {i}".encode() for i in range(3)]
+
+
+def test_librdkafka_over_ssl_and_sasl_ssl(secure):
+    proc, _, ca = secure
+    tls = proc.kafka_tls_bootstrap
+    roundtrip(tls, "tls-plain", {"security.protocol": "SSL", "ssl.ca.location": ca})
+    roundtrip(tls, "tls-scram", {"security.protocol": "SASL_SSL", "ssl.ca.location": ca,
+                                 "sasl.mechanism": "SCRAM-SHA-512", "sasl.username": "alice",
+                                 "sasl.password": "alice-secret"})
+
+
+def test_kafka_pythons_aws_msk_iam_over_tls(secure, monkeypatch):
+    proc, _, ca = secure
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", KEY_ID)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    opts = dict(bootstrap_servers=proc.kafka_tls_bootstrap, security_protocol="SASL_SSL",
+                ssl_cafile=ca, sasl_mechanism="AWS_MSK_IAM")
+    p = KafkaProducer(acks="all", **opts)
+    p.send("tls-iam", value=b"signed").get(timeout=30)
+    p.close()
+    c = KafkaConsumer(group_id=None, auto_offset_reset="earliest", **opts)
+    tp = TopicPartition("tls-iam", 0)
+    c.assign([tp])
+    got, end = [], time.monotonic() + 30
+    while not got and time.monotonic() < end:
+        for batch in c.poll(timeout_ms=200).values():
+            got.extend(r.value for r in batch)
+    c.close()
+    assert got == [b"signed"]
+
+
+def test_msk_tls_bootstrap_strings(secure):
+    proc, url, ca = secure
+    client = boto3.client("kafka", endpoint_url=url, region_name="us-east-1", verify=ca,
+                          aws_access_key_id=KEY_ID, aws_secret_access_key=SECRET)
+    arn = client.create_cluster(
+        ClusterName="secure", KafkaVersion="3.6.0", NumberOfBrokerNodes=1,
+        BrokerNodeGroupInfo={"InstanceType": "kafka.m5.large", "ClientSubnets": ["s"]},
+        EncryptionInfo={"EncryptionInTransit": {"ClientBroker": "TLS", "InCluster": True}},
+        ClientAuthentication={"Sasl": {"Scram": {"Enabled": True}, "Iam": {"Enabled": True}},
+                              "Unauthenticated": {"Enabled": True}})["ClusterArn"]
+    brokers = client.get_bootstrap_brokers(ClusterArn=arn)
+    tls = proc.kafka_tls_bootstrap
+    assert brokers["BootstrapBrokerStringTls"] == tls
+    assert brokers["BootstrapBrokerStringSaslScram"] == tls
+    assert brokers["BootstrapBrokerStringSaslIam"] == tls
+    assert "BootstrapBrokerString" not in brokers
+    roundtrip(brokers["BootstrapBrokerStringTls"], "tls-msk",
+              {"security.protocol": "SSL", "ssl.ca.location": ca})
