@@ -249,3 +249,25 @@ def test_an_idempotent_producers_retry_is_not_written_twice(server):
     assert nxt == (0, 7)
     got = consume(bootstrap, "idem", 8)
     assert [r.value for r in got] == [b"v0", b"v1", b"v2", b"v3", b"v4", b"a", b"b", b"c"]
+
+
+def test_kafka_records_reach_enhanced_fan_out_subscribers(server):
+    bootstrap, endpoint = server
+    p = KafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    for i in range(3):
+        p.send("fanned", key=f"user-{i}".encode(), value=f"event {i}".encode(),
+               headers=[("h", b"kept for Kafka readers")])
+    p.flush()
+    p.close()
+    k = kinesis(endpoint)
+    arn = k.describe_stream_summary(StreamName="fanned")["StreamDescriptionSummary"]["StreamARN"]
+    consumer = k.register_stream_consumer(StreamARN=arn, ConsumerName="kafka-reader")["Consumer"]
+    out = k.subscribe_to_shard(ConsumerARN=consumer["ConsumerARN"], ShardId="shardId-000000000000",
+                               StartingPosition={"Type": "TRIM_HORIZON"})
+    got = []
+    for event in out["EventStream"]:
+        got += [(r["PartitionKey"], r["Data"]) for r in event["SubscribeToShardEvent"]["Records"]]
+        if len(got) >= 3:
+            break
+    out["EventStream"].close()
+    assert got == [(f"user-{i}", f"event {i}".encode()) for i in range(3)]
