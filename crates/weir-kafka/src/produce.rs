@@ -79,6 +79,49 @@ pub async fn handle(b: &Broker, r: ProduceRequest) -> Option<ProduceResponse> {
     (r.acks != 0).then_some(out)
 }
 
+/// How far back a restarted broker looks for a returning producer's last batches.
+const RECOVERY_RECORDS: u64 = 10_000;
+
+/// Rebuilds what a producer from before a restart wrote last to this partition, from the
+/// batches' first records (their attributes carry the producer and its sequences).
+async fn recover(b: &Broker, topic: &str, index: u32, partition: i32, pid: i64) {
+    let key = topics::key(b, topic);
+    let log = b.log.clone();
+    let found = tokio::task::spawn_blocking(move || {
+        let (start, end) = log.shard_bounds(&key, index)?;
+        let mut from = end.saturating_sub(RECOVERY_RECORDS).max(start);
+        let mut marks = Vec::new();
+        while from < end {
+            let read = log.read_shard(&key, index, from, 8 << 20)?;
+            let Some(last) = read.records.last() else {
+                break;
+            };
+            from = last.offset + 1;
+            for r in &read.records {
+                let mark = r.attrs.clone().and_then(records::Attrs::decode);
+                if let Some(m) = mark.and_then(|a| a.producer).filter(|m| m.id == pid) {
+                    marks.push((m, r.offset as i64));
+                }
+            }
+        }
+        Ok::<_, weir_log::LogError>(marks)
+    })
+    .await;
+    if let Ok(Ok(marks)) = found {
+        for (m, offset) in marks {
+            b.producers.record(
+                topic,
+                partition,
+                pid,
+                m.epoch,
+                m.first_seq,
+                m.last_seq,
+                offset,
+            );
+        }
+    }
+}
+
 /// Appends a partition's batches in order; the first one's base offset and arrival time.
 async fn append(
     b: &Broker,
@@ -102,6 +145,9 @@ async fn append(
             true => Some(b.producers.turn(topic, partition).await),
             false => None,
         };
+        if b.producers.needs_recovery(topic, partition, pid) {
+            recover(b, topic, index, partition, pid).await;
+        }
         let base = match b.producers.check(topic, partition, pid, epoch, first, last) {
             Verdict::Refuse(code) => return Err(code),
             Verdict::Duplicate(base) => (base, b.log.now_ms()),

@@ -1,8 +1,9 @@
 //! Idempotent producers: ids handed out by InitProducerId, and per partition the sequence
 //! numbers of each producer's last five batches, so a retried batch is answered with the offset
 //! it was first written at instead of being written twice, and a gap is refused
-//! (OUT_OF_ORDER_SEQUENCE_NUMBER). Kept in memory: after a restart a producer's first batch is
-//! taken whatever its sequence (Kafka rebuilds this state from its log; see docs/kafka.md).
+//! (OUT_OF_ORDER_SEQUENCE_NUMBER). Kept in memory; after a restart a returning producer's state
+//! is rebuilt from the partition's recent batches (`produce.rs` `recover`), as Kafka rebuilds
+//! it from its log.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -38,6 +39,8 @@ pub enum Verdict {
 type Turn = Arc<tokio::sync::Mutex<()>>;
 
 pub struct Producers {
+    /// The first id handed out by this run: ids from here on are new producers.
+    first: i64,
     next: AtomicI64,
     seqs: Mutex<HashMap<(String, i32, i64), Seqs>>,
     /// One turn at a time per partition for idempotent writes.
@@ -60,6 +63,7 @@ impl Default for Producers {
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as i64);
         Producers {
+            first: now << 10,
             next: AtomicI64::new(now << 10),
             seqs: Mutex::new(HashMap::new()),
             turns: Mutex::new(HashMap::new()),
@@ -77,6 +81,17 @@ impl Producers {
             .or_default()
             .clone();
         lock.lock_owned().await
+    }
+
+    /// Whether the partition's log must be read for what `pid` wrote before this run: a
+    /// producer from before a restart, not seen on this partition since.
+    pub fn needs_recovery(&self, topic: &str, partition: i32, pid: i64) -> bool {
+        pid >= 0
+            && pid < self.first
+            && !self
+                .seqs
+                .lock()
+                .contains_key(&(topic.to_string(), partition, pid))
     }
 
     /// A new producer id, epoch 0.

@@ -31,25 +31,36 @@ pub fn decode(data: Bytes, partition: i32) -> Result<Vec<Produced>, BatchError> 
     let batches = batch::decode_all(data, MAX_INFLATED)?;
     Ok(batches
         .into_iter()
-        .map(|b| Produced {
-            producer_id: b.producer_id,
-            epoch: b.producer_epoch,
-            first_seq: b.base_sequence,
-            last_seq: crate::producers::add_seq(b.base_sequence, b.last_offset_delta),
-            size: b.size,
-            entries: b
-                .records
-                .into_iter()
-                .map(|r| {
-                    let partition_key = partition_key(r.key.as_deref(), partition);
-                    let attrs = Attrs::of(&r, &partition_key).encode();
-                    ShardEntry {
-                        partition_key,
-                        data: r.value.unwrap_or_default(),
-                        attrs: Some(attrs),
-                    }
-                })
-                .collect(),
+        .map(|b| {
+            let last_seq = crate::producers::add_seq(b.base_sequence, b.last_offset_delta);
+            let mark = (b.producer_id >= 0).then_some(ProducerMark {
+                id: b.producer_id,
+                epoch: b.producer_epoch,
+                first_seq: b.base_sequence,
+                last_seq,
+            });
+            Produced {
+                producer_id: b.producer_id,
+                epoch: b.producer_epoch,
+                first_seq: b.base_sequence,
+                last_seq,
+                size: b.size,
+                entries: b
+                    .records
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, r)| {
+                        let partition_key = partition_key(r.key.as_deref(), partition);
+                        let mut attrs = Attrs::of(&r, &partition_key);
+                        attrs.producer = mark.filter(|_| i == 0);
+                        ShardEntry {
+                            partition_key,
+                            data: r.value.unwrap_or_default(),
+                            attrs: Some(attrs.encode()),
+                        }
+                    })
+                    .collect(),
+            }
         })
         .collect())
 }
@@ -66,9 +77,11 @@ fn partition_key(key: Option<&[u8]>, partition: i32) -> String {
 }
 
 /// What a Kafka record carries beyond Kinesis's partition key and data. Stored as: version
-/// (1) · flags (1: key null, 2: value null, 4: key differs from the partition key) ·
-/// timestamp (i64 LE) · [key: u32 LE length · bytes] · header count (u32 LE) · per header:
-/// name (u32 LE length · bytes), value (i32 LE length, −1 null · bytes).
+/// (1) · flags (1: key null, 2: value null, 4: key differs from the partition key, 8: first
+/// record of an idempotent producer's batch) · timestamp (i64 LE) · [key: u32 LE length ·
+/// bytes] · header count (u32 LE) · per header: name (u32 LE length · bytes), value (i32 LE
+/// length, −1 null · bytes) · [producer id i64 LE, epoch i16 LE, first and last sequence
+/// i32 LE]. Readers skip flags and trailing bytes they do not know.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Attrs {
     pub timestamp: i64,
@@ -76,6 +89,18 @@ pub struct Attrs {
     pub key: Option<Option<Bytes>>,
     pub value_null: bool,
     pub headers: Vec<(Bytes, Option<Bytes>)>,
+    /// On a batch's first record: who wrote the batch, so a restarted broker can still tell a
+    /// retry from a new batch.
+    pub producer: Option<ProducerMark>,
+}
+
+/// An idempotent producer's batch, as its first record remembers it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProducerMark {
+    pub id: i64,
+    pub epoch: i16,
+    pub first_seq: i32,
+    pub last_seq: i32,
 }
 
 const ATTRS_VERSION: u8 = 1;
@@ -91,6 +116,7 @@ impl Attrs {
             key,
             value_null: r.value.is_none(),
             headers: r.headers.clone(),
+            producer: None,
         }
     }
 
@@ -101,7 +127,8 @@ impl Attrs {
             Some(None) => 1,
             Some(Some(_)) => 4,
             None => 0,
-        } | if self.value_null { 2 } else { 0 };
+        } | if self.value_null { 2 } else { 0 }
+            | if self.producer.is_some() { 8 } else { 0 };
         b.put_u8(flags);
         b.put_i64_le(self.timestamp);
         if let Some(Some(k)) = &self.key {
@@ -119,6 +146,12 @@ impl Attrs {
                 }
                 None => b.put_i32_le(-1),
             }
+        }
+        if let Some(p) = &self.producer {
+            b.put_i64_le(p.id);
+            b.put_i16_le(p.epoch);
+            b.put_i32_le(p.first_seq);
+            b.put_i32_le(p.last_seq);
         }
         b.freeze()
     }
@@ -156,11 +189,21 @@ impl Attrs {
             };
             headers.push((name, value));
         }
+        let producer = match flags & 8 != 0 && b.remaining() >= 18 {
+            true => Some(ProducerMark {
+                id: b.get_i64_le(),
+                epoch: b.get_i16_le(),
+                first_seq: b.get_i32_le(),
+                last_seq: b.get_i32_le(),
+            }),
+            false => None,
+        };
         Some(Attrs {
             timestamp,
             key,
             value_null: flags & 2 != 0,
             headers,
+            producer,
         })
     }
 }
@@ -285,5 +328,52 @@ mod tests {
             ])),
             None
         );
+    }
+
+    #[test]
+    fn a_batch_remembers_its_producer_on_its_first_record() {
+        let data = {
+            let mut out = BytesMut::new();
+            batch::encode(
+                &mut out,
+                0,
+                &[
+                    OutRecord {
+                        timestamp: 1,
+                        key: Some(b"k"),
+                        value: Some(b"a"),
+                        headers: &[],
+                    },
+                    OutRecord {
+                        timestamp: 2,
+                        key: Some(b"k"),
+                        value: Some(b"b"),
+                        headers: &[],
+                    },
+                ],
+                false,
+            );
+            // An idempotent producer's batch: id 42, epoch 3, sequences 7..8.
+            let mut v = out.to_vec();
+            v[43..51].copy_from_slice(&42i64.to_be_bytes());
+            v[51..53].copy_from_slice(&3i16.to_be_bytes());
+            v[53..57].copy_from_slice(&7i32.to_be_bytes());
+            let crc = crc32c::crc32c(&v[21..]);
+            v[17..21].copy_from_slice(&crc.to_be_bytes());
+            Bytes::from(v)
+        };
+        let produced = decode(data, 0).unwrap();
+        let marks: Vec<_> = produced[0]
+            .entries
+            .iter()
+            .map(|e| Attrs::decode(e.attrs.clone().unwrap()).unwrap().producer)
+            .collect();
+        let want = ProducerMark {
+            id: 42,
+            epoch: 3,
+            first_seq: 7,
+            last_seq: 8,
+        };
+        assert_eq!(marks, vec![Some(want), None]);
     }
 }
