@@ -92,8 +92,11 @@ async fn a_stream_joins_the_window_maximum_of_itself() {
         &[bid(9, 3, "45.000"), bid(10, 8, "47.000")],
     )
     .await;
-    until(&e, &id, "the open window's bids read", |j| {
-        j.records_in >= 20
+    // Both parts have read all ten bids: the join part counts them and the two stage rows
+    // (10 + 2), the window part the bids (10). At 20 only one part may have read the last
+    // two, and a drain then closes the window without them.
+    until(&e, &id, "the open window's bids read by both parts", |j| {
+        j.records_in >= 22
     })
     .await;
     e.stop_job(&id, true).await.unwrap();
