@@ -19,6 +19,8 @@ pub enum Source {
     /// cluster's region. Read from `read_from_ms` (the creation time unless asked).
     Msk {
         cluster_arn: String,
+        /// The region of Weir's Kafka broker, where the topic's stream is.
+        region: String,
         topic: String,
         role_arn: String,
         connectivity: String,

@@ -33,14 +33,13 @@ impl Delivery {
                 self.inner.files.save_checkpoint(meta.uid, &c)?;
                 Ok(())
             }
-            Source::Msk { read_from_ms, .. } => {
-                // Reading starts at ReadFromTimestamp (the creation time by default).
-                let key = self.source_of(&meta.source)?;
-                let mut c = Checkpoint::default();
-                for (shard, _) in self.inner.streams.latest_positions(&key)? {
-                    c.shards.insert(shard, Resume::AtTimestamp(*read_from_ms));
-                }
-                self.inner.files.save_checkpoint(meta.uid, &c)?;
+            Source::Msk { .. } => {
+                // Every shard starts at ReadFromTimestamp as the worker finds it (the reader's
+                // start), closed parents and later children alike.
+                self.source_of(&meta.source)?;
+                self.inner
+                    .files
+                    .save_checkpoint(meta.uid, &Checkpoint::default())?;
                 Ok(())
             }
         }

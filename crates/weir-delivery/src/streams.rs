@@ -543,18 +543,12 @@ impl Delivery {
         match source {
             Source::KinesisStream { stream_arn, .. } => self.source_key(stream_arn),
             Source::Msk {
-                cluster_arn, topic, ..
+                cluster_arn,
+                region,
+                topic,
+                ..
             } => {
-                let region = cluster_arn
-                    .strip_prefix("arn:aws:kafka:")
-                    .and_then(|r| r.split(':').next())
-                    .filter(|r| !r.is_empty())
-                    .ok_or_else(|| {
-                        DeliveryError::InvalidArgument(format!(
-                            "{cluster_arn} is not an MSK cluster ARN."
-                        ))
-                    })?;
-                let key = weir_log::StreamKey::new(region, topic);
+                let key = weir_log::StreamKey::new(region.as_str(), topic);
                 self.inner.streams.describe_stream(&key).map_err(|_| {
                     DeliveryError::InvalidArgument(format!(
                         "Topic {topic} does not exist in MSK cluster {cluster_arn}."

@@ -375,6 +375,9 @@ impl Worker {
             self.counters.restore(stats);
         }
         let mut reader = Reader::new(log, key, deaggregate, checkpoint);
+        if let Source::Msk { read_from_ms, .. } = &meta.source {
+            reader = reader.starting_at(Resume::AtTimestamp(*read_from_ms));
+        }
         while let Err(e) = reader.refresh() {
             tracing::warn!(stream = %meta.name, error = %e, "source not readable yet");
             if !self.pause(Duration::from_millis(500)).await {

@@ -77,6 +77,8 @@ struct Inner {
     bootstrap: Option<String>,
     /// Its TLS listener's address, when there is one.
     bootstrap_tls: Option<String>,
+    /// The region whose streams are the broker's topics.
+    topics_region: String,
 }
 
 /// The clusters and configurations (cheap to clone).
@@ -88,6 +90,7 @@ impl Clusters {
         dir: Option<PathBuf>,
         bootstrap: Option<String>,
         bootstrap_tls: Option<String>,
+        topics_region: String,
         delay_ms: i64,
     ) -> io::Result<Clusters> {
         let path = dir.map(|d| d.join("clusters.json"));
@@ -106,12 +109,18 @@ impl Clusters {
             delay_ms,
             bootstrap,
             bootstrap_tls,
+            topics_region,
         })))
     }
 
     /// The broker's `host:port`, when Kafka is served.
     pub fn bootstrap(&self) -> Option<&str> {
         self.0.bootstrap.as_deref()
+    }
+
+    /// The region whose streams are the topics of every cluster.
+    pub fn topics_region(&self) -> &str {
+        &self.0.topics_region
     }
 
     /// The broker's TLS `host:port`, when Kafka is served over TLS.
@@ -351,7 +360,14 @@ mod tests {
     fn clusters_live_creating_active_deleting_gone_and_persist() {
         let dir = std::env::temp_dir().join(format!("weir-msk-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        let cs = Clusters::open(Some(dir.clone()), Some("h:1".into()), None, 100).unwrap();
+        let cs = Clusters::open(
+            Some(dir.clone()),
+            Some("h:1".into()),
+            None,
+            "us-east-1".into(),
+            100,
+        )
+        .unwrap();
         let c = cs.create_cluster(cluster("a", 1_000)).unwrap();
         assert!(matches!(
             cs.create_cluster(cluster("a", 1_001)),
@@ -368,7 +384,7 @@ mod tests {
             )
             .unwrap();
         assert_eq!(tags.len(), 1);
-        let again = Clusters::open(Some(dir.clone()), None, None, 100).unwrap();
+        let again = Clusters::open(Some(dir.clone()), None, None, "us-east-1".into(), 100).unwrap();
         assert_eq!(again.cluster(&c.arn, 1_300).unwrap().tags, tags);
         let d = again.delete_cluster(&c.arn, 2_000).unwrap();
         assert_eq!(again.state_of(&d, 2_050), ClusterState::Deleting);

@@ -166,7 +166,9 @@ async fn write(
     answer.encode(&mut buf, version).map_err(bad)?;
     let len = (buf.len() - 4) as i32;
     buf[..4].copy_from_slice(&len.to_be_bytes());
-    wr.write_all(&buf).await
+    wr.write_all(&buf).await?;
+    // TLS holds encrypted records until flushed: the answer must leave now.
+    wr.flush().await
 }
 
 /// The answer to a request (none to a produce with acks=0).

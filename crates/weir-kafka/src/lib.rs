@@ -226,6 +226,7 @@ pub async fn serve(
         });
     }
     drop(listener);
+    drop(tls_listener);
     ticker.abort();
     let _ = stop_tx.send(true);
     let all = u32::try_from(broker.opts.max_connections).unwrap_or(u32::MAX);

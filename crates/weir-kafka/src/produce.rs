@@ -79,27 +79,31 @@ pub async fn handle(b: &Broker, r: ProduceRequest) -> Option<ProduceResponse> {
     (r.acks != 0).then_some(out)
 }
 
-/// How far back a restarted broker looks for a returning producer's last batches.
+/// How far back a restarted broker looks for returning producers' last batches: records, and
+/// bytes of them.
 const RECOVERY_RECORDS: u64 = 10_000;
+const RECOVERY_BYTES: usize = 64 << 20;
 
-/// Rebuilds what a producer from before a restart wrote last to this partition, from the
-/// batches' first records (their attributes carry the producer and its sequences).
-async fn recover(b: &Broker, topic: &str, index: u32, partition: i32, pid: i64) {
+/// Rebuilds what producers from before a restart wrote last to this partition, from the
+/// batches' first records (their attributes carry the producer and its sequences): once per
+/// partition, for every such producer at once.
+async fn recover(b: &Broker, topic: &str, index: u32, partition: i32) {
     let key = topics::key(b, topic);
     let log = b.log.clone();
     let found = tokio::task::spawn_blocking(move || {
         let (start, end) = log.shard_bounds(&key, index)?;
         let mut from = end.saturating_sub(RECOVERY_RECORDS).max(start);
-        let mut marks = Vec::new();
-        while from < end {
+        let (mut marks, mut bytes) = (Vec::new(), 0usize);
+        while from < end && bytes < RECOVERY_BYTES {
             let read = log.read_shard(&key, index, from, 8 << 20)?;
             let Some(last) = read.records.last() else {
                 break;
             };
             from = last.offset + 1;
+            bytes += read.records.iter().map(|r| r.data.len()).sum::<usize>();
             for r in &read.records {
                 let mark = r.attrs.clone().and_then(records::Attrs::decode);
-                if let Some(m) = mark.and_then(|a| a.producer).filter(|m| m.id == pid) {
+                if let Some(m) = mark.and_then(|a| a.producer) {
                     marks.push((m, r.offset as i64));
                 }
             }
@@ -109,16 +113,19 @@ async fn recover(b: &Broker, topic: &str, index: u32, partition: i32, pid: i64) 
     .await;
     if let Ok(Ok(marks)) = found {
         for (m, offset) in marks {
-            b.producers.record(
-                topic,
-                partition,
-                pid,
-                m.epoch,
-                m.first_seq,
-                m.last_seq,
-                offset,
-            );
+            if b.producers.predates_this_run(m.id) {
+                b.producers.record(
+                    topic,
+                    partition,
+                    m.id,
+                    m.epoch,
+                    m.first_seq,
+                    m.last_seq,
+                    offset,
+                );
+            }
         }
+        b.producers.recovered(topic, partition);
     }
 }
 
@@ -146,7 +153,7 @@ async fn append(
             false => None,
         };
         if b.producers.needs_recovery(topic, partition, pid) {
-            recover(b, topic, index, partition, pid).await;
+            recover(b, topic, index, partition).await;
         }
         let base = match b.producers.check(topic, partition, pid, epoch, first, last) {
             Verdict::Refuse(code) => return Err(code),

@@ -45,6 +45,8 @@ pub struct Producers {
     seqs: Mutex<HashMap<(String, i32, i64), Seqs>>,
     /// One turn at a time per partition for idempotent writes.
     turns: Mutex<HashMap<(String, i32), Turn>>,
+    /// Partitions whose earlier producers have been looked for since the start.
+    recovered: Mutex<std::collections::HashSet<(String, i32)>>,
 }
 
 /// Kafka's sequence arithmetic: sequences wrap from i32::MAX to 0.
@@ -67,6 +69,7 @@ impl Default for Producers {
             next: AtomicI64::new(now << 10),
             seqs: Mutex::new(HashMap::new()),
             turns: Mutex::new(HashMap::new()),
+            recovered: Mutex::new(std::collections::HashSet::new()),
         }
     }
 }
@@ -83,15 +86,25 @@ impl Producers {
         lock.lock_owned().await
     }
 
-    /// Whether the partition's log must be read for what `pid` wrote before this run: a
-    /// producer from before a restart, not seen on this partition since.
+    /// Whether the partition's log must be read for what producers wrote before this run:
+    /// `pid` is from before a restart and the partition has not been read for them yet.
     pub fn needs_recovery(&self, topic: &str, partition: i32, pid: i64) -> bool {
         pid >= 0
             && pid < self.first
             && !self
-                .seqs
+                .recovered
                 .lock()
-                .contains_key(&(topic.to_string(), partition, pid))
+                .contains(&(topic.to_string(), partition))
+    }
+
+    /// Whether `pid` was handed out before this run.
+    pub fn predates_this_run(&self, pid: i64) -> bool {
+        pid < self.first
+    }
+
+    /// Notes the partition as read for earlier producers.
+    pub fn recovered(&self, topic: &str, partition: i32) {
+        self.recovered.lock().insert((topic.to_string(), partition));
     }
 
     /// A new producer id, epoch 0.

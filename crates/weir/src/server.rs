@@ -283,6 +283,9 @@ impl Server {
             (None, _) if !config.kafka.tls_listen.eq_ignore_ascii_case("off") => {
                 anyhow::bail!("[kafka] tls_listen needs a certificate: set tls.cert and tls.key")
             }
+            (Some(_), false) if !config.kafka.tls_listen.eq_ignore_ascii_case("off") => {
+                anyhow::bail!("[kafka] tls_listen needs the plaintext listener ([kafka] listen) on")
+            }
             _ => None,
         };
         let kafka_tls_addr = match &kafka_tls {
@@ -336,6 +339,7 @@ impl Server {
             Some(config.data_dir.join("kafka")),
             kafka_addr.map(advertised),
             kafka_tls_addr.map(advertised),
+            config.default_region.clone(),
             config.kafka.cluster_create_delay_ms,
         )
         .context("opening the MSK clusters")?;

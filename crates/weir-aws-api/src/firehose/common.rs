@@ -422,6 +422,7 @@ pub fn describe(info: &StreamInfo, limit: usize, after_destination: Option<&str>
             role_arn,
             connectivity,
             read_from_ms,
+            ..
         } => Value::map([(
             "MSKSourceDescription",
             Value::map([

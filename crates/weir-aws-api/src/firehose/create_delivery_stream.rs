@@ -137,6 +137,7 @@ pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
             }
             Source::Msk {
                 cluster_arn,
+                region: ctx.clusters.topics_region().to_string(),
                 topic,
                 role_arn,
                 connectivity,

@@ -45,7 +45,13 @@ pub fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
     let unauthenticated = !(scram || iam) || auth_enabled(&c, &["Unauthenticated"]);
     let serverless = c.kind == "SERVERLESS";
     let plaintext_ok = !serverless && (in_transit != "TLS" || tls.is_none());
-    let sasl_at = tls.unwrap_or(plain);
+    // MSK serves SASL over TLS; with plaintext in transit, on the plaintext listener.
+    let sasl_at = match in_transit.as_str() {
+        "PLAINTEXT" => plain,
+        _ => tls.unwrap_or(plain),
+    };
+    // Mutual TLS is a way in on the TLS string too.
+    let tls_way = unauthenticated || auth_enabled(&c, &["Tls"]);
     let some = |on: bool, v: &str| if on { Value::str(v) } else { Value::Null };
     Ok(Value::map([
         (
@@ -55,10 +61,7 @@ pub fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
         (
             "BootstrapBrokerStringTls",
             match tls {
-                Some(t) => some(
-                    !serverless && unauthenticated && in_transit != "PLAINTEXT",
-                    t,
-                ),
+                Some(t) => some(!serverless && tls_way && in_transit != "PLAINTEXT", t),
                 None => Value::Null,
             },
         ),
