@@ -1,7 +1,6 @@
 """The Kafka front door with real Kafka clients (kafka-python, confluent-kafka/librdkafka): topics
 are Weir streams, so what Kafka clients produce Kinesis clients read, and the reverse."""
 
-import socket
 import struct
 import time
 
@@ -13,6 +12,8 @@ from confluent_kafka import TopicPartition as CKTopicPartition
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from conftest import start_weir
+from kafka_util import (idempotent_batch, init_producer_id, produce_answer, produce_v3,
+                        raw_request)
 
 
 @pytest.fixture(scope="module")
@@ -164,24 +165,6 @@ def test_an_unknown_partition_and_a_bad_offset_are_refused(server):
     assert [(r.offset, r.value) for r in got] == [(0, b"x")]
 
 
-def raw_request(bootstrap, body):
-    """Sends one size-prefixed request; the answer's bytes, or b"" when the broker closed."""
-    host, port = bootstrap.rsplit(":", 1)
-    with socket.create_connection((host, int(port)), timeout=10) as s:
-        s.sendall(struct.pack(">i", len(body)) + body)
-        try:
-            head = s.recv(4)
-        except ConnectionResetError:
-            return b""
-        if len(head) < 4:
-            return b""
-        (n,) = struct.unpack(">i", head)
-        out = b""
-        while len(out) < n:
-            out += s.recv(n - len(out))
-        return out
-
-
 def test_a_lying_request_closes_its_connection_not_the_broker(server):
     bootstrap, _ = server
     header = lambda key, version: struct.pack(">hhih", key, version, 9, 3) + b"cli"
@@ -203,17 +186,7 @@ def test_a_lying_request_closes_its_connection_not_the_broker(server):
     assert answer[:6] == struct.pack(">ih", 9, 0)
 
 
-def produce_v3(topic, batch, correlation=9):
-    """A Produce v3 request (acks all) of one batch for partition 0."""
-    header = struct.pack(">hhih", 0, 3, correlation, 3) + b"cli"
-    name = topic.encode()
-    return (header + struct.pack(">hhii", -1, -1, 5000, 1) + struct.pack(">h", len(name)) + name
-            + struct.pack(">iii", 1, 0, len(batch)) + bytes(batch))
-
-
 def test_an_idempotent_producers_retry_is_not_written_twice(server):
-    from kafka.record.default_records import DefaultRecordBatchBuilder
-
     bootstrap, endpoint = server
     # kafka-python 3 is idempotent by default: InitProducerId, then sequenced batches.
     p = KafkaProducer(bootstrap_servers=bootstrap, acks="all")
@@ -222,22 +195,12 @@ def test_an_idempotent_producers_retry_is_not_written_twice(server):
     p.flush()
     p.close()
     # A retried batch, as a producer resends one whose answer it lost: same id, same sequence.
-    init = struct.pack(">hhih", 22, 0, 1, 3) + b"cli" + struct.pack(">hi", -1, 60000)
-    answer = raw_request(bootstrap, init)
-    error, pid, epoch = struct.unpack(">hqh", answer[8:20])
-    assert error == 0 and pid >= 0 and epoch == 0
+    pid, epoch = init_producer_id(bootstrap)
 
     def batch(seq, values):
-        b = DefaultRecordBatchBuilder(2, 0, False, pid, epoch, seq, 1 << 20)
-        for i, v in enumerate(values):
-            b.append(i, 1_700_000_000_000, None, v, [])
-        return b.build()
+        return idempotent_batch(pid, epoch, seq, values)
 
-    def base_offset(answer):
-        # correlation, topics, name, partitions, index, error, base offset
-        n = struct.unpack(">h", answer[8:10])[0]
-        at = 10 + n + 4 + 4
-        return struct.unpack(">hq", answer[at:at + 10])
+    base_offset = produce_answer
 
     first = base_offset(raw_request(bootstrap, produce_v3("idem", batch(0, [b"a", b"b"]))))
     again = base_offset(raw_request(bootstrap, produce_v3("idem", batch(0, [b"a", b"b"]))))

@@ -11,6 +11,7 @@ from confluent_kafka import Producer as CKProducer
 from confluent_kafka import TopicPartition as CKTopicPartition
 
 from conftest import start_weir
+from kafka_util import idempotent_batch, init_producer_id, produce_answer, produce_v3, raw_request
 
 
 def test_acknowledged_records_survive_kill_9():
@@ -75,29 +76,14 @@ def test_acknowledged_records_survive_kill_9():
 
 
 def test_an_idempotent_retry_after_a_restart_is_not_written_twice():
-    import struct
-
-    from kafka.record.default_records import DefaultRecordBatchBuilder
-
-    from test_kafka import produce_v3, raw_request
-
     data = tempfile.mkdtemp(prefix="weir-smoke-kafka-pid-")
     proc, _ = start_weir(data_dir=data)
-    init = struct.pack(">hhih", 22, 0, 1, 3) + b"cli" + struct.pack(">hi", -1, 60000)
-    error, pid, epoch = struct.unpack(">hqh", raw_request(proc.kafka_bootstrap, init)[8:20])
-    assert error == 0
+    pid, epoch = init_producer_id(proc.kafka_bootstrap)
 
     def batch(seq, values):
-        b = DefaultRecordBatchBuilder(2, 0, False, pid, epoch, seq, 1 << 20)
-        for i, v in enumerate(values):
-            b.append(i, 1_700_000_000_000, None, v, [])
-        return b.build()
+        return idempotent_batch(pid, epoch, seq, values)
 
-    def base_offset(answer):
-        n = struct.unpack(">h", answer[8:10])[0]
-        at = 10 + n + 4 + 4
-        return struct.unpack(">hq", answer[at:at + 10])
-
+    base_offset = produce_answer
     first = base_offset(raw_request(proc.kafka_bootstrap, produce_v3("again", batch(0, [b"a", b"b"]))))
     second = base_offset(raw_request(proc.kafka_bootstrap, produce_v3("again", batch(2, [b"c"]))))
     assert (first, second) == ((0, 0), (0, 2))

@@ -10,14 +10,13 @@ import time
 import pytest
 from aws_msk_iam_sasl_signer import MSKAuthTokenProvider
 from botocore.credentials import CredentialProvider, Credentials
-from confluent_kafka import Consumer as CKConsumer
 from confluent_kafka import KafkaError
 from confluent_kafka import Producer as CKProducer
-from confluent_kafka import TopicPartition as CKTopicPartition
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.net.sasl.msk import AwsMskIamClient
 
 from conftest import start_weir
+from kafka_util import roundtrip
 
 KEY_ID, SECRET = "AKIDKAFKASMOKE", "kafka-smoke-secret"
 
@@ -33,24 +32,6 @@ def server():
     yield proc.kafka_bootstrap
     proc.terminate()
     assert proc.wait(30) == 0
-
-
-def roundtrip(bootstrap, topic, extra):
-    """Produces three records and reads them back with librdkafka under `extra` settings."""
-    p = CKProducer({"bootstrap.servers": bootstrap, "acks": "all", **extra})
-    for i in range(3):
-        p.produce(topic, value=f"{topic} {i}".encode(), partition=0)
-    assert p.flush(30) == 0
-    c = CKConsumer({"bootstrap.servers": bootstrap, "group.id": topic,
-                    "auto.offset.reset": "earliest", **extra})
-    c.assign([CKTopicPartition(topic, 0, 0)])
-    got, end = [], time.monotonic() + 30
-    while len(got) < 3 and time.monotonic() < end:
-        m = c.poll(0.2)
-        if m is not None and m.error() is None:
-            got.append(m.value())
-    c.close()
-    assert got == [f"{topic} {i}".encode() for i in range(3)]
 
 
 @pytest.mark.parametrize("mechanism", ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"])

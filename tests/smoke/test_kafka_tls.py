@@ -6,12 +6,10 @@ import time
 
 import boto3
 import pytest
-from confluent_kafka import Consumer as CKConsumer
-from confluent_kafka import Producer as CKProducer
-from confluent_kafka import TopicPartition as CKTopicPartition
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from conftest import start_weir
+from kafka_util import roundtrip
 
 KEY_ID, SECRET = "AKIDKAFKATLS", "kafka-tls-secret"
 
@@ -43,23 +41,6 @@ def secure(tmp_path_factory):
     yield proc, url, str(ca)
     proc.terminate()
     assert proc.wait(30) == 0
-
-
-def roundtrip(bootstrap, topic, extra):
-    p = CKProducer({"bootstrap.servers": bootstrap, "acks": "all", **extra})
-    for i in range(3):
-        p.produce(topic, value=f"{topic} {i}".encode(), partition=0)
-    assert p.flush(30) == 0
-    c = CKConsumer({"bootstrap.servers": bootstrap, "group.id": topic,
-                    "auto.offset.reset": "earliest", **extra})
-    c.assign([CKTopicPartition(topic, 0, 0)])
-    got, end = [], time.monotonic() + 30
-    while len(got) < 3 and time.monotonic() < end:
-        m = c.poll(0.2)
-        if m is not None and m.error() is None:
-            got.append(m.value())
-    c.close()
-    assert got == [f"{topic} {i}".encode() for i in range(3)]
 
 
 def test_librdkafka_over_ssl_and_sasl_ssl(secure):

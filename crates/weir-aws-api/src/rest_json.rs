@@ -96,84 +96,46 @@ fn wire<'s>(shape: &'s Shape, member: &'s str) -> (&'s str, Option<&'s str>) {
     }
 }
 
-/// A body value renamed from wire names to member names, recursively.
-fn from_wire(model: &ServiceModel, shape: &Shape, v: Value) -> Value {
+/// A value renamed between wire names and member names, recursively: from the wire
+/// (`to_wire` false: body keys → member names) or to it (member names → `locationName`s).
+fn rename(model: &ServiceModel, shape: &Shape, v: Value, to_wire: bool) -> Value {
+    let inner = |name: Option<&str>| name.and_then(|s| model.shape(s));
     match (shape.kind, v) {
         (Kind::Structure, Value::Map(items)) => Value::Map(
             items
                 .into_iter()
                 .map(|(k, v)| {
-                    let member = shape
-                        .members
-                        .iter()
-                        .find(|(m, _)| wire(shape, m).0 == k.as_ref());
+                    let member = shape.members.iter().find(|(m, _)| match to_wire {
+                        true => m == k.as_ref(),
+                        false => wire(shape, m).0 == k.as_ref(),
+                    });
                     match member.and_then(|(m, s)| Some((m, model.shape(s)?))) {
-                        Some((m, inner)) => (Key::Owned(m.clone()), from_wire(model, inner, v)),
+                        Some((m, s)) => {
+                            let name = match to_wire {
+                                true => wire(shape, m).0.to_string(),
+                                false => m.clone(),
+                            };
+                            (Key::Owned(name), rename(model, s, v, to_wire))
+                        }
                         None => (k, v),
                     }
                 })
                 .collect(),
         ),
-        (Kind::List, Value::List(items)) => {
-            match shape.member.as_deref().and_then(|s| model.shape(s)) {
-                Some(inner) => Value::List(
-                    items
-                        .into_iter()
-                        .map(|v| from_wire(model, inner, v))
-                        .collect(),
-                ),
-                None => Value::List(items),
-            }
-        }
-        (Kind::Map, Value::Map(items)) => match shape.value.as_deref().and_then(|s| model.shape(s))
-        {
-            Some(inner) => Value::Map(
+        (Kind::List, Value::List(items)) => match inner(shape.member.as_deref()) {
+            Some(s) => Value::List(
                 items
                     .into_iter()
-                    .map(|(k, v)| (k, from_wire(model, inner, v)))
+                    .map(|v| rename(model, s, v, to_wire))
                     .collect(),
             ),
-            None => Value::Map(items),
+            None => Value::List(items),
         },
-        (_, v) => v,
-    }
-}
-
-/// An output value renamed from member names to wire names, recursively.
-fn to_wire(model: &ServiceModel, shape: &Shape, v: Value) -> Value {
-    match (shape.kind, v) {
-        (Kind::Structure, Value::Map(items)) => Value::Map(
-            items
-                .into_iter()
-                .map(|(k, v)| {
-                    let member = shape.members.iter().find(|(m, _)| m == k.as_ref());
-                    match member.and_then(|(m, s)| Some((m, model.shape(s)?))) {
-                        Some((m, inner)) => (
-                            Key::Owned(wire(shape, m).0.to_string()),
-                            to_wire(model, inner, v),
-                        ),
-                        None => (k, v),
-                    }
-                })
-                .collect(),
-        ),
-        (Kind::List, Value::List(items)) => {
-            match shape.member.as_deref().and_then(|s| model.shape(s)) {
-                Some(inner) => Value::List(
-                    items
-                        .into_iter()
-                        .map(|v| to_wire(model, inner, v))
-                        .collect(),
-                ),
-                None => Value::List(items),
-            }
-        }
-        (Kind::Map, Value::Map(items)) => match shape.value.as_deref().and_then(|s| model.shape(s))
-        {
-            Some(inner) => Value::Map(
+        (Kind::Map, Value::Map(items)) => match inner(shape.value.as_deref()) {
+            Some(s) => Value::Map(
                 items
                     .into_iter()
-                    .map(|(k, v)| (k, to_wire(model, inner, v)))
+                    .map(|(k, v)| (k, rename(model, s, v, to_wire)))
                     .collect(),
             ),
             None => Value::Map(items),
@@ -209,7 +171,7 @@ fn gather(
     let mut doc = match body.iter().all(u8::is_ascii_whitespace) {
         true => Vec::new(),
         false => match value::decode(Protocol::Json, body) {
-            Ok(v @ Value::Map(_)) => match from_wire(model, input, v) {
+            Ok(v @ Value::Map(_)) => match rename(model, input, v, false) {
                 Value::Map(items) => items,
                 _ => Vec::new(),
             },
@@ -324,7 +286,7 @@ pub async fn handle(
                 .and_then(|o| o.output.as_deref())
                 .and_then(|s| model.shape(s));
             let v = match output {
-                Some(shape) => to_wire(model, shape, v),
+                Some(shape) => rename(model, shape, v, true),
                 None => v,
             };
             let status = op

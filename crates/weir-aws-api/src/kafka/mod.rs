@@ -101,19 +101,12 @@ pub fn now_ms(ctx: &Ctx) -> i64 {
 
 /// `arn:aws:kafka:{region}:{account}:{kind}/{name}/{uuid}`, as MSK makes them.
 pub fn arn(ctx: &Ctx, kind: &str, name: &str) -> String {
-    let b: [u8; 16] = rand::random();
-    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    // MSK's cluster uuids end in a revision suffix.
     format!(
-        "arn:aws:kafka:{}:{}:{kind}/{name}/{}-{}-{}-{}-{}-{}",
+        "arn:aws:kafka:{}:{}:{kind}/{name}/{}-1",
         ctx.region,
         ctx.log.config().account_id,
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32],
-        // MSK's cluster uuids end in a revision suffix.
-        1
+        weir_log::ids::uuid()
     )
 }
 

@@ -216,7 +216,7 @@ impl Coordinator {
                     fence(old, errors::FENCED_INSTANCE_ID);
                 }
             }
-            member_id = format!("{}-{}", j.client_id, uuid());
+            member_id = format!("{}-{}", j.client_id, weir_log::ids::uuid());
             if j.id_required && j.instance_id.is_none() {
                 g.pending.push((member_id.clone(), now + j.session));
                 return Reply::Now(Joined {
@@ -693,20 +693,6 @@ pub async fn wait<T>(b: &crate::Broker, reply: Reply<T>, stopped: T) -> T {
         got = rx => got.unwrap_or(stopped),
         _ = stop.wait_for(|s| *s) => stopped,
     }
-}
-
-/// A random UUID in its usual text form (member ids are `client-id-UUID`, as Kafka's).
-fn uuid() -> String {
-    let b: [u8; 16] = rand::random();
-    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
 }
 
 #[cfg(test)]
