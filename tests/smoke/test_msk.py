@@ -171,6 +171,7 @@ def test_firehose_delivers_an_msk_topic_to_s3(server):
     client, fh, s3 = msk(endpoint), boto3.client("firehose", **kw), boto3.client("s3", **kw)
     arn = client.create_cluster(ClusterName="feed", KafkaVersion="3.6.0", NumberOfBrokerNodes=1,
                                 BrokerNodeGroupInfo=BROKERS)["ClusterArn"]
+    wait_state(client, arn, "ACTIVE")
     p = CKProducer({"bootstrap.servers": proc.kafka_bootstrap, "acks": "all"})
     p.produce("feed-topic", value=b"before\n", partition=0)
     assert p.flush(30) == 0

@@ -454,7 +454,8 @@ impl Delivery {
         self.modify(region, name, |m| {
             if !matches!(m.source, crate::model::Source::DirectPut { .. }) {
                 return Err(DeliveryError::InvalidSource(format!(
-                    "Firehose {name} reads a Kinesis stream: read that stream instead"
+                    "Firehose {name} reads a stream ({}): read that stream instead",
+                    m.source.type_name()
                 )));
             }
             if !m.taps.iter().any(|t| t == stream) {
@@ -497,8 +498,9 @@ impl Delivery {
         self.modify(region, name, |m| {
             if !matches!(m.source, Source::DirectPut { .. }) {
                 return Err(DeliveryError::InvalidArgument(format!(
-                    "Firehose {name} has a Kinesis stream as source; server-side encryption is \
-                     set on the source stream."
+                    "Firehose {name} reads a stream ({}); server-side encryption is \
+                     set on the source stream.",
+                    m.source.type_name()
                 )));
             }
             m.encryption = match encryption {

@@ -126,14 +126,19 @@ pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
                      AuthenticationConfiguration.",
                 ));
             };
-            if ctx
-                .clusters
-                .cluster(&cluster_arn, ctx.log.now_ms())
-                .is_none()
-            {
-                return Err(ApiError::invalid_argument(format!(
-                    "MSK cluster {cluster_arn} does not exist."
-                )));
+            let now = ctx.log.now_ms();
+            match ctx.clusters.cluster(&cluster_arn, now) {
+                None => {
+                    return Err(ApiError::invalid_argument(format!(
+                        "MSK cluster {cluster_arn} does not exist."
+                    )))
+                }
+                Some(c) if ctx.clusters.state_of(&c, now) != weir_kafka::ClusterState::Active => {
+                    return Err(ApiError::invalid_argument(format!(
+                        "MSK cluster {cluster_arn} is not ACTIVE."
+                    )))
+                }
+                Some(_) => {}
             }
             Source::Msk {
                 cluster_arn,

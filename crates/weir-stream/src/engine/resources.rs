@@ -64,7 +64,8 @@ impl Engine {
             .map_err(|e| StreamError::Validation(e.to_string()))?;
         if !matches!(info.source, weir_delivery::Source::DirectPut { .. }) {
             return Err(StreamError::Unsupported(format!(
-                "Firehose {name} reads a Kinesis stream: make that stream the input"
+                "Firehose {name} reads a stream ({}): make that stream the input",
+                info.source.type_name()
             )));
         }
         Ok(())
