@@ -1,7 +1,8 @@
 //! AWS REST-JSON services (MSK's `kafka` API first): the operation is found by method and URI
 //! template from the service model, its input gathered from URI labels, query string, headers
 //! and body under the names the model binds them to, checked by the model like any JSON
-//! service's input, and the handler's output written back under the model's wire names.
+//! service's input, and the handler's output written back under the model's wire names (its
+//! timestamps in ISO-8601).
 //! Errors: the status of the error shape, `x-amzn-ErrorType`, and `{"message": ...}`.
 
 use bytes::Bytes;
@@ -140,6 +141,10 @@ fn rename(model: &ServiceModel, shape: &Shape, v: Value, to_wire: bool) -> Value
             ),
             None => Value::Map(items),
         },
+        // REST-JSON's timestamps are ISO-8601 unless the model says otherwise (MSK's are).
+        (Kind::Timestamp, Value::Timestamp(ms)) if to_wire => {
+            Value::str(crate::s3::time::iso8601(ms))
+        }
         (_, v) => v,
     }
 }

@@ -13,6 +13,8 @@ use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+const FILE: &str = "clusters.json";
+
 /// One cluster (provisioned or serverless).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Cluster {
@@ -69,7 +71,8 @@ impl ClusterState {
 }
 
 struct Inner {
-    path: Option<PathBuf>,
+    /// Where `clusters.json` lives (memory only when None).
+    dir: Option<PathBuf>,
     state: Mutex<State>,
     /// How long creating and deleting take.
     delay_ms: i64,
@@ -93,7 +96,7 @@ impl Clusters {
         topics_region: String,
         delay_ms: i64,
     ) -> io::Result<Clusters> {
-        let path = dir.map(|d| d.join("clusters.json"));
+        let path = dir.as_ref().map(|d| d.join(FILE));
         let state = match &path {
             Some(p) => match std::fs::read(p) {
                 Ok(bytes) => serde_json::from_slice(&bytes)
@@ -104,7 +107,7 @@ impl Clusters {
             None => State::default(),
         };
         Ok(Clusters(Arc::new(Inner {
-            path,
+            dir,
             state: Mutex::new(state),
             delay_ms,
             bootstrap,
@@ -145,23 +148,12 @@ impl Clusters {
     }
 
     fn save(&self, state: &State) -> io::Result<()> {
-        let Some(path) = &self.0.path else {
+        let Some(dir) = &self.0.dir else {
             return Ok(());
         };
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)?;
-        }
-        let tmp = path.with_extension("json.tmp");
-        {
-            let f = std::fs::File::create(&tmp)?;
-            serde_json::to_writer(&f, state)?;
-            f.sync_all()?;
-        }
-        std::fs::rename(&tmp, path)?;
-        if let Some(dir) = path.parent() {
-            std::fs::File::open(dir)?.sync_all()?;
-        }
-        Ok(())
+        std::fs::create_dir_all(dir)?;
+        let bytes = serde_json::to_vec(state)?;
+        weir_log::meta::write_atomic(dir, FILE, &bytes)
     }
 
     /// Applies `change` to the state and saves it; the change's answer.

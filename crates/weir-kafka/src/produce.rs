@@ -39,37 +39,35 @@ pub async fn handle(b: &Broker, r: ProduceRequest) -> Option<ProduceResponse> {
                     _ => Err(errors::UNKNOWN_TOPIC_OR_PARTITION),
                 }
             });
-            let batches = open.and_then(|_| match pd.records {
-                Some(data) => records::decode(data, pd.index).map_err(|e| {
+            let batch = open.and_then(|_| {
+                let data = pd.records.unwrap_or_default();
+                let mut batches = records::decode(data, pd.index).map_err(|e| {
                     tracing::debug!(topic = %name, error = %e, "a produced batch did not decode");
                     errors::batch(&e)
-                }),
-                None => Ok(Vec::new()),
+                })?;
+                // Produce v3 and later carry exactly one batch per partition.
+                match (batches.pop(), batches.is_empty()) {
+                    (Some(batch), true) => Ok(batch),
+                    _ => Err(errors::INVALID_RECORD),
+                }
             });
-            // Produce v3 and later carry exactly one batch per partition.
-            let batches = batches.and_then(|bs| match bs.len() {
-                1 => Ok(bs),
-                _ => Err(errors::INVALID_RECORD),
-            });
-            match open.and_then(|index| batches.map(|bs| (index, bs))) {
+            let appended = match open.and_then(|index| batch.map(|bt| (index, bt))) {
+                Err(code) => Err(code),
+                Ok((index, batch)) => append(b, &name, index, pd.index, batch)
+                    .await
+                    .map(|at| (index, at)),
+            };
+            match appended {
                 Err(code) => p.error_code = code,
-                Ok((index, batches)) => {
-                    match append(b, &name, index, pd.index, batches).await {
-                        Ok(Some((base, arrival_ms))) => {
-                            p.base_offset = base;
-                            if b.topic_configs.log_append_time(&name) {
-                                p.log_append_time_ms = arrival_ms;
-                            }
-                        }
-                        Ok(None) => {}
-                        Err(code) => p.error_code = code,
+                Ok((index, (base, arrival_ms))) => {
+                    p.base_offset = base;
+                    if b.topic_configs.log_append_time(&name) {
+                        p.log_append_time_ms = arrival_ms;
                     }
-                    if p.error_code == errors::NONE {
-                        p.log_start_offset = b
-                            .log
-                            .shard_bounds(&topics::key(b, &name), index)
-                            .map_or(0, |(start, _)| start as i64);
-                    }
+                    p.log_start_offset = b
+                        .log
+                        .shard_bounds(&topics::key(b, &name), index)
+                        .map_or(0, |(start, _)| start as i64);
                 }
             }
             t.partition_responses.push(p);
@@ -129,48 +127,42 @@ async fn recover(b: &Broker, topic: &str, index: u32, partition: i32) {
     }
 }
 
-/// Appends a partition's batches in order; the first one's base offset and arrival time.
+/// Appends a partition's batch; its base offset and arrival time. An idempotent producer's
+/// batches for a partition are checked, written and remembered one at a time (a retry on
+/// another connection waits for the first).
 async fn append(
     b: &Broker,
     topic: &str,
     index: u32,
     partition: i32,
-    batches: Vec<Produced>,
-) -> Result<Option<(i64, i64)>, i16> {
-    let key = topics::key(b, topic);
-    let max = b.topic_configs.max_message_bytes(topic);
-    if batches.iter().any(|x| x.size > max) {
+    batch: Produced,
+) -> Result<(i64, i64), i16> {
+    if batch.size > b.topic_configs.max_message_bytes(topic) {
         return Err(errors::MESSAGE_TOO_LARGE);
     }
-    let mut first_base = None;
-    for batch in batches {
-        let (pid, epoch) = (batch.producer_id, batch.epoch);
-        let (first, last) = (batch.first_seq, batch.last_seq);
-        // An idempotent producer's batches for a partition are checked, written and
-        // remembered one at a time (a retry on another connection waits for the first).
-        let _turn = match pid >= 0 {
-            true => Some(b.producers.turn(topic, partition).await),
-            false => None,
-        };
-        if b.producers.needs_recovery(topic, partition, pid) {
-            recover(b, topic, index, partition).await;
-        }
-        let base = match b.producers.check(topic, partition, pid, epoch, first, last) {
-            Verdict::Refuse(code) => return Err(code),
-            Verdict::Duplicate(base) => (base, b.log.now_ms()),
-            Verdict::Append => {
-                let (base, arrival_ms) = b
-                    .log
-                    .append_to_shard(&key, index, batch.entries)
-                    .await
-                    .map_err(|e| errors::code(&e))?;
-                let base = base as i64;
-                b.producers
-                    .record(topic, partition, pid, epoch, first, last, base);
-                (base, arrival_ms)
-            }
-        };
-        first_base.get_or_insert(base);
+    let (pid, epoch) = (batch.producer_id, batch.epoch);
+    let (first, last) = (batch.first_seq, batch.last_seq);
+    let _turn = match pid >= 0 {
+        true => Some(b.producers.turn(topic, partition).await),
+        false => None,
+    };
+    if b.producers.needs_recovery(topic, partition, pid) {
+        recover(b, topic, index, partition).await;
     }
-    Ok(first_base)
+    match b.producers.check(topic, partition, pid, epoch, first, last) {
+        Verdict::Refuse(code) => Err(code),
+        Verdict::Duplicate(base) => Ok((base, b.log.now_ms())),
+        Verdict::Append => {
+            let key = topics::key(b, topic);
+            let (base, arrival_ms) = b
+                .log
+                .append_to_shard(&key, index, batch.entries)
+                .await
+                .map_err(|e| errors::code(&e))?;
+            let base = base as i64;
+            b.producers
+                .record(topic, partition, pid, epoch, first, last, base);
+            Ok((base, arrival_ms))
+        }
+    }
 }

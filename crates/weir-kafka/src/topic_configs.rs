@@ -129,15 +129,18 @@ pub fn retention_hours(ms: i64) -> u32 {
     hours.clamp(24, 8760) as u32
 }
 
+const FILE: &str = "topic-configs.json";
+
 /// The values set per topic (the ones not kept by the stream itself).
 pub struct TopicConfigs {
-    path: Option<PathBuf>,
+    /// Where `topic-configs.json` lives (memory only when None).
+    dir: Option<PathBuf>,
     set: Mutex<HashMap<String, BTreeMap<String, String>>>,
 }
 
 impl TopicConfigs {
     pub fn open(dir: Option<PathBuf>) -> io::Result<TopicConfigs> {
-        let path = dir.map(|d| d.join("topic-configs.json"));
+        let path = dir.as_ref().map(|d| d.join(FILE));
         let set = match &path {
             Some(p) => match std::fs::read(p) {
                 Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or_else(|e| {
@@ -150,7 +153,7 @@ impl TopicConfigs {
             None => HashMap::new(),
         };
         Ok(TopicConfigs {
-            path,
+            dir,
             set: Mutex::new(set),
         })
     }
@@ -186,21 +189,11 @@ impl TopicConfigs {
             true => set.remove(topic),
             false => set.insert(topic.to_string(), values),
         };
-        let Some(path) = &self.path else {
+        let Some(dir) = &self.dir else {
             return Ok(());
         };
-        let tmp = path.with_extension("json.tmp");
-        let bytes = serde_json::to_vec_pretty(&*set)?;
-        {
-            let f = std::fs::File::create(&tmp)?;
-            std::io::Write::write_all(&mut &f, &bytes)?;
-            f.sync_all()?;
-        }
-        std::fs::rename(&tmp, path)?;
-        if let Some(dir) = path.parent() {
-            std::fs::File::open(dir)?.sync_all()?;
-        }
-        Ok(())
+        std::fs::create_dir_all(dir)?;
+        weir_log::meta::write_atomic(dir, FILE, &serde_json::to_vec_pretty(&*set)?)
     }
 }
 

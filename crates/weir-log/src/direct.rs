@@ -22,16 +22,8 @@ pub struct Partition {
     pub closed: bool,
 }
 
-/// A record read from a shard.
-#[derive(Debug, Clone)]
-pub struct ShardRecord {
-    pub offset: u64,
-    pub arrival_ms: i64,
-    pub partition_key: String,
-    pub data: Bytes,
-    /// The attributes stored with it (None for a record written by Kinesis).
-    pub attrs: Option<Bytes>,
-}
+/// A record read from a shard: the record as stored.
+pub use crate::segment::StoredRecord as ShardRecord;
 
 /// What a shard read returned.
 #[derive(Debug, Clone, Default)]
@@ -159,19 +151,8 @@ impl Log {
                 log_start,
             });
         }
-        let out = log.read(from, limits)?;
         Ok(ShardRead {
-            records: out
-                .records
-                .into_iter()
-                .map(|r| ShardRecord {
-                    offset: r.offset,
-                    arrival_ms: r.arrival_ms,
-                    partition_key: r.partition_key,
-                    data: r.data,
-                    attrs: r.attrs,
-                })
-                .collect(),
+            records: log.read(from, limits)?.records,
             high_watermark,
             log_start,
         })

@@ -3,7 +3,7 @@
 use base64::Engine;
 use weir_kafka::Configuration;
 
-use super::{api_error, arn, iso, now_ms, string};
+use super::{api_error, arn, now_ms, string};
 use crate::error::ApiError;
 use crate::input::Input;
 use crate::value::Value;
@@ -23,16 +23,7 @@ pub fn blob(input: &mut Input, name: &str) -> Vec<u8> {
 pub fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
     let name = string(&mut input, "Name").unwrap_or_default();
     let description = string(&mut input, "Description").unwrap_or_default();
-    let versions = match input.raw("KafkaVersions") {
-        Some(Value::List(l)) => l
-            .into_iter()
-            .filter_map(|v| match v {
-                Value::Str(s) => Some(s),
-                _ => None,
-            })
-            .collect(),
-        _ => Vec::new(),
-    };
+    let versions = super::strings(&mut input, "KafkaVersions");
     let properties = String::from_utf8_lossy(&blob(&mut input, "ServerProperties")).into_owned();
     let now = now_ms(ctx);
     let c = ctx
@@ -52,11 +43,11 @@ pub fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
         .map_err(api_error)?;
     Ok(Value::map([
         ("Arn", Value::str(c.arn)),
-        ("CreationTime", iso(now)),
+        ("CreationTime", Value::Timestamp(now)),
         (
             "LatestRevision",
             Value::map([
-                ("CreationTime", iso(now)),
+                ("CreationTime", Value::Timestamp(now)),
                 ("Description", Value::str(description)),
                 ("Revision", Value::Int(1)),
             ]),

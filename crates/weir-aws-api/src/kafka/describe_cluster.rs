@@ -1,6 +1,6 @@
 //! DescribeCluster: a provisioned cluster's info (v1 shape).
 
-use super::{cluster_of, current_version, iso, now_ms, provisioned_members, tags_value};
+use super::{cluster_of, current_version, now_ms, provisioned_members, tags_value};
 use crate::error::ApiError;
 use crate::input::Input;
 use crate::value::Value;
@@ -12,7 +12,7 @@ pub fn info(ctx: &Ctx, c: &weir_kafka::Cluster) -> Value {
     let mut members = vec![
         ("ClusterArn", Value::str(c.arn.clone())),
         ("ClusterName", Value::str(c.name.clone())),
-        ("CreationTime", iso(c.created_ms)),
+        ("CreationTime", Value::Timestamp(c.created_ms)),
         ("CurrentVersion", current_version(c)),
         ("State", Value::str(state)),
         ("Tags", tags_value(&c.tags)),

@@ -1,6 +1,6 @@
 //! DescribeClusterV2: a cluster's info with its type (provisioned or serverless).
 
-use super::{cluster_of, current_version, iso, now_ms, provisioned_members, spec, tags_value};
+use super::{cluster_of, current_version, now_ms, provisioned_members, spec, tags_value};
 use crate::error::ApiError;
 use crate::input::Input;
 use crate::value::Value;
@@ -26,7 +26,7 @@ pub fn info(ctx: &Ctx, c: &weir_kafka::Cluster) -> Value {
         ("ClusterArn", Value::str(c.arn.clone())),
         ("ClusterName", Value::str(c.name.clone())),
         ("ClusterType", Value::str(c.kind.clone())),
-        ("CreationTime", iso(c.created_ms)),
+        ("CreationTime", Value::Timestamp(c.created_ms)),
         ("CurrentVersion", current_version(c)),
         ("State", Value::str(state)),
         ("Tags", tags_value(&c.tags)),

@@ -1,7 +1,6 @@
 //! DescribeConfigurationRevision: one revision's server.properties.
 
 use super::describe_configuration::configuration_of;
-use super::iso;
 use crate::error::ApiError;
 use crate::input::Input;
 use crate::value::Value;
@@ -26,7 +25,7 @@ pub fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
     };
     Ok(Value::map([
         ("Arn", Value::str(c.arn.clone())),
-        ("CreationTime", iso(*at)),
+        ("CreationTime", Value::Timestamp(*at)),
         ("Description", Value::str(desc.clone())),
         ("Revision", Value::Int(revision)),
         (

@@ -1,7 +1,7 @@
 //! ListNodes: a cluster's broker nodes — as many as it asked for, each answering at Weir's one
 //! Kafka listener.
 
-use super::{cluster_of, iso, spec};
+use super::{cluster_of, spec};
 use crate::error::ApiError;
 use crate::input::Input;
 use crate::value::Value;
@@ -29,7 +29,7 @@ pub fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
     let nodes = (1..=count.max(1))
         .map(|id| {
             Value::map([
-                ("AddedToClusterTime", iso(c.created_ms)),
+                ("AddedToClusterTime", Value::Timestamp(c.created_ms)),
                 (
                     "BrokerNodeInfo",
                     Value::map([

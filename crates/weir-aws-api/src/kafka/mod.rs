@@ -110,25 +110,25 @@ pub fn arn(ctx: &Ctx, kind: &str, name: &str) -> String {
     )
 }
 
-/// ISO-8601 with milliseconds (REST-JSON timestamps).
-pub fn iso(ms: i64) -> Value {
-    let secs = ms.div_euclid(1000);
-    let (y, m, d) = weir_sigv4::civil_from_days(secs.div_euclid(86_400));
-    let t = secs.rem_euclid(86_400);
-    Value::str(format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
-        t / 3600,
-        t / 60 % 60,
-        t % 60,
-        ms.rem_euclid(1000)
-    ))
-}
-
 /// A member given as a string (checked by the model already).
 pub fn string(input: &mut Input, name: &str) -> Option<String> {
     match input.raw(name) {
         Some(Value::Str(s)) => Some(s),
         _ => None,
+    }
+}
+
+/// A list-of-strings member (checked by the model already).
+pub fn strings(input: &mut Input, name: &str) -> Vec<String> {
+    match input.raw(name) {
+        Some(Value::List(l)) => l
+            .into_iter()
+            .filter_map(|v| match v {
+                Value::Str(s) => Some(s),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
     }
 }
 
@@ -241,7 +241,7 @@ pub fn configuration_value(c: &Configuration) -> Value {
     let (latest_at, latest_desc, _) = c.revisions.last().cloned().unwrap_or_default();
     Value::map([
         ("Arn", Value::str(c.arn.clone())),
-        ("CreationTime", iso(created)),
+        ("CreationTime", Value::Timestamp(created)),
         (
             "Description",
             Value::str(if c.description.is_empty() {
@@ -257,7 +257,7 @@ pub fn configuration_value(c: &Configuration) -> Value {
         (
             "LatestRevision",
             Value::map([
-                ("CreationTime", iso(latest_at)),
+                ("CreationTime", Value::Timestamp(latest_at)),
                 ("Description", Value::str(latest_desc)),
                 ("Revision", Value::Int(latest as i128)),
             ]),

@@ -17,16 +17,7 @@ pub fn tag(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
 
 pub fn untag(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
     let arn = string(&mut input, "ResourceArn").unwrap_or_default();
-    let keys: Vec<String> = match input.raw("TagKeys") {
-        Some(Value::List(l)) => l
-            .into_iter()
-            .filter_map(|v| match v {
-                Value::Str(s) => Some(s),
-                _ => None,
-            })
-            .collect(),
-        _ => Vec::new(),
-    };
+    let keys = super::strings(&mut input, "TagKeys");
     ctx.clusters
         .tag(&arn, Default::default(), &keys, now_ms(ctx))
         .map_err(api_error)?;

@@ -75,25 +75,20 @@ impl OffsetStore {
             }
         }
         // Rewritten compact: one line per group, swapped in whole.
-        let tmp = dir.join(format!("{JOURNAL}.tmp"));
-        {
-            let mut f = File::create(&tmp)?;
-            for (group, parts) in &offsets {
-                let line = Line {
-                    group: group.clone(),
-                    offsets: parts
-                        .iter()
-                        .map(|((t, p), c)| (t.clone(), *p, c.clone()))
-                        .collect(),
-                    deleted: false,
-                };
-                serde_json::to_writer(&mut f, &line)?;
-                f.write_all(b"\n")?;
-            }
-            f.sync_all()?;
+        let mut compact = Vec::new();
+        for (group, parts) in &offsets {
+            let line = Line {
+                group: group.clone(),
+                offsets: parts
+                    .iter()
+                    .map(|((t, p), c)| (t.clone(), *p, c.clone()))
+                    .collect(),
+                deleted: false,
+            };
+            serde_json::to_writer(&mut compact, &line)?;
+            compact.push(b'\n');
         }
-        std::fs::rename(&tmp, &path)?;
-        File::open(&dir)?.sync_all()?;
+        weir_log::meta::write_atomic(&dir, JOURNAL, &compact)?;
         let file = OpenOptions::new().append(true).open(&path)?;
         Ok(OffsetStore {
             offsets: Mutex::new(offsets),
