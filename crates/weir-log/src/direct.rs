@@ -61,7 +61,7 @@ impl Log {
     }
 
     /// The live shard `index` of an active stream, with the stream's retention in hours.
-    fn shard_at(&self, key: &StreamKey, index: u32) -> Result<(Arc<ShardLog>, u32)> {
+    pub(crate) fn shard_at(&self, key: &StreamKey, index: u32) -> Result<(Arc<ShardLog>, u32)> {
         let state = self.inner.state.read();
         let s = self.lookup_active(&state, key)?;
         let missing = || LogError::NotFound(format!("Stream {} has no shard {index}.", key.name));
@@ -160,7 +160,7 @@ impl Log {
 
     /// The first offset of a shard still within retention.
     fn log_start(&self, log: &ShardLog, cutoff_ms: i64) -> Result<u64> {
-        Ok(log.offset_at_time(cutoff_ms)?.max(log.first_offset()))
+        Ok(log.retained_from(cutoff_ms)?.max(log.first_offset()))
     }
 
     /// Shard `index`'s log start and high watermark.

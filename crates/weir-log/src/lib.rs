@@ -6,6 +6,7 @@
 
 pub mod clock;
 mod commit;
+pub mod compact;
 mod consumers;
 mod direct;
 pub mod error;
@@ -26,6 +27,7 @@ pub mod throttle;
 pub mod types;
 
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use compact::{CompactKey, CompactionPolicy, CompactionStats};
 pub use consumers::{consumer_name_of, ConsumerInfo, MAX_CONSUMERS_PER_STREAM};
 pub use direct::{Partition, ShardEntry, ShardRead, ShardRecord};
 pub use error::{LogError, Result};

@@ -157,6 +157,8 @@ pub struct Segment {
     pub last_arrival_ms: Option<i64>,
     pub index: Vec<IndexEntry>,
     last_indexed_pos: Option<u64>,
+    /// How many times compaction rewrote this range (0: the segment as appended).
+    pub generation: u32,
 }
 
 /// The file name of the segment whose first record has `base_offset`.
@@ -172,9 +174,39 @@ pub fn index_path(segment_path: &Path) -> PathBuf {
 const INDEX_MAGIC: &[u8; 4] = b"WIDX";
 const INDEX_VERSION: u32 = 1;
 
-/// Parses a segment file name back into its base offset.
-pub fn parse_file_name(name: &str) -> Option<u64> {
-    name.strip_suffix(".seg")?.parse().ok()
+/// The file name of a compacted segment: the range it covers (`next` is one past it, kept
+/// even when its last records were removed) and how many rewrites made it.
+pub fn compacted_file_name(base_offset: u64, next_offset: u64, generation: u32) -> String {
+    format!("{base_offset:020}-{next_offset:020}-{generation:04}.cseg")
+}
+
+/// A segment file's name, parsed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SegmentName {
+    pub base_offset: u64,
+    /// One past the range a compacted segment covers (None for an appended segment).
+    pub end: Option<u64>,
+    pub generation: u32,
+}
+
+/// Parses a segment file name (appended `.seg` or compacted `.cseg`).
+pub fn parse_segment_name(name: &str) -> Option<SegmentName> {
+    if let Some(base) = name.strip_suffix(".seg") {
+        return Some(SegmentName {
+            base_offset: base.parse().ok()?,
+            end: None,
+            generation: 0,
+        });
+    }
+    let mut parts = name.strip_suffix(".cseg")?.split('-');
+    let base_offset = parts.next()?.parse().ok()?;
+    let end = parts.next()?.parse().ok()?;
+    let generation = parts.next()?.parse().ok()?;
+    (parts.next().is_none() && end >= base_offset).then_some(SegmentName {
+        base_offset,
+        end: Some(end),
+        generation,
+    })
 }
 
 /// An opened segment and what recovery did to it.
@@ -207,7 +239,8 @@ impl Segment {
         Ok(Segment::empty(path, file, base_offset))
     }
 
-    fn empty(path: PathBuf, file: File, base_offset: u64) -> Segment {
+    /// A segment over an already open file (a compacted segment being written).
+    pub(crate) fn empty(path: PathBuf, file: File, base_offset: u64) -> Segment {
         Segment {
             base_offset,
             path,
@@ -218,6 +251,7 @@ impl Segment {
             last_arrival_ms: None,
             index: Vec::new(),
             last_indexed_pos: None,
+            generation: 0,
         }
     }
 
@@ -227,6 +261,20 @@ impl Segment {
     /// A saved index (see `write_index`) vouches for the prefix it covers; only bytes past it are
     /// scanned. `Recovered::scanned` tells how many bytes had to be checked.
     pub fn open_and_recover(path: &Path, base_offset: u64) -> io::Result<Recovered> {
+        Segment::open_named(
+            path,
+            SegmentName {
+                base_offset,
+                end: None,
+                generation: 0,
+            },
+        )
+    }
+
+    /// Opens a segment by its parsed name. A compacted segment's offsets only increase (the
+    /// removed ones are gaps) and stay below its end, which becomes its next offset.
+    pub fn open_named(path: &Path, name: SegmentName) -> io::Result<Recovered> {
+        let base_offset = name.base_offset;
         let file = OpenOptions::new().read(true).write(true).open(path)?;
         let file_len = file.metadata()?.len();
         let summary = std::fs::read(index_path(path))
@@ -234,6 +282,7 @@ impl Segment {
             .and_then(|b| parse_index(&b, base_offset))
             .filter(|s| s.len <= file_len);
         let mut seg = Segment::empty(path.to_path_buf(), file, base_offset);
+        seg.generation = name.generation;
         if let Some(sum) = summary {
             seg.len = sum.len;
             seg.next_offset = sum.next_offset;
@@ -256,7 +305,11 @@ impl Segment {
                 }
                 match decode_frame(&buf.slice(at..), true) {
                     Decoded::Frame { rec, len } => {
-                        if rec.offset != seg.next_offset {
+                        let in_order = match name.end {
+                            None => rec.offset == seg.next_offset,
+                            Some(end) => rec.offset >= seg.next_offset && rec.offset < end,
+                        };
+                        if !in_order {
                             problem = Some("record offset out of sequence");
                             break 'scan;
                         }
@@ -277,6 +330,9 @@ impl Segment {
                 }
             }
             pos += at as u64;
+        }
+        if let Some(end) = name.end {
+            seg.next_offset = seg.next_offset.max(end);
         }
         let truncation = match problem {
             Some(reason) => {

@@ -17,15 +17,17 @@ const READ_CHUNK: usize = 1024 * 1024;
 /// One shard's append-only log.
 #[derive(Debug)]
 pub struct ShardLog {
-    dir: PathBuf,
+    pub(crate) dir: PathBuf,
     segment_bytes: u64,
-    segments: RwLock<Vec<Arc<RwLock<Segment>>>>,
+    pub(crate) segments: RwLock<Vec<Arc<RwLock<Segment>>>>,
     /// The offset one past the last durable record; readers never see beyond it.
     durable_tx: watch::Sender<u64>,
     /// Recent write rate (on-demand scaling).
     pub writes: crate::rate::WriteRate,
     /// AWS's per-shard limits (consulted only when enforced).
     pub throttle: crate::throttle::ShardThrottle,
+    /// Held by a compaction pass; when the next kept tombstone may be removed (None: unknown).
+    pub(crate) compacting: parking_lot::Mutex<crate::compact::PassState>,
 }
 
 /// Where the commit thread writes the next batch of a shard.
@@ -69,17 +71,12 @@ impl ShardLog {
     /// Opens (or creates) the shard directory and recovers its segments.
     pub fn open(dir: &Path, segment_bytes: u64) -> io::Result<(ShardLog, Vec<Truncation>)> {
         fs::create_dir_all(dir)?;
-        let mut bases: Vec<u64> = fs::read_dir(dir)?
-            .filter_map(|e| e.ok())
-            .filter_map(|e| e.file_name().to_str().and_then(segment::parse_file_name))
-            .collect();
-        bases.sort_unstable();
+        let names = settle_files(dir)?;
         let mut segments = Vec::new();
         let mut truncations = Vec::new();
-        let last = bases.len().saturating_sub(1);
-        for (i, base) in bases.into_iter().enumerate() {
-            let path = dir.join(segment::file_name(base));
-            let r = Segment::open_and_recover(&path, base)?;
+        let last = names.len().saturating_sub(1);
+        for (i, (file, name)) in names.into_iter().enumerate() {
+            let r = Segment::open_named(&dir.join(file), name)?;
             truncations.extend(r.truncation);
             // A sealed segment that had to be scanned gets its index now.
             if i < last && r.scanned > 0 {
@@ -87,9 +84,19 @@ impl ShardLog {
             }
             segments.push(r.segment);
         }
-        if segments.is_empty() {
-            segments.push(Segment::create(dir, 0)?);
-            sync_dir(dir)?;
+        // Appends go to an appended segment only: a compacted one's name fixes its range.
+        match segments.last() {
+            None => {
+                segments.push(Segment::create(dir, 0)?);
+                sync_dir(dir)?;
+            }
+            Some(s) if s.generation > 0 => {
+                let mut active = Segment::create(dir, s.next_offset)?;
+                active.last_arrival_ms = s.last_arrival_ms;
+                segments.push(active);
+                sync_dir(dir)?;
+            }
+            Some(_) => {}
         }
         let next = segments.last().map(|s| s.next_offset).unwrap_or(0);
         let (durable_tx, _) = watch::channel(next);
@@ -105,6 +112,7 @@ impl ShardLog {
             durable_tx,
             writes: crate::rate::WriteRate::default(),
             throttle: crate::throttle::ShardThrottle::default(),
+            compacting: Default::default(),
         };
         Ok((log, truncations))
     }
@@ -143,7 +151,7 @@ impl ShardLog {
     pub fn offset_at_time(&self, ts_ms: i64) -> io::Result<u64> {
         let segs: Vec<_> = self.segments.read().clone();
         for seg in segs {
-            let (file, path, pos, len, last, next, first) = {
+            let (file, path, pos, len, last, first) = {
                 let s = seg.read();
                 (
                     s.file.clone(),
@@ -151,13 +159,13 @@ impl ShardLog {
                     s.seek_time(ts_ms),
                     s.len,
                     s.last_arrival_ms,
-                    s.next_offset,
-                    // The segment's first record, when its index says it is already late enough
-                    // (arrivals only grow): found without reading the file.
-                    s.index
-                        .first()
-                        .filter(|e| e.offset == s.base_offset && e.arrival_ms >= ts_ms)
-                        .map(|e| e.offset),
+                    // The segment's start, when its first record is already late enough
+                    // (arrivals only grow): found without reading the file. A compacted
+                    // segment's first records may be gone; a read from its start finds the
+                    // first survivor.
+                    s.first_arrival_ms
+                        .filter(|&f| f >= ts_ms)
+                        .map(|_| s.base_offset),
                 )
             };
             if let Some(first) = first {
@@ -165,19 +173,59 @@ impl ShardLog {
             }
             match last {
                 Some(last) if last >= ts_ms => {
-                    let mut found = next;
+                    let mut found = None;
                     segment::scan(&file, &path, 0, pos, len, 1 << 20, false, &mut |r| {
                         if r.arrival_ms >= ts_ms {
-                            found = r.offset;
+                            found = Some(r.offset);
                             false
                         } else {
                             true
                         }
                     })?;
-                    return Ok(found);
+                    // Compaction may have left no record that late: the next segment has it.
+                    if let Some(found) = found {
+                        return Ok(found);
+                    }
                 }
                 _ => continue,
             }
+        }
+        Ok(self.next_offset())
+    }
+
+    /// The first offset not yet expired by a retention cutoff: one past the last record that
+    /// arrived before `cutoff_ms`. Offsets compaction removed count as not expired when their
+    /// segment is not, so a reader positioned in such a gap stays in range.
+    pub fn retained_from(&self, cutoff_ms: i64) -> io::Result<u64> {
+        let segs: Vec<_> = self.segments.read().clone();
+        for seg in segs {
+            let (file, path, pos, len, base, first, last) = {
+                let s = seg.read();
+                (
+                    s.file.clone(),
+                    s.path.clone(),
+                    s.seek_time(cutoff_ms),
+                    s.len,
+                    s.base_offset,
+                    s.first_arrival_ms,
+                    s.last_arrival_ms,
+                )
+            };
+            if last.is_some_and(|l| l < cutoff_ms) {
+                continue;
+            }
+            if first.is_none_or(|f| f >= cutoff_ms) {
+                return Ok(base);
+            }
+            let mut expired = None;
+            segment::scan(&file, &path, 0, pos, len, 1 << 20, false, &mut |r| {
+                let old = r.arrival_ms < cutoff_ms;
+                if old {
+                    expired = Some(r.offset);
+                }
+                old
+            })?;
+            return Ok(expired.map_or(base, |o| o + 1));
         }
         Ok(self.next_offset())
     }
@@ -254,7 +302,7 @@ impl ShardLog {
             segs.last().cloned()
         };
         let active = match active {
-            Some(a) if a.read().len < self.segment_bytes => a,
+            Some(a) if a.read().len < self.segment_bytes && a.read().generation == 0 => a,
             prev => {
                 let (base, last) = match &prev {
                     Some(p) => {
@@ -325,7 +373,8 @@ impl ShardLog {
     /// Deletes sealed segments whose newest record arrived before `cutoff_ms`.
     /// The active segment always stays, so offsets never restart.
     pub fn trim_before(&self, cutoff_ms: i64) -> io::Result<usize> {
-        self.trim_front(|last_arrival_ms, _| last_arrival_ms.is_some_and(|l| l < cutoff_ms))
+        // A sealed segment without records (compaction removed them all) holds nothing to keep.
+        self.trim_front(|last_arrival_ms, _| last_arrival_ms.is_none_or(|l| l < cutoff_ms))
     }
 
     /// Removes the sealed segments whose records all lie below `offset` (a consumer is done
@@ -372,6 +421,57 @@ impl ShardLog {
             _ => Ok(()),
         }
     }
+}
+
+/// Clears what an interrupted compaction left in a shard directory and returns its segment
+/// files in offset order. A compacted segment is committed by its rename: the newest generation
+/// of a range wins, older generations, temporary files and indexes without their segment go.
+fn settle_files(dir: &Path) -> io::Result<Vec<(String, segment::SegmentName)>> {
+    let mut files: Vec<String> = fs::read_dir(dir)?
+        .filter_map(|e| e.ok())
+        .filter_map(|e| e.file_name().into_string().ok())
+        .collect();
+    files.sort_unstable();
+    let mut doomed: Vec<String> = Vec::new();
+    let mut named: Vec<(String, segment::SegmentName)> = Vec::new();
+    for f in &files {
+        if f.ends_with(".cseg.tmp") {
+            doomed.push(f.clone());
+        } else if let Some(n) = segment::parse_segment_name(f) {
+            named.push((f.clone(), n));
+        }
+    }
+    named.sort_by_key(|(_, n)| (n.base_offset, n.generation));
+    let mut kept: Vec<(String, segment::SegmentName)> = Vec::new();
+    for (f, n) in named {
+        if let Some(prev) = kept.last() {
+            if prev.1.base_offset == n.base_offset {
+                let (old, _) = kept.pop().expect("just seen");
+                doomed.push(old);
+            }
+        }
+        kept.push((f, n));
+    }
+    let wanted: std::collections::HashSet<PathBuf> = kept
+        .iter()
+        .map(|(f, _)| segment::index_path(Path::new(f)))
+        .collect();
+    for f in &files {
+        let p = Path::new(f);
+        if p.extension().is_some_and(|e| e == "idx") && !wanted.contains(p) {
+            doomed.push(f.clone());
+        }
+    }
+    for f in &doomed {
+        match fs::remove_file(dir.join(f)) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+    }
+    if !doomed.is_empty() {
+        sync_dir(dir)?;
+    }
+    Ok(kept)
 }
 
 /// fsyncs a directory so that a created or removed entry is durable.

@@ -10,6 +10,7 @@ use weir_log::{
     StreamKey, StreamMode, StreamStatus,
 };
 
+mod compact;
 mod direct;
 
 const T0: i64 = 1_750_000_000_000;
