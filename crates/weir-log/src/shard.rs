@@ -444,13 +444,13 @@ fn settle_files(dir: &Path) -> io::Result<Vec<(String, segment::SegmentName)>> {
     named.sort_by_key(|(_, n)| (n.base_offset, n.generation));
     let mut kept: Vec<(String, segment::SegmentName)> = Vec::new();
     for (f, n) in named {
-        if let Some(prev) = kept.last() {
-            if prev.1.base_offset == n.base_offset {
-                let (old, _) = kept.pop().expect("just seen");
-                doomed.push(old);
+        match kept.last_mut() {
+            // The newer generation of a range replaces the older one.
+            Some(prev) if prev.1.base_offset == n.base_offset => {
+                doomed.push(std::mem::replace(prev, (f, n)).0);
             }
+            _ => kept.push((f, n)),
         }
-        kept.push((f, n));
     }
     let wanted: std::collections::HashSet<PathBuf> = kept
         .iter()
