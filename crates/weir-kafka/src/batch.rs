@@ -236,6 +236,8 @@ fn unsnappy(block: &[u8], max: usize) -> Result<Vec<u8>, BatchError> {
 
 /// A record to write into a fetched batch.
 pub struct OutRecord<'a> {
+    /// Its offset less the batch's base (gaps where compaction removed records).
+    pub offset_delta: i32,
     pub timestamp: i64,
     pub key: Option<&'a [u8]>,
     pub value: Option<&'a [u8]>,
@@ -261,7 +263,7 @@ fn put_nullable(buf: &mut BytesMut, v: Option<&[u8]>) {
     }
 }
 
-/// One uncompressed batch of consecutive offsets from `base`. `log_append` marks the
+/// One uncompressed batch of records at offsets from `base` on. `log_append` marks the
 /// timestamps as the broker's (LogAppendTime), as Kafka does for a topic so configured.
 pub fn encode(out: &mut BytesMut, base: i64, records: &[OutRecord], log_append: bool) {
     let Some(first) = records.first() else {
@@ -276,7 +278,7 @@ pub fn encode(out: &mut BytesMut, base: i64, records: &[OutRecord], log_append: 
     out.put_i8(2);
     out.put_u32(0); // CRC, below
     out.put_i16(if log_append { 0x08 } else { 0 });
-    out.put_i32(records.len() as i32 - 1);
+    out.put_i32(records.last().map_or(0, |r| r.offset_delta));
     out.put_i64(base_ts);
     out.put_i64(max_ts);
     out.put_i64(-1);
@@ -284,11 +286,11 @@ pub fn encode(out: &mut BytesMut, base: i64, records: &[OutRecord], log_append: 
     out.put_i32(-1);
     out.put_i32(records.len() as i32);
     let mut rec = BytesMut::new();
-    for (i, r) in records.iter().enumerate() {
+    for r in records {
         rec.clear();
         rec.put_u8(0);
         put_varlong(&mut rec, r.timestamp.wrapping_sub(base_ts));
-        put_varlong(&mut rec, i as i64);
+        put_varlong(&mut rec, r.offset_delta as i64);
         put_nullable(&mut rec, r.key);
         put_nullable(&mut rec, r.value);
         put_varlong(&mut rec, r.headers.len() as i64);
@@ -317,12 +319,14 @@ mod tests {
             5,
             &[
                 OutRecord {
+                    offset_delta: 0,
                     timestamp: 1_000,
                     key: None,
                     value: Some(b"one"),
                     headers: &headers,
                 },
                 OutRecord {
+                    offset_delta: 1,
                     timestamp: 1_007,
                     key: Some(b""),
                     value: None,

@@ -7,6 +7,7 @@ mod alter_configs;
 mod api_versions;
 mod batch;
 mod clusters;
+mod compaction;
 mod conn;
 mod create_topics;
 mod delete_groups;
@@ -82,6 +83,9 @@ pub struct KafkaOptions {
     pub iam_keys: HashMap<String, String>,
     /// Whether a client must authenticate before anything but ApiVersions and SASL.
     pub require_sasl: bool,
+    /// How often compacted topics' partitions are looked at (Kafka's
+    /// `log.cleaner.backoff.ms` between passes).
+    pub compaction_interval: Duration,
 }
 
 /// Who sent a request (group members are described with it).
@@ -167,6 +171,7 @@ pub async fn serve(
             groups.tick(std::time::Instant::now());
         }
     });
+    let compactor = tokio::spawn(compaction::run(broker.clone()));
     let (tls_listener, acceptor) = match tls {
         Some((l, config)) => {
             // Kafka clients negotiate no application protocol.
@@ -228,6 +233,7 @@ pub async fn serve(
     drop(listener);
     drop(tls_listener);
     ticker.abort();
+    compactor.abort();
     let _ = stop_tx.send(true);
     let all = u32::try_from(broker.opts.max_connections).unwrap_or(u32::MAX);
     let _ = tokio::time::timeout(DRAIN, slots.acquire_many(all)).await;

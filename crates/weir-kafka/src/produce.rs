@@ -140,6 +140,10 @@ async fn append(
     if batch.size > b.topic_configs.max_message_bytes(topic) {
         return Err(errors::MESSAGE_TOO_LARGE);
     }
+    // Kafka: "Compacted topic cannot accept message without key".
+    if batch.null_key && b.topic_configs.compaction(topic).is_some() {
+        return Err(errors::INVALID_RECORD);
+    }
     let (pid, epoch) = (batch.producer_id, batch.epoch);
     let (first, last) = (batch.first_seq, batch.last_seq);
     let _turn = match pid >= 0 {

@@ -7,7 +7,7 @@
 //! data as value and its arrival time as timestamp.
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
-use weir_log::{ShardEntry, ShardRecord};
+use weir_log::{CompactKey, ShardEntry, ShardRecord};
 
 use crate::batch::{self, BatchError, OutRecord, Rec};
 
@@ -23,6 +23,8 @@ pub struct Produced {
     pub last_seq: i32,
     /// The batch's size on the wire.
     pub size: usize,
+    /// Some record has a null key (a compacted topic refuses the batch).
+    pub null_key: bool,
     pub entries: Vec<ShardEntry>,
 }
 
@@ -45,6 +47,7 @@ pub fn decode(data: Bytes, partition: i32) -> Result<Vec<Produced>, BatchError> 
                 first_seq: b.base_sequence,
                 last_seq,
                 size: b.size,
+                null_key: b.records.iter().any(|r| r.key.is_none()),
                 entries: b
                     .records
                     .into_iter()
@@ -208,6 +211,23 @@ impl Attrs {
     }
 }
 
+/// What compaction keeps a record under: its Kafka key (a Kinesis record's: its partition
+/// key); a null value is a tombstone; a record with a null key is never removed.
+pub fn compaction_key(r: &ShardRecord) -> CompactKey {
+    let Some(a) = r.attrs.clone().and_then(Attrs::decode) else {
+        return CompactKey::Key(Bytes::copy_from_slice(r.partition_key.as_bytes()));
+    };
+    let key = match a.key {
+        None => Bytes::copy_from_slice(r.partition_key.as_bytes()),
+        Some(Some(k)) => k,
+        Some(None) => return CompactKey::Keep,
+    };
+    match a.value_null {
+        true => CompactKey::Tombstone(key),
+        false => CompactKey::Key(key),
+    }
+}
+
 /// Records read from a shard as one uncompressed batch: CreateTime (a Kafka record's producer
 /// timestamp, a Kinesis record's arrival), or every record's arrival as LogAppendTime when
 /// the topic is so configured.
@@ -224,12 +244,14 @@ pub fn encode(records: &[ShardRecord], log_append: bool) -> Bytes {
         .zip(&attrs)
         .map(|(r, a)| match a {
             None => OutRecord {
+                offset_delta: (r.offset - first.offset) as i32,
                 timestamp: r.arrival_ms,
                 key: Some(r.partition_key.as_bytes()),
                 value: Some(&r.data),
                 headers: &[],
             },
             Some(a) => OutRecord {
+                offset_delta: (r.offset - first.offset) as i32,
                 timestamp: if log_append {
                     r.arrival_ms
                 } else {
@@ -252,6 +274,62 @@ pub fn encode(records: &[ShardRecord], log_append: bool) -> Bytes {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn stored(offset: u64, key: Option<&[u8]>, value: Option<&[u8]>) -> ShardRecord {
+        let rec = Rec {
+            timestamp: 5,
+            key: key.map(Bytes::copy_from_slice),
+            value: value.map(Bytes::copy_from_slice),
+            headers: Vec::new(),
+        };
+        let partition_key = partition_key(key, 0);
+        ShardRecord {
+            offset,
+            arrival_ms: 9,
+            attrs: Some(Attrs::of(&rec, &partition_key).encode()),
+            partition_key,
+            data: rec.value.unwrap_or_default(),
+        }
+    }
+
+    #[test]
+    fn compaction_keys_follow_the_kafka_key() {
+        let key = |k: &[u8]| CompactKey::Key(Bytes::copy_from_slice(k));
+        assert_eq!(
+            compaction_key(&stored(0, Some(b"a"), Some(b"v"))),
+            key(b"a")
+        );
+        // A key that is not a partition key (hex there) compacts by its bytes.
+        let raw = [0xffu8, 0];
+        assert_eq!(
+            compaction_key(&stored(0, Some(&raw), Some(b"v"))),
+            key(&raw)
+        );
+        assert_eq!(
+            compaction_key(&stored(0, Some(b"a"), None)),
+            CompactKey::Tombstone(Bytes::from_static(b"a"))
+        );
+        assert_eq!(
+            compaction_key(&stored(0, None, Some(b"v"))),
+            CompactKey::Keep
+        );
+        // A Kinesis record: its partition key.
+        let mut kinesis = stored(0, Some(b"pk"), Some(b"v"));
+        kinesis.attrs = None;
+        assert_eq!(compaction_key(&kinesis), key(b"pk"));
+    }
+
+    #[test]
+    fn a_fetched_batch_keeps_the_gaps_compaction_left() {
+        let recs = [
+            stored(10, Some(b"a"), Some(b"1")),
+            stored(13, Some(b"b"), Some(b"2")),
+        ];
+        let bytes = encode(&recs, false);
+        // Base offset, then lastOffsetDelta after length, leader epoch, magic, CRC, attributes.
+        assert_eq!(&bytes[0..8], &10i64.to_be_bytes());
+        assert_eq!(&bytes[23..27], &3i32.to_be_bytes());
+    }
 
     #[test]
     fn keys_become_partition_keys() {
@@ -339,12 +417,14 @@ mod tests {
                 0,
                 &[
                     OutRecord {
+                        offset_delta: 0,
                         timestamp: 1,
                         key: Some(b"k"),
                         value: Some(b"a"),
                         headers: &[],
                     },
                     OutRecord {
+                        offset_delta: 1,
                         timestamp: 2,
                         key: Some(b"k"),
                         value: Some(b"b"),

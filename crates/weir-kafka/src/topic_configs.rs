@@ -2,9 +2,9 @@
 //! topic (kept in a file beside the offsets), and what they do on Weir. `retention.ms` is the
 //! stream's retention (whole hours, 24 h to 365 days, as Kinesis keeps them); `max.message.bytes`
 //! bounds each produced batch; `message.timestamp.type` = LogAppendTime makes fetched records
-//! carry their arrival time. The others are kept and described; `cleanup.policy=compact` is
-//! accepted but nothing is compacted yet (every record is kept, which consumers of compacted
-//! topics read correctly).
+//! carry their arrival time; `cleanup.policy=compact` has the topic's partitions compacted (with
+//! `min.compaction.lag.ms`, `delete.retention.ms`, `min.cleanable.dirty.ratio`). The others are
+//! kept and described.
 
 use std::collections::{BTreeMap, HashMap};
 use std::io;
@@ -42,6 +42,10 @@ impl Kind {
 pub const RETENTION_MS: &str = "retention.ms";
 pub const MAX_MESSAGE_BYTES: &str = "max.message.bytes";
 pub const TIMESTAMP_TYPE: &str = "message.timestamp.type";
+pub const CLEANUP_POLICY: &str = "cleanup.policy";
+/// Keys one compaction pass remembers (about 50 MB): Kafka's cleaner is bounded the same way
+/// (`log.cleaner.dedupe.buffer.size`).
+const COMPACTION_MAX_KEYS: usize = 1 << 20;
 /// Kafka's `log.retention.hours`: topics made through Kafka keep records a week.
 pub const DEFAULT_RETENTION_HOURS: u32 = 168;
 /// Kafka's `message.max.bytes`.
@@ -51,11 +55,7 @@ const LONG_MAX: &str = "9223372036854775807";
 
 /// Every topic config described, with Kafka's defaults.
 pub const TOPIC: &[(&str, &str, Kind)] = &[
-    (
-        "cleanup.policy",
-        "delete",
-        Kind::List(&["delete", "compact"]),
-    ),
+    (CLEANUP_POLICY, "delete", Kind::List(&["delete", "compact"])),
     (
         "compression.type",
         "producer",
@@ -180,6 +180,32 @@ impl TopicConfigs {
 
     pub fn log_append_time(&self, topic: &str) -> bool {
         self.value(topic, TIMESTAMP_TYPE).as_deref() == Some("LogAppendTime")
+    }
+
+    /// How a topic is compacted; None unless its `cleanup.policy` has `compact`.
+    pub fn compaction(&self, topic: &str) -> Option<weir_log::CompactionPolicy> {
+        let policy = self.value(topic, CLEANUP_POLICY)?;
+        if !policy.split(',').any(|p| p.trim() == "compact") {
+            return None;
+        }
+        let num = |name: &str| -> Option<f64> {
+            self.value(topic, name).and_then(|v| v.trim().parse().ok())
+        };
+        Some(weir_log::CompactionPolicy {
+            min_lag_ms: num("min.compaction.lag.ms").unwrap_or(0.0) as i64,
+            delete_retention_ms: num("delete.retention.ms").unwrap_or(86_400_000.0) as i64,
+            min_dirty_ratio: num("min.cleanable.dirty.ratio").unwrap_or(0.5),
+            max_keys: COMPACTION_MAX_KEYS,
+        })
+    }
+
+    /// The topics whose `cleanup.policy` is set (compacted ones among them).
+    pub fn topics_with_policy(&self) -> Vec<String> {
+        let set = self.set.lock();
+        set.iter()
+            .filter(|(_, m)| m.contains_key(CLEANUP_POLICY))
+            .map(|(t, _)| t.clone())
+            .collect()
     }
 
     /// Replaces a topic's values (none: forgets the topic), durably.

@@ -94,6 +94,9 @@ pub struct KafkaConfig {
     /// How long an MSK cluster (the `kafka` API) is CREATING, and DELETING, before it is ACTIVE
     /// or gone.
     pub cluster_create_delay_ms: i64,
+    /// How often the partitions of compacted topics (`cleanup.policy=compact`) are looked at
+    /// (Kafka's `log.cleaner.backoff.ms` is 15 s).
+    pub compaction_interval_ms: u64,
 }
 
 impl Default for KafkaConfig {
@@ -111,6 +114,7 @@ impl Default for KafkaConfig {
             sasl_users: String::new(),
             require_sasl: false,
             cluster_create_delay_ms: 1000,
+            compaction_interval_ms: 15_000,
         }
     }
 }

@@ -320,6 +320,9 @@ impl Server {
                     .collect(),
                 iam_keys: config.auth.keys().map(|k| k.0).unwrap_or_default(),
                 require_sasl: k.require_sasl,
+                compaction_interval: std::time::Duration::from_millis(
+                    k.compaction_interval_ms.max(1),
+                ),
             };
             let door = weir_kafka::KafkaDoor::open(log.clone(), opts)
                 .context("opening the Kafka front door's group offsets")?;
