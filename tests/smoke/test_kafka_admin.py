@@ -2,13 +2,18 @@
 topics created and deleted, configs described and altered (retention.ms is the stream's
 retention), max.message.bytes enforced, the cluster described."""
 
+import time
+
 import boto3
 import pytest
 from confluent_kafka import KafkaException
+from confluent_kafka import Consumer as CKConsumer
 from confluent_kafka import Producer as CKProducer
+from confluent_kafka import TopicPartition as CKTopicPartition
 from confluent_kafka.admin import (AdminClient, AlterConfigOpType, ConfigEntry, ConfigResource,
-                                   NewTopic)
+                                   NewPartitions, NewTopic)
 from kafka import KafkaAdminClient
+from kafka.admin import NewPartitions as KPNewPartitions
 from kafka.admin import NewTopic as KPNewTopic
 
 from conftest import start_weir
@@ -121,3 +126,65 @@ def test_kafka_python_creates_and_deletes_topics(server):
     admin.delete_topics(["kp-admin"])
     assert "kp-admin" not in admin.list_topics()
     admin.close()
+
+
+def test_partitions_are_added_and_old_ones_keep_their_records(server):
+    bootstrap, endpoint = server
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    admin.create_topics([NewTopic("grow", num_partitions=1, replication_factor=1)])["grow"].result(30)
+    p = CKProducer({"bootstrap.servers": bootstrap, "acks": "all"})
+    p.produce("grow", key=b"a", value=b"before", partition=0)
+    p.flush(30)
+
+    def refusal(count):
+        with pytest.raises(KafkaException) as refused:
+            admin.create_partitions([NewPartitions("grow", count)])["grow"].result(30)
+        return refused.value.args[0].name(), refused.value.args[0].str()
+
+    # Kafka's refusals: no no-op (nor decrease, below), assignments must match the increase.
+    assert refusal(1) == ("INVALID_PARTITIONS", "Topic already has 1 partition(s).")
+    with pytest.raises(KafkaException) as refused:
+        admin.create_partitions([NewPartitions("grow", 3, replica_assignment=[[1]])])["grow"].result(30)
+    assert refused.value.args[0].name() == "INVALID_REPLICA_ASSIGNMENT"
+    with pytest.raises(KafkaException) as refused:
+        admin.create_partitions([NewPartitions("nope", 3)])["nope"].result(30)
+    assert refused.value.args[0].name() == "UNKNOWN_TOPIC_OR_PART"
+    # validate_only changes nothing.
+    admin.create_partitions([NewPartitions("grow", 3)], validate_only=True)["grow"].result(30)
+    assert len(admin.list_topics("grow", timeout=10).topics["grow"].partitions) == 1
+
+    admin.create_partitions([NewPartitions("grow", 3)])["grow"].result(30)
+    assert sorted(admin.list_topics("grow", timeout=10).topics["grow"].partitions) == [0, 1, 2]
+    assert refusal(2) == ("INVALID_PARTITIONS",
+                          "Topic currently has 3 partitions, which is higher than the requested 2.")
+    # Every partition takes writes (a new producer: a client learns of new partitions at its
+    # next metadata refresh); partition 0 kept its record.
+    p = CKProducer({"bootstrap.servers": bootstrap, "acks": "all"})
+    for part in range(3):
+        p.produce("grow", key=b"a", value=f"after {part}".encode(), partition=part)
+    p.flush(30)
+    c = CKConsumer({"bootstrap.servers": bootstrap, "group.id": "grow-reader",
+                    "auto.offset.reset": "earliest"})
+    c.assign([CKTopicPartition("grow", part, 0) for part in range(3)])
+    got, deadline = set(), time.monotonic() + 30
+    while len(got) < 4 and time.monotonic() < deadline:
+        m = c.poll(0.5)
+        if m is not None and m.error() is None:
+            got.add((m.partition(), m.offset(), m.value()))
+    c.close()
+    assert got == {(0, 0, b"before"), (0, 1, b"after 0"), (1, 0, b"after 1"), (2, 0, b"after 2")}
+
+    # Kinesis sees three open shards still covering every hash key, none closed.
+    shards = kinesis(endpoint).list_shards(StreamName="grow")["Shards"]
+    assert len(shards) == 3
+    assert all("EndingSequenceNumber" not in s["SequenceNumberRange"] for s in shards)
+    ranges = sorted((int(s["HashKeyRange"]["StartingHashKey"]), int(s["HashKeyRange"]["EndingHashKey"]))
+                    for s in shards)
+    assert ranges[0][0] == 0 and ranges[-1][1] == 2**128 - 1
+    assert all(a[1] + 1 == b[0] for a, b in zip(ranges, ranges[1:]))
+
+    # kafka-python's admin too.
+    kp = KafkaAdminClient(bootstrap_servers=bootstrap)
+    kp.create_partitions({"grow": KPNewPartitions(total_count=4)})
+    kp.close()
+    assert len(admin.list_topics("grow", timeout=10).topics["grow"].partitions) == 4

@@ -9,6 +9,7 @@ mod batch;
 mod clusters;
 mod compaction;
 mod conn;
+mod create_partitions;
 mod create_topics;
 mod delete_groups;
 mod delete_topics;

@@ -3,7 +3,7 @@
 
 use kafka_protocol::messages::ApiKey;
 
-pub const SUPPORTED: [(ApiKey, i16, i16); 24] = [
+pub const SUPPORTED: [(ApiKey, i16, i16); 25] = [
     (ApiKey::Produce, 3, 9),
     (ApiKey::Fetch, 4, 12),
     (ApiKey::ListOffsets, 1, 7),
@@ -22,6 +22,7 @@ pub const SUPPORTED: [(ApiKey, i16, i16); 24] = [
     (ApiKey::DeleteGroups, 0, 2),
     (ApiKey::CreateTopics, 2, 7),
     (ApiKey::DeleteTopics, 1, 6),
+    (ApiKey::CreatePartitions, 0, 3),
     (ApiKey::DescribeConfigs, 1, 4),
     (ApiKey::AlterConfigs, 0, 2),
     (ApiKey::IncrementalAlterConfigs, 0, 1),

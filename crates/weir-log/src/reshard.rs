@@ -1,4 +1,5 @@
-//! Resharding: SplitShard, MergeShards, UpdateShardCount.
+//! Resharding: SplitShard, MergeShards, UpdateShardCount, and shards added without closing any
+//! (the Kafka door's CreatePartitions).
 //!
 //! A reshard closes parent shards and opens children in one catalog change. The cut is exact:
 //! the change holds the stream state locked (so no new append can be routed), then fences each
@@ -27,6 +28,19 @@ enum Step {
     Split { shard: u32, at: u128 },
     /// Close both, open their union (`a` is the parent, `b` the adjacent parent).
     Merge { a: u32, b: u32 },
+    /// The shard keeps [start, at-1] and stays open; a new shard without parent gets [at, end].
+    Carve { shard: u32, at: u128 },
+}
+
+/// How a reshard shows on the stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Announce {
+    /// UPDATING for the update delay (SplitShard, MergeShards).
+    Updating,
+    /// UPDATING, and counted against the daily UpdateShardCount allowance.
+    Scaling,
+    /// Nothing: shards added while the stream stays ACTIVE.
+    Quiet,
 }
 
 /// What UpdateShardCount reports.
@@ -44,7 +58,7 @@ impl Log {
         shard: &str,
         new_starting_hash_key: &str,
     ) -> Result<()> {
-        self.reshard(key, false, |log, stream| {
+        self.reshard(key, Announce::Updating, |log, stream| {
             let sm = log.open_shard(key, stream, shard)?;
             let (start, end) = sm.range();
             // A decimal beyond 128 bits is out of every shard's range.
@@ -71,7 +85,7 @@ impl Log {
 
     /// MergeShards.
     pub fn merge_shards(&self, key: &StreamKey, shard: &str, adjacent: &str) -> Result<()> {
-        self.reshard(key, false, |log, stream| {
+        self.reshard(key, Announce::Updating, |log, stream| {
             let a = log.open_shard(key, stream, shard)?;
             let b = log.open_shard(key, stream, adjacent)?;
             let (ra, rb) = (a.range(), b.range());
@@ -98,7 +112,7 @@ impl Log {
     pub fn update_shard_count(&self, key: &StreamKey, target: u32) -> Result<ShardCountChange> {
         let now = self.now_ms();
         let mut current = 0;
-        self.reshard(key, true, |log, stream| {
+        self.reshard(key, Announce::Scaling, |log, stream| {
             current = crate::streams::open_shard_count(&stream.meta.shards);
             let limit = |msg: String| Err(LogError::LimitExceeded(msg));
             if target > current.saturating_mul(2) {
@@ -137,6 +151,43 @@ impl Log {
         Ok(ShardCountChange { current, target })
     }
 
+    /// Adds `n` open shards and closes none (Kafka's CreatePartitions: existing partitions keep
+    /// their records and stay writable). Each new shard, without parent, takes the upper half
+    /// of the hash range of the open shard whose range is widest; that shard keeps the lower
+    /// half. Records already stored stay where they are (a key's records before and after may
+    /// then lie in two shards, as a Kafka key's do when partitions are added).
+    pub fn add_shards(&self, key: &StreamKey, n: u32) -> Result<()> {
+        self.reshard(key, Announce::Quiet, |_, stream| {
+            let open = crate::streams::open_shard_count(&stream.meta.shards);
+            if open.saturating_add(n) > MAX_SHARDS_PER_STREAM {
+                return Err(LogError::LimitExceeded(format!(
+                    "A stream has at most {MAX_SHARDS_PER_STREAM} open shards."
+                )));
+            }
+            let mut sim = stream.meta.shards.clone();
+            let mut steps = Vec::new();
+            for _ in 0..n {
+                let widest = sim
+                    .iter()
+                    .filter(|s| s.closed.is_none())
+                    .map(|s| (s.range(), s.index))
+                    .max_by_key(|((start, end), index)| (end - start, u32::MAX - index));
+                let Some(((start, end), shard)) = widest.filter(|((s, e), _)| e > s) else {
+                    return Err(LogError::LimitExceeded(
+                        "No open shard has a hash key range wide enough to share.".into(),
+                    ));
+                };
+                let step = Step::Carve {
+                    shard,
+                    at: start + (end - start) / 2 + 1,
+                };
+                apply(&mut sim, step, 0);
+                steps.push(step);
+            }
+            Ok(steps)
+        })
+    }
+
     /// The open shard named `shard`, or AWS's error for a missing or closed one.
     fn open_shard<'a>(
         &self,
@@ -166,7 +217,7 @@ impl Log {
     }
 
     /// Plans with `plan`, then fences, closes and opens shards and persists the catalog.
-    fn reshard<F>(&self, key: &StreamKey, scaling: bool, plan: F) -> Result<()>
+    fn reshard<F>(&self, key: &StreamKey, announce: Announce, plan: F) -> Result<()>
     where
         F: FnOnce(&Log, &Stream) -> Result<Vec<Step>>,
     {
@@ -239,8 +290,10 @@ impl Log {
             .ok_or_else(|| LogError::Internal("stream vanished during reshard".into()))?;
         let before = stream.meta.clone();
         stream.meta.shards = shards;
-        stream.meta.updating_until_ms = Some(now + cfg.update_delay_ms);
-        if scaling {
+        if announce != Announce::Quiet {
+            stream.meta.updating_until_ms = Some(now + cfg.update_delay_ms);
+        }
+        if announce == Announce::Scaling {
             stream.meta.scaling_history_ms.retain(|t| now - *t < DAY_MS);
             stream.meta.scaling_history_ms.push(now);
         }
@@ -302,6 +355,17 @@ fn apply(shards: &mut Vec<ShardMeta>, step: Step, now: i64) {
             }
             let n = shards.len();
             shards.push(child(n, start, end, a, Some(b)));
+        }
+        Step::Carve { shard, at } => {
+            let Some(sm) = shards.get_mut(shard as usize) else {
+                return;
+            };
+            let (_, end) = sm.range();
+            sm.ending_hash_key = (at - 1).to_string();
+            let n = shards.len();
+            let mut added = child(n, at, end, shard, None);
+            added.parent = None;
+            shards.push(added);
         }
     }
 }
@@ -389,6 +453,34 @@ mod tests {
                 expired: false,
             })
             .collect()
+    }
+
+    #[test]
+    fn carving_adds_open_shards_that_still_cover_every_hash_key() {
+        for (from, add) in [(1, 1), (1, 4), (3, 2), (2, 7)] {
+            let mut sim = fresh(from);
+            for _ in 0..add {
+                let (range, shard) = sim
+                    .iter()
+                    .filter(|s| s.closed.is_none())
+                    .map(|s| (s.range(), s.index))
+                    .max_by_key(|((a, b), i)| (b - a, u32::MAX - i))
+                    .unwrap();
+                let at = range.0 + (range.1 - range.0) / 2 + 1;
+                apply(&mut sim, Step::Carve { shard, at }, 1);
+            }
+            assert_eq!(sim.len() as u32, from + add);
+            assert!(sim.iter().all(|s| s.closed.is_none()));
+            assert!(sim[from as usize..].iter().all(|s| s.parent.is_none()));
+            let mut ranges: Vec<(u128, u128)> = sim.iter().map(ShardMeta::range).collect();
+            ranges.sort_unstable();
+            assert_eq!(ranges[0].0, 0);
+            assert_eq!(ranges.last().unwrap().1, u128::MAX);
+            assert!(
+                ranges.windows(2).all(|w| w[0].1 + 1 == w[1].0),
+                "{from}+{add}"
+            );
+        }
     }
 
     #[test]

@@ -115,3 +115,50 @@ async fn attributes_are_kept_beside_the_data_and_kinesis_reads_ignore_them() {
         vec![b"x 0".to_vec(), b"x 1".to_vec(), b"x 2".to_vec()]
     );
 }
+
+#[tokio::test]
+async fn added_shards_take_writes_and_the_old_ones_stay_open() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let clock = ManualClock::new(T0);
+    let log = open(dir.path(), &clock);
+    create(&log, &clock, "g", 1);
+    let k = key("g");
+    log.append_to_shard(&k, 0, entries(2, "a")).await.unwrap();
+    log.add_shards(&k, 2).unwrap();
+    let parts = log.partitions(&k).unwrap();
+    assert_eq!(parts.len(), 3);
+    assert!(parts.iter().all(|p| !p.closed));
+    // The stream stays ACTIVE (no reshard delay), and every shard takes writes.
+    let info = log.describe_stream(&k).unwrap();
+    assert_eq!(info.status, weir_log::StreamStatus::Active);
+    assert!(info.shards.iter().all(|s| s.parent_shard_id.is_none()));
+    for i in 0..3 {
+        log.append_to_shard(&k, i, entries(1, "b")).await.unwrap();
+    }
+    assert_eq!(log.read_shard(&k, 0, 0, 1 << 20).unwrap().records.len(), 3);
+    // Kinesis routing follows the new ranges: the highest hash key is in the last carved shard.
+    let put = log
+        .put_records(
+            &k,
+            vec![weir_log::PutEntry {
+                partition_key: "x".into(),
+                explicit_hash_key: Some(u128::MAX),
+                data: Bytes::from_static(b"top"),
+            }],
+        )
+        .await
+        .unwrap();
+    let landed = put[0].as_ref().unwrap().shard_id.clone();
+    let top = info
+        .shards
+        .iter()
+        .max_by_key(|s| s.ending_hash_key)
+        .unwrap()
+        .shard_id
+        .clone();
+    assert_eq!(landed, top);
+    // Reopened: the same shards.
+    drop(log);
+    let log = open(dir.path(), &clock);
+    assert_eq!(log.partitions(&k).unwrap().len(), 3);
+}
