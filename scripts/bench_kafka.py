@@ -9,7 +9,9 @@ Every record is checked on the way back: all of them, once, in order within each
 
 import argparse
 import os
+import shutil
 import statistics
+import subprocess
 import sys
 import time
 import uuid
@@ -91,6 +93,26 @@ def consume(bootstrap, topic, records, partitions):
     return elapsed, nbytes
 
 
+def consume_native(bootstrap, topic, records):
+    """The same records read by kcat (librdkafka's own consumer, in C) when it is installed:
+    the broker's fetch path measured without a Python loop per record. Returns (seconds,
+    bytes) or None."""
+    kcat = shutil.which("kcat")
+    if kcat is None:
+        return None
+    start = time.perf_counter()
+    out = subprocess.run(
+        [kcat, "-C", "-b", bootstrap, "-t", topic, "-o", "beginning", "-e", "-q",
+         "-f", "%S\n", "-X", "fetch.max.bytes=52428800",
+         "-X", "max.partition.fetch.bytes=10485760", "-X", "fetch.wait.max.ms=100"],
+        stdout=subprocess.PIPE, check=True, timeout=300)
+    elapsed = time.perf_counter() - start
+    sizes = [int(x) for x in out.stdout.split()]
+    if len(sizes) != records:
+        sys.exit(f"kcat consumed {len(sizes)} of {records}")
+    return elapsed, sum(sizes)
+
+
 def latency(bootstrap, topic, count, size):
     """One record at a time (the next sent when the last is acknowledged)."""
     p = Producer({"bootstrap.servers": bootstrap, "acks": "all", "linger.ms": 0})
@@ -143,6 +165,13 @@ def main():
     used = f", broker CPU {c2 - c1:.1f} s" if c0 is not None else ""
     print(f"consume from earliest: {a.records / t:,.0f} records/s ({nbytes / 1e6 / t:,.0f} MB/s) "
           f"in {t:.1f} s, every record once and in order{used}")
+    native = consume_native(a.bootstrap, topic, a.records)
+    if native is not None:
+        t, nbytes = native
+        c3 = cpu_seconds(a.server_pid)
+        used = f", broker CPU {c3 - c2:.1f} s" if c0 is not None else ""
+        print(f"consume from earliest with kcat (C): {a.records / t:,.0f} records/s "
+              f"({nbytes / 1e6 / t:,.0f} MB/s) in {t:.1f} s{used}")
     p50, p99 = latency(a.bootstrap, topic, a.latency_records, a.size)
     print(f"produce latency, one record at a time: p50 {p50:.2f} ms, p99 {p99:.2f} ms")
 

@@ -8,7 +8,7 @@ use kafka_protocol::messages::{AlterConfigsRequest, AlterConfigsResponse};
 use kafka_protocol::protocol::StrBytes;
 
 use crate::describe_configs::{BROKER, TOPIC};
-use crate::topic_configs::{self as tc, DEFAULT_RETENTION_HOURS};
+use crate::topic_configs as tc;
 use crate::{errors, topics, Broker};
 
 pub type Refusal = (i16, String);
@@ -31,10 +31,8 @@ pub fn apply(
     if validate_only {
         return Ok(());
     }
-    let hours = match values.remove(tc::RETENTION_MS) {
-        Some(ms) => tc::retention_hours(ms.trim().parse().unwrap_or(-1)),
-        None => DEFAULT_RETENTION_HOURS,
-    };
+    let hours = tc::stream_retention_hours(&values);
+    values.remove(tc::RETENTION_MS);
     let changed = match hours.cmp(&info.retention_hours) {
         std::cmp::Ordering::Greater => b.log.increase_retention(&key, hours),
         std::cmp::Ordering::Less => b.log.decrease_retention(&key, hours),

@@ -20,6 +20,11 @@ pub async fn run(b: Arc<Broker>) {
                 continue;
             };
             for p in parts {
+                // A stopping broker starts no more passes (one running finishes its segment
+                // range first).
+                if *b.stop.borrow() {
+                    return;
+                }
                 let (log, key) = (b.log.clone(), key.clone());
                 let pass = tokio::task::spawn_blocking(move || {
                     log.compact_shard(&key, p.index, &policy, &records::compaction_key)

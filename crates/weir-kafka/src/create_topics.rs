@@ -11,7 +11,7 @@ use kafka_protocol::messages::{CreateTopicsRequest, CreateTopicsResponse};
 use kafka_protocol::protocol::StrBytes;
 use weir_log::{CreateStream, LogError, StreamMode};
 
-use crate::topic_configs::{self as tc, DEFAULT_RETENTION_HOURS};
+use crate::topic_configs as tc;
 use crate::{describe_configs, errors, topics, Broker};
 
 pub fn handle(b: &Broker, r: CreateTopicsRequest, version: i16) -> CreateTopicsResponse {
@@ -131,10 +131,8 @@ fn create(
     if validate_only {
         return Ok(partitions);
     }
-    let retention = match values.remove(tc::RETENTION_MS) {
-        Some(ms) => tc::retention_hours(ms.trim().parse().unwrap_or(-1)),
-        None => DEFAULT_RETENTION_HOURS,
-    };
+    let retention = tc::stream_retention_hours(&values);
+    values.remove(tc::RETENTION_MS);
     // A record may be as large as a batch the topic takes (Kinesis's 1–10 MiB range).
     let max_bytes = values
         .get(tc::MAX_MESSAGE_BYTES)

@@ -110,6 +110,8 @@ async fn recover(b: &Broker, topic: &str, index: u32, partition: i32) {
     })
     .await;
     if let Ok(Ok(marks)) = found {
+        // Compaction may have removed some batches' first records, and their marks with them.
+        let compacted = b.topic_configs.compaction(topic).is_some();
         for (m, offset) in marks {
             if b.producers.predates_this_run(m.id) {
                 b.producers.record(
@@ -121,6 +123,9 @@ async fn recover(b: &Broker, topic: &str, index: u32, partition: i32) {
                     m.last_seq,
                     offset,
                 );
+                if compacted {
+                    b.producers.loosen(topic, partition, m.id);
+                }
             }
         }
         b.producers.recovered(topic, partition);

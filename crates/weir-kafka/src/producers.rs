@@ -24,6 +24,10 @@ struct Seqs {
     /// (first sequence, last sequence, base offset) of the latest batches, oldest first.
     recent: VecDeque<(i32, i32, i64)>,
     used: Instant,
+    /// Rebuilt after a restart from a compacted log, where some of its batches' marks may be
+    /// gone: the next batch is taken even after a gap (a retry of a batch whose mark is gone
+    /// is written again).
+    loose: bool,
 }
 
 /// What to do with a produced batch.
@@ -102,6 +106,18 @@ impl Producers {
         pid < self.first
     }
 
+    /// Marks what recovery rebuilt for `pid` on a partition as possibly incomplete (the
+    /// partition is compacted).
+    pub fn loosen(&self, topic: &str, partition: i32, pid: i64) {
+        if let Some(s) = self
+            .seqs
+            .lock()
+            .get_mut(&(topic.to_string(), partition, pid))
+        {
+            s.loose = true;
+        }
+    }
+
     /// Notes the partition as read for earlier producers.
     pub fn recovered(&self, topic: &str, partition: i32) {
         self.recovered.lock().insert((topic.to_string(), partition));
@@ -154,7 +170,7 @@ impl Producers {
             return Verdict::Duplicate(*base);
         }
         match s.recent.back() {
-            Some((_, l, _)) if add_seq(*l, 1) != first => {
+            Some((_, l, _)) if add_seq(*l, 1) != first && !s.loose => {
                 Verdict::Refuse(errors::OUT_OF_ORDER_SEQUENCE_NUMBER)
             }
             _ => Verdict::Append,
@@ -184,7 +200,9 @@ impl Producers {
                 epoch,
                 recent: VecDeque::new(),
                 used: now,
+                loose: false,
             });
+        s.loose = false;
         if epoch != s.epoch {
             s.epoch = epoch;
             s.recent.clear();
@@ -229,6 +247,17 @@ mod tests {
         assert_eq!(p.bump(id, 2), Some(3));
         assert_eq!(p.bump(id + 1_000, 0), None);
         assert_eq!(add_seq(i32::MAX, 1), 0);
+        // Rebuilt from a compacted log: a gap after the recovered batches is taken.
+        let old = p.allocate();
+        p.record("c", 0, old, 0, 10, 12, 50);
+        p.loosen("c", 0, old);
+        assert_eq!(p.check("c", 0, old, 0, 10, 12), Verdict::Duplicate(50));
+        assert_eq!(p.check("c", 0, old, 0, 20, 20), Verdict::Append);
+        p.record("c", 0, old, 0, 20, 20, 60);
+        assert_eq!(
+            p.check("c", 0, old, 0, 30, 30),
+            Verdict::Refuse(errors::OUT_OF_ORDER_SEQUENCE_NUMBER)
+        );
         assert_eq!(add_seq(5, 3), 8);
     }
 }

@@ -235,6 +235,12 @@ pub fn encode(records: &[ShardRecord], log_append: bool) -> Bytes {
     let Some(first) = records.first() else {
         return Bytes::new();
     };
+    // Offset deltas are 32-bit: a batch ends before a gap that wide (the next fetch goes on).
+    let fits = records
+        .iter()
+        .take_while(|r| r.offset - first.offset <= i32::MAX as u64)
+        .count();
+    let records = &records[..fits];
     let attrs: Vec<Option<Attrs>> = records
         .iter()
         .map(|r| r.attrs.clone().and_then(Attrs::decode))

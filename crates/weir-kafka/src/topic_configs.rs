@@ -119,6 +119,23 @@ pub fn check(name: &str, value: &str) -> Result<(), String> {
     }
 }
 
+/// The stream retention (hours) a topic's configs ask for: a topic only compacted (`compact`
+/// without `delete` in its `cleanup.policy`) keeps records as long as Kinesis keeps anything,
+/// as Kafka applies no time retention to it; otherwise its `retention.ms`, or a week.
+pub fn stream_retention_hours(values: &BTreeMap<String, String>) -> u32 {
+    let policy: Vec<&str> = values
+        .get(CLEANUP_POLICY)
+        .map(|p| p.split(',').map(str::trim).collect())
+        .unwrap_or_default();
+    if policy.contains(&"compact") && !policy.contains(&"delete") {
+        return retention_hours(-1);
+    }
+    match values.get(RETENTION_MS) {
+        Some(ms) => retention_hours(ms.trim().parse().unwrap_or(-1)),
+        None => DEFAULT_RETENTION_HOURS,
+    }
+}
+
 /// The stream retention (hours) a `retention.ms` asks for: -1 (forever) is the longest
 /// Kinesis keeps, anything else rounded up to whole hours within 24 h – 365 days.
 pub fn retention_hours(ms: i64) -> u32 {
@@ -230,6 +247,28 @@ mod tests {
     #[test]
     fn values_are_checked_by_kind() {
         assert_eq!(check("cleanup.policy", "compact,delete"), Ok(()));
+        let with = |pairs: &[(&str, &str)]| {
+            stream_retention_hours(
+                &pairs
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+            )
+        };
+        assert_eq!(with(&[]), DEFAULT_RETENTION_HOURS);
+        assert_eq!(with(&[(RETENTION_MS, "172800000")]), 48);
+        // Compacted only: no time retention (the longest Kinesis keeps).
+        assert_eq!(
+            with(&[(CLEANUP_POLICY, "compact"), (RETENTION_MS, "172800000")]),
+            8760
+        );
+        assert_eq!(
+            with(&[
+                (CLEANUP_POLICY, "compact,delete"),
+                (RETENTION_MS, "172800000")
+            ]),
+            48
+        );
         assert!(check("cleanup.policy", "shred").is_err());
         assert!(check("retention.ms", "soon").is_err());
         assert!(check("max.message.bytes", "0").is_err());

@@ -48,8 +48,8 @@ pub struct CompactionPolicy {
     /// A pass runs when this share of the sealed bytes has not been through a pass
     /// (`min.cleanable.dirty.ratio`), or when a kept tombstone is due.
     pub min_dirty_ratio: f64,
-    /// Keys remembered in one pass (bounds its memory); the segments past the one that reaches
-    /// it wait for a later pass.
+    /// Keys remembered in one pass (bounds its memory); a log with more is mapped in windows,
+    /// one per pass.
     pub max_keys: usize,
 }
 
@@ -69,6 +69,8 @@ pub(crate) struct PassState {
     ran: bool,
     /// Segments below this offset have been through a pass (those above are dirty).
     clean_upto: u64,
+    /// Where the next pass's key map starts (0: a new round from the first segment).
+    cursor: u64,
     /// When the earliest kept tombstone may be removed.
     tombstone_due_ms: Option<i64>,
 }
@@ -146,7 +148,10 @@ impl Verdict<'_> {
             CompactKey::Key(k) => (k, false),
             CompactKey::Tombstone(k) => (k, true),
         };
-        let newest = self.newest.get(&digest(&k)).copied().unwrap_or(r.offset);
+        // A key outside the map is left alone (its newest record is not known).
+        let Some(&newest) = self.newest.get(&digest(&k)) else {
+            return false;
+        };
         if newest > r.offset {
             return r.arrival_ms <= self.lag_cutoff_ms;
         }
@@ -163,6 +168,11 @@ impl Verdict<'_> {
 
 impl ShardLog {
     /// One compaction pass at `now_ms` (skipped when another is running or nothing is due).
+    ///
+    /// The newest offset of each key is mapped over a window of sealed segments holding at most
+    /// `max_keys` keys (one segment at least), and every sealed segment up to the window's end is
+    /// rewritten against that map; keys outside it are left alone. Each pass moves the window
+    /// on, and a pass that reached the last sealed segment starts the next one from the start.
     pub fn compact(
         &self,
         now_ms: i64,
@@ -188,15 +198,21 @@ impl ShardLog {
             .sum();
         let tombstones_due = !state.ran || state.tombstone_due_ms.is_some_and(|d| d <= now_ms);
         let dirty_enough = dirty > 0 && dirty as f64 >= policy.min_dirty_ratio * total as f64;
-        if total == 0 || !(dirty_enough || tombstones_due) {
+        let window_pending = state.cursor > 0;
+        if total == 0 || !(dirty_enough || tombstones_due || window_pending) {
             return Ok(stats);
         }
-        // The newest offset of every key, from the first segment on: a tombstone removed must
-        // not let a value before the mapped range come back.
+        let first = segs
+            .iter()
+            .position(|s| s.base >= state.cursor)
+            .unwrap_or(0);
+        if first == 0 {
+            state.tombstone_due_ms = None;
+        }
         let mut newest: HashMap<[u8; 16], u64> = HashMap::new();
-        let mut mapped = 0;
-        for s in &segs {
-            if newest.len() >= policy.max_keys.max(1) {
+        let mut end = first;
+        for s in &segs[first..] {
+            if end > first && newest.len() >= policy.max_keys.max(1) {
                 break;
             }
             s.scan(&mut |r| {
@@ -205,7 +221,7 @@ impl ShardLog {
                 }
                 true
             })?;
-            mapped += 1;
+            end += 1;
         }
         let tombstone_keep_ms = policy.delete_retention_ms.max(policy.min_lag_ms).max(0);
         let verdict = Verdict {
@@ -216,7 +232,8 @@ impl ShardLog {
             tombstone_keep_ms,
         };
         let mut due = None;
-        for s in &segs[..mapped] {
+        let mut completed = true;
+        for s in &segs[..end] {
             let mut removed = 0u64;
             s.scan(&mut |r| {
                 if verdict.removes(&r, &mut due) {
@@ -228,7 +245,8 @@ impl ShardLog {
                 continue;
             }
             let Some(after) = self.rewrite(s, &verdict)? else {
-                // Retention removed the segment meanwhile: so is the rest of this pass's view.
+                // Retention removed the segment meanwhile: the next pass looks again.
+                completed = false;
                 break;
             };
             stats.segments_rewritten += 1;
@@ -236,12 +254,23 @@ impl ShardLog {
             stats.bytes_before += s.len;
             stats.bytes_after += after;
         }
-        // A range cut short by `max_keys` is not retried before new records make it dirty.
         state.ran = true;
-        if let Some(s) = segs[..mapped].iter().rev().find(|s| old_enough(s)) {
-            state.clean_upto = state.clean_upto.max(s.next);
+        state.tombstone_due_ms = match (state.tombstone_due_ms, due) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        if !completed {
+            return Ok(stats);
         }
-        state.tombstone_due_ms = due;
+        match segs.get(end) {
+            Some(next) => state.cursor = next.base,
+            None => {
+                state.cursor = 0;
+                if let Some(s) = segs.iter().rev().find(|s| old_enough(s)) {
+                    state.clean_upto = state.clean_upto.max(s.next);
+                }
+            }
+        }
         Ok(stats)
     }
 
@@ -253,13 +282,67 @@ impl ShardLog {
         let name = segment::compacted_file_name(s.base, s.next, generation);
         let path = self.dir.join(&name);
         let tmp = self.dir.join(format!("{name}.tmp"));
+        let written = self.write_compacted(s, verdict, &tmp, path.clone(), generation);
+        let out = match written {
+            Ok(out) => out,
+            Err(e) => {
+                let _ = fs::remove_file(&tmp);
+                return Err(e);
+            }
+        };
+        let len = out.len;
+        let new = Arc::new(RwLock::new(out));
+        // The rename (the commit) and the swap happen together, so a retention trim either
+        // removed the segment before (nothing is committed) or removes the new one after.
+        let swapped = {
+            let mut segs = self.segments.write();
+            match segs.iter().position(|x| Arc::ptr_eq(x, &s.seg)) {
+                Some(i) => match fs::rename(&tmp, &path) {
+                    Ok(()) => {
+                        segs[i] = Arc::clone(&new);
+                        true
+                    }
+                    Err(e) => {
+                        drop(segs);
+                        let _ = fs::remove_file(&tmp);
+                        return Err(e);
+                    }
+                },
+                None => false,
+            }
+        };
+        if !swapped {
+            fs::remove_file(&tmp)?;
+            return Ok(None);
+        }
+        sync_dir(&self.dir)?;
+        new.read().write_index()?;
+        for p in [segment::index_path(&s.path), s.path.clone()] {
+            match fs::remove_file(&p) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+                _ => {}
+            }
+        }
+        sync_dir(&self.dir)?;
+        Ok(Some(len))
+    }
+
+    /// The kept records of `s` written to `tmp` and fsynced: the new segment (named `path`).
+    fn write_compacted(
+        &self,
+        s: &SegView,
+        verdict: &Verdict,
+        tmp: &std::path::Path,
+        path: std::path::PathBuf,
+        generation: u32,
+    ) -> io::Result<Segment> {
         let file = OpenOptions::new()
             .read(true)
             .write(true)
             .create(true)
             .truncate(true)
-            .open(&tmp)?;
-        let mut out = Segment::empty(path.clone(), file, s.base);
+            .open(tmp)?;
+        let mut out = Segment::empty(path, file, s.base);
         out.generation = generation;
         let mut buf = Vec::with_capacity(WRITE_CHUNK + 64 * 1024);
         let mut written = 0u64;
@@ -291,7 +374,6 @@ impl ShardLog {
             true
         })?;
         if let Some(e) = failed {
-            let _ = fs::remove_file(&tmp);
             return Err(e);
         }
         out.file.write_all_at(&buf, written)?;
@@ -300,33 +382,7 @@ impl ShardLog {
         out.next_offset = s.next;
         out.last_arrival_ms = s.last_arrival_ms;
         out.file.sync_data()?;
-        fs::rename(&tmp, &path)?;
-        sync_dir(&self.dir)?;
-        out.write_index()?;
-        let len = out.len;
-        let new = Arc::new(RwLock::new(out));
-        let swapped = {
-            let mut segs = self.segments.write();
-            match segs.iter().position(|x| Arc::ptr_eq(x, &s.seg)) {
-                Some(i) => {
-                    segs[i] = new;
-                    true
-                }
-                None => false,
-            }
-        };
-        let doomed = match swapped {
-            true => [segment::index_path(&s.path), s.path.clone()],
-            false => [segment::index_path(&path), path],
-        };
-        for p in &doomed {
-            match fs::remove_file(p) {
-                Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
-                _ => {}
-            }
-        }
-        sync_dir(&self.dir)?;
-        Ok(swapped.then_some(len))
+        Ok(out)
     }
 }
 

@@ -302,7 +302,14 @@ impl ShardLog {
             segs.last().cloned()
         };
         let active = match active {
-            Some(a) if a.read().len < self.segment_bytes && a.read().generation == 0 => a,
+            Some(a)
+                if {
+                    let s = a.read();
+                    s.len < self.segment_bytes && s.generation == 0
+                } =>
+            {
+                a
+            }
             prev => {
                 let (base, last) = match &prev {
                     Some(p) => {
@@ -435,7 +442,8 @@ fn settle_files(dir: &Path) -> io::Result<Vec<(String, segment::SegmentName)>> {
     let mut doomed: Vec<String> = Vec::new();
     let mut named: Vec<(String, segment::SegmentName)> = Vec::new();
     for f in &files {
-        if f.ends_with(".cseg.tmp") {
+        // Temporary files: a compacted segment or an index not yet renamed into place.
+        if f.ends_with(".cseg.tmp") || f.ends_with(".idx.tmp") {
             doomed.push(f.clone());
         } else if let Some(n) = segment::parse_segment_name(f) {
             named.push((f.clone(), n));

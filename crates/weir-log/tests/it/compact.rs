@@ -247,3 +247,40 @@ async fn leftovers_of_an_interrupted_pass_are_settled_on_open() {
     log.enforce_retention().unwrap();
     assert!(files(dir.path(), ".cseg").is_empty());
 }
+
+#[tokio::test]
+async fn more_keys_than_one_pass_maps_are_compacted_window_by_window() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let clock = ManualClock::new(T0);
+    let log = open(dir.path(), &clock);
+    create(&log, &clock, "c", 1);
+    // 600 keys written twice, 100 at a time (two batches a segment), then a few more.
+    for _round in 0..2 {
+        for chunk in 0..6 {
+            let batch = (0..100)
+                .map(|i| entry(&format!("k{}", chunk * 100 + i), &format!("{chunk:>300}")))
+                .collect();
+            log.append_to_shard(&key("c"), 0, batch).await.unwrap();
+        }
+    }
+    fill_keys(&log, 1, 10, "m").await;
+    let before = all(&log);
+    let small = CompactionPolicy {
+        max_keys: 100,
+        ..policy()
+    };
+    let c = key("c");
+    let mut removed = 0;
+    let mut passes_removing = 0;
+    for _ in 0..12 {
+        let stats = log.compact_shard(&c, 0, &small, &key_of).unwrap();
+        removed += stats.records_removed;
+        passes_removing += usize::from(stats.records_removed > 0);
+    }
+    let after = all(&log);
+    assert_eq!(newest_per_key(&after), newest_per_key(&before));
+    assert_eq!(after.len() as u64, before.len() as u64 - removed);
+    // Each window removed what its keys superseded: the whole first round is gone.
+    assert!(passes_removing > 1, "{passes_removing}");
+    assert_eq!(removed, 600);
+}
