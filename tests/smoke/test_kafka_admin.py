@@ -42,7 +42,7 @@ def test_topics_are_created_described_altered_and_deleted(server):
     admin = AdminClient({"bootstrap.servers": bootstrap})
     made = admin.create_topics([
         NewTopic("admin-a", num_partitions=3, replication_factor=1,
-                 config={"retention.ms": "172800000", "cleanup.policy": "compact"}),
+                 config={"retention.ms": "172800000", "cleanup.policy": "compact,delete"}),
         NewTopic("admin-b", num_partitions=1, replication_factor=3),
     ])
     made["admin-a"].result(30)
@@ -61,7 +61,7 @@ def test_topics_are_created_described_altered_and_deleted(server):
 
     got = configs(admin, "admin-a")
     assert got["retention.ms"].value == "172800000"
-    assert got["cleanup.policy"].value == "compact" and not got["cleanup.policy"].is_default
+    assert got["cleanup.policy"].value == "compact,delete" and not got["cleanup.policy"].is_default
     assert got["max.message.bytes"].value == "1048588" and got["max.message.bytes"].is_default
 
     res = ConfigResource("topic", "admin-a", incremental_configs=[
