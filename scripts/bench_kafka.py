@@ -13,6 +13,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 
@@ -67,8 +68,7 @@ def produce(bootstrap, topic, records, size, partitions):
 
 def consume(bootstrap, topic, records, partitions):
     c = Consumer({"bootstrap.servers": bootstrap, "group.id": f"bench-{uuid.uuid4()}",
-                  "enable.auto.commit": False, "fetch.max.bytes": 52_428_800,
-                  "max.partition.fetch.bytes": 10_485_760, "fetch.wait.max.ms": 100})
+                  "enable.auto.commit": False, "fetch.wait.max.ms": 100})
     c.assign([TopicPartition(topic, p, 0) for p in range(partitions)])
     last = [-1] * partitions
     got, nbytes = 0, 0
@@ -95,7 +95,8 @@ def consume(bootstrap, topic, records, partitions):
 
 def consume_native(bootstrap, topic, records):
     """The same records read by kcat (librdkafka's own consumer, in C) when it is installed:
-    the broker's fetch path measured without a Python loop per record. Returns (seconds,
+    the broker's fetch path measured without a Python loop per record. Both consumers keep
+    librdkafka's default fetch sizes (1 MiB per partition, 50 MiB per answer). Returns (seconds,
     bytes) or None."""
     kcat = shutil.which("kcat")
     if kcat is None:
@@ -103,14 +104,46 @@ def consume_native(bootstrap, topic, records):
     start = time.perf_counter()
     out = subprocess.run(
         [kcat, "-C", "-b", bootstrap, "-t", topic, "-o", "beginning", "-e", "-q",
-         "-f", "%S\n", "-X", "fetch.max.bytes=52428800",
-         "-X", "max.partition.fetch.bytes=10485760", "-X", "fetch.wait.max.ms=100"],
-        stdout=subprocess.PIPE, check=True, timeout=300)
+         "-f", "%S\n", "-X", "fetch.wait.max.ms=100"],
+        stdout=subprocess.PIPE, timeout=300)
     elapsed = time.perf_counter() - start
+    if out.returncode != 0:
+        print(f"(kcat could not consume from this broker: exit {out.returncode})")
+        return None
     sizes = [int(x) for x in out.stdout.split()]
     if len(sizes) != records:
         sys.exit(f"kcat consumed {len(sizes)} of {records}")
     return elapsed, sum(sizes)
+
+
+def produce_native(bootstrap, topic, records, size, partitions):
+    """The produce phase again with kcat (librdkafka in C, acks=all, idempotent) into a topic of
+    its own, when kcat is installed; checked by the partitions' high watermarks. Returns
+    seconds, or None."""
+    kcat = shutil.which("kcat")
+    if kcat is None:
+        return None
+    create_topic(bootstrap, topic, partitions)
+    line = b"x" * size + b"\n"
+    with tempfile.NamedTemporaryFile() as f:
+        for _ in range(records // 1000):
+            f.write(line * 1000)
+        f.write(line * (records % 1000))
+        f.flush()
+        start = time.perf_counter()
+        out = subprocess.run(
+            [kcat, "-P", "-b", bootstrap, "-t", topic, "-l", f.name, "-X", "acks=all",
+             "-X", "linger.ms=5", "-X", "batch.size=1000000", "-X", "enable.idempotence=true"],
+            timeout=300)
+        elapsed = time.perf_counter() - start
+    c = Consumer({"bootstrap.servers": bootstrap, "group.id": "watermarks"})
+    stored = sum(c.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1]
+                 for p in range(partitions))
+    c.close()
+    if out.returncode != 0 or stored != records:
+        print(f"(kcat produced {stored} of {records}, exit {out.returncode})")
+        return None
+    return elapsed
 
 
 def latency(bootstrap, topic, count, size):
@@ -165,6 +198,14 @@ def main():
     used = f", broker CPU {c2 - c1:.1f} s" if c0 is not None else ""
     print(f"consume from earliest: {a.records / t:,.0f} records/s ({nbytes / 1e6 / t:,.0f} MB/s) "
           f"in {t:.1f} s, every record once and in order{used}")
+    c_before = cpu_seconds(a.server_pid)
+    t = produce_native(a.bootstrap, f"{topic}-kcat", a.records, a.size, a.partitions)
+    if t is not None:
+        c_after = cpu_seconds(a.server_pid)
+        used = f", broker CPU {c_after - c_before:.1f} s" if c0 is not None else ""
+        print(f"produce with kcat (C, acks=all, idempotent): {a.records / t:,.0f} records/s "
+              f"({mb / t:,.0f} MB/s) in {t:.1f} s{used}")
+    c2 = cpu_seconds(a.server_pid)
     native = consume_native(a.bootstrap, topic, a.records)
     if native is not None:
         t, nbytes = native

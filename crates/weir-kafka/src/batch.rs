@@ -253,6 +253,47 @@ fn put_varlong(buf: &mut BytesMut, v: i64) {
     buf.put_u8(z as u8);
 }
 
+/// Bytes `put_varlong` writes for `v`.
+fn varlong_len(v: i64) -> usize {
+    let z = ((v << 1) ^ (v >> 63)) as u64;
+    (64 - z.leading_zeros() as usize).max(1).div_ceil(7)
+}
+
+/// Bytes `put_nullable` writes for `v`.
+fn nullable_len(v: Option<&[u8]>) -> usize {
+    match v {
+        None => 1,
+        Some(b) => varlong_len(b.len() as i64) + b.len(),
+    }
+}
+
+/// Bytes of a record in a batch, its length prefix not counted.
+fn record_len(r: &OutRecord, base_ts: i64) -> usize {
+    1 + varlong_len(r.timestamp.wrapping_sub(base_ts))
+        + varlong_len(r.offset_delta as i64)
+        + nullable_len(r.key)
+        + nullable_len(r.value)
+        + varlong_len(r.headers.len() as i64)
+        + r.headers
+            .iter()
+            .map(|(k, v)| nullable_len(Some(k)) + nullable_len(v.as_deref()))
+            .sum::<usize>()
+}
+
+/// Bytes `encode` writes for these records (an upper bound is not needed: it is exact).
+pub fn encoded_len(records: &[OutRecord]) -> usize {
+    let Some(first) = records.first() else {
+        return 0;
+    };
+    61 + records
+        .iter()
+        .map(|r| {
+            let n = record_len(r, first.timestamp);
+            varlong_len(n as i64) + n
+        })
+        .sum::<usize>()
+}
+
 fn put_nullable(buf: &mut BytesMut, v: Option<&[u8]>) {
     match v {
         None => put_varlong(buf, -1),
@@ -285,21 +326,19 @@ pub fn encode(out: &mut BytesMut, base: i64, records: &[OutRecord], log_append: 
     out.put_i16(-1);
     out.put_i32(-1);
     out.put_i32(records.len() as i32);
-    let mut rec = BytesMut::new();
+    // Each record written once, straight into the batch, behind its length.
     for r in records {
-        rec.clear();
-        rec.put_u8(0);
-        put_varlong(&mut rec, r.timestamp.wrapping_sub(base_ts));
-        put_varlong(&mut rec, r.offset_delta as i64);
-        put_nullable(&mut rec, r.key);
-        put_nullable(&mut rec, r.value);
-        put_varlong(&mut rec, r.headers.len() as i64);
+        put_varlong(out, record_len(r, base_ts) as i64);
+        out.put_u8(0);
+        put_varlong(out, r.timestamp.wrapping_sub(base_ts));
+        put_varlong(out, r.offset_delta as i64);
+        put_nullable(out, r.key);
+        put_nullable(out, r.value);
+        put_varlong(out, r.headers.len() as i64);
         for (k, v) in r.headers {
-            put_nullable(&mut rec, Some(k));
-            put_nullable(&mut rec, v.as_deref());
+            put_nullable(out, Some(k));
+            put_nullable(out, v.as_deref());
         }
-        put_varlong(out, rec.len() as i64);
-        out.put_slice(&rec);
     }
     let length = (out.len() - start - 12) as i32;
     out[start + 8..start + 12].copy_from_slice(&length.to_be_bytes());
@@ -336,6 +375,34 @@ mod tests {
             true,
         );
         out.freeze()
+    }
+
+    #[test]
+    fn the_encoded_length_is_exact() {
+        let b = sample();
+        let headers = vec![(Bytes::from_static(b"h"), Some(Bytes::from_static(b"v")))];
+        let recs = [
+            OutRecord {
+                offset_delta: 0,
+                timestamp: 1_000,
+                key: None,
+                value: Some(b"one"),
+                headers: &headers,
+            },
+            OutRecord {
+                offset_delta: 1,
+                timestamp: 1_007,
+                key: Some(b""),
+                value: None,
+                headers: &[],
+            },
+        ];
+        assert_eq!(encoded_len(&recs), b.len());
+        for v in [0i64, 1, -1, 63, 64, -65, 300, i64::MAX, i64::MIN] {
+            let mut buf = BytesMut::new();
+            put_varlong(&mut buf, v);
+            assert_eq!(varlong_len(v), buf.len(), "{v}");
+        }
     }
 
     #[test]

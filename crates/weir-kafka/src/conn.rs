@@ -156,7 +156,12 @@ async fn write(
     version: i16,
     answer: &ResponseKind,
 ) -> io::Result<()> {
-    let mut buf = BytesMut::with_capacity(256);
+    // A fetch's answer is sized before it is written (megabytes of records, copied once).
+    let size = match answer {
+        ResponseKind::Fetch(f) => f.compute_size(version).unwrap_or(0),
+        _ => 0,
+    };
+    let mut buf = BytesMut::with_capacity(size + 256);
     buf.put_i32(0);
     let mut header = ResponseHeader::default();
     header.correlation_id = correlation;

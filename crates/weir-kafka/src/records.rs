@@ -272,7 +272,7 @@ pub fn encode(records: &[ShardRecord], log_append: bool) -> Bytes {
             },
         })
         .collect();
-    let mut buf = BytesMut::new();
+    let mut buf = BytesMut::with_capacity(batch::encoded_len(&out));
     batch::encode(&mut buf, first.offset as i64, &out, log_append);
     buf.freeze()
 }
