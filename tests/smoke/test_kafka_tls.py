@@ -84,8 +84,10 @@ def test_msk_tls_bootstrap_strings(secure):
         ClientAuthentication={"Sasl": {"Scram": {"Enabled": True}, "Iam": {"Enabled": True}},
                               "Unauthenticated": {"Enabled": True}})["ClusterArn"]
     brokers = client.get_bootstrap_brokers(ClusterArn=arn)
-    tls = proc.kafka_tls_bootstrap
-    assert brokers["BootstrapBrokerStringTls"] == tls
+    # The cluster's own TLS listener, on the broker's host.
+    tls = brokers["BootstrapBrokerStringTls"]
+    assert tls != proc.kafka_tls_bootstrap
+    assert tls.rsplit(":", 1)[0] == proc.kafka_tls_bootstrap.rsplit(":", 1)[0]
     assert brokers["BootstrapBrokerStringSaslScram"] == tls
     assert brokers["BootstrapBrokerStringSaslIam"] == tls
     assert "BootstrapBrokerString" not in brokers

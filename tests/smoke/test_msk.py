@@ -1,7 +1,10 @@
 """The MSK control plane (`kafka`, REST-JSON) with boto3: a cluster created, described through
-CREATING to ACTIVE, its bootstrap string used by a Kafka client, configurations, tags, nodes,
-errors of MSK's types, deletion."""
+CREATING to ACTIVE, its bootstrap string (its own listener, its own topics) used by a Kafka
+client, configurations, tags, nodes, errors of MSK's types, deletion closing its listener, its
+bootstrap string kept across a restart."""
 
+import socket
+import tempfile
 import time
 
 import boto3
@@ -10,6 +13,7 @@ from botocore.exceptions import ClientError
 from confluent_kafka import Consumer as CKConsumer
 from confluent_kafka import Producer as CKProducer
 from confluent_kafka import TopicPartition as CKTopicPartition
+from confluent_kafka.admin import AdminClient
 
 from conftest import start_weir
 
@@ -41,6 +45,25 @@ BROKERS = {"InstanceType": "kafka.m5.large", "ClientSubnets": ["subnet-1", "subn
            "StorageInfo": {"EbsStorageInfo": {"VolumeSize": 100}}}
 
 
+def produce(bootstrap, topic, value):
+    p = CKProducer({"bootstrap.servers": bootstrap, "acks": "all"})
+    p.produce(topic, value=value, partition=0)
+    assert p.flush(30) == 0
+
+
+def first_record(bootstrap, topic):
+    c = CKConsumer({"bootstrap.servers": bootstrap, "group.id": "msk",
+                    "auto.offset.reset": "earliest"})
+    c.assign([CKTopicPartition(topic, 0, 0)])
+    got, end = None, time.monotonic() + 30
+    while got is None and time.monotonic() < end:
+        m = c.poll(0.2)
+        if m is not None and m.error() is None:
+            got = m.value()
+    c.close()
+    return got
+
+
 def test_a_cluster_from_creation_to_a_kafka_client_to_deletion(server):
     proc, endpoint = server
     client = msk(endpoint)
@@ -66,27 +89,33 @@ def test_a_cluster_from_creation_to_a_kafka_client_to_deletion(server):
     assert v1["CreationTime"].year >= 2024
 
     brokers = client.get_bootstrap_brokers(ClusterArn=arn)
-    assert brokers["BootstrapBrokerString"] == proc.kafka_bootstrap
+    bootstrap = brokers["BootstrapBrokerString"]
+    # The cluster's own listener, on the broker's host.
+    assert bootstrap != proc.kafka_bootstrap
+    assert bootstrap.rsplit(":", 1)[0] == proc.kafka_bootstrap.rsplit(":", 1)[0]
     # The bootstrap string is a real Kafka endpoint.
-    p = CKProducer({"bootstrap.servers": brokers["BootstrapBrokerString"], "acks": "all"})
-    p.produce("msk-topic", value=b"via the bootstrap string", partition=0)
-    assert p.flush(30) == 0
-    c = CKConsumer({"bootstrap.servers": brokers["BootstrapBrokerString"], "group.id": "msk",
-                    "auto.offset.reset": "earliest"})
-    c.assign([CKTopicPartition("msk-topic", 0, 0)])
-    got, end = None, time.monotonic() + 30
-    while got is None and time.monotonic() < end:
-        m = c.poll(0.2)
-        if m is not None and m.error() is None:
-            got = m.value()
-    c.close()
-    assert got == b"via the bootstrap string"
+    produce(bootstrap, "msk-topic", b"via the bootstrap string")
+    assert first_record(bootstrap, "msk-topic") == b"via the bootstrap string"
+    # A cluster is a namespace: the broker's own listener and another cluster do not see it.
+    assert "msk-topic" not in AdminClient({"bootstrap.servers": proc.kafka_bootstrap}).list_topics(
+        timeout=10).topics
+    other = client.create_cluster(ClusterName="other", KafkaVersion="3.6.0",
+                                  NumberOfBrokerNodes=1, BrokerNodeGroupInfo=BROKERS)
+    other_bootstrap = client.get_bootstrap_brokers(
+        ClusterArn=other["ClusterArn"])["BootstrapBrokerString"]
+    assert other_bootstrap != bootstrap
+    produce(other_bootstrap, "msk-topic", b"in the other cluster")
+    assert first_record(other_bootstrap, "msk-topic") == b"in the other cluster"
+    assert first_record(bootstrap, "msk-topic") == b"via the bootstrap string"
+    client.delete_cluster(ClusterArn=other["ClusterArn"])
 
     nodes = client.list_nodes(ClusterArn=arn)["NodeInfoList"]
     assert len(nodes) == 3 and nodes[0]["NodeType"] == "BROKER"
     listed = client.list_clusters()["ClusterInfoList"]
-    assert [c["ClusterName"] for c in listed] == ["orders"]
-    assert [c["ClusterArn"] for c in client.list_clusters_v2()["ClusterInfoList"]] == [arn]
+    # (The other cluster is listed while DELETING, as on MSK, for a moment.)
+    names = [c["ClusterName"] for c in listed]
+    assert names in (["orders"], ["orders", "other"])
+    assert arn in [c["ClusterArn"] for c in client.list_clusters_v2()["ClusterInfoList"]]
 
     client.tag_resource(ResourceArn=arn, Tags={"env": "dev"})
     client.untag_resource(ResourceArn=arn, TagKeys=["team"])
@@ -99,6 +128,17 @@ def test_a_cluster_from_creation_to_a_kafka_client_to_deletion(server):
     assert dup.value.response["ResponseMetadata"]["HTTPStatusCode"] == 409
 
     assert client.delete_cluster(ClusterArn=arn)["State"] == "DELETING"
+    # Its listener closes.
+    host, port = bootstrap.rsplit(":", 1)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection((host, int(port)), timeout=1).close()
+        except ConnectionRefusedError:
+            break
+        time.sleep(0.05)
+    else:
+        raise AssertionError("the deleted cluster's listener stayed open")
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -129,7 +169,9 @@ def test_serverless_clusters_bootstrap_with_iam(server):
     assert v1["NumberOfBrokerNodes"] == 2
     assert v1["CurrentBrokerSoftwareInfo"]["KafkaVersion"] == "3.7.x"
     brokers = client.get_bootstrap_brokers(ClusterArn=made["ClusterArn"])
-    assert brokers["BootstrapBrokerStringSaslIam"] == proc.kafka_bootstrap
+    iam = brokers["BootstrapBrokerStringSaslIam"]
+    assert iam.rsplit(":", 1)[0] == proc.kafka_bootstrap.rsplit(":", 1)[0]
+    assert iam != proc.kafka_bootstrap
     assert "BootstrapBrokerString" not in brokers
     kinds = {c["ClusterName"]: c["ClusterType"]
              for c in client.list_clusters_v2(ClusterTypeFilter="SERVERLESS")["ClusterInfoList"]}
@@ -173,7 +215,8 @@ def test_firehose_delivers_an_msk_topic_to_s3(server):
     arn = client.create_cluster(ClusterName="feed", KafkaVersion="3.6.0", NumberOfBrokerNodes=1,
                                 BrokerNodeGroupInfo=BROKERS)["ClusterArn"]
     wait_state(client, arn, "ACTIVE")
-    p = CKProducer({"bootstrap.servers": proc.kafka_bootstrap, "acks": "all"})
+    bootstrap = client.get_bootstrap_brokers(ClusterArn=arn)["BootstrapBrokerString"]
+    p = CKProducer({"bootstrap.servers": bootstrap, "acks": "all"})
     p.produce("feed-topic", value=b"before\n", partition=0)
     assert p.flush(30) == 0
     s3.create_bucket(Bucket="msk-lake")
@@ -217,3 +260,26 @@ def test_firehose_delivers_an_msk_topic_to_s3(server):
                 "RoleARN": "arn:aws:iam::000000000000:role/firehose",
                 "BucketARN": "arn:aws:s3:::msk-lake"})
     assert bad.value.response["Error"]["Code"] == "InvalidArgumentException"
+
+
+def test_a_cluster_keeps_its_bootstrap_string_and_topics_across_a_restart():
+    data = tempfile.mkdtemp(prefix="weir-smoke-msk-restart-")
+    env = {"WEIR_KAFKA__CLUSTER_CREATE_DELAY_MS": "0"}
+    proc, endpoint = start_weir(env, data_dir=data)
+    try:
+        client = msk(endpoint)
+        arn = client.create_cluster(ClusterName="kept", KafkaVersion="3.6.0",
+                                    NumberOfBrokerNodes=1, BrokerNodeGroupInfo=BROKERS)["ClusterArn"]
+        bootstrap = client.get_bootstrap_brokers(ClusterArn=arn)["BootstrapBrokerString"]
+        produce(bootstrap, "kept-topic", b"before the restart")
+    finally:
+        proc.terminate()
+        assert proc.wait(30) == 0
+    proc, endpoint = start_weir(env, data_dir=data)
+    try:
+        again = msk(endpoint).get_bootstrap_brokers(ClusterArn=arn)["BootstrapBrokerString"]
+        assert again == bootstrap
+        assert first_record(again, "kept-topic") == b"before the restart"
+    finally:
+        proc.terminate()
+        assert proc.wait(30) == 0

@@ -1,6 +1,9 @@
 //! MSK's control plane state: clusters and configurations as the `kafka` API creates them.
-//! Every cluster is served by the one broker (its bootstrap string is this listener); a
-//! cluster is CREATING for a moment and then ACTIVE, DELETING and then gone. What a caller
+//! Each cluster is a namespace of topics served by this process on listeners of its own (the
+//! `ClusterDoors` the server sets: its bootstrap strings, its streams in a namespace of their
+//! own, its groups and topic configs); a cluster is CREATING for a moment and then ACTIVE,
+//! DELETING (its listeners closed, its topics deleted) and then gone. Clusters saved before
+//! clusters had listeners are served by the broker's own listener and topics. What a caller
 //! gave (broker node group, authentication, encryption, ...) is kept as given and described
 //! back. Kept in `kafka/clusters.json` under the data directory, rewritten whole on change.
 
@@ -31,6 +34,29 @@ pub struct Cluster {
     pub tags: BTreeMap<String, String>,
     /// Bumped by each change, as MSK's `CurrentVersion`.
     pub version: u32,
+    /// Where the cluster is served (None: by the broker's own listener and topics).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub listeners: Option<ClusterListeners>,
+}
+
+/// A cluster's own Kafka listeners and topic namespace.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClusterListeners {
+    /// `host:port` of its plaintext listener.
+    pub plain: String,
+    /// `host:port` of its TLS listener, when Kafka is served over TLS.
+    pub tls: Option<String>,
+    /// The region key of the streams that are its topics (no AWS region is named so).
+    pub namespace: String,
+}
+
+/// Opens and closes clusters' listeners (the server's part: it owns sockets and tasks).
+pub trait ClusterDoors: Send + Sync {
+    /// Serves cluster `c` on listeners of its own, at `was`'s ports when given (a restart
+    /// keeps a cluster's bootstrap strings when it can).
+    fn open(&self, c: &Cluster, was: Option<&ClusterListeners>) -> io::Result<ClusterListeners>;
+    /// Stops serving `c` and deletes its topics.
+    fn close(&self, c: &Cluster);
 }
 
 /// One configuration and its revisions (server.properties text each).
@@ -82,6 +108,8 @@ struct Inner {
     bootstrap_tls: Option<String>,
     /// The region whose streams are the broker's topics.
     topics_region: String,
+    /// Opens clusters' own listeners (None: every cluster is served by the broker's).
+    doors: Mutex<Option<Arc<dyn ClusterDoors>>>,
 }
 
 /// The clusters and configurations (cheap to clone).
@@ -113,7 +141,60 @@ impl Clusters {
             bootstrap,
             bootstrap_tls,
             topics_region,
+            doors: Mutex::new(None),
         })))
+    }
+
+    /// Serves clusters on listeners of their own from now on, and reopens those of the
+    /// clusters saved with listeners (at their ports when still free).
+    pub fn set_doors(&self, doors: Arc<dyn ClusterDoors>, now_ms: i64) -> io::Result<()> {
+        *self.0.doors.lock() = Some(doors.clone());
+        let live: Vec<Cluster> = {
+            let mut state = self.0.state.lock();
+            self.purge(&mut state, now_ms);
+            state
+                .clusters
+                .iter()
+                .filter(|c| c.deleted_ms.is_none() && c.listeners.is_some())
+                .cloned()
+                .collect()
+        };
+        for c in live {
+            let opened = doors.open(&c, c.listeners.as_ref())?;
+            if Some(&opened) != c.listeners.as_ref() {
+                self.update(now_ms, |s| {
+                    if let Some(saved) = s.clusters.iter_mut().find(|x| x.arn == c.arn) {
+                        saved.listeners = Some(opened.clone());
+                    }
+                    Ok(())
+                })
+                .map_err(|e| io::Error::other(e.to_string()))?;
+            }
+        }
+        Ok(())
+    }
+
+    fn doors(&self) -> Option<Arc<dyn ClusterDoors>> {
+        self.0.doors.lock().clone()
+    }
+
+    /// A cluster's plaintext and TLS bootstrap strings (None when Kafka is not served).
+    pub fn bootstrap_of(&self, c: &Cluster) -> Option<(String, Option<String>)> {
+        match &c.listeners {
+            Some(l) => Some((l.plain.clone(), l.tls.clone())),
+            None => Some((
+                self.bootstrap()?.to_string(),
+                self.bootstrap_tls().map(str::to_string),
+            )),
+        }
+    }
+
+    /// The region key of the streams that are a cluster's topics.
+    pub fn namespace_of(&self, c: &Cluster) -> String {
+        match &c.listeners {
+            Some(l) => l.namespace.clone(),
+            None => self.topics_region().to_string(),
+        }
     }
 
     /// The broker's `host:port`, when Kafka is served.
@@ -176,9 +257,16 @@ impl Clusters {
         Ok(out)
     }
 
-    pub fn create_cluster(&self, cluster: Cluster) -> Result<Cluster, ClusterError> {
+    pub fn create_cluster(&self, mut cluster: Cluster) -> Result<Cluster, ClusterError> {
         let now = cluster.created_ms;
-        self.update(now, |s| {
+        let doors = self.doors();
+        if let Some(d) = &doors {
+            let opened = d
+                .open(&cluster, None)
+                .map_err(|e| ClusterError::Storage(format!("opening its listeners: {e}")))?;
+            cluster.listeners = Some(opened);
+        }
+        let made = self.update(now, |s| {
             let taken = s
                 .clusters
                 .iter()
@@ -190,8 +278,12 @@ impl Clusters {
                 )));
             }
             s.clusters.push(cluster.clone());
-            Ok(cluster)
-        })
+            Ok(cluster.clone())
+        });
+        if let (Err(_), Some(d)) = (&made, &doors) {
+            d.close(&cluster);
+        }
+        made
     }
 
     pub fn cluster(&self, arn: &str, now_ms: i64) -> Option<Cluster> {
@@ -222,6 +314,11 @@ impl Clusters {
                 .ok_or_else(|| not_found(arn))?;
             c.deleted_ms.get_or_insert(now_ms);
             Ok(c.clone())
+        })
+        .inspect(|c| {
+            if let (Some(d), Some(_)) = (self.doors(), &c.listeners) {
+                d.close(c);
+            }
         })
     }
 
@@ -345,7 +442,75 @@ mod tests {
             spec: Value::Null,
             tags: BTreeMap::new(),
             version: 1,
+            listeners: None,
         }
+    }
+
+    /// Doors that hand out ports 9100, 9101, ... and note what was closed.
+    #[derive(Default)]
+    struct FakeDoors {
+        next: Mutex<u16>,
+        closed: Mutex<Vec<String>>,
+    }
+
+    impl ClusterDoors for FakeDoors {
+        fn open(
+            &self,
+            c: &Cluster,
+            was: Option<&ClusterListeners>,
+        ) -> io::Result<ClusterListeners> {
+            if let Some(w) = was {
+                return Ok(w.clone());
+            }
+            let mut next = self.next.lock();
+            *next += 1;
+            Ok(ClusterListeners {
+                plain: format!("h:{}", 9099 + *next),
+                tls: None,
+                namespace: format!("msk-{}", c.name),
+            })
+        }
+
+        fn close(&self, c: &Cluster) {
+            self.closed.lock().push(c.name.clone());
+        }
+    }
+
+    #[test]
+    fn clusters_get_listeners_of_their_own_kept_across_a_reopen() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let open = || {
+            Clusters::open(
+                Some(dir.path().to_path_buf()),
+                Some("h:9092".into()),
+                None,
+                "us-east-1".into(),
+                0,
+            )
+            .expect("open")
+        };
+        let clusters = open();
+        // Before doors are set (or for clusters saved before them): the broker's listener.
+        let old = clusters.create_cluster(cluster("old", 1)).expect("create");
+        assert_eq!(clusters.bootstrap_of(&old), Some(("h:9092".into(), None)));
+        assert_eq!(clusters.namespace_of(&old), "us-east-1");
+        let doors = Arc::new(FakeDoors::default());
+        clusters.set_doors(doors.clone(), 2).expect("doors");
+        let a = clusters.create_cluster(cluster("a", 3)).expect("create");
+        assert_eq!(clusters.bootstrap_of(&a), Some(("h:9100".into(), None)));
+        assert_eq!(clusters.namespace_of(&a), "msk-a");
+        // A name taken: the door opened for it is closed again.
+        assert!(clusters.create_cluster(cluster("a", 4)).is_err());
+        assert_eq!(*doors.closed.lock(), vec!["a".to_string()]);
+        // Reopened: the saved listeners come back.
+        drop(clusters);
+        let clusters = open();
+        let again = Arc::new(FakeDoors::default());
+        clusters.set_doors(again.clone(), 5).expect("doors");
+        let a = clusters.cluster(&a.arn, 5).expect("kept");
+        assert_eq!(clusters.bootstrap_of(&a), Some(("h:9100".into(), None)));
+        clusters.delete_cluster(&a.arn, 6).expect("delete");
+        assert_eq!(*again.closed.lock(), vec!["a".to_string()]);
     }
 
     #[test]

@@ -42,7 +42,9 @@ mod topic_configs;
 mod topics;
 mod versions;
 
-pub use clusters::{Cluster, ClusterError, ClusterState, Clusters, Configuration};
+pub use clusters::{
+    Cluster, ClusterDoors, ClusterError, ClusterListeners, ClusterState, Clusters, Configuration,
+};
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -110,6 +112,9 @@ pub(crate) struct Broker {
     pub creds: sasl::Credentials,
 }
 
+/// A TLS listener's server configuration.
+pub type TlsConfig = Arc<tokio_rustls::rustls::ServerConfig>;
+
 /// The cluster id clients see (Metadata, DescribeCluster).
 pub(crate) const CLUSTER_ID: &str = "weir";
 
@@ -156,7 +161,7 @@ const DRAIN: Duration = Duration::from_secs(5);
 /// finish the request it is answering (up to a few seconds) and returns.
 pub async fn serve(
     listener: TcpListener,
-    tls: Option<(TcpListener, Arc<tokio_rustls::rustls::ServerConfig>)>,
+    tls: Option<(TcpListener, TlsConfig)>,
     door: KafkaDoor,
     shutdown: impl Future<Output = ()>,
 ) {

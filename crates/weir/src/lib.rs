@@ -3,6 +3,7 @@
 pub mod bench;
 pub mod client;
 pub mod config;
+mod msk_doors;
 pub mod server;
 pub mod sql;
 pub mod sql_flink;

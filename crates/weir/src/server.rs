@@ -27,6 +27,11 @@ pub struct Server {
     pub kafka_addr: Option<SocketAddr>,
     kafka_stop: Option<oneshot::Sender<()>>,
     kafka_task: Option<JoinHandle<()>>,
+    /// MSK clusters' own listeners, and what stops them.
+    msk_doors: Option<(
+        Arc<crate::msk_doors::MskDoors>,
+        tokio::sync::watch::Sender<bool>,
+    )>,
     task: Option<JoinHandle<std::io::Result<()>>>,
     background: Vec<JoinHandle<()>>,
 }
@@ -292,6 +297,7 @@ impl Server {
             Some((l, _)) => Some(l.local_addr()?),
             None => None,
         };
+        let mut msk_template = None;
         let (kafka_addr, kafka_task) = if let Some(l) = kafka_listener {
             let a = l.local_addr()?;
             let k = &config.kafka;
@@ -324,6 +330,11 @@ impl Server {
                     k.compaction_interval_ms.max(1),
                 ),
             };
+            msk_template = Some((
+                opts.clone(),
+                a.ip(),
+                kafka_tls.as_ref().map(|(_, t)| t.clone()),
+            ));
             let door = weir_kafka::KafkaDoor::open(log.clone(), opts)
                 .context("opening the Kafka front door's group offsets")?;
             let task = tokio::spawn(weir_kafka::serve(l, kafka_tls, door, async {
@@ -346,6 +357,26 @@ impl Server {
             config.kafka.cluster_create_delay_ms,
         )
         .context("opening the MSK clusters")?;
+        // Each cluster on listeners of its own (reopened at their ports after a restart).
+        let msk_doors = match msk_template {
+            Some((template, ip, tls)) => {
+                let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+                let doors = Arc::new(crate::msk_doors::MskDoors::new(
+                    log.clone(),
+                    template,
+                    ip,
+                    config.kafka.advertised_host.clone(),
+                    tls,
+                    config.data_dir.clone(),
+                    stop_rx,
+                ));
+                clusters
+                    .set_doors(doors.clone(), log.now_ms())
+                    .context("reopening the MSK clusters' listeners")?;
+                Some((doors, stop_tx))
+            }
+            None => None,
+        };
         let task = tokio::spawn(weir_aws_api::serve(
             listener,
             weir_aws_api::Engines {
@@ -432,6 +463,7 @@ impl Server {
             kafka_addr,
             kafka_stop: Some(kafka_stop),
             kafka_task,
+            msk_doors,
             stop: Some(stop),
             task: Some(task),
             background: vec![housekeeping, delivery_housekeeping, autoscaling, schedules],
@@ -459,6 +491,10 @@ impl Server {
         }
         if let Some(task) = self.kafka_task.take() {
             let _ = task.await;
+        }
+        if let Some((doors, stop)) = self.msk_doors.take() {
+            let _ = stop.send(true);
+            doors.drain().await;
         }
         // The engines stop even when a front door ended with an error (reported after).
         let mut served: anyhow::Result<()> = Ok(());

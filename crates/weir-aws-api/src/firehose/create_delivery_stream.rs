@@ -127,7 +127,7 @@ pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
                 ));
             };
             let now = ctx.log.now_ms();
-            match ctx.clusters.cluster(&cluster_arn, now) {
+            let cluster = match ctx.clusters.cluster(&cluster_arn, now) {
                 None => {
                     return Err(ApiError::invalid_argument(format!(
                         "MSK cluster {cluster_arn} does not exist."
@@ -138,11 +138,11 @@ pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
                         "MSK cluster {cluster_arn} is not ACTIVE."
                     )))
                 }
-                Some(_) => {}
-            }
+                Some(c) => c,
+            };
             Source::Msk {
+                region: ctx.clusters.namespace_of(&cluster),
                 cluster_arn,
-                region: ctx.clusters.topics_region().to_string(),
                 topic,
                 role_arn,
                 connectivity,

@@ -1,4 +1,4 @@
-//! GetBootstrapBrokers: Weir's Kafka listeners, under each name the cluster's settings call
+//! GetBootstrapBrokers: the cluster's Kafka listeners, under each name the cluster's settings call
 //! for, as MSK names them: the plaintext string unless in-transit encryption is TLS only; with
 //! the TLS listener on, the TLS string and the SASL/SCRAM and IAM ones (MSK serves SASL over
 //! TLS); without it, SASL strings on the plaintext listener (which takes SASL too).
@@ -11,12 +11,12 @@ use crate::Ctx;
 
 pub fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
     let c = cluster_of(ctx, &mut input)?;
-    let Some(plain) = ctx.clusters.bootstrap() else {
+    let Some((plain, tls)) = ctx.clusters.bootstrap_of(&c) else {
         return Err(crate::rest_json::bad_request(
             "Weir's Kafka listener is off ([kafka] listen).",
         ));
     };
-    let tls = ctx.clusters.bootstrap_tls();
+    let (plain, tls) = (plain.as_str(), tls.as_deref());
     let in_transit = match spec(
         &c,
         &["EncryptionInfo", "EncryptionInTransit", "ClientBroker"],

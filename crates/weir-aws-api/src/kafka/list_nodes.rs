@@ -19,9 +19,9 @@ pub fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
     };
     let host = ctx
         .clusters
-        .bootstrap()
-        .and_then(|b| b.rsplit_once(':'))
-        .map_or(String::new(), |(h, _)| h.to_string());
+        .bootstrap_of(&c)
+        .and_then(|(b, _)| b.rsplit_once(':').map(|(h, _)| h.to_string()))
+        .unwrap_or_default();
     let instance = match spec(&c, &["BrokerNodeGroupInfo", "InstanceType"]) {
         Value::Null => spec(&c, &["Provisioned", "BrokerNodeGroupInfo", "InstanceType"]),
         v => v,

@@ -314,6 +314,7 @@ pub fn new_cluster(
         spec,
         tags,
         version: 1,
+        listeners: None,
     }
 }
 
