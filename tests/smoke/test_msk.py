@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 from confluent_kafka import Consumer as CKConsumer
 from confluent_kafka import Producer as CKProducer
 from confluent_kafka import TopicPartition as CKTopicPartition
-from confluent_kafka.admin import AdminClient
+from confluent_kafka.admin import AdminClient, NewPartitions
 
 from conftest import start_weir
 
@@ -234,19 +234,27 @@ def test_firehose_delivers_an_msk_topic_to_s3(server):
     assert desc["DeliveryStreamType"] == "MSKAsSource"
     src = desc["Source"]["MSKSourceDescription"]
     assert (src["MSKClusterARN"], src["TopicName"]) == (arn, "feed-topic")
-    # Records produced after the delivery stream's start are delivered, each once.
+    # Records produced after the delivery stream's start are delivered, each once, also
+    # from a partition added while it runs (CreatePartitions).
     for i in range(20):
         p.produce("feed-topic", value=f"after {i}\n".encode(), partition=0)
+    assert p.flush(30) == 0
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    admin.create_partitions([NewPartitions("feed-topic", 2)])["feed-topic"].result(30)
+    p = CKProducer({"bootstrap.servers": bootstrap, "acks": "all"})
+    for i in range(5):
+        p.produce("feed-topic", value=f"grown {i}\n".encode(), partition=1)
     assert p.flush(30) == 0
     req = urllib.request.Request(f"{endpoint}/_weir/firehose/us-east-1/from-msk/flush",
                                  method="POST")
     with urllib.request.urlopen(req, timeout=30) as resp:
         counts = json.loads(resp.read())
-    assert counts["recordsDelivered"] == 20, counts
+    assert counts["recordsDelivered"] == 25, counts
     lines = []
     for o in s3.list_objects_v2(Bucket="msk-lake", Prefix="msk/")["Contents"]:
         lines += s3.get_object(Bucket="msk-lake", Key=o["Key"])["Body"].read().decode().splitlines()
-    assert sorted(lines) == sorted(f"after {i}" for i in range(20))
+    assert sorted(lines) == sorted([f"after {i}" for i in range(20)]
+                                   + [f"grown {i}" for i in range(5)])
     # An unknown cluster is refused.
     with pytest.raises(ClientError) as bad:
         fh.create_delivery_stream(

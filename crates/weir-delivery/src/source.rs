@@ -44,6 +44,8 @@ pub struct Reader {
     threads: usize,
     /// Only the shards of this part `(k, n)`: those whose number is `k` modulo `n`.
     part: Option<(u32, u32)>,
+    /// The stream's shard count at the last look.
+    shards_seen: usize,
     /// The other parts' shards (not checkpointed: a part read with another `n` later takes
     /// what is its own then).
     others: BTreeSet<String>,
@@ -71,6 +73,7 @@ impl Reader {
             start: Resume::TrimHorizon,
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
             part: None,
+            shards_seen: 0,
             others: BTreeSet::new(),
         }
     }
@@ -156,11 +159,12 @@ impl Reader {
         }
     }
 
-    /// Finds the shards to read (children of finished shards; every parentless shard when
-    /// nothing was read yet) and watches each for new records.
+    /// Finds the shards to read (children of finished shards; every parentless shard not
+    /// read yet: the stream's first ones, and shards added later without a parent) and
+    /// watches each for new records.
     pub fn refresh(&mut self) -> Result<(), LogError> {
+        self.shards_seen = self.log.shard_count(&self.key)?;
         let shards = self.log.list_shards(&self.key, None)?;
-        let fresh = self.positions.is_empty() && self.finished.is_empty();
         // A parent gone from the stream (expired past the retention period) counts as read.
         let known: BTreeSet<&str> = shards.iter().map(|s| s.shard_id.as_str()).collect();
         for sh in &shards {
@@ -177,7 +181,7 @@ impl Reader {
                 .chain(sh.adjacent_parent_shard_id.iter())
                 .collect();
             let ready = if parents.is_empty() {
-                fresh || self.part.is_some()
+                true
             } else {
                 parents.iter().all(|p| {
                     self.finished.contains(*p)
@@ -225,6 +229,10 @@ impl Reader {
     /// One GetRecords per active shard (several shards at once); positions move past what is
     /// returned.
     pub async fn read(&mut self) -> Result<Vec<SourceRecord>, LogError> {
+        // Shards added since the last look (a reshard wakes the readers of open shards).
+        if self.log.shard_count(&self.key)? != self.shards_seen {
+            self.refresh()?;
+        }
         let plan: Vec<(String, IteratorStart)> = self
             .positions
             .iter()

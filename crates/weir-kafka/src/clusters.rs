@@ -147,8 +147,22 @@ impl Clusters {
 
     /// Serves clusters on listeners of their own from now on, and reopens those of the
     /// clusters saved with listeners (at their ports when still free).
+    /// A cluster that cannot be opened is logged and left without listeners; a cluster
+    /// deleted before a crash (or a stop) has its topics removed again.
     pub fn set_doors(&self, doors: Arc<dyn ClusterDoors>, now_ms: i64) -> io::Result<()> {
         *self.0.doors.lock() = Some(doors.clone());
+        let deleted: Vec<Cluster> = {
+            let state = self.0.state.lock();
+            state
+                .clusters
+                .iter()
+                .filter(|c| c.deleted_ms.is_some() && c.listeners.is_some())
+                .cloned()
+                .collect()
+        };
+        for c in &deleted {
+            doors.close(c);
+        }
         let live: Vec<Cluster> = {
             let mut state = self.0.state.lock();
             self.purge(&mut state, now_ms);
@@ -160,7 +174,13 @@ impl Clusters {
                 .collect()
         };
         for c in live {
-            let opened = doors.open(&c, c.listeners.as_ref())?;
+            let opened = match doors.open(&c, c.listeners.as_ref()) {
+                Ok(o) => o,
+                Err(e) => {
+                    tracing::error!(cluster = %c.name, error = %e, "an MSK cluster could not be served");
+                    continue;
+                }
+            };
             if Some(&opened) != c.listeners.as_ref() {
                 self.update(now_ms, |s| {
                     if let Some(saved) = s.clusters.iter_mut().find(|x| x.arn == c.arn) {
@@ -181,6 +201,7 @@ impl Clusters {
     /// A cluster's plaintext and TLS bootstrap strings (None when Kafka is not served).
     pub fn bootstrap_of(&self, c: &Cluster) -> Option<(String, Option<String>)> {
         match &c.listeners {
+            Some(_) if self.doors().is_none() => None,
             Some(l) => Some((l.plain.clone(), l.tls.clone())),
             None => Some((
                 self.bootstrap()?.to_string(),

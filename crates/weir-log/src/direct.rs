@@ -60,6 +60,13 @@ impl Log {
             .collect())
     }
 
+    /// How many shards the stream has had (it grows with every reshard and added shard): a
+    /// reader that saw fewer looks at the stream's shards again.
+    pub fn shard_count(&self, key: &StreamKey) -> Result<usize> {
+        let state = self.inner.state.read();
+        Ok(self.lookup(&state, key)?.meta.shards.len())
+    }
+
     /// The live shard `index` of an active stream, with the stream's retention in hours.
     pub(crate) fn shard_at(&self, key: &StreamKey, index: u32) -> Result<(Arc<ShardLog>, u32)> {
         let state = self.inner.state.read();

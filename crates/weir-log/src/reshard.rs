@@ -164,27 +164,7 @@ impl Log {
                     "A stream has at most {MAX_SHARDS_PER_STREAM} open shards."
                 )));
             }
-            let mut sim = stream.meta.shards.clone();
-            let mut steps = Vec::new();
-            for _ in 0..n {
-                let widest = sim
-                    .iter()
-                    .filter(|s| s.closed.is_none())
-                    .map(|s| (s.range(), s.index))
-                    .max_by_key(|((start, end), index)| (end - start, u32::MAX - index));
-                let Some(((start, end), shard)) = widest.filter(|((s, e), _)| e > s) else {
-                    return Err(LogError::LimitExceeded(
-                        "No open shard has a hash key range wide enough to share.".into(),
-                    ));
-                };
-                let step = Step::Carve {
-                    shard,
-                    at: start + (end - start) / 2 + 1,
-                };
-                apply(&mut sim, step, 0);
-                steps.push(step);
-            }
-            Ok(steps)
+            Ok(carve_plan(&stream.meta.shards, n)?)
         })
     }
 
@@ -305,10 +285,11 @@ impl Log {
             }
             return Err(e);
         }
-        // Subscribers waiting on a parent learn at once that it has ended.
+        // Subscribers waiting on a parent learn at once that it has ended; readers of open
+        // shards, that shards were added (they look at the stream's shards again).
         if let Some(s) = state.streams.get(key) {
             for (sm, log) in s.meta.shards.iter().zip(&s.shards) {
-                if sm.closed.is_some_and(|(_, at)| at == now) {
+                if sm.closed.is_none_or(|(_, at)| at == now) {
                     log.wake_watchers();
                 }
             }
@@ -368,6 +349,35 @@ fn apply(shards: &mut Vec<ShardMeta>, step: Step, now: i64) {
             shards.push(added);
         }
     }
+}
+
+/// `n` carves, widest open range first (ties: the lower index), as `apply` numbers the new
+/// shards: a heap of ranges, so a large request plans in n log n.
+fn carve_plan(shards: &[ShardMeta], n: u32) -> Result<Vec<Step>> {
+    use std::cmp::Reverse;
+    let mut heap: std::collections::BinaryHeap<(u128, Reverse<u32>, u128)> = shards
+        .iter()
+        .filter(|s| s.closed.is_none())
+        .map(|s| {
+            let (start, end) = s.range();
+            (end - start, Reverse(s.index), start)
+        })
+        .collect();
+    let mut next = shards.len() as u32;
+    let mut steps = Vec::with_capacity(n as usize);
+    for _ in 0..n {
+        let Some((width, Reverse(shard), start)) = heap.pop().filter(|(w, _, _)| *w > 0) else {
+            return Err(LogError::LimitExceeded(
+                "No open shard has a hash key range wide enough to share.".into(),
+            ));
+        };
+        let at = start + width / 2 + 1;
+        steps.push(Step::Carve { shard, at });
+        heap.push((at - 1 - start, Reverse(shard), start));
+        heap.push((start + width - at, Reverse(next), at));
+        next += 1;
+    }
+    Ok(steps)
 }
 
 /// Splits at every target boundary inside an open shard, then merges neighbours that lie in the
@@ -459,17 +469,14 @@ mod tests {
     fn carving_adds_open_shards_that_still_cover_every_hash_key() {
         for (from, add) in [(1, 1), (1, 4), (3, 2), (2, 7)] {
             let mut sim = fresh(from);
-            for _ in 0..add {
-                let (range, shard) = sim
-                    .iter()
-                    .filter(|s| s.closed.is_none())
-                    .map(|s| (s.range(), s.index))
-                    .max_by_key(|((a, b), i)| (b - a, u32::MAX - i))
-                    .unwrap();
-                let at = range.0 + (range.1 - range.0) / 2 + 1;
-                apply(&mut sim, Step::Carve { shard, at }, 1);
+            for step in carve_plan(&sim.clone(), add).unwrap() {
+                apply(&mut sim, step, 1);
             }
             assert_eq!(sim.len() as u32, from + add);
+            // Halving the widest each time: no range is more than twice another.
+            let widths: Vec<u128> = sim.iter().map(|s| s.range().1 - s.range().0).collect();
+            let (lo, hi) = (widths.iter().min().unwrap(), widths.iter().max().unwrap());
+            assert!(*hi / 2 <= *lo + 1, "{from}+{add}: {widths:?}");
             assert!(sim.iter().all(|s| s.closed.is_none()));
             assert!(sim[from as usize..].iter().all(|s| s.parent.is_none()));
             let mut ranges: Vec<(u128, u128)> = sim.iter().map(ShardMeta::range).collect();

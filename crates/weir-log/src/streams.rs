@@ -260,8 +260,13 @@ impl Log {
             .iter()
             .filter(|sh| !sh.expired)
             .map(shard_info);
-        let open_at =
-            |sh: &ShardInfo, t: i64| sh.created_ms <= t && sh.closed_ms.is_none_or(|c| c > t);
+        // A shard added without a parent (CreatePartitions through Kafka) took its hash keys
+        // from an open shard: it counts as open since the stream began, so that the shards
+        // listed at a time still cover every hash key.
+        let open_at = |sh: &ShardInfo, t: i64| {
+            (sh.created_ms <= t || sh.parent_shard_id.is_none())
+                && sh.closed_ms.is_none_or(|c| c > t)
+        };
         let keep = |sh: &ShardInfo| -> bool {
             match filter {
                 None => true,

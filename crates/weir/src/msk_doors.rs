@@ -99,6 +99,9 @@ fn port_of(addr: &str) -> Option<u16> {
 
 impl ClusterDoors for MskDoors {
     fn open(&self, c: &Cluster, was: Option<&ClusterListeners>) -> io::Result<ClusterListeners> {
+        if *self.stop.borrow() {
+            return Err(io::Error::other("the server is stopping"));
+        }
         let id = cluster_id(c);
         let plain = self.bind(was.and_then(|w| port_of(&w.plain)))?;
         let tls = match &self.tls {
@@ -140,24 +143,43 @@ impl ClusterDoors for MskDoors {
     }
 
     fn close(&self, c: &Cluster) {
-        if let Some((stop, _)) = self.running().remove(&c.arn) {
-            let _ = stop.send(());
-        }
-        let Some(l) = &c.listeners else { return };
-        for s in self.log.list_streams(&l.namespace) {
-            let key = StreamKey::new(l.namespace.clone(), s.name.clone());
-            if let Err(e) = self.log.delete_stream(&key, true) {
-                tracing::warn!(cluster = %c.name, topic = %s.name, error = %e, "deleting a topic failed");
-            }
-        }
+        let running = self.running().remove(&c.arn);
+        let Some(l) = c.listeners.clone() else { return };
+        // The door finishes the requests it is answering first (one of them could create a
+        // topic); then its topics and files go, off the async threads.
+        let (log, name) = (self.log.clone(), c.name.clone());
         let dir = self
             .data_dir
             .join("kafka")
             .join("clusters")
             .join(cluster_id(c));
-        if let Err(e) = std::fs::remove_dir_all(&dir) {
-            if e.kind() != io::ErrorKind::NotFound {
-                tracing::warn!(cluster = %c.name, error = %e, "removing the cluster's files failed");
+        let cleanup = async move {
+            if let Some((stop, task)) = running {
+                let _ = stop.send(());
+                let _ = tokio::time::timeout(Duration::from_secs(10), task).await;
+            }
+            let removed = tokio::task::spawn_blocking(move || {
+                for s in log.list_streams(&l.namespace) {
+                    let key = StreamKey::new(l.namespace.clone(), s.name.clone());
+                    if let Err(e) = log.delete_stream(&key, true) {
+                        tracing::warn!(cluster = %name, topic = %s.name, error = %e, "deleting a topic failed");
+                    }
+                }
+                match std::fs::remove_dir_all(&dir) {
+                    Err(e) if e.kind() != io::ErrorKind::NotFound => {
+                        tracing::warn!(cluster = %name, error = %e, "removing the cluster's files failed")
+                    }
+                    _ => {}
+                }
+            });
+            let _ = removed.await;
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(h) => {
+                h.spawn(cleanup);
+            }
+            Err(_) => {
+                tracing::warn!(cluster = %c.name, "no runtime to remove the cluster's topics")
             }
         }
     }

@@ -489,11 +489,14 @@ impl Server {
         if let Some(stop) = self.kafka_stop.take() {
             let _ = stop.send(());
         }
+        // The clusters' doors stop with the broker's (and no new one opens).
+        if let Some((_, stop)) = &self.msk_doors {
+            let _ = stop.send(true);
+        }
         if let Some(task) = self.kafka_task.take() {
             let _ = task.await;
         }
-        if let Some((doors, stop)) = self.msk_doors.take() {
-            let _ = stop.send(true);
+        if let Some((doors, _)) = self.msk_doors.take() {
             doors.drain().await;
         }
         // The engines stop even when a front door ended with an error (reported after).

@@ -1,5 +1,5 @@
-//! DeleteCluster: the cluster turns DELETING, then is gone (its topics stay: they belong to
-//! the one broker).
+//! DeleteCluster: the cluster turns DELETING (its listeners close, its topics are deleted),
+//! then is gone.
 
 use super::{api_error, now_ms, string};
 use crate::error::ApiError;

@@ -1,7 +1,8 @@
 //! The MSK control plane (`kafka`, REST-JSON): clusters and configurations, one file per
-//! action. Every cluster is served by Weir's one Kafka listener: its bootstrap strings name
-//! that address (the plaintext one, and SASL/SCRAM and IAM ones when the cluster enables them;
-//! the listener takes SASL on the same port). Topics are shared by all clusters.
+//! action. Each cluster is served by Kafka listeners of its own (weir-kafka `Clusters` and the
+//! server's doors): its bootstrap strings name them (the plaintext one, and SASL/SCRAM and IAM
+//! ones when the cluster enables them; a listener takes SASL on the same port), and its topics
+//! are its own.
 
 mod create_cluster;
 mod create_cluster_v2;

@@ -157,6 +157,11 @@ async fn added_shards_take_writes_and_the_old_ones_stay_open() {
         .shard_id
         .clone();
     assert_eq!(landed, top);
+    // Listed as of the trim horizon (KCL's first look), the shards still cover every key.
+    let at_horizon = log
+        .list_shards(&k, Some(&weir_log::ShardFilter::AtTrimHorizon))
+        .unwrap();
+    assert_eq!(at_horizon.len(), 3);
     // Reopened: the same shards.
     drop(log);
     let log = open(dir.path(), &clock);
