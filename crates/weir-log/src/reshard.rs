@@ -164,7 +164,7 @@ impl Log {
                     "A stream has at most {MAX_SHARDS_PER_STREAM} open shards."
                 )));
             }
-            Ok(carve_plan(&stream.meta.shards, n)?)
+            carve_plan(&stream.meta.shards, n)
         })
     }
 
@@ -363,9 +363,9 @@ fn carve_plan(shards: &[ShardMeta], n: u32) -> Result<Vec<Step>> {
             (end - start, Reverse(s.index), start)
         })
         .collect();
-    let mut next = shards.len() as u32;
+    let first_new = shards.len() as u32;
     let mut steps = Vec::with_capacity(n as usize);
-    for _ in 0..n {
+    for next in (first_new..).take(n as usize) {
         let Some((width, Reverse(shard), start)) = heap.pop().filter(|(w, _, _)| *w > 0) else {
             return Err(LogError::LimitExceeded(
                 "No open shard has a hash key range wide enough to share.".into(),
@@ -375,7 +375,6 @@ fn carve_plan(shards: &[ShardMeta], n: u32) -> Result<Vec<Step>> {
         steps.push(Step::Carve { shard, at });
         heap.push((at - 1 - start, Reverse(shard), start));
         heap.push((start + width - at, Reverse(next), at));
-        next += 1;
     }
     Ok(steps)
 }
