@@ -350,44 +350,14 @@ pub fn encode(out: &mut BytesMut, base: i64, records: &[OutRecord], log_append: 
 mod tests {
     use super::*;
 
-    fn sample() -> Bytes {
-        let headers = vec![(Bytes::from_static(b"h"), Some(Bytes::from_static(b"v")))];
-        let mut out = BytesMut::new();
-        encode(
-            &mut out,
-            5,
-            &[
-                OutRecord {
-                    offset_delta: 0,
-                    timestamp: 1_000,
-                    key: None,
-                    value: Some(b"one"),
-                    headers: &headers,
-                },
-                OutRecord {
-                    offset_delta: 1,
-                    timestamp: 1_007,
-                    key: Some(b""),
-                    value: None,
-                    headers: &[],
-                },
-            ],
-            true,
-        );
-        out.freeze()
-    }
-
-    #[test]
-    fn the_encoded_length_is_exact() {
-        let b = sample();
-        let headers = vec![(Bytes::from_static(b"h"), Some(Bytes::from_static(b"v")))];
-        let recs = [
+    fn sample_records(headers: &[(Bytes, Option<Bytes>)]) -> [OutRecord<'_>; 2] {
+        [
             OutRecord {
                 offset_delta: 0,
                 timestamp: 1_000,
                 key: None,
                 value: Some(b"one"),
-                headers: &headers,
+                headers,
             },
             OutRecord {
                 offset_delta: 1,
@@ -396,7 +366,21 @@ mod tests {
                 value: None,
                 headers: &[],
             },
-        ];
+        ]
+    }
+
+    fn sample() -> Bytes {
+        let headers = vec![(Bytes::from_static(b"h"), Some(Bytes::from_static(b"v")))];
+        let mut out = BytesMut::new();
+        encode(&mut out, 5, &sample_records(&headers), true);
+        out.freeze()
+    }
+
+    #[test]
+    fn the_encoded_length_is_exact() {
+        let b = sample();
+        let headers = vec![(Bytes::from_static(b"h"), Some(Bytes::from_static(b"v")))];
+        let recs = sample_records(&headers);
         assert_eq!(encoded_len(&recs), b.len());
         for v in [0i64, 1, -1, 63, 64, -65, 300, i64::MAX, i64::MIN] {
             let mut buf = BytesMut::new();
