@@ -107,11 +107,9 @@ fn add(b: &Broker, t: &CreatePartitionsTopic, validate_only: bool) -> Result<(),
             }
         }
     }
-    if validate_only {
-        return Ok(());
-    }
+    // validate_only runs the same checks (the stream's state, the shard limits) and stops.
     let n = u32::try_from(adding).unwrap_or(u32::MAX);
     b.log
-        .add_shards(&topics::key(b, name), n)
+        .add_shards(&topics::key(b, name), n, validate_only)
         .map_err(|e| (errors::code(&e), Some(e.to_string())))
 }

@@ -41,6 +41,8 @@ enum Announce {
     Scaling,
     /// Nothing: shards added while the stream stays ACTIVE.
     Quiet,
+    /// Nothing at all: the request is checked (state, plan, limits), not carried out.
+    Check,
 }
 
 /// What UpdateShardCount reports.
@@ -156,8 +158,13 @@ impl Log {
     /// of the hash range of the open shard whose range is widest; that shard keeps the lower
     /// half. Records already stored stay where they are (a key's records before and after may
     /// then lie in two shards, as a Kafka key's do when partitions are added).
-    pub fn add_shards(&self, key: &StreamKey, n: u32) -> Result<()> {
-        self.reshard(key, Announce::Quiet, |_, stream| {
+    /// With `validate_only`, the request is checked as it would be, and nothing changes.
+    pub fn add_shards(&self, key: &StreamKey, n: u32, validate_only: bool) -> Result<()> {
+        let announce = match validate_only {
+            true => Announce::Check,
+            false => Announce::Quiet,
+        };
+        self.reshard(key, announce, |_, stream| {
             let open = crate::streams::open_shard_count(&stream.meta.shards);
             if open.saturating_add(n) > MAX_SHARDS_PER_STREAM {
                 return Err(LogError::LimitExceeded(format!(
@@ -241,6 +248,9 @@ impl Log {
                 after_open - before_open
             )));
         }
+        if announce == Announce::Check {
+            return Ok(());
+        }
         // Fence every shard this closes: its end is the offset after every routed append.
         let uid = stream.meta.uid;
         for (i, sm) in shards.iter_mut().enumerate() {
@@ -270,7 +280,7 @@ impl Log {
             .ok_or_else(|| LogError::Internal("stream vanished during reshard".into()))?;
         let before = stream.meta.clone();
         stream.meta.shards = shards;
-        if announce != Announce::Quiet {
+        if announce == Announce::Updating || announce == Announce::Scaling {
             stream.meta.updating_until_ms = Some(now + cfg.update_delay_ms);
         }
         if announce == Announce::Scaling {

@@ -124,7 +124,14 @@ async fn added_shards_take_writes_and_the_old_ones_stay_open() {
     create(&log, &clock, "g", 1);
     let k = key("g");
     log.append_to_shard(&k, 0, entries(2, "a")).await.unwrap();
-    log.add_shards(&k, 2).unwrap();
+    // Checked only: nothing changes; past the limit of one stream: refused.
+    log.add_shards(&k, 2, true).unwrap();
+    assert_eq!(log.partitions(&k).unwrap().len(), 1);
+    assert!(matches!(
+        log.add_shards(&k, 20_000, true),
+        Err(LogError::LimitExceeded(_))
+    ));
+    log.add_shards(&k, 2, false).unwrap();
     let parts = log.partitions(&k).unwrap();
     assert_eq!(parts.len(), 3);
     assert!(parts.iter().all(|p| !p.closed));
