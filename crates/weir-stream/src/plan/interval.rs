@@ -13,6 +13,9 @@ use datafusion::common::{Column, ScalarValue};
 use datafusion::logical_expr::utils::split_conjunction;
 use datafusion::logical_expr::{BinaryExpr, Expr, Join, LogicalPlan, Operator};
 
+use super::{source, SourcePlan, TimeKind};
+use crate::error::StreamError;
+
 /// A planned interval join, by source.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IntervalJoin {
@@ -321,4 +324,71 @@ pub(super) fn scan_column(plan: &LogicalPlan, name: &str) -> Option<String> {
         LogicalPlan::TableScan(_) => Some(name.to_string()),
         _ => None,
     }
+}
+
+/// An interval join's sides as sources, its columns checked to be their time attributes.
+pub(super) fn interval_join(
+    sources: &[SourcePlan],
+    tables: &[String],
+    b: Bounds,
+    left: &str,
+    right: &str,
+) -> crate::error::Result<IntervalJoin> {
+    let side = |table: &str, column: &str| -> crate::error::Result<(usize, usize, TimeKind)> {
+        let i = tables.iter().position(|t| t == table).ok_or_else(|| {
+            StreamError::Unsupported(format!("An interval join side reading '{table}'"))
+        })?;
+        let time = sources[i].table_schema.index_of(column).ok();
+        match (time, source::time_attribute(&sources[i], column)) {
+            (Some(t), Some(kind)) => Ok((i, t, kind)),
+            _ => Err(StreamError::Unsupported(format!(
+                "A join of streams bounded by '{column}', which is not a time attribute of \
+                 '{table}' (a regular join), is not supported by Weir's streaming engine yet"
+            ))),
+        }
+    };
+    let (l, lt, lk) = side(left, &b.left.name)?;
+    let (r, rt, rk) = side(right, &b.right.name)?;
+    if lk != rk {
+        return Err(StreamError::Validation(
+            "Interval join requires both time attributes to be event time or both processing \
+             time"
+                .into(),
+        ));
+    }
+    if b.lower_ms > b.upper_ms {
+        return Err(StreamError::Validation(
+            "The interval join's lower bound is greater than its upper bound".into(),
+        ));
+    }
+    Ok(IntervalJoin {
+        left: l,
+        right: r,
+        left_time: lt,
+        right_time: rt,
+        lower_ms: b.lower_ms,
+        upper_ms: b.upper_ms,
+        time_kind: lk,
+        regular: false,
+        keys: Vec::new(),
+        outer: Outer::default(),
+    })
+}
+
+/// A join's equality columns as places in its sources' table columns (pairs of one type).
+pub(super) fn join_keys(
+    sources: &[SourcePlan],
+    j: &IntervalJoin,
+    keys: &[(String, String)],
+) -> Vec<(usize, usize)> {
+    let (l, r) = (
+        &sources[j.left].table_schema,
+        &sources[j.right].table_schema,
+    );
+    keys.iter()
+        .filter_map(|(a, b)| {
+            let (a, b) = (l.index_of(a).ok()?, r.index_of(b).ok()?);
+            (l.field(a).data_type() == r.field(b).data_type()).then_some((a, b))
+        })
+        .collect()
 }

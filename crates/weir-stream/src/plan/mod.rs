@@ -420,13 +420,13 @@ pub async fn plan_job(
                 ));
             }
             let mut join = match b {
-                Some(b) => interval_join(&sources, &tables, *b, &l, &r)?,
+                Some(b) => interval::interval_join(&sources, &tables, *b, &l, &r)?,
                 None => {
                     let at = |t: &str| tables.iter().position(|x| x == t).unwrap_or(0);
                     IntervalJoin::regular(at(&l), at(&r))
                 }
             };
-            join.keys = join_keys(&sources, &join, &keys);
+            join.keys = interval::join_keys(&sources, &join, &keys);
             if kind != datafusion::logical_expr::JoinType::Inner {
                 // Each side's rows meet by their key alone: every equality must be a pair
                 // of columns of one type.
@@ -678,55 +678,6 @@ pub async fn plan_job(
     })
 }
 
-/// An interval join's sides as sources, its columns checked to be their time attributes.
-fn interval_join(
-    sources: &[SourcePlan],
-    tables: &[String],
-    b: interval::Bounds,
-    left: &str,
-    right: &str,
-) -> Result<IntervalJoin> {
-    let side = |table: &str, column: &str| -> Result<(usize, usize, TimeKind)> {
-        let i = tables.iter().position(|t| t == table).ok_or_else(|| {
-            StreamError::Unsupported(format!("An interval join side reading '{table}'"))
-        })?;
-        let time = sources[i].table_schema.index_of(column).ok();
-        match (time, source::time_attribute(&sources[i], column)) {
-            (Some(t), Some(kind)) => Ok((i, t, kind)),
-            _ => Err(StreamError::Unsupported(format!(
-                "A join of streams bounded by '{column}', which is not a time attribute of \
-                 '{table}' (a regular join), is not supported by Weir's streaming engine yet"
-            ))),
-        }
-    };
-    let (l, lt, lk) = side(left, &b.left.name)?;
-    let (r, rt, rk) = side(right, &b.right.name)?;
-    if lk != rk {
-        return Err(StreamError::Validation(
-            "Interval join requires both time attributes to be event time or both processing \
-             time"
-                .into(),
-        ));
-    }
-    if b.lower_ms > b.upper_ms {
-        return Err(StreamError::Validation(
-            "The interval join's lower bound is greater than its upper bound".into(),
-        ));
-    }
-    Ok(IntervalJoin {
-        left: l,
-        right: r,
-        left_time: lt,
-        right_time: rt,
-        lower_ms: b.lower_ms,
-        upper_ms: b.upper_ms,
-        time_kind: lk,
-        regular: false,
-        keys: Vec::new(),
-        outer: Outer::default(),
-    })
-}
-
 /// Lookup joins built on the lookup tables and probed with the stream's rows, so those keep
 /// their order: DataFusion builds a hash join on its left side, and a left join emits its
 /// unmatched build rows last.
@@ -803,24 +754,6 @@ async fn replan(
         .state()
         .statement_to_plan(DfStatement::Statement(Box::new(Statement::Query(query))))
         .await?)
-}
-
-/// A join's equality columns as places in its sources' table columns (pairs of one type).
-fn join_keys(
-    sources: &[SourcePlan],
-    j: &IntervalJoin,
-    keys: &[(String, String)],
-) -> Vec<(usize, usize)> {
-    let (l, r) = (
-        &sources[j.left].table_schema,
-        &sources[j.right].table_schema,
-    );
-    keys.iter()
-        .filter_map(|(a, b)| {
-            let (a, b) = (l.index_of(a).ok()?, r.index_of(b).ok()?);
-            (l.field(a).data_type() == r.field(b).data_type()).then_some((a, b))
-        })
-        .collect()
 }
 
 /// A deduplication keeping each key's first row (by processing time).
