@@ -30,6 +30,8 @@ impl Delivery {
                 for (shard, seq) in self.inner.streams.latest_positions(&key)? {
                     c.shards.insert(shard, Resume::At(seq));
                 }
+                // Closed shards hold only what came before the start: read, as far as this is concerned.
+                c.finished = self.inner.streams.closed_shards(&key)?;
                 self.inner.files.save_checkpoint(meta.uid, &c)?;
                 Ok(())
             }

@@ -163,8 +163,9 @@ impl Reader {
     /// read yet: the stream's first ones, and shards added later without a parent) and
     /// watches each for new records.
     pub fn refresh(&mut self) -> Result<(), LogError> {
-        self.shards_seen = self.log.shard_count(&self.key)?;
+        let (seen, created_ms) = self.log.shard_count(&self.key)?;
         let shards = self.log.list_shards(&self.key, None)?;
+        let fresh = self.positions.is_empty() && self.finished.is_empty();
         // A parent gone from the stream (expired past the retention period) counts as read.
         let known: BTreeSet<&str> = shards.iter().map(|s| s.shard_id.as_str()).collect();
         for sh in &shards {
@@ -181,7 +182,10 @@ impl Reader {
                 .chain(sh.adjacent_parent_shard_id.iter())
                 .collect();
             let ready = if parents.is_empty() {
-                true
+                // A stream's first shards are read when nothing was read yet (a reader that
+                // started at LATEST knows the open ones and counts the closed ones as read);
+                // shards added later without a parent, whenever they are found.
+                fresh || self.part.is_some() || sh.created_ms > created_ms
             } else {
                 parents.iter().all(|p| {
                     self.finished.contains(*p)
@@ -218,6 +222,8 @@ impl Reader {
                 }),
             );
         }
+        // Only a look that went through counts (a failed one is tried again at the next read).
+        self.shards_seen = seen;
         Ok(())
     }
 
@@ -230,7 +236,7 @@ impl Reader {
     /// returned.
     pub async fn read(&mut self) -> Result<Vec<SourceRecord>, LogError> {
         // Shards added since the last look (a reshard wakes the readers of open shards).
-        if self.log.shard_count(&self.key)? != self.shards_seen {
+        if self.log.shard_count(&self.key)?.0 != self.shards_seen {
             self.refresh()?;
         }
         let plan: Vec<(String, IteratorStart)> = self

@@ -60,11 +60,13 @@ impl Log {
             .collect())
     }
 
-    /// How many shards the stream has had (it grows with every reshard and added shard): a
-    /// reader that saw fewer looks at the stream's shards again.
-    pub fn shard_count(&self, key: &StreamKey) -> Result<usize> {
+    /// How many shards the stream has had (it grows with every reshard and added shard: a
+    /// reader that saw fewer looks at the stream's shards again), and when the stream was
+    /// created (its first shards' creation time; shards added later are younger).
+    pub fn shard_count(&self, key: &StreamKey) -> Result<(usize, i64)> {
         let state = self.inner.state.read();
-        Ok(self.lookup(&state, key)?.meta.shards.len())
+        let meta = &self.lookup(&state, key)?.meta;
+        Ok((meta.shards.len(), meta.created_ms))
     }
 
     /// The live shard `index` of an active stream, with the stream's retention in hours.

@@ -291,6 +291,19 @@ impl Log {
             .collect())
     }
 
+    /// The shards closed by a reshard and not expired: a reader starting at LATEST counts them
+    /// as read (asked after `latest_positions`, a shard closed in between is in one of them).
+    pub fn closed_shards(&self, key: &StreamKey) -> Result<Vec<String>> {
+        let state = self.inner.state.read();
+        let s = self.lookup(&state, key)?;
+        Ok(s.meta
+            .shards
+            .iter()
+            .filter(|m| m.closed.is_some() && !m.expired)
+            .map(|m| shard_id(m.index))
+            .collect())
+    }
+
     /// A receiver that changes whenever the iterator's shard has new durable records (for
     /// pushing records to subscribers as soon as they are durable).
     pub fn watch_iterator_shard(

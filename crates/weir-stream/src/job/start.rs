@@ -54,6 +54,8 @@ pub async fn prepare(plan: &JobPlan, log: &Log, files: &JobFiles) -> Result<()> 
             for (shard, seq) in log.latest_positions(&key)? {
                 c.shards.insert(shard, Resume::At(seq));
             }
+            // Closed shards hold only what came before the start: read, as far as this is concerned.
+            c.finished = log.closed_shards(&key)?;
         }
         positions.insert(sp.table.name().to_string(), c);
     }

@@ -232,3 +232,60 @@ async fn a_lambda_on_a_kinesis_source_sees_record_metadata() {
         "user-7|0|events|plain\npk|0|events|first\npk|1|events|second\n"
     );
 }
+
+#[tokio::test]
+async fn kinesis_stream_source_on_a_resharded_stream_starts_after_its_history() {
+    use aws_sdk_kinesis::primitives::Blob as KBlob;
+    let t = TestServer::start().await;
+    make_bucket(&s3(&t.endpoint()), "lake").await;
+    let k = t.kinesis();
+    crate::harness::create_active(&k, "older", 1).await;
+    let put = |line: &str, pk: &str| {
+        k.put_record()
+            .stream_name("older")
+            .partition_key(pk)
+            .data(KBlob::new(line.as_bytes().to_vec()))
+            .send()
+    };
+    put("before the reshard\n", "a").await.expect("put");
+    k.update_shard_count()
+        .stream_name("older")
+        .target_shard_count(2)
+        .scaling_type(aws_sdk_kinesis::types::ScalingType::UniformScaling)
+        .send()
+        .await
+        .expect("reshard");
+    crate::harness::wait_status(&k, "older", "ACTIVE").await;
+    put("after the reshard\n", "b").await.expect("put");
+    let arn = crate::harness::summary(&k, "older")
+        .await
+        .stream_arn()
+        .to_string();
+    t.firehose()
+        .create_delivery_stream()
+        .delivery_stream_name("late-reader")
+        .delivery_stream_type(aws_sdk_firehose::types::DeliveryStreamType::KinesisStreamAsSource)
+        .kinesis_stream_source_configuration(
+            aws_sdk_firehose::types::KinesisStreamSourceConfiguration::builder()
+                .kinesis_stream_arn(&arn)
+                .role_arn(ROLE)
+                .build()
+                .expect("source"),
+        )
+        .extended_s3_destination_configuration(
+            destination("lake").prefix("late/").build().expect("c"),
+        )
+        .send()
+        .await
+        .expect("create");
+    put("new\n", "c").await.expect("put");
+    t.flush("late-reader").await;
+    let s3c = s3(&t.endpoint());
+    let mut got = Vec::new();
+    for key in keys(&s3c, "lake", "late/").await {
+        let (body, _) = object(&s3c, "lake", &key).await;
+        got.push(String::from_utf8(body).expect("utf8"));
+    }
+    // The closed parent's records (and the open shards' before creation) are not read.
+    assert_eq!(got.concat(), "new\n");
+}
