@@ -3,6 +3,8 @@ CREATING to ACTIVE, its bootstrap string (its own listener, its own topics) used
 client, configurations, tags, nodes, errors of MSK's types, deletion closing its listener, its
 bootstrap string kept across a restart."""
 
+import os
+import signal
 import socket
 import tempfile
 import time
@@ -280,14 +282,29 @@ def test_a_cluster_keeps_its_bootstrap_string_and_topics_across_a_restart():
                                     NumberOfBrokerNodes=1, BrokerNodeGroupInfo=BROKERS)["ClusterArn"]
         bootstrap = client.get_bootstrap_brokers(ClusterArn=arn)["BootstrapBrokerString"]
         produce(bootstrap, "kept-topic", b"before the restart")
+        # A cluster deleted just before a kill -9: its topics and files go, then or at the start.
+        gone = client.create_cluster(ClusterName="gone", KafkaVersion="3.6.0",
+                                     NumberOfBrokerNodes=1, BrokerNodeGroupInfo=BROKERS)
+        produce(client.get_bootstrap_brokers(ClusterArn=gone["ClusterArn"])[
+            "BootstrapBrokerString"], "gone-topic", b"x")
+        gone_dir = os.path.join(data, "kafka", "clusters", gone["ClusterArn"].rsplit("/", 1)[1])
+        assert os.path.isdir(gone_dir)
+        client.delete_cluster(ClusterArn=gone["ClusterArn"])
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(30)
     finally:
-        proc.terminate()
-        assert proc.wait(30) == 0
+        if proc.poll() is None:
+            proc.terminate()
+            assert proc.wait(30) == 0
     proc, endpoint = start_weir(env, data_dir=data)
     try:
         again = msk(endpoint).get_bootstrap_brokers(ClusterArn=arn)["BootstrapBrokerString"]
         assert again == bootstrap
         assert first_record(again, "kept-topic") == b"before the restart"
+        deadline = time.monotonic() + 30
+        while os.path.isdir(gone_dir) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not os.path.isdir(gone_dir)
     finally:
         proc.terminate()
         assert proc.wait(30) == 0

@@ -57,6 +57,9 @@ pub trait ClusterDoors: Send + Sync {
     fn open(&self, c: &Cluster, was: Option<&ClusterListeners>) -> io::Result<ClusterListeners>;
     /// Stops serving `c` and deletes its topics.
     fn close(&self, c: &Cluster);
+    /// Deletes what is left of clusters other than `known` (deleted before a crash, their
+    /// records already gone).
+    fn forget_others(&self, _known: &[Cluster]) {}
 }
 
 /// One configuration and its revisions (server.properties text each).
@@ -163,6 +166,8 @@ impl Clusters {
         for c in &deleted {
             doors.close(c);
         }
+        let known: Vec<Cluster> = self.0.state.lock().clusters.clone();
+        doors.forget_others(&known);
         let live: Vec<Cluster> = {
             let mut state = self.0.state.lock();
             self.purge(&mut state, now_ms);

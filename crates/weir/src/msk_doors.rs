@@ -144,23 +144,49 @@ impl ClusterDoors for MskDoors {
 
     fn close(&self, c: &Cluster) {
         let running = self.running().remove(&c.arn);
-        let Some(l) = c.listeners.clone() else { return };
-        // The door finishes the requests it is answering first (one of them could create a
-        // topic); then its topics and files go, off the async threads.
-        let (log, name) = (self.log.clone(), c.name.clone());
-        let dir = self
-            .data_dir
-            .join("kafka")
-            .join("clusters")
-            .join(cluster_id(c));
+        if c.listeners.is_some() {
+            self.remove_files(cluster_id(c), c.name.clone(), running);
+        }
+    }
+
+    fn forget_others(&self, known: &[Cluster]) {
+        let ids: std::collections::HashSet<String> = known.iter().map(cluster_id).collect();
+        let Ok(dirs) = std::fs::read_dir(self.data_dir.join("kafka").join("clusters")) else {
+            return;
+        };
+        for d in dirs.filter_map(|d| d.ok()) {
+            let Ok(id) = d.file_name().into_string() else {
+                continue;
+            };
+            if !ids.contains(&id) {
+                tracing::info!(cluster = %id, "removing the topics of a cluster deleted before a stop");
+                self.remove_files(id.clone(), id, None);
+            }
+        }
+    }
+}
+
+impl MskDoors {
+    /// Stops a cluster's door (when running), then deletes its topics and files, off the
+    /// async threads: the door finishes the requests it is answering first (one of them could
+    /// create a topic).
+    fn remove_files(
+        &self,
+        id: String,
+        name: String,
+        running: Option<(oneshot::Sender<()>, JoinHandle<()>)>,
+    ) {
+        let log = self.log.clone();
+        let namespace = format!("msk-{id}");
+        let dir = self.data_dir.join("kafka").join("clusters").join(&id);
         let cleanup = async move {
             if let Some((stop, task)) = running {
                 let _ = stop.send(());
                 let _ = tokio::time::timeout(Duration::from_secs(10), task).await;
             }
             let removed = tokio::task::spawn_blocking(move || {
-                for s in log.list_streams(&l.namespace) {
-                    let key = StreamKey::new(l.namespace.clone(), s.name.clone());
+                for s in log.list_streams(&namespace) {
+                    let key = StreamKey::new(namespace.clone(), s.name.clone());
                     if let Err(e) = log.delete_stream(&key, true) {
                         tracing::warn!(cluster = %name, topic = %s.name, error = %e, "deleting a topic failed");
                     }
@@ -178,9 +204,7 @@ impl ClusterDoors for MskDoors {
             Ok(h) => {
                 h.spawn(cleanup);
             }
-            Err(_) => {
-                tracing::warn!(cluster = %c.name, "no runtime to remove the cluster's topics")
-            }
+            Err(_) => tracing::warn!(cluster = %id, "no runtime to remove the cluster's topics"),
         }
     }
 }
