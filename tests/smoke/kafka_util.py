@@ -77,3 +77,21 @@ def roundtrip(bootstrap, topic, extra):
             got.append(m.value())
     c.close()
     assert got == [f"{topic} {i}".encode() for i in range(3)]
+
+
+def kafka_python_roundtrip(topic, value, **opts):
+    """Produces `value` to partition 0 of `topic` with kafka-python and reads it back from the
+    start (with `opts`: bootstrap servers, security settings); the values read."""
+    from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+
+    p = KafkaProducer(acks="all", **opts)
+    p.send(topic, value=value).get(timeout=30)
+    p.close()
+    c = KafkaConsumer(group_id=None, auto_offset_reset="earliest", **opts)
+    c.assign([TopicPartition(topic, 0)])
+    got, end = [], time.monotonic() + 30
+    while not got and time.monotonic() < end:
+        for batch in c.poll(timeout_ms=200).values():
+            got.extend(r.value for r in batch)
+    c.close()
+    return got

@@ -12,11 +12,10 @@ from aws_msk_iam_sasl_signer import MSKAuthTokenProvider
 from botocore.credentials import CredentialProvider, Credentials
 from confluent_kafka import KafkaError
 from confluent_kafka import Producer as CKProducer
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.net.sasl.msk import AwsMskIamClient
 
 from conftest import start_weir
-from kafka_util import roundtrip
+from kafka_util import kafka_python_roundtrip, roundtrip
 
 KEY_ID, SECRET = "AKIDKAFKASMOKE", "kafka-smoke-secret"
 
@@ -63,18 +62,7 @@ def test_kafka_python_authenticates_with_scram(server):
     opts = dict(bootstrap_servers=server, security_protocol="SASL_PLAINTEXT",
                 sasl_mechanism="SCRAM-SHA-256", sasl_plain_username="bob",
                 sasl_plain_password="bob-secret")
-    p = KafkaProducer(acks="all", **opts)
-    p.send("sasl-kp", value=b"hello").get(timeout=30)
-    p.close()
-    c = KafkaConsumer(group_id=None, auto_offset_reset="earliest", **opts)
-    tp = TopicPartition("sasl-kp", 0)
-    c.assign([tp])
-    got, end = [], time.monotonic() + 30
-    while not got and time.monotonic() < end:
-        for batch in c.poll(timeout_ms=200).values():
-            got.extend(r.value for r in batch)
-    c.close()
-    assert got == [b"hello"]
+    assert kafka_python_roundtrip("sasl-kp", b"hello", **opts) == [b"hello"]
 
 
 def iam_token(secret):

@@ -2,14 +2,12 @@
 SASL_SSL, kafka-python's own AWS_MSK_IAM (which needs TLS), and MSK's TLS bootstrap strings."""
 
 import subprocess
-import time
 
 import boto3
 import pytest
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from conftest import start_weir
-from kafka_util import roundtrip
+from kafka_util import kafka_python_roundtrip, roundtrip
 
 KEY_ID, SECRET = "AKIDKAFKATLS", "kafka-tls-secret"
 
@@ -59,18 +57,7 @@ def test_kafka_pythons_aws_msk_iam_over_tls(secure, monkeypatch):
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     opts = dict(bootstrap_servers=proc.kafka_tls_bootstrap, security_protocol="SASL_SSL",
                 ssl_cafile=ca, sasl_mechanism="AWS_MSK_IAM")
-    p = KafkaProducer(acks="all", **opts)
-    p.send("tls-iam", value=b"signed").get(timeout=30)
-    p.close()
-    c = KafkaConsumer(group_id=None, auto_offset_reset="earliest", **opts)
-    tp = TopicPartition("tls-iam", 0)
-    c.assign([tp])
-    got, end = [], time.monotonic() + 30
-    while not got and time.monotonic() < end:
-        for batch in c.poll(timeout_ms=200).values():
-            got.extend(r.value for r in batch)
-    c.close()
-    assert got == [b"signed"]
+    assert kafka_python_roundtrip("tls-iam", b"signed", **opts) == [b"signed"]
 
 
 def test_msk_tls_bootstrap_strings(secure):

@@ -10,16 +10,10 @@ pub async fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, ApiError> {
     let query = string(&mut input, "QueryString").unwrap_or_default();
     let context = input.raw("QueryExecutionContext");
     let result = input.raw("ResultConfiguration");
-    let params = match input.raw("ExecutionParameters") {
-        Some(Value::List(items)) => items
-            .into_iter()
-            .filter_map(|v| match v {
-                Value::Str(s) => Some(s),
-                _ => None,
-            })
-            .collect(),
-        _ => Vec::new(),
-    };
+    let params = input
+        .raw("ExecutionParameters")
+        .map(crate::glue::common::strings)
+        .unwrap_or_default();
     let catalog = nested(&context, "Catalog");
     if let Some(c) = &catalog {
         super::common::check_catalog(c)?;

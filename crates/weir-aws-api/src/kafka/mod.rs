@@ -121,16 +121,10 @@ pub fn string(input: &mut Input, name: &str) -> Option<String> {
 
 /// A list-of-strings member (checked by the model already).
 pub fn strings(input: &mut Input, name: &str) -> Vec<String> {
-    match input.raw(name) {
-        Some(Value::List(l)) => l
-            .into_iter()
-            .filter_map(|v| match v {
-                Value::Str(s) => Some(s),
-                _ => None,
-            })
-            .collect(),
-        _ => Vec::new(),
-    }
+    input
+        .raw(name)
+        .map(crate::glue::common::strings)
+        .unwrap_or_default()
 }
 
 pub fn tags_of(input: &mut Input, name: &str) -> BTreeMap<String, String> {

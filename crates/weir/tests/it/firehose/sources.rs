@@ -2,6 +2,24 @@
 
 use super::*;
 
+/// A delivery stream's source: the Kinesis stream `arn`.
+fn from_stream(arn: &str) -> aws_sdk_firehose::types::KinesisStreamSourceConfiguration {
+    aws_sdk_firehose::types::KinesisStreamSourceConfiguration::builder()
+        .kinesis_stream_arn(arn)
+        .role_arn(ROLE)
+        .build()
+        .expect("source")
+}
+
+/// Every object's text under `prefix` of `bucket`, in key order, one after the other.
+async fn delivered(s3c: &aws_sdk_s3::Client, bucket: &str, prefix: &str) -> String {
+    let mut text = String::new();
+    for key in keys(s3c, bucket, prefix).await {
+        text.push_str(&String::from_utf8(object(s3c, bucket, &key).await.0).expect("utf8"));
+    }
+    text
+}
+
 #[tokio::test]
 async fn kinesis_stream_source_from_latest_through_resharding() {
     use aws_sdk_kinesis::primitives::Blob as KBlob;
@@ -30,13 +48,7 @@ async fn kinesis_stream_source_from_latest_through_resharding() {
     fh.create_delivery_stream()
         .delivery_stream_name("from-stream")
         .delivery_stream_type(aws_sdk_firehose::types::DeliveryStreamType::KinesisStreamAsSource)
-        .kinesis_stream_source_configuration(
-            aws_sdk_firehose::types::KinesisStreamSourceConfiguration::builder()
-                .kinesis_stream_arn(&arn)
-                .role_arn(ROLE)
-                .build()
-                .expect("source"),
-        )
+        .kinesis_stream_source_configuration(from_stream(&arn))
         .extended_s3_destination_configuration(
             destination("lake").prefix("ks/").build().expect("c"),
         )
@@ -93,16 +105,8 @@ async fn kinesis_stream_source_from_latest_through_resharding() {
     }
     t.flush("from-stream").await;
     let s3c = s3(&t.endpoint());
-    let mut got = Vec::new();
-    for key in keys(&s3c, "lake", "ks/").await {
-        let (body, _) = object(&s3c, "lake", &key).await;
-        got.extend(
-            String::from_utf8(body)
-                .expect("utf8")
-                .lines()
-                .map(|l| format!("{l}\n")),
-        );
-    }
+    let text = delivered(&s3c, "lake", "ks/").await;
+    let mut got: Vec<String> = text.lines().map(|l| format!("{l}\n")).collect();
     got.sort();
     want.sort();
     assert_eq!(
@@ -124,13 +128,7 @@ async fn kinesis_stream_source_from_latest_through_resharding() {
     }
     t.flush("from-stream").await;
     let s3c = s3(&t.endpoint());
-    let mut total = 0;
-    for key in keys(&s3c, "lake", "ks/").await {
-        total += String::from_utf8(object(&s3c, "lake", &key).await.0)
-            .expect("utf8")
-            .lines()
-            .count();
-    }
+    let total = delivered(&s3c, "lake", "ks/").await.lines().count();
     assert_eq!(total, want.len() + 2);
 }
 
@@ -177,13 +175,7 @@ async fn a_lambda_on_a_kinesis_source_sees_record_metadata() {
     fh.create_delivery_stream()
         .delivery_stream_name("meta")
         .delivery_stream_type(aws_sdk_firehose::types::DeliveryStreamType::KinesisStreamAsSource)
-        .kinesis_stream_source_configuration(
-            aws_sdk_firehose::types::KinesisStreamSourceConfiguration::builder()
-                .kinesis_stream_arn(&arn)
-                .role_arn(ROLE)
-                .build()
-                .expect("source"),
-        )
+        .kinesis_stream_source_configuration(from_stream(&arn))
         .extended_s3_destination_configuration(
             destination("lake")
                 .prefix("m/")
@@ -265,13 +257,7 @@ async fn kinesis_stream_source_on_a_resharded_stream_starts_after_its_history() 
         .create_delivery_stream()
         .delivery_stream_name("late-reader")
         .delivery_stream_type(aws_sdk_firehose::types::DeliveryStreamType::KinesisStreamAsSource)
-        .kinesis_stream_source_configuration(
-            aws_sdk_firehose::types::KinesisStreamSourceConfiguration::builder()
-                .kinesis_stream_arn(&arn)
-                .role_arn(ROLE)
-                .build()
-                .expect("source"),
-        )
+        .kinesis_stream_source_configuration(from_stream(&arn))
         .extended_s3_destination_configuration(
             destination("lake").prefix("late/").build().expect("c"),
         )
@@ -280,12 +266,9 @@ async fn kinesis_stream_source_on_a_resharded_stream_starts_after_its_history() 
         .expect("create");
     put("new\n", "c").await.expect("put");
     t.flush("late-reader").await;
-    let s3c = s3(&t.endpoint());
-    let mut got = Vec::new();
-    for key in keys(&s3c, "lake", "late/").await {
-        let (body, _) = object(&s3c, "lake", &key).await;
-        got.push(String::from_utf8(body).expect("utf8"));
-    }
     // The closed parent's records (and the open shards' before creation) are not read.
-    assert_eq!(got.concat(), "new\n");
+    assert_eq!(
+        delivered(&s3(&t.endpoint()), "lake", "late/").await,
+        "new\n"
+    );
 }
