@@ -151,43 +151,27 @@ impl ShardLog {
     pub fn offset_at_time(&self, ts_ms: i64) -> io::Result<u64> {
         let segs: Vec<_> = self.segments.read().clone();
         for seg in segs {
-            let (file, path, pos, len, last, first) = {
-                let s = seg.read();
-                (
-                    s.file.clone(),
-                    s.path.clone(),
-                    s.seek_time(ts_ms),
-                    s.len,
-                    s.last_arrival_ms,
-                    // The segment's start, when its first record is already late enough
-                    // (arrivals only grow): found without reading the file. A compacted
-                    // segment's first records may be gone; a read from its start finds the
-                    // first survivor.
-                    s.first_arrival_ms
-                        .filter(|&f| f >= ts_ms)
-                        .map(|_| s.base_offset),
-                )
-            };
-            if let Some(first) = first {
-                return Ok(first);
+            let v = TimeView::of(&seg, ts_ms);
+            // The segment's start, when its first record is already late enough (arrivals only
+            // grow): found without reading the file. A compacted segment's first records may be
+            // gone; a read from its start finds the first survivor.
+            if v.first_arrival_ms.is_some_and(|f| f >= ts_ms) {
+                return Ok(v.base);
             }
-            match last {
-                Some(last) if last >= ts_ms => {
-                    let mut found = None;
-                    segment::scan(&file, &path, 0, pos, len, 1 << 20, false, &mut |r| {
-                        if r.arrival_ms >= ts_ms {
-                            found = Some(r.offset);
-                            false
-                        } else {
-                            true
-                        }
-                    })?;
-                    // Compaction may have left no record that late: the next segment has it.
-                    if let Some(found) = found {
-                        return Ok(found);
+            if v.last_arrival_ms.is_some_and(|l| l >= ts_ms) {
+                let mut found = None;
+                v.scan(&mut |r| {
+                    if r.arrival_ms >= ts_ms {
+                        found = Some(r.offset);
+                        false
+                    } else {
+                        true
                     }
+                })?;
+                // Compaction may have left no record that late: the next segment has it.
+                if let Some(found) = found {
+                    return Ok(found);
                 }
-                _ => continue,
             }
         }
         Ok(self.next_offset())
@@ -199,33 +183,22 @@ impl ShardLog {
     pub fn retained_from(&self, cutoff_ms: i64) -> io::Result<u64> {
         let segs: Vec<_> = self.segments.read().clone();
         for seg in segs {
-            let (file, path, pos, len, base, first, last) = {
-                let s = seg.read();
-                (
-                    s.file.clone(),
-                    s.path.clone(),
-                    s.seek_time(cutoff_ms),
-                    s.len,
-                    s.base_offset,
-                    s.first_arrival_ms,
-                    s.last_arrival_ms,
-                )
-            };
-            if last.is_some_and(|l| l < cutoff_ms) {
+            let v = TimeView::of(&seg, cutoff_ms);
+            if v.last_arrival_ms.is_some_and(|l| l < cutoff_ms) {
                 continue;
             }
-            if first.is_none_or(|f| f >= cutoff_ms) {
-                return Ok(base);
+            if v.first_arrival_ms.is_none_or(|f| f >= cutoff_ms) {
+                return Ok(v.base);
             }
             let mut expired = None;
-            segment::scan(&file, &path, 0, pos, len, 1 << 20, false, &mut |r| {
+            v.scan(&mut |r| {
                 let old = r.arrival_ms < cutoff_ms;
                 if old {
                     expired = Some(r.offset);
                 }
                 old
             })?;
-            return Ok(expired.map_or(base, |o| o + 1));
+            return Ok(expired.map_or(v.base, |o| o + 1));
         }
         Ok(self.next_offset())
     }
@@ -427,6 +400,47 @@ impl ShardLog {
             Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
             _ => Ok(()),
         }
+    }
+}
+
+/// What a lookup by time needs of a segment, copied under its lock (the file is read after).
+struct TimeView {
+    file: Arc<File>,
+    path: PathBuf,
+    /// Where to scan from: the indexed record at or before the time.
+    pos: u64,
+    len: u64,
+    base: u64,
+    first_arrival_ms: Option<i64>,
+    last_arrival_ms: Option<i64>,
+}
+
+impl TimeView {
+    fn of(seg: &RwLock<Segment>, ts_ms: i64) -> TimeView {
+        let s = seg.read();
+        TimeView {
+            file: s.file.clone(),
+            path: s.path.clone(),
+            pos: s.seek_time(ts_ms),
+            len: s.len,
+            base: s.base_offset,
+            first_arrival_ms: s.first_arrival_ms,
+            last_arrival_ms: s.last_arrival_ms,
+        }
+    }
+
+    /// Records from `pos` on (keys not read), while `take` says so.
+    fn scan(&self, take: &mut dyn FnMut(StoredRecord) -> bool) -> io::Result<()> {
+        segment::scan(
+            &self.file,
+            &self.path,
+            0,
+            self.pos,
+            self.len,
+            1 << 20,
+            false,
+            take,
+        )
     }
 }
 
