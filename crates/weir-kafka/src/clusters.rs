@@ -154,19 +154,13 @@ impl Clusters {
     /// deleted before a crash (or a stop) has its topics removed again.
     pub fn set_doors(&self, doors: Arc<dyn ClusterDoors>, now_ms: i64) -> io::Result<()> {
         *self.0.doors.lock() = Some(doors.clone());
-        let deleted: Vec<Cluster> = {
-            let state = self.0.state.lock();
-            state
-                .clusters
-                .iter()
-                .filter(|c| c.deleted_ms.is_some() && c.listeners.is_some())
-                .cloned()
-                .collect()
-        };
-        for c in &deleted {
+        let known: Vec<Cluster> = self.0.state.lock().clusters.clone();
+        for c in known
+            .iter()
+            .filter(|c| c.deleted_ms.is_some() && c.listeners.is_some())
+        {
             doors.close(c);
         }
-        let known: Vec<Cluster> = self.0.state.lock().clusters.clone();
         doors.forget_others(&known);
         let live: Vec<Cluster> = {
             let mut state = self.0.state.lock();
