@@ -115,3 +115,22 @@ def s3_client(url, attempts=None):
         aws_secret_access_key="secret",
         config=boto3.session.Config(s3={"addressing_style": "path"}, **extra),
     )
+
+
+def make_certificates(d):
+    """A throwaway CA and a server certificate for localhost / 127.0.0.1 it signs (rustls
+    refuses a CA as end entity), written under the directory `d`: (cert, key, ca) paths."""
+    ca, ca_key = d / "ca.pem", d / "ca-key.pem"
+    cert, key, csr, ext = d / "cert.pem", d / "key.pem", d / "req.csr", d / "ext.cnf"
+
+    def openssl(*args):
+        subprocess.run(["openssl", *args], check=True, capture_output=True)
+
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
+            "/CN=Weir test CA", "-keyout", str(ca_key), "-out", str(ca))
+    openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost",
+            "-keyout", str(key), "-out", str(csr))
+    ext.write_text("subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n")
+    openssl("x509", "-req", "-in", str(csr), "-CA", str(ca), "-CAkey", str(ca_key),
+            "-CAcreateserial", "-days", "1", "-extfile", str(ext), "-out", str(cert))
+    return cert, key, ca

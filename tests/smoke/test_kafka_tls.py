@@ -1,12 +1,10 @@
 """Kafka over TLS (MSK's TLS listener) with the AWS port's certificate: librdkafka over SSL and
 SASL_SSL, kafka-python's own AWS_MSK_IAM (which needs TLS), and MSK's TLS bootstrap strings."""
 
-import subprocess
-
 import boto3
 import pytest
 
-from conftest import start_weir
+from conftest import make_certificates, start_weir
 from kafka_util import kafka_python_roundtrip, roundtrip
 
 KEY_ID, SECRET = "AKIDKAFKATLS", "kafka-tls-secret"
@@ -14,20 +12,7 @@ KEY_ID, SECRET = "AKIDKAFKATLS", "kafka-tls-secret"
 
 @pytest.fixture(scope="module")
 def secure(tmp_path_factory):
-    d = tmp_path_factory.mktemp("kafka-tls")
-    ca, ca_key = d / "ca.pem", d / "ca-key.pem"
-    cert, key, csr, ext = d / "cert.pem", d / "key.pem", d / "req.csr", d / "ext.cnf"
-
-    def openssl(*args):
-        subprocess.run(["openssl", *args], check=True, capture_output=True)
-
-    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
-            "/CN=Weir Kafka test CA", "-keyout", str(ca_key), "-out", str(ca))
-    openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost",
-            "-keyout", str(key), "-out", str(csr))
-    ext.write_text("subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n")
-    openssl("x509", "-req", "-in", str(csr), "-CA", str(ca), "-CAkey", str(ca_key),
-            "-CAcreateserial", "-days", "1", "-extfile", str(ext), "-out", str(cert))
+    cert, key, ca = make_certificates(tmp_path_factory.mktemp("kafka-tls"))
     proc, url = start_weir({
         "WEIR_TLS__CERT": str(cert), "WEIR_TLS__KEY": str(key),
         "WEIR_KAFKA__TLS_LISTEN": "127.0.0.1:0",

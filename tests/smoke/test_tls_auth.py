@@ -1,31 +1,15 @@
 """TLS and SigV4 verification with boto3 (botocore's own signer) against a real Weir server."""
 
-import subprocess
-
 import boto3
 import botocore.exceptions
 import pytest
 
-from conftest import start_weir
+from conftest import make_certificates, start_weir
 
 
 @pytest.fixture(scope="module")
 def secure_endpoint(tmp_path_factory):
-    d = tmp_path_factory.mktemp("tls")
-    ca, ca_key = d / "ca.pem", d / "ca-key.pem"
-    cert, key, csr, ext = d / "cert.pem", d / "key.pem", d / "req.csr", d / "ext.cnf"
-
-    def openssl(*args):
-        subprocess.run(["openssl", *args], check=True, capture_output=True)
-
-    # A throwaway CA and a server certificate it signs (rustls refuses a CA as end entity).
-    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=Weir test CA",
-            "-keyout", str(ca_key), "-out", str(ca))
-    openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost",
-            "-keyout", str(key), "-out", str(csr))
-    ext.write_text("subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n")
-    openssl("x509", "-req", "-in", str(csr), "-CA", str(ca), "-CAkey", str(ca_key), "-CAcreateserial",
-            "-days", "1", "-extfile", str(ext), "-out", str(cert))
+    cert, key, ca = make_certificates(tmp_path_factory.mktemp("tls"))
     proc, url = start_weir(
         {
             "WEIR_TLS__CERT": str(cert),
